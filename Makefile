@@ -1,0 +1,40 @@
+# itiny. `make run` runs the agent on its embedded default config;
+# `make test` runs every test CI runs.
+GO      ?= go
+PKGS    := ./...
+DATA    ?= ./itiny-data
+FUZZTIME ?= 2m
+LDFLAGS := -s -w
+export CGO_ENABLED ?= 0
+
+.PHONY: all build run test test-race check generate bench fuzz test-cross clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags='$(LDFLAGS)' -o bin/ ./cmd/...
+
+run: build
+	./bin/itiny run --data $(DATA)
+
+# The tests CI runs: vet, generated code up to date, unit and property
+# tests (fuzz seed corpora included), then the concurrency tests under the
+# race detector (which needs cgo).
+test: check
+	$(GO) test -count=1 $(PKGS)
+	CGO_ENABLED=1 $(GO) test -count=1 -race -run 'Concurrent|Follow' ./ringlog
+
+check:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt needed"; exit 1; }
+	$(GO) generate ./codec
+	@git diff --exit-code -- codec/record_gen.go || { echo "codec/record_gen.go is stale: run go generate ./codec"; exit 1; }
+
+generate:
+	$(GO) generate $(PKGS)
+
+bench:
+	$(GO) test -run=NONE -bench=. -benchmem ./codec ./ringlog
+
+clean:
+	rm -rf bin

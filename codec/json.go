@@ -1,0 +1,196 @@
+package codec
+
+import (
+	"encoding/hex"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// WallLayout is the layout of wall times in JSON: always UTC and always nine
+// fractional digits, so the text has a fixed width and sorts like the time.
+const WallLayout = "2006-01-02T15:04:05.000000000Z"
+
+// AppendJSON appends r as one JSON object, without a newline, to b.
+// The object always begins with `{"seq":`, which ringlog's text framing
+// relies on. The output is valid JSON whatever r holds: invalid UTF-8 is
+// written as U+FFFD (so such a record does not round-trip; Validate rejects
+// it). AppendJSON fails only for values nested deeper than MaxDepth or of
+// no known kind.
+func AppendJSON(b []byte, r *Record) ([]byte, error) {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = append(b, `,"stream":`...)
+	b = appendJSONString(b, r.Stream)
+	b = append(b, `,"boot":"`...)
+	b = hex.AppendEncode(b, r.Boot[:])
+	b = append(b, `","bootn":`...)
+	b = strconv.AppendUint(b, uint64(r.BootCount), 10)
+	b = append(b, `,"wall":"`...)
+	b = r.Wall.UTC().AppendFormat(b, WallLayout)
+	b = append(b, `","mono":`...)
+	b = strconv.AppendInt(b, r.Mono, 10)
+	b = append(b, `,"src":`...)
+	b = appendJSONString(b, r.Source)
+	b = append(b, `,"level":`...)
+	if r.Level <= LevelDebug {
+		b = append(b, '"')
+		b = append(b, levelNames[r.Level]...)
+		b = append(b, '"')
+	} else {
+		b = strconv.AppendUint(b, uint64(r.Level), 10)
+	}
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, r.Name)
+	b = append(b, `,"fields":`...)
+	b, err := appendJSONFields(b, r.Fields, true, 1)
+	return append(b, '}'), err
+}
+
+func appendJSONFields(b []byte, fs []Field, keyed bool, depth int) ([]byte, error) {
+	open, close := byte('['), byte(']')
+	if keyed {
+		open, close = '{', '}'
+	}
+	b = append(b, open)
+	for i := range fs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if keyed {
+			b = appendJSONString(b, fs[i].Key)
+			b = append(b, ':')
+		}
+		var err error
+		if b, err = appendJSONValue(b, fs[i].Value, depth); err != nil {
+			return b, err
+		}
+	}
+	return append(b, close), nil
+}
+
+func appendJSONValue(b []byte, v Value, depth int) ([]byte, error) {
+	switch v.kind {
+	case KindInt:
+		return strconv.AppendInt(b, int64(v.num), 10), nil
+	case KindUint:
+		return strconv.AppendUint(b, v.num, 10), nil
+	case KindFloat:
+		return appendJSONFloat(b, v.Float()), nil
+	case KindBool:
+		return strconv.AppendBool(b, v.num != 0), nil
+	case KindString:
+		return appendJSONString(b, v.str), nil
+	case KindBytes:
+		b = append(b, `{"$base64":"`...)
+		b = appendBase64(b, v.str)
+		return append(b, `"}`...), nil
+	case KindList, KindMap:
+		if depth > MaxDepth {
+			return b, ErrTooDeep
+		}
+		return appendJSONFields(b, v.sub, v.kind == KindMap, depth+1)
+	}
+	return b, ErrInvalidValue
+}
+
+// appendBase64 encodes s in standard base64 with padding (RFC 4648),
+// without converting it to a []byte.
+func appendBase64(b []byte, s string) []byte {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for len(s) >= 3 {
+		v := uint(s[0])<<16 | uint(s[1])<<8 | uint(s[2])
+		b = append(b, alphabet[v>>18&63], alphabet[v>>12&63], alphabet[v>>6&63], alphabet[v&63])
+		s = s[3:]
+	}
+	switch len(s) {
+	case 1:
+		v := uint(s[0]) << 16
+		b = append(b, alphabet[v>>18&63], alphabet[v>>12&63], '=', '=')
+	case 2:
+		v := uint(s[0])<<16 | uint(s[1])<<8
+		b = append(b, alphabet[v>>18&63], alphabet[v>>12&63], alphabet[v>>6&63], '=')
+	}
+	return b
+}
+
+// appendJSONFloat writes finite floats like encoding/json does, plus ".0"
+// when the text would otherwise read as an integer. NaN and infinities,
+// which JSON lacks, become {"$float":"NaN"}, {"$float":"+Inf"} and
+// {"$float":"-Inf"}.
+func appendJSONFloat(b []byte, f float64) []byte {
+	switch {
+	case f != f:
+		return append(b, `{"$float":"NaN"}`...)
+	case math.IsInf(f, 1):
+		return append(b, `{"$float":"+Inf"}`...)
+	case math.IsInf(f, -1):
+		return append(b, `{"$float":"-Inf"}`...)
+	}
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// Shorten e-07 to e-7, as encoding/json does.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+		return b
+	}
+	for _, c := range b[start:] {
+		if c == '.' {
+			return b
+		}
+	}
+	return append(b, ".0"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string. Control characters are
+// escaped, so the output never holds a raw newline, and invalid UTF-8 is
+// replaced by U+FFFD, so the output is always valid JSON.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,605 @@
+package codec
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// DecodeJSON decodes one JSON record from p into r, reusing r's field
+// storage. Keys may come in any order; unknown keys are skipped (readers of
+// this version keep reading records of later ones) and missing keys leave
+// zero values. Trailing white space is allowed, anything else after the
+// object is an error. Errors are *DecodeError with the byte offset.
+func DecodeJSON(p []byte, r *Record) error {
+	d := jsonDecoder{p: p}
+	fields := r.Fields[:0]
+	*r = Record{}
+	r.Fields = fields
+	if err := d.record(r); err != nil {
+		return &DecodeError{Codec: JSON, Offset: d.i, Err: err}
+	}
+	d.ws()
+	if d.i != len(d.p) {
+		return &DecodeError{Codec: JSON, Offset: d.i, Err: errTrailing}
+	}
+	return nil
+}
+
+type jsonDecoder struct {
+	p   []byte
+	i   int
+	buf []byte // unescaped string scratch
+}
+
+var (
+	errSyntax      = errors.New("invalid JSON")
+	errNull        = errors.New("null is not a value")
+	errReservedKey = errors.New("key starts with '$', which is reserved")
+	errBadUTF8     = errors.New("string is not valid UTF-8")
+)
+
+func (d *jsonDecoder) ws() {
+	for d.i < len(d.p) {
+		switch d.p[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and returns the next byte without consuming it,
+// or 0 at the end of input.
+func (d *jsonDecoder) next() byte {
+	d.ws()
+	if d.i < len(d.p) {
+		return d.p[d.i]
+	}
+	return 0
+}
+
+func (d *jsonDecoder) expect(c byte) error {
+	if d.next() != c {
+		return errors.New("want " + strconv.QuoteRune(rune(c)))
+	}
+	d.i++
+	return nil
+}
+
+// object calls member for each key of an object; key is valid only until
+// member returns.
+func (d *jsonDecoder) object(member func(key []byte) error) error {
+	if err := d.expect('{'); err != nil {
+		return err
+	}
+	if d.next() == '}' {
+		d.i++
+		return nil
+	}
+	for {
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		if err := d.expect(':'); err != nil {
+			return err
+		}
+		if err := member(key); err != nil {
+			return err
+		}
+		switch d.next() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return nil
+		default:
+			return errors.New("want ',' or '}'")
+		}
+	}
+}
+
+func (d *jsonDecoder) record(r *Record) error {
+	return d.object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "seq":
+			r.Seq, err = d.uint(math.MaxUint64)
+		case "stream":
+			r.Stream, err = d.string()
+		case "boot":
+			var s []byte
+			if s, err = d.str(); err == nil {
+				if len(s) != 2*len(r.Boot) {
+					return errors.New("boot: want 32 hex digits")
+				}
+				if _, err = hex.Decode(r.Boot[:], s); err != nil {
+					return errors.New("boot: " + err.Error())
+				}
+			}
+		case "bootn":
+			var n uint64
+			n, err = d.uint(math.MaxUint32)
+			r.BootCount = uint32(n)
+		case "wall":
+			var s []byte
+			if s, err = d.str(); err == nil {
+				r.Wall, err = parseWall(s)
+			}
+		case "mono":
+			var v Value
+			if v, err = d.number(); err == nil {
+				if v.kind != KindInt {
+					return errors.New("mono: want an integer")
+				}
+				r.Mono = v.Int()
+			}
+		case "src":
+			r.Source, err = d.string()
+		case "level":
+			r.Level, err = d.level()
+		case "name":
+			r.Name, err = d.string()
+		case "fields":
+			r.Fields, err = d.fields(r.Fields[:0], true, 1)
+		default:
+			err = d.skip(0)
+		}
+		if err != nil && d.i < len(d.p) {
+			return errors.New(strconv.Quote(string(key)) + ": " + err.Error())
+		}
+		return err
+	})
+}
+
+func (d *jsonDecoder) level() (Level, error) {
+	if d.next() == '"' {
+		s, err := d.str()
+		if err != nil {
+			return 0, err
+		}
+		return ParseLevel(string(s))
+	}
+	n, err := d.uint(uint64(LevelDebug))
+	return Level(n), err
+}
+
+// fields decodes an object (keyed) or an array into fs.
+func (d *jsonDecoder) fields(fs []Field, keyed bool, depth int) ([]Field, error) {
+	if !keyed {
+		if err := d.expect('['); err != nil {
+			return fs, err
+		}
+		if d.next() == ']' {
+			d.i++
+			return fs, nil
+		}
+		for {
+			if len(fs) == MaxFields {
+				return fs, ErrTooMany
+			}
+			v, err := d.value(depth)
+			if err != nil {
+				return fs, err
+			}
+			fs = append(fs, Field{Value: v})
+			switch d.next() {
+			case ',':
+				d.i++
+			case ']':
+				d.i++
+				return fs, nil
+			default:
+				return fs, errors.New("want ',' or ']'")
+			}
+		}
+	}
+	err := d.object(func(key []byte) error {
+		if len(key) > 0 && key[0] == '$' {
+			return errReservedKey
+		}
+		if len(fs) == MaxFields {
+			return ErrTooMany
+		}
+		k := string(key)
+		v, err := d.value(depth)
+		fs = append(fs, Field{Key: k, Value: v})
+		return err
+	})
+	return fs, err
+}
+
+func (d *jsonDecoder) value(depth int) (Value, error) {
+	switch c := d.next(); {
+	case c == '"':
+		s, err := d.string()
+		return String(s), err
+	case c == '[' || c == '{':
+		if depth > MaxDepth {
+			return Value{}, ErrTooDeep
+		}
+		if c == '{' {
+			if v, ok, err := d.tagged(); ok || err != nil {
+				return v, err
+			}
+		}
+		sub, err := d.fields(nil, c == '{', depth+1)
+		if c == '{' {
+			return Value{kind: KindMap, sub: sub}, err
+		}
+		return Value{kind: KindList, sub: sub}, err
+	case c == 't' || c == 'f':
+		return d.literal()
+	case c == 'n':
+		return Value{}, errNull
+	case c == '-' || '0' <= c && c <= '9':
+		return d.number()
+	case c == 0:
+		return Value{}, errors.New("unexpected end of input")
+	}
+	return Value{}, errSyntax
+}
+
+// tagged decodes {"$float":"NaN"} and {"$base64":"..."}. It consumes
+// nothing and reports false when the object at d.i is a plain map.
+func (d *jsonDecoder) tagged() (Value, bool, error) {
+	save := d.i
+	d.i++ // '{'
+	if d.next() != '"' {
+		d.i = save
+		return Value{}, false, nil
+	}
+	key, err := d.str()
+	if err != nil || len(key) == 0 || key[0] != '$' {
+		d.i = save
+		return Value{}, false, nil
+	}
+	var v Value
+	switch string(key) {
+	case "$float":
+		err = d.tagValue(func(s []byte) error {
+			switch string(s) {
+			case "NaN":
+				v = Float(math.NaN())
+			case "+Inf":
+				v = Float(math.Inf(1))
+			case "-Inf":
+				v = Float(math.Inf(-1))
+			default:
+				return errors.New(`$float: want "NaN", "+Inf" or "-Inf"`)
+			}
+			return nil
+		})
+	case "$base64":
+		err = d.tagValue(func(s []byte) error {
+			out := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+			n, err := base64.StdEncoding.Decode(out, s)
+			if err != nil {
+				return errors.New("$base64: " + err.Error())
+			}
+			v = Value{kind: KindBytes, str: string(out[:n])}
+			return nil
+		})
+	default:
+		return Value{}, true, errReservedKey
+	}
+	return v, true, err
+}
+
+func (d *jsonDecoder) tagValue(f func([]byte) error) error {
+	if err := d.expect(':'); err != nil {
+		return err
+	}
+	s, err := d.str()
+	if err != nil {
+		return err
+	}
+	if err := f(s); err != nil {
+		return err
+	}
+	return d.expect('}')
+}
+
+func (d *jsonDecoder) literal() (Value, error) {
+	rest := d.p[d.i:]
+	switch {
+	case len(rest) >= 4 && string(rest[:4]) == "true":
+		d.i += 4
+		return Bool(true), nil
+	case len(rest) >= 5 && string(rest[:5]) == "false":
+		d.i += 5
+		return Bool(false), nil
+	}
+	return Value{}, errSyntax
+}
+
+// number decodes a JSON number: an integer when it has no fraction or
+// exponent and fits in 64 bits, a float otherwise.
+func (d *jsonDecoder) number() (Value, error) {
+	d.ws()
+	start := d.i
+	p := d.p
+	i := d.i
+	digits := func() bool {
+		s := i
+		for i < len(p) && '0' <= p[i] && p[i] <= '9' {
+			i++
+		}
+		return i > s
+	}
+	if i < len(p) && p[i] == '-' {
+		i++
+	}
+	if i < len(p) && p[i] == '0' {
+		i++
+	} else if !digits() {
+		return Value{}, errors.New("bad number")
+	}
+	isFloat := false
+	if i < len(p) && p[i] == '.' {
+		i++
+		isFloat = true
+		if !digits() {
+			return Value{}, errors.New("bad number")
+		}
+	}
+	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
+		i++
+		isFloat = true
+		if i < len(p) && (p[i] == '+' || p[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return Value{}, errors.New("bad number")
+		}
+	}
+	d.i = i
+	text := p[start:i]
+	if !isFloat {
+		if text[0] == '-' {
+			if n, ok := parseUint(text[1:]); ok && n <= 1<<63 {
+				return Int(int64(-n)), nil
+			}
+		} else if n, ok := parseUint(text); ok {
+			return Uint(n), nil
+		}
+	}
+	// The bytes are not modified while ParseFloat reads them.
+	f, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
+	if err != nil && !math.IsInf(f, 0) {
+		return Value{}, errors.New("bad number")
+	}
+	return Float(f), nil
+}
+
+// parseUint parses decimal digits, reporting false on overflow.
+func parseUint(s []byte) (uint64, bool) {
+	var n uint64
+	for _, c := range s {
+		if n > (math.MaxUint64-9)/10 {
+			if n > math.MaxUint64/10 || n*10 > math.MaxUint64-uint64(c-'0') {
+				return 0, false
+			}
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+func (d *jsonDecoder) uint(max uint64) (uint64, error) {
+	v, err := d.number()
+	if err != nil {
+		return 0, err
+	}
+	if v.kind != KindInt && v.kind != KindUint || v.kind == KindInt && v.Int() < 0 || v.num > max {
+		return 0, errors.New("want an integer from 0 to " + strconv.FormatUint(max, 10))
+	}
+	return v.num, nil
+}
+
+// string decodes a string value into a new Go string.
+func (d *jsonDecoder) string() (string, error) {
+	s, err := d.str()
+	return string(s), err
+}
+
+// str decodes a string and returns its bytes, valid until the next call:
+// a view of the input when it has no escapes, else d's scratch buffer.
+func (d *jsonDecoder) str() ([]byte, error) {
+	if d.next() != '"' {
+		return nil, errors.New("want a string")
+	}
+	d.i++
+	start := d.i
+	p := d.p
+	for i := start; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '"':
+			d.i = i + 1
+			s := p[start:i]
+			if !utf8.Valid(s) {
+				return nil, errBadUTF8
+			}
+			return s, nil
+		case c == '\\':
+			return d.unescape(start, i)
+		case c < 0x20:
+			d.i = i
+			return nil, errors.New("control character in string")
+		}
+	}
+	d.i = len(p)
+	return nil, errors.New("unterminated string")
+}
+
+func (d *jsonDecoder) unescape(start, i int) ([]byte, error) {
+	p := d.p
+	b := append(d.buf[:0], p[start:i]...)
+	defer func() { d.buf = b[:0] }()
+	for i < len(p) {
+		c := p[i]
+		switch {
+		case c == '"':
+			d.i = i + 1
+			if !utf8.Valid(b) {
+				return nil, errBadUTF8
+			}
+			return b, nil
+		case c < 0x20:
+			d.i = i
+			return nil, errors.New("control character in string")
+		case c != '\\':
+			b = append(b, c)
+			i++
+			continue
+		}
+		if i+1 >= len(p) {
+			break
+		}
+		i++
+		switch p[i] {
+		case '"', '\\', '/':
+			b = append(b, p[i])
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := hex4(p[i+1:])
+			if !ok {
+				d.i = i
+				return nil, errors.New(`bad \u escape`)
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(0), false
+				if i+2 < len(p) && p[i+1] == '\\' && p[i+2] == 'u' {
+					r2, ok = hex4(p[i+3:])
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			d.i = i
+			return nil, errors.New("bad escape")
+		}
+		i++
+	}
+	d.i = len(p)
+	return nil, errors.New("unterminated string")
+}
+
+func hex4(p []byte) (rune, bool) {
+	if len(p) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range p[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// skip skips any JSON value, nested at most MaxDepth deep.
+func (d *jsonDecoder) skip(depth int) error {
+	switch c := d.next(); c {
+	case '"':
+		_, err := d.str()
+		return err
+	case '{':
+		if depth >= MaxDepth {
+			return ErrTooDeep
+		}
+		return d.object(func([]byte) error { return d.skip(depth + 1) })
+	case '[':
+		if depth >= MaxDepth {
+			return ErrTooDeep
+		}
+		d.i++
+		if d.next() == ']' {
+			d.i++
+			return nil
+		}
+		for {
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			switch d.next() {
+			case ',':
+				d.i++
+			case ']':
+				d.i++
+				return nil
+			default:
+				return errors.New("want ',' or ']'")
+			}
+		}
+	case 'n':
+		if len(d.p)-d.i >= 4 && string(d.p[d.i:d.i+4]) == "null" {
+			d.i += 4
+			return nil
+		}
+		return errSyntax
+	default:
+		_, err := d.value(depth)
+		return err
+	}
+}
+
+// parseWall parses WallLayout quickly and any RFC 3339 time otherwise.
+func parseWall(s []byte) (time.Time, error) {
+	if len(s) == len(WallLayout) && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[29] == 'Z' {
+		n := func(i, j int) int {
+			v := 0
+			for _, c := range s[i:j] {
+				if c < '0' || c > '9' {
+					return -1
+				}
+				v = v*10 + int(c-'0')
+			}
+			return v
+		}
+		y, mo, dd, h, mi, sec, ns := n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 29)
+		if y >= 0 && mo >= 1 && mo <= 12 && dd >= 1 && dd <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60 && ns >= 0 {
+			t := time.Date(y, time.Month(mo), dd, h, mi, sec, ns, time.UTC)
+			if t.Day() == dd {
+				return t, nil
+			}
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(s))
+	if err != nil {
+		return time.Time{}, errors.New("wall: want an RFC 3339 time")
+	}
+	return t.UTC(), nil
+}

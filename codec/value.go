@@ -1,0 +1,357 @@
+package codec
+
+import (
+	"math"
+
+	"github.com/tinylib/msgp/msgp"
+)
+
+// A Kind is the type of a Value.
+type Kind uint8
+
+// Value kinds. An integer that fits in int64 is always KindInt, whatever
+// constructor made it: MessagePack and JSON write small unsigned and signed
+// integers alike, so KindUint is kept for values above math.MaxInt64 only.
+// This keeps decoding exact: a value decodes to the Kind it was encoded from.
+const (
+	KindInvalid Kind = iota
+	KindInt
+	KindUint
+	KindFloat
+	KindBool
+	KindString
+	KindBytes
+	KindList
+	KindMap
+)
+
+var kindNames = [...]string{"invalid", "int", "uint", "float", "bool", "string", "bytes", "list", "map"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + itoa(int(k)) + ")"
+}
+
+// MaxDepth bounds how deeply lists and maps nest inside a field value.
+// A field whose value is a list of scalars has depth 1.
+const MaxDepth = 8
+
+// A Value is a typed field value. The zero Value is invalid.
+// Values are small and copied by value; list and map values share their
+// elements with the slice they were built from.
+type Value struct {
+	kind Kind
+	num  uint64  // int, uint, bool, float64 bits
+	str  string  // string and bytes
+	sub  []Field // list elements (empty keys) and map entries
+}
+
+// A Field is a named value. Keys are non-empty UTF-8 strings that do not
+// start with '$' (reserved for JSON type tags, see docs/FORMAT.md).
+type Field struct {
+	Key   string
+	Value Value
+}
+
+// Fields is a record's ordered list of fields. Order is kept by both
+// encodings.
+type Fields []Field
+
+// Int returns an integer value.
+func Int(v int64) Value { return Value{kind: KindInt, num: uint64(v)} }
+
+// Uint returns an unsigned integer value; see KindUint for its Kind.
+func Uint(v uint64) Value {
+	if v <= math.MaxInt64 {
+		return Value{kind: KindInt, num: v}
+	}
+	return Value{kind: KindUint, num: v}
+}
+
+// Float returns a floating-point value. NaN and infinities are allowed.
+func Float(v float64) Value { return Value{kind: KindFloat, num: math.Float64bits(v)} }
+
+// Bool returns a boolean value.
+func Bool(v bool) Value {
+	if v {
+		return Value{kind: KindBool, num: 1}
+	}
+	return Value{kind: KindBool}
+}
+
+// String returns a string value.
+func String(v string) Value { return Value{kind: KindString, str: v} }
+
+// Bytes returns a binary value holding a copy of v.
+func Bytes(v []byte) Value { return Value{kind: KindBytes, str: string(v)} }
+
+// List returns a list value of the given elements; their keys are ignored.
+func List(elems ...Value) Value {
+	sub := make([]Field, len(elems))
+	for i, e := range elems {
+		sub[i].Value = e
+	}
+	return Value{kind: KindList, sub: sub}
+}
+
+// Map returns a map value of the given entries, in order.
+func Map(entries ...Field) Value { return Value{kind: KindMap, sub: entries} }
+
+// Kind returns the value's kind.
+func (v Value) Kind() Kind { return v.kind }
+
+// Int returns the value of a KindInt value.
+func (v Value) Int() int64 { return int64(v.num) }
+
+// Uint returns the value of a KindInt or KindUint value as uint64.
+func (v Value) Uint() uint64 { return v.num }
+
+// Float returns the value of a KindFloat value.
+func (v Value) Float() float64 { return math.Float64frombits(v.num) }
+
+// Bool returns the value of a KindBool value.
+func (v Value) Bool() bool { return v.num != 0 }
+
+// Str returns the value of a KindString or KindBytes value.
+func (v Value) Str() string { return v.str }
+
+// Len returns the number of elements of a list or entries of a map.
+func (v Value) Len() int { return len(v.sub) }
+
+// Index returns element i of a list or the value of entry i of a map.
+func (v Value) Index(i int) Value { return v.sub[i].Value }
+
+// Entry returns entry i of a map.
+func (v Value) Entry(i int) Field { return v.sub[i] }
+
+// Equal reports whether two values are the same; NaN equals NaN, so that a
+// record compares equal to itself after a round trip.
+func (v Value) Equal(w Value) bool {
+	if v.kind != w.kind {
+		return false
+	}
+	switch v.kind {
+	case KindFloat:
+		a, b := v.Float(), w.Float()
+		return a == b && math.Signbit(a) == math.Signbit(b) || a != a && b != b
+	case KindString, KindBytes:
+		return v.str == w.str
+	case KindList, KindMap:
+		return Fields(v.sub).Equal(w.sub)
+	}
+	return v.num == w.num
+}
+
+// Equal reports whether two field lists hold the same keys and values in
+// the same order.
+func (f Fields) Equal(g Fields) bool {
+	if len(f) != len(g) {
+		return false
+	}
+	for i := range f {
+		if f[i].Key != g[i].Key || !f[i].Value.Equal(g[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// MarshalMsg appends the fields as a MessagePack map.
+func (f Fields) MarshalMsg(b []byte) ([]byte, error) {
+	b = msgp.AppendMapHeader(b, uint32(len(f)))
+	for i := range f {
+		b = msgp.AppendString(b, f[i].Key)
+		var err error
+		if b, err = f[i].Value.appendMsg(b, 1); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (v Value) appendMsg(b []byte, depth int) ([]byte, error) {
+	switch v.kind {
+	case KindInt:
+		return msgp.AppendInt64(b, int64(v.num)), nil
+	case KindUint:
+		return msgp.AppendUint64(b, v.num), nil
+	case KindFloat:
+		return msgp.AppendFloat64(b, v.Float()), nil
+	case KindBool:
+		return msgp.AppendBool(b, v.num != 0), nil
+	case KindString:
+		return msgp.AppendString(b, v.str), nil
+	case KindBytes:
+		return appendBin(b, v.str), nil
+	case KindList, KindMap:
+		if depth > MaxDepth {
+			return b, ErrTooDeep
+		}
+		if v.kind == KindList {
+			b = msgp.AppendArrayHeader(b, uint32(len(v.sub)))
+		} else {
+			b = msgp.AppendMapHeader(b, uint32(len(v.sub)))
+		}
+		for i := range v.sub {
+			if v.kind == KindMap {
+				b = msgp.AppendString(b, v.sub[i].Key)
+			}
+			var err error
+			if b, err = v.sub[i].Value.appendMsg(b, depth+1); err != nil {
+				return b, err
+			}
+		}
+		return b, nil
+	}
+	return b, ErrInvalidValue
+}
+
+// appendBin appends s as a MessagePack bin without converting it to []byte.
+func appendBin(b []byte, s string) []byte {
+	n := len(s)
+	switch {
+	case n <= math.MaxUint8:
+		b = append(b, 0xc4, byte(n))
+	case n <= math.MaxUint16:
+		b = append(b, 0xc5, byte(n>>8), byte(n))
+	default:
+		b = append(b, 0xc6, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, s...)
+}
+
+// Msgsize returns an upper bound of the MessagePack size of f.
+func (f Fields) Msgsize() int {
+	n := msgp.MapHeaderSize
+	for i := range f {
+		n += msgp.StringPrefixSize + len(f[i].Key) + f[i].Value.msgsize()
+	}
+	return n
+}
+
+func (v Value) msgsize() int {
+	switch v.kind {
+	case KindString, KindBytes:
+		return msgp.StringPrefixSize + len(v.str)
+	case KindList, KindMap:
+		return msgp.MapHeaderSize + Fields(v.sub).Msgsize()
+	}
+	return 9
+}
+
+// UnmarshalMsg decodes a MessagePack map into f, reusing its storage.
+// Every claimed element count is checked against the bytes left, so hostile
+// input cannot make it allocate more than a small multiple of its size.
+func (f *Fields) UnmarshalMsg(b []byte) ([]byte, error) {
+	n, b, err := readContainer(b, msgp.MapType, 2)
+	if err != nil {
+		return b, err
+	}
+	if cap(*f) >= n {
+		*f = (*f)[:n]
+	} else {
+		*f = make(Fields, n)
+	}
+	for i := range *f {
+		fl := &(*f)[i]
+		if fl.Key, b, err = msgp.ReadStringBytes(b); err != nil {
+			return b, err
+		}
+		if b, err = fl.Value.unmarshalMsg(b, 1); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// readContainer reads a map or array header of a claimed count no larger
+// than MaxFields and than the bytes left allow, at minBytes per element.
+func readContainer(b []byte, t msgp.Type, minBytes int) (int, []byte, error) {
+	var n uint32
+	var err error
+	if t == msgp.MapType {
+		n, b, err = msgp.ReadMapHeaderBytes(b)
+	} else {
+		n, b, err = msgp.ReadArrayHeaderBytes(b)
+	}
+	if err != nil {
+		return 0, b, err
+	}
+	if n > MaxFields || int(n)*minBytes > len(b) {
+		return 0, b, ErrTooMany
+	}
+	return int(n), b, nil
+}
+
+func (v *Value) unmarshalMsg(b []byte, depth int) ([]byte, error) {
+	if len(b) == 0 {
+		return b, msgp.ErrShortBytes
+	}
+	var err error
+	switch msgp.NextType(b) {
+	case msgp.IntType:
+		var i int64
+		i, b, err = msgp.ReadInt64Bytes(b)
+		*v = Int(i)
+	case msgp.UintType:
+		var u uint64
+		u, b, err = msgp.ReadUint64Bytes(b)
+		*v = Uint(u)
+	case msgp.Float64Type, msgp.Float32Type:
+		var f float64
+		f, b, err = msgp.ReadFloat64Bytes(b)
+		*v = Float(f)
+	case msgp.BoolType:
+		var t bool
+		t, b, err = msgp.ReadBoolBytes(b)
+		*v = Bool(t)
+	case msgp.StrType:
+		var s string
+		s, b, err = msgp.ReadStringBytes(b)
+		*v = String(s)
+	case msgp.BinType:
+		var p []byte
+		p, b, err = msgp.ReadBytesZC(b)
+		*v = Value{kind: KindBytes, str: string(p)}
+	case msgp.ArrayType, msgp.MapType:
+		if depth > MaxDepth {
+			return b, ErrTooDeep
+		}
+		t := msgp.NextType(b)
+		var n int
+		min := 1
+		if t == msgp.MapType {
+			min = 2
+		}
+		if n, b, err = readContainer(b, t, min); err != nil {
+			return b, err
+		}
+		kind, sub := KindList, v.sub
+		if t == msgp.MapType {
+			kind = KindMap
+		}
+		if cap(sub) >= n {
+			sub = sub[:n]
+		} else {
+			sub = make([]Field, n)
+		}
+		for i := range sub {
+			if kind == KindMap {
+				if sub[i].Key, b, err = msgp.ReadStringBytes(b); err != nil {
+					return b, err
+				}
+			} else {
+				sub[i].Key = ""
+			}
+			if b, err = sub[i].Value.unmarshalMsg(b, depth+1); err != nil {
+				return b, err
+			}
+		}
+		*v = Value{kind: kind, sub: sub}
+	default:
+		return b, ErrInvalidValue
+	}
+	return b, err
+}

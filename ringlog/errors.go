@@ -1,0 +1,59 @@
+package ringlog
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrZeroedFrame means a frame header of all zero bytes: the unwritten
+	// end of a preallocated or zero-filled range, not a record.
+	ErrZeroedFrame = errors.New("ringlog: zeroed frame")
+	// ErrBadFrame means bytes that do not form a valid frame: a checksum
+	// mismatch, an impossible length, or a frame from another segment.
+	ErrBadFrame = errors.New("ringlog: bad frame")
+	// ErrTornTail means the last frame of a segment ends early: a write cut
+	// short by a crash or a full disk. The records before it are intact.
+	ErrTornTail = errors.New("ringlog: torn tail")
+	// ErrBadSegmentHeader means a segment whose header is damaged or not a
+	// segment header at all.
+	ErrBadSegmentHeader = errors.New("ringlog: bad segment header")
+	// ErrRecordTooLarge means a record that cannot fit in one segment.
+	ErrRecordTooLarge = errors.New("ringlog: record larger than a segment")
+	// ErrLocked means another writer holds the ring.
+	ErrLocked = errors.New("ringlog: ring is locked by another writer")
+	// ErrClosed means the writer was closed.
+	ErrClosed = errors.New("ringlog: writer closed")
+)
+
+// IsTornTail reports whether err says a segment ends with a partial frame,
+// which recovery treats as the end of the data rather than as damage.
+func IsTornTail(err error) bool { return errors.Is(err, ErrTornTail) }
+
+// A Damage describes a range of a segment that the reader skipped.
+// It is returned by Reader.Next as an error; reading continues after it.
+type Damage struct {
+	Segment string // file path
+	Offset  int64  // where the skipped range starts
+	Length  int64  // how many bytes were skipped
+	Err     error  // ErrBadFrame, ErrTornTail, ErrZeroedFrame or ErrBadSegmentHeader
+}
+
+func (d *Damage) Error() string {
+	return fmt.Sprintf("%s: skipped %d bytes at offset %d: %v", d.Segment, d.Length, d.Offset, d.Err)
+}
+
+func (d *Damage) Unwrap() error { return d.Err }
+
+// Cause names the likely cause of the damage for people.
+func (d *Damage) Cause() string {
+	switch {
+	case errors.Is(d.Err, ErrTornTail):
+		return "torn write (crash or full disk during a write)"
+	case errors.Is(d.Err, ErrZeroedFrame):
+		return "zeroed range (lost or unwritten blocks)"
+	case errors.Is(d.Err, ErrBadSegmentHeader):
+		return "damaged segment header"
+	}
+	return "corruption (checksum mismatch or garbage)"
+}

@@ -1,0 +1,167 @@
+package ringlog
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// Frame layouts; part of the on-disk format, never change.
+const (
+	// Binary frame: crc u32 | length u32 | seq u64 | payload.
+	binFrameHeader = 16
+	// Text frame: {"crc":"xxxxxxxx","seq":N,...}\n
+	textPrefix    = `{"crc":"`
+	textPrefixLen = len(textPrefix) + 8 + 2 // `{"crc":"` hex8 `",`
+	textSeqKey    = `"seq":`
+
+	// MaxSegmentSize bounds a segment file, and so what a reader will
+	// read of any one file, however large it claims to be.
+	MaxSegmentSize = 64 << 20
+)
+
+// sealFrame completes the frame in f, which holds a placeholder header
+// (binFrameHeader zero bytes, or the text prefix) followed by the payload.
+// For text frames the payload is a JSON object whose first byte '{' is
+// dropped here, since the prefix opens the object.
+func sealFrame(f []byte, text bool, segSeq, seq uint64) []byte {
+	if text {
+		copy(f[textPrefixLen:], f[textPrefixLen+1:])
+		f[len(f)-1] = '\n'
+		crc := frameCRC(segSeq, f[textPrefixLen:len(f)-1])
+		appendHex32(f[len(textPrefix):len(textPrefix)], crc) // in place, over the zeros
+		return f
+	}
+	le := binary.LittleEndian
+	le.PutUint32(f[4:], uint32(len(f)-binFrameHeader))
+	le.PutUint64(f[8:], seq)
+	le.PutUint32(f[0:], frameCRC(segSeq, f[4:]))
+	return f
+}
+
+// framePlaceholder starts a frame in b.
+func framePlaceholder(b []byte, text bool) []byte {
+	if text {
+		return append(b, `{"crc":"00000000",`...)
+	}
+	return append(b, make([]byte, binFrameHeader)...)
+}
+
+// appendFrame appends a complete frame around an encoded record.
+func appendFrame(b []byte, text bool, segSeq, seq uint64, payload []byte) []byte {
+	start := len(b)
+	b = framePlaceholder(b, text)
+	b = append(b, payload...)
+	sealFrame(b[start:], text, segSeq, seq)
+	return b
+}
+
+// frameStatus classifies the bytes at the start of a buffer.
+type frameStatus uint8
+
+const (
+	frameOK      frameStatus = iota
+	frameZero                // an all-zero frame header
+	frameBad                 // checksum mismatch or impossible header
+	frameShort               // the frame runs past the end of the buffer
+	frameForeign             // a valid frame of another segment (stale)
+)
+
+// A frame is a parsed frame; Payload aliases the buffer it was parsed from.
+type frame struct {
+	Seq     uint64
+	Payload []byte // for text frames, the whole line without its newline
+	Len     int    // bytes the frame occupies
+}
+
+// parseFrame parses the frame at the start of p, which belongs to segment
+// segSeq and holds payloads of at most maxPayload bytes.
+func parseFrame(p []byte, text bool, segSeq uint64, maxPayload int) (frame, frameStatus) {
+	if text {
+		return parseTextFrame(p, segSeq, maxPayload)
+	}
+	if len(p) < binFrameHeader {
+		if allZero(p) {
+			return frame{}, frameZero
+		}
+		return frame{}, frameShort
+	}
+	le := binary.LittleEndian
+	crc, n, seq := le.Uint32(p), le.Uint32(p[4:]), le.Uint64(p[8:])
+	if crc == 0 && n == 0 && seq == 0 {
+		return frame{}, frameZero
+	}
+	if n == 0 || int64(n) > int64(maxPayload) {
+		return frame{}, frameBad
+	}
+	end := binFrameHeader + int(n)
+	if end > len(p) {
+		return frame{}, frameShort
+	}
+	if frameCRC(segSeq, p[4:end]) != crc {
+		return frame{}, frameBad
+	}
+	return frame{Seq: seq, Payload: p[binFrameHeader:end], Len: end}, frameOK
+}
+
+func parseTextFrame(p []byte, segSeq uint64, maxPayload int) (frame, frameStatus) {
+	if len(p) < textPrefixLen+len(textSeqKey)+2 {
+		if allZero(p) {
+			return frame{}, frameZero
+		}
+		if bytes.HasPrefix([]byte(textPrefix), p[:min(len(p), len(textPrefix))]) {
+			return frame{}, frameShort
+		}
+		return frame{}, frameBad
+	}
+	if p[0] == 0 && allZero(p[:textPrefixLen]) {
+		return frame{}, frameZero
+	}
+	if string(p[:len(textPrefix)]) != textPrefix || string(p[textPrefixLen-2:textPrefixLen]) != `",` ||
+		string(p[textPrefixLen:textPrefixLen+len(textSeqKey)]) != textSeqKey {
+		return frame{}, frameBad
+	}
+	limit := min(len(p), textPrefixLen+maxPayload+1)
+	nl := bytes.IndexByte(p[:limit], '\n')
+	if nl < 0 {
+		if limit < len(p) {
+			return frame{}, frameBad
+		}
+		return frame{}, frameShort
+	}
+	crc, ok := parseHex32(p[len(textPrefix) : len(textPrefix)+8])
+	if !ok || p[nl-1] != '}' {
+		return frame{}, frameBad
+	}
+	seq, ok := parseSeq(p[textPrefixLen+len(textSeqKey) : nl])
+	if !ok {
+		return frame{}, frameBad
+	}
+	if frameCRC(segSeq, p[textPrefixLen:nl]) != crc {
+		return frame{}, frameBad
+	}
+	return frame{Seq: seq, Payload: p[:nl], Len: nl + 1}, frameOK
+}
+
+// parseSeq parses the decimal digits at the start of p, up to a ','.
+func parseSeq(p []byte) (uint64, bool) {
+	var v uint64
+	for i, c := range p {
+		if c == ',' && i > 0 {
+			return v, true
+		}
+		if c < '0' || c > '9' || i >= 20 || v > (1<<64-1-9)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return 0, false
+}
+
+func allZero(p []byte) bool {
+	for _, c := range p {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

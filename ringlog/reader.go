@@ -1,0 +1,241 @@
+package ringlog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// An Entry is one record read from a ring.
+type Entry struct {
+	Seq     uint64
+	Payload []byte // the encoded record; valid until the next call to Next
+	Codec   codec.Codec
+	Segment string // the file it was read from: a segment, or the stage
+	Offset  int64  // the frame's offset in that file
+}
+
+// Decode decodes the entry's record into r.
+func (e *Entry) Decode(r *codec.Record) error {
+	if err := e.Codec.Decode(e.Payload, r); err != nil {
+		return fmt.Errorf("%s: offset %d: seq %d: %w", e.Segment, e.Offset, e.Seq, err)
+	}
+	return nil
+}
+
+// A Reader reads a ring's records in sequence order: segments in the order
+// of the sequence numbers in their headers, never by name or time. It may
+// run while a writer appends in another process; after io.EOF, calling
+// Next again returns records appended since, across rotations.
+//
+// Damage never stops a Reader: Next returns a *Damage for every range it
+// skips and continues with the next intact frame on the following call.
+// Records are returned at most once and in increasing sequence order.
+type Reader struct {
+	dir       string
+	segs      []segRef
+	i         int // index in segs of the segment being scanned
+	open      bool
+	sc        scanner
+	buf       []byte
+	last      uint64 // sequence number of the last record returned
+	any       bool
+	ring      [16]byte
+	staged    []frame
+	stageBuf  []byte
+	hdrDamage *Damage
+}
+
+// NewReader returns a Reader of the ring in dir.
+func NewReader(dir string) (*Reader, error) {
+	segs, err := listSegments(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ringlog: %w", err)
+	}
+	r := &Reader{dir: dir, segs: segs}
+	for _, s := range segs {
+		if s.hdrErr == nil {
+			r.ring = s.hdr.Ring
+		}
+	}
+	return r, nil
+}
+
+// Next returns the next record, a *Damage for a skipped range of bytes
+// (call Next again to continue), or io.EOF when there is nothing more for
+// now.
+func (r *Reader) Next() (Entry, error) {
+	if len(r.staged) > 0 {
+		return r.nextStaged(), nil
+	}
+	refreshed := false
+	for {
+		if !r.open {
+			if r.i >= len(r.segs) {
+				if refreshed {
+					return Entry{}, r.readStage()
+				}
+				r.refresh()
+				refreshed = true
+				continue
+			}
+			if err := r.openSegment(); err != nil {
+				return Entry{}, err
+			}
+			if d := r.hdrDamage; d != nil {
+				r.hdrDamage = nil
+				return Entry{}, d
+			}
+		}
+		off := r.sc.off
+		f, err := r.sc.next()
+		switch {
+		case err == nil:
+			if r.any && f.Seq <= r.last {
+				continue
+			}
+			r.last, r.any = f.Seq, true
+			return Entry{Seq: f.Seq, Payload: f.Payload, Codec: r.sc.hdr.Codec, Segment: r.sc.path, Offset: int64(off)}, nil
+		case err == io.EOF || err == errPending:
+			if r.i+1 < len(r.segs) {
+				r.i++
+				r.open = false
+				continue
+			}
+			if refreshed {
+				return Entry{}, r.readStage()
+			}
+			r.refresh()
+			refreshed = true
+		default:
+			return Entry{}, err
+		}
+	}
+}
+
+func (r *Reader) nextStaged() Entry {
+	f := r.staged[0]
+	r.staged = r.staged[1:]
+	r.last, r.any = f.Seq, true
+	return Entry{Seq: f.Seq, Payload: f.Payload, Codec: r.newestHeader().Codec, Segment: filepath.Join(r.dir, stageName), Offset: -1}
+}
+
+func (r *Reader) newestHeader() Header {
+	for i := len(r.segs) - 1; i >= 0; i-- {
+		if r.segs[i].hdrErr == nil {
+			return r.segs[i].hdr
+		}
+	}
+	return Header{}
+}
+
+// readStage loads acknowledged records that are still in the stage file
+// and continue the sequence; they reach a segment at the next flush. It
+// returns io.EOF when there are none.
+func (r *Reader) readStage() error {
+	h := r.newestHeader()
+	if h.Size == 0 || !r.any && len(r.segs) == 0 {
+		return io.EOF
+	}
+	f, err := os.Open(filepath.Join(r.dir, stageName))
+	if err != nil {
+		return io.EOF
+	}
+	defer f.Close()
+	r.stageBuf, err = readFrom(f, 0, r.stageBuf[:0])
+	if err != nil || len(r.stageBuf) < stageHeaderSize {
+		return io.EOF
+	}
+	si := parseStageHeader(r.stageBuf)
+	if !si.valid || si.ring != h.Ring {
+		return io.EOF
+	}
+	next := h.First
+	if r.any {
+		next = r.last + 1
+	}
+	r.staged = stagedFrames(r.stageBuf[stageHeaderSize:], h, next)
+	if len(r.staged) == 0 {
+		return io.EOF
+	}
+	return nil
+}
+
+// openSegment starts scanning r.segs[r.i].
+func (r *Reader) openSegment() error {
+	s := &r.segs[r.i]
+	data, err := readSegment(s.path, r.buf)
+	r.buf = data
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			// Deleted by retention while we read: a gap the sequence
+			// numbers show.
+			r.i++
+			return nil
+		}
+		return fmt.Errorf("ringlog: %w", err)
+	}
+	h := s.hdr
+	if s.hdrErr != nil {
+		// Read the frames anyway: their checksums are salted with the
+		// segment number the file name claims.
+		h.First = 0
+		h.Size = binHeaderSize
+		if h.Codec == codec.JSON {
+			h.Size = bytes.IndexByte(data[:min(len(data), maxTextHeader)], '\n') + 1
+		}
+		h.Size = min(h.Size, len(data))
+		r.hdrDamage = &Damage{Segment: s.path, Offset: 0, Length: int64(h.Size), Err: s.hdrErr}
+	}
+	r.sc = newScanner(s.path, data, h)
+	r.sc.live = r.i == len(r.segs)-1 && r.isLive()
+	r.open = true
+	return nil
+}
+
+// isLive reports whether a writer has the ring open now.
+func (r *Reader) isLive() bool {
+	f, err := os.Open(filepath.Join(r.dir, stageName))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return isLocked(f)
+}
+
+// refresh picks up what a writer appended since: new bytes of the segment
+// being read and new segments.
+func (r *Reader) refresh() {
+	segs, err := listSegments(r.dir)
+	if err != nil {
+		return
+	}
+	var cur uint64
+	if len(r.segs) > 0 {
+		cur = r.segs[min(r.i, len(r.segs)-1)].hdr.Segment
+	}
+	if r.open && r.i < len(r.segs) {
+		if f, err := os.Open(r.sc.path); err == nil {
+			if data, err := readFrom(f, int64(len(r.sc.data)), r.sc.data); err == nil {
+				r.sc.data, r.buf = data, data
+			}
+			f.Close()
+		}
+	}
+	for _, s := range segs {
+		if s.hdr.Segment > cur || len(r.segs) == 0 {
+			r.segs = append(r.segs, s)
+			if s.hdrErr == nil {
+				r.ring = s.hdr.Ring
+			}
+		}
+	}
+	if r.open {
+		r.sc.live = r.i == len(r.segs)-1 && r.isLive()
+	}
+}

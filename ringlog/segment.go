@@ -1,0 +1,232 @@
+package ringlog
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// Segment file names are seg-<segment seq, 16 hex digits>.<ext>. The name
+// is a convenience for people (ls lists segments in order); readers order
+// segments by the sequence number in their headers and use the name only
+// to place a segment whose header is damaged.
+const (
+	segPrefix = "seg-"
+	extMsgp   = ".mpk"
+	extJSON   = ".jsonl"
+)
+
+func segName(seq uint64, c codec.Codec) string {
+	ext := extMsgp
+	if c == codec.JSON {
+		ext = extJSON
+	}
+	return fmt.Sprintf("%s%016x%s", segPrefix, seq, ext)
+}
+
+// nameSeq returns the segment sequence number a file name claims.
+func nameSeq(name string) (uint64, bool) {
+	if !strings.HasPrefix(name, segPrefix) {
+		return 0, false
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(name[len(segPrefix):], extMsgp), extJSON)
+	if len(base) != 16 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(base, 16, 64)
+	return v, err == nil
+}
+
+func isSegmentName(name string) bool {
+	_, ok := nameSeq(name)
+	return ok && (strings.HasSuffix(name, extMsgp) || strings.HasSuffix(name, extJSON))
+}
+
+// A segRef is a segment file found in a ring directory.
+type segRef struct {
+	path   string
+	hdr    Header
+	hdrErr error // non-nil: hdr.Segment is guessed from the name
+	size   int64
+}
+
+// listSegments returns the ring's segments ordered by segment sequence
+// number. Segments with damaged headers are placed by their file names.
+func listSegments(dir string) ([]segRef, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var segs []segRef
+	var buf [maxTextHeader]byte
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !isSegmentName(e.Name()) {
+			continue
+		}
+		ref := segRef{path: filepath.Join(dir, e.Name())}
+		f, err := os.Open(ref.path)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // deleted by retention since ReadDir
+			}
+			return nil, err
+		}
+		n, err := io.ReadFull(f, buf[:])
+		st, serr := f.Stat()
+		f.Close()
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return nil, err
+		}
+		if serr == nil {
+			ref.size = st.Size()
+		}
+		ref.hdr, ref.hdrErr = parseHeader(buf[:n])
+		if ref.hdrErr != nil {
+			ref.hdr.Segment, _ = nameSeq(e.Name())
+			if strings.HasSuffix(e.Name(), extJSON) {
+				ref.hdr.Codec = codec.JSON
+			} else {
+				ref.hdr.Codec = codec.Msgpack
+			}
+		}
+		segs = append(segs, ref)
+	}
+	sort.SliceStable(segs, func(i, j int) bool { return segs[i].hdr.Segment < segs[j].hdr.Segment })
+	return segs, nil
+}
+
+// readSegment reads at most MaxSegmentSize bytes of a segment into buf.
+func readSegment(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf[:0], err
+	}
+	defer f.Close()
+	return readFrom(f, 0, buf[:0])
+}
+
+// readFrom appends the bytes of f from off to its end, up to
+// MaxSegmentSize in all, to buf.
+func readFrom(f *os.File, off int64, buf []byte) ([]byte, error) {
+	for len(buf) < MaxSegmentSize {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.ReadAt(buf[len(buf):min(cap(buf), MaxSegmentSize)], off+int64(len(buf)))
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
+// A scanner reads the frames of one segment held in memory, skipping and
+// reporting damage. Payloads alias data.
+type scanner struct {
+	path string
+	data []byte
+	hdr  Header
+	text bool
+	off  int
+	max  int // largest payload a frame may claim
+	// live means a writer may still be appending to this segment, so an
+	// incomplete last frame is a write in progress, not a torn tail.
+	live bool
+}
+
+func newScanner(path string, data []byte, hdr Header) scanner {
+	return scanner{path: path, data: data, hdr: hdr, text: hdr.Codec == codec.JSON, off: hdr.Size, max: MaxSegmentSize}
+}
+
+// errPending is returned at an incomplete frame at the end of a live
+// segment: the caller should try again once more bytes arrive.
+var errPending = errors.New("ringlog: frame being written")
+
+// next returns the next intact frame, a *Damage describing bytes it
+// skipped (the following call continues after them), errPending, or
+// io.EOF at the end of the data.
+func (s *scanner) next() (frame, error) {
+	if s.off >= len(s.data) {
+		return frame{}, io.EOF
+	}
+	f, st := parseFrame(s.data[s.off:], s.text, s.hdr.Segment, s.max)
+	if st == frameOK && f.Seq >= s.hdr.First {
+		s.off += f.Len
+		return f, nil
+	}
+	if st == frameOK {
+		st = frameForeign
+	}
+	if st == frameShort && s.live {
+		return frame{}, errPending
+	}
+	start := s.off
+	at := s.resync(start + 1)
+	if at < 0 {
+		// Nothing valid follows: the rest of the segment is lost.
+		s.off = len(s.data)
+		d := &Damage{Segment: s.path, Offset: int64(start), Length: int64(len(s.data) - start), Err: ErrBadFrame}
+		switch {
+		case st == frameShort:
+			d.Err = ErrTornTail
+		case allZero(s.data[start:]):
+			d.Err = ErrZeroedFrame
+		}
+		return frame{}, d
+	}
+	s.off = at
+	d := &Damage{Segment: s.path, Offset: int64(start), Length: int64(at - start), Err: ErrBadFrame}
+	if allZero(s.data[start:at]) {
+		d.Err = ErrZeroedFrame
+	}
+	return frame{}, d
+}
+
+// resync returns the offset of the next intact frame at or after from, or
+// -1. Candidates are filtered by cheap plausibility checks (length fits,
+// sequence number within what this segment can hold) before the checksum,
+// so garbage costs linear time.
+func (s *scanner) resync(from int) int {
+	if s.text {
+		for from < len(s.data) {
+			i := bytes.Index(s.data[from:], []byte(textPrefix))
+			if i < 0 {
+				return -1
+			}
+			at := from + i
+			if f, st := parseTextFrame(s.data[at:], s.hdr.Segment, s.max); st == frameOK && f.Seq >= s.hdr.First {
+				return at
+			}
+			from = at + 1
+		}
+		return -1
+	}
+	le := binary.LittleEndian
+	span := uint64(len(s.data))
+	for at := from; at+binFrameHeader <= len(s.data); at++ {
+		n := le.Uint32(s.data[at+4:])
+		if n == 0 || int64(n) > int64(len(s.data)-at-binFrameHeader) {
+			continue
+		}
+		if seq := le.Uint64(s.data[at+8:]); seq < s.hdr.First || seq-s.hdr.First > span {
+			continue
+		}
+		if _, st := parseFrame(s.data[at:], false, s.hdr.Segment, s.max); st == frameOK {
+			return at
+		}
+	}
+	return -1
+}

@@ -1,0 +1,278 @@
+package ringlog
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// The stage file holds frames that are acknowledged but not yet in a
+// segment. It is preallocated and mapped shared, so a frame copied into it
+// is in the page cache, and survives the death of the process, without a
+// system call; the writer moves staged frames to the segment with one
+// write per batch. Its header also carries the ring's lock, the sequence
+// high-water mark and whether the last writer closed cleanly.
+//
+// Stage header layout; part of the on-disk format, never change.
+const (
+	stageName       = "stage"
+	stageMagic      = "\x89ITSTG\r\n"
+	stageHeaderSize = 128
+	stageVersion    = 1
+
+	stageOffRing  = 16
+	stageOffCodec = 32
+	stageOffCRC   = 36 // CRC32C of bytes 0..36
+	stageOffHW    = 40 // sequence high-water mark, u64
+	stageOffHWCRC = 48 // CRC32C of bytes 40..48
+	stageOffPID   = 52 // pid of the last writer, u32, informational
+	stageOffState = 56
+	stageOffBoot  = 64 // boot id of the last writer, 16 bytes
+
+	stateOpen   = 1 // a writer has the ring open
+	stateClosed = 2 // the last writer closed cleanly
+
+	// hwStep is how far ahead of the next sequence number the high-water
+	// mark is kept: after a crash that lost records, numbering resumes at
+	// the mark, so no number that may have been seen is used again.
+	hwStep = 1024
+)
+
+type stage struct {
+	f    *os.File
+	mem  []byte // the mapped file; nil when mapping is unsupported
+	size int    // file size
+	n    int    // bytes of staged frames after the header
+	hdr  [stageHeaderSize]byte
+}
+
+// stageInfo is what a stage header says.
+type stageInfo struct {
+	ring  [16]byte
+	codec uint8
+	hw    uint64
+	pid   uint32
+	state uint8
+	boot  [16]byte
+	valid bool // static part verified
+	hwOK  bool
+}
+
+func parseStageHeader(p []byte) stageInfo {
+	var si stageInfo
+	if len(p) < stageHeaderSize || string(p[:8]) != stageMagic {
+		return si
+	}
+	le := binary.LittleEndian
+	if le.Uint32(p[stageOffCRC:]) != checksum(p[:stageOffCRC]) || le.Uint16(p[8:]) != stageVersion {
+		return si
+	}
+	si.valid = true
+	copy(si.ring[:], p[stageOffRing:stageOffRing+16])
+	si.codec = p[stageOffCodec]
+	if le.Uint32(p[stageOffHWCRC:]) == checksum(p[stageOffHW:stageOffHWCRC]) {
+		si.hw, si.hwOK = le.Uint64(p[stageOffHW:]), true
+	}
+	si.pid = le.Uint32(p[stageOffPID:])
+	si.state = p[stageOffState]
+	copy(si.boot[:], p[stageOffBoot:stageOffBoot+16])
+	return si
+}
+
+func buildStageHeader(p []byte, ring [16]byte, c uint8) {
+	clear(p[:stageHeaderSize])
+	copy(p, stageMagic)
+	le := binary.LittleEndian
+	le.PutUint16(p[8:], stageVersion)
+	le.PutUint16(p[10:], stageHeaderSize)
+	copy(p[stageOffRing:], ring[:])
+	p[stageOffCodec] = c
+	le.PutUint32(p[stageOffCRC:], checksum(p[:stageOffCRC]))
+}
+
+// Linux open file description locks: held per open file, not per process,
+// so closing another descriptor of the file in the same process (a reader)
+// does not release them. The values are the same on every architecture.
+const (
+	fOFDGetlk = 36
+	fOFDSetlk = 37
+)
+
+func lockFile(f *os.File) error {
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: io.SeekStart}
+	err := syscall.FcntlFlock(f.Fd(), fOFDSetlk, &lk)
+	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) {
+		return ErrLocked
+	}
+	return err
+}
+
+// isLocked reports whether some writer holds the lock of f, without
+// taking it (taking it, even briefly, could make a starting writer fail).
+func isLocked(f *os.File) bool {
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: io.SeekStart}
+	if err := syscall.FcntlFlock(f.Fd(), fOFDGetlk, &lk); err != nil {
+		return false
+	}
+	return lk.Type != syscall.F_UNLCK
+}
+
+// openStage opens or creates the stage file of dir and locks it.
+func openStage(path string) (*stage, stageInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, stageInfo{}, err
+	}
+	if err := lockFile(f); err != nil {
+		var hdr [stageHeaderSize]byte
+		f.ReadAt(hdr[:], 0)
+		f.Close()
+		if err == ErrLocked {
+			if si := parseStageHeader(hdr[:]); si.valid && si.pid != 0 {
+				return nil, stageInfo{}, fmt.Errorf("%w (pid %d): %s", ErrLocked, si.pid, path)
+			}
+			return nil, stageInfo{}, fmt.Errorf("%w: %s", ErrLocked, path)
+		}
+		return nil, stageInfo{}, fmt.Errorf("ringlog: lock %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, stageInfo{}, err
+	}
+	s := &stage{f: f, size: int(st.Size())}
+	n, _ := f.ReadAt(s.hdr[:], 0)
+	return s, parseStageHeader(s.hdr[:n]), nil
+}
+
+// readStaged returns the frame area of the stage as it is on disk.
+func (s *stage) readStaged() ([]byte, error) {
+	if s.size <= stageHeaderSize {
+		return nil, nil
+	}
+	buf := make([]byte, s.size-stageHeaderSize)
+	n, err := s.f.ReadAt(buf, stageHeaderSize)
+	if err == io.EOF {
+		err = nil
+	}
+	return buf[:n], err
+}
+
+// reset gives the stage a new header and size, and maps it. Mapping
+// falls back to none (frames are then written straight to the segment)
+// where the file system cannot map files shared, as JFFS2 cannot.
+func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool) error {
+	s.unmap()
+	if err := s.f.Truncate(0); err != nil {
+		return err
+	}
+	buildStageHeader(s.hdr[:], ring, c)
+	if size < stageHeaderSize {
+		size = stageHeaderSize
+	}
+	// Allocate every block now: a write to a hole of a mapped file when
+	// the disk is full kills the process with SIGBUS.
+	if err := syscall.Fallocate(int(s.f.Fd()), 0, 0, int64(size)); err != nil {
+		if err := writeZeros(s.f, size); err != nil {
+			return fmt.Errorf("ringlog: allocate stage: %w", err)
+		}
+	}
+	s.size = size
+	s.n = 0
+	if _, err := s.f.WriteAt(s.hdr[:], 0); err != nil {
+		return err
+	}
+	if mmap && size > stageHeaderSize {
+		mem, err := syscall.Mmap(int(s.f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+		if err == nil {
+			s.mem = mem
+		}
+	}
+	return nil
+}
+
+func writeZeros(f *os.File, size int) error {
+	zero := make([]byte, 64<<10)
+	for off := 0; off < size; off += len(zero) {
+		if _, err := f.WriteAt(zero[:min(len(zero), size-off)], int64(off)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *stage) unmap() {
+	if s.mem != nil {
+		syscall.Munmap(s.mem)
+		s.mem = nil
+	}
+}
+
+// free returns how many frame bytes still fit.
+func (s *stage) free() int {
+	if s.mem == nil {
+		return 0
+	}
+	return s.size - stageHeaderSize - s.n
+}
+
+// put copies a frame into the stage; the caller checked free.
+func (s *stage) put(frame []byte) {
+	copy(s.mem[stageHeaderSize+s.n:], frame)
+	s.n += len(frame)
+}
+
+func (s *stage) staged() []byte { return s.mem[stageHeaderSize : stageHeaderSize+s.n] }
+
+// setHW records the sequence high-water mark, and setState the writer's
+// state, in the header: through the mapping when there is one.
+func (s *stage) setHW(hw uint64) error {
+	le := binary.LittleEndian
+	le.PutUint64(s.hdr[stageOffHW:], hw)
+	le.PutUint32(s.hdr[stageOffHWCRC:], checksum(s.hdr[stageOffHW:stageOffHWCRC]))
+	return s.writeHeader(stageOffHW, stageOffHWCRC+4)
+}
+
+func (s *stage) setState(state uint8, boot [16]byte) error {
+	binary.LittleEndian.PutUint32(s.hdr[stageOffPID:], uint32(os.Getpid()))
+	s.hdr[stageOffState] = state
+	copy(s.hdr[stageOffBoot:], boot[:])
+	return s.writeHeader(stageOffPID, stageOffBoot+16)
+}
+
+func (s *stage) writeHeader(from, to int) error {
+	if s.mem != nil {
+		copy(s.mem[from:to], s.hdr[from:to])
+		return nil
+	}
+	_, err := s.f.WriteAt(s.hdr[from:to], int64(from))
+	return err
+}
+
+func (s *stage) sync() error { return fdatasync(s.f) }
+
+func (s *stage) close() error {
+	s.unmap()
+	return s.f.Close()
+}
+
+func fdatasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

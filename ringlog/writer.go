@@ -1,0 +1,658 @@
+package ringlog
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
+)
+
+// A SyncPolicy says when the writer makes records durable against power
+// loss with fdatasync. Every policy survives the death of the process: an
+// appended record is in the page cache before Append returns.
+type SyncPolicy uint8
+
+const (
+	// SyncNone syncs on segment rotation and Close only; a power cut loses
+	// what the kernel had not yet written back (ext4: up to ~30 s).
+	SyncNone SyncPolicy = iota
+	// SyncInterval syncs every Options.SyncEvery (group commit); a power
+	// cut loses at most that long of records.
+	SyncInterval
+	// SyncAlways syncs each record before Append returns; a power cut
+	// loses nothing that was acknowledged.
+	SyncAlways
+)
+
+var syncNames = [...]string{"none", "interval", "always"}
+
+func (p SyncPolicy) String() string {
+	if int(p) < len(syncNames) {
+		return syncNames[p]
+	}
+	return fmt.Sprintf("SyncPolicy(%d)", p)
+}
+
+// ParseSyncPolicy returns the policy named "none", "interval" or "always".
+func ParseSyncPolicy(s string) (SyncPolicy, error) {
+	for i, n := range syncNames {
+		if s == n {
+			return SyncPolicy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("ringlog: unknown sync policy %q (want none, interval or always)", s)
+}
+
+// Defaults.
+const (
+	DefaultStageSize  = 64 << 10
+	DefaultFlushEvery = time.Second
+	DefaultSyncEvery  = time.Second
+	minSegmentSize    = 4 << 10
+)
+
+// Options configure a Writer.
+type Options struct {
+	Stream string      // the stream's name; also checked against the ring
+	Codec  codec.Codec // encoding of new segments
+	// Budget caps the ring's bytes on disk: its segment files and stage,
+	// each counted in whole file-system blocks. It is never exceeded;
+	// the oldest segments are deleted to make room. It must hold the
+	// stage and two segments.
+	Budget      int64
+	SegmentSize int64 // largest segment file, header included
+	// StageSize is the size of the mapped stage file; 0 means
+	// DefaultStageSize (at most SegmentSize), negative means no stage:
+	// each record is then written to its segment with one write call.
+	StageSize  int
+	Sync       SyncPolicy
+	SyncEvery  time.Duration // for SyncInterval; 0 means DefaultSyncEvery
+	FlushEvery time.Duration // how soon staged records reach the segment, and readers; 0 means DefaultFlushEvery
+	Boot       codec.BootID  // this boot's id, recorded in segment headers
+	// Now returns the wall and monotonic clocks for segment headers;
+	// nil means time.Now and the system's monotonic clock.
+	Now func() (wall time.Time, mono int64)
+}
+
+// A Recovery reports what Open found and repaired.
+type Recovery struct {
+	New      bool      // the ring did not exist
+	Clean    bool      // the previous writer closed the ring cleanly
+	Replayed int       // acknowledged records moved from the stage to a segment
+	Sealed   bool      // the newest segment had a damaged tail and was sealed
+	Damage   []*Damage // damage found at the tail of the newest segment
+	SeqJump  uint64    // sequence numbers skipped because records may have been lost
+}
+
+// A Writer appends records to one ring. It is safe for concurrent use.
+// Only one Writer, in any process, may have a ring open.
+type Writer struct {
+	mu   sync.Mutex
+	dir  string
+	o    Options
+	text bool
+	blk  int64
+	st   *stage
+
+	ring     [16]byte
+	segs     []segRef // oldest first; the last one is active
+	used     int64    // blocks of all segments, in bytes
+	seg      *os.File
+	segSeq   uint64
+	segSize  int64
+	dirty    bool // active segment has bytes we could not remove: rotate
+	maxFrame int
+
+	next     uint64
+	hw       uint64
+	buf      []byte
+	unsynced bool
+	hwDirty  bool
+	closed   bool
+	deleted  uint64 // segments deleted for the budget
+
+	rec  Recovery
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func (o *Options) fill() error {
+	if !codec.ValidStream(o.Stream) {
+		return fmt.Errorf("ringlog: invalid stream name %q: want 1-%d bytes of [a-z0-9_.-]", o.Stream, codec.MaxStreamLen)
+	}
+	if o.Codec != codec.Msgpack && o.Codec != codec.JSON {
+		return fmt.Errorf("ringlog: stream %s: unknown codec %d", o.Stream, o.Codec)
+	}
+	if o.SegmentSize < minSegmentSize || o.SegmentSize > MaxSegmentSize {
+		return fmt.Errorf("ringlog: stream %s: segment size %d out of range [%d, %d]", o.Stream, o.SegmentSize, minSegmentSize, MaxSegmentSize)
+	}
+	if o.StageSize == 0 {
+		o.StageSize = int(min(DefaultStageSize, o.SegmentSize))
+	}
+	if o.SyncEvery <= 0 {
+		o.SyncEvery = DefaultSyncEvery
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = DefaultFlushEvery
+	}
+	if o.Sync > SyncAlways {
+		return fmt.Errorf("ringlog: stream %s: unknown sync policy %d", o.Stream, o.Sync)
+	}
+	if o.Now == nil {
+		o.Now = func() (time.Time, int64) { return time.Now(), clock.Mono() }
+	}
+	return nil
+}
+
+func (o *Options) stageBytes() int {
+	if o.StageSize < 0 {
+		return stageHeaderSize
+	}
+	return stageHeaderSize + o.StageSize
+}
+
+func roundUp(n, blk int64) int64 { return (n + blk - 1) / blk * blk }
+
+// Open opens the ring in dir for appending, creating it if needed, and
+// recovers it: it finds the last intact record, seals a segment whose tail
+// is damaged, moves acknowledged records left in the stage into the
+// segment, and continues the sequence without reusing a number.
+func Open(dir string, o Options) (*Writer, error) {
+	if err := o.fill(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("ringlog: %w", err)
+	}
+	w := &Writer{dir: dir, o: o, text: o.Codec == codec.JSON, blk: blockSize(dir)}
+	if need := roundUp(int64(o.stageBytes()), w.blk) + 2*roundUp(o.SegmentSize, w.blk); o.Budget < need {
+		return nil, fmt.Errorf("ringlog: stream %s: budget %d bytes is below the %d a stage and two %d-byte segments take", o.Stream, o.Budget, need, o.SegmentSize)
+	}
+	w.maxFrame = int(o.SegmentSize) - binHeaderSize
+	if w.text {
+		w.maxFrame = int(o.SegmentSize) - maxTextHeader
+	}
+	st, si, err := openStage(filepath.Join(dir, stageName))
+	if err != nil {
+		return nil, err
+	}
+	w.st = st
+	if err := w.recover(si); err != nil {
+		st.close()
+		if w.seg != nil {
+			w.seg.Close()
+		}
+		return nil, err
+	}
+	w.stop = make(chan struct{})
+	w.wg.Add(1)
+	go w.flusher()
+	return w, nil
+}
+
+func blockSize(dir string) int64 {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err != nil || fs.Bsize <= 0 {
+		return 4096
+	}
+	return int64(fs.Bsize)
+}
+
+func (w *Writer) recover(si stageInfo) error {
+	segs, err := listSegments(w.dir)
+	if err != nil {
+		return fmt.Errorf("ringlog: %w", err)
+	}
+	var active *segRef
+	for i := range segs {
+		s := &segs[i]
+		if s.hdrErr != nil {
+			continue
+		}
+		if s.hdr.Stream != w.o.Stream {
+			return fmt.Errorf("ringlog: %s holds stream %q, not %q", s.path, s.hdr.Stream, w.o.Stream)
+		}
+		active = s
+	}
+	w.segs = segs
+	for _, s := range segs {
+		w.used += roundUp(s.size, w.blk)
+		w.segSeq = max(w.segSeq, s.hdr.Segment)
+	}
+	switch {
+	case si.valid:
+		w.ring = si.ring
+	case active != nil:
+		w.ring = active.hdr.Ring
+	default:
+		if _, err := rand.Read(w.ring[:]); err != nil {
+			return err
+		}
+	}
+	w.rec.New = len(segs) == 0 && !si.valid
+	w.rec.Clean = w.rec.New || si.state == stateClosed
+	w.next = 1
+
+	var staged []frame
+	if active != nil {
+		data, err := readSegment(active.path, nil)
+		if err != nil {
+			return fmt.Errorf("ringlog: %w", err)
+		}
+		sc := newScanner(active.path, data, active.hdr)
+		last := active.hdr.First - 1
+		for {
+			f, err := sc.next()
+			if err != nil {
+				var d *Damage
+				if errors.As(err, &d) && d.Offset+d.Length == int64(len(data)) {
+					w.rec.Damage = append(w.rec.Damage, d)
+					w.rec.Sealed = true
+				}
+				if err == errPending || d == nil {
+					break
+				}
+				continue
+			}
+			last = f.Seq
+		}
+		w.next = last + 1
+		if si.valid && si.ring == w.ring {
+			if raw, err := w.st.readStaged(); err == nil {
+				staged = stagedFrames(raw, active.hdr, w.next)
+			}
+		}
+		if !w.rec.Sealed && active.hdr.Codec == w.o.Codec && active == &segs[len(segs)-1] {
+			if w.seg, err = os.OpenFile(active.path, os.O_WRONLY, 0); err != nil {
+				return fmt.Errorf("ringlog: %w", err)
+			}
+			w.segSeq, w.segSize = active.hdr.Segment, int64(len(data))
+			w.text = active.hdr.Codec == codec.JSON
+		}
+	}
+	if w.seg == nil {
+		if err := w.rotate(); err != nil {
+			return err
+		}
+	}
+	// Staged frames were framed for the active segment at the time; frame
+	// them again, as they may go to a new one.
+	text := w.text
+	for _, f := range staged {
+		p := f.Payload
+		if text {
+			p = textPayload(p)
+		}
+		if err := w.appendPayload(p, f.Seq); err != nil {
+			return err
+		}
+		w.rec.Replayed++
+	}
+	// Numbers at or above the high-water mark were never handed out; below
+	// it, some may have been, then lost with the page cache in a reboot or
+	// with a damaged tail. Skip them so that no number names two records.
+	if !w.rec.Clean && si.hwOK && si.hw > w.next && (si.boot != w.o.Boot || w.rec.Sealed) {
+		w.rec.SeqJump = si.hw - w.next
+		w.next = si.hw
+		if err := w.rotate(); err != nil { // sequence numbers within a segment are consecutive
+			return err
+		}
+	}
+	if err := w.syncSeg(); err != nil {
+		return err
+	}
+	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0); err != nil {
+		return fmt.Errorf("ringlog: stage: %w", err)
+	}
+	w.hw = w.next + hwStep
+	if err := w.st.setHW(w.hw); err != nil {
+		return err
+	}
+	if err := w.st.setState(stateOpen, w.o.Boot); err != nil {
+		return err
+	}
+	return w.st.sync()
+}
+
+// stagedFrames returns the run of frames in a stage's frame area that
+// continue the active segment's sequence at next. The run ends at the
+// first frame that does not verify or does not follow on: everything after
+// it is a frame being written when the writer died, or stale.
+func stagedFrames(raw []byte, hdr Header, next uint64) []frame {
+	var fs []frame
+	text := hdr.Codec == codec.JSON
+	for off := 0; off < len(raw); {
+		f, st := parseFrame(raw[off:], text, hdr.Segment, MaxSegmentSize)
+		if st != frameOK || f.Seq != next {
+			break
+		}
+		fs = append(fs, f)
+		off += f.Len
+		next++
+	}
+	return fs
+}
+
+// textPayload turns a text frame's line back into the record's JSON.
+func textPayload(line []byte) []byte {
+	p := make([]byte, 0, len(line)-textPrefixLen+1)
+	p = append(p, '{')
+	return append(p, line[textPrefixLen:]...)
+}
+
+// Recovery returns what Open found and repaired.
+func (w *Writer) Recovery() Recovery { return w.rec }
+
+// Dir returns the ring's directory.
+func (w *Writer) Dir() string { return w.dir }
+
+// Append sets r.Seq to the ring's next sequence number and r.Stream to the
+// ring's stream, encodes r and appends it. When Append returns nil the
+// record survives the death of the process, and under SyncAlways a power
+// cut too. On error nothing was appended and no number was used.
+func (w *Writer) Append(r *codec.Record) (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	seq := w.next
+	r.Seq, r.Stream = seq, w.o.Stream
+	b := framePlaceholder(w.buf[:0], w.text)
+	b, err := w.o.Codec.Append(b, r)
+	w.buf = b
+	if err != nil {
+		return 0, fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
+	}
+	if err := w.appendFrame(b, seq); err != nil {
+		return 0, err
+	}
+	return seq, nil
+}
+
+// appendPayload appends an already encoded record with a given number.
+func (w *Writer) appendPayload(p []byte, seq uint64) error {
+	b := framePlaceholder(w.buf[:0], w.text)
+	b = append(b, p...)
+	w.buf = b
+	return w.appendFrame(b, seq)
+}
+
+// appendFrame seals and stores the frame in b, rotating first if it does
+// not fit in the active segment.
+func (w *Writer) appendFrame(b []byte, seq uint64) error {
+	if len(b) > w.maxFrame {
+		return fmt.Errorf("%w: stream %s: %d-byte frame, %d-byte segments", ErrRecordTooLarge, w.o.Stream, len(b), w.o.SegmentSize)
+	}
+	if w.dirty || w.segSize+int64(w.st.n)+int64(len(b)) > w.o.SegmentSize {
+		if err := w.rotate(); err != nil {
+			return err
+		}
+	}
+	sealFrame(b, w.text, w.segSeq, seq)
+	if err := w.put(b); err != nil {
+		return err
+	}
+	w.next = seq + 1
+	if w.next >= w.hw {
+		w.hw = w.next + hwStep
+		w.hwDirty = true
+		return w.st.setHW(w.hw)
+	}
+	return nil
+}
+
+// put stores a sealed frame: in the stage when it fits, else straight
+// into the segment.
+func (w *Writer) put(f []byte) error {
+	if w.st.mem != nil && w.o.Sync != SyncAlways && len(f) <= w.st.size-stageHeaderSize {
+		if len(f) > w.st.free() {
+			if err := w.flushStage(); err != nil {
+				return err
+			}
+		}
+		w.st.put(f)
+		return nil
+	}
+	if err := w.flushStage(); err != nil {
+		return err
+	}
+	if err := w.writeSeg(f); err != nil {
+		return err
+	}
+	if w.o.Sync == SyncAlways {
+		return w.syncSeg()
+	}
+	return nil
+}
+
+// flushStage writes the staged frames to the active segment.
+func (w *Writer) flushStage() error {
+	if w.st.n == 0 {
+		return nil
+	}
+	if err := w.writeSeg(w.st.staged()); err != nil {
+		return err
+	}
+	w.st.n = 0
+	return nil
+}
+
+// writeSeg appends p to the active segment, deleting old segments first
+// if the budget requires. A failed write is cut off again, so that no
+// partial frame stays; if even that fails, the segment is not appended to
+// again.
+func (w *Writer) writeSeg(p []byte) error {
+	old := roundUp(w.segSize, w.blk)
+	grow := roundUp(w.segSize+int64(len(p)), w.blk) - old
+	if err := w.reserve(grow); err != nil {
+		return err
+	}
+	n, err := w.seg.WriteAt(p, w.segSize)
+	if err != nil {
+		if n > 0 && w.seg.Truncate(w.segSize) != nil {
+			w.dirty = true
+		}
+		return fmt.Errorf("ringlog: stream %s: write: %w", w.o.Stream, err)
+	}
+	w.segSize += int64(n)
+	w.segs[len(w.segs)-1].size = w.segSize
+	w.used += roundUp(w.segSize, w.blk) - old
+	w.unsynced = true
+	return nil
+}
+
+// reserve deletes the oldest segments until grow more bytes fit in the
+// budget. The active segment is never deleted; Open checked that the
+// budget holds the stage and two full segments.
+func (w *Writer) reserve(grow int64) error {
+	stage := roundUp(int64(w.o.stageBytes()), w.blk)
+	for w.used+grow+stage > w.o.Budget {
+		if len(w.segs) <= 1 {
+			return fmt.Errorf("ringlog: stream %s: budget %d exceeded with one segment", w.o.Stream, w.o.Budget)
+		}
+		old := w.segs[0]
+		if err := os.Remove(old.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("ringlog: retention: %w", err)
+		}
+		w.segs = w.segs[1:]
+		w.used -= roundUp(old.size, w.blk)
+		w.deleted++
+		if err := syncDir(w.dir); err != nil {
+			return fmt.Errorf("ringlog: retention: %w", err)
+		}
+	}
+	return nil
+}
+
+// rotate seals the active segment and starts a new one whose first record
+// will be w.next.
+func (w *Writer) rotate() error {
+	if w.seg != nil {
+		if err := w.flushStage(); err != nil {
+			return err
+		}
+		if err := w.syncSeg(); err != nil {
+			return err
+		}
+		w.seg.Close()
+		w.seg = nil
+	}
+	wall, mono := w.o.Now()
+	w.segSeq++
+	h := Header{Codec: w.o.Codec, Stream: w.o.Stream, Ring: w.ring, Segment: w.segSeq, First: w.next, Boot: w.o.Boot, Wall: wall, Mono: mono}
+	hb := appendHeader(nil, &h)
+	if err := w.reserve(roundUp(int64(len(hb)), w.blk)); err != nil {
+		return err
+	}
+	path := filepath.Join(w.dir, segName(w.segSeq, w.o.Codec))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return fmt.Errorf("ringlog: new segment: %w", err)
+	}
+	if _, err := f.Write(hb); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("ringlog: new segment: %w", err)
+	}
+	if err := fdatasync(f); err != nil {
+		f.Close()
+		return fmt.Errorf("ringlog: new segment: %w", err)
+	}
+	if err := syncDir(w.dir); err != nil {
+		f.Close()
+		return fmt.Errorf("ringlog: new segment: %w", err)
+	}
+	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
+	w.text = w.o.Codec == codec.JSON
+	w.segs = append(w.segs, segRef{path: path, hdr: h, size: w.segSize})
+	w.used += roundUp(w.segSize, w.blk)
+	return nil
+}
+
+func (w *Writer) syncSeg() error {
+	if w.hwDirty {
+		if err := w.st.sync(); err != nil {
+			return fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err)
+		}
+		w.hwDirty = false
+	}
+	if !w.unsynced || w.seg == nil {
+		return nil
+	}
+	if err := fdatasync(w.seg); err != nil {
+		return fmt.Errorf("ringlog: stream %s: sync: %w", w.o.Stream, err)
+	}
+	w.unsynced = false
+	return nil
+}
+
+// Flush writes staged records to the segment, where readers see them.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	return w.flushStage()
+}
+
+// Sync flushes staged records and makes everything appended durable.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if err := w.flushStage(); err != nil {
+		return err
+	}
+	return w.syncSeg()
+}
+
+func (w *Writer) flusher() {
+	defer w.wg.Done()
+	every := w.o.FlushEvery
+	if w.o.Sync == SyncInterval {
+		every = min(every, w.o.SyncEvery)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		if !w.closed {
+			// An error here (a full disk) leaves the frames staged; the
+			// next Append that needs the room reports it.
+			if w.flushStage() == nil && w.o.Sync == SyncInterval {
+				w.syncSeg()
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+// Close flushes and syncs everything, marks the ring cleanly closed and
+// releases it.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.closed = true
+	w.mu.Unlock()
+	close(w.stop)
+	w.wg.Wait()
+	err := w.flushStage()
+	if err == nil {
+		err = w.syncSeg()
+	}
+	if err == nil {
+		// Every number below next is used: the next writer need skip none.
+		w.hw = w.next
+		if err = w.st.setHW(w.hw); err == nil {
+			if err = w.st.setState(stateClosed, w.o.Boot); err == nil {
+				err = w.st.sync()
+			}
+		}
+	}
+	if cerr := w.seg.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := w.st.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Stats describe a writer's ring.
+type Stats struct {
+	Segments int
+	Bytes    int64  // bytes on disk, as counted against the budget
+	Next     uint64 // the sequence number the next record gets
+	Oldest   uint64 // first record of the oldest segment
+	Deleted  uint64 // segments deleted to keep the budget
+}
+
+// Stats returns the ring's current figures.
+func (w *Writer) Stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := Stats{Segments: len(w.segs), Bytes: w.used + roundUp(int64(w.o.stageBytes()), w.blk), Next: w.next, Deleted: w.deleted}
+	if len(w.segs) > 0 {
+		s.Oldest = w.segs[0].hdr.First
+	}
+	return s
+}
