@@ -1,7 +1,6 @@
 package ringlog
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -37,18 +36,17 @@ func (e *Entry) Decode(r *codec.Record) error {
 // skips and continues with the next intact frame on the following call.
 // Records are returned at most once and in increasing sequence order.
 type Reader struct {
-	dir       string
-	segs      []segRef
-	i         int // index in segs of the segment being scanned
-	open      bool
-	sc        scanner
-	buf       []byte
-	last      uint64 // sequence number of the last record returned
-	any       bool
-	ring      [16]byte
-	staged    []frame
-	stageBuf  []byte
-	hdrDamage *Damage
+	dir      string
+	segs     []segRef
+	i        int // index in segs of the segment being scanned
+	open     bool
+	sc       scanner
+	buf      []byte
+	last     uint64 // sequence number of the last record returned
+	any      bool
+	ring     [16]byte
+	staged   []frame
+	stageBuf []byte
 }
 
 // NewReader returns a Reader of the ring in dir.
@@ -78,7 +76,7 @@ func (r *Reader) Next() (Entry, error) {
 		if !r.open {
 			if r.i >= len(r.segs) {
 				if refreshed {
-					return Entry{}, r.readStage()
+					return r.atEnd()
 				}
 				r.refresh()
 				refreshed = true
@@ -86,10 +84,6 @@ func (r *Reader) Next() (Entry, error) {
 			}
 			if err := r.openSegment(); err != nil {
 				return Entry{}, err
-			}
-			if d := r.hdrDamage; d != nil {
-				r.hdrDamage = nil
-				return Entry{}, d
 			}
 		}
 		off := r.sc.off
@@ -108,7 +102,7 @@ func (r *Reader) Next() (Entry, error) {
 				continue
 			}
 			if refreshed {
-				return Entry{}, r.readStage()
+				return r.atEnd()
 			}
 			r.refresh()
 			refreshed = true
@@ -116,6 +110,14 @@ func (r *Reader) Next() (Entry, error) {
 			return Entry{}, err
 		}
 	}
+}
+
+// atEnd returns records still in the stage, else io.EOF.
+func (r *Reader) atEnd() (Entry, error) {
+	if err := r.readStage(); err != nil {
+		return Entry{}, err
+	}
+	return r.nextStaged(), nil
 }
 
 func (r *Reader) nextStaged() Entry {
@@ -147,7 +149,7 @@ func (r *Reader) readStage() error {
 		return io.EOF
 	}
 	defer f.Close()
-	r.stageBuf, err = readFrom(f, 0, r.stageBuf[:0])
+	r.stageBuf, err = readMore(f, r.stageBuf[:0])
 	if err != nil || len(r.stageBuf) < stageHeaderSize {
 		return io.EOF
 	}
@@ -182,17 +184,12 @@ func (r *Reader) openSegment() error {
 	}
 	h := s.hdr
 	if s.hdrErr != nil {
-		// Read the frames anyway: their checksums are salted with the
-		// segment number the file name claims.
-		h.First = 0
-		h.Size = binHeaderSize
-		if h.Codec == codec.JSON {
-			h.Size = bytes.IndexByte(data[:min(len(data), maxTextHeader)], '\n') + 1
-		}
-		h.Size = min(h.Size, len(data))
-		r.hdrDamage = &Damage{Segment: s.path, Offset: 0, Length: int64(h.Size), Err: s.hdrErr}
+		// Read the frames anyway, from the first byte: their checksums are
+		// salted with the segment number the file name claims.
+		h.First, h.Size = 0, 0
 	}
 	r.sc = newScanner(s.path, data, h)
+	r.sc.hdrErr = s.hdrErr
 	r.sc.live = r.i == len(r.segs)-1 && r.isLive()
 	r.open = true
 	return nil
@@ -221,7 +218,7 @@ func (r *Reader) refresh() {
 	}
 	if r.open && r.i < len(r.segs) {
 		if f, err := os.Open(r.sc.path); err == nil {
-			if data, err := readFrom(f, int64(len(r.sc.data)), r.sc.data); err == nil {
+			if data, err := readMore(f, r.sc.data); err == nil {
 				r.sc.data, r.buf = data, data
 			}
 			f.Close()

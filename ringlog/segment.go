@@ -23,6 +23,7 @@ const (
 	segPrefix = "seg-"
 	extMsgp   = ".mpk"
 	extJSON   = ".jsonl"
+	tmpSuffix = ".tmp"
 )
 
 func segName(seq uint64, c codec.Codec) string {
@@ -111,17 +112,17 @@ func readSegment(path string, buf []byte) ([]byte, error) {
 		return buf[:0], err
 	}
 	defer f.Close()
-	return readFrom(f, 0, buf[:0])
+	return readMore(f, buf[:0])
 }
 
-// readFrom appends the bytes of f from off to its end, up to
-// MaxSegmentSize in all, to buf.
-func readFrom(f *os.File, off int64, buf []byte) ([]byte, error) {
+// readMore extends buf, which holds the first len(buf) bytes of f, with
+// the rest of f, up to MaxSegmentSize in all.
+func readMore(f *os.File, buf []byte) ([]byte, error) {
 	for len(buf) < MaxSegmentSize {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := f.ReadAt(buf[len(buf):min(cap(buf), MaxSegmentSize)], off+int64(len(buf)))
+		n, err := f.ReadAt(buf[len(buf):min(cap(buf), MaxSegmentSize)], int64(len(buf)))
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
@@ -145,6 +146,9 @@ type scanner struct {
 	// live means a writer may still be appending to this segment, so an
 	// incomplete last frame is a write in progress, not a torn tail.
 	live bool
+	// hdrErr is why the header did not parse; the bytes skipped at
+	// offset 0 are then reported as this error.
+	hdrErr error
 }
 
 func newScanner(path string, data []byte, hdr Header) scanner {
@@ -180,6 +184,8 @@ func (s *scanner) next() (frame, error) {
 		s.off = len(s.data)
 		d := &Damage{Segment: s.path, Offset: int64(start), Length: int64(len(s.data) - start), Err: ErrBadFrame}
 		switch {
+		case start == 0 && s.hdrErr != nil:
+			d.Err = s.hdrErr
 		case st == frameShort:
 			d.Err = ErrTornTail
 		case allZero(s.data[start:]):
@@ -189,7 +195,10 @@ func (s *scanner) next() (frame, error) {
 	}
 	s.off = at
 	d := &Damage{Segment: s.path, Offset: int64(start), Length: int64(at - start), Err: ErrBadFrame}
-	if allZero(s.data[start:at]) {
+	switch {
+	case start == 0 && s.hdrErr != nil:
+		d.Err = s.hdrErr
+	case allZero(s.data[start:at]):
 		d.Err = ErrZeroedFrame
 	}
 	return frame{}, d
@@ -221,7 +230,8 @@ func (s *scanner) resync(from int) int {
 		if n == 0 || int64(n) > int64(len(s.data)-at-binFrameHeader) {
 			continue
 		}
-		if seq := le.Uint64(s.data[at+8:]); seq < s.hdr.First || seq-s.hdr.First > span {
+		// With an unknown first number (a damaged header), any will do.
+		if seq := le.Uint64(s.data[at+8:]); seq < s.hdr.First || s.hdr.First != 0 && seq-s.hdr.First > span {
 			continue
 		}
 		if _, st := parseFrame(s.data[at:], false, s.hdr.Segment, s.max); st == frameOK {

@@ -206,6 +206,13 @@ func blockSize(dir string) int64 {
 }
 
 func (w *Writer) recover(si stageInfo) error {
+	// A segment being created when the writer died.
+	if tmps, _ := filepath.Glob(filepath.Join(w.dir, segPrefix+"*"+tmpSuffix)); len(tmps) > 0 {
+		for _, p := range tmps {
+			os.Remove(p)
+		}
+		syncDir(w.dir)
+	}
 	segs, err := listSegments(w.dir)
 	if err != nil {
 		return fmt.Errorf("ringlog: %w", err)
@@ -295,13 +302,16 @@ func (w *Writer) recover(si stageInfo) error {
 		}
 		w.rec.Replayed++
 	}
-	// Numbers at or above the high-water mark were never handed out; below
-	// it, some may have been, then lost with the page cache in a reboot or
-	// with a damaged tail. Skip them so that no number names two records.
-	if !w.rec.Clean && si.hwOK && si.hw > w.next && (si.boot != w.o.Boot || w.rec.Sealed) {
+	// Numbers at or above the high-water mark were never handed out. After
+	// a clean close the mark is exact, so records lost since (a truncated
+	// copy) do not get their numbers reused. After a crash it runs ahead
+	// of what was used; skip to it when records may have been lost (a new
+	// boot dropped the page cache, or the tail was damaged), so that no
+	// number names two records.
+	if si.hwOK && si.hw > w.next && (w.rec.Clean || si.boot != w.o.Boot || w.rec.Sealed) {
 		w.rec.SeqJump = si.hw - w.next
 		w.next = si.hw
-		if err := w.rotate(); err != nil { // sequence numbers within a segment are consecutive
+		if err := w.rotate(); err != nil { // numbers within a segment are consecutive
 			return err
 		}
 	}
@@ -512,22 +522,27 @@ func (w *Writer) rotate() error {
 	if err := w.reserve(roundUp(int64(len(hb)), w.blk)); err != nil {
 		return err
 	}
+	// The segment appears under its name only once its header is on disk,
+	// so a reader never finds it without one.
 	path := filepath.Join(w.dir, segName(w.segSeq, w.o.Codec))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	tmp := path + tmpSuffix
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
-	if _, err := f.Write(hb); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("ringlog: new segment: %w", err)
+	_, err = f.Write(hb)
+	if err == nil {
+		err = fdatasync(f)
 	}
-	if err := fdatasync(f); err != nil {
-		f.Close()
-		return fmt.Errorf("ringlog: new segment: %w", err)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	if err := syncDir(w.dir); err != nil {
+	if err == nil {
+		err = syncDir(w.dir)
+	}
+	if err != nil {
 		f.Close()
+		os.Remove(tmp)
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
 	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
@@ -628,8 +643,10 @@ func (w *Writer) Close() error {
 			}
 		}
 	}
-	if cerr := w.seg.Close(); err == nil {
-		err = cerr
+	if w.seg != nil {
+		if cerr := w.seg.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if cerr := w.st.close(); err == nil {
 		err = cerr
