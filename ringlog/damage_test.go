@@ -14,9 +14,14 @@ import (
 // its directory and the frames of its last segment.
 func buildRing(t *testing.T, c codec.Codec, n int) string {
 	t.Helper()
-	dir := t.TempDir()
 	o := testOptions(c)
 	o.Budget = 1 << 20
+	return buildRingOpts(t, o, n)
+}
+
+func buildRingOpts(t *testing.T, o Options, n int) string {
+	t.Helper()
+	dir := t.TempDir()
 	w, err := Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
@@ -302,7 +307,10 @@ func TestStaleFrames(t *testing.T) {
 func TestStageRestoresLostTail(t *testing.T) {
 	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
 		t.Run(c.String(), func(t *testing.T) {
-			src := buildRing(t, c, 60)
+			// A stage as large as a segment holds all of the last one.
+			o := testOptions(c)
+			o.Budget, o.StageSize = 1<<20, int(o.SegmentSize)
+			src := buildRingOpts(t, o, 60)
 			segs := segmentPaths(t, src)
 			last := segs[len(segs)-1]
 			h, _, frames := segFrames(t, last)
@@ -312,7 +320,7 @@ func TestStageRestoresLostTail(t *testing.T) {
 			if err := os.Truncate(filepath.Join(dir, filepath.Base(last)), int64(cut)); err != nil {
 				t.Fatal(err)
 			}
-			w, err := Open(dir, testOptions(c))
+			w, err := Open(dir, o)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -331,21 +331,26 @@ func (w *Writer) recover(si stageInfo) error {
 	return w.st.sync()
 }
 
-// stagedFrames returns the run of frames in a stage's frame area that
-// continue the active segment's sequence at next. The run ends at the
-// first frame that does not verify or does not follow on: everything after
-// it is a frame being written when the writer died, or stale.
+// stagedFrames returns the frames in a stage's frame area that continue
+// the active segment's sequence at next. Frames already in the segment
+// are passed over; the run ends at the first frame that does not verify or
+// leaves a hole: a frame being written when the writer died, or stale
+// bytes. A frame that verifies under the segment's salt is always that
+// segment's record of its number, as numbers are never used twice, so
+// replaying it is right even when it is left from an earlier fill.
 func stagedFrames(raw []byte, hdr Header, next uint64) []frame {
 	var fs []frame
 	text := hdr.Codec == codec.JSON
 	for off := 0; off < len(raw); {
 		f, st := parseFrame(raw[off:], text, hdr.Segment, MaxSegmentSize)
-		if st != frameOK || f.Seq != next {
+		if st != frameOK || f.Seq > next {
 			break
 		}
-		fs = append(fs, f)
+		if f.Seq == next {
+			fs = append(fs, f)
+			next++
+		}
 		off += f.Len
-		next++
 	}
 	return fs
 }
