@@ -475,7 +475,11 @@ func (w *Writer) writeSeg(p []byte) error {
 		if n > 0 && w.seg.Truncate(w.segSize) != nil {
 			w.dirty = true
 		}
-		return fmt.Errorf("ringlog: stream %s: write: %w", w.o.Stream, err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // its path is the name the file was created under
+		}
+		return fmt.Errorf("ringlog: stream %s: write %s: %w", w.o.Stream, w.segs[len(w.segs)-1].path, err)
 	}
 	w.segSize += int64(n)
 	w.segs[len(w.segs)-1].size = w.segSize
