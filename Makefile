@@ -35,6 +35,20 @@ generate:
 
 bench:
 	$(GO) test -run=NONE -bench=. -benchmem ./codec ./ringlog
+	cd bench && ./append.sh
+
+# Long fuzzing: each target for FUZZTIME (default 2m).
+fuzz:
+	$(GO) test -run=NONE -fuzz='^FuzzDecodeMsgpack$$' -fuzztime=$(FUZZTIME) ./codec
+	$(GO) test -run=NONE -fuzz='^FuzzDecodeJSON$$' -fuzztime=$(FUZZTIME) ./codec
+	$(GO) test -run=NONE -fuzz='^FuzzJSONAlwaysValid$$' -fuzztime=$(FUZZTIME) ./codec
+	$(GO) test -run=NONE -fuzz='^FuzzParseHeader$$' -fuzztime=$(FUZZTIME) ./ringlog
+	$(GO) test -run=NONE -fuzz='^FuzzReadSegment$$' -fuzztime=$(FUZZTIME) ./ringlog
+
+# codec and ringlog tests on big-endian s390x, arm64 and armv7 under
+# qemu-user-static (installed by the script).
+test-cross:
+	./scripts/test-cross.sh
 
 clean:
 	rm -rf bin

@@ -9,7 +9,9 @@
 // Encoding appends to a caller's buffer and allocates nothing once the
 // buffer has grown. Decoding checks every length it is given against the
 // bytes it has and bounds nesting by MaxDepth, so hostile input yields an
-// error, never a panic or an allocation much larger than the input.
+// error, never a panic, and no claimed length makes it allocate: what it
+// allocates is bounded by what the input holds, at most the in-memory size
+// of a one-byte value (two 72-byte Fields) per input byte, plus 4 KiB.
 //
 // JSON cannot express every value MessagePack can, so three values are
 // written as single-key objects whose key starts with '$':
@@ -75,12 +77,19 @@ func (c Codec) Append(dst []byte, r *Record) ([]byte, error) {
 func (c Codec) Decode(p []byte, r *Record) error {
 	switch c {
 	case Msgpack:
-		rest, err := r.UnmarshalMsg(p)
+		// The record map, its fields map, then MaxDepth levels of values.
+		n, err := checkMsg(p, MaxDepth+2)
 		if err != nil {
-			return &DecodeError{Codec: c, Offset: len(p) - len(rest), Err: err}
+			return &DecodeError{Codec: c, Offset: n, Err: err}
 		}
-		if len(rest) != 0 {
-			return &DecodeError{Codec: c, Offset: len(p) - len(rest), Err: errTrailing}
+		if n != len(p) {
+			return &DecodeError{Codec: c, Offset: n, Err: errTrailing}
+		}
+		fields := r.Fields[:0]
+		*r = Record{Fields: fields} // keys missing from p stay zero
+		if _, err := r.UnmarshalMsg(p); err != nil {
+			// A type mismatch; msgp's message names the field.
+			return &DecodeError{Codec: c, Offset: -1, Err: err}
 		}
 		return nil
 	case JSON:
@@ -112,12 +121,18 @@ var (
 
 // A DecodeError reports malformed input and where it was found.
 type DecodeError struct {
-	Codec  Codec
-	Offset int // byte offset into the encoded record
+	Codec Codec
+	// Offset is the byte offset into the encoded record of the first bad
+	// byte, or -1 for a MessagePack value of the wrong type (the message
+	// then names the field).
+	Offset int
 	Err    error
 }
 
 func (e *DecodeError) Error() string {
+	if e.Offset < 0 {
+		return "codec: bad " + e.Codec.String() + " record: " + e.Err.Error()
+	}
 	return "codec: bad " + e.Codec.String() + " record at byte " + strconv.Itoa(e.Offset) + ": " + e.Err.Error()
 }
 

@@ -110,12 +110,16 @@ func (d *jsonDecoder) object(member func(key []byte) error) error {
 func (d *jsonDecoder) record(r *Record) error {
 	return d.object(func(key []byte) error {
 		var err error
+		name := ""
 		switch string(key) {
 		case "seq":
+			name = "seq"
 			r.Seq, err = d.uint(math.MaxUint64)
 		case "stream":
+			name = "stream"
 			r.Stream, err = d.string()
 		case "boot":
+			name = "boot"
 			var s []byte
 			if s, err = d.str(); err == nil {
 				if len(s) != 2*len(r.Boot) {
@@ -126,15 +130,18 @@ func (d *jsonDecoder) record(r *Record) error {
 				}
 			}
 		case "bootn":
+			name = "bootn"
 			var n uint64
 			n, err = d.uint(math.MaxUint32)
 			r.BootCount = uint32(n)
 		case "wall":
+			name = "wall"
 			var s []byte
 			if s, err = d.str(); err == nil {
 				r.Wall, err = parseWall(s)
 			}
 		case "mono":
+			name = "mono"
 			var v Value
 			if v, err = d.number(); err == nil {
 				if v.kind != KindInt {
@@ -143,22 +150,41 @@ func (d *jsonDecoder) record(r *Record) error {
 				r.Mono = v.Int()
 			}
 		case "src":
+			name = "src"
 			r.Source, err = d.string()
 		case "level":
+			name = "level"
 			r.Level, err = d.level()
 		case "name":
+			name = "name"
 			r.Name, err = d.string()
 		case "fields":
+			name = "fields"
 			r.Fields, err = d.fields(r.Fields[:0], true, 1)
 		default:
 			err = d.skip(0)
 		}
-		if err != nil && d.i < len(d.p) {
-			return errors.New(strconv.Quote(string(key)) + ": " + err.Error())
+		if err != nil {
+			return &keyError{name, err}
 		}
-		return err
+		return nil
 	})
 }
+
+// keyError names the record key whose value was bad, keeping the cause
+// for errors.Is.
+type keyError struct {
+	key string
+	err error
+}
+
+func (e *keyError) Error() string {
+	if e.key == "" {
+		return "unknown key: " + e.err.Error()
+	}
+	return strconv.Quote(e.key) + ": " + e.err.Error()
+}
+func (e *keyError) Unwrap() error { return e.err }
 
 func (d *jsonDecoder) level() (Level, error) {
 	if d.next() == '"' {
@@ -223,13 +249,13 @@ func (d *jsonDecoder) value(depth int) (Value, error) {
 		s, err := d.string()
 		return String(s), err
 	case c == '[' || c == '{':
-		if depth > MaxDepth {
-			return Value{}, ErrTooDeep
-		}
 		if c == '{' {
 			if v, ok, err := d.tagged(); ok || err != nil {
-				return v, err
+				return v, err // a scalar, allowed at any depth
 			}
+		}
+		if depth > MaxDepth {
+			return Value{}, ErrTooDeep
 		}
 		sub, err := d.fields(nil, c == '{', depth+1)
 		if c == '{' {
@@ -374,7 +400,11 @@ func (d *jsonDecoder) number() (Value, error) {
 	}
 	// The bytes are not modified while ParseFloat reads them.
 	f, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
-	if err != nil && !math.IsInf(f, 0) {
+	if math.IsInf(f, 0) {
+		// Infinities are written {"$float":"+Inf"}; a number this large is
+		// an error, as in encoding/json. Underflow rounds to zero.
+		return Value{}, errors.New("number out of range of a float64")
+	} else if err != nil && f != 0 {
 		return Value{}, errors.New("bad number")
 	}
 	return Float(f), nil
@@ -593,7 +623,7 @@ func parseWall(s []byte) (time.Time, error) {
 		if y >= 0 && mo >= 1 && mo <= 12 && dd >= 1 && dd <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60 && ns >= 0 {
 			t := time.Date(y, time.Month(mo), dd, h, mi, sec, ns, time.UTC)
 			if t.Day() == dd {
-				return t, nil
+				return t, checkWall(t)
 			}
 		}
 	}
@@ -601,5 +631,13 @@ func parseWall(s []byte) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errors.New("wall: want an RFC 3339 time")
 	}
-	return t.UTC(), nil
+	return t.UTC(), checkWall(t)
+}
+
+// checkWall accepts the zero time and times Validate accepts.
+func checkWall(t time.Time) error {
+	if !t.IsZero() && (t.Before(minWall) || t.After(maxWall)) {
+		return errors.New("wall: out of range (1677-09-21 to 2262-04-11)")
+	}
+	return nil
 }

@@ -201,7 +201,7 @@ func parseTextHeader(p []byte) (Header, error) {
 	}
 	line := p[:end]
 	crcAt := bytes.LastIndex(line, []byte(`,"hcrc":"`))
-	if crcAt < 0 || !bytes.HasSuffix(line, []byte(`"}`)) {
+	if crcAt < 0 || crcAt+9 > len(line)-2 || !bytes.HasSuffix(line, []byte(`"}`)) {
 		return h, headerError("text header without hcrc")
 	}
 	want, ok := parseHex32(line[crcAt+9 : len(line)-2])

@@ -149,7 +149,15 @@ type scanner struct {
 	// hdrErr is why the header did not parse; the bytes skipped at
 	// offset 0 are then reported as this error.
 	hdrErr error
+	// work counts the bytes resync has checksummed or searched; it stops
+	// at resyncBudget, so crafted input costs linear time.
+	work int
 }
+
+// resyncBudget bounds the bytes resync examines in a segment of n bytes.
+// Real damage needs a few checks; only crafted input exhausts it, and the
+// rest of the segment is then reported as damaged.
+func resyncBudget(n int) int { return 8*n + 1<<20 }
 
 func newScanner(path string, data []byte, hdr Header) scanner {
 	return scanner{path: path, data: data, hdr: hdr, text: hdr.Codec == codec.JSON, off: hdr.Size, max: MaxSegmentSize}
@@ -209,23 +217,26 @@ func (s *scanner) next() (frame, error) {
 // sequence number within what this segment can hold) before the checksum,
 // so garbage costs linear time.
 func (s *scanner) resync(from int) int {
+	budget := resyncBudget(len(s.data))
 	if s.text {
-		for from < len(s.data) {
+		for from < len(s.data) && s.work < budget {
 			i := bytes.Index(s.data[from:], []byte(textPrefix))
 			if i < 0 {
 				return -1
 			}
 			at := from + i
-			if f, st := parseTextFrame(s.data[at:], s.hdr.Segment, s.max); st == frameOK && f.Seq >= s.hdr.First {
+			f, st := parseTextFrame(s.data[at:], s.hdr.Segment, s.max)
+			if st == frameOK && f.Seq >= s.hdr.First {
 				return at
 			}
+			s.work += i + max(f.Len, bytes.IndexByte(s.data[at:], '\n'), 1)
 			from = at + 1
 		}
 		return -1
 	}
 	le := binary.LittleEndian
 	span := uint64(len(s.data))
-	for at := from; at+binFrameHeader <= len(s.data); at++ {
+	for at := from; at+binFrameHeader <= len(s.data) && s.work < budget; at++ {
 		n := le.Uint32(s.data[at+4:])
 		if n == 0 || int64(n) > int64(len(s.data)-at-binFrameHeader) {
 			continue
@@ -234,6 +245,7 @@ func (s *scanner) resync(from int) int {
 		if seq := le.Uint64(s.data[at+8:]); seq < s.hdr.First || s.hdr.First != 0 && seq-s.hdr.First > span {
 			continue
 		}
+		s.work += int(n)
 		if _, st := parseFrame(s.data[at:], false, s.hdr.Segment, s.max); st == frameOK {
 			return at
 		}
