@@ -149,4 +149,3 @@ func firstDiff(a, b []byte) string {
 	}
 	return ""
 }
-
