@@ -959,3 +959,14 @@ func TestJSONInvalidLevel(t *testing.T) {
 		t.Error("Validate accepts level 8")
 	}
 }
+
+func TestAppendWallMatchesLayout(t *testing.T) {
+	for _, w := range []time.Time{
+		{}, time.Unix(0, 0), time.Unix(0, 1), time.Unix(-1, 999999999), time.Date(2026, 11, 24, 23, 59, 59, 123456789, time.FixedZone("x", 3600)),
+		time.Unix(0, 1<<63-1), time.Unix(0, -1<<63), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		if got, want := string(AppendWall(nil, w)), w.UTC().Format(WallLayout); got != want {
+			t.Errorf("AppendWall(%v) = %s, want %s", w, got, want)
+		}
+	}
+}

@@ -23,18 +23,18 @@ const (
 // (binFrameHeader zero bytes, or the text prefix) followed by the payload.
 // For text frames the payload is a JSON object whose first byte '{' is
 // dropped here, since the prefix opens the object.
-func sealFrame(f []byte, text bool, segSeq, seq uint64) []byte {
+func sealFrame(f []byte, text bool, s salt, seq uint64) []byte {
 	if text {
 		copy(f[textPrefixLen:], f[textPrefixLen+1:])
 		f[len(f)-1] = '\n'
-		crc := frameCRC(segSeq, f[textPrefixLen:len(f)-1])
+		crc := frameCRC(s, f[textPrefixLen:len(f)-1])
 		appendHex32(f[len(textPrefix):len(textPrefix)], crc) // in place, over the zeros
 		return f
 	}
 	le := binary.LittleEndian
 	le.PutUint32(f[4:], uint32(len(f)-binFrameHeader))
 	le.PutUint64(f[8:], seq)
-	le.PutUint32(f[0:], frameCRC(segSeq, f[4:]))
+	le.PutUint32(f[0:], frameCRC(s, f[4:]))
 	return f
 }
 
@@ -46,14 +46,6 @@ func framePlaceholder(b []byte, text bool) []byte {
 	return append(b, make([]byte, binFrameHeader)...)
 }
 
-// appendFrame appends a complete frame around an encoded record.
-func appendFrame(b []byte, text bool, segSeq, seq uint64, payload []byte) []byte {
-	start := len(b)
-	b = framePlaceholder(b, text)
-	b = append(b, payload...)
-	sealFrame(b[start:], text, segSeq, seq)
-	return b
-}
 
 // frameStatus classifies the bytes at the start of a buffer.
 type frameStatus uint8
@@ -73,11 +65,11 @@ type frame struct {
 	Len     int    // bytes the frame occupies
 }
 
-// parseFrame parses the frame at the start of p, which belongs to segment
-// segSeq and holds payloads of at most maxPayload bytes.
-func parseFrame(p []byte, text bool, segSeq uint64, maxPayload int) (frame, frameStatus) {
+// parseFrame parses the frame at the start of p, which belongs to the
+// segment of salt s and holds payloads of at most maxPayload bytes.
+func parseFrame(p []byte, text bool, s salt, maxPayload int) (frame, frameStatus) {
 	if text {
-		return parseTextFrame(p, segSeq, maxPayload)
+		return parseTextFrame(p, s, maxPayload)
 	}
 	if len(p) < binFrameHeader {
 		if allZero(p) {
@@ -97,13 +89,13 @@ func parseFrame(p []byte, text bool, segSeq uint64, maxPayload int) (frame, fram
 	if end > len(p) {
 		return frame{}, frameShort
 	}
-	if frameCRC(segSeq, p[4:end]) != crc {
+	if frameCRC(s, p[4:end]) != crc {
 		return frame{}, frameBad
 	}
 	return frame{Seq: seq, Payload: p[binFrameHeader:end], Len: end}, frameOK
 }
 
-func parseTextFrame(p []byte, segSeq uint64, maxPayload int) (frame, frameStatus) {
+func parseTextFrame(p []byte, s salt, maxPayload int) (frame, frameStatus) {
 	if len(p) < textPrefixLen+len(textSeqKey)+2 {
 		if allZero(p) {
 			return frame{}, frameZero
@@ -136,7 +128,7 @@ func parseTextFrame(p []byte, segSeq uint64, maxPayload int) (frame, frameStatus
 	if !ok {
 		return frame{}, frameBad
 	}
-	if frameCRC(segSeq, p[textPrefixLen:nl]) != crc {
+	if frameCRC(s, p[textPrefixLen:nl]) != crc {
 		return frame{}, frameBad
 	}
 	return frame{Seq: seq, Payload: p[:nl], Len: nl + 1}, frameOK

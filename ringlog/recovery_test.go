@@ -69,7 +69,7 @@ func TestTornStageFrame(t *testing.T) {
 	r := testRecord(5)
 	r.Seq = w.next
 	b, _ = r.MarshalMsg(b)
-	sealFrame(b, false, w.segSeq, w.next)
+	sealFrame(b, false, w.salt, w.next)
 	copy(w.st.mem[stageHeaderSize+w.st.n:], b[:len(b)/2])
 	w.crash()
 	w, err = Open(dir, o)

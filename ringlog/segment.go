@@ -140,6 +140,7 @@ type scanner struct {
 	path string
 	data []byte
 	hdr  Header
+	salt salt
 	text bool
 	off  int
 	max  int // largest payload a frame may claim
@@ -160,7 +161,7 @@ type scanner struct {
 func resyncBudget(n int) int { return 8*n + 1<<20 }
 
 func newScanner(path string, data []byte, hdr Header) scanner {
-	return scanner{path: path, data: data, hdr: hdr, text: hdr.Codec == codec.JSON, off: hdr.Size, max: MaxSegmentSize}
+	return scanner{path: path, data: data, hdr: hdr, salt: segSalt(hdr.Segment), text: hdr.Codec == codec.JSON, off: hdr.Size, max: MaxSegmentSize}
 }
 
 // errPending is returned at an incomplete frame at the end of a live
@@ -174,7 +175,7 @@ func (s *scanner) next() (frame, error) {
 	if s.off >= len(s.data) {
 		return frame{}, io.EOF
 	}
-	f, st := parseFrame(s.data[s.off:], s.text, s.hdr.Segment, s.max)
+	f, st := parseFrame(s.data[s.off:], s.text, s.salt, s.max)
 	if st == frameOK && f.Seq >= s.hdr.First {
 		s.off += f.Len
 		return f, nil
@@ -225,7 +226,7 @@ func (s *scanner) resync(from int) int {
 				return -1
 			}
 			at := from + i
-			f, st := parseTextFrame(s.data[at:], s.hdr.Segment, s.max)
+			f, st := parseTextFrame(s.data[at:], s.salt, s.max)
 			if st == frameOK && f.Seq >= s.hdr.First {
 				return at
 			}
@@ -246,7 +247,7 @@ func (s *scanner) resync(from int) int {
 			continue
 		}
 		s.work += int(n)
-		if _, st := parseFrame(s.data[at:], false, s.hdr.Segment, s.max); st == frameOK {
+		if _, st := parseFrame(s.data[at:], false, s.salt, s.max); st == frameOK {
 			return at
 		}
 	}

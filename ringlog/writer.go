@@ -106,6 +106,7 @@ type Writer struct {
 	used     int64    // blocks of all segments, in bytes
 	seg      *os.File
 	segSeq   uint64
+	salt     salt // of segSeq
 	segSize  int64
 	dirty    bool // active segment has bytes we could not remove: rotate
 	maxFrame int
@@ -281,6 +282,7 @@ func (w *Writer) recover(si stageInfo) error {
 				return fmt.Errorf("ringlog: %w", err)
 			}
 			w.segSeq, w.segSize = active.hdr.Segment, int64(len(data))
+			w.salt = segSalt(w.segSeq)
 			w.text = active.hdr.Codec == codec.JSON
 		}
 	}
@@ -340,9 +342,9 @@ func (w *Writer) recover(si stageInfo) error {
 // replaying it is right even when it is left from an earlier fill.
 func stagedFrames(raw []byte, hdr Header, next uint64) []frame {
 	var fs []frame
-	text := hdr.Codec == codec.JSON
+	text, s := hdr.Codec == codec.JSON, segSalt(hdr.Segment)
 	for off := 0; off < len(raw); {
-		f, st := parseFrame(raw[off:], text, hdr.Segment, MaxSegmentSize)
+		f, st := parseFrame(raw[off:], text, s, MaxSegmentSize)
 		if st != frameOK || f.Seq > next {
 			break
 		}
@@ -411,7 +413,7 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 			return err
 		}
 	}
-	sealFrame(b, w.text, w.segSeq, seq)
+	sealFrame(b, w.text, w.salt, seq)
 	if err := w.put(b); err != nil {
 		return err
 	}
@@ -526,6 +528,7 @@ func (w *Writer) rotate() error {
 	}
 	wall, mono := w.o.Now()
 	w.segSeq++
+	w.salt = segSalt(w.segSeq)
 	h := Header{Codec: w.o.Codec, Stream: w.o.Stream, Ring: w.ring, Segment: w.segSeq, First: w.next, Boot: w.o.Boot, Wall: wall, Mono: mono}
 	hb := appendHeader(nil, &h)
 	if err := w.reserve(roundUp(int64(len(hb)), w.blk)); err != nil {
