@@ -46,7 +46,6 @@ func framePlaceholder(b []byte, text bool) []byte {
 	return append(b, make([]byte, binFrameHeader)...)
 }
 
-
 // frameStatus classifies the bytes at the start of a buffer.
 type frameStatus uint8
 
