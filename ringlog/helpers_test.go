@@ -118,6 +118,9 @@ func (w *Writer) crash() {
 	if w.seg != nil {
 		w.seg.Close()
 	}
+	for _, s := range w.sealed {
+		s.f.Close()
+	}
 }
 
 // diskUsage returns the bytes of the ring's files: by size rounded to

@@ -119,6 +119,13 @@ type Writer struct {
 	closed   bool
 	deleted  uint64 // segments deleted for the budget
 
+	// sealed holds segments rotated away from with unsynced data. The
+	// flusher syncs and closes them without holding mu, so a rotation
+	// does not make Append wait for the disk.
+	sealed  []sealedSeg
+	syncErr error // the first failed background sync, for Sync and Close
+	kick    chan struct{}
+
 	rec  Recovery
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -172,7 +179,7 @@ func Open(dir string, o Options) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("ringlog: %w", err)
 	}
-	w := &Writer{dir: dir, o: o, text: o.Codec == codec.JSON, blk: blockSize(dir)}
+	w := &Writer{dir: dir, o: o, text: o.Codec == codec.JSON, blk: blockSize(dir), kick: make(chan struct{}, 1)}
 	if need := roundUp(int64(o.stageBytes()), w.blk) + 2*roundUp(o.SegmentSize, w.blk); o.Budget < need {
 		return nil, fmt.Errorf("ringlog: stream %s: budget %d bytes is below the %d a stage and two %d-byte segments take", o.Stream, o.Budget, need, o.SegmentSize)
 	}
@@ -520,10 +527,16 @@ func (w *Writer) rotate() error {
 		if err := w.flushStage(); err != nil {
 			return err
 		}
-		if err := w.syncSeg(); err != nil {
-			return err
+		if w.unsynced {
+			w.sealed = append(w.sealed, sealedSeg{w.seg, w.segs[len(w.segs)-1].path})
+			w.unsynced = false
+			select {
+			case w.kick <- struct{}{}:
+			default:
+			}
+		} else {
+			w.seg.Close()
 		}
-		w.seg.Close()
 		w.seg = nil
 	}
 	wall, mono := w.o.Now()
@@ -601,7 +614,34 @@ func (w *Writer) Sync() error {
 	if err := w.flushStage(); err != nil {
 		return err
 	}
+	sealed := w.sealed
+	w.sealed = nil
+	if err := syncSealed(sealed, w.o.Stream); err != nil {
+		return err
+	}
+	if err := w.syncErr; err != nil {
+		w.syncErr = nil
+		return err
+	}
 	return w.syncSeg()
+}
+
+type sealedSeg struct {
+	f    *os.File
+	path string
+}
+
+// syncSealed syncs and closes sealed segments and returns the first error.
+func syncSealed(ss []sealedSeg, stream string) error {
+	var first error
+	for _, s := range ss {
+		err := fdatasync(s.f)
+		s.f.Close()
+		if err != nil && first == nil {
+			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", stream, s.path, err)
+		}
+	}
+	return first
 }
 
 func (w *Writer) flusher() {
@@ -617,6 +657,7 @@ func (w *Writer) flusher() {
 		case <-w.stop:
 			return
 		case <-t.C:
+		case <-w.kick: // a rotation left a segment to sync
 		}
 		w.mu.Lock()
 		if !w.closed {
@@ -626,7 +667,16 @@ func (w *Writer) flusher() {
 				w.syncSeg()
 			}
 		}
+		sealed := w.sealed
+		w.sealed = nil
 		w.mu.Unlock()
+		if err := syncSealed(sealed, w.o.Stream); err != nil {
+			w.mu.Lock()
+			if w.syncErr == nil {
+				w.syncErr = err
+			}
+			w.mu.Unlock()
+		}
 	}
 }
 
@@ -642,7 +692,14 @@ func (w *Writer) Close() error {
 	w.mu.Unlock()
 	close(w.stop)
 	w.wg.Wait()
-	err := w.flushStage()
+	err := syncSealed(w.sealed, w.o.Stream)
+	w.sealed = nil
+	if err == nil {
+		err = w.syncErr
+	}
+	if err == nil {
+		err = w.flushStage()
+	}
 	if err == nil {
 		err = w.syncSeg()
 	}
