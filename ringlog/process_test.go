@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -252,4 +253,76 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
-var _ = errors.Is
+// TestFollowOtherProcess follows a ring that another process writes and
+// rotates, then kills: the reader sees every acknowledged record once, in
+// order, and reports no damage for the segment being written.
+func TestFollowOtherProcess(t *testing.T) {
+	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
+		t.Run(c.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd, out := startChild(t, "run", dir, c.String(), "none", "0")
+			acks := make(chan uint64, 1<<20)
+			go func() {
+				for out.Scan() {
+					if s, ok := strings.CutPrefix(out.Text(), "ack "); ok {
+						seq, _ := strconv.ParseUint(s, 10, 64)
+						acks <- seq
+					}
+				}
+				close(acks)
+			}()
+			// Wait for the ring to exist, then follow it while it grows.
+			var r *Reader
+			for r == nil {
+				if _, err := os.Stat(dir + "/stage"); err == nil {
+					r, _ = NewReader(dir)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			var got []uint64
+			deadline := time.Now().Add(300 * time.Millisecond)
+			killed := false
+			idle := 0
+			for idle < 50 {
+				if !killed && time.Now().After(deadline) {
+					cmd.Process.Signal(syscall.SIGKILL)
+					cmd.Wait()
+					killed = true
+				}
+				e, err := r.Next()
+				if err == io.EOF {
+					if killed {
+						idle++
+					}
+					time.Sleep(2 * time.Millisecond)
+					continue
+				}
+				var d *Damage
+				if errors.As(err, &d) {
+					if killed && IsTornTail(d) {
+						continue // the kill may tear the last write
+					}
+					t.Fatalf("after %d records: %v", len(got), err)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) > 0 && e.Seq != got[len(got)-1]+1 {
+					t.Fatalf("seq %d after %d", e.Seq, got[len(got)-1])
+				}
+				got = append(got, e.Seq)
+			}
+			var acked []uint64
+			for a := range acks {
+				acked = append(acked, a)
+			}
+			if len(acked) == 0 || len(got) < len(acked) || got[len(acked)-1] != acked[len(acked)-1] {
+				t.Fatalf("followed %d records (last %v); %d acknowledged (last %v)", len(got), tail(got), len(acked), tail(acked))
+			}
+			if segs := segmentPaths(t, dir); len(segs) < 2 {
+				t.Fatalf("%d segments: the writer never rotated", len(segs))
+			}
+			t.Logf("followed %d records across %d segments written by another process", len(got), len(segmentPaths(t, dir)))
+		})
+	}
+}
