@@ -653,14 +653,16 @@ func (w *Writer) flusher() {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		tick := false
 		select {
 		case <-w.stop:
 			return
 		case <-t.C:
-		case <-w.kick: // a rotation left a segment to sync
+			tick = true
+		case <-w.kick: // a rotation left a segment to sync; staging goes on
 		}
 		w.mu.Lock()
-		if !w.closed {
+		if tick && !w.closed {
 			// An error here (a full disk) leaves the frames staged; the
 			// next Append that needs the room reports it.
 			if w.flushStage() == nil && w.o.Sync == SyncInterval {
