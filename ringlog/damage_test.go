@@ -2,6 +2,7 @@ package ringlog
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -157,6 +158,9 @@ func TestTruncateEveryOffset(t *testing.T) {
 
 func tail(s []uint64) []uint64 { return s[max(0, len(s)-5):] }
 
+// allBits makes TestBitFlips flip every bit; make fuzz sets it.
+var allBits = flag.Bool("bitflips.all", false, "flip every bit of the segment, not a sample")
+
 // TestBitFlips flips single bits across a sealed segment: only the record
 // whose frame holds the bit is lost, and the damage reported covers it.
 func TestBitFlips(t *testing.T) {
@@ -166,7 +170,10 @@ func TestBitFlips(t *testing.T) {
 			seg := segmentPaths(t, src)[0]
 			h, data, frames := segFrames(t, seg)
 			step := 3
-			if testing.Short() {
+			switch {
+			case *allBits:
+				step = 1
+			case testing.Short():
 				step = 29
 			}
 			dir := memTempDir(t)
