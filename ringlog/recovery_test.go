@@ -431,3 +431,42 @@ func TestFollowAcrossRotation(t *testing.T) {
 }
 
 var _ = filepath.Join
+
+// TestMemoryStage: with the stage in process memory, records reach the
+// segment only when flushed (here: at Close or when the stage is full), and
+// those not flushed when the process dies are lost, as documented.
+func TestMemoryStage(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions(codec.Msgpack)
+	o.MemoryStage, o.StageSize = true, 4<<10
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, w, 0, 5)
+	if got := readAll(t, dir).seqs; len(got) != 0 {
+		t.Fatalf("read %v before any flush; want nothing on disk yet", got)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, stageName)); st.Size() != stageHeaderSize {
+		t.Fatalf("stage file is %d bytes; want only its header", st.Size())
+	}
+	seqs := appendN(t, w, 5, 60) // more than the stage holds: flushed when full
+	flushed := readAll(t, dir).seqs
+	if len(flushed) == 0 || flushed[len(flushed)-1] >= seqs[len(seqs)-1] {
+		t.Fatalf("read %d records; want those of full stages only", len(flushed))
+	}
+	w.crash()
+	if got := readAll(t, dir).seqs; !slices.Equal(got, flushed) {
+		t.Fatalf("after a crash read %d records, want the %d flushed", len(got), len(flushed))
+	}
+	w, err = Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more := appendN(t, w, 100, 3)
+	w.Close()
+	got := readAll(t, dir).seqs
+	if got[len(got)-1] != more[len(more)-1] || got[len(got)-1] <= seqs[len(seqs)-1] {
+		t.Fatalf("after reopen: last %d; want %d, above every number used before", got[len(got)-1], more[len(more)-1])
+	}
+}

@@ -32,8 +32,9 @@ const (
 	stageOffState = 56
 	stageOffBoot  = 64 // boot id of the last writer, 16 bytes
 
-	stateOpen   = 1 // a writer has the ring open
-	stateClosed = 2 // the last writer closed cleanly
+	stateOpen    = 1 // a writer has the ring open
+	stateClosed  = 2 // the last writer closed cleanly
+	stateOpenMem = 3 // a writer with a memory stage has the ring open: its death loses records
 
 	// hwStep is how far ahead of the next sequence number the high-water
 	// mark is kept: after a crash that lost records, numbering resumes at
@@ -44,6 +45,7 @@ const (
 type stage struct {
 	f    *os.File
 	mem  []byte // the mapped file; nil when mapping is unsupported
+	anon bool   // mem is process memory, not the file (Options.MemoryStage)
 	size int    // file size
 	n    int    // bytes of staged frames after the header
 	hdr  [stageHeaderSize]byte
@@ -205,10 +207,10 @@ func writeZeros(f *os.File, size int) error {
 }
 
 func (s *stage) unmap() {
-	if s.mem != nil {
+	if s.mem != nil && !s.anon {
 		syscall.Munmap(s.mem)
-		s.mem = nil
 	}
+	s.mem, s.anon = nil, false
 }
 
 // free returns how many frame bytes still fit.
@@ -216,7 +218,7 @@ func (s *stage) free() int {
 	if s.mem == nil {
 		return 0
 	}
-	return s.size - stageHeaderSize - s.n
+	return len(s.mem) - stageHeaderSize - s.n
 }
 
 // put copies a frame into the stage; the caller checked free.
@@ -244,7 +246,7 @@ func (s *stage) setState(state uint8, boot [16]byte) error {
 }
 
 func (s *stage) writeHeader(from, to int) error {
-	if s.mem != nil {
+	if s.mem != nil && !s.anon {
 		copy(s.mem[from:to], s.hdr[from:to])
 		return nil
 	}

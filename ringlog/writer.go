@@ -71,11 +71,16 @@ type Options struct {
 	// StageSize is the size of the mapped stage file; 0 means
 	// DefaultStageSize (at most SegmentSize), negative means no stage:
 	// each record is then written to its segment with one write call.
-	StageSize  int
-	Sync       SyncPolicy
-	SyncEvery  time.Duration // for SyncInterval; 0 means DefaultSyncEvery
-	FlushEvery time.Duration // how soon staged records reach the segment, and readers; 0 means DefaultFlushEvery
-	Boot       codec.BootID  // this boot's id, recorded in segment headers
+	StageSize int
+	// MemoryStage keeps staged records in the process's memory instead of
+	// a mapped file: they reach the segment only every FlushEvery or when
+	// the stage is full, sparing flash, and are lost if the process dies
+	// (the agent's "periodic" mode). Close and Sync still flush them.
+	MemoryStage bool
+	Sync        SyncPolicy
+	SyncEvery   time.Duration // for SyncInterval; 0 means DefaultSyncEvery
+	FlushEvery  time.Duration // how soon staged records reach the segment, and readers; 0 means DefaultFlushEvery
+	Boot        codec.BootID  // this boot's id, recorded in segment headers
 	// Now returns the wall and monotonic clocks for segment headers;
 	// nil means time.Now and the system's monotonic clock.
 	Now func() (wall time.Time, mono int64)
@@ -159,8 +164,9 @@ func (o *Options) fill() error {
 	return nil
 }
 
+// stageBytes is the stage file's size.
 func (o *Options) stageBytes() int {
-	if o.StageSize < 0 {
+	if o.StageSize < 0 || o.MemoryStage {
 		return stageHeaderSize
 	}
 	return stageHeaderSize + o.StageSize
@@ -315,9 +321,10 @@ func (w *Writer) recover(si stageInfo) error {
 	// a clean close the mark is exact, so records lost since (a truncated
 	// copy) do not get their numbers reused. After a crash it runs ahead
 	// of what was used; skip to it when records may have been lost (a new
-	// boot dropped the page cache, or the tail was damaged), so that no
-	// number names two records.
-	if si.hwOK && si.hw > w.next && (w.rec.Clean || si.boot != w.o.Boot || w.rec.Sealed) {
+	// boot dropped the page cache, the tail was damaged, or the writer kept
+	// records in its own memory), so that no number names two records.
+	lost := si.boot != w.o.Boot || w.rec.Sealed || si.state == stateOpenMem
+	if si.hwOK && si.hw > w.next && (w.rec.Clean || lost) {
 		w.rec.SeqJump = si.hw - w.next
 		w.next = si.hw
 		if err := w.rotate(); err != nil { // numbers within a segment are consecutive
@@ -327,14 +334,22 @@ func (w *Writer) recover(si stageInfo) error {
 	if err := w.syncSeg(); err != nil {
 		return err
 	}
-	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0); err != nil {
+	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage); err != nil {
 		return fmt.Errorf("ringlog: stage: %w", err)
+	}
+	if w.o.MemoryStage && w.o.StageSize > 0 {
+		w.st.mem = make([]byte, stageHeaderSize+w.o.StageSize)
+		w.st.anon = true
 	}
 	w.hw = w.next + hwStep
 	if err := w.st.setHW(w.hw); err != nil {
 		return err
 	}
-	if err := w.st.setState(stateOpen, w.o.Boot); err != nil {
+	state := uint8(stateOpen)
+	if w.o.MemoryStage {
+		state = stateOpenMem
+	}
+	if err := w.st.setState(state, w.o.Boot); err != nil {
 		return err
 	}
 	return w.st.sync()
@@ -436,7 +451,7 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 // put stores a sealed frame: in the stage when it fits, else straight
 // into the segment.
 func (w *Writer) put(f []byte) error {
-	if w.st.mem != nil && w.o.Sync != SyncAlways && len(f) <= w.st.size-stageHeaderSize {
+	if w.st.mem != nil && w.o.Sync != SyncAlways && len(f) <= len(w.st.mem)-stageHeaderSize {
 		if len(f) > w.st.free() {
 			if err := w.flushStage(); err != nil {
 				return err
