@@ -1,0 +1,207 @@
+package agent
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// The agent's streams.
+const (
+	StreamMetrics = "metrics" // periodic system samples
+	StreamState   = "state"   // component and process states
+	StreamEvents  = "events"  // notifications: events and alarms
+	StreamSelf    = "itiny"   // the agent's own health
+)
+
+// A Collector samples one part of the system.
+type Collector interface {
+	// Update takes one sample and emits its records. The agent calls it
+	// from one goroutine at the collector's interval. In steady state it
+	// must not allocate: collectors keep their records and buffers.
+	Update(e Emitter) error
+}
+
+// An Emitter stores a record in a stream. It stamps boot, times and
+// sequence number; the record is encoded before Emit returns, so the
+// caller may reuse it and everything it points to.
+type Emitter interface {
+	Emit(stream string, r *codec.Record) error
+}
+
+// A CollectorConfig is what a collector is built from. Paths are never
+// hard-coded: tests point the roots at testdata.
+type CollectorConfig struct {
+	Proc string // procfs root, "/proc"
+	Sys  string // sysfs root, "/sys"
+	Dev  string // devfs root, "/dev"
+	// Options holds the keys of the config file's [collector NAME]
+	// section other than enabled and interval.
+	Options map[string]string
+}
+
+type collectorFactory func(CollectorConfig) (Collector, error)
+
+type collectorEntry struct {
+	enabled bool // by default
+	factory collectorFactory
+}
+
+var registry = map[string]collectorEntry{}
+
+// registerCollector makes a collector known by name; each collector's file
+// calls it from init.
+func registerCollector(name string, enabledByDefault bool, f collectorFactory) {
+	if _, dup := registry[name]; dup {
+		panic("agent: collector registered twice: " + name)
+	}
+	registry[name] = collectorEntry{enabledByDefault, f}
+}
+
+// Collectors returns the names of the built-in collectors and whether each
+// is enabled by default.
+func Collectors() map[string]bool {
+	m := make(map[string]bool, len(registry))
+	for n, e := range registry {
+		m[n] = e.enabled
+	}
+	return m
+}
+
+func collectorNames() []string {
+	var ns []string
+	for n := range registry {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
+
+// newCollector builds the named collector.
+func newCollector(name string, c CollectorConfig) (Collector, error) {
+	e, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("agent: unknown collector %q", name)
+	}
+	col, err := e.factory(c)
+	if err != nil {
+		return nil, fmt.Errorf("agent: collector %s: %w", name, err)
+	}
+	return col, nil
+}
+
+// A procFile re-reads a small pseudo-file (procfs, sysfs) through a
+// descriptor kept open, with pread at offset 0 into a reused buffer, so a
+// sample costs one system call and no allocation.
+type procFile struct {
+	path string
+	fd   int
+	buf  []byte
+}
+
+func openProcFile(path string, size int) (*procFile, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &pathError{path, err}
+	}
+	return &procFile{path: path, fd: fd, buf: make([]byte, size)}, nil
+}
+
+// read returns the file's current content, valid until the next read.
+// The buffer doubles when the content fills it.
+func (p *procFile) read() ([]byte, error) {
+	for {
+		n, err := syscall.Pread(p.fd, p.buf, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &pathError{p.path, err}
+		}
+		if n < len(p.buf) || len(p.buf) >= 1<<20 {
+			return p.buf[:n], nil
+		}
+		p.buf = make([]byte, 2*len(p.buf))
+	}
+}
+
+func (p *procFile) close() error { return syscall.Close(p.fd) }
+
+type pathError struct {
+	path string
+	err  error
+}
+
+func (e *pathError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *pathError) Unwrap() error { return e.err }
+
+// Parsing helpers over byte slices, allocation-free.
+
+// fields splits b at spaces and tabs into dst, reusing it.
+func fields(dst [][]byte, b []byte) [][]byte {
+	dst = dst[:0]
+	start := -1
+	for i, c := range b {
+		if c == ' ' || c == '\t' || c == '\n' {
+			if start >= 0 {
+				dst = append(dst, b[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, b[start:])
+	}
+	return dst
+}
+
+// nextLine returns the first line of b and the rest.
+func nextLine(b []byte) (line, rest []byte) {
+	for i, c := range b {
+		if c == '\n' {
+			return b[:i], b[i+1:]
+		}
+	}
+	return b, nil
+}
+
+func parseUint(b []byte) (uint64, error) {
+	if len(b) == 0 {
+		return 0, strconv.ErrSyntax
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, strconv.ErrSyntax
+		}
+		if v > (1<<64-1)/10 {
+			return 0, strconv.ErrRange
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, nil
+}
+
+func parseFloat(b []byte) (float64, error) {
+	if len(b) == 0 {
+		return 0, strconv.ErrSyntax
+	}
+	// The bytes are not modified while ParseFloat reads them.
+	return strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+}
+
+// newRecord returns a record with the given fields, all zero integers, for
+// a collector to update in place sample after sample.
+func newRecord(source, name string, keys ...string) codec.Record {
+	r := codec.Record{Source: source, Name: name, Level: codec.LevelInfo, Fields: make(codec.Fields, len(keys))}
+	for i, k := range keys {
+		r.Fields[i] = codec.Field{Key: k, Value: codec.Int(0)}
+	}
+	return r
+}

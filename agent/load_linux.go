@@ -1,0 +1,79 @@
+//go:build !noload
+
+package agent
+
+import (
+	"errors"
+	"path/filepath"
+
+	"github.com/itiny/itiny/codec"
+)
+
+func init() { registerCollector("load", true, newLoadCollector) }
+
+// loadCollector samples /proc/loadavg: the 1, 5 and 15 minute load
+// averages and the running and total task counts.
+type loadCollector struct {
+	f    *procFile
+	rec  codec.Record
+	cols [][]byte
+}
+
+func newLoadCollector(c CollectorConfig) (Collector, error) {
+	f, err := openProcFile(filepath.Join(c.Proc, "loadavg"), 128)
+	if err != nil {
+		return nil, err
+	}
+	return &loadCollector{f: f, rec: newRecord("load", "load", "load1", "load5", "load15", "running", "tasks")}, nil
+}
+
+func (c *loadCollector) Update(e Emitter) error {
+	b, err := c.f.read()
+	if err != nil {
+		return err
+	}
+	var l loadavg
+	if c.cols, l, err = parseLoad(c.cols, b); err != nil {
+		return err
+	}
+	f := c.rec.Fields
+	f[0].Value, f[1].Value, f[2].Value = codec.Float(l.load1), codec.Float(l.load5), codec.Float(l.load15)
+	f[3].Value, f[4].Value = codec.Uint(l.running), codec.Uint(l.tasks)
+	return e.Emit(StreamMetrics, &c.rec)
+}
+
+type loadavg struct {
+	load1, load5, load15 float64
+	running, tasks       uint64
+}
+
+var errLoadavg = errors.New("agent: malformed /proc/loadavg")
+
+// parseLoad parses "0.20 0.18 0.12 1/80 11206".
+func parseLoad(cols [][]byte, b []byte) ([][]byte, loadavg, error) {
+	var l loadavg
+	cols = fields(cols, b)
+	if len(cols) < 4 {
+		return cols, l, errLoadavg
+	}
+	var err [5]error
+	l.load1, err[0] = parseFloat(cols[0])
+	l.load5, err[1] = parseFloat(cols[1])
+	l.load15, err[2] = parseFloat(cols[2])
+	rt := cols[3]
+	slash := -1
+	for i, ch := range rt {
+		if ch == '/' {
+			slash = i
+		}
+	}
+	if slash < 0 {
+		return cols, l, errLoadavg
+	}
+	l.running, err[3] = parseUint(rt[:slash])
+	l.tasks, err[4] = parseUint(rt[slash+1:])
+	if e := errors.Join(err[:]...); e != nil {
+		return cols, l, errLoadavg
+	}
+	return cols, l, nil
+}
