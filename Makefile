@@ -7,7 +7,7 @@ FUZZTIME ?= 2m
 LDFLAGS := -s -w
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test test-race check generate bench fuzz test-cross clean
+.PHONY: all build run test check generate bench fuzz test-cross firmware clean
 
 all: build
 
@@ -50,6 +50,19 @@ fuzz:
 # qemu-user-static (installed by the script).
 test-cross:
 	./scripts/test-cross.sh
+
+# Stripped static binaries for the devices; fails if one is over 3.0 MiB.
+FIRMWARE_MAX := 3145728
+firmware:
+	@mkdir -p bin/firmware
+	@for t in linux/amd64 linux/arm64 linux/arm; do \
+		os=$${t%/*}; arch=$${t#*/}; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=7 $(GO) build -trimpath -ldflags='$(LDFLAGS)' \
+			-o bin/firmware/itiny-$$arch ./cmd/itiny || exit 1; \
+		size=$$(wc -c < bin/firmware/itiny-$$arch); \
+		echo "itiny-$$arch: $$size bytes (limit $(FIRMWARE_MAX))"; \
+		test $$size -le $(FIRMWARE_MAX) || { echo "itiny-$$arch is over 3.0 MiB"; exit 1; }; \
+	done
 
 clean:
 	rm -rf bin

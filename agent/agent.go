@@ -1,0 +1,471 @@
+// Package agent is the itiny agent: it samples the system with built-in
+// collectors, takes records from the appliance's own components (a unix
+// socket, syslog, or Emit in the same process), derives notifications from
+// rules, and writes everything into one ring per stream under a hard byte
+// budget, with no network.
+//
+// An appliance's Go program can host the agent itself:
+//
+//	a, err := agent.New(cfg, agent.Options{})
+//	go a.Run(ctx)
+//	a.Emit("events", &rec) // 0 allocations
+//	a.Close()
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// Version is the agent's version, recorded in its boot record.
+var Version = "0.1.0-dev"
+
+// Options are what the embedding program, or tests, set beyond the
+// configuration.
+type Options struct {
+	Log  *log.Logger // diagnostic log; nil logs to stderr
+	Proc string      // procfs root; "" is /proc
+	Sys  string      // sysfs root; "" is /sys
+	Dev  string      // devfs root; "" is /dev
+}
+
+// An Agent is a running itiny agent.
+type Agent struct {
+	cfg     *Config                // as at New: streams and listeners
+	live    atomic.Pointer[Config] // the latest Reload: limits, intervals
+	opts    Options
+	log     *log.Logger
+	boot    codec.BootID
+	bootN   uint32
+	streams map[string]*stream // fixed after New: read without locks
+
+	mu         sync.Mutex // guards what Run and Reload change
+	collectors []*scheduled
+	rules      atomic.Pointer[ruleSet] // read by Emit, which must not take mu
+	ingest     *ingest
+	syslog     *syslogListener
+
+	clockOffset int64 // wall - mono at the last check, ns
+	stop        chan struct{}
+	done        chan struct{}
+	closeOnce   sync.Once
+	selfMu      sync.Mutex
+	self        codec.Record // reused for the agent's own records
+}
+
+type stream struct {
+	cfg      StreamConfig
+	w        *ringlog.Writer
+	written  atomic.Uint64
+	errors   atomic.Uint64
+	dropped  atomic.Uint64 // rate-limited or refused before the ring
+	rejected atomic.Uint64 // invalid records from ingest
+}
+
+type scheduled struct {
+	name     string
+	c        Collector
+	interval time.Duration
+	next     time.Time
+	errs     uint64
+}
+
+// ErrUnknownStream is returned by Emit for a stream not in the config.
+var ErrUnknownStream = errors.New("agent: unknown stream")
+
+// New opens the agent's rings under cfg.Data, recovering them, and records
+// the start: the boot counter, and an unclean shutdown if the last run did
+// not close its rings.
+func New(cfg *Config, opts Options) (*Agent, error) {
+	if cfg.Data == "" {
+		return nil, errors.New("agent: no data directory")
+	}
+	if opts.Proc == "" {
+		opts.Proc = "/proc"
+	}
+	if opts.Sys == "" {
+		opts.Sys = "/sys"
+	}
+	if opts.Dev == "" {
+		opts.Dev = "/dev"
+	}
+	a := &Agent{cfg: cfg, opts: opts, log: opts.Log, streams: map[string]*stream{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if a.log == nil {
+		a.log = log.New(os.Stderr, "itiny: ", log.LstdFlags)
+	}
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	deviceBooted, err := a.loadBoot()
+	if err != nil {
+		return nil, err
+	}
+	var unclean []string
+	var replayed int
+	var jumped uint64
+	for _, sc := range cfg.Streams {
+		w, err := ringlog.Open(filepath.Join(cfg.Data, sc.Name), a.ringOptions(sc))
+		if err != nil {
+			a.closeStreams()
+			return nil, err
+		}
+		a.streams[sc.Name] = &stream{cfg: sc, w: w}
+		if rec := w.Recovery(); !rec.Clean {
+			unclean = append(unclean, sc.Name)
+			replayed += rec.Replayed
+			jumped += rec.SeqJump
+		}
+	}
+	a.live.Store(cfg)
+	a.rules.Store(newRuleSet(cfg.Rules))
+	a.clockOffset = time.Now().UnixNano() - clock.Mono()
+
+	// The agent's own story: a start, a device boot, an unclean stop.
+	a.note(StreamSelf, "agent.start", codec.LevelNotice,
+		codec.Field{Key: "version", Value: codec.String(Version)},
+		codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))},
+		codec.Field{Key: "device_boot", Value: codec.Bool(deviceBooted)},
+		codec.Field{Key: "clean", Value: codec.Bool(len(unclean) == 0)},
+		codec.Field{Key: "pid", Value: codec.Int(int64(os.Getpid()))})
+	if len(unclean) > 0 {
+		a.log.Printf("unclean shutdown detected: streams %s; %d staged records recovered", strings.Join(unclean, ", "), replayed)
+		a.note(StreamEvents, "agent.unclean_shutdown", codec.LevelWarning,
+			codec.Field{Key: "streams", Value: codec.String(strings.Join(unclean, ","))},
+			codec.Field{Key: "recovered", Value: codec.Int(int64(replayed))},
+			codec.Field{Key: "seq_skipped", Value: codec.Uint(jumped)})
+	}
+	if deviceBooted {
+		a.note(StreamEvents, "device.boot", codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
+	}
+	if err := a.buildCollectors(cfg); err != nil {
+		a.closeStreams()
+		return nil, err
+	}
+	return a, nil
+}
+
+// ringOptions maps a stream's configuration to its ring's.
+func (a *Agent) ringOptions(sc StreamConfig) ringlog.Options {
+	o := ringlog.Options{
+		Stream: sc.Name, Codec: sc.Codec, Budget: sc.Budget, SegmentSize: sc.Segment,
+		StageSize: sc.Buffer, Sync: sc.Sync, SyncEvery: sc.SyncEvery, Boot: a.boot,
+	}
+	if sc.Mode == Periodic {
+		o.MemoryStage, o.FlushEvery = true, sc.Flush
+	}
+	return o
+}
+
+// loadBoot reads this boot's id from the kernel and keeps a counter of the
+// device boots the agent has seen in the data directory. It reports
+// whether the device booted since the agent last ran.
+func (a *Agent) loadBoot() (bool, error) {
+	if b, err := os.ReadFile(filepath.Join(a.opts.Proc, "sys/kernel/random/boot_id")); err == nil {
+		id := strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
+		hex.Decode(a.boot[:], []byte(id))
+	}
+	if a.boot == (codec.BootID{}) {
+		rand.Read(a.boot[:]) // no procfs: a fresh id per start
+	}
+	path := filepath.Join(a.cfg.Data, "boot")
+	var last codec.BootID
+	var n uint64
+	if b, err := os.ReadFile(path); err == nil {
+		// "<bootn> <boot id hex>\n"
+		f := strings.Fields(string(b))
+		if len(f) == 2 {
+			n, _ = strconv.ParseUint(f[0], 10, 32)
+			hex.Decode(last[:], []byte(f[1]))
+		}
+	}
+	booted := last != a.boot
+	if booted {
+		n++
+	}
+	a.bootN = uint32(n)
+	if !booted {
+		return false, nil
+	}
+	tmp := path + ".tmp"
+	content := fmt.Sprintf("%d %x\n", n, a.boot[:])
+	if err := os.WriteFile(tmp, []byte(content), 0o640); err != nil {
+		return false, fmt.Errorf("agent: %w", err)
+	}
+	if f, err := os.Open(tmp); err == nil {
+		f.Sync()
+		f.Close()
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return false, fmt.Errorf("agent: %w", err)
+	}
+	return true, nil
+}
+
+func (a *Agent) buildCollectors(cfg *Config) error {
+	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev}
+	var cols []*scheduled
+	now := time.Now()
+	for _, name := range collectorNames() {
+		sec := cfg.Collectors[name]
+		if sec == nil || !sec.Enabled {
+			continue
+		}
+		cc.Options = sec.Options
+		c, err := newCollector(name, cc)
+		if err != nil {
+			// A collector the device cannot serve (no PSI, no thermal
+			// zones) is skipped, not fatal.
+			a.log.Printf("collector %s off: %v", name, err)
+			continue
+		}
+		cols = append(cols, &scheduled{name: name, c: c, interval: sec.Interval, next: now})
+	}
+	a.mu.Lock()
+	old := a.collectors
+	a.collectors = cols
+	a.mu.Unlock()
+	closeCollectors(old)
+	return nil
+}
+
+func closeCollectors(cols []*scheduled) {
+	for _, s := range cols {
+		if c, ok := s.c.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
+// Emit stamps r (boot, boot counter, and wall and monotonic time if unset)
+// and appends it to the stream's ring. When Emit returns nil, a record of
+// a continuous stream survives the death of the agent. It allocates
+// nothing; r may be reused when it returns.
+func (a *Agent) Emit(name string, r *codec.Record) error {
+	s := a.streams[name]
+	if s == nil {
+		return fmt.Errorf("%w %q", ErrUnknownStream, name)
+	}
+	r.Boot, r.BootCount = a.boot, a.bootN
+	if r.Wall.IsZero() {
+		r.Wall = time.Now()
+	}
+	if r.Mono == 0 {
+		r.Mono = clock.Mono()
+	}
+	if _, err := s.w.Append(r); err != nil {
+		s.errors.Add(1)
+		return err
+	}
+	s.written.Add(1)
+	if rs := a.rules.Load(); rs.watches(name, r.Name) {
+		rs.observe(a, name, r)
+	}
+	return nil
+}
+
+// Reload applies a new configuration: collectors, their intervals and
+// options, rules, rate and size limits, the clock and stats intervals.
+// Streams and listeners keep the settings they were opened with; changes
+// to them are reported and take effect at the next start.
+func (a *Agent) Reload(cfg *Config) error {
+	cfg.Data = a.cfg.Data
+	for _, sc := range cfg.Streams {
+		if old := a.streams[sc.Name]; old == nil || old.cfg != sc {
+			a.log.Printf("reload: [stream %s] changed: takes effect at restart", sc.Name)
+		}
+	}
+	if cfg.Socket != a.cfg.Socket || cfg.Syslog != a.cfg.Syslog || cfg.SocketMode != a.cfg.SocketMode || cfg.SocketGroup != a.cfg.SocketGroup {
+		a.log.Printf("reload: socket settings changed: take effect at restart")
+	}
+	if err := a.buildCollectors(cfg); err != nil {
+		return err
+	}
+	a.rules.Store(newRuleSet(cfg.Rules))
+	a.live.Store(cfg)
+	a.note(StreamSelf, "agent.reload", codec.LevelNotice)
+	return nil
+}
+
+// note writes one of the agent's own records; a failure goes to the
+// diagnostic log, since there is nowhere better.
+func (a *Agent) note(stream, name string, level codec.Level, fields ...codec.Field) {
+	a.selfMu.Lock()
+	defer a.selfMu.Unlock()
+	r := &a.self
+	*r = codec.Record{Source: "itiny", Name: name, Level: level, Fields: append(r.Fields[:0], fields...)}
+	if err := a.Emit(stream, r); err != nil {
+		a.log.Printf("writing %s to %s: %v", name, stream, err)
+	}
+}
+
+// Run samples the collectors at their intervals, writes the agent's own
+// figures and watches the clock, until ctx ends or Close is called.
+func (a *Agent) Run(ctx context.Context) error {
+	defer close(a.done)
+	if a.cfg.Socket != "" {
+		in, err := a.listen()
+		if err != nil {
+			return err
+		}
+		a.mu.Lock()
+		a.ingest = in
+		a.mu.Unlock()
+	}
+	if a.cfg.Syslog != "" {
+		sl, err := a.listenSyslog(a.cfg.Syslog)
+		if err != nil {
+			return err
+		}
+		a.mu.Lock()
+		a.syslog = sl
+		a.mu.Unlock()
+	}
+	nextStats := time.Now().Add(a.live.Load().StatsEvery)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.stop:
+			return nil
+		case <-timer.C:
+		}
+		now := time.Now()
+		a.checkClock(now)
+		a.mu.Lock()
+		next := now.Add(time.Hour)
+		for _, s := range a.collectors {
+			if !now.Before(s.next) {
+				if err := s.c.Update(a); err != nil {
+					s.errs++
+					if s.errs == 1 || s.errs%100 == 0 {
+						a.log.Printf("collector %s: %v (%d errors)", s.name, err, s.errs)
+					}
+				}
+				// Keep the grid: a slow sample does not shift later ones.
+				for !now.Before(s.next) {
+					s.next = s.next.Add(s.interval)
+				}
+			}
+			next = minTime(next, s.next)
+		}
+		if !now.Before(nextStats) {
+			a.writeStats()
+			nextStats = now.Add(a.live.Load().StatsEvery)
+		}
+		next = minTime(next, nextStats)
+		a.mu.Unlock()
+		timer.Reset(time.Until(next))
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// checkClock records a wall-clock step: wall time moving away from the
+// monotonic clock by more than ClockStep between two checks.
+func (a *Agent) checkClock(now time.Time) {
+	off := now.UnixNano() - clock.Mono()
+	delta := off - a.clockOffset
+	a.clockOffset = off
+	if time.Duration(max(delta, -delta)) < a.live.Load().ClockStep {
+		return
+	}
+	a.note(StreamEvents, "clock.step", codec.LevelWarning,
+		codec.Field{Key: "step_s", Value: codec.Float(float64(delta) / 1e9)},
+		codec.Field{Key: "wall", Value: codec.String(now.UTC().Format(time.RFC3339Nano))})
+}
+
+// writeStats writes one record per stream to the itiny stream: records
+// written, dropped and rejected, errors, bytes on disk, segments, and the
+// oldest record retention still keeps.
+func (a *Agent) writeStats() {
+	for _, sc := range a.cfg.Streams {
+		s := a.streams[sc.Name]
+		st := s.w.Stats()
+		a.note(StreamSelf, "stream.stats", codec.LevelInfo,
+			codec.Field{Key: "stream", Value: codec.String(sc.Name)},
+			codec.Field{Key: "written", Value: codec.Uint(s.written.Load())},
+			codec.Field{Key: "dropped", Value: codec.Uint(s.dropped.Load())},
+			codec.Field{Key: "rejected", Value: codec.Uint(s.rejected.Load())},
+			codec.Field{Key: "errors", Value: codec.Uint(s.errors.Load())},
+			codec.Field{Key: "bytes", Value: codec.Int(st.Bytes)},
+			codec.Field{Key: "segments", Value: codec.Int(int64(st.Segments))},
+			codec.Field{Key: "oldest_seq", Value: codec.Uint(st.Oldest)},
+			codec.Field{Key: "next_seq", Value: codec.Uint(st.Next)})
+	}
+}
+
+// Flush writes every stream's buffered records to its ring now.
+func (a *Agent) Flush() error {
+	var errs []error
+	for _, s := range a.streams {
+		if err := s.w.Flush(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops Run, closes the listeners, flushes and closes every ring,
+// marking the shutdown clean.
+func (a *Agent) Close() error {
+	var err error
+	a.closeOnce.Do(func() {
+		close(a.stop)
+		a.mu.Lock()
+		in, sl, cols := a.ingest, a.syslog, a.collectors
+		a.collectors = nil
+		a.mu.Unlock()
+		if in != nil {
+			in.close()
+		}
+		if sl != nil {
+			sl.close()
+		}
+		closeCollectors(cols)
+		a.note(StreamSelf, "agent.stop", codec.LevelNotice)
+		err = a.closeStreams()
+	})
+	return err
+}
+
+func (a *Agent) closeStreams() error {
+	var errs []error
+	for _, s := range a.streams {
+		if err := s.w.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Streams returns the names of the agent's streams.
+func (a *Agent) Streams() []string {
+	var ns []string
+	for _, sc := range a.cfg.Streams {
+		ns = append(ns, sc.Name)
+	}
+	return ns
+}

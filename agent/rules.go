@@ -1,0 +1,208 @@
+package agent
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// Derived notifications. A rule watches one numeric field of the records of
+// one name, separately for each instance (the value of the record's first
+// string field: a mount point, an interface), and writes an event to the
+// events stream when the value has been past its limit for For samples,
+// and another when it comes back past Clear (hysteresis). A rule instance
+// fires at most once per refire interval. Records written to the state
+// stream at notice level or above also become events ("state.change").
+type ruleSet struct {
+	mu    sync.Mutex
+	rules []*rule
+	rec   codec.Record // the events rules write, reused
+	// state-change events: a token bucket, so a flapping component
+	// cannot flood the events stream.
+	tokens   float64
+	lastFill time.Time
+	pending  []pendingEvent
+}
+
+type rule struct {
+	RuleConfig
+	event      string // "rule.<name>"
+	matchKey   string
+	matchValue string
+	inst       map[string]*ruleState
+}
+
+type ruleState struct {
+	count  int  // consecutive samples past the limit
+	active bool // fired and not yet cleared
+	last   time.Time
+}
+
+type pendingEvent struct {
+	name     string
+	level    codec.Level
+	rule     string
+	instance string
+	value    float64
+	limit    float64
+	cleared  bool
+}
+
+const (
+	maxRuleInstances = 1024
+	ruleRefire       = time.Minute
+	stateEventRate   = 10 // per second, burst the same
+)
+
+func newRuleSet(cfgs []RuleConfig) *ruleSet {
+	rs := &ruleSet{tokens: stateEventRate}
+	for _, c := range cfgs {
+		if c.Off {
+			continue
+		}
+		r := &rule{RuleConfig: c, event: "rule." + c.Name, inst: map[string]*ruleState{}}
+		if c.Match != "" {
+			r.matchKey, r.matchValue, _ = strings.Cut(c.Match, "=")
+		}
+		rs.rules = append(rs.rules, r)
+	}
+	return rs
+}
+
+// watches reports, without allocating, whether a record of this stream and
+// name needs observe.
+func (rs *ruleSet) watches(stream, name string) bool {
+	if stream == StreamState {
+		return true
+	}
+	for _, r := range rs.rules {
+		if r.Record == name && (r.Stream == "" || r.Stream == stream) {
+			return true
+		}
+	}
+	return false
+}
+
+// observe checks the record against the rules and writes what they derive.
+func (rs *ruleSet) observe(a *Agent, stream string, rec *codec.Record) {
+	if rec == &rs.rec {
+		return // never derive from derived events (and never relock rs.mu)
+	}
+	rs.mu.Lock()
+	now := time.Now()
+	if stream == StreamState && rec.Level <= codec.LevelNotice && rs.take(now) {
+		rs.pending = append(rs.pending, pendingEvent{name: "state.change", level: rec.Level, rule: rec.Name, instance: rec.Source})
+	}
+	for _, r := range rs.rules {
+		if r.Record != rec.Name || r.Stream != "" && r.Stream != stream {
+			continue
+		}
+		v, inst, ok := r.extract(rec)
+		if !ok {
+			continue
+		}
+		st := r.inst[inst]
+		if st == nil {
+			if len(r.inst) >= maxRuleInstances {
+				continue
+			}
+			st = &ruleState{}
+			r.inst[inst] = st
+		}
+		past := v > r.Limit
+		safe := v <= r.Clear
+		if !r.Above {
+			past, safe = v < r.Limit, v >= r.Clear
+		}
+		switch {
+		case past:
+			st.count++
+			if !st.active && st.count >= r.For && now.Sub(st.last) >= ruleRefire {
+				st.active, st.last = true, now
+				rs.pending = append(rs.pending, pendingEvent{r.event, r.Level, r.Name, inst, v, r.Limit, false})
+			}
+		case safe:
+			st.count = 0
+			if st.active {
+				st.active = false
+				rs.pending = append(rs.pending, pendingEvent{r.event, codec.LevelNotice, r.Name, inst, v, r.Clear, true})
+			}
+		default: // between Clear and the limit: hold
+			st.count = 0
+		}
+	}
+	pending := rs.pending
+	rs.pending = rs.pending[:0]
+	// Write with the lock held (rs.rec is shared) but after the state
+	// changes: Emit to the events stream does not come back here unless a
+	// rule watches events, and derived events are skipped above.
+	for _, p := range pending {
+		rs.write(a, p, rec)
+	}
+	rs.mu.Unlock()
+}
+
+func (rs *ruleSet) write(a *Agent, p pendingEvent, src *codec.Record) {
+	r := &rs.rec
+	*r = codec.Record{Source: "itiny", Name: p.name, Level: p.level, Fields: r.Fields[:0]}
+	if p.name == "state.change" {
+		r.Fields = append(r.Fields,
+			codec.Field{Key: "source", Value: codec.String(src.Source)},
+			codec.Field{Key: "state", Value: codec.String(src.Name)})
+		for _, f := range src.Fields {
+			if len(r.Fields) < 16 {
+				r.Fields = append(r.Fields, f)
+			}
+		}
+	} else {
+		r.Fields = append(r.Fields,
+			codec.Field{Key: "rule", Value: codec.String(p.rule)},
+			codec.Field{Key: "instance", Value: codec.String(p.instance)},
+			codec.Field{Key: "value", Value: codec.Float(p.value)},
+			codec.Field{Key: "limit", Value: codec.Float(p.limit)},
+			codec.Field{Key: "cleared", Value: codec.Bool(p.cleared)})
+	}
+	if err := a.Emit(StreamEvents, r); err != nil {
+		a.log.Printf("rule event %s: %v", p.name, err)
+	}
+}
+
+// take spends a state-change token, refilling at stateEventRate.
+func (rs *ruleSet) take(now time.Time) bool {
+	rs.tokens = min(stateEventRate, rs.tokens+now.Sub(rs.lastFill).Seconds()*stateEventRate)
+	rs.lastFill = now
+	if rs.tokens < 1 {
+		return false
+	}
+	rs.tokens--
+	return true
+}
+
+// extract returns the rule's field as a number and the record's instance.
+func (r *rule) extract(rec *codec.Record) (v float64, inst string, ok bool) {
+	found, matched := false, r.matchKey == ""
+	for _, f := range rec.Fields {
+		if inst == "" && f.Value.Kind() == codec.KindString {
+			inst = f.Value.Str()
+		}
+		if r.matchKey != "" && f.Key == r.matchKey {
+			if f.Value.Kind() != codec.KindString || f.Value.Str() != r.matchValue {
+				return 0, "", false
+			}
+			matched = true
+		}
+		if f.Key == r.Field {
+			switch f.Value.Kind() {
+			case codec.KindInt:
+				v, found = float64(f.Value.Int()), true
+			case codec.KindUint:
+				v, found = float64(f.Value.Uint()), true
+			case codec.KindFloat:
+				v, found = f.Value.Float(), true
+			}
+		}
+	}
+	return v, inst, found && matched
+}

@@ -1,0 +1,116 @@
+// Command itiny is the itiny agent: it keeps a device's runtime states,
+// metrics and notifications in fixed-size, crash-safe rings, offline.
+//
+// Usage:
+//
+//	itiny run [--data DIR] [--config FILE] [--log-file FILE]
+//	itiny emit [--stream S] [--level L] [--source NAME] [--socket PATH] NAME [key=value ...]
+//	itiny emit --json [--socket PATH] < records.jsonl
+//	itiny config check [FILE]
+//	itiny version
+//
+// Exit status: 0 on success, 1 on failure, 2 for a usage error.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/itiny/itiny/agent"
+)
+
+type command struct {
+	name  string
+	usage string
+	short string
+	run   func(fs *flag.FlagSet, args []string) error
+}
+
+var commands = []*command{
+	{"run", "run [--data DIR] [--config FILE] [--log-file FILE]", "run the agent (no --config: the embedded default)", runCmd},
+	{"emit", "emit [--stream S] [--level L] [--source NAME] [--socket PATH] [--json] NAME [key=value ...]", "send a record to the running agent, like logger(1)", emitCmd},
+	{"config", "config check [FILE]", "validate a config file (or the default) and print the effective config", configCmd},
+	{"version", "version", "print the version", func(*flag.FlagSet, []string) error { fmt.Println("itiny", agent.Version); return nil }},
+}
+
+// errUsage makes main print the command's usage and exit 2.
+var errUsage = errors.New("usage")
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: itiny <command> [arguments]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.short)
+	}
+	fmt.Fprintln(os.Stderr, "\nrun 'itiny <command> -h' for a command's flags")
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	if name == "help" || name == "-h" || name == "--help" {
+		usage()
+		return
+	}
+	for _, c := range commands {
+		if c.name != name {
+			continue
+		}
+		fs := flag.NewFlagSet("itiny "+c.name, flag.ContinueOnError)
+		fs.Usage = func() {
+			fmt.Fprintf(os.Stderr, "usage: itiny %s\n", c.usage)
+			fs.PrintDefaults()
+		}
+		err := c.run(fs, os.Args[2:])
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, flag.ErrHelp):
+			os.Exit(0)
+		case errors.Is(err, errUsage):
+			fs.Usage()
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "itiny %s: %v\n", c.name, err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "itiny: unknown command %q\n", name)
+	usage()
+	os.Exit(2)
+}
+
+// parse parses flags, turning flag errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+func configCmd(fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 || rest[0] != "check" || len(rest) > 2 {
+		return errUsage
+	}
+	file := ""
+	if len(rest) == 2 {
+		file = rest[1]
+	}
+	c, err := agent.LoadConfig(file)
+	if err != nil {
+		return err
+	}
+	fmt.Print(c)
+	return nil
+}
