@@ -14,7 +14,6 @@ package agent
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/internal/randid"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -181,7 +181,7 @@ func (a *Agent) loadBoot() (bool, error) {
 		hex.Decode(a.boot[:], []byte(id))
 	}
 	if a.boot == (codec.BootID{}) {
-		rand.Read(a.boot[:]) // no procfs: a fresh id per start
+		randid.Read(a.boot[:]) // no procfs: a fresh id per start
 	}
 	path := filepath.Join(a.cfg.Data, "boot")
 	var last codec.BootID

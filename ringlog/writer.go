@@ -1,7 +1,6 @@
 package ringlog
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/internal/randid"
 )
 
 // A SyncPolicy says when the writer makes records durable against power
@@ -253,7 +253,7 @@ func (w *Writer) recover(si stageInfo) error {
 	case active != nil:
 		w.ring = active.hdr.Ring
 	default:
-		if _, err := rand.Read(w.ring[:]); err != nil {
+		if err := randid.Read(w.ring[:]); err != nil {
 			return err
 		}
 	}

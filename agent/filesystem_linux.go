@@ -1,0 +1,255 @@
+//go:build !nofilesystem
+
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"syscall"
+
+	"github.com/itiny/itiny/codec"
+)
+
+func init() { registerCollector("filesystem", true, newFilesystemCollector) }
+
+// filesystemCollector reports the space and inodes of the mounted
+// filesystems listed in /proc/self/mounts, skipping pseudo filesystems.
+//
+// The mount table is re-read every sample, since USB sticks and SD cards
+// come and go; statfs is called by path each time rather than through a
+// descriptor kept open, because an open descriptor would make the
+// filesystem busy and its umount fail. A hung network filesystem blocks
+// statfs, and so this collector: restrict it with the mounts option.
+type filesystemCollector struct {
+	f            *procFile
+	includeTmpfs bool
+	only         map[string]bool // the mounts option; nil: every mount
+	// mounts holds one entry per mount point ever seen, keyed by the
+	// point as escaped in the mount table, so that a lookup with a
+	// []byte key does not allocate.
+	mounts map[string]*mount
+	sample []*mount // this sample's mount points, in table order
+	gen    uint64   // sample number, to spot a point already in sample
+	statfs func(path []byte, st *syscall.Statfs_t) error
+	st     syscall.Statfs_t
+	cols   [][]byte
+}
+
+type mount struct {
+	path   []byte // unescaped, NUL-terminated, for statfs
+	wanted bool   // by the mounts option
+	gen    uint64
+	// From the last line for this point: a later mount on the same point
+	// hides the earlier ones, and statfs sees the top one.
+	pseudo   bool
+	readonly bool
+	fstype   string
+	rec      codec.Record
+}
+
+var filesystemKeys = []string{"mount", "fstype", "size_bytes", "free_bytes", "avail_bytes", "used_pct", "files", "files_free", "readonly"}
+
+// pseudoFilesystem reports filesystem types that hold no data worth
+// watching: kernel interfaces and automount triggers. tmpfs is decided by
+// the include_tmpfs option; overlay and squashfs (an appliance's root) are
+// real.
+func pseudoFilesystem(fstype []byte) bool {
+	switch string(fstype) { // no allocation: the compiler switches on the bytes
+	case "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs",
+		"debugfs", "tracefs", "pstore", "bpf", "configfs", "fusectl", "mqueue",
+		"hugetlbfs", "autofs", "binfmt_misc", "efivarfs", "selinuxfs", "rpc_pipefs",
+		"nsfs", "ramfs", "rootfs", "usbfs", "devfs", "nfsd", "fuse.gvfsd-fuse":
+		return true
+	}
+	return false
+}
+
+func newFilesystemCollector(c CollectorConfig) (Collector, error) {
+	if err := checkOptions("filesystem", c.Options, "include_tmpfs", "mounts"); err != nil {
+		return nil, err
+	}
+	tmpfs, err := optBool(c.Options, "include_tmpfs", false)
+	if err != nil {
+		return nil, err
+	}
+	var only map[string]bool
+	if v, ok := c.Options["mounts"]; ok {
+		only = map[string]bool{}
+		for _, m := range splitList(v) {
+			only[filepath.Clean(m)] = true
+		}
+		if len(only) == 0 {
+			return nil, fmt.Errorf("option mounts: no mount point in %q", v)
+		}
+	}
+	f, err := openProcFile(filepath.Join(c.Proc, "self", "mounts"), 4096)
+	if err != nil {
+		return nil, err
+	}
+	return &filesystemCollector{f: f, includeTmpfs: tmpfs, only: only, mounts: map[string]*mount{}, statfs: statfsNoAlloc}, nil
+}
+
+func (c *filesystemCollector) Update(e Emitter) error {
+	b, err := c.f.read()
+	if err != nil {
+		return err
+	}
+	c.gen++
+	c.sample = c.sample[:0]
+	for len(b) > 0 {
+		var line []byte
+		line, b = nextLine(b)
+		if len(trimSpace(line)) == 0 {
+			continue
+		}
+		var ml mountLine
+		if c.cols, ml, err = parseMountLine(c.f.path, c.cols, line); err != nil {
+			return err
+		}
+		m := c.mounts[string(ml.point)] // no allocation for a []byte key
+		if m == nil {
+			m = c.newMount(ml.point)
+		}
+		m.pseudo = pseudoFilesystem(ml.fstype) || !c.includeTmpfs && string(ml.fstype) == "tmpfs"
+		m.readonly = ml.readonly
+		m.fstype = intern(m.fstype, ml.fstype)
+		m.rec.Fields[1].Value = codec.String(m.fstype)
+		if m.gen != c.gen {
+			m.gen = c.gen
+			c.sample = append(c.sample, m)
+		}
+	}
+	var first error
+	for _, m := range c.sample {
+		if m.pseudo || !m.wanted {
+			continue
+		}
+		if err := c.statfs(m.path, &c.st); err != nil {
+			// Unmounted since the table was read, or a FUSE mount
+			// closed to other users: not the agent's trouble.
+			if err != syscall.ENOENT && err != syscall.EACCES && err != syscall.EPERM && first == nil {
+				first = &pathError{"statfs " + string(m.path[:len(m.path)-1]), err}
+			}
+			continue
+		}
+		fillFilesystem(m.rec.Fields, &c.st, m.readonly)
+		if err := e.Emit(StreamMetrics, &m.rec); err != nil {
+			return err
+		}
+	}
+	return first
+}
+
+func (c *filesystemCollector) newMount(escaped []byte) *mount {
+	point := unescapeMount(escaped)
+	m := &mount{path: cString(point), wanted: c.only == nil || c.only[point]}
+	m.rec = newRecord("filesystem", "filesystem", filesystemKeys...)
+	m.rec.Fields[0].Value = codec.String(point)
+	m.rec.Fields[1].Value = codec.String("")
+	c.mounts[string(escaped)] = m
+	return m
+}
+
+// fillFilesystem sets the fields after mount and fstype from statfs. Sizes
+// count in fragments (f_frsize) as df does; used_pct is used over
+// used+avail, the share of what unprivileged users may fill, as df.
+func fillFilesystem(f codec.Fields, st *syscall.Statfs_t, readonly bool) {
+	unit := uint64(st.Frsize)
+	if unit == 0 {
+		unit = uint64(st.Bsize)
+	}
+	used := st.Blocks - st.Bfree
+	pct := 0.0
+	if d := used + st.Bavail; d > 0 {
+		pct = float64(used) * 100 / float64(d)
+	}
+	f[2].Value = codec.Uint(st.Blocks * unit)
+	f[3].Value = codec.Uint(st.Bfree * unit)
+	f[4].Value = codec.Uint(st.Bavail * unit)
+	f[5].Value = codec.Float(pct)
+	f[6].Value = codec.Uint(st.Files)
+	f[7].Value = codec.Uint(st.Ffree)
+	// ST_RDONLY also catches a filesystem the kernel remounted read-only
+	// after an error, which the options in an old mount table may not.
+	f[8].Value = codec.Bool(readonly || uint64(st.Flags)&stRdonly != 0)
+}
+
+const stRdonly = 1 // ST_RDONLY in statfs f_flags
+
+// statfsNoAlloc is statfs(2) without allocating: syscall.Statfs copies its
+// path to the heap, and a raw SYS_STATFS would need a different call and
+// struct layout on 32-bit architectures (statfs64), which appliances run.
+// Instead the NUL-terminated path is opened with O_PATH (no access to the
+// data, no side effect on device nodes), then fstatfs, which the syscall
+// package wraps portably, then close: three calls, no allocation.
+// Kernels 2.6.39 to 3.11 refuse fstatfs on O_PATH descriptors: there it
+// falls back to syscall.Statfs, which allocates.
+func statfsNoAlloc(path []byte, st *syscall.Statfs_t) error {
+	fd, err := openat(atFDCWD, path, oPath)
+	if err != nil {
+		return err
+	}
+	err = syscall.Fstatfs(fd, st)
+	syscall.Close(fd)
+	if errors.Is(err, syscall.EBADF) {
+		err = syscall.Statfs(string(path[:len(path)-1]), st)
+	}
+	return err
+}
+
+const oPath = 0x200000 // O_PATH, the same on every Linux architecture but alpha, sparc and parisc
+
+// A mountLine is a line of /proc/self/mounts; the byte slices alias it.
+type mountLine struct {
+	point, fstype []byte
+	readonly      bool
+}
+
+// parseMountLine parses a line of /proc/self/mounts (read from path,
+// named in errors): "device mountpoint fstype options dump pass". The
+// mount point keeps the table's octal escapes (\040 for a space).
+func parseMountLine(path string, cols [][]byte, line []byte) ([][]byte, mountLine, error) {
+	var ml mountLine
+	cols = fields(cols, line)
+	if len(cols) < 4 {
+		return cols, ml, malformed(path, "%d columns, want at least 4: %s", len(cols), quoteLine(line))
+	}
+	if cols[1][0] != '/' {
+		return cols, ml, malformed(path, "mount point is not absolute: %s", quoteLine(line))
+	}
+	ml.point, ml.fstype = cols[1], cols[2]
+	for opts := cols[3]; ; {
+		i := bytes.IndexByte(opts, ',')
+		opt := opts
+		if i >= 0 {
+			opt = opts[:i]
+		}
+		if string(opt) == "ro" {
+			ml.readonly = true
+		}
+		if i < 0 {
+			break
+		}
+		opts = opts[i+1:]
+	}
+	return cols, ml, nil
+}
+
+// unescapeMount undoes the mount table's octal escapes of space, tab,
+// newline and backslash.
+func unescapeMount(b []byte) string {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '\\' && i+3 < len(b) && isOctal(b[i+1]) && isOctal(b[i+2]) && isOctal(b[i+3]) {
+			out = append(out, (b[i+1]-'0')<<6|(b[i+2]-'0')<<3|(b[i+3]-'0'))
+			i += 3
+			continue
+		}
+		out = append(out, b[i])
+	}
+	return string(out)
+}
+
+func isOctal(c byte) bool { return '0' <= c && c <= '7' }
