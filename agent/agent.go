@@ -415,6 +415,16 @@ func (a *Agent) writeStats() {
 			codec.Field{Key: "oldest_seq", Value: codec.Uint(st.Oldest)},
 			codec.Field{Key: "next_seq", Value: codec.Uint(st.Next)})
 	}
+	if a.ingest == nil {
+		return
+	}
+	for src, st := range a.ingest.stats() {
+		a.note(StreamSelf, "ingest.source", codec.LevelInfo,
+			codec.Field{Key: "source", Value: codec.String(src)},
+			codec.Field{Key: "accepted", Value: codec.Uint(st.accepted)},
+			codec.Field{Key: "rejected", Value: codec.Uint(st.rejected)},
+			codec.Field{Key: "dropped", Value: codec.Uint(st.dropped)})
+	}
 }
 
 // Flush writes every stream's buffered records to its ring now.

@@ -199,7 +199,7 @@ func statfsNoAlloc(path []byte, st *syscall.Statfs_t) error {
 	return err
 }
 
-const oPath = 0x200000 // O_PATH, the same on every Linux architecture but alpha, sparc and parisc
+const oPath = 0x200000 // O_PATH, the same on every architecture Go runs Linux on; syscall lacks it on some
 
 // A mountLine is a line of /proc/self/mounts; the byte slices alias it.
 type mountLine struct {

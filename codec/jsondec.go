@@ -143,6 +143,9 @@ func (d *jsonDecoder) record(r *Record) error {
 		case "mono":
 			name = "mono"
 			var v Value
+			if c := d.next(); c != '-' && (c < '0' || c > '9') {
+				return &keyError{name, errors.New("want an integer")}
+			}
 			if v, err = d.number(); err == nil {
 				if v.kind != KindInt {
 					return errors.New("mono: want an integer")
@@ -425,6 +428,9 @@ func parseUint(s []byte) (uint64, bool) {
 }
 
 func (d *jsonDecoder) uint(max uint64) (uint64, error) {
+	if c := d.next(); c != '-' && (c < '0' || c > '9') {
+		return 0, errors.New("want an integer from 0 to " + strconv.FormatUint(max, 10))
+	}
 	v, err := d.number()
 	if err != nil {
 		return 0, err

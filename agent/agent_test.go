@@ -1,0 +1,218 @@
+package agent
+
+import (
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// testConfig is the default config with collectors off, no listeners, a
+// data directory of its own, and extra text parsed over it.
+func testConfig(t *testing.T, extra string) *Config {
+	t.Helper()
+	text := "socket =\n" + extra
+	c, err := ParseConfig("test.conf", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range c.Collectors {
+		col.Enabled = false
+	}
+	c.Data = t.TempDir()
+	return c
+}
+
+// readStream returns the records of one stream's ring.
+func readStream(t *testing.T, dir, stream string) []codec.Record {
+	t.Helper()
+	r, err := ringlog.NewReader(filepath.Join(dir, stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []codec.Record
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", stream, err)
+		}
+		var rec codec.Record
+		if err := e.Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec)
+	}
+}
+
+func names(rs []codec.Record) []string {
+	var n []string
+	for _, r := range rs {
+		n = append(n, r.Name)
+	}
+	return n
+}
+
+func field(r codec.Record, key string) codec.Value {
+	for _, f := range r.Fields {
+		if f.Key == key {
+			return f.Value
+		}
+	}
+	return codec.Value{}
+}
+
+func TestAgentEmitRestart(t *testing.T) {
+	cfg := testConfig(t, "")
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := codec.Record{Level: codec.LevelWarning, Source: "appd", Name: "link.down", Fields: codec.Fields{{Key: "iface", Value: codec.String("eth0")}}}
+	if err := a.Emit(StreamEvents, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Emit("nope", &rec); !errors.Is(err, ErrUnknownStream) {
+		t.Fatalf("unknown stream: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A second start in the same boot: same boot counter, no device boot.
+	a, err = New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	self := readStream(t, cfg.Data, StreamSelf)
+	if got := strings.Join(names(self), " "); got != "agent.start agent.stop agent.start agent.stop" {
+		t.Fatalf("itiny stream: %s", got)
+	}
+	if field(self[0], "bootn").Uint() != 1 || field(self[2], "bootn").Uint() != 1 || !field(self[2], "clean").Bool() {
+		t.Fatalf("boot records: %+v / %+v", self[0].Fields, self[2].Fields)
+	}
+	ev := readStream(t, cfg.Data, StreamEvents)
+	if got := strings.Join(names(ev), " "); got != "device.boot link.down" {
+		t.Fatalf("events: %s", got)
+	}
+	if ev[1].Boot == (codec.BootID{}) || ev[1].BootCount != 1 || ev[1].Mono == 0 || ev[1].Wall.IsZero() {
+		t.Fatalf("record not stamped: %+v", ev[1])
+	}
+}
+
+func TestEmitZeroAllocs(t *testing.T) {
+	a, err := New(testConfig(t, ""), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	rec := codec.Record{Level: codec.LevelInfo, Source: "appd", Name: "req", Fields: codec.Fields{{Key: "ms", Value: codec.Float(1.5)}, {Key: "path", Value: codec.String("/x")}}}
+	for _, s := range []string{StreamEvents, StreamMetrics} {
+		a.Emit(s, &rec)
+		if n := testing.AllocsPerRun(1000, func() { rec.Wall, rec.Mono = time.Time{}, 0; a.Emit(s, &rec) }); n != 0 {
+			t.Errorf("%s: %v allocations per Emit", s, n)
+		}
+	}
+}
+
+func BenchmarkEmit(b *testing.B) {
+	cfg, _ := ParseConfig("b", "socket =")
+	cfg.Data = b.TempDir()
+	a, err := New(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	rec := codec.Record{Level: codec.LevelInfo, Source: "appd", Name: "req", Fields: codec.Fields{{Key: "ms", Value: codec.Float(1.5)}, {Key: "path", Value: codec.String("/x")}}}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		rec.Wall, rec.Mono = time.Time{}, 0
+		if err := a.Emit(StreamEvents, &rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestRules(t *testing.T) {
+	cfg := testConfig(t, "[rule filesystem-full]\nrecord = filesystem\nfield = used_pct\nabove = 90\nclear = 85\nfor = 3\nlevel = warning\n")
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := func(mount string, pct float64) {
+		r := codec.Record{Source: "filesystem", Name: "filesystem", Level: codec.LevelInfo, Fields: codec.Fields{
+			{Key: "mount", Value: codec.String(mount)}, {Key: "used_pct", Value: codec.Float(pct)}}}
+		if err := a.Emit(StreamMetrics, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []float64{95, 95, 50, 95, 95, 95, 99, 88, 86, 84, 80} { // fires at the 3rd 95 in a row, clears at 84
+		fs("/data", v)
+	}
+	for _, v := range []float64{91, 92} { // never 3 in a row
+		fs("/boot", v)
+	}
+	a.Close()
+	var got []string
+	for _, r := range readStream(t, cfg.Data, StreamEvents) {
+		if r.Name == "rule.filesystem-full" {
+			what := "fired"
+			if field(r, "cleared").Bool() {
+				what = "cleared"
+			}
+			got = append(got, field(r, "instance").Str()+":"+r.Level.String()+":"+what)
+		}
+	}
+	if strings.Join(got, " ") != "/data:warning:fired /data:notice:cleared" {
+		t.Fatalf("rule events: %v", got)
+	}
+}
+
+func TestStateChangeEvent(t *testing.T) {
+	cfg := testConfig(t, "")
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := codec.Record{Source: "process", Name: "process", Level: codec.LevelWarning, Fields: codec.Fields{
+		{Key: "process", Value: codec.String("appd")}, {Key: "running", Value: codec.Bool(false)}}}
+	a.Emit(StreamState, &r)
+	r.Level = codec.LevelInfo // a routine snapshot is not an event
+	a.Emit(StreamState, &r)
+	a.Close()
+	var changes []codec.Record
+	for _, e := range readStream(t, cfg.Data, StreamEvents) {
+		if e.Name == "state.change" {
+			changes = append(changes, e)
+		}
+	}
+	if len(changes) != 1 || field(changes[0], "process").Str() != "appd" || changes[0].Level != codec.LevelWarning {
+		t.Fatalf("state.change events: %+v", changes)
+	}
+}
+
+func TestConfigReload(t *testing.T) {
+	cfg := testConfig(t, "")
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	next, err := ParseConfig("next", "socket =\nrate_limit = 5\n[stream events]\nbudget = 2MiB\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	if a.live.Load().RateLimit != 5 {
+		t.Fatal("reload did not apply rate_limit")
+	}
+}

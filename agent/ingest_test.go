@@ -1,0 +1,218 @@
+package agent
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// runAgent starts an agent with its ingest socket and returns it, the
+// socket path and a stop function.
+func runAgent(t *testing.T, extra string) (*Agent, string, func()) {
+	t.Helper()
+	cfg := testConfig(t, extra)
+	cfg.Socket = "itiny.sock"
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	path := filepath.Join(cfg.Data, "itiny.sock")
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(path); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return a, path, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		a.Close()
+	}
+}
+
+func TestIngest(t *testing.T) {
+	a, path, stop := runAgent(t, "max_record = 1KiB\n")
+	c, err := Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o660 {
+		t.Errorf("socket mode %v, want 0660", st.Mode().Perm())
+	}
+	good := codec.Record{Source: "appd", Name: "started", Level: codec.LevelNotice, Fields: codec.Fields{{Key: "nan", Value: codec.Float(math.NaN())}}}
+	seq, err := c.Send(&good)
+	if err != nil || seq == 0 {
+		t.Fatalf("good record: seq %d, %v", seq, err)
+	}
+	msgp, _ := codec.Msgpack.Append(nil, &good)
+	for _, tc := range []struct {
+		name string
+		msg  []byte
+		want string
+	}{
+		{"truncated msgpack", msgp[:len(msgp)-4], "bad msgpack record"},
+		{"oversized", append([]byte(`{"name":"big","fields":{"x":"`), append([]byte(strings.Repeat("x", 2000)), `"}}`...)...), "larger than max_record"},
+		{"invalid UTF-8", []byte("{\"name\":\"a\xff\"}"), "not valid UTF-8"},
+		{"wrong type", []byte(`{"seq":"seven","name":"x"}`), `"seq": want an integer`},
+		{"null value", []byte(`{"name":"x","fields":{"a":null}}`), "null is not a value"},
+		{"unknown stream", []byte(`{"stream":"nosuch","name":"x"}`), `unknown stream "nosuch"`},
+		{"reserved stream", []byte(`{"stream":"itiny","name":"x"}`), `unknown stream "itiny"`},
+		{"reserved key", []byte(`{"name":"x","fields":{"$k":1}}`), "reserved"},
+		{"garbage", []byte{0xc1, 0xc1, 0xc1}, "bad msgpack record"},
+		{"invalid UTF-8 in msgpack", []byte{0x81, 0xa4, 'n', 'a', 'm', 'e', 0xa2, 'a', 0xff}, "name is not valid UTF-8"},
+	} {
+		if _, err := c.SendRaw(tc.msg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+	// The agent still takes good records on the same connection.
+	if _, err := c.SendRaw([]byte(`{"name":"after","src":"appd"}`)); err != nil {
+		t.Fatalf("after bad records: %v", err)
+	}
+	stop()
+	ev := readStream(t, a.cfg.Data, StreamEvents)
+	got := strings.Join(names(ev), " ")
+	if got != "device.boot started after" {
+		t.Fatalf("events: %s", got)
+	}
+	if !math.IsNaN(field(ev[1], "nan").Float()) {
+		t.Errorf("NaN did not survive: %v", field(ev[1], "nan"))
+	}
+	var rejected uint64
+	for _, st := range a.ingest.stats() {
+		rejected += st.rejected
+	}
+	if rejected != 10 || a.streams[StreamEvents].rejected.Load() != 1 {
+		t.Errorf("counted %d rejections (%d invalid for events), want 10 (1)", rejected, a.streams[StreamEvents].rejected.Load())
+	}
+}
+
+// TestIngestFlood: a source over its rate limit is dropped and told so,
+// the drop is counted and written as an event once it is let through
+// again, and other sources are not affected.
+func TestIngestFlood(t *testing.T) {
+	a, path, stop := runAgent(t, "rate_limit = 20\n")
+	c, err := Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, limited int
+	for i := 0; i < 200; i++ {
+		_, err := c.SendRaw([]byte(`{"name":"spam","src":"noisy"}`))
+		switch {
+		case err == nil:
+			ok++
+		case strings.Contains(err.Error(), "rate limited"):
+			limited++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ok > 25 || limited < 150 {
+		t.Fatalf("%d accepted, %d limited; want about 20 accepted", ok, limited)
+	}
+	if _, err := c.SendRaw([]byte(`{"name":"calm","src":"quiet"}`)); err != nil {
+		t.Fatalf("another source: %v", err)
+	}
+	time.Sleep(150 * time.Millisecond) // the bucket refills: 20/s
+	if _, err := c.SendRaw([]byte(`{"name":"spam","src":"noisy"}`)); err != nil {
+		t.Fatalf("after refill: %v", err)
+	}
+	c.Close()
+	stop()
+	var dropped uint64
+	for _, r := range readStream(t, a.cfg.Data, StreamEvents) {
+		if r.Name == "ingest.dropped" && field(r, "source").Str() == "noisy" {
+			dropped += field(r, "dropped").Uint()
+		}
+	}
+	if dropped != uint64(limited) {
+		t.Fatalf("ingest.dropped events count %d, %d were limited", dropped, limited)
+	}
+}
+
+func TestNoAgent(t *testing.T) {
+	_, err := Dial(filepath.Join(t.TempDir(), "itiny.sock"))
+	if err == nil || !strings.Contains(err.Error(), "no agent is listening") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestParseSyslog(t *testing.T) {
+	for _, tc := range []struct {
+		in, src, msg, fac string
+		level             codec.Level
+	}{
+		{"<30>Nov 24 23:00:01 appd[123]: link up", "appd", "link up", "daemon", codec.LevelInfo},
+		{"<11>appd: disk failed", "appd", "disk failed", "user", codec.LevelErr},
+		{"<165>1 2026-11-24T23:00:00Z host app 42 ID47 - hello there", "app", "hello there", "local4", codec.LevelNotice},
+		{"<13>just a message without tag", "syslog", "just a message without tag", "user", codec.LevelNotice},
+		{"<14>bad \xff utf8: x", "syslog", "bad \uFFFD utf8: x", "user", codec.LevelInfo},
+	} {
+		var r codec.Record
+		if err := parseSyslog([]byte(tc.in), &r); err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		if r.Source != tc.src || field(r, "msg").Str() != tc.msg || field(r, "facility").Str() != tc.fac || r.Level != tc.level {
+			t.Errorf("%q: got %s %q %s %v", tc.in, r.Source, field(r, "msg").Str(), field(r, "facility").Str(), r.Level)
+		}
+		if err := r.Validate(); err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+		}
+	}
+	for _, bad := range []string{"", "no pri", "<999>x", "<x>y", "<1"} {
+		var r codec.Record
+		if err := parseSyslog([]byte(bad), &r); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// FuzzIngest feeds arbitrary messages to the ingest path: never a panic,
+// and what is accepted is a valid record.
+func FuzzIngest(f *testing.F) {
+	good := codec.Record{Source: "appd", Name: "x", Fields: codec.Fields{{Key: "a", Value: codec.Int(1)}}}
+	m, _ := codec.Msgpack.Append(nil, &good)
+	j, _ := codec.JSON.Append(nil, &good)
+	f.Add(m)
+	f.Add(j)
+	f.Add([]byte(`{"stream":"state","name":"s","fields":{"l":[1,2,{"k":"v"}]}}`))
+	cfg, err := ParseConfig("fuzz", "socket =")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, col := range cfg.Collectors {
+		col.Enabled = false
+	}
+	cfg.Data = f.TempDir()
+	a, err := New(cfg, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	in := &ingest{a: a, sources: map[string]*sourceStats{}}
+	var rec codec.Record
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		if len(msg) == 0 {
+			return
+		}
+		if _, why := in.handle(msg, false, &rec, "pid:1"); why == "" {
+			if err := rec.Validate(); err != nil {
+				t.Fatalf("accepted an invalid record: %v", err)
+			}
+		}
+	})
+}
