@@ -1,0 +1,113 @@
+//go:build !nothermal
+
+package agent
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/itiny/itiny/codec"
+)
+
+func init() { registerCollector("thermal", true, newThermalCollector) }
+
+// thermalCollector samples the temperature of each thermal zone in
+// /sys/class/thermal. Zones are found when the collector starts: drivers
+// register them at boot. A machine without zones (most VMs) gets no
+// records and no error.
+type thermalCollector struct {
+	zones []thermalZone
+}
+
+type thermalZone struct {
+	temp *procFile
+	rec  codec.Record
+}
+
+func newThermalCollector(c CollectorConfig) (Collector, error) {
+	if err := checkOptions("thermal", c.Options); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(c.Sys, "class", "thermal")
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return &thermalCollector{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// thermal_zone2 before thermal_zone10.
+	var nums []int
+	for _, e := range ents {
+		if n, ok := strings.CutPrefix(e.Name(), "thermal_zone"); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 {
+				nums = append(nums, i)
+			}
+		}
+	}
+	sort.Ints(nums)
+	t := &thermalCollector{}
+	for _, i := range nums {
+		name := "thermal_zone" + strconv.Itoa(i)
+		typ, err := os.ReadFile(filepath.Join(dir, name, "type"))
+		if err != nil {
+			t.close()
+			return nil, err
+		}
+		f, err := openProcFile(filepath.Join(dir, name, "temp"), 32)
+		if err != nil {
+			t.close()
+			return nil, err
+		}
+		z := thermalZone{temp: f, rec: newRecord("thermal", "thermal", "zone", "type", "temp_c")}
+		z.rec.Fields[0].Value = codec.String(name)
+		z.rec.Fields[1].Value = codec.String(string(trimSpace(typ)))
+		t.zones = append(t.zones, z)
+	}
+	return t, nil
+}
+
+func (t *thermalCollector) close() {
+	for _, z := range t.zones {
+		z.temp.close()
+	}
+}
+
+func (t *thermalCollector) Update(e Emitter) error {
+	var first error
+	for i := range t.zones {
+		z := &t.zones[i]
+		b, err := z.temp.read()
+		var c float64
+		if err == nil {
+			c, err = parseMillidegrees(z.temp.path, b)
+		}
+		if err != nil {
+			// Some sensors fail while powered down (EAGAIN, ENODATA):
+			// the other zones are still reported.
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		z.rec.Fields[2].Value = codec.Float(c)
+		if err := e.Emit(StreamMetrics, &z.rec); err != nil {
+			return err
+		}
+	}
+	return first
+}
+
+// parseMillidegrees parses a zone's temp (read from path, named in
+// errors): millidegrees Celsius, possibly negative, e.g. "45000\n".
+func parseMillidegrees(path string, b []byte) (float64, error) {
+	v, err := parseInt(trimSpace(b))
+	if err != nil {
+		return 0, malformed(path, "want millidegrees Celsius, got %s", quoteLine(b))
+	}
+	return float64(v) / 1000, nil
+}

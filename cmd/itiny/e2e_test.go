@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/agent"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// The tests run the real binary, built once.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "itiny-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "itiny")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+	sock string
+}
+
+func (p *proc) logText() string { return p.log.String() }
+
+func start(t *testing.T, data, config string) *proc {
+	t.Helper()
+	var buf bytes.Buffer
+	cmd := exec.Command(binary, "run", "--data", data, "--config", config)
+	cmd.Stderr = &syncWriter{w: &buf}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, log: &buf, sock: filepath.Join(data, "itiny.sock")}
+	for i := 0; ; i++ {
+		if c, err := agent.Dial(p.sock); err == nil {
+			c.Close()
+			return p
+		}
+		if i > 500 {
+			cmd.Process.Kill()
+			t.Fatalf("agent did not start listening: %s", buf.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func readRing(t *testing.T, dir string) []codec.Record {
+	t.Helper()
+	r, err := ringlog.NewReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []codec.Record
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		var d *ringlog.Damage
+		if errors.As(err, &d) {
+			continue // a torn tail after SIGKILL costs only that write
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec codec.Record
+		if err := e.Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec)
+	}
+}
+
+const e2eConfig = `
+socket = itiny.sock
+stats_every = 200ms
+[stream metrics]
+budget = 2MiB
+segment = 64KiB
+mode = periodic
+flush = 1h
+[collector load]
+interval = 50ms
+`
+
+func TestAgentProcess(t *testing.T) {
+	data := t.TempDir()
+	conf := filepath.Join(t.TempDir(), "itiny.conf")
+	os.WriteFile(conf, []byte(e2eConfig), 0o644)
+	p := start(t, data, conf)
+
+	// Feed it from a component and from the command line, collecting acks,
+	// and kill it mid-stream.
+	var acked []uint64
+	var mu sync.Mutex
+	stopFeed := make(chan struct{})
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		c, err := agent.Dial(p.sock)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		for i := 0; ; i++ {
+			select {
+			case <-stopFeed:
+				return
+			default:
+			}
+			seq, err := c.Send(&codec.Record{Source: "appd", Name: "tick", Level: codec.LevelInfo, Fields: codec.Fields{{Key: "i", Value: codec.Int(int64(i))}}})
+			if err != nil {
+				return // the agent died
+			}
+			mu.Lock()
+			acked = append(acked, seq)
+			mu.Unlock()
+		}
+	}()
+	out, err := exec.Command(binary, "emit", "--socket", p.sock, "-v", "cli.note", "k=v").Output()
+	if err != nil {
+		t.Fatalf("itiny emit: %v", err)
+	}
+	cliSeq, _ := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
+	time.Sleep(300 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+	close(stopFeed)
+	<-fed
+	t.Logf("%d records acknowledged before SIGKILL, plus one from itiny emit (seq %d)", len(acked), cliSeq)
+	if len(acked) < 10 {
+		t.Fatalf("only %d records acknowledged before the kill", len(acked))
+	}
+	if _, err := exec.Command(binary, "emit", "--socket", p.sock, "x").Output(); err == nil {
+		t.Fatal("emit with no agent succeeded")
+	}
+
+	// Restart: every acknowledged record is there, and the unclean
+	// shutdown is recorded.
+	p = start(t, data, conf)
+	events := readRing(t, filepath.Join(data, "events"))
+	have := map[uint64]bool{}
+	unclean := false
+	for _, r := range events {
+		have[r.Seq] = true
+		if r.Name == "agent.unclean_shutdown" {
+			unclean = true
+		}
+	}
+	for _, s := range append(acked, cliSeq) {
+		if !have[s] {
+			t.Fatalf("acknowledged record %d missing after SIGKILL and restart", s)
+		}
+	}
+	if !unclean {
+		t.Fatal("no agent.unclean_shutdown event after SIGKILL")
+	}
+
+	// Hostile input: the agent answers, keeps running, keeps its memory.
+	c, err := agent.Dial(p.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk := [][]byte{{0xdf, 0xff, 0xff, 0xff, 0xff}, []byte("{{{{"), bytes.Repeat([]byte("["), 10000), make([]byte, 20000), {0x81, 0xa4, 'n', 'a', 'm', 'e', 0xcb}}
+	for i := 0; i < 2000; i++ {
+		if _, err := c.SendRaw(junk[i%len(junk)]); err == nil {
+			t.Fatalf("junk %d accepted", i%len(junk))
+		}
+	}
+	c.Close()
+	hwm := vmHWM(t, p.cmd.Process.Pid)
+	t.Logf("peak RSS after 2000 hostile records: %d KiB", hwm>>10)
+	if hwm > 16<<20 {
+		t.Errorf("agent peak RSS %d bytes after hostile input", hwm)
+	}
+
+	// SIGHUP with a broken config keeps the running one.
+	os.WriteFile(conf, []byte("cap = lots\n"), 0o644)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitLog(t, p, "reload refused")
+	if c, err := agent.Dial(p.sock); err != nil {
+		t.Fatalf("after a refused reload: %v", err)
+	} else {
+		c.Close()
+	}
+
+	// SIGUSR1 flushes the periodic metrics stream now.
+	if n := len(readRing(t, filepath.Join(data, "metrics"))); n != 0 {
+		t.Fatalf("%d metrics records on disk before any flush", n)
+	}
+	time.Sleep(150 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGUSR1)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(readRing(t, filepath.Join(data, "metrics"))) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("SIGUSR1 did not flush the metrics stream")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// SIGTERM: flush, close, exit 0.
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logText())
+	}
+	self := readRing(t, filepath.Join(data, "itiny"))
+	if self[len(self)-1].Name != "agent.stop" {
+		t.Fatalf("last itiny record %s, want agent.stop", self[len(self)-1].Name)
+	}
+	var stats int
+	for _, r := range self {
+		if r.Name == "stream.stats" {
+			stats++
+		}
+	}
+	if stats == 0 {
+		t.Error("no stream.stats records")
+	}
+}
+
+func waitLog(t *testing.T, p *proc, s string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.logText(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log never said %q:\n%s", s, p.logText())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func vmHWM(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "usage: itiny <command>"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"run", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"emit"}, 2, "usage: itiny emit"},
+		{[]string{"emit", "--level", "loud", "x"}, 1, `unknown level "loud"`},
+		{[]string{"emit", "x", "novalue"}, 1, `field "novalue": want key=value`},
+		{[]string{"config", "check", "/nonexistent.conf"}, 1, "no such file"},
+		{[]string{"config"}, 2, "usage: itiny config check"},
+	} {
+		cmd := exec.Command(binary, tc.args...)
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != tc.code || !strings.Contains(string(out), tc.want) {
+			t.Errorf("itiny %v: exit %d, output %q; want exit %d with %q", tc.args, code, out, tc.code, tc.want)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.conf")
+	os.WriteFile(bad, []byte("[stream events]\nbudget = 1MiB\ncolour = red\n"), 0o644)
+	out, err := exec.Command(binary, "config", "check", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "bad.conf:3: unknown key \"colour\" in [stream events]") {
+		t.Errorf("config check: %v %s", err, out)
+	}
+	out, err = exec.Command(binary, "config", "check").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[stream metrics]") {
+		t.Errorf("config check of the default: %v %s", err, out)
+	}
+}
