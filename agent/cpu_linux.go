@@ -37,6 +37,10 @@ func newCPUCollector(c CollectorConfig) (Collector, error) {
 	return &cpuCollector{f: f, rec: newRecord("cpu", "cpu", cpuKeys...)}, nil
 }
 
+// Close releases the descriptor; the agent calls it when the
+// configuration is reloaded.
+func (c *cpuCollector) Close() error { return c.f.close() }
+
 func (c *cpuCollector) Update(e Emitter) error {
 	b, err := c.f.read()
 	if err != nil {

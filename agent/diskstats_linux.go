@@ -57,6 +57,10 @@ func newDiskstatsCollector(c CollectorConfig) (Collector, error) {
 	return &diskstatsCollector{f: f, sys: c.Sys, includeVirtual: virt, disks: map[string]*disk{}}, nil
 }
 
+// Close releases the descriptor; the agent calls it when the
+// configuration is reloaded.
+func (c *diskstatsCollector) Close() error { return c.f.close() }
+
 func (c *diskstatsCollector) Update(e Emitter) error {
 	b, err := c.f.read()
 	if err != nil {

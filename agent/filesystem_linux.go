@@ -91,6 +91,10 @@ func newFilesystemCollector(c CollectorConfig) (Collector, error) {
 	return &filesystemCollector{f: f, includeTmpfs: tmpfs, only: only, mounts: map[string]*mount{}, statfs: statfsNoAlloc}, nil
 }
 
+// Close releases the descriptor; the agent calls it when the
+// configuration is reloaded.
+func (c *filesystemCollector) Close() error { return c.f.close() }
+
 func (c *filesystemCollector) Update(e Emitter) error {
 	b, err := c.f.read()
 	if err != nil {

@@ -216,3 +216,35 @@ func FuzzIngest(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkIngestRoundTrip sends a record over the socket and waits for
+// its acknowledgement: what one component pays per record.
+func BenchmarkIngestRoundTrip(b *testing.B) {
+	cfg, _ := ParseConfig("b", "socket = itiny.sock\nrate_limit = 100000000\n")
+	for _, col := range cfg.Collectors {
+		col.Enabled = false
+	}
+	cfg.Data = b.TempDir()
+	a, err := New(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go a.Run(ctx)
+	defer func() { cancel(); a.Close() }()
+	path := filepath.Join(cfg.Data, "itiny.sock")
+	var c *Client
+	for i := 0; i < 200 && c == nil; i++ {
+		c, _ = Dial(path)
+		time.Sleep(5 * time.Millisecond)
+	}
+	defer c.Close()
+	rec := codec.Record{Source: "appd", Name: "req", Level: codec.LevelInfo, Fields: codec.Fields{{Key: "ms", Value: codec.Float(1.5)}}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Send(&rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -33,6 +33,10 @@ func newMemoryCollector(c CollectorConfig) (Collector, error) {
 	return &memoryCollector{f: f, rec: newRecord("memory", "memory", memoryKeys...)}, nil
 }
 
+// Close releases the descriptor; the agent calls it when the
+// configuration is reloaded.
+func (c *memoryCollector) Close() error { return c.f.close() }
+
 func (c *memoryCollector) Update(e Emitter) error {
 	b, err := c.f.read()
 	if err != nil {

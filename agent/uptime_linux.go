@@ -29,6 +29,10 @@ func newUptimeCollector(c CollectorConfig) (Collector, error) {
 	return &uptimeCollector{f: f, rec: newRecord("uptime", "uptime", "uptime_s", "idle_s")}, nil
 }
 
+// Close releases the descriptor; the agent calls it when the
+// configuration is reloaded.
+func (c *uptimeCollector) Close() error { return c.f.close() }
+
 func (c *uptimeCollector) Update(e Emitter) error {
 	b, err := c.f.read()
 	if err != nil {

@@ -44,7 +44,11 @@ func childMain(args []string) int {
 	c, _ := codec.ParseCodec(args[2])
 	sp, _ := ParseSyncPolicy(args[3])
 	stage, _ := strconv.Atoi(args[4])
-	w, err := Open(dir, childOptions(c, sp, stage))
+	o := childOptions(c, sp, stage)
+	if mode == "run" && len(args) > 5 {
+		o.Budget, _ = strconv.ParseInt(args[5], 10, 64)
+	}
+	w, err := Open(dir, o)
 	if err != nil {
 		fmt.Println("err open:", err)
 		return 1
@@ -260,7 +264,9 @@ func TestFollowOtherProcess(t *testing.T) {
 	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
 		t.Run(c.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd, out := startChild(t, "run", dir, c.String(), "none", "0")
+			// A budget retention does not reach in the test's time: this
+			// is about following rotations, not racing retention.
+			cmd, out := startChild(t, "run", dir, c.String(), "none", "0", strconv.Itoa(256<<20))
 			acks := make(chan uint64, 1<<20)
 			go func() {
 				for out.Scan() {

@@ -71,7 +71,7 @@ func (r *Reader) Next() (Entry, error) {
 	if len(r.staged) > 0 {
 		return r.nextStaged(), nil
 	}
-	refreshed := false
+	refreshed, relisted := false, false
 	for {
 		if !r.open {
 			if r.i >= len(r.segs) {
@@ -97,8 +97,16 @@ func (r *Reader) Next() (Entry, error) {
 			return Entry{Seq: f.Seq, Payload: f.Payload, Codec: r.sc.hdr.Codec, Segment: r.sc.path, Offset: int64(off)}, nil
 		case err == io.EOF || err == errPending:
 			if r.i+1 < len(r.segs) {
+				// Segment numbers are consecutive; a hole may be a segment
+				// the last listing missed: list again before passing it.
+				if r.segs[r.i+1].hdr.Segment != r.segs[r.i].hdr.Segment+1 && !relisted {
+					r.refresh()
+					relisted = true
+					continue
+				}
 				r.i++
 				r.open = false
+				relisted = false
 				continue
 			}
 			if refreshed {
@@ -206,15 +214,14 @@ func (r *Reader) isLive() bool {
 }
 
 // refresh picks up what a writer appended since: new bytes of the segment
-// being read and new segments.
+// being read and new segments. The segments after the current one are
+// taken from a new listing each time: a directory listing made while a
+// writer renames segments into place can miss one and show a later one
+// (ext4 lists in hash order), so a list is never trusted to be complete.
 func (r *Reader) refresh() {
 	segs, err := listSegments(r.dir)
 	if err != nil {
 		return
-	}
-	var cur uint64
-	if len(r.segs) > 0 {
-		cur = r.segs[min(r.i, len(r.segs)-1)].hdr.Segment
 	}
 	if r.open && r.i < len(r.segs) {
 		if f, err := os.Open(r.sc.path); err == nil {
@@ -224,14 +231,24 @@ func (r *Reader) refresh() {
 			f.Close()
 		}
 	}
+	keep := r.segs[:min(r.i+1, len(r.segs))]
+	var cur uint64
+	if len(keep) > 0 {
+		cur = keep[len(keep)-1].hdr.Segment
+	}
+	if !r.open && r.i >= len(r.segs) {
+		keep = r.segs // every known segment is read: take what follows
+	}
+	rebuilt := append([]segRef(nil), keep...)
 	for _, s := range segs {
-		if s.hdr.Segment > cur || len(r.segs) == 0 {
-			r.segs = append(r.segs, s)
-			if s.hdrErr == nil {
+		if len(keep) == 0 || s.hdr.Segment > cur {
+			rebuilt = append(rebuilt, s)
+			if s.hdr.Segment > cur && s.hdrErr == nil {
 				r.ring = s.hdr.Ring
 			}
 		}
 	}
+	r.segs = rebuilt
 	if r.open {
 		r.sc.live = r.i == len(r.segs)-1 && r.isLive()
 	}

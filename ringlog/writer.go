@@ -127,8 +127,9 @@ type Writer struct {
 	// sealed holds segments rotated away from with unsynced data. The
 	// flusher syncs and closes them without holding mu, so a rotation
 	// does not make Append wait for the disk.
-	sealed  []sealedSeg
-	syncErr error // the first failed background sync, for Sync and Close
+	sealed   []sealedSeg
+	dirDirty bool  // the directory changed; the flusher syncs it (not SyncAlways)
+	syncErr  error // the first failed background sync, for Sync and Close
 	kick    chan struct{}
 
 	rec  Recovery
@@ -528,9 +529,26 @@ func (w *Writer) reserve(grow int64) error {
 		w.segs = w.segs[1:]
 		w.used -= roundUp(old.size, w.blk)
 		w.deleted++
-		if err := syncDir(w.dir); err != nil {
+		if err := w.dirChanged(); err != nil {
 			return fmt.Errorf("ringlog: retention: %w", err)
 		}
+	}
+	return nil
+}
+
+// dirChanged makes a change to the directory (a segment created or
+// deleted) durable: at once under SyncAlways, else by the flusher, within
+// the policy's loss window. Until then a power cut may undo the change,
+// never reorder it: a journaling file system commits an unlink and a later
+// create in order, so the budget holds on disk either way.
+func (w *Writer) dirChanged() error {
+	if w.o.Sync == SyncAlways {
+		return syncDir(w.dir)
+	}
+	w.dirDirty = true
+	select {
+	case w.kick <- struct{}{}:
+	default:
 	}
 	return nil
 }
@@ -571,14 +589,14 @@ func (w *Writer) rotate() error {
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
 	_, err = f.Write(hb)
-	if err == nil {
+	if err == nil && w.o.Sync == SyncAlways {
 		err = fdatasync(f)
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err == nil {
-		err = syncDir(w.dir)
+		err = w.dirChanged()
 	}
 	if err != nil {
 		f.Close()
@@ -586,6 +604,7 @@ func (w *Writer) rotate() error {
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
 	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
+	w.unsynced = w.o.Sync != SyncAlways // the header
 	w.text = w.o.Codec == codec.JSON
 	w.segs = append(w.segs, segRef{path: path, hdr: h, size: w.segSize})
 	w.used += roundUp(w.segSize, w.blk)
@@ -633,6 +652,12 @@ func (w *Writer) Sync() error {
 	w.sealed = nil
 	if err := syncSealed(sealed, w.o.Stream); err != nil {
 		return err
+	}
+	if w.dirDirty {
+		if err := syncDir(w.dir); err != nil {
+			return err
+		}
+		w.dirDirty = false
 	}
 	if err := w.syncErr; err != nil {
 		w.syncErr = nil
@@ -684,10 +709,16 @@ func (w *Writer) flusher() {
 				w.syncSeg()
 			}
 		}
-		sealed := w.sealed
-		w.sealed = nil
+		sealed, dir := w.sealed, w.dirDirty
+		w.sealed, w.dirDirty = nil, false
 		w.mu.Unlock()
-		if err := syncSealed(sealed, w.o.Stream); err != nil {
+		err := syncSealed(sealed, w.o.Stream)
+		if dir {
+			if derr := syncDir(w.dir); err == nil && derr != nil {
+				err = fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, derr)
+			}
+		}
+		if err != nil {
 			w.mu.Lock()
 			if w.syncErr == nil {
 				w.syncErr = err
@@ -711,6 +742,9 @@ func (w *Writer) Close() error {
 	w.wg.Wait()
 	err := syncSealed(w.sealed, w.o.Stream)
 	w.sealed = nil
+	if err == nil && w.dirDirty {
+		err = syncDir(w.dir)
+	}
 	if err == nil {
 		err = w.syncErr
 	}

@@ -1,0 +1,246 @@
+//go:build !nokmsg
+
+package agent
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// Off by default: reading /dev/kmsg needs CAP_SYSLOG where
+// kernel.dmesg_restrict is set.
+func init() { registerCollector("kmsg", false, newKmsgCollector) }
+
+// kmsgCollector reads the kernel log from /dev/kmsg and turns the messages
+// that matter on an appliance (OOM kills, I/O errors, oopses and panics,
+// segfaults) into events. Other messages are ignored unless all = true.
+//
+// /dev/kmsg gives one record per read(2), "PRIO,SEQ,USEC,FLAGS;TEXT\n"
+// followed by " KEY=value\n" lines, and fails with EINVAL if the buffer is
+// too small for it. The reader splits on newlines within each read, so a
+// regular file holding many records works too (the tests use one).
+type kmsgCollector struct {
+	path       string
+	fd         int
+	read       func(p []byte) (int, error) // the reader, injectable for tests
+	all        bool
+	buf        []byte
+	start, end int // unconsumed bytes of buf
+	rec        codec.Record
+}
+
+const (
+	kmsgPerUpdate = 256     // records read per Update at most, so that a storm cannot hog the agent
+	kmsgRecordMax = 8 << 10 // a /dev/kmsg read needs room for a whole record (CONSOLE_EXT_LOG_MAX)
+	kmsgBuffer    = 4 * kmsgRecordMax
+)
+
+func newKmsgCollector(c CollectorConfig) (Collector, error) {
+	if err := checkOptions("kmsg", c.Options, "from_start", "all"); err != nil {
+		return nil, err
+	}
+	fromStart, err := optBool(c.Options, "from_start", false)
+	if err != nil {
+		return nil, err
+	}
+	all, err := optBool(c.Options, "all", false)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(c.Dev, "kmsg")
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &pathError{path, err}
+	}
+	if !fromStart {
+		// Only what is logged from now on: the boot messages already in
+		// the buffer were seen by an earlier run, or never mattered.
+		if _, err := syscall.Seek(fd, 0, 2 /* SEEK_END */); err != nil {
+			syscall.Close(fd)
+			return nil, &pathError{path, err}
+		}
+	}
+	k := &kmsgCollector{path: path, fd: fd, all: all, buf: make([]byte, kmsgBuffer)}
+	k.read = func(p []byte) (int, error) { return syscall.Read(k.fd, p) }
+	k.rec = newRecord("kmsg", "", "msg", "kseq", "usec")
+	return k, nil
+}
+
+func (k *kmsgCollector) Update(e Emitter) error {
+	var first error
+	for n := 0; n < kmsgPerUpdate; {
+		line, ok := k.nextLine()
+		if !ok {
+			more, err := k.fill()
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+			continue
+		}
+		if len(line) == 0 || line[0] == ' ' {
+			continue // a record's KEY=value lines
+		}
+		n++
+		m, err := parseKmsg(k.path, line)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		name := classifyKmsg(m.msg)
+		level := codec.Level(m.prio & 7)
+		if name == "" {
+			if !k.all {
+				continue
+			}
+			name = "kernel.log"
+		} else if level > codec.LevelWarning {
+			level = codec.LevelWarning
+		}
+		validUTF8(m.msg)
+		k.rec.Name, k.rec.Level = name, level
+		f := k.rec.Fields
+		// The message aliases the read buffer instead of being copied:
+		// the emitter encodes the record before Emit returns, and the
+		// buffer is not touched before then.
+		f[0].Value = codec.String(unsafe.String(unsafe.SliceData(m.msg), len(m.msg)))
+		f[1].Value, f[2].Value = codec.Uint(m.seq), codec.Uint(m.usec)
+		err = e.Emit(StreamEvents, &k.rec)
+		f[0].Value = codec.String("") // no reference to the buffer left behind
+		if err != nil {
+			return err
+		}
+	}
+	return first
+}
+
+// nextLine returns the next complete line of the buffer, if any.
+func (k *kmsgCollector) nextLine() ([]byte, bool) {
+	i := bytes.IndexByte(k.buf[k.start:k.end], '\n')
+	if i < 0 {
+		return nil, false
+	}
+	line := k.buf[k.start : k.start+i]
+	k.start += i + 1
+	return line, true
+}
+
+// fill reads more into the buffer; more is false when there is nothing to
+// read now (EAGAIN on /dev/kmsg, the end of a regular file).
+func (k *kmsgCollector) fill() (more bool, err error) {
+	// Keep the partial line (a regular file's writer may be mid-line).
+	copy(k.buf, k.buf[k.start:k.end])
+	k.end -= k.start
+	k.start = 0
+	if len(k.buf)-k.end < kmsgRecordMax {
+		// A line longer than any kernel record: not a log, drop it.
+		k.end = 0
+		return false, fmt.Errorf("agent: %s: line longer than %d bytes, dropped", k.path, len(k.buf)-kmsgRecordMax)
+	}
+	for {
+		n, err := k.read(k.buf[k.end:])
+		switch err {
+		case nil:
+			k.end += n
+			return n > 0, nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false, nil
+		case syscall.EPIPE:
+			// Records were overwritten in the kernel's ring before they
+			// were read (a storm, or the per-Update bound): the next
+			// read returns the oldest left.
+			continue
+		}
+		return false, &pathError{k.path, err}
+	}
+}
+
+// A kmsgRecord is a parsed /dev/kmsg record; msg aliases the input.
+type kmsgRecord struct {
+	prio      uint64 // facility << 3 | level
+	seq, usec uint64
+	msg       []byte
+}
+
+// parseKmsg parses "PRIO,SEQ,USEC,FLAGS[,...];TEXT" (read from path,
+// named in errors).
+func parseKmsg(path string, line []byte) (kmsgRecord, error) {
+	var r kmsgRecord
+	semi := bytes.IndexByte(line, ';')
+	if semi < 0 {
+		return r, malformed(path, "no ';' in record %s", quoteLine(line))
+	}
+	head := line[:semi]
+	var nums [3]uint64
+	for i := range nums {
+		c := bytes.IndexByte(head, ',')
+		if c < 0 {
+			if i < 2 {
+				return r, malformed(path, "want PRIO,SEQ,USEC,FLAGS before ';' in %s", quoteLine(line))
+			}
+			c = len(head)
+		}
+		v, err := parseUint(head[:c])
+		if err != nil {
+			return r, malformed(path, "bad number in %s", quoteLine(line))
+		}
+		nums[i] = v
+		head = head[min(c+1, len(head)):]
+	}
+	r.prio, r.seq, r.usec, r.msg = nums[0], nums[1], nums[2], line[semi+1:]
+	return r, nil
+}
+
+// kmsgClasses are the messages turned into events, most severe first, with
+// the substrings that identify them. One OOM kill logs "invoked
+// oom-killer", "oom-kill:constraint=..." and "Out of memory: Killed
+// process": each is an event.
+var kmsgClasses = []struct {
+	name     string
+	patterns [][]byte
+}{
+	{"kernel.panic", [][]byte{[]byte("Kernel panic"), []byte("Oops"), []byte("BUG:")}},
+	{"kernel.oom", [][]byte{[]byte("Out of memory: Killed process"), []byte("out of memory: Killed process"), []byte("oom-kill")}},
+	{"kernel.io_error", [][]byte{[]byte("I/O error"), []byte("blk_update_request"), []byte("Buffer I/O error")}},
+	{"kernel.segfault", [][]byte{[]byte("segfault at")}},
+}
+
+// classifyKmsg returns the event name of a kernel message, "" for none.
+func classifyKmsg(msg []byte) string {
+	for _, c := range kmsgClasses {
+		for _, p := range c.patterns {
+			if bytes.Contains(msg, p) {
+				return c.name
+			}
+		}
+	}
+	return ""
+}
+
+// validUTF8 replaces, in place, bytes that are not UTF-8 with '?'. The
+// kernel escapes them as \xNN, but a file or a future kernel might not,
+// and a record must hold valid UTF-8.
+func validUTF8(b []byte) {
+	if utf8.Valid(b) {
+		return
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			b[i] = '?'
+		}
+		i += n
+	}
+}

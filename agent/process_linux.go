@@ -1,0 +1,475 @@
+//go:build !noprocess
+
+package agent
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/itiny/itiny/codec"
+)
+
+func init() { registerCollector("process", true, newProcessCollector) }
+
+// processCollector watches the processes named by the watch option and
+// records, to the state stream, when one starts, restarts or goes away,
+// plus a full snapshot of every watched process every snapshot_every
+// samples. It watches nothing unless configured.
+//
+// A running process is followed through descriptors kept open on its
+// /proc/PID/stat, statm and fd: they refer to the process, not to its
+// number, so reading them fails once it has died even if the number has
+// been reused. Processes watched by name are looked for by scanning /proc
+// only while one of them is not found: a full scan costs three system
+// calls per process.
+type processCollector struct {
+	proc     string // procfs root, for error messages
+	procFd   int    // procfs root, kept open to scan it and open relative to it
+	watches  []*watch
+	every    int // snapshot_every
+	samples  int
+	pageSize uint64
+	dirBuf   []byte // getdents buffer
+	buf      []byte // file content buffer
+	path     []byte // "PID/stat\0" and the like, built in place
+	cols     [][]byte
+}
+
+// A watch is one watched process and what was last seen of it.
+type watch struct {
+	name    string // as configured: the record's process field
+	comm    []byte // name watches: the command name to look for
+	pidfile []byte // pidfile watches: NUL-terminated path
+
+	pid                       int // 0 when not running
+	statFd, statmFd, fdsFd    int // on the running process, -1 when closed
+	running, seen, gotPidfile bool
+	lastPid                   int // the pid in the record when not running
+	restarts                  uint64
+	stat                      procStat
+	// scan results: the oldest live process of the name
+	candPid   int
+	candStart uint64
+	rec       codec.Record
+}
+
+var processKeys = []string{"process", "running", "pid", "restarts", "rss_bytes", "cpu_ticks", "fds", "state"}
+
+// stateStrings holds a one-letter string per byte, so that a process's
+// state needs no allocation.
+var stateStrings [256]string
+
+func init() {
+	for c := '!'; c <= '~'; c++ {
+		stateStrings[c] = string(c)
+	}
+}
+
+// maxComm is the length of a command name the kernel keeps for user
+// processes (TASK_COMM_LEN - 1); kernel threads may have longer ones.
+const maxComm = 15
+
+func newProcessCollector(c CollectorConfig) (Collector, error) {
+	if err := checkOptions("process", c.Options, "watch", "snapshot_every"); err != nil {
+		return nil, err
+	}
+	every, err := optPositive(c.Options, "snapshot_every", 60)
+	if err != nil {
+		return nil, err
+	}
+	p := &processCollector{
+		proc:     c.Proc,
+		procFd:   -1,
+		every:    every,
+		pageSize: uint64(syscall.Getpagesize()),
+		dirBuf:   make([]byte, 16<<10),
+		buf:      make([]byte, 2048),
+		path:     make([]byte, 0, 64),
+		cols:     make([][]byte, 0, 64),
+	}
+	seen := map[string]bool{}
+	for _, entry := range splitList(c.Options["watch"]) {
+		w := &watch{statFd: -1, statmFd: -1, fdsFd: -1}
+		switch {
+		case strings.HasPrefix(entry, "pidfile:"):
+			path := strings.TrimSpace(strings.TrimPrefix(entry, "pidfile:"))
+			if !filepath.IsAbs(path) {
+				return nil, fmt.Errorf("option watch: pidfile path %q is not absolute", path)
+			}
+			w.name, w.pidfile = path, cString(path)
+		default:
+			name := strings.TrimSpace(strings.TrimPrefix(entry, "name="))
+			if name == "" || strings.ContainsAny(name, "/") {
+				return nil, fmt.Errorf("option watch: bad process name %q", entry)
+			}
+			w.name, w.comm = name, []byte(name)
+		}
+		if seen[w.name] {
+			return nil, fmt.Errorf("option watch: %q given twice", w.name)
+		}
+		seen[w.name] = true
+		w.rec = newRecord("process", "process", processKeys...)
+		w.rec.Fields[0].Value = codec.String(w.name)
+		p.watches = append(p.watches, w)
+	}
+	if len(p.watches) > 0 {
+		fd, err := syscall.Open(c.Proc, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &pathError{c.Proc, err}
+		}
+		p.procFd = fd
+	}
+	return p, nil
+}
+
+func (p *processCollector) Update(e Emitter) error {
+	if len(p.watches) == 0 {
+		return nil
+	}
+	p.samples++
+	snapshot := p.samples%p.every == 0
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	// Find each process: by its pidfile, or still alive under the pid
+	// followed, or else by a scan of /proc shared by all names missing.
+	scan := false
+	for _, w := range p.watches {
+		if w.pidfile != nil {
+			pid, present, err := p.readPidfile(w)
+			keep(err)
+			w.gotPidfile = present
+			if pid != w.pid {
+				p.follow(w, pid)
+			}
+		}
+		if w.pid != 0 {
+			ok, err := p.sample(w)
+			keep(err)
+			if !ok {
+				p.follow(w, 0)
+			}
+		}
+		if w.pid == 0 && w.comm != nil {
+			scan = true
+		}
+	}
+	if scan {
+		keep(p.scan())
+		for _, w := range p.watches {
+			if w.pid == 0 && w.candPid != 0 {
+				p.follow(w, w.candPid)
+				if ok, err := p.sample(w); !ok {
+					keep(err)
+					p.follow(w, 0)
+				}
+			}
+		}
+	}
+	for _, w := range p.watches {
+		running := w.pid != 0
+		level := codec.LevelInfo
+		changed := running != w.running || running && w.pid != w.lastPid
+		switch {
+		case !w.seen:
+			changed = true // the first state is news, and plain info
+		case running && w.lastPid != 0 && w.pid != w.lastPid:
+			w.restarts++ // a new process: restarted, maybe after a stop
+			level = codec.LevelNotice
+		case running && !w.running:
+			level = codec.LevelNotice // started for the first time
+		case !running && w.running:
+			// A daemon removes its pidfile when it stops cleanly; a
+			// process gone without doing so died.
+			level = codec.LevelWarning
+			if w.pidfile != nil && !w.gotPidfile {
+				level = codec.LevelNotice
+			}
+		}
+		w.seen, w.running = true, running
+		if running {
+			w.lastPid = w.pid
+		}
+		if !changed && !snapshot {
+			continue
+		}
+		f := w.rec.Fields
+		f[1].Value = codec.Bool(running)
+		f[2].Value = codec.Int(int64(w.lastPid))
+		f[3].Value = codec.Uint(w.restarts)
+		if !running {
+			f[4].Value, f[5].Value, f[6].Value, f[7].Value = codec.Uint(0), codec.Uint(0), codec.Int(0), codec.String("")
+		}
+		w.rec.Level = level
+		if err := e.Emit(StreamState, &w.rec); err != nil {
+			return err
+		}
+	}
+	return first
+}
+
+// readPidfile reads a pidfile without allocating. A missing or empty one
+// means the process is not running; present says the file exists.
+func (p *processCollector) readPidfile(w *watch) (pid int, present bool, err error) {
+	fd, err := openat(atFDCWD, w.pidfile, syscall.O_RDONLY|syscall.O_NOCTTY|syscall.O_NONBLOCK)
+	if err == syscall.ENOENT {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, &pathError{w.name, err}
+	}
+	n, err := preadAll(fd, p.buf[:64])
+	syscall.Close(fd)
+	if err != nil {
+		return 0, true, &pathError{w.name, err}
+	}
+	b := trimSpace(p.buf[:n])
+	if len(b) == 0 {
+		return 0, true, nil // being written, or truncated on stop
+	}
+	v, err := parseUint(b)
+	if err != nil || v == 0 || v > 1<<22 { // PID_MAX_LIMIT
+		return 0, true, malformed(w.name, "want a process ID, got %s", quoteLine(p.buf[:n]))
+	}
+	return int(v), true, nil
+}
+
+// follow closes the descriptors on the process followed, if any, and
+// opens them on pid unless it is 0. A process that died in between is
+// seen by the next read.
+func (p *processCollector) follow(w *watch, pid int) {
+	closeFd(&w.statFd)
+	closeFd(&w.statmFd)
+	closeFd(&w.fdsFd)
+	w.pid = pid
+	if pid == 0 {
+		return
+	}
+	w.statFd, _ = openat(p.procFd, p.pidPath(pid, "stat"), syscall.O_RDONLY)
+	w.statmFd, _ = openat(p.procFd, p.pidPath(pid, "statm"), syscall.O_RDONLY)
+	// Reading another user's fd directory needs privileges: without,
+	// fds reads -1.
+	w.fdsFd, _ = openat(p.procFd, p.pidPath(pid, "fd"), syscall.O_RDONLY|syscall.O_DIRECTORY)
+}
+
+func closeFd(fd *int) {
+	if *fd >= 0 {
+		syscall.Close(*fd)
+		*fd = -1
+	}
+}
+
+// pidPath builds "PID/name\0" in p.path, relative to the procfs root.
+func (p *processCollector) pidPath(pid int, name string) []byte {
+	b := strconv.AppendInt(p.path[:0], int64(pid), 10)
+	b = append(b, '/')
+	b = append(b, name...)
+	p.path = append(b, 0)
+	return p.path
+}
+
+// sample reads the followed process's figures into its record. ok is
+// false when it is gone (or a zombie, or for a name watch, now runs
+// another program).
+func (p *processCollector) sample(w *watch) (ok bool, err error) {
+	if w.statFd < 0 {
+		return false, nil
+	}
+	n, err := preadAll(w.statFd, p.buf)
+	if err != nil { // ESRCH: the process has died
+		return false, nil
+	}
+	var st procStat
+	if p.cols, st, err = parseProcStat(p.proc, w.pid, p.cols, p.buf[:n]); err != nil {
+		return false, err
+	}
+	if st.state == 'Z' || st.state == 'X' || w.comm != nil && !commMatches(st.comm, w.comm) {
+		return false, nil
+	}
+	f := w.rec.Fields
+	f[5].Value = codec.Uint(st.utime + st.stime)
+	f[7].Value = codec.String(stateStrings[st.state])
+	f[4].Value = codec.Uint(0)
+	if w.statmFd >= 0 {
+		n, err := preadAll(w.statmFd, p.buf)
+		if err != nil {
+			return false, nil
+		}
+		var pages uint64
+		if p.cols, pages, err = parseStatm(p.proc, w.pid, p.cols, p.buf[:n]); err != nil {
+			return false, err
+		}
+		f[4].Value = codec.Uint(pages * p.pageSize)
+	}
+	fds := -1
+	if w.fdsFd >= 0 {
+		if n, err := countDirents(w.fdsFd, p.dirBuf); err == nil {
+			fds = n
+		}
+	}
+	f[6].Value = codec.Int(int64(fds))
+	return true, nil
+}
+
+// scan looks through /proc for the oldest live process of each missing
+// name watch, reading each process's comm.
+func (p *processCollector) scan() error {
+	for _, w := range p.watches {
+		w.candPid, w.candStart = 0, 0
+	}
+	if _, err := syscall.Seek(p.procFd, 0, 0); err != nil {
+		return &pathError{p.proc, err}
+	}
+	for {
+		n, err := syscall.ReadDirent(p.procFd, p.dirBuf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return &pathError{p.proc, err}
+		}
+		if n <= 0 {
+			return nil
+		}
+		for b := p.dirBuf[:n]; ; {
+			name, rest, ok := nextDirent(b)
+			if !ok {
+				break
+			}
+			b = rest
+			pid, err := parseUint(name)
+			if err != nil || pid == 0 || pid > 1<<22 {
+				continue // not a process
+			}
+			p.consider(int(pid))
+		}
+	}
+}
+
+// consider checks whether process pid is what a missing name watch looks
+// for, preferring the oldest (the master of a preforking daemon).
+func (p *processCollector) consider(pid int) {
+	fd, err := openat(p.procFd, p.pidPath(pid, "comm"), syscall.O_RDONLY)
+	if err != nil {
+		return // gone since the directory was read
+	}
+	n, err := preadAll(fd, p.buf)
+	syscall.Close(fd)
+	if err != nil {
+		return
+	}
+	comm := p.buf[:n]
+	if n > 0 && comm[n-1] == '\n' {
+		comm = comm[:n-1]
+	}
+	var st procStat
+	read := false
+	for _, w := range p.watches {
+		if w.pid != 0 || w.comm == nil || !commMatches(comm, w.comm) {
+			continue
+		}
+		if !read {
+			fd, err := openat(p.procFd, p.pidPath(pid, "stat"), syscall.O_RDONLY)
+			if err != nil {
+				return
+			}
+			n, err := preadAll(fd, p.buf)
+			syscall.Close(fd)
+			if err != nil {
+				return
+			}
+			if p.cols, st, err = parseProcStat(p.proc, pid, p.cols, p.buf[:n]); err != nil {
+				return
+			}
+			if st.state == 'Z' || st.state == 'X' {
+				return
+			}
+			read = true
+		}
+		if w.candPid == 0 || st.starttime < w.candStart {
+			w.candPid, w.candStart = pid, st.starttime
+		}
+	}
+}
+
+// commMatches compares a process's command name with a watched name,
+// which the kernel would have cut to maxComm bytes.
+func commMatches(comm, name []byte) bool {
+	if len(name) > maxComm && len(comm) == maxComm {
+		name = name[:maxComm]
+	}
+	return string(comm) == string(name)
+}
+
+// procPath names /proc/PID/FILE in error messages. Parse functions take
+// the root and pid rather than the path so that building the path, which
+// allocates, happens only on error.
+func procPath(proc string, pid int, file string) string {
+	return filepath.Join(proc, strconv.Itoa(pid), file)
+}
+
+// procStat holds what is used of /proc/PID/stat.
+type procStat struct {
+	comm                    []byte // aliases the input
+	state                   byte
+	utime, stime, starttime uint64 // in clock ticks
+}
+
+// parseProcStat parses PROC/PID/stat (named in errors):
+// "PID (COMM) STATE PPID ...". COMM may hold spaces and parentheses, so
+// the fields are counted from the last ')'; utime, stime and starttime
+// are fields 14, 15 and 22.
+func parseProcStat(proc string, pid int, cols [][]byte, b []byte) ([][]byte, procStat, error) {
+	var st procStat
+	open, end := -1, -1
+	for i, ch := range b {
+		if ch == '(' && open < 0 {
+			open = i
+		}
+		if ch == ')' {
+			end = i
+		}
+	}
+	if open < 0 || end < open {
+		return cols, st, malformed(procPath(proc, pid, "stat"), "no (command name): %s", quoteLine(b))
+	}
+	st.comm = b[open+1 : end]
+	cols = fields(cols, b[end+1:])
+	if len(cols) < 20 {
+		return cols, st, malformed(procPath(proc, pid, "stat"), "%d fields after the command name, want at least 20", len(cols))
+	}
+	if len(cols[0]) != 1 {
+		return cols, st, malformed(procPath(proc, pid, "stat"), "bad state %s", quoteLine(cols[0]))
+	}
+	st.state = cols[0][0]
+	var err [3]error
+	st.utime, err[0] = parseUint(cols[11])
+	st.stime, err[1] = parseUint(cols[12])
+	st.starttime, err[2] = parseUint(cols[19])
+	for i, e := range err {
+		if e != nil {
+			return cols, st, malformed(procPath(proc, pid, "stat"), "field %d: %s", [3]int{14, 15, 22}[i], quoteLine(b))
+		}
+	}
+	return cols, st, nil
+}
+
+// parseStatm returns the resident pages of PROC/PID/statm (named in
+// errors): "size resident shared text lib data dt".
+func parseStatm(proc string, pid int, cols [][]byte, b []byte) ([][]byte, uint64, error) {
+	cols = fields(cols, b)
+	if len(cols) < 2 {
+		return cols, 0, malformed(procPath(proc, pid, "statm"), "want 7 numbers: %s", quoteLine(b))
+	}
+	v, err := parseUint(cols[1])
+	if err != nil {
+		return cols, 0, malformed(procPath(proc, pid, "statm"), "bad resident pages: %s", quoteLine(b))
+	}
+	return cols, v, nil
+}

@@ -1,0 +1,223 @@
+//go:build !nosnapshot
+
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// Off unless configured: it needs a command or a file to snapshot.
+func init() { registerCollector("snapshot", false, newSnapshotCollector) }
+
+// snapshotCollector records the output of a command ("ip route", "iptables
+// -S", "cat /etc/resolv.conf"...) or the content of a file, to the state
+// stream, when it changes and every snapshot_every samples. Each
+// configured instance runs one command or reads one file.
+//
+// It allocates on every Update (it starts a process, or opens a file), so
+// it is exempt from the collectors' no-allocation rule; it runs at
+// intervals far longer than a metric's.
+type snapshotCollector struct {
+	name      string
+	command   string
+	file      string
+	timeout   time.Duration
+	maxOutput int
+	every     int
+	samples   int
+	hash      uint64
+	hashed    bool
+	rec       codec.Record
+}
+
+func newSnapshotCollector(c CollectorConfig) (Collector, error) {
+	if err := checkOptions("snapshot", c.Options, "name", "command", "file", "timeout", "max_output", "snapshot_every"); err != nil {
+		return nil, err
+	}
+	s := &snapshotCollector{
+		name:      "snapshot",
+		command:   strings.TrimSpace(c.Options["command"]),
+		file:      strings.TrimSpace(c.Options["file"]),
+		timeout:   5 * time.Second,
+		maxOutput: 16 << 10,
+	}
+	if (s.command == "") == (s.file == "") {
+		return nil, errors.New("snapshot: set either option command or option file")
+	}
+	if v, ok := c.Options["name"]; ok {
+		if s.name = strings.TrimSpace(v); s.name == "" {
+			return nil, errors.New("option name: empty")
+		}
+	}
+	if v, ok := c.Options["timeout"]; ok {
+		d, err := parseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("option timeout: %w", err)
+		}
+		s.timeout = d
+	}
+	if v, ok := c.Options["max_output"]; ok {
+		n, err := parseSize(strings.TrimSpace(v))
+		if err != nil || n <= 0 || n > 1<<20 {
+			return nil, fmt.Errorf("option max_output: want a size from 1B to 1MiB, got %q", v)
+		}
+		s.maxOutput = int(n)
+	}
+	var err error
+	if s.every, err = optPositive(c.Options, "snapshot_every", 12); err != nil {
+		return nil, err
+	}
+	keys := []string{"snapshot", "output", "exit_code", "truncated", "changed"}
+	if s.file != "" {
+		keys = []string{"snapshot", "output", "truncated", "changed"}
+	}
+	s.rec = newRecord("snapshot", "snapshot", keys...)
+	s.rec.Fields[0].Value = codec.String(s.name)
+	return s, nil
+}
+
+func (s *snapshotCollector) Update(e Emitter) error {
+	var out []byte
+	var truncated bool
+	exit := 0
+	var runErr error
+	if s.command != "" {
+		out, truncated, exit, runErr = s.run()
+		if out == nil && runErr != nil {
+			return runErr // not started: nothing to record
+		}
+	} else {
+		var err error
+		if out, truncated, err = readBounded(s.file, s.maxOutput); err != nil {
+			return err
+		}
+	}
+	h := fnv.New64a()
+	h.Write(out)
+	fmt.Fprintf(h, "\x00%d", exit)
+	sum := h.Sum64()
+	changed := !s.hashed || sum != s.hash
+	s.hash, s.hashed = sum, true
+	s.samples++
+	if !changed && s.samples%s.every != 0 {
+		return runErr
+	}
+	f := s.rec.Fields
+	i := 1
+	f[i].Value = snapshotOutput(out, truncated)
+	if s.command != "" {
+		i++
+		f[i].Value = codec.Int(int64(exit))
+	}
+	f[i+1].Value, f[i+2].Value = codec.Bool(truncated), codec.Bool(changed)
+	if err := e.Emit(StreamState, &s.rec); err != nil {
+		return err
+	}
+	return runErr
+}
+
+// run runs the command through /bin/sh -c in a process group of its own,
+// so that the timeout kills its children too. Stdout and stderr go to one
+// buffer bounded by max_output. exit is -1 when killed by a signal or the
+// timeout; out is nil when it could not start.
+func (s *snapshotCollector) run() (out []byte, truncated bool, exit int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", s.command)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// A background child still holding the output pipe must not keep
+	// Wait waiting.
+	cmd.WaitDelay = time.Second
+	w := &boundedBuffer{max: s.maxOutput}
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.Stdin = nil
+	if err := cmd.Start(); err != nil {
+		return nil, false, -1, fmt.Errorf("snapshot %s: %w", s.name, err)
+	}
+	err = cmd.Wait()
+	out = w.buf.Bytes()
+	if out == nil {
+		out = []byte{}
+	}
+	exit = cmd.ProcessState.ExitCode()
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		return out, w.truncated, -1, fmt.Errorf("snapshot %s: command %q timed out after %s", s.name, s.command, s.timeout)
+	case errors.Is(err, exec.ErrWaitDelay), err == nil:
+		return out, w.truncated, exit, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out, w.truncated, exit, nil // a failing command is a result
+	}
+	return out, w.truncated, exit, fmt.Errorf("snapshot %s: %w", s.name, err)
+}
+
+// A boundedBuffer keeps the first max bytes written and discards the rest,
+// without failing the writer, which would kill it with SIGPIPE.
+type boundedBuffer struct {
+	buf       bytes.Buffer
+	max       int
+	truncated bool
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.buf.Len(); len(p) > room {
+		b.truncated = true
+		b.buf.Write(p[:max(room, 0)])
+	} else {
+		b.buf.Write(p)
+	}
+	return len(p), nil
+}
+
+// readBounded reads at most max bytes of a file.
+func readBounded(path string, max int) ([]byte, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > max {
+		return b[:max], true, nil
+	}
+	return b, false, nil
+}
+
+// snapshotOutput is the output as a string if it is UTF-8, else as bytes.
+// When the size bound cut a rune in two, the piece is dropped so that
+// truncated text stays text.
+func snapshotOutput(out []byte, truncated bool) codec.Value {
+	if truncated {
+		for i := len(out) - 1; i >= 0 && i >= len(out)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(out[i]) {
+				if !utf8.FullRune(out[i:]) {
+					out = out[:i]
+				}
+				break
+			}
+		}
+	}
+	if utf8.Valid(out) {
+		return codec.String(string(out))
+	}
+	return codec.Bytes(out)
+}
