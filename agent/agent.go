@@ -63,7 +63,8 @@ type Agent struct {
 
 	clockOffset int64 // wall - mono at the last check, ns
 	stop        chan struct{}
-	done        chan struct{}
+	done        chan struct{} // closed when Run returns
+	running     atomic.Bool
 	closeOnce   sync.Once
 	selfMu      sync.Mutex
 	self        codec.Record // reused for the agent's own records
@@ -317,7 +318,15 @@ func (a *Agent) note(stream, name string, level codec.Level, fields ...codec.Fie
 // Run samples the collectors at their intervals, writes the agent's own
 // figures and watches the clock, until ctx ends or Close is called.
 func (a *Agent) Run(ctx context.Context) error {
+	if !a.running.CompareAndSwap(false, true) {
+		return errors.New("agent: Run called twice")
+	}
 	defer close(a.done)
+	select {
+	case <-a.stop:
+		return nil // closed before it ran
+	default:
+	}
 	if a.cfg.Socket != "" {
 		in, err := a.listen()
 		if err != nil {
@@ -444,6 +453,9 @@ func (a *Agent) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
 		close(a.stop)
+		if a.running.Load() {
+			<-a.done // no collector runs while the rings close
+		}
 		a.mu.Lock()
 		in, sl, cols := a.ingest, a.syslog, a.collectors
 		a.collectors = nil

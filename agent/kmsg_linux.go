@@ -72,6 +72,10 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 	return k, nil
 }
 
+// Close releases the descriptor; the agent calls it when the
+// configuration is reloaded.
+func (k *kmsgCollector) Close() error { return syscall.Close(k.fd) }
+
 func (k *kmsgCollector) Update(e Emitter) error {
 	var first error
 	for n := 0; n < kmsgPerUpdate; {

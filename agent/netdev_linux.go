@@ -48,6 +48,18 @@ func newNetdevCollector(c CollectorConfig) (Collector, error) {
 	return &netdevCollector{f: f, sys: c.Sys, includeLo: lo, ifaces: map[string]*iface{}}, nil
 }
 
+// Close releases the descriptors; the agent calls it when the
+// configuration is reloaded.
+func (c *netdevCollector) Close() error {
+	for name, it := range c.ifaces {
+		if it.oper != nil {
+			it.oper.close()
+		}
+		delete(c.ifaces, name)
+	}
+	return c.f.close()
+}
+
 func (c *netdevCollector) Update(e Emitter) error {
 	b, err := c.f.read()
 	if err != nil {

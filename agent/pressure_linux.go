@@ -38,7 +38,7 @@ func newPressureCollector(c CollectorConfig) (Collector, error) {
 			continue // no PSI in this kernel, or not this resource
 		}
 		if err != nil {
-			p.close()
+			p.Close()
 			return nil, err
 		}
 		rec := newRecord("pressure", "pressure", "resource", "some_avg10", "some_avg60", "some_total", "full_avg10", "full_avg60", "full_total")
@@ -48,10 +48,14 @@ func newPressureCollector(c CollectorConfig) (Collector, error) {
 	return p, nil
 }
 
-func (p *pressureCollector) close() {
+// Close releases the descriptors; the agent calls it when the
+// configuration is reloaded.
+func (p *pressureCollector) Close() error {
 	for _, r := range p.res {
 		r.f.close()
 	}
+	p.res = nil
+	return nil
 }
 
 func (p *pressureCollector) Update(e Emitter) error {

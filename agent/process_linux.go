@@ -125,6 +125,16 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 	return p, nil
 }
 
+// Close releases the descriptors; the agent calls it when the
+// configuration is reloaded.
+func (p *processCollector) Close() error {
+	for _, w := range p.watches {
+		p.follow(w, 0)
+	}
+	closeFd(&p.procFd)
+	return nil
+}
+
 func (p *processCollector) Update(e Emitter) error {
 	if len(p.watches) == 0 {
 		return nil

@@ -55,12 +55,12 @@ func newThermalCollector(c CollectorConfig) (Collector, error) {
 		name := "thermal_zone" + strconv.Itoa(i)
 		typ, err := os.ReadFile(filepath.Join(dir, name, "type"))
 		if err != nil {
-			t.close()
+			t.Close()
 			return nil, err
 		}
 		f, err := openProcFile(filepath.Join(dir, name, "temp"), 32)
 		if err != nil {
-			t.close()
+			t.Close()
 			return nil, err
 		}
 		z := thermalZone{temp: f, rec: newRecord("thermal", "thermal", "zone", "type", "temp_c")}
@@ -71,10 +71,14 @@ func newThermalCollector(c CollectorConfig) (Collector, error) {
 	return t, nil
 }
 
-func (t *thermalCollector) close() {
+// Close releases the descriptors; the agent calls it when the
+// configuration is reloaded.
+func (t *thermalCollector) Close() error {
 	for _, z := range t.zones {
 		z.temp.close()
 	}
+	t.zones = nil
+	return nil
 }
 
 func (t *thermalCollector) Update(e Emitter) error {

@@ -1,0 +1,56 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/itiny/itiny/agent"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// Example hosts the agent in a Go program: it emits two events, closes the
+// agent, and reads the events stream back.
+func Example() {
+	cfg, err := agent.LoadConfig("") // the embedded default
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg.Data, _ = os.MkdirTemp("", "itiny")
+	defer os.RemoveAll(cfg.Data)
+	cfg.Socket = "" // no ingest socket in this example
+	a, err := agent.New(cfg, agent.Options{Log: log.New(io.Discard, "", 0)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go a.Run(ctx) // collectors, rules and stats, until cancelled or closed
+
+	rec := codec.Record{Level: codec.LevelWarning, Source: "appd", Name: "link.down",
+		Fields: codec.Fields{{Key: "iface", Value: codec.String("eth0")}}}
+	a.Emit(agent.StreamEvents, &rec)
+	rec.Level, rec.Name = codec.LevelNotice, "link.up"
+	a.Emit(agent.StreamEvents, &rec)
+	cancel()
+	a.Close()
+
+	r, _ := ringlog.NewReader(filepath.Join(cfg.Data, agent.StreamEvents))
+	for {
+		e, err := r.Next()
+		if err != nil {
+			break
+		}
+		var got codec.Record
+		e.Decode(&got)
+		if got.Source == "appd" {
+			fmt.Println(got.Seq, got.Level, got.Name, got.Fields[0].Value.Str())
+		}
+	}
+	// Output:
+	// 2 warning link.down eth0
+	// 3 notice link.up eth0
+}
