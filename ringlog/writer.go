@@ -130,7 +130,7 @@ type Writer struct {
 	sealed   []sealedSeg
 	dirDirty bool  // the directory changed; the flusher syncs it (not SyncAlways)
 	syncErr  error // the first failed background sync, for Sync and Close
-	kick    chan struct{}
+	kick     chan struct{}
 
 	rec  Recovery
 	stop chan struct{}
