@@ -422,7 +422,12 @@ func (a *Agent) writeStats() {
 			codec.Field{Key: "bytes", Value: codec.Int(st.Bytes)},
 			codec.Field{Key: "segments", Value: codec.Int(int64(st.Segments))},
 			codec.Field{Key: "oldest_seq", Value: codec.Uint(st.Oldest)},
-			codec.Field{Key: "next_seq", Value: codec.Uint(st.Next)})
+			codec.Field{Key: "next_seq", Value: codec.Uint(st.Next)},
+			codec.Field{Key: "oldest_wall", Value: codec.String(st.OldestWall.UTC().Format(time.RFC3339))},
+			codec.Field{Key: "deleted_segments", Value: codec.Uint(st.Deleted)},
+			codec.Field{Key: "syncs", Value: codec.Int(st.Syncs)},
+			codec.Field{Key: "sync_avg_ms", Value: codec.Float(avgMs(st.SyncTotal, st.Syncs))},
+			codec.Field{Key: "sync_max_ms", Value: codec.Float(float64(st.SyncMax) / 1e6)})
 	}
 	if a.ingest == nil {
 		return
@@ -434,6 +439,13 @@ func (a *Agent) writeStats() {
 			codec.Field{Key: "rejected", Value: codec.Uint(st.rejected)},
 			codec.Field{Key: "dropped", Value: codec.Uint(st.dropped)})
 	}
+}
+
+func avgMs(total time.Duration, n int64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(total) / float64(n) / 1e6
 }
 
 // Flush writes every stream's buffered records to its ring now.

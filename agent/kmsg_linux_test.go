@@ -190,3 +190,17 @@ func TestKmsgReal(t *testing.T) {
 	}
 	checkNoAllocs(t, c)
 }
+
+// BenchmarkKmsgIdle is the cost of an Update on the real /dev/kmsg when
+// nothing new was logged: one read that fails with EAGAIN.
+func BenchmarkKmsgIdle(b *testing.B) {
+	c, err := newCollector("kmsg", realCollectorConfig())
+	if err != nil {
+		b.Skip(err)
+	}
+	d := &discardEmitter{}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c.Update(d)
+	}
+}

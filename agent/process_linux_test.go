@@ -260,3 +260,30 @@ func TestProcessReal(t *testing.T) {
 		wantRecord(t, "killed", []map[string]any{r}, "warning", map[string]any{"running": false, "pid": float64(pid), "restarts": 0.0})
 	}
 }
+
+// BenchmarkProcess measures the process collector on the real /proc: a
+// process followed by pidfile and by name, and a name that matches
+// nothing, which scans /proc on every Update.
+func BenchmarkProcess(b *testing.B) {
+	pidfile := filepath.Join(b.TempDir(), "self.pid")
+	os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())), 0o644)
+	comm, _ := os.ReadFile("/proc/self/comm")
+	for _, bc := range []struct{ name, watch string }{
+		{"pidfile", "pidfile:" + pidfile},
+		{"name", strings.TrimSpace(string(comm))},
+		{"missing", "nosuchprocess"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := mustCollector(b, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": bc.watch}})
+			d := &discardEmitter{}
+			if err := c.Update(d); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.Update(d)
+			}
+		})
+	}
+}

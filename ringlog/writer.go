@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -132,9 +133,24 @@ type Writer struct {
 	syncErr  error // the first failed background sync, for Sync and Close
 	kick     chan struct{}
 
+	// fdatasync latency, updated with or without mu held.
+	syncs, syncNs, syncMaxNs atomic.Int64
+
 	rec  Recovery
 	stop chan struct{}
 	wg   sync.WaitGroup
+}
+
+// datasync syncs f and records how long it took.
+func (w *Writer) datasync(f *os.File) error {
+	start := time.Now()
+	err := fdatasync(f)
+	d := int64(time.Since(start))
+	w.syncs.Add(1)
+	w.syncNs.Add(d)
+	for m := w.syncMaxNs.Load(); d > m && !w.syncMaxNs.CompareAndSwap(m, d); m = w.syncMaxNs.Load() {
+	}
+	return err
 }
 
 func (o *Options) fill() error {
@@ -621,7 +637,7 @@ func (w *Writer) syncSeg() error {
 	if !w.unsynced || w.seg == nil {
 		return nil
 	}
-	if err := fdatasync(w.seg); err != nil {
+	if err := w.datasync(w.seg); err != nil {
 		return fmt.Errorf("ringlog: stream %s: sync: %w", w.o.Stream, err)
 	}
 	w.unsynced = false
@@ -650,7 +666,7 @@ func (w *Writer) Sync() error {
 	}
 	sealed := w.sealed
 	w.sealed = nil
-	if err := syncSealed(sealed, w.o.Stream); err != nil {
+	if err := w.syncSealed(sealed); err != nil {
 		return err
 	}
 	if w.dirDirty {
@@ -672,13 +688,13 @@ type sealedSeg struct {
 }
 
 // syncSealed syncs and closes sealed segments and returns the first error.
-func syncSealed(ss []sealedSeg, stream string) error {
+func (w *Writer) syncSealed(ss []sealedSeg) error {
 	var first error
 	for _, s := range ss {
-		err := fdatasync(s.f)
+		err := w.datasync(s.f)
 		s.f.Close()
 		if err != nil && first == nil {
-			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", stream, s.path, err)
+			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, s.path, err)
 		}
 	}
 	return first
@@ -712,7 +728,7 @@ func (w *Writer) flusher() {
 		sealed, dir := w.sealed, w.dirDirty
 		w.sealed, w.dirDirty = nil, false
 		w.mu.Unlock()
-		err := syncSealed(sealed, w.o.Stream)
+		err := w.syncSealed(sealed)
 		if dir {
 			if derr := syncDir(w.dir); err == nil && derr != nil {
 				err = fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, derr)
@@ -740,7 +756,7 @@ func (w *Writer) Close() error {
 	w.mu.Unlock()
 	close(w.stop)
 	w.wg.Wait()
-	err := syncSealed(w.sealed, w.o.Stream)
+	err := w.syncSealed(w.sealed)
 	w.sealed = nil
 	if err == nil && w.dirDirty {
 		err = syncDir(w.dir)
@@ -776,20 +792,25 @@ func (w *Writer) Close() error {
 
 // Stats describe a writer's ring.
 type Stats struct {
-	Segments int
-	Bytes    int64  // bytes on disk, as counted against the budget
-	Next     uint64 // the sequence number the next record gets
-	Oldest   uint64 // first record of the oldest segment
-	Deleted  uint64 // segments deleted to keep the budget
+	Segments   int
+	Bytes      int64     // bytes on disk, as counted against the budget
+	Next       uint64    // the sequence number the next record gets
+	Oldest     uint64    // first record of the oldest segment: how far back retention reaches
+	OldestWall time.Time // when the oldest segment was created, by the (untrusted) wall clock
+	Deleted    uint64    // segments deleted to keep the budget
+	Syncs      int64     // fdatasync calls
+	SyncTotal  time.Duration
+	SyncMax    time.Duration
 }
 
 // Stats returns the ring's current figures.
 func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	s := Stats{Segments: len(w.segs), Bytes: w.used + roundUp(int64(w.o.stageBytes()), w.blk), Next: w.next, Deleted: w.deleted}
+	s := Stats{Segments: len(w.segs), Bytes: w.used + roundUp(int64(w.o.stageBytes()), w.blk), Next: w.next, Deleted: w.deleted,
+		Syncs: w.syncs.Load(), SyncTotal: time.Duration(w.syncNs.Load()), SyncMax: time.Duration(w.syncMaxNs.Load())}
 	if len(w.segs) > 0 {
-		s.Oldest = w.segs[0].hdr.First
+		s.Oldest, s.OldestWall = w.segs[0].hdr.First, w.segs[0].hdr.Wall
 	}
 	return s
 }

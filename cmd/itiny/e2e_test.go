@@ -247,6 +247,13 @@ func TestAgentProcess(t *testing.T) {
 	for _, r := range self {
 		if r.Name == "stream.stats" {
 			stats++
+			var keys []string
+			for _, f := range r.Fields {
+				keys = append(keys, f.Key)
+			}
+			if k := strings.Join(keys, ","); !strings.Contains(k, "oldest_seq,oldest_wall") || !strings.Contains(k, "sync_max_ms") {
+				t.Fatalf("stream.stats fields: %s", k)
+			}
 		}
 	}
 	if stats == 0 {
