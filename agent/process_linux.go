@@ -35,6 +35,7 @@ type processCollector struct {
 	dirBuf   []byte // getdents buffer
 	buf      []byte // file content buffer
 	path     []byte // "PID/stat\0" and the like, built in place
+	st       syscall.Stat_t
 	cols     [][]byte
 }
 
@@ -319,7 +320,11 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 	}
 	fds := -1
 	if w.fdsFd >= 0 {
-		if n, err := countDirents(w.fdsFd, p.dirBuf); err == nil {
+		// Linux 6.2+ gives the count as the directory's size: one
+		// fstat instead of listing it. Older kernels give 0.
+		if err := syscall.Fstat(w.fdsFd, &p.st); err == nil && p.st.Size > 0 {
+			fds = int(p.st.Size)
+		} else if n, err := countDirents(w.fdsFd, p.dirBuf); err == nil {
 			fds = n
 		}
 	}
