@@ -48,6 +48,7 @@ type watch struct {
 	pid                       int // 0 when not running
 	statFd, statmFd, fdsFd    int // on the running process, -1 when closed
 	running, seen, gotPidfile bool
+	fdsOnProcfs               bool // fdsFd is on procfs, not a test's copy
 	lastPid                   int // the pid in the record when not running
 	restarts                  uint64
 	stat                      procStat
@@ -68,6 +69,8 @@ func init() {
 		stateStrings[c] = string(c)
 	}
 }
+
+const procSuperMagic = 0x9fa0 // PROC_SUPER_MAGIC, procfs's f_type
 
 // maxComm is the length of a command name the kernel keeps for user
 // processes (TASK_COMM_LEN - 1); kernel threads may have longer ones.
@@ -267,6 +270,8 @@ func (p *processCollector) follow(w *watch, pid int) {
 	// Reading another user's fd directory needs privileges: without,
 	// fds reads -1.
 	w.fdsFd, _ = openat(p.procFd, p.pidPath(pid, "fd"), syscall.O_RDONLY|syscall.O_DIRECTORY)
+	var fs syscall.Statfs_t
+	w.fdsOnProcfs = w.fdsFd >= 0 && syscall.Fstatfs(w.fdsFd, &fs) == nil && fs.Type == procSuperMagic
 }
 
 func closeFd(fd *int) {
@@ -320,9 +325,10 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 	}
 	fds := -1
 	if w.fdsFd >= 0 {
-		// Linux 6.2+ gives the count as the directory's size: one
-		// fstat instead of listing it. Older kernels give 0.
-		if err := syscall.Fstat(w.fdsFd, &p.st); err == nil && p.st.Size > 0 {
+		// Linux 6.2+ gives the count as the size of procfs's fd
+		// directory: one fstat instead of listing it. Older kernels
+		// give 0.
+		if err := syscall.Fstat(w.fdsFd, &p.st); w.fdsOnProcfs && err == nil && p.st.Size > 0 {
 			fds = int(p.st.Size)
 		} else if n, err := countDirents(w.fdsFd, p.dirBuf); err == nil {
 			fds = n
