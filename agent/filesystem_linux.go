@@ -116,7 +116,9 @@ func (c *filesystemCollector) Update(e Emitter) error {
 		if m == nil {
 			m = c.newMount(ml.point)
 		}
-		m.pseudo = pseudoFilesystem(ml.fstype) || !c.includeTmpfs && string(ml.fstype) == "tmpfs"
+		// A mount listed in the mounts option is reported whatever
+		// its type: /tmp or /run on tmpfs filling the RAM matters.
+		m.pseudo = c.only == nil && (pseudoFilesystem(ml.fstype) || !c.includeTmpfs && string(ml.fstype) == "tmpfs")
 		m.readonly = ml.readonly
 		m.fstype = intern(m.fstype, ml.fstype)
 		m.rec.Fields[1].Value = codec.String(m.fstype)

@@ -64,6 +64,7 @@ func TestFilesystemCollector(t *testing.T) {
 		{"filesystem", nil},
 		{"filesystem-tmpfs", map[string]string{"include_tmpfs": "true"}},
 		{"filesystem-mounts", map[string]string{"include_tmpfs": "yes", "mounts": " /dev/shm/, /nowhere"}},
+		{"filesystem-mounts", map[string]string{"mounts": "/dev/shm"}}, // listed: reported though tmpfs
 	} {
 		cfg := testCollectorConfig()
 		cfg.Options = tc.opts

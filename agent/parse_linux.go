@@ -99,6 +99,9 @@ func checkOptions(collector string, opts map[string]string, known ...string) err
 		return nil
 	}
 	sort.Strings(bad)
+	if len(known) == 0 {
+		return fmt.Errorf("unknown option %q for collector %s (it has none)", bad[0], collector)
+	}
 	return fmt.Errorf("unknown option %q for collector %s (known: %s)", bad[0], collector, strings.Join(known, ", "))
 }
 

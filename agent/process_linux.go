@@ -14,10 +14,17 @@ import (
 
 func init() { registerCollector("process", true, newProcessCollector) }
 
-// processCollector watches the processes named by the watch option and
-// records, to the state stream, when one starts, restarts or goes away,
-// plus a full snapshot of every watched process every snapshot_every
-// samples. It watches nothing unless configured.
+// processCollector watches the processes named by the watch option, each
+// "NAME" or "name=NAME" (the command name in /proc/PID/comm; the oldest
+// process wins when several match) or "pidfile:/abs/path". It records to
+// the state stream when one starts or restarts (notice), stops cleanly
+// (notice: its pidfile was removed) or disappears (warning), and a full
+// record of every watched process every snapshot_every samples (info).
+// The first sample records every watched process (info). It watches
+// nothing unless configured.
+//
+// A pidfile left behind by a crash whose number was reused by another
+// process would make that one watched: pidfiles do not say more.
 //
 // A running process is followed through descriptors kept open on its
 // /proc/PID/stat, statm and fd: they refer to the process, not to its
@@ -49,9 +56,8 @@ type watch struct {
 	statFd, statmFd, fdsFd    int // on the running process, -1 when closed
 	running, seen, gotPidfile bool
 	fdsOnProcfs               bool // fdsFd is on procfs, not a test's copy
-	lastPid                   int // the pid in the record when not running
+	lastPid                   int  // the pid in the record when not running
 	restarts                  uint64
-	stat                      procStat
 	// scan results: the oldest live process of the name
 	candPid   int
 	candStart uint64
@@ -197,7 +203,7 @@ func (p *processCollector) Update(e Emitter) error {
 			w.restarts++ // a new process: restarted, maybe after a stop
 			level = codec.LevelNotice
 		case running && !w.running:
-			level = codec.LevelNotice // started for the first time
+			level = codec.LevelNotice // started
 		case !running && w.running:
 			// A daemon removes its pidfile when it stops cleanly; a
 			// process gone without doing so died.

@@ -229,23 +229,30 @@ func TestProcessReal(t *testing.T) {
 	pid := cmd.Process.Pid
 	pidfile := filepath.Join(dir, "sleep.pid")
 	os.WriteFile(pidfile, []byte(strconv.Itoa(pid)+"\n"), 0o644)
-	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + pidfile + "," + filepath.Base(bin)}})
-	var recs []map[string]any
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		// The child may not have exec'd the copy yet: its name then is
-		// the test's.
-		if recs = processRecords(t, c); len(recs) == 2 && recs[1]["fields"].(map[string]any)["running"] == true || time.Now().After(deadline) {
+	// Wait for the child to exec the copy and settle in its sleep: until
+	// then its name is the test's and its descriptors come and go.
+	statPath := "/proc/" + strconv.Itoa(pid) + "/stat"
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		b, _ := os.ReadFile(statPath)
+		if strings.Contains(string(b), "("+filepath.Base(bin)+") S ") {
 			break
 		}
-		c = mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + pidfile + "," + filepath.Base(bin)}})
-		time.Sleep(10 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("the child does not sleep: %s", b)
+		}
 	}
+	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + pidfile + "," + filepath.Base(bin)}})
+	recs := processRecords(t, c)
 	if len(recs) != 2 {
 		t.Fatalf("%d records for the running sleep: %v", len(recs), recs)
 	}
+	fds, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, r := range recs {
 		f := r["fields"].(map[string]any)
-		if r["level"] != "info" || f["running"] != true || f["pid"] != float64(pid) || f["rss_bytes"].(float64) <= 0 || f["fds"].(float64) < 0 {
+		if r["level"] != "info" || f["running"] != true || f["pid"] != float64(pid) || f["rss_bytes"].(float64) <= 0 || f["fds"] != float64(len(fds)) || f["state"] != "S" {
 			t.Errorf("record %d: %v", i, r)
 		}
 	}
