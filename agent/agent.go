@@ -21,6 +21,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -222,13 +223,19 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev}
 	var cols []*scheduled
 	now := time.Now()
-	for _, name := range collectorNames() {
+	names := make([]string, 0, len(cfg.Collectors))
+	for name := range cfg.Collectors {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
 		sec := cfg.Collectors[name]
-		if sec == nil || !sec.Enabled {
+		if !sec.Enabled {
 			continue
 		}
+		base, _, _ := strings.Cut(name, ".")
 		cc.Options = sec.Options
-		c, err := newCollector(name, cc)
+		c, err := newCollector(base, cc)
 		if err != nil {
 			// A collector the device cannot serve (no PSI, no thermal
 			// zones) is skipped, not fatal.

@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -214,5 +215,33 @@ func TestConfigReload(t *testing.T) {
 	}
 	if a.live.Load().RateLimit != 5 {
 		t.Fatal("reload did not apply rate_limit")
+	}
+}
+
+func TestSnapshotInstances(t *testing.T) {
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644)
+	cfg := testConfig(t, "[collector snapshot.greeting]\ncommand = echo hello\n[collector snapshot.hosts]\nfile = "+hosts+"\n")
+	cfg.Collectors["snapshot.greeting"].Enabled = true
+	cfg.Collectors["snapshot.hosts"].Enabled = true
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.collectors) != 2 {
+		t.Fatalf("%d collectors built, want the two snapshots", len(a.collectors))
+	}
+	for _, s := range a.collectors {
+		if err := s.c.Update(a); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+	}
+	a.Close()
+	got := map[string]string{}
+	for _, r := range readStream(t, cfg.Data, StreamState) {
+		got[field(r, "snapshot").Str()] = field(r, "output").Str()
+	}
+	if got["greeting"] != "hello\n" || got["hosts"] != "127.0.0.1 localhost\n" {
+		t.Fatalf("snapshot records: %q", got)
 	}
 }

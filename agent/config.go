@@ -96,6 +96,10 @@ type RuleConfig struct {
 	limitSet bool
 }
 
+// multiInstance lists the collectors that may run as several instances,
+// each in a [collector NAME.INSTANCE] section.
+var multiInstance = map[string]bool{"snapshot": true}
+
 var defaultIntervals = map[string]time.Duration{"filesystem": time.Minute, "thermal": 30 * time.Second, "uptime": time.Minute}
 
 const defaultInterval = 10 * time.Second
@@ -265,10 +269,18 @@ func (p *configParser) startSection(line string) error {
 		p.c.Streams = append(p.c.Streams, StreamConfig{Name: name, Codec: codec.Msgpack, Mode: Continuous, Flush: time.Minute})
 		p.stream = &p.c.Streams[len(p.c.Streams)-1]
 	case "collector":
-		if _, ok := registry[name]; !ok {
-			return p.errorf("unknown collector %q (built in: %s)", name, strings.Join(collectorNames(), ", "))
+		// [collector snapshot.NAME] is one of several instances.
+		base, inst, multi := strings.Cut(name, ".")
+		if _, ok := registry[base]; !ok {
+			return p.errorf("unknown collector %q (built in: %s)", base, strings.Join(collectorNames(), ", "))
 		}
-		p.col = &CollectorConfigSection{Enabled: true, Interval: intervalOf(name), Options: map[string]string{}}
+		if multi && (!multiInstance[base] || inst == "") {
+			return p.errorf("collector %q has no instances (only %s.NAME has)", base, "snapshot")
+		}
+		p.col = &CollectorConfigSection{Enabled: true, Interval: intervalOf(base), Options: map[string]string{}}
+		if multi {
+			p.col.Options["name"] = inst
+		}
 		p.c.Collectors[name] = p.col
 	case "rule":
 		p.c.Rules = append(p.c.Rules, RuleConfig{Name: name, Stream: StreamMetrics, For: 1, Level: codec.LevelWarning})

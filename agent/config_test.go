@@ -80,6 +80,13 @@ watch = nginx
 	if l := c.Collectors["load"]; l.Interval != 2*time.Second || l.Options["watch"] != "nginx" {
 		t.Errorf("collector load: %+v", l)
 	}
+	c, err = ParseConfig("snap.conf", "[collector snapshot.routes]\ncommand = ip route\n[collector snapshot.hosts]\nfile = /etc/hosts\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, h := c.Collectors["snapshot.routes"], c.Collectors["snapshot.hosts"]; r.Options["name"] != "routes" || h.Options["file"] != "/etc/hosts" {
+		t.Errorf("snapshot instances: %+v %+v", r, h)
+	}
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -106,6 +113,8 @@ func TestConfigErrors(t *testing.T) {
 		{"[rule r]\nrecord = cpu\nfield = x\nabove = 5\nclear = 9", `[rule r] clear 9 is on the wrong side of the limit 5`},
 		{"[rule r]\nrecord = cpu\nabove = 5\nbelow = 2", `x.conf:4: a rule has above or below, not both`},
 		{"[rule r]\nlevel = loud", `x.conf:2: level: codec: unknown level "loud"`},
+		{"[collector cpu.two]", `x.conf:1: collector "cpu" has no instances`},
+		{"[collector snapshot.]", `x.conf:1: collector "snapshot" has no instances`},
 	} {
 		_, err := ParseConfig("x.conf", tc.text)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -42,6 +42,9 @@ func (c *loadCollector) Update(e Emitter) error {
 	return e.Emit(StreamMetrics, &c.rec)
 }
 
+// Close releases the collector's file.
+func (c *loadCollector) Close() error { return c.f.close() }
+
 type loadavg struct {
 	load1, load5, load15 float64
 	running, tasks       uint64
