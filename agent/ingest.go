@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -82,14 +82,10 @@ func (a *Agent) listen() (*ingest, error) {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	if g := a.cfg.SocketGroup; g != "" {
-		gid, err := strconv.Atoi(g)
+		gid, err := lookupGroup(g)
 		if err != nil {
-			grp, lerr := user.LookupGroup(g)
-			if lerr != nil {
-				syscall.Close(fd)
-				return nil, fmt.Errorf("agent: socket_group %q: %w", g, lerr)
-			}
-			gid, _ = strconv.Atoi(grp.Gid)
+			syscall.Close(fd)
+			return nil, fmt.Errorf("agent: socket_group: %w", err)
 		}
 		if err := os.Chown(path, -1, gid); err != nil {
 			syscall.Close(fd)
@@ -100,6 +96,26 @@ func (a *Agent) listen() (*ingest, error) {
 	in.wg.Add(1)
 	go in.accept()
 	return in, nil
+}
+
+// lookupGroup returns the gid of a group given by number or by name in
+// /etc/group. (os/user does this too, at a cost in firmware bytes.)
+func lookupGroup(g string) (int, error) {
+	if gid, err := strconv.Atoi(g); err == nil {
+		return gid, nil
+	}
+	b, err := os.ReadFile("/etc/group")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		// name:password:gid:members
+		f := strings.Split(line, ":")
+		if len(f) >= 3 && f[0] == g {
+			return strconv.Atoi(f[2])
+		}
+	}
+	return 0, fmt.Errorf("no group %q in /etc/group", g)
 }
 
 // probe connects to a socket path and reports whether something listens.

@@ -248,3 +248,15 @@ func BenchmarkIngestRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+func TestLookupGroup(t *testing.T) {
+	if gid, err := lookupGroup("root"); err != nil || gid != 0 {
+		t.Errorf("root: %d, %v", gid, err)
+	}
+	if gid, err := lookupGroup("1234"); err != nil || gid != 1234 {
+		t.Errorf("1234: %d, %v", gid, err)
+	}
+	if _, err := lookupGroup("no-such-group-here"); err == nil || !strings.Contains(err.Error(), `no group "no-such-group-here"`) {
+		t.Errorf("missing group: %v", err)
+	}
+}
