@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -258,5 +259,66 @@ func TestLookupGroup(t *testing.T) {
 	}
 	if _, err := lookupGroup("no-such-group-here"); err == nil || !strings.Contains(err.Error(), `no group "no-such-group-here"`) {
 		t.Errorf("missing group: %v", err)
+	}
+}
+
+// TestSyslogListener sends datagrams as syslog(3) does and finds them in
+// the events stream.
+func TestSyslogListener(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log")
+	a, _, stop := runAgent(t, "syslog = "+sock+"\n")
+	for i := 0; i < 200 && !exists(sock); i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	for _, m := range []string{"<11>appd[42]: disk failed", "<14>Nov 24 23:00:01 cron[7]: job done", "garbage without pri"} {
+		if err := syscall.Sendto(fd, []byte(m), 0, &syscall.SockaddrUnix{Name: sock}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var got []string
+	for len(got) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		got = got[:0]
+		for _, r := range readStream(t, a.cfg.Data, StreamEvents) {
+			if r.Name == "syslog" {
+				got = append(got, r.Source+"/"+r.Level.String()+"/"+field(r, "msg").Str())
+			}
+		}
+	}
+	stop()
+	if strings.Join(got, "|") != "appd/err/disk failed|cron/info/job done" {
+		t.Fatalf("syslog records: %q", got)
+	}
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestClockStep: the wall clock moving away from the monotonic clock by
+// more than clock_step is an event; small drift is not.
+func TestClockStep(t *testing.T) {
+	cfg := testConfig(t, "clock_step = 2s\n")
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	a.checkClock(now) // baseline
+	a.checkClock(now.Add(500 * time.Millisecond))
+	a.checkClock(time.Now().Add(-3 * time.Hour)) // stepped back
+	a.Close()
+	var steps []float64
+	for _, r := range readStream(t, cfg.Data, StreamEvents) {
+		if r.Name == "clock.step" {
+			steps = append(steps, field(r, "step_s").Float())
+		}
+	}
+	if len(steps) != 1 || steps[0] > -3*3600+10 || steps[0] < -3*3600-10 {
+		t.Fatalf("clock.step events: %v, want one of about -10800 s", steps)
 	}
 }

@@ -318,3 +318,35 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("config check of the default: %v %s", err, out)
 	}
 }
+
+// TestLogFile: --log-file sends the diagnostic log to a file (rotated by
+// size with lumberjack) instead of stderr.
+func TestLogFile(t *testing.T) {
+	data, logFile := t.TempDir(), filepath.Join(t.TempDir(), "itiny.log")
+	var stderr bytes.Buffer
+	cmd := exec.Command(binary, "run", "--data", data, "--log-file", logFile)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(logFile)
+		if strings.Contains(string(b), "running: data "+data) {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("log file never said running: %q", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(b), "terminated: flushing and closing") || stderr.Len() != 0 {
+		t.Fatalf("log file %q, stderr %q", b, stderr.String())
+	}
+}
