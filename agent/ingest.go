@@ -37,6 +37,7 @@ type ingest struct {
 	lf   *os.File
 
 	mu      sync.Mutex
+	closed  bool // set by close: accept registers no more connections
 	conns   map[*os.File]struct{}
 	sources map[string]*sourceStats
 	wg      sync.WaitGroup
@@ -152,6 +153,11 @@ func (in *ingest) accept() {
 		}
 		cf := os.NewFile(uintptr(nfd), "ingest")
 		in.mu.Lock()
+		if in.closed {
+			in.mu.Unlock()
+			cf.Close()
+			return
+		}
 		full := len(in.conns) >= maxConns
 		if !full {
 			in.conns[cf] = struct{}{}
@@ -323,6 +329,9 @@ func (in *ingest) stats() map[string]sourceStats {
 }
 
 func (in *ingest) close() {
+	in.mu.Lock()
+	in.closed = true
+	in.mu.Unlock()
 	in.lf.Close()
 	in.mu.Lock()
 	for cf := range in.conns {

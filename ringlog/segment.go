@@ -183,7 +183,10 @@ func (s *scanner) next() (frame, error) {
 	if st == frameOK {
 		st = frameForeign
 	}
-	if st == frameShort && s.live {
+	// In a live segment, a short frame, or a few zero bytes where a frame
+	// header should be (a CRC starting with zeros, seen mid-write), is a
+	// write in progress.
+	if s.live && (st == frameShort || st == frameZero && len(s.data)-s.off < binFrameHeader) {
 		return frame{}, errPending
 	}
 	start := s.off

@@ -129,8 +129,12 @@ type Writer struct {
 	// flusher syncs and closes them without holding mu, so a rotation
 	// does not make Append wait for the disk.
 	sealed   []sealedSeg
-	dirDirty bool  // the directory changed; the flusher syncs it (not SyncAlways)
-	syncErr  error // the first failed background sync, for Sync and Close
+	dirDirty bool // the directory changed; the flusher syncs it (not SyncAlways)
+	// syncMu is held by whoever syncs sealed segments, the directory or
+	// the stage's mark outside mu (the flusher), so that Sync can wait for
+	// syncs already under way. Lock order: mu, then syncMu.
+	syncMu  sync.Mutex
+	syncErr atomic.Pointer[error] // the first failed background sync, for Sync and Close
 	kick     chan struct{}
 
 	// fdatasync latency, updated with or without mu held.
@@ -220,6 +224,9 @@ func Open(dir string, o Options) (*Writer, error) {
 		if w.seg != nil {
 			w.seg.Close()
 		}
+		for _, s := range w.sealed {
+			s.f.Close()
+		}
 		return nil, err
 	}
 	w.stop = make(chan struct{})
@@ -279,7 +286,9 @@ func (w *Writer) recover(si stageInfo) error {
 	w.next = 1
 
 	var staged []frame
+	var stagedCodec codec.Codec
 	if active != nil {
+		stagedCodec = active.hdr.Codec
 		data, err := readSegment(active.path, nil)
 		if err != nil {
 			return fmt.Errorf("ringlog: %w", err)
@@ -322,12 +331,23 @@ func (w *Writer) recover(si stageInfo) error {
 		}
 	}
 	// Staged frames were framed for the active segment at the time; frame
-	// them again, as they may go to a new one.
-	text := w.text
+	// them again, as they may go to a new one, and transcode them if the
+	// ring's codec changed since.
+	var rec codec.Record
 	for _, f := range staged {
 		p := f.Payload
-		if text {
+		if stagedCodec == codec.JSON {
 			p = textPayload(p)
+		}
+		if stagedCodec != w.o.Codec {
+			if err := stagedCodec.Decode(p, &rec); err != nil {
+				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
+			}
+			rec.Seq = f.Seq
+			var err error
+			if p, err = w.o.Codec.Append(nil, &rec); err != nil {
+				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
+			}
 		}
 		if err := w.appendPayload(p, f.Seq); err != nil {
 			return err
@@ -447,7 +467,7 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 	if len(b) > w.maxFrame {
 		return fmt.Errorf("%w: stream %s: %d-byte frame, %d-byte segments", ErrRecordTooLarge, w.o.Stream, len(b), w.o.SegmentSize)
 	}
-	if w.dirty || w.segSize+int64(w.st.n)+int64(len(b)) > w.o.SegmentSize {
+	if w.seg == nil || w.dirty || w.segSize+int64(w.st.n)+int64(len(b)) > w.o.SegmentSize {
 		if err := w.rotate(); err != nil {
 			return err
 		}
@@ -480,11 +500,23 @@ func (w *Writer) put(f []byte) error {
 	if err := w.flushStage(); err != nil {
 		return err
 	}
+	before := w.segSize
 	if err := w.writeSeg(f); err != nil {
 		return err
 	}
 	if w.o.Sync == SyncAlways {
-		return w.syncSeg()
+		if err := w.syncSeg(); err != nil {
+			// Not acknowledged, so not kept: cut the frame off again, or
+			// stop appending to this segment if even that fails.
+			if w.seg.Truncate(before) == nil {
+				w.used -= roundUp(w.segSize, w.blk) - roundUp(before, w.blk)
+				w.segSize = before
+				w.segs[len(w.segs)-1].size = before
+			} else {
+				w.dirty = true
+			}
+			return err
+		}
 	}
 	return nil
 }
@@ -588,17 +620,20 @@ func (w *Writer) rotate() error {
 		}
 		w.seg = nil
 	}
+	// Nothing below changes the writer until the new segment exists: if
+	// creating it fails, w.seg stays nil and the next Append tries again
+	// with the same number, so frames are never staged for a segment that
+	// does not exist and segment numbers have no holes.
 	wall, mono := w.o.Now()
-	w.segSeq++
-	w.salt = segSalt(w.segSeq)
-	h := Header{Codec: w.o.Codec, Stream: w.o.Stream, Ring: w.ring, Segment: w.segSeq, First: w.next, Boot: w.o.Boot, Wall: wall, Mono: mono}
+	segSeq := w.segSeq + 1
+	h := Header{Codec: w.o.Codec, Stream: w.o.Stream, Ring: w.ring, Segment: segSeq, First: w.next, Boot: w.o.Boot, Wall: wall, Mono: mono}
 	hb := appendHeader(nil, &h)
 	if err := w.reserve(roundUp(int64(len(hb)), w.blk)); err != nil {
 		return err
 	}
-	// The segment appears under its name only once its header is on disk,
+	// The segment appears under its name only once its header is written,
 	// so a reader never finds it without one.
-	path := filepath.Join(w.dir, segName(w.segSeq, w.o.Codec))
+	path := filepath.Join(w.dir, segName(segSeq, w.o.Codec))
 	tmp := path + tmpSuffix
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
@@ -620,6 +655,7 @@ func (w *Writer) rotate() error {
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
 	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
+	w.segSeq, w.salt = segSeq, segSalt(segSeq)
 	w.unsynced = w.o.Sync != SyncAlways // the header
 	w.text = w.o.Codec == codec.JSON
 	w.segs = append(w.segs, segRef{path: path, hdr: h, size: w.segSize})
@@ -664,22 +700,67 @@ func (w *Writer) Sync() error {
 	if err := w.flushStage(); err != nil {
 		return err
 	}
-	sealed := w.sealed
-	w.sealed = nil
-	if err := w.syncSealed(sealed); err != nil {
+	w.syncMu.Lock() // wait for the flusher's syncs under way
+	defer w.syncMu.Unlock()
+	if err := w.syncPending(w.takePending()); err != nil {
 		return err
 	}
-	if w.dirDirty {
-		if err := syncDir(w.dir); err != nil {
-			return err
-		}
-		w.dirDirty = false
-	}
-	if err := w.syncErr; err != nil {
-		w.syncErr = nil
+	if err := w.takeSyncErr(); err != nil {
 		return err
 	}
 	return w.syncSeg()
+}
+
+// pending is what the flusher syncs outside mu.
+type pending struct {
+	sealed []sealedSeg
+	dir    bool
+	hw     bool
+}
+
+// takePending hands the sync work queued by rotations to the caller.
+// Called with mu held.
+func (w *Writer) takePending() pending {
+	p := pending{sealed: w.sealed, dir: w.dirDirty, hw: w.hwDirty && len(w.sealed) > 0}
+	w.sealed, w.dirDirty = nil, false
+	if p.hw {
+		w.hwDirty = false
+	}
+	return p
+}
+
+// syncPending syncs the stage's mark (before the records it covers), the
+// sealed segments, then the directory. Called with syncMu held.
+func (w *Writer) syncPending(p pending) error {
+	var errs []error
+	if p.hw {
+		if err := w.st.sync(); err != nil {
+			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err))
+		}
+	}
+	if err := w.syncSealed(p.sealed); err != nil {
+		errs = append(errs, err)
+	}
+	if p.dir {
+		if err := syncDir(w.dir); err != nil {
+			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// keepSyncErr remembers the first background sync error.
+func (w *Writer) keepSyncErr(err error) {
+	if err != nil {
+		w.syncErr.CompareAndSwap(nil, &err)
+	}
+}
+
+func (w *Writer) takeSyncErr() error {
+	if p := w.syncErr.Swap(nil); p != nil {
+		return *p
+	}
+	return nil
 }
 
 type sealedSeg struct {
@@ -702,10 +783,14 @@ func (w *Writer) syncSealed(ss []sealedSeg) error {
 
 func (w *Writer) flusher() {
 	defer w.wg.Done()
+	// Staged records are flushed every FlushEvery and, under
+	// SyncInterval, the segment synced every SyncEvery: a periodic stream
+	// with a short sync interval still writes only every FlushEvery.
 	every := w.o.FlushEvery
 	if w.o.Sync == SyncInterval {
 		every = min(every, w.o.SyncEvery)
 	}
+	nextFlush := time.Now().Add(w.o.FlushEvery)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -721,26 +806,20 @@ func (w *Writer) flusher() {
 		if tick && !w.closed {
 			// An error here (a full disk) leaves the frames staged; the
 			// next Append that needs the room reports it.
-			if w.flushStage() == nil && w.o.Sync == SyncInterval {
-				w.syncSeg()
+			if now := time.Now(); !now.Before(nextFlush) {
+				if w.flushStage() == nil {
+					nextFlush = now.Add(w.o.FlushEvery)
+				}
+			}
+			if w.o.Sync == SyncInterval {
+				w.keepSyncErr(w.syncSeg())
 			}
 		}
-		sealed, dir := w.sealed, w.dirDirty
-		w.sealed, w.dirDirty = nil, false
+		w.syncMu.Lock()
+		p := w.takePending()
 		w.mu.Unlock()
-		err := w.syncSealed(sealed)
-		if dir {
-			if derr := syncDir(w.dir); err == nil && derr != nil {
-				err = fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, derr)
-			}
-		}
-		if err != nil {
-			w.mu.Lock()
-			if w.syncErr == nil {
-				w.syncErr = err
-			}
-			w.mu.Unlock()
-		}
+		w.keepSyncErr(w.syncPending(p))
+		w.syncMu.Unlock()
 	}
 }
 
@@ -755,39 +834,38 @@ func (w *Writer) Close() error {
 	w.closed = true
 	w.mu.Unlock()
 	close(w.stop)
-	w.wg.Wait()
-	err := w.syncSealed(w.sealed)
-	w.sealed = nil
-	if err == nil && w.dirDirty {
-		err = syncDir(w.dir)
+	w.wg.Wait() // the flusher is gone; mu guards against Stats
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// Every step is tried whatever failed before, so that an old
+	// background error does not cost the records still staged.
+	errs := []error{w.takeSyncErr()}
+	w.syncMu.Lock()
+	errs = append(errs, w.syncPending(w.takePending()))
+	w.syncMu.Unlock()
+	ferr := w.flushStage()
+	var serr error
+	if ferr == nil {
+		serr = w.syncSeg()
 	}
-	if err == nil {
-		err = w.syncErr
-	}
-	if err == nil {
-		err = w.flushStage()
-	}
-	if err == nil {
-		err = w.syncSeg()
-	}
-	if err == nil {
+	errs = append(errs, ferr, serr)
+	if ferr == nil && serr == nil {
 		// Every number below next is used: the next writer need skip none.
 		w.hw = w.next
-		if err = w.st.setHW(w.hw); err == nil {
-			if err = w.st.setState(stateClosed, w.o.Boot); err == nil {
-				err = w.st.sync()
-			}
+		err := w.st.setHW(w.hw)
+		if err == nil {
+			err = w.st.setState(stateClosed, w.o.Boot)
 		}
+		if err == nil {
+			err = w.st.sync()
+		}
+		errs = append(errs, err)
 	}
 	if w.seg != nil {
-		if cerr := w.seg.Close(); err == nil {
-			err = cerr
-		}
+		errs = append(errs, w.seg.Close())
 	}
-	if cerr := w.st.close(); err == nil {
-		err = cerr
-	}
-	return err
+	errs = append(errs, w.st.close())
+	return errors.Join(errs...)
 }
 
 // Stats describe a writer's ring.
