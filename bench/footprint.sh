@@ -195,7 +195,7 @@ start_agent() {
 # listening unix sockets, into the raw output.
 netcheck() {
 	inet=$(ss -H -tuwanp 2>/dev/null | grep -c "pid=$2," || true)
-	unix=$(ss -H -xlpn 2>/dev/null | grep "pid=$2," | awk '{print $5}' | tr '\n' ' ')
+	unix=$(ss -H -xlpn 2>/dev/null | grep "pid=$2," | awk '{print $5}' | tr '\n' ' ' | sed 's/ $//')
 	echo "net label=$1 inet_sockets=$inet unix_listening=${unix:-none}" >>"$TMP/raw"
 }
 
@@ -315,6 +315,7 @@ row() {
 	c=$(kv "$f" summary "$l" cpu_ns)
 	per=$(awk -v c="$c" -v w="$w" 'BEGIN { printf "%.0f", c / w / 1000 }')
 	rel=$(awk -v p="$per" -v s="$SADC_PER" 'BEGIN { printf "%.2f×", p / s }')
+	case $5 in load*) rel="–" ;; esac
 	printf '| %s | %s | %s / %s / %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$5" \
 		"$(kib "$(kv "$f" summary "$l" rss_min_kb)")" "$(kib "$(kv "$f" summary "$l" rss_med_kb)")" "$(kib "$(kv "$f" summary "$l" rss_max_kb)")" \
 		"$(kib "$(kv "$f" summary "$l" anon_med_kb)")" "$(kib "$(kv "$f" summary "$l" file_med_kb)")" \

@@ -135,7 +135,7 @@ type Writer struct {
 	// syncs already under way. Lock order: mu, then syncMu.
 	syncMu  sync.Mutex
 	syncErr atomic.Pointer[error] // the first failed background sync, for Sync and Close
-	kick     chan struct{}
+	kick    chan struct{}
 
 	// fdatasync latency, updated with or without mu held.
 	syncs, syncNs, syncMaxNs atomic.Int64
