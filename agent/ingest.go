@@ -29,7 +29,16 @@ const (
 	maxConns   = 64
 	maxSources = 256
 	otherSrc   = "(other)"
+	// maxDecoding bounds the records decoded at once. A record's decoded
+	// form can take up to about 72 bytes per input byte (a list of one-byte
+	// values), so this, not the connection count, bounds the memory
+	// hostile senders can make the agent use: about 2 x 72 x max_record.
+	maxDecoding = 2
+	// keepFields is the field capacity a connection keeps between records.
+	keepFields = 64
 )
+
+var decoding = make(chan struct{}, maxDecoding)
 
 type ingest struct {
 	a    *Agent
@@ -194,7 +203,12 @@ func (in *ingest) serve(cf *os.File, fd int) {
 		if err != nil || n == 0 {
 			return
 		}
+		decoding <- struct{}{}
 		seq, why := in.handle(buf[:n], n == len(buf), &rec, peer)
+		if cap(rec.Fields) > keepFields {
+			rec.Fields = nil // let a hostile record's storage go
+		}
+		<-decoding
 		ack = ack[:0]
 		if why == "" {
 			ack = strconv.AppendUint(append(ack, "ok "...), seq, 10)
