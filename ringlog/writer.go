@@ -117,13 +117,15 @@ type Writer struct {
 	dirty    bool // active segment has bytes we could not remove: rotate
 	maxFrame int
 
-	next     uint64
-	hw       uint64
-	buf      []byte
-	unsynced bool
-	hwDirty  bool
-	closed   bool
-	deleted  uint64 // segments deleted for the budget
+	next       uint64
+	hw         uint64
+	buf        []byte
+	unsynced   bool
+	unsyncedAt time.Time // when unsynced became true
+	stagedAt   time.Time // when the first staged frame of this fill was put
+	hwDirty    bool
+	closed     bool
+	deleted    uint64 // segments deleted for the budget
 
 	// sealed holds segments rotated away from with unsynced data. The
 	// flusher syncs and closes them without holding mu, so a rotation
@@ -494,6 +496,10 @@ func (w *Writer) put(f []byte) error {
 				return err
 			}
 		}
+		if w.st.n == 0 {
+			w.stagedAt = time.Now()
+			w.wake()
+		}
 		w.st.put(f)
 		return nil
 	}
@@ -557,7 +563,7 @@ func (w *Writer) writeSeg(p []byte) error {
 	w.segSize += int64(n)
 	w.segs[len(w.segs)-1].size = w.segSize
 	w.used += roundUp(w.segSize, w.blk) - old
-	w.unsynced = true
+	w.markUnsynced()
 	return nil
 }
 
@@ -584,6 +590,17 @@ func (w *Writer) reserve(grow int64) error {
 	return nil
 }
 
+// markUnsynced notes data in the active segment not yet synced; the first
+// such write starts the SyncInterval clock.
+func (w *Writer) markUnsynced() {
+	if !w.unsynced {
+		w.unsynced, w.unsyncedAt = true, time.Now()
+		if w.o.Sync == SyncInterval {
+			w.wake()
+		}
+	}
+}
+
 // dirChanged makes a change to the directory (a segment created or
 // deleted) durable: at once under SyncAlways, else by the flusher, within
 // the policy's loss window. Until then a power cut may undo the change,
@@ -594,10 +611,7 @@ func (w *Writer) dirChanged() error {
 		return syncDir(w.dir)
 	}
 	w.dirDirty = true
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
+	w.wake()
 	return nil
 }
 
@@ -611,10 +625,7 @@ func (w *Writer) rotate() error {
 		if w.unsynced {
 			w.sealed = append(w.sealed, sealedSeg{w.seg, w.segs[len(w.segs)-1].path})
 			w.unsynced = false
-			select {
-			case w.kick <- struct{}{}:
-			default:
-			}
+			w.wake()
 		} else {
 			w.seg.Close()
 		}
@@ -656,7 +667,9 @@ func (w *Writer) rotate() error {
 	}
 	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
 	w.segSeq, w.salt = segSeq, segSalt(segSeq)
-	w.unsynced = w.o.Sync != SyncAlways // the header
+	if w.o.Sync != SyncAlways {
+		w.markUnsynced() // the header
+	}
 	w.text = w.o.Codec == codec.JSON
 	w.segs = append(w.segs, segRef{path: path, hdr: h, size: w.segSize})
 	w.used += roundUp(w.segSize, w.blk)
@@ -783,36 +796,44 @@ func (w *Writer) syncSealed(ss []sealedSeg) error {
 
 func (w *Writer) flusher() {
 	defer w.wg.Done()
-	// Staged records are flushed every FlushEvery and, under
-	// SyncInterval, the segment synced every SyncEvery: a periodic stream
-	// with a short sync interval still writes only every FlushEvery.
-	every := w.o.FlushEvery
-	if w.o.Sync == SyncInterval {
-		every = min(every, w.o.SyncEvery)
-	}
-	nextFlush := time.Now().Add(w.o.FlushEvery)
-	t := time.NewTicker(every)
-	defer t.Stop()
+	// The flusher sleeps while there is nothing to do: an idle ring costs
+	// no wake-ups. The first record staged after idle, and under
+	// SyncInterval the first write left unsynced, wake it (w.kick); it
+	// then flushes staged records FlushEvery after the first of them, and
+	// syncs SyncEvery after the first unsynced write. A periodic stream
+	// with a short sync interval thus still writes only every FlushEvery.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
-		tick := false
 		select {
 		case <-w.stop:
+			timer.Stop()
 			return
-		case <-t.C:
-			tick = true
-		case <-w.kick: // a rotation left a segment to sync; staging goes on
+		case <-timer.C:
+		case <-w.kick:
 		}
 		w.mu.Lock()
-		if tick && !w.closed {
-			// An error here (a full disk) leaves the frames staged; the
-			// next Append that needs the room reports it.
-			if now := time.Now(); !now.Before(nextFlush) {
-				if w.flushStage() == nil {
-					nextFlush = now.Add(w.o.FlushEvery)
+		var next time.Time
+		if !w.closed {
+			now := time.Now()
+			if w.st.n > 0 {
+				due := w.stagedAt.Add(w.o.FlushEvery)
+				// An error here (a full disk) leaves the frames staged;
+				// the next Append that needs the room reports it.
+				if now.Before(due) || w.flushStage() != nil {
+					next = due
+					if !now.Before(due) {
+						next = now.Add(w.o.FlushEvery)
+					}
 				}
 			}
-			if w.o.Sync == SyncInterval {
-				w.keepSyncErr(w.syncSeg())
+			if w.o.Sync == SyncInterval && w.unsynced {
+				due := w.unsyncedAt.Add(w.o.SyncEvery)
+				if now.Before(due) {
+					next = earliest(next, due)
+				} else {
+					w.keepSyncErr(w.syncSeg())
+				}
 			}
 		}
 		w.syncMu.Lock()
@@ -820,6 +841,25 @@ func (w *Writer) flusher() {
 		w.mu.Unlock()
 		w.keepSyncErr(w.syncPending(p))
 		w.syncMu.Unlock()
+		if !next.IsZero() {
+			timer.Reset(time.Until(next))
+		}
+	}
+}
+
+// earliest returns the earlier of two times, ignoring a zero one.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// wake tells the flusher there is work; it never blocks.
+func (w *Writer) wake() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
 	}
 }
 
