@@ -22,11 +22,11 @@ run: build
 	./bin/itiny run --data $(DATA)
 
 # The tests CI runs: vet, generated code up to date, unit and property
-# tests (fuzz seed corpora included), then the concurrency tests under the
-# race detector (which needs cgo).
+# tests (fuzz seed corpora included), then the ring and the agent again
+# under the race detector (which needs cgo), in -short mode.
 test: check
 	$(GO) test -count=1 $(PKGS)
-	CGO_ENABLED=1 $(GO) test -count=1 -race -run 'Concurrent|Follow' ./ringlog
+	CGO_ENABLED=1 $(GO) test -count=1 -race -short ./ringlog ./agent
 
 check:
 	$(GO) vet $(PKGS)

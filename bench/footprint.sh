@@ -19,6 +19,8 @@
 #      first mode with those environment variables on the agent, e.g.
 #      GC_VARIANTS="GOGC=50 GOMEMLIMIT=3MiB GOGC=50,GOMEMLIMIT=3MiB"
 #      (commas separate the variables of one variant).
+# IDLE_VARIANTS (default none), in the same syntax, adds to phase 2 one more
+# agent per mode and entry, e.g. IDLE_VARIANTS="GOMAXPROCS=1".
 #
 # CPU time is the sum over a process's threads of /proc/PID/task/*/schedstat
 # (nanoseconds, exact) over the window; utime+stime from /proc/PID/stat (in
@@ -37,6 +39,7 @@ WARMUP=${WARMUP:-3}
 RATE=${RATE:-1000}
 MODES=${MODES:-periodic continuous}
 GC_VARIANTS=${GC_VARIANTS:-}
+IDLE_VARIANTS=${IDLE_VARIANTS:-}
 OUT=$ROOT/bench/out
 RAW=$OUT/footprint.txt
 MD=$OUT/footprint.md
@@ -83,6 +86,9 @@ stop() {
 }
 
 log() { echo "$*" >&2; }
+
+# vname ENVSPEC: a variant's name in labels and directories.
+vname() { echo "$1" | tr ',=' '_-'; }
 
 # kv FILE PREFIX LABEL KEY: the value of KEY on the line starting PREFIX
 # with label=LABEL.
@@ -173,7 +179,7 @@ EOF
 : >"$TMP/raw"
 {
 	echo "# bench/footprint.sh $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "# DURATION=$DURATION WARMUP=$WARMUP RATE=$RATE MODES=\"$MODES\" GC_VARIANTS=\"$GC_VARIANTS\""
+	echo "# DURATION=$DURATION WARMUP=$WARMUP RATE=$RATE MODES=\"$MODES\" GC_VARIANTS=\"$GC_VARIANTS\" IDLE_VARIANTS=\"$IDLE_VARIANTS\""
 	echo "# $(go version); $(uname -srm); $(nproc) cores"
 	echo "# itiny binary: $(wc -c <"$BIN/itiny") bytes; sadc: $(dpkg-query -W -f='${Version}' sysstat 2>/dev/null); collectd: $(dpkg-query -W -f='${Version}' collectd-core 2>/dev/null)"
 	echo "# collectors at 1 s: $(echo $COLLECTORS)"
@@ -235,9 +241,17 @@ done
 log "phase idle: agents, sadc and collectd side by side ($DURATION s)"
 echo "load before idle: $(cat /proc/loadavg)" >>"$TMP/raw"
 mon=""
+IDLE=""
 for mode in $MODES; do
+	IDLE="$IDLE idle-$mode"
 	start_agent "idle-$mode" "$mode" ""
 	mon="$mon idle-$mode=$APID"
+	for v in $IDLE_VARIANTS; do
+		n=idle-$mode-$(vname "$v")
+		IDLE="$IDLE $n"
+		start_agent "$n" "$mode" "$v"
+		mon="$mon $n=$APID"
+	done
 done
 mkdir -p "$TMP/sadc"
 "$SADC" 1 "$((WARMUP + DURATION + 10))" "$TMP/sadc/sa.bin" &
@@ -258,8 +272,8 @@ echo "load after idle: $(cat /proc/loadavg)" >>"$TMP/raw"
 for m in $mon; do stop "${m#*=}"; done
 stop "$SPID"
 stop "$CPID"
-for mode in $MODES; do
-	"$BIN/ringstat" "$TMP/idle-$mode/data/metrics" >"$TMP/idle-$mode/ring"
+for n in $IDLE; do
+	"$BIN/ringstat" "$TMP/$n/data/metrics" >"$TMP/$n/ring"
 done
 SADC_BYTES=$(wc -c <"$TMP/sadc/sa.bin")
 # sadf prints one CPU line per interval: samples = intervals + 1.
@@ -270,23 +284,23 @@ CD_SAMPLES=$(find "$TMP/collectd/csv" -path '*/load/*' -type f -exec cat {} + | 
 {
 	echo "== idle: $(echo $mon); sadc 1 $((WARMUP + DURATION + 10)) sa.bin; collectd -f -C collectd.conf"
 	cat "$TMP/idle-mon"
-	for mode in $MODES; do cat "$TMP/idle-$mode/ring"; done
+	for n in $IDLE; do cat "$TMP/$n/ring"; done
 	echo "sadc bytes=$SADC_BYTES samples=$SADC_SAMPLES"
 	echo "collectd bytes=$CD_BYTES files=$CD_FILES samples=$CD_SAMPLES"
 	echo "-- per-second samples"
 	cat "$TMP/idle-samples"
 	echo "-- collectd log"
 	cat "$TMP/collectd/log"
-	for mode in $MODES; do
-		echo "-- agent log idle-$mode"
-		cat "$TMP/idle-$mode/agent.log"
+	for n in $IDLE; do
+		echo "-- agent log $n"
+		cat "$TMP/$n/agent.log"
 	done
 } >>"$TMP/raw"
 
 # --- GC variants ---------------------------------------------------------
 first=${MODES%% *}
 for v in $GC_VARIANTS; do
-	load_phase "load-$first-$(echo "$v" | tr ',=' '_-')" "$first" "$v"
+	load_phase "load-$first-$(vname "$v")" "$first" "$v"
 done
 echo "load end: $(cat /proc/loadavg)" >>"$TMP/raw"
 {
@@ -304,6 +318,7 @@ cp "$TMP/raw" "$RAW"
 SADC_CPU_NS=$(kv "$TMP/idle-mon" summary sadc cpu_ns)
 SADC_WIN=$(kv "$TMP/idle-mon" summary sadc window_s)
 SADC_PER=$(awk -v c="$SADC_CPU_NS" -v w="$SADC_WIN" 'BEGIN { printf "%.0f", c / w / 1000 }')
+SADC_MED=$(awk -v c="$(kv "$TMP/idle-mon" summary sadc cpu_interval_med_ns)" 'BEGIN { printf "%.0f", c / 1000 }')
 
 kib() { awk -v k="$1" 'BEGIN { printf "%.2f", k / 1024 }'; }
 
@@ -314,19 +329,20 @@ row() {
 	w=$(kv "$f" summary "$l" window_s)
 	c=$(kv "$f" summary "$l" cpu_ns)
 	per=$(awk -v c="$c" -v w="$w" 'BEGIN { printf "%.0f", c / w / 1000 }')
-	rel=$(awk -v p="$per" -v s="$SADC_PER" 'BEGIN { printf "%.2f×", p / s }')
+	med=$(awk -v c="$(kv "$f" summary "$l" cpu_interval_med_ns)" 'BEGIN { printf "%.0f", c / 1000 }')
+	rel=$(awk -v p="$per" -v s="$SADC_PER" -v m="$med" -v sm="$SADC_MED" 'BEGIN { printf "%.2f× / %.2f×", p / s, m / sm }')
 	case $5 in load*) rel="–" ;; esac
-	printf '| %s | %s | %s / %s / %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$5" \
+	printf '| %s | %s | %s / %s / %s | %s | %s | %s | %s / %s | %s | %s |\n' "$1" "$5" \
 		"$(kib "$(kv "$f" summary "$l" rss_min_kb)")" "$(kib "$(kv "$f" summary "$l" rss_med_kb)")" "$(kib "$(kv "$f" summary "$l" rss_max_kb)")" \
 		"$(kib "$(kv "$f" summary "$l" anon_med_kb)")" "$(kib "$(kv "$f" summary "$l" file_med_kb)")" \
-		"$(kib "$(kv "$f" summary "$l" hwm_kb)")" "$per" "$rel" "$4"
+		"$(kib "$(kv "$f" summary "$l" hwm_kb)")" "$per" "$med" "$rel" "$4"
 }
 bps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", b / s; else print "-" }'; }
 
 {
 	echo "## Footprint: itiny against sadc and collectd, all sampling every 1 s"
 	echo
-	echo "Command: \`DURATION=$DURATION WARMUP=$WARMUP RATE=$RATE MODES=\"$MODES\"${GC_VARIANTS:+ GC_VARIANTS=\"$GC_VARIANTS\"} bench/footprint.sh\`"
+	echo "Command: \`DURATION=$DURATION WARMUP=$WARMUP RATE=$RATE MODES=\"$MODES\"${GC_VARIANTS:+ GC_VARIANTS=\"$GC_VARIANTS\"}${IDLE_VARIANTS:+ IDLE_VARIANTS=\"$IDLE_VARIANTS\"} bench/footprint.sh\`"
 	echo "($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -sr), $(go version | awk '{print $3}'); itiny binary $(wc -c <"$BIN/itiny") bytes)."
 	echo "Each row: a ${DURATION} s window after ${WARMUP} s of warm-up; the idle rows ran side by side in one window."
 	echo
@@ -335,25 +351,30 @@ bps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", b / s; else p
 	echo "- sadc: \`$SADC 1 $((WARMUP + DURATION + 10)) sa.bin\` (default activities)."
 	echo "- collectd: \`collectd -f -C collectd.conf\`: cpu, memory, load, interface, disk, df, csv; Interval 1; no network plugin."
 	echo
-	echo "| process | phase | VmRSS min / median / max (MiB) | RssAnon median (MiB) | RssFile median (MiB) | VmHWM (MiB) | CPU per sample (µs) | × sadc | bytes per sample |"
+	echo "| process | phase | VmRSS min / median / max (MiB) | RssAnon median (MiB) | RssFile median (MiB) | VmHWM (MiB) | CPU per sample, mean / median (µs) | × sadc, mean / median | bytes per sample |"
 	echo "|---|---|--:|--:|--:|--:|--:|--:|--:|"
 	for mode in $MODES; do
 		r=$TMP/load-$mode/ring
 		row "itiny ($mode)" "$TMP/load-$mode/mon" "load-$mode" "$(bps "$(get "$r" segment_bytes)" "$(get "$r" samples)")" "load $RATE rec/s"
 	done
 	for v in $GC_VARIANTS; do
-		n=load-$first-$(echo "$v" | tr ',=' '_-')
+		n=load-$first-$(vname "$v")
 		r=$TMP/$n/ring
 		row "itiny ($first) $(echo "$v" | tr ',' ' ')" "$TMP/$n/mon" "$n" "$(bps "$(get "$r" segment_bytes)" "$(get "$r" samples)")" "load $RATE rec/s"
 	done
 	for mode in $MODES; do
 		r=$TMP/idle-$mode/ring
 		row "itiny ($mode)" "$TMP/idle-mon" "idle-$mode" "$(bps "$(get "$r" segment_bytes)" "$(get "$r" samples)")" "idle, side by side"
+		for v in $IDLE_VARIANTS; do
+			n=idle-$mode-$(vname "$v")
+			r=$TMP/$n/ring
+			row "itiny ($mode) $(echo "$v" | tr ',' ' ')" "$TMP/idle-mon" "$n" "$(bps "$(get "$r" segment_bytes)" "$(get "$r" samples)")" "idle, side by side"
+		done
 	done
 	row "sadc" "$TMP/idle-mon" sadc "$(bps "$SADC_BYTES" "$SADC_SAMPLES")" "idle, side by side"
 	row "collectd" "$TMP/idle-mon" collectd "$(bps "$CD_BYTES" "$CD_SAMPLES")" "idle, side by side"
 	echo
-	echo "- CPU per sample: CPU time of all the process's threads over the window (schedstat, ns) / window seconds, one full sample a second. Under load it includes ingesting $RATE records/s."
+	echo "- CPU per sample: CPU time of all the process's threads (schedstat, ns): mean = over the whole window / window seconds; median = of the per-second figures (robust to a one-off burst). One full sample a second. Under load it includes ingesting $RATE records/s."
 	echo "- Bytes per sample: itiny, metrics segment files / cpu records (one per full sample); sadc, file size / samples in it; collectd, all CSV files / lines in the load CSV."
 	for mode in $MODES; do
 		r=$TMP/load-$mode/ring
@@ -374,8 +395,10 @@ bps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", b / s; else p
 		c=$(kv "$TMP/idle-mon" summary "idle-$mode" cpu_ns)
 		w=$(kv "$TMP/idle-mon" summary "idle-$mode" window_s)
 		per=$(awk -v c="$c" -v w="$w" 'BEGIN { printf "%.0f", c / w / 1000 }')
+		med=$(awk -v c="$(kv "$TMP/idle-mon" summary "idle-$mode" cpu_interval_med_ns)" 'BEGIN { printf "%.0f", c / 1000 }')
 		ok=$(awk -v p="$per" -v s="$SADC_PER" 'BEGIN { print (p <= s / 2) ? "met" : "missed" }')
-		echo "- (b) CPU per sample ≤ ½ sadc's, $mode: $per µs against sadc's $SADC_PER µs ($(awk -v p="$per" -v s="$SADC_PER" 'BEGIN { printf "%.2f", p / s }')×): **$ok**."
+		okm=$(awk -v p="$med" -v s="$SADC_MED" 'BEGIN { print (p <= s / 2) ? "met" : "missed" }')
+		echo "- (b) CPU per sample ≤ ½ sadc's, $mode: mean $per µs against sadc's $SADC_PER µs ($(awk -v p="$per" -v s="$SADC_PER" 'BEGIN { printf "%.2f", p / s }')×): **$ok**; median $med µs against $SADC_MED µs ($(awk -v p="$med" -v s="$SADC_MED" 'BEGIN { printf "%.2f", p / s }')×): **$okm**."
 	done
 	for mode in $MODES; do
 		r=$TMP/idle-$mode/ring

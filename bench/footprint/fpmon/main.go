@@ -35,6 +35,7 @@ func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 type proc struct {
 	label, pid      string
 	rss, anon, file []int64
+	cpu             []int64 // schedstat ns at each sample
 	hwm             int64
 	cpu0, cpu1      int64 // schedstat ns
 	tick0, tick1    int64 // utime+stime ticks
@@ -106,6 +107,7 @@ func main() {
 				p.cpu0, p.tick0 = cpu, ticks
 			}
 			p.cpu1, p.tick1 = cpu, ticks
+			p.cpu = append(p.cpu, cpu)
 			p.rss = append(p.rss, st["VmRSS"])
 			p.anon = append(p.anon, st["RssAnon"])
 			p.file = append(p.file, st["RssFile"])
@@ -126,9 +128,18 @@ func main() {
 			fmt.Printf("summary label=%s missing=1\n", p.label)
 			continue
 		}
-		fmt.Printf("summary label=%s pid=%s window_s=%.2f samples=%d gone=%t rss_min_kb=%d rss_med_kb=%d rss_max_kb=%d anon_med_kb=%d anon_max_kb=%d file_med_kb=%d hwm_kb=%d cpu_ns=%d cpu_ticks_s=%.2f\n",
+		// CPU per interval: its median is robust to a one-off burst.
+		var d []int64
+		for i := 1; i < len(p.cpu); i++ {
+			d = append(d, p.cpu[i]-p.cpu[i-1])
+		}
+		med, mx := int64(0), int64(0)
+		if len(d) > 0 {
+			med, mx = median(d), maxOf(d)
+		}
+		fmt.Printf("summary label=%s pid=%s window_s=%.2f samples=%d gone=%t rss_min_kb=%d rss_med_kb=%d rss_max_kb=%d anon_med_kb=%d anon_max_kb=%d file_med_kb=%d hwm_kb=%d cpu_ns=%d cpu_interval_med_ns=%d cpu_interval_max_ns=%d cpu_ticks_s=%.2f\n",
 			p.label, p.pid, window, len(p.rss), p.gone, minOf(p.rss), median(p.rss), maxOf(p.rss),
-			median(p.anon), maxOf(p.anon), median(p.file), p.hwm, p.cpu1-p.cpu0, float64(p.tick1-p.tick0)/float64(hz))
+			median(p.anon), maxOf(p.anon), median(p.file), p.hwm, p.cpu1-p.cpu0, med, mx, float64(p.tick1-p.tick0)/float64(hz))
 	}
 	for _, s := range ss {
 		fmt.Printf("size label=%s window_s=%.2f bytes_start=%d bytes_end=%d\n", s.label, window, s.b0, s.b1)
