@@ -19,9 +19,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,12 +224,7 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev}
 	var cols []*scheduled
 	now := time.Now()
-	names := make([]string, 0, len(cfg.Collectors))
-	for name := range cfg.Collectors {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Collectors)) {
 		sec := cfg.Collectors[name]
 		if !sec.Enabled {
 			continue

@@ -3,8 +3,9 @@ package agent
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -525,20 +526,10 @@ func (c *Config) String() string {
 		}
 		fmt.Fprintf(&b, "buffer = %s\n", formatSize(int64(s.Buffer)))
 	}
-	names := make([]string, 0, len(c.Collectors))
-	for n := range c.Collectors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(c.Collectors)) {
 		col := c.Collectors[n]
 		fmt.Fprintf(&b, "\n[collector %s]\nenabled = %t\ninterval = %s\n", n, col.Enabled, col.Interval)
-		keys := make([]string, 0, len(col.Options))
-		for k := range col.Options {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(col.Options)) {
 			fmt.Fprintf(&b, "%s = %s\n", k, col.Options[k])
 		}
 	}
