@@ -19,10 +19,9 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,7 +223,12 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev}
 	var cols []*scheduled
 	now := time.Now()
-	for _, name := range slices.Sorted(maps.Keys(cfg.Collectors)) {
+	names := make([]string, 0, len(cfg.Collectors))
+	for name := range cfg.Collectors {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
 		sec := cfg.Collectors[name]
 		if !sec.Enabled {
 			continue

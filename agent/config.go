@@ -3,9 +3,8 @@ package agent
 import (
 	_ "embed"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -526,10 +525,20 @@ func (c *Config) String() string {
 		}
 		fmt.Fprintf(&b, "buffer = %s\n", formatSize(int64(s.Buffer)))
 	}
-	for _, n := range slices.Sorted(maps.Keys(c.Collectors)) {
+	names := make([]string, 0, len(c.Collectors))
+	for n := range c.Collectors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
 		col := c.Collectors[n]
 		fmt.Fprintf(&b, "\n[collector %s]\nenabled = %t\ninterval = %s\n", n, col.Enabled, col.Interval)
-		for _, k := range slices.Sorted(maps.Keys(col.Options)) {
+		keys := make([]string, 0, len(col.Options))
+		for k := range col.Options {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
 			fmt.Fprintf(&b, "%s = %s\n", k, col.Options[k])
 		}
 	}
