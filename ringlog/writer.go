@@ -21,8 +21,9 @@ import (
 type SyncPolicy uint8
 
 const (
-	// SyncNone syncs on segment rotation and Close only; a power cut loses
-	// what the kernel had not yet written back (ext4: up to ~30 s).
+	// SyncNone syncs a segment after rotating away from it (in the
+	// background) and on Close; a power cut loses what the kernel had not
+	// yet written back (ext4: up to ~30 s).
 	SyncNone SyncPolicy = iota
 	// SyncInterval syncs every Options.SyncEvery (group commit); a power
 	// cut loses at most that long of records.
