@@ -151,8 +151,10 @@ func ParseConfig(name, text string) (*Config, error) {
 }
 
 func parseText(name, text string) (*configParser, error) {
+	// The same defaults as default.conf, so a file that leaves a key out
+	// gets what the embedded default would give.
 	c := &Config{
-		Cap: 16 << 20, SocketMode: 0o660, MaxRecord: 16 << 10, RateLimit: 200,
+		Cap: 16 << 20, Socket: "itiny.sock", SocketMode: 0o660, MaxRecord: 16 << 10, RateLimit: 200,
 		LogMaxSize: 1, ClockStep: 2 * time.Second, StatsEvery: time.Minute,
 		Collectors: map[string]*CollectorConfigSection{},
 	}

@@ -71,6 +71,9 @@ watch = nginx
 	if e := c.Stream("events"); e.Budget != 8<<20 || e.Codec != codec.Msgpack || e.Sync != ringlog.SyncAlways {
 		t.Errorf("events not overridden: %+v", e)
 	}
+	if c.Socket != "itiny.sock" {
+		t.Errorf("a file without socket = has socket %q, want the default's", c.Socket)
+	}
 	if c.Stream("metrics") == nil || c.Stream("audit") == nil {
 		t.Errorf("streams: %+v", c.Streams)
 	}
