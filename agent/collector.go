@@ -115,10 +115,7 @@ func openProcFile(path string, size int) (*procFile, error) {
 // The buffer doubles when the content fills it.
 func (p *procFile) read() ([]byte, error) {
 	for {
-		n, err := syscall.Pread(p.fd, p.buf, 0)
-		if err == syscall.EINTR {
-			continue
-		}
+		n, err := preadAll(p.fd, p.buf)
 		if err != nil {
 			return nil, &pathError{p.path, err}
 		}

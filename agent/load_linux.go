@@ -20,6 +20,9 @@ type loadCollector struct {
 }
 
 func newLoadCollector(c CollectorConfig) (Collector, error) {
+	if err := checkOptions("load", c.Options); err != nil {
+		return nil, err
+	}
 	f, err := openProcFile(filepath.Join(c.Proc, "loadavg"), 128)
 	if err != nil {
 		return nil, err
