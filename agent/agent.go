@@ -58,6 +58,7 @@ type Agent struct {
 
 	mu         sync.Mutex // guards what Run and Reload change
 	collectors []*scheduled
+	sample     sampleEmitter           // the current round's, under mu
 	rules      atomic.Pointer[ruleSet] // read by Emit, which must not take mu
 	ingest     *ingest
 	syslog     *syslogListener
@@ -287,6 +288,21 @@ func (a *Agent) Emit(name string, r *codec.Record) error {
 	return nil
 }
 
+// A sampleEmitter stamps every record of one scheduler round with the
+// round's time. Collectors reuse their records, so the times of the
+// previous sample must be overwritten; and one round's records share one
+// time, as one sadc sample does.
+type sampleEmitter struct {
+	a    *Agent
+	wall time.Time
+	mono int64
+}
+
+func (e *sampleEmitter) Emit(stream string, r *codec.Record) error {
+	r.Wall, r.Mono = e.wall, e.mono
+	return e.a.Emit(stream, r)
+}
+
 // Reload applies a new configuration: collectors, their intervals and
 // options, rules, rate and size limits, the clock and stats intervals.
 // Streams and listeners keep the settings they were opened with; changes
@@ -366,10 +382,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		now := time.Now()
 		a.checkClock(now)
 		a.mu.Lock()
+		a.sample = sampleEmitter{a: a, wall: now, mono: clock.Mono()}
 		next := now.Add(time.Hour)
 		for _, s := range a.collectors {
 			if !now.Before(s.next) {
-				if err := s.c.Update(a); err != nil {
+				if err := s.c.Update(&a.sample); err != nil {
 					s.errs++
 					if s.errs == 1 || s.errs%100 == 0 {
 						a.log.Printf("collector %s: %v (%d errors)", s.name, err, s.errs)

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -243,5 +244,48 @@ func TestSnapshotInstances(t *testing.T) {
 	}
 	if got["greeting"] != "hello\n" || got["hosts"] != "127.0.0.1 localhost\n" {
 		t.Fatalf("snapshot records: %q", got)
+	}
+}
+
+// Collectors reuse their records; each round must still carry its own
+// time, shared by every record of the round.
+func TestSampleTimes(t *testing.T) {
+	cfg := testConfig(t, "[collector uptime]\ninterval = 100ms\n[collector load]\ninterval = 100ms\n")
+	cfg.Collectors["uptime"].Enabled = true
+	cfg.Collectors["load"].Enabled = true
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 450*time.Millisecond)
+	defer cancel()
+	if err := a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rounds := map[int64][]string{} // mono -> names
+	var monos []int64
+	var last codec.Record
+	for _, r := range readStream(t, cfg.Data, StreamMetrics) {
+		if rounds[r.Mono] == nil {
+			monos = append(monos, r.Mono)
+			if len(monos) > 1 && (r.Mono <= last.Mono || !r.Wall.After(last.Wall)) {
+				t.Fatalf("round at mono %d, wall %v after mono %d, wall %v", r.Mono, r.Wall, last.Mono, last.Wall)
+			}
+		} else if !r.Wall.Equal(last.Wall) {
+			t.Fatalf("one round, two wall times: %v, %v", last.Wall, r.Wall)
+		}
+		rounds[r.Mono] = append(rounds[r.Mono], r.Name)
+		last = r
+	}
+	if len(monos) < 3 {
+		t.Fatalf("%d rounds in 450 ms at 100 ms, want at least 3", len(monos))
+	}
+	for _, m := range monos {
+		if got := strings.Join(rounds[m], ","); got != "load,uptime" && got != "uptime,load" {
+			t.Fatalf("round at %d: %s, want load and uptime", m, got)
+		}
 	}
 }
