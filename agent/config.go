@@ -69,6 +69,9 @@ type StreamConfig struct {
 	Mode      Mode
 	Flush     time.Duration // periodic: the longest a record waits in memory
 	Buffer    int           // periodic: memory buffer; continuous: stage size
+	// Pack stores each flush as one packed block (ringlog.Options.Pack):
+	// by default for periodic MessagePack streams.
+	Pack bool
 }
 
 // CollectorConfigSection is a [collector NAME] section.
@@ -196,6 +199,7 @@ type configParser struct {
 	rule    *RuleConfig
 	seen    map[string]int // keys in the current section, for duplicates
 	lines   map[string]int // line of each stream/rule section, for later errors
+	packSet map[string]bool
 }
 
 func (p *configParser) errorf(format string, args ...any) error {
@@ -374,6 +378,12 @@ func (p *configParser) streamKey(key, val string) error {
 		var n int64
 		n, err = parseSize(val)
 		s.Buffer = int(n)
+	case "pack":
+		s.Pack, err = strconv.ParseBool(val)
+		if p.packSet == nil {
+			p.packSet = map[string]bool{}
+		}
+		p.packSet[s.Name] = true
 	default:
 		return p.errorf("unknown key %q in [stream %s]", key, s.Name)
 	}
@@ -450,6 +460,12 @@ func (p *configParser) finish() error {
 		if s.Buffer == 0 {
 			s.Buffer = int(min(64<<10, s.Segment))
 		}
+		if !p.packSet[s.Name] {
+			s.Pack = s.Codec == codec.Msgpack && s.Mode == Periodic
+		}
+		if s.Pack && s.Codec != codec.Msgpack {
+			return p.errorf("[stream %s] pack = true needs codec = msgpack", s.Name)
+		}
 		if int64(s.Buffer) > s.Segment {
 			return p.errorf("[stream %s] buffer %s is larger than its segment %s", s.Name, formatSize(int64(s.Buffer)), formatSize(s.Segment))
 		}
@@ -525,7 +541,7 @@ func (c *Config) String() string {
 		if s.Mode == Periodic {
 			fmt.Fprintf(&b, "flush = %s\n", s.Flush)
 		}
-		fmt.Fprintf(&b, "buffer = %s\n", formatSize(int64(s.Buffer)))
+		fmt.Fprintf(&b, "buffer = %s\npack = %t\n", formatSize(int64(s.Buffer)), s.Pack)
 	}
 	names := make([]string, 0, len(c.Collectors))
 	for n := range c.Collectors {

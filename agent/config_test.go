@@ -111,6 +111,8 @@ func TestConfigErrors(t *testing.T) {
 		{"[stream events]\nsegment = 64KiB", `x.conf:1: [stream events] needs a budget`},
 		{"[stream events]\nbudget = 100KiB\nsegment = 64KiB", `x.conf:1: [stream events] budget 100KiB is below the`},
 		{"[stream events]\nbudget = 1MiB\nsegment = 64KiB\nbuffer = 128KiB", `[stream events] buffer 128KiB is larger than its segment 64KiB`},
+		{"[stream events]\nbudget = 1MiB\ncodec = json\npack = true", `x.conf:1: [stream events] pack = true needs codec = msgpack`},
+		{"[stream state]\nbudget = 1MiB\npack = maybe", `x.conf:3: pack: strconv.ParseBool`},
 		{"cap = 4MiB", `the streams' budgets add up to 14MiB, over cap 4MiB`},
 		{"[rule r]\nrecord = cpu\nfield = x", `x.conf:1: [rule r] needs above or below`},
 		{"[rule r]\nrecord = cpu\nfield = x\nabove = 5\nclear = 9", `[rule r] clear 9 is on the wrong side of the limit 5`},

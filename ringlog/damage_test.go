@@ -3,12 +3,14 @@ package ringlog
 import (
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/pack"
 )
 
 // buildRing writes n records to a new ring with no retention and returns
@@ -58,7 +60,25 @@ func copyRing(t *testing.T, src string) string {
 // segment's frames.
 type frameAt struct {
 	off, end int
-	seq      uint64
+	seq      uint64   // the frame's
+	seqs     []uint64 // of its records: more than one in a packed block
+}
+
+// damageCase is a kind of ring the damage tests build.
+type damageCase struct {
+	name string
+	o    Options
+}
+
+func damageCases() []damageCase {
+	packed := testOptions(codec.Msgpack)
+	packed.Pack = true
+	packed.StageSize = 600 // a block of a few records per flush
+	return []damageCase{
+		{"msgpack", testOptions(codec.Msgpack)},
+		{"json", testOptions(codec.JSON)},
+		{"msgpack+pack", packed},
+	}
 }
 
 func segFrames(t *testing.T, path string) (Header, []byte, []frameAt) {
@@ -79,7 +99,11 @@ func segFrames(t *testing.T, path string) (Header, []byte, []frameAt) {
 		if err != nil {
 			break
 		}
-		fs = append(fs, frameAt{off, sc.off, f.Seq})
+		fa := frameAt{off: off, end: sc.off, seq: f.Seq, seqs: []uint64{f.Seq}}
+		if f.Packed {
+			fa.seqs = blockSeqs(t, f)
+		}
+		fs = append(fs, fa)
 	}
 	return h, data, fs
 }
@@ -89,9 +113,11 @@ func segFrames(t *testing.T, path string) (Header, []byte, []frameAt) {
 // before the cut survives, the cut is reported as a torn tail, and the
 // new record gets a number never used before.
 func TestTruncateEveryOffset(t *testing.T) {
-	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
-		t.Run(c.String(), func(t *testing.T) {
-			src := buildRing(t, c, 44)
+	for _, dc := range damageCases() {
+		t.Run(dc.name, func(t *testing.T) {
+			o := dc.o
+			o.Budget = 1 << 20
+			src := buildRingOpts(t, o, 44)
 			segs := segmentPaths(t, src)
 			last := segs[len(segs)-1]
 			h, data, frames := segFrames(t, last)
@@ -115,7 +141,7 @@ func TestTruncateEveryOffset(t *testing.T) {
 				if err := os.Truncate(filepath.Join(dir, stageName), stageHeaderSize); err != nil {
 					t.Fatal(err)
 				}
-				w, err := Open(dir, testOptions(c))
+				w, err := Open(dir, dc.o)
 				if err != nil {
 					t.Fatalf("cut %d: open: %v", cut, err)
 				}
@@ -128,10 +154,10 @@ func TestTruncateEveryOffset(t *testing.T) {
 				}
 				w.Close()
 				res := readAll(t, dir)
-				want := slices.Clone(all[:len(all)-len(frames)])
+				want := slices.Clone(all[:len(all)-recordsIn(frames)])
 				for _, f := range frames {
 					if f.end <= cut {
-						want = append(want, f.seq)
+						want = append(want, f.seqs...)
 					}
 				}
 				want = append(want, seq)
@@ -158,15 +184,43 @@ func TestTruncateEveryOffset(t *testing.T) {
 
 func tail(s []uint64) []uint64 { return s[max(0, len(s)-5):] }
 
+func recordsIn(fs []frameAt) int {
+	n := 0
+	for _, f := range fs {
+		n += len(f.seqs)
+	}
+	return n
+}
+
+// blockSeqs returns the sequence numbers of the records in a packed frame.
+func blockSeqs(t *testing.T, f frame) []uint64 {
+	t.Helper()
+	var u pack.Unpacker
+	u.Reset(f.Payload, f.Seq)
+	var seqs []uint64
+	for {
+		seq, _, err := u.Next()
+		if err == io.EOF {
+			return seqs
+		}
+		if err != nil {
+			t.Fatalf("frame %d: %v", f.Seq, err)
+		}
+		seqs = append(seqs, seq)
+	}
+}
+
 // allBits makes TestBitFlips flip every bit; make fuzz sets it.
 var allBits = flag.Bool("bitflips.all", false, "flip every bit of the segment, not a sample")
 
 // TestBitFlips flips single bits across a sealed segment: only the record
 // whose frame holds the bit is lost, and the damage reported covers it.
 func TestBitFlips(t *testing.T) {
-	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
-		t.Run(c.String(), func(t *testing.T) {
-			src := buildRing(t, c, 60)
+	for _, dc := range damageCases() {
+		t.Run(dc.name, func(t *testing.T) {
+			o := dc.o
+			o.Budget = 1 << 20
+			src := buildRingOpts(t, o, 60)
 			seg := segmentPaths(t, src)[0]
 			h, data, frames := segFrames(t, seg)
 			step := 3
@@ -187,8 +241,10 @@ func TestBitFlips(t *testing.T) {
 				res := readAll(t, dir)
 				var lost []uint64
 				for _, f := range frames {
-					if !slices.Contains(res.seqs, f.seq) {
-						lost = append(lost, f.seq)
+					for _, seq := range f.seqs {
+						if !slices.Contains(res.seqs, seq) {
+							lost = append(lost, seq)
+						}
 					}
 				}
 				at := bit / 8
@@ -199,12 +255,12 @@ func TestBitFlips(t *testing.T) {
 					}
 				default:
 					i := slices.IndexFunc(frames, func(f frameAt) bool { return f.off <= at && at < f.end })
-					if len(lost) != 1 || lost[0] != frames[i].seq {
-						t.Fatalf("bit %d in frame seq %d: lost %v", bit, frames[i].seq, lost)
+					if !slices.Equal(lost, frames[i].seqs) {
+						t.Fatalf("bit %d in frame of %v: lost %v", bit, frames[i].seqs, lost)
 					}
 				}
-				if len(res.seqs)+len(lost) != len(frames) {
-					t.Fatalf("bit %d: read %d records + lost %d, segment has %d", bit, len(res.seqs), len(lost), len(frames))
+				if len(res.seqs)+len(lost) != recordsIn(frames) {
+					t.Fatalf("bit %d: read %d records + lost %d, segment has %d", bit, len(res.seqs), len(lost), recordsIn(frames))
 				}
 				covered := slices.ContainsFunc(res.damage, func(d *Damage) bool { return d.Offset <= int64(at) && int64(at) < d.Offset+d.Length })
 				if !covered {

@@ -12,6 +12,10 @@ var (
 	// ErrBadFrame means bytes that do not form a valid frame: a checksum
 	// mismatch, an impossible length, or a frame from another segment.
 	ErrBadFrame = errors.New("ringlog: bad frame")
+	// ErrBadBlock means a frame of a packed segment that verifies but
+	// whose block does not unpack: its records from the point of failure
+	// are lost.
+	ErrBadBlock = errors.New("ringlog: packed block does not unpack")
 	// ErrTornTail means the last frame of a segment ends early: a write cut
 	// short by a crash or a full disk. The records before it are intact.
 	ErrTornTail = errors.New("ringlog: torn tail")
@@ -36,7 +40,7 @@ type Damage struct {
 	Segment string // file path
 	Offset  int64  // where the skipped range starts
 	Length  int64  // how many bytes were skipped
-	Err     error  // ErrBadFrame, ErrTornTail, ErrZeroedFrame or ErrBadSegmentHeader
+	Err     error  // ErrBadFrame, ErrTornTail, ErrZeroedFrame, ErrBadSegmentHeader or ErrBadBlock
 }
 
 func (d *Damage) Error() string {
@@ -54,6 +58,8 @@ func (d *Damage) Cause() string {
 		return "zeroed range (lost or unwritten blocks)"
 	case errors.Is(d.Err, ErrBadSegmentHeader):
 		return "damaged segment header"
+	case errors.Is(d.Err, ErrBadBlock):
+		return "packed block does not unpack (a faulty writer, or crafted bytes)"
 	}
 	return "corruption (checksum mismatch or garbage)"
 }

@@ -7,8 +7,10 @@ import (
 
 // Frame layouts; part of the on-disk format, never change.
 const (
-	// Binary frame: crc u32 | length u32 | seq u64 | payload.
+	// Binary frame: crc u32 | length u32 | seq u64 | payload. Bit 31 of
+	// length marks a packed block (package pack) rather than one record.
 	binFrameHeader = 16
+	packedBit      = 1 << 31
 	// Text frame: {"crc":"xxxxxxxx","seq":N,...}\n
 	textPrefix    = `{"crc":"`
 	textPrefixLen = len(textPrefix) + 8 + 2 // `{"crc":"` hex8 `",`
@@ -38,6 +40,16 @@ func sealFrame(f []byte, text bool, s salt, seq uint64) []byte {
 	return f
 }
 
+// sealBlock completes a binary frame holding a packed block whose first
+// record is seq.
+func sealBlock(f []byte, s salt, seq uint64) []byte {
+	le := binary.LittleEndian
+	le.PutUint32(f[4:], uint32(len(f)-binFrameHeader)|packedBit)
+	le.PutUint64(f[8:], seq)
+	le.PutUint32(f[0:], frameCRC(s, f[4:]))
+	return f
+}
+
 // framePlaceholder starts a frame in b.
 func framePlaceholder(b []byte, text bool) []byte {
 	if text {
@@ -59,9 +71,10 @@ const (
 
 // A frame is a parsed frame; Payload aliases the buffer it was parsed from.
 type frame struct {
-	Seq     uint64
+	Seq     uint64 // of its record; of the first record of a packed block
 	Payload []byte // for text frames, the whole line without its newline
 	Len     int    // bytes the frame occupies
+	Packed  bool   // Payload is a packed block
 }
 
 // parseFrame parses the frame at the start of p, which belongs to the
@@ -81,6 +94,8 @@ func parseFrame(p []byte, text bool, s salt, maxPayload int) (frame, frameStatus
 	if crc == 0 && n == 0 && seq == 0 {
 		return frame{}, frameZero
 	}
+	packed := n&packedBit != 0
+	n &^= packedBit
 	if n == 0 || int64(n) > int64(maxPayload) {
 		return frame{}, frameBad
 	}
@@ -91,7 +106,7 @@ func parseFrame(p []byte, text bool, s salt, maxPayload int) (frame, frameStatus
 	if frameCRC(s, p[4:end]) != crc {
 		return frame{}, frameBad
 	}
-	return frame{Seq: seq, Payload: p[binFrameHeader:end], Len: end}, frameOK
+	return frame{Seq: seq, Payload: p[binFrameHeader:end], Len: end, Packed: packed}, frameOK
 }
 
 func parseTextFrame(p []byte, s salt, maxPayload int) (frame, frameStatus) {

@@ -8,14 +8,17 @@ import (
 	"testing"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/pack"
 )
 
 // seedSegments returns the files of small rings of both codecs.
 func seedSegments(f *testing.F) [][]byte {
 	var segs [][]byte
-	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
+	for _, spec := range []string{"msgpack", "json", "msgpack+pack"} {
 		dir := f.TempDir()
-		w, err := Open(dir, testOptions(c))
+		o := childOptions(spec, SyncNone, 300)
+		o.Budget, o.SegmentSize = 64<<10, 8<<10
+		w, err := Open(dir, o)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -97,7 +100,19 @@ func FuzzReadSegment(f *testing.F) {
 				}
 				end = int64(off + fr.Len)
 				var rec codec.Record
-				h.Codec.Decode(fr.Payload, &rec) // must not panic
+				if !fr.Packed {
+					h.Codec.Decode(fr.Payload, &rec) // must not panic
+					continue
+				}
+				var u pack.Unpacker
+				u.Reset(fr.Payload, fr.Seq)
+				for {
+					_, p, err := u.Next()
+					if err != nil {
+						break
+					}
+					codec.Msgpack.Decode(p, &rec)
+				}
 			}
 			if err == nil {
 				break // the header named the codec

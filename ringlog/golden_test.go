@@ -43,11 +43,14 @@ func goldenRecords() []*codec.Record {
 }
 
 func writeGolden(t *testing.T, name string, c codec.Codec, damage func(t *testing.T, dir string)) {
+	writeGoldenOpts(t, name, testOptions(c), damage)
+}
+
+func writeGoldenOpts(t *testing.T, name string, o Options, damage func(t *testing.T, dir string)) {
 	dir := filepath.Join(goldenDir, name)
 	if _, err := os.Stat(dir); err == nil {
 		return
 	}
-	o := testOptions(c)
 	o.Budget = 1 << 20
 	o.Boot = codec.BootID{0x60, 0x1d}
 	w, err := Open(dir, o)
@@ -118,8 +121,17 @@ func TestGolden(t *testing.T) {
 			os.Truncate(last, st.Size()-9)
 			os.Truncate(filepath.Join(dir, stageName), stageHeaderSize)
 		})
+		// Packed blocks of a periodic ring, the second block damaged.
+		packed := testOptions(codec.Msgpack)
+		packed.Pack, packed.MemoryStage, packed.StageSize = true, true, 1500
+		writeGoldenOpts(t, "v1-msgpack-packed", packed, func(t *testing.T, dir string) {
+			seg := segmentPaths(t, dir)[0]
+			_, b, frames := segFrames(t, seg)
+			b[frames[1].off+30] ^= 0x04
+			os.WriteFile(seg, b, 0o640)
+		})
 	}
-	for _, name := range []string{"v1-msgpack", "v1-json", "v1-msgpack-damaged"} {
+	for _, name := range []string{"v1-msgpack", "v1-json", "v1-msgpack-damaged", "v1-msgpack-packed"} {
 		dir := filepath.Join(goldenDir, name)
 		want, err := os.ReadFile(dir + ".want")
 		if err != nil {

@@ -26,10 +26,14 @@ const (
 
 // Header flags. The low 16 bits are incompatible flags: a reader that does
 // not know one must refuse the segment. The high 16 bits are compatible
-// flags that a reader may ignore. None are defined in version 1.
+// flags that a reader may ignore.
 const (
+	// FlagPacked marks a MessagePack segment whose frames each hold a
+	// block of records packed by package pack (docs/FORMAT.md 3.4).
+	FlagPacked = 1 << 0
+
 	incompatMask   = 0x0000ffff
-	knownIncompat  = 0
+	knownIncompat  = FlagPacked
 	binMaxStream   = 32
 	headerCodecOff = 16
 )
@@ -241,6 +245,9 @@ func parseTextHeader(p []byte) (Header, error) {
 	}
 	if err := checkFlags(h.Flags); err != nil {
 		return h, err
+	}
+	if h.Flags&FlagPacked != 0 {
+		return h, headerError("packed flag in a JSON segment")
 	}
 	if !codec.ValidStream(h.Stream) {
 		return h, headerError("invalid stream name")

@@ -27,10 +27,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// childOptions are the options parent and child agree on for a ring.
-func childOptions(c codec.Codec, sync SyncPolicy, stage int) Options {
+// childOptions are the options parent and child agree on for a ring; spec
+// is a codec name, with "+pack" for a packed ring.
+func childOptions(spec string, sync SyncPolicy, stage int) Options {
+	name, pack := strings.CutSuffix(spec, "+pack")
+	c, _ := codec.ParseCodec(name)
 	o := testOptions(c)
-	o.Sync, o.StageSize = sync, stage
+	o.Sync, o.StageSize, o.Pack = sync, stage, pack
 	o.Budget, o.SegmentSize = 256<<10, 16<<10
 	o.FlushEvery = 3 * time.Millisecond
 	o.SyncEvery = 5 * time.Millisecond
@@ -41,10 +44,9 @@ func childOptions(c codec.Codec, sync SyncPolicy, stage int) Options {
 // returned nil, and "err <text>" after each that failed.
 func childMain(args []string) int {
 	mode, dir := args[0], args[1]
-	c, _ := codec.ParseCodec(args[2])
 	sp, _ := ParseSyncPolicy(args[3])
 	stage, _ := strconv.Atoi(args[4])
-	o := childOptions(c, sp, stage)
+	o := childOptions(args[2], sp, stage)
 	if mode == "run" && len(args) > 5 {
 		o.Budget, _ = strconv.ParseInt(args[5], 10, 64)
 	}
@@ -134,14 +136,16 @@ func TestSIGKILL(t *testing.T) {
 		rounds = 4
 	}
 	for _, tc := range []struct {
-		c     codec.Codec
+		c     string
 		sync  SyncPolicy
 		stage int
 	}{
-		{codec.Msgpack, SyncNone, 0},      // mmap'd stage
-		{codec.JSON, SyncNone, 0},         // mmap'd stage, text frames
-		{codec.Msgpack, SyncInterval, -1}, // a write per record
-		{codec.JSON, SyncAlways, 0},       // fdatasync per record
+		{"msgpack", SyncNone, 0},           // mmap'd stage
+		{"json", SyncNone, 0},              // mmap'd stage, text frames
+		{"msgpack", SyncInterval, -1},      // a write per record
+		{"json", SyncAlways, 0},            // fdatasync per record
+		{"msgpack+pack", SyncNone, 0},      // a packed block per flush of the mmap'd stage
+		{"msgpack+pack", SyncInterval, -1}, // a block per record
 	} {
 		name := fmt.Sprintf("%v/%v/stage=%d", tc.c, tc.sync, tc.stage)
 		t.Run(name, func(t *testing.T) {
@@ -149,7 +153,7 @@ func TestSIGKILL(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tc.sync), uint64(tc.stage+2)))
 			var acked []uint64
 			for round := 0; round < rounds; round++ {
-				cmd, out := startChild(t, "run", dir, tc.c.String(), tc.sync.String(), strconv.Itoa(tc.stage))
+				cmd, out := startChild(t, "run", dir, tc.c, tc.sync.String(), strconv.Itoa(tc.stage))
 				got := make(chan []uint64)
 				go func() {
 					var seqs []uint64

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/pack"
 )
 
 // An Entry is one record read from a ring.
@@ -47,6 +48,12 @@ type Reader struct {
 	ring     [16]byte
 	staged   []frame
 	stageBuf []byte
+
+	// A block of a packed segment being unpacked, and where its frame is.
+	unp      pack.Unpacker
+	inBlock  bool
+	blockOff int
+	blockLen int
 }
 
 // NewReader returns a Reader of the ring in dir.
@@ -71,6 +78,11 @@ func (r *Reader) Next() (Entry, error) {
 	if len(r.staged) > 0 {
 		return r.nextStaged(), nil
 	}
+	if r.inBlock {
+		if e, err := r.nextInBlock(); err != io.EOF {
+			return e, err
+		}
+	}
 	refreshed, relisted := false, false
 	for {
 		if !r.open {
@@ -89,6 +101,12 @@ func (r *Reader) Next() (Entry, error) {
 		off := r.sc.off
 		f, err := r.sc.next()
 		switch {
+		case err == nil && f.Packed:
+			r.unp.Reset(f.Payload, f.Seq)
+			r.inBlock, r.blockOff, r.blockLen = true, off, f.Len
+			if e, err := r.nextInBlock(); err != io.EOF {
+				return e, err
+			}
 		case err == nil:
 			if r.any && f.Seq <= r.last {
 				continue
@@ -117,6 +135,28 @@ func (r *Reader) Next() (Entry, error) {
 		default:
 			return Entry{}, err
 		}
+	}
+}
+
+// nextInBlock returns the next record of the block being unpacked, a
+// *Damage for the rest of a block that does not unpack, or io.EOF at its
+// end.
+func (r *Reader) nextInBlock() (Entry, error) {
+	for {
+		seq, rec, err := r.unp.Next()
+		if err == io.EOF {
+			r.inBlock = false
+			return Entry{}, io.EOF
+		}
+		if err != nil {
+			r.inBlock = false
+			return Entry{}, &Damage{Segment: r.sc.path, Offset: int64(r.blockOff), Length: int64(r.blockLen), Err: fmt.Errorf("%w: %v", ErrBadBlock, err)}
+		}
+		if r.any && seq <= r.last {
+			continue
+		}
+		r.last, r.any = seq, true
+		return Entry{Seq: seq, Payload: rec, Codec: r.sc.hdr.Codec, Segment: r.sc.path, Offset: int64(r.blockOff)}, nil
 	}
 }
 

@@ -241,7 +241,7 @@ func (s *scanner) resync(from int) int {
 	le := binary.LittleEndian
 	span := uint64(len(s.data))
 	for at := from; at+binFrameHeader <= len(s.data) && s.work < budget; at++ {
-		n := le.Uint32(s.data[at+4:])
+		n := le.Uint32(s.data[at+4:]) &^ packedBit
 		if n == 0 || int64(n) > int64(len(s.data)-at-binFrameHeader) {
 			continue
 		}

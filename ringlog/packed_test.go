@@ -1,0 +1,195 @@
+package ringlog
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// realSamples returns the agent's records from pack/testdata: 62 s of the
+// default collectors at 1 s.
+func realSamples(t *testing.T) []codec.Record {
+	t.Helper()
+	b, err := os.ReadFile("../pack/testdata/metrics.records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []codec.Record
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		var r codec.Record
+		if err := codec.Msgpack.Decode(b[k:k+int(n)], &r); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+		b = b[k+int(n):]
+	}
+	return recs
+}
+
+// TestPackedRing writes real samples to a periodic ring with and without
+// packing: the packed ring reads back the same records in a tenth of the
+// bytes.
+func TestPackedRing(t *testing.T) {
+	recs := realSamples(t)
+	size := map[bool]int64{}
+	for _, packed := range []bool{false, true} {
+		o := testOptions(codec.Msgpack)
+		o.Budget, o.SegmentSize, o.StageSize = 4<<20, 256<<10, 64<<10
+		o.MemoryStage, o.Pack = true, packed
+		dir := t.TempDir()
+		w, err := Open(dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range recs {
+			r := recs[i]
+			if _, err := w.Append(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range segmentPaths(t, dir) {
+			fi, _ := os.Stat(p)
+			size[packed] += fi.Size()
+			h, _, frames := segFrames(t, p)
+			if got := h.Flags&FlagPacked != 0; got != packed {
+				t.Fatalf("packed %v: segment flag %v", packed, got)
+			}
+			if packed && len(frames) == 0 {
+				t.Fatal("no frames")
+			}
+		}
+		rd, err := NewReader(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got codec.Record
+		for i := 0; ; i++ {
+			e, err := rd.Next()
+			if err == io.EOF {
+				if i != len(recs) {
+					t.Fatalf("packed %v: %d records back, want %d", packed, i, len(recs))
+				}
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			want := recs[i]
+			want.Seq, want.Stream = uint64(i+1), o.Stream
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("packed %v: record %d:\n got %+v\nwant %+v", packed, i, got, want)
+			}
+		}
+	}
+	samples := int64(len(recs) / 12)
+	t.Logf("%d samples: %d bytes a sample unpacked, %d packed (segment headers included)", samples, size[false]/samples, size[true]/samples)
+	if size[true]*5 > size[false] {
+		t.Errorf("packed ring %d bytes, unpacked %d: want at least 5 times smaller", size[true], size[false])
+	}
+}
+
+// TestPackToggle reopens a ring with packing switched on and off: each
+// change starts a new segment and every record reads back in order.
+func TestPackToggle(t *testing.T) {
+	dir := t.TempDir()
+	var want []uint64
+	for i, packed := range []bool{false, true, true, false, true} {
+		o := testOptions(codec.Msgpack)
+		o.Budget, o.Pack = 1<<20, packed
+		w, err := Open(dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, appendN(t, w, 10*i, 7)...)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		segs := segmentPaths(t, dir)
+		h, _, _ := segFrames(t, segs[len(segs)-1])
+		if got := h.Flags&FlagPacked != 0; got != packed {
+			t.Fatalf("open %d: newest segment packed %v, want %v", i, got, packed)
+		}
+	}
+	res := readAll(t, dir)
+	if !reflect.DeepEqual(res.seqs, want) || len(res.damage) != 0 {
+		t.Fatalf("read %v, damage %v\nwant %v", res.seqs, res.damage, want)
+	}
+}
+
+// TestPackedRecordLimit: a packed ring refuses a record over
+// pack.MaxRecord and takes the next one.
+func TestPackedRecordLimit(t *testing.T) {
+	o := testOptions(codec.Msgpack)
+	o.Budget, o.SegmentSize, o.Pack = 4<<20, 256<<10, true
+	w, err := Open(t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	big := testRecord(1)
+	big.Fields = append(big.Fields, codec.Field{Key: "blob", Value: codec.Bytes(make([]byte, 70<<10))})
+	if _, err := w.Append(big); !errors.Is(err, ErrRecordTooLarge) {
+		t.Fatalf("append of a 70 KiB record: %v, want ErrRecordTooLarge", err)
+	}
+	if _, err := w.Append(testRecord(2)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A packed block whose frame verifies but does not unpack costs its
+// records from the bad entry on, reported as ErrBadBlock; the reader
+// goes on with the next frame.
+func TestBadBlock(t *testing.T) {
+	o := testOptions(codec.Msgpack)
+	o.Budget, o.Pack, o.StageSize = 1<<20, true, 600
+	dir := buildRingOpts(t, o, 30)
+	seg := segmentPaths(t, dir)[0]
+	h, data, frames := segFrames(t, seg)
+	if len(frames) < 3 {
+		t.Fatalf("%d frames", len(frames))
+	}
+	// Rewrite frame 1 with a reserved tag bit in its second entry's
+	// place: cut its block after the first record and append 0x80.
+	f := frames[1]
+	blk := data[f.off+binFrameHeader : f.end]
+	n, k := binary.Uvarint(blk[1:]) // the first entry: a literal without a gap
+	if blk[0] != 0 || k <= 0 {
+		t.Fatalf("first entry %x", blk[:4])
+	}
+	first := 1 + k + int(n)
+	bad := append(append([]byte(nil), data[:f.off]...), make([]byte, binFrameHeader)...)
+	bad = append(bad, blk[:first]...)
+	bad = append(bad, 0x80)
+	bad = sealBlock(bad[f.off:], segSalt(h.Segment), f.seq)
+	out := append(append(append([]byte(nil), data[:f.off]...), bad...), data[f.end:]...)
+	if err := os.WriteFile(seg, out, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	res := readAll(t, dir)
+	if len(res.damage) != 1 || !errors.Is(res.damage[0].Err, ErrBadBlock) || res.damage[0].Offset != int64(f.off) {
+		t.Fatalf("damage %v, want one ErrBadBlock at %d", res.damage, f.off)
+	}
+	var want []uint64
+	for i, fr := range frames {
+		if i == 1 {
+			want = append(want, fr.seqs[0])
+			continue
+		}
+		want = append(want, fr.seqs...)
+	}
+	if !reflect.DeepEqual(res.seqs, want) {
+		t.Fatalf("read %v\nwant %v", res.seqs, want)
+	}
+}
