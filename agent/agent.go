@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,10 +39,33 @@ var Version = "0.1.0-dev"
 // Options are what the embedding program, or tests, set beyond the
 // configuration.
 type Options struct {
-	Log  *log.Logger // diagnostic log; nil logs to stderr
-	Proc string      // procfs root; "" is /proc
-	Sys  string      // sysfs root; "" is /sys
-	Dev  string      // devfs root; "" is /dev
+	Log  Logger // diagnostic log, e.g. a *log.Logger; nil logs to stderr
+	Proc string // procfs root; "" is /proc
+	Sys  string // sysfs root; "" is /sys
+	Dev  string // devfs root; "" is /dev
+}
+
+// A Logger takes the agent's diagnostic messages, one line each. A
+// *log.Logger is one; the agent itself does not link package log.
+type Logger interface {
+	Printf(format string, args ...any)
+}
+
+// LineLogger writes each message to W as one line, after Prefix and the
+// local time, the way log.LstdFlags does, in one Write (lumberjack and a
+// shared stderr stay whole). It is safe for concurrent use if W is.
+type LineLogger struct {
+	W      io.Writer
+	Prefix string
+}
+
+func (l LineLogger) Printf(format string, args ...any) {
+	b := time.Now().AppendFormat([]byte(l.Prefix), "2006/01/02 15:04:05 ")
+	b = fmt.Appendf(b, format, args...)
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		b = append(b, '\n')
+	}
+	l.W.Write(b)
 }
 
 // An Agent is a running itiny agent.
@@ -51,7 +73,7 @@ type Agent struct {
 	cfg     *Config                // as at New: streams and listeners
 	live    atomic.Pointer[Config] // the latest Reload: limits, intervals
 	opts    Options
-	log     *log.Logger
+	log     Logger
 	boot    codec.BootID
 	bootN   uint32
 	streams map[string]*stream // fixed after New: read without locks
@@ -110,7 +132,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, opts: opts, log: opts.Log, streams: map[string]*stream{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if a.log == nil {
-		a.log = log.New(os.Stderr, "itiny: ", log.LstdFlags)
+		a.log = LineLogger{W: os.Stderr, Prefix: "itiny: "}
 	}
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,7 +17,7 @@ import (
 // from standard input one per line, to the running agent, and waits for
 // each to be stored. Values are typed by their text: true/false, integers,
 // floats, else strings; key:s=value forces a string.
-func emitCmd(fs *flag.FlagSet, args []string) error {
+func emitCmd(fs *flags, args []string) error {
 	streamName := fs.String("stream", agent.StreamEvents, "stream to write to")
 	level := fs.String("level", "notice", "level: emerg, alert, crit, err, warning, notice, info or debug")
 	source := fs.String("source", "emit", "source component")

@@ -14,7 +14,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 
@@ -25,14 +24,14 @@ type command struct {
 	name  string
 	usage string
 	short string
-	run   func(fs *flag.FlagSet, args []string) error
+	run   func(fs *flags, args []string) error
 }
 
 var commands = []*command{
 	{"run", "run [--data DIR] [--config FILE] [--log-file FILE]", "run the agent (no --config: the embedded default)", runCmd},
 	{"emit", "emit [--stream S] [--level L] [--source NAME] [--socket PATH] [--json] NAME [key=value ...]", "send a record to the running agent, like logger(1)", emitCmd},
 	{"config", "config check [FILE]", "validate a config file (or the default) and print the effective config", configCmd},
-	{"version", "version", "print the version", func(*flag.FlagSet, []string) error { fmt.Println("itiny", agent.Version); return nil }},
+	{"version", "version", "print the version", func(*flags, []string) error { fmt.Println("itiny", agent.Version); return nil }},
 }
 
 // errUsage makes main print the command's usage and exit 2.
@@ -60,19 +59,18 @@ func main() {
 		if c.name != name {
 			continue
 		}
-		fs := flag.NewFlagSet("itiny "+c.name, flag.ContinueOnError)
-		fs.Usage = func() {
-			fmt.Fprintf(os.Stderr, "usage: itiny %s\n", c.usage)
-			fs.PrintDefaults()
-		}
+		fs := &flags{out: os.Stderr}
 		err := c.run(fs, os.Args[2:])
 		switch {
 		case err == nil:
 			return
-		case errors.Is(err, flag.ErrHelp):
+		case errors.Is(err, errHelp):
+			fmt.Fprintf(os.Stderr, "usage: itiny %s\n", c.usage)
+			fs.PrintDefaults()
 			os.Exit(0)
 		case errors.Is(err, errUsage):
-			fs.Usage()
+			fmt.Fprintf(os.Stderr, "usage: itiny %s\n", c.usage)
+			fs.PrintDefaults()
 			os.Exit(2)
 		}
 		fmt.Fprintf(os.Stderr, "itiny %s: %v\n", c.name, err)
@@ -83,19 +81,10 @@ func main() {
 	os.Exit(2)
 }
 
-// parse parses flags, turning flag errors into usage errors.
-func parse(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(os.Stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	return nil
-}
+// parse parses a command's options: errHelp for -h, errUsage for a bad one.
+func parse(fs *flags, args []string) error { return fs.Parse(args) }
 
-func configCmd(fs *flag.FlagSet, args []string) error {
+func configCmd(fs *flags, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}

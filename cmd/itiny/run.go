@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
-	"log"
 	"os"
 	"os/signal"
 	"runtime"
@@ -18,7 +16,7 @@ import (
 // runCmd runs the agent until SIGTERM or SIGINT (flush, close, exit 0).
 // SIGHUP reloads the config file, keeping the running config if the new
 // one is invalid; SIGUSR1 flushes buffered records now.
-func runCmd(fs *flag.FlagSet, args []string) error {
+func runCmd(fs *flags, args []string) error {
 	data := fs.String("data", "/var/lib/itiny", "data directory: one ring per stream")
 	file := fs.String("config", "", "config file (default: the embedded default config)")
 	logFile := fs.String("log-file", "", "write the diagnostic log to this file, rotated by size, instead of stderr")
@@ -45,7 +43,7 @@ func runCmd(fs *flag.FlagSet, args []string) error {
 		defer lj.Close()
 		out = lj
 	}
-	logger := log.New(out, "itiny: ", log.LstdFlags)
+	logger := agent.LineLogger{W: out, Prefix: "itiny: "}
 	a, err := agent.New(cfg, agent.Options{Log: logger})
 	if err != nil {
 		return err
