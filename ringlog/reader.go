@@ -265,7 +265,9 @@ func (r *Reader) refresh() {
 	}
 	if r.open && r.i < len(r.segs) {
 		if f, err := os.Open(r.sc.path); err == nil {
-			if data, err := readMore(f, r.sc.data); err == nil {
+			// Bytes past the last whole frame may be a write the writer
+			// has since cut off and written again: read them anew.
+			if data, err := readMore(f, r.sc.data[:min(r.sc.off, len(r.sc.data))]); err == nil {
 				r.sc.data, r.buf = data, data
 			}
 			f.Close()

@@ -1,6 +1,8 @@
 package ringlog
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,4 +171,52 @@ func TestConcurrentStatsClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
+}
+
+// A follower that read part of a write the writer then cut off and wrote
+// again reads the new frame, not the stale bytes: bytes after the last
+// whole frame are read again on every refresh.
+func TestFollowerRereadsCutTail(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions(codec.Msgpack)
+	o.StageSize = -1 // each record straight to the segment
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	appendN(t, w, 0, 3)
+	r, err := NewReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A partial write the writer failed on: 40 bytes of another frame.
+	seg := segmentPaths(t, dir)[0]
+	st, _ := os.Stat(seg)
+	junk := sealFrame(append(framePlaceholder(nil, false), bytes.Repeat([]byte{0xab}, 64)...), false, segSalt(1), 4)
+	f, err := os.OpenFile(seg, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(junk[:40], st.Size())
+	f.Close()
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("at a write in progress: %v, want io.EOF", err)
+	}
+	// The writer cuts it off and writes the real record 4 there.
+	os.Truncate(seg, st.Size())
+	appendN(t, w, 3, 1)
+	e, err := r.Next()
+	if err != nil || e.Seq != 4 {
+		t.Fatalf("after the rewrite: seq %d, %v; want record 4", e.Seq, err)
+	}
+	var rec codec.Record
+	if err := e.Decode(&rec); err != nil {
+		t.Fatal(err)
+	}
 }
