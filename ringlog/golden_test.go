@@ -80,6 +80,10 @@ func goldenTranscript(t *testing.T, dir string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return transcript(t, r)
+}
+
+func transcript(t *testing.T, r *Reader) []byte {
 	var out bytes.Buffer
 	var rec codec.Record
 	for {

@@ -147,7 +147,7 @@ func diskUsage(t testing.TB, dir string, blk int64) (rounded, allocated int64) {
 
 func segmentPaths(t testing.TB, dir string) []string {
 	t.Helper()
-	segs, err := listSegments(dir)
+	segs, err := listSegments(osDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -37,7 +38,7 @@ func (e *Entry) Decode(r *codec.Record) error {
 // skips and continues with the next intact frame on the following call.
 // Records are returned at most once and in increasing sequence order.
 type Reader struct {
-	dir      string
+	rd       ringDir
 	segs     []segRef
 	i        int // index in segs of the segment being scanned
 	open     bool
@@ -57,12 +58,22 @@ type Reader struct {
 }
 
 // NewReader returns a Reader of the ring in dir.
-func NewReader(dir string) (*Reader, error) {
-	segs, err := listSegments(dir)
+func NewReader(dir string) (*Reader, error) { return newReader(osDir(dir)) }
+
+// NewReaderFS returns a Reader of the ring in directory dir of fsys, such
+// as a support bundle read into memory. Files that implement io.ReaderAt
+// are read without copies. Such a ring is never live: the Reader ends at
+// what the files hold.
+func NewReaderFS(fsys fs.FS, dir string) (*Reader, error) {
+	return newReader(fsDir{fsys, dir})
+}
+
+func newReader(rd ringDir) (*Reader, error) {
+	segs, err := listSegments(rd)
 	if err != nil {
 		return nil, fmt.Errorf("ringlog: %w", err)
 	}
-	r := &Reader{dir: dir, segs: segs}
+	r := &Reader{rd: rd, segs: segs}
 	for _, s := range segs {
 		if s.hdrErr == nil {
 			r.ring = s.hdr.Ring
@@ -172,7 +183,7 @@ func (r *Reader) nextStaged() Entry {
 	f := r.staged[0]
 	r.staged = r.staged[1:]
 	r.last, r.any = f.Seq, true
-	return Entry{Seq: f.Seq, Payload: f.Payload, Codec: r.newestHeader().Codec, Segment: filepath.Join(r.dir, stageName), Offset: -1}
+	return Entry{Seq: f.Seq, Payload: f.Payload, Codec: r.newestHeader().Codec, Segment: r.rd.path(stageName), Offset: -1}
 }
 
 func (r *Reader) newestHeader() Header {
@@ -192,12 +203,8 @@ func (r *Reader) readStage() error {
 	if h.Size == 0 || !r.any && len(r.segs) == 0 {
 		return io.EOF
 	}
-	f, err := os.Open(filepath.Join(r.dir, stageName))
-	if err != nil {
-		return io.EOF
-	}
-	defer f.Close()
-	r.stageBuf, err = readMore(f, r.stageBuf[:0])
+	var err error
+	r.stageBuf, err = readFile(r.rd, stageName, r.stageBuf)
 	if err != nil || len(r.stageBuf) < stageHeaderSize {
 		return io.EOF
 	}
@@ -219,10 +226,10 @@ func (r *Reader) readStage() error {
 // openSegment starts scanning r.segs[r.i].
 func (r *Reader) openSegment() error {
 	s := &r.segs[r.i]
-	data, err := readSegment(s.path, r.buf)
+	data, err := readFile(r.rd, s.name, r.buf)
 	r.buf = data
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) {
 			// Deleted by retention while we read: a gap the sequence
 			// numbers show.
 			r.i++
@@ -245,7 +252,10 @@ func (r *Reader) openSegment() error {
 
 // isLive reports whether a writer has the ring open now.
 func (r *Reader) isLive() bool {
-	f, err := os.Open(filepath.Join(r.dir, stageName))
+	if r.rd.osDir() == "" {
+		return false
+	}
+	f, err := os.Open(filepath.Join(r.rd.osDir(), stageName))
 	if err != nil {
 		return false
 	}
@@ -259,12 +269,12 @@ func (r *Reader) isLive() bool {
 // writer renames segments into place can miss one and show a later one
 // (ext4 lists in hash order), so a list is never trusted to be complete.
 func (r *Reader) refresh() {
-	segs, err := listSegments(r.dir)
+	segs, err := listSegments(r.rd)
 	if err != nil {
 		return
 	}
 	if r.open && r.i < len(r.segs) {
-		if f, err := os.Open(r.sc.path); err == nil {
+		if f, err := r.rd.open(r.segs[r.i].name); err == nil {
 			// Bytes past the last whole frame may be a write the writer
 			// has since cut off and written again: read them anew.
 			if data, err := readMore(f, r.sc.data[:min(r.sc.off, len(r.sc.data))]); err == nil {

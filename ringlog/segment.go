@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -54,16 +56,45 @@ func isSegmentName(name string) bool {
 
 // A segRef is a segment file found in a ring directory.
 type segRef struct {
-	path   string
+	name   string // file name in the ring directory
+	path   string // for errors and Entry.Segment; the OS path if there is one
 	hdr    Header
 	hdrErr error // non-nil: hdr.Segment is guessed from the name
 	size   int64
 }
 
-// listSegments returns the ring's segments ordered by segment sequence
-// number. Segments with damaged headers are placed by their file names.
-func listSegments(dir string) ([]segRef, error) {
-	ents, err := os.ReadDir(dir)
+// A ringDir is where a ring's files are: a directory of the OS, or one in
+// an fs.FS (a support bundle read into memory). The writer and the agent
+// use only the first, and so do not link the second.
+type ringDir interface {
+	readDir() ([]fs.DirEntry, error)
+	open(name string) (fs.File, error)
+	path(name string) string // for errors and Entry.Segment
+	osDir() string           // "" if not a directory of the OS
+}
+
+type osDir string
+
+func (d osDir) readDir() ([]fs.DirEntry, error)   { return os.ReadDir(string(d)) }
+func (d osDir) open(name string) (fs.File, error) { return os.Open(d.path(name)) }
+func (d osDir) path(name string) string           { return filepath.Join(string(d), name) }
+func (d osDir) osDir() string                     { return string(d) }
+
+type fsDir struct {
+	fsys fs.FS
+	dir  string
+}
+
+func (d fsDir) readDir() ([]fs.DirEntry, error)   { return fs.ReadDir(d.fsys, d.dir) }
+func (d fsDir) open(name string) (fs.File, error) { return d.fsys.Open(d.path(name)) }
+func (d fsDir) path(name string) string           { return path.Join(d.dir, name) }
+func (d fsDir) osDir() string                     { return "" }
+
+// listSegments returns the segments of the ring in d ordered by segment
+// sequence number. Segments with damaged headers are placed by their file
+// names.
+func listSegments(d ringDir) ([]segRef, error) {
+	ents, err := d.readDir()
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +104,10 @@ func listSegments(dir string) ([]segRef, error) {
 		if !e.Type().IsRegular() || !isSegmentName(e.Name()) {
 			continue
 		}
-		ref := segRef{path: filepath.Join(dir, e.Name())}
-		f, err := os.Open(ref.path)
+		ref := segRef{name: e.Name(), path: d.path(e.Name())}
+		f, err := d.open(ref.name)
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
+			if errors.Is(err, fs.ErrNotExist) {
 				continue // deleted by retention since ReadDir
 			}
 			return nil, err
@@ -105,9 +136,9 @@ func listSegments(dir string) ([]segRef, error) {
 	return segs, nil
 }
 
-// readSegment reads at most MaxSegmentSize bytes of a segment into buf.
-func readSegment(path string, buf []byte) ([]byte, error) {
-	f, err := os.Open(path)
+// readFile reads at most MaxSegmentSize bytes of a file of d into buf.
+func readFile(d ringDir, name string, buf []byte) ([]byte, error) {
+	f, err := d.open(name)
 	if err != nil {
 		return buf[:0], err
 	}
@@ -116,13 +147,18 @@ func readSegment(path string, buf []byte) ([]byte, error) {
 }
 
 // readMore extends buf, which holds the first len(buf) bytes of f, with
-// the rest of f, up to MaxSegmentSize in all.
-func readMore(f *os.File, buf []byte) ([]byte, error) {
+// the rest of f, up to MaxSegmentSize in all. A file that cannot read at
+// an offset is read from its start.
+func readMore(f fs.File, buf []byte) ([]byte, error) {
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		ra = &seqReaderAt{r: f}
+	}
 	for len(buf) < MaxSegmentSize {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := f.ReadAt(buf[len(buf):min(cap(buf), MaxSegmentSize)], int64(len(buf)))
+		n, err := ra.ReadAt(buf[len(buf):min(cap(buf), MaxSegmentSize)], int64(len(buf)))
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
@@ -132,6 +168,29 @@ func readMore(f *os.File, buf []byte) ([]byte, error) {
 		}
 	}
 	return buf, nil
+}
+
+// seqReaderAt reads a file that only reads in sequence at increasing
+// offsets, skipping what lies before.
+type seqReaderAt struct {
+	r   io.Reader
+	off int64
+}
+
+func (s *seqReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < s.off {
+		return 0, errors.New("ringlog: file cannot be read again from an earlier offset")
+	}
+	if off > s.off {
+		n, err := io.CopyN(io.Discard, s.r, off-s.off)
+		s.off += n
+		if err != nil {
+			return 0, err
+		}
+	}
+	n, err := s.r.Read(p)
+	s.off += int64(n)
+	return n, err
 }
 
 // A scanner reads the frames of one segment held in memory, skipping and

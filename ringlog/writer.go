@@ -270,7 +270,7 @@ func (w *Writer) recover(si stageInfo) error {
 		}
 		syncDir(w.dir)
 	}
-	segs, err := listSegments(w.dir)
+	segs, err := listSegments(osDir(w.dir))
 	if err != nil {
 		return fmt.Errorf("ringlog: %w", err)
 	}
@@ -308,7 +308,7 @@ func (w *Writer) recover(si stageInfo) error {
 	var stagedCodec codec.Codec
 	if active != nil {
 		stagedCodec = active.hdr.Codec
-		data, err := readSegment(active.path, nil)
+		data, err := readFile(osDir(w.dir), active.name, nil)
 		if err != nil {
 			return fmt.Errorf("ringlog: %w", err)
 		}
