@@ -82,6 +82,35 @@ func newReader(rd ringDir) (*Reader, error) {
 	return r, nil
 }
 
+// A SegmentInfo describes a segment file of a ring, as its header says.
+type SegmentInfo struct {
+	Path   string
+	Size   int64
+	Header Header // when Err is set, only Segment (from the file name) and Codec
+	Err    error  // why the header did not parse
+}
+
+// Segments returns the segments the Reader knows of, oldest first: those
+// listed when it was created, and those found since while following.
+func (r *Reader) Segments() []SegmentInfo {
+	infos := make([]SegmentInfo, len(r.segs))
+	for i, s := range r.segs {
+		infos[i] = SegmentInfo{Path: s.path, Size: s.size, Header: s.hdr, Err: s.hdrErr}
+	}
+	return infos
+}
+
+// Seek makes Next continue with the first record of segment number seg,
+// or of the first segment after it, passing over the segments before.
+// Records are still returned at most once and in increasing order.
+func (r *Reader) Seek(seg uint64) {
+	i := 0
+	for i < len(r.segs) && r.segs[i].hdr.Segment < seg {
+		i++
+	}
+	r.i, r.open, r.inBlock, r.staged = i, false, false, nil
+}
+
 // Next returns the next record, a *Damage for a skipped range of bytes
 // (call Next again to continue), or io.EOF when there is nothing more for
 // now.

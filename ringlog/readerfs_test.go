@@ -1,12 +1,15 @@
 package ringlog
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"testing/fstest"
+
+	"github.com/itiny/itiny/codec"
 )
 
 // readOnlyFS hides io.ReaderAt, as a decompressing reader would.
@@ -54,5 +57,38 @@ func TestReaderFS(t *testing.T) {
 	}
 	if _, err := NewReaderFS(fstest.MapFS{}, "missing"); err == nil {
 		t.Fatal("a missing directory read as a ring")
+	}
+}
+
+func TestSegmentsSeek(t *testing.T) {
+	o := testOptions(codec.Msgpack)
+	o.Budget = 1 << 20
+	dir := buildRingOpts(t, o, 200)
+	r, err := NewReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs := r.Segments()
+	if len(segs) < 4 {
+		t.Fatalf("%d segments", len(segs))
+	}
+	for i, s := range segs {
+		if s.Err != nil || s.Header.Segment != uint64(i+1) || s.Size <= 128 || filepath.Base(s.Path) != filepath.Base(segmentPaths(t, dir)[i]) {
+			t.Fatalf("segment %d: %+v", i, s)
+		}
+	}
+	r.Seek(3)
+	e, err := r.Next()
+	if err != nil || e.Seq != segs[2].Header.First {
+		t.Fatalf("after Seek(3): seq %d, %v; want %d", e.Seq, err, segs[2].Header.First)
+	}
+	r.Seek(1) // back: records already read are not returned again
+	e, err = r.Next()
+	if err != nil || e.Seq != segs[2].Header.First+1 {
+		t.Fatalf("after Seek(1): seq %d, %v; want %d", e.Seq, err, segs[2].Header.First+1)
+	}
+	r.Seek(1 << 40)
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("past the last segment: %v", err)
 	}
 }
