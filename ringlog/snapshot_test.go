@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -15,7 +16,7 @@ import (
 func TestSnapshotLive(t *testing.T) {
 	dir := t.TempDir()
 	o := testOptions(codec.Msgpack)
-	o.Budget = 256 << 10
+	o.Budget = 1 << 20
 	w, err := Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,9 @@ func TestSnapshotLive(t *testing.T) {
 			if err != nil {
 				t.Error(err)
 				return
+			}
+			if i%50 == 0 {
+				time.Sleep(100 * time.Microsecond) // still far faster than an agent
 			}
 			select {
 			case acked <- seq:
@@ -87,6 +91,10 @@ func TestSnapshotLive(t *testing.T) {
 		}
 		for i := 1; i < len(seqs); i++ {
 			if seqs[i] != seqs[i-1]+1 {
+				for _, f := range files {
+					h, _ := parseHeader(f.Data)
+					t.Logf("%s %d bytes first %d", f.Name, len(f.Data), h.First)
+				}
 				t.Fatalf("round %d: hole between %d and %d", round, seqs[i-1], seqs[i])
 			}
 		}
