@@ -50,6 +50,7 @@ fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzReadSegment$$' -fuzztime=$(FUZZTIME) ./ringlog
 	$(GO) test -run=NONE -fuzz='^FuzzUnpack$$' -fuzztime=$(FUZZTIME) ./pack
 	$(GO) test -run=NONE -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./pack
+	$(GO) test -run=NONE -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./bundle
 	$(GO) test -count=1 -run='^TestBitFlips$$' ./ringlog -bitflips.all
 
 # codec and ringlog tests on big-endian s390x, arm64 and armv7 under

@@ -1,0 +1,354 @@
+// Package bundle writes and reads itiny support bundles: the rings of an
+// agent's data directory in one gzip-compressed tar file, with a manifest
+// of every file's size and SHA-256, that a field engineer carries off the
+// device and reads anywhere.
+//
+// A bundle is a tar archive, gzip-compressed or not. Its first member is
+// the manifest, ManifestName, a JSON object; then come the files of each
+// ring as STREAM/FILE (seg-*.mpk, seg-*.jsonl, stage), regular files only.
+// Write copies each ring with ringlog.Snapshot, so a bundle of a live ring
+// reads back without holes or torn tails.
+//
+// Read holds a bundle in memory and never writes: member names never touch
+// the file system. Names that are not clean relative paths, members that
+// are not regular files, and sizes or checksums that disagree with the
+// manifest are reported as problems, and everything else is still read;
+// Limits bound the memory a hostile bundle can take.
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/itiny/itiny/ringlog"
+)
+
+// ManifestName is the manifest's name in a bundle.
+const ManifestName = "itiny-bundle.json"
+
+// A Manifest describes a bundle.
+type Manifest struct {
+	Format  int       `json:"format"`         // 1
+	Created time.Time `json:"created"`        // wall clock of the device (untrusted)
+	Host    string    `json:"host,omitempty"` // the device's host name
+	Tool    string    `json:"tool"`           // what wrote it, with its version
+	Files   []FileSum `json:"files"`
+}
+
+// A FileSum is one file of a bundle.
+type FileSum struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"` // lowercase hex
+}
+
+// Write writes a bundle of the rings in dataDir, each a subdirectory, to w.
+// tool names the writer in the manifest.
+func Write(w io.Writer, dataDir, tool string) (*Manifest, error) {
+	ents, err := os.ReadDir(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	m := &Manifest{Format: 1, Created: time.Now().UTC(), Tool: tool}
+	m.Host, _ = os.Hostname()
+	var data [][]byte
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		files, err := ringlog.Snapshot(filepath.Join(dataDir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("bundle: %w", err)
+		}
+		for _, f := range files {
+			sum := sha256.Sum256(f.Data)
+			m.Files = append(m.Files, FileSum{Name: e.Name() + "/" + f.Name, Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:])})
+			data = append(data, f.Data)
+		}
+	}
+	if len(m.Files) == 0 {
+		return nil, fmt.Errorf("bundle: %s holds no ring", dataDir)
+	}
+	mj, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	zw := gzip.NewWriter(w)
+	tw := tar.NewWriter(zw)
+	add := func(name string, b []byte) error {
+		hdr := &tar.Header{Name: name, Mode: 0o640, Size: int64(len(b)), ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		_, err := tw.Write(b)
+		return err
+	}
+	if err := add(ManifestName, append(mj, '\n')); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	for i, f := range m.Files {
+		if err := add(f.Name, data[i]); err != nil {
+			return nil, fmt.Errorf("bundle: %w", err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	return m, nil
+}
+
+// Limits bound what Read holds in memory.
+type Limits struct {
+	MaxFile  int64 // bytes of one member
+	MaxTotal int64 // bytes of all members
+	MaxFiles int   // members
+}
+
+// DefaultLimits holds a segment of the largest size a ring allows, and
+// 1 GiB in all.
+var DefaultLimits = Limits{MaxFile: ringlog.MaxSegmentSize + 4096, MaxTotal: 1 << 30, MaxFiles: 1 << 16}
+
+// A Bundle is a bundle read into memory. It is an fs.FS of its files.
+type Bundle struct {
+	Manifest *Manifest // nil if the bundle has none
+	// Problems lists what was wrong and left out or flagged, in order.
+	Problems []string
+	files    map[string][]byte
+	dirs     map[string][]string // directory -> names in it, sorted
+}
+
+// ErrLimit is wrapped by the error of a bundle over its Limits.
+var ErrLimit = errors.New("bundle: over the limits")
+
+// Read reads a bundle, gzip-compressed or not, from r.
+func Read(r io.Reader, lim Limits) (*Bundle, error) {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("bundle: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
+	b := &Bundle{files: map[string][]byte{}, dirs: map[string][]string{}}
+	tr := tar.NewReader(r)
+	var total int64
+	for n := 0; ; n++ {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if n == 0 {
+				return nil, fmt.Errorf("bundle: not a tar archive: %w", err)
+			}
+			b.problem("archive cut short after %d members: %v", n, err)
+			break
+		}
+		if n >= lim.MaxFiles {
+			return nil, fmt.Errorf("%w: more than %d members", ErrLimit, lim.MaxFiles)
+		}
+		name := strings.TrimPrefix(h.Name, "./")
+		switch {
+		case h.Typeflag == tar.TypeDir:
+			continue
+		case h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA:
+			b.problem("%q: not a regular file (type %q), left out", h.Name, h.Typeflag)
+			continue
+		case !fs.ValidPath(name) || name == ".":
+			b.problem("%q: not a clean relative name, left out", h.Name)
+			continue
+		case h.Size > lim.MaxFile:
+			return nil, fmt.Errorf("%w: %q has %d bytes, more than %d", ErrLimit, h.Name, h.Size, lim.MaxFile)
+		case total+h.Size > lim.MaxTotal:
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrLimit, lim.MaxTotal)
+		}
+		data := make([]byte, h.Size)
+		if _, err := io.ReadFull(tr, data); err != nil {
+			b.problem("%q: cut short: %v", h.Name, err)
+			break
+		}
+		total += h.Size
+		if _, dup := b.files[name]; dup {
+			b.problem("%q: in the archive twice; the last copy is read", name)
+		}
+		if name == ManifestName {
+			var m Manifest
+			if err := json.Unmarshal(data, &m); err != nil {
+				b.problem("%s: %v", ManifestName, err)
+				continue
+			}
+			b.Manifest = &m
+			continue
+		}
+		b.files[name] = data
+	}
+	b.check()
+	for name := range b.files {
+		b.addDirs(name)
+	}
+	for d := range b.dirs {
+		sort.Strings(b.dirs[d])
+	}
+	return b, nil
+}
+
+// check compares the files with the manifest.
+func (b *Bundle) check() {
+	if b.Manifest == nil {
+		b.problem("no %s: the files cannot be checked", ManifestName)
+		return
+	}
+	listed := map[string]bool{}
+	for _, f := range b.Manifest.Files {
+		listed[f.Name] = true
+		data, ok := b.files[f.Name]
+		if !ok {
+			b.problem("%q: in the manifest, missing from the archive", f.Name)
+			continue
+		}
+		sum := sha256.Sum256(data)
+		switch {
+		case int64(len(data)) != f.Size:
+			b.problem("%q: %d bytes, the manifest says %d", f.Name, len(data), f.Size)
+		case hex.EncodeToString(sum[:]) != f.SHA256:
+			b.problem("%q: SHA-256 differs from the manifest's: changed since it was bundled", f.Name)
+		}
+	}
+	names := make([]string, 0, len(b.files))
+	for name := range b.files {
+		if !listed[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.problem("%q: not in the manifest", name)
+	}
+}
+
+func (b *Bundle) problem(format string, args ...any) {
+	b.Problems = append(b.Problems, fmt.Sprintf(format, args...))
+}
+
+func (b *Bundle) addDirs(name string) {
+	for name != "." {
+		dir := path.Dir(name)
+		kids := b.dirs[dir]
+		base := path.Base(name)
+		seen := false
+		for _, k := range kids {
+			seen = seen || k == base
+		}
+		if seen {
+			return
+		}
+		b.dirs[dir] = append(kids, base)
+		name = dir
+	}
+}
+
+// Rings returns the directories of the bundle that hold segment files.
+func (b *Bundle) Rings() []string {
+	var rings []string
+	for dir, names := range b.dirs {
+		for _, n := range names {
+			if _, isFile := b.files[path.Join(dir, n)]; isFile && strings.HasPrefix(n, "seg-") {
+				rings = append(rings, dir)
+				break
+			}
+		}
+	}
+	sort.Strings(rings)
+	return rings
+}
+
+// Open implements fs.FS.
+func (b *Bundle) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	if data, ok := b.files[name]; ok {
+		return &file{name: name, Reader: bytes.NewReader(data), size: int64(len(data))}, nil
+	}
+	if kids, ok := b.dirs[name]; ok || name == "." {
+		return &dir{b: b, name: name, kids: kids}, nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+type file struct {
+	*bytes.Reader
+	name string
+	size int64
+}
+
+func (f *file) Stat() (fs.FileInfo, error) { return info{path.Base(f.name), f.size, false}, nil }
+func (f *file) Close() error               { return nil }
+
+type dir struct {
+	b    *Bundle
+	name string
+	kids []string
+	off  int
+}
+
+func (d *dir) Stat() (fs.FileInfo, error) { return info{path.Base(d.name), 0, true}, nil }
+func (d *dir) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.name, Err: errors.New("is a directory")}
+}
+func (d *dir) Close() error { return nil }
+
+func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
+	var out []fs.DirEntry
+	for d.off < len(d.kids) && (n <= 0 || len(out) < n) {
+		name := d.kids[d.off]
+		d.off++
+		full := path.Join(d.name, name)
+		data, isFile := d.b.files[full]
+		out = append(out, fs.FileInfoToDirEntry(info{name, int64(len(data)), !isFile}))
+	}
+	if n > 0 && len(out) == 0 {
+		return nil, io.EOF
+	}
+	return out, nil
+}
+
+type info struct {
+	name  string
+	size  int64
+	isDir bool
+}
+
+func (i info) Name() string { return i.name }
+func (i info) Size() int64  { return i.size }
+func (i info) Mode() fs.FileMode {
+	if i.isDir {
+		return fs.ModeDir | 0o550
+	}
+	return 0o440
+}
+func (i info) ModTime() time.Time { return time.Time{} }
+func (i info) IsDir() bool        { return i.isDir }
+func (i info) Sys() any           { return nil }

@@ -1,0 +1,219 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// dataDir makes an agent data directory with two rings, one still open.
+func dataDir(t *testing.T) (string, *ringlog.Writer) {
+	dir := t.TempDir()
+	var live *ringlog.Writer
+	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
+		name := map[codec.Codec]string{codec.Msgpack: "metrics", codec.JSON: "events"}[c]
+		w, err := ringlog.Open(filepath.Join(dir, name), ringlog.Options{Stream: name, Codec: c, Budget: 1 << 20, SegmentSize: 16 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 300; i++ {
+			r := codec.Record{Name: "sample", Wall: time.Unix(int64(i), 0), Fields: codec.Fields{{Key: "i", Value: codec.Int(int64(i))}}}
+			if _, err := w.Append(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c == codec.Msgpack {
+			live = w
+			continue
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, live
+}
+
+func seqs(t *testing.T, r *ringlog.Reader) []uint64 {
+	var s []uint64
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return s
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = append(s, e.Seq)
+	}
+}
+
+func TestWriteRead(t *testing.T) {
+	dir, live := dataDir(t)
+	defer live.Close()
+	var buf bytes.Buffer
+	m, err := Write(&buf, dir, "itiny-read test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Read(bytes.NewReader(buf.Bytes()), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Problems) != 0 || !reflect.DeepEqual(b.Manifest.Files, m.Files) {
+		t.Fatalf("problems %q, manifest %+v", b.Problems, b.Manifest)
+	}
+	if got := b.Rings(); !reflect.DeepEqual(got, []string{"events", "metrics"}) {
+		t.Fatalf("rings %q", got)
+	}
+	var names []string
+	for _, f := range m.Files {
+		names = append(names, f.Name)
+	}
+	if err := fstest.TestFS(b, names...); err != nil {
+		t.Fatal(err)
+	}
+	for _, ring := range b.Rings() {
+		r, err := ringlog.NewReaderFS(b, ring)
+		if err != nil {
+			t.Fatal(err)
+		}
+		onDisk, err := ringlog.NewReader(filepath.Join(dir, ring))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := seqs(t, r), seqs(t, onDisk)
+		if !reflect.DeepEqual(got, want) || len(got) != 300 {
+			t.Fatalf("%s: %d records from the bundle, %d on disk", ring, len(got), len(want))
+		}
+	}
+}
+
+// tarOf builds a tar, gzip'd if z, of name/content pairs.
+func tarOf(t *testing.T, z bool, members ...tar.Header) []byte {
+	var buf bytes.Buffer
+	var w io.Writer = &buf
+	var zw *gzip.Writer
+	if z {
+		zw = gzip.NewWriter(&buf)
+		w = zw
+	}
+	tw := tar.NewWriter(w)
+	for _, h := range members {
+		body := h.Linkname
+		if h.Typeflag == tar.TypeReg {
+			h.Linkname = ""
+			if h.Size == 0 {
+				h.Size = int64(len(body))
+			}
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			tw.Write([]byte(body)) // a claimed size with no body: the archive ends early
+		}
+	}
+	tw.Close()
+	if zw != nil {
+		zw.Close()
+	}
+	return buf.Bytes()
+}
+
+// reg is a regular member whose content rides in Linkname for tarOf.
+func reg(name, content string) tar.Header {
+	return tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Linkname: content}
+}
+
+func TestHostile(t *testing.T) {
+	manifest := `{"format":1,"files":[{"name":"m/seg-0000000000000001.mpk","size":3,"sha256":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}]}`
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		err      error
+		problems []string // substrings, in order
+		files    []string
+	}{
+		{"clean", tarOf(t, true, reg(ManifestName, manifest), reg("m/seg-0000000000000001.mpk", "abc")), nil, nil, []string{"m/seg-0000000000000001.mpk"}},
+		{"plain tar", tarOf(t, false, reg(ManifestName, manifest), reg("./m/seg-0000000000000001.mpk", "abc")), nil, nil, []string{"m/seg-0000000000000001.mpk"}},
+		{"changed", tarOf(t, true, reg(ManifestName, manifest), reg("m/seg-0000000000000001.mpk", "abd")), nil, []string{"SHA-256 differs"}, []string{"m/seg-0000000000000001.mpk"}},
+		{"escapes", tarOf(t, true, reg(ManifestName, manifest), reg("../../etc/passwd", "x"), reg("/abs", "x"), reg("m/../../x", "x"), reg("m/seg-0000000000000001.mpk", "abc")), nil,
+			[]string{`"../../etc/passwd": not a clean`, `"/abs": not a clean`, `"m/../../x": not a clean`}, []string{"m/seg-0000000000000001.mpk"}},
+		{"links and devices", tarOf(t, true, reg(ManifestName, manifest), tar.Header{Name: "m/seg-0000000000000001.mpk", Typeflag: tar.TypeSymlink, Linkname: "/etc/shadow"}, tar.Header{Name: "dev", Typeflag: tar.TypeChar}), nil,
+			[]string{"not a regular file", "not a regular file", "missing from the archive"}, nil},
+		{"no manifest", tarOf(t, true, reg("m/seg-0000000000000001.mpk", "abc")), nil, []string{"no itiny-bundle.json"}, []string{"m/seg-0000000000000001.mpk"}},
+		{"extra and duplicate", tarOf(t, true, reg(ManifestName, manifest), reg("m/seg-0000000000000001.mpk", "abc"), reg("m/seg-0000000000000001.mpk", "abc"), reg("m/x", "y")), nil,
+			[]string{"twice", `"m/x": not in the manifest`}, []string{"m/seg-0000000000000001.mpk", "m/x"}},
+		{"bad manifest", tarOf(t, true, reg(ManifestName, "{"), reg("m/seg-0000000000000001.mpk", "abc")), nil, []string{"itiny-bundle.json: unexpected end", "no itiny-bundle.json"}, []string{"m/seg-0000000000000001.mpk"}},
+		{"not a tar", []byte("hello, I am not a bundle at all, but long enough to be read as a header"), nil, nil, nil},
+		{"too big", tarOf(t, true, tar.Header{Name: "big", Typeflag: tar.TypeReg, Size: 1 << 40}), ErrLimit, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Read(bytes.NewReader(tc.data), DefaultLimits)
+			if tc.name == "not a tar" {
+				if err == nil {
+					t.Fatal("garbage read as a bundle")
+				}
+				return
+			}
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("error %v, want %v", err, tc.err)
+			}
+			if err != nil {
+				return
+			}
+			if len(b.Problems) != len(tc.problems) {
+				t.Fatalf("problems %q, want %q", b.Problems, tc.problems)
+			}
+			for i, p := range tc.problems {
+				if !strings.Contains(b.Problems[i], p) {
+					t.Fatalf("problem %d: %q, want %q", i, b.Problems[i], p)
+				}
+			}
+			if err := fstest.TestFS(b, tc.files...); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// FuzzRead reads arbitrary bytes as a bundle: never a panic, and within
+// small limits, never more memory than the limits allow.
+func FuzzRead(f *testing.F) {
+	f.Add(tarOf(&testing.T{}, true, reg(ManifestName, `{"format":1}`), reg("a/seg-1", "x")))
+	f.Add(tarOf(&testing.T{}, false, reg("a/b/c", "xyz")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lim := Limits{MaxFile: 1 << 16, MaxTotal: 1 << 18, MaxFiles: 64}
+		b, err := Read(bytes.NewReader(data), lim)
+		if err != nil {
+			return
+		}
+		var total int
+		for _, d := range b.files {
+			total += len(d)
+		}
+		if total > int(lim.MaxTotal) || len(b.files) > lim.MaxFiles {
+			t.Fatalf("%d bytes in %d files", total, len(b.files))
+		}
+		for _, r := range b.Rings() {
+			if rd, err := ringlog.NewReaderFS(b, r); err == nil {
+				for i := 0; i < 1000; i++ {
+					if _, err := rd.Next(); err == io.EOF {
+						break
+					}
+				}
+			}
+		}
+	})
+}
