@@ -205,13 +205,22 @@ func Read(r io.Reader, lim Limits) (*Bundle, error) {
 		b.files[name] = data
 	}
 	b.check()
-	for name := range b.files {
+	fb := FS(b.files)
+	b.dirs = fb.dirs
+	return b, nil
+}
+
+// FS returns the files, named by slash-separated relative paths, as a
+// Bundle without a manifest or problems: an in-memory fs.FS.
+func FS(files map[string][]byte) *Bundle {
+	b := &Bundle{files: files, dirs: map[string][]string{}}
+	for name := range files {
 		b.addDirs(name)
 	}
 	for d := range b.dirs {
 		sort.Strings(b.dirs[d])
 	}
-	return b, nil
+	return b
 }
 
 // check compares the files with the manifest.

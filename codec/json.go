@@ -109,6 +109,13 @@ func appendJSONFields(b []byte, fs []Field, keyed bool, depth int) ([]byte, erro
 	return append(b, close), nil
 }
 
+// AppendValueJSON appends v as the JSON a record's field value is
+// written as.
+func AppendValueJSON(b []byte, v Value) ([]byte, error) { return appendJSONValue(b, v, 1) }
+
+// AppendString appends s as a JSON string.
+func AppendString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 func appendJSONValue(b []byte, v Value, depth int) ([]byte, error) {
 	switch v.kind {
 	case KindInt:
