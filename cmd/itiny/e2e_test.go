@@ -17,26 +17,14 @@ import (
 
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/ringlog"
 )
 
 // The tests run the real binary, built once.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "itiny-e2e-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "itiny")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m.Run, "itiny", &binary) }
 
 type proc struct {
 	cmd  *exec.Cmd

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/itiny/itiny/bundle"
+	"github.com/itiny/itiny/view"
+)
+
+func bootsCmd(fs *flag.FlagSet, args []string) error {
+	utc := fs.Bool("utc", false, "show times in UTC")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	in, err := openInput(fs.Args())
+	if err != nil {
+		return err
+	}
+	boots, err := view.ListBoots(in.Sources)
+	if err != nil {
+		return err
+	}
+	w := os.Stdout
+	fmt.Fprintf(w, "%4s %5s %-32s  %-23s  %-23s  %8s  %s\n", "IDX", "BOOT", "ID", "FIRST RECORD", "LAST RECORD", "RECORDS", "STREAMS")
+	for i, b := range boots {
+		var names []string
+		for s, n := range b.Streams {
+			names = append(names, fmt.Sprintf("%s:%d", s, n))
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "%4d %5d %x  %-23s  %-23s  %8d  %s\n", i-len(boots)+1, b.N, b.ID[:], when(b.First, *utc), when(b.Last, *utc), b.Records, strings.Join(names, " "))
+	}
+	return nil
+}
+
+func when(t time.Time, utc bool) string {
+	if utc {
+		t = t.UTC()
+	} else {
+		t = t.Local()
+	}
+	return t.Format("2006-01-02 15:04:05.000")
+}
+
+// openInput opens the paths, or the default data directory, and warns of
+// problems found on the way.
+func openInput(paths []string) (*view.Input, error) {
+	if len(paths) == 0 {
+		paths = []string{defaultData()}
+	}
+	in, err := view.Open(paths)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range in.Problems {
+		fmt.Fprintln(os.Stderr, "itiny-read: warning:", p)
+	}
+	return in, nil
+}
+
+func bundleCmd(fs *flag.FlagSet, args []string) error {
+	out := fs.String("o", "", "the bundle file (default: itiny-HOST-YYYYMMDD-HHMMSS.tar.gz)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return fmt.Errorf("%w: one data directory", errUsage)
+	}
+	dir := defaultData()
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	name := *out
+	if name == "" {
+		host, _ := os.Hostname()
+		name = fmt.Sprintf("itiny-%s-%s.tar.gz", host, time.Now().UTC().Format("20060102-150405"))
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return err
+	}
+	m, err := bundle.Write(f, dir, "itiny-read "+version)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return err
+	}
+	var size int64
+	for _, fl := range m.Files {
+		size += fl.Size
+	}
+	fmt.Fprintf(os.Stderr, "%s: %d files, %d bytes of rings\n", name, len(m.Files), size)
+	return nil
+}
+
+// version is set at build time.
+var version = "0.1.0-dev"

@@ -1,0 +1,113 @@
+// Command itiny-read is the field engineer's tool for itiny rings: on the
+// device, on a copied data directory, or on a support bundle.
+//
+// Usage:
+//
+//	itiny-read [options] [PATH...] [FIELD=VALUE...]   records of every stream, merged in order
+//	itiny-read boots [PATH...]                         the boots the rings hold
+//	itiny-read bundle [-o FILE] [DATADIR]              make a support bundle of a live data directory
+//
+// A PATH is a data directory (default $ITINY_DATA, else /var/lib/itiny), a
+// ring directory, a segment file, or a bundle (.tar, .tar.gz, .tgz).
+//
+// Exit status: 0 on success, 1 on failure, 2 for a usage error.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+type command struct {
+	name, usage, short string
+	run                func(fs *flag.FlagSet, args []string) error
+}
+
+var commands = []*command{
+	{"boots", "boots [PATH...]", "list the boots the rings hold", bootsCmd},
+	{"bundle", "bundle [-o FILE] [DATADIR]", "write a support bundle (tar.gz with a manifest) of a live data directory", bundleCmd},
+}
+
+// errUsage makes main print the usage and exit 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	args := os.Args[1:]
+	cmd := &command{name: "", usage: "[options] [PATH...] [FIELD=VALUE...]", run: dumpCmd}
+	if len(args) > 0 {
+		for _, c := range commands {
+			if c.name == args[0] {
+				cmd, args = c, args[1:]
+			}
+		}
+		if args0 := os.Args[1]; args0 == "help" || args0 == "-h" || args0 == "--help" {
+			usage(cmd, nil)
+			return
+		}
+	}
+	name := "itiny-read"
+	if cmd.name != "" {
+		name += " " + cmd.name
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	err := cmd.run(fs, args)
+	switch {
+	case err == nil:
+		return
+	case errors.Is(err, flag.ErrHelp):
+		usage(cmd, fs)
+		return
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, strings.TrimPrefix(err.Error(), "usage: "))
+		usage(cmd, fs)
+		os.Exit(2)
+	}
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(1)
+}
+
+func usage(c *command, fs *flag.FlagSet) {
+	w := os.Stderr
+	fmt.Fprintf(w, "usage: itiny-read %s\n", strings.TrimSpace(c.name+" "+c.usage))
+	if c.name == "" {
+		fmt.Fprintln(w, "\nother commands:")
+		for _, c := range commands {
+			fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
+		}
+	}
+	if fs != nil {
+		fmt.Fprintln(w, "\noptions:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+// parse parses options; a bad one is a usage error naming it.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+// defaultData is the data directory when no PATH is given.
+func defaultData() string {
+	if d := os.Getenv("ITINY_DATA"); d != "" {
+		return d
+	}
+	return "/var/lib/itiny"
+}
+
+// multi is a repeatable string option.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(s string) error { *m = append(*m, strings.Split(s, ",")...); return nil }

@@ -1,0 +1,187 @@
+package view
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// A Filter selects records. The zero Filter selects every record.
+type Filter struct {
+	Streams      []string // any of them; none: all
+	Since, Until time.Time
+	MaxLevel     codec.Level // records at this level or more severe
+	LevelSet     bool
+	Boots        []uint32 // boot counters; none: all
+	Matches      []Match  // all of them
+	Grep         *regexp.Regexp
+}
+
+// A Match tests one field: key=value, key!=value, key>number, key<number,
+// key>=number, key<=number or key~regex.
+type Match struct {
+	Key string
+	Op  string
+	Str string
+	Num float64
+	Re  *regexp.Regexp
+}
+
+// ParseMatch parses a field match such as used_pct>90 or iface~^eth.
+func ParseMatch(s string) (Match, error) {
+	i := strings.IndexAny(s, "=!<>~")
+	if i <= 0 {
+		return Match{}, fmt.Errorf("field match %q: want key=value, key!=value, key>number, key<number, key>=number, key<=number or key~regex", s)
+	}
+	m := Match{Key: s[:i]}
+	rest := s[i:]
+	for _, op := range []string{">=", "<=", "!=", "=", ">", "<", "~"} {
+		if strings.HasPrefix(rest, op) {
+			m.Op, m.Str = op, rest[len(op):]
+			break
+		}
+	}
+	switch m.Op {
+	case ">", "<", ">=", "<=":
+		n, err := strconv.ParseFloat(m.Str, 64)
+		if err != nil {
+			return Match{}, fmt.Errorf("field match %q: %q is not a number", s, m.Str)
+		}
+		m.Num = n
+	case "~":
+		re, err := regexp.Compile(m.Str)
+		if err != nil {
+			return Match{}, fmt.Errorf("field match %q: %v", s, err)
+		}
+		m.Re = re
+	case "":
+		return Match{}, fmt.Errorf("field match %q: no operator", s)
+	}
+	return m, nil
+}
+
+// Keep reports whether the filter selects the record r of stream.
+func (f *Filter) Keep(stream string, r *codec.Record) bool {
+	if len(f.Streams) > 0 && !contains(f.Streams, stream) {
+		return false
+	}
+	if f.LevelSet && r.Level > f.MaxLevel {
+		return false
+	}
+	if !f.Since.IsZero() && r.Wall.Before(f.Since) || !f.Until.IsZero() && !r.Wall.Before(f.Until) {
+		return false
+	}
+	if len(f.Boots) > 0 {
+		ok := false
+		for _, b := range f.Boots {
+			ok = ok || b == r.BootCount
+		}
+		if !ok {
+			return false
+		}
+	}
+	if f.Grep != nil && !f.Grep.MatchString(r.Name) && !f.grepFields(r) {
+		return false
+	}
+	for i := range f.Matches {
+		if !f.Matches[i].keep(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// grepFields matches the message-like fields: string values.
+func (f *Filter) grepFields(r *codec.Record) bool {
+	for _, fl := range r.Fields {
+		if fl.Value.Kind() == codec.KindString && f.Grep.MatchString(fl.Value.Str()) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Match) keep(r *codec.Record) bool {
+	var v codec.Value
+	found := false
+	switch m.Key {
+	case "name":
+		v, found = codec.String(r.Name), true
+	case "src", "source":
+		v, found = codec.String(r.Source), true
+	default:
+		for _, f := range r.Fields {
+			if f.Key == m.Key {
+				v, found = f.Value, true
+				break
+			}
+		}
+	}
+	if !found {
+		return m.Op == "!="
+	}
+	switch m.Op {
+	case "=", "!=":
+		return (valueString(v) == m.Str) == (m.Op == "=")
+	case "~":
+		return m.Re.MatchString(valueString(v))
+	}
+	n, ok := number(v)
+	if !ok {
+		return false
+	}
+	switch m.Op {
+	case ">":
+		return n > m.Num
+	case "<":
+		return n < m.Num
+	case ">=":
+		return n >= m.Num
+	}
+	return n <= m.Num
+}
+
+// number returns a numeric value as a float64.
+func number(v codec.Value) (float64, bool) {
+	switch v.Kind() {
+	case codec.KindInt:
+		return float64(v.Int()), true
+	case codec.KindUint:
+		return float64(v.Uint()), true
+	case codec.KindFloat:
+		return v.Float(), true
+	}
+	return 0, false
+}
+
+// valueString is a value as text for matching: strings as they are,
+// numbers and bools as they are written.
+func valueString(v codec.Value) string {
+	switch v.Kind() {
+	case codec.KindString:
+		return v.Str()
+	case codec.KindInt:
+		return strconv.FormatInt(v.Int(), 10)
+	case codec.KindUint:
+		return strconv.FormatUint(v.Uint(), 10)
+	case codec.KindFloat:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	case codec.KindBool:
+		return strconv.FormatBool(v.Bool())
+	}
+	b, _ := codec.AppendValueJSON(nil, v)
+	return string(b)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

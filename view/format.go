@@ -1,0 +1,255 @@
+package view
+
+import (
+	"io"
+	"strconv"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// A Printer writes items in one output format. Records go to the output;
+// in the machine formats (JSON, MessagePack, CSV), markers and damage go
+// to Notes, so that the output stays pure.
+type Printer interface {
+	Print(it *Item) error
+	Flush() error
+}
+
+// Options shared by the printers.
+type PrintOptions struct {
+	Color  bool     // ANSI colours (text)
+	UTC    bool     // times in UTC rather than local time (text)
+	Fields []string // only these fields (and the record's own keys)
+	Notes  io.Writer
+}
+
+// levelColors are the ANSI colours of levels emerg..debug, as journalctl
+// uses: red and bold for the worst, plain for info.
+var levelColors = [8]string{"\x1b[1;31m", "\x1b[1;31m", "\x1b[1;31m", "\x1b[31m", "\x1b[33m", "\x1b[1m", "", "\x1b[2m"}
+
+const colorReset = "\x1b[0m"
+
+// TextPrinter writes one aligned line per record and per marker:
+//
+//	2026-11-25 01:44:05.123 metrics info  cpu      cpu  user=280991 nice=0 ...
+//	-- boot 3 (4f2a...) --
+type TextPrinter struct {
+	w   io.Writer
+	o   PrintOptions
+	buf []byte
+}
+
+func NewTextPrinter(w io.Writer, o PrintOptions) *TextPrinter { return &TextPrinter{w: w, o: o} }
+
+func (p *TextPrinter) Print(it *Item) error {
+	b := p.buf[:0]
+	switch it.Kind {
+	case KindRecord:
+		b = p.record(b, it)
+	default:
+		b = appendMarker(b, it, p.o.Color)
+	}
+	b = append(b, '\n')
+	p.buf = b
+	_, err := p.w.Write(b)
+	return err
+}
+
+func (p *TextPrinter) Flush() error { return nil }
+
+func (p *TextPrinter) record(b []byte, it *Item) []byte {
+	r := it.Rec
+	t := r.Wall
+	if p.o.UTC {
+		t = t.UTC()
+	} else {
+		t = t.Local()
+	}
+	b = t.AppendFormat(b, "2006-01-02 15:04:05.000")
+	b = append(b, ' ')
+	b = pad(append(b, it.Source.Stream...), 8)
+	lv := r.Level
+	if p.o.Color && int(lv) < len(levelColors) {
+		b = append(b, levelColors[lv]...)
+	}
+	b = pad(append(b, lv.String()...), 8)
+	b = pad(append(b, r.Source...), 10)
+	b = append(b, r.Name...)
+	if p.o.Color && int(lv) < len(levelColors) && levelColors[lv] != "" {
+		b = append(b, colorReset...)
+	}
+	for _, f := range r.Fields {
+		if len(p.o.Fields) > 0 && !contains(p.o.Fields, f.Key) {
+			continue
+		}
+		b = append(b, ' ')
+		b = append(b, f.Key...)
+		b = append(b, '=')
+		b = appendText(b, f.Value)
+	}
+	return b
+}
+
+// pad adds spaces after the last field for columns: to the width of the
+// column, then one.
+func pad(b []byte, width int) []byte {
+	start := len(b)
+	for i := len(b) - 1; i >= 0 && b[i] != ' '; i-- {
+		start = i
+	}
+	for n := len(b) - start; n < width; n++ {
+		b = append(b, ' ')
+	}
+	return append(b, ' ')
+}
+
+// appendText writes a value for people: strings bare unless they hold a
+// space, a quote, '=' or a control character.
+func appendText(b []byte, v codec.Value) []byte {
+	if v.Kind() == codec.KindString {
+		s := v.Str()
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c <= ' ' || c == '"' || c == '=' || c == 0x7f {
+				return codec.AppendString(b, s)
+			}
+		}
+		if s == "" {
+			return append(b, `""`...)
+		}
+		return append(b, s...)
+	}
+	b, _ = codec.AppendValueJSON(b, v)
+	return b
+}
+
+// appendMarker writes a marker line.
+func appendMarker(b []byte, it *Item, color bool) []byte {
+	if color {
+		b = append(b, "\x1b[1;36m"...)
+	}
+	switch it.Kind {
+	case KindBoot:
+		b = append(b, "-- boot "...)
+		b = strconv.AppendUint(b, uint64(it.Boot.N), 10)
+		b = append(b, " ("...)
+		b = appendHex(b, it.Boot.ID[:])
+		b = append(b, ") --"...)
+	case KindGap:
+		b = append(b, "-- "...)
+		b = append(b, it.Source.Stream...)
+		b = append(b, ": "...)
+		b = strconv.AppendUint(b, it.Gap.To-it.Gap.From+1, 10)
+		b = append(b, " records missing ("...)
+		b = strconv.AppendUint(b, it.Gap.From, 10)
+		b = append(b, '-')
+		b = strconv.AppendUint(b, it.Gap.To, 10)
+		b = append(b, "), cause: "...)
+		b = append(b, it.Gap.Cause...)
+		b = append(b, " --"...)
+	case KindDamage:
+		b = append(b, "-- "...)
+		b = append(b, it.Source.Stream...)
+		b = append(b, ": damage: "...)
+		b = append(b, it.Damage.Error()...)
+		b = append(b, " ("...)
+		b = append(b, it.Damage.Cause()...)
+		b = append(b, ") --"...)
+	case KindBadRecord:
+		b = append(b, "-- "...)
+		b = append(b, it.Source.Stream...)
+		b = append(b, ": record "...)
+		b = strconv.AppendUint(b, it.Entry.Seq, 10)
+		b = append(b, " does not decode: "...)
+		b = append(b, it.Err.Error()...)
+		b = append(b, " --"...)
+	}
+	if color {
+		b = append(b, colorReset...)
+	}
+	return b
+}
+
+func appendHex(b []byte, p []byte) []byte {
+	const digits = "0123456789abcdef"
+	for _, c := range p {
+		b = append(b, digits[c>>4], digits[c&15])
+	}
+	return b
+}
+
+// JSONPrinter writes each record as one line of JSON, as JSON rings hold
+// them; markers go to Notes as text.
+type JSONPrinter struct {
+	w   io.Writer
+	o   PrintOptions
+	buf []byte
+	rec codec.Record
+}
+
+func NewJSONPrinter(w io.Writer, o PrintOptions) *JSONPrinter { return &JSONPrinter{w: w, o: o} }
+
+func (p *JSONPrinter) Print(it *Item) error {
+	if it.Kind != KindRecord {
+		return note(p.o.Notes, it)
+	}
+	r := it.Rec
+	if len(p.o.Fields) > 0 {
+		p.rec = *r
+		p.rec.Fields = selectFields(p.rec.Fields[:0:0], r.Fields, p.o.Fields)
+		r = &p.rec
+	}
+	b, err := codec.AppendJSON(p.buf[:0], r)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	p.buf = b
+	_, err = p.w.Write(b)
+	return err
+}
+
+func (p *JSONPrinter) Flush() error { return nil }
+
+// MsgpackPrinter writes each record as MessagePack, back to back.
+type MsgpackPrinter struct {
+	w   io.Writer
+	o   PrintOptions
+	buf []byte
+}
+
+func NewMsgpackPrinter(w io.Writer, o PrintOptions) *MsgpackPrinter {
+	return &MsgpackPrinter{w: w, o: o}
+}
+
+func (p *MsgpackPrinter) Print(it *Item) error {
+	if it.Kind != KindRecord {
+		return note(p.o.Notes, it)
+	}
+	b, err := it.Rec.MarshalMsg(p.buf[:0])
+	if err != nil {
+		return err
+	}
+	p.buf = b
+	_, err = p.w.Write(b)
+	return err
+}
+
+func (p *MsgpackPrinter) Flush() error { return nil }
+
+// note reports damage and gaps on the side; boots are in the records.
+func note(w io.Writer, it *Item) error {
+	if w == nil || it.Kind == KindBoot {
+		return nil
+	}
+	_, err := w.Write(append(appendMarker(nil, it, false), '\n'))
+	return err
+}
+
+func selectFields(dst, fs []codec.Field, keep []string) []codec.Field {
+	for _, f := range fs {
+		if contains(keep, f.Key) {
+			dst = append(dst, f)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,220 @@
+package view
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// A Kind says what an Item is.
+type Kind uint8
+
+const (
+	KindRecord    Kind = iota
+	KindBoot           // the records that follow are of another boot
+	KindGap            // numbers missing in a stream
+	KindDamage         // bytes skipped in a segment
+	KindBadRecord      // a frame that verifies but does not decode
+)
+
+// An Item is one thing the view shows. Rec and Entry are valid until the
+// next call to Next.
+type Item struct {
+	Kind   Kind
+	Source *Source
+	Entry  ringlog.Entry
+	Rec    *codec.Record // KindRecord
+	Boot   Boot          // KindBoot: the boot that begins
+	Gap    Gap           // KindGap
+	Damage *ringlog.Damage
+	Err    error // KindBadRecord
+}
+
+// A Boot is one boot of the device, as its records tell.
+type Boot struct {
+	N  uint32 // the agent's boot counter
+	ID codec.BootID
+}
+
+// A Gap is a run of sequence numbers missing in a stream.
+type Gap struct {
+	From, To uint64 // missing: From..To
+	Cause    string
+}
+
+// Gap causes, as far as the ring can tell.
+const (
+	CauseDamage  = "damage"             // damaged bytes were skipped where they were
+	CauseCrash   = "crash or power cut" // numbering resumed above the high-water mark at a restart
+	CauseUnknown = "unknown"
+)
+
+// A Merger reads several rings as one sequence, ordered by boot counter,
+// then monotonic time, then stream and sequence number. Each ring is read
+// in its own order; the merge puts the heads of the rings in order.
+type Merger struct {
+	heads    []*head
+	lastBoot Boot
+	anyBoot  bool
+	pending  []Item // to return before the next record
+	// Follow makes Next return io.EOF when every ring is read for now,
+	// and read again on the next call; without it a ring that ended is
+	// not read again.
+	Follow bool
+}
+
+type head struct {
+	src     *Source
+	r       *ringlog.Reader
+	e       ringlog.Entry
+	rec     codec.Record
+	ok      bool // e and rec hold the next record
+	done    bool
+	last    uint64
+	any     bool
+	damaged bool // damage since the last record
+}
+
+// NewMerger opens a reader of each source. With since set, it skips the
+// segments that end before since by their headers' wall times, as far as
+// the clock was steady between them.
+func NewMerger(srcs []*Source, since time.Time) (*Merger, error) {
+	m := &Merger{}
+	for _, s := range srcs {
+		r, err := s.Reader()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Where, err)
+		}
+		if !since.IsZero() {
+			seekSince(r, since)
+		}
+		m.heads = append(m.heads, &head{src: s, r: r})
+	}
+	return m, nil
+}
+
+// seekSince skips the segments of r whose records are all older than
+// since: those followed by a segment created before since. The wall clock
+// is trusted only between two segments of one boot whose wall and
+// monotonic times moved alike; the search stops at the first pair that
+// did not, so a clock step never hides records.
+func seekSince(r *ringlog.Reader, since time.Time) {
+	segs := r.Segments()
+	target := -1
+	for i := 0; i+1 < len(segs); i++ {
+		a, b := segs[i], segs[i+1]
+		if a.Err != nil || b.Err != nil || a.Header.Boot != b.Header.Boot {
+			break
+		}
+		dw := b.Header.Wall.Sub(a.Header.Wall)
+		dm := time.Duration(b.Header.Mono - a.Header.Mono)
+		if dw-dm > time.Second || dm-dw > time.Second {
+			break
+		}
+		if !b.Header.Wall.Before(since) {
+			break
+		}
+		target = i + 1
+	}
+	if target > 0 {
+		r.Seek(segs[target].Header.Segment)
+	}
+}
+
+// Next returns the next item, or io.EOF at the end (for now, if Follow).
+func (m *Merger) Next() (Item, error) {
+	if len(m.pending) > 0 {
+		it := m.pending[0]
+		m.pending = m.pending[1:]
+		return it, nil
+	}
+	var best *head
+	for _, h := range m.heads {
+		if !h.ok && (!h.done || m.Follow) {
+			if it, ok, err := m.advance(h); err != nil || ok {
+				return it, err
+			}
+		}
+		if h.ok && (best == nil || before(h, best)) {
+			best = h
+		}
+	}
+	if best == nil {
+		return Item{}, io.EOF
+	}
+	best.ok = false
+	var items []Item
+	b := Boot{N: best.rec.BootCount, ID: best.rec.Boot}
+	if !m.anyBoot || b != m.lastBoot {
+		m.lastBoot, m.anyBoot = b, true
+		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b})
+	}
+	if best.any && best.e.Seq != best.last+1 {
+		g := Gap{From: best.last + 1, To: best.e.Seq - 1, Cause: CauseUnknown}
+		switch {
+		case best.damaged:
+			g.Cause = CauseDamage
+		case isSegmentStart(best):
+			g.Cause = CauseCrash
+		}
+		items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g})
+	}
+	best.last, best.any, best.damaged = best.e.Seq, true, false
+	it := Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: &best.rec}
+	if len(items) == 0 {
+		return it, nil
+	}
+	m.pending = append(append(m.pending, items[1:]...), it)
+	return items[0], nil
+}
+
+// advance reads h's next record into its head. Damage and undecodable
+// records are returned at once, as items (ok set).
+func (m *Merger) advance(h *head) (Item, bool, error) {
+	e, err := h.r.Next()
+	var d *ringlog.Damage
+	switch {
+	case err == io.EOF:
+		h.done = true
+		return Item{}, false, nil
+	case errors.As(err, &d):
+		h.damaged = true
+		return Item{Kind: KindDamage, Source: h.src, Damage: d}, true, nil
+	case err != nil:
+		return Item{}, false, fmt.Errorf("%s: %w", h.src.Where, err)
+	}
+	if err := e.Codec.Decode(e.Payload, &h.rec); err != nil {
+		h.damaged = true
+		return Item{Kind: KindBadRecord, Source: h.src, Entry: e, Err: err}, true, nil
+	}
+	h.e, h.ok, h.done = e, true, false
+	return Item{}, false, nil
+}
+
+// before orders two heads: boot counter, monotonic time, stream, seq.
+func before(a, b *head) bool {
+	ra, rb := &a.rec, &b.rec
+	switch {
+	case ra.BootCount != rb.BootCount:
+		return ra.BootCount < rb.BootCount
+	case ra.Mono != rb.Mono:
+		return ra.Mono < rb.Mono
+	case a.src.Stream != b.src.Stream:
+		return a.src.Stream < b.src.Stream
+	}
+	return a.e.Seq < b.e.Seq
+}
+
+// isSegmentStart reports whether h's record is the first of its segment.
+func isSegmentStart(h *head) bool {
+	for _, s := range h.r.Segments() {
+		if s.Path == h.e.Segment {
+			return s.Err == nil && s.Header.First == h.e.Seq
+		}
+	}
+	return false
+}

@@ -1,0 +1,165 @@
+// Package view reads the rings of an itiny instance as one chronological
+// view: what itiny-read shows a field engineer.
+//
+// Inputs are resolved by Open: a data directory (every subdirectory that
+// holds a ring), a ring directory, one segment file, or a support bundle
+// (.tar, .tar.gz, .tgz, read into memory). A Merger reads the rings
+// together, ordered by boot, then monotonic time, then sequence number, and
+// marks boots, clock steps, unclean shutdowns, gaps in the numbering and
+// damage on the way; a Filter selects records.
+package view
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/itiny/itiny/bundle"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// A Source is one ring to read.
+type Source struct {
+	Stream string // the stream's name: its directory's name
+	Where  string // for people: a path, or bundle!ring
+	Live   bool   // a directory on this machine, which a writer may append to
+	fsys   fs.FS  // nil: Where is a directory of the OS
+	dir    string // in fsys
+}
+
+// Reader opens a reader of the source's ring.
+func (s *Source) Reader() (*ringlog.Reader, error) {
+	if s.fsys == nil {
+		return ringlog.NewReader(s.Where)
+	}
+	return ringlog.NewReaderFS(s.fsys, s.dir)
+}
+
+// An Input is what Open found: the rings, and problems met on the way
+// that did not stop it (a bundle's changed files).
+type Input struct {
+	Sources  []*Source
+	Problems []string
+	Bundles  []*bundle.Bundle
+}
+
+// Open resolves paths to rings. Two rings of one stream (two copies of a
+// data directory) are both kept, under distinct Where.
+func Open(paths []string) (*Input, error) {
+	in := &Input{}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case st.IsDir() && isRing(os.DirFS(p), "."):
+			in.Sources = append(in.Sources, &Source{Stream: filepath.Base(filepath.Clean(p)), Where: p, Live: true})
+		case st.IsDir():
+			ents, err := os.ReadDir(p)
+			if err != nil {
+				return nil, err
+			}
+			n := 0
+			for _, e := range ents {
+				sub := filepath.Join(p, e.Name())
+				if e.IsDir() && isRing(os.DirFS(sub), ".") {
+					in.Sources = append(in.Sources, &Source{Stream: e.Name(), Where: sub, Live: true})
+					n++
+				}
+			}
+			if n == 0 {
+				return nil, fmt.Errorf("%s: no ring in it (a ring directory holds seg-*.mpk or seg-*.jsonl files)", p)
+			}
+		case isBundleName(p):
+			if err := in.openBundle(p); err != nil {
+				return nil, err
+			}
+		case strings.HasPrefix(filepath.Base(p), "seg-"):
+			// One segment file, alone: read it as a ring of one.
+			data, err := readLimited(p)
+			if err != nil {
+				return nil, err
+			}
+			m := bundle.FS(map[string][]byte{filepath.Base(p): data})
+			in.Sources = append(in.Sources, &Source{Stream: streamOfSegment(p), Where: p, fsys: m, dir: "."})
+		default:
+			return nil, fmt.Errorf("%s: not a data directory, ring, segment file (seg-*) or bundle (.tar, .tar.gz, .tgz)", p)
+		}
+	}
+	sort.SliceStable(in.Sources, func(i, j int) bool { return in.Sources[i].Stream < in.Sources[j].Stream })
+	return in, nil
+}
+
+func (in *Input) openBundle(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := bundle.Read(f, bundle.DefaultLimits)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	for _, prob := range b.Problems {
+		in.Problems = append(in.Problems, p+": "+prob)
+	}
+	rings := b.Rings()
+	if len(rings) == 0 {
+		return fmt.Errorf("%s: no ring in the bundle", p)
+	}
+	for _, r := range rings {
+		in.Sources = append(in.Sources, &Source{Stream: path.Base(r), Where: p + "!" + r, fsys: b, dir: r})
+	}
+	in.Bundles = append(in.Bundles, b)
+	return nil
+}
+
+func isBundleName(p string) bool {
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// isRing reports whether dir of fsys holds a segment file.
+func isRing(fsys fs.FS, dir string) bool {
+	ents, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "seg-") && (strings.HasSuffix(e.Name(), ".mpk") || strings.HasSuffix(e.Name(), ".jsonl")) {
+			return true
+		}
+	}
+	return false
+}
+
+// streamOfSegment names a lone segment's stream from its directory, as
+// rings are laid out (DATA/STREAM/seg-*).
+func streamOfSegment(p string) string {
+	d := filepath.Base(filepath.Dir(filepath.Clean(p)))
+	if d == "." || d == "/" {
+		return "segment"
+	}
+	return d
+}
+
+// readLimited reads a file of at most ringlog.MaxSegmentSize bytes.
+func readLimited(p string) ([]byte, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > ringlog.MaxSegmentSize {
+		return nil, fmt.Errorf("%s: %d bytes: larger than any segment (%d)", p, st.Size(), ringlog.MaxSegmentSize)
+	}
+	return os.ReadFile(p)
+}

@@ -1,0 +1,337 @@
+package view
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/bundle"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// rec is a record of boot n at monotonic second mono.
+func rec(n uint32, mono int, name string, fields ...codec.Field) *codec.Record {
+	return &codec.Record{
+		Boot: codec.BootID{byte(n)}, BootCount: n,
+		Wall: t0.Add(time.Duration(n)*time.Hour + time.Duration(mono)*time.Second), Mono: int64(mono) * 1e9,
+		Source: "test", Level: codec.LevelInfo, Name: name, Fields: fields,
+	}
+}
+
+// writeRing appends recs to the ring of stream under data.
+func writeRing(t *testing.T, data, stream string, c codec.Codec, recs ...*codec.Record) {
+	t.Helper()
+	w, err := ringlog.Open(filepath.Join(data, stream), ringlog.Options{Stream: stream, Codec: c, Budget: 1 << 20, SegmentSize: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if _, err := w.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// describe lists the items of a merged read, one line each.
+func describe(t *testing.T, srcs []*Source) []string {
+	t.Helper()
+	m, err := NewMerger(srcs, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for {
+		it, err := m.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch it.Kind {
+		case KindRecord:
+			out = append(out, fmt.Sprintf("%s %d %s", it.Source.Stream, it.Entry.Seq, it.Rec.Name))
+		case KindBoot:
+			out = append(out, fmt.Sprintf("boot %d", it.Boot.N))
+		case KindGap:
+			out = append(out, fmt.Sprintf("gap %s %d-%d %s", it.Source.Stream, it.Gap.From, it.Gap.To, it.Gap.Cause))
+		case KindDamage:
+			out = append(out, "damage "+it.Source.Stream)
+		default:
+			out = append(out, "bad "+it.Source.Stream)
+		}
+	}
+}
+
+func TestMergeOrder(t *testing.T) {
+	data := t.TempDir()
+	writeRing(t, data, "metrics", codec.Msgpack, rec(1, 1, "m1"), rec(1, 3, "m3"), rec(2, 1, "m-b2"))
+	writeRing(t, data, "events", codec.JSON, rec(1, 2, "e2"), rec(1, 3, "e3"), rec(2, 0, "e-b2"), rec(2, 5, "e-b2-late"))
+	in, err := Open([]string{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := describe(t, in.Sources)
+	want := []string{
+		"boot 1", "metrics 1 m1", "events 1 e2", "events 2 e3", "metrics 2 m3",
+		"boot 2", "events 3 e-b2", "metrics 3 m-b2", "events 4 e-b2-late",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}
+
+// Numbers skipped at a restart after a crash show as a gap with its cause.
+func TestGapAfterCrash(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "events")
+	o := ringlog.Options{Stream: "events", Codec: codec.Msgpack, Budget: 1 << 20, SegmentSize: 8 << 10, MemoryStage: true}
+	w, err := ringlog.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Append(rec(1, 1, "a"))
+	w.Flush()
+	// The process dies with a record in its memory stage; the next Open
+	// skips to the high-water mark.
+	w.Append(rec(1, 2, "lost"))
+	dir = crashCopy(t, dir) // the files as the process left them
+	w.Close()
+	w, err = ringlog.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Append(rec(1, 3, "b"))
+	w.Close()
+	in, err := Open([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := describe(t, in.Sources)
+	if len(got) != 4 || got[1] != "events 1 a" || !strings.HasPrefix(got[2], "gap events 2-") || !strings.HasSuffix(got[2], CauseCrash) {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// crashCopy copies a ring's files as they are, as if its writer died now.
+func crashCopy(t *testing.T, dir string) string {
+	dst := filepath.Join(t.TempDir(), filepath.Base(dir))
+	os.MkdirAll(dst, 0o750)
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dst, e.Name()), b, 0o640)
+	}
+	return dst
+}
+
+func TestInputs(t *testing.T) {
+	data := t.TempDir()
+	writeRing(t, data, "metrics", codec.Msgpack, rec(1, 1, "m1"), rec(1, 2, "m2"))
+	writeRing(t, data, "events", codec.JSON, rec(1, 1, "e1"))
+	var buf bytes.Buffer
+	if _, err := bundle.Write(&buf, data, "test"); err != nil {
+		t.Fatal(err)
+	}
+	tgz := filepath.Join(t.TempDir(), "b.tar.gz")
+	os.WriteFile(tgz, buf.Bytes(), 0o644)
+	seg, _ := filepath.Glob(filepath.Join(data, "metrics", "seg-*"))
+	for _, tc := range []struct {
+		paths []string
+		want  string
+	}{
+		{[]string{data}, "events metrics"},
+		{[]string{filepath.Join(data, "metrics")}, "metrics"},
+		{[]string{seg[0]}, "metrics"},
+		{[]string{tgz}, "events metrics"},
+		{[]string{filepath.Join(data, "metrics"), tgz}, "events metrics metrics"},
+	} {
+		in, err := Open(tc.paths)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.paths, err)
+		}
+		var names []string
+		n := 0
+		for _, s := range in.Sources {
+			names = append(names, s.Stream)
+		}
+		for _, line := range describe(t, in.Sources) {
+			if !strings.HasPrefix(line, "boot") {
+				n++
+			}
+		}
+		if strings.Join(names, " ") != tc.want || len(in.Problems) != 0 {
+			t.Fatalf("%q: streams %q, problems %q; want %q", tc.paths, names, in.Problems, tc.want)
+		}
+		if n == 0 {
+			t.Fatalf("%q: no records", tc.paths)
+		}
+	}
+	for _, bad := range []string{t.TempDir(), filepath.Join(data, "nope"), filepath.Join(data, "metrics", "stage")} {
+		if _, err := Open([]string{bad}); err == nil {
+			t.Errorf("%s: opened", bad)
+		}
+	}
+}
+
+func TestFilter(t *testing.T) {
+	r := rec(2, 10, "filesystem", codec.Field{Key: "mount", Value: codec.String("/data")}, codec.Field{Key: "used_pct", Value: codec.Float(93.5)}, codec.Field{Key: "ro", Value: codec.Bool(false)})
+	r.Level = codec.LevelWarning
+	for _, tc := range []struct {
+		f    Filter
+		keep bool
+	}{
+		{Filter{}, true},
+		{Filter{Streams: []string{"metrics"}}, true},
+		{Filter{Streams: []string{"events"}}, false},
+		{Filter{MaxLevel: codec.LevelWarning, LevelSet: true}, true},
+		{Filter{MaxLevel: codec.LevelErr, LevelSet: true}, false},
+		{Filter{Since: r.Wall}, true},
+		{Filter{Since: r.Wall.Add(time.Nanosecond)}, false},
+		{Filter{Until: r.Wall}, false},
+		{Filter{Until: r.Wall.Add(time.Nanosecond)}, true},
+		{Filter{Boots: []uint32{1, 2}}, true},
+		{Filter{Boots: []uint32{1}}, false},
+		{Filter{Matches: matches(t, "used_pct>90", "mount=/data", "ro=false", "name~^file")}, true},
+		{Filter{Matches: matches(t, "used_pct>=93.5", "used_pct<=93.5")}, true},
+		{Filter{Matches: matches(t, "used_pct<90")}, false},
+		{Filter{Matches: matches(t, "mount!=/data")}, false},
+		{Filter{Matches: matches(t, "missing!=x")}, true},
+		{Filter{Matches: matches(t, "missing=x")}, false},
+		{Filter{Matches: matches(t, "mount>3")}, false},
+		{Filter{Grep: mustRe(t, "^/da")}, true},
+		{Filter{Grep: mustRe(t, "nothing")}, false},
+	} {
+		if got := tc.f.Keep("metrics", r); got != tc.keep {
+			t.Errorf("%+v: keep %v, want %v", tc.f, got, tc.keep)
+		}
+	}
+	for _, bad := range []string{"x", "=x", "n>abc", "n~(", "k"} {
+		if _, err := ParseMatch(bad); err == nil {
+			t.Errorf("ParseMatch(%q) passed", bad)
+		}
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"now", now},
+		{"today", time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)},
+		{"yesterday", time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)},
+		{"2h ago", now.Add(-2 * time.Hour)},
+		{"-90m", now.Add(-90 * time.Minute)},
+		{"1d ago", now.Add(-24 * time.Hour)},
+		{"2026-11-25", time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)},
+		{"2026-11-25 14:00", time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)},
+		{"2026-11-25 14:00:05", time.Date(2026, 11, 25, 14, 0, 5, 0, time.UTC)},
+		{"2026-11-25T14:00:05.5+01:00", time.Date(2026, 11, 25, 13, 0, 5, 5e8, time.UTC)},
+	} {
+		got, err := ParseTime(tc.in, now, time.UTC)
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("%q: %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"soon", "2h", "x ago", "2026-13-01"} {
+		if _, err := ParseTime(bad, now, time.UTC); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func mustRe(t *testing.T, s string) *regexp.Regexp {
+	re, err := regexp.Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return re
+}
+
+func matches(t *testing.T, ss ...string) []Match {
+	var ms []Match
+	for _, s := range ss {
+		m, err := ParseMatch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// seekRing writes a ring of 100 segments, one a minute by both clocks,
+// except that the wall clock steps back an hour before segment stepAt
+// (0: never).
+func seekRing(t *testing.T, stepAt int) (string, []ringlog.SegmentInfo) {
+	dir := filepath.Join(t.TempDir(), "metrics")
+	minute, seg := 0, 0
+	wallOf := func(m int) time.Time {
+		w := t0.Add(time.Duration(m) * time.Minute)
+		if stepAt > 0 && seg >= stepAt {
+			w = w.Add(-time.Hour)
+		}
+		return w
+	}
+	o := ringlog.Options{Stream: "metrics", Codec: codec.Msgpack, Budget: 64 << 20, SegmentSize: 4 << 10, StageSize: -1,
+		Now: func() (time.Time, int64) { seg++; return wallOf(minute), int64(minute) * 60e9 }}
+	w, err := ringlog.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ; minute < 100; minute++ {
+		for i := 0; i < 10; i++ {
+			r := rec(1, minute*60+i, "s", codec.Field{Key: "pad", Value: codec.String(strings.Repeat("x", 300))})
+			r.Wall = wallOf(minute).Add(time.Duration(i) * time.Second)
+			if _, err := w.Append(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	w.Close()
+	r, _ := ringlog.NewReader(dir)
+	return dir, r.Segments()
+}
+
+func TestSeekSince(t *testing.T) {
+	dir, segs := seekRing(t, 0)
+	r, _ := ringlog.NewReader(dir)
+	since := t0.Add(90 * time.Minute)
+	seekSince(r, since)
+	e, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got codec.Record
+	e.Decode(&got)
+	// The first record read is at most one segment before the window.
+	if !got.Wall.Before(since) || since.Sub(got.Wall) > 2*time.Minute {
+		t.Fatalf("%d segments: first record read at %v, window from %v", len(segs), got.Wall, since)
+	}
+	// A clock step stops the skipping where it happened.
+	dir, segs = seekRing(t, 50)
+	r, _ = ringlog.NewReader(dir)
+	seekSince(r, since)
+	e, _ = r.Next()
+	if e.Segment == "" || e.Seq > segs[50].Header.First {
+		t.Fatalf("skipped past a clock step: first seq %d, step at segment starting %d", e.Seq, segs[50].Header.First)
+	}
+}
