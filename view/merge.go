@@ -158,7 +158,7 @@ func (m *Merger) Next() (Item, error) {
 		switch {
 		case best.damaged:
 			g.Cause = CauseDamage
-		case isSegmentStart(best):
+		case segmentStarts(best.r.Segments(), best.e.Segment, best.e.Seq):
 			g.Cause = CauseCrash
 		}
 		items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g})
@@ -207,14 +207,4 @@ func before(a, b *head) bool {
 		return a.src.Stream < b.src.Stream
 	}
 	return a.e.Seq < b.e.Seq
-}
-
-// isSegmentStart reports whether h's record is the first of its segment.
-func isSegmentStart(h *head) bool {
-	for _, s := range h.r.Segments() {
-		if s.Path == h.e.Segment {
-			return s.Err == nil && s.Header.First == h.e.Seq
-		}
-	}
-	return false
 }

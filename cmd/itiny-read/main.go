@@ -5,6 +5,8 @@
 //
 //	itiny-read [options] [PATH...] [FIELD=VALUE...]   records of every stream, merged in order
 //	itiny-read boots [PATH...]                         the boots the rings hold
+//	itiny-read verify [--json] [PATH...]               checksums, torn tails, corruption, gaps; exit 1 on corruption
+//	itiny-read stats [--json] [PATH...]                per stream figures
 //	itiny-read bundle [-o FILE] [DATADIR]              make a support bundle of a live data directory
 //
 // A PATH is a data directory (default $ITINY_DATA, else /var/lib/itiny), a
@@ -29,6 +31,8 @@ type command struct {
 
 var commands = []*command{
 	{"boots", "boots [PATH...]", "list the boots the rings hold", bootsCmd},
+	{"verify", "verify [--json] [PATH...]", "check every checksum, tell torn tails from corruption, find gaps and stale segments; exit 1 on corruption", verifyCmd},
+	{"stats", "stats [--json] [PATH...]", "per stream: records, bytes, time span, retention, boots, gaps, rate", statsCmd},
 	{"bundle", "bundle [-o FILE] [DATADIR]", "write a support bundle (tar.gz with a manifest) of a live data directory", bundleCmd},
 }
 
@@ -67,7 +71,9 @@ func main() {
 		usage(cmd, fs)
 		os.Exit(2)
 	}
-	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	if !errors.Is(err, errCorrupt) {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	}
 	os.Exit(1)
 }
 

@@ -151,3 +151,31 @@ func TestBootsAndBundle(t *testing.T) {
 		t.Fatalf("bundle over an existing file: exit %d: %s", code, errOut)
 	}
 }
+
+func TestVerifyStats(t *testing.T) {
+	golden := filepath.Join("..", "..", "testdata", "golden")
+	for _, tc := range []struct {
+		ring string
+		code int
+		want string
+	}{
+		{"v1-msgpack", 0, "40 records, seq 1-40, in 2 segments: ok"},
+		{"v1-msgpack-damaged", 1, "CORRUPT: 1 problems"},
+		{"v1-msgpack-packed", 1, "records 5-8 (4): cause: damage"},
+	} {
+		out, errOut, code := run(t, "verify", filepath.Join(golden, tc.ring))
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("verify %s: exit %d, %q (stderr %q); want %d, %q", tc.ring, code, out, errOut, tc.code, tc.want)
+		}
+		out, _, code = run(t, "verify", "--json", filepath.Join(golden, tc.ring))
+		var reps []map[string]any
+		if err := json.Unmarshal([]byte(out), &reps); err != nil || code != tc.code || len(reps) != 1 {
+			t.Errorf("verify --json %s: exit %d, %v: %s", tc.ring, code, err, out)
+		}
+	}
+	data := fixture(t)
+	out, _, code := run(t, "stats", data)
+	if got := lines(out); code != 0 || len(got) != 3 || !strings.HasPrefix(got[1], "events         20") {
+		t.Fatalf("stats: exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/itiny/itiny/view"
+)
+
+// errCorrupt makes verify exit 1 after printing its report.
+var errCorrupt = errors.New("corruption found")
+
+func checkAll(args []string) ([]*view.Report, error) {
+	in, err := openInput(args)
+	if err != nil {
+		return nil, err
+	}
+	var reps []*view.Report
+	for _, s := range in.Sources {
+		rep, err := view.Check(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Where, err)
+		}
+		reps = append(reps, rep)
+	}
+	return reps, nil
+}
+
+func verifyCmd(fs *flag.FlagSet, args []string) error {
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	reps, err := checkAll(fs.Args())
+	if err != nil {
+		return err
+	}
+	corrupt := 0
+	for _, r := range reps {
+		corrupt += r.Corrupt
+	}
+	if *asJSON {
+		b, err := json.MarshalIndent(reps, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(b))
+	} else {
+		for _, r := range reps {
+			verdict := "ok"
+			switch {
+			case r.Corrupt > 0:
+				verdict = fmt.Sprintf("CORRUPT: %d problems", r.Corrupt)
+			case len(r.Damage) > 0 || len(r.Gaps) > 0:
+				verdict = "ok, with what crashes leave"
+			}
+			fmt.Printf("%-8s %s: %d records, seq %d-%d, in %d segments: %s\n", r.Stream, r.Where, r.Records, r.FirstSeq, r.LastSeq, r.Segments, verdict)
+			if r.Retired > 0 {
+				fmt.Printf("  retired: records 1-%d, deleted by retention for the budget\n", r.Retired)
+			}
+			for _, p := range r.Damage {
+				fmt.Printf("  %-15s %s", p.Kind, p.Segment)
+				if p.Length > 0 {
+					fmt.Printf(" offset %d length %d", p.Offset, p.Length)
+				}
+				fmt.Printf(": %s\n", p.Detail)
+			}
+			for _, g := range r.Gaps {
+				fmt.Printf("  %-15s records %d-%d (%d): cause: %s\n", "gap", g.From, g.To, g.To-g.From+1, g.Cause)
+			}
+		}
+	}
+	if corrupt > 0 {
+		return errCorrupt
+	}
+	return nil
+}
+
+func statsCmd(fs *flag.FlagSet, args []string) error {
+	asJSON := fs.Bool("json", false, "print the figures as JSON")
+	utc := fs.Bool("utc", false, "show times in UTC")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	reps, err := checkAll(fs.Args())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.MarshalIndent(reps, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(b))
+		return nil
+	}
+	fmt.Printf("%-8s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s %8s\n", "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "MISSING")
+	for _, r := range reps {
+		var boots []string
+		for _, b := range r.Boots {
+			boots = append(boots, fmt.Sprint(b))
+		}
+		first, last := "-", "-"
+		if r.Records > 0 {
+			first, last = when(r.First, *utc), when(r.Last, *utc)
+		}
+		fmt.Printf("%-8s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d %8d\n", r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.Missing)
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package view
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// A Report is what one pass over a ring found: its figures for stats and
+// its problems for verify.
+type Report struct {
+	Stream   string    `json:"stream"`
+	Where    string    `json:"where"`
+	Segments int       `json:"segments"`
+	Bytes    int64     `json:"bytes"` // segment files
+	Records  int       `json:"records"`
+	FirstSeq uint64    `json:"first_seq"`
+	LastSeq  uint64    `json:"last_seq"`
+	First    time.Time `json:"first_wall"` // wall times of the oldest and newest records (untrusted)
+	Last     time.Time `json:"last_wall"`
+	Span     string    `json:"span"`             // Last - First
+	Rate     float64   `json:"records_per_hour"` // over Span
+	Boots    []uint32  `json:"boots"`
+	Retired  uint64    `json:"retired"` // numbers before FirstSeq: deleted by retention
+	Missing  uint64    `json:"missing"` // numbers missing between FirstSeq and LastSeq
+	Gaps     []Gap     `json:"gaps"`
+	Damage   []Problem `json:"damage"`
+	// Corrupt counts problems that are not the torn tail a crash leaves:
+	// checksum failures amid a segment, damaged headers, stale segments,
+	// records that do not decode.
+	Corrupt int `json:"corrupt"`
+}
+
+// A Problem is damage found in a ring.
+type Problem struct {
+	Kind    string `json:"kind"` // torn-tail, corruption, zeroed, bad-header, bad-block, bad-record, stale-segment, missing-segment
+	Segment string `json:"segment"`
+	Offset  int64  `json:"offset"`
+	Length  int64  `json:"length"`
+	Detail  string `json:"detail"`
+}
+
+// Check reads every record of src's ring once and reports.
+func Check(src *Source) (*Report, error) {
+	r, err := src.Reader()
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Stream: src.Stream, Where: src.Where}
+	segs := r.Segments()
+	rep.Segments = len(segs)
+	var ring [16]byte
+	for i, s := range segs {
+		rep.Bytes += s.Size
+		if s.Err != nil {
+			rep.add(Problem{Kind: "bad-header", Segment: s.Path, Detail: s.Err.Error()}, true)
+			continue
+		}
+		ring = s.Header.Ring
+		if i > 0 && segs[i-1].Err == nil && s.Header.Segment != segs[i-1].Header.Segment+1 {
+			rep.add(Problem{Kind: "missing-segment", Segment: s.Path,
+				Detail: "segments " + u64(segs[i-1].Header.Segment+1) + "-" + u64(s.Header.Segment-1) + " are missing"}, true)
+		}
+	}
+	for _, s := range segs {
+		if s.Err == nil && s.Header.Ring != ring {
+			rep.add(Problem{Kind: "stale-segment", Segment: s.Path, Detail: "from another ring (a different ring id): left over, or copied in"}, true)
+		}
+	}
+	var rec codec.Record
+	damaged, any := false, false
+	var last uint64
+	boots := map[uint32]bool{}
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var d *ringlog.Damage
+		if errors.As(err, &d) {
+			p := Problem{Kind: "corruption", Segment: d.Segment, Offset: d.Offset, Length: d.Length, Detail: d.Cause()}
+			switch {
+			case ringlog.IsTornTail(d):
+				p.Kind = "torn-tail"
+			case errors.Is(d.Err, ringlog.ErrZeroedFrame):
+				p.Kind = "zeroed"
+			case errors.Is(d.Err, ringlog.ErrBadSegmentHeader):
+				p.Kind = "bad-header"
+			case errors.Is(d.Err, ringlog.ErrBadBlock):
+				p.Kind = "bad-block"
+			}
+			rep.add(p, p.Kind != "torn-tail")
+			damaged = true
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := e.Codec.Decode(e.Payload, &rec); err != nil {
+			rep.add(Problem{Kind: "bad-record", Segment: e.Segment, Offset: e.Offset, Detail: "seq " + u64(e.Seq) + ": " + err.Error()}, true)
+			damaged = true
+			continue
+		}
+		if !any {
+			rep.FirstSeq, rep.First = e.Seq, rec.Wall
+			rep.Retired = e.Seq - 1
+		} else if e.Seq != last+1 {
+			g := Gap{From: last + 1, To: e.Seq - 1, Cause: CauseUnknown}
+			switch {
+			case damaged:
+				g.Cause = CauseDamage
+			case segmentStarts(segs, e.Segment, e.Seq):
+				g.Cause = CauseCrash
+			}
+			rep.Gaps = append(rep.Gaps, g)
+			rep.Missing += g.To - g.From + 1
+		}
+		any, damaged, last = true, false, e.Seq
+		rep.Records++
+		rep.LastSeq, rep.Last = e.Seq, rec.Wall
+		if !boots[rec.BootCount] {
+			boots[rec.BootCount] = true
+			rep.Boots = append(rep.Boots, rec.BootCount)
+		}
+	}
+	if span := rep.Last.Sub(rep.First); rep.Records > 1 && span > 0 {
+		rep.Span = span.Round(time.Second).String()
+		rep.Rate = float64(rep.Records-1) / span.Hours()
+	}
+	return rep, nil
+}
+
+func (r *Report) add(p Problem, corrupt bool) {
+	r.Damage = append(r.Damage, p)
+	if corrupt {
+		r.Corrupt++
+	}
+}
+
+// segmentStarts reports whether record seq is the first of its segment.
+func segmentStarts(segs []ringlog.SegmentInfo, path string, seq uint64) bool {
+	for _, s := range segs {
+		if s.Path == path {
+			return s.Err == nil && s.Header.First == seq
+		}
+	}
+	return false
+}
+
+func u64(v uint64) string { return strconv.FormatUint(v, 10) }

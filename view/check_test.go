@@ -1,0 +1,45 @@
+package view
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+func TestCheckGolden(t *testing.T) {
+	for _, tc := range []struct {
+		ring                   string
+		records, corrupt, torn int
+		gaps                   []Gap
+	}{
+		{"v1-msgpack", 40, 0, 0, nil},
+		{"v1-json", 40, 0, 0, nil},
+		{"v1-msgpack-damaged", 38, 1, 1, []Gap{{13, 13, CauseDamage}}},
+		{"v1-msgpack-packed", 36, 1, 0, []Gap{{5, 8, CauseDamage}}},
+	} {
+		in, err := Open([]string{filepath.Join("..", "testdata", "golden", tc.ring)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Check(in.Sources[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		torn := 0
+		for _, p := range rep.Damage {
+			if p.Kind == "torn-tail" {
+				torn++
+			}
+		}
+		if rep.Records != tc.records || rep.Corrupt != tc.corrupt || torn != tc.torn || len(rep.Gaps) != len(tc.gaps) {
+			t.Fatalf("%s: %+v", tc.ring, rep)
+		}
+		for i, g := range tc.gaps {
+			if rep.Gaps[i] != g {
+				t.Fatalf("%s: gap %+v, want %+v", tc.ring, rep.Gaps[i], g)
+			}
+		}
+		if rep.FirstSeq != 1 || rep.Retired != 0 || len(rep.Boots) != 1 || rep.Rate <= 0 {
+			t.Fatalf("%s: figures %+v", tc.ring, rep)
+		}
+	}
+}
