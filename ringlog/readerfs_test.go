@@ -92,3 +92,33 @@ func TestSegmentsSeek(t *testing.T) {
 		t.Fatalf("past the last segment: %v", err)
 	}
 }
+
+// AppendSeq keeps numbers, with their gaps, and refuses to go back.
+func TestAppendSeq(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions(codec.Msgpack)
+	o.Budget = 1 << 20
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range []uint64{5, 6, 40} {
+		r := testRecord(int(seq))
+		r.Seq = seq
+		if err := w.AppendSeq(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := testRecord(1)
+	r.Seq = 40
+	if err := w.AppendSeq(r); err == nil {
+		t.Fatal("a used number was appended again")
+	}
+	if seq, err := w.Append(testRecord(2)); err != nil || seq != 41 {
+		t.Fatalf("Append after AppendSeq: %d, %v", seq, err)
+	}
+	w.Close()
+	if got := readAll(t, dir).seqs; len(got) != 4 || got[0] != 5 || got[2] != 40 || got[3] != 41 {
+		t.Fatalf("read %v", got)
+	}
+}

@@ -477,6 +477,28 @@ func (w *Writer) Append(r *codec.Record) (uint64, error) {
 	return seq, nil
 }
 
+// AppendSeq appends r keeping its sequence number, which must be above
+// every number the ring has used: for copying records into a new ring
+// (salvage, migration) with their numbers, gaps and all.
+func (w *Writer) AppendSeq(r *codec.Record) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if r.Seq < w.next {
+		return fmt.Errorf("ringlog: stream %s: seq %d is not above %d, the last used", w.o.Stream, r.Seq, w.next-1)
+	}
+	r.Stream = w.o.Stream
+	b := framePlaceholder(w.buf[:0], w.text)
+	b, err := w.o.Codec.Append(b, r)
+	w.buf = b
+	if err != nil {
+		return fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
+	}
+	return w.appendFrame(b, r.Seq)
+}
+
 // appendPayload appends an already encoded record with a given number.
 func (w *Writer) appendPayload(p []byte, seq uint64) error {
 	b := framePlaceholder(w.buf[:0], w.text)

@@ -91,6 +91,17 @@ func Open(paths []string) (*Input, error) {
 			return nil, fmt.Errorf("%s: not a data directory, ring, segment file (seg-*) or bundle (.tar, .tar.gz, .tgz)", p)
 		}
 	}
+	// The stream is the one the segment headers name; the directory's
+	// name is only a guess for a ring whose headers are all damaged.
+	for _, src := range in.Sources {
+		if r, err := src.Reader(); err == nil {
+			for _, seg := range r.Segments() {
+				if seg.Err == nil {
+					src.Stream = seg.Header.Stream
+				}
+			}
+		}
+	}
 	sort.SliceStable(in.Sources, func(i, j int) bool { return in.Sources[i].Stream < in.Sources[j].Stream })
 	return in, nil
 }

@@ -7,6 +7,7 @@
 //	itiny-read boots [PATH...]                         the boots the rings hold
 //	itiny-read verify [--json] [PATH...]               checksums, torn tails, corruption, gaps; exit 1 on corruption
 //	itiny-read stats [--json] [PATH...]                per stream figures
+//	itiny-read salvage (--to DIR | --json FILE) [PATH...]  valid records into new rings or JSON lines
 //	itiny-read bundle [-o FILE] [DATADIR]              make a support bundle of a live data directory
 //
 // A PATH is a data directory (default $ITINY_DATA, else /var/lib/itiny), a
@@ -33,6 +34,7 @@ var commands = []*command{
 	{"boots", "boots [PATH...]", "list the boots the rings hold", bootsCmd},
 	{"verify", "verify [--json] [PATH...]", "check every checksum, tell torn tails from corruption, find gaps and stale segments; exit 1 on corruption", verifyCmd},
 	{"stats", "stats [--json] [PATH...]", "per stream: records, bytes, time span, retention, boots, gaps, rate", statsCmd},
+	{"salvage", "salvage (--to DIR | --json FILE) [PATH...]", "copy every record that reads out of damaged rings into new clean rings or JSON lines", salvageCmd},
 	{"bundle", "bundle [-o FILE] [DATADIR]", "write a support bundle (tar.gz with a manifest) of a live data directory", bundleCmd},
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -177,5 +178,32 @@ func TestVerifyStats(t *testing.T) {
 	out, _, code := run(t, "stats", data)
 	if got := lines(out); code != 0 || len(got) != 3 || !strings.HasPrefix(got[1], "events         20") {
 		t.Fatalf("stats: exit %d\n%s", code, out)
+	}
+}
+
+func TestSalvage(t *testing.T) {
+	damaged := filepath.Join("..", "..", "testdata", "golden", "v1-msgpack-damaged")
+	to := filepath.Join(t.TempDir(), "clean")
+	if _, errOut, code := run(t, "salvage", "--to", to, damaged); code != 0 || !strings.Contains(errOut, "38 records salvaged, 2 ranges of damage skipped") {
+		t.Fatalf("salvage: exit %d: %s", code, errOut)
+	}
+	out, _, code := run(t, "verify", to)
+	if code != 0 || !strings.Contains(out, "38 records, seq 1-39") {
+		t.Fatalf("verify of the salvaged ring: exit %d: %s", code, out)
+	}
+	want, _, _ := run(t, "-o", "json", damaged)
+	got, _, _ := run(t, "-o", "json", to)
+	if got != want {
+		t.Fatal("the salvaged ring reads differently from the damaged one's intact records")
+	}
+	js := filepath.Join(t.TempDir(), "out.jsonl")
+	if _, errOut, code := run(t, "salvage", "--json", js, damaged); code != 0 {
+		t.Fatalf("salvage --json: exit %d: %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(js); string(b) != want {
+		t.Fatal("salvage --json differs from the dump of the intact records")
+	}
+	if _, _, code := run(t, "salvage", damaged); code != 2 {
+		t.Fatalf("salvage without a destination: exit %d", code)
 	}
 }
