@@ -114,6 +114,9 @@ type scheduled struct {
 // ErrUnknownStream is returned by Emit for a stream not in the config.
 var ErrUnknownStream = errors.New("agent: unknown stream")
 
+// ErrClosed is returned by Reload after Close.
+var ErrClosed = errors.New("agent: closed")
+
 // New opens the agent's rings under cfg.Data, recovering them, and records
 // the start: the boot counter, and an unclean shutdown if the last run did
 // not close its rings.
@@ -268,6 +271,13 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 		cols = append(cols, &scheduled{name: name, c: c, interval: sec.Interval, next: now})
 	}
 	a.mu.Lock()
+	select {
+	case <-a.stop: // closed: Close has taken the collectors already
+		a.mu.Unlock()
+		closeCollectors(cols)
+		return ErrClosed
+	default:
+	}
 	old := a.collectors
 	a.collectors = cols
 	a.mu.Unlock()
@@ -390,22 +400,31 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.syslog = sl
 		a.mu.Unlock()
 	}
-	nextStats := time.Now().Add(a.live.Load().StatsEvery)
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
+	// stop is closed, and the sleeper woken, when Run must return, and
+	// when it has.
+	stop, exited := make(chan struct{}), make(chan struct{})
+	defer close(exited)
+	sl := newSleeper(stop)
+	go func() {
 		select {
 		case <-ctx.Done():
-			return nil
 		case <-a.stop:
+		case <-exited:
+		}
+		close(stop)
+		sl.wake()
+	}()
+	next := time.Now()
+	nextStats := next.Add(a.live.Load().StatsEvery)
+	for {
+		if !sl.sleep(next) {
 			return nil
-		case <-timer.C:
 		}
 		now := time.Now()
 		a.checkClock(now)
 		a.mu.Lock()
 		a.sample = sampleEmitter{a: a, wall: now, mono: clock.Mono()}
-		next := now.Add(time.Hour)
+		next = now.Add(time.Hour)
 		for _, s := range a.collectors {
 			if !now.Before(s.next) {
 				if err := s.c.Update(&a.sample); err != nil {
@@ -427,7 +446,6 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		next = minTime(next, nextStats)
 		a.mu.Unlock()
-		timer.Reset(time.Until(next))
 	}
 }
 

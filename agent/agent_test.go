@@ -289,3 +289,33 @@ func TestSampleTimes(t *testing.T) {
 		}
 	}
 }
+
+// Reload after Close is refused and leaves no collector's files open.
+func TestReloadAfterClose(t *testing.T) {
+	cfg := testConfig(t, "")
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	next := testConfig(t, "")
+	for _, name := range []string{"cpu", "memory", "diskstats", "netdev"} {
+		next.Collectors[name].Enabled = true
+	}
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip(err)
+		}
+		return len(ents)
+	}
+	before := fds()
+	if err := a.Reload(next); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Reload after Close: %v, want ErrClosed", err)
+	}
+	if after := fds(); after != before {
+		t.Fatalf("%d open files before Reload, %d after", before, after)
+	}
+}

@@ -101,6 +101,10 @@ type procFile struct {
 	path string
 	fd   int
 	buf  []byte
+	// raw reads with a raw system call, unknown to the Go scheduler (see
+	// pread): procfs and sysfs answer from memory. A collector whose file
+	// may reach a slow driver (thermal sensors on I2C) clears it.
+	raw bool
 }
 
 func openProcFile(path string, size int) (*procFile, error) {
@@ -108,14 +112,14 @@ func openProcFile(path string, size int) (*procFile, error) {
 	if err != nil {
 		return nil, &pathError{path, err}
 	}
-	return &procFile{path: path, fd: fd, buf: make([]byte, size)}, nil
+	return &procFile{path: path, fd: fd, buf: make([]byte, size), raw: true}, nil
 }
 
 // read returns the file's current content, valid until the next read.
 // The buffer doubles when the content fills it.
 func (p *procFile) read() ([]byte, error) {
 	for {
-		n, err := preadAll(p.fd, p.buf)
+		n, err := pread(p.fd, p.buf, p.raw)
 		if err != nil {
 			return nil, &pathError{p.path, err}
 		}

@@ -4,10 +4,10 @@ package agent
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"syscall"
+	"unsafe"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -17,13 +17,20 @@ func init() { registerCollector("filesystem", true, newFilesystemCollector) }
 // filesystemCollector reports the space and inodes of the mounted
 // filesystems listed in /proc/self/mounts, skipping pseudo filesystems.
 //
-// The mount table is re-read every sample, since USB sticks and SD cards
-// come and go; statfs is called by path each time rather than through a
-// descriptor kept open, because an open descriptor would make the
+// USB sticks and SD cards come and go, but the mount table is re-read
+// only when it changed: the kernel reports a change of the mount namespace
+// on an open /proc/self/mounts with POLLPRI|POLLERR, which a poll with no
+// timeout checks in one system call, instead of formatting the whole table
+// every sample. statfs is called by path each sample rather than through
+// a descriptor kept open, because an open descriptor would make the
 // filesystem busy and its umount fail. A hung network filesystem blocks
 // statfs, and so this collector: restrict it with the mounts option.
 type filesystemCollector struct {
-	f            *procFile
+	f *procFile
+	// changed reports whether the mount table on f's descriptor changed
+	// since it was last read, or may have: mountsChanged, but for tests.
+	changed      func(fd int) bool
+	fresh        bool // sample holds the table as last read, in full
 	includeTmpfs bool
 	only         map[string]bool // the mounts option; nil: every mount
 	// mounts holds one entry per mount point ever seen, keyed by the
@@ -32,7 +39,7 @@ type filesystemCollector struct {
 	mounts map[string]*mount
 	sample []*mount // this sample's mount points, in table order
 	gen    uint64   // sample number, to spot a point already in sample
-	statfs func(path []byte, st *syscall.Statfs_t) error
+	statfs func(path []byte, st *syscall.Statfs_t, raw bool) error
 	st     syscall.Statfs_t
 	cols   [][]byte
 }
@@ -43,10 +50,11 @@ type mount struct {
 	gen    uint64
 	// From the last line for this point: a later mount on the same point
 	// hides the earlier ones, and statfs sees the top one.
-	pseudo   bool
-	readonly bool
-	fstype   string
-	rec      codec.Record
+	pseudo    bool
+	readonly  bool
+	memStatfs bool // statfs answers from memory: a raw system call
+	fstype    string
+	rec       codec.Record
 }
 
 var filesystemKeys = []string{"mount", "fstype", "size_bytes", "free_bytes", "avail_bytes", "used_pct", "files", "files_free", "readonly"}
@@ -61,6 +69,34 @@ func pseudoFilesystem(fstype []byte) bool {
 		"debugfs", "tracefs", "pstore", "bpf", "configfs", "fusectl", "mqueue",
 		"hugetlbfs", "autofs", "binfmt_misc", "efivarfs", "selinuxfs", "rpc_pipefs",
 		"nsfs", "ramfs", "rootfs", "usbfs", "devfs", "nfsd", "fuse.gvfsd-fuse":
+		return true
+	}
+	return false
+}
+
+// memoryStatfs reports file systems, by the magic number statfs gave,
+// whose statfs the kernel answers from counters in memory, with no I/O
+// and no server to wait for: for these statfs is a raw system call (see
+// pread), which spares the idle agent a wake-up of the runtime's
+// monitor thread every sample. The first statfs of a mount, and others
+// (network and FUSE file systems, FAT, whose free count the first statfs
+// reads from the disk), are plain system calls, during which the runtime
+// runs the rest of the agent. overlay answers for its upper layer, on one
+// of these on an appliance.
+func memoryStatfs(magic uint32) bool {
+	switch magic {
+	case 0xef53, // ext2, ext3, ext4
+		0x58465342, // xfs
+		0xf2f52010, // f2fs
+		0x01021994, // tmpfs
+		0x858458f6, // ramfs
+		0x73717368, // squashfs
+		0xe0f5e1e2, // erofs
+		0x28cd3d45, // cramfs
+		0x7275,     // romfs
+		0x794c7630, // overlay
+		0x24051905, // ubifs
+		0x72b6:     // jffs2
 		return true
 	}
 	return false
@@ -88,51 +124,61 @@ func newFilesystemCollector(c CollectorConfig) (Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &filesystemCollector{f: f, includeTmpfs: tmpfs, only: only, mounts: map[string]*mount{}, statfs: statfsNoAlloc}, nil
+	return &filesystemCollector{f: f, changed: mountsChanged, includeTmpfs: tmpfs, only: only, mounts: map[string]*mount{}, statfs: statfsNoAlloc}, nil
 }
 
 // Close releases the descriptor; the agent calls it when the
 // configuration is reloaded.
 func (c *filesystemCollector) Close() error { return c.f.close() }
 
+// Update reads and parses the mount table the first time, after an
+// error, and when the kernel reports a change (or the check fails), and
+// else statfs's the last table's mounts again. The check comes before the
+// read, so a change made while the table is read is reported again at the
+// next sample: never missed, at worst read twice.
 func (c *filesystemCollector) Update(e Emitter) error {
-	b, err := c.f.read()
-	if err != nil {
-		return err
-	}
-	c.gen++
-	c.sample = c.sample[:0]
-	for len(b) > 0 {
-		var line []byte
-		line, b = nextLine(b)
-		if len(trimSpace(line)) == 0 {
-			continue
-		}
-		var ml mountLine
-		if c.cols, ml, err = parseMountLine(c.f.path, c.cols, line); err != nil {
+	if !c.fresh || c.changed(c.f.fd) {
+		c.fresh = false
+		b, err := c.f.read()
+		if err != nil {
 			return err
 		}
-		m := c.mounts[string(ml.point)] // no allocation for a []byte key
-		if m == nil {
-			m = c.newMount(ml.point)
+		c.gen++
+		c.sample = c.sample[:0]
+		for len(b) > 0 {
+			var line []byte
+			line, b = nextLine(b)
+			if len(trimSpace(line)) == 0 {
+				continue
+			}
+			var ml mountLine
+			if c.cols, ml, err = parseMountLine(c.f.path, c.cols, line); err != nil {
+				return err
+			}
+			m := c.mounts[string(ml.point)] // no allocation for a []byte key
+			if m == nil {
+				m = c.newMount(ml.point)
+			}
+			// A mount listed in the mounts option is reported whatever
+			// its type: /tmp or /run on tmpfs filling the RAM matters.
+			m.pseudo = c.only == nil && (pseudoFilesystem(ml.fstype) || !c.includeTmpfs && string(ml.fstype) == "tmpfs")
+			m.readonly = ml.readonly
+			m.memStatfs = false // until a statfs of what is mounted now says
+			m.fstype = intern(m.fstype, ml.fstype)
+			m.rec.Fields[1].Value = codec.String(m.fstype)
+			if m.gen != c.gen {
+				m.gen = c.gen
+				c.sample = append(c.sample, m)
+			}
 		}
-		// A mount listed in the mounts option is reported whatever
-		// its type: /tmp or /run on tmpfs filling the RAM matters.
-		m.pseudo = c.only == nil && (pseudoFilesystem(ml.fstype) || !c.includeTmpfs && string(ml.fstype) == "tmpfs")
-		m.readonly = ml.readonly
-		m.fstype = intern(m.fstype, ml.fstype)
-		m.rec.Fields[1].Value = codec.String(m.fstype)
-		if m.gen != c.gen {
-			m.gen = c.gen
-			c.sample = append(c.sample, m)
-		}
+		c.fresh = true
 	}
 	var first error
 	for _, m := range c.sample {
 		if m.pseudo || !m.wanted {
 			continue
 		}
-		if err := c.statfs(m.path, &c.st); err != nil {
+		if err := c.statfs(m.path, &c.st, m.memStatfs); err != nil {
 			// Unmounted since the table was read, or a FUSE mount
 			// closed to other users: not the agent's trouble.
 			if err != syscall.ENOENT && err != syscall.EACCES && err != syscall.EPERM && first == nil {
@@ -140,12 +186,36 @@ func (c *filesystemCollector) Update(e Emitter) error {
 			}
 			continue
 		}
+		m.memStatfs = memoryStatfs(uint32(c.st.Type))
 		fillFilesystem(m.rec.Fields, &c.st, m.readonly)
 		if err := e.Emit(StreamMetrics, &m.rec); err != nil {
 			return err
 		}
 	}
 	return first
+}
+
+// mountsChanged reports whether the mount namespace of an open
+// /proc/self/mounts changed since the last call (or the open): the kernel
+// then flags the descriptor POLLPRI|POLLERR, once per change. A failed
+// poll, a bad descriptor, or one that is not a mount table counts as a
+// change: the table is then read every sample. A mount table never polls
+// writable (POLLOUT), where other files do (a test's table). A ppoll with
+// a zero timeout never sleeps, so it is a raw system call (see pread).
+func mountsChanged(fd int) bool {
+	const pollPri, pollOut, pollErr, pollNval = 0x2, 0x4, 0x8, 0x20 // the same on every Linux architecture
+	pfd := struct {
+		fd              int32
+		events, revents int16
+	}{fd: int32(fd), events: pollPri | pollOut}
+	var zero syscall.Timespec
+	for {
+		n, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&zero)), 0, 0, 0)
+		if e == syscall.EINTR {
+			continue
+		}
+		return e != 0 || n > 0 && pfd.revents&(pollPri|pollOut|pollErr|pollNval) != 0
+	}
 }
 
 func (c *filesystemCollector) newMount(escaped []byte) *mount {
@@ -183,29 +253,6 @@ func fillFilesystem(f codec.Fields, st *syscall.Statfs_t, readonly bool) {
 }
 
 const stRdonly = 1 // ST_RDONLY in statfs f_flags
-
-// statfsNoAlloc is statfs(2) without allocating: syscall.Statfs copies its
-// path to the heap, and a raw SYS_STATFS would need a different call and
-// struct layout on 32-bit architectures (statfs64), which appliances run.
-// Instead the NUL-terminated path is opened with O_PATH (no access to the
-// data, no side effect on device nodes), then fstatfs, which the syscall
-// package wraps portably, then close: three calls, no allocation.
-// Kernels 2.6.39 to 3.11 refuse fstatfs on O_PATH descriptors: there it
-// falls back to syscall.Statfs, which allocates.
-func statfsNoAlloc(path []byte, st *syscall.Statfs_t) error {
-	fd, err := openat(atFDCWD, path, oPath)
-	if err != nil {
-		return err
-	}
-	err = syscall.Fstatfs(fd, st)
-	syscall.Close(fd)
-	if errors.Is(err, syscall.EBADF) {
-		err = syscall.Statfs(string(path[:len(path)-1]), st)
-	}
-	return err
-}
-
-const oPath = 0x200000 // O_PATH, the same on every architecture Go runs Linux on; syscall lacks it on some
 
 // A mountLine is a line of /proc/self/mounts; the byte slices alias it.
 type mountLine struct {

@@ -160,14 +160,36 @@ func openat(dirfd int, path []byte, flags int) (int, error) {
 
 const atFDCWD = -100 // AT_FDCWD, the same on every Linux architecture
 
-// preadAll reads fd from offset 0 into buf, retrying on EINTR.
-func preadAll(fd int, buf []byte) (int, error) {
+// preadAll reads fd from offset 0 into buf, which must not be empty,
+// retrying on EINTR.
+func preadAll(fd int, buf []byte) (int, error) { return pread(fd, buf, false) }
+
+// pread is preadAll, through syscall.RawSyscall6 if raw: for procfs and
+// sysfs files, whose reads the kernel answers from memory in
+// microseconds. A plain system call tells the Go scheduler it may block:
+// that wakes the runtime's monitor thread (sysmon) from its sleep, and a
+// call it sees last past one of its 20 us ticks has the goroutine's P
+// handed to another thread, which is woken for it (with GOMAXPROCS=1, on
+// nearly every sample). Those wake-ups cost the idle agent more than its
+// reads; a raw call costs neither, and blocks the P only as long as the
+// read. The offset is 0, so the arguments after the count are zeros
+// whatever the architecture's convention for a 64-bit offset.
+func pread(fd int, buf []byte, raw bool) (int, error) {
 	for {
-		n, err := syscall.Pread(fd, buf, 0)
-		if err == syscall.EINTR {
+		var n uintptr
+		var e syscall.Errno
+		if raw {
+			n, _, e = syscall.RawSyscall6(syscall.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+		} else {
+			n, _, e = syscall.Syscall6(syscall.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+		}
+		if e == syscall.EINTR {
 			continue
 		}
-		return n, err
+		if e != 0 {
+			return 0, e
+		}
+		return int(n), nil
 	}
 }
 

@@ -63,6 +63,9 @@ func newThermalCollector(c CollectorConfig) (Collector, error) {
 			t.Close()
 			return nil, err
 		}
+		// A sensor read may wait on a bus (I2C) for milliseconds: a
+		// plain system call, which lets the scheduler run the rest.
+		f.raw = false
 		z := thermalZone{temp: f, rec: newRecord("thermal", "thermal", "zone", "type", "temp_c")}
 		z.rec.Fields[0].Value = codec.String(name)
 		z.rec.Fields[1].Value = codec.String(string(trimSpace(typ)))
