@@ -1,6 +1,9 @@
 package codec
 
-import "errors"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 var (
 	errShort   = errors.New("length runs past the end of the record")
@@ -12,49 +15,98 @@ var (
 // since msgp converts lengths to int, which is 32 bits on arm and mips) and
 // nesting against depth. It returns the object's size, or the offset of
 // the first bad byte and why. After it passes, no length the generated
-// decoder reads can be impossible.
+// decoder reads can be impossible. It walks iteratively, with a stack of
+// the containers it is in: readers run it on every record they show.
 func checkMsg(p []byte, depth int) (int, error) {
+	type open struct {
+		left  uint64 // elements still to come
+		depth int    // of the container
+	}
+	var buf [16]open
+	stack := buf[:0]
+	off := 0
+	for {
+		n, size, err := msgItem(p[off:])
+		if err != nil {
+			return off, err
+		}
+		if n > 0 {
+			if n > uint64(len(p)-off)-uint64(size) {
+				return off, ErrTooMany
+			}
+			if depth <= 0 {
+				return off, ErrTooDeep
+			}
+			stack = append(stack, open{n, depth})
+			off += size
+			depth--
+			continue
+		}
+		off += size
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.left--; top.left > 0 {
+				break
+			}
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) == 0 {
+			return off, nil
+		}
+		depth = stack[len(stack)-1].depth - 1
+	}
+}
+
+// msgItem returns the elements (2 per map entry) that follow the item at
+// the start of p, and the size of its header and body.
+func msgItem(p []byte) (elems uint64, size int, err error) {
 	if len(p) == 0 {
-		return 0, errShort
+		return 0, 0, errShort
 	}
 	c := p[0]
-	var head, body uint64 // bytes of the header and of a str/bin/ext body
-	var n uint64          // elements of an array, entries of a map
-	isMap := false
-	be := func(k int) uint64 {
-		var v uint64
-		for _, b := range p[1 : 1+k] {
-			v = v<<8 | uint64(b)
-		}
-		return v
-	}
-	need := func(k int) bool { return len(p) >= 1+k }
+	var head, body uint64
+	be := binary.BigEndian
 	switch {
 	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
-		return 1, nil
+		return 0, 1, nil
 	case c&0xf0 == 0x80:
-		head, n, isMap = 1, uint64(c&0x0f), true
+		return 2 * uint64(c&0x0f), 1, nil
 	case c&0xf0 == 0x90:
-		head, n = 1, uint64(c&0x0f)
+		return uint64(c & 0x0f), 1, nil
 	case c&0xe0 == 0xa0:
 		head, body = 1, uint64(c&0x1f)
 	case c == 0xc1:
-		return 0, errBadLead
-	case c == 0xc4 || c == 0xd9, c == 0xc5 || c == 0xda, c == 0xc6 || c == 0xdb:
-		k := map[byte]int{0xc4: 1, 0xd9: 1, 0xc5: 2, 0xda: 2, 0xc6: 4, 0xdb: 4}[c]
-		if !need(k) {
-			return 0, errShort
+		return 0, 0, errBadLead
+	case c == 0xc4 || c == 0xd9:
+		if len(p) < 2 {
+			return 0, 0, errShort
 		}
-		head, body = uint64(1+k), be(k)
-	case c == 0xc7 || c == 0xc8 || c == 0xc9:
-		k := int(c-0xc7) + 1
-		if k == 3 {
-			k = 4
+		head, body = 2, uint64(p[1])
+	case c == 0xc5 || c == 0xda:
+		if len(p) < 3 {
+			return 0, 0, errShort
 		}
-		if !need(k + 1) {
-			return 0, errShort
+		head, body = 3, uint64(be.Uint16(p[1:]))
+	case c == 0xc6 || c == 0xdb:
+		if len(p) < 5 {
+			return 0, 0, errShort
 		}
-		head, body = uint64(2+k), be(k)
+		head, body = 5, uint64(be.Uint32(p[1:]))
+	case c == 0xc7:
+		if len(p) < 3 {
+			return 0, 0, errShort
+		}
+		head, body = 3, uint64(p[1])
+	case c == 0xc8:
+		if len(p) < 4 {
+			return 0, 0, errShort
+		}
+		head, body = 4, uint64(be.Uint16(p[1:]))
+	case c == 0xc9:
+		if len(p) < 6 {
+			return 0, 0, errShort
+		}
+		head, body = 6, uint64(be.Uint32(p[1:]))
 	case c == 0xca:
 		head = 5
 	case c == 0xcb:
@@ -64,39 +116,26 @@ func checkMsg(p []byte, depth int) (int, error) {
 	case c >= 0xd4 && c <= 0xd8:
 		head = 2 + 1<<(c-0xd4)
 	case c == 0xdc || c == 0xde:
-		if !need(2) {
-			return 0, errShort
+		if len(p) < 3 {
+			return 0, 0, errShort
 		}
-		head, n, isMap = 3, be(2), c == 0xde
+		n := uint64(be.Uint16(p[1:]))
+		if c == 0xde {
+			n *= 2
+		}
+		return n, 3, nil
 	case c == 0xdd || c == 0xdf:
-		if !need(4) {
-			return 0, errShort
+		if len(p) < 5 {
+			return 0, 0, errShort
 		}
-		head, n, isMap = 5, be(4), c == 0xdf
-	}
-	left := uint64(len(p))
-	if head+body > left {
-		return 0, errShort
-	}
-	if n == 0 {
-		return int(head + body), nil
-	}
-	if isMap {
-		n *= 2
-	}
-	if n > left-head {
-		return 0, ErrTooMany
-	}
-	if depth <= 0 {
-		return 0, ErrTooDeep
-	}
-	off := int(head)
-	for i := uint64(0); i < n; i++ {
-		k, err := checkMsg(p[off:], depth-1)
-		if err != nil {
-			return off + k, err
+		n := uint64(be.Uint32(p[1:]))
+		if c == 0xdf {
+			n *= 2
 		}
-		off += k
+		return n, 5, nil
 	}
-	return off, nil
+	if head+body > uint64(len(p)) {
+		return 0, 0, errShort
+	}
+	return 0, int(head + body), nil
 }

@@ -176,6 +176,21 @@ func (m *Merger) Next() (Item, error) {
 // records are returned at once, as items (ok set).
 func (m *Merger) advance(h *head) (Item, bool, error) {
 	e, err := h.r.Next()
+	if err != nil {
+		return m.readError(h, err)
+	}
+	if err := e.Codec.Decode(e.Payload, &h.rec); err != nil {
+		h.damaged = true
+		return Item{Kind: KindBadRecord, Source: h.src, Entry: e, Err: err}, true, nil
+	}
+	h.e, h.ok, h.done = e, true, false
+	return Item{}, false, nil
+}
+
+// readError turns a reader's error into an item (damage), the end, or an
+// error. Apart from advance, so that its errors.As target escapes only
+// when there is an error.
+func (m *Merger) readError(h *head, err error) (Item, bool, error) {
 	var d *ringlog.Damage
 	switch {
 	case err == io.EOF:
@@ -184,15 +199,8 @@ func (m *Merger) advance(h *head) (Item, bool, error) {
 	case errors.As(err, &d):
 		h.damaged = true
 		return Item{Kind: KindDamage, Source: h.src, Damage: d}, true, nil
-	case err != nil:
-		return Item{}, false, fmt.Errorf("%s: %w", h.src.Where, err)
 	}
-	if err := e.Codec.Decode(e.Payload, &h.rec); err != nil {
-		h.damaged = true
-		return Item{Kind: KindBadRecord, Source: h.src, Entry: e, Err: err}, true, nil
-	}
-	h.e, h.ok, h.done = e, true, false
-	return Item{}, false, nil
+	return Item{}, false, fmt.Errorf("%s: %w", h.src.Where, err)
 }
 
 // before orders two heads: boot counter, monotonic time, stream, seq.

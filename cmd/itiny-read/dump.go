@@ -150,8 +150,9 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	var gaps []view.Item
 	var shownBoot view.Boot
 	bootPending, anyShown := false, false
+	var it view.Item // one for the loop: Print's argument escapes
 	for {
-		it, err := m.Next()
+		it, err = m.Next()
 		if err == io.EOF {
 			if err := p.Flush(); err != nil {
 				return err
