@@ -26,9 +26,29 @@ func checkMsg(p []byte, depth int) (int, error) {
 	stack := buf[:0]
 	off := 0
 	for {
-		n, size, err := msgItem(p[off:])
-		if err != nil {
-			return off, err
+		var n uint64
+		var size int
+		if off >= len(p) {
+			return off, errShort
+		}
+		// The common one-byte headers inline; the rest in msgItem.
+		switch c := p[off]; {
+		case c <= 0x7f || c >= 0xe0:
+			size = 1
+		case c&0xe0 == 0xa0: // fixstr
+			if size = 1 + int(c&0x1f); size > len(p)-off {
+				return off, errShort
+			}
+		case c&0xe0 == 0x80: // fixmap, fixarray
+			n, size = uint64(c&0x0f), 1
+			if c < 0x90 {
+				n *= 2
+			}
+		default:
+			var err error
+			if n, size, err = msgItem(p[off:]); err != nil {
+				return off, err
+			}
 		}
 		if n > 0 {
 			if n > uint64(len(p)-off)-uint64(size) {

@@ -68,6 +68,7 @@ func BenchmarkDumpJSON(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				defer m.Close()
 				p := NewJSONPrinter(io.Discard, PrintOptions{})
 				var it Item // one Item for the loop: Print's argument escapes
 				for {

@@ -23,6 +23,7 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer m.Close()
 	var boots []BootInfo
 	for {
 		it, err := m.Next()

@@ -63,16 +63,21 @@ type Merger struct {
 	pending  []Item // to return before the next record
 	// Follow makes Next return io.EOF when every ring is read for now,
 	// and read again on the next call; without it a ring that ended is
-	// not read again.
-	Follow bool
+	// not read again. Set it before the first call to Next.
+	Follow  bool
+	started bool
 }
 
 type head struct {
 	src     *Source
 	r       *ringlog.Reader
+	feed    *feeder // reads ahead, unless following
+	cur     *batch  // from feed: the records being merged
+	i       int     // next in cur
 	e       ringlog.Entry
-	rec     codec.Record
-	ok      bool // e and rec hold the next record
+	rec     *codec.Record
+	own     codec.Record // rec without a feeder
+	ok      bool         // e and rec hold the next record
 	done    bool
 	last    uint64
 	any     bool
@@ -132,6 +137,14 @@ func (m *Merger) Next() (Item, error) {
 		m.pending = m.pending[1:]
 		return it, nil
 	}
+	if !m.started {
+		m.started = true
+		for _, h := range m.heads {
+			if !m.Follow {
+				h.feed = startFeeder(h.r)
+			}
+		}
+	}
 	var best *head
 	for _, h := range m.heads {
 		if !h.ok && (!h.done || m.Follow) {
@@ -164,7 +177,7 @@ func (m *Merger) Next() (Item, error) {
 		items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g})
 	}
 	best.last, best.any, best.damaged = best.e.Seq, true, false
-	it := Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: &best.rec}
+	it := Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: best.rec}
 	if len(items) == 0 {
 		return it, nil
 	}
@@ -175,16 +188,54 @@ func (m *Merger) Next() (Item, error) {
 // advance reads h's next record into its head. Damage and undecodable
 // records are returned at once, as items (ok set).
 func (m *Merger) advance(h *head) (Item, bool, error) {
+	if h.feed != nil {
+		return m.advanceFed(h)
+	}
 	e, err := h.r.Next()
 	if err != nil {
 		return m.readError(h, err)
 	}
-	if err := e.Codec.Decode(e.Payload, &h.rec); err != nil {
+	if err := e.Codec.Decode(e.Payload, &h.own); err != nil {
 		h.damaged = true
 		return Item{Kind: KindBadRecord, Source: h.src, Entry: e, Err: err}, true, nil
 	}
-	h.e, h.ok, h.done = e, true, false
+	h.e, h.rec, h.ok, h.done = e, &h.own, true, false
 	return Item{}, false, nil
+}
+
+// advanceFed takes h's next record from its feeder's batches.
+func (m *Merger) advanceFed(h *head) (Item, bool, error) {
+	for h.cur == nil || h.i == h.cur.n {
+		if h.cur != nil {
+			if end := h.cur.end; end != nil {
+				h.cur = nil
+				return m.readError(h, end)
+			}
+			h.feed.free <- h.cur
+		}
+		h.cur, h.i = <-h.feed.full, 0
+	}
+	fe := &h.cur.ents[h.i]
+	h.i++
+	if fe.err != nil {
+		if fe.e.Payload == nil {
+			return m.readError(h, fe.err)
+		}
+		h.damaged = true
+		return Item{Kind: KindBadRecord, Source: h.src, Entry: fe.e, Err: fe.err}, true, nil
+	}
+	h.e, h.rec, h.ok, h.done = fe.e, &fe.rec, true, false
+	return Item{}, false, nil
+}
+
+// Close stops the readers reading ahead.
+func (m *Merger) Close() {
+	for _, h := range m.heads {
+		if h.feed != nil {
+			h.feed.close()
+			h.feed = nil
+		}
+	}
 }
 
 // readError turns a reader's error into an item (damage), the end, or an
@@ -205,7 +256,7 @@ func (m *Merger) readError(h *head, err error) (Item, bool, error) {
 
 // before orders two heads: boot counter, monotonic time, stream, seq.
 func before(a, b *head) bool {
-	ra, rb := &a.rec, &b.rec
+	ra, rb := a.rec, b.rec
 	switch {
 	case ra.BootCount != rb.BootCount:
 		return ra.BootCount < rb.BootCount

@@ -52,6 +52,7 @@ func describe(t *testing.T, srcs []*Source) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer m.Close()
 	var out []string
 	for {
 		it, err := m.Next()

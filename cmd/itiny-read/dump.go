@@ -145,6 +145,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer m.Close()
 	m.Follow = *follow
 	var bootMark view.Item
 	var gaps []view.Item
