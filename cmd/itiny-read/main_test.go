@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -205,5 +206,59 @@ func TestSalvage(t *testing.T) {
 	}
 	if _, _, code := run(t, "salvage", damaged); code != 2 {
 		t.Fatalf("salvage without a destination: exit %d", code)
+	}
+}
+
+// TestFollow runs itiny-read -f on a ring that a writer appends to and
+// rotates: every record appears once, in order, as it is written.
+func TestFollow(t *testing.T) {
+	data := t.TempDir()
+	w, err := ringlog.Open(filepath.Join(data, "events"), ringlog.Options{Stream: "events", Codec: codec.JSON, Budget: 1 << 20, SegmentSize: 4 << 10, FlushEvery: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cmd := exec.Command(binary, "-f", "-o", "json", data)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	const n = 300 // about 15 segments
+	go func() {
+		for i := 0; i < n; i++ {
+			r := codec.Record{Name: fmt.Sprint("e", i), Wall: t0.Add(time.Duration(i) * time.Second), Mono: int64(i) * 1e9, Level: codec.LevelNotice,
+				Fields: codec.Fields{{Key: "pad", Value: codec.String(strings.Repeat("x", 150))}}}
+			if _, err := w.Append(&r); err != nil {
+				t.Error(err)
+				return
+			}
+			if i%20 == 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}()
+	sc := bufio.NewScanner(out)
+	sc.Buffer(nil, 1<<20)
+	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	defer deadline.Stop()
+	for i := 0; i < n; i++ {
+		if !sc.Scan() {
+			t.Fatalf("output ended after %d records", i)
+		}
+		var r struct {
+			Seq  uint64
+			Name string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.Seq != uint64(i+1) || r.Name != fmt.Sprint("e", i) {
+			t.Fatalf("line %d: %s (%v)", i, sc.Text(), err)
+		}
+	}
+	segs, _ := filepath.Glob(filepath.Join(data, "events", "seg-*"))
+	if len(segs) < 5 {
+		t.Fatalf("%d segments: the test did not rotate", len(segs))
 	}
 }
