@@ -51,6 +51,7 @@ fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzUnpack$$' -fuzztime=$(FUZZTIME) ./pack
 	$(GO) test -run=NONE -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./pack
 	$(GO) test -run=NONE -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./bundle
+	$(GO) test -run=NONE -fuzz='^FuzzReadPath$$' -fuzztime=$(FUZZTIME) ./view
 	$(GO) test -count=1 -run='^TestBitFlips$$' ./ringlog -bitflips.all
 
 # codec and ringlog tests on big-endian s390x, arm64 and armv7 under
