@@ -109,7 +109,9 @@ func (rs *ruleSet) observe(a *Agent, stream string, rec *codec.Record) {
 				continue
 			}
 			st = &ruleState{}
-			r.inst[inst] = st
+			// inst may be a view of an ingest receive buffer (ingest.go):
+			// the map keeps a copy.
+			r.inst[strings.Clone(inst)] = st
 		}
 		past := v > r.Limit
 		safe := v <= r.Clear

@@ -77,21 +77,7 @@ func (c Codec) Append(dst []byte, r *Record) ([]byte, error) {
 func (c Codec) Decode(p []byte, r *Record) error {
 	switch c {
 	case Msgpack:
-		// The record map, its fields map, then MaxDepth levels of values.
-		n, err := checkMsg(p, MaxDepth+2)
-		if err != nil {
-			return &DecodeError{Codec: c, Offset: n, Err: err}
-		}
-		if n != len(p) {
-			return &DecodeError{Codec: c, Offset: n, Err: errTrailing}
-		}
-		fields := r.Fields[:0]
-		*r = Record{Fields: fields} // keys missing from p stay zero
-		if _, err := r.UnmarshalMsg(p); err != nil {
-			// A type mismatch; msgp's message names the field.
-			return &DecodeError{Codec: c, Offset: -1, Err: err}
-		}
-		return nil
+		return decodeMsg(p, r, false) // decode_alias.go
 	case JSON:
 		return DecodeJSON(p, r)
 	}

@@ -27,6 +27,7 @@ func addRecordSeeds(f *testing.F, c Codec) {
 func fuzzDecode(t *testing.T, c Codec, in []byte) {
 	var r Record
 	err := c.Decode(in, &r)
+	checkAlias(t, c, in, &r, err)
 	if err != nil {
 		var de *DecodeError
 		if !errors.As(err, &de) {
@@ -54,6 +55,52 @@ func fuzzDecode(t *testing.T, c Codec, in []byte) {
 	}
 	if d := recordDiff(&r2, &r); d != "" {
 		t.Fatalf("re-encoding does not round-trip: %s\ninput: %q\nre-encoding: %q", d, in, b)
+	}
+}
+
+// checkAlias checks that DecodeAlias decodes in, into a record with used
+// storage, exactly as Decode did: the same record, or the same error. For
+// MessagePack, it also checks Decode against the msgp-generated decoder
+// that Decode's hand-written one replaces (decode_alias.go).
+func checkAlias(t *testing.T, c Codec, in []byte, want *Record, wantErr error) {
+	sameErr := func(what string, err error) {
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Fatalf("%s: error %v, Decode: %v\ninput: %q", what, err, wantErr, in)
+		}
+	}
+	used := func() Record {
+		return Record{Name: "old", Fields: Fields{{"old", List(Int(1), String("x"))}, {"old2", Map(Field{"k", Int(2)})}}}
+	}
+	p := append([]byte(nil), in...) // DecodeAlias may write to it
+	got := used()
+	err := c.DecodeAlias(p, &got)
+	sameErr("DecodeAlias", err)
+	if err == nil {
+		if d := recordDiff(&got, want); d != "" {
+			t.Fatalf("DecodeAlias and Decode differ: %s\ninput: %q", d, in)
+		}
+	}
+	if c != Msgpack {
+		return
+	}
+	// What Decode did before decode_alias.go: the generated decoder.
+	gen := used()
+	n, err := checkMsg(in, MaxDepth+2)
+	if err != nil {
+		err = &DecodeError{Codec: c, Offset: n, Err: err}
+	} else if n != len(in) {
+		err = &DecodeError{Codec: c, Offset: n, Err: errTrailing}
+	} else {
+		gen = Record{Fields: gen.Fields[:0]}
+		if _, err = gen.UnmarshalMsg(in); err != nil {
+			err = &DecodeError{Codec: c, Offset: -1, Err: err}
+		}
+	}
+	sameErr("the generated decoder", err)
+	if err == nil {
+		if d := recordDiff(&gen, want); d != "" {
+			t.Fatalf("Decode and the generated decoder differ: %s\ninput: %q", d, in)
+		}
 	}
 }
 

@@ -18,7 +18,14 @@ import (
 // zero values. Trailing white space is allowed, anything else after the
 // object is an error. Errors are *DecodeError with the byte offset.
 func DecodeJSON(p []byte, r *Record) error {
-	d := jsonDecoder{p: p}
+	return decodeJSON(p, r, false)
+}
+
+// decodeJSON is DecodeJSON; with alias, as for Codec.DecodeAlias, the
+// record's strings are views of p and escaped strings are unescaped in
+// place.
+func decodeJSON(p []byte, r *Record, alias bool) error {
+	d := jsonDecoder{p: p, alias: alias}
 	fields := r.Fields[:0]
 	*r = Record{}
 	r.Fields = fields
@@ -36,6 +43,9 @@ type jsonDecoder struct {
 	p   []byte
 	i   int
 	buf []byte // unescaped string scratch
+	// alias: strings are views of p, and escaped ones are unescaped in
+	// place in p (never longer than their escaped form), not in buf.
+	alias bool
 }
 
 var (
@@ -238,7 +248,7 @@ func (d *jsonDecoder) fields(fs []Field, keyed bool, depth int) ([]Field, error)
 		if len(fs) == MaxFields {
 			return ErrTooMany
 		}
-		k := string(key)
+		k := d.keep(key)
 		v, err := d.value(depth)
 		fs = append(fs, Field{Key: k, Value: v})
 		return err
@@ -286,7 +296,11 @@ func (d *jsonDecoder) tagged() (Value, bool, error) {
 		d.i = save
 		return Value{}, false, nil
 	}
+	// A plain map's first key is read again: never unescape it in place.
+	alias := d.alias
+	d.alias = false
 	key, err := d.str()
+	d.alias = alias
 	if err != nil || len(key) == 0 || key[0] != '$' {
 		d.i = save
 		return Value{}, false, nil
@@ -441,14 +455,25 @@ func (d *jsonDecoder) uint(max uint64) (uint64, error) {
 	return v.num, nil
 }
 
-// string decodes a string value into a new Go string.
+// string decodes a string value into a new Go string, or with d.alias a
+// view of the input.
 func (d *jsonDecoder) string() (string, error) {
 	s, err := d.str()
-	return string(s), err
+	return d.keep(s), err
+}
+
+// keep returns a string that outlives the next call of str: a copy of s,
+// or with d.alias s itself (then a view of the input).
+func (d *jsonDecoder) keep(s []byte) string {
+	if d.alias {
+		return unsafe.String(unsafe.SliceData(s), len(s))
+	}
+	return string(s)
 }
 
 // str decodes a string and returns its bytes, valid until the next call:
-// a view of the input when it has no escapes, else d's scratch buffer.
+// a view of the input when it has no escapes, else d's scratch buffer (with
+// d.alias, a view of the input unescaped in place, valid as long as it).
 func (d *jsonDecoder) str() ([]byte, error) {
 	if d.next() != '"' {
 		return nil, errors.New("want a string")
@@ -479,8 +504,15 @@ func (d *jsonDecoder) str() ([]byte, error) {
 
 func (d *jsonDecoder) unescape(start, i int) ([]byte, error) {
 	p := d.p
-	b := append(d.buf[:0], p[start:i]...)
-	defer func() { d.buf = b[:0] }()
+	var b []byte
+	if d.alias {
+		// In place: each escape writes fewer bytes than it reads, so the
+		// writes stay behind the bytes still to read.
+		b = p[start:i]
+	} else {
+		b = append(d.buf[:0], p[start:i]...)
+		defer func() { d.buf = b[:0] }()
+	}
 	for i < len(p) {
 		c := p[i]
 		switch {

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/tinylib/msgp/msgp"
 )
@@ -245,6 +246,12 @@ func (v Value) msgsize() int {
 // Every claimed element count is checked against the bytes left, so hostile
 // input cannot make it allocate more than a small multiple of its size.
 func (f *Fields) UnmarshalMsg(b []byte) ([]byte, error) {
+	return f.unmarshalMsg(b, false)
+}
+
+// unmarshalMsg is UnmarshalMsg; with alias, keys and string and bytes
+// values are views of b, not copies (see Codec.DecodeAlias).
+func (f *Fields) unmarshalMsg(b []byte, alias bool) ([]byte, error) {
 	n, b, err := readContainer(b, msgp.MapType, 2)
 	if err != nil {
 		return b, err
@@ -256,14 +263,23 @@ func (f *Fields) UnmarshalMsg(b []byte) ([]byte, error) {
 	}
 	for i := range *f {
 		fl := &(*f)[i]
-		if fl.Key, b, err = msgp.ReadStringBytes(b); err != nil {
+		if fl.Key, b, err = readStr(b, alias); err != nil {
 			return b, err
 		}
-		if b, err = fl.Value.unmarshalMsg(b, 1); err != nil {
+		if b, err = fl.Value.unmarshalMsg(b, 1, alias); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
+}
+
+// readStr reads a MessagePack str: a copy, or with alias a view of b.
+func readStr(b []byte, alias bool) (string, []byte, error) {
+	v, b, err := msgp.ReadStringZC(b)
+	if alias {
+		return unsafe.String(unsafe.SliceData(v), len(v)), b, err
+	}
+	return string(v), b, err
 }
 
 // readContainer reads a map or array header of a claimed count no larger
@@ -285,7 +301,7 @@ func readContainer(b []byte, t msgp.Type, minBytes int) (int, []byte, error) {
 	return int(n), b, nil
 }
 
-func (v *Value) unmarshalMsg(b []byte, depth int) ([]byte, error) {
+func (v *Value) unmarshalMsg(b []byte, depth int, alias bool) ([]byte, error) {
 	if len(b) == 0 {
 		return b, msgp.ErrShortBytes
 	}
@@ -309,12 +325,16 @@ func (v *Value) unmarshalMsg(b []byte, depth int) ([]byte, error) {
 		*v = Bool(t)
 	case msgp.StrType:
 		var s string
-		s, b, err = msgp.ReadStringBytes(b)
+		s, b, err = readStr(b, alias)
 		*v = String(s)
 	case msgp.BinType:
 		var p []byte
 		p, b, err = msgp.ReadBytesZC(b)
-		*v = Value{kind: KindBytes, str: string(p)}
+		s := unsafe.String(unsafe.SliceData(p), len(p))
+		if !alias {
+			s = string(p)
+		}
+		*v = Value{kind: KindBytes, str: s}
 	case msgp.ArrayType, msgp.MapType:
 		if depth > MaxDepth {
 			return b, ErrTooDeep
@@ -339,13 +359,13 @@ func (v *Value) unmarshalMsg(b []byte, depth int) ([]byte, error) {
 		}
 		for i := range sub {
 			if kind == KindMap {
-				if sub[i].Key, b, err = msgp.ReadStringBytes(b); err != nil {
+				if sub[i].Key, b, err = readStr(b, alias); err != nil {
 					return b, err
 				}
 			} else {
 				sub[i].Key = ""
 			}
-			if b, err = sub[i].Value.unmarshalMsg(b, depth+1); err != nil {
+			if b, err = sub[i].Value.unmarshalMsg(b, depth+1, alias); err != nil {
 				return b, err
 			}
 		}

@@ -72,7 +72,7 @@ func (f *feeder) run(r *ringlog.Reader) {
 			b.buf = append(b.buf, e.Payload...)
 			e.Payload = b.buf[start:len(b.buf):len(b.buf)]
 			fe.e, fe.err = e, nil
-			if err := e.Codec.Decode(e.Payload, &fe.rec); err != nil {
+			if err := e.Codec.DecodeAlias(e.Payload, &fe.rec); err != nil {
 				fe.err = err
 			}
 			b.n++

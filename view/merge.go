@@ -195,7 +195,7 @@ func (m *Merger) advance(h *head) (Item, bool, error) {
 	if err != nil {
 		return m.readError(h, err)
 	}
-	if err := e.Codec.Decode(e.Payload, &h.own); err != nil {
+	if err := e.Codec.DecodeAlias(e.Payload, &h.own); err != nil {
 		h.damaged = true
 		return Item{Kind: KindBadRecord, Source: h.src, Entry: e, Err: err}, true, nil
 	}

@@ -32,6 +32,7 @@ func runCmd(fs *flags, args []string) error {
 	}
 	cfg.Data = *data
 	tuneRuntime()
+	dropBinaryPages() // what init and config parsing touched (resident_linux.go)
 	if *logFile != "" {
 		cfg.LogFile = *logFile
 	}
@@ -49,6 +50,7 @@ func runCmd(fs *flags, args []string) error {
 		return err
 	}
 	logger.Printf("running: data %s, streams %v, pid %d", cfg.Data, a.Streams(), os.Getpid())
+	go settle() // resident_linux.go
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)

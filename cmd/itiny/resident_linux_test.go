@@ -1,0 +1,52 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestReadOnlyMappings(t *testing.T) {
+	maps := `00400000-00567000 r-xp 00000000 fd:01 1234     /opt/my app/itiny
+00567000-006f3000 r--p 00167000 fd:01 1234     /opt/my app/itiny
+006f3000-00704000 rw-p 002f3000 fd:01 1234     /opt/my app/itiny
+00704000-0073c000 rw-p 00000000 00:00 0
+7f0000000000-7f0000011000 rw-s 00000000 fd:01 999      /data/events/stage
+7f0000011000-7f0000012000 r--p 00000000 fd:01 12345    /usr/share/other
+7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]
+`
+	got := readOnlyMappings(maps, 1234)
+	want := []uint64{0x400000, 0x167000, 0x567000, 0x18c000}
+	if len(got) != len(want) {
+		t.Fatalf("got %x, want %x", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("got %x, want %x", got, want)
+		}
+	}
+	if s := readOnlyMappings(maps, 999); s != nil {
+		t.Errorf("a writable shared mapping: %x", s)
+	}
+	if s := readOnlyMappings(maps, 0); s != nil {
+		t.Errorf("anonymous memory: %x", s)
+	}
+}
+
+// TestDropBinaryPages drops this test binary's pages and checks that it
+// goes on working: code, read-only data and written data are intact.
+func TestDropBinaryPages(t *testing.T) {
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/exe", &st); err != nil {
+		t.Skip(err)
+	}
+	written = strings.Repeat("x", 3) // .data and the heap must survive
+	dropBinaryPages()
+	dropBinaryPages()
+	if written != "xxx" || strconv.Quote("é\x01") != `"é\x01"` || strings.ToUpper("abc") != "ABC" {
+		t.Fatal("the program changed after dropBinaryPages")
+	}
+}
+
+var written string

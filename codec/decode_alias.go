@@ -1,0 +1,114 @@
+package codec
+
+import "github.com/tinylib/msgp/msgp"
+
+// DecodeAlias decodes like Decode, with the same checks and errors, but
+// without copying strings: the record's Source, Name and Stream, its keys
+// and its string and bytes values are views of p. They are valid only as
+// long as p is not modified; a caller that reuses p must not keep r, or any
+// of its strings, past that (copy what it keeps with strings.Clone). JSON
+// strings with escapes are unescaped in place, so p itself is modified.
+//
+// Once r.Fields has room for the record's fields, a record of scalar
+// fields decodes with no allocation at all. The agent's ingest socket uses
+// it: a record is decoded from the receive buffer, validated and encoded
+// into its ring before the buffer is read into again.
+func (c Codec) DecodeAlias(p []byte, r *Record) error {
+	switch c {
+	case Msgpack:
+		return decodeMsg(p, r, true)
+	case JSON:
+		return decodeJSON(p, r, true)
+	}
+	return errUnknownCodec
+}
+
+// decodeMsg decodes a MessagePack record for Decode and, with alias,
+// DecodeAlias.
+func decodeMsg(p []byte, r *Record, alias bool) error {
+	// The record map, its fields map, then MaxDepth levels of values: the
+	// structural check makes every length the decoder reads possible.
+	n, err := checkMsg(p, MaxDepth+2)
+	if err != nil {
+		return &DecodeError{Codec: Msgpack, Offset: n, Err: err}
+	}
+	if n != len(p) {
+		return &DecodeError{Codec: Msgpack, Offset: n, Err: errTrailing}
+	}
+	*r = Record{Fields: r.Fields[:0]} // keys missing from p stay zero
+	if err := r.unmarshal(p, alias); err != nil {
+		// A type mismatch; msgp's message names the field.
+		return &DecodeError{Codec: Msgpack, Offset: -1, Err: err}
+	}
+	return nil
+}
+
+// recordMaxKeys is the generated decoder's limit on the record map's
+// entries (the msgp:limit directive in record.go).
+const recordMaxKeys = 32
+
+// unmarshal is the generated Record.UnmarshalMsg (record_gen.go), key for
+// key and error for error, except that with alias strings are views of b.
+// One hand-written decoder serves both Decode and DecodeAlias, so the
+// firmware does not carry two (the generated one is then not linked).
+// FuzzDecodeMsgpack checks that it decodes every input as the generated
+// one does.
+func (z *Record) unmarshal(b []byte, alias bool) error {
+	n, b, err := msgp.ReadMapHeaderBytes(b)
+	if err != nil {
+		return msgp.WrapError(err)
+	}
+	if n > recordMaxKeys {
+		return msgp.ErrLimitExceeded
+	}
+	for ; n > 0; n-- {
+		var key []byte
+		if key, b, err = msgp.ReadMapKeyZC(b); err != nil {
+			return msgp.WrapError(err)
+		}
+		what := ""
+		switch msgp.UnsafeString(key) {
+		case "seq":
+			what = "Seq"
+			z.Seq, b, err = msgp.ReadUint64Bytes(b)
+		case "stream":
+			what = "Stream"
+			z.Stream, b, err = readStr(b, alias)
+		case "boot":
+			what = "Boot"
+			b, err = msgp.ReadExactBytes(b, z.Boot[:])
+		case "bootn":
+			what = "BootCount"
+			z.BootCount, b, err = msgp.ReadUint32Bytes(b)
+		case "wall":
+			what = "Wall"
+			z.Wall, b, err = msgp.ReadTimeUTCBytes(b)
+		case "mono":
+			what = "Mono"
+			z.Mono, b, err = msgp.ReadInt64Bytes(b)
+		case "src":
+			what = "Source"
+			z.Source, b, err = readStr(b, alias)
+		case "level":
+			what = "Level"
+			var l uint8
+			l, b, err = msgp.ReadUint8Bytes(b)
+			z.Level = Level(l)
+		case "name":
+			what = "Name"
+			z.Name, b, err = readStr(b, alias)
+		case "fields":
+			what = "Fields"
+			b, err = z.Fields.unmarshalMsg(b, alias)
+		default:
+			b, err = msgp.Skip(b)
+		}
+		if err != nil {
+			if what == "" {
+				return msgp.WrapError(err)
+			}
+			return msgp.WrapError(err, what)
+		}
+	}
+	return nil
+}
