@@ -9,6 +9,8 @@
 //	itiny-read stats [--json] [PATH...]                per stream figures
 //	itiny-read salvage (--to DIR | --json FILE) [PATH...]  valid records into new rings or JSON lines
 //	itiny-read bundle [-o FILE] [DATADIR]              make a support bundle of a live data directory
+//	itiny-read report [-o FILE] [--since T] [--until T] [PATH...]
+//	                                                   one self-contained HTML page: charts, events, boots, verify
 //
 // A PATH is a data directory (default $ITINY_DATA, else /var/lib/itiny), a
 // ring directory, a segment file, or a bundle (.tar, .tar.gz, .tgz).
@@ -36,6 +38,7 @@ var commands = []*command{
 	{"stats", "stats [--json] [PATH...]", "per stream: records, bytes, time span, retention, boots, gaps, rate", statsCmd},
 	{"salvage", "salvage (--to DIR | --json FILE) [PATH...]", "copy every record that reads out of damaged rings into new clean rings or JSON lines", salvageCmd},
 	{"bundle", "bundle [-o FILE] [DATADIR]", "write a support bundle (tar.gz with a manifest) of a live data directory", bundleCmd},
+	{"report", "report [-o FILE] [--since T] [--until T] [PATH...]", "write one self-contained HTML page: metrics charts, events timeline, boots and gaps, verify summary", reportCmd},
 }
 
 // errUsage makes main print the usage and exit 2.
@@ -81,7 +84,7 @@ func main() {
 
 func usage(c *command, fs *flag.FlagSet) {
 	w := os.Stderr
-	fmt.Fprintf(w, "usage: itiny-read %s\n", strings.TrimSpace(c.name+" "+c.usage))
+	fmt.Fprintf(w, "usage: itiny-read %s\n", c.usage) // a command's usage starts with its name
 	if c.name == "" {
 		fmt.Fprintln(w, "\nother commands:")
 		for _, c := range commands {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# deps.sh: install what `make test` needs beyond Go, from Debian's
+# packages. Idempotent: when everything is there it only checks, in
+# milliseconds.
+#
+#   chromium   the report test (cmd/itiny-read/report_chromium_test.go)
+#              renders itiny-read's HTML report headless and screenshots it
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+((${#missing[@]})) || exit 0
+
+sudo=()
+if ((EUID != 0)); then
+	command -v sudo >/dev/null || {
+		echo "deps: ${missing[*]} missing and neither root nor sudo is available: install by hand" >&2
+		exit 1
+	}
+	sudo=(sudo)
+fi
+command -v apt-get >/dev/null || {
+	echo "deps: ${missing[*]} missing and apt-get is not available: install by hand" >&2
+	exit 1
+}
+echo "deps: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
