@@ -66,14 +66,14 @@ type watch struct {
 
 var processKeys = []string{"process", "running", "pid", "restarts", "rss_bytes", "cpu_ticks", "fds", "state"}
 
-// stateStrings holds a one-letter string per byte, so that a process's
-// state needs no allocation.
-var stateStrings [256]string
-
-func init() {
-	for c := '!'; c <= '~'; c++ {
-		stateStrings[c] = string(c)
+// stateString returns a process state letter as a string without
+// allocating: a slice of a constant.
+func stateString(c byte) string {
+	const printable = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+	if c < '!' || c > '~' {
+		return ""
 	}
+	return printable[c-'!' : c-'!'+1]
 }
 
 const procSuperMagic = 0x9fa0 // PROC_SUPER_MAGIC, procfs's f_type
@@ -316,7 +316,7 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 	}
 	f := w.rec.Fields
 	f[5].Value = codec.Uint(st.utime + st.stime)
-	f[7].Value = codec.String(stateStrings[st.state])
+	f[7].Value = codec.String(stateString(st.state))
 	f[4].Value = codec.Uint(0)
 	if w.statmFd >= 0 {
 		n, err := preadAll(w.statmFd, p.buf)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/pack"
@@ -51,6 +52,7 @@ type Reader struct {
 	stageBuf []byte
 
 	// A block of a packed segment being unpacked, and where its frame is.
+	stop     uint64 // StopAt
 	unp      pack.Unpacker
 	inBlock  bool
 	blockOff int
@@ -111,6 +113,11 @@ func (r *Reader) Seek(seg uint64) {
 	r.i, r.open, r.inBlock, r.staged = i, false, false, nil
 }
 
+// StopAt makes Next return io.EOF instead of reading segment number seg
+// or any after it, for a reader that needs only the records before; 0
+// reads to the end.
+func (r *Reader) StopAt(seg uint64) { r.stop = seg }
+
 // Next returns the next record, a *Damage for a skipped range of bytes
 // (call Next again to continue), or io.EOF when there is nothing more for
 // now.
@@ -126,6 +133,9 @@ func (r *Reader) Next() (Entry, error) {
 	refreshed, relisted := false, false
 	for {
 		if !r.open {
+			if r.stop != 0 && r.i < len(r.segs) && r.segs[r.i].hdr.Segment >= r.stop {
+				return Entry{}, io.EOF
+			}
 			if r.i >= len(r.segs) {
 				if refreshed {
 					return r.atEnd()
@@ -292,13 +302,59 @@ func (r *Reader) isLive() bool {
 	return isLocked(f)
 }
 
+// relist lists the segments again, reading only the headers of segments
+// it did not know: a header never changes once its segment has its name.
+func (r *Reader) relist() ([]segRef, error) {
+	ents, err := r.rd.readDir()
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]*segRef, len(r.segs))
+	for i := range r.segs {
+		known[r.segs[i].name] = &r.segs[i]
+	}
+	var segs []segRef
+	var news []fs.DirEntry
+	for _, e := range ents {
+		if k := known[e.Name()]; k != nil {
+			ref := *k
+			if fi, err := e.Info(); err == nil {
+				ref.size = fi.Size()
+			}
+			segs = append(segs, ref)
+			continue
+		}
+		if isSegmentName(e.Name()) {
+			news = append(news, e)
+		}
+	}
+	if len(news) > 0 {
+		// New segments: read their headers as listSegments does.
+		more, err := listSegments(filtered{r.rd, news})
+		if err != nil {
+			return nil, err
+		}
+		segs = append(segs, more...)
+	}
+	sort.SliceStable(segs, func(i, j int) bool { return segs[i].hdr.Segment < segs[j].hdr.Segment })
+	return segs, nil
+}
+
+// filtered is a ring directory listing only some of its entries.
+type filtered struct {
+	ringDir
+	ents []fs.DirEntry
+}
+
+func (f filtered) readDir() ([]fs.DirEntry, error) { return f.ents, nil }
+
 // refresh picks up what a writer appended since: new bytes of the segment
 // being read and new segments. The segments after the current one are
 // taken from a new listing each time: a directory listing made while a
 // writer renames segments into place can miss one and show a later one
 // (ext4 lists in hash order), so a list is never trusted to be complete.
 func (r *Reader) refresh() {
-	segs, err := listSegments(r.rd)
+	segs, err := r.relist()
 	if err != nil {
 		return
 	}

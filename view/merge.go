@@ -112,15 +112,7 @@ func seekSince(r *ringlog.Reader, since time.Time) {
 	target := -1
 	for i := 0; i+1 < len(segs); i++ {
 		a, b := segs[i], segs[i+1]
-		if a.Err != nil || b.Err != nil || a.Header.Boot != b.Header.Boot {
-			break
-		}
-		dw := b.Header.Wall.Sub(a.Header.Wall)
-		dm := time.Duration(b.Header.Mono - a.Header.Mono)
-		if dw-dm > time.Second || dm-dw > time.Second {
-			break
-		}
-		if !b.Header.Wall.Before(since) {
+		if !steady(a, b) || !b.Header.Wall.Before(since) {
 			break
 		}
 		target = i + 1
@@ -128,6 +120,43 @@ func seekSince(r *ringlog.Reader, since time.Time) {
 	if target > 0 {
 		r.Seek(segs[target].Header.Segment)
 	}
+}
+
+// Until makes the merge stop reading each ring at the first segment
+// created at or after t whose records, by the headers after it (one boot,
+// wall and monotonic times moving alike), are all that late. Call it
+// before the first Next; records after t may still come before the stop,
+// so a Filter must still apply the window.
+func (m *Merger) Until(t time.Time) {
+	for _, h := range m.heads {
+		segs := h.r.Segments()
+		stop := len(segs)
+		for i := len(segs) - 1; i >= 1; i-- {
+			a := segs[i]
+			if a.Err != nil || a.Header.Wall.Before(t) {
+				break
+			}
+			if i+1 < len(segs) && !steady(a, segs[i+1]) {
+				break
+			}
+			stop = i
+		}
+		if stop < len(segs) {
+			h.r.StopAt(segs[stop].Header.Segment)
+		}
+	}
+}
+
+// steady reports whether two consecutive segments are of one boot and
+// their wall and monotonic times moved alike, so that the wall clock can
+// be trusted between them.
+func steady(a, b ringlog.SegmentInfo) bool {
+	if a.Err != nil || b.Err != nil || a.Header.Boot != b.Header.Boot {
+		return false
+	}
+	dw := b.Header.Wall.Sub(a.Header.Wall)
+	dm := time.Duration(b.Header.Mono - a.Header.Mono)
+	return dw-dm <= time.Second && dm-dw <= time.Second
 }
 
 // Next returns the next item, or io.EOF at the end (for now, if Follow).

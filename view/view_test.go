@@ -336,3 +336,48 @@ func TestSeekSince(t *testing.T) {
 		t.Fatalf("skipped past a clock step: first seq %d, step at segment starting %d", e.Seq, segs[50].Header.First)
 	}
 }
+
+// Until stops reading at the first segment wholly after the window, by
+// the headers, and never loses a record inside the window, clock step or
+// not.
+func TestUntil(t *testing.T) {
+	count := func(dir string, until time.Time) (read, inside int) {
+		in, err := Open([]string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := NewMerger(in.Sources, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if !until.IsZero() {
+			m.Until(until)
+		}
+		for {
+			it, err := m.Next()
+			if err == io.EOF {
+				return read, inside
+			}
+			if it.Kind == KindRecord {
+				read++
+				if it.Rec.Wall.Before(t0.Add(10 * time.Minute)) {
+					inside++
+				}
+			}
+		}
+	}
+	until := t0.Add(10 * time.Minute)
+	for _, step := range []int{0, 5, 50} {
+		dir, _ := seekRing(t, step)
+		_, want := count(dir, time.Time{})
+		read, inside := count(dir, until)
+		if inside != want || want == 0 {
+			t.Fatalf("step at %d: %d records inside the window read, want %d", step, inside, want)
+		}
+		if step == 0 && read > 130 {
+			t.Fatalf("read %d records to find the %d before %v", read, inside, until)
+		}
+		t.Logf("step at segment %d: read %d records for %d in the window", step, read, inside)
+	}
+}

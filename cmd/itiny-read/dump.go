@@ -147,6 +147,9 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	}
 	defer m.Close()
 	m.Follow = *follow
+	if !f.Until.IsZero() && !*follow {
+		m.Until(f.Until)
+	}
 	var bootMark view.Item
 	var gaps []view.Item
 	var shownBoot view.Boot
