@@ -45,6 +45,18 @@ func (p *TextPrinter) Print(it *Item) error {
 	b := p.buf[:0]
 	switch it.Kind {
 	case KindRecord:
+		if mark := agentMarker(it.Rec); mark != "" {
+			// The agent's own record of a clock step or an unclean
+			// shutdown is also a marker line, as boots are.
+			if p.o.Color {
+				b = append(b, "\x1b[1;36m"...)
+			}
+			b = append(append(append(b, "-- "...), mark...), " --"...)
+			if p.o.Color {
+				b = append(b, colorReset...)
+			}
+			b = append(b, '\n')
+		}
 		b = p.record(b, it)
 	default:
 		b = appendMarker(b, it, p.o.Color)
@@ -101,6 +113,20 @@ func pad(b []byte, width int) []byte {
 		b = append(b, ' ')
 	}
 	return append(b, ' ')
+}
+
+// agentMarker names the agent's records that mark a discontinuity.
+func agentMarker(r *codec.Record) string {
+	if r.Source != "itiny" {
+		return ""
+	}
+	switch r.Name {
+	case "clock.step":
+		return "wall clock step"
+	case "agent.unclean_shutdown":
+		return "unclean shutdown: the agent did not stop cleanly before this start"
+	}
+	return ""
 }
 
 // appendText writes a value for people: strings bare unless they hold a

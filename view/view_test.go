@@ -381,3 +381,37 @@ func TestUntil(t *testing.T) {
 		t.Logf("step at segment %d: read %d records for %d in the window", step, read, inside)
 	}
 }
+
+// The agent's records of a clock step and an unclean shutdown are marker
+// lines in text, before the record itself.
+func TestAgentMarkers(t *testing.T) {
+	data := t.TempDir()
+	step := rec(1, 2, "clock.step", codec.Field{Key: "step_ms", Value: codec.Int(-3600000)})
+	step.Source = "itiny"
+	unclean := rec(1, 1, "agent.unclean_shutdown")
+	unclean.Source = "itiny"
+	writeRing(t, data, "events", codec.JSON, unclean, step, rec(1, 3, "other"))
+	in, err := Open([]string{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMerger(in.Sources, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var buf bytes.Buffer
+	p := NewTextPrinter(&buf, PrintOptions{UTC: true})
+	for {
+		it, err := m.Next()
+		if err != nil {
+			break
+		}
+		p.Print(&it)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 6 || !strings.HasPrefix(lines[1], "-- unclean shutdown") || !strings.Contains(lines[2], "agent.unclean_shutdown") ||
+		lines[3] != "-- wall clock step --" || !strings.Contains(lines[4], "clock.step step_ms=-3600000") || strings.HasPrefix(lines[5], "--") {
+		t.Fatalf("text:\n%s", buf.String())
+	}
+}
