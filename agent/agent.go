@@ -43,6 +43,12 @@ type Options struct {
 	Proc string // procfs root; "" is /proc
 	Sys  string // sysfs root; "" is /sys
 	Dev  string // devfs root; "" is /dev
+	// Housekeeping, if set, is called every HousekeepingEvery on the
+	// scheduler's goroutine, between rounds of collectors, so that the
+	// embedding program's periodic chores need no timer (and no wake-up)
+	// of their own. It must return quickly.
+	Housekeeping      func(now time.Time)
+	HousekeepingEvery time.Duration
 }
 
 // A Logger takes the agent's diagnostic messages, one line each. A
@@ -416,6 +422,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}()
 	next := time.Now()
 	nextStats := next.Add(a.live.Load().StatsEvery)
+	nextHouse := next.Add(a.opts.HousekeepingEvery)
 	for {
 		if !sl.sleep(next) {
 			return nil
@@ -446,6 +453,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		next = minTime(next, nextStats)
 		a.mu.Unlock()
+		if a.opts.Housekeeping != nil && a.opts.HousekeepingEvery > 0 {
+			if !now.Before(nextHouse) {
+				a.opts.Housekeeping(now)
+				nextHouse = now.Add(a.opts.HousekeepingEvery)
+			}
+			next = minTime(next, nextHouse)
+		}
 	}
 }
 

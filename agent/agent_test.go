@@ -319,3 +319,27 @@ func TestReloadAfterClose(t *testing.T) {
 		t.Fatalf("%d open files before Reload, %d after", before, after)
 	}
 }
+
+// Housekeeping runs on the scheduler at its interval, collectors or not.
+func TestHousekeeping(t *testing.T) {
+	cfg := testConfig(t, "")
+	var calls []time.Time
+	a, err := New(cfg, Options{Housekeeping: func(now time.Time) { calls = append(calls, now) }, HousekeepingEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 380*time.Millisecond)
+	defer cancel()
+	if err := a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if len(calls) < 2 || len(calls) > 9 { // at most one per 50 ms; at least a couple, however loaded the machine
+		t.Fatalf("%d calls in 380 ms at 50 ms", len(calls))
+	}
+	for i := 1; i < len(calls); i++ {
+		if d := calls[i].Sub(calls[i-1]); d < 45*time.Millisecond {
+			t.Fatalf("calls %v apart", d)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Resident memory of `itiny run` (issue 3: at most 4 MiB under load;
@@ -35,67 +36,93 @@ import (
 // Pages that other processes map (a second agent, `itiny emit`) stay
 // cached; nothing else is affected.
 
-// settleAfter is how long after start the agent settles (see settle).
+// settleAfter is how long after start the agent settles, at the first
+// check after it: it drops the binary's pages again (what the first
+// samples touched once) and returns the memory of startup to the kernel.
 const settleAfter = 3 * time.Second
 
 // Garbage between collections. In steady state the agent allocates little
 // (rotating a ring's segment, about 3 KB, a few times a second under
 // load), but after each collection the runtime lets the heap grow by at
 // least 1 MiB before the next (sweepMinHeapDistance), whatever GOGC says,
-// and all of that becomes RSS. collect reads the RSS every gcCheckEvery
+// and all of that becomes RSS. residency.check reads the RSS every 5 s
 // and, once it has grown by gcGrowth since the last collection, collects
-// and returns the free pages to the kernel (debug.FreeOSMemory): at 1,000
-// records/s about every 20 s, under 1 ms of CPU each; idle, hardly ever.
-// Measured over 180 s at 1,000 records/s: RssAnon levels off at 2.1-2.2
-// MiB; without collect it was 2.9 MiB after 160 s and rising. The heap's
-// size would be the obvious signal, but runtime.ReadMemStats costs 3 KB
-// of firmware and its flushing of the allocator's caches 0.2 MiB more RSS
-// (the same run: 2.4 MiB); runtime/metrics costs 24 KB.
+// and returns the free pages to the kernel (debug.FreeOSMemory). It runs
+// on the agent's own scheduler (agent.Options.Housekeeping): no timer of
+// its own, so no wake-up of its own, and /proc/self/statm is kept open and
+// read with one pread. The heap's size would be the obvious signal, but
+// runtime.ReadMemStats costs 3 KB of firmware and its flushing of the
+// allocator's caches 0.2 MiB more RSS; runtime/metrics costs 24 KB. A
+// check every second with a 64 KiB threshold gave no lower peak (VmHWM
+// 4.12-4.20 MiB) and 10% more CPU under load.
 const (
-	gcCheckEvery = 5 * time.Second
-	gcGrowth     = 128 << 10
+	residencyEvery = 5 * time.Second
+	gcGrowth       = 128 << 10
 )
 
 func init() {
-	// itiny writes no heap profiles: without sampling, the runtime never
-	// creates its 1.4 MB profiling hash table, of which every sampled
-	// allocation site makes a page resident.
+	// itiny writes no heap profiles; sampling allocations for them costs
+	// memory and a little CPU.
 	runtime.MemProfileRate = 0
 }
 
-// settle waits settleAfter after the agent started: the first samples are
-// taken, the socket is up, and startup's garbage is garbage. It drops the
-// binary's pages that only startup used, then collects and returns the
-// free heap to the kernel (debug.FreeOSMemory), then runs collect.
-// Dropping first keeps the peak low: the first collection adds about 0.4
-// MB of the runtime's GC metadata, and its refaults of the binary are
-// single pages.
-func settle() {
-	time.Sleep(settleAfter)
-	dropBinaryPages()
-	debug.FreeOSMemory()
-	collect()
+// residency keeps the agent's resident memory down (see above).
+type residency struct {
+	start   time.Time
+	settled bool
+	fd      int
+	buf     [64]byte
+	last    uint64 // RSS after the last collection; 0: take the next reading
+	page    uint64
 }
 
-// collect runs a collection whenever the RSS (the second figure of
-// /proc/self/statm, in pages) has grown by gcGrowth since the last one.
-func collect() {
-	var last uint64 // 0: the next reading is the baseline
-	for range time.NewTicker(gcCheckEvery).C {
-		b, _ := os.ReadFile("/proc/self/statm")
-		f := strings.Fields(string(b))
-		if len(f) < 2 {
-			return
-		}
-		n, _ := strconv.ParseUint(f[1], 10, 64)
-		switch rss := n * uint64(os.Getpagesize()); {
-		case last == 0 || rss < last:
-			last = rss
-		case rss >= last+gcGrowth:
-			debug.FreeOSMemory()
-			last = 0
-		}
+func newResidency() *residency {
+	fd, err := syscall.Open("/proc/self/statm", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		fd = -1
 	}
+	return &residency{start: time.Now(), fd: fd, page: uint64(os.Getpagesize())}
+}
+
+// check is the agent's housekeeping, every residencyEvery.
+func (r *residency) check(now time.Time) {
+	if !r.settled && now.Sub(r.start) >= settleAfter {
+		r.settled = true
+		dropBinaryPages()
+		debug.FreeOSMemory()
+		r.last = 0
+		return
+	}
+	if r.fd < 0 {
+		return
+	}
+	n, _, e := syscall.Syscall6(syscall.SYS_PREAD64, uintptr(r.fd), uintptr(unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf)), 0, 0, 0)
+	if e != 0 {
+		return
+	}
+	rss := statmResident(r.buf[:n]) * r.page
+	switch {
+	case rss == 0:
+	case r.last == 0 || rss < r.last:
+		r.last = rss
+	case rss >= r.last+gcGrowth:
+		debug.FreeOSMemory()
+		r.last = 0
+	}
+}
+
+// statmResident returns the second number of /proc/self/statm: resident
+// pages.
+func statmResident(b []byte) uint64 {
+	i := 0
+	for i < len(b) && b[i] != ' ' {
+		i++
+	}
+	var v uint64
+	for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		v = v*10 + uint64(b[i]-'0')
+	}
+	return v
 }
 
 // dropBinaryPages unmaps the read-only mappings of the running binary and

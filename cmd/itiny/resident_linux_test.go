@@ -50,3 +50,24 @@ func TestDropBinaryPages(t *testing.T) {
 }
 
 var written string
+
+func TestStatmResident(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want uint64
+	}{
+		{"1234 567 89 1 0 100 0\n", 567},
+		{"1 2", 2},
+		{"", 0},
+		{"12345", 0},
+	} {
+		if got := statmResident([]byte(tc.in)); got != tc.want {
+			t.Errorf("%q: %d, want %d", tc.in, got, tc.want)
+		}
+	}
+	r := newResidency()
+	r.check(r.start) // reads this process's RSS
+	if r.last == 0 {
+		t.Fatal("no resident memory read from /proc/self/statm")
+	}
+}

@@ -45,12 +45,12 @@ func runCmd(fs *flags, args []string) error {
 		out = lj
 	}
 	logger := agent.LineLogger{W: out, Prefix: "itiny: "}
-	a, err := agent.New(cfg, agent.Options{Log: logger})
+	res := newResidency()
+	a, err := agent.New(cfg, agent.Options{Log: logger, Housekeeping: res.check, HousekeepingEvery: residencyEvery})
 	if err != nil {
 		return err
 	}
 	logger.Printf("running: data %s, streams %v, pid %d", cfg.Data, a.Streams(), os.Getpid())
-	go settle() // resident_linux.go
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
