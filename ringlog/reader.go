@@ -52,7 +52,8 @@ type Reader struct {
 	stageBuf []byte
 
 	// A block of a packed segment being unpacked, and where its frame is.
-	stop     uint64 // StopAt
+	stop     uint64          // StopAt
+	skip     map[uint64]bool // Skip
 	unp      pack.Unpacker
 	inBlock  bool
 	blockOff int
@@ -113,6 +114,18 @@ func (r *Reader) Seek(seg uint64) {
 	r.i, r.open, r.inBlock, r.staged = i, false, false, nil
 }
 
+// Skip makes Next pass over the segments numbered in segs without
+// reading them, for a reader that knows from their headers that it needs
+// none of their records.
+func (r *Reader) Skip(segs []uint64) {
+	if r.skip == nil {
+		r.skip = map[uint64]bool{}
+	}
+	for _, n := range segs {
+		r.skip[n] = true
+	}
+}
+
 // StopAt makes Next return io.EOF instead of reading segment number seg
 // or any after it, for a reader that needs only the records before; 0
 // reads to the end.
@@ -135,6 +148,10 @@ func (r *Reader) Next() (Entry, error) {
 		if !r.open {
 			if r.stop != 0 && r.i < len(r.segs) && r.segs[r.i].hdr.Segment >= r.stop {
 				return Entry{}, io.EOF
+			}
+			if r.i < len(r.segs) && r.skip[r.segs[r.i].hdr.Segment] {
+				r.i++
+				continue
 			}
 			if r.i >= len(r.segs) {
 				if refreshed {

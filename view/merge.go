@@ -81,7 +81,8 @@ type head struct {
 	done    bool
 	last    uint64
 	any     bool
-	damaged bool // damage since the last record
+	damaged bool            // damage since the last record
+	skipped map[uint64]bool // segments passed over by their headers
 }
 
 // NewMerger opens a reader of each source. With since set, it skips the
@@ -94,56 +95,59 @@ func NewMerger(srcs []*Source, since time.Time) (*Merger, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Where, err)
 		}
+		h := &head{src: s, r: r}
 		if !since.IsZero() {
-			seekSince(r, since)
+			h.skip(sinceSkips(r.Segments(), since))
 		}
-		m.heads = append(m.heads, &head{src: s, r: r})
+		m.heads = append(m.heads, h)
 	}
 	return m, nil
 }
 
-// seekSince skips the segments of r whose records are all older than
+// sinceSkips lists the segments whose records are all older than
 // since: those followed by a segment created before since. The wall clock
 // is trusted only between two segments of one boot whose wall and
-// monotonic times moved alike; the search stops at the first pair that
-// did not, so a clock step never hides records.
-func seekSince(r *ringlog.Reader, since time.Time) {
-	segs := r.Segments()
-	target := -1
+// monotonic times moved alike, so a segment followed by a boot change or
+// a clock step is read; the ones before and after it may still be
+// skipped, each on its own.
+func sinceSkips(segs []ringlog.SegmentInfo, since time.Time) []uint64 {
+	var skip []uint64
 	for i := 0; i+1 < len(segs); i++ {
-		a, b := segs[i], segs[i+1]
-		if !steady(a, b) || !b.Header.Wall.Before(since) {
-			break
+		if a, b := segs[i], segs[i+1]; steady(a, b) && b.Header.Wall.Before(since) {
+			skip = append(skip, a.Header.Segment)
 		}
-		target = i + 1
 	}
-	if target > 0 {
-		r.Seek(segs[target].Header.Segment)
-	}
+	return skip
 }
 
-// Until makes the merge stop reading each ring at the first segment
-// created at or after t whose records, by the headers after it (one boot,
-// wall and monotonic times moving alike), are all that late. Call it
-// before the first Next; records after t may still come before the stop,
-// so a Filter must still apply the window.
+// skip makes h's reader pass over segments, and h remember them.
+func (h *head) skip(segs []uint64) {
+	if h.skipped == nil {
+		h.skipped = map[uint64]bool{}
+	}
+	for _, n := range segs {
+		h.skipped[n] = true
+	}
+	h.r.Skip(segs)
+}
+
+// Until makes the merge pass over each segment created at or after t
+// whose records are all that late by the next segment's header (one boot,
+// wall and monotonic times moving alike between them); the newest segment
+// is always read. Call it before the first Next; records after t still
+// come from the segments read, so a Filter must still apply the window.
 func (m *Merger) Until(t time.Time) {
 	for _, h := range m.heads {
 		segs := h.r.Segments()
-		stop := len(segs)
-		for i := len(segs) - 1; i >= 1; i-- {
-			a := segs[i]
-			if a.Err != nil || a.Header.Wall.Before(t) {
-				break
+		var skip []uint64
+		for i := 1; i+1 < len(segs); i++ {
+			// Created at or after t, and the clock steady until the next
+			// segment: all its records are that late.
+			if a := segs[i]; steady(a, segs[i+1]) && !a.Header.Wall.Before(t) {
+				skip = append(skip, a.Header.Segment)
 			}
-			if i+1 < len(segs) && !steady(a, segs[i+1]) {
-				break
-			}
-			stop = i
 		}
-		if stop < len(segs) {
-			h.r.StopAt(segs[stop].Header.Segment)
-		}
+		h.skip(skip)
 	}
 }
 
@@ -195,7 +199,7 @@ func (m *Merger) Next() (Item, error) {
 		m.lastBoot, m.anyBoot = b, true
 		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b})
 	}
-	if best.any && best.e.Seq != best.last+1 {
+	if best.any && best.e.Seq != best.last+1 && !best.afterSkipped() {
 		g := Gap{From: best.last + 1, To: best.e.Seq - 1, Cause: CauseUnknown}
 		switch {
 		case best.damaged:
@@ -212,6 +216,20 @@ func (m *Merger) Next() (Item, error) {
 	}
 	m.pending = append(append(m.pending, items[1:]...), it)
 	return items[0], nil
+}
+
+// afterSkipped reports whether h's record begins a segment that follows
+// one the merge chose not to read: numbers missing there are not a gap.
+func (h *head) afterSkipped() bool {
+	if len(h.skipped) == 0 {
+		return false
+	}
+	for _, s := range h.r.Segments() {
+		if s.Path == h.e.Segment {
+			return s.Err == nil && s.Header.First == h.e.Seq && h.skipped[s.Header.Segment-1]
+		}
+	}
+	return false
 }
 
 // advance reads h's next record into its head. Damage and undecodable

@@ -316,7 +316,7 @@ func TestSeekSince(t *testing.T) {
 	dir, segs := seekRing(t, 0)
 	r, _ := ringlog.NewReader(dir)
 	since := t0.Add(90 * time.Minute)
-	seekSince(r, since)
+	r.Skip(sinceSkips(r.Segments(), since))
 	e, err := r.Next()
 	if err != nil {
 		t.Fatal(err)
@@ -330,7 +330,7 @@ func TestSeekSince(t *testing.T) {
 	// A clock step stops the skipping where it happened.
 	dir, segs = seekRing(t, 50)
 	r, _ = ringlog.NewReader(dir)
-	seekSince(r, since)
+	r.Skip(sinceSkips(r.Segments(), since))
 	e, _ = r.Next()
 	if e.Segment == "" || e.Seq > segs[50].Header.First {
 		t.Fatalf("skipped past a clock step: first seq %d, step at segment starting %d", e.Seq, segs[50].Header.First)
@@ -358,6 +358,9 @@ func TestUntil(t *testing.T) {
 			it, err := m.Next()
 			if err == io.EOF {
 				return read, inside
+			}
+			if it.Kind == KindGap {
+				t.Fatalf("a gap where segments were passed over: %+v", it.Gap)
 			}
 			if it.Kind == KindRecord {
 				read++
@@ -414,4 +417,63 @@ func TestAgentMarkers(t *testing.T) {
 		lines[3] != "-- wall clock step --" || !strings.Contains(lines[4], "clock.step step_ms=-3600000") || strings.HasPrefix(lines[5], "--") {
 		t.Fatalf("text:\n%s", buf.String())
 	}
+}
+
+// A window in the newest of three boots skips the older boots' segments
+// too, each on its own; only segments followed by a boot change are read.
+func TestWindowAcrossBoots(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "metrics")
+	for b := 1; b <= 3; b++ {
+		minute := 0
+		start := t0.Add(time.Duration(b) * 24 * time.Hour)
+		o := ringlog.Options{Stream: "metrics", Codec: codec.Msgpack, Budget: 64 << 20, SegmentSize: 4 << 10, StageSize: -1,
+			Boot: codec.BootID{byte(b)},
+			Now:  func() (time.Time, int64) { return start.Add(time.Duration(minute) * time.Minute), int64(minute) * 60e9 }}
+		w, err := ringlog.Open(dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ; minute < 30; minute++ {
+			for i := 0; i < 10; i++ {
+				r := rec(uint32(b), minute*60+i, "s", codec.Field{Key: "pad", Value: codec.String(strings.Repeat("x", 300))})
+				r.Wall = start.Add(time.Duration(minute)*time.Minute + time.Duration(i)*time.Second)
+				if _, err := w.Append(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		w.Close()
+	}
+	since, until := t0.Add(3*24*time.Hour+10*time.Minute), t0.Add(3*24*time.Hour+20*time.Minute)
+	in, err := Open([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMerger(in.Sources, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	m.Until(until)
+	f := Filter{Since: since, Until: until}
+	read, kept := 0, 0
+	for {
+		it, err := m.Next()
+		if err == io.EOF {
+			break
+		}
+		if it.Kind == KindGap {
+			t.Fatalf("gap %+v", it.Gap)
+		}
+		if it.Kind == KindRecord {
+			read++
+			if f.Keep("metrics", it.Rec) {
+				kept++
+			}
+		}
+	}
+	if kept != 100 || read > 200 {
+		t.Fatalf("read %d of 900 records to keep %d, want 100", read, kept)
+	}
+	t.Logf("read %d of 900 records for the %d in the window", read, kept)
 }
