@@ -23,7 +23,7 @@
 #   GO             go command (default: go)
 #   CROSS_ARCHES   GOARCH list (default: "s390x arm64 arm"); s390x falls back
 #                  to mips when qemu cannot run s390x binaries
-#   CROSS_PKGS     package directories (default: "codec ringlog")
+#   CROSS_PKGS     package directories (default: "codec ringlog pack bundle view")
 #   CROSS_TIMEOUT  per test binary -test.timeout (default: 20m)
 #   GOARM          used for arm (default: 7)
 # Arguments after "--" go to every test binary, e.g.
@@ -36,7 +36,7 @@ set -euo pipefail
 
 GO=${GO:-go}
 CROSS_ARCHES=${CROSS_ARCHES:-s390x arm64 arm}
-CROSS_PKGS=${CROSS_PKGS:-codec ringlog}
+CROSS_PKGS=${CROSS_PKGS:-codec ringlog pack bundle view}
 CROSS_TIMEOUT=${CROSS_TIMEOUT:-20m}
 GOARM_ARM=${GOARM:-7}
 
