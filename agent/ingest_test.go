@@ -222,10 +222,10 @@ func FuzzIngest(f *testing.F) {
 	})
 }
 
-// BenchmarkIngestRoundTrip sends a record over the socket and waits for
-// its acknowledgement: what one component pays per record.
-func BenchmarkIngestRoundTrip(b *testing.B) {
-	cfg, _ := ParseConfig("b", "socket = itiny.sock\nrate_limit = 100000000\n")
+// benchAgent runs an agent with its socket and no collectors or rate
+// limit for the length of a benchmark, and returns a client of it.
+func benchAgent(b *testing.B) *Client {
+	cfg, _ := ParseConfig("b", "socket = itiny.sock\nrate_limit = 1000000000\n")
 	for _, col := range cfg.Collectors {
 		col.Enabled = false
 	}
@@ -236,14 +236,23 @@ func BenchmarkIngestRoundTrip(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go a.Run(ctx)
-	defer func() { cancel(); a.Close() }()
 	path := filepath.Join(cfg.Data, "itiny.sock")
 	var c *Client
 	for i := 0; i < 200 && c == nil; i++ {
 		c, _ = Dial(path)
 		time.Sleep(5 * time.Millisecond)
 	}
-	defer c.Close()
+	if c == nil {
+		b.Fatal("the agent's socket did not answer")
+	}
+	b.Cleanup(func() { c.Close(); cancel(); a.Close() })
+	return c
+}
+
+// BenchmarkIngestRoundTrip sends a record over the socket and waits for
+// its acknowledgement: what one component pays per record.
+func BenchmarkIngestRoundTrip(b *testing.B) {
+	c := benchAgent(b)
 	rec := codec.Record{Source: "appd", Name: "req", Level: codec.LevelInfo, Fields: codec.Fields{{Key: "ms", Value: codec.Float(1.5)}}}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -380,25 +389,7 @@ func BenchmarkIngestHandle(b *testing.B) {
 // descriptor), so allocs/op, counted over the whole process, is the
 // agent's: its serve loop, handle and the ring.
 func BenchmarkIngestServer(b *testing.B) {
-	cfg, _ := ParseConfig("b", "socket = itiny.sock\nrate_limit = 1000000000\n")
-	for _, col := range cfg.Collectors {
-		col.Enabled = false
-	}
-	cfg.Data = b.TempDir()
-	a, err := New(cfg, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go a.Run(ctx)
-	defer func() { cancel(); a.Close() }()
-	path := filepath.Join(cfg.Data, "itiny.sock")
-	var c *Client
-	for i := 0; i < 200 && c == nil; i++ {
-		c, _ = Dial(path)
-		time.Sleep(5 * time.Millisecond)
-	}
-	defer c.Close()
+	c := benchAgent(b)
 	fd := int(c.f.Fd())
 	msg, _ := codec.Msgpack.Append(nil, loadgenRecord())
 	ack := make([]byte, 64)
