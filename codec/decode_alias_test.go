@@ -116,22 +116,3 @@ func TestDecodeAliasZeroAllocs(t *testing.T) {
 		}
 	}
 }
-
-func BenchmarkDecodeAlias(b *testing.B) {
-	for _, c := range codecs {
-		b.Run(c.String(), func(b *testing.B) {
-			enc, err := c.Append(nil, metricsRecord())
-			if err != nil {
-				b.Fatal(err)
-			}
-			var r Record
-			b.SetBytes(int64(len(enc)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := c.DecodeAlias(enc, &r); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
