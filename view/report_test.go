@@ -80,18 +80,7 @@ func reportFixture(t *testing.T) string {
 // writeRingSized is writeRing with room for thousands of records.
 func writeRingSized(t *testing.T, data, stream string, c codec.Codec, recs ...*codec.Record) {
 	t.Helper()
-	w, err := ringlog.Open(filepath.Join(data, stream), ringlog.Options{Stream: stream, Codec: c, Budget: 16 << 20, SegmentSize: 256 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if _, err := w.Append(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeRingOpts(t, data, ringlog.Options{Stream: stream, Codec: c, Budget: 16 << 20, SegmentSize: 256 << 10}, recs...)
 }
 
 func copyDir(t *testing.T, from, to string) {

@@ -28,10 +28,17 @@ func rec(n uint32, mono int, name string, fields ...codec.Field) *codec.Record {
 	}
 }
 
-// writeRing appends recs to the ring of stream under data.
+// writeRing appends recs to the ring of stream under data, in small
+// segments.
 func writeRing(t *testing.T, data, stream string, c codec.Codec, recs ...*codec.Record) {
 	t.Helper()
-	w, err := ringlog.Open(filepath.Join(data, stream), ringlog.Options{Stream: stream, Codec: c, Budget: 1 << 20, SegmentSize: 8 << 10})
+	writeRingOpts(t, data, ringlog.Options{Stream: stream, Codec: c, Budget: 1 << 20, SegmentSize: 8 << 10}, recs...)
+}
+
+// writeRingOpts appends recs to a new ring under data opened with o.
+func writeRingOpts(t *testing.T, data string, o ringlog.Options, recs ...*codec.Record) {
+	t.Helper()
+	w, err := ringlog.Open(filepath.Join(data, o.Stream), o)
 	if err != nil {
 		t.Fatal(err)
 	}
