@@ -3,6 +3,7 @@ package view
 import (
 	"encoding/csv"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/itiny/itiny/codec"
@@ -57,7 +58,7 @@ func (p *CSVPrinter) Print(it *Item) error {
 		fs = fs[1:]
 	}
 	for _, f := range fs {
-		if len(p.o.Fields) > 0 && !contains(p.o.Fields, f.Key) {
+		if len(p.o.Fields) > 0 && !slices.Contains(p.o.Fields, f.Key) {
 			continue
 		}
 		name := prefix + "." + f.Key

@@ -3,6 +3,7 @@ package view
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func ParseMatch(s string) (Match, error) {
 
 // Keep reports whether the filter selects the record r of stream.
 func (f *Filter) Keep(stream string, r *codec.Record) bool {
-	if len(f.Streams) > 0 && !contains(f.Streams, stream) {
+	if len(f.Streams) > 0 && !slices.Contains(f.Streams, stream) {
 		return false
 	}
 	if f.LevelSet && r.Level > f.MaxLevel {
@@ -175,13 +176,4 @@ func valueString(v codec.Value) string {
 	}
 	b, _ := codec.AppendValueJSON(nil, v)
 	return string(b)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

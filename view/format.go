@@ -2,6 +2,7 @@ package view
 
 import (
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/itiny/itiny/codec"
@@ -91,7 +92,7 @@ func (p *TextPrinter) record(b []byte, it *Item) []byte {
 		b = append(b, colorReset...)
 	}
 	for _, f := range r.Fields {
-		if len(p.o.Fields) > 0 && !contains(p.o.Fields, f.Key) {
+		if len(p.o.Fields) > 0 && !slices.Contains(p.o.Fields, f.Key) {
 			continue
 		}
 		b = append(b, ' ')
@@ -273,7 +274,7 @@ func note(w io.Writer, it *Item) error {
 
 func selectFields(dst, fs []codec.Field, keep []string) []codec.Field {
 	for _, f := range fs {
-		if contains(keep, f.Key) {
+		if slices.Contains(keep, f.Key) {
 			dst = append(dst, f)
 		}
 	}

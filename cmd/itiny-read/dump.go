@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -125,20 +126,11 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	default:
 		return fmt.Errorf("%w: --color %q: want auto, always or never", errUsage, *color)
 	}
-	var p view.Printer
-	switch *out {
-	case "text":
-		p = view.NewTextPrinter(w, po)
-	case "json":
-		p = view.NewJSONPrinter(w, po)
-	case "msgpack":
-		p = view.NewMsgpackPrinter(w, po)
-	case "csv":
-		if *follow {
-			return fmt.Errorf("%w: -o csv cannot follow (its columns are fixed by the records it reads)", errUsage)
-		}
-		p = view.NewCSVPrinter(w, po)
-	default:
+	if *out == "csv" && *follow {
+		return fmt.Errorf("%w: -o csv cannot follow (its columns are fixed by the records it reads)", errUsage)
+	}
+	p := newPrinter(*out, w, po)
+	if p == nil {
 		return fmt.Errorf("%w: -o %q: want text, json, csv or msgpack", errUsage, *out)
 	}
 	m, err := view.NewMerger(srcs, f.Since)
@@ -167,7 +159,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 				}
 				tail = nil
 				w = bw
-				p = reprint(*out, bw, po, p)
+				p = newPrinter(*out, bw, po) // for what follows the last N
 			}
 			if !*follow {
 				return bw.Flush()
@@ -188,7 +180,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 			bootMark, bootPending = it, true
 			continue
 		case view.KindGap:
-			if len(f.Streams) == 0 || contains(f.Streams, it.Source.Stream) {
+			if len(f.Streams) == 0 || slices.Contains(f.Streams, it.Source.Stream) {
 				gaps = append(gaps, it)
 			}
 			continue
@@ -222,18 +214,8 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// reprint makes a printer of the same format writing to w, for what
-// follows the last N records.
-func reprint(out string, w io.Writer, po view.PrintOptions, old view.Printer) view.Printer {
+// newPrinter makes the printer of output format out, or nil.
+func newPrinter(out string, w io.Writer, po view.PrintOptions) view.Printer {
 	switch out {
 	case "text":
 		return view.NewTextPrinter(w, po)
@@ -241,8 +223,10 @@ func reprint(out string, w io.Writer, po view.PrintOptions, old view.Printer) vi
 		return view.NewJSONPrinter(w, po)
 	case "msgpack":
 		return view.NewMsgpackPrinter(w, po)
+	case "csv":
+		return view.NewCSVPrinter(w, po)
 	}
-	return old
+	return nil
 }
 
 // resolveBoot turns a --boot value into a boot counter.
