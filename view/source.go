@@ -29,10 +29,17 @@ type Source struct {
 	Live   bool   // a directory on this machine, which a writer may append to
 	fsys   fs.FS  // nil: Where is a directory of the OS
 	dir    string // in fsys
+	// opened is the reader Open made to learn the stream's name, handed
+	// out by the first Reader so that the headers are not read again.
+	opened *ringlog.Reader
 }
 
 // Reader opens a reader of the source's ring.
 func (s *Source) Reader() (*ringlog.Reader, error) {
+	if r := s.opened; r != nil {
+		s.opened = nil
+		return r, nil
+	}
 	if s.fsys == nil {
 		return ringlog.NewReader(s.Where)
 	}
@@ -100,6 +107,7 @@ func Open(paths []string) (*Input, error) {
 					src.Stream = seg.Header.Stream
 				}
 			}
+			src.opened = r
 		}
 	}
 	sort.SliceStable(in.Sources, func(i, j int) bool { return in.Sources[i].Stream < in.Sources[j].Stream })
