@@ -196,8 +196,13 @@ func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool) error {
 	return nil
 }
 
+// zeros is never written: its pages stay the kernel's shared zero page. A
+// 64 KiB buffer on the stack grew the calling goroutine's stack to 128 KiB
+// for good; on the heap it would be 64 KiB of garbage per stage.
+var zeros [4096]byte
+
 func writeZeros(f *os.File, size int) error {
-	zero := make([]byte, 64<<10)
+	zero := zeros[:]
 	for off := 0; off < size; off += len(zero) {
 		if _, err := f.WriteAt(zero[:min(len(zero), size-off)], int64(off)); err != nil {
 			return err

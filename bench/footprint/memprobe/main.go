@@ -5,6 +5,7 @@
 //
 //	memprobe -data DIR -config FILE [-every 5s] [-duration 60s] [-gcpercent N]
 //		[-memlimit BYTES] [-memprofilerate N] [-freeos D] [-emit N]
+//		[-heapprofile FILE]
 //
 // -gcpercent and -memlimit call debug.SetGCPercent and debug.SetMemoryLimit
 // at start, as the agent could itself; -1 leaves them alone.
@@ -25,6 +26,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -78,6 +80,7 @@ func main() {
 	mpr := flag.Int("memprofilerate", -1, "runtime.MemProfileRate (-1: leave)")
 	freeos := flag.Duration("freeos", 0, "call debug.FreeOSMemory at this interval (0: never)")
 	emit := flag.Int("emit", 0, "Emit this many records/s in-process to the events stream")
+	heapOut := flag.String("heapprofile", "", "write a heap profile here at the end (set -memprofilerate 1)")
 	flag.Parse()
 	if *mpr >= 0 {
 		runtime.MemProfileRate = *mpr
@@ -151,12 +154,28 @@ func main() {
 			report()
 		case err := <-done:
 			report()
+			if *heapOut != "" {
+				writeHeapProfile(*heapOut)
+			}
 			a.Close()
 			if err != nil {
 				log.Fatal(err)
 			}
 			return
 		}
+	}
+}
+
+// writeHeapProfile writes the live heap (after a collection) to path.
+func writeHeapProfile(path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		log.Fatal(err)
 	}
 }
 
