@@ -5,10 +5,15 @@
 #
 #   chromium   the report test (cmd/itiny-read/report_chromium_test.go)
 #              renders itiny-read's HTML report headless and screenshots it
+#   nats-server  the migrate tests (cmd/itiny-migrate) also run against a
+#              standalone server process, besides the one embedded in the
+#              tests: Debian's is an old release (2.9), the oldest server
+#              itiny-migrate must work with
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
+command -v nats-server >/dev/null || missing+=(nats-server)
 ((${#missing[@]})) || exit 0
 
 sudo=()

@@ -182,3 +182,22 @@ func readLimited(p string) ([]byte, error) {
 	}
 	return os.ReadFile(p)
 }
+
+// Frozen returns a source that reads a copy of s's ring taken now, in
+// memory (ringlog.Snapshot), so that two passes over it read the same
+// records however a writer appends, rotates and deletes meanwhile. A source
+// that is not a live directory is already fixed and is returned as it is.
+func (s *Source) Frozen() (*Source, error) {
+	if !s.Live {
+		return s, nil
+	}
+	files, err := ringlog.Snapshot(s.Where)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string][]byte, len(files))
+	for _, f := range files {
+		m[f.Name] = f.Data
+	}
+	return &Source{Stream: s.Stream, Where: s.Where, fsys: bundle.FS(m), dir: "."}, nil
+}

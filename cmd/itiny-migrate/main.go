@@ -1,0 +1,371 @@
+// Command itiny-migrate moves the history in an itiny instance's rings into
+// a stream store once, when the device moves to a deployment that has one:
+// every record exactly once, resumable after a crash, verified at the end.
+//
+// Usage:
+//
+//	itiny-migrate --to URL --scope NAME [options] [PATH...]
+//
+// URL is nats://HOST:PORT or tls://HOST:PORT (NATS JetStream), or
+// kafka://HOST:PORT (Kafka). A PATH is a data directory (default
+// $ITINY_DATA, else /var/lib/itiny), a ring directory or a support bundle.
+// Credentials come from files or the environment, never from arguments:
+// see --help.
+//
+// Exit status: 0 when every ring is in the store, verified; 1 when the
+// verification finds a mismatch; 2 for a usage error; 3 when the migration
+// could not finish (the store unreachable, credentials refused): run it
+// again to resume.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/migrate"
+	"github.com/itiny/itiny/view"
+)
+
+// errUsage makes main print the usage and exit 2.
+var errUsage = errors.New("usage")
+
+// errMismatch makes main exit 1.
+var errMismatch = errors.New("verification found a mismatch")
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case errors.Is(err, errMismatch):
+		fmt.Fprintln(os.Stderr, "itiny-migrate:", err)
+		os.Exit(1)
+	default:
+		fmt.Fprintln(os.Stderr, "itiny-migrate:", err)
+		os.Exit(3)
+	}
+}
+
+type config struct {
+	to, scope, checkpoint, payload, progress string
+	streamName                               string
+	maxBytes                                 string
+	maxAge                                   time.Duration
+	window, retries                          int
+	timeout                                  time.Duration
+	dryRun, verifyOnly, jsonOut              bool
+	sec                                      security
+}
+
+const usageText = `usage: itiny-migrate --to URL --scope NAME [options] [PATH...]
+
+Moves every record of the rings at PATH (a data directory, default
+$ITINY_DATA or /var/lib/itiny; a ring directory; a support bundle) into a
+stream store, exactly once, resumable, verified at the end. It never writes
+the rings.
+
+  URL  nats://HOST:PORT, tls://HOST:PORT   NATS JetStream: subject itiny.SCOPE.STREAM
+       kafka://HOST:PORT                   Kafka: topic itiny.STREAM, one partition
+
+Credentials, never on the command line:
+  NATS   --creds FILE (a .creds file), --nkey FILE (an nkey seed), or
+         ITINY_NATS_USER and ITINY_NATS_PASSWORD, or ITINY_NATS_TOKEN
+  Kafka  ITINY_KAFKA_USER and ITINY_KAFKA_PASSWORD, or --sasl-file FILE
+         (two lines: user, password); --sasl plain|scram-sha-256|scram-sha-512
+  TLS    --tls (or a tls:// URL), --tls-ca FILE, --tls-cert FILE --tls-key FILE
+
+Exit status: 0 migrated and verified; 1 verification mismatch; 2 usage
+error; 3 the migration could not finish (run it again to resume).
+
+Options:
+`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("itiny-migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.to, "to", "", "the store: nats://HOST:PORT, tls://HOST:PORT or kafka://HOST:PORT")
+	fs.StringVar(&c.scope, "scope", "", "the instance's name in the store: letters, digits, '-', '_'")
+	fs.StringVar(&c.checkpoint, "checkpoint", "", "checkpoint file (default itiny-migrate.SCOPE.checkpoint in the current directory)")
+	fs.StringVar(&c.payload, "payload", "same", "payload encoding: same (each record's own), json or msgpack")
+	fs.IntVar(&c.window, "window", migrate.DefaultWindow, "messages in flight at most; a checkpoint follows each window")
+	fs.StringVar(&c.streamName, "stream-name", migrate.DefaultStreamName, "JetStream stream per itiny stream; {STREAM} and {SCOPE} are replaced")
+	fs.StringVar(&c.maxBytes, "max-bytes", "", "size limit of a stream or topic it creates (default: room for the ring, and a quarter more)")
+	fs.DurationVar(&c.maxAge, "max-age", 0, "age limit of a stream or topic it creates (default none)")
+	fs.IntVar(&c.retries, "retries", 5, "attempts to connect, and to resend a message not acknowledged, before giving up")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound of one connection attempt and of the wait for a window's acknowledgements")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "print the plan and change nothing")
+	fs.BoolVar(&c.verifyOnly, "verify-only", false, "only compare what the store holds with the rings")
+	fs.BoolVar(&c.jsonOut, "json", false, "print the plan, results and verification as JSON")
+	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal), always or never")
+	c.sec.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		d := os.Getenv("ITINY_DATA")
+		if d == "" {
+			d = "/var/lib/itiny"
+		}
+		paths = []string{d}
+	}
+	fail := func(format string, a ...any) error {
+		fmt.Fprintf(stderr, "itiny-migrate: "+format+"\n", a...)
+		return errUsage
+	}
+	if c.to == "" {
+		return fail("--to is required: nats://HOST:PORT or kafka://HOST:PORT")
+	}
+	u, err := url.Parse(c.to)
+	if err != nil || u.Host == "" {
+		return fail("--to %q: not a URL like nats://127.0.0.1:4222", c.to)
+	}
+	if u.User != nil {
+		return fail("--to %q: credentials in the URL would show in the process list; use --creds, --nkey, --sasl-file or the environment (--help)", u.Redacted())
+	}
+	if err := migrate.ValidScope(c.scope); err != nil {
+		return fail("--scope: %v", err)
+	}
+	var convert codec.Codec
+	switch c.payload {
+	case "same":
+	case "json", "msgpack":
+		convert, _ = codec.ParseCodec(c.payload)
+	default:
+		return fail("--payload %q: same, json or msgpack", c.payload)
+	}
+	if c.checkpoint == "" {
+		c.checkpoint = "itiny-migrate." + c.scope + ".checkpoint"
+	}
+	maxBytes, err := parseSize(c.maxBytes)
+	if err != nil {
+		return fail("--max-bytes: %v", err)
+	}
+	if c.window < 1 || c.window > 1<<20 {
+		return fail("--window %d: from 1 to %d", c.window, 1<<20)
+	}
+
+	in, err := view.Open(paths)
+	if err != nil {
+		return err
+	}
+	for _, p := range in.Problems {
+		fmt.Fprintln(stderr, "itiny-migrate: warning:", p)
+	}
+	plan, err := migrate.NewPlan(in, c.scope)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var sink migrate.Sink
+	switch u.Scheme {
+	case "nats", "tls":
+		sink, err = dialJetStream(ctx, u, &c, maxBytes)
+	case "kafka":
+		sink, err = dialKafka(ctx, u, &c, maxBytes)
+	default:
+		return fail("--to %q: scheme %q: nats, tls or kafka", c.to, u.Scheme)
+	}
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+
+	out := report{Sink: sink.Name(), Scope: plan.Scope, Checkpoint: c.checkpoint}
+	for _, r := range plan.Rings {
+		out.Plan = append(out.Plan, planRow(r))
+	}
+	if c.dryRun {
+		return printPlan(stdout, &out, plan, &c)
+	}
+	if !c.jsonOut {
+		printPlanText(stdout, &out)
+	}
+	if !c.verifyOnly {
+		o := migrate.Options{Window: c.window, Checkpoint: c.checkpoint, Convert: convert,
+			Logf: func(f string, a ...any) { fmt.Fprintf(stderr, "itiny-migrate: "+f+"\n", a...) }}
+		if c.progress == "always" || c.progress == "auto" && isTerminal(stderr) {
+			var total uint64
+			for _, r := range plan.Rings {
+				total += r.Messages()
+			}
+			o.Progress = migrate.NewProgress(stderr, total)
+		}
+		res, err := migrate.Run(ctx, plan, sink, o)
+		if o.Progress != nil {
+			o.Progress.Done()
+		}
+		out.Results = res
+		if err != nil {
+			if c.jsonOut {
+				json.NewEncoder(stdout).Encode(&out)
+			}
+			return fmt.Errorf("%w (the checkpoint %s keeps what is done: run again to resume)", err, c.checkpoint)
+		}
+		if !c.jsonOut {
+			for _, r := range res {
+				rate := float64(r.Sent) / max(r.Elapsed.Seconds(), 1e-9)
+				fmt.Fprintf(stdout, "%-10s sent %d, skipped %d below the checkpoint, %d found stored after it, in %v (%.0f messages/s)\n",
+					r.Stream, r.Sent, r.Skipped, r.Found, r.Elapsed.Round(time.Millisecond), rate)
+			}
+		}
+	}
+	checks, err := migrate.Verify(ctx, plan, sink)
+	out.Verify = checks
+	if c.jsonOut {
+		json.NewEncoder(stdout).Encode(&out)
+	} else if err == nil {
+		fmt.Fprintln(stdout)
+		migrate.WriteChecks(stdout, checks)
+	}
+	if err != nil {
+		return err
+	}
+	for _, ch := range checks {
+		if !ch.OK {
+			return errMismatch
+		}
+	}
+	return nil
+}
+
+// report is what --json prints.
+type report struct {
+	Sink       string                `json:"sink"`
+	Scope      string                `json:"scope"`
+	Checkpoint string                `json:"checkpoint"`
+	Plan       []planJSON            `json:"plan"`
+	Results    []migrate.RingResult  `json:"results,omitempty"`
+	Verify     []migrate.RingCheck   `json:"verify,omitempty"`
+	Resume     map[string]resumeJSON `json:"resume,omitempty"`
+}
+
+type planJSON struct {
+	Stream   string     `json:"stream"`
+	Where    string     `json:"where"`
+	Ring     string     `json:"ring"`
+	Codec    string     `json:"codec"`
+	Records  uint64     `json:"records"`
+	First    uint64     `json:"first"`
+	Last     uint64     `json:"last"`
+	Bytes    int64      `json:"bytes"`
+	Oldest   time.Time  `json:"oldest"`
+	Newest   time.Time  `json:"newest"`
+	Gaps     []view.Gap `json:"gaps"`
+	Undecode uint64     `json:"undecodable"`
+}
+
+type resumeJSON struct {
+	Acked   uint64    `json:"acked"`
+	Updated time.Time `json:"updated"`
+}
+
+func planRow(r *migrate.RingPlan) planJSON {
+	return planJSON{Stream: r.Stream, Where: r.Where, Ring: r.RingID(), Codec: r.Codec.String(), Records: r.Records,
+		First: r.First, Last: r.Last, Bytes: r.Bytes, Oldest: r.Oldest, Newest: r.Newest, Gaps: r.Gaps, Undecode: r.Bad}
+}
+
+func printPlan(w io.Writer, out *report, plan *migrate.Plan, c *config) error {
+	cp, err := migrate.LoadCheckpoint(c.checkpoint)
+	if err != nil {
+		return err
+	}
+	out.Resume = map[string]resumeJSON{}
+	for _, r := range plan.Rings {
+		if sc := cp.Streams[r.Stream]; sc != nil && sc.Ring == r.RingID() {
+			out.Resume[r.Stream] = resumeJSON{Acked: sc.Acked, Updated: sc.Updated}
+		}
+	}
+	if c.jsonOut {
+		return json.NewEncoder(w).Encode(out)
+	}
+	printPlanText(w, out)
+	for s, r := range out.Resume {
+		fmt.Fprintf(w, "%-10s resumes: %d messages acknowledged by %s\n", s, r.Acked, r.Updated.Format(time.RFC3339))
+	}
+	fmt.Fprintln(w, "dry run: nothing sent")
+	return nil
+}
+
+func printPlanText(w io.Writer, out *report) {
+	fmt.Fprintf(w, "migrate scope %s to %s (checkpoint %s)\n", out.Scope, out.Sink, out.Checkpoint)
+	for _, p := range out.Plan {
+		span := "-"
+		if p.Records > 0 {
+			span = fmt.Sprintf("%d-%d", p.First, p.Last)
+		}
+		fmt.Fprintf(w, "%-10s %d records (seq %s, %d bytes, %s) ring %s, %s, %d gap markers\n",
+			p.Stream, p.Records, span, p.Bytes, p.Codec, p.Ring[:8], p.Where, len(p.Gaps))
+		for _, g := range p.Gaps {
+			fmt.Fprintf(w, "%-10s   gap %d-%d: %s\n", "", g.From, g.To, g.Cause)
+		}
+	}
+}
+
+// parseSize reads 64MiB, 1GiB, 500000 (bytes); empty is 0.
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suf string
+		m   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}} {
+		if strings.HasSuffix(s, u.suf) {
+			s, mult = strings.TrimSuffix(s, u.suf), u.m
+			break
+		}
+	}
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q: a positive size like 512MiB", s)
+	}
+	return n * mult, nil
+}
+
+// isTerminal reports whether w is a terminal (TCGETS succeeds on it).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	var t syscall.Termios
+	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return e == 0
+}
+
+// readSecret reads a credential file, trimmed, refusing one that others may
+// read or write... only warning: devices often run as root with odd umasks.
+func readSecret(path string) (string, error) {
+	b, err := os.ReadFile(filepath.Clean(path))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}

@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/natstest"
+	"github.com/itiny/itiny/internal/testbin"
+	"github.com/itiny/itiny/migrate"
+	"github.com/itiny/itiny/ringlog"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+var binary string
+
+func TestMain(m *testing.M) { testbin.Main(m.Run, "itiny-migrate", &binary) }
+
+// embedded starts a NATS server with JetStream in the test process, on
+// 127.0.0.1 only.
+func embedded(t *testing.T, opts *server.Options) string { return natstest.Start(t, opts) }
+
+// standalone starts Debian's nats-server as a process on 127.0.0.1 and
+// stops it by its pid at the end.
+func standalone(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		t.Fatalf("nats-server is not installed (make test installs it: scripts/deps.sh): %v", err)
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", t.TempDir())
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		cmd.Wait()
+	})
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if nc, err := nats.Connect(url); err == nil {
+			nc.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server did not come up: %s", log.String())
+		}
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+var base = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+
+// writeRing writes n records to a ring of stream under data.
+func writeRing(t *testing.T, data, stream string, n int, budget int64) {
+	t.Helper()
+	w, err := ringlog.Open(filepath.Join(data, stream), ringlog.Options{Stream: stream, Codec: codec.Msgpack, Budget: budget, SegmentSize: 128 << 10, StageSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		r := codec.Record{Stream: stream, BootCount: 1, Wall: base.Add(time.Duration(i) * time.Millisecond), Mono: int64(i), Level: codec.LevelInfo,
+			Name: "sample", Fields: codec.Fields{{Key: "i", Value: codec.Int(int64(i))}, {Key: "load", Value: codec.Float(float64(i%100) / 7)}}}
+		if _, err := w.Append(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func migrateCmd(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return result{cmd.ProcessState.ExitCode(), o.String(), e.String()}
+}
+
+// TestSIGKILLEmbedded and TestSIGKILLStandalone kill itiny-migrate with
+// SIGKILL at random moments until a run finishes, pausing past the
+// store's duplicate window after each kill, and then find every record
+// exactly once, with the right ids.
+func TestSIGKILLEmbedded(t *testing.T)   { killAndResume(t, embedded(t, nil)) }
+func TestSIGKILLStandalone(t *testing.T) { killAndResume(t, standalone(t)) }
+
+func killAndResume(t *testing.T, url string) {
+	data := t.TempDir()
+	want := map[string]int{"metrics": 40000, "events": 6000, "state": 300}
+	writeRing(t, data, "metrics", want["metrics"], 16<<20)
+	writeRing(t, data, "events", want["events"], 512<<10) // retention deletes the oldest
+	writeRing(t, data, "state", want["state"], 1<<20)
+
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	for s := range want {
+		// A duplicate window shorter than the pause after each kill: the
+		// resume must not lean on it.
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ITINY_" + strings.ToUpper(s), Subjects: []string{"itiny.*." + s}, Duplicates: 200 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ck := filepath.Join(t.TempDir(), "ck")
+	args := []string{"--to", url, "--scope", "dev-7", "--checkpoint", ck, "--window", "700", data}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	total := uint64(want["metrics"])
+	const midwayKills = 6
+	midway := 0 // kills with part of the records stored
+	for run := 0; ; run++ {
+		if run == 40 {
+			t.Fatal("40 runs and no run finished")
+		}
+		cmd := exec.Command(binary, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// Kill when the store holds a random share of the metrics stream
+		// (the first stream sent): mid-window, mid-checkpoint, anywhere.
+		// Every third run is killed early instead, at a random moment
+		// while it plans, connects or scans.
+		target := total * uint64(1+rng.IntN(98)) / 100
+		early := time.After(time.Duration(5+rng.IntN(60)) * time.Millisecond)
+		if midway >= midwayKills {
+			target, early = total+1, nil
+		} else if run%3 != 2 {
+			early = nil
+		}
+		poll := time.NewTicker(time.Millisecond)
+	watch:
+		for {
+			select {
+			case err := <-done:
+				poll.Stop()
+				if err != nil {
+					t.Fatalf("run %d: %v\n%s", run, err, stderr.String())
+				}
+				if midway < midwayKills {
+					t.Fatalf("run %d finished before %d kills mid-migration", run, midwayKills)
+				}
+				t.Logf("run %d finished after %d kills, %d of them mid-migration", run, run, midway)
+				checkExactlyOnce(t, js, "dev-7", data, want)
+				return
+			case <-early:
+				break watch
+			case <-poll.C:
+				if count(t, js, "ITINY_METRICS") >= target {
+					break watch
+				}
+			}
+		}
+		poll.Stop()
+		syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		if n := count(t, js, "ITINY_METRICS"); n > 0 && n < total {
+			midway++
+		}
+		time.Sleep(250 * time.Millisecond) // past the duplicate window
+	}
+}
+
+func count(t *testing.T, js jetstream.JetStream, name string) uint64 {
+	st, err := js.Stream(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.CachedInfo().State.Msgs
+}
+
+// checkExactlyOnce reads every message of each stream: each record number
+// of the ring once, with the id SCOPE.RING.STREAM.SEQ, and gap markers
+// only for what the ring lacks.
+func checkExactlyOnce(t *testing.T, js jetstream.JetStream, scope, data string, want map[string]int) {
+	t.Helper()
+	ctx := context.Background()
+	for stream, n := range want {
+		r, err := ringlog.NewReader(filepath.Join(data, stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs := r.Segments()
+		ring := fmt.Sprintf("%x", segs[len(segs)-1].Header.Ring)
+		first := segs[0].Header.First
+		st, err := js.Stream(ctx, "ITINY_"+strings.ToUpper(stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[uint64]bool{}
+		markers := 0
+		for seq := uint64(1); seq <= st.CachedInfo().State.LastSeq; seq++ {
+			m, err := st.GetMsg(ctx, seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := m.Header.Get(migrate.HeaderGap); g != "" {
+				markers++
+				if want := fmt.Sprintf("1-%d", first-1); g != want {
+					t.Errorf("%s: marker %s, want %s", stream, g, want)
+				}
+				continue
+			}
+			rs, _ := strconv.ParseUint(m.Header.Get(migrate.HeaderSeq), 10, 64)
+			if seen[rs] {
+				t.Fatalf("%s: record %d stored twice", stream, rs)
+			}
+			seen[rs] = true
+			if id, want := m.Header.Get(jetstream.MsgIDHeader), fmt.Sprintf("%s.%s.%s.%d", scope, ring, stream, rs); id != want {
+				t.Fatalf("%s: Msg-Id %s, want %s", stream, id, want)
+			}
+		}
+		if exp := n - int(first) + 1; len(seen) != exp {
+			t.Errorf("%s: %d records stored, want %d (%d..%d)", stream, len(seen), exp, first, n)
+		}
+		if (first > 1) != (markers == 1) || markers > 1 {
+			t.Errorf("%s: %d gap markers, ring starts at %d", stream, markers, first)
+		}
+		t.Logf("%s: %d records exactly once (from %d), %d markers", stream, len(seen), first, markers)
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	url := embedded(t, nil)
+	data := t.TempDir()
+	writeRing(t, data, "metrics", 100, 1<<20)
+	r := migrateCmd(t, nil, "--to", url, "--scope", "dev1", "--checkpoint", filepath.Join(t.TempDir(), "ck"), "--dry-run", "--json", data)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Plan) != 1 || rep.Plan[0].Records != 100 || rep.Plan[0].First != 1 || rep.Plan[0].Last != 100 || rep.Results != nil {
+		t.Fatalf("plan %+v", rep)
+	}
+	nc, _ := nats.Connect(url)
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.Stream(context.Background(), "ITINY_METRICS"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("a dry run created the stream: %v", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	data := t.TempDir()
+	writeRing(t, data, "metrics", 10, 1<<20)
+	authURL := embedded(t, &server.Options{Username: "dev", Password: "s3cret"})
+	dead := fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
+	ck := filepath.Join(t.TempDir(), "ck")
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		code int
+		want string
+	}{
+		{"no --to", nil, []string{"--scope", "d", data}, 2, "--to is required"},
+		{"bad scope", nil, []string{"--to", dead, "--scope", "a.b", data}, 2, `byte '.' at 1`},
+		{"password in URL", nil, []string{"--to", "nats://u:p@127.0.0.1:4222", "--scope", "d", data}, 2, "credentials in the URL"},
+		{"unreachable", nil, []string{"--to", dead, "--scope", "d", "--retries", "2", "--checkpoint", ck, data}, 3, "cannot reach nats server 127.0.0.1:"},
+		{"no credentials", nil, []string{"--to", authURL, "--scope", "d", "--checkpoint", ck, data}, 3, "refused the credentials"},
+		{"wrong password", []string{"ITINY_NATS_USER=dev", "ITINY_NATS_PASSWORD=nope"}, []string{"--to", authURL, "--scope", "d", "--checkpoint", ck, data}, 3, "refused the credentials"},
+		{"not a ring", nil, []string{"--to", dead, "--scope", "d", t.TempDir()}, 3, "no ring in it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := migrateCmd(t, tc.env, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, tc.code, tc.want)
+			}
+		})
+	}
+	// The right password works, from the environment.
+	r := migrateCmd(t, []string{"ITINY_NATS_USER=dev", "ITINY_NATS_PASSWORD=s3cret"}, "--to", authURL, "--scope", "d", "--checkpoint", ck, data)
+	if r.code != 0 || !strings.Contains(r.stdout, "metrics    ok") {
+		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestVerifyMismatchExit1(t *testing.T) {
+	url := embedded(t, nil)
+	data := t.TempDir()
+	writeRing(t, data, "state", 20, 1<<20)
+	ck := filepath.Join(t.TempDir(), "ck")
+	if r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, data); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	nc, _ := nats.Connect(url)
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	st, _ := js.Stream(context.Background(), "ITINY_STATE")
+	if err := st.DeleteMsg(context.Background(), 5); err != nil {
+		t.Fatal(err)
+	}
+	r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--verify-only", data)
+	if r.code != 1 || !strings.Contains(r.stdout, "MISMATCH") || !strings.Contains(r.stderr, "verification found a mismatch") {
+		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -1,0 +1,310 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// JetStreamOptions configure a JetStream sink.
+type JetStreamOptions struct {
+	// StreamName makes the JetStream stream's name of an itiny stream:
+	// "ITINY_{STREAM}" by default, one stream per itiny stream shared by
+	// all instances, each on its own subject. A name with {SCOPE} gives
+	// each instance streams of its own.
+	StreamName string
+	// MaxBytes and MaxAge bound a stream the sink creates. MaxBytes 0
+	// maps the ring: room for everything it holds, in the store's
+	// encoding, and a quarter more. MaxAge 0: no limit.
+	MaxBytes int64
+	MaxAge   time.Duration
+	Replicas int // of a stream the sink creates; 0 means 1
+	// AckTimeout bounds the wait for a window's acknowledgements; a
+	// message not acknowledged by then is sent again, up to Retries
+	// times (its Msg-Id makes that safe).
+	AckTimeout time.Duration
+	Retries    int
+}
+
+// DefaultStreamName is JetStreamOptions.StreamName's default.
+const DefaultStreamName = "ITINY_{STREAM}"
+
+// A JetStream is a sink that publishes to NATS JetStream, on subjects
+// itiny.SCOPE.STREAM, with Nats-Msg-Id set to the message's ID.
+type JetStream struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	o       JetStreamOptions
+	streams map[string]jetstream.Stream // by itiny stream
+	subject map[string]string
+}
+
+// NewJetStream returns a sink publishing over nc, which it closes on Close.
+func NewJetStream(nc *nats.Conn, o JetStreamOptions) (*JetStream, error) {
+	if o.StreamName == "" {
+		o.StreamName = DefaultStreamName
+	}
+	if o.AckTimeout <= 0 {
+		o.AckTimeout = 10 * time.Second
+	}
+	if o.Retries <= 0 {
+		o.Retries = 3
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return &JetStream{nc: nc, js: js, o: o, streams: map[string]jetstream.Stream{}, subject: map[string]string{}}, nil
+}
+
+// Name implements Sink.
+func (s *JetStream) Name() string { return "jetstream " + s.nc.ConnectedUrlRedacted() }
+
+// Close implements Sink.
+func (s *JetStream) Close() error {
+	s.nc.Close()
+	return nil
+}
+
+// Subject is where the records of stream go for scope.
+func Subject(scope, stream string) string { return "itiny." + scope + "." + stream }
+
+func (s *JetStream) streamName(scope, stream string) string {
+	n := strings.ReplaceAll(s.o.StreamName, "{STREAM}", strings.ToUpper(stream))
+	return strings.ReplaceAll(n, "{SCOPE}", scope)
+}
+
+// Prepare implements Sink: it creates the JetStream stream if missing.
+func (s *JetStream) Prepare(ctx context.Context, p *Plan, r *RingPlan) (string, error) {
+	name := s.streamName(p.Scope, r.Stream)
+	subj := Subject(p.Scope, r.Stream)
+	st, err := s.js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		cfg := jetstream.StreamConfig{
+			Name:        name,
+			Description: "itiny stream " + r.Stream + ", migrated from device rings",
+			Subjects:    []string{"itiny.*." + r.Stream},
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			Discard:     jetstream.DiscardOld,
+			MaxBytes:    s.o.MaxBytes,
+			MaxAge:      s.o.MaxAge,
+			Replicas:    max(s.o.Replicas, 1),
+		}
+		if strings.Contains(s.o.StreamName, "{SCOPE}") {
+			cfg.Subjects = []string{subj}
+		}
+		if cfg.MaxBytes == 0 {
+			cfg.MaxBytes = mappedBytes(r, subj)
+		}
+		st, err = s.js.CreateStream(ctx, cfg)
+	}
+	if err != nil {
+		return "", fmt.Errorf("jetstream stream %s: %w", name, err)
+	}
+	info := st.CachedInfo()
+	if !takes(info.Config.Subjects, subj) {
+		return "", fmt.Errorf("jetstream stream %s exists but does not take subject %s (its subjects: %s)", name, subj, strings.Join(info.Config.Subjects, " "))
+	}
+	s.streams[r.Stream], s.subject[r.Stream] = st, subj
+	return name + "@" + info.Created.UTC().Format(time.RFC3339Nano), nil
+}
+
+// mappedBytes is the room r's records take in a JetStream file store, and a
+// quarter more: per message a 22-byte record header, the subject, the
+// headers, the payload and an 8-byte hash.
+func mappedBytes(r *RingPlan, subj string) int64 {
+	const headers = 330 // the headers Message.Headers sets, with Nats-Msg-Id, measured from above
+	per := int64(22 + len(subj) + headers + 8)
+	need := r.Bytes + int64(r.Messages())*per
+	return max(need+need/4, 1<<20)
+}
+
+// takes reports whether one of the subject filters matches subj.
+func takes(filters []string, subj string) bool {
+	for _, f := range filters {
+		if subjectMatch(f, subj) {
+			return true
+		}
+	}
+	return false
+}
+
+func subjectMatch(filter, subj string) bool {
+	ft, st := strings.Split(filter, "."), strings.Split(subj, ".")
+	for i, t := range ft {
+		if t == ">" {
+			return i < len(st)
+		}
+		if i >= len(st) || (t != "*" && t != st[i]) {
+			return false
+		}
+	}
+	return len(ft) == len(st)
+}
+
+// Publish implements Sink: every message of the window goes out
+// asynchronously; those not acknowledged in time are sent again.
+func (s *JetStream) Publish(ctx context.Context, r *RingPlan, msgs []*Message) (uint64, error) {
+	subj, ring := s.subject[r.Stream], r.RingID()
+	pending := msgs
+	var last uint64
+	for attempt := 0; ; attempt++ {
+		futs := make([]jetstream.PubAckFuture, len(pending))
+		for i, m := range pending {
+			nm := &nats.Msg{Subject: subj, Data: m.Payload, Header: make(nats.Header, 10)}
+			nm.Header[jetstream.MsgIDHeader] = []string{m.ID}
+			m.Headers(ring, func(k, v string) { nm.Header[k] = []string{v} })
+			f, err := s.js.PublishMsgAsync(nm)
+			if err != nil {
+				return 0, fmt.Errorf("publishing %s: %w", m.ID, err)
+			}
+			futs[i] = f
+		}
+		var failed []*Message
+		var firstErr error
+		timer := time.NewTimer(s.o.AckTimeout)
+	wait:
+		for i, f := range futs {
+			select {
+			case ack := <-f.Ok():
+				last = max(last, ack.Sequence)
+			case err := <-f.Err():
+				failed = append(failed, pending[i])
+				if firstErr == nil {
+					firstErr = err
+				}
+			case <-timer.C:
+				// Everything not acknowledged yet goes again.
+				failed = append(failed, pending[i:]...)
+				if firstErr == nil {
+					firstErr = fmt.Errorf("no acknowledgement in %v", s.o.AckTimeout)
+				}
+				break wait
+			case <-ctx.Done():
+				timer.Stop()
+				return 0, ctx.Err()
+			}
+		}
+		timer.Stop()
+		if len(failed) == 0 {
+			return last, nil
+		}
+		if attempt >= s.o.Retries {
+			return 0, fmt.Errorf("%d messages not stored after %d attempts, first %s: %w", len(failed), attempt+1, failed[0].ID, firstErr)
+		}
+		if !s.nc.IsConnected() {
+			if err := s.waitConnected(ctx); err != nil {
+				return 0, err
+			}
+		}
+		pending = failed
+	}
+}
+
+// waitConnected waits for the connection to come back, as long as the
+// client keeps reconnecting.
+func (s *JetStream) waitConnected(ctx context.Context) error {
+	for !s.nc.IsConnected() {
+		if s.nc.IsClosed() {
+			return fmt.Errorf("connection to %s closed: %v", s.nc.ConnectedUrlRedacted(), s.nc.LastError())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Scan implements Sink: an ordered consumer reads the headers of the
+// stream's messages on the ring's subject after sequence from.
+func (s *JetStream) Scan(ctx context.Context, r *RingPlan, from uint64, fn func(Stored)) error {
+	st := s.streams[r.Stream]
+	if st == nil { // verifying only: find the stream, create nothing
+		name := s.streamName(r.Scope, r.Stream)
+		var err error
+		if st, err = s.js.Stream(ctx, name); err != nil {
+			return fmt.Errorf("jetstream stream %s: %w", name, err)
+		}
+		s.streams[r.Stream], s.subject[r.Stream] = st, Subject(r.Scope, r.Stream)
+	}
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{s.subject[r.Stream]},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		HeadersOnly:    true,
+	}
+	if from > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from+1
+	}
+	cons, err := st.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if info.NumPending == 0 {
+		return nil
+	}
+	ring := r.RingID()
+	for {
+		batch, err := cons.Fetch(4096, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return err
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			md, err := msg.Metadata()
+			if err != nil {
+				return err
+			}
+			if stored, ok := parseStored(msg.Headers(), ring); ok {
+				stored.Pos = md.Sequence.Stream
+				fn(stored)
+			}
+			if md.NumPending == 0 {
+				return nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("scan stalled: no message in 5s with %d still pending", info.NumPending)
+		}
+	}
+}
+
+// parseStored reads what a message is from its headers; ok is false for a
+// message of another ring, or one itiny did not write.
+func parseStored(h nats.Header, ring string) (Stored, bool) {
+	if h.Get(HeaderRing) != ring {
+		return Stored{}, false
+	}
+	if g := h.Get(HeaderGap); g != "" {
+		a, b, ok := strings.Cut(g, "-")
+		from, err1 := strconv.ParseUint(a, 10, 64)
+		to, err2 := strconv.ParseUint(b, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return Stored{}, false
+		}
+		st := Stored{Kind: KindGap}
+		st.Gap.From, st.Gap.To, st.Gap.Cause = from, to, h.Get(HeaderGapCause)
+		return st, true
+	}
+	seq, err := strconv.ParseUint(h.Get(HeaderSeq), 10, 64)
+	if err != nil {
+		return Stored{}, false
+	}
+	return Stored{Kind: KindRecord, Seq: seq}, true
+}

@@ -1,0 +1,326 @@
+package migrate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/natstest"
+	"github.com/itiny/itiny/migrate"
+	"github.com/itiny/itiny/ringlog"
+	"github.com/itiny/itiny/view"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// startNATS runs a NATS server with JetStream in the test, on 127.0.0.1
+// only, and returns a client connection to it.
+func startNATS(t testing.TB) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(natstest.Start(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// ring describes a ring to write: n records from seq 1, or records at the
+// given numbers (AppendSeq), for stream.
+type ring struct {
+	stream string
+	n      int
+	seqs   []uint64
+	budget int64
+}
+
+var base = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+
+func record(stream string, i uint64) *codec.Record {
+	return &codec.Record{
+		Stream: stream, BootCount: 3, Boot: codec.BootID{1, 2, 3}, Wall: base.Add(time.Duration(i) * time.Second),
+		Mono: int64(i) * 1e9, Source: "test", Level: codec.Level(i % 8), Name: "sample." + stream,
+		Fields: codec.Fields{{Key: "i", Value: codec.Uint(i)}, {Key: "note", Value: codec.String("some text to make it longer")}},
+	}
+}
+
+func writeRings(t testing.TB, data string, rings ...ring) {
+	t.Helper()
+	for _, rg := range rings {
+		o := ringlog.Options{Stream: rg.stream, Codec: codec.Msgpack, Budget: 1 << 20, SegmentSize: 64 << 10, StageSize: -1}
+		if rg.budget > 0 {
+			o.Budget = rg.budget
+		}
+		w, err := ringlog.Open(filepath.Join(data, rg.stream), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= rg.n; i++ {
+			if _, err := w.Append(record(rg.stream, uint64(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, s := range rg.seqs {
+			r := record(rg.stream, s)
+			r.Seq = s
+			if err := w.AppendSeq(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func plan(t testing.TB, data string) *migrate.Plan {
+	t.Helper()
+	in, err := view.Open([]string{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrate.NewPlan(in, "dev1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func newJS(t testing.TB, nc *nats.Conn, o migrate.JetStreamOptions) *migrate.JetStream {
+	t.Helper()
+	nc2, err := nats.Connect(nc.ConnectedUrl())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := migrate.NewJetStream(nc2, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// stored reads every message of subject in stream name, in order.
+func stored(t testing.TB, nc *nats.Conn, name, subject string) []jsMsg {
+	t.Helper()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []jsMsg
+	for seq := uint64(1); seq <= st.CachedInfo().State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Subject == subject {
+			out = append(out, jsMsg{m})
+		}
+	}
+	return out
+}
+
+// jsMsg adapts a RawStreamMsg to what the tests read of a message.
+type jsMsg struct{ *jetstream.RawStreamMsg }
+
+func (m jsMsg) Headers() nats.Header { return m.Header }
+func (m jsMsg) Data() []byte         { return m.RawStreamMsg.Data }
+
+func TestJetStreamMigrate(t *testing.T) {
+	nc := startNATS(t)
+	data := t.TempDir()
+	writeRings(t, data, ring{stream: "metrics", n: 1500}, ring{stream: "events", n: 40})
+	p := plan(t, data)
+	ck := filepath.Join(t.TempDir(), "ck")
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ctx := context.Background()
+	res, err := migrate.Run(ctx, p, sink, migrate.Options{Window: 128, Checkpoint: ck})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]uint64{}
+	for _, r := range res {
+		sent[r.Stream] = r.Sent
+	}
+	if sent["metrics"] != 1500 || sent["events"] != 40 {
+		t.Fatalf("sent %v", sent)
+	}
+	checks, err := migrate.Verify(ctx, p, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		if !c.OK {
+			t.Errorf("%+v", c)
+		}
+	}
+
+	// Every record once, in order, with its identity, time and payload.
+	msgs := stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")
+	if len(msgs) != 1500 {
+		t.Fatalf("%d messages on itiny.dev1.metrics, want 1500", len(msgs))
+	}
+	ringID := p.Rings[1].RingID() // sorted by stream: events, metrics
+	for i, m := range msgs {
+		seq := uint64(i + 1)
+		h := m.Headers()
+		want := fmt.Sprintf("dev1.%s.metrics.%d", ringID, seq)
+		if got := h.Get(jetstream.MsgIDHeader); got != want {
+			t.Fatalf("message %d: Msg-Id %q, want %q", i, got, want)
+		}
+		if got := h.Get(migrate.HeaderSeq); got != strconv.FormatUint(seq, 10) {
+			t.Fatalf("message %d: seq %s", i, got)
+		}
+		if got, want := h.Get(migrate.HeaderTime), base.Add(time.Duration(seq)*time.Second).Format(time.RFC3339Nano); got != want {
+			t.Fatalf("message %d: time %s, want %s", i, got, want)
+		}
+		if h.Get(migrate.HeaderBoot) != "3" || h.Get(migrate.HeaderLevel) != codec.Level(seq%8).String() || h.Get(migrate.HeaderCodec) != "msgpack" {
+			t.Fatalf("message %d: headers %v", i, h)
+		}
+		var rec codec.Record
+		if err := codec.Msgpack.Decode(m.Data(), &rec); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if rec.Seq != seq || !rec.Fields[0].Value.Equal(codec.Uint(seq)) {
+			t.Fatalf("message %d: payload is record %d %v", i, rec.Seq, rec.Fields)
+		}
+	}
+
+	// Run again: everything is below the checkpoint; nothing is sent.
+	res, err = migrate.Run(ctx, p, sink, migrate.Options{Window: 128, Checkpoint: ck})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Sent != 0 || r.Skipped == 0 {
+			t.Errorf("second run: %+v", r)
+		}
+	}
+}
+
+// failAfter is a sink that stops, as a crash would, after publishing n
+// windows and having them acknowledged, before the checkpoint of the last.
+type failAfter struct {
+	migrate.Sink
+	n int
+}
+
+var errCrash = errors.New("crash")
+
+func (f *failAfter) Publish(ctx context.Context, r *migrate.RingPlan, msgs []*migrate.Message) (uint64, error) {
+	pos, err := f.Sink.Publish(ctx, r, msgs)
+	if f.n--; f.n < 0 {
+		return 0, errCrash
+	}
+	return pos, err
+}
+
+// TestJetStreamResumeAfterDuplicateWindow: windows stored but never
+// checkpointed are found by the tail scan, though the store's duplicate
+// window has passed: the store ends up with each record exactly once.
+func TestJetStreamResumeAfterDuplicateWindow(t *testing.T) {
+	nc := startNATS(t)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	// A duplicate window far shorter than the outage.
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ITINY_METRICS", Subjects: []string{"itiny.*.metrics"}, Duplicates: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	writeRings(t, data, ring{stream: "metrics", n: 1000})
+	p := plan(t, data)
+	ck := filepath.Join(t.TempDir(), "ck")
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	_, err := migrate.Run(ctx, p, &failAfter{Sink: sink, n: 3}, migrate.Options{Window: 100, Checkpoint: ck})
+	if !errors.Is(err, errCrash) {
+		t.Fatalf("got %v, want the crash", err)
+	}
+	time.Sleep(300 * time.Millisecond) // past the duplicate window
+	res, err := migrate.Run(ctx, p, sink, migrate.Options{Window: 100, Checkpoint: ck})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 windows checkpointed, the 4th stored but not checkpointed.
+	if r := res[0]; r.Skipped != 300 || r.Found != 100 || r.Sent != 600 {
+		t.Fatalf("resume: %+v, want 300 skipped, 100 found, 600 sent", r)
+	}
+	if got := len(stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")); got != 1000 {
+		t.Fatalf("%d messages stored, want 1000", got)
+	}
+	checks, err := migrate.Verify(ctx, p, sink)
+	if err != nil || !checks[0].OK {
+		t.Fatalf("verify: %v %+v", err, checks)
+	}
+}
+
+// TestJetStreamGapMarkers: numbers a ring lacks (deleted by retention,
+// skipped after a crash) travel as markers with their cause.
+func TestJetStreamGapMarkers(t *testing.T) {
+	nc := startNATS(t)
+	data := t.TempDir()
+	// A small budget deletes the oldest segments; numbers resumed above a
+	// high-water mark leave a hole.
+	writeRings(t, data, ring{stream: "events", n: 3000, budget: 256 << 10, seqs: []uint64{3500, 3501, 3502}})
+	p := plan(t, data)
+	r := p.Rings[0]
+	if len(r.Gaps) != 2 || r.Gaps[0].Cause != migrate.CauseRetention || r.Gaps[0].From != 1 || r.Gaps[1].From != 3001 || r.Gaps[1].To != 3499 {
+		t.Fatalf("plan gaps %+v", r.Gaps)
+	}
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+		t.Fatal(err)
+	}
+	var markers []string
+	for _, m := range stored(t, nc, "ITINY_EVENTS", "itiny.dev1.events") {
+		if g := m.Headers().Get(migrate.HeaderGap); g != "" {
+			markers = append(markers, g+" "+m.Headers().Get(migrate.HeaderGapCause))
+		}
+	}
+	want := []string{fmt.Sprintf("1-%d retention", r.First-1), "3001-3499 " + r.Gaps[1].Cause}
+	if fmt.Sprint(markers) != fmt.Sprint(want) {
+		t.Fatalf("markers %q, want %q", markers, want)
+	}
+	checks, err := migrate.Verify(ctx, p, sink)
+	if err != nil || !checks[0].OK || checks[0].StoredMarks != 2 {
+		t.Fatalf("verify: %v %+v", err, checks)
+	}
+}
+
+// TestVerifyFindsLoss: records missing from the store (deleted there) make
+// Verify fail, and say how many.
+func TestVerifyFindsLoss(t *testing.T) {
+	nc := startNATS(t)
+	data := t.TempDir()
+	writeRings(t, data, ring{stream: "state", n: 50})
+	p := plan(t, data)
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	st, _ := js.Stream(ctx, "ITINY_STATE")
+	for _, seq := range []uint64{7, 8, 50} {
+		if err := st.DeleteMsg(ctx, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checks, err := migrate.Verify(ctx, p, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checks[0]; c.OK || c.Missing != 3 || c.Stored != 47 || c.StoredLast != 49 {
+		t.Fatalf("verify after deleting 3: %+v", c)
+	}
+}

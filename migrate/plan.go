@@ -1,0 +1,236 @@
+package migrate
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/view"
+)
+
+// A Plan lists what a migration moves: one RingPlan per stream.
+type Plan struct {
+	Scope string
+	Rings []*RingPlan
+}
+
+// A RingPlan is one ring to move, as read from a frozen copy of it.
+type RingPlan struct {
+	Stream  string
+	Where   string // the ring, for people
+	Ring    [16]byte
+	Codec   codec.Codec // of the ring's records
+	Records uint64      // records to move
+	First   uint64      // their lowest number (0: none)
+	Last    uint64      // their highest number
+	Bytes   int64       // their encoded size
+	Oldest  time.Time   // wall time of the first record
+	Newest  time.Time   // wall time of the last record
+	Gaps    []view.Gap  // numbers missing, markers to send; retention first
+	Bad     uint64      // records that did not decode: sent as they are, flagged
+	Scope   string      // the plan's
+
+	src *view.Source
+}
+
+// RingID is the ring's identity in hexadecimal, as messages carry it.
+func (r *RingPlan) RingID() string { return hex.EncodeToString(r.Ring[:]) }
+
+// Messages counts the messages the ring becomes: records and gap markers.
+func (r *RingPlan) Messages() uint64 { return r.Records + uint64(len(r.Gaps)) }
+
+// CauseRetention marks the numbers below a ring's oldest record: the ring
+// deleted them to stay within its budget.
+const CauseRetention = "retention"
+
+// NewPlan reads each ring of in once, from a frozen copy (view.Source.Frozen),
+// and plans its migration under scope. Two rings of one stream are an
+// error: a migration moves one instance.
+func NewPlan(in *view.Input, scope string) (*Plan, error) {
+	if err := ValidScope(scope); err != nil {
+		return nil, err
+	}
+	p := &Plan{Scope: scope}
+	seen := map[string]string{}
+	for _, src := range in.Sources {
+		if w, dup := seen[src.Stream]; dup {
+			return nil, fmt.Errorf("stream %q twice: %s and %s (migrate one instance at a time)", src.Stream, w, src.Where)
+		}
+		seen[src.Stream] = src.Where
+		if !codec.ValidStream(src.Stream) {
+			return nil, fmt.Errorf("%s: stream name %q cannot be a subject token", src.Where, src.Stream)
+		}
+		fz, err := src.Frozen()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.Where, err)
+		}
+		r := &RingPlan{Stream: src.Stream, Where: src.Where, Scope: scope, src: fz}
+		if r.Ring, r.Codec, err = ringOf(fz); err != nil {
+			return nil, fmt.Errorf("%s: %w", src.Where, err)
+		}
+		err = r.walk("", codec.Codec(0), func(m *Message) error {
+			switch m.Kind {
+			case KindGap:
+				r.Gaps = append(r.Gaps, m.Gap)
+			case KindRecord:
+				if r.Records == 0 {
+					r.First, r.Oldest = m.Seq, m.Wall
+				}
+				r.Records++
+				r.Last, r.Newest = m.Seq, m.Wall
+				r.Bytes += int64(len(m.Payload))
+				if m.Bad != "" {
+					r.Bad++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.Where, err)
+		}
+		p.Rings = append(p.Rings, r)
+	}
+	if len(p.Rings) == 0 {
+		return nil, errors.New("no ring to migrate")
+	}
+	return p, nil
+}
+
+// ValidScope reports whether s can name an instance: one NATS subject token
+// and one Kafka header value, so letters, digits, '-' and '_', at most 64.
+func ValidScope(s string) error {
+	if s == "" {
+		return errors.New("no scope: name the instance with --scope (or give a data directory whose agent recorded one)")
+	}
+	if len(s) > 64 {
+		return fmt.Errorf("scope %q: longer than 64 bytes", s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return fmt.Errorf("scope %q: byte %q at %d (letters, digits, '-' and '_' only)", s, c, i)
+		}
+	}
+	return nil
+}
+
+// walk reads the frozen ring and calls fn with each message it becomes, in
+// order: the retention marker, then records with a gap marker before each
+// record that follows missing numbers. With scope set, messages carry their
+// IDs; with to set, record payloads are converted to that codec. m and its
+// payload are valid until fn returns.
+func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) error {
+	mg, err := view.NewMerger([]*view.Source{r.src}, time.Time{})
+	if err != nil {
+		return err
+	}
+	defer mg.Close()
+	var (
+		m       Message
+		buf     []byte
+		started bool
+		bad     uint64 // the last record sent as it was, undecoded
+		ringHex = r.RingID()
+	)
+	for {
+		it, err := mg.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch it.Kind {
+		case view.KindGap:
+			// The merge does not count an undecodable record as read,
+			// so the number it holds shows again as missing.
+			g := it.Gap
+			if g.From == bad {
+				g.From++
+			}
+			if g.From > g.To {
+				continue
+			}
+			m = Message{Kind: KindGap, Stream: r.Stream, Gap: g}
+		case view.KindRecord, view.KindBadRecord:
+			e := &it.Entry
+			if !started {
+				started = true
+				if e.Seq > 1 {
+					g := Message{Kind: KindGap, Stream: r.Stream, Gap: view.Gap{From: 1, To: e.Seq - 1, Cause: CauseRetention}}
+					g.setID(scope, ringHex)
+					if err := fn(&g); err != nil {
+						return err
+					}
+				}
+			}
+			m = Message{Kind: KindRecord, Stream: r.Stream, Seq: e.Seq, Codec: e.Codec, Payload: e.Payload}
+			if it.Kind == view.KindRecord {
+				rec := it.Rec
+				m.Wall, m.Boot, m.BootID, m.Level, m.Name = rec.Wall, rec.BootCount, rec.Boot, rec.Level, rec.Name
+				if to != 0 && to != e.Codec {
+					if buf, err = to.Append(buf[:0], rec); err != nil {
+						return fmt.Errorf("record %d: converting to %s: %w", e.Seq, to, err)
+					}
+					m.Codec, m.Payload = to, buf
+				}
+			} else {
+				m.Bad, bad = it.Err.Error(), e.Seq
+			}
+		default: // boots are in every record's headers; damage shows as a gap
+			continue
+		}
+		if !started && m.Kind == KindGap {
+			continue // cannot happen: gaps follow a record
+		}
+		m.setID(scope, ringHex)
+		if err := fn(&m); err != nil {
+			return err
+		}
+	}
+}
+
+// ringOf returns the ring identity and codec its newest readable segment
+// header names.
+func ringOf(src *view.Source) (ring [16]byte, c codec.Codec, err error) {
+	rd, err := src.Reader()
+	if err != nil {
+		return ring, 0, err
+	}
+	found := false
+	for _, s := range rd.Segments() {
+		if s.Err == nil {
+			ring, c, found = s.Header.Ring, s.Header.Codec, true
+		}
+	}
+	if !found {
+		return ring, 0, errors.New("no readable segment header names the ring")
+	}
+	return ring, c, nil
+}
+
+func (m *Message) setID(scope, ring string) {
+	if scope == "" {
+		return
+	}
+	id := make([]byte, 0, len(scope)+len(ring)+len(m.Stream)+48)
+	id = append(id, scope...)
+	id = append(id, '.')
+	id = append(id, ring...)
+	id = append(id, '.')
+	id = append(id, m.Stream...)
+	id = append(id, '.')
+	if m.Kind == KindGap {
+		id = append(id, "gap."...)
+		id = strconv.AppendUint(id, m.Gap.From, 10)
+		id = append(id, '-')
+		id = strconv.AppendUint(id, m.Gap.To, 10)
+	} else {
+		id = strconv.AppendUint(id, m.Seq, 10)
+	}
+	m.ID = string(id)
+}

@@ -1,0 +1,250 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// Options configure Run.
+type Options struct {
+	// Window is how many messages may be in flight, unacknowledged; a
+	// checkpoint follows each window. 0 means DefaultWindow.
+	Window int
+	// Checkpoint is the checkpoint file's path. Required.
+	Checkpoint string
+	// Convert re-encodes record payloads in this codec; 0 keeps each
+	// record's own.
+	Convert codec.Codec
+	// Progress, if set, is told of every window.
+	Progress *Progress
+	// Logf, if set, reports what Run decides (a checkpoint not trusted).
+	Logf func(format string, args ...any)
+}
+
+// DefaultWindow: big enough that waiting for a window's last
+// acknowledgement costs little, small enough that a crash resends little.
+const DefaultWindow = 8192
+
+// A RingResult is what Run did with one ring.
+type RingResult struct {
+	Stream  string
+	Sent    uint64        // messages published in this run
+	Skipped uint64        // at or below the checkpoint
+	Found   uint64        // in the store's tail after the checkpoint: sent before a crash
+	Elapsed time.Duration // publishing, tail scan included
+}
+
+// Run migrates every ring of p to s, resuming from the checkpoint, and
+// returns what it did per ring. Verify it afterwards with Verify.
+func Run(ctx context.Context, p *Plan, s Sink, o Options) ([]RingResult, error) {
+	if o.Checkpoint == "" {
+		return nil, errors.New("migrate: no checkpoint file")
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	cp, err := LoadCheckpoint(o.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	if cp.Scope != "" && cp.Scope != p.Scope {
+		return nil, fmt.Errorf("checkpoint %s is for scope %q, not %q: name another --checkpoint", o.Checkpoint, cp.Scope, p.Scope)
+	}
+	cp.Scope, cp.Sink = p.Scope, s.Name()
+	w := &saver{path: o.Checkpoint}
+	var results []RingResult
+	for _, r := range p.Rings {
+		res, err := runRing(ctx, p, r, s, cp, w, o, logf)
+		results = append(results, res)
+		if err != nil {
+			w.wait()
+			return results, fmt.Errorf("%s: %w", r.Stream, err)
+		}
+	}
+	return results, w.wait()
+}
+
+func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, w *saver, o Options, logf func(string, ...any)) (RingResult, error) {
+	start := time.Now()
+	res := RingResult{Stream: r.Stream}
+	dest, err := s.Prepare(ctx, p, r)
+	if err != nil {
+		return res, err
+	}
+	sc := cp.Streams[r.Stream]
+	switch {
+	case sc == nil:
+		sc = &StreamCheckpoint{Ring: r.RingID(), Dest: dest}
+	case sc.Ring != r.RingID():
+		logf("%s: the checkpoint is of ring %s, this is ring %s: starting over", r.Stream, sc.Ring, r.RingID())
+		sc = &StreamCheckpoint{Ring: r.RingID(), Dest: dest}
+	case sc.Dest != dest:
+		logf("%s: the checkpoint is of destination %s, this is %s: scanning all of it", r.Stream, sc.Dest, dest)
+		sc = &StreamCheckpoint{Ring: r.RingID(), Dest: dest}
+	}
+	cp.Streams[r.Stream] = sc
+	if c, ok := s.(Checkpointer); ok {
+		done, pos, ok, err := c.Checkpointed(ctx, r)
+		if err != nil {
+			return res, fmt.Errorf("reading the store's checkpoint: %w", err)
+		}
+		if ok && done > sc.Done {
+			sc.Done, sc.Pos = done, pos
+		}
+	}
+
+	// What the store holds after the checkpoint: sent, never checkpointed.
+	found := newFoundSet(r)
+	if err := s.Scan(ctx, r, sc.Pos, found.add); err != nil {
+		return res, fmt.Errorf("scanning the store after position %d: %w", sc.Pos, err)
+	}
+
+	win := newWindow(o.Window)
+	flush := func() error {
+		if win.n == 0 {
+			return nil
+		}
+		pos, err := s.Publish(ctx, r, win.msgs[:win.n])
+		if err != nil {
+			return err
+		}
+		last := win.msgs[win.n-1]
+		sc.Done, sc.Pos, sc.Updated = last.Key(), pos, time.Now().UTC()
+		sc.Acked += uint64(win.n)
+		res.Sent += uint64(win.n)
+		if err := w.save(cp); err != nil {
+			return err
+		}
+		if o.Progress != nil {
+			o.Progress.add(r.Stream, uint64(win.n))
+		}
+		win.n = 0
+		return nil
+	}
+	err = r.walk(p.Scope, o.Convert, func(m *Message) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if m.Key() <= sc.Done {
+			res.Skipped++
+			return nil
+		}
+		if found.has(m) {
+			res.Found++
+			return nil
+		}
+		win.put(m)
+		if win.n == len(win.msgs) {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if o.Progress != nil {
+		o.Progress.add(r.Stream, res.Skipped+res.Found)
+	}
+	res.Elapsed = time.Since(start)
+	return res, err
+}
+
+// A window holds copies of the messages being published: the walk's
+// message and payload are valid only during its callback.
+type window struct {
+	msgs  []*Message
+	slots []Message
+	bufs  [][]byte
+	n     int
+}
+
+func newWindow(n int) *window {
+	w := &window{msgs: make([]*Message, n), slots: make([]Message, n), bufs: make([][]byte, n)}
+	for i := range w.msgs {
+		w.msgs[i] = &w.slots[i]
+	}
+	return w
+}
+
+func (w *window) put(m *Message) {
+	i := w.n
+	w.bufs[i] = append(w.bufs[i][:0], m.Payload...)
+	w.slots[i] = *m
+	w.slots[i].Payload = w.bufs[i]
+	w.n++
+}
+
+// A saver saves checkpoints one at a time in the background, so that
+// the next window is sent while the last one's checkpoint is synced. A save
+// waits for the one before: the file only moves forward.
+type saver struct {
+	path string
+	done chan error // the save under way; nil: none
+}
+
+func (c *saver) save(cp *Checkpoint) error {
+	if err := c.wait(); err != nil {
+		return err
+	}
+	snap := cp.clone()
+	c.done = make(chan error, 1)
+	go func(done chan<- error) { done <- snap.Save(c.path) }(c.done)
+	return nil
+}
+
+func (c *saver) wait() error {
+	if c.done == nil {
+		return nil
+	}
+	err := <-c.done
+	c.done = nil
+	return err
+}
+
+// A foundSet holds what a tail scan found of a ring: record numbers within
+// the plan's range, as bits, and gap markers.
+type foundSet struct {
+	first uint64
+	bits  []uint64
+	gaps  map[[2]uint64]bool
+}
+
+func newFoundSet(r *RingPlan) *foundSet {
+	f := &foundSet{first: r.First, gaps: map[[2]uint64]bool{}}
+	if r.Records > 0 {
+		f.bits = make([]uint64, (r.Last-r.First)/64+1)
+	}
+	return f
+}
+
+func (f *foundSet) add(s Stored) {
+	if s.Kind == KindGap {
+		f.gaps[[2]uint64{s.Gap.From, s.Gap.To}] = true
+		return
+	}
+	if s.Seq < f.first {
+		return
+	}
+	if i := (s.Seq - f.first) / 64; i < uint64(len(f.bits)) {
+		f.bits[i] |= 1 << ((s.Seq - f.first) % 64)
+	}
+}
+
+func (f *foundSet) has(m *Message) bool {
+	if m.Kind == KindGap {
+		return f.gaps[[2]uint64{m.Gap.From, m.Gap.To}]
+	}
+	if m.Seq < f.first {
+		return false
+	}
+	i := (m.Seq - f.first) / 64
+	return i < uint64(len(f.bits)) && f.bits[i]&(1<<((m.Seq-f.first)%64)) != 0
+}

@@ -1,0 +1,117 @@
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// A RingCheck compares what the store holds of one ring with the plan.
+type RingCheck struct {
+	Stream string `json:"stream"`
+	Ring   string `json:"ring"`
+	// In the ring (the plan).
+	Records uint64 `json:"records"`
+	First   uint64 `json:"first"`
+	Last    uint64 `json:"last"`
+	Markers int    `json:"markers"`
+	// In the store, of this ring.
+	Stored       uint64 `json:"stored"`         // records within First..Last, each counted once
+	StoredFirst  uint64 `json:"stored_first"`   // lowest number stored within First..Last
+	StoredLast   uint64 `json:"stored_last"`    // highest
+	Duplicates   uint64 `json:"duplicates"`     // messages of a number (or gap) already counted
+	Earlier      uint64 `json:"earlier"`        // records below First: moved by an earlier run, retired from the ring since
+	Later        uint64 `json:"later"`          // records above Last: appended after an earlier run froze the ring
+	StoredMarks  int    `json:"stored_markers"` // gap markers of the plan found in the store
+	OtherMarkers int    `json:"other_markers"`  // gap markers not in the plan (of an earlier run's copy)
+	Missing      uint64 `json:"missing"`        // records of the plan not in the store
+	OK           bool   `json:"ok"`
+}
+
+// Verify scans what s holds of each ring of p and compares it with the
+// plan: every record exactly once, every gap marker, nothing else but
+// records an earlier run moved from an older or newer copy of the ring.
+func Verify(ctx context.Context, p *Plan, s Sink) ([]RingCheck, error) {
+	var out []RingCheck
+	for _, r := range p.Rings {
+		c := RingCheck{Stream: r.Stream, Ring: r.RingID(), Records: r.Records, First: r.First, Last: r.Last, Markers: len(r.Gaps)}
+		var bits []uint64
+		if r.Records > 0 {
+			bits = make([]uint64, (r.Last-r.First)/64+1)
+		}
+		want := map[[2]uint64]bool{}
+		for _, g := range r.Gaps {
+			want[[2]uint64{g.From, g.To}] = true
+		}
+		seenGap := map[[2]uint64]bool{}
+		err := s.Scan(ctx, r, 0, func(st Stored) {
+			if st.Kind == KindGap {
+				k := [2]uint64{st.Gap.From, st.Gap.To}
+				switch {
+				case seenGap[k]:
+					c.Duplicates++
+				case want[k]:
+					c.StoredMarks++
+				default:
+					c.OtherMarkers++
+				}
+				seenGap[k] = true
+				return
+			}
+			switch {
+			case r.Records == 0 || st.Seq < r.First:
+				c.Earlier++
+				return
+			case st.Seq > r.Last:
+				c.Later++
+				return
+			}
+			i, b := (st.Seq-r.First)/64, uint64(1)<<((st.Seq-r.First)%64)
+			if bits[i]&b != 0 {
+				c.Duplicates++
+				return
+			}
+			bits[i] |= b
+			c.Stored++
+			if c.StoredFirst == 0 || st.Seq < c.StoredFirst {
+				c.StoredFirst = st.Seq
+			}
+			c.StoredLast = max(c.StoredLast, st.Seq)
+		})
+		if err != nil {
+			return out, fmt.Errorf("%s: scanning the store: %w", r.Stream, err)
+		}
+		// The plan's records are those it counted between First and Last:
+		// numbers missing there are gaps, and markers, not records.
+		c.Missing = c.Records - min(c.Stored, c.Records)
+		c.OK = c.Stored == c.Records && c.StoredFirst == c.First && c.StoredLast == c.Last &&
+			c.Duplicates == 0 && c.StoredMarks == c.Markers
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// WriteChecks prints checks as a table, one line per ring.
+func WriteChecks(w io.Writer, checks []RingCheck) {
+	fmt.Fprintf(w, "%-10s %-6s %10s %21s %10s %21s %7s %5s %7s\n", "STREAM", "RESULT", "RING", "RING SEQ", "STORED", "STORED SEQ", "MARKERS", "DUPS", "MISSING")
+	for _, c := range checks {
+		verdict := "ok"
+		if !c.OK {
+			verdict = "MISMATCH"
+		}
+		fmt.Fprintf(w, "%-10s %-6s %10d %21s %10d %21s %3d/%-3d %5d %7d\n", c.Stream, verdict, c.Records, span(c.First, c.Last),
+			c.Stored, span(c.StoredFirst, c.StoredLast), c.StoredMarks, c.Markers, c.Duplicates, c.Missing)
+		if c.Earlier > 0 || c.Later > 0 || c.OtherMarkers > 0 {
+			fmt.Fprintf(w, "%-10s        also stored: %d records below the ring's oldest, %d above its newest, %d other markers (earlier runs over other copies of the ring)\n",
+				"", c.Earlier, c.Later, c.OtherMarkers)
+		}
+	}
+}
+
+func span(a, b uint64) string {
+	if a == 0 && b == 0 {
+		return "-"
+	}
+	return strconv.FormatUint(a, 10) + "-" + strconv.FormatUint(b, 10)
+}
