@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -60,6 +61,9 @@ func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (
 		if authRefused(err) {
 			return nil, fmt.Errorf("nats server %s refused the credentials: %w", host, err)
 		}
+		if tlsFailed(err) { // retrying cannot mend a certificate
+			return nil, fmt.Errorf("TLS handshake with nats server %s failed: %w", host, err)
+		}
 		if attempt >= c.retries {
 			return nil, fmt.Errorf("cannot reach nats server %s after %d attempts: %w", host, attempt, err)
 		}
@@ -87,6 +91,12 @@ func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (
 		StreamName: c.streamName, MaxBytes: maxBytes, MaxAge: c.maxAge,
 		AckTimeout: c.timeout, Retries: c.retries,
 	})
+}
+
+func tlsFailed(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var aerr tls.AlertError
+	return errors.As(err, &verr) || errors.As(err, &aerr) || strings.Contains(err.Error(), "remote error: tls:")
 }
 
 func authRefused(err error) bool {
