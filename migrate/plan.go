@@ -100,11 +100,31 @@ func NewPlan(in *view.Input, scope string) (*Plan, error) {
 	return p, nil
 }
 
+// SelfStream is the agent's own stream; its ring names the instance.
+const SelfStream = "itiny"
+
+// DefaultScope names the instance of in when no scope is given: "inst-"
+// and the first 16 hex digits of the identity of its agent's own ring
+// (the itiny stream), random when the data directory was created and the
+// same for as long as it lives, on the device or in a bundle of it.
+func DefaultScope(in *view.Input) (string, error) {
+	for _, src := range in.Sources {
+		if src.Stream == SelfStream {
+			ring, _, err := ringOf(src)
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", src.Where, err)
+			}
+			return "inst-" + hexID(ring)[:16], nil
+		}
+	}
+	return "", errors.New("no scope: name the instance with --scope (without the itiny stream's ring, nothing in the input names it)")
+}
+
 // ValidScope reports whether s can name an instance: one NATS subject token
 // and one Kafka header value, so letters, digits, '-' and '_', at most 64.
 func ValidScope(s string) error {
 	if s == "" {
-		return errors.New("no scope: name the instance with --scope (or give a data directory whose agent recorded one)")
+		return errors.New("no scope: name the instance with --scope")
 	}
 	if len(s) > 64 {
 		return fmt.Errorf("scope %q: longer than 64 bytes", s)

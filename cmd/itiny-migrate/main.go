@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	itiny-migrate --to URL --scope NAME [options] [PATH...]
+//	itiny-migrate --to URL [--scope NAME] [options] [PATH...]
 //
 // URL is nats://HOST:PORT or tls://HOST:PORT (NATS JetStream), or
 // kafka://HOST:PORT (Kafka). A PATH is a data directory (default
@@ -72,7 +72,7 @@ type config struct {
 	sec                                      security
 }
 
-const usageText = `usage: itiny-migrate --to URL --scope NAME [options] [PATH...]
+const usageText = `usage: itiny-migrate --to URL [--scope NAME] [options] [PATH...]
 
 Moves every record of the rings at PATH (a data directory, default
 $ITINY_DATA or /var/lib/itiny; a ring directory; a support bundle) into a
@@ -104,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.to, "to", "", "the store: nats://HOST:PORT, tls://HOST:PORT or kafka://HOST:PORT")
-	fs.StringVar(&c.scope, "scope", "", "the instance's name in the store: letters, digits, '-', '_'")
+	fs.StringVar(&c.scope, "scope", "", "the instance's name in the store: letters, digits, '-', '_' (default inst- and 16 hex digits of the itiny stream's ring id)")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "checkpoint file (default itiny-migrate.SCOPE.checkpoint in the current directory)")
 	fs.StringVar(&c.payload, "payload", "same", "payload encoding: same (each record's own), json or msgpack")
 	fs.IntVar(&c.window, "window", migrate.DefaultWindow, "messages in flight at most; a checkpoint follows each window")
@@ -146,8 +146,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if u.User != nil {
 		return fail("--to %q: credentials in the URL would show in the process list; use --creds, --nkey, --sasl-file or the environment (--help)", u.Redacted())
 	}
-	if err := migrate.ValidScope(c.scope); err != nil {
-		return fail("--scope: %v", err)
+	if c.scope != "" {
+		if err := migrate.ValidScope(c.scope); err != nil {
+			return fail("--scope: %v", err)
+		}
 	}
 	var convert codec.Codec
 	switch c.payload {
@@ -156,9 +158,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		convert, _ = codec.ParseCodec(c.payload)
 	default:
 		return fail("--payload %q: same, json or msgpack", c.payload)
-	}
-	if c.checkpoint == "" {
-		c.checkpoint = "itiny-migrate." + c.scope + ".checkpoint"
 	}
 	maxBytes, err := parseSize(c.maxBytes)
 	if err != nil {
@@ -174,6 +173,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, p := range in.Problems {
 		fmt.Fprintln(stderr, "itiny-migrate: warning:", p)
+	}
+	if c.scope == "" {
+		if c.scope, err = migrate.DefaultScope(in); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if c.checkpoint == "" {
+		c.checkpoint = "itiny-migrate." + c.scope + ".checkpoint"
 	}
 	plan, err := migrate.NewPlan(in, c.scope)
 	if err != nil {

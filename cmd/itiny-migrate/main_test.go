@@ -264,11 +264,14 @@ func checkExactlyOnce(t *testing.T, js jetstream.JetStream, scope, data string, 
 	}
 }
 
+// TestDryRun: the plan, and nothing created; with no --scope, the scope is
+// named after the agent's own ring.
 func TestDryRun(t *testing.T) {
 	url := embedded(t, nil)
 	data := t.TempDir()
 	writeRing(t, data, "metrics", 100, 1<<20)
-	r := migrateCmd(t, nil, "--to", url, "--scope", "dev1", "--checkpoint", filepath.Join(t.TempDir(), "ck"), "--dry-run", "--json", data)
+	writeRing(t, data, "itiny", 3, 1<<20)
+	r := migrateCmd(t, nil, "--to", url, "--checkpoint", filepath.Join(t.TempDir(), "ck"), "--dry-run", "--json", data)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -276,8 +279,11 @@ func TestDryRun(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Plan) != 1 || rep.Plan[0].Records != 100 || rep.Plan[0].First != 1 || rep.Plan[0].Last != 100 || rep.Results != nil {
+	if len(rep.Plan) != 2 || rep.Plan[1].Stream != "metrics" || rep.Plan[1].Records != 100 || rep.Plan[1].First != 1 || rep.Plan[1].Last != 100 || rep.Results != nil {
 		t.Fatalf("plan %+v", rep)
+	}
+	if want := "inst-" + rep.Plan[0].Ring[:16]; rep.Scope != want || rep.Plan[0].Stream != "itiny" {
+		t.Fatalf("scope %q, want %q", rep.Scope, want)
 	}
 	nc, _ := nats.Connect(url)
 	defer nc.Close()
@@ -301,6 +307,7 @@ func TestErrors(t *testing.T) {
 		want string
 	}{
 		{"no --to", nil, []string{"--scope", "d", data}, 2, "--to is required"},
+		{"no scope, no itiny ring", nil, []string{"--to", dead, data}, 2, "no scope: name the instance with --scope"},
 		{"bad scope", nil, []string{"--to", dead, "--scope", "a.b", data}, 2, `byte '.' at 1`},
 		{"password in URL", nil, []string{"--to", "nats://u:p@127.0.0.1:4222", "--scope", "d", data}, 2, "credentials in the URL"},
 		{"unreachable", nil, []string{"--to", dead, "--scope", "d", "--retries", "2", "--checkpoint", ck, data}, 3, "cannot reach nats server 127.0.0.1:"},
