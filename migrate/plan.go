@@ -33,6 +33,7 @@ type RingPlan struct {
 	Gaps    []view.Gap  // numbers missing, markers to send; retention first
 	Bad     uint64      // records that did not decode: sent as they are, flagged
 	Scope   string      // the plan's
+	Dir     string      // the ring's directory on this machine; "" for a bundle or a segment file
 
 	src *view.Source
 }
@@ -69,6 +70,9 @@ func NewPlan(in *view.Input, scope string) (*Plan, error) {
 			return nil, fmt.Errorf("%s: %w", src.Where, err)
 		}
 		r := &RingPlan{Stream: src.Stream, Where: src.Where, Scope: scope, src: fz}
+		if src.Live {
+			r.Dir = src.Where
+		}
 		if r.Ring, r.Codec, err = ringOf(fz); err != nil {
 			return nil, fmt.Errorf("%s: %w", src.Where, err)
 		}

@@ -102,7 +102,7 @@ func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, 
 	}
 
 	// What the store holds after the checkpoint: sent, never checkpointed.
-	found := newFoundSet(r)
+	found := newFoundSet()
 	if err := s.Scan(ctx, r, sc.Pos, found.add); err != nil {
 		return res, fmt.Errorf("scanning the store after position %d: %w", sc.Pos, err)
 	}
@@ -209,42 +209,26 @@ func (c *saver) wait() error {
 	return err
 }
 
-// A foundSet holds what a tail scan found of a ring: record numbers within
-// the plan's range, as bits, and gap markers.
+// A foundSet holds what a tail scan found of a ring: record numbers and
+// gap markers.
 type foundSet struct {
-	first uint64
-	bits  []uint64
-	gaps  map[[2]uint64]bool
+	recs spans
+	gaps map[[2]uint64]bool
 }
 
-func newFoundSet(r *RingPlan) *foundSet {
-	f := &foundSet{first: r.First, gaps: map[[2]uint64]bool{}}
-	if r.Records > 0 {
-		f.bits = make([]uint64, (r.Last-r.First)/64+1)
-	}
-	return f
-}
+func newFoundSet() *foundSet { return &foundSet{gaps: map[[2]uint64]bool{}} }
 
 func (f *foundSet) add(s Stored) {
 	if s.Kind == KindGap {
 		f.gaps[[2]uint64{s.Gap.From, s.Gap.To}] = true
 		return
 	}
-	if s.Seq < f.first {
-		return
-	}
-	if i := (s.Seq - f.first) / 64; i < uint64(len(f.bits)) {
-		f.bits[i] |= 1 << ((s.Seq - f.first) % 64)
-	}
+	f.recs.add(s.Seq)
 }
 
 func (f *foundSet) has(m *Message) bool {
 	if m.Kind == KindGap {
 		return f.gaps[[2]uint64{m.Gap.From, m.Gap.To}]
 	}
-	if m.Seq < f.first {
-		return false
-	}
-	i := (m.Seq - f.first) / 64
-	return i < uint64(len(f.bits)) && f.bits[i]&(1<<((m.Seq-f.first)%64)) != 0
+	return f.recs.has(m.Seq)
 }

@@ -23,7 +23,7 @@ type RingCheck struct {
 	Duplicates   uint64 `json:"duplicates"`     // messages of a number (or gap) already counted
 	Earlier      uint64 `json:"earlier"`        // records below First: moved by an earlier run, retired from the ring since
 	Later        uint64 `json:"later"`          // records above Last: appended after an earlier run froze the ring
-	StoredMarks  int    `json:"stored_markers"` // gap markers of the plan found in the store
+	StoredMarks  int    `json:"stored_markers"` // gaps of the plan with their marker, or their records, in the store
 	OtherMarkers int    `json:"other_markers"`  // gap markers not in the plan (of an earlier run's copy)
 	Missing      uint64 `json:"missing"`        // records of the plan not in the store
 	OK           bool   `json:"ok"`
@@ -36,54 +36,44 @@ func Verify(ctx context.Context, p *Plan, s Sink) ([]RingCheck, error) {
 	var out []RingCheck
 	for _, r := range p.Rings {
 		c := RingCheck{Stream: r.Stream, Ring: r.RingID(), Records: r.Records, First: r.First, Last: r.Last, Markers: len(r.Gaps)}
-		var bits []uint64
-		if r.Records > 0 {
-			bits = make([]uint64, (r.Last-r.First)/64+1)
-		}
-		want := map[[2]uint64]bool{}
-		for _, g := range r.Gaps {
-			want[[2]uint64{g.From, g.To}] = true
-		}
-		seenGap := map[[2]uint64]bool{}
+		var recs spans
+		stored := map[[2]uint64]bool{}
 		err := s.Scan(ctx, r, 0, func(st Stored) {
 			if st.Kind == KindGap {
 				k := [2]uint64{st.Gap.From, st.Gap.To}
-				switch {
-				case seenGap[k]:
+				if stored[k] {
 					c.Duplicates++
-				case want[k]:
-					c.StoredMarks++
-				default:
-					c.OtherMarkers++
 				}
-				seenGap[k] = true
+				stored[k] = true
 				return
 			}
-			switch {
-			case r.Records == 0 || st.Seq < r.First:
-				c.Earlier++
-				return
-			case st.Seq > r.Last:
-				c.Later++
-				return
-			}
-			i, b := (st.Seq-r.First)/64, uint64(1)<<((st.Seq-r.First)%64)
-			if bits[i]&b != 0 {
+			if !recs.add(st.Seq) {
 				c.Duplicates++
-				return
 			}
-			bits[i] |= b
-			c.Stored++
-			if c.StoredFirst == 0 || st.Seq < c.StoredFirst {
-				c.StoredFirst = st.Seq
-			}
-			c.StoredLast = max(c.StoredLast, st.Seq)
 		})
 		if err != nil {
 			return out, fmt.Errorf("%s: scanning the store: %w", r.Stream, err)
 		}
 		// The plan's records are those it counted between First and Last:
 		// numbers missing there are gaps, and markers, not records.
+		if r.Records > 0 {
+			c.Stored, c.StoredFirst, c.StoredLast = recs.within(r.First, r.Last)
+			c.Earlier, _, _ = recs.within(0, r.First-1)
+			c.Later, _, _ = recs.within(r.Last+1, 1<<64-1)
+		} else {
+			c.Earlier, _, _ = recs.within(0, 1<<64-1)
+		}
+		// A gap of the plan is accounted for by its marker, or by the
+		// records themselves, stored by an earlier run before the ring
+		// let them go (retention, --release).
+		for _, g := range r.Gaps {
+			k := [2]uint64{g.From, g.To}
+			if stored[k] || recs.covers(g.From, g.To) {
+				c.StoredMarks++
+			}
+			delete(stored, k)
+		}
+		c.OtherMarkers = len(stored)
 		c.Missing = c.Records - min(c.Stored, c.Records)
 		c.OK = c.Stored == c.Records && c.StoredFirst == c.First && c.StoredLast == c.Last &&
 			c.Duplicates == 0 && c.StoredMarks == c.Markers

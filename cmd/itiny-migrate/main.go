@@ -36,6 +36,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/migrate"
+	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
 )
 
@@ -68,7 +69,7 @@ type config struct {
 	maxAge                                   time.Duration
 	window, retries                          int
 	timeout                                  time.Duration
-	dryRun, verifyOnly, jsonOut              bool
+	dryRun, verifyOnly, jsonOut, release     bool
 	sec                                      security
 }
 
@@ -116,6 +117,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the plan and change nothing")
 	fs.BoolVar(&c.verifyOnly, "verify-only", false, "only compare what the store holds with the rings")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the plan, results and verification as JSON")
+	fs.BoolVar(&c.release, "release", false, "after a verified migration, delete the migrated segments from the device (all but the newest of each ring); refused while the agent runs")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal), always or never")
 	c.sec.flags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -257,6 +259,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if !ch.OK {
 			return errMismatch
 		}
+	}
+	if c.release {
+		return release(stdout, plan)
+	}
+	return nil
+}
+
+// release deletes, from each ring directory, the segments the store now
+// holds, verified: all but the newest, which keeps the ring's numbering.
+func release(w io.Writer, plan *migrate.Plan) error {
+	for _, r := range plan.Rings {
+		if r.Dir == "" {
+			fmt.Fprintf(w, "%-10s not released: %s is not a ring directory on this machine\n", r.Stream, r.Where)
+			continue
+		}
+		removed, err := ringlog.Release(r.Dir, r.Last)
+		if err != nil {
+			return fmt.Errorf("release %s: %w (stop the agent first; the store holds everything, so run again with --release)", r.Stream, err)
+		}
+		fmt.Fprintf(w, "%-10s released: %d segments deleted, the newest kept\n", r.Stream, len(removed))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -347,5 +348,81 @@ func TestVerifyMismatchExit1(t *testing.T) {
 	r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--verify-only", data)
 	if r.code != 1 || !strings.Contains(r.stdout, "MISMATCH") || !strings.Contains(r.stderr, "verification found a mismatch") {
 		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// digest lists the files of the rings under data with their contents'
+// hashes, to show that a migration writes nothing there.
+func digest(t *testing.T, data string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		content, err := os.ReadFile(p)
+		fmt.Fprintf(&b, "%s %x\n", p, sha256.Sum256(content))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestRelease: a migration leaves the rings as they were; --release after
+// a verified one deletes all segments but the newest, and is refused
+// while a writer has the ring open.
+func TestRelease(t *testing.T) {
+	url := embedded(t, nil)
+	data := t.TempDir()
+	writeRing(t, data, "metrics", 20000, 16<<20)
+	ck := filepath.Join(t.TempDir(), "ck")
+	args := []string{"--to", url, "--scope", "d", "--checkpoint", ck, data}
+	before := digest(t, data)
+	if r := migrateCmd(t, nil, args...); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if digest(t, data) != before {
+		t.Fatal("a migration changed the ring")
+	}
+	segs := func() []ringlog.SegmentInfo {
+		r, err := ringlog.NewReader(filepath.Join(data, "metrics"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Segments()
+	}
+	n := len(segs())
+	if n < 3 {
+		t.Fatalf("%d segments", n)
+	}
+
+	// The agent runs: the ring is locked, nothing is deleted.
+	w, err := ringlog.Open(filepath.Join(data, "metrics"), ringlog.Options{Stream: "metrics", Codec: codec.Msgpack, Budget: 16 << 20, SegmentSize: 128 << 10, StageSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := migrateCmd(t, nil, append([]string{"--release", "--verify-only"}, args...)...)
+	w.Close()
+	if r.code != 3 || !strings.Contains(r.stderr, "locked") || len(segs()) != n {
+		t.Fatalf("release while locked: exit %d, %s; %d of %d segments", r.code, r.stderr, len(segs()), n)
+	}
+
+	r = migrateCmd(t, nil, append([]string{"--release"}, args...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("released: %d segments deleted", n-1)) {
+		t.Fatalf("release: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	if left := segs(); len(left) != 1 {
+		t.Fatalf("%d segments left", len(left))
+	}
+	// The store still holds everything; the ring now holds the newest part.
+	r = migrateCmd(t, nil, append([]string{"--verify-only", "--json"}, args...)...)
+	var rep report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		t.Fatalf("exit %d: %v %s", r.code, err, r.stderr)
+	}
+	if c := rep.Verify[0]; !c.OK || c.Earlier+c.Stored != 20000 || c.Last != 20000 {
+		t.Fatalf("after release: %+v", c)
 	}
 }
