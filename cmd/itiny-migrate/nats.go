@@ -96,7 +96,7 @@ func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (
 func tlsFailed(err error) bool {
 	var verr *tls.CertificateVerificationError
 	var aerr tls.AlertError
-	return errors.As(err, &verr) || errors.As(err, &aerr) || strings.Contains(err.Error(), "remote error: tls:")
+	return errors.Is(err, nats.ErrTLS) || errors.As(err, &verr) || errors.As(err, &aerr) || strings.Contains(err.Error(), "remote error: tls:")
 }
 
 func authRefused(err error) bool {
