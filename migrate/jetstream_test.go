@@ -324,3 +324,48 @@ func TestVerifyFindsLoss(t *testing.T) {
 		t.Fatalf("verify after deleting 3: %+v", c)
 	}
 }
+
+// TestDamagedRingConverted: a damaged ring (the golden one) moves with a
+// marker where the damage cost a record, and payloads re-encoded as JSON
+// on request.
+func TestDamagedRingConverted(t *testing.T) {
+	nc := startNATS(t)
+	in, err := view.Open([]string{"../testdata/golden/v1-msgpack-damaged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := migrate.NewPlan(in, "dev1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Rings[0]
+	if r.Records != 38 || r.First != 1 || r.Last != 39 || fmt.Sprint(r.Gaps) != "[{13 13 damage}]" {
+		t.Fatalf("plan: %d records %d..%d, gaps %v", r.Records, r.First, r.Last, r.Gaps)
+	}
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck"), Convert: codec.JSON}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")
+	if len(msgs) != 39 {
+		t.Fatalf("%d messages, want 38 records and a marker", len(msgs))
+	}
+	for i, m := range msgs {
+		h := m.Headers()
+		if i == 12 {
+			if h.Get(migrate.HeaderGap) != "13-13" || h.Get(migrate.HeaderGapCause) != "damage" || len(m.Data()) != 0 {
+				t.Fatalf("message 12: %v %q", h, m.Data())
+			}
+			continue
+		}
+		var rec codec.Record
+		if h.Get(migrate.HeaderCodec) != "json" || codec.JSON.Decode(m.Data(), &rec) != nil || strconv.FormatUint(rec.Seq, 10) != h.Get(migrate.HeaderSeq) {
+			t.Fatalf("message %d: %v %s", i, h, m.Data())
+		}
+	}
+	checks, err := migrate.Verify(ctx, p, sink)
+	if err != nil || !checks[0].OK {
+		t.Fatalf("verify: %v %+v", err, checks)
+	}
+}
