@@ -369,3 +369,29 @@ func TestDamagedRingConverted(t *testing.T) {
 		t.Fatalf("verify: %v %+v", err, checks)
 	}
 }
+
+// TestMappedBytes: a stream migrate creates holds the ring's records with
+// room to spare, but not wildly more than they take.
+func TestMappedBytes(t *testing.T) {
+	nc := startNATS(t)
+	data := t.TempDir()
+	writeRings(t, data, ring{stream: "metrics", n: 5000})
+	p := plan(t, data)
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	st, _ := js.Stream(ctx, "ITINY_METRICS")
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, limit := int64(info.State.Bytes), info.Config.MaxBytes
+	t.Logf("%d messages take %d bytes (%d of payload, %.0f a message besides); max_bytes %d",
+		info.State.Msgs, used, p.Rings[0].Bytes, float64(used-p.Rings[0].Bytes)/float64(info.State.Msgs), limit)
+	if info.State.Msgs != 5000 || limit < used*5/4 || limit > used*3/2 {
+		t.Fatalf("%d messages in %d bytes, max_bytes %d: want 1.25-1.5 times the use", info.State.Msgs, used, limit)
+	}
+}
