@@ -22,12 +22,13 @@ run: build
 	./bin/itiny run --data $(DATA)
 
 # The tests CI runs: vet, generated code up to date, unit and property
-# tests (fuzz seed corpora included), then the ring and the agent again
-# under the race detector (which needs cgo), in -short mode. deps first
-# installs what the tests need beyond Go (Chromium for the report test).
+# tests (fuzz seed corpora included), then the ring, the agent and migrate
+# again under the race detector (which needs cgo), in -short mode. deps
+# first installs what the tests need beyond Go (Chromium for the report
+# test, nats-server for the migrate tests).
 test: deps check
 	$(GO) test -count=1 $(PKGS)
-	CGO_ENABLED=1 $(GO) test -count=1 -race -short ./ringlog ./agent
+	CGO_ENABLED=1 $(GO) test -count=1 -race -short ./ringlog ./agent ./migrate
 
 # Idempotent: only checks when everything is installed.
 deps:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -270,7 +269,7 @@ func (s *JetStream) Scan(ctx context.Context, r *RingPlan, from uint64, fn func(
 			if err != nil {
 				return err
 			}
-			if stored, ok := parseStored(msg.Headers(), ring); ok {
+			if stored, ok := storedOf(msg.Headers().Get, ring); ok {
 				stored.Pos = md.Sequence.Stream
 				fn(stored)
 			}
@@ -285,28 +284,4 @@ func (s *JetStream) Scan(ctx context.Context, r *RingPlan, from uint64, fn func(
 			return fmt.Errorf("scan stalled: no message in 5s with %d still pending", info.NumPending)
 		}
 	}
-}
-
-// parseStored reads what a message is from its headers; ok is false for a
-// message of another ring, or one itiny did not write.
-func parseStored(h nats.Header, ring string) (Stored, bool) {
-	if h.Get(HeaderRing) != ring {
-		return Stored{}, false
-	}
-	if g := h.Get(HeaderGap); g != "" {
-		a, b, ok := strings.Cut(g, "-")
-		from, err1 := strconv.ParseUint(a, 10, 64)
-		to, err2 := strconv.ParseUint(b, 10, 64)
-		if !ok || err1 != nil || err2 != nil {
-			return Stored{}, false
-		}
-		st := Stored{Kind: KindGap}
-		st.Gap.From, st.Gap.To, st.Gap.Cause = from, to, h.Get(HeaderGapCause)
-		return st, true
-	}
-	seq, err := strconv.ParseUint(h.Get(HeaderSeq), 10, 64)
-	if err != nil {
-		return Stored{}, false
-	}
-	return Stored{Kind: KindRecord, Seq: seq}, true
 }

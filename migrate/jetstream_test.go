@@ -184,7 +184,8 @@ func TestJetStreamMigrate(t *testing.T) {
 		if got, want := h.Get(migrate.HeaderTime), base.Add(time.Duration(seq)*time.Second).Format(time.RFC3339Nano); got != want {
 			t.Fatalf("message %d: time %s, want %s", i, got, want)
 		}
-		if h.Get(migrate.HeaderBoot) != "3" || h.Get(migrate.HeaderLevel) != codec.Level(seq%8).String() || h.Get(migrate.HeaderCodec) != "msgpack" {
+		if h.Get(migrate.HeaderBoot) != "3" || h.Get(migrate.HeaderLevel) != codec.Level(seq%8).String() || h.Get(migrate.HeaderCodec) != "msgpack" ||
+			h.Get(migrate.HeaderName) != "sample.metrics" || h.Get(migrate.HeaderBootID) != "01020300000000000000000000000000" {
 			t.Fatalf("message %d: headers %v", i, h)
 		}
 		var rec codec.Record

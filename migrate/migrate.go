@@ -29,6 +29,8 @@ package migrate
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/itiny/itiny/codec"
@@ -83,6 +85,9 @@ const (
 	HeaderGap      = "Itiny-Gap"       // on a marker: FROM-TO, the numbers missing
 	HeaderGapCause = "Itiny-Gap-Cause" // on a marker: why they are missing
 	HeaderBad      = "Itiny-Undecoded" // on a record that did not decode: why
+	// HeaderScope names the instance on Kafka records: topics are shared
+	// by all instances, and unlike a NATS subject a topic does not say.
+	HeaderScope = "Itiny-Scope"
 )
 
 // Headers calls add with each header of m, in a fixed order.
@@ -104,6 +109,31 @@ func (m *Message) Headers(ring string, add func(k, v string)) {
 	add(HeaderBootID, hexID(m.BootID))
 	add(HeaderLevel, m.Level.String())
 	add(HeaderName, m.Name)
+}
+
+// storedOf reads what a message is from its headers (get returns one by
+// name, "" if missing); ok is false for a message of another ring, or one
+// itiny did not write.
+func storedOf(get func(string) string, ring string) (Stored, bool) {
+	if get(HeaderRing) != ring {
+		return Stored{}, false
+	}
+	if g := get(HeaderGap); g != "" {
+		a, b, ok := strings.Cut(g, "-")
+		from, err1 := strconv.ParseUint(a, 10, 64)
+		to, err2 := strconv.ParseUint(b, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return Stored{}, false
+		}
+		st := Stored{Kind: KindGap}
+		st.Gap.From, st.Gap.To, st.Gap.Cause = from, to, get(HeaderGapCause)
+		return st, true
+	}
+	seq, err := strconv.ParseUint(get(HeaderSeq), 10, 64)
+	if err != nil {
+		return Stored{}, false
+	}
+	return Stored{Kind: KindRecord, Seq: seq}, true
 }
 
 // A Stored is what a sink's scan found of a ring: a record's number, or a

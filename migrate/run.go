@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/itiny/itiny/codec"
@@ -158,7 +159,7 @@ func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, 
 }
 
 // A window holds copies of the messages being published: the walk's
-// message and payload are valid only during its callback.
+// message, its payload and its name are valid only during its callback.
 type window struct {
 	msgs  []*Message
 	slots []Message
@@ -179,6 +180,8 @@ func (w *window) put(m *Message) {
 	w.bufs[i] = append(w.bufs[i][:0], m.Payload...)
 	w.slots[i] = *m
 	w.slots[i].Payload = w.bufs[i]
+	// The name is a view of the reader's buffer, which it reuses.
+	w.slots[i].Name = strings.Clone(m.Name)
 	w.n++
 }
 

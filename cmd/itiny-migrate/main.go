@@ -165,6 +165,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fail("--max-bytes: %v", err)
 	}
+	switch strings.ToLower(c.sec.saslMech) {
+	case "plain", "scram-sha-256", "scram-sha-512":
+	default:
+		return fail("--sasl %q: plain, scram-sha-256 or scram-sha-512", c.sec.saslMech)
+	}
 	if c.window < 1 || c.window > 1<<20 {
 		return fail("--window %d: from 1 to %d", c.window, 1<<20)
 	}
@@ -389,8 +394,7 @@ func isTerminal(w io.Writer) bool {
 	return e == 0
 }
 
-// readSecret reads a credential file, trimmed, refusing one that others may
-// read or write... only warning: devices often run as root with odd umasks.
+// readSecret reads a credential file, without its surrounding white space.
 func readSecret(path string) (string, error) {
 	b, err := os.ReadFile(filepath.Clean(path))
 	if err != nil {

@@ -120,16 +120,22 @@ func migrateCmd(t *testing.T, env []string, args ...string) result {
 // SIGKILL at random moments until a run finishes, pausing past the
 // store's duplicate window after each kill, and then find every record
 // exactly once, with the right ids.
-func TestSIGKILLEmbedded(t *testing.T)   { killAndResume(t, embedded(t, nil)) }
-func TestSIGKILLStandalone(t *testing.T) { killAndResume(t, standalone(t)) }
+func TestSIGKILLEmbedded(t *testing.T)   { killJetStream(t, embedded(t, nil)) }
+func TestSIGKILLStandalone(t *testing.T) { killJetStream(t, standalone(t)) }
 
-func killAndResume(t *testing.T, url string) {
+// The rings the SIGKILL tests migrate: records per stream.
+var killRings = map[string]int{"metrics": 40000, "events": 6000, "state": 300}
+
+func writeKillRings(t *testing.T) string {
 	data := t.TempDir()
-	want := map[string]int{"metrics": 40000, "events": 6000, "state": 300}
-	writeRing(t, data, "metrics", want["metrics"], 16<<20)
-	writeRing(t, data, "events", want["events"], 512<<10) // retention deletes the oldest
-	writeRing(t, data, "state", want["state"], 1<<20)
+	writeRing(t, data, "metrics", killRings["metrics"], 16<<20)
+	writeRing(t, data, "events", killRings["events"], 512<<10) // retention deletes the oldest
+	writeRing(t, data, "state", killRings["state"], 1<<20)
+	return data
+}
 
+func killJetStream(t *testing.T, url string) {
+	data := writeKillRings(t)
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
@@ -137,17 +143,26 @@ func killAndResume(t *testing.T, url string) {
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
-	for s := range want {
+	for s := range killRings {
 		// A duplicate window shorter than the pause after each kill: the
 		// resume must not lean on it.
 		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ITINY_" + strings.ToUpper(s), Subjects: []string{"itiny.*." + s}, Duplicates: 200 * time.Millisecond}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	killUntilDone(t, url, data, func() uint64 { return count(t, js, "ITINY_METRICS") })
+	checkExactlyOnce(t, js, "dev-7", data, killRings)
+}
+
+// killUntilDone runs itiny-migrate on data as scope dev-7 again and again,
+// killing it with SIGKILL when stored() (messages of the metrics stream in
+// the store) reaches a random share of its records, or at a random early
+// moment, until six kills landed mid-migration and a run then finishes.
+func killUntilDone(t *testing.T, url, data string, stored func() uint64) {
 	ck := filepath.Join(t.TempDir(), "ck")
 	args := []string{"--to", url, "--scope", "dev-7", "--checkpoint", ck, "--window", "700", data}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	total := uint64(want["metrics"])
+	total := uint64(killRings["metrics"])
 	const midwayKills = 6
 	midway := 0 // kills with part of the records stored
 	for run := 0; ; run++ {
@@ -169,7 +184,7 @@ func killAndResume(t *testing.T, url string) {
 		target := total * uint64(1+rng.IntN(98)) / 100
 		early := time.After(time.Duration(5+rng.IntN(60)) * time.Millisecond)
 		if midway >= midwayKills {
-			target, early = total+1, nil
+			target, early = 1<<63, nil
 		} else if run%3 != 2 {
 			early = nil
 		}
@@ -185,13 +200,12 @@ func killAndResume(t *testing.T, url string) {
 				if midway < midwayKills {
 					t.Fatalf("run %d finished before %d kills mid-migration", run, midwayKills)
 				}
-				t.Logf("run %d finished after %d kills, %d of them mid-migration", run, run, midway)
-				checkExactlyOnce(t, js, "dev-7", data, want)
+				t.Logf("run %d finished after %d kills, %d of them with part of the metrics stored", run, run, midway)
 				return
 			case <-early:
 				break watch
 			case <-poll.C:
-				if count(t, js, "ITINY_METRICS") >= target {
+				if stored() >= target {
 					break watch
 				}
 			}
@@ -199,7 +213,7 @@ func killAndResume(t *testing.T, url string) {
 		poll.Stop()
 		syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
 		<-done
-		if n := count(t, js, "ITINY_METRICS"); n > 0 && n < total {
+		if n := stored(); n > 0 && n < total {
 			midway++
 		}
 		time.Sleep(250 * time.Millisecond) // past the duplicate window
@@ -214,6 +228,18 @@ func count(t *testing.T, js jetstream.JetStream, name string) uint64 {
 	return st.CachedInfo().State.Msgs
 }
 
+// ringFacts returns the identity of the ring of stream under data, in hex,
+// and the first number it holds.
+func ringFacts(t *testing.T, data, stream string) (ring string, first uint64) {
+	t.Helper()
+	r, err := ringlog.NewReader(filepath.Join(data, stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs := r.Segments()
+	return fmt.Sprintf("%x", segs[len(segs)-1].Header.Ring), segs[0].Header.First
+}
+
 // checkExactlyOnce reads every message of each stream: each record number
 // of the ring once, with the id SCOPE.RING.STREAM.SEQ, and gap markers
 // only for what the ring lacks.
@@ -221,13 +247,7 @@ func checkExactlyOnce(t *testing.T, js jetstream.JetStream, scope, data string, 
 	t.Helper()
 	ctx := context.Background()
 	for stream, n := range want {
-		r, err := ringlog.NewReader(filepath.Join(data, stream))
-		if err != nil {
-			t.Fatal(err)
-		}
-		segs := r.Segments()
-		ring := fmt.Sprintf("%x", segs[len(segs)-1].Header.Ring)
-		first := segs[0].Header.First
+		ring, first := ringFacts(t, data, stream)
 		st, err := js.Stream(ctx, "ITINY_"+strings.ToUpper(stream))
 		if err != nil {
 			t.Fatal(err)
@@ -310,6 +330,7 @@ func TestErrors(t *testing.T) {
 		{"no --to", nil, []string{"--scope", "d", data}, 2, "--to is required"},
 		{"no scope, no itiny ring", nil, []string{"--to", dead, data}, 2, "no scope: name the instance with --scope"},
 		{"bad scope", nil, []string{"--to", dead, "--scope", "a.b", data}, 2, `byte '.' at 1`},
+		{"bad SASL mechanism", nil, []string{"--to", "kafka://127.0.0.1:9092", "--scope", "d", "--sasl", "md5", data}, 2, `--sasl "md5"`},
 		{"password in URL", nil, []string{"--to", "nats://u:p@127.0.0.1:4222", "--scope", "d", data}, 2, "credentials in the URL"},
 		{"unreachable", nil, []string{"--to", dead, "--scope", "d", "--retries", "2", "--checkpoint", ck, data}, 3, "cannot reach nats server 127.0.0.1:"},
 		{"no credentials", nil, []string{"--to", authURL, "--scope", "d", "--checkpoint", ck, data}, 3, "refused the credentials"},
