@@ -447,3 +447,17 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("after release: %+v", c)
 	}
 }
+
+// TestClientsStayOut: the store clients are linked into itiny-migrate only,
+// never into the firmware agent or the field engineer's reader.
+func TestClientsStayOut(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/itiny/itiny/cmd/itiny", "github.com/itiny/itiny/cmd/itiny-read").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "nats-io") || strings.Contains(dep, "twmb/franz-go") || dep == "github.com/itiny/itiny/migrate" {
+			t.Errorf("itiny or itiny-read depends on %s", dep)
+		}
+	}
+}
