@@ -165,6 +165,14 @@ func TestJetStreamMigrate(t *testing.T) {
 		}
 	}
 
+	// The scans leave no consumer behind: one costs the server work for
+	// every message published.
+	js, _ := jetstream.New(nc)
+	st, _ := js.Stream(ctx, "ITINY_METRICS")
+	if info, err := st.Info(ctx); err != nil || info.State.Consumers != 0 {
+		t.Fatalf("consumers left on the stream: %v %v", info.State.Consumers, err)
+	}
+
 	// Every record once, in order, with its identity, time and payload.
 	msgs := stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")
 	if len(msgs) != 1500 {
