@@ -11,7 +11,7 @@ LDFLAGS := -s -w
 COLD_GCFLAGS := -gcflags=fmt=-l -gcflags=encoding/json=-l -gcflags=reflect=-l
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test deps check generate bench bench-read fuzz test-cross firmware clean
+.PHONY: all build run test deps check generate bench bench-read bench-migrate fuzz test-cross firmware clean
 
 all: build
 
@@ -52,6 +52,12 @@ bench:
 # 1.5 GB in a temp directory. Not part of make test.
 bench-read:
 	./bench/read.sh
+
+# itiny-migrate against a minimal JetStream publisher on one nats-server
+# (bench/migrate.sh: Debian's 2.9.10 and 2.15.2 from the module proxy),
+# 500,000 records: about 10 minutes. Not part of make test.
+bench-migrate:
+	./bench/migrate.sh
 
 # Long fuzzing: each target for FUZZTIME (default 2m).
 fuzz:
