@@ -105,6 +105,21 @@ func newJS(t testing.TB, nc *nats.Conn, o migrate.JetStreamOptions) *migrate.Jet
 	return s
 }
 
+// migrateOnce writes rings, plans them as scope dev1 and migrates them
+// into a fresh server's JetStream.
+func migrateOnce(t testing.TB, rings ...ring) (*nats.Conn, *migrate.Plan, *migrate.JetStream) {
+	t.Helper()
+	nc := startNATS(t)
+	data := t.TempDir()
+	writeRings(t, data, rings...)
+	p := plan(t, data)
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	if _, err := migrate.Run(context.Background(), p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+		t.Fatal(err)
+	}
+	return nc, p, sink
+}
+
 // stored reads every message of subject in stream name, in order.
 func stored(t testing.TB, nc *nats.Conn, name, subject string) []jsMsg {
 	t.Helper()
@@ -309,15 +324,8 @@ func TestJetStreamGapMarkers(t *testing.T) {
 // TestVerifyFindsLoss: records missing from the store (deleted there) make
 // Verify fail, and say how many.
 func TestVerifyFindsLoss(t *testing.T) {
-	nc := startNATS(t)
-	data := t.TempDir()
-	writeRings(t, data, ring{stream: "state", n: 50})
-	p := plan(t, data)
-	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	nc, p, sink := migrateOnce(t, ring{stream: "state", n: 50})
 	ctx := context.Background()
-	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
-		t.Fatal(err)
-	}
 	js, _ := jetstream.New(nc)
 	st, _ := js.Stream(ctx, "ITINY_STATE")
 	for _, seq := range []uint64{7, 8, 50} {
@@ -382,15 +390,8 @@ func TestDamagedRingConverted(t *testing.T) {
 // TestMappedBytes: a stream migrate creates holds the ring's records with
 // room to spare, but not wildly more than they take.
 func TestMappedBytes(t *testing.T) {
-	nc := startNATS(t)
-	data := t.TempDir()
-	writeRings(t, data, ring{stream: "metrics", n: 5000})
-	p := plan(t, data)
-	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	nc, p, _ := migrateOnce(t, ring{stream: "metrics", n: 5000})
 	ctx := context.Background()
-	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
-		t.Fatal(err)
-	}
 	js, _ := jetstream.New(nc)
 	st, _ := js.Stream(ctx, "ITINY_METRICS")
 	info, err := st.Info(ctx)
