@@ -208,9 +208,6 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 		default: // boots are in every record's headers; damage shows as a gap
 			continue
 		}
-		if !started && m.Kind == KindGap {
-			continue // cannot happen: gaps follow a record
-		}
 		m.setID(scope, ringHex)
 		if err := fn(&m); err != nil {
 			return err
