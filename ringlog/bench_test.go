@@ -27,32 +27,43 @@ func benchOptions(c codec.Codec, stage int, sync SyncPolicy) Options {
 	return o
 }
 
-// BenchmarkAppend appends a 10-field metrics record: encoding, framing,
-// checksum, and storing it by each policy, with retention running.
-func BenchmarkAppend(b *testing.B) {
+// benchRings runs body as a sub-benchmark per codec and write path, on a
+// writer opened with the options opts gives.
+func benchRings(b *testing.B, opts func(codec.Codec, int, SyncPolicy) Options, body func(*testing.B, *Writer, codec.Codec)) {
 	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
 		for _, p := range benchPolicies {
+			if p.sync == SyncAlways && opts(c, p.stage, p.sync).SegmentSize < 1<<20 {
+				continue // an fdatasync per record: rotations would take minutes
+			}
 			b.Run(c.String()+"/"+p.name, func(b *testing.B) {
-				w, err := Open(b.TempDir(), benchOptions(c, p.stage, p.sync))
+				w, err := Open(b.TempDir(), opts(c, p.stage, p.sync))
 				if err != nil {
 					b.Fatal(err)
 				}
-				r := testRecord(0)
-				enc, _ := c.Append(nil, r)
-				b.SetBytes(int64(len(enc)))
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					r.Fields[0].Value = codec.Int(int64(i))
-					if _, err := w.Append(r); err != nil {
-						b.Fatal(err)
-					}
-				}
+				body(b, w, c)
 				b.StopTimer()
 				w.Close()
 			})
 		}
 	}
+}
+
+// BenchmarkAppend appends a 10-field metrics record: encoding, framing,
+// checksum, and storing it by each policy, with retention running.
+func BenchmarkAppend(b *testing.B) {
+	benchRings(b, benchOptions, func(b *testing.B, w *Writer, c codec.Codec) {
+		r := testRecord(0)
+		enc, _ := c.Append(nil, r)
+		b.SetBytes(int64(len(enc)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			r.Fields[0].Value = codec.Int(int64(i))
+			if _, err := w.Append(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // TestAppendZeroAllocs: appending allocates nothing once the writer's
@@ -70,6 +81,65 @@ func TestAppendZeroAllocs(t *testing.T) {
 				t.Errorf("%v/%s: %v allocations per Append", c, p.name, n)
 			}
 			w.Close()
+		}
+	}
+}
+
+// rotatingOptions give a ring of 8 KiB segments in a 64 KiB budget: a
+// segment's worth of records rotates once and deletes the oldest segment.
+func rotatingOptions(c codec.Codec, stage int, sync SyncPolicy) Options {
+	o := testOptions(c)
+	o.StageSize, o.Sync = stage, sync
+	o.FlushEvery = 0
+	return o
+}
+
+// fillSegment appends records until the writer has rotated n times.
+func fillSegment(tb testing.TB, w *Writer, r *codec.Record, n uint64) {
+	for to := w.segSeq + n; w.segSeq < to; {
+		if _, err := w.Append(r); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRotate fills one segment per operation: a rotation (new
+// segment file, header, rename, directory sync in the background) and
+// the retention that deletes the oldest segment, with their appends.
+func BenchmarkRotate(b *testing.B) {
+	benchRings(b, rotatingOptions, func(b *testing.B, w *Writer, _ codec.Codec) {
+		r := testRecord(0)
+		fillSegment(b, w, r, 10) // the budget is full: retention runs
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			fillSegment(b, w, r, 1)
+		}
+	})
+}
+
+// TestRotateZeroAllocs: rotating to a new segment, deleting the oldest for
+// the budget and syncing in the background allocate nothing, so that a
+// long-running agent creates no garbage in steady state (DESIGN section 21).
+func TestRotateZeroAllocs(t *testing.T) {
+	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
+		for _, p := range benchPolicies[:3] {
+			w, err := Open(t.TempDir(), rotatingOptions(c, p.stage, p.sync))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := testRecord(0)
+			fillSegment(t, w, r, 10)
+			deleted := w.deleted
+			if n := testing.AllocsPerRun(20, func() { fillSegment(t, w, r, 1) }); n != 0 {
+				t.Errorf("%v/%s: %v allocations per rotation", c, p.name, n)
+			}
+			if w.deleted <= deleted {
+				t.Errorf("%v/%s: retention deleted no segment", c, p.name)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package ringlog
 
 import (
-	"encoding/binary"
 	"hash/crc32"
 )
 
@@ -14,9 +13,14 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type salt uint32
 
 func segSalt(segSeq uint64) salt {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], segSeq)
-	return salt(crc32.Checksum(b[:], castagnoli))
+	// Byte by byte from the table: crc32.Checksum would move an 8-byte
+	// buffer to the heap (it calls through a function value), once per
+	// rotation.
+	crc := ^uint32(0)
+	for i := 0; i < 8; i++ {
+		crc = castagnoli[byte(crc)^byte(segSeq>>(8*i))] ^ crc>>8
+	}
+	return salt(^crc)
 }
 
 // frameCRC returns the checksum of a frame's protected bytes p: the

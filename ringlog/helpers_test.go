@@ -115,12 +115,13 @@ func (w *Writer) crash() {
 	w.wg.Wait()
 	w.st.unmap()
 	w.st.f.Close()
-	if w.seg != nil {
-		w.seg.Close()
+	if w.seg.valid() {
+		w.seg.close()
 	}
 	for _, s := range w.sealed {
-		s.f.Close()
+		s.f.close()
 	}
+	w.d.close()
 }
 
 // diskUsage returns the bytes of the ring's files: by size rounded to

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -29,11 +28,21 @@ const (
 )
 
 func segName(seq uint64, c codec.Codec) string {
-	ext := extMsgp
-	if c == codec.JSON {
-		ext = extJSON
+	var b [32]byte
+	return string(appendSegName(b[:0], seq, c))
+}
+
+// appendSegName appends the file name of segment seq.
+func appendSegName(b []byte, seq uint64, c codec.Codec) []byte {
+	const digits = "0123456789abcdef"
+	b = append(b, segPrefix...)
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, digits[seq>>uint(shift)&0xf])
 	}
-	return fmt.Sprintf("%s%016x%s", segPrefix, seq, ext)
+	if c == codec.JSON {
+		return append(b, extJSON...)
+	}
+	return append(b, extMsgp...)
 }
 
 // nameSeq returns the segment sequence number a file name claims.

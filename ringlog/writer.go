@@ -118,7 +118,10 @@ type Writer struct {
 	ring     [16]byte
 	segs     []segRef // oldest first; the last one is active
 	used     int64    // blocks of all segments, in bytes
-	seg      *os.File
+	d        segDir
+	seg      segFile
+	names    [2]cname // for creating, renaming and deleting segments
+	hdrBuf   []byte   // a new segment's header
 	segSeq   uint64
 	salt     salt // of segSeq
 	segSize  int64
@@ -139,7 +142,8 @@ type Writer struct {
 	// flusher syncs and closes them without holding mu, so a rotation
 	// does not make Append wait for the disk.
 	sealed   []sealedSeg
-	dirDirty bool // the directory changed; the flusher syncs it (not SyncAlways)
+	spare    []sealedSeg // sealed's other buffer: the two alternate
+	dirDirty bool        // the directory changed; the flusher syncs it (not SyncAlways)
 	// syncMu is held by whoever syncs sealed segments, the directory or
 	// the stage's mark outside mu (the flusher), so that Sync can wait for
 	// syncs already under way. Lock order: mu, then syncMu.
@@ -162,9 +166,9 @@ type Writer struct {
 }
 
 // datasync syncs f and records how long it took.
-func (w *Writer) datasync(f *os.File) error {
+func (w *Writer) datasync(f segFile) error {
 	start := time.Now()
-	err := fdatasync(f)
+	err := f.datasync()
 	d := int64(time.Since(start))
 	w.syncs.Add(1)
 	w.syncNs.Add(d)
@@ -225,7 +229,8 @@ func Open(dir string, o Options) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("ringlog: %w", err)
 	}
-	w := &Writer{dir: dir, o: o, text: o.Codec == codec.JSON, blk: blockSize(dir), kick: make(chan struct{}, 1)}
+	w := &Writer{dir: dir, o: o, text: o.Codec == codec.JSON, blk: blockSize(dir), kick: make(chan struct{}, 1),
+		hdrBuf: make([]byte, 0, maxTextHeader)}
 	if need := roundUp(int64(o.stageBytes()), w.blk) + 2*roundUp(o.SegmentSize, w.blk); o.Budget < need {
 		return nil, fmt.Errorf("ringlog: stream %s: budget %d bytes is below the %d a stage and two %d-byte segments take", o.Stream, o.Budget, need, o.SegmentSize)
 	}
@@ -238,14 +243,19 @@ func Open(dir string, o Options) (*Writer, error) {
 		return nil, err
 	}
 	w.st = st
+	if w.d, err = openSegDir(dir); err != nil {
+		st.close()
+		return nil, fmt.Errorf("ringlog: %w", err)
+	}
 	if err := w.recover(si); err != nil {
 		st.close()
-		if w.seg != nil {
-			w.seg.Close()
+		if w.seg.valid() {
+			w.seg.close()
 		}
 		for _, s := range w.sealed {
-			s.f.Close()
+			s.f.close()
 		}
+		w.d.close()
 		return nil, err
 	}
 	w.stop = make(chan struct{})
@@ -341,7 +351,8 @@ func (w *Writer) recover(si stageInfo) error {
 			}
 		}
 		if !w.rec.Sealed && active.hdr.Codec == w.o.Codec && active.hdr.Flags&FlagPacked != 0 == w.o.Pack && active == &segs[len(segs)-1] {
-			if w.seg, err = os.OpenFile(active.path, os.O_WRONLY, 0); err != nil {
+			name := w.names[0].set(active.name, active.hdr.Segment, active.hdr.Codec, false)
+			if w.seg, err = w.d.open(&w.names[0], name, syscall.O_WRONLY); err != nil {
 				return fmt.Errorf("ringlog: %w", err)
 			}
 			w.segSeq, w.segSize = active.hdr.Segment, int64(len(data))
@@ -349,7 +360,7 @@ func (w *Writer) recover(si stageInfo) error {
 			w.text = active.hdr.Codec == codec.JSON
 		}
 	}
-	if w.seg == nil {
+	if !w.seg.valid() {
 		if err := w.rotate(); err != nil {
 			return err
 		}
@@ -520,7 +531,7 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 	if grow > w.maxFrame {
 		return fmt.Errorf("%w: stream %s: %d-byte frame, %d-byte segments", ErrRecordTooLarge, w.o.Stream, len(b), w.o.SegmentSize)
 	}
-	if w.seg == nil || w.dirty || w.segSize+int64(w.stagedBytes())+int64(grow) > w.o.SegmentSize {
+	if !w.seg.valid() || w.dirty || w.segSize+int64(w.stagedBytes())+int64(grow) > w.o.SegmentSize {
 		if err := w.rotate(); err != nil {
 			return err
 		}
@@ -594,7 +605,7 @@ func (w *Writer) put(f []byte) error {
 		if err := w.syncSeg(); err != nil {
 			// Not acknowledged, so not kept: cut the frame off again, or
 			// stop appending to this segment if even that fails.
-			if w.seg.Truncate(before) == nil {
+			if w.seg.truncate(before) == nil {
 				w.used -= roundUp(w.segSize, w.blk) - roundUp(before, w.blk)
 				w.segSize = before
 				w.segs[len(w.segs)-1].size = before
@@ -672,16 +683,12 @@ func (w *Writer) writeSeg(p []byte) error {
 	if err := w.reserve(grow); err != nil {
 		return err
 	}
-	n, err := w.seg.WriteAt(p, w.segSize)
+	n, err := w.seg.writeAt(p, w.segSize)
 	if err != nil {
-		if n > 0 && w.seg.Truncate(w.segSize) != nil {
+		if n > 0 && w.seg.truncate(w.segSize) != nil {
 			w.dirty = true
 		}
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // its path is the name the file was created under
-		}
-		return fmt.Errorf("ringlog: stream %s: write %s: %w", w.o.Stream, w.segs[len(w.segs)-1].path, err)
+		return fmt.Errorf("ringlog: stream %s: write %s: %w", w.o.Stream, w.segPath(&w.segs[len(w.segs)-1]), err)
 	}
 	w.segSize += int64(n)
 	w.segs[len(w.segs)-1].size = w.segSize
@@ -700,10 +707,12 @@ func (w *Writer) reserve(grow int64) error {
 			return fmt.Errorf("ringlog: stream %s: budget %d exceeded with one segment", w.o.Stream, w.o.Budget)
 		}
 		old := w.segs[0]
-		if err := os.Remove(old.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		name := w.names[0].set(old.name, old.hdr.Segment, old.hdr.Codec, false)
+		if err := w.d.remove(&w.names[0], name); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("ringlog: retention: %w", err)
 		}
-		w.segs = w.segs[1:]
+		// Moved down, not resliced, so that appends reuse the array.
+		w.segs = w.segs[:copy(w.segs, w.segs[1:])]
 		w.used -= roundUp(old.size, w.blk)
 		w.deleted++
 		if err := w.dirChanged(); err != nil {
@@ -731,7 +740,7 @@ func (w *Writer) markUnsynced() {
 // create in order, so the budget holds on disk either way.
 func (w *Writer) dirChanged() error {
 	if w.o.Sync == SyncAlways {
-		return syncDir(w.dir)
+		return w.d.sync()
 	}
 	w.dirDirty = true
 	w.wake()
@@ -741,21 +750,21 @@ func (w *Writer) dirChanged() error {
 // rotate seals the active segment and starts a new one whose first record
 // will be w.next.
 func (w *Writer) rotate() error {
-	if w.seg != nil {
+	if w.seg.valid() {
 		if err := w.flushStage(); err != nil {
 			return err
 		}
 		if w.unsynced {
-			w.sealed = append(w.sealed, sealedSeg{w.seg, w.segs[len(w.segs)-1].path})
+			w.sealed = append(w.sealed, sealedSeg{w.seg, w.segSeq})
 			w.unsynced = false
 			w.wake()
 		} else {
-			w.seg.Close()
+			w.seg.close()
 		}
-		w.seg = nil
+		w.seg = segFile{}
 	}
 	// Nothing below changes the writer until the new segment exists: if
-	// creating it fails, w.seg stays nil and the next Append tries again
+	// creating it fails, w.seg stays invalid and the next Append tries again
 	// with the same number, so frames are never staged for a segment that
 	// does not exist and segment numbers have no holes.
 	wall, mono := w.o.Now()
@@ -764,31 +773,36 @@ func (w *Writer) rotate() error {
 	if w.o.Pack {
 		h.Flags = FlagPacked
 	}
-	hb := appendHeader(nil, &h)
+	hb := appendHeader(w.hdrBuf[:0], &h)
+	w.hdrBuf = hb
 	if err := w.reserve(roundUp(int64(len(hb)), w.blk)); err != nil {
 		return err
 	}
 	// The segment appears under its name only once its header is written,
 	// so a reader never finds it without one.
-	path := filepath.Join(w.dir, segName(segSeq, w.o.Codec))
-	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	tmp := w.names[0].set("", segSeq, w.o.Codec, true)
+	name := w.names[1].set("", segSeq, w.o.Codec, false)
+	f, err := w.d.create(&w.names[0], tmp)
 	if err != nil {
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
-	_, err = f.Write(hb)
+	if _, err = f.writeAt(hb, 0); err != nil {
+		err = w.d.pathError("write", tmp, err)
+	}
 	if err == nil && w.o.Sync == SyncAlways {
-		err = fdatasync(f)
+		if err = f.datasync(); err != nil {
+			err = w.d.pathError("sync", tmp, err)
+		}
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = w.d.rename(&w.names[0], &w.names[1], tmp, name)
 	}
 	if err == nil {
 		err = w.dirChanged()
 	}
 	if err != nil {
-		f.Close()
-		os.Remove(tmp)
+		f.close()
+		w.d.remove(&w.names[0], tmp)
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
 	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
@@ -797,7 +811,7 @@ func (w *Writer) rotate() error {
 		w.markUnsynced() // the header
 	}
 	w.text = w.o.Codec == codec.JSON
-	w.segs = append(w.segs, segRef{path: path, hdr: h, size: w.segSize})
+	w.segs = append(w.segs, segRef{hdr: h, size: w.segSize}) // named by its number
 	w.used += roundUp(w.segSize, w.blk)
 	return nil
 }
@@ -809,7 +823,7 @@ func (w *Writer) syncSeg() error {
 		}
 		w.hwDirty = false
 	}
-	if !w.unsynced || w.seg == nil {
+	if !w.unsynced || !w.seg.valid() {
 		return nil
 	}
 	if err := w.datasync(w.seg); err != nil {
@@ -858,10 +872,11 @@ type pending struct {
 }
 
 // takePending hands the sync work queued by rotations to the caller.
-// Called with mu held.
+// Called with mu and syncMu held: the work taken the time before has been
+// done, so its buffer takes the next rotations.
 func (w *Writer) takePending() pending {
 	p := pending{sealed: w.sealed, dir: w.dirDirty, hw: w.hwDirty && len(w.sealed) > 0}
-	w.sealed, w.dirDirty = nil, false
+	w.sealed, w.spare, w.dirDirty = w.spare[:0], w.sealed, false
 	if p.hw {
 		w.hwDirty = false
 	}
@@ -881,7 +896,7 @@ func (w *Writer) syncPending(p pending) error {
 		errs = append(errs, err)
 	}
 	if p.dir {
-		if err := syncDir(w.dir); err != nil {
+		if err := w.d.sync(); err != nil {
 			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, err))
 		}
 	}
@@ -903,8 +918,8 @@ func (w *Writer) takeSyncErr() error {
 }
 
 type sealedSeg struct {
-	f    *os.File
-	path string
+	f   segFile
+	seq uint64 // of the segment, in the writer's codec
 }
 
 // syncSealed syncs and closes sealed segments and returns the first error.
@@ -912,12 +927,21 @@ func (w *Writer) syncSealed(ss []sealedSeg) error {
 	var first error
 	for _, s := range ss {
 		err := w.datasync(s.f)
-		s.f.Close()
+		s.f.close()
 		if err != nil && first == nil {
-			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, s.path, err)
+			path := filepath.Join(w.dir, segName(s.seq, w.o.Codec))
+			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, path, err)
 		}
 	}
 	return first
+}
+
+// segPath is the path of segment s, for errors.
+func (w *Writer) segPath(s *segRef) string {
+	if s.path != "" {
+		return s.path
+	}
+	return filepath.Join(w.dir, segName(s.hdr.Segment, s.hdr.Codec))
 }
 
 func (w *Writer) flusher() {
@@ -1027,10 +1051,10 @@ func (w *Writer) Close() error {
 		}
 		errs = append(errs, err)
 	}
-	if w.seg != nil {
-		errs = append(errs, w.seg.Close())
+	if w.seg.valid() {
+		errs = append(errs, w.seg.close())
 	}
-	errs = append(errs, w.st.close())
+	errs = append(errs, w.d.close(), w.st.close())
 	return errors.Join(errs...)
 }
 

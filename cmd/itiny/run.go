@@ -45,6 +45,11 @@ func runCmd(fs *flags, args []string) error {
 		out = lj
 	}
 	logger := agent.LineLogger{W: out, Prefix: "itiny: "}
+	// Signals are caught before the agent opens its rings and says it
+	// runs: a SIGTERM from a supervisor that saw the line, or one during
+	// startup, is a clean shutdown, not the runtime's default exit.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
 	res := newResidency()
 	a, err := agent.New(cfg, agent.Options{Log: logger, Housekeeping: res.check, HousekeepingEvery: residencyEvery})
 	if err != nil {
@@ -52,8 +57,6 @@ func runCmd(fs *flags, args []string) error {
 	}
 	logger.Printf("running: data %s, streams %v, pid %d", cfg.Data, a.Streams(), os.Getpid())
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runErr := make(chan error, 1)

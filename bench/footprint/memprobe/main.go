@@ -10,6 +10,9 @@
 // -gcpercent and -memlimit call debug.SetGCPercent and debug.SetMemoryLimit
 // at start, as the agent could itself; -1 leaves them alone.
 // -memprofilerate sets runtime.MemProfileRate (0: no heap profiling).
+// -heapprofile writes a heap profile at the end and one at each report, to
+// FILE.SECONDS: `go tool pprof -sample_index=alloc_space -base FILE.10
+// FILE.40` shows what the agent allocates in steady state.
 // -freeos calls debug.FreeOSMemory at that interval. Send records with
 // loadgen to DIR/itiny.sock meanwhile, or with -emit N have the process
 // itself Emit N records/s (the same 10-field record, 0 allocations) to the
@@ -80,7 +83,7 @@ func main() {
 	mpr := flag.Int("memprofilerate", -1, "runtime.MemProfileRate (-1: leave)")
 	freeos := flag.Duration("freeos", 0, "call debug.FreeOSMemory at this interval (0: never)")
 	emit := flag.Int("emit", 0, "Emit this many records/s in-process to the events stream")
-	heapOut := flag.String("heapprofile", "", "write a heap profile here at the end (set -memprofilerate 1)")
+	heapOut := flag.String("heapprofile", "", "write a heap profile here at the end, and to FILE.SECONDS at each report (set -memprofilerate 1)")
 	flag.Parse()
 	if *mpr >= 0 {
 		runtime.MemProfileRate = *mpr
@@ -152,6 +155,9 @@ func main() {
 		select {
 		case <-t.C:
 			report()
+			if *heapOut != "" {
+				writeHeapProfile(fmt.Sprintf("%s.%.0f", *heapOut, time.Since(start).Seconds()))
+			}
 		case err := <-done:
 			report()
 			if *heapOut != "" {
