@@ -38,23 +38,29 @@ import (
 
 // settleAfter is how long after start the agent settles, at the first
 // check after it: it drops the binary's pages again (what the first
-// samples touched once) and returns the memory of startup to the kernel.
+// samples touched once).
 const settleAfter = 3 * time.Second
 
-// Garbage between collections. In steady state the agent allocates little
-// (rotating a ring's segment, about 3 KB, a few times a second under
-// load), but after each collection the runtime lets the heap grow by at
-// least 1 MiB before the next (sweepMinHeapDistance), whatever GOGC says,
-// and all of that becomes RSS. residency.check reads the RSS every 5 s
-// and, once it has grown by gcGrowth since the last collection, collects
-// and returns the free pages to the kernel (debug.FreeOSMemory). It runs
-// on the agent's own scheduler (agent.Options.Housekeeping): no timer of
-// its own, so no wake-up of its own, and /proc/self/statm is kept open and
-// read with one pread. The heap's size would be the obvious signal, but
-// runtime.ReadMemStats costs 3 KB of firmware and its flushing of the
-// allocator's caches 0.2 MiB more RSS; runtime/metrics costs 24 KB. A
-// check every second with a 64 KiB threshold gave no lower peak (VmHWM
-// 4.12-4.20 MiB) and 10% more CPU under load.
+// Garbage collection. A collection is what costs the agent most resident
+// memory: measured at 1,000 records/s (docs/BENCHMARKS.md section 4.1),
+// one forced collection added 490 KB of anonymous memory that stays (mark
+// bits, the span sets of every size class in use) and brought back 450
+// KB of the binary's read-only pages (stack maps and type data, read to
+// scan), for 240 KB of garbage freed. The agent therefore creates no
+// garbage in steady state (rotation, ingest and sampling allocate nothing)
+// and runs with the runtime's default GOGC, whose 4 MiB minimum heap goal
+// startup never reaches: in steady state it does not collect at all.
+//
+// residency.check is the backstop for whatever does allocate (a burst of
+// new sources, a reload): every 5 s it reads /proc/self/statm, and once
+// the anonymous memory (resident minus file-backed) has grown by gcGrowth
+// since the last collection, it collects, returns the free pages to the
+// kernel (debug.FreeOSMemory) and drops the binary's pages the collection
+// read. File-backed pages are not garbage, so they do not trigger it. It
+// runs on the agent's own scheduler (agent.Options.Housekeeping): no timer
+// of its own, so no wake-up of its own, and /proc/self/statm is kept open
+// and read with one pread. runtime/metrics would give the heap's size, but
+// costs 24 KB of firmware.
 const (
 	residencyEvery = 5 * time.Second
 	gcGrowth       = 128 << 10
@@ -72,8 +78,9 @@ type residency struct {
 	settled bool
 	fd      int
 	buf     [64]byte
-	last    uint64 // RSS after the last collection; 0: take the next reading
+	last    uint64 // anonymous bytes after the last collection; 0: take the next reading
 	page    uint64
+	gcs     int // collections forced
 }
 
 func newResidency() *residency {
@@ -89,8 +96,6 @@ func (r *residency) check(now time.Time) {
 	if !r.settled && now.Sub(r.start) >= settleAfter {
 		r.settled = true
 		dropBinaryPages()
-		debug.FreeOSMemory()
-		r.last = 0
 		return
 	}
 	if r.fd < 0 {
@@ -100,38 +105,68 @@ func (r *residency) check(now time.Time) {
 	if e != 0 {
 		return
 	}
-	rss := statmResident(r.buf[:n]) * r.page
+	resident, shared := statm(r.buf[:n])
+	if resident < shared {
+		return
+	}
+	anon := (resident - shared) * r.page
 	switch {
-	case rss == 0:
-	case r.last == 0 || rss < r.last:
-		r.last = rss
-	case rss >= r.last+gcGrowth:
+	case r.last == 0 || anon < r.last:
+		r.last = anon
+	case anon >= r.last+gcGrowth:
 		debug.FreeOSMemory()
+		dropBinaryPages()
+		r.gcs++
 		r.last = 0
 	}
 }
 
-// statmResident returns the second number of /proc/self/statm: resident
-// pages.
-func statmResident(b []byte) uint64 {
+// statm returns the second and third numbers of /proc/self/statm:
+// resident pages, and those of them backed by files or shared memory.
+func statm(b []byte) (resident, shared uint64) {
 	i := 0
 	for i < len(b) && b[i] != ' ' {
 		i++
 	}
-	var v uint64
 	for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		v = v*10 + uint64(b[i]-'0')
+		resident = resident*10 + uint64(b[i]-'0')
 	}
-	return v
+	for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		shared = shared*10 + uint64(b[i]-'0')
+	}
+	return resident, shared
 }
+
+// binarySpans are the binary's read-only mappings (address, length),
+// found by the first dropBinaryPages; they never move.
+var binarySpans []uint64
 
 // dropBinaryPages unmaps the read-only mappings of the running binary and
 // drops its pages that nothing else maps from the page cache. Failures are
-// ignored: this only saves memory.
+// ignored: this only saves memory. After the first call it allocates
+// nothing.
 func dropBinaryPages() {
+	if binarySpans == nil {
+		binarySpans = findBinarySpans()
+	}
+	// MADV_PAGEOUT (Linux 5.4) unmaps each page and drops it from the page
+	// cache unless another process maps it. (Older kernels refuse it; only
+	// unmapping, MADV_DONTNEED, saves nothing: fault-around maps the cached
+	// pages again at once.) RawSyscall: with one P, no other goroutine
+	// refaults pages meanwhile.
+	const madvPageout = 21
+	for i := 0; i+1 < len(binarySpans); i += 2 {
+		syscall.RawSyscall(syscall.SYS_MADVISE, uintptr(binarySpans[i]), uintptr(binarySpans[i+1]), syscall.MADV_RANDOM)
+		syscall.RawSyscall(syscall.SYS_MADVISE, uintptr(binarySpans[i]), uintptr(binarySpans[i+1]), madvPageout)
+	}
+}
+
+// findBinarySpans returns the binary's read-only mappings, or an empty
+// non-nil slice if they cannot be found.
+func findBinarySpans() []uint64 {
 	fd, err := syscall.Open("/proc/self/exe", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return
+		return []uint64{}
 	}
 	var st syscall.Stat_t
 	err = syscall.Fstat(fd, &st)
@@ -141,19 +176,12 @@ func dropBinaryPages() {
 	syscall.Close(fd)
 	maps, err2 := os.ReadFile("/proc/self/maps")
 	if err != nil || err2 != nil {
-		return
+		return []uint64{}
 	}
-	spans := readOnlyMappings(string(maps), st.Ino)
-	// MADV_PAGEOUT (Linux 5.4) unmaps each page and drops it from the page
-	// cache unless another process maps it. (Older kernels refuse it; only
-	// unmapping, MADV_DONTNEED, saves nothing: fault-around maps the cached
-	// pages again at once.) RawSyscall: with one P, no other goroutine
-	// refaults pages meanwhile.
-	const madvPageout = 21
-	for i := 0; i < len(spans); i += 2 {
-		syscall.RawSyscall(syscall.SYS_MADVISE, uintptr(spans[i]), uintptr(spans[i+1]), syscall.MADV_RANDOM)
-		syscall.RawSyscall(syscall.SYS_MADVISE, uintptr(spans[i]), uintptr(spans[i+1]), madvPageout)
+	if spans := readOnlyMappings(string(maps), st.Ino); spans != nil {
+		return spans
 	}
+	return []uint64{}
 }
 
 // readOnlyMappings returns the address and length of each read-only

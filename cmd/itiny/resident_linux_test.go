@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,23 +52,47 @@ func TestDropBinaryPages(t *testing.T) {
 
 var written string
 
-func TestStatmResident(t *testing.T) {
+func TestStatm(t *testing.T) {
 	for _, tc := range []struct {
-		in   string
-		want uint64
+		in               string
+		resident, shared uint64
 	}{
-		{"1234 567 89 1 0 100 0\n", 567},
-		{"1 2", 2},
-		{"", 0},
-		{"12345", 0},
+		{"1234 567 89 1 0 100 0\n", 567, 89},
+		{"1 2", 2, 0},
+		{"", 0, 0},
+		{"12345", 0, 0},
 	} {
-		if got := statmResident([]byte(tc.in)); got != tc.want {
-			t.Errorf("%q: %d, want %d", tc.in, got, tc.want)
+		if r, s := statm([]byte(tc.in)); r != tc.resident || s != tc.shared {
+			t.Errorf("%q: %d %d, want %d %d", tc.in, r, s, tc.resident, tc.shared)
 		}
 	}
 	r := newResidency()
-	r.check(r.start) // reads this process's RSS
+	r.check(r.start) // reads this process's memory
 	if r.last == 0 {
-		t.Fatal("no resident memory read from /proc/self/statm")
+		t.Fatal("no anonymous memory read from /proc/self/statm")
 	}
+}
+
+// TestResidencyCollects: once the anonymous memory has grown by gcGrowth,
+// the check collects and starts over; below that it does not.
+func TestResidencyCollects(t *testing.T) {
+	r := newResidency()
+	r.settled = true
+	r.check(r.start)
+	if r.last == 0 || r.gcs != 0 {
+		t.Fatalf("first check: last %d, %d collections", r.last, r.gcs)
+	}
+	r.check(r.start)
+	if r.gcs != 0 {
+		t.Fatal("collected without growth")
+	}
+	hold := make([]byte, 4*gcGrowth)
+	for i := range hold {
+		hold[i] = 1 // resident
+	}
+	r.check(r.start)
+	if r.gcs != 1 || r.last != 0 {
+		t.Fatalf("after %d bytes more: last %d, %d collections", len(hold), r.last, r.gcs)
+	}
+	runtime.KeepAlive(hold)
 }

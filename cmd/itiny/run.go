@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/itiny/itiny/agent"
@@ -56,6 +55,7 @@ func runCmd(fs *flags, args []string) error {
 		return err
 	}
 	logger.Printf("running: data %s, streams %v, pid %d", cfg.Data, a.Streams(), os.Getpid())
+	dropBinaryPages() // and what opening the rings touched
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -94,14 +94,13 @@ func runCmd(fs *flags, args []string) error {
 }
 
 // tuneRuntime sizes the Go runtime for a small, mostly single-threaded
-// daemon, unless GOGC or GOMAXPROCS are set in the environment. Measured
-// beside sadc (bench/footprint.sh, docs/BENCHMARKS.md): GOGC=25 lowers the
-// peak RSS under 1,000 records/s from 9.2 to 6.6 MiB for 4-15% more CPU;
-// one P lowers idle CPU per sample and idle RSS (4.2 to 3.9 MiB).
+// daemon, unless GOMAXPROCS is set in the environment. Measured beside
+// sadc (bench/footprint.sh, docs/BENCHMARKS.md): one P lowers idle CPU per
+// sample and idle RSS (4.2 to 3.9 MiB). GOGC stays at the runtime's
+// default: the agent makes no garbage in steady state, and a lower GOGC
+// only made startup reach a collection, which costs more memory than it
+// frees (resident_linux.go).
 func tuneRuntime() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25)
-	}
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
