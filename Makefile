@@ -12,7 +12,7 @@ LDFLAGS := -s -w
 COLD_GCFLAGS := -gcflags=fmt=-l -gcflags=encoding/json=-l -gcflags=reflect=-l -gcflags=time=-l
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test deps check generate bench bench-read bench-migrate fuzz test-cross firmware clean
+.PHONY: all build run test deps check generate bench bench-footprint bench-read bench-migrate fuzz test-cross firmware clean
 
 all: build
 
@@ -47,6 +47,12 @@ generate:
 bench:
 	$(GO) test -run=NONE -bench=. -benchmem ./codec ./ringlog
 	cd bench && ./append.sh
+
+# The agent's RSS, CPU per sample and bytes per sample beside sadc and
+# collectd (bench/footprint.sh; installs sysstat and collectd-core):
+# about 4 minutes. Not part of make test.
+bench-footprint:
+	./bench/footprint.sh
 
 # itiny-read against journalctl over the same 1,000,000 metrics records
 # (bench/read.sh; installs systemd-journal-remote): about 3 minutes and
