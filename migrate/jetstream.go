@@ -153,21 +153,51 @@ func subjectMatch(filter, subj string) bool {
 // Publish implements Sink: every message of the window goes out
 // asynchronously; those not acknowledged in time are sent again.
 func (s *JetStream) Publish(ctx context.Context, r *RingPlan, msgs []*Message) (uint64, error) {
+	wait, err := s.Send(ctx, r, msgs)
+	if err != nil {
+		return 0, err
+	}
+	return wait()
+}
+
+// Send implements Pipeliner.
+func (s *JetStream) Send(ctx context.Context, r *RingPlan, msgs []*Message) (func() (uint64, error), error) {
 	subj, ring := s.subject[r.Stream], r.RingID()
+	futs, err := s.send(subj, ring, msgs)
+	if err != nil {
+		return nil, err
+	}
+	return func() (uint64, error) { return s.wait(ctx, subj, ring, msgs, futs) }, nil
+}
+
+// send publishes msgs asynchronously. The header values of a window share
+// one array: a slice per value was a tenth of the client's allocations.
+func (s *JetStream) send(subj, ring string, msgs []*Message) ([]jetstream.PubAckFuture, error) {
+	futs := make([]jetstream.PubAckFuture, len(msgs))
+	vals := make([]string, 0, len(msgs)*(maxHeaders+1))
+	for i, m := range msgs {
+		nm := &nats.Msg{Subject: subj, Data: m.Payload, Header: make(nats.Header, maxHeaders+1)}
+		vals = append(vals, m.ID)
+		nm.Header[jetstream.MsgIDHeader] = vals[len(vals)-1:]
+		m.Headers(ring, func(k, v string) {
+			vals = append(vals, v)
+			nm.Header[k] = vals[len(vals)-1:]
+		})
+		f, err := s.js.PublishMsgAsync(nm)
+		if err != nil {
+			return nil, fmt.Errorf("publishing %s: %w", m.ID, err)
+		}
+		futs[i] = f
+	}
+	return futs, nil
+}
+
+// wait waits for the acknowledgements of msgs, sent with futures futs,
+// and sends again those not stored, up to s.o.Retries times.
+func (s *JetStream) wait(ctx context.Context, subj, ring string, msgs []*Message, futs []jetstream.PubAckFuture) (uint64, error) {
 	pending := msgs
 	var last uint64
 	for attempt := 0; ; attempt++ {
-		futs := make([]jetstream.PubAckFuture, len(pending))
-		for i, m := range pending {
-			nm := &nats.Msg{Subject: subj, Data: m.Payload, Header: make(nats.Header, 10)}
-			nm.Header[jetstream.MsgIDHeader] = []string{m.ID}
-			m.Headers(ring, func(k, v string) { nm.Header[k] = []string{v} })
-			f, err := s.js.PublishMsgAsync(nm)
-			if err != nil {
-				return 0, fmt.Errorf("publishing %s: %w", m.ID, err)
-			}
-			futs[i] = f
-		}
 		var failed []*Message
 		var firstErr error
 		timer := time.NewTimer(s.o.AckTimeout)
@@ -206,6 +236,10 @@ func (s *JetStream) Publish(ctx context.Context, r *RingPlan, msgs []*Message) (
 			}
 		}
 		pending = failed
+		var err error
+		if futs, err = s.send(subj, ring, pending); err != nil {
+			return 0, err
+		}
 	}
 }
 

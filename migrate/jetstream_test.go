@@ -249,41 +249,72 @@ func (f *failAfter) Publish(ctx context.Context, r *migrate.RingPlan, msgs []*mi
 	return pos, err
 }
 
+// failAfterSent is failAfter for the pipelined path: the crash comes
+// while waiting for window n+1, with window n+2 already sent.
+type failAfterSent struct {
+	*migrate.JetStream
+	n int
+}
+
+func (f *failAfterSent) Send(ctx context.Context, r *migrate.RingPlan, msgs []*migrate.Message) (func() (uint64, error), error) {
+	wait, err := f.JetStream.Send(ctx, r, msgs)
+	return func() (uint64, error) {
+		pos, err := wait()
+		if f.n--; f.n < 0 {
+			return 0, errCrash
+		}
+		return pos, err
+	}, err
+}
+
 // TestJetStreamResumeAfterDuplicateWindow: windows stored but never
 // checkpointed are found by the tail scan, though the store's duplicate
 // window has passed: the store ends up with each record exactly once.
+// One window at a time (a sink that only publishes), and with a window on
+// its way while the one before is acknowledged (JetStream's own).
 func TestJetStreamResumeAfterDuplicateWindow(t *testing.T) {
-	nc := startNATS(t)
-	js, _ := jetstream.New(nc)
-	ctx := context.Background()
-	// A duplicate window far shorter than the outage.
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ITINY_METRICS", Subjects: []string{"itiny.*.metrics"}, Duplicates: 100 * time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	data := t.TempDir()
-	writeRings(t, data, ring{stream: "metrics", n: 1000})
-	p := plan(t, data)
-	ck := filepath.Join(t.TempDir(), "ck")
-	sink := newJS(t, nc, migrate.JetStreamOptions{})
-	_, err := migrate.Run(ctx, p, &failAfter{Sink: sink, n: 3}, migrate.Options{Window: 100, Checkpoint: ck})
-	if !errors.Is(err, errCrash) {
-		t.Fatalf("got %v, want the crash", err)
-	}
-	time.Sleep(300 * time.Millisecond) // past the duplicate window
-	res, err := migrate.Run(ctx, p, sink, migrate.Options{Window: 100, Checkpoint: ck})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 3 windows checkpointed, the 4th stored but not checkpointed.
-	if r := res[0]; r.Skipped != 300 || r.Found != 100 || r.Sent != 600 {
-		t.Fatalf("resume: %+v, want 300 skipped, 100 found, 600 sent", r)
-	}
-	if got := len(stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")); got != 1000 {
-		t.Fatalf("%d messages stored, want 1000", got)
-	}
-	checks, err := migrate.Verify(ctx, p, sink)
-	if err != nil || !checks[0].OK {
-		t.Fatalf("verify: %v %+v", err, checks)
+	for _, tc := range []struct {
+		name  string
+		crash func(*migrate.JetStream) migrate.Sink
+		found uint64 // stored after the 3 windows checkpointed
+	}{
+		{"one-window", func(s *migrate.JetStream) migrate.Sink { return &failAfter{Sink: s, n: 3} }, 100},
+		{"pipelined", func(s *migrate.JetStream) migrate.Sink { return &failAfterSent{JetStream: s, n: 3} }, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nc := startNATS(t)
+			js, _ := jetstream.New(nc)
+			ctx := context.Background()
+			// A duplicate window far shorter than the outage.
+			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ITINY_METRICS", Subjects: []string{"itiny.*.metrics"}, Duplicates: 100 * time.Millisecond}); err != nil {
+				t.Fatal(err)
+			}
+			data := t.TempDir()
+			writeRings(t, data, ring{stream: "metrics", n: 1000})
+			p := plan(t, data)
+			ck := filepath.Join(t.TempDir(), "ck")
+			sink := newJS(t, nc, migrate.JetStreamOptions{})
+			_, err := migrate.Run(ctx, p, tc.crash(sink), migrate.Options{Window: 100, Checkpoint: ck})
+			if !errors.Is(err, errCrash) {
+				t.Fatalf("got %v, want the crash", err)
+			}
+			time.Sleep(300 * time.Millisecond) // past the duplicate window
+			res, err := migrate.Run(ctx, p, sink, migrate.Options{Window: 100, Checkpoint: ck})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 3 windows checkpointed; the rest of what was sent found.
+			if r := res[0]; r.Skipped != 300 || r.Found != tc.found || r.Sent != 700-tc.found {
+				t.Fatalf("resume: %+v, want 300 skipped, %d found, %d sent", r, tc.found, 700-tc.found)
+			}
+			if got := len(stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")); got != 1000 {
+				t.Fatalf("%d messages stored, want 1000", got)
+			}
+			checks, err := migrate.Verify(ctx, p, sink)
+			if err != nil || !checks[0].OK {
+				t.Fatalf("verify: %v %+v", err, checks)
+			}
+		})
 	}
 }
 

@@ -90,6 +90,9 @@ const (
 	HeaderScope = "Itiny-Scope"
 )
 
+// maxHeaders is the most headers Message.Headers gives.
+const maxHeaders = 9
+
 // Headers calls add with each header of m, in a fixed order.
 func (m *Message) Headers(ring string, add func(k, v string)) {
 	add(HeaderRing, ring)
@@ -162,6 +165,19 @@ type Sink interface {
 	// holds after position from (0: all of them), in order.
 	Scan(ctx context.Context, r *RingPlan, from uint64, fn func(Stored)) error
 	Close() error
+}
+
+// A Pipeliner is a Sink that can have a window on its way to the store
+// while the window before is acknowledged, so that neither the store nor
+// the reader waits for the other between windows. Publish is Send and
+// wait.
+type Pipeliner interface {
+	Sink
+	// Send sends msgs in order and returns a function that waits until
+	// every one is acknowledged (sending again what failed) and returns
+	// the highest position acknowledged. msgs must stay as they are until
+	// it returns.
+	Send(ctx context.Context, r *RingPlan, msgs []*Message) (wait func() (pos uint64, err error), err error)
 }
 
 // A Checkpointer is a Sink that keeps its own checkpoint in the store,

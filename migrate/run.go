@@ -108,15 +108,8 @@ func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, 
 		return res, fmt.Errorf("scanning the store after position %d: %w", sc.Pos, err)
 	}
 
-	win := newWindow(o.Window)
-	flush := func() error {
-		if win.n == 0 {
-			return nil
-		}
-		pos, err := s.Publish(ctx, r, win.msgs[:win.n])
-		if err != nil {
-			return err
-		}
+	pub := newPublisher(ctx, s, r, o.Window, sc.Pos)
+	done := func(win *window, pos uint64) error {
 		last := win.msgs[win.n-1]
 		sc.Done, sc.Pos, sc.Updated = last.Key(), pos, time.Now().UTC()
 		sc.Acked += uint64(win.n)
@@ -127,7 +120,6 @@ func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, 
 		if o.Progress != nil {
 			o.Progress.add(r.Stream, uint64(win.n))
 		}
-		win.n = 0
 		return nil
 	}
 	err = r.walk(p.Scope, o.Convert, func(m *Message) error {
@@ -142,20 +134,104 @@ func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, 
 			res.Found++
 			return nil
 		}
-		win.put(m)
-		if win.n == len(win.msgs) {
-			return flush()
-		}
-		return nil
+		return pub.put(m, done)
 	})
 	if err == nil {
-		err = flush()
+		err = pub.finish(done)
 	}
 	if o.Progress != nil {
 		o.Progress.add(r.Stream, res.Skipped+res.Found)
 	}
 	res.Elapsed = time.Since(start)
 	return res, err
+}
+
+// A publisher sends full windows to the sink, and with a Pipeliner keeps
+// one window on its way while the one before is acknowledged. A window's
+// checkpoint position must be one below which the store holds no message
+// of a later window: with a later window sent, that is the highest
+// position acknowledged before it was sent (the store numbers messages in
+// the order they arrive), not the window's own highest, which a retry
+// may have placed after the next window's messages. A resume scans from
+// there and finds the later windows' messages; it may find some of this
+// window's too, which the checkpoint already covers.
+type publisher struct {
+	ctx   context.Context
+	s     Sink
+	p     Pipeliner // nil: one window at a time
+	r     *RingPlan
+	cur   *window // being filled
+	prev  *window // on its way; nil: none
+	wait  func() (uint64, error)
+	acked uint64 // the highest position acknowledged so far
+	floor uint64 // acked when cur's window was sent, for prev's checkpoint
+}
+
+func newPublisher(ctx context.Context, s Sink, r *RingPlan, size int, pos uint64) *publisher {
+	pb := &publisher{ctx: ctx, s: s, r: r, cur: newWindow(size), acked: pos}
+	if p, ok := s.(Pipeliner); ok {
+		pb.p, pb.prev = p, newWindow(size)
+	}
+	return pb
+}
+
+// put adds m to the window, and sends the window when it is full; done is
+// called with each window acknowledged and its checkpoint position.
+func (pb *publisher) put(m *Message, done func(*window, uint64) error) error {
+	pb.cur.put(m)
+	if pb.cur.n < len(pb.cur.msgs) {
+		return nil
+	}
+	return pb.flush(done)
+}
+
+// flush sends the window being filled and waits for the one before.
+func (pb *publisher) flush(done func(*window, uint64) error) error {
+	if pb.p == nil {
+		if pb.cur.n == 0 {
+			return nil
+		}
+		pos, err := pb.s.Publish(pb.ctx, pb.r, pb.cur.msgs[:pb.cur.n])
+		if err != nil {
+			return err
+		}
+		err = done(pb.cur, pos)
+		pb.cur.n = 0
+		return err
+	}
+	var wait func() (uint64, error)
+	floor := pb.acked
+	if pb.cur.n > 0 {
+		var err error
+		if wait, err = pb.p.Send(pb.ctx, pb.r, pb.cur.msgs[:pb.cur.n]); err != nil {
+			return err
+		}
+	}
+	if pb.wait != nil {
+		pos, err := pb.wait()
+		if err != nil {
+			return err
+		}
+		pb.acked = max(pb.acked, pos)
+		cp := pb.acked // nothing of a later window is on its way
+		if wait != nil {
+			cp = floor
+		}
+		if err := done(pb.prev, cp); err != nil {
+			return err
+		}
+	}
+	pb.prev.n = 0
+	pb.cur, pb.prev, pb.wait = pb.prev, pb.cur, wait
+	return nil
+}
+
+// finish sends what is left and waits for everything sent.
+func (pb *publisher) finish(done func(*window, uint64) error) error {
+	if err := pb.flush(done); err != nil || pb.p == nil {
+		return err
+	}
+	return pb.flush(done) // the last window, now on its way
 }
 
 // A window holds copies of the messages being published: the walk's
