@@ -120,8 +120,8 @@ func (s *JetStream) Prepare(ctx context.Context, p *Plan, r *RingPlan) (string, 
 // headers, the payload and an 8-byte hash.
 func mappedBytes(r *RingPlan, subj string) int64 {
 	// The headers Message.Headers sets and Nats-Msg-Id, with their
-	// encoding: 311 bytes a record measured (TestMappedBytes), rounded up.
-	const headers = 320
+	// encoding: 249 bytes a record measured (TestMappedBytes), rounded up.
+	const headers = 256
 	per := int64(22 + len(subj) + headers + 8)
 	need := r.Bytes + int64(r.Messages())*per
 	return max(need+need/4, 1<<20)
@@ -162,24 +162,26 @@ func (s *JetStream) Publish(ctx context.Context, r *RingPlan, msgs []*Message) (
 
 // Send implements Pipeliner.
 func (s *JetStream) Send(ctx context.Context, r *RingPlan, msgs []*Message) (func() (uint64, error), error) {
-	subj, ring := s.subject[r.Stream], r.RingID()
-	futs, err := s.send(subj, ring, msgs)
+	subj := s.subject[r.Stream]
+	futs, err := s.send(subj, msgs)
 	if err != nil {
 		return nil, err
 	}
-	return func() (uint64, error) { return s.wait(ctx, subj, ring, msgs, futs) }, nil
+	return func() (uint64, error) { return s.wait(ctx, subj, msgs, futs) }, nil
 }
 
 // send publishes msgs asynchronously. The header values of a window share
 // one array: a slice per value was a tenth of the client's allocations.
-func (s *JetStream) send(subj, ring string, msgs []*Message) ([]jetstream.PubAckFuture, error) {
+func (s *JetStream) send(subj string, msgs []*Message) ([]jetstream.PubAckFuture, error) {
 	futs := make([]jetstream.PubAckFuture, len(msgs))
 	vals := make([]string, 0, len(msgs)*(maxHeaders+1))
+	var text HeaderText
+	text.Reserve(len(msgs))
 	for i, m := range msgs {
 		nm := &nats.Msg{Subject: subj, Data: m.Payload, Header: make(nats.Header, maxHeaders+1)}
 		vals = append(vals, m.ID)
 		nm.Header[jetstream.MsgIDHeader] = vals[len(vals)-1:]
-		m.Headers(ring, func(k, v string) {
+		m.Headers(&text, func(k, v string) {
 			vals = append(vals, v)
 			nm.Header[k] = vals[len(vals)-1:]
 		})
@@ -194,7 +196,7 @@ func (s *JetStream) send(subj, ring string, msgs []*Message) ([]jetstream.PubAck
 
 // wait waits for the acknowledgements of msgs, sent with futures futs,
 // and sends again those not stored, up to s.o.Retries times.
-func (s *JetStream) wait(ctx context.Context, subj, ring string, msgs []*Message, futs []jetstream.PubAckFuture) (uint64, error) {
+func (s *JetStream) wait(ctx context.Context, subj string, msgs []*Message, futs []jetstream.PubAckFuture) (uint64, error) {
 	pending := msgs
 	var last uint64
 	for attempt := 0; ; attempt++ {
@@ -237,7 +239,7 @@ func (s *JetStream) wait(ctx context.Context, subj, ring string, msgs []*Message
 		}
 		pending = failed
 		var err error
-		if futs, err = s.send(subj, ring, pending); err != nil {
+		if futs, err = s.send(subj, pending); err != nil {
 			return 0, err
 		}
 	}
@@ -318,7 +320,8 @@ func (s *JetStream) Scan(ctx context.Context, r *RingPlan, from uint64, fn func(
 			if err != nil {
 				return err
 			}
-			if stored, ok := storedOf(msg.Headers().Get, ring); ok {
+			h := msg.Headers()
+			if stored, ok := storedOf(h.Get(jetstream.MsgIDHeader), h.Get, ring); ok {
 				stored.Pos = md.Sequence.Stream
 				fn(stored)
 			}

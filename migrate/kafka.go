@@ -424,13 +424,14 @@ func (s *Kafka) abort(cause error) bool {
 // epoch. Never the time of migration: Kafka's retention counts from the
 // timestamp, and a marker must not outlive, nor die before, its neighbours.
 func (s *Kafka) records(t *kafkaTopic, r *RingPlan, msgs []*Message) ([]*kgo.Record, time.Time) {
-	ring := r.RingID()
 	recs := make([]*kgo.Record, len(msgs))
 	prev := t.lastWall
+	var text HeaderText
+	text.Reserve(len(msgs))
 	for i, m := range msgs {
-		rec := &kgo.Record{Topic: t.name, Key: []byte(m.ID), Value: m.Payload, Headers: make([]kgo.RecordHeader, 0, 11)}
+		rec := &kgo.Record{Topic: t.name, Key: []byte(m.ID), Value: m.Payload, Headers: make([]kgo.RecordHeader, 0, maxHeaders+1)}
 		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: HeaderScope, Value: []byte(s.scope)})
-		m.Headers(ring, func(k, v string) { rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)}) })
+		m.Headers(&text, func(k, v string) { rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)}) })
 		wall := m.Wall
 		if !validStamp(wall) {
 			wall = prev
@@ -500,7 +501,7 @@ func (s *Kafka) Scan(ctx context.Context, r *RingPlan, from uint64, fn func(Stor
 		if get(HeaderScope) != r.Scope {
 			return
 		}
-		if st, ok := storedOf(get, ring); ok {
+		if st, ok := storedOf(string(rec.Key), get, ring); ok {
 			st.Pos = uint64(rec.Offset) + 1
 			fn(st)
 		}

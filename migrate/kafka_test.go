@@ -285,9 +285,12 @@ func TestKafkaFakeMigrate(t *testing.T) {
 				t.Fatalf("%s %d: timestamp %v, want the wall time %v", r.Stream, seq, rec.Timestamp, wall)
 			}
 			hs := map[string]string{
-				HeaderScope: "dev1", HeaderRing: r.RingID(), HeaderSeq: strconv.FormatUint(seq, 10),
-				HeaderTime: wall.Format(time.RFC3339Nano), HeaderBoot: "2", HeaderLevel: codec.Level(seq % 8).String(),
+				HeaderScope: "dev1",
+				HeaderTime:  wall.Format(time.RFC3339Nano), HeaderBoot: "2", HeaderLevel: codec.Level(seq % 8).String(),
 				HeaderName: "kafka." + r.Stream, HeaderCodec: r.Codec.String(),
+			}
+			if want := fmt.Sprintf("dev1.%s.%s.%d", r.RingID(), r.Stream, seq); string(rec.Key) != want {
+				t.Fatalf("%s %d: key %q, want %q", r.Stream, seq, rec.Key, want)
 			}
 			for k, v := range hs {
 				if got := kfHeader(rec, k); got != v {
@@ -453,8 +456,8 @@ func TestKafkaFakeResume(t *testing.T) {
 				t.Fatalf("%d records committed, %d aborted; want %d and %d to %d", len(recs), len(aborted), n, tc.aborted[0], tc.aborted[1])
 			}
 			for i, rec := range recs {
-				if kfHeader(rec, HeaderSeq) != strconv.Itoa(i+1) {
-					t.Fatalf("record %d is seq %s", i, kfHeader(rec, HeaderSeq))
+				if id, _ := ParseID(string(rec.Key)); id.Seq != uint64(i+1) {
+					t.Fatalf("record %d is %q", i, rec.Key)
 				}
 			}
 			kfVerify(t, p, s)

@@ -29,9 +29,11 @@ package migrate
 
 import (
 	"context"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/view"
@@ -71,11 +73,11 @@ func (m *Message) Key() uint64 {
 	return 2 * m.Seq
 }
 
-// Header names, shared by the sinks. Values are decimal numbers, RFC 3339
+// Header names, shared by the sinks. A message's ring and number are in
+// its ID (ParseID), not in headers of their own: fewer headers made
+// JetStream take 1.2x more messages a second (docs/BENCHMARKS.md section 6). Values are decimal numbers, RFC 3339
 // times in UTC with nanoseconds, hexadecimal ids and syslog level names.
 const (
-	HeaderRing     = "Itiny-Ring"      // the ring's identity (32 hex digits)
-	HeaderSeq      = "Itiny-Seq"       // the record's number in its stream
 	HeaderTime     = "Itiny-Time"      // the record's wall time: the store stamps its own
 	HeaderBoot     = "Itiny-Boot"      // the agent's boot counter
 	HeaderBootID   = "Itiny-Boot-Id"   // the boot's id (32 hex digits)
@@ -91,52 +93,118 @@ const (
 )
 
 // maxHeaders is the most headers Message.Headers gives.
-const maxHeaders = 9
+const maxHeaders = 6
 
-// Headers calls add with each header of m, in a fixed order.
-func (m *Message) Headers(ring string, add func(k, v string)) {
-	add(HeaderRing, ring)
+// Headers calls add with each header of m, in a fixed order. The values
+// are made by t, which may be shared by the messages of a window.
+func (m *Message) Headers(t *HeaderText, add func(k, v string)) {
 	if m.Kind == KindGap {
 		add(HeaderGap, u64(m.Gap.From)+"-"+u64(m.Gap.To))
 		add(HeaderGapCause, m.Gap.Cause)
 		return
 	}
-	add(HeaderSeq, u64(m.Seq))
 	add(HeaderCodec, m.Codec.String())
 	if m.Bad != "" {
 		add(HeaderBad, m.Bad)
 		return
 	}
-	add(HeaderTime, m.Wall.UTC().Format(time.RFC3339Nano))
-	add(HeaderBoot, u64(uint64(m.Boot)))
-	add(HeaderBootID, hexID(m.BootID))
+	add(HeaderTime, t.time(m.Wall))
+	if m.Boot != t.boot || m.BootID != t.bootID || t.boots == "" {
+		t.boot, t.bootID = m.Boot, m.BootID
+		t.boots, t.bootIDs = u64(uint64(m.Boot)), hexID(m.BootID)
+	}
+	add(HeaderBoot, t.boots)
+	add(HeaderBootID, t.bootIDs)
 	add(HeaderLevel, m.Level.String())
 	add(HeaderName, m.Name)
 }
 
-// storedOf reads what a message is from its headers (get returns one by
-// name, "" if missing); ok is false for a message of another ring, or one
-// itiny did not write.
-func storedOf(get func(string) string, ring string) (Stored, bool) {
-	if get(HeaderRing) != ring {
+// A HeaderText makes the header values of a run of messages: it keeps the
+// strings of the last boot, which consecutive records share, and formats
+// times into one buffer that it grows a window at a time, instead of a
+// string each (headers were a fifth of the client's work, BENCHMARKS 6).
+// The zero HeaderText is ready to use.
+type HeaderText struct {
+	boot    uint32
+	bootID  codec.BootID
+	boots   string
+	bootIDs string
+	buf     []byte // of times; never written again once a string refers to it
+}
+
+// Reserve makes room for the times of n more messages in one allocation.
+func (t *HeaderText) Reserve(n int) {
+	const timeLen = len("2006-01-02T15:04:05.999999999Z")
+	if cap(t.buf)-len(t.buf) < n*timeLen {
+		t.buf = make([]byte, 0, n*timeLen)
+	}
+}
+
+func (t *HeaderText) time(w time.Time) string {
+	start := len(t.buf)
+	t.buf = w.UTC().AppendFormat(t.buf, time.RFC3339Nano)
+	return unsafe.String(&t.buf[start], len(t.buf)-start)
+}
+
+// An ID is a message's identity, SCOPE.RING.STREAM.SEQ for a record and
+// SCOPE.RING.STREAM.gap.FROM-TO for a gap marker (docs/FORMAT.md section
+// 10), parsed.
+type ID struct {
+	Scope, Ring, Stream string
+	Kind                Kind
+	Seq                 uint64 // KindRecord
+	From, To            uint64 // KindGap
+}
+
+// ParseID parses a message's ID; ok is false if it is not one itiny
+// writes. A scope has no dot and a ring is 32 hex digits, so the stream's
+// name, which may hold dots, is what lies between them and the number.
+func ParseID(s string) (id ID, ok bool) {
+	scope, rest, ok := strings.Cut(s, ".")
+	if !ok || scope == "" || len(rest) < 33 || rest[32] != '.' {
+		return ID{}, false
+	}
+	id.Scope, id.Ring, rest = scope, rest[:32], rest[33:]
+	if _, err := hex.DecodeString(id.Ring); err != nil {
+		return ID{}, false
+	}
+	dot := strings.LastIndexByte(rest, '.')
+	if dot <= 0 {
+		return ID{}, false
+	}
+	id.Stream, rest = rest[:dot], rest[dot+1:]
+	if from, to, gap := strings.Cut(rest, "-"); gap {
+		stream, ok := strings.CutSuffix(id.Stream, ".gap")
+		f, err1 := strconv.ParseUint(from, 10, 64)
+		t, err2 := strconv.ParseUint(to, 10, 64)
+		if !ok || stream == "" || err1 != nil || err2 != nil || f > t {
+			return ID{}, false
+		}
+		id.Stream, id.Kind, id.From, id.To = stream, KindGap, f, t
+		return id, true
+	}
+	seq, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil {
+		return ID{}, false
+	}
+	id.Seq = seq
+	return id, true
+}
+
+// storedOf reads what a message is from its ID and headers (get returns
+// one by name, "" if missing); ok is false for a message of another ring,
+// or one itiny did not write.
+func storedOf(msgID string, get func(string) string, ring string) (Stored, bool) {
+	id, ok := ParseID(msgID)
+	if !ok || id.Ring != ring {
 		return Stored{}, false
 	}
-	if g := get(HeaderGap); g != "" {
-		a, b, ok := strings.Cut(g, "-")
-		from, err1 := strconv.ParseUint(a, 10, 64)
-		to, err2 := strconv.ParseUint(b, 10, 64)
-		if !ok || err1 != nil || err2 != nil {
-			return Stored{}, false
-		}
+	if id.Kind == KindGap {
 		st := Stored{Kind: KindGap}
-		st.Gap.From, st.Gap.To, st.Gap.Cause = from, to, get(HeaderGapCause)
+		st.Gap.From, st.Gap.To, st.Gap.Cause = id.From, id.To, get(HeaderGapCause)
 		return st, true
 	}
-	seq, err := strconv.ParseUint(get(HeaderSeq), 10, 64)
-	if err != nil {
-		return Stored{}, false
-	}
-	return Stored{Kind: KindRecord, Seq: seq}, true
+	return Stored{Kind: KindRecord, Seq: id.Seq}, true
 }
 
 // A Stored is what a sink's scan found of a ring: a record's number, or a

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -55,7 +54,8 @@ func TestKafkaFakeSIGKILL(t *testing.T) {
 				markers++
 				return
 			}
-			seq, _ := strconv.ParseUint(h[migrate.HeaderSeq], 10, 64)
+			id, _ := migrate.ParseID(string(rec.Key))
+			seq := id.Seq
 			if seen[seq] {
 				t.Fatalf("%s: record %d stored twice", stream, seq)
 			}

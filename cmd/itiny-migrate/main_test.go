@@ -266,7 +266,8 @@ func checkExactlyOnce(t *testing.T, js jetstream.JetStream, scope, data string, 
 				}
 				continue
 			}
-			rs, _ := strconv.ParseUint(m.Header.Get(migrate.HeaderSeq), 10, 64)
+			id, _ := migrate.ParseID(m.Header.Get(jetstream.MsgIDHeader))
+			rs := id.Seq
 			if seen[rs] {
 				t.Fatalf("%s: record %d stored twice", stream, rs)
 			}
