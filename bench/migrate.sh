@@ -30,9 +30,9 @@
 #      (planning and verification alone), taken from the whole run's,
 #      leaves the publishing phase's. With DIAG=1 (the default) three
 #      more rawpub runs per round tell where a difference comes from: the
-#      same publisher carrying itiny-migrate's Itiny-* headers too (nine
-#      headers, 288 bytes), the same bytes in one header beside the
-#      Nats-Msg-Id (bytes against number of headers), and the nine
+#      same publisher carrying itiny-migrate's Itiny-* headers too (six
+#      headers), the same bytes in one header beside the
+#      Nats-Msg-Id (bytes against number of headers), and the six
 #      headers again waiting for every ack after each WINDOW messages as
 #      itiny-migrate's windows do. VARIANTS="NAME=OVERLAY.json ..." adds,
 #      per round, itiny-migrate built with `go build -overlay
@@ -378,9 +378,9 @@ $1 == "run" {
 }
 END {
 	name["raw"] = "raw: Nats-Msg-Id"
-	name["raw-hdr"] = "raw + the nine Itiny-* headers"
+	name["raw-hdr"] = "raw + the six Itiny-* headers"
 	name["raw-hdr1"] = "raw + the same bytes in one header"
-	name["raw-hdr-drain"] = "raw + the nine headers, each window drained"
+	name["raw-hdr-drain"] = "raw + the six headers, each window drained"
 	name["migrate"] = "itiny-migrate"
 	nv = split(variants, vs, " ")
 	for (j = 1; j <= nv; j++) name["migrate-" vs[j]] = "itiny-migrate, variant " vs[j]

@@ -135,9 +135,9 @@ func main() {
 		m.Header[jetstream.MsgIDHeader] = []string{idPrefix + strconv.FormatUint(r.seq, 10)}
 		switch *headers {
 		case "itiny":
-			itinyHeaders(m.Header, ringHex, r)
+			itinyHeaders(m.Header, r)
 		case "itiny1":
-			one = itinyHeader1(one[:0], ringHex, r)
+			one = itinyHeader1(one[:0], r)
 			m.Header["Itiny"] = []string{string(one)}
 		}
 		if i == 0 {
@@ -243,9 +243,7 @@ func load(dir string) ([]rec, []byte, [16]byte, string, error) {
 
 // itinyHeaders adds the headers itiny-migrate sets on a record
 // (migrate.Message.Headers).
-func itinyHeaders(h nats.Header, ring string, r *rec) {
-	h["Itiny-Ring"] = []string{ring}
-	h["Itiny-Seq"] = []string{strconv.FormatUint(r.seq, 10)}
+func itinyHeaders(h nats.Header, r *rec) {
 	h["Itiny-Codec"] = []string{r.codec.String()}
 	h["Itiny-Time"] = []string{r.wall.UTC().Format(time.RFC3339Nano)}
 	h["Itiny-Boot"] = []string{strconv.FormatUint(uint64(r.boot), 10)}
@@ -256,10 +254,8 @@ func itinyHeaders(h nats.Header, ring string, r *rec) {
 
 // itinyHeader1 appends the names and values itinyHeaders sets, as
 // K=V;K=V;..., made without a map.
-func itinyHeader1(b []byte, ring string, r *rec) []byte {
-	b = append(append(append(b, "Itiny-Ring="...), ring...), ";Itiny-Seq="...)
-	b = strconv.AppendUint(b, r.seq, 10)
-	b = append(append(append(b, ";Itiny-Codec="...), r.codec.String()...), ";Itiny-Time="...)
+func itinyHeader1(b []byte, r *rec) []byte {
+	b = append(append(append(b, "Itiny-Codec="...), r.codec.String()...), ";Itiny-Time="...)
 	b = r.wall.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, ";Itiny-Boot="...)
 	b = strconv.AppendUint(b, uint64(r.boot), 10)
