@@ -34,14 +34,18 @@ func TestParseID(t *testing.T) {
 		"dev-42." + testRing,
 		"dev-42." + testRing + ".metrics",
 		"dev-42." + testRing + ".metrics.",
-		"dev-42." + testRing + ".metrics.x1",
-		"dev-42." + testRing + ".metrics.-1",
 		"dev-42." + testRing + ".metrics.5-9",               // a range without .gap
 		"dev-42." + testRing + ".metrics.gap.9-5",           // backwards
 		"dev-42." + testRing + ".gap.1-2",                   // no stream
 		"dev-42.0123456789abcdef0123456789abcdeg.metrics.1", // not hex
 		"dev-42.0123456789abcdef.metrics.1",
 		"." + testRing + ".metrics.1",
+		"dev-42." + testRing + ".metrics.007", // not as written
+		"dev-42." + testRing + ".metrics.0",   // numbers start at 1
+		"dev-42." + testRing + ".metrics.gap.0-0",
+		"dev-42.0123456789ABCDEF0123456789abcdef.metrics.1", // upper case
+		"d v." + testRing + ".metrics.1",
+		"dev-42." + testRing + ".METRICS.1",
 	} {
 		if id, ok := ParseID(s); ok {
 			t.Errorf("ParseID(%q) = %+v, want refused", s, id)

@@ -29,7 +29,6 @@ package migrate
 
 import (
 	"context"
-	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -161,13 +160,10 @@ type ID struct {
 // name, which may hold dots, is what lies between them and the number.
 func ParseID(s string) (id ID, ok bool) {
 	scope, rest, ok := strings.Cut(s, ".")
-	if !ok || scope == "" || len(rest) < 33 || rest[32] != '.' {
+	if !ok || ValidScope(scope) != nil || len(rest) < 33 || rest[32] != '.' || !lowerHex(rest[:32]) {
 		return ID{}, false
 	}
 	id.Scope, id.Ring, rest = scope, rest[:32], rest[33:]
-	if _, err := hex.DecodeString(id.Ring); err != nil {
-		return ID{}, false
-	}
 	dot := strings.LastIndexByte(rest, '.')
 	if dot <= 0 {
 		return ID{}, false
@@ -175,20 +171,39 @@ func ParseID(s string) (id ID, ok bool) {
 	id.Stream, rest = rest[:dot], rest[dot+1:]
 	if from, to, gap := strings.Cut(rest, "-"); gap {
 		stream, ok := strings.CutSuffix(id.Stream, ".gap")
-		f, err1 := strconv.ParseUint(from, 10, 64)
-		t, err2 := strconv.ParseUint(to, 10, 64)
-		if !ok || stream == "" || err1 != nil || err2 != nil || f > t {
+		f, ok1 := number(from)
+		t, ok2 := number(to)
+		if !ok || !codec.ValidStream(stream) || !ok1 || !ok2 || f > t {
 			return ID{}, false
 		}
 		id.Stream, id.Kind, id.From, id.To = stream, KindGap, f, t
 		return id, true
 	}
-	seq, err := strconv.ParseUint(rest, 10, 64)
-	if err != nil {
+	seq, ok := number(rest)
+	if !ok || !codec.ValidStream(id.Stream) {
 		return ID{}, false
 	}
 	id.Seq = seq
 	return id, true
+}
+
+// number parses a record number as itiny writes one: decimal, at least 1,
+// without leading zeros.
+func number(s string) (uint64, bool) {
+	if s == "" || s[0] == '0' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil
+}
+
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // storedOf reads what a message is from its ID and headers (get returns

@@ -111,7 +111,15 @@ func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, 
 	pub := newPublisher(ctx, s, r, o.Window, sc.Pos)
 	done := func(win *window, pos uint64) error {
 		last := win.msgs[win.n-1]
-		sc.Done, sc.Pos, sc.Updated = last.Key(), pos, time.Now().UTC()
+		sc.Done, sc.Updated = last.Key(), time.Now().UTC()
+		// What the scan found after the checkpoint was stored by an
+		// earlier run, perhaps after positions this run's windows reach
+		// (retried messages land late). Until the checkpoint covers all of
+		// it, the position stays where the scan started, so that a resume
+		// after another crash finds it again instead of sending it twice.
+		if sc.Done >= found.maxKey {
+			sc.Pos = pos
+		}
 		sc.Acked += uint64(win.n)
 		res.Sent += uint64(win.n)
 		if err := w.save(cp); err != nil {
@@ -291,13 +299,16 @@ func (c *saver) wait() error {
 // A foundSet holds what a tail scan found of a ring: record numbers and
 // gap markers.
 type foundSet struct {
-	recs spans
-	gaps map[[2]uint64]bool
+	recs   spans
+	gaps   map[[2]uint64]bool
+	maxKey uint64 // the highest message key found
 }
 
 func newFoundSet() *foundSet { return &foundSet{gaps: map[[2]uint64]bool{}} }
 
 func (f *foundSet) add(s Stored) {
+	m := Message{Kind: s.Kind, Seq: s.Seq, Gap: s.Gap}
+	f.maxKey = max(f.maxKey, m.Key())
 	if s.Kind == KindGap {
 		f.gaps[[2]uint64{s.Gap.From, s.Gap.To}] = true
 		return

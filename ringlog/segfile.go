@@ -83,8 +83,6 @@ func (n *cname) set(name string, seq uint64, c codec.Codec, tmp bool) []byte {
 	return b
 }
 
-func (n *cname) ptr() uintptr { return uintptr(unsafe.Pointer(&n[0])) }
-
 // segDir is a ring's directory, open for the *at system calls.
 type segDir struct {
 	fd   int
@@ -111,7 +109,7 @@ func (d segDir) create(n *cname, name []byte) (segFile, error) {
 
 func (d segDir) open(n *cname, name []byte, flags int) (segFile, error) {
 	for {
-		fd, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(d.fd), n.ptr(),
+		fd, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(d.fd), uintptr(unsafe.Pointer(&n[0])),
 			uintptr(flags|syscall.O_CLOEXEC), 0o640, 0, 0)
 		if e == syscall.EINTR {
 			continue
@@ -124,7 +122,7 @@ func (d segDir) open(n *cname, name []byte, flags int) (segFile, error) {
 }
 
 func (d segDir) rename(from, to *cname, fromName, toName []byte) error {
-	_, _, e := syscall.Syscall6(syscall.SYS_RENAMEAT, uintptr(d.fd), from.ptr(), uintptr(d.fd), to.ptr(), 0, 0)
+	_, _, e := syscall.Syscall6(sysRenameat, uintptr(d.fd), uintptr(unsafe.Pointer(&from[0])), uintptr(d.fd), uintptr(unsafe.Pointer(&to[0])), 0, 0)
 	if e != 0 {
 		return &os.LinkError{Op: "rename", Old: filepath.Join(d.path, string(fromName)), New: filepath.Join(d.path, string(toName)), Err: e}
 	}
@@ -132,7 +130,7 @@ func (d segDir) rename(from, to *cname, fromName, toName []byte) error {
 }
 
 func (d segDir) remove(n *cname, name []byte) error {
-	_, _, e := syscall.Syscall(syscall.SYS_UNLINKAT, uintptr(d.fd), n.ptr(), 0)
+	_, _, e := syscall.Syscall(syscall.SYS_UNLINKAT, uintptr(d.fd), uintptr(unsafe.Pointer(&n[0])), 0)
 	if e != 0 {
 		return d.pathError("remove", name, e)
 	}

@@ -794,15 +794,21 @@ func (w *Writer) rotate() error {
 			err = w.d.pathError("sync", tmp, err)
 		}
 	}
+	renamed := false
 	if err == nil {
 		err = w.d.rename(&w.names[0], &w.names[1], tmp, name)
+		renamed = err == nil
 	}
 	if err == nil {
 		err = w.dirChanged()
 	}
 	if err != nil {
 		f.close()
-		w.d.remove(&w.names[0], tmp)
+		if renamed { // a failed directory sync: the segment is under its name
+			w.d.remove(&w.names[1], name)
+		} else {
+			w.d.remove(&w.names[0], tmp)
+		}
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
 	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
