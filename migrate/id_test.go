@@ -34,7 +34,7 @@ func TestParseID(t *testing.T) {
 		"dev-42." + testRing,
 		"dev-42." + testRing + ".metrics",
 		"dev-42." + testRing + ".metrics.",
-		"dev-42." + testRing + ".metrics.5-9",               // a range without .gap
+		"dev-42." + testRing + ".metrics.5-9", // a range without .gap
 		"dev-42." + testRing + ".metrics.gap.9-5",           // backwards
 		"dev-42." + testRing + ".gap.1-2",                   // no stream
 		"dev-42.0123456789abcdef0123456789abcdeg.metrics.1", // not hex

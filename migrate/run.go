@@ -168,11 +168,10 @@ type publisher struct {
 	s     Sink
 	p     Pipeliner // nil: one window at a time
 	r     *RingPlan
-	cur   *window // being filled
-	prev  *window // on its way; nil: none
-	wait  func() (uint64, error)
-	acked uint64 // the highest position acknowledged so far
-	floor uint64 // acked when cur's window was sent, for prev's checkpoint
+	cur   *window                // being filled
+	prev  *window                // on its way while wait is set; else spare
+	wait  func() (uint64, error) // prev's acknowledgements
+	acked uint64                 // the highest position acknowledged so far
 }
 
 func newPublisher(ctx context.Context, s Sink, r *RingPlan, size int, pos uint64) *publisher {
