@@ -912,7 +912,8 @@ func (w *Writer) syncPending(p pending) error {
 // keepSyncErr remembers the first background sync error.
 func (w *Writer) keepSyncErr(err error) {
 	if err != nil {
-		w.syncErr.CompareAndSwap(nil, &err)
+		e := err // only an error is moved to the heap, not every call's nil
+		w.syncErr.CompareAndSwap(nil, &e)
 	}
 }
 
