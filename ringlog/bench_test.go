@@ -66,23 +66,34 @@ func BenchmarkAppend(b *testing.B) {
 	})
 }
 
-// TestAppendZeroAllocs: appending allocates nothing once the writer's
-// buffer has grown, on every path (allocations are counted, not timed).
-func TestAppendZeroAllocs(t *testing.T) {
+// testRings calls fn with a writer per codec and unsynced write path
+// (fdatasync per record would make the allocation tests slow), opened with
+// the options opts gives, and closes it after.
+func testRings(t *testing.T, opts func(codec.Codec, int, SyncPolicy) Options, fn func(w *Writer, name string)) {
 	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
 		for _, p := range benchPolicies[:3] {
-			w, err := Open(t.TempDir(), benchOptions(c, p.stage, p.sync))
+			w, err := Open(t.TempDir(), opts(c, p.stage, p.sync))
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := testRecord(0)
-			w.Append(r)
-			if n := testing.AllocsPerRun(2000, func() { w.Append(r) }); n != 0 {
-				t.Errorf("%v/%s: %v allocations per Append", c, p.name, n)
+			fn(w, c.String()+"/"+p.name)
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
 			}
-			w.Close()
 		}
 	}
+}
+
+// TestAppendZeroAllocs: appending allocates nothing once the writer's
+// buffer has grown, on every path (allocations are counted, not timed).
+func TestAppendZeroAllocs(t *testing.T) {
+	testRings(t, benchOptions, func(w *Writer, name string) {
+		r := testRecord(0)
+		w.Append(r)
+		if n := testing.AllocsPerRun(2000, func() { w.Append(r) }); n != 0 {
+			t.Errorf("%s: %v allocations per Append", name, n)
+		}
+	})
 }
 
 // rotatingOptions give a ring of 8 KiB segments in a 64 KiB budget: a
@@ -122,24 +133,15 @@ func BenchmarkRotate(b *testing.B) {
 // the budget and syncing in the background allocate nothing, so that a
 // long-running agent creates no garbage in steady state (DESIGN section 21).
 func TestRotateZeroAllocs(t *testing.T) {
-	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
-		for _, p := range benchPolicies[:3] {
-			w, err := Open(t.TempDir(), rotatingOptions(c, p.stage, p.sync))
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := testRecord(0)
-			fillSegment(t, w, r, 10)
-			deleted := w.deleted
-			if n := testing.AllocsPerRun(20, func() { fillSegment(t, w, r, 1) }); n != 0 {
-				t.Errorf("%v/%s: %v allocations per rotation", c, p.name, n)
-			}
-			if w.deleted <= deleted {
-				t.Errorf("%v/%s: retention deleted no segment", c, p.name)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
+	testRings(t, rotatingOptions, func(w *Writer, name string) {
+		r := testRecord(0)
+		fillSegment(t, w, r, 10)
+		deleted := w.deleted
+		if n := testing.AllocsPerRun(20, func() { fillSegment(t, w, r, 1) }); n != 0 {
+			t.Errorf("%s: %v allocations per rotation", name, n)
 		}
-	}
+		if w.deleted <= deleted {
+			t.Errorf("%s: retention deleted no segment", name)
+		}
+	})
 }

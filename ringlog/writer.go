@@ -936,8 +936,7 @@ func (w *Writer) syncSealed(ss []sealedSeg) error {
 		err := w.datasync(s.f)
 		s.f.close()
 		if err != nil && first == nil {
-			path := filepath.Join(w.dir, segName(s.seq, w.o.Codec))
-			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, path, err)
+			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, w.pathOf(s.seq, w.o.Codec), err)
 		}
 	}
 	return first
@@ -948,7 +947,12 @@ func (w *Writer) segPath(s *segRef) string {
 	if s.path != "" {
 		return s.path
 	}
-	return filepath.Join(w.dir, segName(s.hdr.Segment, s.hdr.Codec))
+	return w.pathOf(s.hdr.Segment, s.hdr.Codec)
+}
+
+// pathOf is the path of segment seq written in codec c, for errors.
+func (w *Writer) pathOf(seq uint64, c codec.Codec) string {
+	return filepath.Join(w.dir, segName(seq, c))
 }
 
 func (w *Writer) flusher() {
