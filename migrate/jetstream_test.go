@@ -385,7 +385,7 @@ func TestDamagedRingConverted(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := p.Rings[0]
-	if r.Records != 38 || r.First != 1 || r.Last != 39 || fmt.Sprint(r.Gaps) != "[{13 13 damage}]" {
+	if r.Records != 38 || r.First != 1 || r.Last != 39 || fmt.Sprint(r.Gaps) != "[{13 13 lost 1 damage }]" {
 		t.Fatalf("plan: %d records %d..%d, gaps %v", r.Records, r.First, r.Last, r.Gaps)
 	}
 	sink := newJS(t, nc, migrate.JetStreamOptions{})

@@ -44,6 +44,36 @@ func (r *RingPlan) RingID() string { return hex.EncodeToString(r.Ring[:]) }
 // Messages counts the messages the ring becomes: records and gap markers.
 func (r *RingPlan) Messages() uint64 { return r.Records + uint64(len(r.Gaps)) }
 
+// leading sends the markers for the numbers below the ring's first
+// record, it: those retention deleted, then what else is missing there.
+func (r *RingPlan) leading(it view.Item, scope, ringHex string, fn func(*Message) error) error {
+	if it.Entry.Seq <= 1 {
+		return nil
+	}
+	rd, err := it.Source.Reader()
+	if err != nil {
+		return err
+	}
+	var rec *codec.Record
+	if it.Kind == view.KindRecord {
+		rec = it.Rec
+	} else {
+		rec = &codec.Record{}
+	}
+	retired, gaps := view.LeadingGaps(rd.Segments(), rec, it.Entry.Seq, it.Entry.Segment)
+	if retired > 0 {
+		gaps = append([]view.Gap{{From: 1, To: retired, Loss: view.LossLost, Lost: retired, Cause: CauseRetention}}, gaps...)
+	}
+	for _, g := range gaps {
+		m := Message{Kind: KindGap, Stream: r.Stream, Gap: g}
+		m.setID(scope, ringHex)
+		if err := fn(&m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CauseRetention marks the numbers below a ring's oldest record: the ring
 // deleted them to stay within its budget.
 const CauseRetention = "retention"
@@ -184,12 +214,8 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 			e := &it.Entry
 			if !started {
 				started = true
-				if e.Seq > 1 {
-					g := Message{Kind: KindGap, Stream: r.Stream, Gap: view.Gap{From: 1, To: e.Seq - 1, Cause: CauseRetention}}
-					g.setID(scope, ringHex)
-					if err := fn(&g); err != nil {
-						return err
-					}
+				if err := r.leading(it, scope, ringHex, fn); err != nil {
+					return err
 				}
 			}
 			m = Message{Kind: KindRecord, Stream: r.Stream, Seq: e.Seq, Codec: e.Codec, Payload: e.Payload}

@@ -110,8 +110,12 @@ func TestRebootSkipsNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := seqs[len(seqs)-1] + 1 + rec.SeqJump; seq != want {
+	// The note explaining the jump takes the first new number.
+	if want := seqs[len(seqs)-1] + 2 + rec.SeqJump; seq != want {
 		t.Fatalf("seq %d after jump of %d, want %d", seq, rec.SeqJump, want)
+	}
+	if n := rec.Resume; n == nil || n.After != seqs[len(seqs)-1] || n.Loss != LossPossible || n.Lost != rec.SeqJump {
+		t.Fatalf("resume note %+v, want a possible loss of %d after %d", n, rec.SeqJump, seqs[len(seqs)-1])
 	}
 	w.Close()
 	// A clean close leaves an exact mark: reopening skips nothing.

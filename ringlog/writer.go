@@ -13,7 +13,6 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
-	"github.com/itiny/itiny/internal/randid"
 	"github.com/itiny/itiny/pack"
 )
 
@@ -90,19 +89,10 @@ type Options struct {
 	SyncEvery  time.Duration // for SyncInterval; 0 means DefaultSyncEvery
 	FlushEvery time.Duration // how soon staged records reach the segment, and readers; 0 means DefaultFlushEvery
 	Boot       codec.BootID  // this boot's id, recorded in segment headers
+	BootCount  uint32        // the boot counter, for the records the writer writes itself (Resume)
 	// Now returns the wall and monotonic clocks for segment headers;
 	// nil means time.Now and the system's monotonic clock.
 	Now func() (wall time.Time, mono int64)
-}
-
-// A Recovery reports what Open found and repaired.
-type Recovery struct {
-	New      bool      // the ring did not exist
-	Clean    bool      // the previous writer closed the ring cleanly
-	Replayed int       // acknowledged records moved from the stage to a segment
-	Sealed   bool      // the newest segment had a damaged tail and was sealed
-	Damage   []*Damage // damage found at the tail of the newest segment
-	SeqJump  uint64    // sequence numbers skipped because records may have been lost
 }
 
 // A Writer appends records to one ring. It is safe for concurrent use.
@@ -249,6 +239,9 @@ func Open(dir string, o Options) (*Writer, error) {
 	}
 	if err := w.recover(si); err != nil {
 		st.close()
+		if st.size == 0 && errors.Is(err, ErrUnsupported) {
+			os.Remove(filepath.Join(dir, stageName)) // made by openStage: a refused ring stays as it was
+		}
 		if w.seg.valid() {
 			w.seg.close()
 		}
@@ -270,192 +263,6 @@ func blockSize(dir string) int64 {
 		return 4096
 	}
 	return int64(fs.Bsize)
-}
-
-func (w *Writer) recover(si stageInfo) error {
-	// A segment being created when the writer died.
-	if tmps, _ := filepath.Glob(filepath.Join(w.dir, segPrefix+"*"+tmpSuffix)); len(tmps) > 0 {
-		for _, p := range tmps {
-			os.Remove(p)
-		}
-		syncDir(w.dir)
-	}
-	segs, err := listSegments(osDir(w.dir))
-	if err != nil {
-		return fmt.Errorf("ringlog: %w", err)
-	}
-	var active *segRef
-	for i := range segs {
-		s := &segs[i]
-		if s.hdrErr != nil {
-			continue
-		}
-		if s.hdr.Stream != w.o.Stream {
-			return fmt.Errorf("ringlog: %s holds stream %q, not %q", s.path, s.hdr.Stream, w.o.Stream)
-		}
-		active = s
-	}
-	w.segs = segs
-	for _, s := range segs {
-		w.used += roundUp(s.size, w.blk)
-		w.segSeq = max(w.segSeq, s.hdr.Segment)
-	}
-	switch {
-	case si.valid:
-		w.ring = si.ring
-	case active != nil:
-		w.ring = active.hdr.Ring
-	default:
-		if err := randid.Read(w.ring[:]); err != nil {
-			return err
-		}
-	}
-	w.rec.New = len(segs) == 0 && !si.valid
-	w.rec.Clean = w.rec.New || si.state == stateClosed
-	w.next = 1
-
-	var staged []frame
-	var stagedCodec codec.Codec
-	if active != nil {
-		stagedCodec = active.hdr.Codec
-		data, err := readFile(osDir(w.dir), active.name, nil)
-		if err != nil {
-			return fmt.Errorf("ringlog: %w", err)
-		}
-		sc := newScanner(active.path, data, active.hdr)
-		last := active.hdr.First - 1
-		for {
-			f, err := sc.next()
-			if err != nil {
-				var d *Damage
-				if errors.As(err, &d) && d.Offset+d.Length == int64(len(data)) {
-					w.rec.Damage = append(w.rec.Damage, d)
-					w.rec.Sealed = true
-				}
-				if err == errPending || d == nil {
-					break
-				}
-				continue
-			}
-			if last, err = lastSeq(f); err != nil {
-				// Checksummed but not a block: its last number is unknown,
-				// so seal the segment and skip to the high-water mark.
-				w.rec.Sealed = true
-				break
-			}
-		}
-		w.next = last + 1
-		if si.valid && si.ring == w.ring {
-			if raw, err := w.st.readStaged(); err == nil {
-				staged = stagedFrames(raw, active.hdr, w.next)
-			}
-		}
-		if !w.rec.Sealed && active.hdr.Codec == w.o.Codec && active.hdr.Flags&FlagPacked != 0 == w.o.Pack && active == &segs[len(segs)-1] {
-			name := w.names[0].set(active.name, active.hdr.Segment, active.hdr.Codec, false)
-			if w.seg, err = w.d.open(&w.names[0], name, syscall.O_WRONLY); err != nil {
-				return fmt.Errorf("ringlog: %w", err)
-			}
-			w.segSeq, w.segSize = active.hdr.Segment, int64(len(data))
-			w.salt = segSalt(w.segSeq)
-			w.text = active.hdr.Codec == codec.JSON
-		}
-	}
-	if !w.seg.valid() {
-		if err := w.rotate(); err != nil {
-			return err
-		}
-	}
-	// Staged frames were framed for the active segment at the time; frame
-	// them again, as they may go to a new one, and transcode them if the
-	// ring's codec changed since.
-	var rec codec.Record
-	for _, f := range staged {
-		p := f.Payload
-		if stagedCodec == codec.JSON {
-			p = textPayload(p)
-		}
-		if stagedCodec != w.o.Codec {
-			if err := stagedCodec.Decode(p, &rec); err != nil {
-				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
-			}
-			rec.Seq = f.Seq
-			var err error
-			if p, err = w.o.Codec.Append(nil, &rec); err != nil {
-				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
-			}
-		}
-		if err := w.appendPayload(p, f.Seq); err != nil {
-			return err
-		}
-		w.rec.Replayed++
-	}
-	// Numbers at or above the high-water mark were never handed out. After
-	// a clean close the mark is exact, so records lost since (a truncated
-	// copy) do not get their numbers reused. After a crash it runs ahead
-	// of what was used; skip to it when records may have been lost (a new
-	// boot dropped the page cache, the tail was damaged, or the writer kept
-	// records in its own memory), so that no number names two records.
-	lost := si.boot != w.o.Boot || w.rec.Sealed || si.state == stateOpenMem
-	if si.hwOK && si.hw > w.next && (w.rec.Clean || lost) {
-		w.rec.SeqJump = si.hw - w.next
-		w.next = si.hw
-		if err := w.rotate(); err != nil { // numbers within a segment are consecutive
-			return err
-		}
-	}
-	if err := w.syncSeg(); err != nil {
-		return err
-	}
-	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage); err != nil {
-		return fmt.Errorf("ringlog: stage: %w", err)
-	}
-	if w.o.MemoryStage && w.o.StageSize > 0 && !w.packMem() {
-		w.st.mem = make([]byte, stageHeaderSize+w.o.StageSize)
-		w.st.anon = true
-	}
-	w.hw = w.next + hwStep
-	if err := w.st.setHW(w.hw); err != nil {
-		return err
-	}
-	state := uint8(stateOpen)
-	if w.o.MemoryStage {
-		state = stateOpenMem
-	}
-	if err := w.st.setState(state, w.o.Boot); err != nil {
-		return err
-	}
-	return w.st.sync()
-}
-
-// stagedFrames returns the frames in a stage's frame area that continue
-// the active segment's sequence at next. Frames already in the segment
-// are passed over; the run ends at the first frame that does not verify or
-// leaves a hole: a frame being written when the writer died, or stale
-// bytes. A frame that verifies under the segment's salt is always that
-// segment's record of its number, as numbers are never used twice, so
-// replaying it is right even when it is left from an earlier fill.
-func stagedFrames(raw []byte, hdr Header, next uint64) []frame {
-	var fs []frame
-	text, s := hdr.Codec == codec.JSON, segSalt(hdr.Segment)
-	for off := 0; off < len(raw); {
-		f, st := parseFrame(raw[off:], text, s, MaxSegmentSize)
-		if st != frameOK || f.Seq > next {
-			break
-		}
-		if f.Seq == next {
-			fs = append(fs, f)
-			next++
-		}
-		off += f.Len
-	}
-	return fs
-}
-
-// textPayload turns a text frame's line back into the record's JSON.
-func textPayload(line []byte) []byte {
-	p := make([]byte, 0, len(line)-textPrefixLen+1)
-	p = append(p, '{')
-	return append(p, line[textPrefixLen:]...)
 }
 
 // Recovery returns what Open found and repaired.

@@ -25,19 +25,27 @@ type Report struct {
 	Span     string    `json:"span"`             // Last - First
 	Rate     float64   `json:"records_per_hour"` // over Span
 	Boots    []uint32  `json:"boots"`
-	Retired  uint64    `json:"retired"` // numbers before FirstSeq: deleted by retention
-	Missing  uint64    `json:"missing"` // numbers missing between FirstSeq and LastSeq
-	Gaps     []Gap     `json:"gaps"`
-	Damage   []Problem `json:"damage"`
+	Retired  uint64    `json:"retired"` // numbers below the oldest segment's: deleted by retention
+	// The numbers missing above Retired, by what they were (Gaps):
+	// skipped by design, records lost (exactly), and records possibly
+	// lost (at most PossiblyLost of Unsure numbers).
+	Skipped      uint64    `json:"skipped"`
+	Lost         uint64    `json:"lost"`
+	PossiblyLost uint64    `json:"possibly_lost"`
+	Unsure       uint64    `json:"unsure"`
+	Gaps         []Gap     `json:"gaps"`
+	Damage       []Problem `json:"damage"`
 	// Corrupt counts problems that are not the torn tail a crash leaves:
 	// checksum failures amid a segment, damaged headers, stale segments,
 	// records that do not decode.
 	Corrupt int `json:"corrupt"`
+	// Unsupported counts segments written by a newer itiny, not read.
+	Unsupported int `json:"unsupported"`
 }
 
 // A Problem is damage found in a ring.
 type Problem struct {
-	Kind    string `json:"kind"` // torn-tail, corruption, zeroed, bad-header, bad-block, bad-record, stale-segment, missing-segment
+	Kind    string `json:"kind"` // torn-tail, corruption, zeroed, bad-header, bad-block, bad-record, stale-segment, missing-segment, unsupported, seq-backwards, bad-stage
 	Segment string `json:"segment"`
 	Offset  int64  `json:"offset"`
 	Length  int64  `json:"length"`
@@ -72,7 +80,8 @@ func Check(src *Source) (*Report, error) {
 		}
 	}
 	var rec codec.Record
-	damaged, any := false, false
+	var gs gapState
+	any := false
 	var last uint64
 	boots := map[uint32]bool{}
 	for {
@@ -81,6 +90,10 @@ func Check(src *Source) (*Report, error) {
 			break
 		}
 		var d *ringlog.Damage
+		if errors.As(err, &d) && errors.Is(d, ringlog.ErrRetired) {
+			gs.see(d) // a live ring's retention, shown by the gap it leaves
+			continue
+		}
 		if errors.As(err, &d) {
 			p := Problem{Kind: "corruption", Segment: d.Segment, Offset: d.Offset, Length: d.Length, Detail: d.Cause()}
 			switch {
@@ -92,9 +105,14 @@ func Check(src *Source) (*Report, error) {
 				p.Kind = "bad-header"
 			case errors.Is(d.Err, ringlog.ErrBadBlock):
 				p.Kind = "bad-block"
+			case errors.Is(d.Err, ringlog.ErrUnsupported):
+				p.Kind = "unsupported"
+				rep.Unsupported++
+			case errors.Is(d.Err, ringlog.ErrSeqBackwards):
+				p.Kind = "seq-backwards"
 			}
-			rep.add(p, p.Kind != "torn-tail")
-			damaged = true
+			rep.add(p, p.Kind != "torn-tail" && p.Kind != "unsupported")
+			gs.see(d)
 			continue
 		}
 		if err != nil {
@@ -102,24 +120,22 @@ func Check(src *Source) (*Report, error) {
 		}
 		if err := e.Codec.Decode(e.Payload, &rec); err != nil {
 			rep.add(Problem{Kind: "bad-record", Segment: e.Segment, Offset: e.Offset, Detail: "seq " + u64(e.Seq) + ": " + err.Error()}, true)
-			damaged = true
+			gs.damaged = true
 			continue
 		}
-		if !any {
+		var gaps []Gap
+		switch {
+		case !any:
 			rep.FirstSeq, rep.First = e.Seq, rec.Wall
-			rep.Retired = e.Seq - 1
-		} else if e.Seq != last+1 {
-			g := Gap{From: last + 1, To: e.Seq - 1, Cause: CauseUnknown}
-			switch {
-			case damaged:
-				g.Cause = CauseDamage
-			case segmentStarts(segs, e.Segment, e.Seq):
-				g.Cause = CauseCrash
-			}
-			rep.Gaps = append(rep.Gaps, g)
-			rep.Missing += g.To - g.From + 1
+			rep.Retired, gaps = leading(segs, &rec, e.Seq, gs, e.Segment)
+		case e.Seq != last+1:
+			gaps = explain(last, &rec, e.Seq, gs, segs, e.Segment)
 		}
-		any, damaged, last = true, false, e.Seq
+		for i := range gaps {
+			rep.Gaps = append(rep.Gaps, gaps[i])
+			rep.count(&gaps[i])
+		}
+		any, gs, last = true, gs.next(), e.Seq
 		rep.Records++
 		rep.LastSeq, rep.Last = e.Seq, rec.Wall
 		if !boots[rec.BootCount] {
@@ -134,21 +150,24 @@ func Check(src *Source) (*Report, error) {
 	return rep, nil
 }
 
+// count adds a gap's numbers to the report's totals.
+func (r *Report) count(g *Gap) {
+	switch g.Loss {
+	case LossSkipped:
+		r.Skipped += g.Numbers()
+	case LossLost:
+		r.Lost += g.Numbers()
+	default:
+		r.PossiblyLost += g.Lost
+		r.Unsure += g.Numbers()
+	}
+}
+
 func (r *Report) add(p Problem, corrupt bool) {
 	r.Damage = append(r.Damage, p)
 	if corrupt {
 		r.Corrupt++
 	}
-}
-
-// segmentStarts reports whether record seq is the first of its segment.
-func segmentStarts(segs []ringlog.SegmentInfo, path string, seq uint64) bool {
-	for _, s := range segs {
-		if s.Path == path {
-			return s.Err == nil && s.Header.First == seq
-		}
-	}
-	return false
 }
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -13,8 +13,8 @@ func TestCheckGolden(t *testing.T) {
 	}{
 		{"v1-msgpack", 40, 0, 0, nil},
 		{"v1-json", 40, 0, 0, nil},
-		{"v1-msgpack-damaged", 38, 1, 1, []Gap{{13, 13, CauseDamage}}},
-		{"v1-msgpack-packed", 36, 1, 0, []Gap{{5, 8, CauseDamage}}},
+		{"v1-msgpack-damaged", 38, 1, 1, []Gap{{From: 13, To: 13, Loss: LossLost, Lost: 1, Cause: CauseDamage}}},
+		{"v1-msgpack-packed", 36, 1, 0, []Gap{{From: 5, To: 8, Loss: LossLost, Lost: 4, Cause: CauseDamage}}},
 	} {
 		in, err := Open([]string{filepath.Join("..", "testdata", "golden", tc.ring)})
 		if err != nil {

@@ -59,7 +59,7 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 			}
 			fmt.Printf("%-8s %s: %d records, seq %d-%d, in %d segments: %s\n", r.Stream, r.Where, r.Records, r.FirstSeq, r.LastSeq, r.Segments, verdict)
 			if r.Retired > 0 {
-				fmt.Printf("  retired: records 1-%d, deleted by retention for the budget\n", r.Retired)
+				fmt.Printf("  %-15s numbers 1-%d, in the segments before the oldest\n", "retired", r.Retired)
 			}
 			for _, p := range r.Damage {
 				fmt.Printf("  %-15s %s", p.Kind, p.Segment)
@@ -69,7 +69,7 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 				fmt.Printf(": %s\n", p.Detail)
 			}
 			for _, g := range r.Gaps {
-				fmt.Printf("  %-15s records %d-%d (%d): cause: %s\n", "gap", g.From, g.To, g.To-g.From+1, g.Cause)
+				fmt.Printf("  %-15s %s\n", "gap", g.AppendText(nil))
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	fmt.Printf("%-8s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s %8s\n", "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "MISSING")
+	fmt.Printf("%-8s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s  %s\n", "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "GAPS")
 	for _, r := range reps {
 		var boots []string
 		for _, b := range r.Boots {
@@ -107,7 +107,7 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		if r.Records > 0 {
 			first, last = when(r.First, *utc), when(r.Last, *utc)
 		}
-		fmt.Printf("%-8s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d %8d\n", r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.Missing)
+		fmt.Printf("%-8s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d  %s\n", r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.LossText())
 	}
 	return nil
 }

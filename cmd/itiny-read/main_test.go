@@ -163,7 +163,7 @@ func TestVerifyStats(t *testing.T) {
 	}{
 		{"v1-msgpack", 0, "40 records, seq 1-40, in 2 segments: ok"},
 		{"v1-msgpack-damaged", 1, "CORRUPT: 1 problems"},
-		{"v1-msgpack-packed", 1, "records 5-8 (4): cause: damage"},
+		{"v1-msgpack-packed", 1, "gap             4 records lost (5-8): damage"},
 	} {
 		out, errOut, code := run(t, "verify", filepath.Join(golden, tc.ring))
 		if code != tc.code || !strings.Contains(out, tc.want) {
