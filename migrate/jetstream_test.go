@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -432,5 +433,65 @@ func TestMappedBytes(t *testing.T) {
 		info.State.Msgs, used, p.Rings[0].Bytes, float64(used-p.Rings[0].Bytes)/float64(info.State.Msgs), limit)
 	if info.State.Msgs != 5000 || limit < used*5/4 || limit > used*3/2 {
 		t.Fatalf("%d messages in %d bytes, max_bytes %d: want 1.25-1.5 times the use", info.State.Msgs, used, limit)
+	}
+}
+
+// TestGapMarkerLoss: a marker says what its numbers were. A periodic ring
+// whose writer died before its first flush starts with a gap its resume
+// note bounds; the marker carries that bound, comes once, and verifies.
+func TestGapMarkerLoss(t *testing.T) {
+	nc := startNATS(t)
+	data := t.TempDir()
+	dir := filepath.Join(data, "metrics")
+	o := ringlog.Options{Stream: "metrics", Codec: codec.Msgpack, Budget: 1 << 20, SegmentSize: 64 << 10,
+		MemoryStage: true, Boot: codec.BootID{1, 2, 3}, BootCount: 3}
+	w, err := ringlog.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 3; i++ {
+		w.Append(record("metrics", i)) // in memory only
+	}
+	// The writer dies: its files as they are now are what the next finds.
+	dead := filepath.Join(t.TempDir(), "metrics")
+	if err := os.CopyFS(dead, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	os.RemoveAll(dir)
+	if err := os.Rename(dead, dir); err != nil {
+		t.Fatal(err)
+	}
+	if w, err = ringlog.Open(dir, o); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(4); i <= 5; i++ {
+		w.Append(record("metrics", i))
+	}
+	w.Close()
+
+	p := plan(t, data)
+	r := p.Rings[0]
+	if len(r.Gaps) != 1 || r.Gaps[0].From != 1 || r.Gaps[0].Loss != view.LossPossible {
+		t.Fatalf("plan gaps %+v", r.Gaps)
+	}
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+		t.Fatal(err)
+	}
+	var markers []string
+	for _, m := range stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics") {
+		if h := m.Headers(); h.Get(migrate.HeaderGap) != "" {
+			markers = append(markers, h.Get(migrate.HeaderGap)+" "+h.Get(migrate.HeaderGapLoss)+" "+h.Get(migrate.HeaderGapLost))
+		}
+	}
+	want := fmt.Sprintf("[1-%d possibly lost %d]", r.Gaps[0].To, r.Gaps[0].Lost)
+	if fmt.Sprint(markers) != want {
+		t.Fatalf("markers %q, want %s", markers, want)
+	}
+	checks, err := migrate.Verify(ctx, p, sink)
+	if err != nil || !checks[0].OK || checks[0].StoredMarks != 1 {
+		t.Fatalf("verify: %v %+v", err, checks)
 	}
 }

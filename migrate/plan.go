@@ -44,34 +44,25 @@ func (r *RingPlan) RingID() string { return hex.EncodeToString(r.Ring[:]) }
 // Messages counts the messages the ring becomes: records and gap markers.
 func (r *RingPlan) Messages() uint64 { return r.Records + uint64(len(r.Gaps)) }
 
-// leading sends the markers for the numbers below the ring's first
-// record, it: those retention deleted, then what else is missing there.
-func (r *RingPlan) leading(it view.Item, scope, ringHex string, fn func(*Message) error) error {
-	if it.Entry.Seq <= 1 {
-		return nil
-	}
+// retired sends the marker for the numbers retention deleted below the
+// ring's oldest segment, before it, the first item of the ring.
+func (r *RingPlan) retired(it view.Item, scope, ringHex string, fn func(*Message) error) error {
 	rd, err := it.Source.Reader()
 	if err != nil {
 		return err
 	}
-	var rec *codec.Record
-	if it.Kind == view.KindRecord {
-		rec = it.Rec
+	n := view.Retired(rd.Segments())
+	if it.Kind == view.KindGap {
+		n = min(n, it.Gap.From-1)
 	} else {
-		rec = &codec.Record{}
+		n = min(n, it.Entry.Seq-1)
 	}
-	retired, gaps := view.LeadingGaps(rd.Segments(), rec, it.Entry.Seq, it.Entry.Segment)
-	if retired > 0 {
-		gaps = append([]view.Gap{{From: 1, To: retired, Loss: view.LossLost, Lost: retired, Cause: CauseRetention}}, gaps...)
+	if n == 0 {
+		return nil
 	}
-	for _, g := range gaps {
-		m := Message{Kind: KindGap, Stream: r.Stream, Gap: g}
-		m.setID(scope, ringHex)
-		if err := fn(&m); err != nil {
-			return err
-		}
-	}
-	return nil
+	m := Message{Kind: KindGap, Stream: r.Stream, Gap: view.Gap{From: 1, To: n, Loss: view.LossLost, Lost: n, Cause: CauseRetention}}
+	m.setID(scope, ringHex)
+	return fn(&m)
 }
 
 // CauseRetention marks the numbers below a ring's oldest record: the ring
@@ -198,6 +189,14 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 		if err != nil {
 			return err
 		}
+		if !started && (it.Kind == view.KindGap || it.Kind == view.KindRecord || it.Kind == view.KindBadRecord) {
+			// The merge shows what is missing below the first record
+			// but what retention deleted; that comes first.
+			started = true
+			if err := r.retired(it, scope, ringHex, fn); err != nil {
+				return err
+			}
+		}
 		switch it.Kind {
 		case view.KindGap:
 			// The merge does not count an undecodable record as read,
@@ -212,12 +211,6 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 			m = Message{Kind: KindGap, Stream: r.Stream, Gap: g}
 		case view.KindRecord, view.KindBadRecord:
 			e := &it.Entry
-			if !started {
-				started = true
-				if err := r.leading(it, scope, ringHex, fn); err != nil {
-					return err
-				}
-			}
 			m = Message{Kind: KindRecord, Stream: r.Stream, Seq: e.Seq, Codec: e.Codec, Payload: e.Payload}
 			if it.Kind == view.KindRecord {
 				rec := it.Rec

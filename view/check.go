@@ -26,15 +26,9 @@ type Report struct {
 	Rate     float64   `json:"records_per_hour"` // over Span
 	Boots    []uint32  `json:"boots"`
 	Retired  uint64    `json:"retired"` // numbers below the oldest segment's: deleted by retention
-	// The numbers missing above Retired, by what they were (Gaps):
-	// skipped by design, records lost (exactly), and records possibly
-	// lost (at most PossiblyLost of Unsure numbers).
-	Skipped      uint64    `json:"skipped"`
-	Lost         uint64    `json:"lost"`
-	PossiblyLost uint64    `json:"possibly_lost"`
-	Unsure       uint64    `json:"unsure"`
-	Gaps         []Gap     `json:"gaps"`
-	Damage       []Problem `json:"damage"`
+	Losses             // the numbers missing above Retired, by what they were (Gaps)
+	Gaps     []Gap     `json:"gaps"`
+	Damage   []Problem `json:"damage"`
 	// Corrupt counts problems that are not the torn tail a crash leaves:
 	// checksum failures amid a segment, damaged headers, stale segments,
 	// records that do not decode.
@@ -133,7 +127,7 @@ func Check(src *Source) (*Report, error) {
 		}
 		for i := range gaps {
 			rep.Gaps = append(rep.Gaps, gaps[i])
-			rep.count(&gaps[i])
+			rep.Add(&gaps[i])
 		}
 		any, gs, last = true, gs.next(), e.Seq
 		rep.Records++
@@ -148,19 +142,6 @@ func Check(src *Source) (*Report, error) {
 		rep.Rate = float64(rep.Records-1) / span.Hours()
 	}
 	return rep, nil
-}
-
-// count adds a gap's numbers to the report's totals.
-func (r *Report) count(g *Gap) {
-	switch g.Loss {
-	case LossSkipped:
-		r.Skipped += g.Numbers()
-	case LossLost:
-		r.Lost += g.Numbers()
-	default:
-		r.PossiblyLost += g.Lost
-		r.Unsure += g.Numbers()
-	}
 }
 
 func (r *Report) add(p Problem, corrupt bool) {

@@ -111,11 +111,11 @@ func seen(g Gap, s gapState, starts bool) Gap {
 	return g
 }
 
-// retiredBefore returns the numbers below a ring's oldest segment that
+// Retired returns the numbers below a ring's oldest segment that
 // retention deleted: those of segments numbered below it. A ring whose
 // oldest segment is its first lost nothing to retention, whatever number
 // its first record has.
-func retiredBefore(segs []ringlog.SegmentInfo) uint64 {
+func Retired(segs []ringlog.SegmentInfo) uint64 {
 	for _, s := range segs {
 		if s.Err == nil {
 			if s.Header.Segment > 1 && s.Header.First > 0 {
@@ -179,8 +179,31 @@ func appendCount(b []byte, n uint64, one, many string) []byte {
 	return append(b, many...)
 }
 
-// LossText sums up what a report's gaps cost, for a table cell.
-func (r *Report) LossText() string {
+// Losses add up gaps' numbers by what they were: skipped by design,
+// records lost (exactly), and records possibly lost (at most PossiblyLost
+// of Unsure numbers).
+type Losses struct {
+	Skipped      uint64 `json:"skipped"`
+	Lost         uint64 `json:"lost"`
+	PossiblyLost uint64 `json:"possibly_lost"`
+	Unsure       uint64 `json:"unsure"`
+}
+
+// Add counts gap g.
+func (r *Losses) Add(g *Gap) {
+	switch g.Loss {
+	case LossSkipped:
+		r.Skipped += g.Numbers()
+	case LossLost:
+		r.Lost += g.Numbers()
+	default:
+		r.PossiblyLost += g.Lost
+		r.Unsure += g.Numbers()
+	}
+}
+
+// LossText sums up what the gaps cost, for a table cell.
+func (r *Losses) LossText() string {
 	if r.Lost == 0 && r.Unsure == 0 && r.Skipped == 0 {
 		return "none"
 	}
@@ -205,15 +228,8 @@ func (r *Report) LossText() string {
 	return string(b)
 }
 
-// LeadingGaps explains the numbers below a ring's first record, seq, in
-// segment path: retired counts those retention deleted (below the oldest
-// segment's first number), and gaps explains the rest as any other gap.
-func LeadingGaps(segs []ringlog.SegmentInfo, rec *codec.Record, seq uint64, path string) (retired uint64, gaps []Gap) {
-	return leading(segs, rec, seq, gapState{}, path)
-}
-
 func leading(segs []ringlog.SegmentInfo, rec *codec.Record, seq uint64, s gapState, path string) (uint64, []Gap) {
-	retired := min(retiredBefore(segs), seq-1)
+	retired := min(Retired(segs), seq-1)
 	if seq-1 == retired {
 		return retired, nil
 	}

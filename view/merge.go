@@ -186,10 +186,17 @@ func (m *Merger) Next() (Item, error) {
 		m.lastBoot, m.anyBoot = b, true
 		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b})
 	}
-	if best.any && best.e.Seq != best.last+1 && !best.afterSkipped() {
-		for _, g := range explain(best.last, best.rec, best.e.Seq, best.gs, best.r.Segments(), best.e.Segment) {
-			items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g})
-		}
+	var gaps []Gap
+	switch {
+	case !best.any && len(best.skipped) == 0:
+		// Numbers below the first record: retention's are left unsaid,
+		// as every ring that rotated has them; the rest are shown.
+		_, gaps = leading(best.r.Segments(), best.rec, best.e.Seq, best.gs, best.e.Segment)
+	case best.any && best.e.Seq != best.last+1 && !best.afterSkipped():
+		gaps = explain(best.last, best.rec, best.e.Seq, best.gs, best.r.Segments(), best.e.Segment)
+	}
+	for _, g := range gaps {
+		items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g})
 	}
 	best.last, best.any, best.gs = best.e.Seq, true, best.gs.next()
 	it := Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: best.rec}

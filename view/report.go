@@ -1177,7 +1177,7 @@ func decimals(rng float64) int {
 }
 
 func (p *page) boots(boots []BootInfo, reps []*Report) {
-	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th></tr>\n")
+	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th><th>gaps</th></tr>\n")
 	for i, b := range boots {
 		p.raw("<tr><td class=\"n\">")
 		p.int(int64(i - len(boots) + 1))
@@ -1201,6 +1201,8 @@ func (p *page) boots(boots []BootInfo, reps []*Report) {
 			p.raw(":")
 			p.int(int64(b.Streams[s]))
 		}
+		p.raw("</td><td>")
+		p.text(b.LossText())
 		p.raw("</td></tr>\n")
 	}
 	p.raw("</table>\n<h3>Gaps in the numbering</h3>\n")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/ringlog"
+	"github.com/itiny/itiny/view"
 )
 
 // The tests run the real binary, built once.
@@ -250,6 +252,48 @@ func TestAgentProcess(t *testing.T) {
 	}
 	if stats == 0 {
 		t.Error("no stream.stats records")
+	}
+	checkLossAfterKill(t, data)
+}
+
+// checkLossAfterKill: after the SIGKILL, itiny-read tells the truth about
+// what it cost. The continuous streams lost nothing and show no gap; the
+// periodic metrics stream lost at most the samples in the agent's memory,
+// said as such, with its bound; retention, which deleted nothing, is not
+// blamed.
+func checkLossAfterKill(t *testing.T, data string) {
+	reader, err := testbin.Build(t.TempDir(), "../itiny-read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(reader, "verify", "--json", data).Output()
+	if err != nil {
+		t.Fatalf("itiny-read verify: %v\n%s", err, out)
+	}
+	var reps []view.Report
+	if err := json.Unmarshal(out, &reps); err != nil {
+		t.Fatalf("verify --json: %v\n%s", err, out)
+	}
+	for _, r := range reps {
+		if r.Retired != 0 {
+			t.Errorf("%s: %d numbers blamed on retention, which deleted nothing", r.Stream, r.Retired)
+		}
+		switch {
+		case r.Stream != "metrics" && len(r.Gaps) != 0:
+			t.Errorf("%s, a continuous stream, has gaps after a SIGKILL: %+v", r.Stream, r.Gaps)
+		case r.Stream == "metrics":
+			if len(r.Gaps) != 1 || r.Gaps[0].Loss != view.LossPossible || !strings.Contains(r.Gaps[0].Cause, "memory buffer") ||
+				!strings.Contains(r.Gaps[0].Bound, "1h0m0s") || r.Lost != 0 {
+				t.Errorf("metrics after a SIGKILL: gaps %+v, losses %+v", r.Gaps, r.Losses)
+			}
+		}
+	}
+	text, err := exec.Command(reader, "--stream", "metrics", data).Output()
+	if err != nil {
+		t.Fatalf("itiny-read: %v", err)
+	}
+	if !strings.Contains(string(text), "records possibly lost: the writer died with records in its memory buffer") || strings.Contains(string(text), "retention") {
+		t.Errorf("text view after a SIGKILL:\n%s", text)
 	}
 }
 
