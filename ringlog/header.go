@@ -140,7 +140,7 @@ func headerError(format string, args ...any) error {
 
 // unsupported is the error for a header written by a newer itiny.
 func unsupported(format string, args ...any) error {
-	return fmt.Errorf("%w: %s: written by a newer itiny", ErrUnsupported, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
 }
 
 // parseHeader decodes the header at the start of p, in either form.

@@ -39,34 +39,39 @@ func (e *Entry) Decode(r *codec.Record) error {
 // skips and continues with the next intact frame on the following call.
 // Records are returned at most once and in increasing sequence order.
 type Reader struct {
-	rd       ringDir
-	segs     []segRef
-	i        int // index in segs of the segment being scanned
-	open     bool
-	sc       scanner
-	buf      []byte
-	last     uint64 // sequence number of the last record returned
-	any      bool
-	ring     [16]byte
+	rd   ringDir  // the ring's directory, on disk or in an fs.FS
+	segs []segRef // the segments known, oldest first
+	i    int      // index in segs of the segment being scanned
+	open bool     // segs[i] is being scanned by sc
+	sc   scanner
+	buf  []byte          // the bytes of segs[i], reused from segment to segment
+	skip map[uint64]bool // segments to pass over unread (Skip)
+	last uint64          // the number of the last record returned
+	any  bool            // a record was returned: last is set
+	ring [16]byte        // the ring's id, from the newest segment header read
+
+	// Records of the stage that continue the newest segment (readStage),
+	// and the stage file's bytes they point into.
 	staged   []frame
 	stageBuf []byte
+	stageBad bool // a damaged stage header was reported
 
 	// A block of a packed segment being unpacked, and where its frame is.
-	skip     map[uint64]bool // Skip
 	unp      pack.Unpacker
 	inBlock  bool
 	blockOff int
 	blockLen int
 
-	// back gathers a run of intact frames numbered at or below last;
-	// Next reports it before held, the result that ended the run.
+	// back gathers a run of intact frames numbered at or below last, and
+	// gone the segments retention deleted before they were read; Next
+	// reports them before held, the result that came after them.
 	back    *Damage
-	gone    *Damage // segments deleted before they were read (ErrRetired)
-	stageLo uint64  // the run of numbers last read from the stage, which
-	stageHi uint64  // come again from the segment once flushed
+	gone    *Damage
 	held    bool
 	heldE   Entry
 	heldErr error
+	stageLo uint64 // the run of numbers last read from the stage, which
+	stageHi uint64 // come again from the segment once flushed
 }
 
 // NewReader returns a Reader of the ring in dir.
@@ -85,13 +90,7 @@ func newReader(rd ringDir) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ringlog: %w", err)
 	}
-	r := &Reader{rd: rd, segs: segs}
-	for _, s := range segs {
-		if s.hdrErr == nil {
-			r.ring = s.hdr.Ring
-		}
-	}
-	return r, nil
+	return &Reader{rd: rd, segs: segs}, nil
 }
 
 // A SegmentInfo describes a segment file of a ring, as its header says.
@@ -291,11 +290,21 @@ func (r *Reader) readStage() error {
 	}
 	var err error
 	r.stageBuf, err = readFile(r.rd, stageName, r.stageBuf)
-	if err != nil || len(r.stageBuf) < stageHeaderSize {
+	if err != nil {
 		return io.EOF
 	}
 	si := parseStageHeader(r.stageBuf)
-	if !si.valid || si.ring != h.Ring {
+	if si.valid && si.ring != h.Ring {
+		si.err = fmt.Errorf("%w: ring %x, not the segments' %x", ErrBadStage, si.ring, h.Ring)
+	}
+	if si.err != nil && !r.stageBad && !r.isLive() {
+		// Records only the stage held are lost, and the reader cannot
+		// tell how many: say so, once. (A live writer's stage is always
+		// whole: it writes the header under its lock.)
+		r.stageBad = true
+		return &Damage{Segment: r.rd.path(stageName), Length: int64(min(len(r.stageBuf), stageHeaderSize)), Err: si.err}
+	}
+	if !si.valid || si.err != nil {
 		return io.EOF
 	}
 	next := h.First
@@ -447,9 +456,6 @@ func (r *Reader) refresh() {
 	for _, s := range segs {
 		if len(keep) == 0 || s.hdr.Segment > cur {
 			rebuilt = append(rebuilt, s)
-			if s.hdr.Segment > cur && s.hdrErr == nil {
-				r.ring = s.hdr.Ring
-			}
 		}
 	}
 	r.segs = rebuilt

@@ -153,7 +153,8 @@ func (w *Writer) recover(si stageInfo) error {
 	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage); err != nil {
 		return fmt.Errorf("ringlog: stage: %w", err)
 	}
-	if w.o.MemoryStage && w.o.StageSize > 0 && !w.packMem() {
+	w.staging = chooseStaging(&w.o, w.st.mem != nil)
+	if w.staging == stageMemory {
 		w.st.mem = make([]byte, stageHeaderSize+w.o.StageSize)
 		w.st.anon = true
 	}
@@ -162,7 +163,7 @@ func (w *Writer) recover(si stageInfo) error {
 		return err
 	}
 	state := uint8(stateOpen)
-	if w.o.MemoryStage {
+	if w.staging.inMemory() {
 		state = stateOpenMem
 	}
 	if err := w.st.setState(state, w.o.Boot); err != nil {

@@ -6,44 +6,100 @@ import (
 	"time"
 )
 
-// put stores a sealed frame: in the stage when it fits, else straight
-// into the segment.
-func (w *Writer) put(f []byte) error {
+// How acknowledged records wait for the segment, chosen once at Open.
+// Packing (Options.Pack) is apart from it: a property of the segments.
+type staging uint8
+
+const (
+	// stageNone writes each record straight to the segment: no stage,
+	// SyncAlways, or a stage file that cannot be mapped (JFFS2).
+	stageNone staging = iota
+	// stageMapped copies frames into the mapped stage file: they survive
+	// the death of the process without a system call.
+	stageMapped
+	// stageMemory keeps frames in the process's memory until a flush
+	// (Options.MemoryStage): they are lost if the process dies.
+	stageMemory
+	// stagePacked packs records into the block in the process's memory,
+	// which is the stage: a packed ring with a memory stage.
+	stagePacked
+)
+
+// chooseStaging picks the strategy for o, once the stage file is reset
+// (mapped says whether mapping it worked).
+func chooseStaging(o *Options, mapped bool) staging {
 	switch {
-	case w.packMem():
-		// The block is the stage: it holds up to StageSize bytes.
-		if len(w.block) > 0 && len(w.block)+len(f)+binFrameHeader > w.o.StageSize {
-			if err := w.flushStage(); err != nil {
-				return err
-			}
-		}
-		if len(w.block) == 0 {
-			w.stagedAt = time.Now()
-			w.wake()
-		}
-		return w.packStaged(f)
-	case w.st.mem != nil && w.o.Sync != SyncAlways && len(f) <= len(w.st.mem)-stageHeaderSize:
-		if len(f) > w.st.free() {
-			if err := w.flushStage(); err != nil {
-				return err
-			}
-		}
-		if w.st.n == 0 {
-			w.stagedAt = time.Now()
-			w.wake()
-		}
-		at := w.st.n
-		w.st.put(f)
-		if w.o.Pack {
-			// Packed as well as staged: the stage file keeps the frames
-			// a crash would otherwise lose.
-			if err := w.packStaged(f); err != nil {
-				w.st.n = at
-				return err
-			}
-		}
-		return nil
+	case o.Sync == SyncAlways || o.StageSize < 0:
+		return stageNone
+	case o.MemoryStage && o.Pack:
+		return stagePacked
+	case o.MemoryStage:
+		return stageMemory
+	case mapped:
+		return stageMapped
 	}
+	return stageNone
+}
+
+// inMemory reports whether staged records live only in this process.
+func (s staging) inMemory() bool { return s == stageMemory || s == stagePacked }
+
+// put stores a sealed frame: staged, or straight into the segment when
+// there is no stage or the frame does not fit in it.
+func (w *Writer) put(f []byte) error {
+	switch w.staging {
+	case stagePacked:
+		return w.putPacked(f)
+	case stageMapped, stageMemory:
+		if len(f) <= len(w.st.mem)-stageHeaderSize {
+			return w.putStaged(f)
+		}
+	}
+	return w.putDirect(f)
+}
+
+// putPacked adds f's record to the block, which holds up to StageSize
+// bytes, flushing it first when it is full.
+func (w *Writer) putPacked(f []byte) error {
+	if len(w.block) > 0 && len(w.block)+len(f)+binFrameHeader > w.o.StageSize {
+		if err := w.flushStage(); err != nil {
+			return err
+		}
+	}
+	if len(w.block) == 0 {
+		w.stagedAt = time.Now()
+		w.wake()
+	}
+	return w.packStaged(f)
+}
+
+// putStaged copies f into the stage, flushing it first when it is full.
+func (w *Writer) putStaged(f []byte) error {
+	if len(f) > w.st.free() {
+		if err := w.flushStage(); err != nil {
+			return err
+		}
+	}
+	if w.st.n == 0 {
+		w.stagedAt = time.Now()
+		w.wake()
+	}
+	at := w.st.n
+	w.st.put(f)
+	if w.o.Pack {
+		// Packed as well as staged: the stage file keeps the frames a
+		// crash would otherwise lose.
+		if err := w.packStaged(f); err != nil {
+			w.st.n = at
+			return err
+		}
+	}
+	return nil
+}
+
+// putDirect writes f to the segment after whatever is staged; under
+// SyncAlways it is synced before the record counts as appended.
+func (w *Writer) putDirect(f []byte) error {
 	if err := w.flushStage(); err != nil {
 		return err
 	}
@@ -73,12 +129,6 @@ func (w *Writer) put(f []byte) error {
 		}
 	}
 	return nil
-}
-
-// packMem reports whether staged records are kept only as the packed
-// block in memory (a packed ring with a memory stage).
-func (w *Writer) packMem() bool {
-	return w.o.Pack && w.o.MemoryStage && w.o.StageSize > 0 && w.o.Sync != SyncAlways
 }
 
 // packStaged adds the record of sealed frame f to the block.

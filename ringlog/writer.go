@@ -16,35 +16,49 @@ import (
 // A Writer appends records to one ring. It is safe for concurrent use.
 // Only one Writer, in any process, may have a ring open.
 type Writer struct {
-	mu   sync.Mutex
-	dir  string
-	o    Options
-	text bool
-	blk  int64
-	st   *stage
+	// mu guards everything below but the atomics, syncMu's work and the
+	// fields set once by Open (dir, o, blk, st, d, ring, staging, kick).
+	mu      sync.Mutex
+	dir     string
+	o       Options // as filled by Open
+	blk     int64   // the file system's block size: the budget's unit
+	st      *stage  // the stage file: lock, high-water mark, staged frames
+	staging staging // how records wait for the segment, chosen by Open
+	ring    [16]byte
+	rec     Recovery // what Open found
 
-	ring     [16]byte
+	// The segments.
+	d        segDir   // the ring's directory, open, for *at system calls
 	segs     []segRef // oldest first; the last one is active
-	used     int64    // blocks of all segments, in bytes
-	d        segDir
-	seg      segFile
+	used     int64    // bytes of all segments, each rounded up to blocks
+	deleted  uint64   // segments deleted for the budget
+	seg      segFile  // the active segment, open for writing
+	segSeq   uint64   // its number
+	salt     salt     // of segSeq: every frame's checksum starts from it
+	segSize  int64    // its size in bytes
+	text     bool     // its frames are text (JSON) frames
+	dirty    bool     // it has bytes the writer could not remove: rotate
+	maxFrame int      // the largest frame a segment holds
 	names    [2]cname // for creating, renaming and deleting segments
 	hdrBuf   []byte   // a new segment's header
-	segSeq   uint64
-	salt     salt // of segSeq
-	segSize  int64
-	dirty    bool // active segment has bytes we could not remove: rotate
-	maxFrame int
 
-	next       uint64
-	hw         uint64
-	buf        []byte
-	unsynced   bool
+	// Numbering.
+	next    uint64 // the number the next record gets
+	hw      uint64 // the high-water mark: no number at or above it was handed out
+	hwDirty bool   // hw changed since the stage was last synced
+	buf     []byte // the frame being built
+	closed  bool
+
+	// What waits for the flusher.
+	unsynced   bool      // the active segment has writes not yet synced
 	unsyncedAt time.Time // when unsynced became true
 	stagedAt   time.Time // when the first staged frame of this fill was put
-	hwDirty    bool
-	closed     bool
-	deleted    uint64 // segments deleted for the budget
+
+	// With Options.Pack: the staged records packed so far, as a frame
+	// whose header is sealed when it is written, and its first number.
+	pk         pack.Packer
+	block      []byte
+	blockFirst uint64
 
 	// sealed holds segments rotated away from with unsynced data. The
 	// flusher syncs and closes them without holding mu, so a rotation
@@ -57,18 +71,12 @@ type Writer struct {
 	// syncs already under way. Lock order: mu, then syncMu.
 	syncMu  sync.Mutex
 	syncErr atomic.Pointer[error] // the first failed background sync, for Sync and Close
-	kick    chan struct{}
 
-	// fdatasync latency, updated with or without mu held.
+	// fdatasync count and latency, updated with or without mu held.
 	syncs, syncNs, syncMaxNs atomic.Int64
 
-	// With Options.Pack: the staged records packed so far, as a frame
-	// whose header is sealed when it is written, and its first number.
-	pk         pack.Packer
-	block      []byte
-	blockFirst uint64
-
-	rec  Recovery
+	// The flusher goroutine: kick wakes it, stop ends it.
+	kick chan struct{}
 	stop chan struct{}
 	wg   sync.WaitGroup
 }

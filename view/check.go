@@ -59,8 +59,7 @@ func Check(src *Source) (*Report, error) {
 	for i, s := range segs {
 		rep.Bytes += s.Size
 		if s.Err != nil {
-			rep.add(Problem{Kind: "bad-header", Segment: s.Path, Detail: s.Err.Error()}, true)
-			continue
+			continue // the reader reports it, with the bytes it skips
 		}
 		ring = s.Header.Ring
 		if i > 0 && segs[i-1].Err == nil && s.Header.Segment != segs[i-1].Header.Segment+1 {
@@ -104,6 +103,13 @@ func Check(src *Source) (*Report, error) {
 				rep.Unsupported++
 			case errors.Is(d.Err, ringlog.ErrSeqBackwards):
 				p.Kind = "seq-backwards"
+			case errors.Is(d.Err, ringlog.ErrBadStage):
+				p.Kind = "bad-stage"
+			}
+			switch d.Err {
+			case ringlog.ErrBadFrame, ringlog.ErrTornTail, ringlog.ErrZeroedFrame, ringlog.ErrSeqBackwards:
+			default:
+				p.Detail += ": " + d.Err.Error() // which header, which version, which entry
 			}
 			rep.add(p, p.Kind != "torn-tail" && p.Kind != "unsupported")
 			gs.see(d)

@@ -30,6 +30,7 @@ const (
 	LossSkipped  Loss = "skipped"       // no record ever had them
 	LossLost     Loss = "lost"          // records had them and are gone; Lost is exact
 	LossPossible Loss = "possibly lost" // at most Lost records had them; the rest were skipped
+	LossUnread   Loss = "unread"        // in a segment a newer itiny wrote, which this reader cannot read
 )
 
 // Gap causes, as far as the ring can tell. A resume note gives its own.
@@ -43,6 +44,7 @@ const (
 // gapState is what a reader of one ring has seen since its last record.
 type gapState struct {
 	damaged bool   // damage was skipped since the last record
+	unread  bool   // a segment of a newer itiny was passed over since
 	retired uint64 // numbers up to this were in segments retention deleted
 }
 
@@ -54,6 +56,10 @@ func (s gapState) next() gapState { return gapState{retired: s.retired} }
 func (s *gapState) see(d *ringlog.Damage) {
 	if errors.Is(d.Err, ringlog.ErrRetired) {
 		s.retired = max(s.retired, d.To, d.From)
+		return
+	}
+	if errors.Is(d.Err, ringlog.ErrUnsupported) {
+		s.unread = true
 		return
 	}
 	s.damaged = true
@@ -95,6 +101,8 @@ func explain(last uint64, rec *codec.Record, seq uint64, s gapState, segs []ring
 // above the last.
 func seen(g Gap, s gapState, starts bool) Gap {
 	switch {
+	case s.unread && !s.damaged:
+		g.Loss, g.Cause = LossUnread, "in a segment written by a newer itiny, which this reader cannot read"
 	case s.retired >= g.To:
 		g.Loss, g.Lost, g.Cause = LossLost, g.Numbers(), CauseRetention
 	case s.damaged && !starts:
@@ -144,6 +152,8 @@ func (g *Gap) AppendText(b []byte) []byte {
 	switch g.Loss {
 	case LossSkipped:
 		b = appendCount(b, n, " number skipped (", " numbers skipped (")
+	case LossUnread:
+		b = appendCount(b, n, " number unread (", " numbers unread (")
 	case LossLost:
 		b = appendCount(b, n, " record lost (", " records lost (")
 	default:
@@ -187,6 +197,7 @@ type Losses struct {
 	Lost         uint64 `json:"lost"`
 	PossiblyLost uint64 `json:"possibly_lost"`
 	Unsure       uint64 `json:"unsure"`
+	Unread       uint64 `json:"unread"`
 }
 
 // Add counts gap g.
@@ -196,6 +207,8 @@ func (r *Losses) Add(g *Gap) {
 		r.Skipped += g.Numbers()
 	case LossLost:
 		r.Lost += g.Numbers()
+	case LossUnread:
+		r.Unread += g.Numbers()
 	default:
 		r.PossiblyLost += g.Lost
 		r.Unsure += g.Numbers()
@@ -204,7 +217,7 @@ func (r *Losses) Add(g *Gap) {
 
 // LossText sums up what the gaps cost, for a table cell.
 func (r *Losses) LossText() string {
-	if r.Lost == 0 && r.Unsure == 0 && r.Skipped == 0 {
+	if r.Lost == 0 && r.Unsure == 0 && r.Skipped == 0 && r.Unread == 0 {
 		return "none"
 	}
 	var b []byte
@@ -224,6 +237,10 @@ func (r *Losses) LossText() string {
 	if r.Skipped > 0 {
 		sep()
 		b = appendCount(b, r.Skipped, " skipped", " skipped")
+	}
+	if r.Unread > 0 {
+		sep()
+		b = appendCount(b, r.Unread, " unread", " unread")
 	}
 	return string(b)
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/itiny/itiny/view"
 )
 
-// errCorrupt makes verify exit 1 after printing its report.
+// errCorrupt makes verify exit 1 after printing its report: corruption,
+// or segments written by a newer itiny that it could not check.
 var errCorrupt = errors.New("corruption found")
 
 func checkAll(args []string) ([]*view.Report, error) {
@@ -40,7 +41,7 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 	}
 	corrupt := 0
 	for _, r := range reps {
-		corrupt += r.Corrupt
+		corrupt += r.Corrupt + r.Unsupported
 	}
 	if *asJSON {
 		b, err := json.MarshalIndent(reps, "", "  ")
@@ -54,6 +55,8 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 			switch {
 			case r.Corrupt > 0:
 				verdict = fmt.Sprintf("CORRUPT: %d problems", r.Corrupt)
+			case r.Unsupported > 0:
+				verdict = fmt.Sprintf("UNSUPPORTED: %d segments written by a newer itiny, not read", r.Unsupported)
 			case len(r.Damage) > 0 || len(r.Gaps) > 0:
 				verdict = "ok, with what crashes leave"
 			}

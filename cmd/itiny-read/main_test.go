@@ -164,6 +164,10 @@ func TestVerifyStats(t *testing.T) {
 		{"v1-msgpack", 0, "40 records, seq 1-40, in 2 segments: ok"},
 		{"v1-msgpack-damaged", 1, "CORRUPT: 1 problems"},
 		{"v1-msgpack-packed", 1, "gap             4 records lost (5-8): damage"},
+		{"v1-msgpack-stage-only", 0, "35 records, seq 1-35, in 1 segments: ok"},
+		{"v1-msgpack-bad-stage", 1, "bad-stage       ../../testdata/golden/v1-msgpack-bad-stage/stage offset 0 length 128: damaged stage header"},
+		{"v1-msgpack-unknown-flag", 1, "UNSUPPORTED: 1 segments written by a newer itiny, not read"},
+		{"v1-json-future-version", 1, "gap             26 numbers unread (27-52): in a segment written by a newer itiny"},
 	} {
 		out, errOut, code := run(t, "verify", filepath.Join(golden, tc.ring))
 		if code != tc.code || !strings.Contains(out, tc.want) {
