@@ -149,7 +149,7 @@ func TestSIGKILL(t *testing.T) {
 	} {
 		name := fmt.Sprintf("%v/%v/stage=%d", tc.c, tc.sync, tc.stage)
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := t.TempDir() // on disk: the budget is checked in allocated blocks after each kill
 			rng := rand.New(rand.NewPCG(uint64(tc.sync), uint64(tc.stage+2)))
 			var acked []uint64
 			for round := 0; round < rounds; round++ {
@@ -223,7 +223,7 @@ func TestSIGKILL(t *testing.T) {
 func TestWriteErrors(t *testing.T) {
 	for _, stage := range []int{0, -1} {
 		t.Run(fmt.Sprintf("stage=%d", stage), func(t *testing.T) {
-			dir := t.TempDir()
+			dir := t.TempDir() // on disk: few syncs, and the errors are those of the filesystem devices use
 			cmd, out := startChild(t, "fsize", dir, "msgpack", "none", strconv.Itoa(stage), "10000")
 			var acked []uint64
 			var errs []string
