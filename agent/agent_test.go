@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -26,7 +27,7 @@ func testConfig(t *testing.T, extra string) *Config {
 	for _, col := range c.Collectors {
 		col.Enabled = false
 	}
-	c.Data = t.TempDir()
+	c.Data = testdir.TempDir(t) // each ring's Open syncs: some tests open hundreds
 	return c
 }
 
