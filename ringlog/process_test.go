@@ -281,20 +281,26 @@ func TestFollowOtherProcess(t *testing.T) {
 				}
 				close(acks)
 			}()
-			// Wait for the ring to exist, then follow it while it grows.
+			// Wait for the ring to exist, then follow it while it grows,
+			// and kill the writer once the reader has read from three of its
+			// segments. Once the dead writer's ring reads to its end, the
+			// reader has it all.
+			deadline := time.Now().Add(time.Minute)
 			var r *Reader
 			for r == nil {
+				if time.Now().After(deadline) {
+					t.Fatal("no ring in a minute")
+				}
 				if _, err := os.Stat(dir + "/stage"); err == nil {
 					r, _ = NewReader(dir)
 				}
 				time.Sleep(time.Millisecond)
 			}
 			var got []uint64
-			deadline := time.Now().Add(300 * time.Millisecond)
+			followed := map[string]bool{} // segments read from
 			killed := false
-			idle := 0
-			for idle < 50 {
-				if !killed && time.Now().After(deadline) {
+			for {
+				if !killed && len(followed) >= 3 {
 					cmd.Process.Signal(syscall.SIGKILL)
 					cmd.Wait()
 					killed = true
@@ -302,7 +308,10 @@ func TestFollowOtherProcess(t *testing.T) {
 				e, err := r.Next()
 				if err == io.EOF {
 					if killed {
-						idle++
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("followed %d records in %d segments in a minute", len(got), len(followed))
 					}
 					time.Sleep(2 * time.Millisecond)
 					continue
@@ -321,6 +330,9 @@ func TestFollowOtherProcess(t *testing.T) {
 					t.Fatalf("seq %d after %d", e.Seq, got[len(got)-1])
 				}
 				got = append(got, e.Seq)
+				if e.Offset >= 0 { // -1: the stage
+					followed[e.Segment] = true
+				}
 			}
 			var acked []uint64
 			for a := range acks {
