@@ -13,6 +13,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/natstest"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/migrate"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
@@ -112,11 +113,11 @@ func newJS(t testing.TB, nc *nats.Conn, o migrate.JetStreamOptions) *migrate.Jet
 func migrateOnce(t testing.TB, rings ...ring) (*nats.Conn, *migrate.Plan, *migrate.JetStream) {
 	t.Helper()
 	nc := startNATS(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRings(t, data, rings...)
 	p := plan(t, data)
 	sink := newJS(t, nc, migrate.JetStreamOptions{})
-	if _, err := migrate.Run(context.Background(), p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+	if _, err := migrate.Run(context.Background(), p, sink, migrate.Options{Checkpoint: filepath.Join(testdir.TempDir(t), "ck")}); err != nil {
 		t.Fatal(err)
 	}
 	return nc, p, sink
@@ -155,10 +156,10 @@ func (m jsMsg) Data() []byte         { return m.RawStreamMsg.Data }
 
 func TestJetStreamMigrate(t *testing.T) {
 	nc := startNATS(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRings(t, data, ring{stream: "metrics", n: 1500}, ring{stream: "events", n: 40})
 	p := plan(t, data)
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	sink := newJS(t, nc, migrate.JetStreamOptions{})
 	ctx := context.Background()
 	res, err := migrate.Run(ctx, p, sink, migrate.Options{Window: 128, Checkpoint: ck})
@@ -288,10 +289,10 @@ func TestJetStreamResumeAfterDuplicateWindow(t *testing.T) {
 			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ITINY_METRICS", Subjects: []string{"itiny.*.metrics"}, Duplicates: 100 * time.Millisecond}); err != nil {
 				t.Fatal(err)
 			}
-			data := t.TempDir()
+			data := testdir.TempDir(t)
 			writeRings(t, data, ring{stream: "metrics", n: 1000})
 			p := plan(t, data)
-			ck := filepath.Join(t.TempDir(), "ck")
+			ck := filepath.Join(testdir.TempDir(t), "ck")
 			sink := newJS(t, nc, migrate.JetStreamOptions{})
 			_, err := migrate.Run(ctx, p, tc.crash(sink), migrate.Options{Window: 100, Checkpoint: ck})
 			if !errors.Is(err, errCrash) {
@@ -321,7 +322,7 @@ func TestJetStreamResumeAfterDuplicateWindow(t *testing.T) {
 // skipped after a crash) travel as markers with their cause.
 func TestJetStreamGapMarkers(t *testing.T) {
 	nc := startNATS(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	// A small budget deletes the oldest segments; numbers resumed above a
 	// high-water mark leave a hole.
 	writeRings(t, data, ring{stream: "events", n: 3000, budget: 256 << 10, seqs: []uint64{3500, 3501, 3502}})
@@ -332,7 +333,7 @@ func TestJetStreamGapMarkers(t *testing.T) {
 	}
 	sink := newJS(t, nc, migrate.JetStreamOptions{})
 	ctx := context.Background()
-	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(testdir.TempDir(t), "ck")}); err != nil {
 		t.Fatal(err)
 	}
 	var markers []string
@@ -391,7 +392,7 @@ func TestDamagedRingConverted(t *testing.T) {
 	}
 	sink := newJS(t, nc, migrate.JetStreamOptions{})
 	ctx := context.Background()
-	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck"), Convert: codec.JSON}); err != nil {
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(testdir.TempDir(t), "ck"), Convert: codec.JSON}); err != nil {
 		t.Fatal(err)
 	}
 	msgs := stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/pack"
 )
 
@@ -39,7 +40,7 @@ func buildRingOpts(t *testing.T, o Options, n int) string {
 // copyRing copies the files of ring src into a new directory.
 func copyRing(t *testing.T, src string) string {
 	t.Helper()
-	dst := memTempDir(t)
+	dst := testdir.TempDir(t)
 	ents, err := os.ReadDir(src)
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +238,7 @@ func TestBitFlips(t *testing.T) {
 			case testing.Short():
 				step = 29
 			}
-			dir := memTempDir(t)
+			dir := testdir.TempDir(t)
 			path := filepath.Join(dir, filepath.Base(seg))
 			for bit := 0; bit < len(data)*8; bit += step {
 				bad := slices.Clone(data)

@@ -145,7 +145,7 @@ func TestBudgetModel(t *testing.T) {
 		for _, stage := range []int{2 << 10, -1} {
 			t.Run(fmt.Sprintf("%v/stage=%d", c, stage), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, uint64(stage)))
-				dir := t.TempDir()
+				dir := t.TempDir() // on disk: the budget is checked in the blocks a real filesystem allocates
 				o := testOptions(c)
 				o.Budget, o.SegmentSize, o.StageSize = 40<<10, 8<<10, stage
 				w, err := Open(dir, o)

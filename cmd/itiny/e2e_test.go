@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,15 +149,23 @@ func TestAgentProcess(t *testing.T) {
 		t.Fatalf("itiny emit: %v", err)
 	}
 	cliSeq, _ := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
-	time.Sleep(300 * time.Millisecond)
+	// Kill once 100 records are acknowledged, with more on their way.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d records acknowledged in 10 s", n)
+		}
+	}
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.cmd.Wait()
 	close(stopFeed)
 	<-fed
 	t.Logf("%d records acknowledged before SIGKILL, plus one from itiny emit (seq %d)", len(acked), cliSeq)
-	if len(acked) < 10 {
-		t.Fatalf("only %d records acknowledged before the kill", len(acked))
-	}
 	if _, err := exec.Command(binary, "emit", "--socket", p.sock, "x").Output(); err == nil {
 		t.Fatal("emit with no agent succeeded")
 	}
@@ -218,14 +227,23 @@ func TestAgentProcess(t *testing.T) {
 			t.Fatalf("metrics record %d (%s) on disk before any flush", r.Seq, r.Name)
 		}
 	}
-	time.Sleep(150 * time.Millisecond)
-	p.cmd.Process.Signal(syscall.SIGUSR1)
+	// Again until there is a sample to flush (load: every 50 ms); the
+	// stream's own flush is an hour away.
 	deadline := time.Now().Add(5 * time.Second)
 	for len(readRing(t, filepath.Join(data, "metrics"))) < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("SIGUSR1 did not flush the metrics stream")
 		}
+		p.cmd.Process.Signal(syscall.SIGUSR1)
 		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Stream statistics come every stats_every (200 ms).
+	isStats := func(r codec.Record) bool { return r.Name == "stream.stats" }
+	for deadline := time.Now().Add(5 * time.Second); !slices.ContainsFunc(readRing(t, filepath.Join(data, "itiny")), isStats); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no stream.stats record in 5 s at 200 ms")
+		}
 	}
 
 	// SIGTERM: flush, close, exit 0.
