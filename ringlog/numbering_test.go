@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testdir"
 )
 
 // A numberingDamage is one way the newest segment or the stage can be
@@ -180,7 +181,7 @@ func TestNumbersNeverGoBackwards(t *testing.T) {
 }
 
 func checkNumbering(t *testing.T, o Options, end string, dmg numberingDamage) {
-	dir := memTempDir(t)
+	dir := testdir.TempDir(t)
 	w, err := Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
