@@ -27,7 +27,6 @@ package codec
 import (
 	"errors"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -154,12 +153,6 @@ func ParseLevel(s string) (Level, error) {
 	return 0, errors.New("codec: unknown level " + strconv.Quote(s) + " (want emerg, alert, crit, err, warning, notice, info or debug)")
 }
 
-// Wall times must be representable as int64 nanoseconds since 1970.
-var (
-	minWall = time.Unix(0, -1<<63)
-	maxWall = time.Unix(0, 1<<63-1)
-)
-
 // ValidStream reports whether s is a valid stream name: 1 to MaxStreamLen
 // bytes of [a-z0-9_.-], starting with a letter or digit. Stream names are
 // also directory names.
@@ -187,9 +180,6 @@ func (r *Record) Validate() error {
 	}
 	if r.Level > LevelDebug {
 		return errors.New("codec: invalid level " + strconv.Itoa(int(r.Level)))
-	}
-	if !r.Wall.IsZero() && (r.Wall.Before(minWall) || r.Wall.After(maxWall)) {
-		return errors.New("codec: wall time out of range: " + r.Wall.String())
 	}
 	if !utf8.ValidString(r.Source) {
 		return errors.New("codec: source is not valid UTF-8")

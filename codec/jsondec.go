@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -642,40 +641,4 @@ func (d *jsonDecoder) skip(depth int) error {
 		_, err := d.value(depth)
 		return err
 	}
-}
-
-// parseWall parses WallLayout quickly and any RFC 3339 time otherwise.
-func parseWall(s []byte) (time.Time, error) {
-	if len(s) == len(WallLayout) && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[29] == 'Z' {
-		n := func(i, j int) int {
-			v := 0
-			for _, c := range s[i:j] {
-				if c < '0' || c > '9' {
-					return -1
-				}
-				v = v*10 + int(c-'0')
-			}
-			return v
-		}
-		y, mo, dd, h, mi, sec, ns := n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 29)
-		if y >= 0 && mo >= 1 && mo <= 12 && dd >= 1 && dd <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60 && ns >= 0 {
-			t := time.Date(y, time.Month(mo), dd, h, mi, sec, ns, time.UTC)
-			if t.Day() == dd {
-				return t, checkWall(t)
-			}
-		}
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(s))
-	if err != nil {
-		return time.Time{}, errors.New("wall: want an RFC 3339 time")
-	}
-	return t.UTC(), checkWall(t)
-}
-
-// checkWall accepts the zero time and times Validate accepts.
-func checkWall(t time.Time) error {
-	if !t.IsZero() && (t.Before(minWall) || t.After(maxWall)) {
-		return errors.New("wall: out of range (1677-09-21 to 2262-04-11)")
-	}
-	return nil
 }

@@ -234,8 +234,17 @@ func roundTripRecords() []struct {
 		{"wall 2026", Record{Wall: wall2026}},
 		{"wall 2026 zone", Record{Wall: wall2026.In(time.FixedZone("NPT", 5*3600+45*60))}},
 		{"wall zero", Record{Wall: time.Time{}}},
-		{"wall min", Record{Wall: minWall}},
-		{"wall max", Record{Wall: maxWall}},
+		{"wall int64 ns min", Record{Wall: time.Unix(0, math.MinInt64)}},
+		{"wall int64 ns max", Record{Wall: time.Unix(0, math.MaxInt64)}},
+		{"wall year 1 plus 1 ns", Record{Wall: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)}},
+		{"wall year 0", Record{Wall: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{"wall year -1", Record{Wall: time.Date(-1, 12, 31, 23, 59, 59, 999999999, time.UTC)}},
+		{"wall year -5", Record{Wall: time.Date(-5, 3, 1, 0, 0, 0, 0, time.UTC)}},
+		{"wall year 9999", Record{Wall: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)}},
+		{"wall year 10000", Record{Wall: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{"wall year 12000", Record{Wall: time.Date(12000, 2, 29, 12, 0, 0, 5, time.UTC)}},
+		{"wall seconds min", Record{Wall: time.Unix(math.MinInt64, 0)}},
+		{"wall seconds max", Record{Wall: time.Unix(math.MaxInt64, 999999999)}},
 		{"header extremes", Record{Seq: math.MaxUint64, Stream: strings.Repeat("z", MaxStreamLen), Boot: BootID{15: 1},
 			BootCount: math.MaxUint32, Mono: math.MinInt64, Source: "src \"q\"\n", Name: "name\t\u2028😀"}},
 		{"mono max", Record{Mono: math.MaxInt64}},
@@ -476,7 +485,9 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 			m.Src != r.Source || m.Level != r.Level.String() || m.Name != r.Name {
 			t.Errorf("%s: encoding/json read header %+v", tt.name, m)
 		}
-		if want := r.Wall.UTC().Format(WallLayout); m.Wall != want {
+		if y := r.Wall.UTC().Year(); y < 0 || y > 9999 {
+			// Signed years, which Format does not write: TestAppendWall.
+		} else if want := r.Wall.UTC().Format(WallLayout); m.Wall != want {
 			t.Errorf("%s: wall = %q, want %q", tt.name, m.Wall, want)
 		}
 		if len(m.Fields) != len(r.Fields) {
@@ -620,9 +631,6 @@ func TestValidate(t *testing.T) {
 		{"too deep map", func(r *Record) { r.Fields[0].Value = deepMap(MaxDepth+1, Int(1)) }},
 		{"too many fields", func(r *Record) { r.Fields = manyFields(MaxFields + 1) }},
 		{"too long list", func(r *Record) { r.Fields[0].Value = Map(manyFields(MaxFields + 1)...) }},
-		{"wall before 1677", func(r *Record) { r.Wall = minWall.Add(-1) }},
-		{"wall after 2262", func(r *Record) { r.Wall = maxWall.Add(1) }},
-		{"wall year 1", func(r *Record) { r.Wall = time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC) }},
 	}
 	if err := ok().Validate(); err != nil {
 		t.Fatalf("base record: %v", err)
@@ -878,41 +886,6 @@ func TestRoundTripTaggedAtMaxDepth(t *testing.T) {
 	}
 }
 
-// wallEncodable reports whether AppendJSON writes w in a form that
-// DecodeJSON reads back: a four-digit year.
-func wallEncodable(w time.Time) bool {
-	y := w.UTC().Year()
-	return 0 <= y && y <= 9999
-}
-
-func TestJSONWallOutOfRange(t *testing.T) {
-	// A wall time DecodeJSON accepts must survive AppendJSON and
-	// DecodeJSON again; times out of Validate's range are rejected.
-	for _, in := range []string{
-		`{"wall":"0000-01-01T00:00:00+01:00"}`,
-		`{"wall":"9999-12-31T23:30:00-01:00"}`,
-		`{"wall":"0000-01-01T00:00:00Z"}`,
-		`{"wall":"9999-12-31T23:59:59.999999999Z"}`,
-	} {
-		var r Record
-		if err := JSON.Decode([]byte(in), &r); err != nil {
-			continue // rejecting it is fine too
-		}
-		b, err := AppendJSON(nil, &r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got Record
-		if err := JSON.Decode(b, &got); err != nil {
-			t.Errorf("%s: encoding %s does not decode: %v", in, b, err)
-			continue
-		}
-		if d := recordDiff(&got, &r); d != "" {
-			t.Errorf("%s: %s", in, d)
-		}
-	}
-}
-
 func TestValueAccessors(t *testing.T) {
 	if v := Int(-2); v.Int() != -2 || v.Uint() != math.MaxUint64-1 {
 		t.Errorf("Int(-2): Int() = %d, Uint() = %d", v.Int(), v.Uint())
@@ -957,16 +930,5 @@ func TestJSONInvalidLevel(t *testing.T) {
 	checkDecodeError(t, JSON, b, JSON.Decode(b, &got))
 	if r.Validate() == nil {
 		t.Error("Validate accepts level 8")
-	}
-}
-
-func TestAppendWallMatchesLayout(t *testing.T) {
-	for _, w := range []time.Time{
-		{}, time.Unix(0, 0), time.Unix(0, 1), time.Unix(-1, 999999999), time.Date(2026, 11, 24, 23, 59, 59, 123456789, time.FixedZone("x", 3600)),
-		time.Unix(0, 1<<63-1), time.Unix(0, -1<<63), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC),
-	} {
-		if got, want := string(AppendWall(nil, w)), w.UTC().Format(WallLayout); got != want {
-			t.Errorf("AppendWall(%v) = %s, want %s", w, got, want)
-		}
 	}
 }
