@@ -53,6 +53,7 @@ func TestIngest(t *testing.T) {
 	if st.Mode().Perm() != 0o660 {
 		t.Errorf("socket mode %v, want 0660", st.Mode().Perm())
 	}
+	start := time.Now()
 	good := codec.Record{Source: "appd", Name: "started", Level: codec.LevelNotice, Fields: codec.Fields{{Key: "nan", Value: codec.Float(math.NaN())}}}
 	seq, err := c.Send(&good)
 	if err != nil || seq == 0 {
@@ -88,6 +89,13 @@ func TestIngest(t *testing.T) {
 	got := strings.Join(names(ev), " ")
 	if got != "device.boot started after" {
 		t.Fatalf("events: %s", got)
+	}
+	// Records without a wall time are stamped: Go's zero time in
+	// MessagePack, a missing key (1970) in JSON.
+	for _, r := range ev[1:] {
+		if r.Wall.Before(start) {
+			t.Errorf("%s: wall %v, not stamped", r.Name, r.Wall)
+		}
 	}
 	if !math.IsNaN(field(ev[1], "nan").Float()) {
 		t.Errorf("NaN did not survive: %v", field(ev[1], "nan"))

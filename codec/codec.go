@@ -27,6 +27,7 @@ package codec
 import (
 	"errors"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -152,6 +153,19 @@ func ParseLevel(s string) (Level, error) {
 	}
 	return 0, errors.New("codec: unknown level " + strconv.Quote(s) + " (want emerg, alert, crit, err, warning, notice, info or debug)")
 }
+
+// Epoch is the wall time of a record without "wall": timestamp 0, as in
+// every other language, not Go's zero time (year 1).
+var Epoch = time.Unix(0, 0).UTC()
+
+// reset makes r what a record without keys decodes to (docs/FORMAT.md
+// section 4: zero, and Epoch), keeping its field storage.
+func (r *Record) reset() { *r = Record{Wall: Epoch, Fields: r.Fields[:0]} }
+
+// WallSet reports whether r has a wall time: not Go's zero time nor
+// Epoch, what a record without one decodes to. Writers stamp records
+// without one.
+func (r *Record) WallSet() bool { return !r.Wall.IsZero() && !r.Wall.Equal(Epoch) }
 
 // ValidStream reports whether s is a valid stream name: 1 to MaxStreamLen
 // bytes of [a-z0-9_.-], starting with a letter or digit. Stream names are

@@ -35,7 +35,7 @@ func decodeMsg(p []byte, r *Record, alias bool) error {
 	if n != len(p) {
 		return &DecodeError{Codec: Msgpack, Offset: n, Err: errTrailing}
 	}
-	*r = Record{Fields: r.Fields[:0]} // keys missing from p stay zero
+	r.reset()
 	if err := r.unmarshal(p, alias); err != nil {
 		// A type mismatch; msgp's message names the field.
 		return &DecodeError{Codec: Msgpack, Offset: -1, Err: err}

@@ -91,7 +91,7 @@ func checkAlias(t *testing.T, c Codec, in []byte, want *Record, wantErr error) {
 	} else if n != len(in) {
 		err = &DecodeError{Codec: c, Offset: n, Err: errTrailing}
 	} else {
-		gen = Record{Fields: gen.Fields[:0]}
+		gen = Record{Wall: Epoch, Fields: gen.Fields[:0]} // as decodeMsg resets it
 		if _, err = gen.UnmarshalMsg(in); err != nil {
 			err = &DecodeError{Codec: c, Offset: -1, Err: err}
 		}

@@ -25,9 +25,7 @@ func DecodeJSON(p []byte, r *Record) error {
 // place.
 func decodeJSON(p []byte, r *Record, alias bool) error {
 	d := jsonDecoder{p: p, alias: alias}
-	fields := r.Fields[:0]
-	*r = Record{}
-	r.Fields = fields
+	r.reset()
 	if err := d.record(r); err != nil {
 		return &DecodeError{Codec: JSON, Offset: d.i, Err: err}
 	}

@@ -809,6 +809,9 @@ func TestJSONDecodeForms(t *testing.T) {
 			{"big", Float(18446744073709551616)}, {"neg", Float(-9223372036854775809)}}}},
 	}
 	for _, tt := range tests {
+		if tt.want.Wall.IsZero() {
+			tt.want.Wall = Epoch // missing
+		}
 		var got Record
 		if err := JSON.Decode([]byte(tt.in), &got); err != nil {
 			t.Errorf("Decode(%s): %v", tt.in, err)
@@ -821,33 +824,35 @@ func TestJSONDecodeForms(t *testing.T) {
 }
 
 func TestDecodeMissingKeys(t *testing.T) {
-	// A record without some keys decodes them as zero values, whatever
-	// the record decoded into held before.
+	// FORMAT.md 4: a missing key decodes as zero, and a missing wall as
+	// timestamp 0 (1970), not Go's zero time, whatever the record decoded
+	// into held before.
 	old := func() *Record {
-		return &Record{Seq: 9, Stream: "old", Name: "old", Level: LevelDebug, Wall: wall2026, Fields: Fields{{"old", Int(1)}}}
+		return &Record{Seq: 9, Stream: "old", Boot: bootA, BootCount: 3, Wall: wall2026, Mono: 5, Source: "old",
+			Name: "old", Level: LevelDebug, Fields: Fields{{"old", Int(1)}}}
 	}
-	inputs := map[Codec][]byte{
-		JSON:    []byte(`{"seq":1}`),
-		Msgpack: {0x81, 0xa3, 's', 'e', 'q', 0x01},
+	inputs := map[Codec][][]byte{
+		JSON:    {[]byte(`{}`), []byte(`{"seq":1}`)},
+		Msgpack: {{0x80}, {0x81, 0xa3, 's', 'e', 'q', 0x01}},
 	}
-	want := &Record{Seq: 1}
 	for _, c := range codecs {
-		t.Run(c.String(), func(t *testing.T) {
-			var fresh Record
-			if err := c.Decode(inputs[c], &fresh); err != nil {
-				t.Fatal(err)
+		for i, in := range inputs[c] {
+			want := &Record{Seq: uint64(i), Wall: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)}
+			for _, r := range []*Record{{}, old()} {
+				if err := c.Decode(in, r); err != nil {
+					t.Fatalf("%s: Decode(%q): %v", c, in, err)
+				}
+				if d := recordDiff(r, want); d != "" || r.Wall.Unix() != 0 || r.Wall.Nanosecond() != 0 {
+					t.Errorf("%s: Decode(%q): %s", c, in, d)
+				}
+				if r.WallSet() {
+					t.Errorf("%s: Decode(%q): WallSet = true for a missing wall", c, in)
+				}
 			}
-			if d := recordDiff(&fresh, want); d != "" {
-				t.Errorf("into zero record: %s", d)
-			}
-			r := old()
-			if err := c.Decode(inputs[c], r); err != nil {
-				t.Fatal(err)
-			}
-			if d := recordDiff(r, want); d != "" {
-				t.Errorf("into used record: %s", d)
-			}
-		})
+		}
+	}
+	if (&Record{}).WallSet() || !(&Record{Wall: time.Unix(0, 1)}).WallSet() {
+		t.Error("WallSet: Go's zero time is not set; 1 ns after 1970 is")
 	}
 }
 
