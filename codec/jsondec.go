@@ -33,6 +33,9 @@ func decodeJSON(p []byte, r *Record, alias bool) error {
 	if d.i != len(d.p) {
 		return &DecodeError{Codec: JSON, Offset: d.i, Err: errTrailing}
 	}
+	if err := r.validate(false); err != nil {
+		return &DecodeError{Codec: JSON, Offset: -1, Err: err}
+	}
 	return nil
 }
 
@@ -47,7 +50,6 @@ type jsonDecoder struct {
 
 var (
 	errSyntax      = errors.New("invalid JSON")
-	errNull        = errors.New("null is not a value")
 	errReservedKey = errors.New("key starts with '$', which is reserved")
 	errBadUTF8     = errors.New("string is not valid UTF-8")
 )
@@ -115,18 +117,21 @@ func (d *jsonDecoder) object(member func(key []byte) error) error {
 }
 
 func (d *jsonDecoder) record(r *Record) error {
+	var seen uint16
+	n := 0
 	return d.object(func(key []byte) error {
+		k := keyIndex(key)
+		n++
+		if err := recordKey(&seen, k, n); err != nil {
+			return err
+		}
 		var err error
-		name := ""
-		switch string(key) {
-		case "seq":
-			name = "seq"
+		switch k {
+		case keySeq:
 			r.Seq, err = d.uint(math.MaxUint64)
-		case "stream":
-			name = "stream"
+		case keyStream:
 			r.Stream, err = d.string()
-		case "boot":
-			name = "boot"
+		case keyBoot:
 			var s []byte
 			if s, err = d.str(); err == nil {
 				if len(s) != 2*len(r.Boot) {
@@ -136,45 +141,41 @@ func (d *jsonDecoder) record(r *Record) error {
 					return errors.New("boot: " + err.Error())
 				}
 			}
-		case "bootn":
-			name = "bootn"
+		case keyBootn:
 			var n uint64
 			n, err = d.uint(math.MaxUint32)
 			r.BootCount = uint32(n)
-		case "wall":
-			name = "wall"
+		case keyWall:
 			var s []byte
 			if s, err = d.str(); err == nil {
 				r.Wall, err = parseWall(s)
 			}
-		case "mono":
-			name = "mono"
+		case keyMono:
 			var v Value
 			if c := d.next(); c != '-' && (c < '0' || c > '9') {
-				return &keyError{name, errors.New("want an integer")}
+				err = errors.New("want an integer")
+			} else if v, err = d.number(); err == nil && v.kind != KindInt {
+				err = errors.New("want an integer")
 			}
-			if v, err = d.number(); err == nil {
-				if v.kind != KindInt {
-					return errors.New("mono: want an integer")
-				}
-				r.Mono = v.Int()
-			}
-		case "src":
-			name = "src"
+			r.Mono = v.Int()
+		case keySrc:
 			r.Source, err = d.string()
-		case "level":
-			name = "level"
+		case keyLevel:
 			r.Level, err = d.level()
-		case "name":
-			name = "name"
+		case keyName:
 			r.Name, err = d.string()
-		case "fields":
-			name = "fields"
+		case keyFields:
 			r.Fields, err = d.fields(r.Fields[:0], true, 1)
 		default:
-			err = d.skip(0)
+			// Nested as deep as a known key's value may be: the record is
+			// depth 1, its keys' values 2 to MaxDepth+2.
+			err = d.skip(1)
 		}
 		if err != nil {
+			name := ""
+			if k >= 0 {
+				name = recordKeyNames[k]
+			}
 			return &keyError{name, err}
 		}
 		return nil
@@ -204,7 +205,7 @@ func (d *jsonDecoder) level() (Level, error) {
 		}
 		return ParseLevel(string(s))
 	}
-	n, err := d.uint(uint64(LevelDebug))
+	n, err := d.uint(255) // above 7: Record.validate names it, as for MessagePack
 	return Level(n), err
 }
 
@@ -275,7 +276,7 @@ func (d *jsonDecoder) value(depth int) (Value, error) {
 	case c == 't' || c == 'f':
 		return d.literal()
 	case c == 'n':
-		return Value{}, errNull
+		return Value{}, invalidValue("null")
 	case c == '-' || '0' <= c && c <= '9':
 		return d.number()
 	case c == 0:
@@ -595,19 +596,20 @@ func hex4(p []byte) (rune, bool) {
 	return r, true
 }
 
-// skip skips any JSON value, nested at most MaxDepth deep.
+// skip skips any JSON value at depth (the record is 1), its containers
+// nested at most MaxDepth+2 deep, as checkMsg bounds MessagePack.
 func (d *jsonDecoder) skip(depth int) error {
 	switch c := d.next(); c {
 	case '"':
 		_, err := d.str()
 		return err
 	case '{':
-		if depth >= MaxDepth {
+		if depth >= MaxDepth+2 {
 			return ErrTooDeep
 		}
 		return d.object(func([]byte) error { return d.skip(depth + 1) })
 	case '[':
-		if depth >= MaxDepth {
+		if depth >= MaxDepth+2 {
 			return ErrTooDeep
 		}
 		d.i++

@@ -130,40 +130,27 @@ func daysIn(year int64, month int) int {
 	return 31
 }
 
-var errWall = errors.New("wall: want " + WallLayout + ", the same with a signed year (+12000-...), or an RFC 3339 time")
+var errWall = errors.New("wall: want an RFC 3339 time such as " + WallLayout + ", its year signed outside 0000-9999 (+12000-...)")
 
-// parseWall parses what AppendWall writes (the hot path of JSON rings)
-// and, failing that, any RFC 3339 time. It rejects only times beyond an
-// int64 of seconds, which no MessagePack timestamp holds.
+// parseWall parses a wall time in JSON (docs/FORMAT.md section 4.2): an
+// RFC 3339 date-time, upper-case T and Z, seconds 00-59, any number of
+// fractional digits (those past nine dropped), offset Z or ±hh:mm, and a
+// year of four digits or a sign and 4 to 12 digits. It rejects a time
+// beyond an int64 of seconds, which no MessagePack timestamp holds. What
+// AppendWall writes is its common case.
 func parseWall(s []byte) (time.Time, error) {
-	if t, ok := parseWallLayout(s); ok {
-		return t, nil
-	}
-	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+	t, ok := parseWallText(s)
+	if !ok {
 		return time.Time{}, errWall
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(s))
-	if err != nil {
-		return time.Time{}, errWall
-	}
-	return t.UTC(), nil
+	return t, nil
 }
 
-// parseWallLayout parses WallLayout, its year optionally signed and of 4
-// to 12 digits.
-func parseWallLayout(s []byte) (time.Time, bool) {
-	neg, i := false, 0
-	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
-		neg, i = s[0] == '-', 1
-	}
-	n := len(s) - i - (len(WallLayout) - 4) // year digits
-	if n < 4 || n > 12 || n > 4 && i == 0 {
-		return time.Time{}, false
-	}
-	year, ok := int64(0), true
-	num := func(j, k int) int64 {
+func parseWallText(s []byte) (time.Time, bool) {
+	ok := true
+	num := func(b []byte) int64 { // decimal digits; clears ok on anything else
 		v := int64(0)
-		for _, c := range s[j:k] {
+		for _, c := range b {
 			if c < '0' || c > '9' {
 				ok = false
 			}
@@ -171,14 +158,57 @@ func parseWallLayout(s []byte) (time.Time, bool) {
 		}
 		return v
 	}
-	year = num(i, i+n)
-	r := s[i+n:] // "-01-02T15:04:05.000000000Z"
-	if r[0] != '-' || r[3] != '-' || r[6] != 'T' || r[9] != ':' || r[12] != ':' || r[15] != '.' || r[25] != 'Z' {
+	neg, i := false, 0
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		neg, i = s[0] == '-', 1
+	}
+	n := i // the year's digits end at the first '-' after them
+	for n < len(s) && s[n] != '-' {
+		n++
+	}
+	if d := n - i; d < 4 || d > 12 || d > 4 && i == 0 || len(s)-n < len("-01-02T15:04:05Z") {
 		return time.Time{}, false
 	}
-	j := i + n
-	mo, d, h, mi, sec, ns := int(num(j+1, j+3)), int(num(j+4, j+6)), num(j+7, j+9), num(j+10, j+12), num(j+13, j+15), num(j+16, j+25)
-	if !ok || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+	year := num(s[i:n])
+	r := s[n:] // "-01-02T15:04:05[.9…](Z|±07:00)"
+	if r[0] != '-' || r[3] != '-' || r[6] != 'T' || r[9] != ':' || r[12] != ':' {
+		return time.Time{}, false
+	}
+	mo, d := int(num(r[1:3])), int(num(r[4:6]))
+	tod := num(r[7:9])*3600 + num(r[10:12])*60 + num(r[13:15])
+	if !ok || mo < 1 || mo > 12 || d < 1 || num(r[7:9]) > 23 || num(r[10:12]) > 59 || num(r[13:15]) > 59 {
+		return time.Time{}, false
+	}
+	r = r[15:]
+	ns := int64(0)
+	if len(r) > 0 && r[0] == '.' {
+		k := 1
+		for k < len(r) && '0' <= r[k] && r[k] <= '9' {
+			if k <= 9 {
+				ns = ns*10 + int64(r[k]-'0')
+			}
+			k++
+		}
+		if k == 1 {
+			return time.Time{}, false
+		}
+		for j := k; j <= 9; j++ {
+			ns *= 10
+		}
+		r = r[k:]
+	}
+	off := int64(0)
+	switch {
+	case len(r) == 1 && r[0] == 'Z':
+	case len(r) == 6 && (r[0] == '+' || r[0] == '-') && r[3] == ':':
+		h, m := num(r[1:3]), num(r[4:6])
+		if !ok || h > 23 || m > 59 {
+			return time.Time{}, false
+		}
+		if off = h*3600 + m*60; r[0] == '-' {
+			off = -off
+		}
+	default:
 		return time.Time{}, false
 	}
 	if neg {
@@ -187,7 +217,13 @@ func parseWallLayout(s []byte) (time.Time, bool) {
 	if d > daysIn(year, mo) {
 		return time.Time{}, false
 	}
-	u, ok := unixSec(daysFrom(year, mo, d), h*3600+mi*60+sec)
+	days, tod := daysFrom(year, mo, d), tod-off // UTC; |off| < a day
+	if tod < 0 {
+		days, tod = days-1, tod+86400
+	} else if tod >= 86400 {
+		days, tod = days+1, tod-86400
+	}
+	u, ok := unixSec(days, tod)
 	if !ok {
 		return time.Time{}, false
 	}

@@ -76,3 +76,66 @@ func TestAnyWallYear(t *testing.T) {
 		})
 	}
 }
+
+// TestBadRecordNotPrinted: a record that breaks a rule of FORMAT.md 4 is
+// reported as a bad record, never printed, by -o json in both codecs: every
+// line it prints is one its own JSON decoder reads. ringlog's writer
+// stores what it is given, as a writer in another language might.
+func TestBadRecordNotPrinted(t *testing.T) {
+	bad := []struct {
+		name string
+		set  func(*codec.Record)
+		why  string
+	}{
+		{"level 9", func(r *codec.Record) { r.Level = 9 }, "invalid level 9"},
+		{"$ key", func(r *codec.Record) { r.Fields = codec.Fields{{Key: "$k", Value: codec.Int(1)}} }, "reserved"},
+		{"duplicate key", func(r *codec.Record) {
+			r.Fields = codec.Fields{{Key: "a", Value: codec.Int(1)}, {Key: "a", Value: codec.Int(2)}}
+		}, `duplicate key "a"`},
+	}
+	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
+		for _, b := range bad {
+			t.Run(c.String()+"/"+b.name, func(t *testing.T) {
+				data := t.TempDir()
+				w, err := ringlog.Open(filepath.Join(data, "events"), ringlog.Options{Stream: "events", Codec: c, Budget: 1 << 20, SegmentSize: 8 << 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range 3 {
+					r := codec.Record{Stream: "events", BootCount: 1, Wall: t0, Level: codec.LevelInfo, Name: "r" + string(rune('0'+i))}
+					if i == 1 {
+						b.set(&r)
+						if r.Validate() == nil {
+							t.Fatal("the bad record passes Validate")
+						}
+					}
+					if _, err := w.Append(&r); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+
+				out, errOut, code := run(t, "-o", "json", data)
+				got := lines(out)
+				if code != 0 || len(got) != 2 {
+					t.Fatalf("-o json: exit %d, %d lines, want 2\n%s\nstderr: %s", code, len(got), out, errOut)
+				}
+				for _, l := range got {
+					var r codec.Record
+					if err := codec.JSON.Decode([]byte(l), &r); err != nil || r.Name == "r1" {
+						t.Errorf("-o json printed %s (%v)", l, err)
+					}
+				}
+				if !strings.Contains(errOut, "record 2 does not decode") || !strings.Contains(errOut, b.why) {
+					t.Errorf("-o json: stderr %q, want record 2 reported as bad, naming %q", errOut, b.why)
+				}
+				out, _, code = run(t, "verify", data)
+				if code != 1 || !strings.Contains(out, "bad-record") || !strings.Contains(out, b.why) {
+					t.Errorf("verify: exit %d\n%s", code, out)
+				}
+			})
+		}
+	}
+}
