@@ -51,11 +51,11 @@ func decodeMsg(p []byte, r *Record, alias bool) error {
 	return nil
 }
 
-// unmarshal is the generated Record.UnmarshalMsg (record_gen.go), key for
-// key and error for error, except that with alias strings are views of b,
-// and that it keeps the rules of docs/FORMAT.md section 4 on the record's
-// own keys that the generated one lacks: keys are str (not bin), none of
-// the ten twice, and wall is the official timestamp (not msgp's type 5).
+// unmarshal decodes as the generated Record.UnmarshalMsg (record_gen.go)
+// does, key for key, except that with alias strings are views of b, and
+// that it keeps the rules of docs/FORMAT.md section 4 on the record's own
+// keys that the generated one lacks: keys are str (not bin), none of the
+// ten twice, and wall is the official timestamp (not msgp's type 5).
 // One hand-written decoder serves both Decode and DecodeAlias, so the
 // firmware does not carry two (the generated one is then not linked).
 // FuzzDecodeMsgpack checks that every record it accepts the generated one

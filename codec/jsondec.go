@@ -51,6 +51,7 @@ type jsonDecoder struct {
 var (
 	errSyntax      = errors.New("invalid JSON")
 	errReservedKey = errors.New("key starts with '$', which is reserved")
+	errBadNumber   = errors.New("bad number")
 	errBadUTF8     = errors.New("string is not valid UTF-8")
 )
 
@@ -365,6 +366,34 @@ func (d *jsonDecoder) literal() (Value, error) {
 // number decodes a JSON number: an integer when it has no fraction or
 // exponent and fits in 64 bits, a float otherwise.
 func (d *jsonDecoder) number() (Value, error) {
+	text, isFloat, err := d.numberText()
+	if err != nil {
+		return Value{}, err
+	}
+	if !isFloat {
+		if text[0] == '-' {
+			if n, ok := parseUint(text[1:]); ok && n <= 1<<63 {
+				return Int(int64(-n)), nil
+			}
+		} else if n, ok := parseUint(text); ok {
+			return Uint(n), nil
+		}
+	}
+	// The bytes are not modified while ParseFloat reads them.
+	f, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
+	if math.IsInf(f, 0) {
+		// Infinities are written {"$float":"+Inf"}; a number this large is
+		// an error, as in encoding/json. Underflow rounds to zero.
+		return Value{}, errors.New("number out of range of a float64")
+	} else if err != nil && f != 0 {
+		return Value{}, errBadNumber
+	}
+	return Float(f), nil
+}
+
+// numberText scans a JSON number (RFC 8259's grammar) and returns its text
+// and whether it has a fraction or an exponent.
+func (d *jsonDecoder) numberText() (text []byte, isFloat bool, err error) {
 	d.ws()
 	start := d.i
 	p := d.p
@@ -382,14 +411,13 @@ func (d *jsonDecoder) number() (Value, error) {
 	if i < len(p) && p[i] == '0' {
 		i++
 	} else if !digits() {
-		return Value{}, errors.New("bad number")
+		return nil, false, errBadNumber
 	}
-	isFloat := false
 	if i < len(p) && p[i] == '.' {
 		i++
 		isFloat = true
 		if !digits() {
-			return Value{}, errors.New("bad number")
+			return nil, false, errBadNumber
 		}
 	}
 	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
@@ -399,30 +427,11 @@ func (d *jsonDecoder) number() (Value, error) {
 			i++
 		}
 		if !digits() {
-			return Value{}, errors.New("bad number")
+			return nil, false, errBadNumber
 		}
 	}
 	d.i = i
-	text := p[start:i]
-	if !isFloat {
-		if text[0] == '-' {
-			if n, ok := parseUint(text[1:]); ok && n <= 1<<63 {
-				return Int(int64(-n)), nil
-			}
-		} else if n, ok := parseUint(text); ok {
-			return Uint(n), nil
-		}
-	}
-	// The bytes are not modified while ParseFloat reads them.
-	f, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
-	if math.IsInf(f, 0) {
-		// Infinities are written {"$float":"+Inf"}; a number this large is
-		// an error, as in encoding/json. Underflow rounds to zero.
-		return Value{}, errors.New("number out of range of a float64")
-	} else if err != nil && f != 0 {
-		return Value{}, errors.New("bad number")
-	}
-	return Float(f), nil
+	return p[start:i], isFloat, nil
 }
 
 // parseUint parses decimal digits, reporting false on overflow.
@@ -638,6 +647,10 @@ func (d *jsonDecoder) skip(depth int) error {
 		}
 		return errSyntax
 	default:
+		if c == '-' || '0' <= c && c <= '9' {
+			_, _, err := d.numberText() // any size: it is not kept
+			return err
+		}
 		_, err := d.value(depth)
 		return err
 	}

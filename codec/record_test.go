@@ -790,6 +790,7 @@ func TestJSONDecodeForms(t *testing.T) {
 		{`{"name":"x","seq":5}`, Record{Seq: 5, Name: "x"}},
 		{`{"future":{"a":[1,null,true,"s",{"b":null}]},"seq":1}`, Record{Seq: 1}},
 		{`{"future":null,"seq":1}`, Record{Seq: 1}},
+		{`{"future":[1e999,-0.0e-999,184467440737095516160],"seq":1}`, Record{Seq: 1}}, // skipped, not converted
 		{`{"level":3}`, Record{Level: LevelErr}},
 		{`{"level":"warn"}`, Record{Level: LevelWarning}},
 		{`{"level":"7"}`, Record{Level: LevelDebug}},
