@@ -299,17 +299,19 @@ func closeCollectors(cols []*scheduled) {
 	}
 }
 
-// Emit stamps r (boot, boot counter, and wall and monotonic time if unset)
-// and appends it to the stream's ring. When Emit returns nil, a record of
-// a continuous stream survives the death of the agent. It allocates
-// nothing; r may be reused when it returns.
+// Emit stamps r (boot, boot counter, and wall and monotonic time if unset:
+// see Record.WallSet) and appends it to the stream's ring. When Emit
+// returns nil, a record of a continuous stream survives the death of the
+// agent. It allocates nothing; r may be reused when it returns. r must
+// pass Record.Validate: Emit does not check, and readers drop a record
+// that breaks a rule (docs/FORMAT.md section 4).
 func (a *Agent) Emit(name string, r *codec.Record) error {
 	s := a.streams[name]
 	if s == nil {
 		return fmt.Errorf("%w %q", ErrUnknownStream, name)
 	}
 	r.Boot, r.BootCount = a.boot, a.bootN
-	if r.Wall.IsZero() {
+	if !r.WallSet() {
 		r.Wall = time.Now()
 	}
 	if r.Mono == 0 {

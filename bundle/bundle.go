@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -43,11 +44,11 @@ const ManifestName = "itiny-bundle.json"
 
 // A Manifest describes a bundle.
 type Manifest struct {
-	Format  int       `json:"format"`         // 1
-	Created time.Time `json:"created"`        // wall clock of the device (untrusted)
-	Host    string    `json:"host,omitempty"` // the device's host name
-	Tool    string    `json:"tool"`           // what wrote it, with its version
-	Files   []FileSum `json:"files"`
+	Format  int        `json:"format"`         // 1
+	Created codec.Time `json:"created"`        // wall clock of the device (untrusted), in any year
+	Host    string     `json:"host,omitempty"` // the device's host name
+	Tool    string     `json:"tool"`           // what wrote it, with its version
+	Files   []FileSum  `json:"files"`
 }
 
 // A FileSum is one file of a bundle.
@@ -64,7 +65,7 @@ func Write(w io.Writer, dataDir, tool string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
-	m := &Manifest{Format: 1, Created: time.Now().UTC(), Tool: tool}
+	m := &Manifest{Format: 1, Created: codec.Time{Time: time.Now().UTC()}, Tool: tool}
 	m.Host, _ = os.Hostname()
 	var data [][]byte
 	for _, e := range ents {
@@ -91,7 +92,7 @@ func Write(w io.Writer, dataDir, tool string) (*Manifest, error) {
 	zw := gzip.NewWriter(w)
 	tw := tar.NewWriter(zw)
 	add := func(name string, b []byte) error {
-		hdr := &tar.Header{Name: name, Mode: 0o640, Size: int64(len(b)), ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		hdr := &tar.Header{Name: name, Mode: 0o640, Size: int64(len(b)), ModTime: m.Created.Time, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/binary"
 	"errors"
+	"unicode/utf8"
 )
 
 var (
@@ -12,11 +13,13 @@ var (
 
 // checkMsg walks the MessagePack object at the start of p without decoding
 // it, checking every length against the bytes left (in 64-bit arithmetic,
-// since msgp converts lengths to int, which is 32 bits on arm and mips) and
-// nesting against depth. It returns the object's size, or the offset of
-// the first bad byte and why. After it passes, no length the generated
-// decoder reads can be impossible. It walks iteratively, with a stack of
-// the containers it is in: readers run it on every record they show.
+// since msgp converts lengths to int, which is 32 bits on arm and mips),
+// nesting against depth (empty maps and arrays count too) and every str
+// for valid UTF-8, keys and skipped values included, as a JSON text is. It
+// returns the object's size, or the offset of the first bad byte and why.
+// After it passes, no length the generated decoder reads can be
+// impossible. It walks iteratively, with a stack of the containers it is
+// in: readers run it on every record they show.
 func checkMsg(p []byte, depth int) (int, error) {
 	type open struct {
 		left  uint64 // elements still to come
@@ -28,6 +31,7 @@ func checkMsg(p []byte, depth int) (int, error) {
 	for {
 		var n uint64
 		var size int
+		container := false
 		if off >= len(p) {
 			return off, errShort
 		}
@@ -39,8 +43,17 @@ func checkMsg(p []byte, depth int) (int, error) {
 			if size = 1 + int(c&0x1f); size > len(p)-off {
 				return off, errShort
 			}
+			// Most keys and names are eight bytes or less: one load.
+			if l := size - 1; l <= 8 && off+9 <= len(p) {
+				w := binary.LittleEndian.Uint64(p[off+1:]) & (uint64(1)<<(8*l) - 1)
+				if w&0x8080808080808080 != 0 && !utf8.Valid(p[off+1:off+size]) {
+					return off, errBadUTF8
+				}
+			} else if !validStr(p, off+1, off+size) {
+				return off, errBadUTF8
+			}
 		case c&0xe0 == 0x80: // fixmap, fixarray
-			n, size = uint64(c&0x0f), 1
+			n, size, container = uint64(c&0x0f), 1, true
 			if c < 0x90 {
 				n *= 2
 			}
@@ -49,13 +62,17 @@ func checkMsg(p []byte, depth int) (int, error) {
 			if n, size, err = msgItem(p[off:]); err != nil {
 				return off, err
 			}
+			container = c >= 0xdc && c <= 0xdf
+			if c >= 0xd9 && c <= 0xdb && !validStr(p, off+1+1<<(c-0xd9), off+size) { // str8-32
+				return off, errBadUTF8
+			}
+		}
+		if container && depth <= 0 {
+			return off, ErrTooDeep
 		}
 		if n > 0 {
 			if n > uint64(len(p)-off)-uint64(size) {
 				return off, ErrTooMany
-			}
-			if depth <= 0 {
-				return off, ErrTooDeep
 			}
 			stack = append(stack, open{n, depth})
 			off += size
@@ -75,6 +92,28 @@ func checkMsg(p []byte, depth int) (int, error) {
 		}
 		depth = stack[len(stack)-1].depth - 1
 	}
+}
+
+// validStr reports whether p[i:j] is valid UTF-8, quickly for the short
+// ASCII strings that keys and names are: it reads eight bytes at a time,
+// the last word masked (it may run past j, not past p), and calls
+// utf8.Valid only when a byte is not ASCII.
+func validStr(p []byte, i, j int) bool {
+	var or uint64
+	k := i
+	for ; k+8 <= j; k += 8 {
+		or |= binary.LittleEndian.Uint64(p[k:])
+	}
+	if k < j {
+		if k+8 <= len(p) {
+			or |= binary.LittleEndian.Uint64(p[k:]) & (1<<(8*(j-k)) - 1)
+		} else {
+			for ; k < j; k++ {
+				or |= uint64(p[k])
+			}
+		}
+	}
+	return or&0x8080808080808080 == 0 || utf8.Valid(p[i:j])
 }
 
 // msgItem returns the elements (2 per map entry) that follow the item at

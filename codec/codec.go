@@ -27,8 +27,8 @@ package codec
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // A Codec names a record encoding. The values are part of the on-disk
@@ -105,21 +105,24 @@ var (
 	errTrailing     = errors.New("trailing bytes after record")
 )
 
-// A DecodeError reports malformed input and where it was found.
+// A DecodeError reports a record a reader must drop (docs/FORMAT.md
+// section 4), and where the fault was found.
 type DecodeError struct {
 	Codec Codec
 	// Offset is the byte offset into the encoded record of the first bad
-	// byte, or -1 for a MessagePack value of the wrong type (the message
-	// then names the field).
+	// byte, or -1 when the fault is not at one byte: a MessagePack value
+	// of the wrong type, or a rule of section 4 that the decoded record
+	// breaks (Record.Validate). The message then names the key or rule.
 	Offset int
 	Err    error
 }
 
 func (e *DecodeError) Error() string {
+	msg := strings.TrimPrefix(e.Err.Error(), "codec: ")
 	if e.Offset < 0 {
-		return "codec: bad " + e.Codec.String() + " record: " + e.Err.Error()
+		return "codec: bad " + e.Codec.String() + " record: " + msg
 	}
-	return "codec: bad " + e.Codec.String() + " record at byte " + strconv.Itoa(e.Offset) + ": " + e.Err.Error()
+	return "codec: bad " + e.Codec.String() + " record at byte " + strconv.Itoa(e.Offset) + ": " + msg
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -154,103 +157,17 @@ func ParseLevel(s string) (Level, error) {
 	return 0, errors.New("codec: unknown level " + strconv.Quote(s) + " (want emerg, alert, crit, err, warning, notice, info or debug)")
 }
 
-// Wall times must be representable as int64 nanoseconds since 1970.
-var (
-	minWall = time.Unix(0, -1<<63)
-	maxWall = time.Unix(0, 1<<63-1)
-)
+// Epoch is the wall time of a record without "wall": timestamp 0, as in
+// every other language, not Go's zero time (year 1).
+var Epoch = time.Unix(0, 0).UTC()
 
-// ValidStream reports whether s is a valid stream name: 1 to MaxStreamLen
-// bytes of [a-z0-9_.-], starting with a letter or digit. Stream names are
-// also directory names.
-func ValidStream(s string) bool {
-	if len(s) == 0 || len(s) > MaxStreamLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case (c == '_' || c == '.' || c == '-') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+// reset makes r what a record without keys decodes to (docs/FORMAT.md
+// section 4: zero, and Epoch), keeping its field storage.
+func (r *Record) reset() { *r = Record{Wall: Epoch, Fields: r.Fields[:0]} }
 
-// Validate reports the first reason r cannot be stored as is: an invalid
-// stream name, level, wall time, key or value, or invalid UTF-8.
-func (r *Record) Validate() error {
-	if r.Stream != "" && !ValidStream(r.Stream) {
-		return errors.New("codec: invalid stream name " + strconv.Quote(r.Stream))
-	}
-	if r.Level > LevelDebug {
-		return errors.New("codec: invalid level " + strconv.Itoa(int(r.Level)))
-	}
-	if !r.Wall.IsZero() && (r.Wall.Before(minWall) || r.Wall.After(maxWall)) {
-		return errors.New("codec: wall time out of range: " + r.Wall.String())
-	}
-	if !utf8.ValidString(r.Source) {
-		return errors.New("codec: source is not valid UTF-8")
-	}
-	if !utf8.ValidString(r.Name) {
-		return errors.New("codec: name is not valid UTF-8")
-	}
-	if len(r.Fields) > MaxFields {
-		return ErrTooMany
-	}
-	return validateFields(r.Fields, true, 1)
-}
-
-func validateFields(fs []Field, keyed bool, depth int) error {
-	for i := range fs {
-		k := fs[i].Key
-		if keyed {
-			if err := validKey(k); err != nil {
-				return err
-			}
-			for j := 0; j < i; j++ {
-				if fs[j].Key == k {
-					return errors.New("codec: duplicate key " + strconv.Quote(k))
-				}
-			}
-		}
-		v := fs[i].Value
-		switch v.kind {
-		case KindInvalid:
-			return errors.New("codec: field " + strconv.Quote(k) + ": invalid value")
-		case KindString:
-			if !utf8.ValidString(v.str) {
-				return errors.New("codec: field " + strconv.Quote(k) + ": string is not valid UTF-8")
-			}
-		case KindList, KindMap:
-			if depth > MaxDepth {
-				return ErrTooDeep
-			}
-			if len(v.sub) > MaxFields {
-				return ErrTooMany
-			}
-			if err := validateFields(v.sub, v.kind == KindMap, depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func validKey(k string) error {
-	switch {
-	case k == "":
-		return errors.New("codec: empty key")
-	case len(k) > MaxKeyLen:
-		return errors.New("codec: key longer than " + strconv.Itoa(MaxKeyLen) + " bytes: " + strconv.Quote(k[:32]) + "...")
-	case k[0] == '$':
-		return errors.New("codec: key " + strconv.Quote(k) + " starts with '$', which is reserved")
-	case !utf8.ValidString(k):
-		return errors.New("codec: key is not valid UTF-8: " + strconv.Quote(k))
-	}
-	return nil
-}
+// WallSet reports whether r has a wall time: not Go's zero time nor
+// Epoch, what a record without one decodes to. Writers stamp records
+// without one.
+func (r *Record) WallSet() bool { return !r.Wall.IsZero() && !r.Wall.Equal(Epoch) }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,6 +1,10 @@
 package codec
 
-import "github.com/tinylib/msgp/msgp"
+import (
+	"errors"
+
+	"github.com/tinylib/msgp/msgp"
+)
 
 // DecodeAlias decodes like Decode, with the same checks and errors, but
 // without copying strings: the record's Source, Name and Stream, its keys
@@ -27,7 +31,8 @@ func (c Codec) DecodeAlias(p []byte, r *Record) error {
 // DecodeAlias.
 func decodeMsg(p []byte, r *Record, alias bool) error {
 	// The record map, its fields map, then MaxDepth levels of values: the
-	// structural check makes every length the decoder reads possible.
+	// structural check makes every length the decoder reads possible, and
+	// checks every string.
 	n, err := checkMsg(p, MaxDepth+2)
 	if err != nil {
 		return &DecodeError{Codec: Msgpack, Offset: n, Err: err}
@@ -35,69 +40,80 @@ func decodeMsg(p []byte, r *Record, alias bool) error {
 	if n != len(p) {
 		return &DecodeError{Codec: Msgpack, Offset: n, Err: errTrailing}
 	}
-	*r = Record{Fields: r.Fields[:0]} // keys missing from p stay zero
+	r.reset()
 	if err := r.unmarshal(p, alias); err != nil {
 		// A type mismatch; msgp's message names the field.
+		return &DecodeError{Codec: Msgpack, Offset: -1, Err: err}
+	}
+	if err := r.validate(false); err != nil {
 		return &DecodeError{Codec: Msgpack, Offset: -1, Err: err}
 	}
 	return nil
 }
 
-// recordMaxKeys is the generated decoder's limit on the record map's
-// entries (the msgp:limit directive in record.go).
-const recordMaxKeys = 32
-
-// unmarshal is the generated Record.UnmarshalMsg (record_gen.go), key for
-// key and error for error, except that with alias strings are views of b.
+// unmarshal decodes as the generated Record.UnmarshalMsg (record_gen.go)
+// does, key for key, except that with alias strings are views of b, and
+// that it keeps the rules of docs/FORMAT.md section 4 on the record's own
+// keys that the generated one lacks: keys are str (not bin), none of the
+// ten twice, and wall is the official timestamp (not msgp's type 5).
 // One hand-written decoder serves both Decode and DecodeAlias, so the
 // firmware does not carry two (the generated one is then not linked).
-// FuzzDecodeMsgpack checks that it decodes every input as the generated
-// one does.
+// FuzzDecodeMsgpack checks that every record it accepts the generated one
+// decodes the same.
 func (z *Record) unmarshal(b []byte, alias bool) error {
 	n, b, err := msgp.ReadMapHeaderBytes(b)
 	if err != nil {
 		return msgp.WrapError(err)
 	}
-	if n > recordMaxKeys {
-		return msgp.ErrLimitExceeded
+	if n > maxRecordKeys {
+		return errRecordKeys
 	}
-	for ; n > 0; n-- {
+	var seen uint16
+	for i := 1; i <= int(n); i++ {
 		var key []byte
-		if key, b, err = msgp.ReadMapKeyZC(b); err != nil {
+		if key, b, err = msgp.ReadStringZC(b); err != nil {
 			return msgp.WrapError(err)
 		}
+		k := keyIndex(key)
+		if err := recordKey(&seen, k, i); err != nil {
+			return err
+		}
 		what := ""
-		switch msgp.UnsafeString(key) {
-		case "seq":
+		switch k {
+		case keySeq:
 			what = "Seq"
 			z.Seq, b, err = msgp.ReadUint64Bytes(b)
-		case "stream":
+		case keyStream:
 			what = "Stream"
 			z.Stream, b, err = readStr(b, alias)
-		case "boot":
+		case keyBoot:
 			what = "Boot"
 			b, err = msgp.ReadExactBytes(b, z.Boot[:])
-		case "bootn":
+		case keyBootn:
 			what = "BootCount"
 			z.BootCount, b, err = msgp.ReadUint32Bytes(b)
-		case "wall":
+		case keyWall:
 			what = "Wall"
+			if len(b) < 3 || b[0] == 0xc7 && b[2] != 0xff || b[0] != 0xc7 && b[1] != 0xff {
+				err = errWallType
+				break
+			}
 			z.Wall, b, err = msgp.ReadTimeUTCBytes(b)
-		case "mono":
+		case keyMono:
 			what = "Mono"
 			z.Mono, b, err = msgp.ReadInt64Bytes(b)
-		case "src":
+		case keySrc:
 			what = "Source"
 			z.Source, b, err = readStr(b, alias)
-		case "level":
+		case keyLevel:
 			what = "Level"
 			var l uint8
 			l, b, err = msgp.ReadUint8Bytes(b)
 			z.Level = Level(l)
-		case "name":
+		case keyName:
 			what = "Name"
 			z.Name, b, err = readStr(b, alias)
-		case "fields":
+		case keyFields:
 			what = "Fields"
 			b, err = z.Fields.unmarshalMsg(b, alias)
 		default:
@@ -112,3 +128,5 @@ func (z *Record) unmarshal(b []byte, alias bool) error {
 	}
 	return nil
 }
+
+var errWallType = errors.New("want a timestamp (extension type -1)")

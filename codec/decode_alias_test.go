@@ -97,9 +97,13 @@ func TestDecodeAliasZeroAllocs(t *testing.T) {
 	ins = append(ins, input{Msgpack, "every kind", b})
 	ins = append(ins, input{JSON, "escapes", []byte(escapedJSON)})
 	long := &Record{Name: "a name longer than the 31 bytes of a fixstr", Fields: Fields{{"s", String(string(make([]byte, 300)))}}}
+	// More than 16 keys: duplicates are looked for through a hash table.
+	many := &Record{Fields: manyFields(MaxFields)}
 	for _, c := range codecs {
 		b, _ := c.Append(nil, long)
 		ins = append(ins, input{c, "long strings", b})
+		b, _ = c.Append(nil, many)
+		ins = append(ins, input{c, "1024 fields", b})
 	}
 	for _, in := range ins {
 		var r Record

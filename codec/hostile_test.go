@@ -222,8 +222,8 @@ func checkDecodeError(t *testing.T, c Codec, in []byte, err error) *DecodeError 
 	if de.Codec != c {
 		t.Errorf("DecodeError.Codec = %v, want %v", de.Codec, c)
 	}
-	// -1 is for MessagePack type mismatches only: the message names the field.
-	if de.Offset < -1 || de.Offset > len(in) || de.Offset == -1 && c != Msgpack {
+	// -1 is for faults not at one byte: the message names the key or rule.
+	if de.Offset < -1 || de.Offset > len(in) {
 		t.Errorf("DecodeError.Offset = %d, outside input of %d bytes", de.Offset, len(in))
 	}
 	if de.Err == nil || !strings.Contains(de.Error(), c.String()) {

@@ -4,13 +4,8 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
-
-// WallLayout is the layout of wall times in JSON: always UTC and always nine
-// fractional digits, so the text has a fixed width and sorts like the time.
-const WallLayout = "2006-01-02T15:04:05.000000000Z"
 
 // AppendJSON appends r as one JSON object, without a newline, to b.
 // The object always begins with `{"seq":`, which ringlog's text framing
@@ -46,45 +41,6 @@ func AppendJSON(b []byte, r *Record) ([]byte, error) {
 	b = append(b, `,"fields":`...)
 	b, err := appendJSONFields(b, r.Fields, true, 1)
 	return append(b, '}'), err
-}
-
-// AppendWall appends t in WallLayout. It is several times faster than
-// time.Time.AppendFormat, which matters on the hot path of JSON rings.
-func AppendWall(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	if y < 0 || y > 9999 {
-		return t.AppendFormat(b, WallLayout)
-	}
-	h, mi, s := t.Clock()
-	ns := t.Nanosecond()
-	b = appendDigits(b, y, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(mo), 2)
-	b = append(b, '-')
-	b = appendDigits(b, d, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, h, 2)
-	b = append(b, ':')
-	b = appendDigits(b, mi, 2)
-	b = append(b, ':')
-	b = appendDigits(b, s, 2)
-	b = append(b, '.')
-	b = appendDigits(b, ns, 9)
-	return append(b, 'Z')
-}
-
-// appendDigits appends v as exactly n decimal digits.
-func appendDigits(b []byte, v, n int) []byte {
-	start := len(b)
-	for i := 0; i < n; i++ {
-		b = append(b, 0)
-	}
-	for i := len(b) - 1; i >= start; i-- {
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return b
 }
 
 func appendJSONFields(b []byte, fs []Field, keyed bool, depth int) ([]byte, error) {

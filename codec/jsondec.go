@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -26,15 +25,16 @@ func DecodeJSON(p []byte, r *Record) error {
 // place.
 func decodeJSON(p []byte, r *Record, alias bool) error {
 	d := jsonDecoder{p: p, alias: alias}
-	fields := r.Fields[:0]
-	*r = Record{}
-	r.Fields = fields
+	r.reset()
 	if err := d.record(r); err != nil {
 		return &DecodeError{Codec: JSON, Offset: d.i, Err: err}
 	}
 	d.ws()
 	if d.i != len(d.p) {
 		return &DecodeError{Codec: JSON, Offset: d.i, Err: errTrailing}
+	}
+	if err := r.validate(false); err != nil {
+		return &DecodeError{Codec: JSON, Offset: -1, Err: err}
 	}
 	return nil
 }
@@ -50,8 +50,8 @@ type jsonDecoder struct {
 
 var (
 	errSyntax      = errors.New("invalid JSON")
-	errNull        = errors.New("null is not a value")
 	errReservedKey = errors.New("key starts with '$', which is reserved")
+	errBadNumber   = errors.New("bad number")
 	errBadUTF8     = errors.New("string is not valid UTF-8")
 )
 
@@ -118,18 +118,21 @@ func (d *jsonDecoder) object(member func(key []byte) error) error {
 }
 
 func (d *jsonDecoder) record(r *Record) error {
+	var seen uint16
+	n := 0
 	return d.object(func(key []byte) error {
+		k := keyIndex(key)
+		n++
+		if err := recordKey(&seen, k, n); err != nil {
+			return err
+		}
 		var err error
-		name := ""
-		switch string(key) {
-		case "seq":
-			name = "seq"
+		switch k {
+		case keySeq:
 			r.Seq, err = d.uint(math.MaxUint64)
-		case "stream":
-			name = "stream"
+		case keyStream:
 			r.Stream, err = d.string()
-		case "boot":
-			name = "boot"
+		case keyBoot:
 			var s []byte
 			if s, err = d.str(); err == nil {
 				if len(s) != 2*len(r.Boot) {
@@ -139,45 +142,41 @@ func (d *jsonDecoder) record(r *Record) error {
 					return errors.New("boot: " + err.Error())
 				}
 			}
-		case "bootn":
-			name = "bootn"
+		case keyBootn:
 			var n uint64
 			n, err = d.uint(math.MaxUint32)
 			r.BootCount = uint32(n)
-		case "wall":
-			name = "wall"
+		case keyWall:
 			var s []byte
 			if s, err = d.str(); err == nil {
 				r.Wall, err = parseWall(s)
 			}
-		case "mono":
-			name = "mono"
+		case keyMono:
 			var v Value
 			if c := d.next(); c != '-' && (c < '0' || c > '9') {
-				return &keyError{name, errors.New("want an integer")}
+				err = errors.New("want an integer")
+			} else if v, err = d.number(); err == nil && v.kind != KindInt {
+				err = errors.New("want an integer")
 			}
-			if v, err = d.number(); err == nil {
-				if v.kind != KindInt {
-					return errors.New("mono: want an integer")
-				}
-				r.Mono = v.Int()
-			}
-		case "src":
-			name = "src"
+			r.Mono = v.Int()
+		case keySrc:
 			r.Source, err = d.string()
-		case "level":
-			name = "level"
+		case keyLevel:
 			r.Level, err = d.level()
-		case "name":
-			name = "name"
+		case keyName:
 			r.Name, err = d.string()
-		case "fields":
-			name = "fields"
+		case keyFields:
 			r.Fields, err = d.fields(r.Fields[:0], true, 1)
 		default:
-			err = d.skip(0)
+			// Nested as deep as a known key's value may be: the record is
+			// depth 1, its keys' values 2 to MaxDepth+2.
+			err = d.skip(1)
 		}
 		if err != nil {
+			name := ""
+			if k >= 0 {
+				name = recordKeyNames[k]
+			}
 			return &keyError{name, err}
 		}
 		return nil
@@ -207,7 +206,7 @@ func (d *jsonDecoder) level() (Level, error) {
 		}
 		return ParseLevel(string(s))
 	}
-	n, err := d.uint(uint64(LevelDebug))
+	n, err := d.uint(255) // above 7: Record.validate names it, as for MessagePack
 	return Level(n), err
 }
 
@@ -278,7 +277,7 @@ func (d *jsonDecoder) value(depth int) (Value, error) {
 	case c == 't' || c == 'f':
 		return d.literal()
 	case c == 'n':
-		return Value{}, errNull
+		return Value{}, invalidValue("null")
 	case c == '-' || '0' <= c && c <= '9':
 		return d.number()
 	case c == 0:
@@ -367,6 +366,34 @@ func (d *jsonDecoder) literal() (Value, error) {
 // number decodes a JSON number: an integer when it has no fraction or
 // exponent and fits in 64 bits, a float otherwise.
 func (d *jsonDecoder) number() (Value, error) {
+	text, isFloat, err := d.numberText()
+	if err != nil {
+		return Value{}, err
+	}
+	if !isFloat {
+		if text[0] == '-' {
+			if n, ok := parseUint(text[1:]); ok && n <= 1<<63 {
+				return Int(int64(-n)), nil
+			}
+		} else if n, ok := parseUint(text); ok {
+			return Uint(n), nil
+		}
+	}
+	// The bytes are not modified while ParseFloat reads them.
+	f, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
+	if math.IsInf(f, 0) {
+		// Infinities are written {"$float":"+Inf"}; a number this large is
+		// an error, as in encoding/json. Underflow rounds to zero.
+		return Value{}, errors.New("number out of range of a float64")
+	} else if err != nil && f != 0 {
+		return Value{}, errBadNumber
+	}
+	return Float(f), nil
+}
+
+// numberText scans a JSON number (RFC 8259's grammar) and returns its text
+// and whether it has a fraction or an exponent.
+func (d *jsonDecoder) numberText() (text []byte, isFloat bool, err error) {
 	d.ws()
 	start := d.i
 	p := d.p
@@ -384,14 +411,13 @@ func (d *jsonDecoder) number() (Value, error) {
 	if i < len(p) && p[i] == '0' {
 		i++
 	} else if !digits() {
-		return Value{}, errors.New("bad number")
+		return nil, false, errBadNumber
 	}
-	isFloat := false
 	if i < len(p) && p[i] == '.' {
 		i++
 		isFloat = true
 		if !digits() {
-			return Value{}, errors.New("bad number")
+			return nil, false, errBadNumber
 		}
 	}
 	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
@@ -401,30 +427,11 @@ func (d *jsonDecoder) number() (Value, error) {
 			i++
 		}
 		if !digits() {
-			return Value{}, errors.New("bad number")
+			return nil, false, errBadNumber
 		}
 	}
 	d.i = i
-	text := p[start:i]
-	if !isFloat {
-		if text[0] == '-' {
-			if n, ok := parseUint(text[1:]); ok && n <= 1<<63 {
-				return Int(int64(-n)), nil
-			}
-		} else if n, ok := parseUint(text); ok {
-			return Uint(n), nil
-		}
-	}
-	// The bytes are not modified while ParseFloat reads them.
-	f, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
-	if math.IsInf(f, 0) {
-		// Infinities are written {"$float":"+Inf"}; a number this large is
-		// an error, as in encoding/json. Underflow rounds to zero.
-		return Value{}, errors.New("number out of range of a float64")
-	} else if err != nil && f != 0 {
-		return Value{}, errors.New("bad number")
-	}
-	return Float(f), nil
+	return p[start:i], isFloat, nil
 }
 
 // parseUint parses decimal digits, reporting false on overflow.
@@ -598,19 +605,20 @@ func hex4(p []byte) (rune, bool) {
 	return r, true
 }
 
-// skip skips any JSON value, nested at most MaxDepth deep.
+// skip skips any JSON value at depth (the record is 1), its containers
+// nested at most MaxDepth+2 deep, as checkMsg bounds MessagePack.
 func (d *jsonDecoder) skip(depth int) error {
 	switch c := d.next(); c {
 	case '"':
 		_, err := d.str()
 		return err
 	case '{':
-		if depth >= MaxDepth {
+		if depth >= MaxDepth+2 {
 			return ErrTooDeep
 		}
 		return d.object(func([]byte) error { return d.skip(depth + 1) })
 	case '[':
-		if depth >= MaxDepth {
+		if depth >= MaxDepth+2 {
 			return ErrTooDeep
 		}
 		d.i++
@@ -639,43 +647,11 @@ func (d *jsonDecoder) skip(depth int) error {
 		}
 		return errSyntax
 	default:
+		if c == '-' || '0' <= c && c <= '9' {
+			_, _, err := d.numberText() // any size: it is not kept
+			return err
+		}
 		_, err := d.value(depth)
 		return err
 	}
-}
-
-// parseWall parses WallLayout quickly and any RFC 3339 time otherwise.
-func parseWall(s []byte) (time.Time, error) {
-	if len(s) == len(WallLayout) && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[29] == 'Z' {
-		n := func(i, j int) int {
-			v := 0
-			for _, c := range s[i:j] {
-				if c < '0' || c > '9' {
-					return -1
-				}
-				v = v*10 + int(c-'0')
-			}
-			return v
-		}
-		y, mo, dd, h, mi, sec, ns := n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19), n(20, 29)
-		if y >= 0 && mo >= 1 && mo <= 12 && dd >= 1 && dd <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60 && ns >= 0 {
-			t := time.Date(y, time.Month(mo), dd, h, mi, sec, ns, time.UTC)
-			if t.Day() == dd {
-				return t, checkWall(t)
-			}
-		}
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(s))
-	if err != nil {
-		return time.Time{}, errors.New("wall: want an RFC 3339 time")
-	}
-	return t.UTC(), checkWall(t)
-}
-
-// checkWall accepts the zero time and times Validate accepts.
-func checkWall(t time.Time) error {
-	if !t.IsZero() && (t.Before(minWall) || t.After(maxWall)) {
-		return errors.New("wall: out of range (1677-09-21 to 2262-04-11)")
-	}
-	return nil
 }

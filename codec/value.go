@@ -35,6 +35,13 @@ func (k Kind) String() string {
 	return "kind(" + itoa(int(k)) + ")"
 }
 
+// invalidValue is ErrInvalidValue naming what was found instead: nil or
+// null, an extension, a timestamp.
+type invalidValue string
+
+func (e invalidValue) Error() string        { return "invalid value: " + string(e) }
+func (e invalidValue) Is(target error) bool { return target == ErrInvalidValue }
+
 // MaxDepth bounds how deeply lists and maps nest inside a field value.
 // A field whose value is a list of scalars has depth 1.
 const MaxDepth = 8
@@ -371,7 +378,7 @@ func (v *Value) unmarshalMsg(b []byte, depth int, alias bool) ([]byte, error) {
 		}
 		*v = Value{kind: kind, sub: sub}
 	default:
-		return b, ErrInvalidValue
+		return b, invalidValue(msgp.NextType(b).String())
 	}
 	return b, err
 }

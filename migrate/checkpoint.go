@@ -7,7 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/itiny/itiny/codec"
 )
 
 // A Checkpoint records how far a migration got: for each stream, the key of
@@ -24,12 +25,12 @@ type Checkpoint struct {
 
 // A StreamCheckpoint is one stream's progress.
 type StreamCheckpoint struct {
-	Ring    string    `json:"ring"`  // the ring's identity: another ring starts over
-	Dest    string    `json:"dest"`  // the destination's identity, from Sink.Prepare
-	Done    uint64    `json:"done"`  // Message.Key of the last message acknowledged
-	Pos     uint64    `json:"pos"`   // the store's position of the last acknowledged message
-	Acked   uint64    `json:"acked"` // messages acknowledged, over all runs
-	Updated time.Time `json:"updated"`
+	Ring    string     `json:"ring"`    // the ring's identity: another ring starts over
+	Dest    string     `json:"dest"`    // the destination's identity, from Sink.Prepare
+	Done    uint64     `json:"done"`    // Message.Key of the last message acknowledged
+	Pos     uint64     `json:"pos"`     // the store's position of the last acknowledged message
+	Acked   uint64     `json:"acked"`   // messages acknowledged, over all runs
+	Updated codec.Time `json:"updated"` // written in any year (codec.AppendWall)
 }
 
 const checkpointVersion = 1

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/itiny/itiny/codec"
 )
 
 func TestCheckpoint(t *testing.T) {
@@ -16,7 +18,7 @@ func TestCheckpoint(t *testing.T) {
 		t.Fatalf("missing file: %+v %v", c, err)
 	}
 	c.Scope, c.Sink = "dev1", "jetstream nats://127.0.0.1:4222"
-	c.Streams["metrics"] = &StreamCheckpoint{Ring: "ab", Dest: "ITINY_METRICS@x", Done: 42, Pos: 7, Acked: 21, Updated: time.Unix(1, 0).UTC()}
+	c.Streams["metrics"] = &StreamCheckpoint{Ring: "ab", Dest: "ITINY_METRICS@x", Done: 42, Pos: 7, Acked: 21, Updated: codec.Time{Time: time.Unix(1, 0).UTC()}}
 	for range 3 {
 		if err := c.Save(path); err != nil {
 			t.Fatal(err)

@@ -111,7 +111,7 @@ func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, 
 	pub := newPublisher(ctx, s, r, o.Window, sc.Pos)
 	done := func(win *window, pos uint64) error {
 		last := win.msgs[win.n-1]
-		sc.Done, sc.Updated = last.Key(), time.Now().UTC()
+		sc.Done, sc.Updated = last.Key(), codec.Time{Time: time.Now().UTC()}
 		// What the scan found after the checkpoint was stored by an
 		// earlier run, perhaps after positions this run's windows reach
 		// (retried messages land late). Until the checkpoint covers all of

@@ -31,6 +31,11 @@
 //     nanoseconds since 1970 fit an int64): a uvarint of the zigzag of the
 //     difference in nanoseconds, written as msgp's AppendTimeExt writes it.
 //
+// The first Predicted numbers of a reference store their difference minus
+// a prediction: the difference of the same position in the last reference
+// that had a number there (0 for a float, and 0 at first). docs/FORMAT.md
+// section 3.4 has the exact rule.
+//
 // Every other item is copied unchanged. The packer emits a reference only
 // when the reconstruction gives back the record's bytes exactly, so
 // unpacking yields byte for byte what was packed.

@@ -419,3 +419,42 @@ func TestWidthsMatchMsgp(t *testing.T) {
 		}
 	}
 }
+
+func TestPredictionKeptForMissingPositions(t *testing.T) {
+	// FORMAT.md 3.4: a reference entry sets the prediction of each of its
+	// first four numbers; a position it lacks keeps its prediction from an
+	// earlier entry. Entry 3 has two numbers, so entry 4 predicts its
+	// third and fourth from entry 1 (3 and 4), not 0.
+	recs := [][]byte{
+		{0x94, 10, 20, 30, 40}, // [10 20 30 40], literal
+		{0x94, 11, 22, 33, 44}, // entry 0 with d = 1 2 3 4
+		{0x92, 5, 6},           // [5 6], literal: another shape
+		{0x92, 11, 8},          // entry 2 with d = 6 2
+		{0x94, 17, 24, 36, 48}, // entry 1 with d = 6 2 3 4, as predicted
+	}
+	block := []byte{
+		0x00, 5, 0x94, 10, 20, 30, 40, // literal
+		0x01, 2, 4, 6, 8, // ref 1: zigzag(d - 0) for d = 1 2 3 4
+		0x00, 3, 0x92, 5, 6, // literal
+		0x01, 10, 0, // ref 1: zigzag(6-1) zigzag(2-2); predictions 6 2 3 4
+		0x03, 0, 0, 0, 0, // ref 3: every d as predicted
+	}
+	var u Unpacker
+	u.Reset(block, 100)
+	for i, want := range recs {
+		seq, got, err := u.Next()
+		if err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+		if seq != 100+uint64(i) || !bytes.Equal(got, want) {
+			t.Errorf("entry %d: seq %d, % x; want seq %d, % x", i, seq, got, 100+i, want)
+		}
+	}
+	if _, _, err := u.Next(); err != io.EOF {
+		t.Errorf("after the last entry: %v, want io.EOF", err)
+	}
+	// The packer writes that block from those records.
+	if got := packAll(t, recs, consecutive(100, len(recs))); !bytes.Equal(got, block) {
+		t.Errorf("packed\n% x\nwant\n% x", got, block)
+	}
+}

@@ -13,22 +13,22 @@ import (
 // A Report is what one pass over a ring found: its figures for stats and
 // its problems for verify.
 type Report struct {
-	Stream   string    `json:"stream"`
-	Where    string    `json:"where"`
-	Segments int       `json:"segments"`
-	Bytes    int64     `json:"bytes"` // segment files
-	Records  int       `json:"records"`
-	FirstSeq uint64    `json:"first_seq"`
-	LastSeq  uint64    `json:"last_seq"`
-	First    time.Time `json:"first_wall"` // wall times of the oldest and newest records (untrusted)
-	Last     time.Time `json:"last_wall"`
-	Span     string    `json:"span"`             // Last - First
-	Rate     float64   `json:"records_per_hour"` // over Span
-	Boots    []uint32  `json:"boots"`
-	Retired  uint64    `json:"retired"` // numbers below the oldest segment's: deleted by retention
-	Losses             // the numbers missing above Retired, by what they were (Gaps)
-	Gaps     []Gap     `json:"gaps"`
-	Damage   []Problem `json:"damage"`
+	Stream   string     `json:"stream"`
+	Where    string     `json:"where"`
+	Segments int        `json:"segments"`
+	Bytes    int64      `json:"bytes"` // segment files
+	Records  int        `json:"records"`
+	FirstSeq uint64     `json:"first_seq"`
+	LastSeq  uint64     `json:"last_seq"`
+	First    codec.Time `json:"first_wall"` // wall times of the oldest and newest records (untrusted)
+	Last     codec.Time `json:"last_wall"`
+	Span     string     `json:"span"`             // Last - First
+	Rate     float64    `json:"records_per_hour"` // over Span
+	Boots    []uint32   `json:"boots"`
+	Retired  uint64     `json:"retired"` // numbers below the oldest segment's: deleted by retention
+	Losses              // the numbers missing above Retired, by what they were (Gaps)
+	Gaps     []Gap      `json:"gaps"`
+	Damage   []Problem  `json:"damage"`
 	// Corrupt counts problems that are not the torn tail a crash leaves:
 	// checksum failures amid a segment, damaged headers, stale segments,
 	// records that do not decode.
@@ -126,7 +126,7 @@ func Check(src *Source) (*Report, error) {
 		var gaps []Gap
 		switch {
 		case !any:
-			rep.FirstSeq, rep.First = e.Seq, rec.Wall
+			rep.FirstSeq, rep.First.Time = e.Seq, rec.Wall
 			rep.Retired, gaps = leading(segs, &rec, e.Seq, gs, e.Segment)
 		case e.Seq != last+1:
 			gaps = explain(last, &rec, e.Seq, gs, segs, e.Segment)
@@ -137,13 +137,13 @@ func Check(src *Source) (*Report, error) {
 		}
 		any, gs, last = true, gs.next(), e.Seq
 		rep.Records++
-		rep.LastSeq, rep.Last = e.Seq, rec.Wall
+		rep.LastSeq, rep.Last.Time = e.Seq, rec.Wall
 		if !boots[rec.BootCount] {
 			boots[rec.BootCount] = true
 			rep.Boots = append(rep.Boots, rec.BootCount)
 		}
 	}
-	if span := rep.Last.Sub(rep.First); rep.Records > 1 && span > 0 {
+	if span := rep.Last.Sub(rep.First.Time); rep.Records > 1 && span > 0 {
 		rep.Span = span.Round(time.Second).String()
 		rep.Rate = float64(rep.Records-1) / span.Hours()
 	}

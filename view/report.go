@@ -840,7 +840,7 @@ func (p *page) verify(reps []*Report) {
 		p.int(int64(r.Segments))
 		p.raw("</td><td class=\"n\">")
 		p.int(r.Bytes)
-		p.raw("</td><td class=\"t\">" + p.whenSec(r.First) + "</td><td class=\"t\">" + p.whenSec(r.Last) + "</td><td class=\"n\">" + u64(r.Retired) + "</td><td class=\"n\">" + r.LossText() + "</td><td>")
+		p.raw("</td><td class=\"t\">" + p.whenSec(r.First.Time) + "</td><td class=\"t\">" + p.whenSec(r.Last.Time) + "</td><td class=\"n\">" + u64(r.Retired) + "</td><td class=\"n\">" + r.LossText() + "</td><td>")
 		kinds := map[string]int{}
 		var names []string
 		for _, pr := range r.Damage {

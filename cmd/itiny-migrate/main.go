@@ -308,20 +308,20 @@ type planJSON struct {
 	First    uint64     `json:"first"`
 	Last     uint64     `json:"last"`
 	Bytes    int64      `json:"bytes"`
-	Oldest   time.Time  `json:"oldest"`
-	Newest   time.Time  `json:"newest"`
+	Oldest   codec.Time `json:"oldest"`
+	Newest   codec.Time `json:"newest"`
 	Gaps     []view.Gap `json:"gaps"`
 	Undecode uint64     `json:"undecodable"`
 }
 
 type resumeJSON struct {
-	Acked   uint64    `json:"acked"`
-	Updated time.Time `json:"updated"`
+	Acked   uint64     `json:"acked"`
+	Updated codec.Time `json:"updated"`
 }
 
 func planRow(r *migrate.RingPlan) planJSON {
 	return planJSON{Stream: r.Stream, Where: r.Where, Ring: r.RingID(), Codec: r.Codec.String(), Records: r.Records,
-		First: r.First, Last: r.Last, Bytes: r.Bytes, Oldest: r.Oldest, Newest: r.Newest, Gaps: r.Gaps, Undecode: r.Bad}
+		First: r.First, Last: r.Last, Bytes: r.Bytes, Oldest: codec.Time{Time: r.Oldest}, Newest: codec.Time{Time: r.Newest}, Gaps: r.Gaps, Undecode: r.Bad}
 }
 
 func printPlan(w io.Writer, out *report, plan *migrate.Plan, c *config) error {

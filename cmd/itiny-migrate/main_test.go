@@ -316,6 +316,35 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
+// TestDryRunAnyWallYear: records from a clock set to year 12000 or -5
+// disable no JSON output; the plan gives their times as FORMAT.md 4.2 does.
+func TestDryRunAnyWallYear(t *testing.T) {
+	url := embedded(t, nil)
+	data := t.TempDir()
+	w, err := ringlog.Open(filepath.Join(data, "events"), ringlog.Options{Stream: "events", Codec: codec.Msgpack, Budget: 1 << 20, SegmentSize: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wall := range []time.Time{time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 3, 1, 0, 0, 0, 0, time.UTC)} {
+		if _, err := w.Append(&codec.Record{Stream: "events", BootCount: 1, Wall: wall, Name: "clock"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := migrateCmd(t, nil, "--to", url, "--scope", "s", "--checkpoint", filepath.Join(t.TempDir(), "ck"), "--dry-run", "--json", data)
+	var rep struct {
+		Plan []struct{ Oldest, Newest string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v: %s\nstderr: %s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(rep.Plan) != 1 || rep.Plan[0].Oldest != "+12000-01-01T00:00:00.000000000Z" || rep.Plan[0].Newest != "-0005-03-01T00:00:00.000000000Z" {
+		t.Fatalf("plan %+v", rep.Plan)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	data := testdir.TempDir(t)
 	writeRing(t, data, "metrics", 10, 1<<20)

@@ -108,7 +108,7 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		}
 		first, last := "-", "-"
 		if r.Records > 0 {
-			first, last = when(r.First, *utc), when(r.Last, *utc)
+			first, last = when(r.First.Time, *utc), when(r.Last.Time, *utc)
 		}
 		fmt.Printf("%-8s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d  %s\n", r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.LossText())
 	}
