@@ -458,3 +458,31 @@ func TestPredictionKeptForMissingPositions(t *testing.T) {
 		t.Errorf("packed\n% x\nwant\n% x", got, block)
 	}
 }
+
+// A float32 reference whose value has bits above the 32 the float holds:
+// the spec says a reader keeps the low 32 bits of old XOR v; this reader
+// does, and so the two agree on crafted blocks too.
+func TestFloat32HighBits(t *testing.T) {
+	rec := []byte{0x81, 0xa1, 'f', 0xca, 0x3f, 0x80, 0x00, 0x00} // {"f": float32(1)}
+	var p Packer
+	blk, err := p.Append(nil, rec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A reference to it with one number, v = 1<<40 | 1.
+	blk = append(blk, 1)
+	blk = binary.AppendUvarint(blk, 1<<40|1)
+	var u Unpacker
+	u.Reset(blk, 1)
+	if _, _, err := u.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := u.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte{0x81, 0xa1, 'f', 0xca, 0x3f, 0x80, 0x00, 0x01}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got % x, want % x", got, want)
+	}
+}
