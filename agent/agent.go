@@ -198,7 +198,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 func (a *Agent) ringOptions(sc StreamConfig) ringlog.Options {
 	o := ringlog.Options{
 		Stream: sc.Name, Codec: sc.Codec, Budget: sc.Budget, SegmentSize: sc.Segment,
-		StageSize: sc.Buffer, Sync: sc.Sync, SyncEvery: sc.SyncEvery, Boot: a.boot, Pack: sc.Pack,
+		StageSize: sc.Buffer, Sync: sc.Sync, SyncEvery: sc.SyncEvery, Boot: a.boot, BootCount: a.bootN, Pack: sc.Pack,
 	}
 	if sc.Mode == Periodic {
 		o.MemoryStage, o.FlushEvery = true, sc.Flush

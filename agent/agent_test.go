@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -26,7 +27,7 @@ func testConfig(t *testing.T, extra string) *Config {
 	for _, col := range c.Collectors {
 		col.Enabled = false
 	}
-	c.Data = t.TempDir()
+	c.Data = testdir.TempDir(t) // each ring's Open syncs: some tests open hundreds
 	return c
 }
 
@@ -247,8 +248,30 @@ func TestSnapshotInstances(t *testing.T) {
 	}
 }
 
+// countUpdates wraps a collector and calls after(n) after its nth Update.
+type countUpdates struct {
+	Collector
+	n     int
+	after func(n int)
+}
+
+func (c *countUpdates) Update(e Emitter) error {
+	err := c.Collector.Update(e)
+	c.n++
+	c.after(c.n)
+	return err
+}
+
+func (c *countUpdates) Close() error {
+	if cl, ok := c.Collector.(io.Closer); ok {
+		return cl.Close()
+	}
+	return nil
+}
+
 // Collectors reuse their records; each round must still carry its own
-// time, shared by every record of the round.
+// time, shared by every record of the round. The agent runs until the
+// third round, however long that takes on a loaded machine.
 func TestSampleTimes(t *testing.T) {
 	cfg := testConfig(t, "[collector uptime]\ninterval = 100ms\n[collector load]\ninterval = 100ms\n")
 	cfg.Collectors["uptime"].Enabled = true
@@ -257,10 +280,20 @@ func TestSampleTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 450*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	s := a.collectors[len(a.collectors)-1]
+	counted := &countUpdates{Collector: s.c, after: func(n int) {
+		if n == 3 {
+			cancel() // Run ends after this round
+		}
+	}}
+	s.c = counted
 	if err := a.Run(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if counted.n < 3 {
+		t.Fatalf("%d rounds in a minute at 100 ms", counted.n)
 	}
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
@@ -280,8 +313,8 @@ func TestSampleTimes(t *testing.T) {
 		rounds[r.Mono] = append(rounds[r.Mono], r.Name)
 		last = r
 	}
-	if len(monos) < 3 {
-		t.Fatalf("%d rounds in 450 ms at 100 ms, want at least 3", len(monos))
+	if len(monos) != counted.n {
+		t.Fatalf("%d rounds in the ring, %d sampled", len(monos), counted.n)
 	}
 	for _, m := range monos {
 		if got := strings.Join(rounds[m], ","); got != "load,uptime" && got != "uptime,load" {
@@ -320,26 +353,33 @@ func TestReloadAfterClose(t *testing.T) {
 	}
 }
 
-// Housekeeping runs on the scheduler at its interval, collectors or not.
+// Housekeeping runs on the scheduler at its interval, collectors or not:
+// the agent runs until the third call, and calls are never closer than
+// the interval (by the monotonic clock the scheduler reads).
 func TestHousekeeping(t *testing.T) {
 	cfg := testConfig(t, "")
+	const every = 50 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	var calls []time.Time
-	a, err := New(cfg, Options{Housekeeping: func(now time.Time) { calls = append(calls, now) }, HousekeepingEvery: 50 * time.Millisecond})
+	a, err := New(cfg, Options{Housekeeping: func(now time.Time) {
+		if calls = append(calls, now); len(calls) == 3 {
+			cancel()
+		}
+	}, HousekeepingEvery: every})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 380*time.Millisecond)
-	defer cancel()
 	if err := a.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
-	if len(calls) < 2 || len(calls) > 9 { // at most one per 50 ms; at least a couple, however loaded the machine
-		t.Fatalf("%d calls in 380 ms at 50 ms", len(calls))
+	if len(calls) < 3 {
+		t.Fatalf("%d calls in a minute at %v", len(calls), every)
 	}
 	for i := 1; i < len(calls); i++ {
-		if d := calls[i].Sub(calls[i-1]); d < 45*time.Millisecond {
-			t.Fatalf("calls %v apart", d)
+		if d := calls[i].Sub(calls[i-1]); d < every {
+			t.Fatalf("calls %v apart, interval %v", d, every)
 		}
 	}
 }

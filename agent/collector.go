@@ -62,16 +62,6 @@ func registerCollector(name string, enabledByDefault bool, f collectorFactory) {
 	registry[name] = collectorEntry{enabledByDefault, f}
 }
 
-// Collectors returns the names of the built-in collectors and whether each
-// is enabled by default.
-func Collectors() map[string]bool {
-	m := make(map[string]bool, len(registry))
-	for n, e := range registry {
-		m[n] = e.enabled
-	}
-	return m
-}
-
 func collectorNames() []string {
 	var ns []string
 	for n := range registry {

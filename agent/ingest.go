@@ -49,6 +49,7 @@ type ingest struct {
 	closed  bool // set by close: accept registers no more connections
 	conns   map[*os.File]struct{}
 	sources map[string]*sourceStats
+	now     func() time.Time // the rate limit's clock; nil is time.Now (tests set it)
 	wg      sync.WaitGroup
 }
 
@@ -285,7 +286,7 @@ func (in *ingest) source(name string) *sourceStats {
 				return st
 			}
 		}
-		st = &sourceStats{tokens: float64(in.a.live.Load().RateLimit), last: time.Now()}
+		st = &sourceStats{tokens: float64(in.a.live.Load().RateLimit), last: in.clock()}
 		in.sources[strings.Clone(name)] = st // name may be a view of a receive buffer
 	}
 	return st
@@ -308,7 +309,7 @@ func (in *ingest) allow(src string) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	st := in.source(src)
-	now := time.Now()
+	now := in.clock()
 	rate := float64(in.a.live.Load().RateLimit)
 	st.tokens = min(rate, st.tokens+now.Sub(st.last).Seconds()*rate)
 	st.last = now
@@ -319,6 +320,14 @@ func (in *ingest) allow(src string) bool {
 	st.tokens--
 	st.accepted++
 	return true
+}
+
+// clock returns the time for the rate limit. Called with in.mu held.
+func (in *ingest) clock() time.Time {
+	if in.now != nil {
+		return in.now()
+	}
+	return time.Now()
 }
 
 // reportDrops writes an "ingest.dropped" event for a source whose records

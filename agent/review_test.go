@@ -47,7 +47,19 @@ func TestCloseWithConnectingClients(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(2 * time.Millisecond)
+		// Close once clients are connected, while more keep coming.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Microsecond) {
+			mu.Lock()
+			n := len(clients)
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				stop.Store(true)
+				t.Fatalf("iteration %d: no client connected in 5 s", iter)
+			}
+		}
 		done := make(chan struct{})
 		go func() { a.Close(); close(done) }()
 		select {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestCheckpoint(t *testing.T) {
-	dir := t.TempDir()
+	dir := t.TempDir() // on disk: the rename and directory sync of Save, three times
 	path := filepath.Join(dir, "ck")
 	c, err := LoadCheckpoint(path)
 	if err != nil || len(c.Streams) != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/natstest"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/migrate"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
@@ -111,11 +113,11 @@ func newJS(t testing.TB, nc *nats.Conn, o migrate.JetStreamOptions) *migrate.Jet
 func migrateOnce(t testing.TB, rings ...ring) (*nats.Conn, *migrate.Plan, *migrate.JetStream) {
 	t.Helper()
 	nc := startNATS(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRings(t, data, rings...)
 	p := plan(t, data)
 	sink := newJS(t, nc, migrate.JetStreamOptions{})
-	if _, err := migrate.Run(context.Background(), p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+	if _, err := migrate.Run(context.Background(), p, sink, migrate.Options{Checkpoint: filepath.Join(testdir.TempDir(t), "ck")}); err != nil {
 		t.Fatal(err)
 	}
 	return nc, p, sink
@@ -154,10 +156,10 @@ func (m jsMsg) Data() []byte         { return m.RawStreamMsg.Data }
 
 func TestJetStreamMigrate(t *testing.T) {
 	nc := startNATS(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRings(t, data, ring{stream: "metrics", n: 1500}, ring{stream: "events", n: 40})
 	p := plan(t, data)
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	sink := newJS(t, nc, migrate.JetStreamOptions{})
 	ctx := context.Background()
 	res, err := migrate.Run(ctx, p, sink, migrate.Options{Window: 128, Checkpoint: ck})
@@ -287,10 +289,10 @@ func TestJetStreamResumeAfterDuplicateWindow(t *testing.T) {
 			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ITINY_METRICS", Subjects: []string{"itiny.*.metrics"}, Duplicates: 100 * time.Millisecond}); err != nil {
 				t.Fatal(err)
 			}
-			data := t.TempDir()
+			data := testdir.TempDir(t)
 			writeRings(t, data, ring{stream: "metrics", n: 1000})
 			p := plan(t, data)
-			ck := filepath.Join(t.TempDir(), "ck")
+			ck := filepath.Join(testdir.TempDir(t), "ck")
 			sink := newJS(t, nc, migrate.JetStreamOptions{})
 			_, err := migrate.Run(ctx, p, tc.crash(sink), migrate.Options{Window: 100, Checkpoint: ck})
 			if !errors.Is(err, errCrash) {
@@ -320,7 +322,7 @@ func TestJetStreamResumeAfterDuplicateWindow(t *testing.T) {
 // skipped after a crash) travel as markers with their cause.
 func TestJetStreamGapMarkers(t *testing.T) {
 	nc := startNATS(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	// A small budget deletes the oldest segments; numbers resumed above a
 	// high-water mark leave a hole.
 	writeRings(t, data, ring{stream: "events", n: 3000, budget: 256 << 10, seqs: []uint64{3500, 3501, 3502}})
@@ -331,7 +333,7 @@ func TestJetStreamGapMarkers(t *testing.T) {
 	}
 	sink := newJS(t, nc, migrate.JetStreamOptions{})
 	ctx := context.Background()
-	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(testdir.TempDir(t), "ck")}); err != nil {
 		t.Fatal(err)
 	}
 	var markers []string
@@ -385,12 +387,12 @@ func TestDamagedRingConverted(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := p.Rings[0]
-	if r.Records != 38 || r.First != 1 || r.Last != 39 || fmt.Sprint(r.Gaps) != "[{13 13 damage}]" {
+	if r.Records != 38 || r.First != 1 || r.Last != 39 || fmt.Sprint(r.Gaps) != "[{13 13 lost 1 damage }]" {
 		t.Fatalf("plan: %d records %d..%d, gaps %v", r.Records, r.First, r.Last, r.Gaps)
 	}
 	sink := newJS(t, nc, migrate.JetStreamOptions{})
 	ctx := context.Background()
-	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck"), Convert: codec.JSON}); err != nil {
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(testdir.TempDir(t), "ck"), Convert: codec.JSON}); err != nil {
 		t.Fatal(err)
 	}
 	msgs := stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")
@@ -432,5 +434,65 @@ func TestMappedBytes(t *testing.T) {
 		info.State.Msgs, used, p.Rings[0].Bytes, float64(used-p.Rings[0].Bytes)/float64(info.State.Msgs), limit)
 	if info.State.Msgs != 5000 || limit < used*5/4 || limit > used*3/2 {
 		t.Fatalf("%d messages in %d bytes, max_bytes %d: want 1.25-1.5 times the use", info.State.Msgs, used, limit)
+	}
+}
+
+// TestGapMarkerLoss: a marker says what its numbers were. A periodic ring
+// whose writer died before its first flush starts with a gap its resume
+// note bounds; the marker carries that bound, comes once, and verifies.
+func TestGapMarkerLoss(t *testing.T) {
+	nc := startNATS(t)
+	data := t.TempDir()
+	dir := filepath.Join(data, "metrics")
+	o := ringlog.Options{Stream: "metrics", Codec: codec.Msgpack, Budget: 1 << 20, SegmentSize: 64 << 10,
+		MemoryStage: true, Boot: codec.BootID{1, 2, 3}, BootCount: 3}
+	w, err := ringlog.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 3; i++ {
+		w.Append(record("metrics", i)) // in memory only
+	}
+	// The writer dies: its files as they are now are what the next finds.
+	dead := filepath.Join(t.TempDir(), "metrics")
+	if err := os.CopyFS(dead, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	os.RemoveAll(dir)
+	if err := os.Rename(dead, dir); err != nil {
+		t.Fatal(err)
+	}
+	if w, err = ringlog.Open(dir, o); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(4); i <= 5; i++ {
+		w.Append(record("metrics", i))
+	}
+	w.Close()
+
+	p := plan(t, data)
+	r := p.Rings[0]
+	if len(r.Gaps) != 1 || r.Gaps[0].From != 1 || r.Gaps[0].Loss != view.LossPossible {
+		t.Fatalf("plan gaps %+v", r.Gaps)
+	}
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Checkpoint: filepath.Join(t.TempDir(), "ck")}); err != nil {
+		t.Fatal(err)
+	}
+	var markers []string
+	for _, m := range stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics") {
+		if h := m.Headers(); h.Get(migrate.HeaderGap) != "" {
+			markers = append(markers, h.Get(migrate.HeaderGap)+" "+h.Get(migrate.HeaderGapLoss)+" "+h.Get(migrate.HeaderGapLost))
+		}
+	}
+	want := fmt.Sprintf("[1-%d possibly lost %d]", r.Gaps[0].To, r.Gaps[0].Lost)
+	if fmt.Sprint(markers) != want {
+		t.Fatalf("markers %q, want %s", markers, want)
+	}
+	checks, err := migrate.Verify(ctx, p, sink)
+	if err != nil || !checks[0].OK || checks[0].StoredMarks != 1 {
+		t.Fatalf("verify: %v %+v", err, checks)
 	}
 }

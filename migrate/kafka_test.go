@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -218,11 +219,11 @@ func kfHeader(r *kgo.Record, k string) string {
 // the checkpoint topic.
 func TestKafkaFakeMigrate(t *testing.T) {
 	c := kfCluster(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	kfWrite(t, data, kfRing{stream: "metrics", n: 1500}, kfRing{stream: "events", codec: codec.JSON, n: 40})
 	p := kfPlan(t, data, "dev1")
 	s := kfSink(t, c, KafkaOptions{})
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	res := kfRun(t, p, s, ck, 128)
 	for i, r := range p.Rings {
 		if res[i].Sent != r.Messages() || res[i].Skipped != 0 || res[i].Found != 0 {
@@ -422,10 +423,10 @@ func TestKafkaFakeResume(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := kfCluster(t)
-			data := t.TempDir()
+			data := testdir.TempDir(t)
 			kfWrite(t, data, kfRing{stream: "metrics", n: n})
 			p := kfPlan(t, data, "dev1")
-			ck := filepath.Join(t.TempDir(), "ck")
+			ck := filepath.Join(testdir.TempDir(t), "ck")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var opts []kgo.Opt
@@ -488,10 +489,10 @@ func TestKafkaFakeCheckpointInStore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := kfCluster(t)
-			data := t.TempDir()
+			data := testdir.TempDir(t)
 			kfWrite(t, data, kfRing{stream: "state", n: n})
 			p := kfPlan(t, data, "dev1")
-			ck := filepath.Join(t.TempDir(), "ck")
+			ck := filepath.Join(testdir.TempDir(t), "ck")
 			first := kfSink(t, c, KafkaOptions{})
 			var sink Sink = first
 			if tc.at > 0 {
@@ -536,7 +537,7 @@ func TestKafkaFakeCheckpointInStore(t *testing.T) {
 // keyed by the gap, stamped with a neighbouring record's wall time.
 func TestKafkaFakeGapMarkers(t *testing.T) {
 	c := kfCluster(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	// A small budget deletes the oldest segments; numbers resumed above a
 	// high-water mark leave a hole.
 	kfWrite(t, data, kfRing{stream: "events", n: 3000, budget: 256 << 10, seqs: []uint64{3500, 3501, 3502}})
@@ -546,7 +547,7 @@ func TestKafkaFakeGapMarkers(t *testing.T) {
 		t.Fatalf("plan gaps %+v", r.Gaps)
 	}
 	s := kfSink(t, c, KafkaOptions{})
-	kfRun(t, p, s, filepath.Join(t.TempDir(), "ck"), 500)
+	kfRun(t, p, s, filepath.Join(testdir.TempDir(t), "ck"), 500)
 	checks := kfVerify(t, p, s)
 	if checks[0].StoredMarks != 2 {
 		t.Errorf("verify found %d markers, want 2", checks[0].StoredMarks)
@@ -584,14 +585,14 @@ func TestKafkaFakeGapMarkers(t *testing.T) {
 // ring (a copy migrated under two names).
 func TestKafkaFakeScopes(t *testing.T) {
 	c := kfCluster(t)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	kfWrite(t, data, kfRing{stream: "events", n: 300})
 	var plans []*Plan
 	var sinks []*Kafka
 	for _, scope := range []string{"dev1", "dev2"} {
 		p := kfPlan(t, data, scope)
 		s := kfSink(t, c, KafkaOptions{})
-		if res := kfRun(t, p, s, filepath.Join(t.TempDir(), "ck"), 64); res[0].Sent != 300 || res[0].Found != 0 {
+		if res := kfRun(t, p, s, filepath.Join(testdir.TempDir(t), "ck"), 64); res[0].Sent != 300 || res[0].Found != 0 {
 			t.Fatalf("%s: %+v", scope, res[0])
 		}
 		plans, sinks = append(plans, p), append(sinks, s)
@@ -631,11 +632,11 @@ func TestKafkaFakePrepareRefuses(t *testing.T) {
 				opts = append(opts, kfake.SeedTopics(3, tc.seed...))
 			}
 			c := kfCluster(t, opts...)
-			data := t.TempDir()
+			data := testdir.TempDir(t)
 			kfWrite(t, data, kfRing{stream: tc.stream, n: 10})
 			p := kfPlan(t, data, "dev1")
 			s := kfSink(t, c, tc.o)
-			_, err := Run(context.Background(), p, s, Options{Checkpoint: filepath.Join(t.TempDir(), "ck")})
+			_, err := Run(context.Background(), p, s, Options{Checkpoint: filepath.Join(testdir.TempDir(t), "ck")})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error with %q", err, tc.want)
 			}
@@ -701,10 +702,10 @@ func TestKafkaFakeConnection(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			data := t.TempDir()
+			data := testdir.TempDir(t)
 			kfWrite(t, data, kfRing{stream: "state", n: 20})
 			p := kfPlan(t, data, "dev1")
-			kfRun(t, p, s, filepath.Join(t.TempDir(), "ck"), 8)
+			kfRun(t, p, s, filepath.Join(testdir.TempDir(t), "ck"), 8)
 			kfVerify(t, p, s)
 		})
 	}

@@ -85,6 +85,8 @@ const (
 	HeaderCodec    = "Itiny-Codec"     // msgpack or json: the payload's encoding
 	HeaderGap      = "Itiny-Gap"       // on a marker: FROM-TO, the numbers missing
 	HeaderGapCause = "Itiny-Gap-Cause" // on a marker: why they are missing
+	HeaderGapLoss  = "Itiny-Gap-Loss"  // on a marker: skipped, lost or possibly lost
+	HeaderGapLost  = "Itiny-Gap-Lost"  // on a marker: records lost, exactly or at most
 	HeaderBad      = "Itiny-Undecoded" // on a record that did not decode: why
 	// HeaderScope names the instance on Kafka records: topics are shared
 	// by all instances, and unlike a NATS subject a topic does not say.
@@ -100,6 +102,8 @@ func (m *Message) Headers(t *HeaderText, add func(k, v string)) {
 	if m.Kind == KindGap {
 		add(HeaderGap, u64(m.Gap.From)+"-"+u64(m.Gap.To))
 		add(HeaderGapCause, m.Gap.Cause)
+		add(HeaderGapLoss, string(m.Gap.Loss))
+		add(HeaderGapLost, u64(m.Gap.Lost))
 		return
 	}
 	add(HeaderCodec, m.Codec.String())
@@ -217,6 +221,8 @@ func storedOf(msgID string, get func(string) string, ring string) (Stored, bool)
 	if id.Kind == KindGap {
 		st := Stored{Kind: KindGap}
 		st.Gap.From, st.Gap.To, st.Gap.Cause = id.From, id.To, get(HeaderGapCause)
+		st.Gap.Loss = view.Loss(get(HeaderGapLoss))
+		st.Gap.Lost, _ = strconv.ParseUint(get(HeaderGapLost), 10, 64)
 		return st, true
 	}
 	return Stored{Kind: KindRecord, Seq: id.Seq}, true

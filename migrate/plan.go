@@ -44,6 +44,27 @@ func (r *RingPlan) RingID() string { return hex.EncodeToString(r.Ring[:]) }
 // Messages counts the messages the ring becomes: records and gap markers.
 func (r *RingPlan) Messages() uint64 { return r.Records + uint64(len(r.Gaps)) }
 
+// retired sends the marker for the numbers retention deleted below the
+// ring's oldest segment, before it, the first item of the ring.
+func (r *RingPlan) retired(it view.Item, scope, ringHex string, fn func(*Message) error) error {
+	rd, err := it.Source.Reader()
+	if err != nil {
+		return err
+	}
+	n := view.Retired(rd.Segments())
+	if it.Kind == view.KindGap {
+		n = min(n, it.Gap.From-1)
+	} else {
+		n = min(n, it.Entry.Seq-1)
+	}
+	if n == 0 {
+		return nil
+	}
+	m := Message{Kind: KindGap, Stream: r.Stream, Gap: view.Gap{From: 1, To: n, Loss: view.LossLost, Lost: n, Cause: CauseRetention}}
+	m.setID(scope, ringHex)
+	return fn(&m)
+}
+
 // CauseRetention marks the numbers below a ring's oldest record: the ring
 // deleted them to stay within its budget.
 const CauseRetention = "retention"
@@ -168,6 +189,14 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 		if err != nil {
 			return err
 		}
+		if !started && (it.Kind == view.KindGap || it.Kind == view.KindRecord || it.Kind == view.KindBadRecord) {
+			// The merge shows what is missing below the first record
+			// but what retention deleted; that comes first.
+			started = true
+			if err := r.retired(it, scope, ringHex, fn); err != nil {
+				return err
+			}
+		}
 		switch it.Kind {
 		case view.KindGap:
 			// The merge does not count an undecodable record as read,
@@ -182,16 +211,6 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 			m = Message{Kind: KindGap, Stream: r.Stream, Gap: g}
 		case view.KindRecord, view.KindBadRecord:
 			e := &it.Entry
-			if !started {
-				started = true
-				if e.Seq > 1 {
-					g := Message{Kind: KindGap, Stream: r.Stream, Gap: view.Gap{From: 1, To: e.Seq - 1, Cause: CauseRetention}}
-					g.setID(scope, ringHex)
-					if err := fn(&g); err != nil {
-						return err
-					}
-				}
-			}
 			m = Message{Kind: KindRecord, Stream: r.Stream, Seq: e.Seq, Codec: e.Codec, Payload: e.Payload}
 			if it.Kind == view.KindRecord {
 				rec := it.Rec

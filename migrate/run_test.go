@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/itiny/itiny/internal/testdir"
 )
 
 var errSimCrash = errors.New("simulated crash")
@@ -91,7 +93,7 @@ func (s *simStore) Scan(ctx context.Context, r *RingPlan, from uint64, fn func(S
 // moved its checkpoint past messages an earlier run had stored late, and
 // the next resume sent them again (found by review; 27 of 300 seeds).
 func TestResumeAfterCrashes(t *testing.T) {
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	kfWrite(t, data, kfRing{stream: "metrics", n: 400})
 	p := kfPlan(t, data, "dev1")
 	seeds := int64(100)
@@ -112,7 +114,7 @@ func TestResumeAfterCrashes(t *testing.T) {
 			bad := 0
 			for seed := range seeds {
 				s := &simStore{rng: rand.New(rand.NewSource(seed)), lossP: tc.lossP}
-				ck := filepath.Join(t.TempDir(), "ck")
+				ck := filepath.Join(testdir.TempDir(t), "ck")
 				win := tc.win1
 				for run := 0; ; run++ {
 					s.events = 0

@@ -22,6 +22,21 @@ var (
 	// ErrBadSegmentHeader means a segment whose header is damaged or not a
 	// segment header at all.
 	ErrBadSegmentHeader = errors.New("ringlog: bad segment header")
+	// ErrUnsupported means a segment or stage written by a newer itiny: a
+	// format version, or an incompatible flag, this package does not know.
+	// Readers skip such a segment whole and writers refuse the ring: they
+	// never guess at bytes they cannot read.
+	ErrUnsupported = errors.New("ringlog: unsupported format")
+	// ErrBadStage means a stage file whose header is damaged: the records
+	// only it held, and the ring's high-water mark, are lost.
+	ErrBadStage = errors.New("ringlog: bad stage header")
+	// ErrSeqBackwards means intact records numbered at or below a record
+	// already read: a reader passes over them, and reports them.
+	ErrSeqBackwards = errors.New("ringlog: sequence numbers go backwards")
+	// ErrRetired means a segment deleted by retention after the reader
+	// listed it and before it read it: its records were not read, and
+	// From and To of the Damage say which numbers it held.
+	ErrRetired = errors.New("ringlog: segment deleted by retention")
 	// ErrRecordTooLarge means a record that cannot fit in one segment.
 	ErrRecordTooLarge = errors.New("ringlog: record larger than a segment")
 	// ErrLocked means another writer holds the ring.
@@ -40,7 +55,10 @@ type Damage struct {
 	Segment string // file path
 	Offset  int64  // where the skipped range starts
 	Length  int64  // how many bytes were skipped
-	Err     error  // ErrBadFrame, ErrTornTail, ErrZeroedFrame, ErrBadSegmentHeader or ErrBadBlock
+	// From and To are the numbers the range held, where the reader knows
+	// them (ErrRetired: from the segment's header and the next one's).
+	From, To uint64
+	Err      error // ErrBadFrame, ErrTornTail, ErrZeroedFrame, ErrBadSegmentHeader, ErrUnsupported, ErrBadStage, ErrSeqBackwards or ErrBadBlock
 }
 
 func (d *Damage) Error() string {
@@ -58,6 +76,14 @@ func (d *Damage) Cause() string {
 		return "zeroed range (lost or unwritten blocks)"
 	case errors.Is(d.Err, ErrBadSegmentHeader):
 		return "damaged segment header"
+	case errors.Is(d.Err, ErrRetired):
+		return "deleted by retention while being read"
+	case errors.Is(d.Err, ErrUnsupported):
+		return "unsupported: written by a newer itiny"
+	case errors.Is(d.Err, ErrBadStage):
+		return "damaged stage header (records only the stage held are lost)"
+	case errors.Is(d.Err, ErrSeqBackwards):
+		return "numbers at or below records already read (a writer that reused numbers, or a copied-in segment)"
 	case errors.Is(d.Err, ErrBadBlock):
 		return "packed block does not unpack (a faulty writer, or crafted bytes)"
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/pack"
 )
 
 // The golden rings in ../testdata/golden were written by format version 1
@@ -47,6 +48,12 @@ func writeGolden(t *testing.T, name string, c codec.Codec, damage func(t *testin
 }
 
 func writeGoldenOpts(t *testing.T, name string, o Options, damage func(t *testing.T, dir string)) {
+	writeGoldenRecs(t, name, o, goldenRecords(), func(w *Writer) error { return w.Close() }, damage)
+}
+
+// writeGoldenRecs writes recs to a new golden ring, ends the writer with
+// end (a Close, or a crash), damages the ring, and writes its transcript.
+func writeGoldenRecs(t *testing.T, name string, o Options, recs []*codec.Record, end func(*Writer) error, damage func(t *testing.T, dir string)) {
 	dir := filepath.Join(goldenDir, name)
 	if _, err := os.Stat(dir); err == nil {
 		return
@@ -57,12 +64,12 @@ func writeGoldenOpts(t *testing.T, name string, o Options, damage func(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range goldenRecords() {
+	for _, r := range recs {
 		if _, err := w.Append(r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.Close(); err != nil {
+	if err := end(w); err != nil {
 		t.Fatal(err)
 	}
 	if damage != nil {
@@ -134,8 +141,9 @@ func TestGolden(t *testing.T) {
 			b[frames[1].off+30] ^= 0x04
 			os.WriteFile(seg, b, 0o640)
 		})
+		createMoreGolden(t)
 	}
-	for _, name := range []string{"v1-msgpack", "v1-json", "v1-msgpack-damaged", "v1-msgpack-packed"} {
+	for _, name := range goldenRings {
 		dir := filepath.Join(goldenDir, name)
 		want, err := os.ReadFile(dir + ".want")
 		if err != nil {
@@ -147,6 +155,102 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s: transcript differs from %s.want:\n%s", name, name, firstDiff(got, want))
 		}
 	}
+}
+
+// goldenRings are the rings TestGolden reads; other tests read them too.
+var goldenRings = []string{"v1-msgpack", "v1-json", "v1-msgpack-damaged", "v1-msgpack-packed",
+	"v1-msgpack-packed-refs", "v1-msgpack-stage-only", "v1-json-stage-only", "v1-msgpack-bad-stage",
+	"v1-msgpack-unknown-flag", "v1-json-future-version"}
+
+// createMoreGolden writes the golden rings added on 2026-12-03 (issue 11):
+// packed blocks of reference entries with predictions, records that
+// exist only in the stage, a damaged stage header, and segments a reader
+// of version 1 must refuse.
+func createMoreGolden(t *testing.T) {
+	// Records alike but for their numbers: the packer writes references.
+	var alike []*codec.Record
+	for i := 0; i < 60; i++ {
+		alike = append(alike, testRecord(i))
+	}
+	closeW := func(w *Writer) error { return w.Close() }
+	packed := testOptions(codec.Msgpack)
+	packed.Pack, packed.MemoryStage, packed.StageSize = true, true, 700 // blocks of about 15
+	writeGoldenRecs(t, "v1-msgpack-packed-refs", packed, alike, closeW, nil)
+	// The writer dies with the last records in the mapped stage only.
+	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
+		var staged int
+		writeGoldenRecs(t, "v1-"+c.String()+"-stage-only", testOptions(c), alike[:30], func(w *Writer) error {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			for _, r := range alike[30:35] {
+				if _, err := w.Append(r); err != nil {
+					return err
+				}
+				staged++
+			}
+			w.crash()
+			return nil
+		}, nil)
+	}
+	// Records in the stage, and its header's checksum broken.
+	writeGoldenRecs(t, "v1-msgpack-bad-stage", testOptions(codec.Msgpack), alike[:30], func(w *Writer) error {
+		w.Flush()
+		for _, r := range alike[30:35] {
+			w.Append(r)
+		}
+		w.crash()
+		return nil
+	}, func(t *testing.T, dir string) {
+		p := filepath.Join(dir, stageName)
+		b := read(t, p)
+		b[20] ^= 1
+		write(t, p, b)
+	})
+	// A newer itiny's segments: an incompatible flag this version lacks,
+	// and a format version 2 header.
+	writeGoldenRecs(t, "v1-msgpack-unknown-flag", testOptions(codec.Msgpack), alike, closeW, func(t *testing.T, dir string) {
+		rewriteHeader(t, segmentPaths(t, dir)[1], func(h *Header) { h.Flags |= 1 << 3 })
+	})
+	writeGoldenRecs(t, "v1-json-future-version", testOptions(codec.JSON), alike, closeW, func(t *testing.T, dir string) {
+		p := segmentPaths(t, dir)[1]
+		write(t, p, recrcHeader(t, bytes.Replace(read(t, p), []byte(`"v":1,`), []byte(`"v":2,`), 1)))
+	})
+}
+
+// TestGoldenPackedRefs: the packed golden ring holds reference entries,
+// predictions included, not literals only: its blocks are less than half
+// the bytes of the records they unpack to, which literals cannot be.
+func TestGoldenPackedRefs(t *testing.T) {
+	var packed, records, blocks int
+	for _, seg := range segmentPaths(t, filepath.Join(goldenDir, "v1-msgpack-packed-refs")) {
+		packed, records, blocks = sumBlocks(t, seg, packed, records, blocks)
+	}
+	if blocks < 2 || packed*2 > records {
+		t.Fatalf("%d blocks of %d bytes for %d bytes of records: not packed by reference", blocks, packed, records)
+	}
+}
+
+func sumBlocks(t *testing.T, seg string, packed, records, blocks int) (int, int, int) {
+	_, data, frames := segFrames(t, seg)
+	for _, f := range frames {
+		blocks++
+		blk := data[f.off+binFrameHeader : f.end]
+		packed += len(blk)
+		var u pack.Unpacker
+		u.Reset(blk, f.seq)
+		for {
+			_, rec, err := u.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			records += len(rec)
+		}
+	}
+	return packed, records, blocks
 }
 
 func firstDiff(a, b []byte) string {

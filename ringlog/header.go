@@ -138,6 +138,11 @@ func headerError(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadSegmentHeader, fmt.Sprintf(format, args...))
 }
 
+// unsupported is the error for a header written by a newer itiny.
+func unsupported(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
+}
+
 // parseHeader decodes the header at the start of p, in either form.
 func parseHeader(p []byte) (Header, error) {
 	if bytes.HasPrefix(p, []byte(textMagic)) {
@@ -158,8 +163,11 @@ func parseHeader(p []byte) (Header, error) {
 		return h, headerError("checksum %08x, want %08x", got, want)
 	}
 	h.Version = le.Uint16(p[8:])
-	if h.Version == 0 || h.Version > Version {
-		return h, headerError("unknown format version %d (this reader knows up to %d)", h.Version, Version)
+	if h.Version == 0 {
+		return h, headerError("format version 0")
+	}
+	if h.Version > Version {
+		return h, unsupported("format version %d (this reader knows up to %d)", h.Version, Version)
 	}
 	size := int(le.Uint16(p[10:]))
 	if size < binHeaderSize {
@@ -190,7 +198,7 @@ func parseHeader(p []byte) (Header, error) {
 
 func checkFlags(f uint32) error {
 	if unknown := f & incompatMask &^ knownIncompat; unknown != 0 {
-		return headerError("unknown incompatible flags %#x: written by a newer itiny", unknown)
+		return unsupported("incompatible flags %#x", unknown)
 	}
 	return nil
 }
@@ -218,8 +226,11 @@ func parseTextHeader(p []byte) (Header, error) {
 	s := textScanner{p: line[:crcAt], i: len(textMagic)}
 	v := s.uint(`,"flags":`)
 	h.Version = uint16(v)
-	if s.err == nil && (v == 0 || v > Version) {
-		return h, headerError("unknown format version %d (this reader knows up to %d)", v, Version)
+	if s.err == nil && v == 0 {
+		return h, headerError("format version 0")
+	}
+	if s.err == nil && v > Version {
+		return h, unsupported("format version %d (this reader knows up to %d)", v, Version)
 	}
 	h.Flags = uint32(s.uint(`,"codec":"json","stream":"`))
 	h.Stream = string(s.until('"'))

@@ -158,16 +158,3 @@ func segmentPaths(t testing.TB, dir string) []string {
 	}
 	return p
 }
-
-// memTempDir returns a new directory on tmpfs where there is one, else on
-// disk. Tests that reopen a ring thousands of times use it, because there
-// fsync costs nothing; what they check is recovery logic, not the disk.
-func memTempDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("/dev/shm", "ringlog-test-")
-	if err != nil {
-		return t.TempDir()
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}

@@ -6,7 +6,9 @@ import (
 	"github.com/itiny/itiny/pack"
 )
 
-// lastSeq returns the sequence number of the last record in frame f.
+// lastSeq returns the sequence number of the last record in frame f; for
+// a block that does not unpack, that of the last record before the bad
+// entry, with the error.
 func lastSeq(f frame) (uint64, error) {
 	if !f.Packed {
 		return f.Seq, nil
@@ -20,7 +22,7 @@ func lastSeq(f frame) (uint64, error) {
 			return last, nil
 		}
 		if err != nil {
-			return 0, err
+			return last, err
 		}
 		last = seq
 	}

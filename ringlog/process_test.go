@@ -149,7 +149,7 @@ func TestSIGKILL(t *testing.T) {
 	} {
 		name := fmt.Sprintf("%v/%v/stage=%d", tc.c, tc.sync, tc.stage)
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := t.TempDir() // on disk: the budget is checked in allocated blocks after each kill
 			rng := rand.New(rand.NewPCG(uint64(tc.sync), uint64(tc.stage+2)))
 			var acked []uint64
 			for round := 0; round < rounds; round++ {
@@ -223,7 +223,7 @@ func TestSIGKILL(t *testing.T) {
 func TestWriteErrors(t *testing.T) {
 	for _, stage := range []int{0, -1} {
 		t.Run(fmt.Sprintf("stage=%d", stage), func(t *testing.T) {
-			dir := t.TempDir()
+			dir := t.TempDir() // on disk: few syncs, and the errors are those of the filesystem devices use
 			cmd, out := startChild(t, "fsize", dir, "msgpack", "none", strconv.Itoa(stage), "10000")
 			var acked []uint64
 			var errs []string
@@ -281,20 +281,26 @@ func TestFollowOtherProcess(t *testing.T) {
 				}
 				close(acks)
 			}()
-			// Wait for the ring to exist, then follow it while it grows.
+			// Wait for the ring to exist, then follow it while it grows,
+			// and kill the writer once the reader has read from three of its
+			// segments. Once the dead writer's ring reads to its end, the
+			// reader has it all.
+			deadline := time.Now().Add(time.Minute)
 			var r *Reader
 			for r == nil {
+				if time.Now().After(deadline) {
+					t.Fatal("no ring in a minute")
+				}
 				if _, err := os.Stat(dir + "/stage"); err == nil {
 					r, _ = NewReader(dir)
 				}
 				time.Sleep(time.Millisecond)
 			}
 			var got []uint64
-			deadline := time.Now().Add(300 * time.Millisecond)
+			followed := map[string]bool{} // segments read from
 			killed := false
-			idle := 0
-			for idle < 50 {
-				if !killed && time.Now().After(deadline) {
+			for {
+				if !killed && len(followed) >= 3 {
 					cmd.Process.Signal(syscall.SIGKILL)
 					cmd.Wait()
 					killed = true
@@ -302,7 +308,10 @@ func TestFollowOtherProcess(t *testing.T) {
 				e, err := r.Next()
 				if err == io.EOF {
 					if killed {
-						idle++
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("followed %d records in %d segments in a minute", len(got), len(followed))
 					}
 					time.Sleep(2 * time.Millisecond)
 					continue
@@ -321,6 +330,9 @@ func TestFollowOtherProcess(t *testing.T) {
 					t.Fatalf("seq %d after %d", e.Seq, got[len(got)-1])
 				}
 				got = append(got, e.Seq)
+				if e.Offset >= 0 { // -1: the stage
+					followed[e.Segment] = true
+				}
 			}
 			var acked []uint64
 			for a := range acks {

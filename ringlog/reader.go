@@ -39,25 +39,39 @@ func (e *Entry) Decode(r *codec.Record) error {
 // skips and continues with the next intact frame on the following call.
 // Records are returned at most once and in increasing sequence order.
 type Reader struct {
-	rd       ringDir
-	segs     []segRef
-	i        int // index in segs of the segment being scanned
-	open     bool
-	sc       scanner
-	buf      []byte
-	last     uint64 // sequence number of the last record returned
-	any      bool
-	ring     [16]byte
+	rd   ringDir  // the ring's directory, on disk or in an fs.FS
+	segs []segRef // the segments known, oldest first
+	i    int      // index in segs of the segment being scanned
+	open bool     // segs[i] is being scanned by sc
+	sc   scanner
+	buf  []byte          // the bytes of segs[i], reused from segment to segment
+	skip map[uint64]bool // segments to pass over unread (Skip)
+	last uint64          // the number of the last record returned
+	any  bool            // a record was returned: last is set
+	ring [16]byte        // the ring's id, from the newest segment header read
+
+	// Records of the stage that continue the newest segment (readStage),
+	// and the stage file's bytes they point into.
 	staged   []frame
 	stageBuf []byte
+	stageBad bool // a damaged stage header was reported
 
 	// A block of a packed segment being unpacked, and where its frame is.
-	stop     uint64          // StopAt
-	skip     map[uint64]bool // Skip
 	unp      pack.Unpacker
 	inBlock  bool
 	blockOff int
 	blockLen int
+
+	// back gathers a run of intact frames numbered at or below last, and
+	// gone the segments retention deleted before they were read; Next
+	// reports them before held, the result that came after them.
+	back    *Damage
+	gone    *Damage
+	held    bool
+	heldE   Entry
+	heldErr error
+	stageLo uint64 // the run of numbers last read from the stage, which
+	stageHi uint64 // come again from the segment once flushed
 }
 
 // NewReader returns a Reader of the ring in dir.
@@ -76,13 +90,7 @@ func newReader(rd ringDir) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ringlog: %w", err)
 	}
-	r := &Reader{rd: rd, segs: segs}
-	for _, s := range segs {
-		if s.hdrErr == nil {
-			r.ring = s.hdr.Ring
-		}
-	}
-	return r, nil
+	return &Reader{rd: rd, segs: segs}, nil
 }
 
 // A SegmentInfo describes a segment file of a ring, as its header says.
@@ -103,17 +111,6 @@ func (r *Reader) Segments() []SegmentInfo {
 	return infos
 }
 
-// Seek makes Next continue with the first record of segment number seg,
-// or of the first segment after it, passing over the segments before.
-// Records are still returned at most once and in increasing order.
-func (r *Reader) Seek(seg uint64) {
-	i := 0
-	for i < len(r.segs) && r.segs[i].hdr.Segment < seg {
-		i++
-	}
-	r.i, r.open, r.inBlock, r.staged = i, false, false, nil
-}
-
 // Skip makes Next pass over the segments numbered in segs without
 // reading them, for a reader that knows from their headers that it needs
 // none of their records.
@@ -126,15 +123,45 @@ func (r *Reader) Skip(segs []uint64) {
 	}
 }
 
-// StopAt makes Next return io.EOF instead of reading segment number seg
-// or any after it, for a reader that needs only the records before; 0
-// reads to the end.
-func (r *Reader) StopAt(seg uint64) { r.stop = seg }
-
 // Next returns the next record, a *Damage for a skipped range of bytes
 // (call Next again to continue), or io.EOF when there is nothing more for
 // now.
 func (r *Reader) Next() (Entry, error) {
+	if r.held {
+		r.held = false
+		return r.heldE, r.heldErr
+	}
+	e, err := r.next()
+	if r.back != nil || r.gone != nil {
+		// Intact frames numbered at or below what was read, or segments
+		// retention deleted unread, came first: report them, then what
+		// followed them.
+		d := r.back
+		if d == nil {
+			d, r.gone = r.gone, nil
+		} else {
+			r.back = nil
+		}
+		r.heldE, r.heldErr, r.held = e, err, true
+		return Entry{}, d
+	}
+	return e, err
+}
+
+// backwards notes an intact frame at [off, end) of the segment being read
+// whose number is at or below the last one returned: passed over, and
+// reported as one Damage per run of such frames.
+func (r *Reader) backwards(seq uint64, off, end int) {
+	if seq >= r.stageLo && seq <= r.stageHi {
+		return // read from the stage before it reached the segment
+	}
+	if r.back == nil || r.back.Segment != r.sc.path {
+		r.back = &Damage{Segment: r.sc.path, Offset: int64(off), Err: ErrSeqBackwards}
+	}
+	r.back.Length = int64(end) - r.back.Offset
+}
+
+func (r *Reader) next() (Entry, error) {
 	if len(r.staged) > 0 {
 		return r.nextStaged(), nil
 	}
@@ -146,9 +173,6 @@ func (r *Reader) Next() (Entry, error) {
 	refreshed, relisted := false, false
 	for {
 		if !r.open {
-			if r.stop != 0 && r.i < len(r.segs) && r.segs[r.i].hdr.Segment >= r.stop {
-				return Entry{}, io.EOF
-			}
 			if r.i < len(r.segs) && r.skip[r.segs[r.i].hdr.Segment] {
 				r.i++
 				continue
@@ -176,6 +200,7 @@ func (r *Reader) Next() (Entry, error) {
 			}
 		case err == nil:
 			if r.any && f.Seq <= r.last {
+				r.backwards(f.Seq, off, r.sc.off)
 				continue
 			}
 			r.last, r.any = f.Seq, true
@@ -220,6 +245,7 @@ func (r *Reader) nextInBlock() (Entry, error) {
 			return Entry{}, &Damage{Segment: r.sc.path, Offset: int64(r.blockOff), Length: int64(r.blockLen), Err: fmt.Errorf("%w: %v", ErrBadBlock, err)}
 		}
 		if r.any && seq <= r.last {
+			r.backwards(seq, r.blockOff, r.blockOff+r.blockLen)
 			continue
 		}
 		r.last, r.any = seq, true
@@ -238,7 +264,10 @@ func (r *Reader) atEnd() (Entry, error) {
 func (r *Reader) nextStaged() Entry {
 	f := r.staged[0]
 	r.staged = r.staged[1:]
-	r.last, r.any = f.Seq, true
+	if f.Seq != r.stageHi+1 || r.stageLo == 0 {
+		r.stageLo = f.Seq
+	}
+	r.last, r.any, r.stageHi = f.Seq, true, f.Seq
 	return Entry{Seq: f.Seq, Payload: f.Payload, Codec: r.newestHeader().Codec, Segment: r.rd.path(stageName), Offset: -1}
 }
 
@@ -261,11 +290,21 @@ func (r *Reader) readStage() error {
 	}
 	var err error
 	r.stageBuf, err = readFile(r.rd, stageName, r.stageBuf)
-	if err != nil || len(r.stageBuf) < stageHeaderSize {
+	if err != nil {
 		return io.EOF
 	}
 	si := parseStageHeader(r.stageBuf)
-	if !si.valid || si.ring != h.Ring {
+	if si.valid && si.ring != h.Ring {
+		si.err = fmt.Errorf("%w: ring %x, not the segments' %x", ErrBadStage, si.ring, h.Ring)
+	}
+	if si.err != nil && !r.stageBad && !r.isLive() {
+		// Records only the stage held are lost, and the reader cannot
+		// tell how many: say so, once. (A live writer's stage is always
+		// whole: it writes the header under its lock.)
+		r.stageBad = true
+		return &Damage{Segment: r.rd.path(stageName), Length: int64(min(len(r.stageBuf), stageHeaderSize)), Err: si.err}
+	}
+	if !si.valid || si.err != nil {
 		return io.EOF
 	}
 	next := h.First
@@ -286,14 +325,27 @@ func (r *Reader) openSegment() error {
 	r.buf = data
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			// Deleted by retention while we read: a gap the sequence
-			// numbers show.
+			// Deleted by retention after the listing: say which numbers
+			// it held, as far as the headers tell.
 			r.i++
-			return nil
+			d := &Damage{Segment: s.path, Length: s.size, Err: ErrRetired}
+			if s.hdrErr == nil {
+				d.From = s.hdr.First
+			}
+			if r.i < len(r.segs) && r.segs[r.i].hdrErr == nil && r.segs[r.i].hdr.First > 0 {
+				d.To = r.segs[r.i].hdr.First - 1
+			}
+			return d
 		}
 		return fmt.Errorf("ringlog: %w", err)
 	}
 	h := s.hdr
+	if errors.Is(s.hdrErr, ErrUnsupported) {
+		// Written by a newer itiny: its frames are not read as this
+		// version's, they are reported whole.
+		r.i++
+		return &Damage{Segment: s.path, Length: int64(len(data)), Err: s.hdrErr}
+	}
 	if s.hdrErr != nil {
 		// Read the frames anyway, from the first byte: their checksums are
 		// salted with the segment number the file name claims.
@@ -394,12 +446,16 @@ func (r *Reader) refresh() {
 		keep = r.segs // every known segment is read: take what follows
 	}
 	rebuilt := append([]segRef(nil), keep...)
+	// Segments after cur that are gone while every segment before them
+	// is gone too: retention deleted them before they were read.
+	if len(keep) > 0 && len(segs) > 0 {
+		if s := segs[0]; s.hdrErr == nil && s.hdr.Segment > cur+1 && r.gone == nil {
+			r.gone = &Damage{Segment: r.rd.path(segName(cur+1, s.hdr.Codec)), Err: ErrRetired, To: s.hdr.First - 1}
+		}
+	}
 	for _, s := range segs {
 		if len(keep) == 0 || s.hdr.Segment > cur {
 			rebuilt = append(rebuilt, s)
-			if s.hdr.Segment > cur && s.hdrErr == nil {
-				r.ring = s.hdr.Ring
-			}
 		}
 	}
 	r.segs = rebuilt

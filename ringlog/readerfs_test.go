@@ -1,7 +1,6 @@
 package ringlog
 
 import (
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,7 +59,7 @@ func TestReaderFS(t *testing.T) {
 	}
 }
 
-func TestSegmentsSeek(t *testing.T) {
+func TestSegments(t *testing.T) {
 	o := testOptions(codec.Msgpack)
 	o.Budget = 1 << 20
 	dir := buildRingOpts(t, o, 200)
@@ -76,20 +75,6 @@ func TestSegmentsSeek(t *testing.T) {
 		if s.Err != nil || s.Header.Segment != uint64(i+1) || s.Size <= 128 || filepath.Base(s.Path) != filepath.Base(segmentPaths(t, dir)[i]) {
 			t.Fatalf("segment %d: %+v", i, s)
 		}
-	}
-	r.Seek(3)
-	e, err := r.Next()
-	if err != nil || e.Seq != segs[2].Header.First {
-		t.Fatalf("after Seek(3): seq %d, %v; want %d", e.Seq, err, segs[2].Header.First)
-	}
-	r.Seek(1) // back: records already read are not returned again
-	e, err = r.Next()
-	if err != nil || e.Seq != segs[2].Header.First+1 {
-		t.Fatalf("after Seek(1): seq %d, %v; want %d", e.Seq, err, segs[2].Header.First+1)
-	}
-	r.Seek(1 << 40)
-	if _, err := r.Next(); err != io.EOF {
-		t.Fatalf("past the last segment: %v", err)
 	}
 }
 

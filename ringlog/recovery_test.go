@@ -110,8 +110,12 @@ func TestRebootSkipsNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := seqs[len(seqs)-1] + 1 + rec.SeqJump; seq != want {
+	// The note explaining the jump takes the first new number.
+	if want := seqs[len(seqs)-1] + 2 + rec.SeqJump; seq != want {
 		t.Fatalf("seq %d after jump of %d, want %d", seq, rec.SeqJump, want)
+	}
+	if n := rec.Resume; n == nil || n.After != seqs[len(seqs)-1] || n.Loss != LossPossible || n.Lost != rec.SeqJump {
+		t.Fatalf("resume note %+v, want a possible loss of %d after %d", n, rec.SeqJump, seqs[len(seqs)-1])
 	}
 	w.Close()
 	// A clean close leaves an exact mark: reopening skips nothing.
@@ -141,7 +145,7 @@ func TestBudgetModel(t *testing.T) {
 		for _, stage := range []int{2 << 10, -1} {
 			t.Run(fmt.Sprintf("%v/stage=%d", c, stage), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, uint64(stage)))
-				dir := t.TempDir()
+				dir := t.TempDir() // on disk: the budget is checked in the blocks a real filesystem allocates
 				o := testOptions(c)
 				o.Budget, o.SegmentSize, o.StageSize = 40<<10, 8<<10, stage
 				w, err := Open(dir, o)

@@ -61,15 +61,27 @@ type stageInfo struct {
 	boot  [16]byte
 	valid bool // static part verified
 	hwOK  bool
+	// err says why a stage file that has bytes is not valid: ErrBadStage,
+	// or ErrUnsupported for a newer version. Nil for an empty file.
+	err error
 }
 
 func parseStageHeader(p []byte) stageInfo {
 	var si stageInfo
-	if len(p) < stageHeaderSize || string(p[:8]) != stageMagic {
-		return si
-	}
 	le := binary.LittleEndian
-	if le.Uint32(p[stageOffCRC:]) != checksum(p[:stageOffCRC]) || le.Uint16(p[8:]) != stageVersion {
+	switch {
+	case len(p) == 0:
+		return si
+	case len(p) < stageHeaderSize:
+		si.err = fmt.Errorf("%w: truncated to %d bytes", ErrBadStage, len(p))
+	case string(p[:8]) != stageMagic:
+		si.err = fmt.Errorf("%w: no magic", ErrBadStage)
+	case le.Uint32(p[stageOffCRC:]) != checksum(p[:stageOffCRC]):
+		si.err = fmt.Errorf("%w: checksum %08x, want %08x", ErrBadStage, le.Uint32(p[stageOffCRC:]), checksum(p[:stageOffCRC]))
+	case le.Uint16(p[8:]) != stageVersion:
+		si.err = fmt.Errorf("%w: stage version %d (this reader knows %d)", ErrUnsupported, le.Uint16(p[8:]), stageVersion)
+	}
+	if si.err != nil {
 		return si
 	}
 	si.valid = true

@@ -1,142 +1,64 @@
 package ringlog
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/itiny/itiny/codec"
-	"github.com/itiny/itiny/internal/clock"
-	"github.com/itiny/itiny/internal/randid"
 	"github.com/itiny/itiny/pack"
 )
-
-// A SyncPolicy says when the writer makes records durable against power
-// loss with fdatasync. Every policy survives the death of the process: an
-// appended record is in the page cache before Append returns.
-type SyncPolicy uint8
-
-const (
-	// SyncNone syncs a segment after rotating away from it (in the
-	// background) and on Close; a power cut loses what the kernel had not
-	// yet written back (ext4: up to ~30 s).
-	SyncNone SyncPolicy = iota
-	// SyncInterval syncs every Options.SyncEvery (group commit); a power
-	// cut loses at most that long of records.
-	SyncInterval
-	// SyncAlways syncs each record before Append returns; a power cut
-	// loses nothing that was acknowledged.
-	SyncAlways
-)
-
-var syncNames = [...]string{"none", "interval", "always"}
-
-func (p SyncPolicy) String() string {
-	if int(p) < len(syncNames) {
-		return syncNames[p]
-	}
-	return fmt.Sprintf("SyncPolicy(%d)", p)
-}
-
-// ParseSyncPolicy returns the policy named "none", "interval" or "always".
-func ParseSyncPolicy(s string) (SyncPolicy, error) {
-	for i, n := range syncNames {
-		if s == n {
-			return SyncPolicy(i), nil
-		}
-	}
-	return 0, fmt.Errorf("ringlog: unknown sync policy %q (want none, interval or always)", s)
-}
-
-// Defaults.
-const (
-	DefaultStageSize  = 64 << 10
-	DefaultFlushEvery = time.Second
-	DefaultSyncEvery  = time.Second
-	minSegmentSize    = 4 << 10
-)
-
-// Options configure a Writer.
-type Options struct {
-	Stream string      // the stream's name; also checked against the ring
-	Codec  codec.Codec // encoding of new segments
-	// Budget caps the ring's bytes on disk: its segment files and stage,
-	// each counted in whole file-system blocks. It is never exceeded;
-	// the oldest segments are deleted to make room. It must hold the
-	// stage and two segments.
-	Budget      int64
-	SegmentSize int64 // largest segment file, header included
-	// StageSize is the size of the mapped stage file; 0 means
-	// DefaultStageSize (at most SegmentSize), negative means no stage:
-	// each record is then written to its segment with one write call.
-	StageSize int
-	// MemoryStage keeps staged records in the process's memory instead of
-	// a mapped file: they reach the segment only every FlushEvery or when
-	// the stage is full, sparing flash, and are lost if the process dies
-	// (the agent's "periodic" mode). Close and Sync still flush them.
-	MemoryStage bool
-	// Pack writes the records of each stage flush as one frame holding a
-	// block of package pack, in segments marked FlagPacked: periodic
-	// samples shrink about tenfold. Damage to such a frame costs its whole
-	// block. MessagePack only; records are limited to pack.MaxRecord.
-	Pack       bool
-	Sync       SyncPolicy
-	SyncEvery  time.Duration // for SyncInterval; 0 means DefaultSyncEvery
-	FlushEvery time.Duration // how soon staged records reach the segment, and readers; 0 means DefaultFlushEvery
-	Boot       codec.BootID  // this boot's id, recorded in segment headers
-	// Now returns the wall and monotonic clocks for segment headers;
-	// nil means time.Now and the system's monotonic clock.
-	Now func() (wall time.Time, mono int64)
-}
-
-// A Recovery reports what Open found and repaired.
-type Recovery struct {
-	New      bool      // the ring did not exist
-	Clean    bool      // the previous writer closed the ring cleanly
-	Replayed int       // acknowledged records moved from the stage to a segment
-	Sealed   bool      // the newest segment had a damaged tail and was sealed
-	Damage   []*Damage // damage found at the tail of the newest segment
-	SeqJump  uint64    // sequence numbers skipped because records may have been lost
-}
 
 // A Writer appends records to one ring. It is safe for concurrent use.
 // Only one Writer, in any process, may have a ring open.
 type Writer struct {
-	mu   sync.Mutex
-	dir  string
-	o    Options
-	text bool
-	blk  int64
-	st   *stage
+	// mu guards everything below but the atomics, syncMu's work and the
+	// fields set once by Open (dir, o, blk, st, d, ring, staging, kick).
+	mu      sync.Mutex
+	dir     string
+	o       Options // as filled by Open
+	blk     int64   // the file system's block size: the budget's unit
+	st      *stage  // the stage file: lock, high-water mark, staged frames
+	staging staging // how records wait for the segment, chosen by Open
+	ring    [16]byte
+	rec     Recovery // what Open found
 
-	ring     [16]byte
+	// The segments.
+	d        segDir   // the ring's directory, open, for *at system calls
 	segs     []segRef // oldest first; the last one is active
-	used     int64    // blocks of all segments, in bytes
-	d        segDir
-	seg      segFile
+	used     int64    // bytes of all segments, each rounded up to blocks
+	deleted  uint64   // segments deleted for the budget
+	seg      segFile  // the active segment, open for writing
+	segSeq   uint64   // its number
+	salt     salt     // of segSeq: every frame's checksum starts from it
+	segSize  int64    // its size in bytes
+	text     bool     // its frames are text (JSON) frames
+	dirty    bool     // it has bytes the writer could not remove: rotate
+	maxFrame int      // the largest frame a segment holds
 	names    [2]cname // for creating, renaming and deleting segments
 	hdrBuf   []byte   // a new segment's header
-	segSeq   uint64
-	salt     salt // of segSeq
-	segSize  int64
-	dirty    bool // active segment has bytes we could not remove: rotate
-	maxFrame int
 
-	next       uint64
-	hw         uint64
-	buf        []byte
-	unsynced   bool
+	// Numbering.
+	next    uint64 // the number the next record gets
+	hw      uint64 // the high-water mark: no number at or above it was handed out
+	hwDirty bool   // hw changed since the stage was last synced
+	buf     []byte // the frame being built
+	closed  bool
+
+	// What waits for the flusher.
+	unsynced   bool      // the active segment has writes not yet synced
 	unsyncedAt time.Time // when unsynced became true
 	stagedAt   time.Time // when the first staged frame of this fill was put
-	hwDirty    bool
-	closed     bool
-	deleted    uint64 // segments deleted for the budget
+
+	// With Options.Pack: the staged records packed so far, as a frame
+	// whose header is sealed when it is written, and its first number.
+	pk         pack.Packer
+	block      []byte
+	blockFirst uint64
 
 	// sealed holds segments rotated away from with unsynced data. The
 	// flusher syncs and closes them without holding mu, so a rotation
@@ -149,74 +71,15 @@ type Writer struct {
 	// syncs already under way. Lock order: mu, then syncMu.
 	syncMu  sync.Mutex
 	syncErr atomic.Pointer[error] // the first failed background sync, for Sync and Close
-	kick    chan struct{}
 
-	// fdatasync latency, updated with or without mu held.
+	// fdatasync count and latency, updated with or without mu held.
 	syncs, syncNs, syncMaxNs atomic.Int64
 
-	// With Options.Pack: the staged records packed so far, as a frame
-	// whose header is sealed when it is written, and its first number.
-	pk         pack.Packer
-	block      []byte
-	blockFirst uint64
-
-	rec  Recovery
+	// The flusher goroutine: kick wakes it, stop ends it.
+	kick chan struct{}
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
-
-// datasync syncs f and records how long it took.
-func (w *Writer) datasync(f segFile) error {
-	start := time.Now()
-	err := f.datasync()
-	d := int64(time.Since(start))
-	w.syncs.Add(1)
-	w.syncNs.Add(d)
-	for m := w.syncMaxNs.Load(); d > m && !w.syncMaxNs.CompareAndSwap(m, d); m = w.syncMaxNs.Load() {
-	}
-	return err
-}
-
-func (o *Options) fill() error {
-	if !codec.ValidStream(o.Stream) {
-		return fmt.Errorf("ringlog: invalid stream name %q: want 1-%d bytes of [a-z0-9_.-]", o.Stream, codec.MaxStreamLen)
-	}
-	if o.Codec != codec.Msgpack && o.Codec != codec.JSON {
-		return fmt.Errorf("ringlog: stream %s: unknown codec %d", o.Stream, o.Codec)
-	}
-	if o.Pack && o.Codec != codec.Msgpack {
-		return fmt.Errorf("ringlog: stream %s: packing needs the msgpack codec", o.Stream)
-	}
-	if o.SegmentSize < minSegmentSize || o.SegmentSize > MaxSegmentSize {
-		return fmt.Errorf("ringlog: stream %s: segment size %d out of range [%d, %d]", o.Stream, o.SegmentSize, minSegmentSize, MaxSegmentSize)
-	}
-	if o.StageSize == 0 {
-		o.StageSize = int(min(DefaultStageSize, o.SegmentSize))
-	}
-	if o.SyncEvery <= 0 {
-		o.SyncEvery = DefaultSyncEvery
-	}
-	if o.FlushEvery <= 0 {
-		o.FlushEvery = DefaultFlushEvery
-	}
-	if o.Sync > SyncAlways {
-		return fmt.Errorf("ringlog: stream %s: unknown sync policy %d", o.Stream, o.Sync)
-	}
-	if o.Now == nil {
-		o.Now = func() (time.Time, int64) { return time.Now(), clock.Mono() }
-	}
-	return nil
-}
-
-// stageBytes is the stage file's size.
-func (o *Options) stageBytes() int {
-	if o.StageSize < 0 || o.MemoryStage {
-		return stageHeaderSize
-	}
-	return stageHeaderSize + o.StageSize
-}
-
-func roundUp(n, blk int64) int64 { return (n + blk - 1) / blk * blk }
 
 // Open opens the ring in dir for appending, creating it if needed, and
 // recovers it: it finds the last intact record, seals a segment whose tail
@@ -249,6 +112,9 @@ func Open(dir string, o Options) (*Writer, error) {
 	}
 	if err := w.recover(si); err != nil {
 		st.close()
+		if st.size == 0 && errors.Is(err, ErrUnsupported) {
+			os.Remove(filepath.Join(dir, stageName)) // made by openStage: a refused ring stays as it was
+		}
 		if w.seg.valid() {
 			w.seg.close()
 		}
@@ -264,205 +130,8 @@ func Open(dir string, o Options) (*Writer, error) {
 	return w, nil
 }
 
-func blockSize(dir string) int64 {
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(dir, &fs); err != nil || fs.Bsize <= 0 {
-		return 4096
-	}
-	return int64(fs.Bsize)
-}
-
-func (w *Writer) recover(si stageInfo) error {
-	// A segment being created when the writer died.
-	if tmps, _ := filepath.Glob(filepath.Join(w.dir, segPrefix+"*"+tmpSuffix)); len(tmps) > 0 {
-		for _, p := range tmps {
-			os.Remove(p)
-		}
-		syncDir(w.dir)
-	}
-	segs, err := listSegments(osDir(w.dir))
-	if err != nil {
-		return fmt.Errorf("ringlog: %w", err)
-	}
-	var active *segRef
-	for i := range segs {
-		s := &segs[i]
-		if s.hdrErr != nil {
-			continue
-		}
-		if s.hdr.Stream != w.o.Stream {
-			return fmt.Errorf("ringlog: %s holds stream %q, not %q", s.path, s.hdr.Stream, w.o.Stream)
-		}
-		active = s
-	}
-	w.segs = segs
-	for _, s := range segs {
-		w.used += roundUp(s.size, w.blk)
-		w.segSeq = max(w.segSeq, s.hdr.Segment)
-	}
-	switch {
-	case si.valid:
-		w.ring = si.ring
-	case active != nil:
-		w.ring = active.hdr.Ring
-	default:
-		if err := randid.Read(w.ring[:]); err != nil {
-			return err
-		}
-	}
-	w.rec.New = len(segs) == 0 && !si.valid
-	w.rec.Clean = w.rec.New || si.state == stateClosed
-	w.next = 1
-
-	var staged []frame
-	var stagedCodec codec.Codec
-	if active != nil {
-		stagedCodec = active.hdr.Codec
-		data, err := readFile(osDir(w.dir), active.name, nil)
-		if err != nil {
-			return fmt.Errorf("ringlog: %w", err)
-		}
-		sc := newScanner(active.path, data, active.hdr)
-		last := active.hdr.First - 1
-		for {
-			f, err := sc.next()
-			if err != nil {
-				var d *Damage
-				if errors.As(err, &d) && d.Offset+d.Length == int64(len(data)) {
-					w.rec.Damage = append(w.rec.Damage, d)
-					w.rec.Sealed = true
-				}
-				if err == errPending || d == nil {
-					break
-				}
-				continue
-			}
-			if last, err = lastSeq(f); err != nil {
-				// Checksummed but not a block: its last number is unknown,
-				// so seal the segment and skip to the high-water mark.
-				w.rec.Sealed = true
-				break
-			}
-		}
-		w.next = last + 1
-		if si.valid && si.ring == w.ring {
-			if raw, err := w.st.readStaged(); err == nil {
-				staged = stagedFrames(raw, active.hdr, w.next)
-			}
-		}
-		if !w.rec.Sealed && active.hdr.Codec == w.o.Codec && active.hdr.Flags&FlagPacked != 0 == w.o.Pack && active == &segs[len(segs)-1] {
-			name := w.names[0].set(active.name, active.hdr.Segment, active.hdr.Codec, false)
-			if w.seg, err = w.d.open(&w.names[0], name, syscall.O_WRONLY); err != nil {
-				return fmt.Errorf("ringlog: %w", err)
-			}
-			w.segSeq, w.segSize = active.hdr.Segment, int64(len(data))
-			w.salt = segSalt(w.segSeq)
-			w.text = active.hdr.Codec == codec.JSON
-		}
-	}
-	if !w.seg.valid() {
-		if err := w.rotate(); err != nil {
-			return err
-		}
-	}
-	// Staged frames were framed for the active segment at the time; frame
-	// them again, as they may go to a new one, and transcode them if the
-	// ring's codec changed since.
-	var rec codec.Record
-	for _, f := range staged {
-		p := f.Payload
-		if stagedCodec == codec.JSON {
-			p = textPayload(p)
-		}
-		if stagedCodec != w.o.Codec {
-			if err := stagedCodec.Decode(p, &rec); err != nil {
-				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
-			}
-			rec.Seq = f.Seq
-			var err error
-			if p, err = w.o.Codec.Append(nil, &rec); err != nil {
-				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
-			}
-		}
-		if err := w.appendPayload(p, f.Seq); err != nil {
-			return err
-		}
-		w.rec.Replayed++
-	}
-	// Numbers at or above the high-water mark were never handed out. After
-	// a clean close the mark is exact, so records lost since (a truncated
-	// copy) do not get their numbers reused. After a crash it runs ahead
-	// of what was used; skip to it when records may have been lost (a new
-	// boot dropped the page cache, the tail was damaged, or the writer kept
-	// records in its own memory), so that no number names two records.
-	lost := si.boot != w.o.Boot || w.rec.Sealed || si.state == stateOpenMem
-	if si.hwOK && si.hw > w.next && (w.rec.Clean || lost) {
-		w.rec.SeqJump = si.hw - w.next
-		w.next = si.hw
-		if err := w.rotate(); err != nil { // numbers within a segment are consecutive
-			return err
-		}
-	}
-	if err := w.syncSeg(); err != nil {
-		return err
-	}
-	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage); err != nil {
-		return fmt.Errorf("ringlog: stage: %w", err)
-	}
-	if w.o.MemoryStage && w.o.StageSize > 0 && !w.packMem() {
-		w.st.mem = make([]byte, stageHeaderSize+w.o.StageSize)
-		w.st.anon = true
-	}
-	w.hw = w.next + hwStep
-	if err := w.st.setHW(w.hw); err != nil {
-		return err
-	}
-	state := uint8(stateOpen)
-	if w.o.MemoryStage {
-		state = stateOpenMem
-	}
-	if err := w.st.setState(state, w.o.Boot); err != nil {
-		return err
-	}
-	return w.st.sync()
-}
-
-// stagedFrames returns the frames in a stage's frame area that continue
-// the active segment's sequence at next. Frames already in the segment
-// are passed over; the run ends at the first frame that does not verify or
-// leaves a hole: a frame being written when the writer died, or stale
-// bytes. A frame that verifies under the segment's salt is always that
-// segment's record of its number, as numbers are never used twice, so
-// replaying it is right even when it is left from an earlier fill.
-func stagedFrames(raw []byte, hdr Header, next uint64) []frame {
-	var fs []frame
-	text, s := hdr.Codec == codec.JSON, segSalt(hdr.Segment)
-	for off := 0; off < len(raw); {
-		f, st := parseFrame(raw[off:], text, s, MaxSegmentSize)
-		if st != frameOK || f.Seq > next {
-			break
-		}
-		if f.Seq == next {
-			fs = append(fs, f)
-			next++
-		}
-		off += f.Len
-	}
-	return fs
-}
-
-// textPayload turns a text frame's line back into the record's JSON.
-func textPayload(line []byte) []byte {
-	p := make([]byte, 0, len(line)-textPrefixLen+1)
-	p = append(p, '{')
-	return append(p, line[textPrefixLen:]...)
-}
-
 // Recovery returns what Open found and repaired.
 func (w *Writer) Recovery() Recovery { return w.rec }
-
-// Dir returns the ring's directory.
-func (w *Writer) Dir() string { return w.dir }
 
 // Append sets r.Seq to the ring's next sequence number and r.Stream to the
 // ring's stream, encodes r and appends it. When Append returns nil the
@@ -549,296 +218,6 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 	return nil
 }
 
-// put stores a sealed frame: in the stage when it fits, else straight
-// into the segment.
-func (w *Writer) put(f []byte) error {
-	switch {
-	case w.packMem():
-		// The block is the stage: it holds up to StageSize bytes.
-		if len(w.block) > 0 && len(w.block)+len(f)+binFrameHeader > w.o.StageSize {
-			if err := w.flushStage(); err != nil {
-				return err
-			}
-		}
-		if len(w.block) == 0 {
-			w.stagedAt = time.Now()
-			w.wake()
-		}
-		return w.packStaged(f)
-	case w.st.mem != nil && w.o.Sync != SyncAlways && len(f) <= len(w.st.mem)-stageHeaderSize:
-		if len(f) > w.st.free() {
-			if err := w.flushStage(); err != nil {
-				return err
-			}
-		}
-		if w.st.n == 0 {
-			w.stagedAt = time.Now()
-			w.wake()
-		}
-		at := w.st.n
-		w.st.put(f)
-		if w.o.Pack {
-			// Packed as well as staged: the stage file keeps the frames
-			// a crash would otherwise lose.
-			if err := w.packStaged(f); err != nil {
-				w.st.n = at
-				return err
-			}
-		}
-		return nil
-	}
-	if err := w.flushStage(); err != nil {
-		return err
-	}
-	if w.o.Pack {
-		if err := w.packStaged(f); err != nil {
-			return err
-		}
-		f = sealBlock(w.block, w.salt, w.blockFirst)
-		w.block = w.block[:0]
-	}
-	before := w.segSize
-	if err := w.writeSeg(f); err != nil {
-		return err
-	}
-	if w.o.Sync == SyncAlways {
-		if err := w.syncSeg(); err != nil {
-			// Not acknowledged, so not kept: cut the frame off again, or
-			// stop appending to this segment if even that fails.
-			if w.seg.truncate(before) == nil {
-				w.used -= roundUp(w.segSize, w.blk) - roundUp(before, w.blk)
-				w.segSize = before
-				w.segs[len(w.segs)-1].size = before
-			} else {
-				w.dirty = true
-			}
-			return err
-		}
-	}
-	return nil
-}
-
-// packMem reports whether staged records are kept only as the packed
-// block in memory (a packed ring with a memory stage).
-func (w *Writer) packMem() bool {
-	return w.o.Pack && w.o.MemoryStage && w.o.StageSize > 0 && w.o.Sync != SyncAlways
-}
-
-// packStaged adds the record of sealed frame f to the block.
-func (w *Writer) packStaged(f []byte) error {
-	seq := binary.LittleEndian.Uint64(f[8:])
-	if len(w.block) == 0 {
-		w.pk.Reset()
-		w.block = framePlaceholder(w.block, false)
-		w.blockFirst = seq
-	}
-	b, err := w.pk.Append(w.block, f[binFrameHeader:], seq)
-	if err != nil {
-		if w.pk.Len() == 0 {
-			w.block = w.block[:0]
-		}
-		return fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
-	}
-	w.block = b
-	return nil
-}
-
-// stagedBytes is what a flush of the stage would add to the segment.
-func (w *Writer) stagedBytes() int {
-	if w.o.Pack {
-		return len(w.block)
-	}
-	return w.st.n
-}
-
-// hasStaged reports whether records wait for a flush.
-func (w *Writer) hasStaged() bool { return w.st.n > 0 || len(w.block) > 0 }
-
-// flushStage writes the staged frames to the active segment.
-func (w *Writer) flushStage() error {
-	if !w.hasStaged() {
-		return nil
-	}
-	var p []byte
-	if w.o.Pack {
-		p = sealBlock(w.block, w.salt, w.blockFirst)
-	} else {
-		p = w.st.staged()
-	}
-	if err := w.writeSeg(p); err != nil {
-		return err
-	}
-	w.st.n = 0
-	w.block = w.block[:0]
-	return nil
-}
-
-// writeSeg appends p to the active segment, deleting old segments first
-// if the budget requires. A failed write is cut off again, so that no
-// partial frame stays; if even that fails, the segment is not appended to
-// again.
-func (w *Writer) writeSeg(p []byte) error {
-	old := roundUp(w.segSize, w.blk)
-	grow := roundUp(w.segSize+int64(len(p)), w.blk) - old
-	if err := w.reserve(grow); err != nil {
-		return err
-	}
-	n, err := w.seg.writeAt(p, w.segSize)
-	if err != nil {
-		if n > 0 && w.seg.truncate(w.segSize) != nil {
-			w.dirty = true
-		}
-		return fmt.Errorf("ringlog: stream %s: write %s: %w", w.o.Stream, w.segPath(&w.segs[len(w.segs)-1]), err)
-	}
-	w.segSize += int64(n)
-	w.segs[len(w.segs)-1].size = w.segSize
-	w.used += roundUp(w.segSize, w.blk) - old
-	w.markUnsynced()
-	return nil
-}
-
-// reserve deletes the oldest segments until grow more bytes fit in the
-// budget. The active segment is never deleted; Open checked that the
-// budget holds the stage and two full segments.
-func (w *Writer) reserve(grow int64) error {
-	stage := roundUp(int64(w.o.stageBytes()), w.blk)
-	for w.used+grow+stage > w.o.Budget {
-		if len(w.segs) <= 1 {
-			return fmt.Errorf("ringlog: stream %s: budget %d exceeded with one segment", w.o.Stream, w.o.Budget)
-		}
-		old := w.segs[0]
-		name := w.names[0].set(old.name, old.hdr.Segment, old.hdr.Codec, false)
-		if err := w.d.remove(&w.names[0], name); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("ringlog: retention: %w", err)
-		}
-		// Moved down, not resliced, so that appends reuse the array.
-		w.segs = w.segs[:copy(w.segs, w.segs[1:])]
-		w.used -= roundUp(old.size, w.blk)
-		w.deleted++
-		if err := w.dirChanged(); err != nil {
-			return fmt.Errorf("ringlog: retention: %w", err)
-		}
-	}
-	return nil
-}
-
-// markUnsynced notes data in the active segment not yet synced; the first
-// such write starts the SyncInterval clock.
-func (w *Writer) markUnsynced() {
-	if !w.unsynced {
-		w.unsynced, w.unsyncedAt = true, time.Now()
-		if w.o.Sync == SyncInterval {
-			w.wake()
-		}
-	}
-}
-
-// dirChanged makes a change to the directory (a segment created or
-// deleted) durable: at once under SyncAlways, else by the flusher, within
-// the policy's loss window. Until then a power cut may undo the change,
-// never reorder it: a journaling file system commits an unlink and a later
-// create in order, so the budget holds on disk either way.
-func (w *Writer) dirChanged() error {
-	if w.o.Sync == SyncAlways {
-		return w.d.sync()
-	}
-	w.dirDirty = true
-	w.wake()
-	return nil
-}
-
-// rotate seals the active segment and starts a new one whose first record
-// will be w.next.
-func (w *Writer) rotate() error {
-	if w.seg.valid() {
-		if err := w.flushStage(); err != nil {
-			return err
-		}
-		if w.unsynced {
-			w.sealed = append(w.sealed, sealedSeg{w.seg, w.segSeq})
-			w.unsynced = false
-			w.wake()
-		} else {
-			w.seg.close()
-		}
-		w.seg = segFile{}
-	}
-	// Nothing below changes the writer until the new segment exists: if
-	// creating it fails, w.seg stays invalid and the next Append tries again
-	// with the same number, so frames are never staged for a segment that
-	// does not exist and segment numbers have no holes.
-	wall, mono := w.o.Now()
-	segSeq := w.segSeq + 1
-	h := Header{Codec: w.o.Codec, Stream: w.o.Stream, Ring: w.ring, Segment: segSeq, First: w.next, Boot: w.o.Boot, Wall: wall, Mono: mono}
-	if w.o.Pack {
-		h.Flags = FlagPacked
-	}
-	hb := appendHeader(w.hdrBuf[:0], &h)
-	w.hdrBuf = hb
-	if err := w.reserve(roundUp(int64(len(hb)), w.blk)); err != nil {
-		return err
-	}
-	// The segment appears under its name only once its header is written,
-	// so a reader never finds it without one.
-	tmp := w.names[0].set("", segSeq, w.o.Codec, true)
-	name := w.names[1].set("", segSeq, w.o.Codec, false)
-	f, err := w.d.create(&w.names[0], tmp)
-	if err != nil {
-		return fmt.Errorf("ringlog: new segment: %w", err)
-	}
-	if _, err = f.writeAt(hb, 0); err != nil {
-		err = w.d.pathError("write", tmp, err)
-	}
-	if err == nil && w.o.Sync == SyncAlways {
-		if err = f.datasync(); err != nil {
-			err = w.d.pathError("sync", tmp, err)
-		}
-	}
-	renamed := false
-	if err == nil {
-		err = w.d.rename(&w.names[0], &w.names[1], tmp, name)
-		renamed = err == nil
-	}
-	if err == nil {
-		err = w.dirChanged()
-	}
-	if err != nil {
-		f.close()
-		if renamed { // a failed directory sync: the segment is under its name
-			w.d.remove(&w.names[1], name)
-		} else {
-			w.d.remove(&w.names[0], tmp)
-		}
-		return fmt.Errorf("ringlog: new segment: %w", err)
-	}
-	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
-	w.segSeq, w.salt = segSeq, segSalt(segSeq)
-	if w.o.Sync != SyncAlways {
-		w.markUnsynced() // the header
-	}
-	w.text = w.o.Codec == codec.JSON
-	w.segs = append(w.segs, segRef{hdr: h, size: w.segSize}) // named by its number
-	w.used += roundUp(w.segSize, w.blk)
-	return nil
-}
-
-func (w *Writer) syncSeg() error {
-	if w.hwDirty {
-		if err := w.st.sync(); err != nil {
-			return fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err)
-		}
-		w.hwDirty = false
-	}
-	if !w.unsynced || !w.seg.valid() {
-		return nil
-	}
-	if err := w.datasync(w.seg); err != nil {
-		return fmt.Errorf("ringlog: stream %s: sync: %w", w.o.Stream, err)
-	}
-	w.unsynced = false
-	return nil
-}
-
 // Flush writes staged records to the segment, where readers see them.
 func (w *Writer) Flush() error {
 	w.mu.Lock()
@@ -870,78 +249,6 @@ func (w *Writer) Sync() error {
 	return w.syncSeg()
 }
 
-// pending is what the flusher syncs outside mu.
-type pending struct {
-	sealed []sealedSeg
-	dir    bool
-	hw     bool
-}
-
-// takePending hands the sync work queued by rotations to the caller.
-// Called with mu and syncMu held: the work taken the time before has been
-// done, so its buffer takes the next rotations.
-func (w *Writer) takePending() pending {
-	p := pending{sealed: w.sealed, dir: w.dirDirty, hw: w.hwDirty && len(w.sealed) > 0}
-	w.sealed, w.spare, w.dirDirty = w.spare[:0], w.sealed, false
-	if p.hw {
-		w.hwDirty = false
-	}
-	return p
-}
-
-// syncPending syncs the stage's mark (before the records it covers), the
-// sealed segments, then the directory. Called with syncMu held.
-func (w *Writer) syncPending(p pending) error {
-	var errs []error
-	if p.hw {
-		if err := w.st.sync(); err != nil {
-			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err))
-		}
-	}
-	if err := w.syncSealed(p.sealed); err != nil {
-		errs = append(errs, err)
-	}
-	if p.dir {
-		if err := w.d.sync(); err != nil {
-			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// keepSyncErr remembers the first background sync error.
-func (w *Writer) keepSyncErr(err error) {
-	if err != nil {
-		e := err // only an error is moved to the heap, not every call's nil
-		w.syncErr.CompareAndSwap(nil, &e)
-	}
-}
-
-func (w *Writer) takeSyncErr() error {
-	if p := w.syncErr.Swap(nil); p != nil {
-		return *p
-	}
-	return nil
-}
-
-type sealedSeg struct {
-	f   segFile
-	seq uint64 // of the segment, in the writer's codec
-}
-
-// syncSealed syncs and closes sealed segments and returns the first error.
-func (w *Writer) syncSealed(ss []sealedSeg) error {
-	var first error
-	for _, s := range ss {
-		err := w.datasync(s.f)
-		s.f.close()
-		if err != nil && first == nil {
-			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, w.pathOf(s.seq, w.o.Codec), err)
-		}
-	}
-	return first
-}
-
 // segPath is the path of segment s, for errors.
 func (w *Writer) segPath(s *segRef) string {
 	if s.path != "" {
@@ -953,75 +260,6 @@ func (w *Writer) segPath(s *segRef) string {
 // pathOf is the path of segment seq written in codec c, for errors.
 func (w *Writer) pathOf(seq uint64, c codec.Codec) string {
 	return filepath.Join(w.dir, segName(seq, c))
-}
-
-func (w *Writer) flusher() {
-	defer w.wg.Done()
-	// The flusher sleeps while there is nothing to do: an idle ring costs
-	// no wake-ups. The first record staged after idle, and under
-	// SyncInterval the first write left unsynced, wake it (w.kick); it
-	// then flushes staged records FlushEvery after the first of them, and
-	// syncs SyncEvery after the first unsynced write. A periodic stream
-	// with a short sync interval thus still writes only every FlushEvery.
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		select {
-		case <-w.stop:
-			timer.Stop()
-			return
-		case <-timer.C:
-		case <-w.kick:
-		}
-		w.mu.Lock()
-		var next time.Time
-		if !w.closed {
-			now := time.Now()
-			if w.hasStaged() {
-				due := w.stagedAt.Add(w.o.FlushEvery)
-				// An error here (a full disk) leaves the frames staged;
-				// the next Append that needs the room reports it.
-				if now.Before(due) || w.flushStage() != nil {
-					next = due
-					if !now.Before(due) {
-						next = now.Add(w.o.FlushEvery)
-					}
-				}
-			}
-			if w.o.Sync == SyncInterval && w.unsynced {
-				due := w.unsyncedAt.Add(w.o.SyncEvery)
-				if now.Before(due) {
-					next = earliest(next, due)
-				} else {
-					w.keepSyncErr(w.syncSeg())
-				}
-			}
-		}
-		w.syncMu.Lock()
-		p := w.takePending()
-		w.mu.Unlock()
-		w.keepSyncErr(w.syncPending(p))
-		w.syncMu.Unlock()
-		if !next.IsZero() {
-			timer.Reset(time.Until(next))
-		}
-	}
-}
-
-// earliest returns the earlier of two times, ignoring a zero one.
-func earliest(a, b time.Time) time.Time {
-	if a.IsZero() || b.Before(a) {
-		return b
-	}
-	return a
-}
-
-// wake tells the flusher there is work; it never blocks.
-func (w *Writer) wake() {
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
 }
 
 // Close flushes and syncs everything, marks the ring cleanly closed and

@@ -14,6 +14,10 @@ type BootInfo struct {
 	First, Last time.Time // wall times of its first and last records (untrusted)
 	Records     int
 	Streams     map[string]int
+	// Losses counts the gaps of the boot's records: those after its last
+	// record of a stream, before the next boot's first, count here, as the
+	// records lost were this boot's.
+	Losses
 }
 
 // ListBoots reads every record of srcs and returns their boots, oldest
@@ -36,6 +40,12 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 		switch it.Kind {
 		case KindBoot:
 			boots = append(boots, BootInfo{N: it.Boot.N, ID: it.Boot.ID, Streams: map[string]int{}})
+		case KindGap:
+			b := &boots[len(boots)-1]
+			if b.Records == 0 && len(boots) > 1 {
+				b = &boots[len(boots)-2]
+			}
+			b.Add(&it.Gap)
 		case KindRecord:
 			b := &boots[len(boots)-1]
 			if b.Records == 0 {

@@ -25,19 +25,21 @@ type Report struct {
 	Span     string     `json:"span"`             // Last - First
 	Rate     float64    `json:"records_per_hour"` // over Span
 	Boots    []uint32   `json:"boots"`
-	Retired  uint64     `json:"retired"` // numbers before FirstSeq: deleted by retention
-	Missing  uint64     `json:"missing"` // numbers missing between FirstSeq and LastSeq
+	Retired  uint64     `json:"retired"` // numbers below the oldest segment's: deleted by retention
+	Losses              // the numbers missing above Retired, by what they were (Gaps)
 	Gaps     []Gap      `json:"gaps"`
 	Damage   []Problem  `json:"damage"`
 	// Corrupt counts problems that are not the torn tail a crash leaves:
 	// checksum failures amid a segment, damaged headers, stale segments,
 	// records that do not decode.
 	Corrupt int `json:"corrupt"`
+	// Unsupported counts segments written by a newer itiny, not read.
+	Unsupported int `json:"unsupported"`
 }
 
 // A Problem is damage found in a ring.
 type Problem struct {
-	Kind    string `json:"kind"` // torn-tail, corruption, zeroed, bad-header, bad-block, bad-record, stale-segment, missing-segment
+	Kind    string `json:"kind"` // torn-tail, corruption, zeroed, bad-header, bad-block, bad-record, stale-segment, missing-segment, unsupported, seq-backwards, bad-stage
 	Segment string `json:"segment"`
 	Offset  int64  `json:"offset"`
 	Length  int64  `json:"length"`
@@ -57,8 +59,7 @@ func Check(src *Source) (*Report, error) {
 	for i, s := range segs {
 		rep.Bytes += s.Size
 		if s.Err != nil {
-			rep.add(Problem{Kind: "bad-header", Segment: s.Path, Detail: s.Err.Error()}, true)
-			continue
+			continue // the reader reports it, with the bytes it skips
 		}
 		ring = s.Header.Ring
 		if i > 0 && segs[i-1].Err == nil && s.Header.Segment != segs[i-1].Header.Segment+1 {
@@ -72,7 +73,8 @@ func Check(src *Source) (*Report, error) {
 		}
 	}
 	var rec codec.Record
-	damaged, any := false, false
+	var gs gapState
+	any := false
 	var last uint64
 	boots := map[uint32]bool{}
 	for {
@@ -81,6 +83,10 @@ func Check(src *Source) (*Report, error) {
 			break
 		}
 		var d *ringlog.Damage
+		if errors.As(err, &d) && errors.Is(d, ringlog.ErrRetired) {
+			gs.see(d) // a live ring's retention, shown by the gap it leaves
+			continue
+		}
 		if errors.As(err, &d) {
 			p := Problem{Kind: "corruption", Segment: d.Segment, Offset: d.Offset, Length: d.Length, Detail: d.Cause()}
 			switch {
@@ -92,9 +98,21 @@ func Check(src *Source) (*Report, error) {
 				p.Kind = "bad-header"
 			case errors.Is(d.Err, ringlog.ErrBadBlock):
 				p.Kind = "bad-block"
+			case errors.Is(d.Err, ringlog.ErrUnsupported):
+				p.Kind = "unsupported"
+				rep.Unsupported++
+			case errors.Is(d.Err, ringlog.ErrSeqBackwards):
+				p.Kind = "seq-backwards"
+			case errors.Is(d.Err, ringlog.ErrBadStage):
+				p.Kind = "bad-stage"
 			}
-			rep.add(p, p.Kind != "torn-tail")
-			damaged = true
+			switch d.Err {
+			case ringlog.ErrBadFrame, ringlog.ErrTornTail, ringlog.ErrZeroedFrame, ringlog.ErrSeqBackwards:
+			default:
+				p.Detail += ": " + d.Err.Error() // which header, which version, which entry
+			}
+			rep.add(p, p.Kind != "torn-tail" && p.Kind != "unsupported")
+			gs.see(d)
 			continue
 		}
 		if err != nil {
@@ -102,24 +120,22 @@ func Check(src *Source) (*Report, error) {
 		}
 		if err := e.Codec.Decode(e.Payload, &rec); err != nil {
 			rep.add(Problem{Kind: "bad-record", Segment: e.Segment, Offset: e.Offset, Detail: "seq " + u64(e.Seq) + ": " + err.Error()}, true)
-			damaged = true
+			gs.damaged = true
 			continue
 		}
-		if !any {
+		var gaps []Gap
+		switch {
+		case !any:
 			rep.FirstSeq, rep.First.Time = e.Seq, rec.Wall
-			rep.Retired = e.Seq - 1
-		} else if e.Seq != last+1 {
-			g := Gap{From: last + 1, To: e.Seq - 1, Cause: CauseUnknown}
-			switch {
-			case damaged:
-				g.Cause = CauseDamage
-			case segmentStarts(segs, e.Segment, e.Seq):
-				g.Cause = CauseCrash
-			}
-			rep.Gaps = append(rep.Gaps, g)
-			rep.Missing += g.To - g.From + 1
+			rep.Retired, gaps = leading(segs, &rec, e.Seq, gs, e.Segment)
+		case e.Seq != last+1:
+			gaps = explain(last, &rec, e.Seq, gs, segs, e.Segment)
 		}
-		any, damaged, last = true, false, e.Seq
+		for i := range gaps {
+			rep.Gaps = append(rep.Gaps, gaps[i])
+			rep.Add(&gaps[i])
+		}
+		any, gs, last = true, gs.next(), e.Seq
 		rep.Records++
 		rep.LastSeq, rep.Last.Time = e.Seq, rec.Wall
 		if !boots[rec.BootCount] {
@@ -139,16 +155,6 @@ func (r *Report) add(p Problem, corrupt bool) {
 	if corrupt {
 		r.Corrupt++
 	}
-}
-
-// segmentStarts reports whether record seq is the first of its segment.
-func segmentStarts(segs []ringlog.SegmentInfo, path string, seq uint64) bool {
-	for _, s := range segs {
-		if s.Path == path {
-			return s.Err == nil && s.Header.First == seq
-		}
-	}
-	return false
 }
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -16,23 +16,45 @@ import (
 // the fuzzer a thousandfold; TestReadPathSeeds runs the seeds with them.
 func FuzzReadPath(f *testing.F) {
 	for _, ring := range []string{"v1-msgpack", "v1-json", "v1-msgpack-damaged", "v1-msgpack-packed"} {
-		segs, _ := filepath.Glob(filepath.Join("..", "testdata", "golden", ring, "seg-*"))
-		for _, s := range segs {
-			b, _ := os.ReadFile(s)
-			f.Add(filepath.Ext(s) == ".jsonl", b)
+		for _, s := range goldenSegments(f, ring) {
+			f.Add(s.text, s.data)
 		}
 	}
 	f.Fuzz(func(t *testing.T, text bool, data []byte) { readPath(t, text, data, true) })
 }
 
 func TestReadPathSeeds(t *testing.T) {
-	segs, _ := filepath.Glob(filepath.Join("..", "testdata", "golden", "*", "seg-*"))
-	for _, s := range segs {
-		b, _ := os.ReadFile(s)
-		for _, cut := range []int{len(b), len(b) / 2, 200} {
-			readPath(t, filepath.Ext(s) == ".jsonl", b[:min(cut, len(b))], false)
+	for _, s := range goldenSegments(t, "*") {
+		for _, cut := range []int{len(s.data), len(s.data) / 2, 200} {
+			readPath(t, s.text, s.data[:min(cut, len(s.data))], false)
 		}
 	}
+}
+
+// A goldenSegment is a segment file of a golden ring.
+type goldenSegment struct {
+	text bool // JSON lines, not MessagePack
+	data []byte
+}
+
+// goldenSegments reads the segments of the golden rings whose names match
+// pattern. Finding none fails the test: it would pass whatever the code
+// does.
+func goldenSegments(tb testing.TB, pattern string) []goldenSegment {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "golden", pattern, "seg-*"))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("no segment in the golden rings %s (%v)", pattern, err)
+	}
+	segs := make([]goldenSegment, len(paths))
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		segs[i] = goldenSegment{filepath.Ext(p) == ".jsonl", b}
+	}
+	return segs
 }
 
 func readPath(t *testing.T, text bool, data []byte, direct bool) {

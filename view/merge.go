@@ -40,19 +40,6 @@ type Boot struct {
 	ID codec.BootID
 }
 
-// A Gap is a run of sequence numbers missing in a stream.
-type Gap struct {
-	From, To uint64 // missing: From..To
-	Cause    string
-}
-
-// Gap causes, as far as the ring can tell.
-const (
-	CauseDamage  = "damage"             // damaged bytes were skipped where they were
-	CauseCrash   = "crash or power cut" // numbering resumed above the high-water mark at a restart
-	CauseUnknown = "unknown"
-)
-
 // A Merger reads several rings as one sequence, ordered by boot counter,
 // then monotonic time, then stream and sequence number. Each ring is read
 // in its own order; the merge puts the heads of the rings in order.
@@ -81,7 +68,7 @@ type head struct {
 	done    bool
 	last    uint64
 	any     bool
-	damaged bool            // damage since the last record
+	gs      gapState        // what was seen since the last record
 	skipped map[uint64]bool // segments passed over by their headers
 }
 
@@ -199,17 +186,19 @@ func (m *Merger) Next() (Item, error) {
 		m.lastBoot, m.anyBoot = b, true
 		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b})
 	}
-	if best.any && best.e.Seq != best.last+1 && !best.afterSkipped() {
-		g := Gap{From: best.last + 1, To: best.e.Seq - 1, Cause: CauseUnknown}
-		switch {
-		case best.damaged:
-			g.Cause = CauseDamage
-		case segmentStarts(best.r.Segments(), best.e.Segment, best.e.Seq):
-			g.Cause = CauseCrash
-		}
+	var gaps []Gap
+	switch {
+	case !best.any && len(best.skipped) == 0:
+		// Numbers below the first record: retention's are left unsaid,
+		// as every ring that rotated has them; the rest are shown.
+		_, gaps = leading(best.r.Segments(), best.rec, best.e.Seq, best.gs, best.e.Segment)
+	case best.any && best.e.Seq != best.last+1 && !best.afterSkipped():
+		gaps = explain(best.last, best.rec, best.e.Seq, best.gs, best.r.Segments(), best.e.Segment)
+	}
+	for _, g := range gaps {
 		items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g})
 	}
-	best.last, best.any, best.damaged = best.e.Seq, true, false
+	best.last, best.any, best.gs = best.e.Seq, true, best.gs.next()
 	it := Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: best.rec}
 	if len(items) == 0 {
 		return it, nil
@@ -243,7 +232,7 @@ func (m *Merger) advance(h *head) (Item, bool, error) {
 		return m.readError(h, err)
 	}
 	if err := e.Codec.DecodeAlias(e.Payload, &h.own); err != nil {
-		h.damaged = true
+		h.gs.damaged = true
 		return Item{Kind: KindBadRecord, Source: h.src, Entry: e, Err: err}, true, nil
 	}
 	h.e, h.rec, h.ok, h.done = e, &h.own, true, false
@@ -268,7 +257,7 @@ func (m *Merger) advanceFed(h *head) (Item, bool, error) {
 		if fe.e.Payload == nil {
 			return m.readError(h, fe.err)
 		}
-		h.damaged = true
+		h.gs.damaged = true
 		return Item{Kind: KindBadRecord, Source: h.src, Entry: fe.e, Err: fe.err}, true, nil
 	}
 	h.e, h.rec, h.ok, h.done = fe.e, &fe.rec, true, false
@@ -295,7 +284,10 @@ func (m *Merger) readError(h *head, err error) (Item, bool, error) {
 		h.done = true
 		return Item{}, false, nil
 	case errors.As(err, &d):
-		h.damaged = true
+		h.gs.see(d)
+		if errors.Is(d, ringlog.ErrRetired) {
+			return m.advance(h) // shown by the gap it leaves
+		}
 		return Item{Kind: KindDamage, Source: h.src, Damage: d}, true, nil
 	}
 	return Item{}, false, fmt.Errorf("%s: %w", h.src.Where, err)

@@ -840,7 +840,7 @@ func (p *page) verify(reps []*Report) {
 		p.int(int64(r.Segments))
 		p.raw("</td><td class=\"n\">")
 		p.int(r.Bytes)
-		p.raw("</td><td class=\"t\">" + p.whenSec(r.First.Time) + "</td><td class=\"t\">" + p.whenSec(r.Last.Time) + "</td><td class=\"n\">" + u64(r.Retired) + "</td><td class=\"n\">" + u64(r.Missing) + "</td><td>")
+		p.raw("</td><td class=\"t\">" + p.whenSec(r.First.Time) + "</td><td class=\"t\">" + p.whenSec(r.Last.Time) + "</td><td class=\"n\">" + u64(r.Retired) + "</td><td class=\"n\">" + r.LossText() + "</td><td>")
 		kinds := map[string]int{}
 		var names []string
 		for _, pr := range r.Damage {
@@ -1177,7 +1177,7 @@ func decimals(rng float64) int {
 }
 
 func (p *page) boots(boots []BootInfo, reps []*Report) {
-	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th></tr>\n")
+	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th><th>gaps</th></tr>\n")
 	for i, b := range boots {
 		p.raw("<tr><td class=\"n\">")
 		p.int(int64(i - len(boots) + 1))
@@ -1201,6 +1201,8 @@ func (p *page) boots(boots []BootInfo, reps []*Report) {
 			p.raw(":")
 			p.int(int64(b.Streams[s]))
 		}
+		p.raw("</td><td>")
+		p.text(b.LossText())
 		p.raw("</td></tr>\n")
 	}
 	p.raw("</table>\n<h3>Gaps in the numbering</h3>\n")
@@ -1215,25 +1217,25 @@ func (p *page) boots(boots []BootInfo, reps []*Report) {
 		p.raw("<p class=\"note\">None: every stream is numbered without a gap from its first record.</p></section>\n")
 		return
 	}
-	p.raw("<table><tr><th>stream</th><th>ring</th><th>records</th><th>count</th><th>cause</th></tr>\n")
-	row := func(r *Report, from, to uint64, cause string) {
+	p.raw("<table><tr><th>stream</th><th>ring</th><th>numbers</th><th>what they were, and why</th></tr>\n")
+	row := func(r *Report, g *Gap) {
 		p.raw("<tr><td>")
 		p.text(r.Stream)
 		p.raw("</td><td class=\"w\">")
 		p.text(r.Where)
-		p.raw("</td><td class=\"n\">" + u64(from) + "-" + u64(to) + "</td><td class=\"n\">" + u64(to-from+1) + "</td><td>")
-		p.text(cause)
+		p.raw("</td><td class=\"n\">" + u64(g.From) + "-" + u64(g.To) + "</td><td>")
+		p.text(string(g.AppendText(nil)))
 		p.raw("</td></tr>\n")
 	}
 	shown := 0
 	for _, r := range reps {
 		if r.Retired > 0 {
-			row(r, 1, r.Retired, "retired: deleted by retention for the budget")
+			row(r, &Gap{From: 1, To: r.Retired, Loss: LossLost, Lost: r.Retired, Cause: CauseRetention + " (the segments before the oldest; some numbers may have been skipped in them)"})
 			shown++
 		}
-		for _, g := range r.Gaps {
+		for i := range r.Gaps {
 			if shown++; shown <= maxGaps {
-				row(r, g.From, g.To, g.Cause)
+				row(r, &r.Gaps[i])
 			}
 		}
 	}

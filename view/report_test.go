@@ -362,7 +362,7 @@ func TestReport(t *testing.T) {
 	if n := len(bs.all("table")[0].all("tr")) - 1; n != 3 {
 		t.Errorf("%d boots, want 3", n)
 	}
-	if g := bs.all("table")[1].content(); !strings.Contains(g, "13-131damage") {
+	if g := bs.all("table")[1].content(); !strings.Contains(g, "13-131 record lost (13): damage") {
 		t.Errorf("gaps: %q", g)
 	}
 

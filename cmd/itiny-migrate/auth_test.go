@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 )
@@ -23,9 +24,9 @@ func TestNkey(t *testing.T) {
 	good, bad := filepath.Join(dir, "good.nk"), filepath.Join(dir, "bad.nk")
 	os.WriteFile(good, seed, 0o600)
 	os.WriteFile(bad, otherSeed, 0o600)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRing(t, data, "events", 20, 1<<20)
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	if r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--nkey", bad, data); r.code != 3 || !strings.Contains(r.stderr, "refused the credentials") {
 		t.Fatalf("another seed: exit %d, %s", r.code, r.stderr)
 	}

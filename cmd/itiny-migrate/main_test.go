@@ -21,6 +21,7 @@ import (
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/natstest"
 	"github.com/itiny/itiny/internal/testbin"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/migrate"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/nats-io/nats-server/v2/server"
@@ -45,7 +46,7 @@ func standalone(t *testing.T) string {
 		t.Fatalf("nats-server is not installed (make test installs it: scripts/deps.sh): %v", err)
 	}
 	port := freePort(t)
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", t.TempDir())
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", testdir.TempDir(t))
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -127,7 +128,7 @@ func TestSIGKILLStandalone(t *testing.T) { killJetStream(t, standalone(t)) }
 var killRings = map[string]int{"metrics": 40000, "events": 6000, "state": 300}
 
 func writeKillRings(t *testing.T) string {
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRing(t, data, "metrics", killRings["metrics"], 16<<20)
 	writeRing(t, data, "events", killRings["events"], 512<<10) // retention deletes the oldest
 	writeRing(t, data, "state", killRings["state"], 1<<20)
@@ -159,7 +160,7 @@ func killJetStream(t *testing.T, url string) {
 // the store) reaches a random share of its records, or at a random early
 // moment, until six kills landed mid-migration and a run then finishes.
 func killUntilDone(t *testing.T, url, data string, stored func() uint64) {
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	args := []string{"--to", url, "--scope", "dev-7", "--checkpoint", ck, "--window", "700", data}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	total := uint64(killRings["metrics"])
@@ -290,10 +291,10 @@ func checkExactlyOnce(t *testing.T, js jetstream.JetStream, scope, data string, 
 // named after the agent's own ring.
 func TestDryRun(t *testing.T) {
 	url := embedded(t, nil)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRing(t, data, "metrics", 100, 1<<20)
 	writeRing(t, data, "itiny", 3, 1<<20)
-	r := migrateCmd(t, nil, "--to", url, "--checkpoint", filepath.Join(t.TempDir(), "ck"), "--dry-run", "--json", data)
+	r := migrateCmd(t, nil, "--to", url, "--checkpoint", filepath.Join(testdir.TempDir(t), "ck"), "--dry-run", "--json", data)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -345,11 +346,11 @@ func TestDryRunAnyWallYear(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRing(t, data, "metrics", 10, 1<<20)
 	authURL := embedded(t, &server.Options{Username: "dev", Password: "s3cret"})
 	dead := fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	for _, tc := range []struct {
 		name string
 		env  []string
@@ -383,9 +384,9 @@ func TestErrors(t *testing.T) {
 
 func TestVerifyMismatchExit1(t *testing.T) {
 	url := embedded(t, nil)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRing(t, data, "state", 20, 1<<20)
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	if r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, data); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -426,9 +427,9 @@ func digest(t *testing.T, data string) string {
 // while a writer has the ring open.
 func TestRelease(t *testing.T) {
 	url := embedded(t, nil)
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRing(t, data, "metrics", 20000, 16<<20)
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	args := []string{"--to", url, "--scope", "d", "--checkpoint", ck, data}
 	before := digest(t, data)
 	if r := migrateCmd(t, nil, args...); r.code != 0 {

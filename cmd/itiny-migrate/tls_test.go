@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -78,9 +79,9 @@ func TestTLS(t *testing.T) {
 	}
 	url := embedded(t, &server.Options{TLS: true, TLSVerify: true, TLSConfig: &tls.Config{
 		Certificates: []tls.Certificate{cert}, ClientCAs: p.pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}})
-	data := t.TempDir()
+	data := testdir.TempDir(t)
 	writeRing(t, data, "events", 50, 1<<20)
-	ck := filepath.Join(t.TempDir(), "ck")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
 	common := []string{"--scope", "d", "--checkpoint", ck, "--retries", "1"}
 	for _, tc := range []struct {
 		name string

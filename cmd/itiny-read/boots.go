@@ -26,14 +26,14 @@ func bootsCmd(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	w := os.Stdout
-	fmt.Fprintf(w, "%4s %5s %-32s  %-23s  %-23s  %8s  %s\n", "IDX", "BOOT", "ID", "FIRST RECORD", "LAST RECORD", "RECORDS", "STREAMS")
+	fmt.Fprintf(w, "%4s %5s %-32s  %-23s  %-23s  %8s  %-20s  %s\n", "IDX", "BOOT", "ID", "FIRST RECORD", "LAST RECORD", "RECORDS", "STREAMS", "GAPS")
 	for i, b := range boots {
 		var names []string
 		for s, n := range b.Streams {
 			names = append(names, fmt.Sprintf("%s:%d", s, n))
 		}
 		sort.Strings(names)
-		fmt.Fprintf(w, "%4d %5d %x  %-23s  %-23s  %8d  %s\n", i-len(boots)+1, b.N, b.ID[:], when(b.First, *utc), when(b.Last, *utc), b.Records, strings.Join(names, " "))
+		fmt.Fprintf(w, "%4d %5d %x  %-23s  %-23s  %8d  %-20s  %s\n", i-len(boots)+1, b.N, b.ID[:], when(b.First, *utc), when(b.Last, *utc), b.Records, strings.Join(names, " "), b.LossText())
 	}
 	return nil
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/itiny/itiny/view"
 )
 
-// errCorrupt makes verify exit 1 after printing its report.
+// errCorrupt makes verify exit 1 after printing its report: corruption,
+// or segments written by a newer itiny that it could not check.
 var errCorrupt = errors.New("corruption found")
 
 func checkAll(args []string) ([]*view.Report, error) {
@@ -40,7 +41,7 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 	}
 	corrupt := 0
 	for _, r := range reps {
-		corrupt += r.Corrupt
+		corrupt += r.Corrupt + r.Unsupported
 	}
 	if *asJSON {
 		b, err := json.MarshalIndent(reps, "", "  ")
@@ -54,12 +55,14 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 			switch {
 			case r.Corrupt > 0:
 				verdict = fmt.Sprintf("CORRUPT: %d problems", r.Corrupt)
+			case r.Unsupported > 0:
+				verdict = fmt.Sprintf("UNSUPPORTED: %d segments written by a newer itiny, not read", r.Unsupported)
 			case len(r.Damage) > 0 || len(r.Gaps) > 0:
 				verdict = "ok, with what crashes leave"
 			}
 			fmt.Printf("%-8s %s: %d records, seq %d-%d, in %d segments: %s\n", r.Stream, r.Where, r.Records, r.FirstSeq, r.LastSeq, r.Segments, verdict)
 			if r.Retired > 0 {
-				fmt.Printf("  retired: records 1-%d, deleted by retention for the budget\n", r.Retired)
+				fmt.Printf("  %-15s numbers 1-%d, in the segments before the oldest\n", "retired", r.Retired)
 			}
 			for _, p := range r.Damage {
 				fmt.Printf("  %-15s %s", p.Kind, p.Segment)
@@ -69,7 +72,7 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 				fmt.Printf(": %s\n", p.Detail)
 			}
 			for _, g := range r.Gaps {
-				fmt.Printf("  %-15s records %d-%d (%d): cause: %s\n", "gap", g.From, g.To, g.To-g.From+1, g.Cause)
+				fmt.Printf("  %-15s %s\n", "gap", g.AppendText(nil))
 			}
 		}
 	}
@@ -97,7 +100,7 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	fmt.Printf("%-8s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s %8s\n", "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "MISSING")
+	fmt.Printf("%-8s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s  %s\n", "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "GAPS")
 	for _, r := range reps {
 		var boots []string
 		for _, b := range r.Boots {
@@ -107,7 +110,7 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		if r.Records > 0 {
 			first, last = when(r.First.Time, *utc), when(r.Last.Time, *utc)
 		}
-		fmt.Printf("%-8s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d %8d\n", r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.Missing)
+		fmt.Printf("%-8s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d  %s\n", r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.LossText())
 	}
 	return nil
 }

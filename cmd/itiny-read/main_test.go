@@ -163,7 +163,11 @@ func TestVerifyStats(t *testing.T) {
 	}{
 		{"v1-msgpack", 0, "40 records, seq 1-40, in 2 segments: ok"},
 		{"v1-msgpack-damaged", 1, "CORRUPT: 1 problems"},
-		{"v1-msgpack-packed", 1, "records 5-8 (4): cause: damage"},
+		{"v1-msgpack-packed", 1, "gap             4 records lost (5-8): damage"},
+		{"v1-msgpack-stage-only", 0, "35 records, seq 1-35, in 1 segments: ok"},
+		{"v1-msgpack-bad-stage", 1, "bad-stage       ../../testdata/golden/v1-msgpack-bad-stage/stage offset 0 length 128: damaged stage header"},
+		{"v1-msgpack-unknown-flag", 1, "UNSUPPORTED: 1 segments written by a newer itiny, not read"},
+		{"v1-json-future-version", 1, "gap             26 numbers unread (27-52): in a segment written by a newer itiny"},
 	} {
 		out, errOut, code := run(t, "verify", filepath.Join(golden, tc.ring))
 		if code != tc.code || !strings.Contains(out, tc.want) {
@@ -227,17 +231,21 @@ func TestFollow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	const n = 300 // about 15 segments
+	const n, batch = 300, 100 // about 15 segments, 5 a batch
+	// The writer waits for each batch to be printed before it writes the
+	// next: itiny-read follows the ring (polling every 250 ms), it does not
+	// read a finished one.
+	printed := make(chan struct{}, n/batch)
 	go func() {
 		for i := 0; i < n; i++ {
+			if i > 0 && i%batch == 0 {
+				<-printed
+			}
 			r := codec.Record{Name: fmt.Sprint("e", i), Wall: t0.Add(time.Duration(i) * time.Second), Mono: int64(i) * 1e9, Level: codec.LevelNotice,
 				Fields: codec.Fields{{Key: "pad", Value: codec.String(strings.Repeat("x", 150))}}}
 			if _, err := w.Append(&r); err != nil {
 				t.Error(err)
 				return
-			}
-			if i%20 == 0 {
-				time.Sleep(20 * time.Millisecond)
 			}
 		}
 	}()
@@ -255,6 +263,9 @@ func TestFollow(t *testing.T) {
 		}
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.Seq != uint64(i+1) || r.Name != fmt.Sprint("e", i) {
 			t.Fatalf("line %d: %s (%v)", i, sc.Text(), err)
+		}
+		if (i+1)%batch == 0 {
+			printed <- struct{}{}
 		}
 	}
 	segs, _ := filepath.Glob(filepath.Join(data, "events", "seg-*"))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -108,7 +109,7 @@ func TestReportChromium(t *testing.T) {
 		{"control", false, false, 0, 50, 0, 0, 100},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testdir.TempDir(t) // Chromium syncs its profile
 			page := filepath.Join(dir, "report.html")
 			data := reportData(t, tc.metrics, tc.damaged)
 			if _, errOut, code := run(t, "report", "-o", page, data); code != 0 || !strings.Contains(errOut, "report.html: ") {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -17,7 +18,7 @@ func Start(t testing.TB, opts *server.Options) string {
 	if opts == nil {
 		opts = &server.Options{}
 	}
-	opts.Host, opts.Port, opts.JetStream, opts.StoreDir = "127.0.0.1", -1, true, t.TempDir()
+	opts.Host, opts.Port, opts.JetStream, opts.StoreDir = "127.0.0.1", -1, true, testdir.TempDir(t)
 	opts.NoLog, opts.NoSigs = true, true
 	s, err := server.NewServer(opts)
 	if err != nil {

@@ -26,3 +26,14 @@ func Main(run func() int, name string, binary *string) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+// Build builds the command in directory pkg (relative to the test's
+// package) into dir and returns its path: for a test that runs a second
+// command beside the one Main built.
+func Build(dir, pkg string) (string, error) {
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+	}
+	return bin, nil
+}

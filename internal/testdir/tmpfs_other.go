@@ -1,0 +1,5 @@
+//go:build !linux
+
+package testdir
+
+func isTmpfs(string) bool { return false }

@@ -1,0 +1,160 @@
+package ringlog
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// datasync syncs f and records how long it took.
+func (w *Writer) datasync(f segFile) error {
+	start := time.Now()
+	err := f.datasync()
+	d := int64(time.Since(start))
+	w.syncs.Add(1)
+	w.syncNs.Add(d)
+	for m := w.syncMaxNs.Load(); d > m && !w.syncMaxNs.CompareAndSwap(m, d); m = w.syncMaxNs.Load() {
+	}
+	return err
+}
+
+// pending is what the flusher syncs outside mu.
+type pending struct {
+	sealed []sealedSeg
+	dir    bool
+	hw     bool
+}
+
+// takePending hands the sync work queued by rotations to the caller.
+// Called with mu and syncMu held: the work taken the time before has been
+// done, so its buffer takes the next rotations.
+func (w *Writer) takePending() pending {
+	p := pending{sealed: w.sealed, dir: w.dirDirty, hw: w.hwDirty && len(w.sealed) > 0}
+	w.sealed, w.spare, w.dirDirty = w.spare[:0], w.sealed, false
+	if p.hw {
+		w.hwDirty = false
+	}
+	return p
+}
+
+// syncPending syncs the stage's mark (before the records it covers), the
+// sealed segments, then the directory. Called with syncMu held.
+func (w *Writer) syncPending(p pending) error {
+	var errs []error
+	if p.hw {
+		if err := w.st.sync(); err != nil {
+			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err))
+		}
+	}
+	if err := w.syncSealed(p.sealed); err != nil {
+		errs = append(errs, err)
+	}
+	if p.dir {
+		if err := w.d.sync(); err != nil {
+			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// keepSyncErr remembers the first background sync error.
+func (w *Writer) keepSyncErr(err error) {
+	if err != nil {
+		e := err // only an error is moved to the heap, not every call's nil
+		w.syncErr.CompareAndSwap(nil, &e)
+	}
+}
+
+func (w *Writer) takeSyncErr() error {
+	if p := w.syncErr.Swap(nil); p != nil {
+		return *p
+	}
+	return nil
+}
+
+type sealedSeg struct {
+	f   segFile
+	seq uint64 // of the segment, in the writer's codec
+}
+
+// syncSealed syncs and closes sealed segments and returns the first error.
+func (w *Writer) syncSealed(ss []sealedSeg) error {
+	var first error
+	for _, s := range ss {
+		err := w.datasync(s.f)
+		s.f.close()
+		if err != nil && first == nil {
+			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, w.pathOf(s.seq, w.o.Codec), err)
+		}
+	}
+	return first
+}
+
+func (w *Writer) flusher() {
+	defer w.wg.Done()
+	// The flusher sleeps while there is nothing to do: an idle ring costs
+	// no wake-ups. The first record staged after idle, and under
+	// SyncInterval the first write left unsynced, wake it (w.kick); it
+	// then flushes staged records FlushEvery after the first of them, and
+	// syncs SyncEvery after the first unsynced write. A periodic stream
+	// with a short sync interval thus still writes only every FlushEvery.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-w.stop:
+			timer.Stop()
+			return
+		case <-timer.C:
+		case <-w.kick:
+		}
+		w.mu.Lock()
+		var next time.Time
+		if !w.closed {
+			now := time.Now()
+			if w.hasStaged() {
+				due := w.stagedAt.Add(w.o.FlushEvery)
+				// An error here (a full disk) leaves the frames staged;
+				// the next Append that needs the room reports it.
+				if now.Before(due) || w.flushStage() != nil {
+					next = due
+					if !now.Before(due) {
+						next = now.Add(w.o.FlushEvery)
+					}
+				}
+			}
+			if w.o.Sync == SyncInterval && w.unsynced {
+				due := w.unsyncedAt.Add(w.o.SyncEvery)
+				if now.Before(due) {
+					next = earliest(next, due)
+				} else {
+					w.keepSyncErr(w.syncSeg())
+				}
+			}
+		}
+		w.syncMu.Lock()
+		p := w.takePending()
+		w.mu.Unlock()
+		w.keepSyncErr(w.syncPending(p))
+		w.syncMu.Unlock()
+		if !next.IsZero() {
+			timer.Reset(time.Until(next))
+		}
+	}
+}
+
+// earliest returns the earlier of two times, ignoring a zero one.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// wake tells the flusher there is work; it never blocks.
+func (w *Writer) wake() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}

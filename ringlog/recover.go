@@ -1,0 +1,364 @@
+package ringlog
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/randid"
+)
+
+// A Recovery reports what Open found and repaired.
+type Recovery struct {
+	New      bool      // the ring did not exist
+	Clean    bool      // the previous writer closed the ring cleanly
+	Replayed int       // acknowledged records moved from the stage to a segment
+	Sealed   bool      // the newest segment had a damaged tail and was sealed
+	Damage   []*Damage // damage at the tail of the newest segments, and a damaged stage header
+	// SeqJump counts the numbers passed over because records may have
+	// been lost; Resume, then set, is the note recorded at the first new
+	// number that says what they were.
+	SeqJump uint64
+	Resume  *Resume
+}
+
+// recover finds where the ring ends, repairs its tail and chooses the
+// next number. The rule it keeps: every new number is above every number
+// a reader could have seen, so that no number names two records and a
+// reader, which passes over numbers it has read, never drops a new one.
+func (w *Writer) recover(si stageInfo) error {
+	// A segment being created when the writer died.
+	if tmps, _ := filepath.Glob(filepath.Join(w.dir, segPrefix+"*"+tmpSuffix)); len(tmps) > 0 {
+		for _, p := range tmps {
+			os.Remove(p)
+		}
+		syncDir(w.dir)
+	}
+	segs, err := listSegments(osDir(w.dir))
+	if err != nil {
+		return fmt.Errorf("ringlog: %w", err)
+	}
+	stagePath := filepath.Join(w.dir, stageName)
+	if errors.Is(si.err, ErrUnsupported) {
+		return fmt.Errorf("ringlog: %s: %w; refusing to append", stagePath, si.err)
+	}
+	active := -1 // the newest segment with a valid header
+	for i := range segs {
+		s := &segs[i]
+		if errors.Is(s.hdrErr, ErrUnsupported) {
+			return fmt.Errorf("ringlog: %s: %w; refusing to append", s.path, s.hdrErr)
+		}
+		if s.hdrErr != nil {
+			continue
+		}
+		if s.hdr.Stream != w.o.Stream {
+			return fmt.Errorf("ringlog: %s holds stream %q, not %q", s.path, s.hdr.Stream, w.o.Stream)
+		}
+		active = i
+	}
+	w.segs = segs
+	for _, s := range segs {
+		w.used += roundUp(s.size, w.blk)
+		w.segSeq = max(w.segSeq, s.hdr.Segment)
+	}
+	// The segments say which ring this is; a stage that disagrees was
+	// copied in or left over, and its frames and mark are not this ring's.
+	switch {
+	case active >= 0:
+		w.ring = segs[active].hdr.Ring
+	case si.valid:
+		w.ring = si.ring
+	default:
+		if err := randid.Read(w.ring[:]); err != nil {
+			return err
+		}
+	}
+	stageOK := si.valid && si.ring == w.ring
+	switch {
+	case si.err != nil:
+		w.rec.Damage = append(w.rec.Damage, &Damage{Segment: stagePath, Length: stageHeaderSize, Err: si.err})
+	case si.valid && !stageOK:
+		w.rec.Damage = append(w.rec.Damage, &Damage{Segment: stagePath, Length: stageHeaderSize,
+			Err: fmt.Errorf("%w: ring %x, not %x", ErrBadStage, si.ring, w.ring)})
+	}
+	w.rec.New = len(segs) == 0 && !si.valid && si.err == nil
+	w.rec.Clean = w.rec.New || stageOK && si.state == stateClosed
+
+	// last is the highest number a reader could have seen: in the newest
+	// segment, in segments after it whose headers are damaged (a reader
+	// reads their frames), and below any segment's first number.
+	var last uint64
+	for _, s := range segs {
+		if s.hdrErr == nil && s.hdr.First > 0 {
+			last = max(last, s.hdr.First-1)
+		}
+	}
+	var staged []frame
+	var stagedCodec codec.Codec
+	var size int64 // of the newest segment
+	if active >= 0 {
+		a := &segs[active]
+		data, err := readFile(osDir(w.dir), a.name, nil)
+		if err != nil {
+			return fmt.Errorf("ringlog: %w", err)
+		}
+		size = int64(len(data))
+		last = max(last, w.scanTail(a.path, data, a.hdr))
+		if stageOK {
+			if raw, err := w.st.readStaged(); err == nil {
+				staged, stagedCodec = stagedFrames(raw, a.hdr, last+1), a.hdr.Codec
+			}
+		}
+	}
+	for i := active + 1; i < len(segs); i++ {
+		// A damaged header after the newest good one: the ring's tail is
+		// uncertain, and the frames a reader would read in it count.
+		l, err := w.scanDamaged(&segs[i])
+		if err != nil {
+			return err
+		}
+		last = max(last, l)
+	}
+	if a := active; a >= 0 && a == len(segs)-1 && !w.rec.Sealed && segs[a].hdr.Codec == w.o.Codec && segs[a].hdr.Flags&FlagPacked != 0 == w.o.Pack {
+		// Continue the newest segment.
+		name := w.names[0].set(segs[a].name, segs[a].hdr.Segment, segs[a].hdr.Codec, false)
+		if w.seg, err = w.d.open(&w.names[0], name, syscall.O_WRONLY); err != nil {
+			return fmt.Errorf("ringlog: %w", err)
+		}
+		w.segSeq, w.segSize = segs[a].hdr.Segment, size
+		w.salt = segSalt(w.segSeq)
+		w.text = segs[a].hdr.Codec == codec.JSON
+	}
+	w.next = last + 1
+	if !w.seg.valid() {
+		if err := w.rotate(); err != nil {
+			return err
+		}
+	}
+	if err := w.replay(staged, stagedCodec); err != nil {
+		return err
+	}
+	if to := w.resumeAt(si, stageOK, len(segs) > 0); to > w.next {
+		if err := w.resume(to, w.explain(si, stageOK, to-w.next)); err != nil {
+			return err
+		}
+	}
+	if err := w.syncSeg(); err != nil {
+		return err
+	}
+	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage); err != nil {
+		return fmt.Errorf("ringlog: stage: %w", err)
+	}
+	w.staging = chooseStaging(&w.o, w.st.mem != nil)
+	if w.staging == stageMemory {
+		w.st.mem = make([]byte, stageHeaderSize+w.o.StageSize)
+		w.st.anon = true
+	}
+	w.hw = w.next + hwStep
+	if err := w.st.setHW(w.hw); err != nil {
+		return err
+	}
+	state := uint8(stateOpen)
+	if w.staging.inMemory() {
+		state = stateOpenMem
+	}
+	if err := w.st.setState(state, w.o.Boot); err != nil {
+		return err
+	}
+	return w.st.sync()
+}
+
+// scanTail reads the newest segment's frames and returns the last number
+// in it. A damaged tail, or a block that checks but does not unpack,
+// seals the segment: the writer never appends after bytes it cannot read.
+func (w *Writer) scanTail(path string, data []byte, hdr Header) uint64 {
+	sc := newScanner(path, data, hdr)
+	last := hdr.First - 1
+	for {
+		f, err := sc.next()
+		if err != nil {
+			var d *Damage
+			if errors.As(err, &d) && d.Offset+d.Length == int64(len(data)) {
+				w.rec.Damage = append(w.rec.Damage, d)
+				w.rec.Sealed = true
+			}
+			if err == errPending || d == nil {
+				return last
+			}
+			continue
+		}
+		l, err := lastSeq(f)
+		last = max(last, l)
+		if err != nil {
+			// Checksummed but not a block: the records after the bad
+			// entry are unknown, so seal and resume above the mark.
+			w.rec.Damage = append(w.rec.Damage, &Damage{Segment: path, Offset: int64(sc.off - f.Len), Length: int64(f.Len),
+				Err: fmt.Errorf("%w: %v", ErrBadBlock, err)})
+			w.rec.Sealed = true
+		}
+	}
+}
+
+// scanDamaged reads a segment whose header is damaged, as a reader would,
+// and returns the highest number in it.
+func (w *Writer) scanDamaged(s *segRef) (uint64, error) {
+	w.rec.Sealed = true
+	w.rec.Damage = append(w.rec.Damage, &Damage{Segment: s.path, Err: s.hdrErr})
+	data, err := readFile(osDir(w.dir), s.name, nil)
+	if err != nil {
+		return 0, fmt.Errorf("ringlog: %w", err)
+	}
+	sc := newScanner(s.path, data, Header{Segment: s.hdr.Segment, Codec: s.hdr.Codec})
+	sc.hdrErr = s.hdrErr
+	var last uint64
+	for {
+		f, err := sc.next()
+		if err == io.EOF {
+			return last, nil
+		}
+		if err == nil {
+			l, _ := lastSeq(f)
+			last = max(last, l)
+		}
+	}
+}
+
+// replay appends the staged frames that continue the newest segment.
+// They were framed for the segment that was active then; they are framed
+// again, as they may go to a new one, and transcoded if the ring's codec
+// changed since.
+func (w *Writer) replay(staged []frame, from codec.Codec) error {
+	var rec codec.Record
+	for _, f := range staged {
+		p := f.Payload
+		if from == codec.JSON {
+			p = textPayload(p)
+		}
+		if from != w.o.Codec {
+			if err := from.Decode(p, &rec); err != nil {
+				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
+			}
+			rec.Seq = f.Seq
+			var err error
+			if p, err = w.o.Codec.Append(nil, &rec); err != nil {
+				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
+			}
+		}
+		if err := w.appendPayload(p, f.Seq); err != nil {
+			return err
+		}
+		w.rec.Replayed++
+	}
+	return nil
+}
+
+// resumeAt returns the number to continue at when records may have been
+// lost, or 0. Numbers at or above the stage's high-water mark were never
+// handed out. After a clean close the mark is exact, so records lost
+// since (a truncated copy) do not get their numbers reused. After a crash
+// it runs ahead of what was used; skip to it when records may have been
+// lost (a new boot dropped the page cache, the tail was damaged, or the
+// writer kept records in its own memory). Without a mark to trust, the
+// writer skips hwStep numbers: the most one writer hands out ahead of the
+// mark it keeps.
+func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs bool) uint64 {
+	switch {
+	case stageOK && si.hwOK:
+		lost := si.boot != w.o.Boot || w.rec.Sealed || si.state == stateOpenMem
+		if w.rec.Clean || lost {
+			return si.hw
+		}
+	case anySegs:
+		return w.next + hwStep
+	}
+	return 0
+}
+
+// resume continues numbering at to, in a segment of its own (numbers
+// within a segment are consecutive), and records why at its first
+// number. The note is written through at once: a crash before the next
+// flush must not cost the only account of the gap.
+func (w *Writer) resume(to uint64, n Resume) error {
+	w.rec.SeqJump = to - w.next
+	n.After = w.next - 1
+	w.next = to
+	if err := w.rotate(); err != nil {
+		return err
+	}
+	wall, mono := w.o.Now()
+	r := codec.Record{Boot: w.o.Boot, BootCount: w.o.BootCount, Wall: wall, Mono: mono}
+	n.fill(&r)
+	r.Seq, r.Stream = w.next, w.o.Stream
+	b, err := w.o.Codec.Append(framePlaceholder(nil, w.text), &r)
+	if err != nil {
+		return fmt.Errorf("ringlog: stream %s: resume note: %w", w.o.Stream, err)
+	}
+	if err := w.appendFrame(b, r.Seq); err != nil {
+		return err
+	}
+	w.rec.Resume = &n
+	return w.flushStage()
+}
+
+// explain says what the gap of n numbers a resume leaves holds, from what
+// the stage says of the writer before.
+func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
+	mem := fmt.Sprintf("records appended in the last %v, at most %d bytes of them (the writer's memory buffer)", w.o.FlushEvery, w.o.StageSize)
+	switch {
+	case !stageOK || !si.hwOK:
+		return Resume{Loss: LossPossible, Lost: n, Cause: "the stage's high-water mark was missing or damaged",
+			Bound: fmt.Sprintf("the %d numbers a writer hands out ahead of its mark", hwStep)}
+	case w.rec.Clean:
+		return Resume{Loss: LossExact, Lost: n, Cause: "records missing after a clean close (a segment cut short or removed)"}
+	case w.rec.Sealed:
+		return Resume{Loss: LossPossible, Lost: n, Cause: "the newest segment's tail was damaged",
+			Bound: "the damaged bytes, and the numbers handed out after them"}
+	case si.boot == w.o.Boot: // the same boot: only a memory buffer is lost
+		return Resume{Loss: LossPossible, Lost: n, Cause: "the writer died with records in its memory buffer", Bound: mem}
+	case si.state == stateOpenMem:
+		return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut with records in the writer's memory buffer",
+			Bound: mem + ", and those not yet written back"}
+	case w.o.Sync == SyncAlways:
+		return Resume{Loss: LossNone, Cause: "a reboot or power cut; every acknowledged record was synced (sync always)"}
+	case w.o.Sync == SyncInterval:
+		return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut before records were synced",
+			Bound: fmt.Sprintf("records acknowledged in the last %v (sync interval)", w.o.SyncEvery)}
+	}
+	return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut before records were synced",
+		Bound: "records the kernel had not written back (sync none: typically the last 30 s)"}
+}
+
+// stagedFrames returns the frames in a stage's frame area that continue
+// the active segment's sequence at next. Frames already in the segment
+// are passed over; the run ends at the first frame that does not verify or
+// leaves a hole: a frame being written when the writer died, or stale
+// bytes. A frame that verifies under the segment's salt is always that
+// segment's record of its number, as numbers are never used twice, so
+// replaying it is right even when it is left from an earlier fill.
+func stagedFrames(raw []byte, hdr Header, next uint64) []frame {
+	var fs []frame
+	text, s := hdr.Codec == codec.JSON, segSalt(hdr.Segment)
+	for off := 0; off < len(raw); {
+		f, st := parseFrame(raw[off:], text, s, MaxSegmentSize)
+		if st != frameOK || f.Seq > next {
+			break
+		}
+		if f.Seq == next {
+			fs = append(fs, f)
+			next++
+		}
+		off += f.Len
+	}
+	return fs
+}
+
+// textPayload turns a text frame's line back into the record's JSON.
+func textPayload(line []byte) []byte {
+	p := make([]byte, 0, len(line)-textPrefixLen+1)
+	p = append(p, '{')
+	return append(p, line[textPrefixLen:]...)
+}

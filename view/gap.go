@@ -1,0 +1,254 @@
+package view
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// A Gap is a run of sequence numbers missing in a stream, and what the
+// ring can tell of them: whether records had them, how many, and why.
+type Gap struct {
+	From, To uint64 // missing: From..To
+	Loss     Loss   `json:"loss"`
+	// Lost counts the records lost: exactly for LossLost, at most for
+	// LossPossible (Bound says what bounds it); 0 for LossSkipped.
+	Lost  uint64 `json:"lost"`
+	Cause string `json:"cause"`
+	Bound string `json:"bound,omitempty"`
+}
+
+// Numbers counts the gap's numbers.
+func (g *Gap) Numbers() uint64 { return g.To - g.From + 1 }
+
+// A Loss says what a gap's numbers were.
+type Loss string
+
+const (
+	LossSkipped  Loss = "skipped"       // no record ever had them
+	LossLost     Loss = "lost"          // records had them and are gone; Lost is exact
+	LossPossible Loss = "possibly lost" // at most Lost records had them; the rest were skipped
+	LossUnread   Loss = "unread"        // in a segment a newer itiny wrote, which this reader cannot read
+)
+
+// Gap causes, as far as the ring can tell. A resume note gives its own.
+const (
+	CauseDamage    = "damage"                           // damaged bytes were skipped where they were
+	CauseRetention = "deleted by retention"             // whole segments deleted to keep the budget
+	CauseRestart   = "numbers passed over at a restart" // a ring written before writers said why
+	CauseUnknown   = "unknown"                          // no record of this ring had them (a copied ring keeps its source's gaps)
+)
+
+// gapState is what a reader of one ring has seen since its last record.
+type gapState struct {
+	damaged bool   // damage was skipped since the last record
+	unread  bool   // a segment of a newer itiny was passed over since
+	retired uint64 // numbers up to this were in segments retention deleted
+}
+
+// next is the state after a record: damage is behind, while the numbers
+// retention deleted stay known (a reader may learn of them early).
+func (s gapState) next() gapState { return gapState{retired: s.retired} }
+
+// see notes the damage item d in s.
+func (s *gapState) see(d *ringlog.Damage) {
+	if errors.Is(d.Err, ringlog.ErrRetired) {
+		s.retired = max(s.retired, d.To, d.From)
+		return
+	}
+	if errors.Is(d.Err, ringlog.ErrUnsupported) {
+		s.unread = true
+		return
+	}
+	s.damaged = true
+}
+
+// explain returns the gaps before record rec, numbered seq, of a ring
+// whose last record was last; segs are the ring's segments and path the
+// segment rec is in. A resume note explains its own gap; numbers below a
+// note's "after" are split off and explained by what the reader saw.
+func explain(last uint64, rec *codec.Record, seq uint64, s gapState, segs []ringlog.SegmentInfo, path string) []Gap {
+	g := Gap{From: last + 1, To: seq - 1}
+	var gs []Gap
+	if n, ok := ringlog.ParseResume(rec); ok && n.After+1 >= g.From && n.After < g.To+1 {
+		if n.After >= g.From {
+			// Records the note's writer had on disk are missing too.
+			gs = append(gs, seen(Gap{From: g.From, To: n.After}, s, false))
+		}
+		g.From = n.After + 1
+		if g.From > g.To {
+			return gs
+		}
+		g.Cause, g.Bound = n.Cause, n.Bound
+		switch n.Loss {
+		case ringlog.LossNone:
+			g.Loss = LossSkipped
+		case ringlog.LossExact:
+			g.Loss, g.Lost = LossLost, g.Numbers()
+		default:
+			g.Loss, g.Lost = LossPossible, min(n.Lost, g.Numbers())
+		}
+		return append(gs, g)
+	}
+	return append(gs, seen(g, s, segmentStarts(segs, path, seq)))
+}
+
+// seen explains a gap no note explains, from what the reader saw: damage
+// (numbers within a segment are consecutive, so every missing one was a
+// record), segments retention deleted, or a new segment's first number
+// above the last.
+func seen(g Gap, s gapState, starts bool) Gap {
+	switch {
+	case s.unread && !s.damaged:
+		g.Loss, g.Cause = LossUnread, "in a segment written by a newer itiny, which this reader cannot read"
+	case s.retired >= g.To:
+		g.Loss, g.Lost, g.Cause = LossLost, g.Numbers(), CauseRetention
+	case s.damaged && !starts:
+		g.Loss, g.Lost, g.Cause = LossLost, g.Numbers(), CauseDamage
+	case s.damaged:
+		g.Loss, g.Lost, g.Cause = LossPossible, g.Numbers(), CauseDamage+", and "+CauseRestart
+		g.Bound = "the numbers missing"
+	case starts:
+		g.Loss, g.Lost, g.Cause = LossPossible, g.Numbers(), CauseRestart
+		g.Bound = "the numbers missing"
+	default:
+		g.Loss, g.Cause = LossSkipped, CauseUnknown
+	}
+	return g
+}
+
+// Retired returns the numbers below a ring's oldest segment that
+// retention deleted: those of segments numbered below it. A ring whose
+// oldest segment is its first lost nothing to retention, whatever number
+// its first record has.
+func Retired(segs []ringlog.SegmentInfo) uint64 {
+	for _, s := range segs {
+		if s.Err == nil {
+			if s.Header.Segment > 1 && s.Header.First > 0 {
+				return s.Header.First - 1
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// segmentStarts reports whether record seq is the first of its segment.
+func segmentStarts(segs []ringlog.SegmentInfo, path string, seq uint64) bool {
+	for _, s := range segs {
+		if s.Path == path {
+			return s.Err == nil && s.Header.First == seq
+		}
+	}
+	return false
+}
+
+// AppendText appends the gap in words: how many numbers, which, what
+// they were and why.
+func (g *Gap) AppendText(b []byte) []byte {
+	n := g.Numbers()
+	switch g.Loss {
+	case LossSkipped:
+		b = appendCount(b, n, " number skipped (", " numbers skipped (")
+	case LossUnread:
+		b = appendCount(b, n, " number unread (", " numbers unread (")
+	case LossLost:
+		b = appendCount(b, n, " record lost (", " records lost (")
+	default:
+		b = appendCount(b, n, " number missing (", " numbers missing (")
+	}
+	b = strconv.AppendUint(b, g.From, 10)
+	if g.To != g.From {
+		b = append(b, '-')
+		b = strconv.AppendUint(b, g.To, 10)
+	}
+	b = append(b, ")"...)
+	switch g.Loss {
+	case LossSkipped:
+		b = append(b, ", no record lost"...)
+	case LossPossible:
+		b = append(b, ", up to "...)
+		b = appendCount(b, g.Lost, " record possibly lost", " records possibly lost")
+	}
+	b = append(b, ": "...)
+	b = append(b, g.Cause...)
+	if g.Bound != "" {
+		b = append(b, "; bound: "...)
+		b = append(b, g.Bound...)
+	}
+	return b
+}
+
+func appendCount(b []byte, n uint64, one, many string) []byte {
+	b = strconv.AppendUint(b, n, 10)
+	if n == 1 {
+		return append(b, one...)
+	}
+	return append(b, many...)
+}
+
+// Losses add up gaps' numbers by what they were: skipped by design,
+// records lost (exactly), and records possibly lost (at most PossiblyLost
+// of Unsure numbers).
+type Losses struct {
+	Skipped      uint64 `json:"skipped"`
+	Lost         uint64 `json:"lost"`
+	PossiblyLost uint64 `json:"possibly_lost"`
+	Unsure       uint64 `json:"unsure"`
+	Unread       uint64 `json:"unread"`
+}
+
+// Add counts gap g.
+func (r *Losses) Add(g *Gap) {
+	switch g.Loss {
+	case LossSkipped:
+		r.Skipped += g.Numbers()
+	case LossLost:
+		r.Lost += g.Numbers()
+	case LossUnread:
+		r.Unread += g.Numbers()
+	default:
+		r.PossiblyLost += g.Lost
+		r.Unsure += g.Numbers()
+	}
+}
+
+// LossText sums up what the gaps cost, for a table cell.
+func (r *Losses) LossText() string {
+	if r.Lost == 0 && r.Unsure == 0 && r.Skipped == 0 && r.Unread == 0 {
+		return "none"
+	}
+	var b []byte
+	sep := func() {
+		if len(b) > 0 {
+			b = append(b, ", "...)
+		}
+	}
+	if r.Lost > 0 {
+		b = appendCount(b, r.Lost, " record lost", " records lost")
+	}
+	if r.Unsure > 0 {
+		sep()
+		b = append(b, "up to "...)
+		b = appendCount(b, r.PossiblyLost, " possibly lost", " possibly lost")
+	}
+	if r.Skipped > 0 {
+		sep()
+		b = appendCount(b, r.Skipped, " skipped", " skipped")
+	}
+	if r.Unread > 0 {
+		sep()
+		b = appendCount(b, r.Unread, " unread", " unread")
+	}
+	return string(b)
+}
+
+func leading(segs []ringlog.SegmentInfo, rec *codec.Record, seq uint64, s gapState, path string) (uint64, []Gap) {
+	retired := min(Retired(segs), seq-1)
+	if seq-1 == retired {
+		return retired, nil
+	}
+	return retired, explain(retired, rec, seq, s, segs, path)
+}
