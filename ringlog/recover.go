@@ -3,9 +3,9 @@ package ringlog
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/itiny/itiny/codec"
@@ -100,28 +100,24 @@ func (w *Writer) recover(si stageInfo) error {
 	var staged []frame
 	var stagedCodec codec.Codec
 	var size int64 // of the newest segment
-	if active >= 0 {
-		a := &segs[active]
-		data, err := readFile(osDir(w.dir), a.name, nil)
+	// The newest segment, and those after it whose headers are damaged:
+	// the ring's tail is then uncertain, and the frames a reader would
+	// read in them count.
+	for i := max(active, 0); i < len(segs); i++ {
+		s := &segs[i]
+		data, err := readFile(osDir(w.dir), s.name, nil)
 		if err != nil {
 			return fmt.Errorf("ringlog: %w", err)
 		}
-		size = int64(len(data))
-		last = max(last, w.scanTail(a.path, data, a.hdr))
-		if stageOK {
-			if raw, err := w.st.readStaged(); err == nil {
-				staged, stagedCodec = stagedFrames(raw, a.hdr, last+1), a.hdr.Codec
+		last = max(last, w.scanTail(s, data))
+		if i == active {
+			size = int64(len(data))
+			if stageOK {
+				if raw, err := w.st.readStaged(); err == nil {
+					staged, stagedCodec = stagedFrames(raw, s.hdr, last+1), s.hdr.Codec
+				}
 			}
 		}
-	}
-	for i := active + 1; i < len(segs); i++ {
-		// A damaged header after the newest good one: the ring's tail is
-		// uncertain, and the frames a reader would read in it count.
-		l, err := w.scanDamaged(&segs[i])
-		if err != nil {
-			return err
-		}
-		last = max(last, l)
 	}
 	if a := active; a >= 0 && a == len(segs)-1 && !w.rec.Sealed && segs[a].hdr.Codec == w.o.Codec && segs[a].hdr.Flags&FlagPacked != 0 == w.o.Pack {
 		// Continue the newest segment.
@@ -172,17 +168,25 @@ func (w *Writer) recover(si stageInfo) error {
 	return w.st.sync()
 }
 
-// scanTail reads the newest segment's frames and returns the last number
-// in it. A damaged tail, or a block that checks but does not unpack,
-// seals the segment: the writer never appends after bytes it cannot read.
-func (w *Writer) scanTail(path string, data []byte, hdr Header) uint64 {
-	sc := newScanner(path, data, hdr)
-	last := hdr.First - 1
+// scanTail reads a segment's frames as a reader would and returns the
+// highest number in them. Damage at its end, a block that checks but does
+// not unpack, or a damaged header seal the ring's tail: the writer never
+// appends after bytes it cannot read.
+func (w *Writer) scanTail(s *segRef, data []byte) uint64 {
+	h := s.hdr
+	if s.hdrErr != nil {
+		h = Header{Segment: s.hdr.Segment, Codec: s.hdr.Codec} // read from its first byte
+		w.rec.Sealed = true
+		w.rec.Damage = append(w.rec.Damage, &Damage{Segment: s.path, Err: s.hdrErr})
+	}
+	sc := newScanner(s.path, data, h)
+	sc.hdrErr = s.hdrErr
+	last := max(h.First, 1) - 1
 	for {
 		f, err := sc.next()
 		if err != nil {
 			var d *Damage
-			if errors.As(err, &d) && d.Offset+d.Length == int64(len(data)) {
+			if errors.As(err, &d) && d.Offset+d.Length == int64(len(data)) && d.Err != s.hdrErr {
 				w.rec.Damage = append(w.rec.Damage, d)
 				w.rec.Sealed = true
 			}
@@ -196,33 +200,8 @@ func (w *Writer) scanTail(path string, data []byte, hdr Header) uint64 {
 		if err != nil {
 			// Checksummed but not a block: the records after the bad
 			// entry are unknown, so seal and resume above the mark.
-			w.rec.Damage = append(w.rec.Damage, &Damage{Segment: path, Offset: int64(sc.off - f.Len), Length: int64(f.Len),
-				Err: fmt.Errorf("%w: %v", ErrBadBlock, err)})
+			w.rec.Damage = append(w.rec.Damage, &Damage{Segment: s.path, Offset: int64(sc.off - f.Len), Length: int64(f.Len), Err: ErrBadBlock})
 			w.rec.Sealed = true
-		}
-	}
-}
-
-// scanDamaged reads a segment whose header is damaged, as a reader would,
-// and returns the highest number in it.
-func (w *Writer) scanDamaged(s *segRef) (uint64, error) {
-	w.rec.Sealed = true
-	w.rec.Damage = append(w.rec.Damage, &Damage{Segment: s.path, Err: s.hdrErr})
-	data, err := readFile(osDir(w.dir), s.name, nil)
-	if err != nil {
-		return 0, fmt.Errorf("ringlog: %w", err)
-	}
-	sc := newScanner(s.path, data, Header{Segment: s.hdr.Segment, Codec: s.hdr.Codec})
-	sc.hdrErr = s.hdrErr
-	var last uint64
-	for {
-		f, err := sc.next()
-		if err == io.EOF {
-			return last, nil
-		}
-		if err == nil {
-			l, _ := lastSeq(f)
-			last = max(last, l)
 		}
 	}
 }
@@ -307,11 +286,11 @@ func (w *Writer) resume(to uint64, n Resume) error {
 // explain says what the gap of n numbers a resume leaves holds, from what
 // the stage says of the writer before.
 func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
-	mem := fmt.Sprintf("records appended in the last %v, at most %d bytes of them (the writer's memory buffer)", w.o.FlushEvery, w.o.StageSize)
+	mem := "records appended in the last " + w.o.FlushEvery.String() + ", at most " + strconv.Itoa(w.o.StageSize) + " bytes of them (the writer's memory buffer)"
 	switch {
 	case !stageOK || !si.hwOK:
 		return Resume{Loss: LossPossible, Lost: n, Cause: "the stage's high-water mark was missing or damaged",
-			Bound: fmt.Sprintf("the %d numbers a writer hands out ahead of its mark", hwStep)}
+			Bound: "the " + strconv.Itoa(hwStep) + " numbers a writer hands out ahead of its mark"}
 	case w.rec.Clean:
 		return Resume{Loss: LossExact, Lost: n, Cause: "records missing after a clean close (a segment cut short or removed)"}
 	case w.rec.Sealed:
@@ -326,7 +305,7 @@ func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
 		return Resume{Loss: LossNone, Cause: "a reboot or power cut; every acknowledged record was synced (sync always)"}
 	case w.o.Sync == SyncInterval:
 		return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut before records were synced",
-			Bound: fmt.Sprintf("records acknowledged in the last %v (sync interval)", w.o.SyncEvery)}
+			Bound: "records acknowledged in the last " + w.o.SyncEvery.String() + " (sync interval)"}
 	}
 	return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut before records were synced",
 		Bound: "records the kernel had not written back (sync none: typically the last 30 s)"}

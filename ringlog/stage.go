@@ -69,19 +69,22 @@ type stageInfo struct {
 func parseStageHeader(p []byte) stageInfo {
 	var si stageInfo
 	le := binary.LittleEndian
+	why := ""
 	switch {
 	case len(p) == 0:
 		return si
 	case len(p) < stageHeaderSize:
-		si.err = fmt.Errorf("%w: truncated to %d bytes", ErrBadStage, len(p))
+		why = "truncated"
 	case string(p[:8]) != stageMagic:
-		si.err = fmt.Errorf("%w: no magic", ErrBadStage)
+		why = "no magic"
 	case le.Uint32(p[stageOffCRC:]) != checksum(p[:stageOffCRC]):
-		si.err = fmt.Errorf("%w: checksum %08x, want %08x", ErrBadStage, le.Uint32(p[stageOffCRC:]), checksum(p[:stageOffCRC]))
+		why = "checksum mismatch"
 	case le.Uint16(p[8:]) != stageVersion:
 		si.err = fmt.Errorf("%w: stage version %d (this reader knows %d)", ErrUnsupported, le.Uint16(p[8:]), stageVersion)
+		return si
 	}
-	if si.err != nil {
+	if why != "" {
+		si.err = fmt.Errorf("%w: %s", ErrBadStage, why)
 		return si
 	}
 	si.valid = true
