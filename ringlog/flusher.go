@@ -22,17 +22,17 @@ func (w *Writer) datasync(f segFile) error {
 type pending struct {
 	sealed []sealedSeg
 	dir    bool
-	hw     bool
+	hw     uint64 // a raised mark to sync, or 0
 }
 
 // takePending hands the sync work queued by rotations to the caller.
 // Called with mu and syncMu held: the work taken the time before has been
 // done, so its buffer takes the next rotations.
 func (w *Writer) takePending() pending {
-	p := pending{sealed: w.sealed, dir: w.dirDirty, hw: w.hwDirty && len(w.sealed) > 0}
+	p := pending{sealed: w.sealed, dir: w.dirDirty}
 	w.sealed, w.spare, w.dirDirty = w.spare[:0], w.sealed, false
-	if p.hw {
-		w.hwDirty = false
+	if w.hwDirty {
+		p.hw, w.hwDirty = w.hw, false
 	}
 	return p
 }
@@ -41,9 +41,11 @@ func (w *Writer) takePending() pending {
 // sealed segments, then the directory. Called with syncMu held.
 func (w *Writer) syncPending(p pending) error {
 	var errs []error
-	if p.hw {
-		if err := w.st.sync(); err != nil {
+	if p.hw != 0 {
+		if err := w.st.syncHeader(); err != nil {
 			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err))
+		} else if p.hw > w.hwSynced.Load() {
+			w.hwSynced.Store(p.hw) // only the flusher and mu's holders store; syncMu orders them
 		}
 	}
 	if err := w.syncSealed(p.sealed); err != nil {

@@ -85,6 +85,10 @@ func (w *Writer) recover(si stageInfo) error {
 		w.rec.Damage = append(w.rec.Damage, &Damage{Segment: stagePath, Length: stageHeaderSize,
 			Err: fmt.Errorf("%w: ring %x, not %x", ErrBadStage, si.ring, w.ring)})
 	}
+	// The mark on disk stays as it is until the end: replaying and the
+	// resume note must not lower it, should Open itself be cut short.
+	w.hw = ^uint64(0)
+	w.hwSynced.Store(w.hw)
 	w.rec.New = len(segs) == 0 && !si.valid && si.err == nil
 	w.rec.Clean = w.rec.New || stageOK && si.state == stateClosed
 
@@ -165,7 +169,11 @@ func (w *Writer) recover(si stageInfo) error {
 	if err := w.st.setState(state, w.o.Boot); err != nil {
 		return err
 	}
-	return w.st.sync()
+	if err := w.st.sync(); err != nil {
+		return err
+	}
+	w.hwSynced.Store(w.hw)
+	return nil
 }
 
 // scanTail reads a segment's frames as a reader would and returns the
@@ -247,7 +255,7 @@ func (w *Writer) replay(staged []frame, from codec.Codec) error {
 func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs bool) uint64 {
 	switch {
 	case stageOK && si.hwOK:
-		lost := si.boot != w.o.Boot || w.rec.Sealed || si.state == stateOpenMem
+		lost := si.boot != w.o.Boot || si.state == stateOpenMem || w.rec.Sealed && !w.flushCutShort()
 		if w.rec.Clean || lost {
 			return si.hw
 		}
@@ -255,6 +263,20 @@ func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs bool) uint64 {
 		return w.next + hwStep
 	}
 	return 0
+}
+
+// flushCutShort reports whether the tail damage Open found is a flush of
+// the stage cut short: torn tails only, and the stage still held the
+// records that follow the last whole one (replay restored them). In the
+// boot that wrote them, that loses nothing. Any other damage, or a torn
+// tail the stage does not cover, may have cost acknowledged records.
+func (w *Writer) flushCutShort() bool {
+	for _, d := range w.rec.Damage {
+		if !IsTornTail(d) {
+			return false
+		}
+	}
+	return w.rec.Replayed > 0
 }
 
 // resume continues numbering at to, in a segment of its own (numbers
@@ -301,14 +323,19 @@ func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
 	case si.state == stateOpenMem:
 		return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut with records in the writer's memory buffer",
 			Bound: mem + ", and those not yet written back"}
-	case w.o.Sync == SyncAlways:
-		return Resume{Loss: LossNone, Cause: "a reboot or power cut; every acknowledged record was synced (sync always)"}
-	case w.o.Sync == SyncInterval:
-		return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut before records were synced",
-			Bound: "records acknowledged in the last " + w.o.SyncEvery.String() + " (sync interval)"}
+	}
+	// The stage does not say how the writer before synced; the bound is
+	// this writer's policy, which a changed configuration may not share,
+	// so not even sync always claims that nothing was lost.
+	bound := "records the kernel had not written back (sync none: typically the last 30 s)"
+	switch w.o.Sync {
+	case SyncAlways:
+		bound = "records not yet synced (sync always)"
+	case SyncInterval:
+		bound = "records acknowledged in the last " + w.o.SyncEvery.String() + " (sync interval)"
 	}
 	return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut before records were synced",
-		Bound: "records the kernel had not written back (sync none: typically the last 30 s)"}
+		Bound: bound + ", if the writer before had these options"}
 }
 
 // stagedFrames returns the frames in a stage's frame area that continue

@@ -158,12 +158,21 @@ func (w *Writer) rotate() error {
 	return nil
 }
 
+// syncMark makes the high-water mark durable now.
+func (w *Writer) syncMark() error {
+	if err := w.st.syncHeader(); err != nil {
+		return fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err)
+	}
+	w.hwDirty = false
+	w.hwSynced.Store(w.hw)
+	return nil
+}
+
 func (w *Writer) syncSeg() error {
 	if w.hwDirty {
-		if err := w.st.sync(); err != nil {
-			return fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err)
+		if err := w.syncMark(); err != nil {
+			return err
 		}
-		w.hwDirty = false
 	}
 	if !w.unsynced || !w.seg.valid() {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // The stage file holds frames that are acknowledged but not yet in a
@@ -276,6 +277,15 @@ func (s *stage) writeHeader(from, to int) error {
 
 func (s *stage) sync() error { return fdatasync(s.f) }
 
+// syncHeader makes the header durable: through the mapping, only its
+// page, not the staged frames after it.
+func (s *stage) syncHeader() error {
+	if s.mem != nil && !s.anon {
+		return msync(s.mem[:min(len(s.mem), 4096)])
+	}
+	return fdatasync(s.f)
+}
+
 func (s *stage) close() error {
 	s.unmap()
 	return s.f.Close()
@@ -297,4 +307,18 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// msync writes b, a page-aligned part of a shared mapping, to the file and
+// waits, as fdatasync would for that range alone.
+func msync(b []byte) error {
+	for {
+		_, _, e := syscall.Syscall(syscall.SYS_MSYNC, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), syscall.MS_SYNC)
+		if e != syscall.EINTR {
+			if e != 0 {
+				return e
+			}
+			return nil
+		}
+	}
 }

@@ -46,6 +46,10 @@ type Writer struct {
 	next    uint64 // the number the next record gets
 	hw      uint64 // the high-water mark: no number at or above it was handed out
 	hwDirty bool   // hw changed since the stage was last synced
+	// hwSynced is the mark last made durable. No number at or above it is
+	// handed out: a power cut may keep any record the page cache held, and
+	// the next writer must resume above it (DESIGN.md section 5).
+	hwSynced atomic.Uint64
 	buf     []byte // the frame being built
 	closed  bool
 
@@ -190,6 +194,12 @@ func (w *Writer) appendPayload(p []byte, seq uint64) error {
 // appendFrame seals and stores the frame in b, rotating first if it does
 // not fit in the active segment.
 func (w *Writer) appendFrame(b []byte, seq uint64) error {
+	if seq >= w.hwSynced.Load() {
+		// The flusher has not synced the raised mark yet: do it now.
+		if err := w.syncMark(); err != nil {
+			return err
+		}
+	}
 	grow := len(b) // what the frame adds to the segment, at most
 	if w.o.Pack {
 		if len(b)-binFrameHeader > pack.MaxRecord {
@@ -210,9 +220,12 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 		return err
 	}
 	w.next = seq + 1
-	if w.next >= w.hw {
+	if w.next+hwStep/2 >= w.hw {
+		// Raised half a step early, so that the flusher syncs it before
+		// numbers reach the mark on disk.
 		w.hw = w.next + hwStep
 		w.hwDirty = true
+		w.wake()
 		return w.st.setHW(w.hw)
 	}
 	return nil
