@@ -90,3 +90,21 @@ func TestHeaderText(t *testing.T) {
 		t.Fatalf("next boot: %v", h)
 	}
 }
+
+// TestHeadersASCII: header values are ASCII whatever a record's name or a
+// note's cause holds: a client's name cannot add a header line.
+func TestHeadersASCII(t *testing.T) {
+	var text HeaderText
+	h := map[string]string{}
+	add := func(k, v string) { h[k] = v }
+	m := Message{Kind: KindRecord, Name: "ok\r\nItiny-Gap: 1-9 é"}
+	m.Headers(&text, add)
+	g := Message{Kind: KindGap, Gap: view.Gap{From: 1, To: 2, Cause: "x\ny"}}
+	g.Headers(&text, add)
+	if h[HeaderName] != "ok??Itiny-Gap: 1-9 ??" || h[HeaderGapCause] != "x?y" {
+		t.Fatalf("name %q, cause %q", h[HeaderName], h[HeaderGapCause])
+	}
+	if m := (Message{Kind: KindRecord, Name: "cpu.usage"}); ascii(m.Name) != "cpu.usage" {
+		t.Fatal("a plain name changed")
+	}
+}

@@ -101,14 +101,14 @@ const maxHeaders = 6
 func (m *Message) Headers(t *HeaderText, add func(k, v string)) {
 	if m.Kind == KindGap {
 		add(HeaderGap, u64(m.Gap.From)+"-"+u64(m.Gap.To))
-		add(HeaderGapCause, m.Gap.Cause)
+		add(HeaderGapCause, ascii(m.Gap.Cause))
 		add(HeaderGapLoss, string(m.Gap.Loss))
 		add(HeaderGapLost, u64(m.Gap.Lost))
 		return
 	}
 	add(HeaderCodec, m.Codec.String())
 	if m.Bad != "" {
-		add(HeaderBad, m.Bad)
+		add(HeaderBad, ascii(m.Bad))
 		return
 	}
 	add(HeaderTime, t.time(m.Wall))
@@ -119,7 +119,25 @@ func (m *Message) Headers(t *HeaderText, add func(k, v string)) {
 	add(HeaderBoot, t.boots)
 	add(HeaderBootID, t.bootIDs)
 	add(HeaderLevel, m.Level.String())
-	add(HeaderName, m.Name)
+	add(HeaderName, ascii(m.Name))
+}
+
+// ascii returns s with every byte outside printable ASCII as '?': header
+// values are ASCII (docs/FORMAT.md section 10), and a record's name or a
+// note's cause comes from whoever wrote the record.
+func ascii(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] < 0x20 || b[j] > 0x7e {
+					b[j] = '?'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // A HeaderText makes the header values of a run of messages: it keeps the

@@ -60,7 +60,10 @@ func (r *RingPlan) retired(it view.Item, scope, ringHex string, fn func(*Message
 	if n == 0 {
 		return nil
 	}
-	m := Message{Kind: KindGap, Stream: r.Stream, Gap: view.Gap{From: 1, To: n, Loss: view.LossLost, Lost: n, Cause: CauseRetention}}
+	// Segments deleted whole: at most n records, since numbers skipped
+	// among them went with them.
+	m := Message{Kind: KindGap, Stream: r.Stream, Gap: view.Gap{From: 1, To: n, Loss: view.LossPossible, Lost: n, Cause: CauseRetention,
+		Bound: "the numbers below the oldest segment"}}
 	m.setID(scope, ringHex)
 	return fn(&m)
 }

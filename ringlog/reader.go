@@ -332,8 +332,19 @@ func (r *Reader) openSegment() error {
 			if s.hdrErr == nil {
 				d.From = s.hdr.First
 			}
-			if r.i < len(r.segs) && r.segs[r.i].hdrErr == nil && r.segs[r.i].hdr.First > 0 {
-				d.To = r.segs[r.i].hdr.First - 1
+			next := r.segs[r.i:]
+			if len(next) == 0 {
+				// The last segment known: where its numbers end, the
+				// next segment, if any yet, says.
+				next, _ = r.relist()
+			}
+			for _, n := range next {
+				if n.hdr.Segment > s.hdr.Segment {
+					if n.hdrErr == nil && n.hdr.First > 0 {
+						d.To = n.hdr.First - 1
+					}
+					break
+				}
 			}
 			return d
 		}

@@ -14,9 +14,8 @@ type BootInfo struct {
 	First, Last time.Time // wall times of its first and last records (untrusted)
 	Records     int
 	Streams     map[string]int
-	// Losses counts the gaps of the boot's records: those after its last
-	// record of a stream, before the next boot's first, count here, as the
-	// records lost were this boot's.
+	// Losses counts the gaps after the boot's records: a gap counts to the
+	// boot of the stream's record before it, whose records it may have cost.
 	Losses
 }
 
@@ -41,11 +40,13 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 		case KindBoot:
 			boots = append(boots, BootInfo{N: it.Boot.N, ID: it.Boot.ID, Streams: map[string]int{}})
 		case KindGap:
-			b := &boots[len(boots)-1]
-			if b.Records == 0 && len(boots) > 1 {
-				b = &boots[len(boots)-2]
+			// The records a gap may have cost were those of the boot of
+			// the stream's record before it.
+			i := len(boots) - 1
+			for i > 0 && (boots[i].N != it.Boot.N || boots[i].ID != it.Boot.ID) {
+				i--
 			}
-			b.Add(&it.Gap)
+			boots[i].Add(&it.Gap)
 		case KindRecord:
 			b := &boots[len(boots)-1]
 			if b.Records == 0 {

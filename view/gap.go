@@ -72,7 +72,10 @@ func (s *gapState) see(d *ringlog.Damage) {
 func explain(last uint64, rec *codec.Record, seq uint64, s gapState, segs []ringlog.SegmentInfo, path string) []Gap {
 	g := Gap{From: last + 1, To: seq - 1}
 	var gs []Gap
-	if n, ok := ringlog.ParseResume(rec); ok && n.After+1 >= g.From && n.After < g.To+1 {
+	first, known := segmentFirst(segs, path)
+	// A writer's note is the first record of its segment; a record that
+	// only looks like one (sent by a client, say) explains nothing.
+	if n, ok := ringlog.ParseResume(rec); ok && known && first == seq && n.After+1 >= g.From && n.After < g.To+1 {
 		if n.After >= g.From {
 			// Records the note's writer had on disk are missing too.
 			gs = append(gs, seen(Gap{From: g.From, To: n.After}, s, false))
@@ -92,7 +95,25 @@ func explain(last uint64, rec *codec.Record, seq uint64, s gapState, segs []ring
 		}
 		return append(gs, g)
 	}
-	return append(gs, seen(g, s, segmentStarts(segs, path, seq)))
+	if known && first > g.From && first <= g.To {
+		// Numbers from the segment's first are in it, consecutive: what
+		// is missing there is the segment's own. Those below are
+		// explained apart, as what ended the segment before.
+		gs = append(gs, seen(Gap{From: g.From, To: first - 1}, s, true))
+		g.From = first
+	}
+	return append(gs, seen(g, s, known && first == seq))
+}
+
+// segmentFirst returns the first number of the segment at path, as its
+// header says.
+func segmentFirst(segs []ringlog.SegmentInfo, path string) (uint64, bool) {
+	for _, s := range segs {
+		if s.Path == path {
+			return s.Header.First, s.Err == nil
+		}
+	}
+	return 0, false
 }
 
 // seen explains a gap no note explains, from what the reader saw: damage
@@ -122,27 +143,13 @@ func seen(g Gap, s gapState, starts bool) Gap {
 // Retired returns the numbers below a ring's oldest segment that
 // retention deleted: those of segments numbered below it. A ring whose
 // oldest segment is its first lost nothing to retention, whatever number
-// its first record has.
+// its first record has. A damaged oldest segment (numbered by its name)
+// says nothing of what was before it: its numbers are damage's.
 func Retired(segs []ringlog.SegmentInfo) uint64 {
-	for _, s := range segs {
-		if s.Err == nil {
-			if s.Header.Segment > 1 && s.Header.First > 0 {
-				return s.Header.First - 1
-			}
-			return 0
-		}
+	if len(segs) == 0 || segs[0].Err != nil || segs[0].Header.Segment <= 1 || segs[0].Header.First == 0 {
+		return 0
 	}
-	return 0
-}
-
-// segmentStarts reports whether record seq is the first of its segment.
-func segmentStarts(segs []ringlog.SegmentInfo, path string, seq uint64) bool {
-	for _, s := range segs {
-		if s.Path == path {
-			return s.Err == nil && s.Header.First == seq
-		}
-	}
-	return false
+	return segs[0].Header.First - 1
 }
 
 // AppendText appends the gap in words: how many numbers, which, what

@@ -28,7 +28,7 @@ type Item struct {
 	Source *Source
 	Entry  ringlog.Entry
 	Rec    *codec.Record // KindRecord
-	Boot   Boot          // KindBoot: the boot that begins
+	Boot   Boot          // KindBoot: the boot that begins; KindGap: the boot of the stream's record before the gap
 	Gap    Gap           // KindGap
 	Damage *ringlog.Damage
 	Err    error // KindBadRecord
@@ -69,6 +69,7 @@ type head struct {
 	last    uint64
 	any     bool
 	gs      gapState        // what was seen since the last record
+	boot    Boot            // of the last record
 	skipped map[uint64]bool // segments passed over by their headers
 }
 
@@ -195,10 +196,13 @@ func (m *Merger) Next() (Item, error) {
 	case best.any && best.e.Seq != best.last+1 && !best.afterSkipped():
 		gaps = explain(best.last, best.rec, best.e.Seq, best.gs, best.r.Segments(), best.e.Segment)
 	}
-	for _, g := range gaps {
-		items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g})
+	if !best.any {
+		best.boot = b // a leading gap: the first record's boot
 	}
-	best.last, best.any, best.gs = best.e.Seq, true, best.gs.next()
+	for _, g := range gaps {
+		items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g, Boot: best.boot})
+	}
+	best.last, best.any, best.gs, best.boot = best.e.Seq, true, best.gs.next(), b
 	it := Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: best.rec}
 	if len(items) == 0 {
 		return it, nil
