@@ -50,8 +50,8 @@ type Writer struct {
 	// handed out: a power cut may keep any record the page cache held, and
 	// the next writer must resume above it (DESIGN.md section 5).
 	hwSynced atomic.Uint64
-	buf     []byte // the frame being built
-	closed  bool
+	buf      []byte // the frame being built
+	closed   bool
 
 	// What waits for the flusher.
 	unsynced   bool      // the active segment has writes not yet synced

@@ -187,16 +187,7 @@ func TestFollowBehindRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	in, err := Open([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewMerger(in.Sources, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Follow = true
-	defer m.Close()
+	m := follower(t, dir)
 	var gaps []Gap
 	records := 0
 	for round := 0; round < 5; round++ {
@@ -242,4 +233,20 @@ func TestFollowBehindRetention(t *testing.T) {
 			t.Errorf("gap %+v, want records deleted by retention", g)
 		}
 	}
+}
+
+// follower opens a following merge of the ring in dir, closed with t.
+func follower(t *testing.T, dir string) *Merger {
+	t.Helper()
+	in, err := Open([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMerger(in.Sources, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Follow = true
+	t.Cleanup(m.Close)
+	return m
 }

@@ -162,16 +162,7 @@ func TestRetiredLastListed(t *testing.T) {
 	for w.Stats().Segments < 4 {
 		add(10)
 	}
-	in, err := Open([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewMerger(in.Sources, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Follow = true
-	defer m.Close()
+	m := follower(t, dir)
 	for n := 0; n < 3; n++ { // the boot, and a first record: segment 1 is read into memory
 		if _, err := m.Next(); err != nil {
 			t.Fatal(err)
