@@ -26,13 +26,25 @@ run: build
 	./bin/itiny run --data $(DATA)
 
 # The tests CI runs: vet, generated code up to date, unit and property
-# tests (fuzz seed corpora included), then the ring, the agent and migrate
+# tests (fuzz seed corpora included), and the ring, the agent and migrate
 # again under the race detector (which needs cgo), in -short mode. deps
 # first installs what the tests need beyond Go (Chromium for the report
 # test, nats-server for the migrate tests).
-test: deps check
-	$(GO) test -count=1 $(PKGS)
-	CGO_ENABLED=1 $(GO) test -count=1 -race -short ./ringlog ./agent ./migrate
+#
+# The race run starts first and runs beside the rest, its output shown
+# when it ends: it compiles its own copy of every package, and the other
+# steps leave a core idle much of the time (docs/BENCHMARKS.md section 7).
+# -vet=off: check has run all of go vet, a superset of go test's.
+RACE_PKGS := ./ringlog ./agent ./migrate
+test: deps
+	@echo "CGO_ENABLED=1 $(GO) test -vet=off -count=1 -race -short $(RACE_PKGS) &"
+	@log=$$(mktemp); \
+	CGO_ENABLED=1 $(GO) test -vet=off -count=1 -race -short $(RACE_PKGS) >$$log 2>&1 & race=$$!; \
+	$(MAKE) --no-print-directory check && \
+	{ echo "$(GO) test -vet=off -count=1 $(PKGS)"; $(GO) test -vet=off -count=1 $(PKGS); }; rc=$$?; \
+	wait $$race; race_rc=$$?; \
+	echo "race detector:"; cat $$log; rm -f $$log; \
+	exit $$((rc | race_rc))
 
 # Idempotent: only checks when everything is installed.
 deps:

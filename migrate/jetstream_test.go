@@ -127,20 +127,8 @@ func migrateOnce(t testing.TB, rings ...ring) (*nats.Conn, *migrate.Plan, *migra
 func stored(t testing.TB, nc *nats.Conn, name, subject string) []jsMsg {
 	t.Helper()
 	js, _ := jetstream.New(nc)
-	ctx := context.Background()
-	st, err := js.Stream(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []jsMsg
-	for seq := uint64(1); seq <= st.CachedInfo().State.LastSeq; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range natstest.Messages(t, js, name) {
 		if m.Subject == subject {
 			out = append(out, jsMsg{m})
 		}
