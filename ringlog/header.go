@@ -98,7 +98,7 @@ func appendTextHeader(b []byte, h *Header) []byte {
 	b = append(b, `,"boot":"`...)
 	b = hex.AppendEncode(b, h.Boot[:])
 	b = append(b, `","wall":"`...)
-	b = h.Wall.UTC().AppendFormat(b, codec.WallLayout)
+	b = codec.AppendWall(b, h.Wall) // any year: a device clock may be far off
 	b = append(b, `","mono":`...)
 	b = strconv.AppendInt(b, h.Mono, 10)
 	sum := checksum(b[start:])
@@ -251,9 +251,11 @@ func parseTextHeader(p []byte) (Header, error) {
 	if h.Mono, err = strconv.ParseInt(string(mono), 10, 64); err != nil {
 		return h, headerError("text header: bad mono")
 	}
-	if h.Wall, err = time.Parse(time.RFC3339Nano, string(wall)); err != nil {
+	var t codec.Time
+	if err = t.UnmarshalText(wall); err != nil {
 		return h, headerError("text header: bad wall time")
 	}
+	h.Wall = t.Time
 	if err := checkFlags(h.Flags); err != nil {
 		return h, err
 	}

@@ -86,3 +86,20 @@ func putCRC(b []byte) {
 	c := checksum(b[:124])
 	b[124], b[125], b[126], b[127] = byte(c), byte(c>>8), byte(c>>16), byte(c>>24)
 }
+
+// TestHeaderAnyYear: a device clock far off (year 12000, or before year
+// 0) still makes a JSON segment header its reader reads back, as the
+// record codec writes such walls (FORMAT 4.2).
+func TestHeaderAnyYear(t *testing.T) {
+	for _, wall := range []time.Time{
+		time.Date(12000, 1, 2, 3, 4, 5, 6, time.UTC),
+		time.Date(-5, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 3, 13, 0, 0, 1, time.UTC),
+	} {
+		h := Header{Codec: codec.JSON, Stream: "events", Segment: 3, First: 7, Wall: wall, Mono: 9}
+		got, err := parseHeader(appendHeader(nil, &h))
+		if err != nil || !got.Wall.Equal(wall) {
+			t.Errorf("wall %v: read back %v, %v", wall, got.Wall, err)
+		}
+	}
+}
