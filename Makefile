@@ -10,9 +10,11 @@ LDFLAGS := -s -w
 # hot paths untouched; nor within package time (parsing and formatting
 # for lumberjack and the logs): 12 KB more; nor within the agent package,
 # syscall, strconv and strings: 33 KB more, for 1.6-2.9% more instructions
-# a sample or a record (docs/DESIGN.md section 14).
+# a sample or a record; nor within lumberjack (the diagnostic log's
+# rotation) (docs/DESIGN.md section 14).
 COLD_GCFLAGS := -gcflags=fmt=-l -gcflags=encoding/json=-l -gcflags=reflect=-l -gcflags=time=-l \
-	-gcflags=github.com/itiny/itiny/agent=-l -gcflags=syscall=-l -gcflags=strconv=-l -gcflags=strings=-l
+	-gcflags=github.com/itiny/itiny/agent=-l -gcflags=syscall=-l -gcflags=strconv=-l -gcflags=strings=-l \
+	-gcflags=gopkg.in/natefinch/lumberjack.v2=-l
 export CGO_ENABLED ?= 0
 
 .PHONY: all build run test deps check generate bench bench-footprint bench-read bench-migrate fuzz test-cross firmware clean

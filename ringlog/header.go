@@ -138,9 +138,9 @@ func headerError(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadSegmentHeader, fmt.Sprintf(format, args...))
 }
 
-// unsupported is the error for a header written by a newer itiny.
-func unsupported(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
+// newerVersion is the error for a header of a later format version.
+func newerVersion(v uint64) error {
+	return fmt.Errorf("%w: format version %d (this reader knows up to %d)", ErrUnsupported, v, Version)
 }
 
 // parseHeader decodes the header at the start of p, in either form.
@@ -167,7 +167,7 @@ func parseHeader(p []byte) (Header, error) {
 		return h, headerError("format version 0")
 	}
 	if h.Version > Version {
-		return h, unsupported("format version %d (this reader knows up to %d)", h.Version, Version)
+		return h, newerVersion(uint64(h.Version))
 	}
 	size := int(le.Uint16(p[10:]))
 	if size < binHeaderSize {
@@ -198,7 +198,7 @@ func parseHeader(p []byte) (Header, error) {
 
 func checkFlags(f uint32) error {
 	if unknown := f & incompatMask &^ knownIncompat; unknown != 0 {
-		return unsupported("incompatible flags %#x", unknown)
+		return fmt.Errorf("%w: incompatible flags %#x", ErrUnsupported, unknown)
 	}
 	return nil
 }
@@ -230,7 +230,7 @@ func parseTextHeader(p []byte) (Header, error) {
 		return h, headerError("format version 0")
 	}
 	if s.err == nil && v > Version {
-		return h, unsupported("format version %d (this reader knows up to %d)", v, Version)
+		return h, newerVersion(v)
 	}
 	h.Flags = uint32(s.uint(`,"codec":"json","stream":"`))
 	h.Stream = string(s.until('"'))

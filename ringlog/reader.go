@@ -460,8 +460,12 @@ func (r *Reader) refresh() {
 	// Segments after cur that are gone while every segment before them
 	// is gone too: retention deleted them before they were read.
 	if len(keep) > 0 && len(segs) > 0 {
-		if s := segs[0]; s.hdrErr == nil && s.hdr.Segment > cur+1 && r.gone == nil {
-			r.gone = &Damage{Segment: r.rd.path(segName(cur+1, s.hdr.Codec)), Err: ErrRetired, To: s.hdr.First - 1}
+		if s := segs[0]; s.hdrErr == nil && s.hdr.Segment > cur+1 {
+			if r.gone == nil {
+				r.gone = &Damage{Segment: r.rd.path(segName(cur+1, s.hdr.Codec)), Err: ErrRetired}
+			}
+			// A second listing before the first was reported: more gone.
+			r.gone.To = max(r.gone.To, s.hdr.First-1)
 		}
 	}
 	for _, s := range segs {

@@ -44,13 +44,13 @@ func (w *Writer) recover(si stageInfo) error {
 	}
 	stagePath := filepath.Join(w.dir, stageName)
 	if errors.Is(si.err, ErrUnsupported) {
-		return fmt.Errorf("ringlog: %s: %w; refusing to append", stagePath, si.err)
+		return fmt.Errorf("ringlog: %s: %w; not appending", stagePath, si.err)
 	}
 	active := -1 // the newest segment with a valid header
 	for i := range segs {
 		s := &segs[i]
 		if errors.Is(s.hdrErr, ErrUnsupported) {
-			return fmt.Errorf("ringlog: %s: %w; refusing to append", s.path, s.hdrErr)
+			return fmt.Errorf("ringlog: %s: %w; not appending", s.path, s.hdrErr)
 		}
 		if s.hdrErr != nil {
 			continue
@@ -163,7 +163,7 @@ func (w *Writer) recover(si stageInfo) error {
 		return err
 	}
 	state := uint8(stateOpen)
-	if w.staging.inMemory() {
+	if w.staging == stageMemory || w.staging == stagePacked {
 		state = stateOpenMem
 	}
 	if err := w.st.setState(state, w.o.Boot); err != nil {
@@ -255,7 +255,15 @@ func (w *Writer) replay(staged []frame, from codec.Codec) error {
 func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs bool) uint64 {
 	switch {
 	case stageOK && si.hwOK:
-		lost := si.boot != w.o.Boot || si.state == stateOpenMem || w.rec.Sealed && !w.flushCutShort()
+		// A flush of the stage cut short, in the boot that wrote it, loses
+		// nothing: torn tails only, and the stage still held the records
+		// after the last whole one (replay restored them). Any other
+		// damage may have cost acknowledged records.
+		cutShort := w.rec.Replayed > 0
+		for _, d := range w.rec.Damage {
+			cutShort = cutShort && IsTornTail(d)
+		}
+		lost := si.boot != w.o.Boot || si.state == stateOpenMem || w.rec.Sealed && !cutShort
 		if w.rec.Clean || lost {
 			return si.hw
 		}
@@ -263,20 +271,6 @@ func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs bool) uint64 {
 		return w.next + hwStep
 	}
 	return 0
-}
-
-// flushCutShort reports whether the tail damage Open found is a flush of
-// the stage cut short: torn tails only, and the stage still held the
-// records that follow the last whole one (replay restored them). In the
-// boot that wrote them, that loses nothing. Any other damage, or a torn
-// tail the stage does not cover, may have cost acknowledged records.
-func (w *Writer) flushCutShort() bool {
-	for _, d := range w.rec.Damage {
-		if !IsTornTail(d) {
-			return false
-		}
-	}
-	return w.rec.Replayed > 0
 }
 
 // resume continues numbering at to, in a segment of its own (numbers
@@ -308,34 +302,33 @@ func (w *Writer) resume(to uint64, n Resume) error {
 // explain says what the gap of n numbers a resume leaves holds, from what
 // the stage says of the writer before.
 func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
-	mem := "records appended in the last " + w.o.FlushEvery.String() + ", at most " + strconv.Itoa(w.o.StageSize) + " bytes of them (the writer's memory buffer)"
+	r := Resume{Loss: LossPossible, Lost: n}
+	mem := "records of the last " + w.o.FlushEvery.String() + " in a " + strconv.Itoa(w.o.StageSize) + "-byte memory buffer"
 	switch {
 	case !stageOK || !si.hwOK:
-		return Resume{Loss: LossPossible, Lost: n, Cause: "the stage's high-water mark was missing or damaged",
-			Bound: "the " + strconv.Itoa(hwStep) + " numbers a writer hands out ahead of its mark"}
+		r.Cause, r.Bound = "the stage and its mark were lost", "the numbers reserved ahead of the mark"
 	case w.rec.Clean:
-		return Resume{Loss: LossExact, Lost: n, Cause: "records missing after a clean close (a segment cut short or removed)"}
+		r.Loss, r.Cause = LossExact, "records missing after a clean close"
 	case w.rec.Sealed:
-		return Resume{Loss: LossPossible, Lost: n, Cause: "the newest segment's tail was damaged",
-			Bound: "the damaged bytes, and the numbers handed out after them"}
+		r.Cause, r.Bound = "the newest segment's tail was damaged", "the damaged bytes"
 	case si.boot == w.o.Boot: // the same boot: only a memory buffer is lost
-		return Resume{Loss: LossPossible, Lost: n, Cause: "the writer died with records in its memory buffer", Bound: mem}
+		r.Cause, r.Bound = "the writer died with records in memory", mem
 	case si.state == stateOpenMem:
-		return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut with records in the writer's memory buffer",
-			Bound: mem + ", and those not yet written back"}
+		r.Cause, r.Bound = "a reboot or power cut with records in memory", mem+", and unsynced ones"
+	default:
+		// The stage does not say how the writer before synced; the
+		// bound is this writer's policy, which a changed configuration
+		// may not share, so not even sync always claims nothing lost.
+		r.Cause, r.Bound = "a reboot or power cut before a sync", "unsynced records (sync none)"
+		switch w.o.Sync {
+		case SyncAlways:
+			r.Bound = "unsynced records (sync always)"
+		case SyncInterval:
+			r.Bound = "records of the last " + w.o.SyncEvery.String() + " (sync interval)"
+		}
+		r.Bound += ", if synced alike before"
 	}
-	// The stage does not say how the writer before synced; the bound is
-	// this writer's policy, which a changed configuration may not share,
-	// so not even sync always claims that nothing was lost.
-	bound := "records the kernel had not written back (sync none: typically the last 30 s)"
-	switch w.o.Sync {
-	case SyncAlways:
-		bound = "records not yet synced (sync always)"
-	case SyncInterval:
-		bound = "records acknowledged in the last " + w.o.SyncEvery.String() + " (sync interval)"
-	}
-	return Resume{Loss: LossPossible, Lost: n, Cause: "a reboot or power cut before records were synced",
-		Bound: bound + ", if the writer before had these options"}
+	return r
 }
 
 // stagedFrames returns the frames in a stage's frame area that continue

@@ -81,7 +81,7 @@ func parseStageHeader(p []byte) stageInfo {
 	case le.Uint32(p[stageOffCRC:]) != checksum(p[:stageOffCRC]):
 		why = "checksum mismatch"
 	case le.Uint16(p[8:]) != stageVersion:
-		si.err = fmt.Errorf("%w: stage version %d (this reader knows %d)", ErrUnsupported, le.Uint16(p[8:]), stageVersion)
+		si.err = fmt.Errorf("%w: stage version %d", ErrUnsupported, le.Uint16(p[8:]))
 		return si
 	}
 	if why != "" {

@@ -41,9 +41,6 @@ func chooseStaging(o *Options, mapped bool) staging {
 	return stageNone
 }
 
-// inMemory reports whether staged records live only in this process.
-func (s staging) inMemory() bool { return s == stageMemory || s == stagePacked }
-
 // put stores a sealed frame: staged, or straight into the segment when
 // there is no stage or the frame does not fit in it.
 func (w *Writer) put(f []byte) error {

@@ -154,7 +154,7 @@ func TestLossAccounting(t *testing.T) {
 				t.Fatalf("%+v", r)
 			}
 			for _, g := range r.Gaps {
-				if g.Loss != LossPossible || !strings.Contains(g.Cause, "memory buffer") {
+				if g.Loss != LossPossible || !strings.Contains(g.Cause, "records in memory") {
 					t.Fatalf("gap %+v", g)
 				}
 			}

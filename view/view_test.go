@@ -132,7 +132,7 @@ func TestGapAfterCrash(t *testing.T) {
 	// The gap says what the numbers were: the writer's note, the record
 	// after the gap, bounds the loss by its memory buffer.
 	if len(got) != 5 || got[1] != "events 1 a" || got[3] != "events 1025 ring.resume" || got[4] != "events 1026 b" || got[0] != "boot 1" ||
-		!strings.HasPrefix(got[2], "gap events 1023 numbers missing (2-1024), up to 1023 records possibly lost: the writer died with records in its memory buffer; bound: records appended in the last 1s") {
+		!strings.HasPrefix(got[2], "gap events 1023 numbers missing (2-1024), up to 1023 records possibly lost: the writer died with records in memory; bound: records of the last 1s in a ") {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,13 @@ func TestFollowBehindRetention(t *testing.T) {
 	}
 	appendN(0, 50)
 	cmd := exec.Command(binary, "-f", data)
+	var eb bytes.Buffer
+	cmd.Stderr = &eb
+	defer func() {
+		if t.Failed() {
+			t.Log(eb.String())
+		}
+	}()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -300,7 +300,7 @@ func checkLossAfterKill(t *testing.T, data string) {
 		case r.Stream != "metrics" && len(r.Gaps) != 0:
 			t.Errorf("%s, a continuous stream, has gaps after a SIGKILL: %+v", r.Stream, r.Gaps)
 		case r.Stream == "metrics":
-			if len(r.Gaps) != 1 || r.Gaps[0].Loss != view.LossPossible || !strings.Contains(r.Gaps[0].Cause, "memory buffer") ||
+			if len(r.Gaps) != 1 || r.Gaps[0].Loss != view.LossPossible || !strings.Contains(r.Gaps[0].Cause, "records in memory") ||
 				!strings.Contains(r.Gaps[0].Bound, "1h0m0s") || r.Lost != 0 {
 				t.Errorf("metrics after a SIGKILL: gaps %+v, losses %+v", r.Gaps, r.Losses)
 			}
@@ -310,7 +310,7 @@ func checkLossAfterKill(t *testing.T, data string) {
 	if err != nil {
 		t.Fatalf("itiny-read: %v", err)
 	}
-	if !strings.Contains(string(text), "records possibly lost: the writer died with records in its memory buffer") || strings.Contains(string(text), "retention") {
+	if !strings.Contains(string(text), "records possibly lost: the writer died with records in memory") || strings.Contains(string(text), "retention") {
 		t.Errorf("text view after a SIGKILL:\n%s", text)
 	}
 }
