@@ -37,7 +37,7 @@ run: build
 # when it ends: it compiles its own copy of every package, and the other
 # steps leave a core idle much of the time (docs/BENCHMARKS.md section 7).
 # -vet=off: check has run all of go vet, a superset of go test's.
-RACE_PKGS := ./ringlog ./agent ./migrate
+RACE_PKGS := ./ringlog ./agent ./migrate ./view
 test: deps
 	@echo "CGO_ENABLED=1 $(GO) test -vet=off -count=1 -race -short $(RACE_PKGS) &"
 	@log=$$(mktemp); \

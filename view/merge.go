@@ -68,9 +68,10 @@ type head struct {
 	done    bool
 	last    uint64
 	any     bool
-	gs      gapState        // what was seen since the last record
-	boot    Boot            // of the last record
-	skipped map[uint64]bool // segments passed over by their headers
+	gs      gapState              // what was seen since the last record
+	segs    []ringlog.SegmentInfo // the reader's segments when its feeder started
+	boot    Boot                  // of the last record
+	skipped map[uint64]bool       // segments passed over by their headers
 }
 
 // NewMerger opens a reader of each source. With since set, it skips the
@@ -162,6 +163,7 @@ func (m *Merger) Next() (Item, error) {
 		m.started = true
 		for _, h := range m.heads {
 			if !m.Follow {
+				h.segs = h.r.Segments() // the feeder's goroutine reads on
 				h.feed = startFeeder(h.r)
 			}
 		}
@@ -192,9 +194,9 @@ func (m *Merger) Next() (Item, error) {
 	case !best.any && len(best.skipped) == 0:
 		// Numbers below the first record: retention's are left unsaid,
 		// as every ring that rotated has them; the rest are shown.
-		_, gaps = leading(best.r.Segments(), best.rec, best.e.Seq, best.gs, best.e.Segment)
+		_, gaps = leading(best.segments(), best.rec, best.e.Seq, best.gs, best.e.Segment)
 	case best.any && best.e.Seq != best.last+1 && !best.afterSkipped():
-		gaps = explain(best.last, best.rec, best.e.Seq, best.gs, best.r.Segments(), best.e.Segment)
+		gaps = explain(best.last, best.rec, best.e.Seq, best.gs, best.segments(), best.e.Segment)
 	}
 	if !best.any {
 		best.boot = b // a leading gap: the first record's boot
@@ -211,13 +213,22 @@ func (m *Merger) Next() (Item, error) {
 	return items[0], nil
 }
 
+// segments returns h's segments as its reader knows them: as when the
+// feeder started, since the feeder's goroutine owns the reader after.
+func (h *head) segments() []ringlog.SegmentInfo {
+	if h.feed != nil {
+		return h.segs
+	}
+	return h.r.Segments()
+}
+
 // afterSkipped reports whether h's record begins a segment that follows
 // one the merge chose not to read: numbers missing there are not a gap.
 func (h *head) afterSkipped() bool {
 	if len(h.skipped) == 0 {
 		return false
 	}
-	for _, s := range h.r.Segments() {
+	for _, s := range h.segments() {
 		if s.Path == h.e.Segment {
 			return s.Err == nil && s.Header.First == h.e.Seq && h.skipped[s.Header.Segment-1]
 		}
