@@ -28,12 +28,7 @@ func runAgent(t *testing.T, extra string) (*Agent, string, func()) {
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	path := filepath.Join(cfg.Data, "itiny.sock")
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(path); err == nil {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitExists(t, path)
 	return a, path, func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -448,9 +443,7 @@ func TestLookupGroup(t *testing.T) {
 func TestSyslogListener(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "log")
 	a, _, stop := runAgent(t, "syslog = "+sock+"\n")
-	for i := 0; i < 200 && !exists(sock); i++ {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitExists(t, sock)
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -478,7 +471,18 @@ func TestSyslogListener(t *testing.T) {
 	}
 }
 
-func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+// waitExists waits for the agent to create the socket p.
+func waitExists(t *testing.T, p string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(p); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not created in 10 s", p)
+		}
+	}
+}
 
 // TestClockStep: the wall clock moving away from the monotonic clock by
 // more than clock_step is an event; small drift is not.
