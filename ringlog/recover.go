@@ -116,11 +116,15 @@ func (w *Writer) recover(si stageInfo) error {
 		last = max(last, w.scanTail(s, data))
 		if i == active {
 			size = int64(len(data))
-			if stageOK {
-				if raw, err := w.st.readStaged(); err == nil {
-					staged, stagedCodec = stagedFrames(raw, s.hdr, last+1), s.hdr.Codec
-				}
-			}
+		}
+	}
+	if stageOK && active >= 0 {
+		// Staged frames are salted for the newest segment, the one being
+		// written, whose number its name gives even when its header is
+		// damaged; they continue the highest number found.
+		n := &segs[len(segs)-1]
+		if raw, err := w.st.readStaged(); err == nil {
+			staged, stagedCodec = stagedFrames(raw, n.hdr, last+1), n.hdr.Codec
 		}
 	}
 	if a := active; a >= 0 && a == len(segs)-1 && !w.rec.Sealed && segs[a].hdr.Codec == w.o.Codec && segs[a].hdr.Flags&FlagPacked != 0 == w.o.Pack {

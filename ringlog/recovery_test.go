@@ -535,3 +535,41 @@ func TestTornFlushSameBoot(t *testing.T) {
 		})
 	}
 }
+
+// TestStageOfDamagedNewestHeader: the newest segment's header damaged
+// while the stage holds acknowledged frames for it. The frames are salted
+// with the number the segment's name gives, as a reader reads it; Open
+// replays them.
+func TestStageOfDamagedNewestHeader(t *testing.T) {
+	dir := testdir.TempDir(t)
+	o := testOptions(codec.Msgpack)
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for w.Stats().Segments < 2 {
+		appendN(t, w, 0, 10)
+		w.Flush()
+	}
+	appendN(t, w, 0, 1)
+	w.Flush()
+	acked := appendN(t, w, 100, 5) // staged
+	segs := segmentPaths(t, dir)
+	w.crash()
+	p := segs[len(segs)-1]
+	data := read(t, p)
+	data[100] ^= 1 // the newest segment's header checksum
+	write(t, p, data)
+	w, err = Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := w.Recovery()
+	w.Close()
+	res := readAll(t, dir)
+	for _, a := range acked {
+		if !slices.Contains(res.seqs, a) {
+			t.Errorf("acknowledged record %d, intact in the stage, dropped (replayed %d)", a, rec.Replayed)
+		}
+	}
+}
