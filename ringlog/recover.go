@@ -259,11 +259,13 @@ func (w *Writer) replay(staged []frame, from codec.Codec) error {
 func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs bool) uint64 {
 	switch {
 	case stageOK && si.hwOK:
-		// A flush of the stage cut short, in the boot that wrote it, loses
-		// nothing: torn tails only, and the stage still held the records
-		// after the last whole one (replay restored them). Any other
-		// damage may have cost acknowledged records.
-		cutShort := w.rec.Replayed > 0
+		// A write cut short, in the boot that wrote it, loses nothing:
+		// torn tails only, and either the stage still held the records
+		// after the last whole one (replay restored them) or there was no
+		// stage, so the torn record was never acknowledged (Append returns
+		// once its write is whole). Any other damage may have cost
+		// acknowledged records.
+		cutShort := w.rec.Replayed > 0 || w.st.size <= stageHeaderSize
 		for _, d := range w.rec.Damage {
 			cutShort = cutShort && IsTornTail(d)
 		}
