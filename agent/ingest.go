@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
 )
 
 // The ingest socket: a unix SOCK_SEQPACKET socket, so every message is one
@@ -262,6 +263,13 @@ func (in *ingest) handle(msg []byte, truncated bool, rec *codec.Record, peer str
 		in.count(rec.Source, false)
 		s.rejected.Add(1)
 		return 0, err.Error()
+	}
+	if rec.Source == ringlog.ResumeSource {
+		// The ring's own notes say what missing numbers were; a client
+		// may not write one.
+		in.count(rec.Source, false)
+		s.rejected.Add(1)
+		return 0, "src " + ringlog.ResumeSource + " is the ring's own"
 	}
 	if !in.allow(rec.Source) {
 		s.dropped.Add(1)

@@ -9,8 +9,9 @@ import "github.com/itiny/itiny/codec"
 // (docs/FORMAT.md section 4.3).
 const ResumeName = "ring.resume"
 
-// resumeSource is the src of a resume note: the ring itself.
-const resumeSource = "ringlog"
+// ResumeSource is the src of a resume note: the ring itself. Writers of
+// records from elsewhere (the agent's socket) refuse it.
+const ResumeSource = "ringlog"
 
 // A Loss says what the numbers of a gap were.
 type Loss uint8
@@ -46,7 +47,7 @@ type Resume struct {
 
 // fill makes r the note's record: its source, level, name and fields.
 func (n *Resume) fill(r *codec.Record) {
-	r.Source, r.Name, r.Level = resumeSource, ResumeName, codec.LevelWarning
+	r.Source, r.Name, r.Level = ResumeSource, ResumeName, codec.LevelWarning
 	if n.Loss == LossNone {
 		r.Level = codec.LevelNotice
 	}
@@ -63,7 +64,7 @@ func (n *Resume) fill(r *codec.Record) {
 
 // ParseResume returns the note r holds, if r is a resume note.
 func ParseResume(r *codec.Record) (Resume, bool) {
-	if r.Name != ResumeName || r.Source != resumeSource {
+	if r.Name != ResumeName || r.Source != ResumeSource {
 		return Resume{}, false
 	}
 	var n Resume
