@@ -77,6 +77,26 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// deadPort returns a port of 127.0.0.1 that refuses connections until the
+// test ends: a socket is bound to it and never listens, so no server can
+// take it (a port found free and let go was taken by another test's NATS
+// server, and the migration to "nowhere" succeeded).
+func deadPort(t *testing.T) int {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
+}
+
 var base = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 
 // writeRing writes n records to a ring of stream under data.
@@ -314,7 +334,7 @@ func TestErrors(t *testing.T) {
 	data := testdir.TempDir(t)
 	writeRing(t, data, "metrics", 10, 1<<20)
 	authURL := embedded(t, &server.Options{Username: "dev", Password: "s3cret"})
-	dead := fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
+	dead := fmt.Sprintf("nats://127.0.0.1:%d", deadPort(t))
 	ck := filepath.Join(testdir.TempDir(t), "ck")
 	for _, tc := range []struct {
 		name string
