@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,15 +36,17 @@ func TestMain(m *testing.M) { testbin.Main(m.Run, "itiny-migrate", &binary) }
 func embedded(t *testing.T, opts *server.Options) string { return natstest.Start(t, opts) }
 
 // standalone starts Debian's nats-server as a process on 127.0.0.1 and
-// stops it by its pid at the end.
+// stops it by its pid at the end. It picks its own port and writes it to
+// a ports file: a port found free beforehand may be taken by another
+// test's server before this one binds it.
 func standalone(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		t.Fatalf("nats-server is not installed (make test installs it: scripts/deps.sh): %v", err)
 	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", testdir.TempDir(t))
+	ports := testdir.TempDir(t)
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", ports, "-js", "-sd", testdir.TempDir(t))
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -56,25 +56,40 @@ func standalone(t *testing.T) string {
 		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
 		cmd.Wait()
 	})
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	portsFile := filepath.Join(ports, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if nc, err := nats.Connect(url); err == nil {
-			nc.Close()
-			return url
+		var p struct{ Nats []string }
+		if b, err := os.ReadFile(portsFile); err == nil && json.Unmarshal(b, &p) == nil && len(p.Nats) == 1 {
+			if nc, err := nats.Connect(p.Nats[0]); err == nil {
+				nc.Close()
+				return p.Nats[0]
+			}
 		}
 		if time.Now().After(deadline) {
+			cmd.Process.Kill()
 			t.Fatalf("nats-server did not come up: %s", log.String())
 		}
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// deadPort returns a port of 127.0.0.1 that refuses connections until the
+// test ends: a socket is bound to it and never listens, so no server can
+// take it (a port found free and let go was taken by another test's NATS
+// server, and the migration to "nowhere" succeeded).
+func deadPort(t *testing.T) int {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
 }
 
 var base = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
@@ -343,7 +358,7 @@ func TestErrors(t *testing.T) {
 	data := testdir.TempDir(t)
 	writeRing(t, data, "metrics", 10, 1<<20)
 	authURL := embedded(t, &server.Options{Username: "dev", Password: "s3cret"})
-	dead := fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
+	dead := fmt.Sprintf("nats://127.0.0.1:%d", deadPort(t))
 	ck := filepath.Join(testdir.TempDir(t), "ck")
 	for _, tc := range []struct {
 		name string
