@@ -68,6 +68,7 @@ type readResult struct {
 	seqs   []uint64
 	ids    []int64 // the "i" field of each record
 	damage []*Damage
+	notes  map[uint64]Resume // resume notes by number
 }
 
 func readAll(t testing.TB, dir string) readResult {
@@ -102,6 +103,12 @@ func readAll(t testing.TB, dir string) readResult {
 		}
 		res.seqs = append(res.seqs, e.Seq)
 		res.ids = append(res.ids, rec.Fields[0].Value.Int())
+		if n, ok := ParseResume(&rec); ok {
+			if res.notes == nil {
+				res.notes = map[uint64]Resume{}
+			}
+			res.notes[e.Seq] = n
+		}
 	}
 }
 

@@ -28,12 +28,14 @@ func TestMain(m *testing.M) {
 }
 
 // childOptions are the options parent and child agree on for a ring; spec
-// is a codec name, with "+pack" for a packed ring.
+// is a codec name, with "+pack" for a packed ring and "+mem" for a memory
+// stage.
 func childOptions(spec string, sync SyncPolicy, stage int) Options {
-	name, pack := strings.CutSuffix(spec, "+pack")
+	name, mem := strings.CutSuffix(spec, "+mem")
+	name, pack := strings.CutSuffix(name, "+pack")
 	c, _ := codec.ParseCodec(name)
 	o := testOptions(c)
-	o.Sync, o.StageSize, o.Pack = sync, stage, pack
+	o.Sync, o.StageSize, o.Pack, o.MemoryStage = sync, stage, pack, mem
 	o.Budget, o.SegmentSize = 256<<10, 16<<10
 	o.FlushEvery = 3 * time.Millisecond
 	o.SyncEvery = 5 * time.Millisecond
@@ -41,7 +43,10 @@ func childOptions(spec string, sync SyncPolicy, stage int) Options {
 }
 
 // childMain runs a writer and prints "ack <seq>" after each Append that
-// returned nil, and "err <text>" after each that failed.
+// returned nil, and "err <text>" after each that failed. With a memory
+// stage it flushes before it acknowledges. Mode "open" kills the process
+// at a crash point of Open (crashpoint.go), or prints "opened" and exits
+// without closing if Open never got there.
 func childMain(args []string) int {
 	mode, dir := args[0], args[1]
 	sp, _ := ParseSyncPolicy(args[3])
@@ -49,6 +54,14 @@ func childMain(args []string) int {
 	o := childOptions(args[2], sp, stage)
 	if mode == "run" && len(args) > 5 {
 		o.Budget, _ = strconv.ParseInt(args[5], 10, 64)
+	}
+	if mode == "open" {
+		crashPoint = func(step string) {
+			if step == args[5] {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+		}
 	}
 	w, err := Open(dir, o)
 	if err != nil {
@@ -58,6 +71,9 @@ func childMain(args []string) int {
 	out := os.Stdout // unbuffered: an ack is printed before the next Append
 	ack := func(i int) error {
 		seq, err := w.Append(testRecord(i))
+		if err == nil && o.MemoryStage {
+			err = w.Flush()
+		}
 		if err != nil {
 			fmt.Fprintln(out, "err", err)
 			return err
@@ -66,6 +82,9 @@ func childMain(args []string) int {
 		return nil
 	}
 	switch mode {
+	case "open":
+		fmt.Fprintln(out, "opened")
+		return 0
 	case "run": // until killed
 		for i := 0; ; i++ {
 			if ack(i) != nil {

@@ -146,6 +146,7 @@ func (w *Writer) recover(si stageInfo) error {
 	if err := w.replay(staged, stagedCodec); err != nil {
 		return err
 	}
+	reached("replayed")
 	if to := w.resumeAt(si, stageOK, len(segs) > 0); to > w.next {
 		if err := w.resume(to, w.explain(si, stageOK, to-w.next)); err != nil {
 			return err
@@ -154,7 +155,13 @@ func (w *Writer) recover(si stageInfo) error {
 	if err := w.syncSeg(); err != nil {
 		return err
 	}
-	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage); err != nil {
+	// The stage's new header, mark and state in one write (stage.reset).
+	state := uint8(stateOpen)
+	if k := chooseStaging(&w.o, true); k == stageMemory || k == stagePacked {
+		state = stateOpenMem
+	}
+	w.hw = w.next + hwStep
+	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage, w.hw, state, w.o.Boot); err != nil {
 		return fmt.Errorf("ringlog: stage: %w", err)
 	}
 	w.staging = chooseStaging(&w.o, w.st.mem != nil)
@@ -162,17 +169,7 @@ func (w *Writer) recover(si stageInfo) error {
 		w.st.mem = make([]byte, stageHeaderSize+w.o.StageSize)
 		w.st.anon = true
 	}
-	w.hw = w.next + hwStep
-	if err := w.st.setHW(w.hw); err != nil {
-		return err
-	}
-	state := uint8(stateOpen)
-	if w.staging == stageMemory || w.staging == stagePacked {
-		state = stateOpenMem
-	}
-	if err := w.st.setState(state, w.o.Boot); err != nil {
-		return err
-	}
+	reached("stage-written")
 	if err := w.st.sync(); err != nil {
 		return err
 	}
@@ -281,15 +278,13 @@ func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs bool) uint64 {
 
 // resume continues numbering at to, in a segment of its own (numbers
 // within a segment are consecutive), and records why at its first
-// number. The note is written through at once: a crash before the next
-// flush must not cost the only account of the gap.
+// number. The note is in the segment when it gets its name: a crash must
+// not leave the gap without its only account, since the next writer,
+// finding the numbers used, would see no gap to explain.
 func (w *Writer) resume(to uint64, n Resume) error {
 	w.rec.SeqJump = to - w.next
 	n.After = w.next - 1
 	w.next = to
-	if err := w.rotate(); err != nil {
-		return err
-	}
 	wall, mono := w.o.Now()
 	r := codec.Record{Boot: w.o.Boot, BootCount: w.o.BootCount, Wall: wall, Mono: mono}
 	n.fill(&r)
@@ -298,11 +293,12 @@ func (w *Writer) resume(to uint64, n Resume) error {
 	if err != nil {
 		return fmt.Errorf("ringlog: stream %s: resume note: %w", w.o.Stream, err)
 	}
-	if err := w.appendFrame(b, r.Seq); err != nil {
+	if err := w.rotateWith(b); err != nil {
 		return err
 	}
+	w.next++
 	w.rec.Resume = &n
-	return w.flushStage()
+	return nil
 }
 
 // explain says what the gap of n numbers a resume leaves holds, from what

@@ -85,7 +85,13 @@ func (w *Writer) dirChanged() error {
 
 // rotate seals the active segment and starts a new one whose first record
 // will be w.next.
-func (w *Writer) rotate() error {
+func (w *Writer) rotate() error { return w.rotateWith(nil) }
+
+// rotateWith rotates, and writes first, record w.next's frame as
+// framePlaceholder started it, with the new segment's header: the segment
+// gets its name with the record in it, so no crash leaves one without the
+// other. The caller then counts the number as used.
+func (w *Writer) rotateWith(first []byte) error {
 	if w.seg.valid() {
 		if err := w.flushStage(); err != nil {
 			return err
@@ -110,6 +116,12 @@ func (w *Writer) rotate() error {
 		h.Flags = FlagPacked
 	}
 	hb := appendHeader(w.hdrBuf[:0], &h)
+	if first != nil {
+		var err error
+		if hb, err = w.appendFirst(hb, first, segSalt(segSeq)); err != nil {
+			return err
+		}
+	}
 	w.hdrBuf = hb
 	if err := w.reserve(roundUp(int64(len(hb)), w.blk)); err != nil {
 		return err
@@ -134,6 +146,7 @@ func (w *Writer) rotate() error {
 	if err == nil {
 		err = w.d.rename(&w.names[0], &w.names[1], tmp, name)
 		renamed = err == nil
+		reached("segment-renamed")
 	}
 	if err == nil {
 		err = w.dirChanged()
@@ -156,6 +169,20 @@ func (w *Writer) rotate() error {
 	w.segs = append(w.segs, segRef{hdr: h, size: w.segSize}) // named by its number
 	w.used += roundUp(w.segSize, w.blk)
 	return nil
+}
+
+// appendFirst appends frame f, record w.next's, sealed with salt s, to
+// b: in a block of its own in a packed ring.
+func (w *Writer) appendFirst(b, f []byte, s salt) ([]byte, error) {
+	if !w.o.Pack {
+		return append(b, sealFrame(f, w.text, s, w.next)...), nil
+	}
+	w.pk.Reset()
+	blk, err := w.pk.Append(framePlaceholder(nil, false), f[binFrameHeader:], w.next)
+	if err != nil {
+		return b, fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
+	}
+	return append(b, sealBlock(blk, s, w.next)...), nil
 }
 
 // syncMark makes the high-water mark durable now.

@@ -179,27 +179,42 @@ func (s *stage) readStaged() ([]byte, error) {
 	return buf[:n], err
 }
 
-// reset gives the stage a new header and size, and maps it. Mapping
-// falls back to none (frames are then written straight to the segment)
-// where the file system cannot map files shared, as JFFS2 cannot.
-func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool) error {
+// reset gives the stage a new header, with the writer's mark and state,
+// and a new size, and maps it. Mapping falls back to none (frames are then
+// written straight to the segment) where the file system cannot map files
+// shared, as JFFS2 cannot.
+//
+// A crash at any step leaves a stage that tells the truth: the frames go
+// first, while the old header still describes the ring as the writer
+// before left it (its frames are in the segment by now), and the new
+// header replaces the old in one write of less than a page, which a
+// SIGKILL does not tear. Truncating the file first, as reset once did,
+// left an empty stage if the process died before the header was written:
+// the mark was lost and the next writer skipped numbers it need not.
+func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool, hw uint64, state uint8, boot [16]byte) error {
 	s.unmap()
-	if err := s.f.Truncate(0); err != nil {
-		return err
-	}
-	buildStageHeader(s.hdr[:], ring, c)
-	if size < stageHeaderSize {
-		size = stageHeaderSize
+	size = max(size, stageHeaderSize)
+	if s.size > stageHeaderSize {
+		if err := s.f.Truncate(stageHeaderSize); err != nil {
+			return err
+		}
+		s.size = stageHeaderSize
+		reached("stage-truncated")
 	}
 	// Allocate every block now: a write to a hole of a mapped file when
 	// the disk is full kills the process with SIGBUS.
-	if err := syscall.Fallocate(int(s.f.Fd()), 0, 0, int64(size)); err != nil {
-		if err := writeZeros(s.f, size); err != nil {
-			return fmt.Errorf("ringlog: allocate stage: %w", err)
+	if size > stageHeaderSize {
+		if err := syscall.Fallocate(int(s.f.Fd()), 0, stageHeaderSize, int64(size-stageHeaderSize)); err != nil {
+			if err := writeZeros(s.f, stageHeaderSize, size); err != nil {
+				return fmt.Errorf("ringlog: allocate stage: %w", err)
+			}
 		}
 	}
-	s.size = size
-	s.n = 0
+	s.size, s.n = size, 0
+	reached("stage-allocated")
+	buildStageHeader(s.hdr[:], ring, c)
+	putHW(s.hdr[:], hw)
+	putState(s.hdr[:], state, boot)
 	if _, err := s.f.WriteAt(s.hdr[:], 0); err != nil {
 		return err
 	}
@@ -217,10 +232,11 @@ func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool) error {
 // for good; on the heap it would be 64 KiB of garbage per stage.
 var zeros [4096]byte
 
-func writeZeros(f *os.File, size int) error {
+// writeZeros writes zeros over bytes from..to of f.
+func writeZeros(f *os.File, from, to int) error {
 	zero := zeros[:]
-	for off := 0; off < size; off += len(zero) {
-		if _, err := f.WriteAt(zero[:min(len(zero), size-off)], int64(off)); err != nil {
+	for off := from; off < to; off += len(zero) {
+		if _, err := f.WriteAt(zero[:min(len(zero), to-off)], int64(off)); err != nil {
 			return err
 		}
 	}
@@ -253,17 +269,25 @@ func (s *stage) staged() []byte { return s.mem[stageHeaderSize : stageHeaderSize
 // setHW records the sequence high-water mark, and setState the writer's
 // state, in the header: through the mapping when there is one.
 func (s *stage) setHW(hw uint64) error {
-	le := binary.LittleEndian
-	le.PutUint64(s.hdr[stageOffHW:], hw)
-	le.PutUint32(s.hdr[stageOffHWCRC:], checksum(s.hdr[stageOffHW:stageOffHWCRC]))
+	putHW(s.hdr[:], hw)
 	return s.writeHeader(stageOffHW, stageOffHWCRC+4)
 }
 
 func (s *stage) setState(state uint8, boot [16]byte) error {
-	binary.LittleEndian.PutUint32(s.hdr[stageOffPID:], uint32(os.Getpid()))
-	s.hdr[stageOffState] = state
-	copy(s.hdr[stageOffBoot:], boot[:])
+	putState(s.hdr[:], state, boot)
 	return s.writeHeader(stageOffPID, stageOffBoot+16)
+}
+
+func putHW(p []byte, hw uint64) {
+	le := binary.LittleEndian
+	le.PutUint64(p[stageOffHW:], hw)
+	le.PutUint32(p[stageOffHWCRC:], checksum(p[stageOffHW:stageOffHWCRC]))
+}
+
+func putState(p []byte, state uint8, boot [16]byte) {
+	binary.LittleEndian.PutUint32(p[stageOffPID:], uint32(os.Getpid()))
+	p[stageOffState] = state
+	copy(p[stageOffBoot:], boot[:])
 }
 
 func (s *stage) writeHeader(from, to int) error {
