@@ -1,0 +1,400 @@
+// The configuration file's parser: its sections and keys, the values they
+// take (sizes, durations, counts, also used by collectors' options), and
+// the checks that span sections.
+
+package agent
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+func parseText(name, text string) (*configParser, error) {
+	// The same defaults as default.conf, so a file that leaves a key out
+	// gets what the embedded default would give.
+	c := &Config{
+		Cap: 16 << 20, Socket: "itiny.sock", SocketMode: 0o660, MaxRecord: 16 << 10, RateLimit: 200,
+		LogMaxSize: 1, ClockStep: 2 * time.Second, StatsEvery: time.Minute,
+		Collectors: map[string]*CollectorConfigSection{},
+	}
+	p := &configParser{file: name, c: c}
+	for i, line := range strings.Split(text, "\n") {
+		p.line = i + 1
+		if err := p.parseLine(line); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func (p *configParser) hasRule(name string) bool {
+	_, ok := p.lines["rule "+name]
+	return ok
+}
+
+type configParser struct {
+	file    string
+	line    int
+	c       *Config
+	section string // "", "stream", "collector", "rule"
+	stream  *StreamConfig
+	col     *CollectorConfigSection
+	rule    *RuleConfig
+	seen    map[string]int // keys in the current section, for duplicates
+	lines   map[string]int // line of each stream/rule section, for later errors
+	packSet map[string]bool
+}
+
+func (p *configParser) errorf(format string, args ...any) error {
+	return &ConfigError{File: p.file, Line: p.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *configParser) parseLine(line string) error {
+	if i := strings.Index(line, "#"); i >= 0 {
+		line = line[:i]
+	}
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return nil
+	}
+	if strings.HasPrefix(line, "[") {
+		return p.startSection(line)
+	}
+	key, val, ok := strings.Cut(line, "=")
+	if !ok {
+		return p.errorf("want key = value, got %q", line)
+	}
+	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+	if prev, dup := p.seen[key]; dup {
+		return p.errorf("%q set twice in this section (first on line %d)", key, prev)
+	}
+	if p.seen == nil {
+		p.seen = map[string]int{}
+	}
+	p.seen[key] = p.line
+	var err error
+	switch p.section {
+	case "":
+		err = p.globalKey(key, val)
+	case "stream":
+		err = p.streamKey(key, val)
+	case "collector":
+		err = p.collectorKey(key, val)
+	case "rule":
+		err = p.ruleKey(key, val)
+	}
+	if err != nil {
+		if _, ok := err.(*ConfigError); ok {
+			return err
+		}
+		return p.errorf("%s: %v", key, err)
+	}
+	return nil
+}
+
+func (p *configParser) startSection(line string) error {
+	if !strings.HasSuffix(line, "]") {
+		return p.errorf("unterminated section header %q", line)
+	}
+	kind, name, _ := strings.Cut(strings.TrimSpace(line[1:len(line)-1]), " ")
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return p.errorf("section %q needs a name, e.g. [stream metrics]", line)
+	}
+	if p.lines == nil {
+		p.lines = map[string]int{}
+	}
+	id := kind + " " + name
+	if prev, dup := p.lines[id]; dup {
+		return p.errorf("[%s] given twice (first on line %d)", id, prev)
+	}
+	p.lines[id] = p.line
+	p.section, p.seen = kind, nil
+	switch kind {
+	case "stream":
+		if !codec.ValidStream(name) {
+			return p.errorf("invalid stream name %q: want 1-%d bytes of [a-z0-9_.-]", name, codec.MaxStreamLen)
+		}
+		p.c.Streams = append(p.c.Streams, StreamConfig{Name: name, Codec: codec.Msgpack, Mode: Continuous, Flush: time.Minute})
+		p.stream = &p.c.Streams[len(p.c.Streams)-1]
+	case "collector":
+		// [collector snapshot.NAME] is one of several instances.
+		base, inst, multi := strings.Cut(name, ".")
+		if _, ok := registry[base]; !ok {
+			return p.errorf("unknown collector %q (built in: %s)", base, strings.Join(collectorNames(), ", "))
+		}
+		if multi && (!multiInstance[base] || inst == "") {
+			return p.errorf("collector %q has no instances (only %s.NAME has)", base, "snapshot")
+		}
+		p.col = &CollectorConfigSection{Enabled: true, Interval: intervalOf(base), Options: map[string]string{}}
+		if multi {
+			p.col.Options["name"] = inst
+		}
+		p.c.Collectors[name] = p.col
+	case "rule":
+		p.c.Rules = append(p.c.Rules, RuleConfig{Name: name, Stream: StreamMetrics, For: 1, Level: codec.LevelWarning})
+		p.rule = &p.c.Rules[len(p.c.Rules)-1]
+	default:
+		return p.errorf("unknown section kind %q (want stream, collector or rule)", kind)
+	}
+	return nil
+}
+
+func intervalOf(name string) time.Duration {
+	if d, ok := defaultIntervals[name]; ok {
+		return d
+	}
+	return defaultInterval
+}
+
+func (p *configParser) globalKey(key, val string) error {
+	c := p.c
+	var err error
+	switch key {
+	case "cap":
+		c.Cap, err = parseSize(val)
+	case "socket":
+		c.Socket = val
+	case "socket_mode":
+		var m uint64
+		m, err = strconv.ParseUint(val, 8, 32)
+		if err == nil && m > 0o777 {
+			err = fmt.Errorf("%q is not a permission mode", val)
+		}
+		c.SocketMode = os.FileMode(m)
+	case "socket_group":
+		c.SocketGroup = val
+	case "max_record":
+		var n int64
+		n, err = parseSize(val)
+		if err == nil && (n < 256 || n > 1<<20) {
+			err = fmt.Errorf("%s out of range [256B, 1MiB]", val)
+		}
+		c.MaxRecord = int(n)
+	case "rate_limit":
+		c.RateLimit, err = parsePositive(val)
+	case "syslog":
+		if val == "off" {
+			val = ""
+		}
+		c.Syslog = val
+	case "log_file":
+		c.LogFile = val
+	case "log_max_size":
+		c.LogMaxSize, err = parsePositive(val)
+	case "clock_step":
+		c.ClockStep, err = parseDuration(val)
+	case "stats_every":
+		c.StatsEvery, err = parseDuration(val)
+	default:
+		return p.errorf("unknown key %q", key)
+	}
+	return err
+}
+
+func (p *configParser) streamKey(key, val string) error {
+	s := p.stream
+	var err error
+	switch key {
+	case "budget":
+		s.Budget, err = parseSize(val)
+	case "segment":
+		s.Segment, err = parseSize(val)
+	case "codec":
+		s.Codec, err = codec.ParseCodec(val)
+	case "sync":
+		s.Sync, err = ringlog.ParseSyncPolicy(val)
+	case "sync_every":
+		s.SyncEvery, err = parseDuration(val)
+	case "mode":
+		switch val {
+		case "continuous":
+			s.Mode = Continuous
+		case "periodic":
+			s.Mode = Periodic
+		default:
+			err = fmt.Errorf("unknown mode %q (want continuous or periodic)", val)
+		}
+	case "flush":
+		s.Flush, err = parseDuration(val)
+	case "buffer":
+		var n int64
+		n, err = parseSize(val)
+		s.Buffer = int(n)
+	case "pack":
+		s.Pack, err = strconv.ParseBool(val)
+		if p.packSet == nil {
+			p.packSet = map[string]bool{}
+		}
+		p.packSet[s.Name] = true
+	default:
+		return p.errorf("unknown key %q in [stream %s]", key, s.Name)
+	}
+	return err
+}
+
+func (p *configParser) collectorKey(key, val string) error {
+	var err error
+	switch key {
+	case "enabled":
+		p.col.Enabled, err = strconv.ParseBool(val)
+	case "interval":
+		p.col.Interval, err = parseDuration(val)
+	default:
+		p.col.Options[key] = val // the collector checks its own options
+	}
+	return err
+}
+
+func (p *configParser) ruleKey(key, val string) error {
+	r := p.rule
+	var err error
+	switch key {
+	case "stream":
+		r.Stream = val
+	case "record":
+		r.Record = val
+	case "field":
+		r.Field = val
+	case "match":
+		if k, v, ok := strings.Cut(val, "="); !ok || k == "" || v == "" {
+			err = fmt.Errorf("want key=value, got %q", val)
+		}
+		r.Match = val
+	case "above", "below":
+		if _, set := p.seen["above"]; set && key == "below" {
+			return p.errorf("a rule has above or below, not both")
+		}
+		r.Above, r.limitSet = key == "above", true
+		r.Limit, err = strconv.ParseFloat(val, 64)
+		if _, set := p.seen["clear"]; !set {
+			r.Clear = r.Limit
+		}
+	case "clear":
+		r.Clear, err = strconv.ParseFloat(val, 64)
+	case "for":
+		r.For, err = parsePositive(val)
+	case "level":
+		r.Level, err = codec.ParseLevel(val)
+	case "enabled":
+		var on bool
+		on, err = strconv.ParseBool(val)
+		r.Off = !on
+	default:
+		return p.errorf("unknown key %q in [rule %s]", key, r.Name)
+	}
+	return err
+}
+
+// finish fills stream defaults and checks what spans sections.
+func (p *configParser) finish() error {
+	c := p.c
+	p.line = 0
+	var total int64
+	for i := range c.Streams {
+		s := &c.Streams[i]
+		p.line = p.lines["stream "+s.Name]
+		if s.Budget == 0 {
+			return p.errorf("[stream %s] needs a budget", s.Name)
+		}
+		if s.Segment == 0 {
+			s.Segment = min(256<<10, s.Budget/8)
+		}
+		if s.Buffer == 0 {
+			s.Buffer = int(min(64<<10, s.Segment))
+		}
+		if !p.packSet[s.Name] {
+			s.Pack = s.Codec == codec.Msgpack && s.Mode == Periodic
+		}
+		if s.Pack && s.Codec != codec.Msgpack {
+			return p.errorf("[stream %s] pack = true needs codec = msgpack", s.Name)
+		}
+		if int64(s.Buffer) > s.Segment {
+			return p.errorf("[stream %s] buffer %s is larger than its segment %s", s.Name, formatSize(int64(s.Buffer)), formatSize(s.Segment))
+		}
+		need := 2*s.Segment + int64(s.Buffer) + 3*4096
+		if s.Budget < need {
+			return p.errorf("[stream %s] budget %s is below the %s its buffer and two segments need", s.Name, formatSize(s.Budget), formatSize(need))
+		}
+		total += s.Budget
+	}
+	if total > c.Cap {
+		p.line = 0
+		return p.errorf("the streams' budgets add up to %s, over cap %s", formatSize(total), formatSize(c.Cap))
+	}
+	for _, r := range c.Rules {
+		p.line = p.lines["rule "+r.Name]
+		if r.Off {
+			continue
+		}
+		if r.Record == "" || r.Field == "" {
+			return p.errorf("[rule %s] needs record and field", r.Name)
+		}
+		if !r.limitSet {
+			return p.errorf("[rule %s] needs above or below", r.Name)
+		}
+		if r.Above && r.Clear > r.Limit || !r.Above && r.Clear < r.Limit {
+			return p.errorf("[rule %s] clear %v is on the wrong side of the limit %v", r.Name, r.Clear, r.Limit)
+		}
+	}
+	// Enabled-by-default collectors without a section run at their
+	// default interval.
+	for _, name := range collectorNames() {
+		if _, ok := c.Collectors[name]; !ok && registry[name].enabled {
+			c.Collectors[name] = &CollectorConfigSection{Enabled: true, Interval: intervalOf(name), Options: map[string]string{}}
+		}
+	}
+	return nil
+}
+
+// parseSize parses "512", "64KiB", "1MiB", "2GiB" (also K, M, G, KB, MB).
+func parseSize(s string) (int64, error) {
+	num := strings.TrimRight(s, "KMGiB")
+	unit := s[len(num):]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size %q (want e.g. 512KiB or 4MiB)", s)
+	}
+	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MiB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GiB": 1 << 30}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("bad size unit in %q (want B, KiB, MiB or GiB)", s)
+	}
+	if n > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q too large", s)
+	}
+	return n * mult, nil
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("bad duration %q (want e.g. 500ms, 10s, 5m)", s)
+	}
+	return d, nil
+}
+
+func parsePositive(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a positive integer, got %q", s)
+	}
+	return n, nil
+}
