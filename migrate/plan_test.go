@@ -2,11 +2,13 @@ package migrate
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/ringtest"
+	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
 )
 
@@ -83,5 +85,48 @@ func TestPlanUndecodedRecord(t *testing.T) {
 				t.Errorf("plan: %d records, %d undecoded, %d messages; walked %d", r.Records, r.Bad, r.Messages(), len(keys))
 			}
 		})
+	}
+}
+
+// TestRetentionMarkerBoundsSkipped: numbers a writer skipped when it
+// resumed after a crash went with the segments retention deleted, so the
+// marker for the numbers below the oldest segment says at most that many
+// records were lost, never exactly.
+func TestRetentionMarkerBoundsSkipped(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "events")
+	o := ringlog.Options{Stream: "events", Codec: codec.Msgpack, Budget: 48 << 10, SegmentSize: 8 << 10, MemoryStage: true, StageSize: 4 << 10,
+		Boot: codec.BootID{1}, BootCount: 1}
+	w, err := ringlog.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN := func(from, to uint64) {
+		for i := from; i <= to; i++ {
+			if _, err := w.Append(ringtest.Record("events", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendN(1, 10)
+	w.Flush()
+	ringtest.Kill(t, w, dir)
+	if w, err = ringlog.Open(dir, o); err != nil {
+		t.Fatal(err)
+	}
+	jump := w.Recovery().SeqJump
+	appendN(11, 2000)
+	w.Close()
+
+	r := planOf(t, data)
+	written := uint64(10 + 1 + 1990) // with the resume note
+	deleted := written - r.Records
+	if jump == 0 || r.First-1 <= deleted {
+		t.Fatalf("the test needs the skipped numbers deleted: %d skipped, numbers 1-%d below the oldest segment, %d records deleted", jump, r.First-1, deleted)
+	}
+	t.Logf("%d numbers skipped at the crash; 1-%d below the oldest segment, %d records deleted", jump, r.First-1, deleted)
+	want := view.Gap{From: 1, To: r.First - 1, Loss: view.LossPossible, Lost: r.First - 1, Cause: CauseRetention, Bound: "the numbers below the oldest segment"}
+	if len(r.Gaps) != 1 || r.Gaps[0] != want {
+		t.Errorf("markers %+v, want %+v", r.Gaps, want)
 	}
 }

@@ -86,3 +86,21 @@ func payload(t testing.TB, b []byte, c codec.Codec, seq uint64) int {
 	t.Fatalf("no frame %d", seq)
 	return 0
 }
+
+// Kill closes w, the writer of the ring in dir, and leaves the ring as the
+// writer's death would have: its files as they were before Close, without
+// what Close writes.
+func Kill(t testing.TB, w *ringlog.Writer, dir string) {
+	t.Helper()
+	dead := filepath.Join(t.TempDir(), filepath.Base(dir))
+	if err := os.CopyFS(dead, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dead, dir); err != nil {
+		t.Fatal(err)
+	}
+}
