@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/natstest"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/migrate"
 	"github.com/itiny/itiny/ringlog"
@@ -444,16 +444,7 @@ func TestGapMarkerLoss(t *testing.T) {
 	for i := uint64(1); i <= 3; i++ {
 		w.Append(record("metrics", i)) // in memory only
 	}
-	// The writer dies: its files as they are now are what the next finds.
-	dead := filepath.Join(t.TempDir(), "metrics")
-	if err := os.CopyFS(dead, os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	os.RemoveAll(dir)
-	if err := os.Rename(dead, dir); err != nil {
-		t.Fatal(err)
-	}
+	ringtest.Kill(t, w, dir)
 	if w, err = ringlog.Open(dir, o); err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,6 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 		m       Message
 		buf     []byte
 		started bool
-		bad     uint64 // the last record sent as it was, undecoded
 		ringHex = r.RingID()
 	)
 	for {
@@ -202,16 +201,7 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 		}
 		switch it.Kind {
 		case view.KindGap:
-			// The merge does not count an undecodable record as read,
-			// so the number it holds shows again as missing.
-			g := it.Gap
-			if g.From == bad {
-				g.From++
-			}
-			if g.From > g.To {
-				continue
-			}
-			m = Message{Kind: KindGap, Stream: r.Stream, Gap: g}
+			m = Message{Kind: KindGap, Stream: r.Stream, Gap: it.Gap}
 		case view.KindRecord, view.KindBadRecord:
 			e := &it.Entry
 			m = Message{Kind: KindRecord, Stream: r.Stream, Seq: e.Seq, Codec: e.Codec, Payload: e.Payload}
@@ -225,7 +215,7 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 					m.Codec, m.Payload = to, buf
 				}
 			} else {
-				m.Bad, bad = it.Err.Error(), e.Seq
+				m.Bad = it.Err.Error()
 			}
 		default: // boots are in every record's headers; damage shows as a gap
 			continue

@@ -28,6 +28,7 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 	}
 	defer m.Close()
 	var boots []BootInfo
+	var early Losses // gaps before any record decoded: the first boot's
 	for {
 		it, err := m.Next()
 		if err == io.EOF {
@@ -39,9 +40,17 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 		switch it.Kind {
 		case KindBoot:
 			boots = append(boots, BootInfo{N: it.Boot.N, ID: it.Boot.ID, Streams: map[string]int{}})
+			if len(boots) == 1 {
+				boots[0].Losses = early
+			}
 		case KindGap:
 			// The records a gap may have cost were those of the boot of
-			// the stream's record before it.
+			// the stream's record before it. Before a record that does
+			// not decode, first in its ring, no boot is known yet.
+			if len(boots) == 0 {
+				early.Add(&it.Gap)
+				continue
+			}
 			i := len(boots) - 1
 			for i > 0 && (boots[i].N != it.Boot.N || boots[i].ID != it.Boot.ID) {
 				i--

@@ -16,9 +16,9 @@ type Report struct {
 	Stream   string     `json:"stream"`
 	Where    string     `json:"where"`
 	Segments int        `json:"segments"`
-	Bytes    int64      `json:"bytes"` // segment files
-	Records  int        `json:"records"`
-	FirstSeq uint64     `json:"first_seq"`
+	Bytes    int64      `json:"bytes"`     // segment files
+	Records  int        `json:"records"`   // records that decode (those that do not are Damage)
+	FirstSeq uint64     `json:"first_seq"` // numbers of the first and last records, whether they decode or not
 	LastSeq  uint64     `json:"last_seq"`
 	First    codec.Time `json:"first_wall"` // wall times of the oldest and newest records (untrusted)
 	Last     codec.Time `json:"last_wall"`
@@ -73,9 +73,7 @@ func Check(src *Source) (*Report, error) {
 		}
 	}
 	var rec codec.Record
-	var gs gapState
-	any := false
-	var last uint64
+	var n numbering
 	boots := map[uint32]bool{}
 	for {
 		e, err := r.Next()
@@ -84,7 +82,7 @@ func Check(src *Source) (*Report, error) {
 		}
 		var d *ringlog.Damage
 		if errors.As(err, &d) && errors.Is(d, ringlog.ErrRetired) {
-			gs.see(d) // a live ring's retention, shown by the gap it leaves
+			n.gs.see(d) // a live ring's retention, shown by the gap it leaves
 			continue
 		}
 		if errors.As(err, &d) {
@@ -112,32 +110,39 @@ func Check(src *Source) (*Report, error) {
 				p.Detail += ": " + d.Err.Error() // which header, which version, which entry
 			}
 			rep.add(p, p.Kind != "torn-tail" && p.Kind != "unsupported")
-			gs.see(d)
+			n.gs.see(d)
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
+		// A record that does not decode is reported, and read all the
+		// same: it is there, so no gap covers its number.
+		got := &rec
 		if err := e.Codec.Decode(e.Payload, &rec); err != nil {
 			rep.add(Problem{Kind: "bad-record", Segment: e.Segment, Offset: e.Offset, Detail: "seq " + u64(e.Seq) + ": " + err.Error()}, true)
-			gs.damaged = true
+			got = nil
+		}
+		if n.missing(e.Seq) {
+			retired, gaps := n.gaps(segs, got, e.Seq, e.Segment)
+			if !n.any {
+				rep.FirstSeq, rep.Retired = e.Seq, retired
+			}
+			for i := range gaps {
+				rep.Gaps = append(rep.Gaps, gaps[i])
+				rep.Add(&gaps[i])
+			}
+		}
+		n.read(e.Seq)
+		rep.LastSeq = e.Seq
+		if got == nil {
 			continue
 		}
-		var gaps []Gap
-		switch {
-		case !any:
-			rep.FirstSeq, rep.First.Time = e.Seq, rec.Wall
-			rep.Retired, gaps = leading(segs, &rec, e.Seq, gs, e.Segment)
-		case e.Seq != last+1:
-			gaps = explain(last, &rec, e.Seq, gs, segs, e.Segment)
+		if rep.Records == 0 {
+			rep.First.Time = rec.Wall
 		}
-		for i := range gaps {
-			rep.Gaps = append(rep.Gaps, gaps[i])
-			rep.Add(&gaps[i])
-		}
-		any, gs, last = true, gs.next(), e.Seq
 		rep.Records++
-		rep.LastSeq, rep.Last.Time = e.Seq, rec.Wall
+		rep.Last.Time = rec.Wall
 		if !boots[rec.BootCount] {
 			boots[rec.BootCount] = true
 			rep.Boots = append(rep.Boots, rec.BootCount)

@@ -65,17 +65,50 @@ func (s *gapState) see(d *ringlog.Damage) {
 	s.damaged = true
 }
 
+// A numbering follows the numbers of one ring's records as a reader reads
+// them. Every record read counts, one that does not decode too: it was
+// stored and is reported (itiny-read, verify) or sent as it is
+// (itiny-migrate), so no gap may cover its number, and the gap before it
+// is explained before it.
+type numbering struct {
+	gs   gapState // what was seen since the last record
+	last uint64   // the last record's number
+	any  bool     // a record was read
+}
+
+// missing reports whether numbers are missing before the record numbered
+// seq: below the first record read, or since the last.
+func (n *numbering) missing(seq uint64) bool { return !n.any || seq != n.last+1 }
+
+// gaps explains the numbers missing before the record numbered seq, in
+// segment path of segs; rec is nil when it does not decode. Below the
+// first record, the numbers retention deleted are returned apart, as
+// retired, and left out of the gaps.
+func (n *numbering) gaps(segs []ringlog.SegmentInfo, rec *codec.Record, seq uint64, path string) (retired uint64, gs []Gap) {
+	switch {
+	case !n.any:
+		return leading(segs, rec, seq, n.gs, path)
+	case !n.missing(seq):
+		return 0, nil
+	}
+	return 0, explain(n.last, rec, seq, n.gs, segs, path)
+}
+
+// read notes the record numbered seq as read.
+func (n *numbering) read(seq uint64) { n.last, n.any, n.gs = seq, true, n.gs.next() }
+
 // explain returns the gaps before record rec, numbered seq, of a ring
 // whose last record was last; segs are the ring's segments and path the
-// segment rec is in. A resume note explains its own gap; numbers below a
-// note's "after" are split off and explained by what the reader saw.
+// segment rec is in; rec is nil when it does not decode. A resume note
+// explains its own gap; numbers below a note's "after" are split off and
+// explained by what the reader saw.
 func explain(last uint64, rec *codec.Record, seq uint64, s gapState, segs []ringlog.SegmentInfo, path string) []Gap {
 	g := Gap{From: last + 1, To: seq - 1}
 	var gs []Gap
 	first, known := segmentFirst(segs, path)
 	// A writer's note is the first record of its segment; a record that
 	// only looks like one (sent by a client, say) explains nothing.
-	if n, ok := ringlog.ParseResume(rec); ok && known && first == seq && n.After+1 >= g.From && n.After < g.To+1 {
+	if n, ok := parseResume(rec); ok && known && first == seq && n.After+1 >= g.From && n.After < g.To+1 {
 		if n.After >= g.From {
 			// Records the note's writer had on disk are missing too.
 			gs = append(gs, seen(Gap{From: g.From, To: n.After}, s, false))
@@ -103,6 +136,15 @@ func explain(last uint64, rec *codec.Record, seq uint64, s gapState, segs []ring
 		g.From = first
 	}
 	return append(gs, seen(g, s, known && first == seq))
+}
+
+// parseResume parses rec as a resume note; a record that does not decode
+// is none.
+func parseResume(rec *codec.Record) (ringlog.Resume, bool) {
+	if rec == nil {
+		return ringlog.Resume{}, false
+	}
+	return ringlog.ParseResume(rec)
 }
 
 // segmentFirst returns the first number of the segment at path, as its
@@ -252,6 +294,9 @@ func (r *Losses) LossText() string {
 	return string(b)
 }
 
+// leading returns the numbers below record rec, numbered seq and the
+// first read, that retention deleted, and the gaps below it apart from
+// those.
 func leading(segs []ringlog.SegmentInfo, rec *codec.Record, seq uint64, s gapState, path string) (uint64, []Gap) {
 	retired := min(Retired(segs), seq-1)
 	if seq-1 == retired {

@@ -66,11 +66,9 @@ type head struct {
 	own     codec.Record // rec without a feeder
 	ok      bool         // e and rec hold the next record
 	done    bool
-	last    uint64
-	any     bool
-	gs      gapState              // what was seen since the last record
+	n       numbering             // the numbers read
 	segs    []ringlog.SegmentInfo // the reader's segments when its feeder started
-	boot    Boot                  // of the last record
+	boot    Boot                  // of the last record that decoded
 	skipped map[uint64]bool       // segments passed over by their headers
 }
 
@@ -189,28 +187,37 @@ func (m *Merger) Next() (Item, error) {
 		m.lastBoot, m.anyBoot = b, true
 		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b})
 	}
-	var gaps []Gap
-	switch {
-	case !best.any && len(best.skipped) == 0:
-		// Numbers below the first record: retention's are left unsaid,
-		// as every ring that rotated has them; the rest are shown.
-		_, gaps = leading(best.segments(), best.rec, best.e.Seq, best.gs, best.e.Segment)
-	case best.any && best.e.Seq != best.last+1 && !best.afterSkipped():
-		gaps = explain(best.last, best.rec, best.e.Seq, best.gs, best.segments(), best.e.Segment)
+	if best.boot == (Boot{}) {
+		best.boot = b // gaps before the stream's first record that decoded: its boot's
 	}
-	if !best.any {
-		best.boot = b // a leading gap: the first record's boot
-	}
-	for _, g := range gaps {
-		items = append(items, Item{Kind: KindGap, Source: best.src, Gap: g, Boot: best.boot})
-	}
-	best.last, best.any, best.gs, best.boot = best.e.Seq, true, best.gs.next(), b
-	it := Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: best.rec}
+	items = best.read(items, &best.e, best.rec)
+	best.boot = b
+	return m.emit(items, Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: best.rec}), nil
+}
+
+// emit returns the first of items and it, and keeps the rest to return
+// next.
+func (m *Merger) emit(items []Item, it Item) Item {
 	if len(items) == 0 {
-		return it, nil
+		return it
 	}
 	m.pending = append(append(m.pending, items[1:]...), it)
-	return items[0], nil
+	return items[0]
+}
+
+// read notes h's record e as read, and appends to items the gaps before
+// it; rec is nil when it does not decode. Numbers below the first record
+// that retention deleted are left unsaid, as every ring that rotated has
+// them; where the merge passed over segments, nothing is said.
+func (h *head) read(items []Item, e *ringlog.Entry, rec *codec.Record) []Item {
+	if h.n.missing(e.Seq) && !h.passedOver(e) {
+		_, gaps := h.n.gaps(h.segments(), rec, e.Seq, e.Segment)
+		for _, g := range gaps {
+			items = append(items, Item{Kind: KindGap, Source: h.src, Gap: g, Boot: h.boot})
+		}
+	}
+	h.n.read(e.Seq)
+	return items
 }
 
 // segments returns h's segments as its reader knows them: as when the
@@ -222,22 +229,28 @@ func (h *head) segments() []ringlog.SegmentInfo {
 	return h.r.Segments()
 }
 
-// afterSkipped reports whether h's record begins a segment that follows
-// one the merge chose not to read: numbers missing there are not a gap.
-func (h *head) afterSkipped() bool {
+// passedOver reports whether the numbers missing before h's record e are
+// where the merge chose not to read: below the first record when it
+// skipped segments, or at the start of a segment that follows a skipped
+// one. They are not a gap.
+func (h *head) passedOver(e *ringlog.Entry) bool {
 	if len(h.skipped) == 0 {
 		return false
 	}
+	if !h.n.any {
+		return true
+	}
 	for _, s := range h.segments() {
-		if s.Path == h.e.Segment {
-			return s.Err == nil && s.Header.First == h.e.Seq && h.skipped[s.Header.Segment-1]
+		if s.Path == e.Segment {
+			return s.Err == nil && s.Header.First == e.Seq && h.skipped[s.Header.Segment-1]
 		}
 	}
 	return false
 }
 
 // advance reads h's next record into its head. Damage and undecodable
-// records are returned at once, as items (ok set).
+// records are returned at once, as items (ok set); an undecodable record
+// after the gaps before it.
 func (m *Merger) advance(h *head) (Item, bool, error) {
 	if h.feed != nil {
 		return m.advanceFed(h)
@@ -247,8 +260,7 @@ func (m *Merger) advance(h *head) (Item, bool, error) {
 		return m.readError(h, err)
 	}
 	if err := e.Codec.DecodeAlias(e.Payload, &h.own); err != nil {
-		h.gs.damaged = true
-		return Item{Kind: KindBadRecord, Source: h.src, Entry: e, Err: err}, true, nil
+		return m.undecoded(h, e, err), true, nil
 	}
 	h.e, h.rec, h.ok, h.done = e, &h.own, true, false
 	return Item{}, false, nil
@@ -272,11 +284,18 @@ func (m *Merger) advanceFed(h *head) (Item, bool, error) {
 		if fe.e.Payload == nil {
 			return m.readError(h, fe.err)
 		}
-		h.gs.damaged = true
-		return Item{Kind: KindBadRecord, Source: h.src, Entry: fe.e, Err: fe.err}, true, nil
+		return m.undecoded(h, fe.e, fe.err), true, nil
 	}
 	h.e, h.rec, h.ok, h.done = fe.e, &fe.rec, true, false
 	return Item{}, false, nil
+}
+
+// undecoded returns the item of h's record e, which does not decode, or
+// the first gap before it. It is read all the same: it was stored, and is
+// shown as such, so no gap covers its number.
+func (m *Merger) undecoded(h *head, e ringlog.Entry, err error) Item {
+	items := h.read(nil, &e, nil)
+	return m.emit(items, Item{Kind: KindBadRecord, Source: h.src, Entry: e, Err: err})
 }
 
 // Close stops the readers reading ahead.
@@ -299,7 +318,7 @@ func (m *Merger) readError(h *head, err error) (Item, bool, error) {
 		h.done = true
 		return Item{}, false, nil
 	case errors.As(err, &d):
-		h.gs.see(d)
+		h.n.gs.see(d)
 		if errors.Is(d, ringlog.ErrRetired) {
 			return m.advance(h) // shown by the gap it leaves
 		}

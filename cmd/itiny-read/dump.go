@@ -174,7 +174,8 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 			return err
 		}
 		// Markers wait for a record that is shown: the boot it is in and
-		// the gaps before it; damage is shown at once.
+		// the gaps before it; damage is shown at once, and a record that
+		// does not decode after the gaps before it.
 		switch it.Kind {
 		case view.KindBoot:
 			bootMark, bootPending = it, true
@@ -198,12 +199,13 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 				shownBoot, anyShown = bootMark.Boot, true
 			}
 			bootPending = false
-			for i := range gaps {
-				if err := p.Print(&gaps[i]); err != nil {
-					return err
-				}
+			if gaps, err = printAll(p, gaps); err != nil {
+				return err
 			}
-			gaps = gaps[:0]
+		case view.KindBadRecord:
+			if gaps, err = printAll(p, gaps); err != nil {
+				return err
+			}
 		}
 		if err := p.Print(&it); err != nil {
 			if errors.Is(err, syscall.EPIPE) {
@@ -212,6 +214,16 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 			return err
 		}
 	}
+}
+
+// printAll prints items and returns them emptied.
+func printAll(p view.Printer, items []view.Item) ([]view.Item, error) {
+	for i := range items {
+		if err := p.Print(&items[i]); err != nil {
+			return items, err
+		}
+	}
+	return items[:0], nil
 }
 
 // newPrinter makes the printer of output format out, or nil.

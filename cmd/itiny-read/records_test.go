@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -138,4 +140,90 @@ func TestBadRecordNotPrinted(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestUndecodedAfterDamage: a record that does not decode, right after a
+// damaged one, is no lost record. The text view and -o json's notes give
+// the damage, the one record lost and the undecodable record, in that
+// order, before the next record; verify, stats and boots count one record
+// lost, in both codecs.
+func TestUndecodedAfterDamage(t *testing.T) {
+	for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
+		t.Run(c.String(), func(t *testing.T) {
+			data := t.TempDir()
+			ringtest.Spoiled(t, data, "events", c, 20, []uint64{12}, []uint64{11})
+			marks := []string{
+				"-- events: damage: ",
+				"-- events: 1 record lost (11): damage --",
+				"-- events: record 12 does not decode: codec: bad " + c.String() + " record: invalid level 9 --",
+			}
+
+			out, errOut, code := run(t, "--utc", "--color", "never", data)
+			got := lines(out) // the boot, records 1-10, the marks, records 13-20
+			if code != 0 || len(got) != 1+18+len(marks) {
+				t.Fatalf("text: exit %d, %d lines, want %d\n%s\nstderr: %s", code, len(got), 1+18+len(marks), out, errOut)
+			}
+			if !strings.HasSuffix(got[10], " r i=10") || !strings.HasSuffix(got[11+len(marks)], " r i=13") || !marksAre(got[11:11+len(marks)], marks) {
+				t.Errorf("text: want record 10, %q, record 13:\n%s", marks, out)
+			}
+
+			out, errOut, code = run(t, "-o", "json", data)
+			if code != 0 || len(lines(out)) != 18 || !marksAre(lines(errOut), marks) {
+				t.Errorf("-o json: exit %d, %d lines, want 18; notes\n%s\nwant %q", code, len(lines(out)), errOut, marks)
+			}
+
+			want := `[{"From":11,"To":11,"loss":"lost","lost":1,"cause":"damage"}]`
+			for _, cmd := range []string{"verify", "stats"} {
+				out, errOut, code := run(t, cmd, "--json", data)
+				var reps []struct {
+					Records         int
+					FirstSeq        uint64 `json:"first_seq"`
+					LastSeq         uint64 `json:"last_seq"`
+					Lost            uint64
+					Gaps            json.RawMessage
+					Damage          []struct{ Kind string }
+					Corrupt         int
+					Skipped, Unsure uint64
+					Retired, Unread uint64
+					PossiblyLost    uint64 `json:"possibly_lost"`
+				}
+				if err := json.Unmarshal([]byte(out), &reps); err != nil || len(reps) != 1 {
+					t.Fatalf("%s --json: exit %d, %v\n%s\nstderr: %s", cmd, code, err, out, errOut)
+				}
+				r := reps[0]
+				var gaps bytes.Buffer
+				json.Compact(&gaps, r.Gaps)
+				if r.Records != 18 || r.FirstSeq != 1 || r.LastSeq != 20 || r.Lost != 1 || gaps.String() != want || r.Corrupt != 2 ||
+					len(r.Damage) != 2 || r.Damage[0].Kind != "corruption" || r.Damage[1].Kind != "bad-record" ||
+					r.Skipped+r.Unsure+r.Retired+r.Unread+r.PossiblyLost != 0 {
+					t.Errorf("%s --json: %d records, seq %d-%d, %d lost, %d corrupt %+v, gaps %s; %d skipped, %d unsure, %d retired, %d unread, %d possibly lost;"+
+						" want 18 records, seq 1-20, gaps %s, a corruption and a bad record",
+						cmd, r.Records, r.FirstSeq, r.LastSeq, r.Lost, r.Corrupt, r.Damage, gaps.String(), r.Skipped, r.Unsure, r.Retired, r.Unread, r.PossiblyLost, want)
+				}
+				if wantCode := map[string]int{"verify": 1, "stats": 0}[cmd]; code != wantCode {
+					t.Errorf("%s --json: exit %d, want %d", cmd, code, wantCode)
+				}
+			}
+
+			out, errOut, code = run(t, "boots", data)
+			if got := lines(out); code != 0 || len(got) != 2 || !strings.HasSuffix(got[1], " 18  events:18             1 record lost") {
+				t.Errorf("boots: exit %d\n%s\nstderr: %s", code, out, errOut)
+			}
+		})
+	}
+}
+
+// marksAre reports whether got are the marker lines want, in order, each
+// either equal to its want or, for a want that does not end a marker
+// ("--"), beginning with it.
+func marksAre(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i, w := range want {
+		if got[i] != w && (strings.HasSuffix(w, "--") || !strings.HasPrefix(got[i], w)) {
+			return false
+		}
+	}
+	return true
 }

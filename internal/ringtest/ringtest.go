@@ -1,0 +1,106 @@
+// Package ringtest writes damaged rings for the tests of their readers.
+package ringtest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// Wall is the wall time of record 0; record i is i seconds later.
+var Wall = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// Record returns record i of stream, of boot 1.
+func Record(stream string, i uint64) *codec.Record {
+	return &codec.Record{Stream: stream, BootCount: 1, Boot: codec.BootID{1}, Wall: Wall.Add(time.Duration(i) * time.Second),
+		Mono: int64(i) * 1e9, Source: "test", Level: codec.LevelInfo, Name: "r", Fields: codec.Fields{{Key: "i", Value: codec.Uint(i)}}}
+}
+
+// Spoiled writes records 1 to n of stream to a ring under data, in codec c
+// and in one segment, and returns the ring's directory. The records
+// numbered in bad break a rule of FORMAT.md section 4 (level 9): their
+// frames check, and they do not decode. The frames numbered in damaged
+// have a byte flipped afterwards: their checksums fail, and readers skip
+// them as corruption.
+func Spoiled(t testing.TB, data, stream string, c codec.Codec, n uint64, bad, damaged []uint64) string {
+	t.Helper()
+	dir := filepath.Join(data, stream)
+	w, err := ringlog.Open(dir, ringlog.Options{Stream: stream, Codec: c, Budget: 1 << 20, SegmentSize: 256 << 10, StageSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= n; i++ {
+		r := Record(stream, i)
+		if slices.Contains(bad, i) {
+			r.Level = 9
+		}
+		if _, err := w.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := filepath.Glob(filepath.Join(dir, "seg-*"))
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("%s: segments %v, %v; want one", dir, segs, err)
+	}
+	b, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range damaged {
+		b[payload(t, b, c, seq)+2] ^= 0xff
+	}
+	if err := os.WriteFile(segs[0], b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// payload returns the offset in segment b of the payload of the frame
+// numbered seq (FORMAT.md section 3).
+func payload(t testing.TB, b []byte, c codec.Codec, seq uint64) int {
+	if c == codec.JSON {
+		i := bytes.Index(b, []byte(`","seq":`+strconv.FormatUint(seq, 10)+`,`))
+		if i < 0 {
+			t.Fatalf("no frame %d", seq)
+		}
+		return i + 2
+	}
+	for off := 128; off+16 <= len(b); {
+		n := int(binary.LittleEndian.Uint32(b[off+4:]) &^ (1 << 31))
+		if binary.LittleEndian.Uint64(b[off+8:]) == seq {
+			return off + 16
+		}
+		off += 16 + n
+	}
+	t.Fatalf("no frame %d", seq)
+	return 0
+}
+
+// Kill closes w, the writer of the ring in dir, and leaves the ring as the
+// writer's death would have: its files as they were before Close, without
+// what Close writes.
+func Kill(t testing.TB, w *ringlog.Writer, dir string) {
+	t.Helper()
+	dead := filepath.Join(t.TempDir(), filepath.Base(dir))
+	if err := os.CopyFS(dead, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dead, dir); err != nil {
+		t.Fatal(err)
+	}
+}
