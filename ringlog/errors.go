@@ -37,6 +37,11 @@ var (
 	// listed it and before it read it: its records were not read, and
 	// From and To of the Damage say which numbers it held.
 	ErrRetired = errors.New("ringlog: segment deleted by retention")
+	// ErrStaleSegment means a segment whose header names another ring:
+	// left over from an earlier ring in the directory, or copied in.
+	// Readers skip it whole, and writers neither append to it nor number
+	// after it.
+	ErrStaleSegment = errors.New("ringlog: segment of another ring")
 	// ErrRecordTooLarge means a record that cannot fit in one segment.
 	ErrRecordTooLarge = errors.New("ringlog: record larger than a segment")
 	// ErrLocked means another writer holds the ring.
@@ -58,7 +63,7 @@ type Damage struct {
 	// From and To are the numbers the range held, where the reader knows
 	// them (ErrRetired: from the segment's header and the next one's).
 	From, To uint64
-	Err      error // ErrBadFrame, ErrTornTail, ErrZeroedFrame, ErrBadSegmentHeader, ErrUnsupported, ErrBadStage, ErrSeqBackwards or ErrBadBlock
+	Err      error // ErrBadFrame, ErrTornTail, ErrZeroedFrame, ErrBadSegmentHeader, ErrUnsupported, ErrStaleSegment, ErrBadStage, ErrSeqBackwards or ErrBadBlock
 }
 
 func (d *Damage) Error() string {
@@ -80,6 +85,8 @@ func (d *Damage) Cause() string {
 		return "deleted by retention while being read"
 	case errors.Is(d.Err, ErrUnsupported):
 		return "unsupported: written by a newer itiny"
+	case errors.Is(d.Err, ErrStaleSegment):
+		return "a segment of another ring (left over, or copied in)"
 	case errors.Is(d.Err, ErrBadStage):
 		return "damaged stage header (records only the stage held are lost)"
 	case errors.Is(d.Err, ErrSeqBackwards):

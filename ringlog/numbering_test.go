@@ -361,3 +361,77 @@ func TestMarkSyncedAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleSegment puts a segment of another ring into a ring's directory,
+// numbered above the ring's own segments (left over, or copied in), with
+// record numbers below and above the ring's. The writer neither adopts
+// that ring nor numbers below any number read from it; a reader skips it
+// whole, once, as ErrStaleSegment, and reads every record of the ring.
+func TestStaleSegment(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		other int // records in the other ring
+	}{
+		{"numbered below", 200},
+		{"numbered above", 5000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, other := testdir.TempDir(t), testdir.TempDir(t)
+			o := testOptions(codec.Msgpack)
+			o.SegmentSize, o.Budget = 1<<20, 8<<20
+			w, err := Open(dir, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendN(t, w, 0, 3000)
+			w.Close()
+			mine := readAll(t, dir).seqs
+
+			o2 := o
+			o2.SegmentSize = 8 << 10
+			w2, err := Open(other, o2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendN(t, w2, 0, tc.other)
+			w2.Close()
+			theirs := readAll(t, other).seqs
+			src := segmentPaths(t, other)
+			stale := filepath.Join(dir, filepath.Base(src[len(src)-1])) // above the ring's segment 1
+			write(t, stale, read(t, src[len(src)-1]))
+
+			w, err = Open(dir, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := w.Recovery()
+			seq, err := w.Append(testRecord(9999))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			if len(rec.Damage) != 1 || !errors.Is(rec.Damage[0], ErrStaleSegment) || rec.Damage[0].Segment != stale {
+				t.Errorf("recovery damage %v, want %s as another ring's", rec.Damage, stale)
+			}
+			if top := max(slices.Max(mine), slices.Max(theirs)); seq <= top {
+				t.Errorf("new record numbered %d; numbers up to %d were in the directory", seq, top)
+			}
+			res := readAll(t, dir)
+			if len(res.damage) != 1 || !errors.Is(res.damage[0], ErrStaleSegment) || res.damage[0].Segment != stale {
+				t.Errorf("reader damage %v, want one ErrStaleSegment for %s", res.damage, stale)
+			}
+			want := slices.Clone(mine)
+			if rec.Resume != nil {
+				// Numbers of the other ring above the ring's own were
+				// skipped, with a note, as its numbers may have been read.
+				want = append(want, seq-1)
+				if n := res.notes[seq-1]; n.After != slices.Max(mine) || n.Loss != LossPossible || tc.other < 3000 {
+					t.Errorf("note %+v at %d, after %d", n, seq-1, slices.Max(mine))
+				}
+			}
+			if want = append(want, seq); !slices.Equal(res.seqs, want) {
+				t.Errorf("read %d records (%v...%v), want the ring's %d and %d", len(res.seqs), res.seqs[:3], tail(res.seqs), len(mine), seq)
+			}
+		})
+	}
+}

@@ -39,16 +39,17 @@ func (e *Entry) Decode(r *codec.Record) error {
 // skips and continues with the next intact frame on the following call.
 // Records are returned at most once and in increasing sequence order.
 type Reader struct {
-	rd   ringDir  // the ring's directory, on disk or in an fs.FS
-	segs []segRef // the segments known, oldest first
-	i    int      // index in segs of the segment being scanned
-	open bool     // segs[i] is being scanned by sc
-	sc   scanner
-	buf  []byte          // the bytes of segs[i], reused from segment to segment
-	skip map[uint64]bool // segments to pass over unread (Skip)
-	last uint64          // the number of the last record returned
-	any  bool            // a record was returned: last is set
-	ring [16]byte        // the ring's id, from the newest segment header read
+	rd     ringDir  // the ring's directory, on disk or in an fs.FS
+	segs   []segRef // the segments known, oldest first
+	i      int      // index in segs of the segment being scanned
+	open   bool     // segs[i] is being scanned by sc
+	sc     scanner
+	buf    []byte          // the bytes of segs[i], reused from segment to segment
+	skip   map[uint64]bool // segments to pass over unread (Skip)
+	last   uint64          // the number of the last record returned
+	any    bool            // a record was returned: last is set
+	ring   [16]byte        // the ring's id: other rings' segments are skipped (markStale)
+	ringOK bool            // ring is known: a segment header was valid
 
 	// Records of the stage that continue the newest segment (readStage),
 	// and the stage file's bytes they point into.
@@ -90,7 +91,22 @@ func newReader(rd ringDir) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ringlog: %w", err)
 	}
-	return &Reader{rd: rd, segs: segs}, nil
+	r := &Reader{rd: rd, segs: segs}
+	r.ring, r.ringOK = markStale(segs, r.stageInfo())
+	return r, nil
+}
+
+// stageInfo reads what the stage's header says, for telling the ring's
+// segments from another ring's.
+func (r *Reader) stageInfo() stageInfo {
+	f, err := r.rd.open(stageName)
+	if err != nil {
+		return stageInfo{}
+	}
+	defer f.Close()
+	var hdr [stageHeaderSize]byte
+	n, _ := io.ReadFull(f, hdr[:])
+	return parseStageHeader(hdr[:n])
 }
 
 // A SegmentInfo describes a segment file of a ring, as its header says.
@@ -351,9 +367,9 @@ func (r *Reader) openSegment() error {
 		return fmt.Errorf("ringlog: %w", err)
 	}
 	h := s.hdr
-	if errors.Is(s.hdrErr, ErrUnsupported) {
-		// Written by a newer itiny: its frames are not read as this
-		// version's, they are reported whole.
+	if errors.Is(s.hdrErr, ErrUnsupported) || errors.Is(s.hdrErr, ErrStaleSegment) {
+		// Written by a newer itiny, or another ring's: its frames are not
+		// read as this ring's, they are reported whole.
 		r.i++
 		return &Damage{Segment: s.path, Length: int64(len(data)), Err: s.hdrErr}
 	}
@@ -414,9 +430,15 @@ func (r *Reader) relist() ([]segRef, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.ringOK {
+			markRing(more, r.ring)
+		}
 		segs = append(segs, more...)
 	}
 	sort.SliceStable(segs, func(i, j int) bool { return segs[i].hdr.Segment < segs[j].hdr.Segment })
+	if !r.ringOK {
+		r.ring, r.ringOK = markStale(segs, r.stageInfo())
+	}
 	return segs, nil
 }
 

@@ -46,6 +46,7 @@ func (w *Writer) recover(si stageInfo) error {
 	if errors.Is(si.err, ErrUnsupported) {
 		return fmt.Errorf("ringlog: %s: %w; not appending", stagePath, si.err)
 	}
+	markStale(segs, si)
 	active := -1 // the newest segment with a valid header
 	for i := range segs {
 		s := &segs[i]
@@ -85,6 +86,11 @@ func (w *Writer) recover(si stageInfo) error {
 		w.rec.Damage = append(w.rec.Damage, &Damage{Segment: stagePath, Length: stageHeaderSize,
 			Err: fmt.Errorf("%w: ring %x, not %x", ErrBadStage, si.ring, w.ring)})
 	}
+	for _, s := range segs {
+		if s.hdrErr == ErrStaleSegment {
+			w.rec.Damage = append(w.rec.Damage, &Damage{Segment: s.path, Length: s.size, Err: s.hdrErr})
+		}
+	}
 	// The mark on disk stays as it is until the end: replaying and the
 	// resume note must not lower it, should Open itself be cut short.
 	w.hw = ^uint64(0)
@@ -101,6 +107,9 @@ func (w *Writer) recover(si stageInfo) error {
 			last = max(last, s.hdr.First-1)
 		}
 	}
+	// The highest number in segments whose headers name another ring, and
+	// in the newest segment if it is one: a reader may have read them.
+	var staleLast, newestStale uint64
 	var staged []frame
 	var stagedCodec codec.Codec
 	var size int64 // of the newest segment
@@ -113,18 +122,32 @@ func (w *Writer) recover(si stageInfo) error {
 		if err != nil {
 			return fmt.Errorf("ringlog: %w", err)
 		}
-		last = max(last, w.scanTail(s, data))
-		if i == active {
+		hi := w.scanTail(s, data)
+		switch {
+		case s.hdrErr == ErrStaleSegment:
+			// Another ring's segment, or the ring's own whose header
+			// now names another: not the ring's tail, but a reader may
+			// have read its numbers before, so they count.
+			staleLast = max(staleLast, hi)
+			newestStale = hi
+		case i == active:
 			size = int64(len(data))
+			fallthrough
+		default:
+			last = max(last, hi)
 		}
 	}
 	if stageOK && active >= 0 {
 		// Staged frames are salted for the newest segment, the one being
 		// written, whose number its name gives even when its header is
-		// damaged; they continue the highest number found.
+		// damaged; they continue the highest number found. If its header
+		// names another ring, they are not replayed, but their numbers
+		// count, as that segment's do.
 		n := &segs[len(segs)-1]
-		if raw, err := w.st.readStaged(); err == nil {
+		if raw, err := w.st.readStaged(); err == nil && n.hdrErr != ErrStaleSegment {
 			staged, stagedCodec = stagedFrames(raw, n.hdr, last+1), n.hdr.Codec
+		} else if fs := stagedFrames(raw, n.hdr, newestStale+1); err == nil && len(fs) > 0 {
+			staleLast = max(staleLast, fs[len(fs)-1].Seq)
 		}
 	}
 	if a := active; a >= 0 && a == len(segs)-1 && !w.rec.Sealed && segs[a].hdr.Codec == w.o.Codec && segs[a].hdr.Flags&FlagPacked != 0 == w.o.Pack {
@@ -147,8 +170,22 @@ func (w *Writer) recover(si stageInfo) error {
 		return err
 	}
 	reached("replayed")
-	if to := w.resumeAt(si, stageOK, len(segs) > 0); to > w.next {
-		if err := w.resume(to, w.explain(si, stageOK, to-w.next)); err != nil {
+	to, n := w.resumeAt(si, stageOK, len(segs) > 0), Resume{}
+	if to > w.next {
+		n = w.explain(si, stageOK, to-w.next)
+	}
+	if staleLast >= max(to, w.next) {
+		// Above another ring's numbers too: a reader may have read them.
+		if to <= w.next {
+			// Left over or copied in, or the ring's own segment with a
+			// header damaged to name another: which, nothing tells.
+			n = Resume{Loss: LossPossible, Lost: staleLast + 1 - w.next, Cause: "a segment whose header names another ring used these numbers",
+				Bound: "the records of that segment, and those staged for it, if it was this ring's"}
+		}
+		to = staleLast + 1
+	}
+	if to > w.next {
+		if err := w.resume(to, n); err != nil {
 			return err
 		}
 	}
@@ -183,19 +220,22 @@ func (w *Writer) recover(si stageInfo) error {
 // appends after bytes it cannot read.
 func (w *Writer) scanTail(s *segRef, data []byte) uint64 {
 	h := s.hdr
-	if s.hdrErr != nil {
+	own := s.hdrErr != ErrStaleSegment // another ring's damage is not the ring's
+	if s.hdrErr != nil && own {
 		h = Header{Segment: s.hdr.Segment, Codec: s.hdr.Codec} // read from its first byte
 		w.rec.Sealed = true
 		w.rec.Damage = append(w.rec.Damage, &Damage{Segment: s.path, Err: s.hdrErr})
 	}
 	sc := newScanner(s.path, data, h)
-	sc.hdrErr = s.hdrErr
+	if own {
+		sc.hdrErr = s.hdrErr
+	}
 	last := max(h.First, 1) - 1
 	for {
 		f, err := sc.next()
 		if err != nil {
 			var d *Damage
-			if errors.As(err, &d) && d.Offset+d.Length == int64(len(data)) && d.Err != s.hdrErr {
+			if errors.As(err, &d) && own && d.Offset+d.Length == int64(len(data)) && d.Err != s.hdrErr {
 				w.rec.Damage = append(w.rec.Damage, d)
 				w.rec.Sealed = true
 			}
@@ -206,7 +246,7 @@ func (w *Writer) scanTail(s *segRef, data []byte) uint64 {
 		}
 		l, err := lastSeq(f)
 		last = max(last, l)
-		if err != nil {
+		if err != nil && own {
 			// Checksummed but not a block: the records after the bad
 			// entry are unknown, so seal and resume above the mark.
 			w.rec.Damage = append(w.rec.Damage, &Damage{Segment: s.path, Offset: int64(sc.off - f.Len), Length: int64(f.Len), Err: ErrBadBlock})

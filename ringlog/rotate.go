@@ -174,15 +174,15 @@ func (w *Writer) rotateWith(first []byte) error {
 // appendFirst appends frame f, record w.next's, sealed with salt s, to
 // b: in a block of its own in a packed ring.
 func (w *Writer) appendFirst(b, f []byte, s salt) ([]byte, error) {
-	if !w.o.Pack {
-		return append(b, sealFrame(f, w.text, s, w.next)...), nil
+	f = sealFrame(f, w.text, s, w.next)
+	if w.o.Pack {
+		if err := w.packStaged(f); err != nil {
+			return b, err
+		}
+		f = sealBlock(w.block, s, w.next)
+		w.block = w.block[:0]
 	}
-	w.pk.Reset()
-	blk, err := w.pk.Append(framePlaceholder(nil, false), f[binFrameHeader:], w.next)
-	if err != nil {
-		return b, fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
-	}
-	return append(b, sealBlock(blk, s, w.next)...), nil
+	return append(b, f...), nil
 }
 
 // syncMark makes the high-water mark durable now.

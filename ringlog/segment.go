@@ -145,6 +145,37 @@ func listSegments(d ringDir) ([]segRef, error) {
 	return segs, nil
 }
 
+// markStale finds which ring segs belong to and marks each segment with a
+// valid header that names another ring with ErrStaleSegment. The ring is
+// that of the newest segment the stage names (the stage is rewritten by
+// every writer's Open) or, when the stage names none, that of the newest
+// segment: a segment of another ring, even numbered above the ring's own,
+// never takes the ring over. ok is false when no header is valid.
+func markStale(segs []segRef, si stageInfo) (ring [16]byte, ok bool) {
+	for i := len(segs) - 1; i >= 0; i-- {
+		if h := &segs[i].hdr; segs[i].hdrErr == nil && (!ok || si.valid && h.Ring == si.ring) {
+			ring, ok = h.Ring, true
+			if !si.valid || h.Ring == si.ring {
+				break
+			}
+		}
+	}
+	if ok {
+		markRing(segs, ring)
+	}
+	return ring, ok
+}
+
+// markRing marks the segments with a valid header that names a ring
+// other than ring with ErrStaleSegment.
+func markRing(segs []segRef, ring [16]byte) {
+	for i := range segs {
+		if s := &segs[i]; s.hdrErr == nil && s.hdr.Ring != ring {
+			s.hdrErr = ErrStaleSegment
+		}
+	}
+}
+
 // readFile reads at most MaxSegmentSize bytes of a file of d into buf.
 func readFile(d ringDir, name string, buf []byte) ([]byte, error) {
 	f, err := d.open(name)

@@ -55,21 +55,14 @@ func Check(src *Source) (*Report, error) {
 	rep := &Report{Stream: src.Stream, Where: src.Where}
 	segs := r.Segments()
 	rep.Segments = len(segs)
-	var ring [16]byte
 	for i, s := range segs {
 		rep.Bytes += s.Size
 		if s.Err != nil {
 			continue // the reader reports it, with the bytes it skips
 		}
-		ring = s.Header.Ring
 		if i > 0 && segs[i-1].Err == nil && s.Header.Segment != segs[i-1].Header.Segment+1 {
 			rep.add(Problem{Kind: "missing-segment", Segment: s.Path,
 				Detail: "segments " + u64(segs[i-1].Header.Segment+1) + "-" + u64(s.Header.Segment-1) + " are missing"}, true)
-		}
-	}
-	for _, s := range segs {
-		if s.Err == nil && s.Header.Ring != ring {
-			rep.add(Problem{Kind: "stale-segment", Segment: s.Path, Detail: "from another ring (a different ring id): left over, or copied in"}, true)
 		}
 	}
 	var rec codec.Record
@@ -103,6 +96,8 @@ func Check(src *Source) (*Report, error) {
 				p.Kind = "seq-backwards"
 			case errors.Is(d.Err, ringlog.ErrBadStage):
 				p.Kind = "bad-stage"
+			case errors.Is(d.Err, ringlog.ErrStaleSegment):
+				p.Kind = "stale-segment"
 			}
 			switch d.Err {
 			case ringlog.ErrBadFrame, ringlog.ErrTornTail, ringlog.ErrZeroedFrame, ringlog.ErrSeqBackwards:

@@ -62,6 +62,9 @@ func (s *gapState) see(d *ringlog.Damage) {
 		s.unread = true
 		return
 	}
+	if errors.Is(d.Err, ringlog.ErrStaleSegment) {
+		return // another ring's numbers: no gap of this ring
+	}
 	s.damaged = true
 }
 

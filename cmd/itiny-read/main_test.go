@@ -308,3 +308,39 @@ func TestVerifyLive(t *testing.T) {
 		t.Fatalf("verify after the writer: exit %d: %s", code, out)
 	}
 }
+
+// TestVerifyStaleSegment copies a segment of another ring into a ring's
+// directory, numbered above the ring's own: verify names it, and the
+// records shown are the ring's alone.
+func TestVerifyStaleSegment(t *testing.T) {
+	data := fixture(t)
+	other := t.TempDir()
+	w, err := ringlog.Open(other, ringlog.Options{Stream: "metrics", Codec: codec.Msgpack, Budget: 1 << 20, SegmentSize: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; w.Stats().Segments < 3; i++ {
+		r := codec.Record{Wall: t0, Source: "other", Level: codec.LevelInfo, Name: "o" + fmt.Sprint(i), Fields: codec.Fields{{Key: "pad", Value: codec.String(strings.Repeat("x", 200))}}}
+		if _, err := w.Append(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	segs, _ := filepath.Glob(filepath.Join(other, "seg-*"))
+	b, err := os.ReadFile(segs[len(segs)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(data, "metrics", filepath.Base(segs[len(segs)-1]))
+	if err := os.WriteFile(stale, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := run(t, "verify", filepath.Join(data, "metrics"))
+	if code != 1 || !strings.Contains(out, "stale-segment") || !strings.Contains(out, filepath.Base(stale)) {
+		t.Fatalf("verify: exit %d:\n%s", code, out)
+	}
+	out, _, code = run(t, "-o", "json", filepath.Join(data, "metrics"))
+	if got := lines(out); code != 0 || len(got) != 20 || strings.Contains(out, `"src":"other"`) {
+		t.Fatalf("-o json: exit %d, %d lines:\n%s", code, len(got), out)
+	}
+}
