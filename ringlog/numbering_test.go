@@ -435,3 +435,63 @@ func TestStaleSegment(t *testing.T) {
 		})
 	}
 }
+
+// TestCleanCloseLoss removes the newest segments of a cleanly closed ring:
+// the note counts the missing records exactly when numbering had no skip
+// in them, and only bounds them when an earlier resume skipped numbers
+// there, which were never records.
+func TestCleanCloseLoss(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		crash bool // a crash with records in memory before the clean close: its writer skips numbers
+		loss  Loss
+	}{
+		{"no skip", false, LossExact},
+		{"skipped by an earlier resume", true, LossPossible},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := testdir.TempDir(t)
+			o := testOptions(codec.Msgpack)
+			o.MemoryStage = true
+			w, err := Open(dir, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendN(t, w, 0, 50)
+			w.Flush()
+			kept := readAll(t, dir).seqs
+			if tc.crash { // the note starts a new segment
+				w.crash()
+				if w, err = Open(dir, o); err != nil {
+					t.Fatal(err)
+				}
+				if w.Recovery().SeqJump == 0 {
+					t.Fatal("no numbers skipped after a crash with records in memory")
+				}
+			} else {
+				w.rotate()
+			}
+			lost := appendN(t, w, 50, 5) // in the newest segment, removed below
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			segs := segmentPaths(t, dir)
+			if err := os.Remove(segs[len(segs)-1]); err != nil {
+				t.Fatal(err)
+			}
+			if w, err = Open(dir, o); err != nil {
+				t.Fatal(err)
+			}
+			n := w.Recovery().Resume
+			w.Close()
+			missing := lost[len(lost)-1] - kept[len(kept)-1]
+			switch {
+			case n == nil:
+				t.Fatal("no resume note")
+			case n.Loss != tc.loss || n.Lost != missing || n.After != kept[len(kept)-1]:
+				t.Errorf("note %+v; want %v, %d numbers after %d (%d records lost)", *n, tc.loss, missing, kept[len(kept)-1], len(lost))
+			}
+			t.Logf("note: %v %d: %s; %s", n.Loss, n.Lost, n.Cause, n.Bound)
+		})
+	}
+}

@@ -184,10 +184,17 @@ func (w *Writer) recover(si stageInfo) error {
 		}
 		to = staleLast + 1
 	}
+	// Numbering is unbroken from base: from the writer before's base if
+	// it continues that writer's numbers, else from here.
+	w.base = w.next
+	if stageOK && si.baseOK && !w.rec.New {
+		w.base = min(si.base, w.next)
+	}
 	if to > w.next {
 		if err := w.resume(to, n); err != nil {
 			return err
 		}
+		w.base = to
 	}
 	if err := w.syncSeg(); err != nil {
 		return err
@@ -198,7 +205,7 @@ func (w *Writer) recover(si stageInfo) error {
 		state = stateOpenMem
 	}
 	w.hw = w.next + hwStep
-	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage, w.hw, state, w.o.Boot); err != nil {
+	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage, w.hw, w.base, state, w.o.Boot); err != nil {
 		return fmt.Errorf("ringlog: stage: %w", err)
 	}
 	w.staging = chooseStaging(&w.o, w.st.mem != nil)
@@ -349,8 +356,14 @@ func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
 	switch {
 	case !stageOK || !si.hwOK:
 		r.Cause, r.Bound = "the stage and its mark were lost", "the numbers reserved ahead of the mark"
-	case w.rec.Clean:
+	case w.rec.Clean && si.baseOK && si.base <= w.next:
 		r.Loss, r.Cause = LossExact, "records missing after a clean close"
+	case w.rec.Clean:
+		// Some of the numbers may be below the writer before's base: an
+		// earlier resume may have skipped them, and they were never records.
+		r.Cause = "records missing after a clean close"
+		b := strconv.FormatUint(max(si.base, w.next), 10)
+		r.Bound = "numbers from " + b + " on were records; below " + b + ", an earlier resume may have skipped numbers, never records, counted here"
 	case w.rec.Sealed:
 		r.Cause, r.Bound = "the newest segment's tail was damaged", "the damaged bytes"
 	case si.boot == w.o.Boot: // the same boot: only a memory buffer is lost

@@ -24,14 +24,16 @@ const (
 	stageHeaderSize = 128
 	stageVersion    = 1
 
-	stageOffRing  = 16
-	stageOffCodec = 32
-	stageOffCRC   = 36 // CRC32C of bytes 0..36
-	stageOffHW    = 40 // sequence high-water mark, u64
-	stageOffHWCRC = 48 // CRC32C of bytes 40..48
-	stageOffPID   = 52 // pid of the last writer, u32, informational
-	stageOffState = 56
-	stageOffBoot  = 64 // boot id of the last writer, 16 bytes
+	stageOffRing    = 16
+	stageOffCodec   = 32
+	stageOffCRC     = 36 // CRC32C of bytes 0..36
+	stageOffHW      = 40 // sequence high-water mark, u64
+	stageOffHWCRC   = 48 // CRC32C of bytes 40..48
+	stageOffPID     = 52 // pid of the last writer, u32, informational
+	stageOffState   = 56
+	stageOffBoot    = 64 // boot id of the last writer, 16 bytes
+	stageOffBase    = 80 // numbers from it to the mark were handed out without a skip, u64
+	stageOffBaseCRC = 88 // CRC32C of bytes 80..88
 
 	stateOpen    = 1 // a writer has the ring open
 	stateClosed  = 2 // the last writer closed cleanly
@@ -54,14 +56,16 @@ type stage struct {
 
 // stageInfo is what a stage header says.
 type stageInfo struct {
-	ring  [16]byte
-	codec uint8
-	hw    uint64
-	pid   uint32
-	state uint8
-	boot  [16]byte
-	valid bool // static part verified
-	hwOK  bool
+	ring   [16]byte
+	codec  uint8
+	hw     uint64
+	pid    uint32
+	state  uint8
+	boot   [16]byte
+	base   uint64
+	valid  bool // static part verified
+	hwOK   bool
+	baseOK bool
 	// err says why a stage file that has bytes is not valid: ErrBadStage,
 	// or ErrUnsupported for a newer version. Nil for an empty file.
 	err error
@@ -97,6 +101,9 @@ func parseStageHeader(p []byte) stageInfo {
 	si.pid = le.Uint32(p[stageOffPID:])
 	si.state = p[stageOffState]
 	copy(si.boot[:], p[stageOffBoot:stageOffBoot+16])
+	if le.Uint32(p[stageOffBaseCRC:]) == checksum(p[stageOffBase:stageOffBaseCRC]) {
+		si.base, si.baseOK = le.Uint64(p[stageOffBase:]), true
+	}
 	return si
 }
 
@@ -191,7 +198,7 @@ func (s *stage) readStaged() ([]byte, error) {
 // SIGKILL does not tear. Truncating the file first, as reset once did,
 // left an empty stage if the process died before the header was written:
 // the mark was lost and the next writer skipped numbers it need not.
-func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool, hw uint64, state uint8, boot [16]byte) error {
+func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool, hw, base uint64, state uint8, boot [16]byte) error {
 	s.unmap()
 	size = max(size, stageHeaderSize)
 	if s.size > stageHeaderSize {
@@ -215,6 +222,9 @@ func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool, hw uint64, st
 	buildStageHeader(s.hdr[:], ring, c)
 	putHW(s.hdr[:], hw)
 	putState(s.hdr[:], state, boot)
+	le := binary.LittleEndian
+	le.PutUint64(s.hdr[stageOffBase:], base)
+	le.PutUint32(s.hdr[stageOffBaseCRC:], checksum(s.hdr[stageOffBase:stageOffBaseCRC]))
 	if _, err := s.f.WriteAt(s.hdr[:], 0); err != nil {
 		return err
 	}

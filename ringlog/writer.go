@@ -45,6 +45,7 @@ type Writer struct {
 	// Numbering.
 	next    uint64 // the number the next record gets
 	hw      uint64 // the high-water mark: no number at or above it was handed out
+	base    uint64 // numbers from base to next were handed out without a skip
 	hwDirty bool   // hw changed since the stage was last synced
 	// hwSynced is the mark last made durable. No number at or above it is
 	// handed out: a power cut may keep any record the page cache held, and
