@@ -77,7 +77,7 @@ func (c Codec) Append(dst []byte, r *Record) ([]byte, error) {
 func (c Codec) Decode(p []byte, r *Record) error {
 	switch c {
 	case Msgpack:
-		return decodeMsg(p, r, false) // decode_alias.go
+		return decodeMsg(p, r, false, nil) // decode_alias.go
 	case JSON:
 		return DecodeJSON(p, r)
 	}

@@ -17,19 +17,35 @@ import (
 // fields decodes with no allocation at all. The agent's ingest socket uses
 // it: a record is decoded from the receive buffer, validated and encoded
 // into its ring before the buffer is read into again.
-func (c Codec) DecodeAlias(p []byte, r *Record) error {
+func (c Codec) DecodeAlias(p []byte, r *Record) error { return c.decodeAlias(p, r, nil) }
+
+// DecodeArena decodes like DecodeAlias, but takes the storage of the
+// record's fields, and of every list and map in them, from a, never from
+// r's storage or new memory: r.Fields is valid until a decodes again. It
+// allocates nothing, whatever p holds, except an error's message, and a
+// record with more values than a holds is refused with ErrArenaFull. In
+// JSON, a $base64 value is decoded in place, like an escaped string.
+//
+// The agent's ingest socket uses it, so that the memory a record can make
+// it hold does not depend on the record.
+func (c Codec) DecodeArena(p []byte, r *Record, a *Arena) error {
+	a.reset()
+	return c.decodeAlias(p, r, a)
+}
+
+func (c Codec) decodeAlias(p []byte, r *Record, a *Arena) error {
 	switch c {
 	case Msgpack:
-		return decodeMsg(p, r, true)
+		return decodeMsg(p, r, true, a)
 	case JSON:
-		return decodeJSON(p, r, true)
+		return decodeJSON(p, r, true, a)
 	}
 	return errUnknownCodec
 }
 
 // decodeMsg decodes a MessagePack record for Decode and, with alias,
-// DecodeAlias.
-func decodeMsg(p []byte, r *Record, alias bool) error {
+// DecodeAlias and DecodeArena.
+func decodeMsg(p []byte, r *Record, alias bool, a *Arena) error {
 	// The record map, its fields map, then MaxDepth levels of values: the
 	// structural check makes every length the decoder reads possible, and
 	// checks every string.
@@ -41,7 +57,10 @@ func decodeMsg(p []byte, r *Record, alias bool) error {
 		return &DecodeError{Codec: Msgpack, Offset: n, Err: errTrailing}
 	}
 	r.reset()
-	if err := r.unmarshal(p, alias); err != nil {
+	if a != nil {
+		r.Fields = nil
+	}
+	if err := r.unmarshal(p, alias, a); err != nil {
 		// A type mismatch; msgp's message names the field.
 		return &DecodeError{Codec: Msgpack, Offset: -1, Err: err}
 	}
@@ -60,7 +79,7 @@ func decodeMsg(p []byte, r *Record, alias bool) error {
 // firmware does not carry two (the generated one is then not linked).
 // FuzzDecodeMsgpack checks that every record it accepts the generated one
 // decodes the same.
-func (z *Record) unmarshal(b []byte, alias bool) error {
+func (z *Record) unmarshal(b []byte, alias bool, a *Arena) error {
 	n, b, err := msgp.ReadMapHeaderBytes(b)
 	if err != nil {
 		return msgp.WrapError(err)
@@ -115,7 +134,7 @@ func (z *Record) unmarshal(b []byte, alias bool) error {
 			z.Name, b, err = readStr(b, alias)
 		case keyFields:
 			what = "Fields"
-			b, err = z.Fields.unmarshalMsg(b, alias)
+			b, err = z.Fields.unmarshalMsg(b, alias, a)
 		default:
 			b, err = msgp.Skip(b)
 		}

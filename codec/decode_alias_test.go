@@ -39,18 +39,7 @@ func stringsOf(r *Record, c Codec, f func(string)) {
 }
 
 func TestDecodeAlias(t *testing.T) {
-	inputs := map[Codec][][]byte{}
-	for _, tt := range roundTripRecords() {
-		for _, c := range codecs {
-			b, err := c.Append(nil, &tt.r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inputs[c] = append(inputs[c], b)
-		}
-	}
-	inputs[JSON] = append(inputs[JSON], []byte(escapedJSON))
-	for c, ins := range inputs {
+	for c, ins := range aliasInputs(t) {
 		var got Record
 		for _, in := range ins {
 			var want Record
@@ -69,6 +58,7 @@ func TestDecodeAlias(t *testing.T) {
 					t.Errorf("%s: string %q is a copy", c, s)
 				}
 			})
+			checkArena(t, c, in, &want)
 		}
 	}
 }

@@ -100,6 +100,29 @@ func checkAlias(t *testing.T, c Codec, in []byte, want *Record, wantErr error) {
 			t.Fatalf("DecodeAlias and Decode differ: %s\ninput: %q", d, in)
 		}
 	}
+	// DecodeArena: the same record or error, but for a record with more
+	// values than the arena holds, which it refuses. No value takes less
+	// than a byte, so len(in) values always fit.
+	for _, n := range []int{8, len(in)} {
+		p := append([]byte(nil), in...)
+		got := used()
+		err := c.DecodeArena(p, &got, NewArena(n))
+		if wantErr == nil && values(want.Fields) > n {
+			if !errors.Is(err, ErrArenaFull) {
+				t.Fatalf("DecodeArena(%d) of %d values: %v\ninput: %q", n, values(want.Fields), err, in)
+			}
+			continue
+		}
+		if wantErr != nil && err != nil && errors.Is(err, ErrArenaFull) {
+			continue // refused for want of room before the fault was found
+		}
+		sameErr("DecodeArena", err)
+		if err == nil {
+			if d := recordDiff(&got, want); d != "" {
+				t.Fatalf("DecodeArena and Decode differ: %s\ninput: %q", d, in)
+			}
+		}
+	}
 	if c != Msgpack {
 		return
 	}

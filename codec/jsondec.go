@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // DecodeJSON decodes one JSON record from p into r, reusing r's field
@@ -14,15 +15,19 @@ import (
 // zero values. Trailing white space is allowed, anything else after the
 // object is an error. Errors are *DecodeError with the byte offset.
 func DecodeJSON(p []byte, r *Record) error {
-	return decodeJSON(p, r, false)
+	return decodeJSON(p, r, false, nil)
 }
 
 // decodeJSON is DecodeJSON; with alias, as for Codec.DecodeAlias, the
 // record's strings are views of p and escaped strings are unescaped in
-// place.
-func decodeJSON(p []byte, r *Record, alias bool) error {
-	d := jsonDecoder{p: p, alias: alias}
+// place; with an arena, as for Codec.DecodeArena, containers are stored
+// in it.
+func decodeJSON(p []byte, r *Record, alias bool, a *Arena) error {
+	d := jsonDecoder{p: p, alias: alias, arena: a}
 	r.reset()
+	if a != nil {
+		r.Fields = nil
+	}
 	if err := d.record(r); err != nil {
 		return &DecodeError{Codec: JSON, Offset: d.i, Err: err}
 	}
@@ -43,6 +48,7 @@ type jsonDecoder struct {
 	// alias: strings are views of p, and escaped ones are unescaped in
 	// place in p (never longer than their escaped form), not in buf.
 	alias bool
+	arena *Arena // if set, the storage of every container (arena.go)
 }
 
 var (
@@ -163,7 +169,11 @@ func (d *jsonDecoder) record(r *Record) error {
 		case keyName:
 			r.Name, err = d.string()
 		case keyFields:
-			r.Fields, err = d.fields(r.Fields[:0], true, 1)
+			fs := r.Fields[:0]
+			if d.arena != nil {
+				fs = nil // the arena's open container: see add
+			}
+			r.Fields, err = d.fields(fs, true, 1)
 		default:
 			// Nested as deep as a known key's value may be: the record is
 			// depth 1, its keys' values 2 to MaxDepth+2.
@@ -225,7 +235,9 @@ func (d *jsonDecoder) fields(fs []Field, keyed bool, depth int) ([]Field, error)
 			if err != nil {
 				return fs, err
 			}
-			fs = append(fs, Field{Value: v})
+			if fs, err = d.add(fs, Field{Value: v}); err != nil {
+				return fs, err
+			}
 			switch d.next() {
 			case ',':
 				d.i++
@@ -246,10 +258,22 @@ func (d *jsonDecoder) fields(fs []Field, keyed bool, depth int) ([]Field, error)
 		}
 		k := d.keep(key)
 		v, err := d.value(depth)
-		fs = append(fs, Field{Key: k, Value: v})
+		if err != nil {
+			return err
+		}
+		fs, err = d.add(fs, Field{Key: k, Value: v})
 		return err
 	})
 	return fs, err
+}
+
+// add appends f to fs: with an arena, fs is the open container on top of
+// it (nil before its first element).
+func (d *jsonDecoder) add(fs []Field, f Field) ([]Field, error) {
+	if d.arena == nil {
+		return append(fs, f), nil
+	}
+	return d.arena.push(fs, f)
 }
 
 func (d *jsonDecoder) value(depth int) (Value, error) {
@@ -267,6 +291,9 @@ func (d *jsonDecoder) value(depth int) (Value, error) {
 			return Value{}, ErrTooDeep
 		}
 		sub, err := d.fields(nil, c == '{', depth+1)
+		if d.arena != nil && err == nil {
+			sub = d.arena.seal(sub)
+		}
 		if c == '{' {
 			return Value{kind: KindMap, sub: sub}, err
 		}
@@ -319,12 +346,21 @@ func (d *jsonDecoder) tagged() (Value, bool, error) {
 		})
 	case "$base64":
 		err = d.tagValue(func(s []byte) error {
-			out := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+			// With an arena, in place, as escapes are unescaped: the
+			// decoder writes each quantum behind the bytes it read.
+			out := s
+			if d.arena == nil {
+				out = make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+			}
 			n, err := base64.StdEncoding.Decode(out, s)
 			if err != nil {
 				return errors.New("$base64: " + err.Error())
 			}
-			v = Value{kind: KindBytes, str: string(out[:n])}
+			if d.arena == nil {
+				v = Value{kind: KindBytes, str: string(out[:n])}
+			} else {
+				v = Value{kind: KindBytes, str: unsafe.String(unsafe.SliceData(out), n)}
+			}
 			return nil
 		})
 	default:

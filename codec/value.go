@@ -253,27 +253,26 @@ func (v Value) msgsize() int {
 // Every claimed element count is checked against the bytes left, so hostile
 // input cannot make it allocate more than a small multiple of its size.
 func (f *Fields) UnmarshalMsg(b []byte) ([]byte, error) {
-	return f.unmarshalMsg(b, false)
+	return f.unmarshalMsg(b, false, nil)
 }
 
 // unmarshalMsg is UnmarshalMsg; with alias, keys and string and bytes
-// values are views of b, not copies (see Codec.DecodeAlias).
-func (f *Fields) unmarshalMsg(b []byte, alias bool) ([]byte, error) {
+// values are views of b, not copies (see Codec.DecodeAlias); with an
+// arena, every container's storage is taken from it (Codec.DecodeArena).
+func (f *Fields) unmarshalMsg(b []byte, alias bool, a *Arena) ([]byte, error) {
 	n, b, err := readContainer(b, msgp.MapType, 2)
 	if err != nil {
 		return b, err
 	}
-	if cap(*f) >= n {
-		*f = (*f)[:n]
-	} else {
-		*f = make(Fields, n)
+	if *f, err = room(*f, n, a); err != nil {
+		return b, err
 	}
 	for i := range *f {
 		fl := &(*f)[i]
 		if fl.Key, b, err = readStr(b, alias); err != nil {
 			return b, err
 		}
-		if b, err = fl.Value.unmarshalMsg(b, 1, alias); err != nil {
+		if b, err = fl.Value.unmarshalMsg(b, 1, alias, a); err != nil {
 			return b, err
 		}
 	}
@@ -308,7 +307,7 @@ func readContainer(b []byte, t msgp.Type, minBytes int) (int, []byte, error) {
 	return int(n), b, nil
 }
 
-func (v *Value) unmarshalMsg(b []byte, depth int, alias bool) ([]byte, error) {
+func (v *Value) unmarshalMsg(b []byte, depth int, alias bool, a *Arena) ([]byte, error) {
 	if len(b) == 0 {
 		return b, msgp.ErrShortBytes
 	}
@@ -359,10 +358,8 @@ func (v *Value) unmarshalMsg(b []byte, depth int, alias bool) ([]byte, error) {
 		if t == msgp.MapType {
 			kind = KindMap
 		}
-		if cap(sub) >= n {
-			sub = sub[:n]
-		} else {
-			sub = make([]Field, n)
+		if sub, err = room(sub, n, a); err != nil {
+			return b, err
 		}
 		for i := range sub {
 			if kind == KindMap {
@@ -372,7 +369,7 @@ func (v *Value) unmarshalMsg(b []byte, depth int, alias bool) ([]byte, error) {
 			} else {
 				sub[i].Key = ""
 			}
-			if b, err = sub[i].Value.unmarshalMsg(b, depth+1, alias); err != nil {
+			if b, err = sub[i].Value.unmarshalMsg(b, depth+1, alias, a); err != nil {
 				return b, err
 			}
 		}

@@ -1,0 +1,134 @@
+package codec
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// values counts a record's fields, list elements and map entries at every
+// depth: what it takes of an arena.
+func values(fs Fields) int {
+	n := len(fs)
+	for _, f := range fs {
+		n += values(f.Value.sub)
+	}
+	return n
+}
+
+// aliasInputs returns encoded records with lists, maps, escapes and
+// $base64 values, in both codecs.
+func aliasInputs(t *testing.T) map[Codec][][]byte {
+	inputs := map[Codec][][]byte{}
+	for _, tt := range roundTripRecords() {
+		for _, c := range codecs {
+			b, err := c.Append(nil, &tt.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs[c] = append(inputs[c], b)
+		}
+	}
+	inputs[JSON] = append(inputs[JSON], []byte(escapedJSON),
+		[]byte(`{"fields":{"a":[[{"$base64":"AQIDBAUGBwgJCgsMDQ4PEA=="},{"$float":"-Inf"}],{}],"b":{"c":[],"d":{"$base64":""}}}}`))
+	return inputs
+}
+
+// checkArena: DecodeArena decodes in as Decode did, to want, every
+// string a view of the input (JSON's bytes values too, decoded in place),
+// every container in the arena; an arena one value short refuses it.
+// TestDecodeAlias calls it for each of its inputs.
+func checkArena(t *testing.T, c Codec, in []byte, want *Record) {
+	t.Helper()
+	n := values(want.Fields)
+	a := NewArena(n)
+	p := append([]byte(nil), in...)
+	var got Record
+	if err := c.DecodeArena(p, &got, a); err != nil {
+		t.Fatalf("%s: DecodeArena into %d: %v\n%q", c, n, err, in)
+	}
+	if d := recordDiff(&got, want); d != "" {
+		t.Fatalf("%s: DecodeArena: %s\n%q", c, d, in)
+	}
+	stringsOf(&got, Msgpack, func(s string) {
+		if !within(s, p) {
+			t.Errorf("%s: string %q is a copy", c, s)
+		}
+	})
+	var walk func(Fields)
+	walk = func(fs Fields) {
+		if len(fs) > 0 && !inArena(fs, a) {
+			t.Errorf("%s: fields %v are not in the arena", c, fs)
+		}
+		for _, f := range fs {
+			walk(f.Value.sub)
+		}
+	}
+	walk(got.Fields)
+	if n == 0 {
+		return
+	}
+	copy(p, in)
+	err := c.DecodeArena(p, &got, NewArena(n-1))
+	if !errors.Is(err, ErrArenaFull) || !strings.Contains(err.Error(), "arena") {
+		t.Errorf("%s: %d values into an arena of %d: %v", c, n, n-1, err)
+	}
+}
+
+func inArena(fs Fields, a *Arena) bool {
+	for i := range a.buf {
+		if &a.buf[i] == &fs[0] {
+			return i+len(fs) <= len(a.buf)
+		}
+	}
+	return false
+}
+
+// TestDecodeArenaZeroAllocs: with an arena, records of lists and maps
+// decode with no allocation in either codec, $base64 values included.
+func TestDecodeArenaZeroAllocs(t *testing.T) {
+	a := NewArena(MaxFields * 2)
+	for c, ins := range aliasInputs(t) {
+		for _, in := range ins {
+			var r Record
+			p := make([]byte, len(in))
+			run := func() {
+				copy(p, in)
+				if err := c.DecodeArena(p, &r, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run()
+			if n := testing.AllocsPerRun(100, run); n != 0 {
+				t.Errorf("%s %.40q: %v allocations per DecodeArena", c, in, n)
+			}
+		}
+	}
+}
+
+// TestDecodeArenaHostile: records built to make a decoder hold many
+// values (a 1-byte element takes a 72-byte Field) are refused by a small
+// arena before they fill more than it, in both codecs.
+func TestDecodeArenaHostile(t *testing.T) {
+	nested := &Record{Name: "x"}
+	inner := make([]Value, 100)
+	for i := range inner {
+		inner[i] = Int(int64(i))
+	}
+	for i := 0; i < 50; i++ {
+		nested.Fields = append(nested.Fields, Field{Key: "k" + itoa(i), Value: List(List(inner...), Map(Field{"a", List(inner...)}))})
+	}
+	for _, c := range codecs {
+		b, err := c.Append(nil, nested)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := NewArena(1000)
+		if err := c.DecodeArena(b, new(Record), a); !errors.Is(err, ErrArenaFull) {
+			t.Errorf("%s: %d values into 1000: %v", c, values(nested.Fields), err)
+		}
+		if a.lo > a.hi || a.hi > len(a.buf) {
+			t.Errorf("%s: arena lo %d hi %d of %d", c, a.lo, a.hi, len(a.buf))
+		}
+	}
+}
