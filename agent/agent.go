@@ -49,6 +49,9 @@ type Options struct {
 	// of their own. It must return quickly.
 	Housekeeping      func(now time.Time)
 	HousekeepingEvery time.Duration
+	// SocketIdle closes an ingest connection that sends nothing for so
+	// long; 0 is 30 s. (Client makes a closed connection again.)
+	SocketIdle time.Duration
 }
 
 // A Logger takes the agent's diagnostic messages, one line each. A
@@ -90,6 +93,7 @@ type Agent struct {
 	rules      atomic.Pointer[ruleSet] // read by Emit, which must not take mu
 	ingest     *ingest
 	syslog     *syslogListener
+	peers      peerTable // senders on the socket and syslog (peers.go)
 
 	clockOffset int64 // wall - mono at the last check, ns
 	stop        chan struct{}
@@ -105,7 +109,6 @@ type stream struct {
 	w        *ringlog.Writer
 	written  atomic.Uint64
 	errors   atomic.Uint64
-	dropped  atomic.Uint64 // rate-limited or refused before the ring
 	rejected atomic.Uint64 // invalid records from ingest
 }
 
@@ -140,6 +143,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 		opts.Dev = "/dev"
 	}
 	a := &Agent{cfg: cfg, opts: opts, log: opts.Log, streams: map[string]*stream{}, stop: make(chan struct{}), done: make(chan struct{})}
+	a.peers.a = a
 	if a.log == nil {
 		a.log = LineLogger{W: os.Stderr, Prefix: "itiny: "}
 	}
@@ -305,7 +309,12 @@ func closeCollectors(cols []*scheduled) {
 // agent. It allocates nothing; r may be reused when it returns. r must
 // pass Record.Validate: Emit does not check, and readers drop a record
 // that breaks a rule (docs/FORMAT.md section 4).
-func (a *Agent) Emit(name string, r *codec.Record) error {
+func (a *Agent) Emit(name string, r *codec.Record) error { return a.emit(name, r, nil) }
+
+// emit is Emit for a record from peer p, or with p nil from the agent,
+// its collectors or the embedding program: only theirs feed the rules,
+// so a sender on a socket can neither trip nor blind one (rules.go).
+func (a *Agent) emit(name string, r *codec.Record, p *peer) error {
 	s := a.streams[name]
 	if s == nil {
 		return fmt.Errorf("%w %q", ErrUnknownStream, name)
@@ -322,8 +331,8 @@ func (a *Agent) Emit(name string, r *codec.Record) error {
 		return err
 	}
 	s.written.Add(1)
-	if rs := a.rules.Load(); rs.watches(name, r.Name) {
-		rs.observe(a, name, r)
+	if rs := a.rules.Load(); rs.watches(name, r.Name, p != nil) {
+		rs.observe(a, name, r, p)
 	}
 	return nil
 }
@@ -366,13 +375,17 @@ func (a *Agent) Reload(cfg *Config) error {
 	return nil
 }
 
+// selfSource is the src of the agent's own records, which no sender may
+// use.
+const selfSource = "itiny"
+
 // note writes one of the agent's own records; a failure goes to the
 // diagnostic log, since there is nowhere better.
 func (a *Agent) note(stream, name string, level codec.Level, fields ...codec.Field) {
 	a.selfMu.Lock()
 	defer a.selfMu.Unlock()
 	r := &a.self
-	*r = codec.Record{Source: "itiny", Name: name, Level: level, Fields: append(r.Fields[:0], fields...)}
+	*r = codec.Record{Source: selfSource, Name: name, Level: level, Fields: append(r.Fields[:0], fields...)}
 	if err := a.Emit(stream, r); err != nil {
 		a.log.Printf("writing %s to %s: %v", name, stream, err)
 	}
@@ -486,17 +499,19 @@ func (a *Agent) checkClock(now time.Time) {
 		codec.Field{Key: "wall", Value: codec.String(now.UTC().Format(time.RFC3339Nano))})
 }
 
-// writeStats writes one record per stream to the itiny stream: records
-// written, dropped and rejected, errors, bytes on disk, segments, and the
-// oldest record retention still keeps.
+// writeStats writes the agent's own figures to the metrics stream (never
+// to the itiny stream, whose records, starts and stops, they would
+// evict): per stream, records written, dropped and rejected, errors,
+// bytes on disk, segments, and the oldest record retention still keeps;
+// per sender on the sockets (at most maxPeers), its connections and
+// records accepted, rejected and dropped.
 func (a *Agent) writeStats() {
 	for _, sc := range a.cfg.Streams {
 		s := a.streams[sc.Name]
 		st := s.w.Stats()
-		a.note(StreamSelf, "stream.stats", codec.LevelInfo,
+		a.note(StreamMetrics, "stream.stats", codec.LevelInfo,
 			codec.Field{Key: "stream", Value: codec.String(sc.Name)},
 			codec.Field{Key: "written", Value: codec.Uint(s.written.Load())},
-			codec.Field{Key: "dropped", Value: codec.Uint(s.dropped.Load())},
 			codec.Field{Key: "rejected", Value: codec.Uint(s.rejected.Load())},
 			codec.Field{Key: "errors", Value: codec.Uint(s.errors.Load())},
 			codec.Field{Key: "bytes", Value: codec.Int(st.Bytes)},
@@ -509,15 +524,17 @@ func (a *Agent) writeStats() {
 			codec.Field{Key: "sync_avg_ms", Value: codec.Float(avgMs(st.SyncTotal, st.Syncs))},
 			codec.Field{Key: "sync_max_ms", Value: codec.Float(float64(st.SyncMax) / 1e6)})
 	}
-	if a.ingest == nil {
-		return
+	peers, reps := a.peers.sweep(false)
+	for _, r := range reps {
+		a.reportDrops(r)
 	}
-	for src, st := range a.ingest.stats() {
-		a.note(StreamSelf, "ingest.source", codec.LevelInfo,
-			codec.Field{Key: "source", Value: codec.String(src)},
-			codec.Field{Key: "accepted", Value: codec.Uint(st.accepted)},
-			codec.Field{Key: "rejected", Value: codec.Uint(st.rejected)},
-			codec.Field{Key: "dropped", Value: codec.Uint(st.dropped)})
+	for _, p := range peers {
+		a.note(StreamMetrics, "ingest.peer", codec.LevelInfo,
+			codec.Field{Key: "peer", Value: codec.String(p.name)},
+			codec.Field{Key: "conns", Value: codec.Int(int64(p.conns))},
+			codec.Field{Key: "accepted", Value: codec.Uint(p.accepted)},
+			codec.Field{Key: "rejected", Value: codec.Uint(p.rejected)},
+			codec.Field{Key: "dropped", Value: codec.Uint(p.dropped)})
 	}
 }
 

@@ -7,11 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -23,44 +24,50 @@ import (
 //	ok <seq>            stored as record <seq> of its stream
 //	err <reason>        rejected; nothing stored
 //
-// Bounded memory whatever clients do: a message larger than max_record is
-// rejected, at most maxConns connections are served, and rate accounting
-// keeps at most maxSources sources (the rest share one bucket).
+// and a connection it closes (idle, refused, making way for another
+// user's) gets one last "err <reason>" before it closes.
+//
+// Memory is bounded whatever clients do (docs/DESIGN.md section 12): one
+// goroutine serves every connection (ingestconn.go) with one receive
+// buffer of max_record, one arena of arenaValues decoded values and one
+// acknowledgement buffer, so what it holds depends on neither the number
+// of connections nor what they send.
 const (
-	maxConns   = 64
-	maxSources = 256
-	otherSrc   = "(other)"
-	// maxDecoding bounds the records decoded at once. A record's decoded
-	// form can take up to about 72 bytes per input byte (a list of one-byte
-	// values), so this, not the connection count, bounds the memory
-	// hostile senders can make the agent use: about 2 x 72 x max_record.
-	maxDecoding = 2
-	// keepFields is the field capacity a connection keeps between records.
-	keepFields = 64
+	maxConns = 64
+	// arenaValues bounds the fields, list elements and map entries of a
+	// record from the socket, counted at every depth: a decoded value
+	// takes 72 bytes however few bytes encode it, so this, not
+	// max_record, bounds the decoded record (codec.DecodeArena).
+	arenaValues = 4096
+	// maxSrcLen bounds the src a client names.
+	maxSrcLen = 256
+	// defaultIdle closes a connection that sends nothing for so long.
+	defaultIdle = 30 * time.Second
 )
-
-var decoding = make(chan struct{}, maxDecoding)
 
 type ingest struct {
 	a    *Agent
 	path string
-	lf   *os.File
+	lfd  int      // the listening socket
+	epfd int      // epoll instance of the connections and lfd
+	ep   *os.File // epfd, in the runtime's poller
+	wake int      // eventfd: close writes to it to stop serve
+	idle time.Duration
+	done chan struct{} // closed when serve returns
 
-	mu      sync.Mutex
-	closed  bool // set by close: accept registers no more connections
-	conns   map[*os.File]struct{}
-	sources map[string]*sourceStats
-	now     func() time.Time // the rate limit's clock; nil is time.Now (tests set it)
-	wg      sync.WaitGroup
-}
-
-type sourceStats struct {
-	tokens   float64
-	last     time.Time
-	accepted uint64
-	rejected uint64
-	dropped  uint64 // by the rate limit, not yet reported
-	reported uint64 // drops already written as ingest.dropped events
+	// Owned by serve (ingestconn.go).
+	conns    [maxConns]conn
+	events   [maxConns + 1]syscall.EpollEvent
+	nev      int
+	everr    error
+	wait     func(fd uintptr) bool // made once: a closure per wait would allocate
+	deadline int64                 // clock.Mono of the armed idle check; 0 none
+	paused   bool                  // the listener is out of epoll (no descriptors left)
+	buf      []byte                // receive buffer: max_record + 1
+	ack      []byte
+	rec      codec.Record
+	arena    *codec.Arena
+	cred     syscall.Ucred
 }
 
 // listen creates the ingest socket, with the configured mode and group.
@@ -104,9 +111,11 @@ func (a *Agent) listen() (*ingest, error) {
 			return nil, fmt.Errorf("agent: socket_group: %w", err)
 		}
 	}
-	in := &ingest{a: a, path: path, lf: os.NewFile(uintptr(fd), path), conns: map[*os.File]struct{}{}, sources: map[string]*sourceStats{}}
-	in.wg.Add(1)
-	go in.accept()
+	in, err := a.serveIngest(path, fd)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
 	return in, nil
 }
 
@@ -140,241 +149,84 @@ func probe(path string) error {
 	return syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
 }
 
-func (in *ingest) accept() {
-	defer in.wg.Done()
-	rc, err := in.lf.SyscallConn()
-	if err != nil {
-		return
+// handle validates and stores one message from peer p; it returns the
+// record's sequence number, or why it was rejected.
+func (in *ingest) handle(msg []byte, truncated bool, p *peer) (uint64, string) {
+	a := in.a
+	// Every message spends a token of its sender's, before anything else
+	// is done with it: a flood costs little, stored or not.
+	if !a.peers.take(p) {
+		return 0, "rate limited"
 	}
-	for {
-		var nfd int
-		var aerr error
-		err := rc.Read(func(fd uintptr) bool {
-			nfd, _, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-			return aerr != syscall.EAGAIN
-		})
-		if err != nil {
-			return // closed
-		}
-		if aerr != nil {
-			if aerr == syscall.EMFILE || aerr == syscall.ENFILE {
-				time.Sleep(100 * time.Millisecond)
-			}
-			continue
-		}
-		cf := os.NewFile(uintptr(nfd), "ingest")
-		in.mu.Lock()
-		if in.closed {
-			in.mu.Unlock()
-			cf.Close()
-			return
-		}
-		full := len(in.conns) >= maxConns
-		if !full {
-			in.conns[cf] = struct{}{}
-		}
-		in.mu.Unlock()
-		if full {
-			cf.Write([]byte("err too many connections"))
-			cf.Close()
-			continue
-		}
-		in.wg.Add(1)
-		go in.serve(cf, nfd)
-	}
+	seq, why := in.store(msg, truncated, p)
+	a.peers.count(p, why == "")
+	return seq, why
 }
 
-// serve reads records from one connection until it closes.
-func (in *ingest) serve(cf *os.File, fd int) {
-	defer in.wg.Done()
-	defer func() {
-		in.mu.Lock()
-		delete(in.conns, cf)
-		in.mu.Unlock()
-		cf.Close()
-	}()
-	peer := "unknown"
-	if cred, err := syscall.GetsockoptUcred(fd, syscall.SOL_SOCKET, syscall.SO_PEERCRED); err == nil {
-		peer = "pid:" + strconv.Itoa(int(cred.Pid))
-	}
-	buf := make([]byte, in.a.live.Load().MaxRecord+1) // one more: a full read means too large
-	ack := make([]byte, 0, 128)
-	var rec codec.Record
-	for {
-		n, err := cf.Read(buf)
-		if err != nil || n == 0 {
-			return
-		}
-		decoding <- struct{}{}
-		seq, why := in.handle(buf[:n], n == len(buf), &rec, peer)
-		if cap(rec.Fields) > keepFields {
-			rec.Fields = nil // let a hostile record's storage go
-		}
-		<-decoding
-		ack = ack[:0]
-		if why == "" {
-			ack = strconv.AppendUint(append(ack, "ok "...), seq, 10)
-		} else {
-			ack = append(append(ack, "err "...), why...)
-			if len(ack) > 120 {
-				ack = ack[:120]
-			}
-		}
-		cf.SetWriteDeadline(time.Now().Add(time.Second))
-		if _, err := cf.Write(ack); err != nil {
-			return // a client that does not read its acks is dropped
-		}
-	}
-}
-
-// handle validates and stores one message; it returns the record's
-// sequence number, or why it was rejected.
-func (in *ingest) handle(msg []byte, truncated bool, rec *codec.Record, peer string) (uint64, string) {
+func (in *ingest) store(msg []byte, truncated bool, p *peer) (uint64, string) {
 	a := in.a
 	if max := a.live.Load().MaxRecord; len(msg) > max || truncated {
-		in.count(peer, false)
 		return 0, "record larger than max_record (" + strconv.Itoa(max) + " bytes)"
+	}
+	if len(msg) == 0 {
+		return 0, "empty message"
 	}
 	c := codec.Msgpack
 	if msg[0] == '{' {
 		c = codec.JSON
 	}
 	// The record's strings are views of msg, which serve reads into again
-	// after the acknowledgement: nothing may keep rec or its strings past
+	// after the acknowledgement, and its fields are in the arena, which
+	// the next record reuses: nothing may keep rec or its strings past
 	// this call. Emit encodes rec into the ring before it returns; the
 	// rate accounting here and the rules (rules.go) copy the strings they
 	// keep. Decoding this way allocates nothing (BenchmarkIngestHandle).
-	if err := c.DecodeAlias(msg, rec); err != nil {
-		in.count(peer, false)
+	rec := &in.rec
+	if err := c.DecodeArena(msg, rec, in.arena); err != nil {
+		if errors.Is(err, codec.ErrArenaFull) {
+			return 0, "record has more than " + strconv.Itoa(arenaValues) + " fields and elements"
+		}
 		return 0, err.Error()
 	}
-	if rec.Source == "" {
-		rec.Source = peer
+	switch {
+	case rec.Source == "":
+		rec.Source = p.name
+	case len(rec.Source) > maxSrcLen:
+		return 0, "src longer than " + strconv.Itoa(maxSrcLen) + " bytes"
+	case rec.Source == ringlog.ResumeSource || rec.Source == selfSource:
+		// The ring's notes say what missing numbers were, and the
+		// agent's own records what it did: a client may not write one.
+		return 0, "src " + rec.Source + " is reserved"
 	}
 	if rec.Stream == "" {
 		rec.Stream = StreamEvents
 	}
 	s := a.streams[rec.Stream]
 	if s == nil || rec.Stream == StreamSelf {
-		in.count(rec.Source, false)
 		return 0, "unknown stream " + strconv.Quote(rec.Stream)
 	}
 	if err := rec.Validate(); err != nil {
-		in.count(rec.Source, false)
 		s.rejected.Add(1)
 		return 0, err.Error()
 	}
-	if rec.Source == ringlog.ResumeSource {
-		// The ring's own notes say what missing numbers were; a client
-		// may not write one.
-		in.count(rec.Source, false)
-		s.rejected.Add(1)
-		return 0, "src " + ringlog.ResumeSource + " is the ring's own"
-	}
-	if !in.allow(rec.Source) {
-		s.dropped.Add(1)
-		return 0, "rate limited"
-	}
-	// Times from the sender are kept; the agent stamps its boot.
-	if err := a.Emit(rec.Stream, rec); err != nil {
+	// The agent's clocks, at receipt, order the record; the sender's
+	// times are not kept (a sender that needs its own sends a field).
+	rec.Wall, rec.Mono = time.Now(), clock.Mono()
+	if err := a.emit(rec.Stream, rec, p); err != nil {
 		return 0, err.Error()
 	}
-	in.reportDrops(rec.Source)
 	return rec.Seq, ""
 }
 
-// source returns the stats of a source, sharing one for all past
-// maxSources. Called with in.mu held.
-func (in *ingest) source(name string) *sourceStats {
-	st := in.sources[name]
-	if st == nil {
-		if len(in.sources) >= maxSources {
-			name = otherSrc
-			if st = in.sources[name]; st != nil {
-				return st
-			}
-		}
-		st = &sourceStats{tokens: float64(in.a.live.Load().RateLimit), last: in.clock()}
-		in.sources[strings.Clone(name)] = st // name may be a view of a receive buffer
-	}
-	return st
-}
-
-func (in *ingest) count(src string, ok bool) {
-	in.mu.Lock()
-	st := in.source(src)
-	if ok {
-		st.accepted++
-	} else {
-		st.rejected++
-	}
-	in.mu.Unlock()
-}
-
-// allow spends a token of the source's bucket (rate_limit per second,
-// burst the same).
-func (in *ingest) allow(src string) bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	st := in.source(src)
-	now := in.clock()
-	rate := float64(in.a.live.Load().RateLimit)
-	st.tokens = min(rate, st.tokens+now.Sub(st.last).Seconds()*rate)
-	st.last = now
-	if st.tokens < 1 {
-		st.dropped++
-		return false
-	}
-	st.tokens--
-	st.accepted++
-	return true
-}
-
-// clock returns the time for the rate limit. Called with in.mu held.
-func (in *ingest) clock() time.Time {
-	if in.now != nil {
-		return in.now()
-	}
-	return time.Now()
-}
-
-// reportDrops writes an "ingest.dropped" event for a source whose records
-// were dropped by the rate limit, once it is let through again.
-func (in *ingest) reportDrops(src string) {
-	in.mu.Lock()
-	st := in.source(src)
-	n := st.dropped - st.reported
-	st.reported = st.dropped
-	in.mu.Unlock()
-	if n > 0 {
-		in.a.note(StreamEvents, "ingest.dropped", codec.LevelWarning,
-			codec.Field{Key: "source", Value: codec.String(src)},
-			codec.Field{Key: "dropped", Value: codec.Uint(n)})
-	}
-}
-
-// stats returns each source's counters.
-func (in *ingest) stats() map[string]sourceStats {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	m := make(map[string]sourceStats, len(in.sources))
-	for k, v := range in.sources {
-		m[k] = *v
-	}
-	return m
-}
-
 func (in *ingest) close() {
-	in.mu.Lock()
-	in.closed = true
-	in.mu.Unlock()
-	in.lf.Close()
-	in.mu.Lock()
-	for cf := range in.conns {
-		cf.Close()
+	one := uint64(1)
+	syscall.Write(in.wake, (*[8]byte)(unsafe.Pointer(&one))[:]) // serve closes the connections and returns
+	<-in.done
+	syscall.Close(in.lfd)
+	_, reps := in.a.peers.sweep(true)
+	for _, r := range reps {
+		in.a.reportDrops(r)
 	}
-	in.mu.Unlock()
-	in.wg.Wait()
 	os.Remove(in.path)
 }
 
@@ -383,25 +235,35 @@ var ErrNoAgent = errors.New("no agent is listening")
 
 // A Client sends records to a running agent's ingest socket.
 type Client struct {
-	f   *os.File
-	buf []byte
-	ack []byte
+	fd   int
+	path string
+	buf  []byte
+	ack  []byte
 }
 
 // Dial connects to the agent's ingest socket.
 func Dial(path string) (*Client, error) {
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
+	c := &Client{fd: -1, path: path, ack: make([]byte, 256)}
+	if err := c.dial(); err != nil {
 		return nil, err
 	}
-	if err := syscall.Connect(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+	return c, nil
+}
+
+func (c *Client) dial() error {
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Connect(fd, &syscall.SockaddrUnix{Name: c.path}); err != nil {
 		syscall.Close(fd)
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, fmt.Errorf("%w on %s (is itiny running? is the socket path right?)", ErrNoAgent, path)
+			return fmt.Errorf("%w on %s (is itiny running? is the socket path right?)", ErrNoAgent, c.path)
 		}
-		return nil, fmt.Errorf("connect %s: %w", path, err)
+		return fmt.Errorf("connect %s: %w", c.path, err)
 	}
-	return &Client{f: os.NewFile(uintptr(fd), path), ack: make([]byte, 256)}, nil
+	c.fd = fd
+	return nil
 }
 
 // Send encodes r as MessagePack, sends it and waits for the agent's
@@ -415,12 +277,38 @@ func (c *Client) Send(r *codec.Record) (uint64, error) {
 	return c.SendRaw(c.buf)
 }
 
-// SendRaw sends one encoded record (MessagePack, or JSON starting with '{').
+// SendRaw sends one encoded record (MessagePack, or JSON starting with
+// '{'). A connection the agent closed for being idle is made again and
+// the record sent once more: the agent had not stored it.
 func (c *Client) SendRaw(msg []byte) (uint64, error) {
-	if _, err := c.f.Write(msg); err != nil {
-		return 0, fmt.Errorf("send: %w", err)
+	seq, err := c.send(msg)
+	if errors.Is(err, errIdleClosed) {
+		syscall.Close(c.fd)
+		c.fd = -1
+		if err := c.dial(); err != nil {
+			return 0, err
+		}
+		seq, err = c.send(msg)
 	}
-	n, err := c.f.Read(c.ack)
+	return seq, err
+}
+
+var errIdleClosed = errors.New("idle")
+
+func (c *Client) send(msg []byte) (uint64, error) {
+	if c.fd < 0 {
+		return 0, errors.New("send: connection closed")
+	}
+	if _, err := syscall.Write(c.fd, msg); err != nil {
+		// The agent closed the connection; what it said first, if
+		// anything, is waiting to be read.
+		n, _, rerr := syscall.Recvfrom(c.fd, c.ack, syscall.MSG_DONTWAIT)
+		if rerr != nil || n == 0 {
+			return 0, fmt.Errorf("send: %w", err)
+		}
+		return 0, c.answer(n)
+	}
+	n, err := syscall.Read(c.fd, c.ack)
 	if err != nil || n == 0 {
 		return 0, fmt.Errorf("agent closed the connection without acknowledging")
 	}
@@ -428,11 +316,28 @@ func (c *Client) SendRaw(msg []byte) (uint64, error) {
 	if len(ack) > 3 && ack[:3] == "ok " {
 		return strconv.ParseUint(ack[3:], 10, 64)
 	}
-	if len(ack) > 4 && ack[:4] == "err " {
-		return 0, fmt.Errorf("agent refused the record: %s", ack[4:])
+	return 0, c.answer(n)
+}
+
+// answer is the error of an acknowledgement that is not "ok".
+func (c *Client) answer(n int) error {
+	ack := string(c.ack[:n])
+	why, ok := strings.CutPrefix(ack, "err ")
+	switch {
+	case !ok:
+		return fmt.Errorf("bad acknowledgement %q", ack)
+	case strings.HasPrefix(why, idleNotice):
+		return fmt.Errorf("agent refused the record: %s: %w", why, errIdleClosed)
 	}
-	return 0, fmt.Errorf("bad acknowledgement %q", ack)
+	return fmt.Errorf("agent refused the record: %s", why)
 }
 
 // Close closes the connection.
-func (c *Client) Close() error { return c.f.Close() }
+func (c *Client) Close() error {
+	if c.fd < 0 {
+		return nil
+	}
+	err := syscall.Close(c.fd)
+	c.fd = -1
+	return err
+}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -56,11 +57,12 @@ func TestIngest(t *testing.T) {
 		t.Fatalf("good record: seq %d, %v", seq, err)
 	}
 	msgp, _ := codec.Msgpack.Append(nil, &good)
-	for _, tc := range []struct {
+	bad := []struct {
 		name string
 		msg  []byte
 		want string
 	}{
+		{"empty", []byte{}, "empty message"},
 		{"truncated msgpack", msgp[:len(msgp)-4], "bad msgpack record"},
 		{"oversized", append([]byte(`{"name":"big","fields":{"x":"`), append([]byte(strings.Repeat("x", 2000)), `"}}`...)...), "larger than max_record"},
 		{"invalid UTF-8", []byte("{\"name\":\"a\xff\"}"), "not valid UTF-8"},
@@ -69,100 +71,136 @@ func TestIngest(t *testing.T) {
 		{"unknown stream", []byte(`{"stream":"nosuch","name":"x"}`), `unknown stream "nosuch"`},
 		{"reserved stream", []byte(`{"stream":"itiny","name":"x"}`), `unknown stream "itiny"`},
 		{"reserved key", []byte(`{"name":"x","fields":{"$k":1}}`), "reserved"},
-		{"the ring's own src", []byte(`{"name":"ring.resume","src":"ringlog","fields":{"after":1,"loss":"none"}}`), "src ringlog is the ring's own"},
+		{"the ring's own src", []byte(`{"name":"ring.resume","src":"ringlog","fields":{"after":1,"loss":"none"}}`), "src ringlog is reserved"},
+		{"the agent's own src", []byte(`{"name":"agent.start","src":"itiny"}`), "src itiny is reserved"},
+		{"long src", []byte(`{"name":"x","src":"` + strings.Repeat("s", maxSrcLen+1) + `"}`), "src longer than 256 bytes"},
 		{"garbage", []byte{0xc1, 0xc1, 0xc1}, "bad msgpack record"},
 		{"invalid UTF-8 in msgpack", []byte{0x81, 0xa4, 'n', 'a', 'm', 'e', 0xa2, 'a', 0xff}, "not valid UTF-8"},
-	} {
+	}
+	for _, tc := range bad {
 		if _, err := c.SendRaw(tc.msg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
 		}
 	}
-	// The agent still takes good records on the same connection.
-	if _, err := c.SendRaw([]byte(`{"name":"after","src":"appd"}`)); err != nil {
+	// The agent still takes good records on the same connection. A
+	// sender's times are not the record's: the agent stamps its own at
+	// receipt (a mono of 2^63-1 once sorted a stream after agent.stop).
+	if _, err := c.SendRaw([]byte(`{"name":"after","src":"appd","wall":"2999-01-01T00:00:00.000000000Z","mono":9223372036854775807,"boot":"00000000000000000000000000000001"}`)); err != nil {
 		t.Fatalf("after bad records: %v", err)
 	}
+	// A record that names no src is its sender's user's.
+	if _, err := c.SendRaw([]byte(`{"name":"anonymous"}`)); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now()
 	stop()
 	ev := readStream(t, a.cfg.Data, StreamEvents)
-	got := strings.Join(names(ev), " ")
-	if got != "device.boot started after" {
+	if got := strings.Join(names(ev), " "); got != "device.boot started after anonymous" {
 		t.Fatalf("events: %s", got)
 	}
-	// Records without a wall time are stamped: Go's zero time in
-	// MessagePack, a missing key (1970) in JSON.
 	for _, r := range ev[1:] {
-		if r.Wall.Before(start) {
-			t.Errorf("%s: wall %v, not stamped", r.Name, r.Wall)
+		if r.Wall.Before(start) || r.Wall.After(end) || r.Mono <= ev[0].Mono || r.Mono > ev[len(ev)-1].Mono || r.Boot != a.boot {
+			t.Errorf("%s: wall %v mono %d boot %x: not the agent's at receipt", r.Name, r.Wall, r.Mono, r.Boot)
 		}
+	}
+	if src, want := ev[3].Source, fmt.Sprintf("uid:%d", os.Getuid()); src != want {
+		t.Errorf("a record without src has src %q, want %q", src, want)
 	}
 	if !math.IsNaN(field(ev[1], "nan").Float()) {
 		t.Errorf("NaN did not survive: %v", field(ev[1], "nan"))
 	}
-	var rejected uint64
-	for _, st := range a.ingest.stats() {
-		rejected += st.rejected
-	}
-	// The decoders drop every record that breaks a rule (FORMAT.md 4);
-	// only the ring's own src reaches a stream to be counted there.
-	if rejected != 11 || a.streams[StreamEvents].rejected.Load() != 1 {
-		t.Errorf("counted %d rejections (%d invalid for events), want 11 (1)", rejected, a.streams[StreamEvents].rejected.Load())
+	peers, _ := a.peers.sweep(false)
+	if len(peers) != 1 || peers[0].rejected != uint64(len(bad)) || peers[0].accepted != 3 {
+		t.Errorf("peers %+v, want one with %d rejected and 3 accepted", peers, len(bad))
 	}
 }
 
-// TestIngestFlood: a source over its rate limit is dropped and told so,
-// the drop is counted and written as an event once it is let through
-// again, and other sources are not affected. The rate limit's clock
-// stands still but where the test moves it.
-func TestIngestFlood(t *testing.T) {
-	a, path, stop := runAgent(t, "rate_limit = 20\n")
+// setClock makes the rate limit use a clock that stands still but where
+// the test moves it, and returns the function that moves it.
+func setClock(a *Agent) func(time.Duration) {
 	var now atomic.Int64 // read by the agent's goroutines, set by the test
 	now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	a.mu.Lock()
-	in := a.ingest
-	a.mu.Unlock()
-	in.mu.Lock()
-	in.now = func() time.Time { return time.Unix(0, now.Load()) }
-	in.mu.Unlock()
+	a.peers.mu.Lock()
+	a.peers.now = func() time.Time { return time.Unix(0, now.Load()) }
+	a.peers.mu.Unlock()
+	return func(d time.Duration) { now.Add(int64(d)) }
+}
+
+// TestIngestFlood: the rate limit is the sending user's, whatever src
+// names it writes; a message over it is dropped and told so; the drops
+// are counted and reported in at most one ingest.dropped event a minute,
+// with their number and span; the stats name users, never a src.
+func TestIngestFlood(t *testing.T) {
+	a, path, stop := runAgent(t, "rate_limit = 20\n")
+	advance := setClock(a)
 	c, err := Dial(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	accepted := 0
+	send := func(src string) bool {
+		_, err := c.SendRaw([]byte(`{"name":"spam","src":"` + src + `"}`))
+		if err != nil && !strings.Contains(err.Error(), "rate limited") {
+			t.Fatal(err)
+		}
+		if err == nil {
+			accepted++
+		}
+		return err == nil
+	}
 	var ok, limited int
 	for i := 0; i < 200; i++ {
-		_, err := c.SendRaw([]byte(`{"name":"spam","src":"noisy"}`))
-		switch {
-		case err == nil:
+		// A new name each time: names get no bucket of their own.
+		if send(fmt.Sprintf("junk-%d-%s", i, strings.Repeat("x", 200))) {
 			ok++
-		case strings.Contains(err.Error(), "rate limited"):
+		} else {
 			limited++
-		default:
-			t.Fatal(err)
 		}
 	}
 	if ok != 20 || limited != 180 {
 		t.Fatalf("%d accepted, %d limited; want the burst of 20 accepted", ok, limited)
 	}
-	if _, err := c.SendRaw([]byte(`{"name":"calm","src":"quiet"}`)); err != nil {
-		t.Fatalf("another source: %v", err)
-	}
-	now.Add(int64(40 * time.Millisecond)) // 0.8 of a token at 20/s
-	if _, err := c.SendRaw([]byte(`{"name":"spam","src":"noisy"}`)); err == nil || !strings.Contains(err.Error(), "rate limited") {
-		t.Fatalf("before a token refilled: %v", err)
+	advance(40 * time.Millisecond) // 0.8 of a token at 20/s
+	if send("quiet") {
+		t.Fatal("taken before a token refilled")
 	}
 	limited++
-	now.Add(int64(25 * time.Millisecond)) // 1.3 tokens
-	if _, err := c.SendRaw([]byte(`{"name":"spam","src":"noisy"}`)); err != nil {
-		t.Fatalf("after refill: %v", err)
+	advance(25 * time.Millisecond) // 1.3 tokens
+	if !send("quiet") {
+		t.Fatal("not taken after the refill")
 	}
+	// A minute on, the next message reports the drops since the first.
+	advance(dropReportEvery)
+	for send("noisy") {
+	}
+	limited++
+	a.writeStats()
 	c.Close()
 	stop()
+	var reports []codec.Record
 	var dropped uint64
 	for _, r := range readStream(t, a.cfg.Data, StreamEvents) {
-		if r.Name == "ingest.dropped" && field(r, "source").Str() == "noisy" {
+		if r.Name == "ingest.dropped" {
+			reports = append(reports, r)
 			dropped += field(r, "dropped").Uint()
 		}
 	}
-	if dropped != uint64(limited) {
-		t.Fatalf("ingest.dropped events count %d, %d were limited", dropped, limited)
+	// The first drop at once, the next 181 a minute on, the last at close.
+	if len(reports) != 3 || dropped != uint64(limited) {
+		t.Fatalf("%d ingest.dropped events counting %d; %d were limited", len(reports), dropped, limited)
+	}
+	user := fmt.Sprintf("uid:%d", os.Getuid())
+	if r := reports[1]; field(r, "peer").Str() != user || field(r, "dropped").Uint() != 180 || field(r, "span_s").Float() != 0.04 {
+		t.Errorf("second report %v, want %s: 180 dropped over 0.04 s", r.Fields, user)
+	}
+	var stats []string
+	for _, r := range readStream(t, a.cfg.Data, StreamMetrics) {
+		if r.Name == "ingest.peer" {
+			stats = append(stats, fmt.Sprintf("%s %d/%d/%d", field(r, "peer").Str(), field(r, "accepted").Int(), field(r, "rejected").Int(), field(r, "dropped").Int()))
+		}
+	}
+	if want := fmt.Sprintf("%s %d/0/%d", user, accepted, limited); len(stats) != 1 || stats[0] != want {
+		t.Errorf("ingest.peer stats %q, want [%s]", stats, want)
 	}
 }
 
@@ -182,7 +220,8 @@ func TestParseSyslog(t *testing.T) {
 		{"<11>appd: disk failed", "appd", "disk failed", "user", codec.LevelErr},
 		{"<165>1 2026-11-24T23:00:00Z host app 42 ID47 - hello there", "app", "hello there", "local4", codec.LevelNotice},
 		{"<13>just a message without tag", "syslog", "just a message without tag", "user", codec.LevelNotice},
-		{"<14>bad \xff utf8: x", "syslog", "bad \uFFFD utf8: x", "user", codec.LevelInfo},
+		{"<14>bad \xff utf8: x", "syslog", "bad ? utf8: x", "user", codec.LevelInfo},
+		{"<14>b\xffd[1]: x", "b?d", "x", "user", codec.LevelInfo},
 	} {
 		var r codec.Record
 		if err := parseSyslog([]byte(tc.in), &r); err != nil {
@@ -196,7 +235,7 @@ func TestParseSyslog(t *testing.T) {
 			t.Errorf("%q: %v", tc.in, err)
 		}
 	}
-	for _, bad := range []string{"", "no pri", "<999>x", "<x>y", "<1"} {
+	for _, bad := range []string{"", "no pri", "<999>x", "<x>y", "<1", "<>x", "<1a>x"} {
 		var r codec.Record
 		if err := parseSyslog([]byte(bad), &r); err == nil {
 			t.Errorf("%q: no error", bad)
@@ -225,18 +264,14 @@ func FuzzIngest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	in := &ingest{a: a, sources: map[string]*sourceStats{}}
-	var rec codec.Record
+	in, p := newTestIngest(a)
 	var buf []byte
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		if len(msg) == 0 {
-			return
-		}
 		// handle may write to the message (JSON is unescaped in place), as
 		// to serve's receive buffer, and the fuzzer's input is read-only.
 		buf = append(buf[:0], msg...)
-		if _, why := in.handle(buf, false, &rec, "pid:1"); why == "" {
-			if err := rec.Validate(); err != nil {
+		if _, why := in.store(buf, false, p); why == "" {
+			if err := in.rec.Validate(); err != nil {
 				t.Fatalf("accepted an invalid record: %v", err)
 			}
 		}
@@ -331,19 +366,26 @@ func handleBench(t testing.TB) *ingest {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	return &ingest{a: a, sources: map[string]*sourceStats{}}
+	in, _ := newTestIngest(a)
+	return in
+}
+
+// newTestIngest returns an ingest of a for calling handle and store
+// directly, without a socket, and the peer of this process's user.
+func newTestIngest(a *Agent) (*ingest, *peer) {
+	return &ingest{a: a, arena: codec.NewArena(arenaValues)}, a.peers.connect(uint32(os.Getuid()))
 }
 
 // TestIngestZeroAllocs: decoding, validating and storing a record from
 // the socket allocates nothing, in either codec and to any stream.
 func TestIngestZeroAllocs(t *testing.T) {
 	in := handleBench(t)
+	p := in.a.peers.peerOf(uint32(os.Getuid()))
 	for name, msg := range ingestMessages(t) {
 		buf := make([]byte, len(msg))
-		var rec codec.Record
 		run := func() {
 			copy(buf, msg) // as serve's Read does
-			if _, why := in.handle(buf, false, &rec, "pid:1"); why != "" {
+			if _, why := in.handle(buf, false, p); why != "" {
 				t.Fatalf("%s: %s", name, why)
 			}
 		}
@@ -352,33 +394,80 @@ func TestIngestZeroAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocations per record", name, n)
 		}
 	}
-	// The strings the agent keeps are copies: a source's rate accounting
-	// survives the receive buffer being overwritten.
-	buf := []byte(`{"src":"keepme","name":"x"}`)
-	var rec codec.Record
-	if _, why := in.handle(buf, false, &rec, "pid:1"); why != "" {
-		t.Fatal(why)
+}
+
+// TestRulesTakeCollectorsOnly: a record from the socket, named as a
+// collector's, neither feeds a rule nor takes a place among its
+// instances; the same record from a collector does.
+func TestRulesTakeCollectorsOnly(t *testing.T) {
+	in := handleBench(t)
+	p := in.a.peers.peerOf(uint32(os.Getuid()))
+	in.a.rules.Store(newRuleSet([]RuleConfig{{Name: "full", Record: "filesystem", Field: "used_pct", Limit: 90, Clear: 85, Above: true, For: 1, Level: codec.LevelWarning}}))
+	for i := 0; i < maxRuleInstances+10; i++ {
+		buf := []byte(fmt.Sprintf(`{"stream":"metrics","name":"filesystem","fields":{"mount":"/fake/%d","used_pct":99}}`, i))
+		if _, why := in.handle(buf, false, p); why != "" {
+			t.Fatal(why)
+		}
 	}
-	copy(buf, `{"src":"XXXXXX","name":"y"}`)
-	if st := in.stats()["keepme"]; st.accepted != 1 {
-		t.Errorf("source keepme: %+v after its buffer was reused; sources %v", st, in.stats())
+	r := in.a.rules.Load().rules[0]
+	if len(r.inst) != 0 {
+		t.Fatalf("socket records made %d rule instances", len(r.inst))
+	}
+	rec := codec.Record{Name: "filesystem", Fields: codec.Fields{{Key: "mount", Value: codec.String("/data")}, {Key: "used_pct", Value: codec.Float(99)}}}
+	if err := in.a.Emit(StreamMetrics, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.inst["/data"]; st == nil || !st.active {
+		t.Fatalf("a collector's record: instance %+v", st)
+	}
+	in.a.Close()
+	var fired []string
+	for _, e := range readStream(t, in.a.cfg.Data, StreamEvents) {
+		if e.Name == "rule.full" {
+			fired = append(fired, field(e, "instance").Str())
+		}
+	}
+	if strings.Join(fired, " ") != "/data" {
+		t.Errorf("rule.full fired for %q, want /data only", fired)
 	}
 }
 
-// TestIngestRuleInstanceCopied: a rule's instance, taken from an ingested
-// record, is a copy, not a view of the receive buffer.
-func TestIngestRuleInstanceCopied(t *testing.T) {
-	in := handleBench(t)
-	in.a.rules.Store(newRuleSet([]RuleConfig{{Name: "full", Record: "disk", Field: "used", Limit: 90, Clear: 85, Above: true, For: 3, Level: codec.LevelWarning}}))
-	buf := []byte(`{"name":"disk","fields":{"mount":"/data","used":95}}`)
-	var rec codec.Record
-	if _, why := in.handle(buf, false, &rec, "pid:1"); why != "" {
-		t.Fatal(why)
+// TestRuleInstancesBounded: a rule keeps at most maxRuleInstances
+// instances, of names cut to maxInstanceLen bytes (at a rune boundary);
+// a new instance makes the one seen longest ago make way, and instances
+// not seen for ruleExpire are forgotten.
+func TestRuleInstancesBounded(t *testing.T) {
+	rs := newRuleSet([]RuleConfig{{Name: "full", Record: "filesystem", Field: "used_pct", Limit: 90, Clear: 85, Above: true, For: 3, Level: codec.LevelWarning}})
+	r := rs.rules[0]
+	now := time.Now()
+	long := strings.Repeat("é", maxInstanceLen) // 2 bytes a rune
+	for i := 0; i < maxRuleInstances+5; i++ {
+		st := r.newInstance(fmt.Sprintf("%s/%d", long[:maxInstanceLen-9], i), now.Add(time.Duration(i)*time.Second))
+		st.seen = now.Add(time.Duration(i) * time.Second)
 	}
-	copy(buf, `{"name":"disk","fields":{"mount":"/XXXX","used":95}}`)
-	r := in.a.rules.Load().rules[0]
-	if st := r.inst["/data"]; st == nil || st.count != 1 {
-		t.Errorf("instance /data: %+v after its buffer was reused; instances %v", st, r.inst)
+	if len(r.inst) != maxRuleInstances {
+		t.Fatalf("%d instances, want %d", len(r.inst), maxRuleInstances)
+	}
+	if _, ok := r.inst[long[:maxInstanceLen-9]+"/4"]; ok {
+		t.Error("the instance seen longest ago was kept")
+	}
+	if _, ok := r.inst[long[:maxInstanceLen-9]+"/5"]; !ok {
+		t.Error("an instance that need not make way was forgotten")
+	}
+	// Instances 5 to 1028 were seen at 5 to 1028 s; an hour and 10 s on,
+	// 5 to 10 have not been seen for ruleExpire.
+	r.newInstance("late", now.Add(ruleExpire+10*time.Second))
+	_, kept10 := r.inst[long[:maxInstanceLen-9]+"/10"]
+	_, kept11 := r.inst[long[:maxInstanceLen-9]+"/11"]
+	if len(r.inst) != maxRuleInstances-6+1 || kept10 || !kept11 {
+		t.Errorf("%d instances after ruleExpire (/10 kept: %v, /11 kept: %v), want %d", len(r.inst), kept10, kept11, maxRuleInstances-5)
+	}
+	// Through observe, a long name is cut at a rune boundary.
+	a := &Agent{}
+	rec := codec.Record{Name: "filesystem", Fields: codec.Fields{{Key: "mount", Value: codec.String("x" + long)}, {Key: "used_pct", Value: codec.Float(50)}}}
+	rs.observe(a, StreamMetrics, &rec, nil)
+	if _, ok := r.inst["x"+long[:maxInstanceLen-2]]; !ok {
+		t.Errorf("a long instance name is not cut to %d bytes at a rune boundary", maxInstanceLen-1)
 	}
 }
 
@@ -390,14 +479,14 @@ func BenchmarkIngestHandle(b *testing.B) {
 	for _, name := range []string{"events/msgpack", "events/json", "metrics/msgpack"} {
 		b.Run(strings.ReplaceAll(name, "/", "-"), func(b *testing.B) {
 			in := handleBench(b)
+			p := in.a.peers.peerOf(uint32(os.Getuid()))
 			msg := msgs[name]
 			buf := make([]byte, len(msg))
-			var rec codec.Record
 			b.SetBytes(int64(len(msg)))
 			b.ReportAllocs()
 			for b.Loop() {
 				copy(buf, msg)
-				if _, why := in.handle(buf, false, &rec, "pid:1"); why != "" {
+				if _, why := in.handle(buf, false, p); why != "" {
 					b.Fatal(why)
 				}
 			}
@@ -411,7 +500,7 @@ func BenchmarkIngestHandle(b *testing.B) {
 // agent's: its serve loop, handle and the ring.
 func BenchmarkIngestServer(b *testing.B) {
 	c := benchAgent(b)
-	fd := int(c.f.Fd())
+	fd := c.fd
 	msg, _ := codec.Msgpack.Append(nil, loadgenRecord())
 	ack := make([]byte, 64)
 	b.SetBytes(int64(len(msg)))

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"syscall"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/itiny/itiny/codec"
@@ -231,20 +230,4 @@ func classifyKmsg(msg []byte) string {
 		}
 	}
 	return ""
-}
-
-// validUTF8 replaces, in place, bytes that are not UTF-8 with '?'. The
-// kernel escapes them as \xNN, but a file or a future kernel might not,
-// and a record must hold valid UTF-8.
-func validUTF8(b []byte) {
-	if utf8.Valid(b) {
-		return
-	}
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			b[i] = '?'
-		}
-		i += n
-	}
 }

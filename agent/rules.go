@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -15,6 +16,15 @@ import (
 // and another when it comes back past Clear (hysteresis). A rule instance
 // fires at most once per refire interval. Records written to the state
 // stream at notice level or above also become events ("state.change").
+//
+// Rules take only the records of the agent's collectors and of the
+// embedding program: a record from the socket or syslog, whatever it is
+// named, neither feeds nor blinds one. Such a record still becomes a
+// state.change, spending its sender's tokens (peers.go), never the
+// collectors'. A rule keeps at most maxRuleInstances instances, of names
+// at most maxInstanceLen bytes; an instance not seen for ruleExpire is
+// forgotten, and when the table is full the one seen longest ago makes
+// way, so a new instance is always watched.
 type ruleSet struct {
 	mu    sync.Mutex
 	rules []*rule
@@ -32,12 +42,14 @@ type rule struct {
 	matchKey   string
 	matchValue string
 	inst       map[string]*ruleState
+	swept      time.Time // instances not seen for ruleExpire last forgotten
 }
 
 type ruleState struct {
 	count  int  // consecutive samples past the limit
 	active bool // fired and not yet cleared
 	last   time.Time
+	seen   time.Time
 }
 
 type pendingEvent struct {
@@ -52,6 +64,8 @@ type pendingEvent struct {
 
 const (
 	maxRuleInstances = 1024
+	maxInstanceLen   = 256
+	ruleExpire       = time.Hour
 	ruleRefire       = time.Minute
 	stateEventRate   = 10 // per second, burst the same
 )
@@ -72,10 +86,13 @@ func newRuleSet(cfgs []RuleConfig) *ruleSet {
 }
 
 // watches reports, without allocating, whether a record of this stream and
-// name needs observe.
-func (rs *ruleSet) watches(stream, name string) bool {
+// name needs observe; a peer's (socket, syslog) only for state.change.
+func (rs *ruleSet) watches(stream, name string, peer bool) bool {
 	if stream == StreamState {
 		return true
+	}
+	if peer {
+		return false
 	}
 	for _, r := range rs.rules {
 		if r.Record == name && (r.Stream == "" || r.Stream == stream) {
@@ -85,34 +102,39 @@ func (rs *ruleSet) watches(stream, name string) bool {
 	return false
 }
 
-// observe checks the record against the rules and writes what they derive.
-func (rs *ruleSet) observe(a *Agent, stream string, rec *codec.Record) {
+// observe checks the record, from peer p (nil: a collector's or the
+// embedding program's), against the rules and writes what they derive.
+func (rs *ruleSet) observe(a *Agent, stream string, rec *codec.Record, p *peer) {
 	if rec == &rs.rec {
 		return // never derive from derived events (and never relock rs.mu)
 	}
 	rs.mu.Lock()
 	now := time.Now()
-	if stream == StreamState && rec.Level <= codec.LevelNotice && rs.take(now) {
-		rs.pending = append(rs.pending, pendingEvent{name: "state.change", level: rec.Level, rule: rec.Name, instance: rec.Source})
+	if stream == StreamState && rec.Level <= codec.LevelNotice {
+		if p == nil && rs.take(now) || p != nil && a.peers.takeState(p) {
+			rs.pending = append(rs.pending, pendingEvent{name: "state.change", level: rec.Level, rule: rec.Name, instance: rec.Source})
+		}
 	}
 	for _, r := range rs.rules {
-		if r.Record != rec.Name || r.Stream != "" && r.Stream != stream {
+		if p != nil || r.Record != rec.Name || r.Stream != "" && r.Stream != stream {
 			continue
 		}
 		v, inst, ok := r.extract(rec)
 		if !ok {
 			continue
 		}
+		if len(inst) > maxInstanceLen {
+			n := maxInstanceLen
+			for n > 0 && !utf8.RuneStart(inst[n]) {
+				n--
+			}
+			inst = inst[:n]
+		}
 		st := r.inst[inst]
 		if st == nil {
-			if len(r.inst) >= maxRuleInstances {
-				continue
-			}
-			st = &ruleState{}
-			// inst may be a view of an ingest receive buffer (ingest.go):
-			// the map keeps a copy.
-			r.inst[strings.Clone(inst)] = st
+			st = r.newInstance(inst, now)
 		}
+		st.seen = now
 		past := v > r.Limit
 		safe := v <= r.Clear
 		if !r.Above {
@@ -148,7 +170,7 @@ func (rs *ruleSet) observe(a *Agent, stream string, rec *codec.Record) {
 
 func (rs *ruleSet) write(a *Agent, p pendingEvent, src *codec.Record) {
 	r := &rs.rec
-	*r = codec.Record{Source: "itiny", Name: p.name, Level: p.level, Fields: r.Fields[:0]}
+	*r = codec.Record{Source: selfSource, Name: p.name, Level: p.level, Fields: r.Fields[:0]}
 	if p.name == "state.change" {
 		r.Fields = append(r.Fields,
 			codec.Field{Key: "source", Value: codec.String(src.Source)},
@@ -169,6 +191,30 @@ func (rs *ruleSet) write(a *Agent, p pendingEvent, src *codec.Record) {
 	if err := a.Emit(StreamEvents, r); err != nil {
 		a.log.Printf("rule event %s: %v", p.name, err)
 	}
+}
+
+// newInstance adds an instance to r. It forgets first, at most once per
+// ruleExpire or when r holds maxRuleInstances, the instances not seen for
+// ruleExpire, and if r is still full, the one seen longest ago.
+func (r *rule) newInstance(inst string, now time.Time) *ruleState {
+	if len(r.inst) >= maxRuleInstances || now.Sub(r.swept) >= ruleExpire {
+		r.swept = now
+		oldest, found := "", false
+		for k, st := range r.inst {
+			if now.Sub(st.seen) >= ruleExpire {
+				delete(r.inst, k)
+			} else if !found || st.seen.Before(r.inst[oldest].seen) {
+				oldest, found = k, true
+			}
+		}
+		if len(r.inst) >= maxRuleInstances {
+			delete(r.inst, oldest)
+		}
+	}
+	st := &ruleState{}
+	// inst may be a view of a receive buffer: the map keeps a copy.
+	r.inst[strings.Clone(inst)] = st
+	return st
 }
 
 // take spends a state-change token, refilling at stateEventRate.

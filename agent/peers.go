@@ -1,0 +1,222 @@
+package agent
+
+import (
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// Accounting by peer. Whatever arrives on the ingest socket or the syslog
+// socket is accounted to the user that sent it, as the kernel says
+// (SO_PEERCRED, SCM_CREDENTIALS), never to a name the sender chose: one
+// token bucket per uid (rate_limit records a second, burst the same),
+// spent by every message, stored or not, before it is decoded; one count
+// of connections per uid, for the socket's fair share (ingestconn.go);
+// and the counts that stats report. A uid is forgotten when it has had no
+// connection and sent nothing for peerExpire, so the table holds the
+// users that are sending, at most maxPeers of them (the rest share one
+// entry, "uid:other").
+const (
+	maxPeers   = 64
+	peerExpire = 10 * time.Minute
+	// dropReportEvery spaces a peer's ingest.dropped events: a flood
+	// costs the events stream one record per interval, with its count.
+	dropReportEvery = time.Minute
+)
+
+type peer struct {
+	uid   uint32
+	name  string // "uid:N": the src of its records that name none
+	conns int    // open on the ingest socket
+
+	tokens float64
+	filled time.Time // when tokens were last refilled
+	seen   time.Time // last message or connection
+	state  float64   // state.change tokens (rules.go), refilled with tokens
+
+	accepted, rejected, dropped uint64
+
+	// Drops not yet reported in an ingest.dropped event.
+	pending     uint64
+	first, last time.Time
+	reported    time.Time // the last event
+}
+
+// A dropReport is one ingest.dropped event to write.
+type dropReport struct {
+	name        string
+	uid         uint32
+	n           uint64
+	first, last time.Time
+}
+
+type peerTable struct {
+	a     *Agent
+	mu    sync.Mutex
+	m     map[uint32]*peer
+	other *peer            // uids past maxPeers
+	now   func() time.Time // nil is time.Now (tests set it)
+}
+
+const otherUID = 1<<32 - 1 // "uid:other"; no user has it (it is (uid_t)-1)
+
+func (t *peerTable) clock() time.Time {
+	if t.now != nil {
+		return t.now()
+	}
+	return time.Now()
+}
+
+// get returns uid's entry, making it. Called with t.mu held.
+func (t *peerTable) get(uid uint32, now time.Time) *peer {
+	if p := t.m[uid]; p != nil {
+		return p
+	}
+	if t.m == nil {
+		t.m = map[uint32]*peer{}
+	}
+	if len(t.m) >= maxPeers || uid == otherUID {
+		if t.other == nil {
+			t.other = t.newPeer(otherUID, "uid:other", now)
+		}
+		return t.other
+	}
+	p := t.newPeer(uid, "uid:"+strconv.FormatUint(uint64(uid), 10), now)
+	t.m[uid] = p
+	return p
+}
+
+func (t *peerTable) newPeer(uid uint32, name string, now time.Time) *peer {
+	rate := float64(t.a.live.Load().RateLimit)
+	return &peer{uid: uid, name: name, tokens: rate, state: stateEventRate, filled: now, seen: now}
+}
+
+// connect counts a connection of uid and returns its entry.
+func (t *peerTable) connect(uid uint32) *peer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.clock()
+	p := t.get(uid, now)
+	p.conns++
+	p.seen = now
+	return p
+}
+
+func (t *peerTable) disconnect(p *peer) {
+	t.mu.Lock()
+	p.conns--
+	p.seen = t.clock()
+	t.mu.Unlock()
+}
+
+// peerOf returns uid's entry, for a datagram (syslog).
+func (t *peerTable) peerOf(uid uint32) *peer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.get(uid, t.clock())
+}
+
+// take spends one of p's tokens for a message. A message without one is
+// dropped, counted, and reported at most once per dropReportEvery; take
+// writes the report when one is due.
+func (t *peerTable) take(p *peer) bool {
+	t.mu.Lock()
+	now := t.clock()
+	rate := float64(t.a.live.Load().RateLimit)
+	if d := now.Sub(p.filled).Seconds(); d > 0 {
+		p.tokens = min(rate, p.tokens+d*rate)
+		p.state = min(stateEventRate, p.state+d*stateEventRate)
+	}
+	p.filled, p.seen = now, now
+	ok := p.tokens >= 1
+	if ok {
+		p.tokens--
+	} else {
+		p.dropped++
+		if p.pending == 0 {
+			p.first = now
+		}
+		p.pending++
+		p.last = now
+	}
+	rep, due := p.report(now, false)
+	t.mu.Unlock()
+	if due {
+		t.a.reportDrops(rep)
+	}
+	return ok
+}
+
+// report returns p's pending drops as a report if one is due (force: at
+// close), and marks them reported. Called with t.mu held.
+func (p *peer) report(now time.Time, force bool) (dropReport, bool) {
+	if p.pending == 0 || !force && !p.reported.IsZero() && now.Sub(p.reported) < dropReportEvery {
+		return dropReport{}, false
+	}
+	r := dropReport{name: p.name, uid: p.uid, n: p.pending, first: p.first, last: p.last}
+	p.pending, p.reported = 0, now
+	return r, true
+}
+
+// count counts a message that had a token: stored, or rejected.
+func (t *peerTable) count(p *peer, stored bool) {
+	t.mu.Lock()
+	if stored {
+		p.accepted++
+	} else {
+		p.rejected++
+	}
+	t.mu.Unlock()
+}
+
+// takeState spends one of p's state.change tokens (rules.go).
+func (t *peerTable) takeState(p *peer) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p.state < 1 {
+		return false
+	}
+	p.state--
+	return true
+}
+
+// sweep returns a copy of every entry, sorted by uid, and the drop
+// reports due (all of them with force); it forgets the entries idle for
+// peerExpire.
+func (t *peerTable) sweep(force bool) ([]peer, []dropReport) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.clock()
+	var ps []peer
+	var reps []dropReport
+	visit := func(p *peer) {
+		if r, ok := p.report(now, force); ok {
+			reps = append(reps, r)
+		}
+		ps = append(ps, *p)
+	}
+	for uid, p := range t.m {
+		visit(p)
+		if p.conns == 0 && p.pending == 0 && now.Sub(p.seen) >= peerExpire {
+			delete(t.m, uid)
+		}
+	}
+	if t.other != nil {
+		visit(t.other)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].uid < ps[j].uid })
+	return ps, reps
+}
+
+// reportDrops writes one ingest.dropped event: the records of a peer that
+// its rate limit dropped, how many, from when to when.
+func (a *Agent) reportDrops(r dropReport) {
+	a.note(StreamEvents, "ingest.dropped", codec.LevelWarning,
+		codec.Field{Key: "peer", Value: codec.String(r.name)},
+		codec.Field{Key: "dropped", Value: codec.Uint(r.n)},
+		codec.Field{Key: "first", Value: codec.String(r.first.UTC().Format(time.RFC3339Nano))},
+		codec.Field{Key: "span_s", Value: codec.Float(r.last.Sub(r.first).Seconds())})
+}
