@@ -45,6 +45,23 @@ const (
 	defaultIdle = 30 * time.Second
 )
 
+// ingestMemory is the most memory the ingest socket and the syslog
+// listener hold together, in bytes, for any sequence of messages on any
+// number of connections (docs/DESIGN.md section 12): the receive buffer,
+// the arena, the acknowledgement buffer, the fixed connection table and
+// the syslog listener's buffers, and the peer table. A connection costs
+// no Go memory beyond its slot. TestIngestMemoryBound holds the agent to
+// it under attack.
+func ingestMemory(maxRecord int) int {
+	const mapEntry = 64 // a peer's name and its map slot
+	return maxRecord + 1 + arenaValues*int(unsafe.Sizeof(codec.Field{})) + ackSize +
+		int(unsafe.Sizeof(ingest{})) + int(unsafe.Sizeof(syslogListener{})) +
+		(maxPeers+1)*(int(unsafe.Sizeof(peer{}))+mapEntry)
+}
+
+// ackSize bounds an acknowledgement: longer reasons are cut.
+const ackSize = 128
+
 type ingest struct {
 	a    *Agent
 	path string
@@ -278,11 +295,12 @@ func (c *Client) Send(r *codec.Record) (uint64, error) {
 }
 
 // SendRaw sends one encoded record (MessagePack, or JSON starting with
-// '{'). A connection the agent closed for being idle is made again and
-// the record sent once more: the agent had not stored it.
+// '{'). When the agent had closed the connection (idle, or restarted),
+// the connection is made again and the record sent once more: it had not
+// been stored.
 func (c *Client) SendRaw(msg []byte) (uint64, error) {
 	seq, err := c.send(msg)
-	if errors.Is(err, errIdleClosed) {
+	if errors.Is(err, errClosed) {
 		syscall.Close(c.fd)
 		c.fd = -1
 		if err := c.dial(); err != nil {
@@ -293,22 +311,28 @@ func (c *Client) SendRaw(msg []byte) (uint64, error) {
 	return seq, err
 }
 
-var errIdleClosed = errors.New("idle")
+// errClosed marks the errors after which SendRaw sends again.
+var errClosed = errors.New("connection closed by the agent")
 
 func (c *Client) send(msg []byte) (uint64, error) {
 	if c.fd < 0 {
 		return 0, errors.New("send: connection closed")
 	}
 	if _, err := syscall.Write(c.fd, msg); err != nil {
-		// The agent closed the connection; what it said first, if
-		// anything, is waiting to be read.
-		n, _, rerr := syscall.Recvfrom(c.fd, c.ack, syscall.MSG_DONTWAIT)
-		if rerr != nil || n == 0 {
-			return 0, fmt.Errorf("send: %w", err)
+		// The agent closed the connection, perhaps saying why first.
+		if n := c.notice(); n > 0 {
+			return 0, c.answer(n)
 		}
-		return 0, c.answer(n)
+		if err == syscall.EPIPE {
+			return 0, fmt.Errorf("send: %w: %w", err, errClosed)
+		}
+		return 0, fmt.Errorf("send: %w", err)
 	}
 	n, err := syscall.Read(c.fd, c.ack)
+	if err == syscall.ECONNRESET {
+		// Closed with our record unread: the reason comes next.
+		n, err = c.notice(), nil
+	}
 	if err != nil || n == 0 {
 		return 0, fmt.Errorf("agent closed the connection without acknowledging")
 	}
@@ -319,6 +343,23 @@ func (c *Client) send(msg []byte) (uint64, error) {
 	return 0, c.answer(n)
 }
 
+// notice reads, without waiting, what the agent said before it closed
+// the connection, into c.ack; it returns its length, 0 if nothing. A
+// connection closed with a message of ours unread reports ECONNRESET
+// once before the rest.
+func (c *Client) notice() int {
+	for range 2 {
+		n, _, err := syscall.Recvfrom(c.fd, c.ack, syscall.MSG_DONTWAIT)
+		if err == nil {
+			return n
+		}
+		if err != syscall.ECONNRESET {
+			return 0
+		}
+	}
+	return 0
+}
+
 // answer is the error of an acknowledgement that is not "ok".
 func (c *Client) answer(n int) error {
 	ack := string(c.ack[:n])
@@ -327,7 +368,7 @@ func (c *Client) answer(n int) error {
 	case !ok:
 		return fmt.Errorf("bad acknowledgement %q", ack)
 	case strings.HasPrefix(why, idleNotice):
-		return fmt.Errorf("agent refused the record: %s: %w", why, errIdleClosed)
+		return fmt.Errorf("agent refused the record: %s: %w", why, errClosed)
 	}
 	return fmt.Errorf("agent refused the record: %s", why)
 }

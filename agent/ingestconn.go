@@ -58,7 +58,7 @@ func (a *Agent) serveIngest(path string, lfd int) (*ingest, error) {
 	}
 	syscall.SetNonblock(epfd, true) // so that the runtime's poller takes it
 	in := &ingest{a: a, path: path, lfd: lfd, epfd: epfd, wake: int(r), idle: a.opts.SocketIdle,
-		done: make(chan struct{}), ack: make([]byte, 0, 128), arena: codec.NewArena(arenaValues)}
+		done: make(chan struct{}), ack: make([]byte, 0, ackSize), arena: codec.NewArena(arenaValues)}
 	if in.idle <= 0 {
 		in.idle = defaultIdle
 	}
@@ -155,7 +155,7 @@ func (in *ingest) accept(now int64) {
 			// connection closes or the idle check runs, rather than spin.
 			in.paused = true
 			in.ctl(syscall.EPOLL_CTL_MOD, in.lfd, listenerSlot, 0)
-			in.deadline = 0
+			in.deadline = -1
 			in.arm(now)
 			return
 		default:
@@ -224,16 +224,21 @@ func (in *ingest) admit(fd int, uid uint32, now int64) {
 
 // refuse tells a connection why it is not served and closes it.
 func (in *ingest) refuse(fd int, why string) {
-	in.ack = append(append(in.ack[:0], "err "...), why...)
-	syscall.Write(fd, in.ack)
+	in.say(fd, why)
 	syscall.Close(fd)
 }
 
 // notify tells a served connection why it is closed and closes it.
 func (in *ingest) notify(c *conn, why string) {
-	in.ack = append(append(in.ack[:0], "err "...), why...)
-	syscall.Write(c.fd, in.ack)
+	in.say(c.fd, why)
 	in.drop(c)
+}
+
+// say writes "err why" to a connection, cut to ackSize.
+func (in *ingest) say(fd int, why string) error {
+	in.ack = append(append(in.ack[:0], "err "...), why[:min(len(why), ackSize-4)]...)
+	_, err := syscall.Write(fd, in.ack)
+	return err
 }
 
 // drop closes a connection (which takes it out of epoll) and frees its
@@ -264,17 +269,13 @@ func (in *ingest) read(c *conn, events uint32, now int64) {
 	}
 	c.last = now
 	seq, why := in.handle(in.buf[:n], n == len(in.buf), c.peer)
-	ack := in.ack[:0]
 	if why == "" {
-		ack = strconv.AppendUint(append(ack, "ok "...), seq, 10)
+		in.ack = strconv.AppendUint(append(in.ack[:0], "ok "...), seq, 10)
+		_, err = syscall.Write(c.fd, in.ack)
 	} else {
-		ack = append(append(ack, "err "...), why...)
-		if len(ack) > 120 {
-			ack = ack[:120]
-		}
+		err = in.say(c.fd, why)
 	}
-	in.ack = ack
-	if _, err := syscall.Write(c.fd, ack); err != nil {
+	if err != nil {
 		in.drop(c) // gone, or its acknowledgements are not read
 	}
 }
@@ -313,7 +314,7 @@ func (in *ingest) expire(now int64) {
 		in.paused = false
 		in.ctl(syscall.EPOLL_CTL_MOD, in.lfd, listenerSlot, 0)
 	}
-	in.deadline = 0
+	in.deadline = -1 // passed: arm sets or clears it, whatever it finds
 	in.arm(now)
 }
 
