@@ -211,38 +211,6 @@ func TestNoAgent(t *testing.T) {
 	}
 }
 
-func TestParseSyslog(t *testing.T) {
-	for _, tc := range []struct {
-		in, src, msg, fac string
-		level             codec.Level
-	}{
-		{"<30>Nov 24 23:00:01 appd[123]: link up", "appd", "link up", "daemon", codec.LevelInfo},
-		{"<11>appd: disk failed", "appd", "disk failed", "user", codec.LevelErr},
-		{"<165>1 2026-11-24T23:00:00Z host app 42 ID47 - hello there", "app", "hello there", "local4", codec.LevelNotice},
-		{"<13>just a message without tag", "syslog", "just a message without tag", "user", codec.LevelNotice},
-		{"<14>bad \xff utf8: x", "syslog", "bad ? utf8: x", "user", codec.LevelInfo},
-		{"<14>b\xffd[1]: x", "b?d", "x", "user", codec.LevelInfo},
-	} {
-		var r codec.Record
-		if err := parseSyslog([]byte(tc.in), &r); err != nil {
-			t.Errorf("%q: %v", tc.in, err)
-			continue
-		}
-		if r.Source != tc.src || field(r, "msg").Str() != tc.msg || field(r, "facility").Str() != tc.fac || r.Level != tc.level {
-			t.Errorf("%q: got %s %q %s %v", tc.in, r.Source, field(r, "msg").Str(), field(r, "facility").Str(), r.Level)
-		}
-		if err := r.Validate(); err != nil {
-			t.Errorf("%q: %v", tc.in, err)
-		}
-	}
-	for _, bad := range []string{"", "no pri", "<999>x", "<x>y", "<1", "<>x", "<1a>x"} {
-		var r codec.Record
-		if err := parseSyslog([]byte(bad), &r); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-}
-
 // FuzzIngest feeds arbitrary messages to the ingest path: never a panic,
 // and what is accepted is a valid record.
 func FuzzIngest(f *testing.F) {
@@ -525,39 +493,6 @@ func TestLookupGroup(t *testing.T) {
 	}
 	if _, err := lookupGroup("no-such-group-here"); err == nil || !strings.Contains(err.Error(), `no group "no-such-group-here"`) {
 		t.Errorf("missing group: %v", err)
-	}
-}
-
-// TestSyslogListener sends datagrams as syslog(3) does and finds them in
-// the events stream.
-func TestSyslogListener(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "log")
-	a, _, stop := runAgent(t, "syslog = "+sock+"\n")
-	waitExists(t, sock)
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(fd)
-	for _, m := range []string{"<11>appd[42]: disk failed", "<14>Nov 24 23:00:01 cron[7]: job done", "garbage without pri"} {
-		if err := syscall.Sendto(fd, []byte(m), 0, &syscall.SockaddrUnix{Name: sock}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	var got []string
-	for len(got) < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		got = got[:0]
-		for _, r := range readStream(t, a.cfg.Data, StreamEvents) {
-			if r.Name == "syslog" {
-				got = append(got, r.Source+"/"+r.Level.String()+"/"+field(r, "msg").Str())
-			}
-		}
-	}
-	stop()
-	if strings.Join(got, "|") != "appd/err/disk failed|cron/info/job done" {
-		t.Fatalf("syslog records: %q", got)
 	}
 }
 
