@@ -70,7 +70,9 @@ type ingest struct {
 	ep   *os.File // epfd, in the runtime's poller
 	wake int      // eventfd: close writes to it to stop serve
 	idle time.Duration
-	done chan struct{} // closed when serve returns
+	// idleFor completes the idle notice: "30s: connection closed".
+	idleFor string
+	done    chan struct{} // closed when serve returns
 
 	// Owned by serve (ingestconn.go).
 	conns    [maxConns]conn
@@ -166,27 +168,32 @@ func probe(path string) error {
 	return syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
 }
 
-// handle validates and stores one message from peer p; it returns the
-// record's sequence number, or why it was rejected.
-func (in *ingest) handle(msg []byte, truncated bool, p *peer) (uint64, string) {
+// handle validates and stores one message from peer p, and returns its
+// acknowledgement ("ok <seq>" or "err <reason>", in in.ack). It allocates
+// nothing but a codec error's message: a flood of bad records makes no
+// garbage for the runtime to collect.
+func (in *ingest) handle(msg []byte, truncated bool, p *peer) []byte {
 	a := in.a
 	// Every message spends a token of its sender's, before anything else
 	// is done with it: a flood costs little, stored or not.
 	if !a.peers.take(p) {
-		return 0, "rate limited"
+		in.fail("rate limited")
+		return in.ack
 	}
-	seq, why := in.store(msg, truncated, p)
-	a.peers.count(p, why == "")
-	return seq, why
+	a.peers.count(p, in.store(msg, truncated, p))
+	return in.ack
 }
 
-func (in *ingest) store(msg []byte, truncated bool, p *peer) (uint64, string) {
+// store stores one message, or says why not in in.ack.
+func (in *ingest) store(msg []byte, truncated bool, p *peer) bool {
 	a := in.a
 	if max := a.live.Load().MaxRecord; len(msg) > max || truncated {
-		return 0, "record larger than max_record (" + strconv.Itoa(max) + " bytes)"
+		in.fail("record larger than max_record (")
+		in.ack = strconv.AppendInt(in.ack, int64(max), 10)
+		return in.add(" bytes)")
 	}
 	if len(msg) == 0 {
-		return 0, "empty message"
+		return in.fail("empty message")
 	}
 	c := codec.Msgpack
 	if msg[0] == '{' {
@@ -201,38 +208,64 @@ func (in *ingest) store(msg []byte, truncated bool, p *peer) (uint64, string) {
 	rec := &in.rec
 	if err := c.DecodeArena(msg, rec, in.arena); err != nil {
 		if errors.Is(err, codec.ErrArenaFull) {
-			return 0, "record has more than " + strconv.Itoa(arenaValues) + " fields and elements"
+			return in.fail(arenaFull)
 		}
-		return 0, err.Error()
+		return in.fail(err.Error())
 	}
 	switch {
 	case rec.Source == "":
 		rec.Source = p.name
 	case len(rec.Source) > maxSrcLen:
-		return 0, "src longer than " + strconv.Itoa(maxSrcLen) + " bytes"
+		return in.fail(srcTooLong)
 	case rec.Source == ringlog.ResumeSource || rec.Source == selfSource:
 		// The ring's notes say what missing numbers were, and the
 		// agent's own records what it did: a client may not write one.
-		return 0, "src " + rec.Source + " is reserved"
+		in.fail("src ")
+		in.add(rec.Source)
+		return in.add(" is reserved")
 	}
 	if rec.Stream == "" {
 		rec.Stream = StreamEvents
 	}
 	s := a.streams[rec.Stream]
 	if s == nil || rec.Stream == StreamSelf {
-		return 0, "unknown stream " + strconv.Quote(rec.Stream)
+		in.fail("unknown stream ")
+		if len(rec.Stream) <= codec.MaxStreamLen {
+			in.ack = strconv.AppendQuote(in.ack, rec.Stream)
+		}
+		return false
 	}
 	if err := rec.Validate(); err != nil {
 		s.rejected.Add(1)
-		return 0, err.Error()
+		return in.fail(err.Error())
 	}
 	// The agent's clocks, at receipt, order the record; the sender's
 	// times are not kept (a sender that needs its own sends a field).
 	rec.Wall, rec.Mono = time.Now(), clock.Mono()
 	if err := a.emit(rec.Stream, rec, p); err != nil {
-		return 0, err.Error()
+		return in.fail(err.Error())
 	}
-	return rec.Seq, ""
+	in.ack = strconv.AppendUint(append(in.ack[:0], "ok "...), rec.Seq, 10)
+	return true
+}
+
+// Reasons with their limits, made once.
+var (
+	arenaFull  = "record has more than " + strconv.Itoa(arenaValues) + " fields and elements"
+	srcTooLong = "src longer than " + strconv.Itoa(maxSrcLen) + " bytes"
+)
+
+// fail starts an "err" acknowledgement with why, and returns false.
+func (in *ingest) fail(why string) bool {
+	in.ack = append(in.ack[:0], "err "...)
+	return in.add(why)
+}
+
+// add appends s to the acknowledgement, as much as ackSize holds, and
+// returns false.
+func (in *ingest) add(s string) bool {
+	in.ack = append(in.ack, s[:min(len(s), cap(in.ack)-len(in.ack))]...)
+	return false
 }
 
 func (in *ingest) close() {

@@ -14,69 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/hostile"
 )
-
-// hostileRecords returns records built to make a decoder hold as much as
-// a message of about size bytes can: the 16 KB MessagePack
-// records to an unknown stream (so that no rate limit would apply) with a
-// large nested list of one-byte values that moves one field along from
-// one record to the next (so reused storage would keep hidden tails), in
-// MessagePack and JSON; records of more values than the arena holds; and
-// records of many fields.
-func hostileRecords(t testing.TB, size int) [][]byte {
-	var out [][]byte
-	add := func(c codec.Codec, r *codec.Record) {
-		b, err := c.Append(nil, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(b) > size {
-			t.Fatalf("hostile %s record of %d bytes, more than %d", c, len(b), size)
-		}
-		out = append(out, b)
-	}
-	ones := func(n int) codec.Value {
-		vs := make([]codec.Value, n)
-		for i := range vs {
-			vs[i] = codec.Int(1)
-		}
-		return codec.List(vs...)
-	}
-	for slot := 0; slot < 16; slot++ {
-		for _, c := range []codec.Codec{codec.Msgpack, codec.JSON} {
-			// As many values as fit the arena and the size: a list of
-			// lists, at field slot of 16.
-			const n = 3900
-			r := &codec.Record{Stream: "nosuch", Name: "x"}
-			for i := 0; i < 16; i++ {
-				v := codec.Int(int64(i))
-				if i == slot {
-					lists := make([]codec.Value, n/100)
-					for j := range lists {
-						lists[j] = ones(100)
-					}
-					v = codec.List(lists...)
-				}
-				r.Fields = append(r.Fields, codec.Field{Key: fmt.Sprintf("k%d", i), Value: v})
-			}
-			add(c, r)
-		}
-	}
-	// More values than the arena holds: in MessagePack a one-byte value
-	// takes 72 bytes decoded.
-	over := &codec.Record{Stream: "events", Name: "x"}
-	for i := 0; i < 15; i++ {
-		over.Fields = append(over.Fields, codec.Field{Key: fmt.Sprintf("k%d", i), Value: ones(1000)})
-	}
-	add(codec.Msgpack, over)
-	many := &codec.Record{Stream: "nosuch", Name: "x"}
-	for i := 0; i < codec.MaxFields; i++ {
-		many.Fields = append(many.Fields, codec.Field{Key: fmt.Sprintf("f%d", i), Value: codec.Int(int64(i))})
-	}
-	add(codec.Msgpack, many)
-	return out
-}
 
 func heapLive() uint64 {
 	runtime.GC()
@@ -96,7 +35,7 @@ func heapAllocs() uint64 {
 // messages sent, the connections refused, and the messages answered with
 // a reason and the records stored.
 func attack(t testing.TB, path string, conns, rounds int) (sent, refused, answered, stored int) {
-	msgs := hostileRecords(t, 16<<10)
+	msgs := hostile.Records()
 	clients := make([]*Client, conns)
 	for i := range clients {
 		c, err := Dial(path)
@@ -164,7 +103,7 @@ func TestIngestAttacker(t *testing.T) {
 // 200 such records grew the agent by 200 MB, and 63 connections by 71 MB,
 // held after they closed.)
 func TestIngestMemoryBound(t *testing.T) {
-	const maxRecord = 16 << 10
+	const maxRecord = hostile.Size
 	cfg := testConfig(t, "rate_limit = 1000000000\n") // every message decoded
 	cfg.Socket = "itiny.sock"
 	a, err := New(cfg, Options{})
@@ -215,7 +154,7 @@ func TestIngestMemoryBound(t *testing.T) {
 	bound := uint64(ingestMemory(maxRecord))
 	t.Logf("%d messages on %d connections (%d refused), %d answered; live heap %d KiB before, peak +%d KiB, after +%d KiB (bound %d KiB); %d bytes allocated per message",
 		sent, maxConns+8, refused, answered, before>>10, (peak-before)>>10, (max(after, before)-before)>>10, bound>>10, garbage/uint64(sent))
-	if msgs := len(hostileRecords(t, maxRecord)); refused != 8 || answered != maxConns*3*msgs || stored != 0 {
+	if msgs := len(hostile.Records()); refused != 8 || answered != maxConns*3*msgs || stored != 0 {
 		t.Errorf("%d refused, %d answered, %d stored; want 8, %d and none", refused, answered, stored, maxConns*3*msgs)
 	}
 	// The runtime's own, beside the agent's: the metrics read, a thread.

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/hostile"
 )
 
 // runAgent starts an agent with its ingest socket and returns it, the
@@ -238,7 +240,7 @@ func FuzzIngest(f *testing.F) {
 		// handle may write to the message (JSON is unescaped in place), as
 		// to serve's receive buffer, and the fuzzer's input is read-only.
 		buf = append(buf[:0], msg...)
-		if _, why := in.store(buf, false, p); why == "" {
+		if in.store(buf, false, p) {
 			if err := in.rec.Validate(); err != nil {
 				t.Fatalf("accepted an invalid record: %v", err)
 			}
@@ -341,7 +343,7 @@ func handleBench(t testing.TB) *ingest {
 // newTestIngest returns an ingest of a for calling handle and store
 // directly, without a socket, and the peer of this process's user.
 func newTestIngest(a *Agent) (*ingest, *peer) {
-	return &ingest{a: a, arena: codec.NewArena(arenaValues)}, a.peers.connect(uint32(os.Getuid()))
+	return &ingest{a: a, arena: codec.NewArena(arenaValues), ack: make([]byte, 0, ackSize)}, a.peers.connect(uint32(os.Getuid()))
 }
 
 // TestIngestZeroAllocs: decoding, validating and storing a record from
@@ -353,14 +355,57 @@ func TestIngestZeroAllocs(t *testing.T) {
 		buf := make([]byte, len(msg))
 		run := func() {
 			copy(buf, msg) // as serve's Read does
-			if _, why := in.handle(buf, false, p); why != "" {
-				t.Fatalf("%s: %s", name, why)
+			if ack := in.handle(buf, false, p); !bytes.HasPrefix(ack, []byte("ok ")) {
+				t.Fatalf("%s: %s", name, ack)
 			}
 		}
 		run()
 		if n := testing.AllocsPerRun(500, run); n != 0 {
 			t.Errorf("%s: %v allocations per record", name, n)
 		}
+	}
+}
+
+// TestIngestRejectZeroAllocs: rejecting a record allocates nothing but a
+// codec error's message, so that a flood of the records the agent must
+// decode and refuse makes no garbage: the agent's own reasons are written
+// into the acknowledgement buffer, and decoding uses the arena.
+func TestIngestRejectZeroAllocs(t *testing.T) {
+	in := handleBench(t)
+	p := in.a.peers.peerOf(uint32(os.Getuid()))
+	msgs := map[string][]byte{
+		"empty":          {},
+		"unknown stream": []byte(`{"stream":"nosuch","name":"x","fields":{"a":[[1,2,3],[4,5,6]]}}`),
+		"reserved src":   []byte(`{"src":"itiny","name":"x"}`),
+		"long src":       []byte(`{"name":"x","src":"` + strings.Repeat("s", maxSrcLen+1) + `"}`),
+		"oversized":      make([]byte, in.a.live.Load().MaxRecord+1),
+	}
+	for i, m := range hostile.Records() {
+		if len(m) > 2 && (m[0] == '{' || m[0]&0xf0 == 0x80 || m[0] == 0xde) {
+			msgs[fmt.Sprintf("hostile %d", i)] = m
+		}
+	}
+	for name, msg := range msgs {
+		buf := make([]byte, len(msg))
+		var ack []byte
+		run := func() {
+			copy(buf, msg)
+			ack = in.handle(buf, false, p)
+		}
+		run()
+		if !bytes.HasPrefix(ack, []byte("err ")) {
+			t.Fatalf("%s: %s", name, ack)
+		}
+		if n := testing.AllocsPerRun(50, run); n != 0 {
+			t.Errorf("%s (%s): %v allocations", name, ack, n)
+		}
+	}
+	// Past the rate limit, without decoding.
+	in.a.live.Load().RateLimit = 1
+	buf := []byte(`{"name":"x"}`)
+	in.handle(buf, false, p)
+	if n := testing.AllocsPerRun(50, func() { in.handle(buf, false, p) }); n != 0 {
+		t.Errorf("rate limited: %v allocations", n)
 	}
 }
 
@@ -373,8 +418,8 @@ func TestRulesTakeCollectorsOnly(t *testing.T) {
 	in.a.rules.Store(newRuleSet([]RuleConfig{{Name: "full", Record: "filesystem", Field: "used_pct", Limit: 90, Clear: 85, Above: true, For: 1, Level: codec.LevelWarning}}))
 	for i := 0; i < maxRuleInstances+10; i++ {
 		buf := []byte(fmt.Sprintf(`{"stream":"metrics","name":"filesystem","fields":{"mount":"/fake/%d","used_pct":99}}`, i))
-		if _, why := in.handle(buf, false, p); why != "" {
-			t.Fatal(why)
+		if ack := in.handle(buf, false, p); !bytes.HasPrefix(ack, []byte("ok ")) {
+			t.Fatalf("%s", ack)
 		}
 	}
 	r := in.a.rules.Load().rules[0]
@@ -454,8 +499,8 @@ func BenchmarkIngestHandle(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				copy(buf, msg)
-				if _, why := in.handle(buf, false, p); why != "" {
-					b.Fatal(why)
+				if ack := in.handle(buf, false, p); !bytes.HasPrefix(ack, []byte("ok ")) {
+					b.Fatalf("%s", ack)
 				}
 			}
 		})

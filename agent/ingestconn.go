@@ -38,6 +38,12 @@ type conn struct {
 // Client makes the connection again when it reads it.
 const idleNotice = "idle for "
 
+// Reasons with their limits, made once.
+var (
+	tooMany = "too many connections (" + strconv.Itoa(maxConns) + " open, "
+	ofMax   = " of " + strconv.Itoa(maxConns) + ")"
+)
+
 // The epoll event data of the listening socket and of the eventfd that
 // close writes to stop serve.
 const (
@@ -62,6 +68,7 @@ func (a *Agent) serveIngest(path string, lfd int) (*ingest, error) {
 	if in.idle <= 0 {
 		in.idle = defaultIdle
 	}
+	in.idleFor = in.idle.String() + ": connection closed"
 	for i := range in.conns {
 		in.conns[i].fd = -1
 	}
@@ -208,11 +215,19 @@ func (in *ingest) admit(fd int, uid uint32, now int64) {
 			}
 		}
 		if mine+1 >= most {
-			in.refuse(fd, "too many connections ("+strconv.Itoa(maxConns)+" open, "+strconv.Itoa(mine)+" of them yours)")
+			in.fail(tooMany)
+			in.ack = strconv.AppendInt(in.ack, int64(mine), 10)
+			in.add(" of them yours)")
+			in.refuse(fd)
 			return
 		}
 		v := &in.conns[victim]
-		in.notify(v, "connection closed: another user needed it (uid "+strconv.FormatUint(uint64(v.peer.uid), 10)+" held "+strconv.Itoa(most)+" of "+strconv.Itoa(maxConns)+")")
+		in.fail("connection closed: another user needed it (uid ")
+		in.ack = strconv.AppendUint(in.ack, uint64(v.peer.uid), 10)
+		in.add(" held ")
+		in.ack = strconv.AppendInt(in.ack, int64(most), 10)
+		in.add(ofMax)
+		in.notify(v)
 		free = victim
 	}
 	c := &in.conns[free]
@@ -223,22 +238,15 @@ func (in *ingest) admit(fd int, uid uint32, now int64) {
 }
 
 // refuse tells a connection why it is not served and closes it.
-func (in *ingest) refuse(fd int, why string) {
-	in.say(fd, why)
+func (in *ingest) refuse(fd int) {
+	syscall.Write(fd, in.ack)
 	syscall.Close(fd)
 }
 
 // notify tells a served connection why it is closed and closes it.
-func (in *ingest) notify(c *conn, why string) {
-	in.say(c.fd, why)
+func (in *ingest) notify(c *conn) {
+	syscall.Write(c.fd, in.ack)
 	in.drop(c)
-}
-
-// say writes "err why" to a connection, cut to ackSize.
-func (in *ingest) say(fd int, why string) error {
-	in.ack = append(append(in.ack[:0], "err "...), why[:min(len(why), ackSize-4)]...)
-	_, err := syscall.Write(fd, in.ack)
-	return err
 }
 
 // drop closes a connection (which takes it out of epoll) and frees its
@@ -268,14 +276,7 @@ func (in *ingest) read(c *conn, events uint32, now int64) {
 		return
 	}
 	c.last = now
-	seq, why := in.handle(in.buf[:n], n == len(in.buf), c.peer)
-	if why == "" {
-		in.ack = strconv.AppendUint(append(in.ack[:0], "ok "...), seq, 10)
-		_, err = syscall.Write(c.fd, in.ack)
-	} else {
-		err = in.say(c.fd, why)
-	}
-	if err != nil {
+	if _, err := syscall.Write(c.fd, in.handle(in.buf[:n], n == len(in.buf), c.peer)); err != nil {
 		in.drop(c) // gone, or its acknowledgements are not read
 	}
 }
@@ -307,7 +308,9 @@ func (in *ingest) arm(now int64) {
 func (in *ingest) expire(now int64) {
 	for i := range in.conns {
 		if c := &in.conns[i]; c.fd >= 0 && now-c.last >= int64(in.idle) {
-			in.notify(c, idleNotice+in.idle.String()+": connection closed")
+			in.fail(idleNotice)
+			in.add(in.idleFor)
+			in.notify(c)
 		}
 	}
 	if in.paused {

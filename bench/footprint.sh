@@ -47,63 +47,11 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/itiny-footprint.XXXXXX")
 BIN=$TMP/bin
 PIDS=""
 
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$p" 2>/dev/null || true
-	done
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "kept $TMP" >&2
-	else
-		rm -rf "$TMP"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# stop PID: SIGTERM, wait up to 10 s, then SIGKILL; forget the PID.
-stop() {
-	kill "$1" 2>/dev/null || true
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-	rest=""
-	for p in $PIDS; do
-		[ "$p" = "$1" ] || rest="$rest $p"
-	done
-	PIDS=$rest
-}
-
-log() { echo "$*" >&2; }
+. "$ROOT/bench/lib.sh"
 
 # vname ENVSPEC: a variant's name in labels and directories.
 vname() { echo "$1" | tr ',=' '_-'; }
 
-# kv FILE PREFIX LABEL KEY: the value of KEY on the line starting PREFIX
-# with label=LABEL.
-kv() {
-	awk -v p="$2" -v l="label=$3" -v k="$4" '$1 == p {
-		hit = 0
-		for (i = 2; i <= NF; i++) if ($i == l) hit = 1
-		if (!hit) next
-		for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) { print a[2]; exit } }
-	}' "$1"
-}
-# get FILE KEY: the value of KEY=... anywhere in FILE (first).
-get() {
-	awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, a, "="); if (a[1] == k) { print a[2]; exit } } }' "$1"
-}
 
 mkdir -p "$OUT" "$BIN"
 
@@ -125,30 +73,11 @@ log "building"
 (cd "$ROOT/bench" && CGO_ENABLED=0 go build -trimpath -o "$BIN/" ./footprint/loadgen ./footprint/ringstat ./footprint/fpmon)
 
 # --- configs -------------------------------------------------------------
-# Every collector the default config enables, from `itiny config check`.
-COLLECTORS=$("$BIN/itiny" config check | awk '
-	/^\[/ { n = "" }
-	/^\[collector / { n = $2; sub(/\]$/, "", n) }
-	/^enabled = true$/ && n != "" { print n }')
+COLLECTORS=$(agent_config "$BIN/itiny" periodic "" | awk '/^\[collector / { sub(/\]$/, "", $2); print $2 }')
 for mode in $MODES; do
 	c=$TMP/itiny-$mode.conf
-	{
-		echo "# bench/footprint.sh: the default config, every enabled collector at 1 s,"
-		echo "# [stream metrics] as in the default but mode = $mode."
-		echo "socket = itiny.sock  # a config file must name it: without it the socket is off"
-		echo
-		echo "[stream metrics]"
-		echo "budget = 6MiB"
-		echo "segment = 256KiB"
-		echo "codec = msgpack"
-		echo "sync = none"
-		echo "mode = $mode"
-		[ "$mode" = periodic ] && echo "flush = 60s"
-		echo "buffer = 64KiB"
-		for n in $COLLECTORS; do
-			printf '\n[collector %s]\ninterval = 1s\n' "$n"
-		done
-	} >"$c"
+	agent_config "$BIN/itiny" "$mode" "socket = itiny.sock  # a config file must name it: without it the socket is off
+rate_limit = 2000    # per user: loadgen's records all come from one" >"$c"
 	"$BIN/itiny" config check "$c" >"$TMP/itiny-$mode.effective"
 done
 

@@ -51,17 +51,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/itiny-read.XXXXXX")
 BIN=$TMP/bin
 export TZ=UTC # both readers parse --since/--until in UTC
 
-cleanup() {
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "kept $TMP" >&2
-	else
-		rm -rf "$TMP"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "$*" >&2; }
+PIDS=""
+. "$ROOT/bench/lib.sh"
 
 # get FILE PREFIX KEY: the value of KEY=... on the first line starting PREFIX.
 get() {

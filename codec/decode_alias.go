@@ -24,7 +24,9 @@ func (c Codec) DecodeAlias(p []byte, r *Record) error { return c.decodeAlias(p, 
 // r's storage or new memory: r.Fields is valid until a decodes again. It
 // allocates nothing, whatever p holds, except an error's message, and a
 // record with more values than a holds is refused with ErrArenaFull. In
-// JSON, a $base64 value is decoded in place, like an escaped string.
+// JSON, a $base64 value is decoded in place, like an escaped string. A
+// record refused for want of room gets ErrArenaFull itself, not a
+// *DecodeError: that allocates nothing either.
 //
 // The agent's ingest socket uses it, so that the memory a record can make
 // it hold does not depend on the record.
@@ -61,6 +63,9 @@ func decodeMsg(p []byte, r *Record, alias bool, a *Arena) error {
 		r.Fields = nil
 	}
 	if err := r.unmarshal(p, alias, a); err != nil {
+		if err == ErrArenaFull {
+			return err
+		}
 		// A type mismatch; msgp's message names the field.
 		return &DecodeError{Codec: Msgpack, Offset: -1, Err: err}
 	}
@@ -139,6 +144,9 @@ func (z *Record) unmarshal(b []byte, alias bool, a *Arena) error {
 			b, err = msgp.Skip(b)
 		}
 		if err != nil {
+			if err == ErrArenaFull {
+				return err
+			}
 			if what == "" {
 				return msgp.WrapError(err)
 			}

@@ -29,6 +29,9 @@ func decodeJSON(p []byte, r *Record, alias bool, a *Arena) error {
 		r.Fields = nil
 	}
 	if err := d.record(r); err != nil {
+		if err == ErrArenaFull {
+			return err // DecodeArena's, without allocating
+		}
 		return &DecodeError{Codec: JSON, Offset: d.i, Err: err}
 	}
 	d.ws()
@@ -180,6 +183,9 @@ func (d *jsonDecoder) record(r *Record) error {
 			err = d.skip(1)
 		}
 		if err != nil {
+			if err == ErrArenaFull {
+				return err
+			}
 			name := ""
 			if k >= 0 {
 				name = recordKeyNames[k]

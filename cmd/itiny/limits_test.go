@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,28 +106,46 @@ func TestSocketLimits(t *testing.T) {
 		c.Close()
 	}
 
-	// Rate: junk names are this user's, and cost it its tokens only.
+	// Rate: junk names are this user's and get no buckets: a flood of them
+	// is limited, and another user is served while it goes on. (That the
+	// flooding user's next name is limited too, TestIngestFlood shows
+	// with a clock that stands still.)
 	c, err := agent.Dial(p.sock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	limited := false
-	for i := 0; i < 1000 && !limited; i++ {
-		_, err := c.SendRaw([]byte(`{"name":"junk","src":"junk-` + strings.Repeat("x", 200) + string(rune('a'+i%26)) + `"}`))
-		limited = err != nil && strings.Contains(err.Error(), "rate limited")
-	}
-	if !limited {
-		t.Fatal("1000 records with new src names each were never rate limited")
-	}
-	if out, err := emitAs(t, bin, -1, "--socket", p.sock, "--source", "fresh-name", "x"); err == nil || !strings.Contains(out, "rate limited") {
-		t.Errorf("a new src of the flooding user: %v, %q", err, out)
+	limited := make(chan struct{})
+	neverLimited := false // set before limited is closed
+	stopFlood := make(chan struct{})
+	flooded := make(chan struct{})
+	go func() {
+		defer close(flooded)
+		once := false
+		for i := 0; ; i++ {
+			select {
+			case <-stopFlood:
+				return
+			default:
+			}
+			_, err := c.SendRaw([]byte(`{"name":"junk","src":"junk-` + strings.Repeat("x", 200) + strconv.Itoa(i) + `"}`))
+			if !once && (err != nil && strings.Contains(err.Error(), "rate limited") || i == 1e6) {
+				once, neverLimited = true, i == 1e6
+				close(limited)
+			}
+		}
+	}()
+	<-limited
+	if neverLimited {
+		t.Fatal("a million records with a new src name each were never rate limited")
 	}
 	if root {
 		if out, err := emitAs(t, bin, nobody, "--socket", p.sock, "quiet"); err != nil {
-			t.Errorf("a quiet user after another's flood: %v, %q", err, out)
+			t.Errorf("a quiet user during another's flood: %v, %q", err, out)
 		}
 	}
+	close(stopFlood)
+	<-flooded
 
 	// An empty message gets an answer; a sender's mono does not order.
 	c2, err := agent.Dial(p.sock)
