@@ -54,12 +54,14 @@ const (
 // it under attack.
 func ingestMemory(maxRecord int) int {
 	const mapEntry = 64 // a peer's name and its map slot
-	return maxRecord + 1 + arenaValues*int(unsafe.Sizeof(codec.Field{})) + ackSize +
+	return maxRecord + 1 + arenaValues*int(unsafe.Sizeof(codec.Field{})) + 2*ackSize +
 		int(unsafe.Sizeof(ingest{})) + int(unsafe.Sizeof(syslogListener{})) +
 		(maxPeers+1)*(int(unsafe.Sizeof(peer{}))+mapEntry)
 }
 
-// ackSize bounds an acknowledgement: longer reasons are cut.
+// ackSize bounds an acknowledgement: longer reasons are cut. (Its buffer
+// has room for twice as much, so that a codec error's message is worded
+// in it before it is cut.)
 const ackSize = 128
 
 type ingest struct {
@@ -207,8 +209,13 @@ func (in *ingest) store(msg []byte, truncated bool, p *peer) bool {
 	// keep. Decoding this way allocates nothing (BenchmarkIngestHandle).
 	rec := &in.rec
 	if err := c.DecodeArena(msg, rec, in.arena); err != nil {
-		if errors.Is(err, codec.ErrArenaFull) {
+		if err == codec.ErrArenaFull {
 			return in.fail(arenaFull)
+		}
+		if de, ok := err.(*codec.DecodeError); ok {
+			in.ack = de.AppendTo(append(in.ack[:0], "err "...))
+			in.ack = in.ack[:min(len(in.ack), ackSize)]
+			return false
 		}
 		return in.fail(err.Error())
 	}

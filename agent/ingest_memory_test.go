@@ -17,17 +17,22 @@ import (
 	"github.com/itiny/itiny/internal/hostile"
 )
 
+// The samples are made once: reading them allocates nothing, so that the
+// allocations counted are the agent's.
+var (
+	liveSample   = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	allocsSample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+)
+
 func heapLive() uint64 {
 	runtime.GC()
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
+	metrics.Read(liveSample)
+	return liveSample[0].Value.Uint64()
 }
 
 func heapAllocs() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
+	metrics.Read(allocsSample)
+	return allocsSample[0].Value.Uint64()
 }
 
 // attack sends the hostile records over conns connections to the socket
@@ -98,8 +103,8 @@ func TestIngestAttacker(t *testing.T) {
 // ingestMemory (docs/DESIGN.md section 12), during the attack or after:
 // the agent's live Go heap, read with runtime/metrics after a collection
 // at every sample, stays within it of what it was before the agent
-// listened. And what they make it allocate per message is at most an
-// error's message: nothing of a decoded record. (Before, one connection's
+// listened. And they make it allocate nothing per message: no decoded
+// record, no reason. (Before, one connection's
 // 200 such records grew the agent by 200 MB, and 63 connections by 71 MB,
 // held after they closed.)
 func TestIngestMemoryBound(t *testing.T) {
@@ -112,7 +117,6 @@ func TestIngestMemoryBound(t *testing.T) {
 	}
 	path := filepath.Join(cfg.Data, "itiny.sock")
 	before := heapLive()
-	allocs := heapAllocs()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
@@ -120,19 +124,23 @@ func TestIngestMemoryBound(t *testing.T) {
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestIngestAttacker$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "ITINY_TEST_ATTACK="+path)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	outFile, err := os.CreateTemp(t.TempDir(), "attacker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = outFile, outFile // a file: no goroutine copies
+	attacked := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	attacked := make(chan error, 1)
+	allocs := heapAllocs() // from here on, what allocates is the agent
 	go func() { attacked <- cmd.Wait() }()
 	peak := before
 	for sampling := true; sampling; {
 		select {
 		case err := <-attacked:
 			if err != nil {
-				t.Fatalf("attacker: %v\n%s", err, out.String())
+				t.Fatalf("attacker: %v", err)
 			}
 			sampling = false
 		default:
@@ -147,9 +155,11 @@ func TestIngestMemoryBound(t *testing.T) {
 	}
 	a.Close()
 
+	b, _ := os.ReadFile(outFile.Name())
+	out := string(b)
 	var sent, refused, answered, stored int
-	if _, err := fmt.Sscanf(out.String()[strings.Index(out.String(), "attack:"):], "attack: sent %d refused %d answered %d stored %d", &sent, &refused, &answered, &stored); err != nil {
-		t.Fatalf("attacker's output %q: %v", out.String(), err)
+	if _, err := fmt.Sscanf(out[max(strings.Index(out, "attack:"), 0):], "attack: sent %d refused %d answered %d stored %d", &sent, &refused, &answered, &stored); err != nil {
+		t.Fatalf("attacker's output %q: %v", out, err)
 	}
 	bound := uint64(ingestMemory(maxRecord))
 	t.Logf("%d messages on %d connections (%d refused), %d answered; live heap %d KiB before, peak +%d KiB, after +%d KiB (bound %d KiB); %d bytes allocated per message",
@@ -165,7 +175,9 @@ func TestIngestMemoryBound(t *testing.T) {
 	if after > before+bound+runtimeSlack {
 		t.Errorf("live heap %d bytes above its start after the attack, over the bound of %d", after-before, bound+runtimeSlack)
 	}
-	if per := garbage / uint64(sent); per > 1024 {
+	// Per message nothing: what is counted is the process's (the wait for
+	// the attacker, a timer), over 7,000 messages.
+	if per := garbage / uint64(sent); per > 64 {
 		t.Errorf("%d bytes allocated per hostile message", per)
 	}
 }

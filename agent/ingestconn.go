@@ -64,7 +64,7 @@ func (a *Agent) serveIngest(path string, lfd int) (*ingest, error) {
 	}
 	syscall.SetNonblock(epfd, true) // so that the runtime's poller takes it
 	in := &ingest{a: a, path: path, lfd: lfd, epfd: epfd, wake: int(r), idle: a.opts.SocketIdle,
-		done: make(chan struct{}), ack: make([]byte, 0, ackSize), arena: codec.NewArena(arenaValues)}
+		done: make(chan struct{}), ack: make([]byte, 0, 2*ackSize), arena: codec.NewArena(arenaValues)}
 	if in.idle <= 0 {
 		in.idle = defaultIdle
 	}

@@ -14,6 +14,7 @@ type Arena struct {
 	// elements are pushed from lo up, and a closed one moves to the top,
 	// from hi down, so each value is in one place and n values fit in n.
 	lo, hi int
+	err    DecodeError // the last decode's fault
 }
 
 // NewArena returns an arena for records of up to n values.
@@ -78,4 +79,13 @@ func room(old []Field, n int, a *Arena) ([]Field, error) {
 		return old[:n], nil
 	}
 	return make([]Field, n), nil
+}
+
+// fault returns a decode error: a's own with an arena, else a new one.
+func (a *Arena) fault(c Codec, off int, err error) error {
+	if a == nil {
+		return &DecodeError{Codec: c, Offset: off, Err: err}
+	}
+	a.err = DecodeError{Codec: c, Offset: off, Err: err}
+	return &a.err
 }

@@ -117,12 +117,16 @@ type DecodeError struct {
 	Err    error
 }
 
-func (e *DecodeError) Error() string {
-	msg := strings.TrimPrefix(e.Err.Error(), "codec: ")
-	if e.Offset < 0 {
-		return "codec: bad " + e.Codec.String() + " record: " + msg
+func (e *DecodeError) Error() string { return string(e.AppendTo(nil)) }
+
+// AppendTo appends the error's message to b. It allocates nothing beyond
+// b's growth when the cause's Error does not: the codec's own errors.
+func (e *DecodeError) AppendTo(b []byte) []byte {
+	b = append(append(append(b, "codec: bad "...), e.Codec.String()...), " record"...)
+	if e.Offset >= 0 {
+		b = strconv.AppendInt(append(b, " at byte "...), int64(e.Offset), 10)
 	}
-	return "codec: bad " + e.Codec.String() + " record at byte " + strconv.Itoa(e.Offset) + ": " + msg
+	return append(append(b, ": "...), strings.TrimPrefix(e.Err.Error(), "codec: ")...)
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }

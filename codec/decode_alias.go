@@ -26,7 +26,9 @@ func (c Codec) DecodeAlias(p []byte, r *Record) error { return c.decodeAlias(p, 
 // record with more values than a holds is refused with ErrArenaFull. In
 // JSON, a $base64 value is decoded in place, like an escaped string. A
 // record refused for want of room gets ErrArenaFull itself, not a
-// *DecodeError: that allocates nothing either.
+// *DecodeError; any other fault a *DecodeError that a holds, valid until
+// it decodes again, and (DecodeError.AppendTo) words without allocating
+// when its cause is one of the codec's own errors.
 //
 // The agent's ingest socket uses it, so that the memory a record can make
 // it hold does not depend on the record.
@@ -53,10 +55,10 @@ func decodeMsg(p []byte, r *Record, alias bool, a *Arena) error {
 	// checks every string.
 	n, err := checkMsg(p, MaxDepth+2)
 	if err != nil {
-		return &DecodeError{Codec: Msgpack, Offset: n, Err: err}
+		return a.fault(Msgpack, n, err)
 	}
 	if n != len(p) {
-		return &DecodeError{Codec: Msgpack, Offset: n, Err: errTrailing}
+		return a.fault(Msgpack, n, errTrailing)
 	}
 	r.reset()
 	if a != nil {
@@ -67,10 +69,10 @@ func decodeMsg(p []byte, r *Record, alias bool, a *Arena) error {
 			return err
 		}
 		// A type mismatch; msgp's message names the field.
-		return &DecodeError{Codec: Msgpack, Offset: -1, Err: err}
+		return a.fault(Msgpack, -1, err)
 	}
 	if err := r.validate(false); err != nil {
-		return &DecodeError{Codec: Msgpack, Offset: -1, Err: err}
+		return a.fault(Msgpack, -1, err)
 	}
 	return nil
 }

@@ -32,14 +32,14 @@ func decodeJSON(p []byte, r *Record, alias bool, a *Arena) error {
 		if err == ErrArenaFull {
 			return err // DecodeArena's, without allocating
 		}
-		return &DecodeError{Codec: JSON, Offset: d.i, Err: err}
+		return a.fault(JSON, d.i, err)
 	}
 	d.ws()
 	if d.i != len(d.p) {
-		return &DecodeError{Codec: JSON, Offset: d.i, Err: errTrailing}
+		return a.fault(JSON, d.i, errTrailing)
 	}
 	if err := r.validate(false); err != nil {
-		return &DecodeError{Codec: JSON, Offset: -1, Err: err}
+		return a.fault(JSON, -1, err)
 	}
 	return nil
 }
