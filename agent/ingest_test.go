@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/hostile"
@@ -443,6 +444,23 @@ func TestRulesTakeCollectorsOnly(t *testing.T) {
 	}
 	if strings.Join(fired, " ") != "/data" {
 		t.Errorf("rule.full fired for %q, want /data only", fired)
+	}
+}
+
+// TestRuleInstanceCopied: a rule's instance is a copy, not a view of the
+// buffer the record's strings came from (a collector's, reused).
+func TestRuleInstanceCopied(t *testing.T) {
+	a := handleBench(t).a
+	a.rules.Store(newRuleSet([]RuleConfig{{Name: "full", Record: "disk", Field: "used", Limit: 90, Clear: 85, Above: true, For: 3, Level: codec.LevelWarning}}))
+	buf := []byte("/data")
+	rec := codec.Record{Name: "disk", Fields: codec.Fields{{Key: "mount", Value: codec.String(unsafe.String(&buf[0], len(buf)))}, {Key: "used", Value: codec.Int(95)}}}
+	if err := a.Emit(StreamMetrics, &rec); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "/XXXX")
+	r := a.rules.Load().rules[0]
+	if st := r.inst["/data"]; st == nil || st.count != 1 {
+		t.Errorf("instance /data: %+v after its buffer was reused; instances %v", st, r.inst)
 	}
 }
 
