@@ -575,6 +575,11 @@ func (a *Agent) Close() error {
 		if sl != nil {
 			sl.close()
 		}
+		// The drops not yet reported, whatever their interval.
+		_, reps := a.peers.sweep(true)
+		for _, r := range reps {
+			a.reportDrops(r)
+		}
 		closeCollectors(cols)
 		a.note(StreamSelf, "agent.stop", codec.LevelNotice)
 		err = a.closeStreams()

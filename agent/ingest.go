@@ -280,10 +280,6 @@ func (in *ingest) close() {
 	syscall.Write(in.wake, (*[8]byte)(unsafe.Pointer(&one))[:]) // serve closes the connections and returns
 	<-in.done
 	syscall.Close(in.lfd)
-	_, reps := in.a.peers.sweep(true)
-	for _, r := range reps {
-		in.a.reportDrops(r)
-	}
 	os.Remove(in.path)
 }
 
