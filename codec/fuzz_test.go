@@ -103,9 +103,10 @@ func checkAlias(t *testing.T, c Codec, in []byte, want *Record, wantErr error) {
 	if c != Msgpack {
 		return
 	}
-	// What Decode did before decode_alias.go: the generated decoder, which
-	// lacks the rules on the record's own keys and the rule set of
-	// FORMAT.md 4. Every record Decode accepts it decodes alike; every
+	// What Decode did before decode_alias.go: checkMsg, then the generated
+	// decoder, which lacks the rules of FORMAT.md 4 on the record's own
+	// keys, stream and level (its fields go through Fields.UnmarshalMsg,
+	// Decode's). Every record Decode accepts it decodes alike; every
 	// record it rejects, Decode rejects.
 	gen := used()
 	n, err := checkMsg(in, MaxDepth+2)

@@ -65,6 +65,11 @@ var hostileMsgpack = []struct {
 	{"array16 more than MaxFields", fieldsOf(0x81, mpStr("a"), 0xdc, 0x04, 0x01, repeat("\x01", MaxFields+1)), ErrTooMany},
 	{"map16 more than MaxFields", fieldsOf(0xde, 0x04, 0x01, repeat("\xa1a\x01", MaxFields+1)), ErrTooMany},
 	{"array claims more than bytes", fieldsOf(0x81, mpStr("a"), 0x9f, 0x01, 0x01), ErrTooMany},
+	// Eight lists, one in the other, each claiming 1024 elements, which the
+	// bytes after its header could hold but do not. The decoder allocates
+	// a list's elements before it reads them, so all claims together are
+	// bounded by the input's size: the second list's claim is refused.
+	{"nested claims past the input", fieldsOf(0x81, mpStr("a"), repeat("\xdc\x04\x00", 8), repeat("\x01", 1100)), nil},
 	{"name str32 4GiB", mp(0x81, mpStr("name"), 0xdb, be32(math.MaxUint32)), nil},
 	{"name str32 4GiB with bytes", mp(0x81, mpStr("name"), 0xdb, be32(math.MaxUint32), repeat("x", 100)), nil},
 	{"field str32 4GiB", fieldsOf(0x81, mpStr("a"), 0xdb, be32(math.MaxUint32)), nil},

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"encoding/binary"
 	"math"
 	"unsafe"
 
@@ -249,52 +250,101 @@ func (v Value) msgsize() int {
 	return 9
 }
 
-// UnmarshalMsg decodes a MessagePack map into f, reusing its storage.
-// Every claimed element count is checked against the bytes left, so hostile
-// input cannot make it allocate more than a small multiple of its size.
+// UnmarshalMsg decodes a MessagePack map into f, reusing its storage, with
+// the checks and rules Decode applies to a record's fields. Every claimed
+// element count is checked against the bytes left, so hostile input cannot
+// make it allocate more than a small multiple of its size.
 func (f *Fields) UnmarshalMsg(b []byte) ([]byte, error) {
-	return f.unmarshalMsg(b, false)
+	d := msgDecoder{left: len(b)}
+	b, err := d.fields(f, b)
+	if err == nil {
+		err = d.rule
+	}
+	return b, err
 }
 
-// unmarshalMsg is UnmarshalMsg; with alias, keys and string and bytes
-// values are views of b, not copies (see Codec.DecodeAlias).
-func (f *Fields) unmarshalMsg(b []byte, alias bool) ([]byte, error) {
-	n, b, err := readContainer(b, msgp.MapType, 2)
+// A msgDecoder decodes a MessagePack record's fields in the one pass that
+// also checks them: every length against the bytes left (readBlob), every
+// str for UTF-8, nesting, element counts, and the rules of docs/FORMAT.md
+// section 4 on keys (validateKeys), which Record.validate would check after.
+type msgDecoder struct {
+	alias bool // strings are views of the input (Codec.DecodeAlias)
+	// rule is the first breach of a rule on keys, in the order
+	// Record.validate finds them. Decoding goes on: a value of the wrong
+	// type anywhere is reported first, as when validate ran after.
+	rule error
+	// left is what containers not yet read may still claim. Every item
+	// of a valid record starts at a byte of its own, so the elements of
+	// all its containers, at a byte each and two a map entry, fit in its
+	// size; containers cut short then cannot claim, and make the decoder
+	// allocate, more than the input could hold.
+	left int
+}
+
+// fields decodes the map of a record's fields into f.
+func (d *msgDecoder) fields(f *Fields, b []byte) ([]byte, error) {
+	n, b, err := d.container(b, msgp.MapType)
 	if err != nil {
 		return b, err
 	}
-	if cap(*f) >= n {
-		*f = (*f)[:n]
-	} else {
-		*f = make(Fields, n)
-	}
-	for i := range *f {
-		fl := &(*f)[i]
-		if fl.Key, b, err = readStr(b, alias); err != nil {
+	*f = grow(*f, n)
+	return d.elems(*f, b, true, 1)
+}
+
+// elems decodes the entries of a map (keyed) or the elements of a list
+// into fs, their values at depth.
+func (d *msgDecoder) elems(fs []Field, b []byte, keyed bool, depth int) ([]byte, error) {
+	before := d.rule
+	var err error
+	for i := range fs {
+		if !keyed {
+			fs[i].Key = ""
+		} else if fs[i].Key, b, err = d.str(b); err != nil {
 			return b, err
 		}
-		if b, err = fl.Value.unmarshalMsg(b, 1, alias); err != nil {
+		if b, err = d.value(&fs[i].Value, b, depth); err != nil {
 			return b, err
+		}
+	}
+	// A map's keys come before its values' in validate's order.
+	if keyed && before == nil {
+		if err := validateKeys(fs, false); err != nil {
+			d.rule = err
 		}
 	}
 	return b, nil
 }
 
-// readStr reads a MessagePack str: a copy, or with alias a view of b.
-func readStr(b []byte, alias bool) (string, []byte, error) {
-	v, b, err := msgp.ReadStringZC(b)
-	if alias {
-		return unsafe.String(unsafe.SliceData(v), len(v)), b, err
+// grow returns fs with length n, reusing its storage when it has room.
+func grow(fs []Field, n int) []Field {
+	if cap(fs) >= n {
+		return fs[:n]
 	}
-	return string(v), b, err
+	return make([]Field, n)
 }
 
-// readContainer reads a map or array header of a claimed count no larger
-// than MaxFields and than the bytes left allow, at minBytes per element.
-func readContainer(b []byte, t msgp.Type, minBytes int) (int, []byte, error) {
+// str reads a MessagePack str: a copy, or with alias a view of b.
+func (d *msgDecoder) str(b []byte) (string, []byte, error) {
+	v, b, err := readStr(b)
+	return d.string(v), b, err
+}
+
+func (d *msgDecoder) string(v []byte) string {
+	if d.alias {
+		return unsafe.String(unsafe.SliceData(v), len(v))
+	}
+	return string(v)
+}
+
+// container reads a map or array header of a claimed count no larger
+// than MaxFields and than the bytes left, and d.left, allow, at a byte an
+// element and two a map entry.
+func (d *msgDecoder) container(b []byte, t msgp.Type) (int, []byte, error) {
 	var n uint32
 	var err error
+	min := 1
 	if t == msgp.MapType {
+		min = 2
 		n, b, err = msgp.ReadMapHeaderBytes(b)
 	} else {
 		n, b, err = msgp.ReadArrayHeaderBytes(b)
@@ -302,18 +352,39 @@ func readContainer(b []byte, t msgp.Type, minBytes int) (int, []byte, error) {
 	if err != nil {
 		return 0, b, err
 	}
-	if n > MaxFields || int(n)*minBytes > len(b) {
+	claim := int(n) * min
+	if n > MaxFields || claim > len(b) || claim > d.left {
 		return 0, b, ErrTooMany
 	}
+	d.left -= claim
 	return int(n), b, nil
 }
 
-func (v *Value) unmarshalMsg(b []byte, depth int, alias bool) ([]byte, error) {
+func (d *msgDecoder) value(v *Value, b []byte, depth int) ([]byte, error) {
 	if len(b) == 0 {
 		return b, msgp.ErrShortBytes
 	}
+	// Integers and float64s inline, in one load when a word is left.
+	switch c := b[0]; {
+	case c <= 0x7f || c >= 0xe0: // fixint
+		*v = Int(int64(int8(c)))
+		return b[1:], nil
+	case c >= 0xcb && c <= 0xd3 && len(b) >= 9: // float64, uint8-64, int8-64
+		u := binary.BigEndian.Uint64(b[1:])
+		if c == 0xcb {
+			*v = Value{kind: KindFloat, num: u}
+			return b[9:], nil
+		}
+		w := 1 << ((c - 0xcc) & 3) // bytes
+		if s := 64 - 8*w; c >= 0xd0 {
+			*v = Int(int64(u) >> s)
+		} else {
+			*v = Uint(u >> s)
+		}
+		return b[1+w:], nil
+	}
 	var err error
-	switch msgp.NextType(b) {
+	switch t := msgp.NextType(b); t {
 	case msgp.IntType:
 		var i int64
 		i, b, err = msgp.ReadInt64Bytes(b)
@@ -332,53 +403,29 @@ func (v *Value) unmarshalMsg(b []byte, depth int, alias bool) ([]byte, error) {
 		*v = Bool(t)
 	case msgp.StrType:
 		var s string
-		s, b, err = readStr(b, alias)
+		s, b, err = d.str(b)
 		*v = String(s)
 	case msgp.BinType:
 		var p []byte
-		p, b, err = msgp.ReadBytesZC(b)
-		s := unsafe.String(unsafe.SliceData(p), len(p))
-		if !alias {
-			s = string(p)
-		}
-		*v = Value{kind: KindBytes, str: s}
+		p, b, err = readBlob(b, false)
+		*v = Value{kind: KindBytes, str: d.string(p)}
 	case msgp.ArrayType, msgp.MapType:
 		if depth > MaxDepth {
 			return b, ErrTooDeep
 		}
-		t := msgp.NextType(b)
 		var n int
-		min := 1
-		if t == msgp.MapType {
-			min = 2
-		}
-		if n, b, err = readContainer(b, t, min); err != nil {
+		if n, b, err = d.container(b, t); err != nil {
 			return b, err
 		}
-		kind, sub := KindList, v.sub
+		kind := KindList
 		if t == msgp.MapType {
 			kind = KindMap
 		}
-		if cap(sub) >= n {
-			sub = sub[:n]
-		} else {
-			sub = make([]Field, n)
-		}
-		for i := range sub {
-			if kind == KindMap {
-				if sub[i].Key, b, err = readStr(b, alias); err != nil {
-					return b, err
-				}
-			} else {
-				sub[i].Key = ""
-			}
-			if b, err = sub[i].Value.unmarshalMsg(b, depth+1, alias); err != nil {
-				return b, err
-			}
-		}
+		sub := grow(v.sub, n)
+		b, err = d.elems(sub, b, kind == KindMap, depth+1)
 		*v = Value{kind: kind, sub: sub}
 	default:
-		return b, invalidValue(msgp.NextType(b).String())
+		return b, invalidValue(t.String())
 	}
 	return b, err
 }
