@@ -5,7 +5,7 @@ import (
 	"errors"
 	"unicode/utf8"
 
-	"github.com/tinylib/msgp/msgp"
+	"github.com/itiny/itiny/internal/msgpack"
 )
 
 var (
@@ -138,7 +138,7 @@ func readStr(b []byte) ([]byte, []byte, error) {
 // 2 GiB or more would then pass for negative.
 func readBlob(b []byte, str bool) ([]byte, []byte, error) {
 	if len(b) == 0 {
-		return nil, b, msgp.ErrShortBytes
+		return nil, b, msgpack.ErrShort
 	}
 	c := b[0]
 	h, n := 1, uint64(c&0x1f) // header and body size
@@ -150,13 +150,13 @@ func readBlob(b []byte, str bool) ([]byte, []byte, error) {
 	case !str && c >= 0xc4 && c <= 0xc6: // bin8-32
 		w = 1 << (c - 0xc4)
 	case str:
-		return msgp.ReadStringZC(b) // its error names the type found
+		return msgpack.ReadStr(b) // its error names the type found
 	default:
-		return msgp.ReadBytesZC(b)
+		return msgpack.ReadBin(b)
 	}
 	if w > 0 {
 		if h += w; len(b) < h {
-			return nil, b, msgp.ErrShortBytes
+			return nil, b, msgpack.ErrShort
 		}
 		n = 0
 		for _, x := range b[1:h] {
@@ -164,7 +164,7 @@ func readBlob(b []byte, str bool) ([]byte, []byte, error) {
 		}
 	}
 	if n > uint64(len(b)-h) {
-		return nil, b, msgp.ErrShortBytes
+		return nil, b, msgpack.ErrShort
 	}
 	end := h + int(n)
 	if str && !validStr(b, h, end) {

@@ -2,8 +2,9 @@ package codec
 
 import (
 	"errors"
+	"math"
 
-	"github.com/tinylib/msgp/msgp"
+	"github.com/itiny/itiny/internal/msgpack"
 )
 
 // DecodeAlias decodes like Decode, with the same checks and errors, but
@@ -78,9 +79,9 @@ func msgError(p []byte, err error) error {
 // FuzzDecodeMsgpack checks that every record it accepts checkMsg and the
 // generated one accept, and decode the same.
 func (z *Record) unmarshal(d *msgDecoder, b []byte) ([]byte, error) {
-	n, b, err := msgp.ReadMapHeaderBytes(b)
+	n, b, err := msgpack.ReadMapHeader(b)
 	if err != nil {
-		return b, msgp.WrapError(err)
+		return b, err
 	}
 	if n > maxRecordKeys {
 		return b, errRecordKeys
@@ -89,55 +90,45 @@ func (z *Record) unmarshal(d *msgDecoder, b []byte) ([]byte, error) {
 	for i := 1; i <= int(n); i++ {
 		var key []byte
 		if key, b, err = readStr(b); err != nil {
-			return b, msgp.WrapError(err)
+			return b, err
 		}
 		k := keyIndex(key)
 		if err := recordKey(&seen, k, i); err != nil {
 			return b, err
 		}
-		what := ""
 		switch k {
 		case keySeq:
-			what = "Seq"
-			z.Seq, b, err = msgp.ReadUint64Bytes(b)
+			z.Seq, b, err = msgpack.ReadUint(b, math.MaxUint64)
 		case keyStream:
-			what = "Stream"
 			z.Stream, b, err = d.str(b)
 		case keyBoot:
-			what = "Boot"
 			var v []byte
 			v, b, err = readBlob(b, false)
 			if copy(z.Boot[:], v); err == nil && len(v) != len(z.Boot) {
-				err = msgp.ArrayError{Wanted: uint32(len(z.Boot)), Got: uint32(len(v))}
+				err = errBootSize
 			}
 		case keyBootn:
-			what = "BootCount"
-			z.BootCount, b, err = msgp.ReadUint32Bytes(b)
+			z.BootCount, b, err = readUint32(b)
 		case keyWall:
-			what = "Wall"
-			// Not ext32 (0xc9), whose length msgp takes as an int (no
-			// timestamp is one).
-			if len(b) < 3 || b[0] == 0xc9 || b[0] == 0xc7 && b[2] != 0xff || b[0] != 0xc7 && b[1] != 0xff {
-				err = errWallType
-				break
+			// The three forms of FORMAT.md 4.1: 32, 64 and 96 bits.
+			if len(b) < 3 || !(b[0] == 0xd6 || b[0] == 0xd7) || b[1] != 0xff {
+				if len(b) < 3 || b[0] != 0xc7 || b[1] != 12 || b[2] != 0xff {
+					err = errWallType
+					break
+				}
 			}
-			z.Wall, b, err = msgp.ReadTimeUTCBytes(b)
+			z.Wall, b, err = msgpack.ReadTime(b)
 		case keyMono:
-			what = "Mono"
-			z.Mono, b, err = msgp.ReadInt64Bytes(b)
+			z.Mono, b, err = msgpack.ReadInt(b)
 		case keySrc:
-			what = "Source"
 			z.Source, b, err = d.str(b)
 		case keyLevel:
-			what = "Level"
 			var l uint8
-			l, b, err = msgp.ReadUint8Bytes(b)
+			l, b, err = readUint8(b)
 			z.Level = Level(l)
 		case keyName:
-			what = "Name"
 			z.Name, b, err = d.str(b)
 		case keyFields:
-			what = "Fields"
 			b, err = d.fields(&z.Fields, b)
 		default:
 			// Any value, checked as the record is; the record is depth 1.
@@ -147,13 +138,27 @@ func (z *Record) unmarshal(d *msgDecoder, b []byte) ([]byte, error) {
 			}
 		}
 		if err != nil {
-			if what == "" {
-				return b, msgp.WrapError(err)
+			name := ""
+			if k >= 0 {
+				name = recordKeyNames[k]
 			}
-			return b, msgp.WrapError(err, what)
+			return b, &keyError{name, err} // as JSON's (jsondec.go)
 		}
 	}
 	return b, nil
 }
 
-var errWallType = errors.New("want a timestamp (extension type -1)")
+var (
+	errWallType = errors.New("want a timestamp (extension type -1)")
+	errBootSize = errors.New("want 16 bytes")
+)
+
+func readUint32(b []byte) (uint32, []byte, error) {
+	u, b, err := msgpack.ReadUint(b, math.MaxUint32)
+	return uint32(u), b, err
+}
+
+func readUint8(b []byte) (uint8, []byte, error) {
+	u, b, err := msgpack.ReadUint(b, math.MaxUint8)
+	return uint8(u), b, err
+}

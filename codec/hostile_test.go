@@ -505,10 +505,11 @@ func TestMsgpackErrorOffset(t *testing.T) {
 	if de.Offset != 6 {
 		t.Errorf("Offset = %d for a string at byte 6 running past the end: %v", de.Offset, de)
 	}
-	// A value of the wrong type has no offset; the message names the field.
+	// A value of the wrong type has no offset; the message names the key, as
+	// JSON's does.
 	in = mp(0x82, mpStr("name"), 0xc0, mpStr("seq"), 0x01)
 	de = checkDecodeError(t, Msgpack, in, Msgpack.Decode(in, &r))
-	if de.Offset != -1 || !strings.Contains(de.Error(), "Name") {
+	if de.Offset != -1 || !strings.Contains(de.Error(), `"name": `) {
 		t.Errorf("nil name: %v (Offset %d), want Offset -1 and the field named", de, de.Offset)
 	}
 }

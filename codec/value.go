@@ -5,7 +5,7 @@ import (
 	"math"
 	"unsafe"
 
-	"github.com/tinylib/msgp/msgp"
+	"github.com/itiny/itiny/internal/msgpack"
 )
 
 // A Kind is the type of a Value.
@@ -169,9 +169,9 @@ func (f Fields) Equal(g Fields) bool {
 
 // MarshalMsg appends the fields as a MessagePack map.
 func (f Fields) MarshalMsg(b []byte) ([]byte, error) {
-	b = msgp.AppendMapHeader(b, uint32(len(f)))
+	b = msgpack.AppendMapHeader(b, uint32(len(f)))
 	for i := range f {
-		b = msgp.AppendString(b, f[i].Key)
+		b = msgpack.AppendString(b, f[i].Key)
 		var err error
 		if b, err = f[i].Value.appendMsg(b, 1); err != nil {
 			return b, err
@@ -183,15 +183,15 @@ func (f Fields) MarshalMsg(b []byte) ([]byte, error) {
 func (v Value) appendMsg(b []byte, depth int) ([]byte, error) {
 	switch v.kind {
 	case KindInt:
-		return msgp.AppendInt64(b, int64(v.num)), nil
+		return msgpack.AppendInt(b, int64(v.num)), nil
 	case KindUint:
-		return msgp.AppendUint64(b, v.num), nil
+		return msgpack.AppendUint(b, v.num), nil
 	case KindFloat:
-		return msgp.AppendFloat64(b, v.Float()), nil
+		return msgpack.AppendFloat64(b, v.Float()), nil
 	case KindBool:
-		return msgp.AppendBool(b, v.num != 0), nil
+		return msgpack.AppendBool(b, v.num != 0), nil
 	case KindString:
-		return msgp.AppendString(b, v.str), nil
+		return msgpack.AppendString(b, v.str), nil
 	case KindBytes:
 		return appendBin(b, v.str), nil
 	case KindList, KindMap:
@@ -199,13 +199,13 @@ func (v Value) appendMsg(b []byte, depth int) ([]byte, error) {
 			return b, ErrTooDeep
 		}
 		if v.kind == KindList {
-			b = msgp.AppendArrayHeader(b, uint32(len(v.sub)))
+			b = msgpack.AppendArrayHeader(b, uint32(len(v.sub)))
 		} else {
-			b = msgp.AppendMapHeader(b, uint32(len(v.sub)))
+			b = msgpack.AppendMapHeader(b, uint32(len(v.sub)))
 		}
 		for i := range v.sub {
 			if v.kind == KindMap {
-				b = msgp.AppendString(b, v.sub[i].Key)
+				b = msgpack.AppendString(b, v.sub[i].Key)
 			}
 			var err error
 			if b, err = v.sub[i].Value.appendMsg(b, depth+1); err != nil {
@@ -233,9 +233,9 @@ func appendBin(b []byte, s string) []byte {
 
 // Msgsize returns an upper bound of the MessagePack size of f.
 func (f Fields) Msgsize() int {
-	n := msgp.MapHeaderSize
+	n := 5
 	for i := range f {
-		n += msgp.StringPrefixSize + len(f[i].Key) + f[i].Value.msgsize()
+		n += 5 + len(f[i].Key) + f[i].Value.msgsize()
 	}
 	return n
 }
@@ -243,9 +243,9 @@ func (f Fields) Msgsize() int {
 func (v Value) msgsize() int {
 	switch v.kind {
 	case KindString, KindBytes:
-		return msgp.StringPrefixSize + len(v.str)
+		return 5 + len(v.str)
 	case KindList, KindMap:
-		return msgp.MapHeaderSize + Fields(v.sub).Msgsize()
+		return 5 + Fields(v.sub).Msgsize()
 	}
 	return 9
 }
@@ -283,7 +283,7 @@ type msgDecoder struct {
 
 // fields decodes the map of a record's fields into f.
 func (d *msgDecoder) fields(f *Fields, b []byte) ([]byte, error) {
-	n, b, err := d.container(b, msgp.MapType)
+	n, b, err := d.container(b, msgpack.Map)
 	if err != nil {
 		return b, err
 	}
@@ -339,15 +339,15 @@ func (d *msgDecoder) string(v []byte) string {
 // container reads a map or array header of a claimed count no larger
 // than MaxFields and than the bytes left, and d.left, allow, at a byte an
 // element and two a map entry.
-func (d *msgDecoder) container(b []byte, t msgp.Type) (int, []byte, error) {
+func (d *msgDecoder) container(b []byte, t msgpack.Type) (int, []byte, error) {
 	var n uint32
 	var err error
 	min := 1
-	if t == msgp.MapType {
+	if t == msgpack.Map {
 		min = 2
-		n, b, err = msgp.ReadMapHeaderBytes(b)
+		n, b, err = msgpack.ReadMapHeader(b)
 	} else {
-		n, b, err = msgp.ReadArrayHeaderBytes(b)
+		n, b, err = msgpack.ReadArrayHeader(b)
 	}
 	if err != nil {
 		return 0, b, err
@@ -362,7 +362,7 @@ func (d *msgDecoder) container(b []byte, t msgp.Type) (int, []byte, error) {
 
 func (d *msgDecoder) value(v *Value, b []byte, depth int) ([]byte, error) {
 	if len(b) == 0 {
-		return b, msgp.ErrShortBytes
+		return b, msgpack.ErrShort
 	}
 	// Integers and float64s inline, in one load when a word is left.
 	switch c := b[0]; {
@@ -384,32 +384,32 @@ func (d *msgDecoder) value(v *Value, b []byte, depth int) ([]byte, error) {
 		return b[1+w:], nil
 	}
 	var err error
-	switch t := msgp.NextType(b); t {
-	case msgp.IntType:
+	switch t := msgpack.NextType(b); t {
+	case msgpack.Int:
 		var i int64
-		i, b, err = msgp.ReadInt64Bytes(b)
+		i, b, err = msgpack.ReadInt(b)
 		*v = Int(i)
-	case msgp.UintType:
+	case msgpack.Uint:
 		var u uint64
-		u, b, err = msgp.ReadUint64Bytes(b)
+		u, b, err = msgpack.ReadUint(b, math.MaxUint64)
 		*v = Uint(u)
-	case msgp.Float64Type, msgp.Float32Type:
+	case msgpack.Float64, msgpack.Float32:
 		var f float64
-		f, b, err = msgp.ReadFloat64Bytes(b)
+		f, b, err = msgpack.ReadFloat64(b)
 		*v = Float(f)
-	case msgp.BoolType:
+	case msgpack.Bool:
 		var t bool
-		t, b, err = msgp.ReadBoolBytes(b)
+		t, b, err = msgpack.ReadBool(b)
 		*v = Bool(t)
-	case msgp.StrType:
+	case msgpack.Str:
 		var s string
 		s, b, err = d.str(b)
 		*v = String(s)
-	case msgp.BinType:
+	case msgpack.Bin:
 		var p []byte
 		p, b, err = readBlob(b, false)
 		*v = Value{kind: KindBytes, str: d.string(p)}
-	case msgp.ArrayType, msgp.MapType:
+	case msgpack.Array, msgpack.Map:
 		if depth > MaxDepth {
 			return b, ErrTooDeep
 		}
@@ -418,7 +418,7 @@ func (d *msgDecoder) value(v *Value, b []byte, depth int) ([]byte, error) {
 			return b, err
 		}
 		kind := KindList
-		if t == msgp.MapType {
+		if t == msgpack.Map {
 			kind = KindMap
 		}
 		sub := grow(v.sub, n)

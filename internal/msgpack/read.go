@@ -126,6 +126,13 @@ func ReadFloat64(b []byte) (float64, []byte, error) {
 
 // ReadInt reads an integer of any encoding that fits in an int64.
 func ReadInt(b []byte) (int64, []byte, error) {
+	if len(b) > 0 && b[0] <= 0x7f { // a positive fixint: inlined
+		return int64(b[0]), b[1:], nil
+	}
+	return readInt(b)
+}
+
+func readInt(b []byte) (int64, []byte, error) {
 	u, neg, rest, err := readNum(b, Int)
 	switch {
 	case err != nil:
@@ -138,6 +145,13 @@ func ReadInt(b []byte) (int64, []byte, error) {
 
 // ReadUint reads a non-negative integer of any encoding up to max.
 func ReadUint(b []byte, max uint64) (uint64, []byte, error) {
+	if len(b) > 0 && b[0] <= 0x7f && uint64(b[0]) <= max { // a positive fixint: inlined
+		return uint64(b[0]), b[1:], nil
+	}
+	return readUint(b, max)
+}
+
+func readUint(b []byte, max uint64) (uint64, []byte, error) {
 	u, neg, rest, err := readNum(b, Uint)
 	switch {
 	case err != nil:
@@ -157,28 +171,42 @@ func readNum(b []byte, want Type) (u uint64, neg bool, rest []byte, err error) {
 		return 0, false, nil, ErrShort
 	}
 	c := b[0]
-	switch {
-	case c <= 0x7f:
+	if c <= 0x7f {
 		return uint64(c), false, b[1:], nil
-	case c >= 0xe0:
+	}
+	if c >= 0xe0 {
 		return uint64(int64(int8(c))), true, b[1:], nil
-	case c < 0xcc || c > 0xd3:
+	}
+	if c < 0xcc || c > 0xd3 {
 		return 0, false, nil, TypeError{want, NextType(b)}
 	}
 	n := 1 << ((c - 0xcc) & 3) // 1, 2, 4 or 8 bytes
-	if len(b) < 1+n {
+	if len(b) <= n {
 		return 0, false, nil, ErrShort
 	}
-	var v uint64
-	for _, x := range b[1 : 1+n] {
-		v = v<<8 | uint64(x)
+	var i int64
+	switch c {
+	case 0xcc:
+		u = uint64(b[1])
+	case 0xcd:
+		u = uint64(be.Uint16(b[1:]))
+	case 0xce:
+		u = uint64(be.Uint32(b[1:]))
+	case 0xcf:
+		u = be.Uint64(b[1:])
+	case 0xd0:
+		i = int64(int8(b[1]))
+	case 0xd1:
+		i = int64(int16(be.Uint16(b[1:])))
+	case 0xd2:
+		i = int64(int32(be.Uint32(b[1:])))
+	default:
+		i = int64(be.Uint64(b[1:]))
 	}
-	if c >= 0xd0 { // signed: extend
-		s := 64 - 8*uint(n)
-		v = uint64(int64(v<<s) >> s)
-		neg = int64(v) < 0
+	if c >= 0xd0 {
+		u, neg = uint64(i), i < 0
 	}
-	return v, neg, b[1+n:], nil
+	return u, neg, b[1+n:], nil
 }
 
 // ReadTime reads a timestamp extension, in UTC. The 64- and 96-bit forms
