@@ -46,14 +46,22 @@ func start(t *testing.T, data, config string) *proc {
 		t.Fatal(err)
 	}
 	p := &proc{cmd: cmd, log: &buf, sock: filepath.Join(data, "itiny.sock")}
+	waitListening(t, p, p.logText)
+	return p
+}
+
+// waitListening waits until the agent of p answers on its socket, and
+// kills it and fails with its log if it never does.
+func waitListening(t *testing.T, p *proc, log func() string) {
+	t.Helper()
 	for i := 0; ; i++ {
 		if c, err := agent.Dial(p.sock); err == nil {
 			c.Close()
-			return p
+			return
 		}
 		if i > 500 {
-			cmd.Process.Kill()
-			t.Fatalf("agent did not start listening: %s", buf.String())
+			p.cmd.Process.Kill()
+			t.Fatalf("agent did not start listening: %s", log())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

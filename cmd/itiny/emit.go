@@ -11,6 +11,7 @@ import (
 
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/datadir"
 )
 
 // emitCmd sends one record built from its arguments, or JSON records read
@@ -21,7 +22,7 @@ func emitCmd(fs *flags, args []string) error {
 	streamName := fs.String("stream", agent.StreamEvents, "stream to write to")
 	level := fs.String("level", "notice", "level: emerg, alert, crit, err, warning, notice, info or debug")
 	source := fs.String("source", "emit", "source component")
-	data := fs.String("data", "/var/lib/itiny", "the agent's data directory, where its socket is")
+	data := fs.String("data", datadir.Default(), "the agent's data directory, where its socket is ($"+datadir.Env+", else "+datadir.Fallback+")")
 	socket := fs.String("socket", "", "ingest socket (default: $ITINY_SOCKET, else DATA/itiny.sock)")
 	jsonIn := fs.Bool("json", false, "read JSON records from standard input, one per line")
 	verbose := fs.Bool("v", false, "print each record's sequence number")
