@@ -220,7 +220,7 @@ func (a *Agent) loadBoot() (bool, error) {
 	path := filepath.Join(a.cfg.Data, "boot")
 	var last codec.BootID
 	var n uint64
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := readRegular(path, 64); err == nil {
 		// "<bootn> <boot id hex>\n"
 		f := strings.Fields(string(b))
 		if len(f) == 2 {

@@ -152,13 +152,16 @@ func ParseConfig(name, text string) (*Config, error) {
 	return p.c, nil
 }
 
+// maxConfigFile bounds a configuration file: the default is 2 KB.
+const maxConfigFile = 1 << 20
+
 // LoadConfig reads and parses a configuration file; "" means the embedded
-// default.
+// default. Only a regular file of at most 1 MiB is read (file.go).
 func LoadConfig(path string) (*Config, error) {
 	if path == "" {
 		return ParseConfig("(default)", DefaultConfig)
 	}
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path, maxConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

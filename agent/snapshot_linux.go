@@ -229,9 +229,9 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// readBounded reads at most max bytes of a file.
+// readBounded reads at most max bytes of a regular file (file.go).
 func readBounded(path string, max int) ([]byte, bool, error) {
-	f, err := os.Open(path)
+	f, _, err := openRegular(path)
 	if err != nil {
 		return nil, false, err
 	}
