@@ -20,7 +20,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,6 +129,9 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	if cfg.Data == "" {
 		return nil, errors.New("agent: no data directory")
 	}
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	if opts.Proc == "" {
 		opts.Proc = "/proc"
 	}
@@ -194,17 +196,15 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	return a, nil
 }
 
-// ringOptions maps a stream's configuration to its ring's.
+// ringOptions maps a stream's configuration to its ring's, for this boot.
 func (a *Agent) ringOptions(sc StreamConfig) ringlog.Options {
-	o := ringlog.Options{
-		Stream: sc.Name, Codec: sc.Codec, Budget: sc.Budget, SegmentSize: sc.Segment,
-		StageSize: sc.Buffer, Sync: sc.Sync, SyncEvery: sc.SyncEvery, Boot: a.boot, BootCount: a.bootN, Pack: sc.Pack,
-	}
-	if sc.Mode == Periodic {
-		o.MemoryStage, o.FlushEvery = true, sc.Flush
-	}
+	o := sc.ringOptions()
+	o.Boot, o.BootCount = a.boot, a.bootN
 	return o
 }
+
+// bootFile is the boot counter's name in the data directory.
+const bootFile = "boot"
 
 // loadBoot reads this boot's id from the kernel and keeps a counter of the
 // device boots the agent has seen in the data directory. It reports
@@ -217,7 +217,7 @@ func (a *Agent) loadBoot() (bool, error) {
 	if a.boot == (codec.BootID{}) {
 		randid.Read(a.boot[:]) // no procfs: a fresh id per start
 	}
-	path := filepath.Join(a.cfg.Data, "boot")
+	path := filepath.Join(a.cfg.Data, bootFile)
 	var last codec.BootID
 	var n uint64
 	if b, err := readRegular(path, 64); err == nil {
@@ -255,12 +255,7 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev}
 	var cols []*scheduled
 	now := time.Now()
-	names := make([]string, 0, len(cfg.Collectors))
-	for name := range cfg.Collectors {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range sortedKeys(cfg.Collectors) {
 		sec := cfg.Collectors[name]
 		if !sec.Enabled {
 			continue
@@ -349,6 +344,9 @@ func (e *sampleEmitter) Emit(stream string, r *codec.Record) error {
 // to them are reported and take effect at the next start.
 func (a *Agent) Reload(cfg *Config) error {
 	cfg.Data = a.cfg.Data
+	if err := cfg.Check(); err != nil {
+		return err
+	}
 	for _, sc := range cfg.Streams {
 		if old := a.streams[sc.Name]; old == nil || old.cfg != sc {
 			a.log.Printf("reload: [stream %s] changed: takes effect at restart", sc.Name)

@@ -78,6 +78,9 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 	if s.every, err = optPositive(c.Options, "snapshot_every", 12); err != nil {
 		return nil, err
 	}
+	if c.check {
+		return nil, nil
+	}
 	keys := []string{"snapshot", "output", "exit_code", "truncated", "changed"}
 	if s.file != "" {
 		keys = []string{"snapshot", "output", "truncated", "changed"}
