@@ -65,6 +65,10 @@ func fileType(m os.FileMode) string {
 		return "a socket"
 	case m.IsDir():
 		return "a directory"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsRegular():
+		return "a regular file"
 	}
 	return "mode " + m.String()
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,81 +62,27 @@ type sourceStats struct {
 	reported uint64 // drops already written as ingest.dropped events
 }
 
-// listen creates the ingest socket, with the configured mode and group.
+// listen creates the ingest socket, with the configured mode and group
+// (sockfile.go).
 func (a *Agent) listen() (*ingest, error) {
-	path := a.cfg.Socket
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(a.cfg.Data, path)
-	}
-	// A socket file left by a dead agent refuses connections: remove it.
-	// One that accepts them belongs to a live agent.
-	if _, err := os.Lstat(path); err == nil {
-		if err := probe(path); err == nil {
-			return nil, fmt.Errorf("agent: another agent is listening on %s", path)
-		}
-		os.Remove(path)
-	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	path := a.cfg.SocketPath()
+	gid, err := a.socketGroup(path)
 	if err != nil {
-		return nil, fmt.Errorf("agent: socket: %w", err)
+		return nil, fmt.Errorf("agent: %w", err)
 	}
-	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("agent: bind %s: %w", path, err)
+	fd, err := bindUnix(path, syscall.SOCK_SEQPACKET, a.cfg.SocketMode, gid)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
 	}
 	if err := syscall.Listen(fd, 16); err != nil {
 		syscall.Close(fd)
+		os.Remove(path)
 		return nil, fmt.Errorf("agent: listen %s: %w", path, err)
-	}
-	if err := os.Chmod(path, a.cfg.SocketMode); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("agent: %w", err)
-	}
-	if g := a.cfg.SocketGroup; g != "" {
-		gid, err := lookupGroup(g)
-		if err != nil {
-			syscall.Close(fd)
-			return nil, fmt.Errorf("agent: socket_group: %w", err)
-		}
-		if err := os.Chown(path, -1, gid); err != nil {
-			syscall.Close(fd)
-			return nil, fmt.Errorf("agent: socket_group: %w", err)
-		}
 	}
 	in := &ingest{a: a, path: path, lf: os.NewFile(uintptr(fd), path), conns: map[*os.File]struct{}{}, sources: map[string]*sourceStats{}}
 	in.wg.Add(1)
 	go in.accept()
 	return in, nil
-}
-
-// lookupGroup returns the gid of a group given by number or by name in
-// /etc/group. (os/user does this too, at a cost in firmware bytes.)
-func lookupGroup(g string) (int, error) {
-	if gid, err := strconv.Atoi(g); err == nil {
-		return gid, nil
-	}
-	b, err := os.ReadFile("/etc/group")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		// name:password:gid:members
-		f := strings.Split(line, ":")
-		if len(f) >= 3 && f[0] == g {
-			return strconv.Atoi(f[2])
-		}
-	}
-	return 0, fmt.Errorf("no group %q in /etc/group", g)
-}
-
-// probe connects to a socket path and reports whether something listens.
-func probe(path string) error {
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer syscall.Close(fd)
-	return syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
 }
 
 func (in *ingest) accept() {
