@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -18,15 +17,12 @@ func TestDataFromEnv(t *testing.T) {
 	env := append(os.Environ(), datadir.Env+"="+data)
 	run := exec.Command(binary, "run")
 	run.Env = env
-	var log syncWriter
-	var buf strings.Builder
-	log.w = &buf
-	run.Stderr = &log
+	p := &proc{cmd: run, log: &syncWriter{}, sock: filepath.Join(data, "itiny.sock")}
+	run.Stderr = p.log
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: run, sock: filepath.Join(data, "itiny.sock")}
-	waitListening(t, p, func() string { log.mu.Lock(); defer log.mu.Unlock(); return buf.String() })
+	waitListening(t, p)
 	emit := exec.Command(binary, "emit", "from.env", "k=v")
 	emit.Env = env
 	if out, err := emit.CombinedOutput(); err != nil {
