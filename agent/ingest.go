@@ -20,6 +20,8 @@ import (
 // acknowledgement message:
 //
 //	ok <seq>            stored as record <seq> of its stream
+//	ok <seq> buffered   taken as record <seq>, in memory until its
+//	                    periodic stream's next flush (answer.go)
 //	err <reason>        rejected; nothing stored
 //
 // Bounded memory whatever clients do: a message larger than max_record is
@@ -158,7 +160,7 @@ func (in *ingest) serve(cf *os.File, fd int) {
 		<-decoding
 		ack = ack[:0]
 		if why == "" {
-			ack = strconv.AppendUint(append(ack, "ok "...), seq, 10)
+			ack = in.a.appendOK(ack, seq, rec.Stream) // answer.go
 		} else {
 			ack = append(append(ack, "err "...), why...)
 			if len(ack) > 120 {
@@ -351,32 +353,16 @@ func Dial(path string) (*Client, error) {
 
 // Send encodes r as MessagePack, sends it and waits for the agent's
 // acknowledgement: the record's sequence number, or the agent's reason
-// for refusing it.
+// for refusing it. SendAck says whether it is stored or buffered.
 func (c *Client) Send(r *codec.Record) (uint64, error) {
-	var err error
-	if c.buf, err = codec.Msgpack.Append(c.buf[:0], r); err != nil {
-		return 0, err
-	}
-	return c.SendRaw(c.buf)
+	a, err := c.SendAck(r)
+	return a.Seq, err
 }
 
 // SendRaw sends one encoded record (MessagePack, or JSON starting with '{').
 func (c *Client) SendRaw(msg []byte) (uint64, error) {
-	if _, err := c.f.Write(msg); err != nil {
-		return 0, fmt.Errorf("send: %w", err)
-	}
-	n, err := c.f.Read(c.ack)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("agent closed the connection without acknowledging")
-	}
-	ack := string(c.ack[:n])
-	if len(ack) > 3 && ack[:3] == "ok " {
-		return strconv.ParseUint(ack[3:], 10, 64)
-	}
-	if len(ack) > 4 && ack[:4] == "err " {
-		return 0, fmt.Errorf("agent refused the record: %s", ack[4:])
-	}
-	return 0, fmt.Errorf("bad acknowledgement %q", ack)
+	a, err := c.SendRawAck(msg)
+	return a.Seq, err
 }
 
 // Close closes the connection.

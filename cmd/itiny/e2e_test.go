@@ -170,7 +170,7 @@ func TestAgentProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("itiny emit: %v", err)
 	}
-	cliSeq, _ := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
+	cliSeq, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(string(out)), " stored"), 10, 64)
 	// Kill once 100 records are acknowledged, with more on their way.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		mu.Lock()
