@@ -50,8 +50,9 @@ type unavailable struct {
 	errors uint64 // the stream's error count when it went down
 }
 
-func (u *unavailable) Error() string   { return u.msg }
-func (u *unavailable) Unwrap() []error { return []error{ErrUnavailable, u.err} }
+func (u *unavailable) Error() string        { return u.msg }
+func (u *unavailable) Unwrap() error        { return u.err }
+func (u *unavailable) Is(target error) bool { return target == ErrUnavailable }
 
 // retryEvery is how often the agent retries what the storage refused.
 func (a *Agent) retryEvery() time.Duration { return min(10*time.Second, a.live.Load().StatsEvery) }
@@ -161,8 +162,8 @@ func (a *Agent) streamList() []*stream {
 // streamUp reports a stream whose ring opened after it had not.
 func (a *Agent) streamUp(s *stream, u *unavailable, rec ringlog.Recovery) {
 	refused := s.errors.Load() - u.errors
-	down := time.Since(u.since).Round(time.Millisecond)
-	a.log.Printf("stream %s available again after %s: %d records refused meanwhile, %d staged records recovered", s.cfg.Name, down, refused, rec.Replayed)
+	down := time.Since(u.since).Seconds()
+	a.log.Printf("stream %s available again after %.3fs: %d records refused meanwhile, %d staged records recovered", s.cfg.Name, down, refused, rec.Replayed)
 	switch {
 	case s.cfg.Name == StreamSelf && !a.startNoted:
 		a.uncleanSeen = a.uncleanSeen || !rec.Clean
@@ -175,7 +176,7 @@ func (a *Agent) streamUp(s *stream, u *unavailable, rec ringlog.Recovery) {
 	}
 	a.note(StreamSelf, "stream.available", codec.LevelNotice,
 		codec.Field{Key: "stream", Value: codec.String(s.cfg.Name)},
-		codec.Field{Key: "unavailable_s", Value: codec.Float(down.Seconds())},
+		codec.Field{Key: "unavailable_s", Value: codec.Float(down)},
 		codec.Field{Key: "refused", Value: codec.Uint(refused)},
 		codec.Field{Key: "error", Value: codec.String(u.err.Error())})
 }
@@ -244,7 +245,9 @@ func (a *Agent) startListeners() error {
 		if err != nil && !storageErr(err) {
 			return err
 		}
-		pending = errors.Join(pending, err)
+		if pending == nil {
+			pending = err
+		}
 		a.mu.Lock()
 		a.syslog = sl
 		a.mu.Unlock()
