@@ -270,7 +270,9 @@ func closeCollectors(cols []*scheduled) {
 // returns nil, a record of a continuous stream survives the death of the
 // agent. It allocates nothing; r may be reused when it returns. r must
 // pass Record.Validate: Emit does not check, and readers drop a record
-// that breaks a rule (docs/FORMAT.md section 4).
+// that breaks a rule (docs/FORMAT.md section 4). For a stream whose ring
+// the storage has not let the agent open yet, it returns an error that
+// matches ErrUnavailable and says why (storage.go).
 func (a *Agent) Emit(name string, r *codec.Record) error {
 	s := a.streams[name]
 	if s == nil {
