@@ -37,6 +37,12 @@ type proc struct {
 
 func (p *proc) logText() string { return p.log.String() }
 
+// stop kills the agent, if it still runs, and waits for it to exit.
+func (p *proc) stop() {
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+}
+
 // start starts the agent and waits until it answers on its socket.
 func start(t *testing.T, data, config string) *proc {
 	t.Helper()

@@ -157,7 +157,7 @@ func TestStartOnFullDisk(t *testing.T) {
 			filler := fill(t, mnt)
 
 			p := start(t, data, conf)
-			defer p.cmd.Process.Kill()
+			defer p.stop() // before the file system is unmounted
 			waitLog(t, p, " unavailable (")
 			down := downStreams(p.logText(), "no space left on device")
 			if len(down) == 0 {
@@ -203,7 +203,7 @@ func TestStartReadOnly(t *testing.T) {
 			remount(t, mnt, "ro")
 
 			p := launch(t, data, conf)
-			defer p.cmd.Process.Kill()
+			defer p.stop() // before the file system is unmounted
 			waitLog(t, p, "itiny.sock: read-only file system; retrying")
 			down := downStreams(p.logText(), "read-only file system")
 			if len(down) != 4 {
