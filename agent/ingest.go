@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,8 @@ import (
 // acknowledgement message:
 //
 //	ok <seq>            stored as record <seq> of its stream
+//	ok <seq> buffered   taken as record <seq>, in memory until its
+//	                    periodic stream's next flush (answer.go)
 //	err <reason>        rejected; nothing stored
 //
 // Bounded memory whatever clients do: a message larger than max_record is
@@ -63,81 +64,27 @@ type sourceStats struct {
 	reported uint64 // drops already written as ingest.dropped events
 }
 
-// listen creates the ingest socket, with the configured mode and group.
+// listen creates the ingest socket, with the configured mode and group
+// (sockfile.go).
 func (a *Agent) listen() (*ingest, error) {
-	path := a.cfg.Socket
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(a.cfg.Data, path)
-	}
-	// A socket file left by a dead agent refuses connections: remove it.
-	// One that accepts them belongs to a live agent.
-	if _, err := os.Lstat(path); err == nil {
-		if err := probe(path); err == nil {
-			return nil, fmt.Errorf("agent: another agent is listening on %s", path)
-		}
-		os.Remove(path)
-	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	path := a.cfg.SocketPath()
+	gid, err := a.socketGroup(path)
 	if err != nil {
-		return nil, fmt.Errorf("agent: socket: %w", err)
+		return nil, fmt.Errorf("agent: %w", err)
 	}
-	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("agent: bind %s: %w", path, err)
+	fd, err := bindUnix(path, syscall.SOCK_SEQPACKET, a.cfg.SocketMode, gid)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
 	}
 	if err := syscall.Listen(fd, 16); err != nil {
 		syscall.Close(fd)
+		os.Remove(path)
 		return nil, fmt.Errorf("agent: listen %s: %w", path, err)
-	}
-	if err := os.Chmod(path, a.cfg.SocketMode); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("agent: %w", err)
-	}
-	if g := a.cfg.SocketGroup; g != "" {
-		gid, err := lookupGroup(g)
-		if err != nil {
-			syscall.Close(fd)
-			return nil, fmt.Errorf("agent: socket_group: %w", err)
-		}
-		if err := os.Chown(path, -1, gid); err != nil {
-			syscall.Close(fd)
-			return nil, fmt.Errorf("agent: socket_group: %w", err)
-		}
 	}
 	in := &ingest{a: a, path: path, lf: os.NewFile(uintptr(fd), path), conns: map[*os.File]struct{}{}, sources: map[string]*sourceStats{}}
 	in.wg.Add(1)
 	go in.accept()
 	return in, nil
-}
-
-// lookupGroup returns the gid of a group given by number or by name in
-// /etc/group. (os/user does this too, at a cost in firmware bytes.)
-func lookupGroup(g string) (int, error) {
-	if gid, err := strconv.Atoi(g); err == nil {
-		return gid, nil
-	}
-	b, err := os.ReadFile("/etc/group")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		// name:password:gid:members
-		f := strings.Split(line, ":")
-		if len(f) >= 3 && f[0] == g {
-			return strconv.Atoi(f[2])
-		}
-	}
-	return 0, fmt.Errorf("no group %q in /etc/group", g)
-}
-
-// probe connects to a socket path and reports whether something listens.
-func probe(path string) error {
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer syscall.Close(fd)
-	return syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
 }
 
 func (in *ingest) accept() {
@@ -213,7 +160,7 @@ func (in *ingest) serve(cf *os.File, fd int) {
 		<-decoding
 		ack = ack[:0]
 		if why == "" {
-			ack = strconv.AppendUint(append(ack, "ok "...), seq, 10)
+			ack = in.a.appendOK(ack, seq, rec.Stream) // answer.go
 		} else {
 			ack = append(append(ack, "err "...), why...)
 			if len(ack) > 120 {
@@ -406,32 +353,16 @@ func Dial(path string) (*Client, error) {
 
 // Send encodes r as MessagePack, sends it and waits for the agent's
 // acknowledgement: the record's sequence number, or the agent's reason
-// for refusing it.
+// for refusing it. SendAck says whether it is stored or buffered.
 func (c *Client) Send(r *codec.Record) (uint64, error) {
-	var err error
-	if c.buf, err = codec.Msgpack.Append(c.buf[:0], r); err != nil {
-		return 0, err
-	}
-	return c.SendRaw(c.buf)
+	a, err := c.SendAck(r)
+	return a.Seq, err
 }
 
 // SendRaw sends one encoded record (MessagePack, or JSON starting with '{').
 func (c *Client) SendRaw(msg []byte) (uint64, error) {
-	if _, err := c.f.Write(msg); err != nil {
-		return 0, fmt.Errorf("send: %w", err)
-	}
-	n, err := c.f.Read(c.ack)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("agent closed the connection without acknowledging")
-	}
-	ack := string(c.ack[:n])
-	if len(ack) > 3 && ack[:3] == "ok " {
-		return strconv.ParseUint(ack[3:], 10, 64)
-	}
-	if len(ack) > 4 && ack[:4] == "err " {
-		return 0, fmt.Errorf("agent refused the record: %s", ack[4:])
-	}
-	return 0, fmt.Errorf("bad acknowledgement %q", ack)
+	a, err := c.SendRawAck(msg)
+	return a.Seq, err
 }
 
 // Close closes the connection.

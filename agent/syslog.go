@@ -26,18 +26,11 @@ type syslogListener struct {
 const maxSyslog = 8 << 10
 
 func (a *Agent) listenSyslog(path string) (*syslogListener, error) {
-	if _, err := os.Lstat(path); err == nil {
-		os.Remove(path)
-	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	// Anyone may log, as with /dev/log (sockfile.go).
+	fd, err := bindUnix(path, syscall.SOCK_DGRAM, 0o666, -1)
 	if err != nil {
 		return nil, fmt.Errorf("agent: syslog: %w", err)
 	}
-	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("agent: syslog: bind %s: %w", path, err)
-	}
-	os.Chmod(path, 0o666) // anyone may log, as with /dev/log
 	l := &syslogListener{a: a, f: os.NewFile(uintptr(fd), path), path: path}
 	l.wg.Add(1)
 	go l.serve()

@@ -2,11 +2,13 @@ package ringlog
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/itiny/itiny/internal/testdir"
 )
@@ -113,4 +115,63 @@ func runUntilKilled(t *testing.T, args []string, n int) []uint64 {
 		t.Fatalf("child acknowledged %d records, want %d", len(acked), n)
 	}
 	return acked
+}
+
+// TestFailedOpenKeepsStaged: an Open that fails part-way through moving
+// the stage's records into a new segment (the disk filled up; here a file
+// size limit in a child process) costs no staged record: the next Open
+// finds the rest in the stage, salted for the segment they were staged
+// for, and moves them. An agent that starts on a full disk retries Open
+// until it succeeds.
+func TestFailedOpenKeepsStaged(t *testing.T) {
+	dir := t.TempDir() // the limit applies to any file system
+	o := childOptions("msgpack", SyncNone, 0)
+	o.FlushEvery = time.Hour
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := appendN(t, w, 0, 5)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	acked = append(acked, appendN(t, w, 5, 60)...)
+	if w.st.n == 0 {
+		t.Fatal("nothing staged; the test needs staged records")
+	}
+	segs := segmentPaths(t, dir)
+	w.crash()
+	// A torn tail seals the newest segment: Open moves the staged records
+	// into a new one.
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0xde, 0xad, 0xbe, 0xef, 1})
+	f.Close()
+
+	cmd, out := startChild(t, "openfsize", dir, "msgpack", "none", "0", strconv.Itoa(binHeaderSize+1000))
+	var lines []string
+	for out.Scan() {
+		lines = append(lines, out.Text())
+	}
+	cmd.Wait()
+	if len(lines) != 1 || !strings.Contains(lines[0], "err open:") || !strings.Contains(lines[0], "file too large") {
+		t.Fatalf("Open under the limit: %q, want it to fail writing", lines)
+	}
+	if segs2 := segmentPaths(t, dir); len(segs2) != len(segs)+1 {
+		t.Fatalf("segments %v after the failed Open, before %v: the test needs a new segment made by it", segs2, segs)
+	}
+
+	w, err = Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	res := readAll(t, dir)
+	for _, a := range acked {
+		if !slices.Contains(res.seqs, a) {
+			t.Fatalf("acknowledged record %d lost after a failed Open (read %v...%v)", a, res.seqs[:min(5, len(res.seqs))], tail(res.seqs))
+		}
+	}
 }

@@ -145,7 +145,7 @@ func (w *Writer) recover(si stageInfo) error {
 		// count, as that segment's do.
 		n := &segs[len(segs)-1]
 		if raw, err := w.st.readStaged(); err == nil && n.hdrErr != ErrStaleSegment {
-			staged, stagedCodec = stagedFrames(raw, n.hdr, last+1), n.hdr.Codec
+			staged, stagedCodec = stagedFor(raw, segs, last+1)
 		} else if fs := stagedFrames(raw, n.hdr, newestStale+1); err == nil && len(fs) > 0 {
 			staleLast = max(staleLast, fs[len(fs)-1].Seq)
 		}
@@ -384,6 +384,24 @@ func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
 		r.Bound += ", if synced alike before"
 	}
 	return r
+}
+
+// stagedFor returns the stage's frames that continue next, and the codec
+// they were framed in. They are salted for the segment that was newest
+// when they were staged: the newest now, unless an Open that failed
+// part-way (a full disk) moved some of them into segments it made; then
+// an older one, whose salt is tried in turn. A frame that verifies is
+// the record of its number whichever segment's salt it has, as numbers
+// are never used twice (stagedFrames).
+func stagedFor(raw []byte, segs []segRef, next uint64) ([]frame, codec.Codec) {
+	for i := len(segs) - 1; i >= 0; i-- {
+		if s := &segs[i]; s.hdrErr != ErrStaleSegment {
+			if fs := stagedFrames(raw, s.hdr, next); len(fs) > 0 {
+				return fs, s.hdr.Codec
+			}
+		}
+	}
+	return nil, 0
 }
 
 // stagedFrames returns the frames in a stage's frame area that continue

@@ -99,8 +99,8 @@ func Open(dir string, o Options) (*Writer, error) {
 	}
 	w := &Writer{dir: dir, o: o, text: o.Codec == codec.JSON, blk: blockSize(dir), kick: make(chan struct{}, 1),
 		hdrBuf: make([]byte, 0, maxTextHeader)}
-	if need := roundUp(int64(o.stageBytes()), w.blk) + 2*roundUp(o.SegmentSize, w.blk); o.Budget < need {
-		return nil, fmt.Errorf("ringlog: stream %s: budget %d bytes is below the %d a stage and two %d-byte segments take", o.Stream, o.Budget, need, o.SegmentSize)
+	if err := o.checkBudget(w.blk); err != nil {
+		return nil, err
 	}
 	w.maxFrame = int(o.SegmentSize) - binHeaderSize
 	if w.text {
