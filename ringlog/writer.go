@@ -181,7 +181,33 @@ func (w *Writer) AppendSeq(r *codec.Record) error {
 	if err != nil {
 		return fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
 	}
+	if r.Seq > w.next {
+		if err := w.skipTo(r.Seq); err != nil {
+			return err
+		}
+	}
 	return w.appendFrame(b, r.Seq)
+}
+
+// skipTo makes seq the next number, leaving a gap: in a new segment, as
+// numbers within a segment are consecutive, with the mark above it and
+// the base (numbering unbroken from there) at it, durable before seq is
+// used.
+func (w *Writer) skipTo(seq uint64) error {
+	next := w.next
+	w.next = seq
+	if err := w.rotate(); err != nil {
+		w.next = next
+		return err
+	}
+	w.base, w.hw = seq, max(w.hw, seq+hwStep)
+	if err := w.st.setBase(w.base); err != nil {
+		return err
+	}
+	if err := w.st.setHW(w.hw); err != nil {
+		return err
+	}
+	return w.syncMark()
 }
 
 // appendPayload appends an already encoded record with a given number.

@@ -42,7 +42,7 @@ func readHead(b []byte, fix, l16 byte, t Type) (uint32, []byte, error) {
 // ReadStr reads a str and returns its bytes, which are b's.
 func ReadStr(b []byte) ([]byte, []byte, error) {
 	if len(b) > 0 && b[0]&0xe0 == 0xa0 {
-		return body(b, 1, int(b[0]&0x1f))
+		return body(b, 1, uint64(b[0]&0x1f))
 	}
 	return readBody(b, 0xd9, Str)
 }
@@ -79,23 +79,25 @@ func readBody(b []byte, l8 byte, t Type) ([]byte, []byte, error) {
 	}
 	switch c := b[0]; {
 	case c == l8 && len(b) >= 2:
-		return body(b, 2, int(b[1]))
+		return body(b, 2, uint64(b[1]))
 	case c == l8+1 && len(b) >= 3:
-		return body(b, 3, int(be.Uint16(b[1:])))
+		return body(b, 3, uint64(be.Uint16(b[1:])))
 	case c == l8+2 && len(b) >= 5:
-		return body(b, 5, int(be.Uint32(b[1:])))
+		return body(b, 5, uint64(be.Uint32(b[1:])))
 	case c >= l8 && c <= l8+2:
 		return nil, nil, ErrShort
 	}
 	return nil, nil, TypeError{t, NextType(b)}
 }
 
-// body returns the n bytes after a head of h bytes.
-func body(b []byte, h, n int) ([]byte, []byte, error) {
-	if n > len(b)-h {
+// body returns the n bytes after a head of h bytes. n is compared as a
+// uint64: as an int, a 32-bit length of 2 GiB or more would be negative
+// on 32-bit machines.
+func body(b []byte, h int, n uint64) ([]byte, []byte, error) {
+	if n > uint64(len(b)-h) {
 		return nil, nil, ErrShort
 	}
-	return b[h : h+n], b[h+n:], nil
+	return b[h : h+int(n)], b[h+int(n):], nil
 }
 
 // ReadBool reads a boolean.
@@ -243,16 +245,17 @@ func ReadTime(b []byte) (time.Time, []byte, error) {
 
 // readExt reads an extension: its type and data.
 func readExt(b []byte) (typ int8, data, rest []byte, err error) {
-	var n, h int
+	var n uint64
+	var h int
 	switch c := b[0]; c {
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
 		n, h = 1<<(c-0xd4), 2
 	case 0xc7:
-		n, h = int(b[1]), 3
+		n, h = uint64(b[1]), 3
 	case 0xc8:
-		n, h = int(be.Uint16(b[1:])), 4
+		n, h = uint64(be.Uint16(b[1:])), 4
 	case 0xc9:
-		n, h = int(be.Uint32(b[1:])), 6
+		n, h = uint64(be.Uint32(b[1:])), 6
 	default:
 		return 0, nil, nil, TypeError{Time, NextType(b)}
 	}
