@@ -40,16 +40,7 @@ func TestCrashInOpen(t *testing.T) {
 				dir := testdir.TempDir(t)
 				args := []string{dir, tc.spec, tc.sync.String(), strconv.Itoa(tc.stage)}
 				acked := runUntilKilled(t, args, 300)
-				cmd, out := startChild(t, append([]string{"open"}, append(args, step)...)...)
-				opened := false
-				for out.Scan() {
-					opened = opened || out.Text() == "opened"
-				}
-				err := cmd.Wait()
-				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); opened == (ok && ws.Signaled()) {
-					t.Fatalf("open at %s: %v, printed opened: %v", step, err, opened)
-				}
-				if !opened {
+				if killedInOpen(t, args, step) {
 					t.Logf("killed at %s", step)
 				} else if strings.Contains(tc.must, step) {
 					t.Fatalf("Open never reached %s", step)
@@ -85,6 +76,23 @@ func TestCrashInOpen(t *testing.T) {
 			})
 		}
 	}
+}
+
+// killedInOpen runs a child that opens the ring of args and kills itself
+// at step of Open, and reports whether it got there: if not, Open
+// returned and the child exited without closing the ring.
+func killedInOpen(t *testing.T, args []string, step string) bool {
+	t.Helper()
+	cmd, out := startChild(t, append([]string{"open"}, append(args, step)...)...)
+	opened := false
+	for out.Scan() {
+		opened = opened || out.Text() == "opened"
+	}
+	err := cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); opened == (ok && ws.Signaled()) {
+		t.Fatalf("open at %s: %v, printed opened: %v", step, err, opened)
+	}
+	return !opened
 }
 
 // runUntilKilled runs a writer child over args until it has acknowledged

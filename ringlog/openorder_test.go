@@ -116,13 +116,7 @@ func TestCrashAfterNoteRaisesBase(t *testing.T) {
 			args := []string{dir, "msgpack+mem", SyncNone.String(), "0"}
 			runUntilKilled(t, args, 50)
 			if crashInOpen {
-				cmd, out := startChild(t, append([]string{"open"}, append(args, "segment-renamed")...)...)
-				opened := false
-				for out.Scan() {
-					opened = opened || out.Text() == "opened"
-				}
-				cmd.Wait()
-				if opened {
+				if !killedInOpen(t, args, "segment-renamed") {
 					t.Skip("Open did not resume: no note written")
 				}
 			}
@@ -209,13 +203,7 @@ func TestCrashAfterSealingRotation(t *testing.T) {
 			}
 			write(t, newest, data)
 			if crashInOpen {
-				cmd, out := startChild(t, append([]string{"open"}, append(args, "replayed")...)...)
-				opened := false
-				for out.Scan() {
-					opened = opened || out.Text() == "opened"
-				}
-				cmd.Wait()
-				if opened {
+				if !killedInOpen(t, args, "replayed") {
 					t.Fatal("Open never reached replayed")
 				}
 			}
@@ -352,13 +340,7 @@ func TestCrashInOpenWithStaleAbove(t *testing.T) {
 	src := segmentPaths(t, other)
 	write(t, filepath.Join(dir, filepath.Base(src[len(src)-1])), read(t, src[len(src)-1]))
 
-	cmd, out := startChild(t, append([]string{"open"}, append(args, "segment-renamed")...)...)
-	opened := false
-	for out.Scan() {
-		opened = opened || out.Text() == "opened"
-	}
-	cmd.Wait()
-	if opened {
+	if !killedInOpen(t, args, "segment-renamed") {
 		t.Fatal("Open never reached segment-renamed")
 	}
 	if w, err = Open(dir, o); err != nil {
