@@ -14,14 +14,10 @@ package agent
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,7 +25,6 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
-	"github.com/itiny/itiny/internal/randid"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -95,6 +90,14 @@ type Agent struct {
 	syslog     *syslogListener
 	peers      peerTable // senders on the socket and syslog (peers.go)
 
+	// What waits for the storage (storage.go); Run's goroutine's after New.
+	bootUnsaved  string // the boot counter's file, not yet saved
+	listenErr    error  // why a socket is not made yet
+	startNoted   bool   // agent.start is in the itiny stream
+	deviceBooted bool   // for agent.start
+	uncleanSeen  bool   // a ring opened was not closed cleanly: for agent.start
+	startEvents  []startEvent
+
 	clockOffset int64 // wall - mono at the last check, ns
 	stop        chan struct{}
 	done        chan struct{} // closed when Run returns
@@ -106,7 +109,8 @@ type Agent struct {
 
 type stream struct {
 	cfg      StreamConfig
-	w        *ringlog.Writer
+	w        atomic.Pointer[ringlog.Writer] // nil while down
+	down     atomic.Pointer[unavailable]    // why the ring is not open
 	written  atomic.Uint64
 	errors   atomic.Uint64
 	rejected atomic.Uint64 // invalid records from ingest
@@ -128,10 +132,15 @@ var ErrClosed = errors.New("agent: closed")
 
 // New opens the agent's rings under cfg.Data, recovering them, and records
 // the start: the boot counter, and an unclean shutdown if the last run did
-// not close its rings.
+// not close its rings. A ring the storage does not let it open (full,
+// read-only) leaves its stream unavailable until Run can open it
+// (storage.go).
 func New(cfg *Config, opts Options) (*Agent, error) {
 	if cfg.Data == "" {
 		return nil, errors.New("agent: no data directory")
+	}
+	if err := cfg.Check(); err != nil {
+		return nil, err
 	}
 	if opts.Proc == "" {
 		opts.Proc = "/proc"
@@ -147,7 +156,8 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	if a.log == nil {
 		a.log = LineLogger{W: os.Stderr, Prefix: "itiny: "}
 	}
-	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+	a.live.Store(cfg)
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil && !storageErr(err) {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	deviceBooted, err := a.loadBoot()
@@ -158,38 +168,35 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	var replayed int
 	var jumped uint64
 	for _, sc := range cfg.Streams {
-		w, err := ringlog.Open(filepath.Join(cfg.Data, sc.Name), a.ringOptions(sc))
-		if err != nil {
-			a.closeStreams()
-			return nil, err
-		}
-		a.streams[sc.Name] = &stream{cfg: sc, w: w}
-		if rec := w.Recovery(); !rec.Clean {
+		s := &stream{cfg: sc}
+		a.streams[sc.Name] = s
+		rec, err := a.openStream(s)
+		switch {
+		case err == nil && !rec.Clean:
 			unclean = append(unclean, sc.Name)
 			replayed += rec.Replayed
 			jumped += rec.SeqJump
+		case err != nil && storageErr(err):
+			a.markDown(s, err)
+		case err != nil:
+			a.closeStreams()
+			return nil, err
 		}
 	}
-	a.live.Store(cfg)
 	a.rules.Store(newRuleSet(cfg.Rules))
 	a.clockOffset = time.Now().UnixNano() - clock.Mono()
 
 	// The agent's own story: a start, a device boot, an unclean stop.
-	a.note(StreamSelf, "agent.start", codec.LevelNotice,
-		codec.Field{Key: "version", Value: codec.String(Version)},
-		codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))},
-		codec.Field{Key: "device_boot", Value: codec.Bool(deviceBooted)},
-		codec.Field{Key: "clean", Value: codec.Bool(len(unclean) == 0)},
-		codec.Field{Key: "pid", Value: codec.Int(int64(os.Getpid()))})
+	a.deviceBooted, a.uncleanSeen = deviceBooted, len(unclean) > 0
+	a.noteStart()
+	for _, s := range a.streamList() {
+		a.noteDown(s) // now that the itiny stream may say it
+	}
 	if len(unclean) > 0 {
-		a.log.Printf("unclean shutdown detected: streams %s; %d staged records recovered", strings.Join(unclean, ", "), replayed)
-		a.note(StreamEvents, "agent.unclean_shutdown", codec.LevelWarning,
-			codec.Field{Key: "streams", Value: codec.String(strings.Join(unclean, ","))},
-			codec.Field{Key: "recovered", Value: codec.Int(int64(replayed))},
-			codec.Field{Key: "seq_skipped", Value: codec.Uint(jumped)})
+		a.noteUnclean(unclean, replayed, jumped)
 	}
 	if deviceBooted {
-		a.note(StreamEvents, "device.boot", codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
+		a.noteStartEvent("device.boot", codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
 	}
 	if err := a.buildCollectors(cfg); err != nil {
 		a.closeStreams()
@@ -198,73 +205,32 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	return a, nil
 }
 
-// ringOptions maps a stream's configuration to its ring's.
-func (a *Agent) ringOptions(sc StreamConfig) ringlog.Options {
-	o := ringlog.Options{
-		Stream: sc.Name, Codec: sc.Codec, Budget: sc.Budget, SegmentSize: sc.Segment,
-		StageSize: sc.Buffer, Sync: sc.Sync, SyncEvery: sc.SyncEvery, Boot: a.boot, BootCount: a.bootN, Pack: sc.Pack,
+// noteStart writes agent.start, when the itiny stream can take it.
+func (a *Agent) noteStart() {
+	if a.streams[StreamSelf].w.Load() == nil {
+		return
 	}
-	if sc.Mode == Periodic {
-		o.MemoryStage, o.FlushEvery = true, sc.Flush
-	}
-	return o
+	a.startNoted = true
+	a.note(StreamSelf, "agent.start", codec.LevelNotice,
+		codec.Field{Key: "version", Value: codec.String(Version)},
+		codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))},
+		codec.Field{Key: "device_boot", Value: codec.Bool(a.deviceBooted)},
+		codec.Field{Key: "clean", Value: codec.Bool(!a.uncleanSeen)},
+		codec.Field{Key: "pid", Value: codec.Int(int64(os.Getpid()))})
 }
 
-// loadBoot reads this boot's id from the kernel and keeps a counter of the
-// device boots the agent has seen in the data directory. It reports
-// whether the device booted since the agent last ran.
-func (a *Agent) loadBoot() (bool, error) {
-	if b, err := os.ReadFile(filepath.Join(a.opts.Proc, "sys/kernel/random/boot_id")); err == nil {
-		id := strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
-		hex.Decode(a.boot[:], []byte(id))
-	}
-	if a.boot == (codec.BootID{}) {
-		randid.Read(a.boot[:]) // no procfs: a fresh id per start
-	}
-	path := filepath.Join(a.cfg.Data, "boot")
-	var last codec.BootID
-	var n uint64
-	if b, err := os.ReadFile(path); err == nil {
-		// "<bootn> <boot id hex>\n"
-		f := strings.Fields(string(b))
-		if len(f) == 2 {
-			n, _ = strconv.ParseUint(f[0], 10, 32)
-			hex.Decode(last[:], []byte(f[1]))
-		}
-	}
-	booted := last != a.boot
-	if booted {
-		n++
-	}
-	a.bootN = uint32(n)
-	if !booted {
-		return false, nil
-	}
-	tmp := path + ".tmp"
-	content := fmt.Sprintf("%d %x\n", n, a.boot[:])
-	if err := os.WriteFile(tmp, []byte(content), 0o640); err != nil {
-		return false, fmt.Errorf("agent: %w", err)
-	}
-	if f, err := os.Open(tmp); err == nil {
-		f.Sync()
-		f.Close()
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return false, fmt.Errorf("agent: %w", err)
-	}
-	return true, nil
+// ringOptions maps a stream's configuration to its ring's, for this boot.
+func (a *Agent) ringOptions(sc StreamConfig) ringlog.Options {
+	o := sc.ringOptions()
+	o.Boot, o.BootCount = a.boot, a.bootN
+	return o
 }
 
 func (a *Agent) buildCollectors(cfg *Config) error {
 	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev}
 	var cols []*scheduled
 	now := time.Now()
-	names := make([]string, 0, len(cfg.Collectors))
-	for name := range cfg.Collectors {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range sortedKeys(cfg.Collectors) {
 		sec := cfg.Collectors[name]
 		if !sec.Enabled {
 			continue
@@ -308,7 +274,9 @@ func closeCollectors(cols []*scheduled) {
 // returns nil, a record of a continuous stream survives the death of the
 // agent. It allocates nothing; r may be reused when it returns. r must
 // pass Record.Validate: Emit does not check, and readers drop a record
-// that breaks a rule (docs/FORMAT.md section 4).
+// that breaks a rule (docs/FORMAT.md section 4). For a stream whose ring
+// the storage has not let the agent open yet, it returns an error that
+// matches ErrUnavailable and says why (storage.go).
 func (a *Agent) Emit(name string, r *codec.Record) error { return a.emit(name, r, nil) }
 
 // emit is Emit for a record from peer p, or with p nil from the agent,
@@ -319,6 +287,14 @@ func (a *Agent) emit(name string, r *codec.Record, p *peer) error {
 	if s == nil {
 		return fmt.Errorf("%w %q", ErrUnknownStream, name)
 	}
+	w := s.w.Load()
+	if w == nil {
+		if u := s.down.Load(); u != nil {
+			s.errors.Add(1)
+			return u
+		}
+		w = s.w.Load() // opened meanwhile
+	}
 	r.Boot, r.BootCount = a.boot, a.bootN
 	if !r.WallSet() {
 		r.Wall = time.Now()
@@ -326,7 +302,7 @@ func (a *Agent) emit(name string, r *codec.Record, p *peer) error {
 	if r.Mono == 0 {
 		r.Mono = clock.Mono()
 	}
-	if _, err := s.w.Append(r); err != nil {
+	if _, err := w.Append(r); err != nil {
 		s.errors.Add(1)
 		return err
 	}
@@ -358,6 +334,9 @@ func (e *sampleEmitter) Emit(stream string, r *codec.Record) error {
 // to them are reported and take effect at the next start.
 func (a *Agent) Reload(cfg *Config) error {
 	cfg.Data = a.cfg.Data
+	if err := cfg.Check(); err != nil {
+		return err
+	}
 	for _, sc := range cfg.Streams {
 		if old := a.streams[sc.Name]; old == nil || old.cfg != sc {
 			a.log.Printf("reload: [stream %s] changed: takes effect at restart", sc.Name)
@@ -386,7 +365,7 @@ func (a *Agent) note(stream, name string, level codec.Level, fields ...codec.Fie
 	defer a.selfMu.Unlock()
 	r := &a.self
 	*r = codec.Record{Source: selfSource, Name: name, Level: level, Fields: append(r.Fields[:0], fields...)}
-	if err := a.Emit(stream, r); err != nil {
+	if err := a.Emit(stream, r); err != nil && !errors.Is(err, ErrUnavailable) { // said once, by markDown
 		a.log.Printf("writing %s to %s: %v", name, stream, err)
 	}
 }
@@ -403,23 +382,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		return nil // closed before it ran
 	default:
 	}
-	if a.cfg.Socket != "" {
-		in, err := a.listen()
-		if err != nil {
-			return err
-		}
-		a.mu.Lock()
-		a.ingest = in
-		a.mu.Unlock()
-	}
-	if a.cfg.Syslog != "" {
-		sl, err := a.listenSyslog(a.cfg.Syslog)
-		if err != nil {
-			return err
-		}
-		a.mu.Lock()
-		a.syslog = sl
-		a.mu.Unlock()
+	if err := a.startListeners(); err != nil {
+		return err
 	}
 	// stop is closed, and the sleeper woken, when Run must return, and
 	// when it has.
@@ -438,6 +402,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	next := time.Now()
 	nextStats := next.Add(a.live.Load().StatsEvery)
 	nextHouse := next.Add(a.opts.HousekeepingEvery)
+	nextRetry := next.Add(a.retryEvery())
 	for {
 		if !sl.sleep(next) {
 			return nil
@@ -451,7 +416,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			if !now.Before(s.next) {
 				if err := s.c.Update(&a.sample); err != nil {
 					s.errs++
-					if s.errs == 1 || s.errs%100 == 0 {
+					// A stream unavailable is said once (storage.go).
+					if (s.errs == 1 || s.errs%100 == 0) && !errors.Is(err, ErrUnavailable) {
 						a.log.Printf("collector %s: %v (%d errors)", s.name, err, s.errs)
 					}
 				}
@@ -468,6 +434,15 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		next = minTime(next, nextStats)
 		a.mu.Unlock()
+		if a.degraded() {
+			if !now.Before(nextRetry) {
+				if err := a.retryStorage(); err != nil {
+					return err
+				}
+				nextRetry = now.Add(a.retryEvery())
+			}
+			next = minTime(next, nextRetry)
+		}
 		if a.opts.Housekeeping != nil && a.opts.HousekeepingEvery > 0 {
 			if !now.Before(nextHouse) {
 				a.opts.Housekeeping(now)
@@ -503,8 +478,8 @@ func (a *Agent) checkClock(now time.Time) {
 func (a *Agent) Flush() error {
 	var errs []error
 	for _, s := range a.streams {
-		if err := s.w.Flush(); err != nil {
-			errs = append(errs, err)
+		if w := s.w.Load(); w != nil {
+			errs = append(errs, w.Flush())
 		}
 	}
 	return errors.Join(errs...)
@@ -544,8 +519,8 @@ func (a *Agent) Close() error {
 func (a *Agent) closeStreams() error {
 	var errs []error
 	for _, s := range a.streams {
-		if err := s.w.Close(); err != nil {
-			errs = append(errs, err)
+		if w := s.w.Load(); w != nil {
+			errs = append(errs, w.Close())
 		}
 	}
 	return errors.Join(errs...)

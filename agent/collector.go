@@ -42,6 +42,9 @@ type CollectorConfig struct {
 	// Options holds the keys of the config file's [collector NAME]
 	// section other than enabled and interval.
 	Options map[string]string
+	// check asks the factory to check Options and return a nil
+	// collector, opening nothing (checkCollector).
+	check bool
 }
 
 type collectorFactory func(CollectorConfig) (Collector, error)
@@ -82,6 +85,18 @@ func newCollector(name string, c CollectorConfig) (Collector, error) {
 		return nil, fmt.Errorf("agent: collector %s: %w", name, err)
 	}
 	return col, nil
+}
+
+// checkCollector checks a collector's options as its factory does when the
+// agent builds it, opening nothing: the configuration refuses what would
+// otherwise switch the collector off at run time.
+func checkCollector(name string, opts map[string]string) error {
+	e, ok := registry[name]
+	if !ok {
+		return fmt.Errorf("unknown collector %q", name)
+	}
+	_, err := e.factory(CollectorConfig{Options: opts, check: true})
+	return err
 }
 
 // A procFile re-reads a small pseudo-file (procfs, sysfs) through a

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"bytes"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/itiny/itiny/codec"
@@ -66,4 +68,36 @@ func TestLoadCollector(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { c.Update(d) }); n != 0 {
 		t.Errorf("%v allocations per Update", n)
 	}
+}
+
+// TestCheckCollector: every collector checks its options in check mode
+// without opening anything (no error with no procfs, sysfs or devfs to
+// open, no descriptor left), and refuses a bad option as its factory does.
+func TestCheckCollector(t *testing.T) {
+	before := openFDs(t)
+	for _, name := range collectorNames() {
+		opts := map[string]string{}
+		if name == "snapshot" {
+			opts["file"] = "/nonexistent"
+		}
+		if err := checkCollector(name, opts); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		opts["colour"] = "red"
+		if err := checkCollector(name, opts); err == nil || !strings.Contains(err.Error(), `unknown option "colour"`) {
+			t.Errorf("%s with colour = red: %v", name, err)
+		}
+	}
+	if after := openFDs(t); after != before {
+		t.Errorf("%d descriptors open after the checks, %d before", after, before)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }

@@ -4,8 +4,10 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/itiny/itiny/codec"
@@ -71,6 +73,18 @@ type StreamConfig struct {
 	// Pack stores each flush as one packed block (ringlog.Options.Pack):
 	// by default for periodic MessagePack streams.
 	Pack bool
+}
+
+// ringOptions maps a stream's configuration to its ring's.
+func (sc *StreamConfig) ringOptions() ringlog.Options {
+	o := ringlog.Options{
+		Stream: sc.Name, Codec: sc.Codec, Budget: sc.Budget, SegmentSize: sc.Segment,
+		StageSize: sc.Buffer, Sync: sc.Sync, SyncEvery: sc.SyncEvery, Pack: sc.Pack,
+	}
+	if sc.Mode == Periodic {
+		o.MemoryStage, o.FlushEvery = true, sc.Flush
+	}
+	return o
 }
 
 // CollectorConfigSection is a [collector NAME] section.
@@ -152,17 +166,92 @@ func ParseConfig(name, text string) (*Config, error) {
 	return p.c, nil
 }
 
+// maxConfigFile bounds a configuration file: the default is 2 KB.
+const maxConfigFile = 1 << 20
+
 // LoadConfig reads and parses a configuration file; "" means the embedded
-// default.
+// default. Only a regular file of at most 1 MiB is read (file.go).
 func LoadConfig(path string) (*Config, error) {
 	if path == "" {
 		return ParseConfig("(default)", DefaultConfig)
 	}
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path, maxConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return ParseConfig(path, string(b))
+}
+
+// dataNames are the names the data directory uses itself, beside its
+// streams' rings, with what each is.
+var dataNames = map[string]string{bootFile: "boot counter", bootFile + ".tmp": "boot counter's temporary file"}
+
+// SocketPath returns the ingest socket's path: Socket, in Data when it is
+// relative; "" when the socket is off.
+func (c *Config) SocketPath() string {
+	if c.Socket == "" || filepath.IsAbs(c.Socket) {
+		return c.Socket
+	}
+	return filepath.Join(c.Data, c.Socket)
+}
+
+// Check checks what needs the data directory, c.Data: that the socket,
+// the syslog socket and the log file land on none of the data directory's
+// own files (a ring, the boot counter), nor on the directory, nor on one
+// another. New and Reload run it, and so does itiny config check: a file
+// the agent would refuse fails the check. (socket = boot once replaced
+// the boot counter, and the next start counted a device boot that was
+// not.)
+func (c *Config) Check() error {
+	cwd, err := syscall.Getwd()
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	abs := func(p string) string {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cwd, p)
+		}
+		return filepath.Clean(p)
+	}
+	data := abs(c.Data)
+	seen := map[string]string{}
+	for _, f := range [...]struct{ key, given, path string }{{"socket", c.Socket, c.SocketPath()}, {"syslog", c.Syslog, c.Syslog}, {"log_file", c.LogFile, c.LogFile}} {
+		if f.path == "" {
+			continue
+		}
+		p := abs(f.path)
+		if prev := seen[p]; prev != "" {
+			return fmt.Errorf("config: %s and %s are the same file, %s", prev, f.key, p)
+		}
+		seen[p] = f.key
+		rel, in := strings.CutPrefix(p, data+"/")
+		if !in && p != data {
+			continue // outside the data directory
+		}
+		first, _, _ := strings.Cut(rel, "/")
+		what := "the data directory " + data
+		switch {
+		case p == data:
+		case dataNames[first] != "":
+			what = "the data directory's " + dataNames[first]
+		case c.Stream(first) != nil:
+			what = "the ring of stream " + first
+		default:
+			continue
+		}
+		return fmt.Errorf("config: %s = %s lands on %s", f.key, f.given, what)
+	}
+	return nil
+}
+
+// sortedKeys returns the names of collectors' sections in order.
+func sortedKeys(m map[string]*CollectorConfigSection) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Stream returns the named stream's configuration, or nil.
@@ -187,9 +276,7 @@ func (c *Config) String() string {
 		syslog = "off"
 	}
 	fmt.Fprintf(&b, "max_record = %s\nrate_limit = %d\nsyslog = %s\n", formatSize(int64(c.MaxRecord)), c.RateLimit, syslog)
-	if c.LogFile != "" {
-		fmt.Fprintf(&b, "log_file = %s\nlog_max_size = %d\n", c.LogFile, c.LogMaxSize)
-	}
+	fmt.Fprintf(&b, "log_file = %s\nlog_max_size = %d\n", c.LogFile, c.LogMaxSize)
 	fmt.Fprintf(&b, "clock_step = %s\nstats_every = %s\n", c.ClockStep, c.StatsEvery)
 	var total int64
 	for _, s := range c.Streams {
@@ -204,12 +291,7 @@ func (c *Config) String() string {
 		}
 		fmt.Fprintf(&b, "buffer = %s\npack = %t\n", formatSize(int64(s.Buffer)), s.Pack)
 	}
-	names := make([]string, 0, len(c.Collectors))
-	for n := range c.Collectors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(c.Collectors) {
 		col := c.Collectors[n]
 		fmt.Fprintf(&b, "\n[collector %s]\nenabled = %t\ninterval = %s\n", n, col.Enabled, col.Interval)
 		keys := make([]string, 0, len(col.Options))
@@ -230,7 +312,10 @@ func (c *Config) String() string {
 		if r.Match != "" {
 			fmt.Fprintf(&b, "match = %s\n", r.Match)
 		}
-		fmt.Fprintf(&b, "%s = %v\nclear = %v\nfor = %d\nlevel = %s\n", dir, r.Limit, r.Clear, r.For, r.Level)
+		if r.limitSet { // an off rule may have none
+			fmt.Fprintf(&b, "%s = %v\n", dir, r.Limit)
+		}
+		fmt.Fprintf(&b, "clear = %v\nfor = %d\nlevel = %s\n", r.Clear, r.For, r.Level)
 		if r.Off {
 			b.WriteString("enabled = false\n")
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -35,18 +36,72 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 // TestConfigStringRoundTrip: what `itiny config check` prints parses back
-// to the same configuration.
+// to the same configuration: the default, and one that sets every global
+// key, switches collectors off, gives options and instances, and turns a
+// rule off.
 func TestConfigStringRoundTrip(t *testing.T) {
-	c, err := LoadConfig("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2, err := ParseConfig("printed", c.String())
-	if err != nil {
-		t.Fatalf("%v\n%s", err, c)
-	}
-	if !reflect.DeepEqual(c, c2) {
-		t.Fatalf("round trip differs:\n%s\n---\n%s", c, c2)
+	for _, text := range []string{DefaultConfig, `
+cap = 20MiB
+socket = /run/itiny/ingest.sock
+socket_mode = 0620
+socket_group = appd
+max_record = 8KiB
+rate_limit = 50
+syslog = /dev/log
+log_file = /var/log/itiny.log
+log_max_size = 4
+clock_step = 500ms
+stats_every = 50ms
+[stream events]
+budget = 5MiB
+sync = always
+[stream audit]
+budget = 1MiB
+codec = json
+sync = interval
+sync_every = 250ms
+mode = periodic
+flush = 5s
+buffer = 8KiB
+[collector cpu]
+enabled = false
+[collector thermal]
+enabled = false
+interval = 2m
+[collector filesystem]
+include_tmpfs = true
+mounts = /, /data
+[collector kmsg]
+all = true
+[collector snapshot.routes]
+command = ip route
+timeout = 2s
+[collector snapshot.hosts]
+enabled = false
+file = /etc/hosts
+[rule filesystem-full]
+enabled = false
+[rule hot]
+stream =
+record = thermal
+field = temp_c
+match = type=cpu
+above = 80
+clear = 75
+for = 2
+level = crit
+`, "log_max_size = 3\n"} {
+		c, err := ParseConfig("given", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := ParseConfig("printed", c.String())
+		if err != nil {
+			t.Fatalf("%v\n%s", err, c)
+		}
+		if !reflect.DeepEqual(c, c2) {
+			t.Fatalf("round trip differs:\n%s\n---\n%s", c, c2)
+		}
 	}
 }
 
@@ -61,7 +116,7 @@ sync = always
 budget = 2MiB
 [rule filesystem-full]
 enabled = false
-[collector load]
+[collector process]
 interval = 2s
 watch = nginx
 `)
@@ -80,8 +135,8 @@ watch = nginx
 	if len(c.Rules) != 1 || !c.Rules[0].Off {
 		t.Errorf("rule not disabled: %+v", c.Rules)
 	}
-	if l := c.Collectors["load"]; l.Interval != 2*time.Second || l.Options["watch"] != "nginx" {
-		t.Errorf("collector load: %+v", l)
+	if l := c.Collectors["process"]; l.Interval != 2*time.Second || l.Options["watch"] != "nginx" {
+		t.Errorf("collector process: %+v", l)
 	}
 	c, err = ParseConfig("snap.conf", "[collector snapshot.routes]\ncommand = ip route\n[collector snapshot.hosts]\nfile = /etc/hosts\n")
 	if err != nil {
@@ -120,6 +175,26 @@ func TestConfigErrors(t *testing.T) {
 		{"[rule r]\nlevel = loud", `x.conf:2: level: codec: unknown level "loud"`},
 		{"[collector cpu.two]", `x.conf:1: collector "cpu" has no instances`},
 		{"[collector snapshot.]", `x.conf:1: collector "snapshot" has no instances`},
+		// What the ring refuses at start, the config refuses.
+		{"[stream events]\nbudget = 1MiB\nsegment = 1", `x.conf:1: [stream events] segment 1B is out of range [4KiB, 64MiB]`},
+		{"[stream events]\nbudget = 1MiB\nsegment = 2KiB", `x.conf:1: [stream events] segment 2KiB is out of range [4KiB, 64MiB]`},
+		{"cap = 1GiB\n[stream events]\nbudget = 512MiB\nsegment = 128MiB", `x.conf:2: [stream events] segment 128MiB is out of range [4KiB, 64MiB]`},
+		{"[stream events]\nbudget = 16KiB", `x.conf:1: [stream events] segment 2KiB (by default, budget/8) is out of range`},
+		// Names the data directory uses.
+		{"[stream boot]\nbudget = 1MiB", `x.conf:1: [stream boot]: boot is the data directory's boot counter`},
+		{"[stream boot.tmp]\nbudget = 1MiB", `x.conf:1: [stream boot.tmp]: boot.tmp is the data directory's boot counter's temporary file`},
+		// Periods that would spin a core.
+		{"stats_every = 1ns", `x.conf:1: stats_every: 1ns is below the minimum of 50ms`},
+		{"\n[collector cpu]\ninterval = 1ns", `x.conf:3: interval: 1ns is below the minimum of 50ms`},
+		{"[collector load]\ninterval = 49ms", `x.conf:2: interval: 49ms is below the minimum of 50ms`},
+		// Collector options: refused by the check, not at run time.
+		{"[collector filesystem]\ninclude_tmpfs = maybe", `x.conf:1: [collector filesystem] option include_tmpfs: want true or false, got "maybe"`},
+		{"[collector cpu]\ncolour = red", `x.conf:1: [collector cpu] unknown option "colour" for collector cpu (it has none)`},
+		{"[collector netdev]\ncolour = red", `[collector netdev] unknown option "colour" for collector netdev (known: include_lo)`},
+		{"[collector kmsg]\nenabled = false\nall = perhaps", `x.conf:1: [collector kmsg] option all: want true or false`},
+		{"[collector process]\nwatch = pidfile:run/x.pid", `[collector process] option watch: pidfile path "run/x.pid" is not absolute`},
+		{"[collector snapshot.x]\ntimeout = 2s", `x.conf:1: [collector snapshot.x] snapshot: set either option command or option file`},
+		{"[collector snapshot.x]\nfile = /etc/hosts\nmax_output = 2MiB", `[collector snapshot.x] option max_output: want a size from 1B to 1MiB`},
 	} {
 		_, err := ParseConfig("x.conf", tc.text)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -140,3 +215,69 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCheck: paths the config gives never land on the data
+// directory's own files, nor on each other (Config.Check, which New,
+// Reload and itiny config check run).
+func TestConfigCheck(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"socket = boot", "config: socket = boot lands on the data directory's boot counter"},
+		{"socket = boot.tmp", "lands on the data directory's boot counter's temporary file"},
+		{"socket = events", "config: socket = events lands on the ring of stream events"},
+		{"socket = ./metrics/stage", "socket = ./metrics/stage lands on the ring of stream metrics"},
+		{"socket = .", "socket = . lands on the data directory /d"},
+		{"socket = /d/state", "socket = /d/state lands on the ring of stream state"},
+		{"[stream itiny.sock]\nbudget = 1MiB", "socket = itiny.sock lands on the ring of stream itiny.sock"},
+		{"syslog = /d/itiny/stage", "syslog = /d/itiny/stage lands on the ring of stream itiny"},
+		{"log_file = /d/boot", "log_file = /d/boot lands on the data directory's boot counter"},
+		{"log_file = /d/../d/events/x.log", "lands on the ring of stream events"},
+		{"log_file = /d/itiny.sock", "config: socket and log_file are the same file, /d/itiny.sock"},
+		{"socket = /dev/log\nsyslog = /dev/log", "socket and syslog are the same file"},
+		{"socket = /run/itiny.sock\nsyslog = /dev/log\nlog_file = /d/itiny.log", ""},
+		{"socket = ../itiny.sock\nlog_file = /d/logs/itiny.log", ""},
+		{"socket =", ""},
+	} {
+		c, err := ParseConfig("x.conf", tc.text)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.text, err)
+		}
+		c.Data = "/d"
+		err = c.Check()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%q: %v, want %q", tc.text, err, tc.want)
+		}
+	}
+}
+
+// TestConfigAcceptedStarts: a config at the edges of what the check
+// accepts opens its rings: the check refuses everything the rings would.
+func TestConfigAcceptedStarts(t *testing.T) {
+	for _, text := range []string{
+		"[stream events]\nbudget = 24KiB\nsegment = 4KiB",
+		"[stream events]\nbudget = 24KiB\nsegment = 4KiB\ncodec = json\nmode = periodic",
+		"[stream events]\nbudget = 24KiB\nsegment = 4KiB\nmode = periodic\npack = true",
+		"[stream events]\nbudget = 32KiB",
+		"[stream events]\nbudget = 20481\nsegment = 4KiB\nbuffer = 1\nsync = always",
+		"cap = 1GiB\n[stream events]\nbudget = 129MiB\nsegment = 64MiB",
+	} {
+		c, err := ParseConfig("edge.conf", "socket =\n"+text)
+		if err != nil {
+			t.Errorf("%q: %v", text, err)
+			continue
+		}
+		for _, col := range c.Collectors {
+			col.Enabled = false
+		}
+		c.Data = testdir.TempDir(t)
+		a, err := New(c, Options{Log: discard{}})
+		if err != nil {
+			t.Errorf("%q passes the check, but the agent refuses it: %v", text, err)
+			continue
+		}
+		a.Close()
+	}
+}
+
+type discard struct{}
+
+func (discard) Printf(string, ...any) {}

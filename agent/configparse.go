@@ -46,9 +46,10 @@ type configParser struct {
 	stream  *StreamConfig
 	col     *CollectorConfigSection
 	rule    *RuleConfig
-	seen    map[string]int // keys in the current section, for duplicates
-	lines   map[string]int // line of each stream/rule section, for later errors
-	packSet map[string]bool
+	seen    map[string]int  // keys in the current section, for duplicates
+	lines   map[string]int  // line of each section, for later errors
+	globals map[string]int  // line of each global key, for later errors
+	set     map[string]bool // "stream.key" for the keys a stream section sets
 }
 
 func (p *configParser) errorf(format string, args ...any) error {
@@ -78,6 +79,12 @@ func (p *configParser) parseLine(line string) error {
 		p.seen = map[string]int{}
 	}
 	p.seen[key] = p.line
+	if p.section == "" {
+		if p.globals == nil {
+			p.globals = map[string]int{}
+		}
+		p.globals[key] = p.line
+	}
 	var err error
 	switch p.section {
 	case "":
@@ -120,6 +127,9 @@ func (p *configParser) startSection(line string) error {
 	case "stream":
 		if !codec.ValidStream(name) {
 			return p.errorf("invalid stream name %q: want 1-%d bytes of [a-z0-9_.-]", name, codec.MaxStreamLen)
+		}
+		if what := dataNames[name]; what != "" {
+			return p.errorf("[stream %s]: %s is the data directory's %s; a stream's ring may not take its name", name, name, what)
 		}
 		p.c.Streams = append(p.c.Streams, StreamConfig{Name: name, Codec: codec.Msgpack, Mode: Continuous, Flush: time.Minute})
 		p.stream = &p.c.Streams[len(p.c.Streams)-1]
@@ -191,7 +201,7 @@ func (p *configParser) globalKey(key, val string) error {
 	case "clock_step":
 		c.ClockStep, err = parseDuration(val)
 	case "stats_every":
-		c.StatsEvery, err = parseDuration(val)
+		c.StatsEvery, err = parsePeriod(val)
 	default:
 		return p.errorf("unknown key %q", key)
 	}
@@ -200,6 +210,10 @@ func (p *configParser) globalKey(key, val string) error {
 
 func (p *configParser) streamKey(key, val string) error {
 	s := p.stream
+	if p.set == nil {
+		p.set = map[string]bool{}
+	}
+	p.set[s.Name+"."+key] = true
 	var err error
 	switch key {
 	case "budget":
@@ -229,10 +243,6 @@ func (p *configParser) streamKey(key, val string) error {
 		s.Buffer = int(n)
 	case "pack":
 		s.Pack, err = strconv.ParseBool(val)
-		if p.packSet == nil {
-			p.packSet = map[string]bool{}
-		}
-		p.packSet[s.Name] = true
 	default:
 		return p.errorf("unknown key %q in [stream %s]", key, s.Name)
 	}
@@ -245,7 +255,7 @@ func (p *configParser) collectorKey(key, val string) error {
 	case "enabled":
 		p.col.Enabled, err = strconv.ParseBool(val)
 	case "interval":
-		p.col.Interval, err = parseDuration(val)
+		p.col.Interval, err = parsePeriod(val)
 	default:
 		p.col.Options[key] = val // the collector checks its own options
 	}
@@ -306,10 +316,17 @@ func (p *configParser) finish() error {
 		if s.Segment == 0 {
 			s.Segment = min(256<<10, s.Budget/8)
 		}
+		if s.Segment < ringlog.MinSegmentSize || s.Segment > ringlog.MaxSegmentSize {
+			by := ""
+			if !p.set[s.Name+".segment"] {
+				by = " (by default, budget/8)"
+			}
+			return p.errorf("[stream %s] segment %s%s is out of range [%s, %s]", s.Name, formatSize(s.Segment), by, formatSize(ringlog.MinSegmentSize), formatSize(ringlog.MaxSegmentSize))
+		}
 		if s.Buffer == 0 {
 			s.Buffer = int(min(64<<10, s.Segment))
 		}
-		if !p.packSet[s.Name] {
+		if !p.set[s.Name+".pack"] {
 			s.Pack = s.Codec == codec.Msgpack && s.Mode == Periodic
 		}
 		if s.Pack && s.Codec != codec.Msgpack {
@@ -321,6 +338,10 @@ func (p *configParser) finish() error {
 		need := 2*s.Segment + int64(s.Buffer) + 3*4096
 		if s.Budget < need {
 			return p.errorf("[stream %s] budget %s is below the %s its buffer and two segments need", s.Name, formatSize(s.Budget), formatSize(need))
+		}
+		// Whatever else the ring would refuse at start.
+		if err := s.ringOptions().Check(); err != nil {
+			return p.errorf("[stream %s] %v", s.Name, err)
 		}
 		total += s.Budget
 	}
@@ -341,6 +362,16 @@ func (p *configParser) finish() error {
 		}
 		if r.Above && r.Clear > r.Limit || !r.Above && r.Clear < r.Limit {
 			return p.errorf("[rule %s] clear %v is on the wrong side of the limit %v", r.Name, r.Clear, r.Limit)
+		}
+	}
+	// A collector's options are checked here, enabled or not, so that
+	// one the collector would refuse is not found at run time, when it
+	// could only switch the collector off.
+	for _, name := range sortedKeys(c.Collectors) {
+		p.line = p.lines["collector "+name]
+		base, _, _ := strings.Cut(name, ".")
+		if err := checkCollector(base, c.Collectors[name].Options); err != nil {
+			return p.errorf("[collector %s] %v", name, err)
 		}
 	}
 	// Enabled-by-default collectors without a section run at their
@@ -381,6 +412,20 @@ func formatSize(n int64) string {
 		return strconv.FormatInt(n>>10, 10) + "KiB"
 	}
 	return strconv.FormatInt(n, 10) + "B"
+}
+
+// minPeriod is the shortest collector interval and stats_every. Each is
+// a wake-up of the agent: nine collectors and the stats at 1 ms took 7%
+// of a core, at 100 us 33%, at 1 ns all of one (docs/DESIGN.md section 23).
+const minPeriod = 50 * time.Millisecond
+
+// parsePeriod parses a duration of at least minPeriod.
+func parsePeriod(s string) (time.Duration, error) {
+	d, err := parseDuration(s)
+	if err == nil && d < minPeriod {
+		err = fmt.Errorf("%s is below the minimum of %s: shorter, the agent spends the device's CPU on itself", s, minPeriod)
+	}
+	return d, err
 }
 
 func parseDuration(s string) (time.Duration, error) {

@@ -28,6 +28,9 @@ func newCPUCollector(c CollectorConfig) (Collector, error) {
 	if err := checkOptions("cpu", c.Options); err != nil {
 		return nil, err
 	}
+	if c.check {
+		return nil, nil
+	}
 	// /proc/stat has a line per CPU and a long intr line: 4 KiB fits a
 	// small machine, and procFile doubles the buffer for a big one.
 	f, err := openProcFile(filepath.Join(c.Proc, "stat"), 4096)

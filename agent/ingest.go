@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +21,8 @@ import (
 // acknowledgement message:
 //
 //	ok <seq>            stored as record <seq> of its stream
+//	ok <seq> buffered   taken as record <seq>, in memory until its
+//	                    periodic stream's next flush (answer.go)
 //	err <reason>        rejected; nothing stored
 //
 // and a connection it closes (idle, refused, making way for another
@@ -91,87 +92,34 @@ type ingest struct {
 	cred     syscall.Ucred
 }
 
-// listen creates the ingest socket, with the configured mode and group.
+// listen creates the ingest socket, with the configured mode and group
+// (sockfile.go).
 func (a *Agent) listen() (*ingest, error) {
-	path := a.cfg.Socket
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(a.cfg.Data, path)
-	}
-	// A socket file left by a dead agent refuses connections: remove it.
-	// One that accepts them belongs to a live agent.
-	if _, err := os.Lstat(path); err == nil {
-		if err := probe(path); err == nil {
-			return nil, fmt.Errorf("agent: another agent is listening on %s", path)
-		}
-		os.Remove(path)
-	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	path := a.cfg.SocketPath()
+	gid, err := a.socketGroup(path)
 	if err != nil {
-		return nil, fmt.Errorf("agent: socket: %w", err)
+		return nil, fmt.Errorf("agent: %w", err)
 	}
-	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("agent: bind %s: %w", path, err)
+	fd, err := bindUnix(path, syscall.SOCK_SEQPACKET, a.cfg.SocketMode, gid)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
 	}
 	if err := syscall.Listen(fd, 16); err != nil {
 		syscall.Close(fd)
+		os.Remove(path)
 		return nil, fmt.Errorf("agent: listen %s: %w", path, err)
-	}
-	if err := os.Chmod(path, a.cfg.SocketMode); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("agent: %w", err)
-	}
-	if g := a.cfg.SocketGroup; g != "" {
-		gid, err := lookupGroup(g)
-		if err != nil {
-			syscall.Close(fd)
-			return nil, fmt.Errorf("agent: socket_group: %w", err)
-		}
-		if err := os.Chown(path, -1, gid); err != nil {
-			syscall.Close(fd)
-			return nil, fmt.Errorf("agent: socket_group: %w", err)
-		}
 	}
 	in, err := a.serveIngest(path, fd)
 	if err != nil {
 		syscall.Close(fd)
+		os.Remove(path)
 		return nil, err
 	}
 	return in, nil
 }
 
-// lookupGroup returns the gid of a group given by number or by name in
-// /etc/group. (os/user does this too, at a cost in firmware bytes.)
-func lookupGroup(g string) (int, error) {
-	if gid, err := strconv.Atoi(g); err == nil {
-		return gid, nil
-	}
-	b, err := os.ReadFile("/etc/group")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		// name:password:gid:members
-		f := strings.Split(line, ":")
-		if len(f) >= 3 && f[0] == g {
-			return strconv.Atoi(f[2])
-		}
-	}
-	return 0, fmt.Errorf("no group %q in /etc/group", g)
-}
-
-// probe connects to a socket path and reports whether something listens.
-func probe(path string) error {
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer syscall.Close(fd)
-	return syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
-}
-
 // handle validates and stores one message from peer p, and returns its
-// acknowledgement ("ok <seq>" or "err <reason>", in in.ack). It allocates
+// acknowledgement ("ok <seq>[ buffered]" or "err <reason>", in in.ack). It allocates
 // nothing but a codec error's message: a flood of bad records makes no
 // garbage for the runtime to collect.
 func (in *ingest) handle(msg []byte, truncated bool, p *peer) []byte {
@@ -252,7 +200,7 @@ func (in *ingest) store(msg []byte, truncated bool, p *peer) bool {
 	if err := a.emit(rec.Stream, rec, p); err != nil {
 		return in.fail(err.Error())
 	}
-	in.ack = strconv.AppendUint(append(in.ack[:0], "ok "...), rec.Seq, 10)
+	in.ack = a.appendOK(in.ack[:0], rec.Seq, rec.Stream) // answer.go
 	return true
 }
 
@@ -321,13 +269,10 @@ func (c *Client) dial() error {
 
 // Send encodes r as MessagePack, sends it and waits for the agent's
 // acknowledgement: the record's sequence number, or the agent's reason
-// for refusing it.
+// for refusing it. SendAck says whether it is stored or buffered.
 func (c *Client) Send(r *codec.Record) (uint64, error) {
-	var err error
-	if c.buf, err = codec.Msgpack.Append(c.buf[:0], r); err != nil {
-		return 0, err
-	}
-	return c.SendRaw(c.buf)
+	a, err := c.SendAck(r)
+	return a.Seq, err
 }
 
 // SendRaw sends one encoded record (MessagePack, or JSON starting with
@@ -335,34 +280,27 @@ func (c *Client) Send(r *codec.Record) (uint64, error) {
 // the connection is made again and the record sent once more: it had not
 // been stored.
 func (c *Client) SendRaw(msg []byte) (uint64, error) {
-	seq, err := c.send(msg)
-	if errors.Is(err, errClosed) {
-		syscall.Close(c.fd)
-		c.fd = -1
-		if err := c.dial(); err != nil {
-			return 0, err
-		}
-		seq, err = c.send(msg)
-	}
-	return seq, err
+	a, err := c.SendRawAck(msg)
+	return a.Seq, err
 }
 
-// errClosed marks the errors after which SendRaw sends again.
+// errClosed marks the errors after which SendRawAck sends again.
 var errClosed = errors.New("connection closed by the agent")
 
-func (c *Client) send(msg []byte) (uint64, error) {
+// send sends msg once and reads the agent's answer.
+func (c *Client) send(msg []byte) (Ack, error) {
 	if c.fd < 0 {
-		return 0, errors.New("send: connection closed")
+		return Ack{}, errors.New("send: connection closed")
 	}
 	if _, err := syscall.Write(c.fd, msg); err != nil {
 		// The agent closed the connection, perhaps saying why first.
 		if n := c.notice(); n > 0 {
-			return 0, c.answer(n)
+			return Ack{}, c.answer(n)
 		}
 		if err == syscall.EPIPE {
-			return 0, fmt.Errorf("send: %w: %w", err, errClosed)
+			return Ack{}, fmt.Errorf("send: %w: %w", err, errClosed)
 		}
-		return 0, fmt.Errorf("send: %w", err)
+		return Ack{}, fmt.Errorf("send: %w", err)
 	}
 	n, err := syscall.Read(c.fd, c.ack)
 	if err == syscall.ECONNRESET {
@@ -370,13 +308,12 @@ func (c *Client) send(msg []byte) (uint64, error) {
 		n, err = c.notice(), nil
 	}
 	if err != nil || n == 0 {
-		return 0, fmt.Errorf("agent closed the connection without acknowledging")
+		return Ack{}, fmt.Errorf("agent closed the connection without acknowledging")
 	}
-	ack := string(c.ack[:n])
-	if len(ack) > 3 && ack[:3] == "ok " {
-		return strconv.ParseUint(ack[3:], 10, 64)
+	if ack := string(c.ack[:n]); strings.HasPrefix(ack, "ok ") {
+		return parseOK(ack) // answer.go
 	}
-	return 0, c.answer(n)
+	return Ack{}, c.answer(n)
 }
 
 // notice reads, without waiting, what the agent said before it closed

@@ -33,6 +33,18 @@ func runAgent(t *testing.T, extra string) (*Agent, string, func()) {
 	go func() { done <- a.Run(ctx) }()
 	path := filepath.Join(cfg.Data, "itiny.sock")
 	waitExists(t, path)
+	// The socket exists a moment before Run publishes its server.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		a.mu.Lock()
+		in := a.ingest
+		a.mu.Unlock()
+		if in != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no ingest server a minute after the socket appeared")
+		}
+	}
 	return a, path, func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -23,6 +23,9 @@ func newLoadCollector(c CollectorConfig) (Collector, error) {
 	if err := checkOptions("load", c.Options); err != nil {
 		return nil, err
 	}
+	if c.check {
+		return nil, nil
+	}
 	f, err := openProcFile(filepath.Join(c.Proc, "loadavg"), 128)
 	if err != nil {
 		return nil, err

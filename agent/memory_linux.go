@@ -26,6 +26,9 @@ func newMemoryCollector(c CollectorConfig) (Collector, error) {
 	if err := checkOptions("memory", c.Options); err != nil {
 		return nil, err
 	}
+	if c.check {
+		return nil, nil
+	}
 	f, err := openProcFile(filepath.Join(c.Proc, "meminfo"), 2048)
 	if err != nil {
 		return nil, err

@@ -31,6 +31,9 @@ func newPressureCollector(c CollectorConfig) (Collector, error) {
 	if err := checkOptions("pressure", c.Options); err != nil {
 		return nil, err
 	}
+	if c.check {
+		return nil, nil
+	}
 	p := &pressureCollector{}
 	for _, r := range pressureResources {
 		f, err := openProcFile(filepath.Join(c.Proc, "pressure", r), 256)

@@ -78,6 +78,9 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 	if s.every, err = optPositive(c.Options, "snapshot_every", 12); err != nil {
 		return nil, err
 	}
+	if c.check {
+		return nil, nil
+	}
 	keys := []string{"snapshot", "output", "exit_code", "truncated", "changed"}
 	if s.file != "" {
 		keys = []string{"snapshot", "output", "truncated", "changed"}
@@ -229,9 +232,9 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// readBounded reads at most max bytes of a file.
+// readBounded reads at most max bytes of a regular file (file.go).
 func readBounded(path string, max int) ([]byte, bool, error) {
-	f, err := os.Open(path)
+	f, _, err := openRegular(path)
 	if err != nil {
 		return nil, false, err
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
 )
 
 // writeStats writes the agent's own figures to the metrics stream (never
@@ -15,9 +16,14 @@ import (
 func (a *Agent) writeStats() {
 	for _, sc := range a.cfg.Streams {
 		s := a.streams[sc.Name]
-		st := s.w.Stats()
+		var st ringlog.Stats
+		w := s.w.Load()
+		if w != nil {
+			st = w.Stats()
+		}
 		a.note(StreamMetrics, "stream.stats", codec.LevelInfo,
 			codec.Field{Key: "stream", Value: codec.String(sc.Name)},
+			codec.Field{Key: "available", Value: codec.Bool(w != nil)},
 			codec.Field{Key: "written", Value: codec.Uint(s.written.Load())},
 			codec.Field{Key: "rejected", Value: codec.Uint(s.rejected.Load())},
 			codec.Field{Key: "errors", Value: codec.Uint(s.errors.Load())},

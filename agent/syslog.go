@@ -46,22 +46,16 @@ type syslogListener struct {
 const maxSyslog = 8 << 10
 
 func (a *Agent) listenSyslog(path string) (*syslogListener, error) {
-	if err := removeStaleSocket(path, syscall.SOCK_DGRAM); err != nil {
-		return nil, fmt.Errorf("agent: syslog: %w", err)
-	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	// Anyone may log, as with /dev/log (sockfile.go).
+	fd, err := bindUnix(path, syscall.SOCK_DGRAM, 0o666, -1)
 	if err != nil {
 		return nil, fmt.Errorf("agent: syslog: %w", err)
 	}
 	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_PASSCRED, 1); err != nil {
 		syscall.Close(fd)
+		os.Remove(path)
 		return nil, fmt.Errorf("agent: syslog: SO_PASSCRED: %w", err)
 	}
-	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("agent: syslog: bind %s: %w", path, err)
-	}
-	os.Chmod(path, 0o666) // anyone may log, as with /dev/log
 	l := &syslogListener{a: a, f: os.NewFile(uintptr(fd), path), fd: fd, path: path, done: make(chan struct{})}
 	l.iov.Base = &l.buf[0]
 	l.iov.SetLen(len(l.buf))
@@ -85,35 +79,6 @@ func (a *Agent) listenSyslog(path string) (*syslogListener, error) {
 	}
 	go l.serve(rc)
 	return l, nil
-}
-
-// removeStaleSocket removes the unix socket of type sotype at path if
-// nothing listens on it: what a dead process left. Any other file there is
-// not the agent's to remove, and a live socket is another's.
-func removeStaleSocket(path string, sotype int) error {
-	st, err := os.Lstat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if st.Mode().Type() != os.ModeSocket {
-		return fmt.Errorf("%s exists and is not a socket (%s): not removed", path, st.Mode().Type())
-	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, sotype|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	err = syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
-	syscall.Close(fd)
-	if err == nil {
-		return fmt.Errorf("another process is listening on %s", path)
-	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.Remove(path)
 }
 
 func (l *syslogListener) serve(rc syscall.RawConn) {

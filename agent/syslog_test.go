@@ -192,7 +192,7 @@ func TestSyslogPath(t *testing.T) {
 	}
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, []byte("precious"), 0o644)
-	if err := run(file); err == nil || !strings.Contains(err.Error(), "is not a socket") {
+	if err := run(file); err == nil || !strings.Contains(err.Error(), "is a regular file, not a socket") {
 		t.Errorf("a regular file at the syslog path: %v", err)
 	}
 	if b, err := os.ReadFile(file); err != nil || string(b) != "precious" {

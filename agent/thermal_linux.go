@@ -32,6 +32,9 @@ func newThermalCollector(c CollectorConfig) (Collector, error) {
 	if err := checkOptions("thermal", c.Options); err != nil {
 		return nil, err
 	}
+	if c.check {
+		return nil, nil
+	}
 	dir := filepath.Join(c.Sys, "class", "thermal")
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {

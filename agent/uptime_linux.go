@@ -22,6 +22,9 @@ func newUptimeCollector(c CollectorConfig) (Collector, error) {
 	if err := checkOptions("uptime", c.Options); err != nil {
 		return nil, err
 	}
+	if c.check {
+		return nil, nil
+	}
 	f, err := openProcFile(filepath.Join(c.Proc, "uptime"), 64)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ type Arena struct {
 	// from hi down, so each value is in one place and n values fit in n.
 	lo, hi int
 	err    DecodeError // the last decode's fault
+	key    keyError    // its cause when a record key's value was bad
 }
 
 // NewArena returns an arena for records of up to n values.
@@ -72,13 +73,10 @@ func (a *Arena) seal(fs []Field) []Field {
 // room returns storage for a container of n values: from the arena when
 // there is one, else old's if it has the capacity, else new.
 func room(old []Field, n int, a *Arena) ([]Field, error) {
-	switch {
-	case a != nil:
+	if a != nil {
 		return a.take(n)
-	case cap(old) >= n:
-		return old[:n], nil
 	}
-	return make([]Field, n), nil
+	return grow(old, n), nil
 }
 
 // fault returns a decode error: a's own with an arena, else a new one.

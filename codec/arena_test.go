@@ -132,3 +132,50 @@ func TestDecodeArenaHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeArenaRejectZeroAllocs: DecodeArena refuses MessagePack that
+// does not parse, or whose values are of the wrong type, with the error
+// Decode gives, at the same offset, and without allocating: the fault is
+// the arena's, and so is the error of a record key's value.
+func TestDecodeArenaRejectZeroAllocs(t *testing.T) {
+	fields := []byte{0x82, 0xa4, 'n', 'a', 'm', 'e', 0xa1, 'x', 0xa6, 'f', 'i', 'e', 'l', 'd', 's', 0x81, 0xa1, 'a'}
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"empty", nil, "at byte 0: length runs past the end of the record"},
+		{"lead 0xc1", []byte{0x81, 0xa4, 'n', 'a', 'm', 'e', 0xc1}, "at byte 6: invalid MessagePack type byte 0xc1"},
+		{"lead 0xc1 in fields", append(fields[:len(fields):len(fields)], 0xc1), "at byte 18: invalid MessagePack type byte 0xc1"},
+		{"short str", []byte{0x81, 0xa4, 'n', 'a', 'm', 'e', 0xa5, 'x'}, "at byte 6: length runs past the end of the record"},
+		{"trailing", []byte{0x81, 0xa4, 'n', 'a', 'm', 'e', 0xa1, 'x', 0x00}, "at byte 8: trailing bytes after record"},
+		{"not a map", []byte{0x05}, `: msgpack: attempted to decode type "int" with method for "map"`},
+		{"int name", []byte{0x81, 0xa4, 'n', 'a', 'm', 'e', 0x05}, `: "name": msgpack: attempted to decode type "int" with method for "str"`},
+		{"str seq", []byte{0x81, 0xa3, 's', 'e', 'q', 0xa1, 'x'}, `: "seq": msgpack: attempted to decode type "str" with method for "uint"`},
+		{"nil value", append(fields[:len(fields):len(fields)], 0xc0), `: "fields": invalid value: nil`},
+	}
+	a := NewArena(100)
+	for _, tt := range tests {
+		want := "codec: bad msgpack record " + tt.want
+		if tt.want[0] == ':' {
+			want = "codec: bad msgpack record" + tt.want
+		}
+		if err := Msgpack.Decode(tt.in, new(Record)); err == nil || err.Error() != want {
+			t.Errorf("%s: Decode: %v, want %s", tt.name, err, want)
+		}
+		var r Record
+		var err error
+		p := make([]byte, len(tt.in))
+		run := func() {
+			copy(p, tt.in)
+			err = Msgpack.DecodeArena(p, &r, a)
+		}
+		if n := testing.AllocsPerRun(100, run); n != 0 {
+			t.Errorf("%s: %v allocations", tt.name, n)
+		}
+		var de *DecodeError
+		if !errors.As(err, &de) || string(de.AppendTo(nil)) != want {
+			t.Errorf("%s: DecodeArena: %v, want %s", tt.name, err, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/itiny/itiny/internal/msgpack"
 )
 
 var (
@@ -19,7 +21,8 @@ var (
 // returns the object's size, or the offset of the first bad byte and why.
 // After it passes, no length the generated decoder reads can be
 // impossible. It walks iteratively, with a stack of the containers it is
-// in: readers run it on every record they show.
+// in. The decoder, which checks as it reads, runs it on the values of
+// unknown keys, and on a record it drops, to say where the fault is.
 func checkMsg(p []byte, depth int) (int, error) {
 	type open struct {
 		left  uint64 // elements still to come
@@ -114,6 +117,60 @@ func validStr(p []byte, i, j int) bool {
 		}
 	}
 	return or&0x8080808080808080 == 0 || utf8.Valid(p[i:j])
+}
+
+// readStr is readBlob of a str, with the common case inline: most keys
+// and names are fixstrs of eight bytes or less, checked in one load.
+func readStr(b []byte) ([]byte, []byte, error) {
+	if len(b) > 8 && b[0]&0xe0 == 0xa0 && b[0]&0x1f <= 8 {
+		n := int(b[0] & 0x1f)
+		if binary.LittleEndian.Uint64(b[1:])&(1<<(8*n)-1)&0x8080808080808080 == 0 {
+			return b[1 : 1+n], b[1+n:], nil
+		}
+	}
+	return readBlob(b, true)
+}
+
+// readBlob reads a MessagePack str (with str) or bin and returns its
+// bytes, a view of b, checking that a str is valid UTF-8. It checks the
+// length against the bytes left in 64-bit arithmetic: msgp's readers
+// convert it to int, which is 32 bits on arm and mips, where a str32 of
+// 2 GiB or more would then pass for negative.
+func readBlob(b []byte, str bool) ([]byte, []byte, error) {
+	if len(b) == 0 {
+		return nil, b, msgpack.ErrShort
+	}
+	c := b[0]
+	h, n := 1, uint64(c&0x1f) // header and body size
+	w := 0                    // bytes of the body size
+	switch {
+	case str && c&0xe0 == 0xa0: // fixstr
+	case str && c >= 0xd9 && c <= 0xdb: // str8-32
+		w = 1 << (c - 0xd9)
+	case !str && c >= 0xc4 && c <= 0xc6: // bin8-32
+		w = 1 << (c - 0xc4)
+	case str:
+		return msgpack.ReadStr(b) // its error names the type found
+	default:
+		return msgpack.ReadBin(b)
+	}
+	if w > 0 {
+		if h += w; len(b) < h {
+			return nil, b, msgpack.ErrShort
+		}
+		n = 0
+		for _, x := range b[1:h] {
+			n = n<<8 | uint64(x)
+		}
+	}
+	if n > uint64(len(b)-h) {
+		return nil, b, msgpack.ErrShort
+	}
+	end := h + int(n)
+	if str && !validStr(b, h, end) {
+		return nil, b, errBadUTF8
+	}
+	return b[h:end], b[end:], nil
 }
 
 // msgItem returns the elements (2 per map entry) that follow the item at

@@ -2,8 +2,9 @@ package codec
 
 import (
 	"errors"
+	"math"
 
-	"github.com/tinylib/msgp/msgp"
+	"github.com/itiny/itiny/internal/msgpack"
 )
 
 // DecodeAlias decodes like Decode, with the same checks and errors, but
@@ -48,114 +49,141 @@ func (c Codec) decodeAlias(p []byte, r *Record, a *Arena) error {
 }
 
 // decodeMsg decodes a MessagePack record for Decode and, with alias,
-// DecodeAlias and DecodeArena.
+// DecodeAlias and DecodeArena. The decoder checks as it reads (one pass
+// over the record); only a record it drops is walked again, to explain
+// why. A record an arena has no room for is not: ErrArenaFull is the
+// answer, whatever else is wrong with it.
 func decodeMsg(p []byte, r *Record, alias bool, a *Arena) error {
-	// The record map, its fields map, then MaxDepth levels of values: the
-	// structural check makes every length the decoder reads possible, and
-	// checks every string.
-	n, err := checkMsg(p, MaxDepth+2)
-	if err != nil {
-		return a.fault(Msgpack, n, err)
-	}
-	if n != len(p) {
-		return a.fault(Msgpack, n, errTrailing)
-	}
+	d := msgDecoder{alias: alias, left: len(p), arena: a}
 	r.reset()
 	if a != nil {
 		r.Fields = nil
 	}
-	if err := r.unmarshal(p, alias, a); err != nil {
-		if err == ErrArenaFull {
-			return err
+	rest, err := r.unmarshal(&d, p)
+	switch {
+	case err != nil:
+	case len(rest) > 0:
+		err = errTrailing
+	default:
+		// Record.validate's checks; d has checked the fields'.
+		if err = r.validateHead(false); err == nil {
+			err = d.rule
 		}
-		// A type mismatch; msgp's message names the field.
-		return a.fault(Msgpack, -1, err)
 	}
-	if err := r.validate(false); err != nil {
-		return a.fault(Msgpack, -1, err)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if err == ErrArenaFull {
+		return err
+	}
+	return msgError(p, err, a)
+}
+
+// msgError returns the DecodeError of a record the decoder dropped for
+// err. A fault of structure (a length, the type byte 0xc1, nesting, UTF-8,
+// trailing bytes), wherever it is, is reported as checkMsg finds it, at
+// its offset; otherwise err, a value of the wrong type (msgp's message
+// names the field) or a broken rule, has no offset.
+// With an arena, the error is a's (Arena.fault).
+func msgError(p []byte, err error, a *Arena) error {
+	// The record map, its fields map, then MaxDepth levels of values.
+	n, cerr := checkMsg(p, MaxDepth+2)
+	if cerr == nil && n != len(p) {
+		cerr = errTrailing
+	}
+	if cerr != nil {
+		return a.fault(Msgpack, n, cerr)
+	}
+	return a.fault(Msgpack, -1, err)
 }
 
 // unmarshal decodes as the generated Record.UnmarshalMsg (record_gen.go)
-// does, key for key, except that with alias strings are views of b, and
-// that it keeps the rules of docs/FORMAT.md section 4 on the record's own
-// keys that the generated one lacks: keys are str (not bin), none of the
-// ten twice, and wall is the official timestamp (not msgp's type 5).
-// One hand-written decoder serves both Decode and DecodeAlias, so the
-// firmware does not carry two (the generated one is then not linked).
-// FuzzDecodeMsgpack checks that every record it accepts the generated one
-// decodes the same.
-func (z *Record) unmarshal(b []byte, alias bool, a *Arena) error {
-	n, b, err := msgp.ReadMapHeaderBytes(b)
+// does, key for key, except that strings are as d makes them, and
+// that it checks what checkMsg does, as it reads, and keeps the rules of
+// docs/FORMAT.md section 4 on the record's own keys that the generated one
+// lacks: keys are str (not bin), none of the ten twice, and wall is the
+// official timestamp (not msgp's type 5). It returns the bytes after the
+// record. One hand-written decoder serves both Decode and DecodeAlias, so
+// the firmware does not carry two (the generated one is then not linked).
+// FuzzDecodeMsgpack checks that every record it accepts checkMsg and the
+// generated one accept, and decode the same.
+func (z *Record) unmarshal(d *msgDecoder, b []byte) ([]byte, error) {
+	n, b, err := msgpack.ReadMapHeader(b)
 	if err != nil {
-		return msgp.WrapError(err)
+		return b, err
 	}
 	if n > maxRecordKeys {
-		return errRecordKeys
+		return b, errRecordKeys
 	}
 	var seen uint16
 	for i := 1; i <= int(n); i++ {
 		var key []byte
-		if key, b, err = msgp.ReadStringZC(b); err != nil {
-			return msgp.WrapError(err)
+		if key, b, err = readStr(b); err != nil {
+			return b, err
 		}
 		k := keyIndex(key)
 		if err := recordKey(&seen, k, i); err != nil {
-			return err
+			return b, err
 		}
-		what := ""
 		switch k {
 		case keySeq:
-			what = "Seq"
-			z.Seq, b, err = msgp.ReadUint64Bytes(b)
+			z.Seq, b, err = msgpack.ReadUint(b, math.MaxUint64)
 		case keyStream:
-			what = "Stream"
-			z.Stream, b, err = readStr(b, alias)
+			z.Stream, b, err = d.str(b)
 		case keyBoot:
-			what = "Boot"
-			b, err = msgp.ReadExactBytes(b, z.Boot[:])
-		case keyBootn:
-			what = "BootCount"
-			z.BootCount, b, err = msgp.ReadUint32Bytes(b)
-		case keyWall:
-			what = "Wall"
-			if len(b) < 3 || b[0] == 0xc7 && b[2] != 0xff || b[0] != 0xc7 && b[1] != 0xff {
-				err = errWallType
-				break
+			var v []byte
+			v, b, err = readBlob(b, false)
+			if copy(z.Boot[:], v); err == nil && len(v) != len(z.Boot) {
+				err = errBootSize
 			}
-			z.Wall, b, err = msgp.ReadTimeUTCBytes(b)
+		case keyBootn:
+			z.BootCount, b, err = readUint32(b)
+		case keyWall:
+			// The three forms of FORMAT.md 4.1: 32, 64 and 96 bits.
+			if len(b) < 3 || !(b[0] == 0xd6 || b[0] == 0xd7) || b[1] != 0xff {
+				if len(b) < 3 || b[0] != 0xc7 || b[1] != 12 || b[2] != 0xff {
+					err = errWallType
+					break
+				}
+			}
+			z.Wall, b, err = msgpack.ReadTime(b)
 		case keyMono:
-			what = "Mono"
-			z.Mono, b, err = msgp.ReadInt64Bytes(b)
+			z.Mono, b, err = msgpack.ReadInt(b)
 		case keySrc:
-			what = "Source"
-			z.Source, b, err = readStr(b, alias)
+			z.Source, b, err = d.str(b)
 		case keyLevel:
-			what = "Level"
 			var l uint8
-			l, b, err = msgp.ReadUint8Bytes(b)
+			l, b, err = readUint8(b)
 			z.Level = Level(l)
 		case keyName:
-			what = "Name"
-			z.Name, b, err = readStr(b, alias)
+			z.Name, b, err = d.str(b)
 		case keyFields:
-			what = "Fields"
-			b, err = z.Fields.unmarshalMsg(b, alias, a)
+			b, err = d.fields(&z.Fields, b)
 		default:
-			b, err = msgp.Skip(b)
+			// Any value, checked as the record is; the record is depth 1.
+			var size int
+			if size, err = checkMsg(b, MaxDepth+1); err == nil {
+				b = b[size:]
+			}
 		}
 		if err != nil {
-			if err == ErrArenaFull {
-				return err
-			}
-			if what == "" {
-				return msgp.WrapError(err)
-			}
-			return msgp.WrapError(err, what)
+			return b, keyFault(k, err, d.arena) // as JSON's (jsondec.go)
 		}
 	}
-	return nil
+	return b, nil
 }
 
-var errWallType = errors.New("want a timestamp (extension type -1)")
+var (
+	errWallType = errors.New("want a timestamp (extension type -1)")
+	errBootSize = errors.New("want 16 bytes")
+)
+
+func readUint32(b []byte) (uint32, []byte, error) {
+	u, b, err := msgpack.ReadUint(b, math.MaxUint32)
+	return uint32(u), b, err
+}
+
+func readUint8(b []byte) (uint8, []byte, error) {
+	u, b, err := msgpack.ReadUint(b, math.MaxUint8)
+	return uint8(u), b, err
+}

@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/json"
 	"errors"
+	"github.com/itiny/itiny/codec/internal/oracle"
 	"math"
 	"testing"
 )
@@ -126,15 +127,22 @@ func checkAlias(t *testing.T, c Codec, in []byte, want *Record, wantErr error) {
 	if c != Msgpack {
 		return
 	}
-	// What Decode did before decode_alias.go: the generated decoder, which
-	// lacks the rules on the record's own keys and the rule set of
-	// FORMAT.md 4. Every record Decode accepts it decodes alike; every
+	// What Decode did before decode_alias.go: checkMsg, then the generated
+	// decoder, which lacks the rules of FORMAT.md 4 on the record's own
+	// keys, stream and level (its fields go through Fields.UnmarshalMsg,
+	// Decode's). Every record Decode accepts it decodes alike; every
 	// record it rejects, Decode rejects.
 	gen := used()
 	n, err := checkMsg(in, MaxDepth+2)
 	if err == nil && n == len(in) {
-		gen = Record{Wall: Epoch, Fields: gen.Fields[:0]} // as decodeMsg resets it
-		_, err = gen.UnmarshalMsg(in)
+		o := oracle.Record{Wall: Epoch} // as decodeMsg resets it
+		if _, err = o.UnmarshalMsg(in); err == nil {
+			gen = Record{Seq: o.Seq, Stream: o.Stream, Boot: BootID(o.Boot), BootCount: o.BootCount, Wall: o.Wall, Mono: o.Mono,
+				Source: o.Source, Level: Level(o.Level), Name: o.Name, Fields: gen.Fields[:0]}
+			if o.Fields != nil {
+				_, err = gen.Fields.UnmarshalMsg(o.Fields)
+			}
+		}
 	}
 	if err != nil && wantErr == nil {
 		t.Fatalf("the generated decoder fails (%v) where Decode succeeds\ninput: %q", err, in)

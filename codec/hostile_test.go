@@ -65,6 +65,11 @@ var hostileMsgpack = []struct {
 	{"array16 more than MaxFields", fieldsOf(0x81, mpStr("a"), 0xdc, 0x04, 0x01, repeat("\x01", MaxFields+1)), ErrTooMany},
 	{"map16 more than MaxFields", fieldsOf(0xde, 0x04, 0x01, repeat("\xa1a\x01", MaxFields+1)), ErrTooMany},
 	{"array claims more than bytes", fieldsOf(0x81, mpStr("a"), 0x9f, 0x01, 0x01), ErrTooMany},
+	// Eight lists, one in the other, each claiming 1024 elements, which the
+	// bytes after its header could hold but do not. The decoder allocates
+	// a list's elements before it reads them, so all claims together are
+	// bounded by the input's size: the second list's claim is refused.
+	{"nested claims past the input", fieldsOf(0x81, mpStr("a"), repeat("\xdc\x04\x00", 8), repeat("\x01", 1100)), nil},
 	{"name str32 4GiB", mp(0x81, mpStr("name"), 0xdb, be32(math.MaxUint32)), nil},
 	{"name str32 4GiB with bytes", mp(0x81, mpStr("name"), 0xdb, be32(math.MaxUint32), repeat("x", 100)), nil},
 	{"field str32 4GiB", fieldsOf(0x81, mpStr("a"), 0xdb, be32(math.MaxUint32)), nil},
@@ -500,10 +505,11 @@ func TestMsgpackErrorOffset(t *testing.T) {
 	if de.Offset != 6 {
 		t.Errorf("Offset = %d for a string at byte 6 running past the end: %v", de.Offset, de)
 	}
-	// A value of the wrong type has no offset; the message names the field.
+	// A value of the wrong type has no offset; the message names the key, as
+	// JSON's does.
 	in = mp(0x82, mpStr("name"), 0xc0, mpStr("seq"), 0x01)
 	de = checkDecodeError(t, Msgpack, in, Msgpack.Decode(in, &r))
-	if de.Offset != -1 || !strings.Contains(de.Error(), "Name") {
+	if de.Offset != -1 || !strings.Contains(de.Error(), `"name": `) {
 		t.Errorf("nil name: %v (Offset %d), want Offset -1 and the field named", de, de.Offset)
 	}
 }

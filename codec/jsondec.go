@@ -183,14 +183,7 @@ func (d *jsonDecoder) record(r *Record) error {
 			err = d.skip(1)
 		}
 		if err != nil {
-			if err == ErrArenaFull {
-				return err
-			}
-			name := ""
-			if k >= 0 {
-				name = recordKeyNames[k]
-			}
-			return &keyError{name, err}
+			return keyFault(k, err, d.arena)
 		}
 		return nil
 	})
@@ -210,6 +203,23 @@ func (e *keyError) Error() string {
 	return strconv.Quote(e.key) + ": " + e.err.Error()
 }
 func (e *keyError) Unwrap() error { return e.err }
+
+// keyFault returns the error of the value of record key k (-1: unknown):
+// a keyError, a's own with an arena, or ErrArenaFull itself.
+func keyFault(k int, err error, a *Arena) error {
+	if err == ErrArenaFull {
+		return err
+	}
+	name := ""
+	if k >= 0 {
+		name = recordKeyNames[k]
+	}
+	if a == nil {
+		return &keyError{name, err}
+	}
+	a.key = keyError{name, err}
+	return &a.key
+}
 
 func (d *jsonDecoder) level() (Level, error) {
 	if d.next() == '"' {

@@ -4,16 +4,6 @@ import (
 	"time"
 )
 
-//go:generate go tool msgp -file=record.go -o=record_gen.go -io=false -tests=false
-
-// The limits bound what a hostile record can make the generated decoder
-// allocate; the record's own map has 10 keys. Fields, lists and maps inside
-// values are decoded by hand-written code with its own bounds (value.go).
-//msgp:limit arrays:1024 maps:32 marshal:true
-//msgp:newtime
-//msgp:timezone utc
-//msgp:ignore Fields Field Value Kind
-
 // A Record is one runtime state, metric sample or notification. It is the
 // single record model of itiny: the agent writes it, rings store it, readers
 // print it and migrate ships it.

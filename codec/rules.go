@@ -93,6 +93,15 @@ func (r *Record) Validate() error { return r.validate(true) }
 // validate is Validate; without strs it leaves out the UTF-8 checks, for
 // a decoder that checked every string of its input already.
 func (r *Record) validate(strs bool) error {
+	if err := r.validateHead(strs); err != nil {
+		return err
+	}
+	return validateFields(r.Fields, true, 1, strs)
+}
+
+// validateHead checks the rules on the record's own values, the fields
+// aside: the MessagePack decoder checks those as it reads them.
+func (r *Record) validateHead(strs bool) error {
 	if r.Stream != "" && !ValidStream(r.Stream) {
 		return errors.New("codec: invalid stream name " + strconv.Quote(r.Stream))
 	}
@@ -105,7 +114,7 @@ func (r *Record) validate(strs bool) error {
 	if strs && !utf8.ValidString(r.Name) {
 		return errors.New("codec: name is not valid UTF-8")
 	}
-	return validateFields(r.Fields, true, 1, strs)
+	return nil
 }
 
 func validateFields(fs []Field, keyed bool, depth int, strs bool) error {
@@ -113,24 +122,18 @@ func validateFields(fs []Field, keyed bool, depth int, strs bool) error {
 		return ErrTooMany
 	}
 	if keyed {
-		if k, dup := dupKey(fs); dup {
-			return errors.New("codec: duplicate key " + strconv.Quote(k))
+		if err := validateKeys(fs, strs); err != nil {
+			return err
 		}
 	}
 	for i := range fs {
-		k := fs[i].Key
-		if keyed {
-			if err := validKey(k, strs); err != nil {
-				return err
-			}
-		}
 		v := fs[i].Value
 		switch v.kind {
 		case KindInvalid:
-			return errors.New("codec: field " + strconv.Quote(k) + ": invalid value")
+			return errors.New("codec: field " + strconv.Quote(fs[i].Key) + ": invalid value")
 		case KindString:
 			if strs && !utf8.ValidString(v.str) {
-				return errors.New("codec: field " + strconv.Quote(k) + ": string is not valid UTF-8")
+				return errors.New("codec: field " + strconv.Quote(fs[i].Key) + ": string is not valid UTF-8")
 			}
 		case KindList, KindMap:
 			if depth > MaxDepth {
@@ -144,14 +147,23 @@ func validateFields(fs []Field, keyed bool, depth int, strs bool) error {
 	return nil
 }
 
-func validKey(k string, strs bool) error {
-	if !strs && uint(len(k)-1) < MaxKeyLen && k[0] != '$' {
-		return nil // inlined: the decoders' common case
+// validateKeys checks the keys of a map: none twice, each valid.
+func validateKeys(fs []Field, strs bool) error {
+	if k, dup := dupKey(fs); dup {
+		return errors.New("codec: duplicate key " + strconv.Quote(k))
 	}
-	return badKey(k, strs)
+	for i := range fs {
+		// Inline, the common case: a short key, its UTF-8 checked.
+		if k := fs[i].Key; strs || uint(len(k)-1) >= MaxKeyLen || k[0] == '$' {
+			if err := validKey(k, strs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
-func badKey(k string, strs bool) error {
+func validKey(k string, strs bool) error {
 	switch {
 	case k == "":
 		return errors.New("codec: empty key")

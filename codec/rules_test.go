@@ -182,6 +182,8 @@ func TestMsgpackOnlyRules(t *testing.T) {
 		{"record key bin", mp(0x81, 0xc4, 0x03, "seq", 0x01), `"bin"`},
 		{"wall msgp's type 5", mp(0x81, mpStr("wall"), 0xc7, 0x0c, 0x05, repeat("\x00", 12)), "extension type -1"},
 		{"wall ext16", mp(0x81, mpStr("wall"), 0xc8, 0x00, 0x0c, 0xff, repeat("\x00", 12)), "extension type -1"},
+		{"wall 32 bits as ext8", mp(0x81, mpStr("wall"), 0xc7, 0x04, 0xff, be32(1)), "extension type -1"},
+		{"wall 64 bits as ext8", mp(0x81, mpStr("wall"), 0xc7, 0x08, 0xff, be32(0), be32(1)), "extension type -1"},
 		{"field ext", fieldsOf(0x81, mpStr("a"), 0xd4, 0x01, 0x00), "invalid value: ext"},
 		{"field timestamp", fieldsOf(0x81, mpStr("a"), 0xd6, 0xff, be32(0)), "invalid value"},
 		{"bin key in a map", fieldsOf(0x81, mpStr("a"), 0x81, 0xc4, 0x01, 'k', 0x01), `"bin"`},

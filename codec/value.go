@@ -1,10 +1,11 @@
 package codec
 
 import (
+	"encoding/binary"
 	"math"
 	"unsafe"
 
-	"github.com/tinylib/msgp/msgp"
+	"github.com/itiny/itiny/internal/msgpack"
 )
 
 // A Kind is the type of a Value.
@@ -41,6 +42,16 @@ type invalidValue string
 
 func (e invalidValue) Error() string        { return "invalid value: " + string(e) }
 func (e invalidValue) Is(target error) bool { return target == ErrInvalidValue }
+
+// invalidTypes is the invalidValue of each MessagePack type a value cannot
+// be, made once: a refused record allocates no error.
+var invalidTypes [msgpack.Time + 1]error
+
+func init() {
+	for t := range invalidTypes {
+		invalidTypes[t] = invalidValue(msgpack.Type(t).String())
+	}
+}
 
 // MaxDepth bounds how deeply lists and maps nest inside a field value.
 // A field whose value is a list of scalars has depth 1.
@@ -168,9 +179,9 @@ func (f Fields) Equal(g Fields) bool {
 
 // MarshalMsg appends the fields as a MessagePack map.
 func (f Fields) MarshalMsg(b []byte) ([]byte, error) {
-	b = msgp.AppendMapHeader(b, uint32(len(f)))
+	b = msgpack.AppendMapHeader(b, uint32(len(f)))
 	for i := range f {
-		b = msgp.AppendString(b, f[i].Key)
+		b = msgpack.AppendString(b, f[i].Key)
 		var err error
 		if b, err = f[i].Value.appendMsg(b, 1); err != nil {
 			return b, err
@@ -182,15 +193,15 @@ func (f Fields) MarshalMsg(b []byte) ([]byte, error) {
 func (v Value) appendMsg(b []byte, depth int) ([]byte, error) {
 	switch v.kind {
 	case KindInt:
-		return msgp.AppendInt64(b, int64(v.num)), nil
+		return msgpack.AppendInt(b, int64(v.num)), nil
 	case KindUint:
-		return msgp.AppendUint64(b, v.num), nil
+		return msgpack.AppendUint(b, v.num), nil
 	case KindFloat:
-		return msgp.AppendFloat64(b, v.Float()), nil
+		return msgpack.AppendFloat64(b, v.Float()), nil
 	case KindBool:
-		return msgp.AppendBool(b, v.num != 0), nil
+		return msgpack.AppendBool(b, v.num != 0), nil
 	case KindString:
-		return msgp.AppendString(b, v.str), nil
+		return msgpack.AppendString(b, v.str), nil
 	case KindBytes:
 		return appendBin(b, v.str), nil
 	case KindList, KindMap:
@@ -198,13 +209,13 @@ func (v Value) appendMsg(b []byte, depth int) ([]byte, error) {
 			return b, ErrTooDeep
 		}
 		if v.kind == KindList {
-			b = msgp.AppendArrayHeader(b, uint32(len(v.sub)))
+			b = msgpack.AppendArrayHeader(b, uint32(len(v.sub)))
 		} else {
-			b = msgp.AppendMapHeader(b, uint32(len(v.sub)))
+			b = msgpack.AppendMapHeader(b, uint32(len(v.sub)))
 		}
 		for i := range v.sub {
 			if v.kind == KindMap {
-				b = msgp.AppendString(b, v.sub[i].Key)
+				b = msgpack.AppendString(b, v.sub[i].Key)
 			}
 			var err error
 			if b, err = v.sub[i].Value.appendMsg(b, depth+1); err != nil {
@@ -232,9 +243,9 @@ func appendBin(b []byte, s string) []byte {
 
 // Msgsize returns an upper bound of the MessagePack size of f.
 func (f Fields) Msgsize() int {
-	n := msgp.MapHeaderSize
+	n := 5
 	for i := range f {
-		n += msgp.StringPrefixSize + len(f[i].Key) + f[i].Value.msgsize()
+		n += 5 + len(f[i].Key) + f[i].Value.msgsize()
 	}
 	return n
 }
@@ -242,140 +253,198 @@ func (f Fields) Msgsize() int {
 func (v Value) msgsize() int {
 	switch v.kind {
 	case KindString, KindBytes:
-		return msgp.StringPrefixSize + len(v.str)
+		return 5 + len(v.str)
 	case KindList, KindMap:
-		return msgp.MapHeaderSize + Fields(v.sub).Msgsize()
+		return 5 + Fields(v.sub).Msgsize()
 	}
 	return 9
 }
 
-// UnmarshalMsg decodes a MessagePack map into f, reusing its storage.
-// Every claimed element count is checked against the bytes left, so hostile
-// input cannot make it allocate more than a small multiple of its size.
+// UnmarshalMsg decodes a MessagePack map into f, reusing its storage, with
+// the checks and rules Decode applies to a record's fields. Every claimed
+// element count is checked against the bytes left, so hostile input cannot
+// make it allocate more than a small multiple of its size.
 func (f *Fields) UnmarshalMsg(b []byte) ([]byte, error) {
-	return f.unmarshalMsg(b, false, nil)
+	d := msgDecoder{left: len(b)}
+	b, err := d.fields(f, b)
+	if err == nil {
+		err = d.rule
+	}
+	return b, err
 }
 
-// unmarshalMsg is UnmarshalMsg; with alias, keys and string and bytes
-// values are views of b, not copies (see Codec.DecodeAlias); with an
-// arena, every container's storage is taken from it (Codec.DecodeArena).
-func (f *Fields) unmarshalMsg(b []byte, alias bool, a *Arena) ([]byte, error) {
-	n, b, err := readContainer(b, msgp.MapType, 2)
+// A msgDecoder decodes a MessagePack record's fields in the one pass that
+// also checks them: every length against the bytes left (readBlob), every
+// str for UTF-8, nesting, element counts, and the rules of docs/FORMAT.md
+// section 4 on keys (validateKeys), which Record.validate would check after.
+type msgDecoder struct {
+	alias bool // strings are views of the input (Codec.DecodeAlias)
+	// rule is the first breach of a rule on keys, in the order
+	// Record.validate finds them. Decoding goes on: a value of the wrong
+	// type anywhere is reported first, as when validate ran after.
+	rule error
+	// left is what containers not yet read may still claim. Every item
+	// of a valid record starts at a byte of its own, so the elements of
+	// all its containers, at a byte each and two a map entry, fit in its
+	// size; containers cut short then cannot claim, and make the decoder
+	// allocate, more than the input could hold.
+	left int
+	// arena, if set, is the storage of every container and of the error
+	// (Codec.DecodeArena); else a container reuses the storage it
+	// replaces when it has room.
+	arena *Arena
+}
+
+// fields decodes the map of a record's fields into f.
+func (d *msgDecoder) fields(f *Fields, b []byte) ([]byte, error) {
+	n, b, err := d.container(b, msgpack.Map)
 	if err != nil {
 		return b, err
 	}
-	if *f, err = room(*f, n, a); err != nil {
+	if *f, err = room(*f, n, d.arena); err != nil {
 		return b, err
 	}
-	for i := range *f {
-		fl := &(*f)[i]
-		if fl.Key, b, err = readStr(b, alias); err != nil {
+	return d.elems(*f, b, true, 1)
+}
+
+// elems decodes the entries of a map (keyed) or the elements of a list
+// into fs, their values at depth.
+func (d *msgDecoder) elems(fs []Field, b []byte, keyed bool, depth int) ([]byte, error) {
+	before := d.rule
+	var err error
+	for i := range fs {
+		if !keyed {
+			fs[i].Key = ""
+		} else if fs[i].Key, b, err = d.str(b); err != nil {
 			return b, err
 		}
-		if b, err = fl.Value.unmarshalMsg(b, 1, alias, a); err != nil {
+		if b, err = d.value(&fs[i].Value, b, depth); err != nil {
 			return b, err
+		}
+	}
+	// A map's keys come before its values' in validate's order.
+	if keyed && before == nil {
+		if err := validateKeys(fs, false); err != nil {
+			d.rule = err
 		}
 	}
 	return b, nil
 }
 
-// readStr reads a MessagePack str: a copy, or with alias a view of b.
-func readStr(b []byte, alias bool) (string, []byte, error) {
-	v, b, err := msgp.ReadStringZC(b)
-	if alias {
-		return unsafe.String(unsafe.SliceData(v), len(v)), b, err
+// grow returns fs with length n, reusing its storage when it has room.
+func grow(fs []Field, n int) []Field {
+	if cap(fs) >= n {
+		return fs[:n]
 	}
-	return string(v), b, err
+	return make([]Field, n)
 }
 
-// readContainer reads a map or array header of a claimed count no larger
-// than MaxFields and than the bytes left allow, at minBytes per element.
-func readContainer(b []byte, t msgp.Type, minBytes int) (int, []byte, error) {
+// str reads a MessagePack str: a copy, or with alias a view of b.
+func (d *msgDecoder) str(b []byte) (string, []byte, error) {
+	v, b, err := readStr(b)
+	return d.string(v), b, err
+}
+
+func (d *msgDecoder) string(v []byte) string {
+	if d.alias {
+		return unsafe.String(unsafe.SliceData(v), len(v))
+	}
+	return string(v)
+}
+
+// container reads a map or array header of a claimed count no larger
+// than MaxFields and than the bytes left, and d.left, allow, at a byte an
+// element and two a map entry.
+func (d *msgDecoder) container(b []byte, t msgpack.Type) (int, []byte, error) {
 	var n uint32
 	var err error
-	if t == msgp.MapType {
-		n, b, err = msgp.ReadMapHeaderBytes(b)
+	min := 1
+	if t == msgpack.Map {
+		min = 2
+		n, b, err = msgpack.ReadMapHeader(b)
 	} else {
-		n, b, err = msgp.ReadArrayHeaderBytes(b)
+		n, b, err = msgpack.ReadArrayHeader(b)
 	}
 	if err != nil {
 		return 0, b, err
 	}
-	if n > MaxFields || int(n)*minBytes > len(b) {
+	claim := int(n) * min
+	if n > MaxFields || claim > len(b) || claim > d.left {
 		return 0, b, ErrTooMany
 	}
+	d.left -= claim
 	return int(n), b, nil
 }
 
-func (v *Value) unmarshalMsg(b []byte, depth int, alias bool, a *Arena) ([]byte, error) {
+func (d *msgDecoder) value(v *Value, b []byte, depth int) ([]byte, error) {
 	if len(b) == 0 {
-		return b, msgp.ErrShortBytes
+		return b, msgpack.ErrShort
+	}
+	// Integers and float64s inline, in one load when a word is left.
+	switch c := b[0]; {
+	case c <= 0x7f || c >= 0xe0: // fixint
+		*v = Int(int64(int8(c)))
+		return b[1:], nil
+	case c >= 0xcb && c <= 0xd3 && len(b) >= 9: // float64, uint8-64, int8-64
+		u := binary.BigEndian.Uint64(b[1:])
+		if c == 0xcb {
+			*v = Value{kind: KindFloat, num: u}
+			return b[9:], nil
+		}
+		w := 1 << ((c - 0xcc) & 3) // bytes
+		if s := 64 - 8*w; c >= 0xd0 {
+			*v = Int(int64(u) >> s)
+		} else {
+			*v = Uint(u >> s)
+		}
+		return b[1+w:], nil
 	}
 	var err error
-	switch msgp.NextType(b) {
-	case msgp.IntType:
+	switch t := msgpack.NextType(b); t {
+	case msgpack.Int:
 		var i int64
-		i, b, err = msgp.ReadInt64Bytes(b)
+		i, b, err = msgpack.ReadInt(b)
 		*v = Int(i)
-	case msgp.UintType:
+	case msgpack.Uint:
 		var u uint64
-		u, b, err = msgp.ReadUint64Bytes(b)
+		u, b, err = msgpack.ReadUint(b, math.MaxUint64)
 		*v = Uint(u)
-	case msgp.Float64Type, msgp.Float32Type:
+	case msgpack.Float64, msgpack.Float32:
 		var f float64
-		f, b, err = msgp.ReadFloat64Bytes(b)
+		f, b, err = msgpack.ReadFloat64(b)
 		*v = Float(f)
-	case msgp.BoolType:
+	case msgpack.Bool:
 		var t bool
-		t, b, err = msgp.ReadBoolBytes(b)
+		t, b, err = msgpack.ReadBool(b)
 		*v = Bool(t)
-	case msgp.StrType:
+	case msgpack.Str:
 		var s string
-		s, b, err = readStr(b, alias)
+		s, b, err = d.str(b)
 		*v = String(s)
-	case msgp.BinType:
+	case msgpack.Bin:
 		var p []byte
-		p, b, err = msgp.ReadBytesZC(b)
-		s := unsafe.String(unsafe.SliceData(p), len(p))
-		if !alias {
-			s = string(p)
-		}
-		*v = Value{kind: KindBytes, str: s}
-	case msgp.ArrayType, msgp.MapType:
+		p, b, err = readBlob(b, false)
+		*v = Value{kind: KindBytes, str: d.string(p)}
+	case msgpack.Array, msgpack.Map:
 		if depth > MaxDepth {
 			return b, ErrTooDeep
 		}
-		t := msgp.NextType(b)
 		var n int
-		min := 1
-		if t == msgp.MapType {
-			min = 2
-		}
-		if n, b, err = readContainer(b, t, min); err != nil {
+		if n, b, err = d.container(b, t); err != nil {
 			return b, err
 		}
-		kind, sub := KindList, v.sub
-		if t == msgp.MapType {
+		kind := KindList
+		if t == msgpack.Map {
 			kind = KindMap
 		}
-		if sub, err = room(sub, n, a); err != nil {
+		var sub []Field
+		if sub, err = room(v.sub, n, d.arena); err != nil {
 			return b, err
 		}
-		for i := range sub {
-			if kind == KindMap {
-				if sub[i].Key, b, err = readStr(b, alias); err != nil {
-					return b, err
-				}
-			} else {
-				sub[i].Key = ""
-			}
-			if b, err = sub[i].Value.unmarshalMsg(b, depth+1, alias, a); err != nil {
-				return b, err
-			}
-		}
+		b, err = d.elems(sub, b, kind == KindMap, depth+1)
 		*v = Value{kind: kind, sub: sub}
 	default:
-		return b, invalidValue(msgp.NextType(b).String())
+		return b, invalidTypes[t]
 	}
 	return b, err
 }

@@ -2,11 +2,13 @@ package ringlog
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/itiny/itiny/internal/testdir"
 )
@@ -38,16 +40,7 @@ func TestCrashInOpen(t *testing.T) {
 				dir := testdir.TempDir(t)
 				args := []string{dir, tc.spec, tc.sync.String(), strconv.Itoa(tc.stage)}
 				acked := runUntilKilled(t, args, 300)
-				cmd, out := startChild(t, append([]string{"open"}, append(args, step)...)...)
-				opened := false
-				for out.Scan() {
-					opened = opened || out.Text() == "opened"
-				}
-				err := cmd.Wait()
-				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); opened == (ok && ws.Signaled()) {
-					t.Fatalf("open at %s: %v, printed opened: %v", step, err, opened)
-				}
-				if !opened {
+				if killedInOpen(t, args, step) {
 					t.Logf("killed at %s", step)
 				} else if strings.Contains(tc.must, step) {
 					t.Fatalf("Open never reached %s", step)
@@ -85,6 +78,23 @@ func TestCrashInOpen(t *testing.T) {
 	}
 }
 
+// killedInOpen runs a child that opens the ring of args and kills itself
+// at step of Open, and reports whether it got there: if not, Open
+// returned and the child exited without closing the ring.
+func killedInOpen(t *testing.T, args []string, step string) bool {
+	t.Helper()
+	cmd, out := startChild(t, append([]string{"open"}, append(args, step)...)...)
+	opened := false
+	for out.Scan() {
+		opened = opened || out.Text() == "opened"
+	}
+	err := cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); opened == (ok && ws.Signaled()) {
+		t.Fatalf("open at %s: %v, printed opened: %v", step, err, opened)
+	}
+	return !opened
+}
+
 // runUntilKilled runs a writer child over args until it has acknowledged
 // n records, kills it and returns what it acknowledged.
 func runUntilKilled(t *testing.T, args []string, n int) []uint64 {
@@ -113,4 +123,63 @@ func runUntilKilled(t *testing.T, args []string, n int) []uint64 {
 		t.Fatalf("child acknowledged %d records, want %d", len(acked), n)
 	}
 	return acked
+}
+
+// TestFailedOpenKeepsStaged: an Open that fails part-way through moving
+// the stage's records into a new segment (the disk filled up; here a file
+// size limit in a child process) costs no staged record: the next Open
+// finds the rest in the stage, salted for the segment they were staged
+// for, and moves them. An agent that starts on a full disk retries Open
+// until it succeeds.
+func TestFailedOpenKeepsStaged(t *testing.T) {
+	dir := t.TempDir() // the limit applies to any file system
+	o := childOptions("msgpack", SyncNone, 0)
+	o.FlushEvery = time.Hour
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := appendN(t, w, 0, 5)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	acked = append(acked, appendN(t, w, 5, 60)...)
+	if w.st.n == 0 {
+		t.Fatal("nothing staged; the test needs staged records")
+	}
+	segs := segmentPaths(t, dir)
+	w.crash()
+	// A torn tail seals the newest segment: Open moves the staged records
+	// into a new one.
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0xde, 0xad, 0xbe, 0xef, 1})
+	f.Close()
+
+	cmd, out := startChild(t, "openfsize", dir, "msgpack", "none", "0", strconv.Itoa(binHeaderSize+1000))
+	var lines []string
+	for out.Scan() {
+		lines = append(lines, out.Text())
+	}
+	cmd.Wait()
+	if len(lines) != 1 || !strings.Contains(lines[0], "err open:") || !strings.Contains(lines[0], "file too large") {
+		t.Fatalf("Open under the limit: %q, want it to fail writing", lines)
+	}
+	if segs2 := segmentPaths(t, dir); len(segs2) != len(segs)+1 {
+		t.Fatalf("segments %v after the failed Open, before %v: the test needs a new segment made by it", segs2, segs)
+	}
+
+	w, err = Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	res := readAll(t, dir)
+	for _, a := range acked {
+		if !slices.Contains(res.seqs, a) {
+			t.Fatalf("acknowledged record %d lost after a failed Open (read %v...%v)", a, res.seqs[:min(5, len(res.seqs))], tail(res.seqs))
+		}
+	}
 }

@@ -469,7 +469,9 @@ func TestCleanCloseLoss(t *testing.T) {
 					t.Fatal("no numbers skipped after a crash with records in memory")
 				}
 			} else {
+				w.mu.Lock()
 				w.rotate()
+				w.mu.Unlock()
 			}
 			lost := appendN(t, w, 50, 5) // in the newest segment, removed below
 			if err := w.Close(); err != nil {

@@ -51,7 +51,9 @@ const (
 	DefaultStageSize  = 64 << 10
 	DefaultFlushEvery = time.Second
 	DefaultSyncEvery  = time.Second
-	minSegmentSize    = 4 << 10
+	// MinSegmentSize is the smallest SegmentSize; MaxSegmentSize the
+	// largest.
+	MinSegmentSize = 4 << 10
 )
 
 // Options configure a Writer.
@@ -98,8 +100,8 @@ func (o *Options) fill() error {
 	if o.Pack && o.Codec != codec.Msgpack {
 		return fmt.Errorf("ringlog: stream %s: packing needs the msgpack codec", o.Stream)
 	}
-	if o.SegmentSize < minSegmentSize || o.SegmentSize > MaxSegmentSize {
-		return fmt.Errorf("ringlog: stream %s: segment size %d out of range [%d, %d]", o.Stream, o.SegmentSize, minSegmentSize, MaxSegmentSize)
+	if o.SegmentSize < MinSegmentSize || o.SegmentSize > MaxSegmentSize {
+		return fmt.Errorf("ringlog: stream %s: segment size %d out of range [%d, %d]", o.Stream, o.SegmentSize, MinSegmentSize, MaxSegmentSize)
 	}
 	if o.StageSize == 0 {
 		o.StageSize = int(min(DefaultStageSize, o.SegmentSize))
@@ -117,6 +119,25 @@ func (o *Options) fill() error {
 		o.Now = func() (time.Time, int64) { return time.Now(), clock.Mono() }
 	}
 	return nil
+}
+
+// checkBudget reports whether the budget holds the stage and two
+// segments on a file system of blk-byte blocks.
+func (o *Options) checkBudget(blk int64) error {
+	if need := roundUp(int64(o.stageBytes()), blk) + 2*roundUp(o.SegmentSize, blk); o.Budget < need {
+		return fmt.Errorf("ringlog: stream %s: budget %d bytes is below the %d a stage and two %d-byte segments take", o.Stream, o.Budget, need, o.SegmentSize)
+	}
+	return nil
+}
+
+// Check reports what Open would refuse in o, on a file system of 4 KiB
+// blocks (Open checks the budget with the blocks of the ring's own): for
+// a configuration checked before any ring is opened.
+func (o Options) Check() error {
+	if err := o.fill(); err != nil {
+		return err
+	}
+	return o.checkBudget(4096)
 }
 
 // stageBytes is the stage file's size.

@@ -55,6 +55,11 @@ func childMain(args []string) int {
 	if mode == "run" && len(args) > 5 {
 		o.Budget, _ = strconv.ParseInt(args[5], 10, 64)
 	}
+	if mode == "openfsize" { // Open under a file size limit, as on a full disk
+		limit, _ := strconv.ParseUint(args[5], 10, 64)
+		signal.Ignore(syscall.SIGXFSZ)
+		syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: limit})
+	}
 	if mode == "open" {
 		crashPoint = func(step string) {
 			if step == args[5] {
@@ -82,7 +87,7 @@ func childMain(args []string) int {
 		return nil
 	}
 	switch mode {
-	case "open":
+	case "open", "openfsize":
 		fmt.Fprintln(out, "opened")
 		return 0
 	case "run": // until killed

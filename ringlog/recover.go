@@ -107,47 +107,44 @@ func (w *Writer) recover(si stageInfo) error {
 			last = max(last, s.hdr.First-1)
 		}
 	}
-	// The highest number in segments whose headers name another ring, and
-	// in the newest segment if it is one: a reader may have read them.
-	var staleLast, newestStale uint64
-	var staged []frame
-	var stagedCodec codec.Codec
-	var size int64 // of the newest segment
-	// The newest segment, and those after it whose headers are damaged:
-	// the ring's tail is then uncertain, and the frames a reader would
-	// read in them count.
-	for i := max(active, 0); i < len(segs); i++ {
+	var staleLast uint64 // the highest number in other rings' segments and their staged frames
+	var size int64       // of the newest segment
+	for i := range segs {
 		s := &segs[i]
+		// The newest segment, those after it whose headers are damaged
+		// (the ring's tail is then uncertain, and the frames a reader
+		// would read in them count), and every other ring's segment,
+		// whose numbers a reader may have read before.
+		if i < active && s.hdrErr != ErrStaleSegment {
+			continue
+		}
 		data, err := readFile(osDir(w.dir), s.name, nil)
 		if err != nil {
 			return fmt.Errorf("ringlog: %w", err)
 		}
 		hi := w.scanTail(s, data)
-		switch {
-		case s.hdrErr == ErrStaleSegment:
-			// Another ring's segment, or the ring's own whose header
-			// now names another: not the ring's tail, but a reader may
-			// have read its numbers before, so they count.
+		if s.hdrErr == ErrStaleSegment {
 			staleLast = max(staleLast, hi)
-			newestStale = hi
-		case i == active:
-			size = int64(len(data))
-			fallthrough
-		default:
-			last = max(last, hi)
+			continue
 		}
+		if i == active {
+			size = int64(len(data))
+		}
+		last = max(last, hi)
 	}
+	var staged []frame
+	var stagedCodec codec.Codec
 	if stageOK && active >= 0 {
-		// Staged frames are salted for the newest segment, the one being
-		// written, whose number its name gives even when its header is
-		// damaged; they continue the highest number found. If its header
-		// names another ring, they are not replayed, but their numbers
-		// count, as that segment's do.
-		n := &segs[len(segs)-1]
-		if raw, err := w.st.readStaged(); err == nil && n.hdrErr != ErrStaleSegment {
-			staged, stagedCodec = stagedFrames(raw, n.hdr, last+1), n.hdr.Codec
-		} else if fs := stagedFrames(raw, n.hdr, newestStale+1); err == nil && len(fs) > 0 {
-			staleLast = max(staleLast, fs[len(fs)-1].Seq)
+		// Staged frames are salted for the segment that was newest when
+		// they were staged (stagedFor); those salted for a newest segment
+		// of another ring are not replayed, but their numbers count.
+		if raw, err := w.st.readStaged(); err == nil {
+			staged, stagedCodec = stagedFor(raw, segs, last+1)
+			if n := &segs[len(segs)-1]; n.hdrErr == ErrStaleSegment {
+				if fs := stagedFrames(raw, n.hdr, staleLast+1); len(fs) > 0 {
+					staleLast = max(staleLast, fs[len(fs)-1].Seq)
+				}
+			}
 		}
 	}
 	if a := active; a >= 0 && a == len(segs)-1 && !w.rec.Sealed && segs[a].hdr.Codec == w.o.Codec && segs[a].hdr.Flags&FlagPacked != 0 == w.o.Pack {
@@ -161,29 +158,30 @@ func (w *Writer) recover(si stageInfo) error {
 		w.text = segs[a].hdr.Codec == codec.JSON
 	}
 	w.next = last + 1
-	if !w.seg.valid() {
-		if err := w.rotate(); err != nil {
+
+	// Decide where numbering resumes before changing anything on disk,
+	// and say so in the stage first: once a new segment is made, the
+	// damage or the stage that showed the gap may no longer show it, and
+	// a crash before the note would leave the next writer reusing numbers
+	// a reader saw.
+	own := w.resumeAt(si, stageOK, len(segs) > 0, len(staged) > 0)
+	to := max(own, staleLast+1)
+	if to > w.next+uint64(len(staged)) {
+		if err := w.st.markResume(stageOK, w.ring, uint8(w.o.Codec), w.o.stageBytes(), to, w.o.Boot); err != nil {
+			return fmt.Errorf("ringlog: stage: %w", err)
+		}
+	}
+	if len(staged) > 0 {
+		if !w.seg.valid() {
+			if err := w.rotate(); err != nil {
+				return err
+			}
+		}
+		if err := w.replay(staged, stagedCodec); err != nil {
 			return err
 		}
 	}
-	if err := w.replay(staged, stagedCodec); err != nil {
-		return err
-	}
 	reached("replayed")
-	to, n := w.resumeAt(si, stageOK, len(segs) > 0), Resume{}
-	if to > w.next {
-		n = w.explain(si, stageOK, to-w.next)
-	}
-	if staleLast >= max(to, w.next) {
-		// Above another ring's numbers too: a reader may have read them.
-		if to <= w.next {
-			// Left over or copied in, or the ring's own segment with a
-			// header damaged to name another: which, nothing tells.
-			n = Resume{Loss: LossPossible, Lost: staleLast + 1 - w.next, Cause: "a segment whose header names another ring used these numbers",
-				Bound: "the records of that segment, and those staged for it, if it was this ring's"}
-		}
-		to = staleLast + 1
-	}
 	// Numbering is unbroken from base: from the writer before's base if
 	// it continues that writer's numbers, else from here.
 	w.base = w.next
@@ -191,10 +189,14 @@ func (w *Writer) recover(si stageInfo) error {
 		w.base = min(si.base, w.next)
 	}
 	if to > w.next {
-		if err := w.resume(to, n); err != nil {
+		if err := w.resume(to, w.explain(si, stageOK, own, to)); err != nil {
 			return err
 		}
 		w.base = to
+	} else if !w.seg.valid() {
+		if err := w.rotate(); err != nil {
+			return err
+		}
 	}
 	if err := w.syncSeg(); err != nil {
 		return err
@@ -300,20 +302,21 @@ func (w *Writer) replay(staged []frame, from codec.Codec) error {
 // writer kept records in its own memory). Without a mark to trust, the
 // writer skips hwStep numbers: the most one writer hands out ahead of the
 // mark it keeps.
-func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs bool) uint64 {
+func (w *Writer) resumeAt(si stageInfo, stageOK, anySegs, replaying bool) uint64 {
 	switch {
 	case stageOK && si.hwOK:
 		// A write cut short, in the boot that wrote it, loses nothing:
-		// torn tails only, and either the stage still held the records
-		// after the last whole one (replay restored them) or there was no
+		// torn tails only, and either the stage still holds the records
+		// after the last whole one (replay restores them) or there was no
 		// stage, so the torn record was never acknowledged (Append returns
 		// once its write is whole). Any other damage may have cost
-		// acknowledged records.
-		cutShort := w.rec.Replayed > 0 || w.st.size <= stageHeaderSize
+		// acknowledged records. A writer that decided to resume and died
+		// before its note left the state that says so.
+		cutShort := replaying || w.st.size <= stageHeaderSize
 		for _, d := range w.rec.Damage {
-			cutShort = cutShort && IsTornTail(d)
+			cutShort = cutShort && (IsTornTail(d) || errors.Is(d, ErrStaleSegment))
 		}
-		lost := si.boot != w.o.Boot || si.state == stateOpenMem || w.rec.Sealed && !cutShort
+		lost := si.boot != w.o.Boot || si.state == stateOpenMem || si.state == stateResume || w.rec.Sealed && !cutShort
 		if w.rec.Clean || lost {
 			return si.hw
 		}
@@ -348,14 +351,35 @@ func (w *Writer) resume(to uint64, n Resume) error {
 	return nil
 }
 
-// explain says what the gap of n numbers a resume leaves holds, from what
-// the stage says of the writer before.
-func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
+// explain says what the gap a resume at to leaves holds, from what the
+// stage says of the writer before; own is where the ring's own state
+// would resume, to may be above it for numbers other rings' segments in
+// the directory used.
+func (w *Writer) explain(si stageInfo, stageOK bool, own, to uint64) Resume {
+	if own <= w.next {
+		// Left over or copied in, or the ring's own segment with a
+		// header damaged to name another: which, nothing tells.
+		return Resume{Loss: LossPossible, Lost: to - w.next, Cause: "a segment whose header names another ring used these numbers",
+			Bound: "the records of that segment, and those staged for it, if it was this ring's"}
+	}
+	r := w.explainOwn(si, stageOK, own-w.next)
+	if to > own {
+		r.Loss, r.Lost = LossPossible, to-w.next
+		r.Bound += "; and up to the numbers a segment of another ring used"
+	}
+	return r
+}
+
+// explainOwn says what the gap of n numbers the ring's own state makes
+// holds.
+func (w *Writer) explainOwn(si stageInfo, stageOK bool, n uint64) Resume {
 	r := Resume{Loss: LossPossible, Lost: n}
 	mem := "records of the last " + w.o.FlushEvery.String() + " in a " + strconv.Itoa(w.o.StageSize) + "-byte memory buffer"
 	switch {
 	case !stageOK || !si.hwOK:
 		r.Cause, r.Bound = "the stage and its mark were lost", "the numbers reserved ahead of the mark"
+	case si.state == stateResume:
+		r.Cause, r.Bound = "a writer found records possibly lost and died before noting it", "the numbers up to the mark it set"
 	case w.rec.Clean && si.baseOK && si.base <= w.next:
 		r.Loss, r.Cause = LossExact, "records missing after a clean close"
 	case w.rec.Clean:
@@ -384,6 +408,24 @@ func (w *Writer) explain(si stageInfo, stageOK bool, n uint64) Resume {
 		r.Bound += ", if synced alike before"
 	}
 	return r
+}
+
+// stagedFor returns the stage's frames that continue next, and the codec
+// they were framed in. They are salted for the segment that was newest
+// when they were staged: the newest now, unless an Open that failed
+// part-way (a full disk) moved some of them into segments it made; then
+// an older one, whose salt is tried in turn. A frame that verifies is
+// the record of its number whichever segment's salt it has, as numbers
+// are never used twice (stagedFrames).
+func stagedFor(raw []byte, segs []segRef, next uint64) ([]frame, codec.Codec) {
+	for i := len(segs) - 1; i >= 0; i-- {
+		if s := &segs[i]; s.hdrErr != ErrStaleSegment {
+			if fs := stagedFrames(raw, s.hdr, next); len(fs) > 0 {
+				return fs, s.hdr.Codec
+			}
+		}
+	}
+	return nil, 0
 }
 
 // stagedFrames returns the frames in a stage's frame area that continue

@@ -38,6 +38,7 @@ const (
 	stateOpen    = 1 // a writer has the ring open
 	stateClosed  = 2 // the last writer closed cleanly
 	stateOpenMem = 3 // a writer with a memory stage has the ring open: its death loses records
+	stateResume  = 4 // a writer is resuming at the mark: if it dies before its note, resume there
 
 	// hwStep is how far ahead of the next sequence number the high-water
 	// mark is kept: after a crash that lost records, numbering resumes at
@@ -222,9 +223,7 @@ func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool, hw, base uint
 	buildStageHeader(s.hdr[:], ring, c)
 	putHW(s.hdr[:], hw)
 	putState(s.hdr[:], state, boot)
-	le := binary.LittleEndian
-	le.PutUint64(s.hdr[stageOffBase:], base)
-	le.PutUint32(s.hdr[stageOffBaseCRC:], checksum(s.hdr[stageOffBase:stageOffBaseCRC]))
+	putBase(s.hdr[:], base)
 	if _, err := s.f.WriteAt(s.hdr[:], 0); err != nil {
 		return err
 	}
@@ -286,6 +285,35 @@ func (s *stage) setHW(hw uint64) error {
 func (s *stage) setState(state uint8, boot [16]byte) error {
 	putState(s.hdr[:], state, boot)
 	return s.writeHeader(stageOffPID, stageOffBoot+16)
+}
+
+// markResume records, before Open changes anything else on disk, that
+// the writer resumes numbering at to: the mark, the base and the state
+// (stateResume) in one write, so that a crash before the resume note
+// leaves the next writer resuming there too. A stage that is not the
+// ring's (ok false) holds nothing to keep and gets a new header.
+func (s *stage) markResume(ok bool, ring [16]byte, c uint8, size int, to uint64, boot [16]byte) error {
+	if !ok {
+		return s.reset(ring, c, size, false, to, to, stateResume, boot)
+	}
+	putHW(s.hdr[:], to)
+	putState(s.hdr[:], stateResume, boot)
+	putBase(s.hdr[:], to)
+	if err := s.writeHeader(stageOffHW, stageOffBaseCRC+4); err != nil {
+		return err
+	}
+	return s.sync()
+}
+
+func (s *stage) setBase(base uint64) error {
+	putBase(s.hdr[:], base)
+	return s.writeHeader(stageOffBase, stageOffBaseCRC+4)
+}
+
+func putBase(p []byte, base uint64) {
+	le := binary.LittleEndian
+	le.PutUint64(p[stageOffBase:], base)
+	le.PutUint32(p[stageOffBaseCRC:], checksum(p[stageOffBase:stageOffBaseCRC]))
 }
 
 func putHW(p []byte, hw uint64) {

@@ -99,8 +99,8 @@ func Open(dir string, o Options) (*Writer, error) {
 	}
 	w := &Writer{dir: dir, o: o, text: o.Codec == codec.JSON, blk: blockSize(dir), kick: make(chan struct{}, 1),
 		hdrBuf: make([]byte, 0, maxTextHeader)}
-	if need := roundUp(int64(o.stageBytes()), w.blk) + 2*roundUp(o.SegmentSize, w.blk); o.Budget < need {
-		return nil, fmt.Errorf("ringlog: stream %s: budget %d bytes is below the %d a stage and two %d-byte segments take", o.Stream, o.Budget, need, o.SegmentSize)
+	if err := o.checkBudget(w.blk); err != nil {
+		return nil, err
 	}
 	w.maxFrame = int(o.SegmentSize) - binHeaderSize
 	if w.text {
@@ -181,7 +181,33 @@ func (w *Writer) AppendSeq(r *codec.Record) error {
 	if err != nil {
 		return fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
 	}
+	if r.Seq > w.next {
+		if err := w.skipTo(r.Seq); err != nil {
+			return err
+		}
+	}
 	return w.appendFrame(b, r.Seq)
+}
+
+// skipTo makes seq the next number, leaving a gap: in a new segment, as
+// numbers within a segment are consecutive, with the mark above it and
+// the base (numbering unbroken from there) at it, durable before seq is
+// used.
+func (w *Writer) skipTo(seq uint64) error {
+	next := w.next
+	w.next = seq
+	if err := w.rotate(); err != nil {
+		w.next = next
+		return err
+	}
+	w.base, w.hw = seq, max(w.hw, seq+hwStep)
+	if err := w.st.setBase(w.base); err != nil {
+		return err
+	}
+	if err := w.st.setHW(w.hw); err != nil {
+		return err
+	}
+	return w.syncMark()
 }
 
 // appendPayload appends an already encoded record with a given number.

@@ -35,6 +35,7 @@ import (
 	"unsafe"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/datadir"
 	"github.com/itiny/itiny/migrate"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
@@ -128,11 +129,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	paths := fs.Args()
 	if len(paths) == 0 {
-		d := os.Getenv("ITINY_DATA")
-		if d == "" {
-			d = "/var/lib/itiny"
-		}
-		paths = []string{d}
+		paths = []string{datadir.Default()}
 	}
 	fail := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "itiny-migrate: "+format+"\n", a...)

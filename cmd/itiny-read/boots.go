@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/bundle"
+	"github.com/itiny/itiny/internal/datadir"
 	"github.com/itiny/itiny/view"
 )
 
@@ -51,7 +52,7 @@ func when(t time.Time, utc bool) string {
 // problems found on the way.
 func openInput(paths []string) (*view.Input, error) {
 	if len(paths) == 0 {
-		paths = []string{defaultData()}
+		paths = []string{datadir.Default()}
 	}
 	in, err := view.Open(paths)
 	if err != nil {
@@ -71,7 +72,7 @@ func bundleCmd(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 1 {
 		return fmt.Errorf("%w: one data directory", errUsage)
 	}
-	dir := defaultData()
+	dir := datadir.Default()
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
 	}

@@ -109,14 +109,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// defaultData is the data directory when no PATH is given.
-func defaultData() string {
-	if d := os.Getenv("ITINY_DATA"); d != "" {
-		return d
-	}
-	return "/var/lib/itiny"
-}
-
 // multi is a repeatable string option.
 type multi []string
 

@@ -31,43 +31,71 @@ func TestMain(m *testing.M) { testbin.Main(m.Run, "itiny", &binary) }
 
 type proc struct {
 	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	log  *syncWriter
 	sock string
 }
 
 func (p *proc) logText() string { return p.log.String() }
 
+// stop kills the agent, if it still runs, and waits for it to exit.
+func (p *proc) stop() {
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+}
+
+// start starts the agent and waits until it answers on its socket.
 func start(t *testing.T, data, config string) *proc {
 	t.Helper()
-	var buf bytes.Buffer
+	p := launch(t, data, config)
+	waitListening(t, p)
+	return p
+}
+
+// launch starts the agent.
+func launch(t *testing.T, data, config string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary, "run", "--data", data, "--config", config)
-	cmd.Stderr = &syncWriter{w: &buf}
+	p := &proc{cmd: cmd, log: &syncWriter{}, sock: filepath.Join(data, "itiny.sock")}
+	cmd.Stderr = p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, log: &buf, sock: filepath.Join(data, "itiny.sock")}
+	return p
+}
+
+// waitListening waits until the agent of p answers on its socket, and
+// kills it and fails with its log if it never does.
+func waitListening(t *testing.T, p *proc) {
+	t.Helper()
 	for i := 0; ; i++ {
 		if c, err := agent.Dial(p.sock); err == nil {
 			c.Close()
-			return p
+			return
 		}
 		if i > 500 {
-			cmd.Process.Kill()
-			t.Fatalf("agent did not start listening: %s", buf.String())
+			p.cmd.Process.Kill()
+			t.Fatalf("agent did not start listening: %s", p.logText())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
+// syncWriter keeps what a process writes, for reading while it runs.
 type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.Write(p)
+	return s.buf.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
 
 func readRing(t *testing.T, dir string) []codec.Record {
@@ -149,7 +177,7 @@ func TestAgentProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("itiny emit: %v", err)
 	}
-	cliSeq, _ := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
+	cliSeq, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(string(out)), " stored"), 10, 64)
 	// Kill once 100 records are acknowledged, with more on their way.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		mu.Lock()

@@ -11,20 +11,22 @@ import (
 
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/datadir"
 )
 
 // emitCmd sends one record built from its arguments, or JSON records read
 // from standard input one per line, to the running agent, and waits for
-// each to be stored. Values are typed by their text: true/false, integers,
-// floats, else strings; key:s=value forces a string.
+// its answer to each: stored, or buffered until a periodic stream's next
+// flush (-v prints which). Values are typed by their text: true/false,
+// integers, floats, else strings; key:s=value forces a string.
 func emitCmd(fs *flags, args []string) error {
 	streamName := fs.String("stream", agent.StreamEvents, "stream to write to")
 	level := fs.String("level", "notice", "level: emerg, alert, crit, err, warning, notice, info or debug")
 	source := fs.String("source", "emit", "source component")
-	data := fs.String("data", "/var/lib/itiny", "the agent's data directory, where its socket is")
+	data := fs.String("data", datadir.Default(), "the agent's data directory, where its socket is ($"+datadir.Env+", else "+datadir.Fallback+")")
 	socket := fs.String("socket", "", "ingest socket (default: $ITINY_SOCKET, else DATA/itiny.sock)")
 	jsonIn := fs.Bool("json", false, "read JSON records from standard input, one per line")
-	verbose := fs.Bool("v", false, "print each record's sequence number")
+	verbose := fs.Bool("v", false, "print each record's sequence number and whether it is stored or buffered (a periodic stream's, in the agent's memory until its next flush)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -64,12 +66,12 @@ func emitCmd(fs *flags, args []string) error {
 		return err
 	}
 	defer c.Close()
-	seq, err := c.Send(&r)
+	ack, err := c.SendAck(&r)
 	if err != nil {
 		return err
 	}
 	if *verbose {
-		fmt.Println(seq)
+		fmt.Println(ack)
 	}
 	return nil
 }
@@ -113,13 +115,13 @@ func emitJSON(path string, verbose bool) error {
 		if len(strings.TrimSpace(string(b))) == 0 {
 			continue
 		}
-		seq, err := c.SendRaw(b)
+		ack, err := c.SendRawAck(b)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("line %d: %w", line, err))
 			continue
 		}
 		if verbose {
-			fmt.Println(seq)
+			fmt.Println(ack)
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -6,7 +6,7 @@
 //	itiny run [--data DIR] [--config FILE] [--log-file FILE]
 //	itiny emit [--stream S] [--level L] [--source NAME] [--socket PATH] NAME [key=value ...]
 //	itiny emit --json [--socket PATH] < records.jsonl
-//	itiny config check [FILE]
+//	itiny config check [--data DIR] [FILE]
 //	itiny version
 //
 // Exit status: 0 on success, 1 on failure, 2 for a usage error.
@@ -18,6 +18,7 @@ import (
 	"os"
 
 	"github.com/itiny/itiny/agent"
+	"github.com/itiny/itiny/internal/datadir"
 )
 
 type command struct {
@@ -30,7 +31,7 @@ type command struct {
 var commands = []*command{
 	{"run", "run [--data DIR] [--config FILE] [--log-file FILE]", "run the agent (no --config: the embedded default)", runCmd},
 	{"emit", "emit [--stream S] [--level L] [--source NAME] [--socket PATH] [--json] NAME [key=value ...]", "send a record to the running agent, like logger(1)", emitCmd},
-	{"config", "config check [FILE]", "validate a config file (or the default) and print the effective config", configCmd},
+	{"config", "config check [--data DIR] [FILE]", "validate a config file (or the default) as run does and print the effective config", configCmd},
 	{"version", "version", "print the version", func(*flags, []string) error { fmt.Println("itiny", agent.Version); return nil }},
 }
 
@@ -84,12 +85,22 @@ func main() {
 // parse parses a command's options: errHelp for -h, errUsage for a bad one.
 func parse(fs *flags, args []string) error { return fs.Parse(args) }
 
+// configCmd checks a config file as itiny run does, for the data
+// directory given, and prints the effective configuration.
 func configCmd(fs *flags, args []string) error {
+	data := fs.String("data", datadir.Default(), "the data directory the config is for: the paths the config gives are checked against its files ($"+datadir.Env+", else "+datadir.Fallback+")")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	rest := fs.Args()
-	if len(rest) == 0 || rest[0] != "check" || len(rest) > 2 {
+	if len(rest) == 0 || rest[0] != "check" {
+		return errUsage
+	}
+	if err := parse(fs, rest[1:]); err != nil { // options after "check"
+		return err
+	}
+	rest = append(rest[:1], fs.Args()...)
+	if len(rest) > 2 {
 		return errUsage
 	}
 	file := ""
@@ -98,6 +109,10 @@ func configCmd(fs *flags, args []string) error {
 	}
 	c, err := agent.LoadConfig(file)
 	if err != nil {
+		return err
+	}
+	c.Data = *data
+	if err := c.Check(); err != nil {
 		return err
 	}
 	fmt.Print(c)

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/itiny/itiny/agent"
+	"github.com/itiny/itiny/internal/datadir"
 	"gopkg.in/natefinch/lumberjack.v2"
 )
 
@@ -16,7 +17,7 @@ import (
 // SIGHUP reloads the config file, keeping the running config if the new
 // one is invalid; SIGUSR1 flushes buffered records now.
 func runCmd(fs *flags, args []string) error {
-	data := fs.String("data", "/var/lib/itiny", "data directory: one ring per stream")
+	data := fs.String("data", datadir.Default(), "data directory: one ring per stream ($"+datadir.Env+", else "+datadir.Fallback+")")
 	file := fs.String("config", "", "config file (default: the embedded default config)")
 	logFile := fs.String("log-file", "", "write the diagnostic log to this file, rotated by size, instead of stderr")
 	if err := parse(fs, args); err != nil {

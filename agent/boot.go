@@ -1,0 +1,77 @@
+package agent
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/randid"
+)
+
+// bootFile is the boot counter's name in the data directory.
+const bootFile = "boot"
+
+// loadBoot reads this boot's id from the kernel and keeps a counter of the
+// device boots the agent has seen in the data directory. It reports
+// whether the device booted since the agent last ran. A counter the
+// storage cannot take now (a full disk, a read-only file system) is kept
+// in memory and saved when the storage takes it (storage.go); should the
+// agent restart before, it counts the boot again.
+func (a *Agent) loadBoot() (bool, error) {
+	if b, err := os.ReadFile(filepath.Join(a.opts.Proc, "sys/kernel/random/boot_id")); err == nil {
+		id := strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
+		hex.Decode(a.boot[:], []byte(id))
+	}
+	if a.boot == (codec.BootID{}) {
+		randid.Read(a.boot[:]) // no procfs: a fresh id per start
+	}
+	var last codec.BootID
+	var n uint64
+	if b, err := readRegular(filepath.Join(a.cfg.Data, bootFile), 64); err == nil {
+		// "<bootn> <boot id hex>\n"
+		f := strings.Fields(string(b))
+		if len(f) == 2 {
+			n, _ = strconv.ParseUint(f[0], 10, 32)
+			hex.Decode(last[:], []byte(f[1]))
+		}
+	}
+	booted := last != a.boot
+	if booted {
+		n++
+	}
+	a.bootN = uint32(n)
+	if !booted {
+		return false, nil
+	}
+	content := fmt.Sprintf("%d %x\n", n, a.boot[:])
+	if err := a.saveBoot(content); err != nil {
+		if !storageErr(err) {
+			return false, err
+		}
+		a.bootUnsaved = content
+		a.log.Printf("boot counter not saved: %v; retrying", err)
+	}
+	return true, nil
+}
+
+// saveBoot replaces the boot counter's file with content.
+func (a *Agent) saveBoot(content string) error {
+	path := filepath.Join(a.cfg.Data, bootFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o640); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("agent: %w", err)
+	}
+	if f, err := os.Open(tmp); err == nil {
+		f.Sync()
+		f.Close()
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	return nil
+}
