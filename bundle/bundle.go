@@ -300,7 +300,7 @@ func (b *Bundle) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	if data, ok := b.files[name]; ok {
-		return &file{name: name, Reader: bytes.NewReader(data), size: int64(len(data))}, nil
+		return &file{name: name, Reader: bytes.NewReader(data), data: data}, nil
 	}
 	if kids, ok := b.dirs[name]; ok || name == "." {
 		return &dir{b: b, name: name, kids: kids}, nil
@@ -311,11 +311,17 @@ func (b *Bundle) Open(name string) (fs.File, error) {
 type file struct {
 	*bytes.Reader
 	name string
-	size int64
+	data []byte
 }
 
-func (f *file) Stat() (fs.FileInfo, error) { return info{path.Base(f.name), f.size, false}, nil }
-func (f *file) Close() error               { return nil }
+func (f *file) Stat() (fs.FileInfo, error) {
+	return info{path.Base(f.name), int64(len(f.data)), false}, nil
+}
+func (f *file) Close() error { return nil }
+
+// Bytes returns the file's content, not a copy, for ringlog's readers to
+// read in place (ringlog.NewReaderFS): the caller must not write it.
+func (f *file) Bytes() []byte { return f.data }
 
 type dir struct {
 	b    *Bundle

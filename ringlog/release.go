@@ -41,6 +41,7 @@ func Release(dir string, through uint64) (removed []string, err error) {
 	if err != nil {
 		return nil, err
 	}
+	segs = regularOnly(segs)
 	var ring [16]byte
 	for _, s := range segs {
 		if s.hdrErr == nil {

@@ -10,6 +10,7 @@
 package view
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/itiny/itiny/bundle"
+	"github.com/itiny/itiny/internal/regular"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -88,7 +90,7 @@ func Open(paths []string) (*Input, error) {
 			}
 		case strings.HasPrefix(filepath.Base(p), "seg-"):
 			// One segment file, alone: read it as a ring of one.
-			data, err := readLimited(p)
+			data, err := regular.ReadFile(p, ringlog.MaxSegmentSize)
 			if err != nil {
 				return nil, err
 			}
@@ -108,14 +110,37 @@ func Open(paths []string) (*Input, error) {
 				}
 			}
 			src.opened = r
+			in.Problems = append(in.Problems, src.irregular(r)...)
 		}
 	}
 	sort.SliceStable(in.Sources, func(i, j int) bool { return in.Sources[i].Stream < in.Sources[j].Stream })
 	return in, nil
 }
 
+// irregular says which of the ring's files are not regular files (a FIFO,
+// a directory, a device): the readers never open them, and report them as
+// damage where the records would be; this says so before any record.
+func (s *Source) irregular(r *ringlog.Reader) []string {
+	var probs []string
+	for _, seg := range r.Segments() {
+		if errors.Is(seg.Err, ringlog.ErrNotRegular) {
+			probs = append(probs, seg.Err.Error()+": its records are not read")
+		}
+	}
+	fsys, stage := s.fsys, path.Join(s.dir, "stage")
+	if fsys == nil {
+		fsys, stage = os.DirFS(s.Where), "stage"
+	}
+	if st, err := fs.Stat(fsys, stage); err == nil {
+		if err := regular.Check(filepath.Join(s.Where, "stage"), st.Mode()); err != nil {
+			probs = append(probs, err.Error()+": the records only it holds are not read")
+		}
+	}
+	return probs
+}
+
 func (in *Input) openBundle(p string) error {
-	f, err := os.Open(p)
+	f, err := regular.Open(p)
 	if err != nil {
 		return err
 	}
@@ -169,18 +194,6 @@ func streamOfSegment(p string) string {
 		return "segment"
 	}
 	return d
-}
-
-// readLimited reads a file of at most ringlog.MaxSegmentSize bytes.
-func readLimited(p string) ([]byte, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > ringlog.MaxSegmentSize {
-		return nil, fmt.Errorf("%s: %d bytes: larger than any segment (%d)", p, st.Size(), ringlog.MaxSegmentSize)
-	}
-	return os.ReadFile(p)
 }
 
 // Frozen returns a source that reads a copy of s's ring taken now, in

@@ -35,6 +35,7 @@ import (
 	"unsafe"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/regular"
 	"github.com/itiny/itiny/migrate"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
@@ -396,9 +397,12 @@ func isTerminal(w io.Writer) bool {
 
 // readSecret reads a credential file, without its surrounding white space.
 func readSecret(path string) (string, error) {
-	b, err := os.ReadFile(filepath.Clean(path))
+	b, err := regular.ReadFile(filepath.Clean(path), maxSecret)
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// maxSecret bounds a file of credentials, keys or certificates.
+const maxSecret = 1 << 20
