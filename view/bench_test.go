@@ -1,7 +1,12 @@
 package view
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,6 +87,80 @@ func BenchmarkDumpJSON(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkManyRings reads a bundle of n rings of 10 records each, the
+// whole way itiny-read does: open, merge, print as JSON. Time is linear in
+// the rings: ns/ring stays flat from 2,000 to 20,000 (docs/BENCHMARKS.md
+// section 9); it grew tenfold when the merge looked at every ring for
+// every record and the bundle listed each directory's names one by one.
+func BenchmarkManyRings(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "metrics")
+	w, err := ringlog.Open(dir, ringlog.Options{Stream: "metrics", Codec: codec.Msgpack, Budget: 1 << 20, SegmentSize: 64 << 10})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		r := codec.Record{Boot: codec.BootID{1}, BootCount: 1, Wall: t0.Add(time.Duration(i) * time.Second), Mono: int64(i) * 1e9, Name: "r"}
+		if _, err := w.Append(&r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	seg, err := os.ReadFile(filepath.Join(dir, "seg-0000000000000001.mpk"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{2000, 20000} {
+		b.Run(fmt.Sprintf("rings=%d", n), func(b *testing.B) {
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			tw := tar.NewWriter(zw)
+			for i := 0; i < n; i++ {
+				tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("r%05d/seg-0000000000000001.mpk", i), Mode: 0o640, Size: int64(len(seg)), Typeflag: tar.TypeReg})
+				tw.Write(seg)
+			}
+			tw.Close()
+			zw.Close()
+			p := filepath.Join(b.TempDir(), "many.tar.gz")
+			if err := os.WriteFile(p, buf.Bytes(), 0o640); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				in, err := Open([]string{p})
+				if err != nil {
+					b.Fatal(err)
+				}
+				m, err := NewMerger(in.Sources, time.Time{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				pr := NewJSONPrinter(io.Discard, PrintOptions{Notes: io.Discard})
+				records := 0
+				for {
+					it, err := m.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if it.Kind == KindRecord {
+						records++
+					}
+					pr.Print(&it)
+				}
+				m.Close()
+				if records != 10*n {
+					b.Fatalf("%d records, want %d", records, 10*n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/ring")
 		})
 	}
 }

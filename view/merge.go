@@ -1,6 +1,7 @@
 package view
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,10 @@ type Boot struct {
 // in its own order; the merge puts the heads of the rings in order.
 type Merger struct {
 	heads    []*head
+	ready    heads   // heads holding their next record (ok), the earliest first
+	todo     []*head // heads to advance before the next pick, in order
+	todoAt   int     // todo[:todoAt] are advanced
+	idle     []*head // following: heads at their ring's end for now
 	lastBoot Boot
 	anyBoot  bool
 	pending  []Item // to return before the next record
@@ -159,27 +164,42 @@ func (m *Merger) Next() (Item, error) {
 	}
 	if !m.started {
 		m.started = true
-		for _, h := range m.heads {
-			if !m.Follow {
+		for i, h := range m.heads {
+			if !m.Follow && i < maxFeeders {
 				h.segs = h.r.Segments() // the feeder's goroutine reads on
 				h.feed = startFeeder(h.r)
 			}
 		}
+		m.todo = append(m.todo, m.heads...)
 	}
-	var best *head
-	for _, h := range m.heads {
-		if !h.ok && (!h.done || m.Follow) {
-			if it, ok, err := m.advance(h); err != nil || ok {
-				return it, err
-			}
+	if m.Follow {
+		// A ring read to its end may have grown since: look again, before
+		// each record, so that its new records take their place.
+		m.todo = append(m.todo, m.idle...)
+		m.idle = m.idle[:0]
+	}
+	// Only the heads whose record was taken, and those following a ring's
+	// end, are advanced; the others wait in order in a heap, so that a
+	// record costs O(log rings), not O(rings) (BenchmarkManyRings).
+	for m.todoAt < len(m.todo) {
+		h := m.todo[m.todoAt]
+		if it, ok, err := m.advance(h); err != nil || ok {
+			return it, err // h is advanced again on the next call
 		}
-		if h.ok && (best == nil || before(h, best)) {
-			best = h
+		m.todoAt++
+		switch {
+		case h.ok:
+			heap.Push(&m.ready, h)
+		case m.Follow:
+			m.idle = append(m.idle, h)
 		}
 	}
-	if best == nil {
+	m.todo, m.todoAt = m.todo[:0], 0
+	if len(m.ready) == 0 {
 		return Item{}, io.EOF
 	}
+	best := heap.Pop(&m.ready).(*head)
+	m.todo = append(m.todo, best)
 	best.ok = false
 	var items []Item
 	b := Boot{N: best.rec.BootCount, ID: best.rec.Boot}
@@ -325,6 +345,27 @@ func (m *Merger) readError(h *head, err error) (Item, bool, error) {
 		return Item{Kind: KindDamage, Source: h.src, Damage: d}, true, nil
 	}
 	return Item{}, false, fmt.Errorf("%s: %w", h.src.Where, err)
+}
+
+// maxFeeders bounds the rings read ahead, each in its own goroutine with
+// batches of records (about 1 MiB at most): a data directory has a few
+// rings, all read ahead; a bundle of thousands reads the rest directly,
+// one record of each held at a time (docs/DESIGN.md section 23).
+const maxFeeders = 8
+
+// heads is a heap of heads, the earliest record first (container/heap).
+type heads []*head
+
+func (q heads) Len() int           { return len(q) }
+func (q heads) Less(i, j int) bool { return before(q[i], q[j]) }
+func (q heads) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *heads) Push(x any)        { *q = append(*q, x.(*head)) }
+func (q *heads) Pop() any {
+	old := *q
+	h := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	return h
 }
 
 // before orders two heads: boot counter, monotonic time, stream, seq.
