@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"reflect"
@@ -188,23 +189,64 @@ func TestHostile(t *testing.T) {
 	}
 }
 
+// TestLimits: what a bundle makes Read hold is bounded, members, names,
+// the manifest and the problems' text together; going past the limit is
+// an error that names what went past it and the limit.
+func TestLimits(t *testing.T) {
+	lim := ForMemory(1 << 20) // 512 KiB held
+	var many, links, long []tar.Header
+	for i := 0; i < 200; i++ {
+		many = append(many, reg(fmt.Sprintf("r%d/seg-0000000000000001.mpk", i), strings.Repeat("x", 1000)))
+	}
+	for i := 0; i < 5000; i++ {
+		links = append(links, tar.Header{Name: fmt.Sprintf("%0100d", i), Typeflag: tar.TypeSymlink, Linkname: "x"})
+	}
+	long = append(long, tar.Header{Name: strings.Repeat("n", 64<<10), Typeflag: tar.TypeSymlink, Linkname: "x", Format: tar.FormatPAX})
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string // in the error; "" for none
+	}{
+		{"a file past the limit", tarOf(t, true, reg("m/seg-0000000000000001.mpk", strings.Repeat("x", 300<<10)), reg("m/seg-0000000000000002.mpk", strings.Repeat("x", 300<<10))),
+			`"m/seg-0000000000000002.mpk" (`},
+		{"a file over MaxFile", tarOf(t, true, tar.Header{Name: "big", Typeflag: tar.TypeReg, Size: 1 << 40}), `"big" has 1099511627776 bytes, more than the 524288`},
+		{"many small files", tarOf(t, true, many...), `"r102/seg-0000000000000001.mpk" (`},
+		{"a manifest of 40 KiB", tarOf(t, true, reg(ManifestName, `{"format":1,"host":"`+strings.Repeat("h", 40<<10)+`"}`)), `"itiny-bundle.json" (`},
+		{"many problems", tarOf(t, true, links...), "the problems found ("},
+		{"a long name", tarOf(t, true, long...), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Read(bytes.NewReader(tc.data), lim)
+			if tc.want == "" {
+				if err != nil || len(b.Problems) != 2 || len(b.Problems[0]) > 300 {
+					t.Fatalf("Read: %v, problems %.400q", err, b.Problems)
+				}
+				return
+			}
+			if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), tc.want) || tc.name != "a file over MaxFile" && !strings.Contains(err.Error(), "past 512KiB, the most for 1MiB of memory") {
+				t.Fatalf("Read: %v, want %s over the limit", err, tc.want)
+			}
+		})
+	}
+}
+
 // FuzzRead reads arbitrary bytes as a bundle: never a panic, and within
 // small limits, never more memory than the limits allow.
 func FuzzRead(f *testing.F) {
 	f.Add(tarOf(&testing.T{}, true, reg(ManifestName, `{"format":1}`), reg("a/seg-1", "x")))
 	f.Add(tarOf(&testing.T{}, false, reg("a/b/c", "xyz")))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lim := Limits{MaxFile: 1 << 16, MaxTotal: 1 << 18, MaxFiles: 64}
+		lim := ForMemory(1 << 19)
 		b, err := Read(bytes.NewReader(data), lim)
 		if err != nil {
 			return
 		}
-		var total int
-		for _, d := range b.files {
-			total += len(d)
+		held := int64(0)
+		for name, d := range b.files {
+			held += int64(len(d)+len(name)) + MemberCost
 		}
-		if total > int(lim.MaxTotal) || len(b.files) > lim.MaxFiles {
-			t.Fatalf("%d bytes in %d files", total, len(b.files))
+		if held > lim.MaxHeld || len(b.files) > lim.MaxFiles {
+			t.Fatalf("%d bytes held in %d files, over the limits", held, len(b.files))
 		}
 		for _, r := range b.Rings() {
 			if rd, err := ringlog.NewReaderFS(b, r); err == nil {

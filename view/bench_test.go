@@ -1,17 +1,14 @@
 package view
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -97,40 +94,10 @@ func BenchmarkDumpJSON(b *testing.B) {
 // section 9); it grew tenfold when the merge looked at every ring for
 // every record and the bundle listed each directory's names one by one.
 func BenchmarkManyRings(b *testing.B) {
-	dir := filepath.Join(b.TempDir(), "metrics")
-	w, err := ringlog.Open(dir, ringlog.Options{Stream: "metrics", Codec: codec.Msgpack, Budget: 1 << 20, SegmentSize: 64 << 10})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := 0; i < 10; i++ {
-		r := codec.Record{Boot: codec.BootID{1}, BootCount: 1, Wall: t0.Add(time.Duration(i) * time.Second), Mono: int64(i) * 1e9, Name: "r"}
-		if _, err := w.Append(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-	seg, err := os.ReadFile(filepath.Join(dir, "seg-0000000000000001.mpk"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	for _, n := range []int{2000, 20000} {
 		b.Run(fmt.Sprintf("rings=%d", n), func(b *testing.B) {
-			var buf bytes.Buffer
-			zw := gzip.NewWriter(&buf)
-			tw := tar.NewWriter(zw)
-			for i := 0; i < n; i++ {
-				tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("r%05d/seg-0000000000000001.mpk", i), Mode: 0o640, Size: int64(len(seg)), Typeflag: tar.TypeReg})
-				tw.Write(seg)
-			}
-			tw.Close()
-			zw.Close()
 			p := filepath.Join(b.TempDir(), "many.tar.gz")
-			if err := os.WriteFile(p, buf.Bytes(), 0o640); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
+			ringtest.ManyRingsBundle(b, p, n)
 			for b.Loop() {
 				in, err := Open([]string{p})
 				if err != nil {

@@ -116,7 +116,7 @@ func Check(src *Source) (*Report, error) {
 		// A record that does not decode is reported, and read all the
 		// same: it is there, so no gap covers its number.
 		got := &rec
-		if err := e.Codec.Decode(e.Payload, &rec); err != nil {
+		if err := Decode(&e, &rec); err != nil {
 			rep.add(Problem{Kind: "bad-record", Segment: e.Segment, Offset: e.Offset, Detail: "seq " + u64(e.Seq) + ": " + err.Error()}, true)
 			got = nil
 		}

@@ -46,6 +46,8 @@ type Boot struct {
 // in its own order; the merge puts the heads of the rings in order.
 type Merger struct {
 	heads    []*head
+	lean     bool    // more rings than feeders: direct heads keep no record decoded
+	scratch  slot    // lean: where a direct head's record is decoded
 	ready    heads   // heads holding their next record (ok), the earliest first
 	todo     []*head // heads to advance before the next pick, in order
 	todoAt   int     // todo[:todoAt] are advanced
@@ -67,9 +69,10 @@ type head struct {
 	cur     *batch  // from feed: the records being merged
 	i       int     // next in cur
 	e       ringlog.Entry
-	rec     *codec.Record
-	own     codec.Record // rec without a feeder
-	ok      bool         // e and rec hold the next record
+	rec     *codec.Record // e decoded; nil when lean and only key is kept
+	key     key           // of rec, for the merge's order
+	own     slot          // rec without a feeder
+	ok      bool          // e and key hold the next record
 	done    bool
 	n       numbering             // the numbers read
 	segs    []ringlog.SegmentInfo // the reader's segments when its feeder started
@@ -171,6 +174,7 @@ func (m *Merger) Next() (Item, error) {
 			}
 		}
 		m.todo = append(m.todo, m.heads...)
+		m.lean = len(m.heads) > maxFeeders
 	}
 	if m.Follow {
 		// A ring read to its end may have grown since: look again, before
@@ -201,8 +205,16 @@ func (m *Merger) Next() (Item, error) {
 	best := heap.Pop(&m.ready).(*head)
 	m.todo = append(m.todo, best)
 	best.ok = false
+	if best.rec == nil {
+		// Lean: decoded before, for its key, and let go; it decodes
+		// again, as the reader has not read on.
+		if err := m.scratch.decode(&best.e); err != nil {
+			return m.undecoded(best, best.e, err), nil
+		}
+		best.rec = &m.scratch.rec
+	}
 	var items []Item
-	b := Boot{N: best.rec.BootCount, ID: best.rec.Boot}
+	b := Boot{N: best.key.n, ID: best.key.id}
 	if !m.anyBoot || b != m.lastBoot {
 		m.lastBoot, m.anyBoot = b, true
 		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b})
@@ -279,10 +291,16 @@ func (m *Merger) advance(h *head) (Item, bool, error) {
 	if err != nil {
 		return m.readError(h, err)
 	}
-	if err := e.Codec.DecodeAlias(e.Payload, &h.own); err != nil {
+	if err := h.own.decode(&e); err != nil {
 		return m.undecoded(h, e, err), true, nil
 	}
-	h.e, h.rec, h.ok, h.done = e, &h.own, true, false
+	h.e, h.rec, h.ok, h.done = e, &h.own.rec, true, false
+	h.key = keyOf(h.rec)
+	if m.lean {
+		// Thousands of rings: each keeps its record's key only, so that
+		// what they hold is bounded whatever their records are.
+		h.own.rec, h.own.values, h.rec = codec.Record{}, 0, nil
+	}
 	return Item{}, false, nil
 }
 
@@ -306,7 +324,8 @@ func (m *Merger) advanceFed(h *head) (Item, bool, error) {
 		}
 		return m.undecoded(h, fe.e, fe.err), true, nil
 	}
-	h.e, h.rec, h.ok, h.done = fe.e, &fe.rec, true, false
+	h.e, h.rec, h.ok, h.done = fe.e, &fe.rec.rec, true, false
+	h.key = keyOf(h.rec)
 	return Item{}, false, nil
 }
 
@@ -348,10 +367,11 @@ func (m *Merger) readError(h *head, err error) (Item, bool, error) {
 }
 
 // maxFeeders bounds the rings read ahead, each in its own goroutine with
-// batches of records (about 1 MiB at most): a data directory has a few
-// rings, all read ahead; a bundle of thousands reads the rest directly,
-// one record of each held at a time (docs/DESIGN.md section 23).
-const maxFeeders = 8
+// batches of records (8 MB at most, feeder): a data directory has a few
+// rings, all read ahead; of a bundle of thousands the rest are read
+// directly, and then only the key of each one's next record is held
+// (lean; docs/DESIGN.md section 23).
+const maxFeeders = 4
 
 // heads is a heap of heads, the earliest record first (container/heap).
 type heads []*head
@@ -368,14 +388,23 @@ func (q *heads) Pop() any {
 	return h
 }
 
+// A key is what the merge orders a record by, and the boot it is in.
+type key struct {
+	n    uint32 // boot counter
+	id   codec.BootID
+	mono int64
+}
+
+func keyOf(r *codec.Record) key { return key{r.BootCount, r.Boot, r.Mono} }
+
 // before orders two heads: boot counter, monotonic time, stream, seq.
 func before(a, b *head) bool {
-	ra, rb := a.rec, b.rec
+	ka, kb := &a.key, &b.key
 	switch {
-	case ra.BootCount != rb.BootCount:
-		return ra.BootCount < rb.BootCount
-	case ra.Mono != rb.Mono:
-		return ra.Mono < rb.Mono
+	case ka.n != kb.n:
+		return ka.n < kb.n
+	case ka.mono != kb.mono:
+		return ka.mono < kb.mono
 	case a.src.Stream != b.src.Stream:
 		return a.src.Stream < b.src.Stream
 	}

@@ -56,9 +56,9 @@ func TestIrregularFiles(t *testing.T) {
 						to = fmt.Sprintf("kafka://127.0.0.1:%d", deadPort(t))
 					}
 					args := append([]string{"--to", to, "--scope", "s", "--dry-run"}, tc.args...)
-					_, errOut, code := testbin.Run(t, nil, binary, args...)
-					if code != 3 || !strings.Contains(errOut, tc.victim+": "+shape.Kind+", not a regular file") {
-						t.Errorf("exit %d, want 3 and the file refused\n%s", code, errOut)
+					r := testbin.Run(t, nil, binary, args...)
+					if r.Code != 3 || !strings.Contains(r.Stderr, tc.victim+": "+shape.Kind+", not a regular file") {
+						t.Errorf("exit %d, want 3 and the file refused\n%s", r.Code, r.Stderr)
 					}
 				})
 			}

@@ -68,18 +68,18 @@ func TestIrregularFiles(t *testing.T) {
 		want := 200 - held[victim]
 		said := victim + ": " + shape.Kind + ", not a regular file"
 
-		out, errOut, code := testbin.Run(t, nil, binary, "verify", dir)
-		if code != 1 || !strings.Contains(out, "not-regular") || !strings.Contains(out, said) || !strings.Contains(out, "CORRUPT") {
-			t.Errorf("verify: exit %d, want 1 and the file reported\n%s%s", code, out, errOut)
+		r := testbin.Run(t, nil, binary, "verify", dir)
+		if r.Code != 1 || !strings.Contains(r.Stdout, "not-regular") || !strings.Contains(r.Stdout, said) || !strings.Contains(r.Stdout, "CORRUPT") {
+			t.Errorf("verify: exit %d, want 1 and the file reported\n%s%s", r.Code, r.Stdout, r.Stderr)
 		}
-		out, errOut, code = testbin.Run(t, nil, binary, "-o", "json", dir)
-		if code != 0 || strings.Count(out, "\n") != want || !strings.Contains(errOut, said) {
-			t.Errorf("-o json: exit %d, %d records, want %d and the file named on stderr\n%s", code, strings.Count(out, "\n"), want, errOut)
+		r = testbin.Run(t, nil, binary, "-o", "json", dir)
+		if r.Code != 0 || strings.Count(r.Stdout, "\n") != want || !strings.Contains(r.Stderr, said) {
+			t.Errorf("-o json: exit %d, %d records, want %d and the file named on stderr\n%s", r.Code, strings.Count(r.Stdout, "\n"), want, r.Stderr)
 		}
 		for _, args := range [][]string{{}, {"stats"}, {"boots"}, {"salvage", "--json", "-"}, {"report", "-o", filepath.Join(t.TempDir(), "r.html")}} {
-			_, errOut, code := testbin.Run(t, nil, binary, append(args, dir)...)
-			if code != 0 || !strings.Contains(errOut, said) {
-				t.Errorf("%v: exit %d, want 0 and the file named on stderr\n%s", args, code, errOut)
+			r := testbin.Run(t, nil, binary, append(args, dir)...)
+			if r.Code != 0 || !strings.Contains(r.Stderr, said) {
+				t.Errorf("%v: exit %d, want 0 and the file named on stderr\n%s", args, r.Code, r.Stderr)
 			}
 		}
 	})
@@ -98,9 +98,9 @@ func TestIrregularPaths(t *testing.T) {
 				p := filepath.Join(t.TempDir(), name)
 				shape.Make(t, p)
 				for _, mode := range [][]string{{}, {"verify"}, {"stats"}, {"boots"}, {"salvage", "--json", "-"}, {"report", "-o", "-"}} {
-					_, errOut, code := testbin.Run(t, nil, binary, append(mode, p)...)
-					if code != 1 || !strings.Contains(errOut, p+": "+shape.Kind+", not a regular file") {
-						t.Errorf("%v: exit %d, want 1 and the file refused\n%s", mode, code, errOut)
+					r := testbin.Run(t, nil, binary, append(mode, p)...)
+					if r.Code != 1 || !strings.Contains(r.Stderr, p+": "+shape.Kind+", not a regular file") {
+						t.Errorf("%v: exit %d, want 1 and the file refused\n%s", mode, r.Code, r.Stderr)
 					}
 				}
 			})
