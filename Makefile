@@ -90,9 +90,11 @@ fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzJSONAlwaysValid$$' -fuzztime=$(FUZZTIME) ./codec
 	$(GO) test -run=NONE -fuzz='^FuzzParseHeader$$' -fuzztime=$(FUZZTIME) ./ringlog
 	$(GO) test -run=NONE -fuzz='^FuzzReadSegment$$' -fuzztime=$(FUZZTIME) ./ringlog
+	$(GO) test -run=NONE -fuzz='^FuzzShapes$$' -fuzztime=$(FUZZTIME) ./ringlog
 	$(GO) test -run=NONE -fuzz='^FuzzUnpack$$' -fuzztime=$(FUZZTIME) ./pack
 	$(GO) test -run=NONE -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./pack
 	$(GO) test -run=NONE -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./bundle
+	$(GO) test -run=NONE -fuzz='^FuzzMembers$$' -fuzztime=$(FUZZTIME) ./bundle
 	$(GO) test -run=NONE -fuzz='^FuzzReadPath$$' -fuzztime=$(FUZZTIME) ./view
 	$(GO) test -count=1 -run='^TestBitFlips$$' ./ringlog -bitflips.all
 

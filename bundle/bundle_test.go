@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -258,4 +259,96 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzMembers builds archives from member headers the fuzzer chooses
+// (name, type, a size up to 64 KiB, content) and cuts them where it
+// chooses, compressed or not, and reads them within small limits: Read
+// never panics, holds no more than its limits allow, keeps only clean
+// names of regular files, keeps its problems short, and its rings read.
+func FuzzMembers(f *testing.F) {
+	f.Add([]byte("\x00\x10m/seg-0000000000000001.mpk\x03\x00"), uint16(0), true)
+	f.Add([]byte("\x02\x04link\x00\x00\x05\x07../x/ya\xff\xff\x00\x0bitiny-bundle.json\x02\x00"), uint16(700), false)
+	types := []byte{tar.TypeReg, tar.TypeRegA, tar.TypeDir, tar.TypeSymlink, tar.TypeChar, tar.TypeFifo, tar.TypeLink}
+	f.Fuzz(func(t *testing.T, spec []byte, cut uint16, z bool) {
+		var members []tar.Header
+		for len(spec) >= 4 {
+			typ, n := types[int(spec[0])%len(types)], int(spec[1])
+			if len(spec) < 4+n {
+				break
+			}
+			h := tar.Header{Name: string(spec[2 : 2+n]), Typeflag: typ, Format: tar.FormatPAX}
+			size := int(spec[2+n]) | int(spec[3+n])<<8
+			if typ == tar.TypeReg || typ == tar.TypeRegA {
+				h.Typeflag, h.Linkname = tar.TypeReg, strings.Repeat("\x00", size)
+			} else {
+				h.Linkname = "x"
+			}
+			members = append(members, h)
+			spec = spec[4+n:]
+		}
+		data := tarOfLoose(members, z)
+		if cut > 0 && int(cut) < len(data) {
+			data = data[:cut]
+		}
+		lim := ForMemory(1 << 18)
+		b, err := Read(bytes.NewReader(data), lim)
+		if err != nil {
+			if errors.Is(err, ErrLimit) && !strings.Contains(err.Error(), "more than") && !strings.Contains(err.Error(), "past") {
+				t.Fatalf("a limit error that names no limit: %v", err)
+			}
+			return
+		}
+		if b.Held() > lim.MaxHeld || len(b.files) > lim.MaxFiles {
+			t.Fatalf("%d bytes held in %d files, over the limits", b.Held(), len(b.files))
+		}
+		for name := range b.files {
+			if !fs.ValidPath(name) || name == "." {
+				t.Fatalf("kept %q", name)
+			}
+		}
+		for _, p := range b.Problems {
+			if len(p) > 600 {
+				t.Fatalf("a problem of %d bytes", len(p))
+			}
+		}
+		for _, r := range b.Rings() {
+			if rd, err := ringlog.NewReaderFS(b, r); err == nil {
+				for i := 0; i < 1000; i++ {
+					if _, err := rd.Next(); err == io.EOF {
+						break
+					}
+				}
+			}
+		}
+	})
+}
+
+// tarOfLoose builds a tar as tarOf does, leaving out members the writer
+// refuses (names it cannot encode).
+func tarOfLoose(members []tar.Header, z bool) []byte {
+	var buf bytes.Buffer
+	var w io.Writer = &buf
+	zw := gzip.NewWriter(&buf)
+	if z {
+		w = zw
+	}
+	tw := tar.NewWriter(w)
+	for _, h := range members {
+		body := h.Linkname
+		if h.Typeflag == tar.TypeReg {
+			h.Linkname, h.Size = "", int64(len(body))
+		}
+		if tw.WriteHeader(&h) != nil {
+			continue
+		}
+		if h.Typeflag == tar.TypeReg {
+			tw.Write([]byte(body))
+		}
+	}
+	tw.Close()
+	if z {
+		zw.Close()
+	}
+	return buf.Bytes()
 }

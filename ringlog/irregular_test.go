@@ -156,3 +156,90 @@ func TestIrregularFilesFS(t *testing.T) {
 		}
 	}
 }
+
+// FuzzShapes reads a golden ring in an fs.FS whose files the fuzzer turns
+// into FIFOs, directories, devices or sockets, or cuts short, and to which
+// it adds entries of names it chooses (segment names among them, and
+// paths below them that make them directories). The Reader ends, reports
+// every entry with a segment's name that is not a regular file exactly
+// once, and the stage at most once, as ErrNotRegular; it reads no record
+// from them, and returns records in increasing order.
+func FuzzShapes(f *testing.F) {
+	rings := []string{"v1-msgpack", "v1-json", "v1-msgpack-packed"}
+	f.Add(uint8(0), []byte{0, 1, 0}, "")
+	f.Add(uint8(1), []byte{2, 0, 3, 5}, "seg-0000000000000009.jsonl/x")
+	f.Add(uint8(2), []byte{200, 4, 1}, "seg-0000000000000004.mpk\nstage")
+	modes := []fs.FileMode{0, fs.ModeNamedPipe, fs.ModeDir, fs.ModeDevice | fs.ModeCharDevice, fs.ModeDevice, fs.ModeSocket}
+	f.Fuzz(func(t *testing.T, ring uint8, shapes []byte, extra string) {
+		dir := filepath.Join(goldenDir, rings[int(ring)%len(rings)])
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := fstest.MapFS{}
+		for i, e := range ents {
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var shape byte
+			if i < len(shapes) {
+				shape = shapes[i]
+			}
+			if shape >= 192 {
+				b = b[:len(b)/2]
+			}
+			m["r/"+e.Name()] = &fstest.MapFile{Data: b, Mode: modes[int(shape)%len(modes)]}
+		}
+		for _, name := range strings.Split(extra, "\n") {
+			if p := "r/" + name; name != "" && fs.ValidPath(p) && m[p] == nil {
+				m[p] = &fstest.MapFile{Mode: modes[len(name)%len(modes)]}
+			}
+		}
+		want := map[string]bool{} // segments that are not regular files
+		if list, err := fs.ReadDir(m, "r"); err == nil {
+			for _, e := range list {
+				if isSegmentName(e.Name()) && !e.Type().IsRegular() {
+					want["r/"+e.Name()] = true
+				}
+			}
+		}
+		r, err := NewReaderFS(m, "r")
+		if err != nil {
+			return
+		}
+		got := map[string]int{}
+		var last uint64
+		for n := 0; ; n++ {
+			if n > 1e6 {
+				t.Fatal("the reader does not end")
+			}
+			e, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			var d *Damage
+			if errors.As(err, &d) && errors.Is(d, ErrNotRegular) {
+				got[d.Segment]++
+				continue
+			}
+			if err != nil {
+				continue
+			}
+			if want[e.Segment] || e.Seq <= last {
+				t.Fatalf("record %d from %s, after %d", e.Seq, e.Segment, last)
+			}
+			last = e.Seq
+		}
+		for s := range want {
+			if got[s] != 1 {
+				t.Errorf("%s: reported %d times, want once", s, got[s])
+			}
+		}
+		for s, n := range got {
+			if !want[s] && (s != "r/stage" || n > 1) {
+				t.Errorf("%s: reported %d times", s, n)
+			}
+		}
+	})
+}
