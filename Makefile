@@ -17,7 +17,7 @@ COLD_GCFLAGS := -gcflags=fmt=-l -gcflags=encoding/json=-l -gcflags=reflect=-l -g
 	-gcflags=gopkg.in/natefinch/lumberjack.v2=-l
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test deps check generate bench bench-footprint bench-read bench-migrate fuzz test-cross firmware clean
+.PHONY: all build run test deps check generate bench bench-footprint bench-read bench-migrate bench-hostile fuzz test-cross firmware clean
 
 all: build
 
@@ -82,6 +82,12 @@ bench-read:
 # 500,000 records: about 10 minutes. Not part of make test.
 bench-migrate:
 	./bench/migrate.sh
+
+# itiny-read and itiny-migrate before (BEFORE, default 76ca382) and after
+# on bundles made to take memory or time (bench/hostile.sh): peak RSS and
+# time; about 10 minutes. Not part of make test.
+bench-hostile:
+	./bench/hostile.sh
 
 # Long fuzzing: each target for FUZZTIME (default 2m).
 fuzz:

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/itiny/itiny/bundle"
-	"github.com/itiny/itiny/internal/ringtest"
+	"github.com/itiny/itiny/internal/hostile"
 	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/internal/testdir"
 )
@@ -18,7 +18,7 @@ func TestBundleMemory(t *testing.T) {
 		t.Skip("writes and reads about 500 MB")
 	}
 	dead := fmt.Sprintf("nats://127.0.0.1:%d", deadPort(t))
-	for _, b := range ringtest.HostileBundles(t, testdir.TempDir(t)) {
+	for _, b := range hostile.WriteT(t, testdir.TempDir(t)) {
 		t.Run(b.Name, func(t *testing.T) {
 			r := testbin.Run(t, nil, binary, "--to", dead, "--scope", "s", "--retries", "1", "--dry-run", b.Path)
 			b.Check(t, r, bundle.DefaultMemory, 3)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/itiny/itiny/bundle"
-	"github.com/itiny/itiny/internal/ringtest"
+	"github.com/itiny/itiny/internal/hostile"
 	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/internal/testdir"
 )
@@ -14,7 +14,7 @@ import (
 // TestBundleMemory reads bundles made to take memory (a megabyte of zeros
 // compressed that is a gigabyte, twenty thousand rings, records of a
 // million one-byte values, packed rings of 60 KB records:
-// ringtest.HostileBundles) in every mode, and finds the peak resident
+// hostile.Write) in every mode, and finds the peak resident
 // memory of itiny-read (getrusage) within the default --bundle-memory,
 // 256 MiB: the bundle is read, or refused with an error naming the file
 // that goes over and the limit.
@@ -22,11 +22,12 @@ func TestBundleMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and reads about 500 MB")
 	}
-	for _, b := range ringtest.HostileBundles(t, testdir.TempDir(t)) {
+	for _, b := range hostile.WriteT(t, testdir.TempDir(t)) {
 		t.Run(b.Name, func(t *testing.T) {
 			for _, mode := range [][]string{{"-o", "json"}, {"verify"}, {"stats"}, {"report", "-o", filepath.Join(t.TempDir(), "r.html")}} {
-				t.Logf("%v:", mode)
-				b.Check(t, testbin.Run(t, nil, binary, append(mode, b.Path)...), bundle.DefaultMemory, 1)
+				t.Run(strings.Replace(mode[0], "-o", "dump", 1), func(t *testing.T) {
+					b.Check(t, testbin.Run(t, nil, binary, append(mode, b.Path)...), bundle.DefaultMemory, 1)
+				})
 			}
 		})
 	}
@@ -38,7 +39,9 @@ func TestBundleMemoryFlag(t *testing.T) {
 		t.Skip("writes and reads 180 MiB")
 	}
 	p := filepath.Join(testdir.TempDir(t), "zeros.tar.gz")
-	ringtest.ZerosBundle(t, p, 3, 60<<20) // more than the default's 128 MiB
+	if err := hostile.Zeros(p, 3, 60<<20); err != nil {
+		t.Fatal(err)
+	} // more than the default's 128 MiB
 	for _, tc := range []struct {
 		mem, refused string // refused: the file named, "" if read
 		limit        int64
