@@ -96,8 +96,9 @@ func wantIrregular(t *testing.T, r *Reader, victim, kind string, files []string,
 // TestIrregularFiles puts a FIFO, a directory, a link to /dev/zero and a
 // device node where the stage or a segment should be. A Reader never
 // opens it: it reads every other file and reports this one, once, by name
-// and kind; Snapshot refuses the ring, naming it; a writer opens the ring
-// as before, passing over an older segment.
+// and kind; Snapshot refuses the ring, naming it, and Release a stage of
+// that kind; a writer opens the ring as before, passing over an older
+// segment.
 func TestIrregularFiles(t *testing.T) {
 	testdir.EachPlace(t, func(t *testing.T, shape testdir.Shape, place testdir.Place) {
 		dir, files, held := irregularRing(t)
@@ -110,6 +111,9 @@ func TestIrregularFiles(t *testing.T) {
 		wantIrregular(t, r, victim, shape.Kind, files, held)
 		if _, err := Snapshot(dir); !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), victim) {
 			t.Errorf("Snapshot: %v, want %s refused", err, victim)
+		}
+		if _, err := Release(dir, 0); place.Name == "stage" && !errors.Is(err, ErrNotRegular) {
+			t.Errorf("Release: %v, want the stage refused", err)
 		}
 		if place.Name == "stage" || place.Name == "newest" {
 			// The agent's (issue 12, section 2): its stage, and the name

@@ -57,7 +57,11 @@ func Kind(mode fs.FileMode) string {
 
 // Open opens the regular file at path for reading, through symbolic
 // links; anything else is refused with an error that wraps ErrNotRegular.
-func Open(path string) (*os.File, error) {
+func Open(path string) (*os.File, error) { return OpenFile(path, os.O_RDONLY) }
+
+// OpenFile is Open with the access flag given: os.O_RDONLY, os.O_RDWR
+// (to lock a file that must exist).
+func OpenFile(path string, flag int) (*os.File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -65,7 +69,7 @@ func Open(path string) (*os.File, error) {
 	if err := Check(path, st.Mode()); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := os.OpenFile(path, flag|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, err
 	}
