@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +106,51 @@ func TestLeanMerge(t *testing.T) {
 	}
 	if !m.lean || !reflect.DeepEqual(got, want) {
 		t.Fatalf("lean %v, merged\n%q\nwant\n%q", m.lean, got, want)
+	}
+}
+
+// TestFeederBigRecords reads ahead a ring of records larger than a
+// feeder copies, across segments: each is the reader's own bytes until
+// the merge is done with it, and comes out whole.
+func TestFeederBigRecords(t *testing.T) {
+	data := t.TempDir()
+	var recs []*codec.Record
+	for i := 0; i < 40; i++ {
+		recs = append(recs, rec(1, i, "big", codec.Field{Key: "s", Value: codec.String(strings.Repeat(fmt.Sprint(i%10), bigRecord+i*1000))}))
+	}
+	writeRingOpts(t, data, ringlog.Options{Stream: "big", Codec: codec.Msgpack, Budget: 64 << 20, SegmentSize: 512 << 10}, recs...)
+	in, err := Open([]string{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMerger(in.Sources, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	n := 0
+	for {
+		it, err := m.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Kind == KindBoot {
+			continue
+		}
+		if it.Kind != KindRecord {
+			t.Fatalf("item %d: kind %d", n, it.Kind)
+		}
+		want := strings.Repeat(fmt.Sprint(n%10), bigRecord+n*1000)
+		if s := it.Rec.Fields[0].Value.Str(); s != want {
+			t.Fatalf("record %d: %d bytes of %q..., want %d of %q", n, len(s), s[:min(len(s), 3)], len(want), want[:3])
+		}
+		n++
+	}
+	segs, _ := filepath.Glob(filepath.Join(data, "big", "seg-*"))
+	if n != len(recs) || len(segs) < 3 {
+		t.Fatalf("%d records in %d segments, want %d in several", n, len(segs), len(recs))
 	}
 }
