@@ -219,7 +219,7 @@ func Read(r io.Reader, lim Limits) (*Bundle, error) {
 		if name == ManifestName {
 			cost = h.Size * ManifestCost
 		}
-		if err := b.hold(cost, quote(name)); err != nil {
+		if err := b.Hold(cost, quote(name)); err != nil {
 			return nil, err
 		}
 		data := make([]byte, h.Size)
@@ -256,14 +256,11 @@ func Read(r io.Reader, lim Limits) (*Bundle, error) {
 // Held returns the bytes Read counted as held (Limits.MaxHeld).
 func (b *Bundle) Held() int64 { return b.held }
 
-// Hold counts n more bytes held for what, memory that reading the bundle
-// takes beyond its files (a ring reader's state); past the limits it
-// returns an error naming what and the limit, wrapping ErrLimit.
-func (b *Bundle) Hold(n int64, what string) error { return b.hold(n, what) }
-
-// hold counts n more bytes held for what; past the limit it returns, and
-// keeps, an error naming what and the limit.
-func (b *Bundle) hold(n int64, what string) error {
+// Hold counts n more bytes held for what: Read counts the files, and a
+// reader of the bundle what its rings' readers take beyond them. Past the
+// limits it returns, and keeps, an error naming what and the limit,
+// wrapping ErrLimit.
+func (b *Bundle) Hold(n int64, what string) error {
 	b.held += n
 	if b.held > b.lim.MaxHeld && b.err == nil {
 		b.err = fmt.Errorf("%w: %s (%d bytes) takes what the bundle holds past %s, the most for %s of memory",
@@ -340,7 +337,7 @@ func (b *Bundle) problem(format string, args ...any) {
 		return
 	}
 	p := fmt.Sprintf(format, args...)
-	if b.hold(int64(len(p))+16, "the problems found") == nil {
+	if b.Hold(int64(len(p))+16, "the problems found") == nil {
 		b.Problems = append(b.Problems, p)
 	}
 }
