@@ -126,8 +126,8 @@ func OpenWith(paths []string, o OpenOptions) (*Input, error) {
 	// name is only a guess for a ring whose headers are all damaged.
 	for _, src := range in.Sources {
 		if r, err := src.Reader(); err == nil {
-			packed := false
-			for _, seg := range r.Segments() {
+			packed, segs := false, r.Segments()
+			for _, seg := range segs {
 				if seg.Err == nil {
 					src.Stream = seg.Header.Stream
 					packed = packed || seg.Header.Flags&ringlog.FlagPacked != 0
@@ -139,7 +139,7 @@ func OpenWith(paths []string, o OpenOptions) (*Input, error) {
 				}
 			}
 			src.opened = r
-			in.Problems = append(in.Problems, src.irregular(r)...)
+			in.Problems = append(in.Problems, src.irregular(segs)...)
 		}
 	}
 	sort.SliceStable(in.Sources, func(i, j int) bool { return in.Sources[i].Stream < in.Sources[j].Stream })
@@ -149,9 +149,9 @@ func OpenWith(paths []string, o OpenOptions) (*Input, error) {
 // irregular says which of the ring's files are not regular files (a FIFO,
 // a directory, a device): the readers never open them, and report them as
 // damage where the records would be; this says so before any record.
-func (s *Source) irregular(r *ringlog.Reader) []string {
+func (s *Source) irregular(segs []ringlog.SegmentInfo) []string {
 	var probs []string
-	for _, seg := range r.Segments() {
+	for _, seg := range segs {
 		if errors.Is(seg.Err, ringlog.ErrNotRegular) {
 			probs = append(probs, seg.Err.Error()+": its records are not read")
 		}
