@@ -11,7 +11,7 @@ LDFLAGS := -s -w
 COLD_GCFLAGS := -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=time=-l -gcflags=gopkg.in/natefinch/lumberjack.v2=-l
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test deps check generate bench bench-footprint bench-attack bench-read bench-migrate fuzz test-cross firmware clean
+.PHONY: all build run test deps check generate bench bench-footprint bench-attack bench-read bench-migrate bench-hostile fuzz test-cross firmware clean
 
 all: build
 
@@ -82,6 +82,12 @@ bench-read:
 bench-migrate:
 	./bench/migrate.sh
 
+# itiny-read and itiny-migrate before (BEFORE, default 76ca382) and after
+# on bundles made to take memory or time (bench/hostile.sh): peak RSS and
+# time; about 10 minutes. Not part of make test.
+bench-hostile:
+	./bench/hostile.sh
+
 # Long fuzzing: each target for FUZZTIME (default 2m).
 fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzDecodeMsgpack$$' -fuzztime=$(FUZZTIME) ./codec
@@ -89,9 +95,11 @@ fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzJSONAlwaysValid$$' -fuzztime=$(FUZZTIME) ./codec
 	$(GO) test -run=NONE -fuzz='^FuzzParseHeader$$' -fuzztime=$(FUZZTIME) ./ringlog
 	$(GO) test -run=NONE -fuzz='^FuzzReadSegment$$' -fuzztime=$(FUZZTIME) ./ringlog
+	$(GO) test -run=NONE -fuzz='^FuzzShapes$$' -fuzztime=$(FUZZTIME) ./ringlog
 	$(GO) test -run=NONE -fuzz='^FuzzUnpack$$' -fuzztime=$(FUZZTIME) ./pack
 	$(GO) test -run=NONE -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./pack
 	$(GO) test -run=NONE -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./bundle
+	$(GO) test -run=NONE -fuzz='^FuzzMembers$$' -fuzztime=$(FUZZTIME) ./bundle
 	$(GO) test -run=NONE -fuzz='^FuzzReadPath$$' -fuzztime=$(FUZZTIME) ./view
 	$(GO) test -count=1 -run='^TestBitFlips$$' ./ringlog -bitflips.all
 

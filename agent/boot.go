@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/itiny/itiny/internal/regular"
+
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/randid"
 )
@@ -31,7 +33,7 @@ func (a *Agent) loadBoot() (bool, error) {
 	}
 	var last codec.BootID
 	var n uint64
-	if b, err := readRegular(filepath.Join(a.cfg.Data, bootFile), 64); err == nil {
+	if b, err := regular.ReadFile(filepath.Join(a.cfg.Data, bootFile), 64); err == nil {
 		// "<bootn> <boot id hex>\n"
 		f := strings.Fields(string(b))
 		if len(f) == 2 {

@@ -3,12 +3,15 @@ package agent
 import (
 	_ "embed"
 	"fmt"
+	"github.com/itiny/itiny/internal/size"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/itiny/itiny/internal/regular"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
@@ -175,7 +178,7 @@ func LoadConfig(path string) (*Config, error) {
 	if path == "" {
 		return ParseConfig("(default)", DefaultConfig)
 	}
-	b, err := readRegular(path, maxConfigFile)
+	b, err := regular.ReadFile(path, maxConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -267,7 +270,7 @@ func (c *Config) Stream(name string) *StreamConfig {
 // String prints the effective configuration in the file format.
 func (c *Config) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cap = %s\nsocket = %s\nsocket_mode = %04o\n", formatSize(c.Cap), c.Socket, c.SocketMode)
+	fmt.Fprintf(&b, "cap = %s\nsocket = %s\nsocket_mode = %04o\n", size.Format(c.Cap), c.Socket, c.SocketMode)
 	if c.SocketGroup != "" {
 		fmt.Fprintf(&b, "socket_group = %s\n", c.SocketGroup)
 	}
@@ -275,13 +278,13 @@ func (c *Config) String() string {
 	if syslog == "" {
 		syslog = "off"
 	}
-	fmt.Fprintf(&b, "max_record = %s\nrate_limit = %d\nsyslog = %s\n", formatSize(int64(c.MaxRecord)), c.RateLimit, syslog)
+	fmt.Fprintf(&b, "max_record = %s\nrate_limit = %d\nsyslog = %s\n", size.Format(int64(c.MaxRecord)), c.RateLimit, syslog)
 	fmt.Fprintf(&b, "log_file = %s\nlog_max_size = %d\n", c.LogFile, c.LogMaxSize)
 	fmt.Fprintf(&b, "clock_step = %s\nstats_every = %s\n", c.ClockStep, c.StatsEvery)
 	var total int64
 	for _, s := range c.Streams {
 		total += s.Budget
-		fmt.Fprintf(&b, "\n[stream %s]\nbudget = %s\nsegment = %s\ncodec = %s\nsync = %s\n", s.Name, formatSize(s.Budget), formatSize(s.Segment), s.Codec, s.Sync)
+		fmt.Fprintf(&b, "\n[stream %s]\nbudget = %s\nsegment = %s\ncodec = %s\nsync = %s\n", s.Name, size.Format(s.Budget), size.Format(s.Segment), s.Codec, s.Sync)
 		if s.Sync == ringlog.SyncInterval && s.SyncEvery != 0 {
 			fmt.Fprintf(&b, "sync_every = %s\n", s.SyncEvery)
 		}
@@ -289,7 +292,7 @@ func (c *Config) String() string {
 		if s.Mode == Periodic {
 			fmt.Fprintf(&b, "flush = %s\n", s.Flush)
 		}
-		fmt.Fprintf(&b, "buffer = %s\npack = %t\n", formatSize(int64(s.Buffer)), s.Pack)
+		fmt.Fprintf(&b, "buffer = %s\npack = %t\n", size.Format(int64(s.Buffer)), s.Pack)
 	}
 	for _, n := range sortedKeys(c.Collectors) {
 		col := c.Collectors[n]
@@ -320,6 +323,6 @@ func (c *Config) String() string {
 			b.WriteString("enabled = false\n")
 		}
 	}
-	fmt.Fprintf(&b, "\n# budgets: %s of cap %s\n", formatSize(total), formatSize(c.Cap))
+	fmt.Fprintf(&b, "\n# budgets: %s of cap %s\n", size.Format(total), size.Format(c.Cap))
 	return b.String()
 }

@@ -6,6 +6,7 @@ package agent
 
 import (
 	"fmt"
+	"github.com/itiny/itiny/internal/size"
 	"os"
 	"strconv"
 	"strings"
@@ -168,7 +169,7 @@ func (p *configParser) globalKey(key, val string) error {
 	var err error
 	switch key {
 	case "cap":
-		c.Cap, err = parseSize(val)
+		c.Cap, err = size.Parse(val)
 	case "socket":
 		c.Socket = val
 	case "socket_mode":
@@ -182,7 +183,7 @@ func (p *configParser) globalKey(key, val string) error {
 		c.SocketGroup = val
 	case "max_record":
 		var n int64
-		n, err = parseSize(val)
+		n, err = size.Parse(val)
 		if err == nil && (n < 256 || n > 1<<20) {
 			err = fmt.Errorf("%s out of range [256B, 1MiB]", val)
 		}
@@ -217,9 +218,9 @@ func (p *configParser) streamKey(key, val string) error {
 	var err error
 	switch key {
 	case "budget":
-		s.Budget, err = parseSize(val)
+		s.Budget, err = size.Parse(val)
 	case "segment":
-		s.Segment, err = parseSize(val)
+		s.Segment, err = size.Parse(val)
 	case "codec":
 		s.Codec, err = codec.ParseCodec(val)
 	case "sync":
@@ -239,7 +240,7 @@ func (p *configParser) streamKey(key, val string) error {
 		s.Flush, err = parseDuration(val)
 	case "buffer":
 		var n int64
-		n, err = parseSize(val)
+		n, err = size.Parse(val)
 		s.Buffer = int(n)
 	case "pack":
 		s.Pack, err = strconv.ParseBool(val)
@@ -321,7 +322,7 @@ func (p *configParser) finish() error {
 			if !p.set[s.Name+".segment"] {
 				by = " (by default, budget/8)"
 			}
-			return p.errorf("[stream %s] segment %s%s is out of range [%s, %s]", s.Name, formatSize(s.Segment), by, formatSize(ringlog.MinSegmentSize), formatSize(ringlog.MaxSegmentSize))
+			return p.errorf("[stream %s] segment %s%s is out of range [%s, %s]", s.Name, size.Format(s.Segment), by, size.Format(ringlog.MinSegmentSize), size.Format(ringlog.MaxSegmentSize))
 		}
 		if s.Buffer == 0 {
 			s.Buffer = int(min(64<<10, s.Segment))
@@ -333,11 +334,11 @@ func (p *configParser) finish() error {
 			return p.errorf("[stream %s] pack = true needs codec = msgpack", s.Name)
 		}
 		if int64(s.Buffer) > s.Segment {
-			return p.errorf("[stream %s] buffer %s is larger than its segment %s", s.Name, formatSize(int64(s.Buffer)), formatSize(s.Segment))
+			return p.errorf("[stream %s] buffer %s is larger than its segment %s", s.Name, size.Format(int64(s.Buffer)), size.Format(s.Segment))
 		}
 		need := 2*s.Segment + int64(s.Buffer) + 3*4096
 		if s.Budget < need {
-			return p.errorf("[stream %s] budget %s is below the %s its buffer and two segments need", s.Name, formatSize(s.Budget), formatSize(need))
+			return p.errorf("[stream %s] budget %s is below the %s its buffer and two segments need", s.Name, size.Format(s.Budget), size.Format(need))
 		}
 		// Whatever else the ring would refuse at start.
 		if err := s.ringOptions().Check(); err != nil {
@@ -347,7 +348,7 @@ func (p *configParser) finish() error {
 	}
 	if total > c.Cap {
 		p.line = 0
-		return p.errorf("the streams' budgets add up to %s, over cap %s", formatSize(total), formatSize(c.Cap))
+		return p.errorf("the streams' budgets add up to %s, over cap %s", size.Format(total), size.Format(c.Cap))
 	}
 	for _, r := range c.Rules {
 		p.line = p.lines["rule "+r.Name]
@@ -382,36 +383,6 @@ func (p *configParser) finish() error {
 		}
 	}
 	return nil
-}
-
-// parseSize parses "512", "64KiB", "1MiB", "2GiB" (also K, M, G, KB, MB).
-func parseSize(s string) (int64, error) {
-	num := strings.TrimRight(s, "KMGiB")
-	unit := s[len(num):]
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad size %q (want e.g. 512KiB or 4MiB)", s)
-	}
-	mult := map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MiB": 1 << 20, "G": 1 << 30, "GB": 1 << 30, "GiB": 1 << 30}[unit]
-	if mult == 0 {
-		return 0, fmt.Errorf("bad size unit in %q (want B, KiB, MiB or GiB)", s)
-	}
-	if n > (1<<62)/mult {
-		return 0, fmt.Errorf("size %q too large", s)
-	}
-	return n * mult, nil
-}
-
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return strconv.FormatInt(n>>30, 10) + "GiB"
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + "MiB"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.FormatInt(n>>10, 10) + "KiB"
-	}
-	return strconv.FormatInt(n, 10) + "B"
 }
 
 // minPeriod is the shortest collector interval and stats_every. Each is

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/itiny/itiny/internal/regular"
 )
 
 // TestReadRegular: only regular files are read, without blocking on a
@@ -24,17 +26,17 @@ func TestReadRegular(t *testing.T) {
 			os.WriteFile(p+".target", []byte("x"), 0o644)
 			return os.Symlink(p+".target", p)
 		}, ""},
-		{"over-limit", func(p string) error { return os.WriteFile(p, make([]byte, 65), 0o644) }, "65 bytes, over the limit of 64"},
-		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "not a regular file (a FIFO)"},
-		{"dev-zero", func(p string) error { return os.Symlink("/dev/zero", p) }, "not a regular file (a character device)"},
-		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "not a regular file (a directory)"},
+		{"over-limit", func(p string) error { return os.WriteFile(p, make([]byte, 65), 0o644) }, "more than 64 bytes"},
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "a FIFO, not a regular file"},
+		{"dev-zero", func(p string) error { return os.Symlink("/dev/zero", p) }, "a character device, not a regular file"},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "a directory, not a regular file"},
 		{"missing", func(string) error { return nil }, "no such file"},
 	} {
 		path := filepath.Join(dir, tc.name)
 		if err := tc.make(path); err != nil {
 			t.Fatal(err)
 		}
-		_, err := readRegular(path, 64)
+		_, err := regular.ReadFile(path, 64)
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/itiny/itiny/internal/size"
 	"hash/fnv"
 	"io"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"github.com/itiny/itiny/internal/regular"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -68,7 +71,7 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 		s.timeout = d
 	}
 	if v, ok := c.Options["max_output"]; ok {
-		n, err := parseSize(strings.TrimSpace(v))
+		n, err := size.Parse(strings.TrimSpace(v))
 		if err != nil || n <= 0 || n > 1<<20 {
 			return nil, fmt.Errorf("option max_output: want a size from 1B to 1MiB, got %q", v)
 		}
@@ -232,9 +235,9 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// readBounded reads at most max bytes of a regular file (file.go).
+// readBounded reads at most max bytes of a regular file (internal/regular).
 func readBounded(path string, max int) ([]byte, bool, error) {
-	f, _, err := openRegular(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, false, err
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/itiny/itiny/internal/regular"
 )
 
 // The agent's unix sockets (the ingest socket, the syslog socket) are
@@ -81,7 +83,7 @@ func removeStale(path string, typ int) error {
 		return err
 	}
 	if st.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("%s is %s, not a socket: not replacing it", path, fileType(st.Mode()))
+		return fmt.Errorf("%s is %s, not a socket: not replacing it", path, regular.Kind(st.Mode()))
 	}
 	switch err := probe(path, typ); {
 	case err == nil:
@@ -168,7 +170,7 @@ func lookupGroup(g string) (int, error) {
 	if gid, err := strconv.Atoi(g); err == nil {
 		return gid, nil
 	}
-	b, err := readRegular("/etc/group", 4<<20)
+	b, err := regular.ReadFile("/etc/group", 4<<20)
 	if err != nil {
 		return 0, err
 	}

@@ -32,10 +32,12 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/size"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -118,14 +120,39 @@ func Write(w io.Writer, dataDir, tool string) (*Manifest, error) {
 
 // Limits bound what Read holds in memory.
 type Limits struct {
-	MaxFile  int64 // bytes of one member
-	MaxTotal int64 // bytes of all members
-	MaxFiles int   // members
+	// MaxHeld bounds the bytes Read holds: the files' contents and names,
+	// MemberCost for each file, the manifest at ManifestCost times its
+	// size, and the problems' text.
+	MaxHeld  int64
+	MaxFile  int64 // bytes of one file: more than any segment is refused
+	MaxFiles int   // members of the archive
+	Memory   int64 // the memory these limits are for (ForMemory), for errors
 }
 
-// DefaultLimits holds a segment of the largest size a ring allows, and
-// 1 GiB in all.
-var DefaultLimits = Limits{MaxFile: ringlog.MaxSegmentSize + 4096, MaxTotal: 1 << 30, MaxFiles: 1 << 16}
+const (
+	// MemberCost is what a file is counted for besides its content and
+	// name: its entries in the bundle's tables, and the state a reader of
+	// its ring keeps (ringlog.Reader, the merge's head: about 1.5 KiB).
+	MemberCost = 4 << 10
+	// ManifestCost is how many times its size the manifest is counted
+	// for: decoded, an entry takes up to 14 times its bytes ({} is 40).
+	ManifestCost = 16
+	// DefaultMemory is the resident memory reading a bundle may take by
+	// default (itiny-read and itiny-migrate --bundle-memory).
+	DefaultMemory = 256 << 20
+)
+
+// ForMemory returns the limits within which reading a bundle, and then
+// its rings, takes at most mem bytes of resident memory: half for what
+// Read holds, half for the rest (the runtime and the program, the rings'
+// read-ahead, the garbage collector's headroom: docs/DESIGN.md section
+// 23, TestBundleMemory).
+func ForMemory(mem int64) Limits {
+	return Limits{MaxHeld: mem / 2, MaxFile: min(ringlog.MaxSegmentSize+4096, mem/2), MaxFiles: 1 << 16, Memory: mem}
+}
+
+// DefaultLimits are the limits for DefaultMemory.
+var DefaultLimits = ForMemory(DefaultMemory)
 
 // A Bundle is a bundle read into memory. It is an fs.FS of its files.
 type Bundle struct {
@@ -134,6 +161,12 @@ type Bundle struct {
 	Problems []string
 	files    map[string][]byte
 	dirs     map[string][]string // directory -> names in it, sorted
+
+	// While reading: the limits, the bytes held, and the error of going
+	// past them.
+	lim  Limits
+	held int64
+	err  error
 }
 
 // ErrLimit is wrapped by the error of a bundle over its Limits.
@@ -152,9 +185,8 @@ func Read(r io.Reader, lim Limits) (*Bundle, error) {
 	} else {
 		r = br
 	}
-	b := &Bundle{files: map[string][]byte{}, dirs: map[string][]string{}}
+	b := &Bundle{files: map[string][]byte{}, dirs: map[string][]string{}, lim: lim}
 	tr := tar.NewReader(r)
-	var total int64
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -175,24 +207,28 @@ func Read(r io.Reader, lim Limits) (*Bundle, error) {
 		case h.Typeflag == tar.TypeDir:
 			continue
 		case h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA:
-			b.problem("%q: not a regular file (type %q), left out", h.Name, h.Typeflag)
+			b.problem("%s: not a regular file (type %q), left out", quote(h.Name), h.Typeflag)
 			continue
 		case !fs.ValidPath(name) || name == ".":
-			b.problem("%q: not a clean relative name, left out", h.Name)
+			b.problem("%s: not a clean relative name, left out", quote(h.Name))
 			continue
 		case h.Size > lim.MaxFile:
-			return nil, fmt.Errorf("%w: %q has %d bytes, more than %d", ErrLimit, h.Name, h.Size, lim.MaxFile)
-		case total+h.Size > lim.MaxTotal:
-			return nil, fmt.Errorf("%w: more than %d bytes", ErrLimit, lim.MaxTotal)
+			return nil, fmt.Errorf("%w: %s has %d bytes, more than the %d a file may have", ErrLimit, quote(h.Name), h.Size, lim.MaxFile)
+		}
+		cost := h.Size + int64(len(name)) + MemberCost
+		if name == ManifestName {
+			cost = h.Size * ManifestCost
+		}
+		if err := b.Hold(cost, quote(name)); err != nil {
+			return nil, err
 		}
 		data := make([]byte, h.Size)
 		if _, err := io.ReadFull(tr, data); err != nil {
-			b.problem("%q: cut short: %v", h.Name, err)
+			b.problem("%s: cut short: %v", quote(name), err)
 			break
 		}
-		total += h.Size
 		if _, dup := b.files[name]; dup {
-			b.problem("%q: in the archive twice; the last copy is read", name)
+			b.problem("%s: in the archive twice; the last copy is read", quote(name))
 		}
 		if name == ManifestName {
 			var m Manifest
@@ -205,18 +241,56 @@ func Read(r io.Reader, lim Limits) (*Bundle, error) {
 		}
 		b.files[name] = data
 	}
+	if b.err != nil {
+		return nil, b.err
+	}
 	b.check()
+	if b.err != nil {
+		return nil, b.err
+	}
 	fb := FS(b.files)
 	b.dirs = fb.dirs
 	return b, nil
+}
+
+// Held returns the bytes Read counted as held (Limits.MaxHeld).
+func (b *Bundle) Held() int64 { return b.held }
+
+// Hold counts n more bytes held for what: Read counts the files, and a
+// reader of the bundle what its rings' readers take beyond them. Past the
+// limits it returns, and keeps, an error naming what and the limit,
+// wrapping ErrLimit.
+func (b *Bundle) Hold(n int64, what string) error {
+	b.held += n
+	if b.held > b.lim.MaxHeld && b.err == nil {
+		b.err = fmt.Errorf("%w: %s (%d bytes) takes what the bundle holds past %s, the most for %s of memory",
+			ErrLimit, what, n, size.Format(b.lim.MaxHeld), size.Format(b.lim.Memory))
+	}
+	return b.err
+}
+
+// quote quotes a member's name for a message, shortened: a name in a tar
+// archive can have a megabyte.
+func quote(name string) string {
+	if len(name) > 200 {
+		return strconv.Quote(name[:200]) + "..."
+	}
+	return strconv.Quote(name)
 }
 
 // FS returns the files, named by slash-separated relative paths, as a
 // Bundle without a manifest or problems: an in-memory fs.FS.
 func FS(files map[string][]byte) *Bundle {
 	b := &Bundle{files: files, dirs: map[string][]string{}}
+	// Each name, and each directory above it not yet listed, into its
+	// directory's list: time linear in the names (BenchmarkManyRings).
+	listed := make(map[string]bool, len(files))
 	for name := range files {
-		b.addDirs(name)
+		for n := name; n != "." && !listed[n]; n = path.Dir(n) {
+			listed[n] = true
+			d := path.Dir(n)
+			b.dirs[d] = append(b.dirs[d], path.Base(n))
+		}
 	}
 	for d := range b.dirs {
 		sort.Strings(b.dirs[d])
@@ -235,15 +309,15 @@ func (b *Bundle) check() {
 		listed[f.Name] = true
 		data, ok := b.files[f.Name]
 		if !ok {
-			b.problem("%q: in the manifest, missing from the archive", f.Name)
+			b.problem("%s: in the manifest, missing from the archive", quote(f.Name))
 			continue
 		}
 		sum := sha256.Sum256(data)
 		switch {
 		case int64(len(data)) != f.Size:
-			b.problem("%q: %d bytes, the manifest says %d", f.Name, len(data), f.Size)
+			b.problem("%s: %d bytes, the manifest says %d", quote(f.Name), len(data), f.Size)
 		case hex.EncodeToString(sum[:]) != f.SHA256:
-			b.problem("%q: SHA-256 differs from the manifest's: changed since it was bundled", f.Name)
+			b.problem("%s: SHA-256 differs from the manifest's: changed since it was bundled", quote(f.Name))
 		}
 	}
 	names := make([]string, 0, len(b.files))
@@ -254,28 +328,17 @@ func (b *Bundle) check() {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		b.problem("%q: not in the manifest", name)
+		b.problem("%s: not in the manifest", quote(name))
 	}
 }
 
 func (b *Bundle) problem(format string, args ...any) {
-	b.Problems = append(b.Problems, fmt.Sprintf(format, args...))
-}
-
-func (b *Bundle) addDirs(name string) {
-	for name != "." {
-		dir := path.Dir(name)
-		kids := b.dirs[dir]
-		base := path.Base(name)
-		seen := false
-		for _, k := range kids {
-			seen = seen || k == base
-		}
-		if seen {
-			return
-		}
-		b.dirs[dir] = append(kids, base)
-		name = dir
+	if b.err != nil {
+		return
+	}
+	p := fmt.Sprintf(format, args...)
+	if b.Hold(int64(len(p))+16, "the problems found") == nil {
+		b.Problems = append(b.Problems, p)
 	}
 }
 
@@ -300,7 +363,7 @@ func (b *Bundle) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	if data, ok := b.files[name]; ok {
-		return &file{name: name, Reader: bytes.NewReader(data), size: int64(len(data))}, nil
+		return &file{name: name, Reader: bytes.NewReader(data), data: data}, nil
 	}
 	if kids, ok := b.dirs[name]; ok || name == "." {
 		return &dir{b: b, name: name, kids: kids}, nil
@@ -311,11 +374,17 @@ func (b *Bundle) Open(name string) (fs.File, error) {
 type file struct {
 	*bytes.Reader
 	name string
-	size int64
+	data []byte
 }
 
-func (f *file) Stat() (fs.FileInfo, error) { return info{path.Base(f.name), f.size, false}, nil }
-func (f *file) Close() error               { return nil }
+func (f *file) Stat() (fs.FileInfo, error) {
+	return info{path.Base(f.name), int64(len(f.data)), false}, nil
+}
+func (f *file) Close() error { return nil }
+
+// Bytes returns the file's content, not a copy, for ringlog's readers to
+// read in place (ringlog.NewReaderFS): the caller must not write it.
+func (f *file) Bytes() []byte { return f.data }
 
 type dir struct {
 	b    *Bundle

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -188,23 +190,64 @@ func TestHostile(t *testing.T) {
 	}
 }
 
+// TestLimits: what a bundle makes Read hold is bounded, members, names,
+// the manifest and the problems' text together; going past the limit is
+// an error that names what went past it and the limit.
+func TestLimits(t *testing.T) {
+	lim := ForMemory(1 << 20) // 512 KiB held
+	var many, links, long []tar.Header
+	for i := 0; i < 200; i++ {
+		many = append(many, reg(fmt.Sprintf("r%d/seg-0000000000000001.mpk", i), strings.Repeat("x", 1000)))
+	}
+	for i := 0; i < 5000; i++ {
+		links = append(links, tar.Header{Name: fmt.Sprintf("%0100d", i), Typeflag: tar.TypeSymlink, Linkname: "x"})
+	}
+	long = append(long, tar.Header{Name: strings.Repeat("n", 64<<10), Typeflag: tar.TypeSymlink, Linkname: "x", Format: tar.FormatPAX})
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string // in the error; "" for none
+	}{
+		{"a file past the limit", tarOf(t, true, reg("m/seg-0000000000000001.mpk", strings.Repeat("x", 300<<10)), reg("m/seg-0000000000000002.mpk", strings.Repeat("x", 300<<10))),
+			`"m/seg-0000000000000002.mpk" (`},
+		{"a file over MaxFile", tarOf(t, true, tar.Header{Name: "big", Typeflag: tar.TypeReg, Size: 1 << 40}), `"big" has 1099511627776 bytes, more than the 524288`},
+		{"many small files", tarOf(t, true, many...), `"r102/seg-0000000000000001.mpk" (`},
+		{"a manifest of 40 KiB", tarOf(t, true, reg(ManifestName, `{"format":1,"host":"`+strings.Repeat("h", 40<<10)+`"}`)), `"itiny-bundle.json" (`},
+		{"many problems", tarOf(t, true, links...), "the problems found ("},
+		{"a long name", tarOf(t, true, long...), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Read(bytes.NewReader(tc.data), lim)
+			if tc.want == "" {
+				if err != nil || len(b.Problems) != 2 || len(b.Problems[0]) > 300 {
+					t.Fatalf("Read: %v, problems %.400q", err, b.Problems)
+				}
+				return
+			}
+			if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), tc.want) || tc.name != "a file over MaxFile" && !strings.Contains(err.Error(), "past 512KiB, the most for 1MiB of memory") {
+				t.Fatalf("Read: %v, want %s over the limit", err, tc.want)
+			}
+		})
+	}
+}
+
 // FuzzRead reads arbitrary bytes as a bundle: never a panic, and within
 // small limits, never more memory than the limits allow.
 func FuzzRead(f *testing.F) {
 	f.Add(tarOf(&testing.T{}, true, reg(ManifestName, `{"format":1}`), reg("a/seg-1", "x")))
 	f.Add(tarOf(&testing.T{}, false, reg("a/b/c", "xyz")))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lim := Limits{MaxFile: 1 << 16, MaxTotal: 1 << 18, MaxFiles: 64}
+		lim := ForMemory(1 << 19)
 		b, err := Read(bytes.NewReader(data), lim)
 		if err != nil {
 			return
 		}
-		var total int
-		for _, d := range b.files {
-			total += len(d)
+		held := int64(0)
+		for name, d := range b.files {
+			held += int64(len(d)+len(name)) + MemberCost
 		}
-		if total > int(lim.MaxTotal) || len(b.files) > lim.MaxFiles {
-			t.Fatalf("%d bytes in %d files", total, len(b.files))
+		if held > lim.MaxHeld || len(b.files) > lim.MaxFiles {
+			t.Fatalf("%d bytes held in %d files, over the limits", held, len(b.files))
 		}
 		for _, r := range b.Rings() {
 			if rd, err := ringlog.NewReaderFS(b, r); err == nil {
@@ -216,4 +259,96 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzMembers builds archives from member headers the fuzzer chooses
+// (name, type, a size up to 64 KiB, content) and cuts them where it
+// chooses, compressed or not, and reads them within small limits: Read
+// never panics, holds no more than its limits allow, keeps only clean
+// names of regular files, keeps its problems short, and its rings read.
+func FuzzMembers(f *testing.F) {
+	f.Add([]byte("\x00\x10m/seg-0000000000000001.mpk\x03\x00"), uint16(0), true)
+	f.Add([]byte("\x02\x04link\x00\x00\x05\x07../x/ya\xff\xff\x00\x0bitiny-bundle.json\x02\x00"), uint16(700), false)
+	types := []byte{tar.TypeReg, tar.TypeRegA, tar.TypeDir, tar.TypeSymlink, tar.TypeChar, tar.TypeFifo, tar.TypeLink}
+	f.Fuzz(func(t *testing.T, spec []byte, cut uint16, z bool) {
+		var members []tar.Header
+		for len(spec) >= 4 {
+			typ, n := types[int(spec[0])%len(types)], int(spec[1])
+			if len(spec) < 4+n {
+				break
+			}
+			h := tar.Header{Name: string(spec[2 : 2+n]), Typeflag: typ, Format: tar.FormatPAX}
+			size := int(spec[2+n]) | int(spec[3+n])<<8
+			if typ == tar.TypeReg || typ == tar.TypeRegA {
+				h.Typeflag, h.Linkname = tar.TypeReg, strings.Repeat("\x00", size)
+			} else {
+				h.Linkname = "x"
+			}
+			members = append(members, h)
+			spec = spec[4+n:]
+		}
+		data := tarOfLoose(members, z)
+		if cut > 0 && int(cut) < len(data) {
+			data = data[:cut]
+		}
+		lim := ForMemory(1 << 18)
+		b, err := Read(bytes.NewReader(data), lim)
+		if err != nil {
+			if errors.Is(err, ErrLimit) && !strings.Contains(err.Error(), "more than") && !strings.Contains(err.Error(), "past") {
+				t.Fatalf("a limit error that names no limit: %v", err)
+			}
+			return
+		}
+		if b.Held() > lim.MaxHeld || len(b.files) > lim.MaxFiles {
+			t.Fatalf("%d bytes held in %d files, over the limits", b.Held(), len(b.files))
+		}
+		for name := range b.files {
+			if !fs.ValidPath(name) || name == "." {
+				t.Fatalf("kept %q", name)
+			}
+		}
+		for _, p := range b.Problems {
+			if len(p) > 600 {
+				t.Fatalf("a problem of %d bytes", len(p))
+			}
+		}
+		for _, r := range b.Rings() {
+			if rd, err := ringlog.NewReaderFS(b, r); err == nil {
+				for i := 0; i < 1000; i++ {
+					if _, err := rd.Next(); err == io.EOF {
+						break
+					}
+				}
+			}
+		}
+	})
+}
+
+// tarOfLoose builds a tar as tarOf does, leaving out members the writer
+// refuses (names it cannot encode).
+func tarOfLoose(members []tar.Header, z bool) []byte {
+	var buf bytes.Buffer
+	var w io.Writer = &buf
+	zw := gzip.NewWriter(&buf)
+	if z {
+		w = zw
+	}
+	tw := tar.NewWriter(w)
+	for _, h := range members {
+		body := h.Linkname
+		if h.Typeflag == tar.TypeReg {
+			h.Linkname, h.Size = "", int64(len(body))
+		}
+		if tw.WriteHeader(&h) != nil {
+			continue
+		}
+		if h.Typeflag == tar.TypeReg {
+			tw.Write([]byte(body))
+		}
+	}
+	tw.Close()
+	if z {
+		zw.Close()
+	}
+	return buf.Bytes()
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/regular"
 )
 
 // A Checkpoint records how far a migration got: for each stream, the key of
@@ -35,12 +36,16 @@ type StreamCheckpoint struct {
 
 const checkpointVersion = 1
 
+// maxCheckpoint bounds the checkpoint file read: a few hundred bytes a
+// stream.
+const maxCheckpoint = 16 << 20
+
 // LoadCheckpoint reads the checkpoint at path; a missing file is an empty
 // checkpoint. A file that does not parse is an error, not a fresh start:
 // starting over would be correct (the tail scan finds what is stored) but
 // slow, and the user should know.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	b, err := os.ReadFile(path)
+	b, err := regular.ReadFile(path, maxCheckpoint)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Checkpoint{Version: checkpointVersion, Streams: map[string]*StreamCheckpoint{}}, nil
 	}

@@ -3,6 +3,8 @@ package ringlog
 import (
 	"errors"
 	"fmt"
+
+	"github.com/itiny/itiny/internal/regular"
 )
 
 var (
@@ -42,6 +44,10 @@ var (
 	// Readers skip it whole, and writers neither append to it nor number
 	// after it.
 	ErrStaleSegment = errors.New("ringlog: segment of another ring")
+	// ErrNotRegular means a FIFO, a directory, a device node or a link to
+	// one where a segment or the stage should be: readers report it and
+	// never open or read it.
+	ErrNotRegular = regular.ErrNotRegular
 	// ErrRecordTooLarge means a record that cannot fit in one segment.
 	ErrRecordTooLarge = errors.New("ringlog: record larger than a segment")
 	// ErrLocked means another writer holds the ring.
@@ -63,10 +69,13 @@ type Damage struct {
 	// From and To are the numbers the range held, where the reader knows
 	// them (ErrRetired: from the segment's header and the next one's).
 	From, To uint64
-	Err      error // ErrBadFrame, ErrTornTail, ErrZeroedFrame, ErrBadSegmentHeader, ErrUnsupported, ErrStaleSegment, ErrBadStage, ErrSeqBackwards or ErrBadBlock
+	Err      error // ErrBadFrame, ErrTornTail, ErrZeroedFrame, ErrBadSegmentHeader, ErrUnsupported, ErrStaleSegment, ErrBadStage, ErrSeqBackwards, ErrBadBlock or ErrNotRegular
 }
 
 func (d *Damage) Error() string {
+	if errors.Is(d.Err, ErrNotRegular) {
+		return d.Err.Error() // names the file and what it is; nothing was read
+	}
 	return fmt.Sprintf("%s: skipped %d bytes at offset %d: %v", d.Segment, d.Length, d.Offset, d.Err)
 }
 
@@ -93,6 +102,8 @@ func (d *Damage) Cause() string {
 		return "numbers at or below records already read (a writer that reused numbers, or a copied-in segment)"
 	case errors.Is(d.Err, ErrBadBlock):
 		return "packed block does not unpack (a faulty writer, or crafted bytes)"
+	case errors.Is(d.Err, ErrNotRegular):
+		return "not read: a ring's files must be regular files"
 	}
 	return "corruption (checksum mismatch or garbage)"
 }

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/regular"
 	"github.com/itiny/itiny/pack"
 )
 
@@ -79,9 +79,10 @@ type Reader struct {
 func NewReader(dir string) (*Reader, error) { return newReader(osDir(dir)) }
 
 // NewReaderFS returns a Reader of the ring in directory dir of fsys, such
-// as a support bundle read into memory. Files that implement io.ReaderAt
-// are read without copies. Such a ring is never live: the Reader ends at
-// what the files hold.
+// as a support bundle read into memory. A file whose fs.File has a method
+// Bytes() []byte, returning all of its content (as a bundle's files do),
+// is read in place, without a copy, and never written. Such a ring is
+// never live: the Reader ends at what the files hold.
 func NewReaderFS(fsys fs.FS, dir string) (*Reader, error) {
 	return newReader(fsDir{fsys, dir})
 }
@@ -304,12 +305,16 @@ func (r *Reader) readStage() error {
 	if h.Size == 0 || !r.any && len(r.segs) == 0 {
 		return io.EOF
 	}
-	var err error
-	r.stageBuf, err = readFile(r.rd, stageName, r.stageBuf)
+	stage, err := readFile(r.rd, stageName, &r.stageBuf)
+	if errors.Is(err, ErrNotRegular) && !r.stageBad {
+		// A FIFO or a device in its place: say so, once.
+		r.stageBad = true
+		return &Damage{Segment: r.rd.path(stageName), Err: err}
+	}
 	if err != nil {
 		return io.EOF
 	}
-	si := parseStageHeader(r.stageBuf)
+	si := parseStageHeader(stage)
 	if si.valid && si.ring != h.Ring {
 		si.err = fmt.Errorf("%w: ring %x, not the segments' %x", ErrBadStage, si.ring, h.Ring)
 	}
@@ -318,7 +323,7 @@ func (r *Reader) readStage() error {
 		// tell how many: say so, once. (A live writer's stage is always
 		// whole: it writes the header under its lock.)
 		r.stageBad = true
-		return &Damage{Segment: r.rd.path(stageName), Length: int64(min(len(r.stageBuf), stageHeaderSize)), Err: si.err}
+		return &Damage{Segment: r.rd.path(stageName), Length: int64(min(len(stage), stageHeaderSize)), Err: si.err}
 	}
 	if !si.valid || si.err != nil {
 		return io.EOF
@@ -327,7 +332,7 @@ func (r *Reader) readStage() error {
 	if r.any {
 		next = r.last + 1
 	}
-	r.staged = stagedFrames(r.stageBuf[stageHeaderSize:], h, next)
+	r.staged = stagedFrames(stage[stageHeaderSize:], h, next)
 	if len(r.staged) == 0 {
 		return io.EOF
 	}
@@ -337,8 +342,18 @@ func (r *Reader) readStage() error {
 // openSegment starts scanning r.segs[r.i].
 func (r *Reader) openSegment() error {
 	s := &r.segs[r.i]
-	data, err := readFile(r.rd, s.name, r.buf)
-	r.buf = data
+	if errors.Is(s.hdrErr, ErrNotRegular) {
+		// A FIFO, a directory or a device where a segment should be:
+		// never read, reported, so that its records do not vanish
+		// unsaid.
+		r.i++
+		return &Damage{Segment: s.path, Err: s.hdrErr}
+	}
+	data, err := readFile(r.rd, s.name, &r.buf)
+	if errors.Is(err, ErrNotRegular) {
+		r.i++ // put in its place since the listing
+		return &Damage{Segment: s.path, Err: err}
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			// Deleted by retention after the listing: say which numbers
@@ -390,7 +405,7 @@ func (r *Reader) isLive() bool {
 	if r.rd.osDir() == "" {
 		return false
 	}
-	f, err := os.Open(filepath.Join(r.rd.osDir(), stageName))
+	f, err := regular.Open(filepath.Join(r.rd.osDir(), stageName))
 	if err != nil {
 		return false
 	}
@@ -460,7 +475,7 @@ func (r *Reader) refresh() {
 	if err != nil {
 		return
 	}
-	if r.open && r.i < len(r.segs) {
+	if r.open && r.i < len(r.segs) && r.rd.osDir() != "" { // files in an fs.FS do not grow
 		if f, err := r.rd.open(r.segs[r.i].name); err == nil {
 			// Bytes past the last whole frame may be a write the writer
 			// has since cut off and written again: read them anew.

@@ -42,6 +42,7 @@ func (w *Writer) recover(si stageInfo) error {
 	if err != nil {
 		return fmt.Errorf("ringlog: %w", err)
 	}
+	segs = regularOnly(segs)
 	stagePath := filepath.Join(w.dir, stageName)
 	if errors.Is(si.err, ErrUnsupported) {
 		return fmt.Errorf("ringlog: %s: %w; not appending", stagePath, si.err)

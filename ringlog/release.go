@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/itiny/itiny/internal/regular"
 )
 
 // Release deletes the oldest segments of the ring in dir whose records are
@@ -18,7 +20,7 @@ import (
 // above it and never hands out a number twice. Damaged segments go by
 // their successor's first number, like any other.
 func Release(dir string, through uint64) (removed []string, err error) {
-	f, err := os.OpenFile(filepath.Join(dir, stageName), os.O_RDWR, 0)
+	f, err := regular.OpenFile(filepath.Join(dir, stageName), os.O_RDWR) // a FIFO or a device there is refused
 	switch {
 	case errors.Is(err, fs.ErrNotExist): // no writer ever opened it here
 	case err != nil:
@@ -41,6 +43,7 @@ func Release(dir string, through uint64) (removed []string, err error) {
 	if err != nil {
 		return nil, err
 	}
+	segs = regularOnly(segs)
 	var ring [16]byte
 	for _, s := range segs {
 		if s.hdrErr == nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/regular"
 )
 
 // Segment file names are seg-<segment seq, 16 hex digits>.<ext>. The name
@@ -77,6 +78,9 @@ type segRef struct {
 // use only the first, and so do not link the second.
 type ringDir interface {
 	readDir() ([]fs.DirEntry, error)
+	// open opens a regular file for reading. Anything else (a FIFO, a
+	// directory, a device node, or a link to one) is refused with an
+	// error wrapping ErrNotRegular, never opened or read.
 	open(name string) (fs.File, error)
 	path(name string) string // for errors and Entry.Segment
 	osDir() string           // "" if not a directory of the OS
@@ -85,7 +89,7 @@ type ringDir interface {
 type osDir string
 
 func (d osDir) readDir() ([]fs.DirEntry, error)   { return os.ReadDir(string(d)) }
-func (d osDir) open(name string) (fs.File, error) { return os.Open(d.path(name)) }
+func (d osDir) open(name string) (fs.File, error) { return regular.Open(d.path(name)) }
 func (d osDir) path(name string) string           { return filepath.Join(string(d), name) }
 func (d osDir) osDir() string                     { return string(d) }
 
@@ -94,10 +98,33 @@ type fsDir struct {
 	dir  string
 }
 
-func (d fsDir) readDir() ([]fs.DirEntry, error)   { return fs.ReadDir(d.fsys, d.dir) }
-func (d fsDir) open(name string) (fs.File, error) { return d.fsys.Open(d.path(name)) }
-func (d fsDir) path(name string) string           { return path.Join(d.dir, name) }
-func (d fsDir) osDir() string                     { return "" }
+func (d fsDir) readDir() ([]fs.DirEntry, error) { return fs.ReadDir(d.fsys, d.dir) }
+func (d fsDir) path(name string) string         { return path.Join(d.dir, name) }
+func (d fsDir) osDir() string                   { return "" }
+
+// open checks the file's type before opening it too, as regular.Open
+// does: an fs.FS of a directory of the OS opens FIFOs blocking.
+func (d fsDir) open(name string) (fs.File, error) {
+	p := d.path(name)
+	if st, err := fs.Stat(d.fsys, p); err != nil {
+		return nil, err
+	} else if err := regular.Check(p, st.Mode()); err != nil {
+		return nil, err
+	}
+	f, err := d.fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil {
+		err = regular.Check(p, st.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
 
 // listSegments returns the segments of the ring in d ordered by segment
 // sequence number. Segments with damaged headers are placed by their file
@@ -110,27 +137,32 @@ func listSegments(d ringDir) ([]segRef, error) {
 	var segs []segRef
 	var buf [maxTextHeader]byte
 	for _, e := range ents {
-		if !e.Type().IsRegular() || !isSegmentName(e.Name()) {
+		if !isSegmentName(e.Name()) {
 			continue
 		}
 		ref := segRef{name: e.Name(), path: d.path(e.Name())}
 		f, err := d.open(ref.name)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // deleted by retention since ReadDir
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue // deleted by retention since ReadDir
+		case errors.Is(err, ErrNotRegular):
+			// A FIFO, a directory or a device where a segment should
+			// be: listed, so that readers report it, never read.
+			ref.hdrErr = err
+		case err != nil:
+			return nil, err
+		default:
+			n, err := io.ReadFull(f, buf[:])
+			st, serr := f.Stat()
+			f.Close()
+			if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+				return nil, err
 			}
-			return nil, err
+			if serr == nil {
+				ref.size = st.Size()
+			}
+			ref.hdr, ref.hdrErr = parseHeader(buf[:n])
 		}
-		n, err := io.ReadFull(f, buf[:])
-		st, serr := f.Stat()
-		f.Close()
-		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-			return nil, err
-		}
-		if serr == nil {
-			ref.size = st.Size()
-		}
-		ref.hdr, ref.hdrErr = parseHeader(buf[:n])
 		if ref.hdrErr != nil {
 			ref.hdr.Segment, _ = nameSeq(e.Name())
 			if strings.HasSuffix(e.Name(), extJSON) {
@@ -143,6 +175,18 @@ func listSegments(d ringDir) ([]segRef, error) {
 	}
 	sort.SliceStable(segs, func(i, j int) bool { return segs[i].hdr.Segment < segs[j].hdr.Segment })
 	return segs, nil
+}
+
+// regularOnly drops the segments listSegments listed that are not regular
+// files: writers pass over them, as readers report them.
+func regularOnly(segs []segRef) []segRef {
+	out := segs[:0]
+	for _, s := range segs {
+		if !errors.Is(s.hdrErr, ErrNotRegular) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // markStale finds which ring segs belong to and marks each segment with a
@@ -176,14 +220,28 @@ func markRing(segs []segRef, ring [16]byte) {
 	}
 }
 
-// readFile reads at most MaxSegmentSize bytes of a file of d into buf.
-func readFile(d ringDir, name string, buf []byte) ([]byte, error) {
+// readFile returns the first MaxSegmentSize bytes of file name of d: read
+// into *buf, which grows as needed and is reused from call to call (nil:
+// a new one), or, for a file held in memory whose fs.File has a Bytes
+// method (a support bundle's), those bytes in place, never copied: the
+// caller must not write them.
+func readFile(d ringDir, name string, buf *[]byte) ([]byte, error) {
+	if buf == nil {
+		buf = new([]byte)
+	}
 	f, err := d.open(name)
 	if err != nil {
-		return buf[:0], err
+		return nil, err
 	}
 	defer f.Close()
-	return readMore(f, buf[:0])
+	if m, ok := f.(interface{ Bytes() []byte }); ok {
+		b := m.Bytes()
+		n := min(len(b), MaxSegmentSize)
+		return b[:n:n], nil
+	}
+	data, err := readMore(f, (*buf)[:0])
+	*buf = data
+	return data, err
 }
 
 // readMore extends buf, which holds the first len(buf) bytes of f, with

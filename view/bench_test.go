@@ -1,12 +1,14 @@
 package view
 
 import (
+	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/hostile"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -82,6 +84,53 @@ func BenchmarkDumpJSON(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkManyRings reads a bundle of n rings of 10 records each, the
+// whole way itiny-read does: open, merge, print as JSON. Time is linear in
+// the rings: ns/ring grows by an eighth from 2,000 to 20,000
+// (docs/BENCHMARKS.md section 9); it grew 25-fold when the merge looked at
+// every ring for every record and the bundle listed each directory's
+// names one by one.
+func BenchmarkManyRings(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		b.Run(fmt.Sprintf("rings=%d", n), func(b *testing.B) {
+			p := filepath.Join(b.TempDir(), "many.tar.gz")
+			if err := hostile.ManyRings(p, n); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				in, err := Open([]string{p})
+				if err != nil {
+					b.Fatal(err)
+				}
+				m, err := NewMerger(in.Sources, time.Time{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				pr := NewJSONPrinter(io.Discard, PrintOptions{Notes: io.Discard})
+				records := 0
+				for {
+					it, err := m.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if it.Kind == KindRecord {
+						records++
+					}
+					pr.Print(&it)
+				}
+				m.Close()
+				if records != 10*n {
+					b.Fatalf("%d records, want %d", records, 10*n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/ring")
 		})
 	}
 }

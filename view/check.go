@@ -39,7 +39,7 @@ type Report struct {
 
 // A Problem is damage found in a ring.
 type Problem struct {
-	Kind    string `json:"kind"` // torn-tail, corruption, zeroed, bad-header, bad-block, bad-record, stale-segment, missing-segment, unsupported, seq-backwards, bad-stage
+	Kind    string `json:"kind"` // torn-tail, corruption, zeroed, bad-header, bad-block, bad-record, stale-segment, missing-segment, unsupported, seq-backwards, bad-stage, not-regular
 	Segment string `json:"segment"`
 	Offset  int64  `json:"offset"`
 	Length  int64  `json:"length"`
@@ -98,6 +98,8 @@ func Check(src *Source) (*Report, error) {
 				p.Kind = "bad-stage"
 			case errors.Is(d.Err, ringlog.ErrStaleSegment):
 				p.Kind = "stale-segment"
+			case errors.Is(d.Err, ringlog.ErrNotRegular):
+				p.Kind = "not-regular"
 			}
 			switch d.Err {
 			case ringlog.ErrBadFrame, ringlog.ErrTornTail, ringlog.ErrZeroedFrame, ringlog.ErrSeqBackwards:
@@ -114,7 +116,7 @@ func Check(src *Source) (*Report, error) {
 		// A record that does not decode is reported, and read all the
 		// same: it is there, so no gap covers its number.
 		got := &rec
-		if err := e.Codec.Decode(e.Payload, &rec); err != nil {
+		if err := Decode(&e, &rec); err != nil {
 			rep.add(Problem{Kind: "bad-record", Segment: e.Segment, Offset: e.Offset, Detail: "seq " + u64(e.Seq) + ": " + err.Error()}, true)
 			got = nil
 		}

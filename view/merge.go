@@ -1,6 +1,7 @@
 package view
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,12 @@ type Boot struct {
 // in its own order; the merge puts the heads of the rings in order.
 type Merger struct {
 	heads    []*head
+	lean     bool    // more rings than feeders: direct heads keep no record decoded
+	scratch  slot    // lean: where a direct head's record is decoded
+	ready    heads   // heads holding their next record (ok), the earliest first
+	todo     []*head // heads to advance before the next pick, in order
+	todoAt   int     // todo[:todoAt] are advanced
+	idle     []*head // following: heads at their ring's end for now
 	lastBoot Boot
 	anyBoot  bool
 	pending  []Item // to return before the next record
@@ -62,9 +69,10 @@ type head struct {
 	cur     *batch  // from feed: the records being merged
 	i       int     // next in cur
 	e       ringlog.Entry
-	rec     *codec.Record
-	own     codec.Record // rec without a feeder
-	ok      bool         // e and rec hold the next record
+	rec     *codec.Record // e decoded; nil when lean and only key is kept
+	key     key           // of rec, for the merge's order
+	own     slot          // rec without a feeder
+	ok      bool          // e and key hold the next record
 	done    bool
 	n       numbering             // the numbers read
 	segs    []ringlog.SegmentInfo // the reader's segments when its feeder started
@@ -159,30 +167,54 @@ func (m *Merger) Next() (Item, error) {
 	}
 	if !m.started {
 		m.started = true
-		for _, h := range m.heads {
-			if !m.Follow {
+		for i, h := range m.heads {
+			if !m.Follow && i < maxFeeders {
 				h.segs = h.r.Segments() // the feeder's goroutine reads on
 				h.feed = startFeeder(h.r)
 			}
 		}
+		m.todo = append(m.todo, m.heads...)
+		m.lean = len(m.heads) > maxFeeders
 	}
-	var best *head
-	for _, h := range m.heads {
-		if !h.ok && (!h.done || m.Follow) {
-			if it, ok, err := m.advance(h); err != nil || ok {
-				return it, err
-			}
+	if m.Follow {
+		// A ring read to its end may have grown since: look again, before
+		// each record, so that its new records take their place.
+		m.todo = append(m.todo, m.idle...)
+		m.idle = m.idle[:0]
+	}
+	// Only the heads whose record was taken, and those following a ring's
+	// end, are advanced; the others wait in order in a heap, so that a
+	// record costs O(log rings), not O(rings) (BenchmarkManyRings).
+	for m.todoAt < len(m.todo) {
+		h := m.todo[m.todoAt]
+		if it, ok, err := m.advance(h); err != nil || ok {
+			return it, err // h is advanced again on the next call
 		}
-		if h.ok && (best == nil || before(h, best)) {
-			best = h
+		m.todoAt++
+		switch {
+		case h.ok:
+			heap.Push(&m.ready, h)
+		case m.Follow:
+			m.idle = append(m.idle, h)
 		}
 	}
-	if best == nil {
+	m.todo, m.todoAt = m.todo[:0], 0
+	if len(m.ready) == 0 {
 		return Item{}, io.EOF
 	}
+	best := heap.Pop(&m.ready).(*head)
+	m.todo = append(m.todo, best)
 	best.ok = false
+	if best.rec == nil {
+		// Lean: decoded before, for its key, and let go; it decodes
+		// again, as the reader has not read on.
+		if err := m.scratch.decode(&best.e); err != nil {
+			return m.undecoded(best, best.e, err), nil
+		}
+		best.rec = &m.scratch.rec
+	}
 	var items []Item
-	b := Boot{N: best.rec.BootCount, ID: best.rec.Boot}
+	b := Boot{N: best.key.n, ID: best.key.id}
 	if !m.anyBoot || b != m.lastBoot {
 		m.lastBoot, m.anyBoot = b, true
 		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b})
@@ -259,10 +291,16 @@ func (m *Merger) advance(h *head) (Item, bool, error) {
 	if err != nil {
 		return m.readError(h, err)
 	}
-	if err := e.Codec.DecodeAlias(e.Payload, &h.own); err != nil {
+	if err := h.own.decode(&e); err != nil {
 		return m.undecoded(h, e, err), true, nil
 	}
-	h.e, h.rec, h.ok, h.done = e, &h.own, true, false
+	h.e, h.rec, h.ok, h.done = e, &h.own.rec, true, false
+	h.key = keyOf(h.rec)
+	if m.lean {
+		// Thousands of rings: each keeps its record's key only, so that
+		// what they hold is bounded whatever their records are.
+		h.own.rec, h.own.values, h.rec = codec.Record{}, 0, nil
+	}
 	return Item{}, false, nil
 }
 
@@ -286,7 +324,8 @@ func (m *Merger) advanceFed(h *head) (Item, bool, error) {
 		}
 		return m.undecoded(h, fe.e, fe.err), true, nil
 	}
-	h.e, h.rec, h.ok, h.done = fe.e, &fe.rec, true, false
+	h.e, h.rec, h.ok, h.done = fe.e, &fe.rec.rec, true, false
+	h.key = keyOf(h.rec)
 	return Item{}, false, nil
 }
 
@@ -327,14 +366,45 @@ func (m *Merger) readError(h *head, err error) (Item, bool, error) {
 	return Item{}, false, fmt.Errorf("%s: %w", h.src.Where, err)
 }
 
+// maxFeeders bounds the rings read ahead, each in its own goroutine with
+// batches of records (8 MB at most, feeder): a data directory has a few
+// rings, all read ahead; of a bundle of thousands the rest are read
+// directly, and then only the key of each one's next record is held
+// (lean; docs/DESIGN.md section 24).
+const maxFeeders = 4
+
+// heads is a heap of heads, the earliest record first (container/heap).
+type heads []*head
+
+func (q heads) Len() int           { return len(q) }
+func (q heads) Less(i, j int) bool { return before(q[i], q[j]) }
+func (q heads) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *heads) Push(x any)        { *q = append(*q, x.(*head)) }
+func (q *heads) Pop() any {
+	old := *q
+	h := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	return h
+}
+
+// A key is what the merge orders a record by, and the boot it is in.
+type key struct {
+	n    uint32 // boot counter
+	id   codec.BootID
+	mono int64
+}
+
+func keyOf(r *codec.Record) key { return key{r.BootCount, r.Boot, r.Mono} }
+
 // before orders two heads: boot counter, monotonic time, stream, seq.
 func before(a, b *head) bool {
-	ra, rb := a.rec, b.rec
+	ka, kb := &a.key, &b.key
 	switch {
-	case ra.BootCount != rb.BootCount:
-		return ra.BootCount < rb.BootCount
-	case ra.Mono != rb.Mono:
-		return ra.Mono < rb.Mono
+	case ka.n != kb.n:
+		return ka.n < kb.n
+	case ka.mono != kb.mono:
+		return ka.mono < kb.mono
 	case a.src.Stream != b.src.Stream:
 		return a.src.Stream < b.src.Stream
 	}

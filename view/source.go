@@ -10,15 +10,18 @@
 package view
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
 	"github.com/itiny/itiny/bundle"
+	"github.com/itiny/itiny/internal/regular"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -32,6 +35,7 @@ type Source struct {
 	// opened is the reader Open made to learn the stream's name, handed
 	// out by the first Reader so that the headers are not read again.
 	opened *ringlog.Reader
+	bundle *bundle.Bundle // the bundle read into memory it is in, if any
 }
 
 // Reader opens a reader of the source's ring.
@@ -54,9 +58,29 @@ type Input struct {
 	Bundles  []*bundle.Bundle
 }
 
-// Open resolves paths to rings. Two rings of one stream (two copies of a
-// data directory) are both kept, under distinct Where.
-func Open(paths []string) (*Input, error) {
+// OpenOptions are the options of OpenWith.
+type OpenOptions struct {
+	// BundleMemory bounds the resident memory that reading bundles may
+	// take (bundle.ForMemory; the bundles of one Open together); 0 is
+	// bundle.DefaultMemory. A bundle over the limits is an error that
+	// wraps bundle.ErrLimit and names the file that went over.
+	BundleMemory int64
+}
+
+// Open resolves paths to rings, as OpenWith does with the default options.
+func Open(paths []string) (*Input, error) { return OpenWith(paths, OpenOptions{}) }
+
+// OpenWith resolves paths to rings. Two rings of one stream (two copies of
+// a data directory) are both kept, under distinct Where.
+//
+// Opening a bundle sets the Go runtime's soft memory limit
+// (runtime/debug.SetMemoryLimit) to keep the process within
+// o.BundleMemory, unless a lower limit is set: the garbage collector
+// then runs before the heap grows past it.
+func OpenWith(paths []string, o OpenOptions) (*Input, error) {
+	if o.BundleMemory <= 0 {
+		o.BundleMemory = bundle.DefaultMemory
+	}
 	in := &Input{}
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -83,12 +107,12 @@ func Open(paths []string) (*Input, error) {
 				return nil, fmt.Errorf("%s: no ring in it (a ring directory holds seg-*.mpk or seg-*.jsonl files)", p)
 			}
 		case isBundleName(p):
-			if err := in.openBundle(p); err != nil {
+			if err := in.openBundle(p, o.BundleMemory); err != nil {
 				return nil, err
 			}
 		case strings.HasPrefix(filepath.Base(p), "seg-"):
 			// One segment file, alone: read it as a ring of one.
-			data, err := readLimited(p)
+			data, err := regular.ReadFile(p, ringlog.MaxSegmentSize)
 			if err != nil {
 				return nil, err
 			}
@@ -102,25 +126,72 @@ func Open(paths []string) (*Input, error) {
 	// name is only a guess for a ring whose headers are all damaged.
 	for _, src := range in.Sources {
 		if r, err := src.Reader(); err == nil {
-			for _, seg := range r.Segments() {
+			packed, segs := false, r.Segments()
+			for _, seg := range segs {
 				if seg.Err == nil {
 					src.Stream = seg.Header.Stream
+					packed = packed || seg.Header.Flags&ringlog.FlagPacked != 0
+				}
+			}
+			if packed && src.bundle != nil {
+				if err := src.bundle.Hold(PackedRingCost, src.Where+" (a packed ring's reader)"); err != nil {
+					return nil, err
 				}
 			}
 			src.opened = r
+			in.Problems = append(in.Problems, src.irregular(segs)...)
 		}
 	}
 	sort.SliceStable(in.Sources, func(i, j int) bool { return in.Sources[i].Stream < in.Sources[j].Stream })
 	return in, nil
 }
 
-func (in *Input) openBundle(p string) error {
-	f, err := os.Open(p)
+// irregular says which of the ring's files are not regular files (a FIFO,
+// a directory, a device): the readers never open them, and report them as
+// damage where the records would be; this says so before any record.
+func (s *Source) irregular(segs []ringlog.SegmentInfo) []string {
+	var probs []string
+	for _, seg := range segs {
+		if errors.Is(seg.Err, ringlog.ErrNotRegular) {
+			probs = append(probs, seg.Err.Error()+": its records are not read")
+		}
+	}
+	fsys, stage := s.fsys, path.Join(s.dir, "stage")
+	if fsys == nil {
+		fsys, stage = os.DirFS(s.Where), "stage"
+	}
+	if st, err := fs.Stat(fsys, stage); err == nil {
+		if err := regular.Check(filepath.Join(s.Where, "stage"), st.Mode()); err != nil {
+			probs = append(probs, err.Error()+": the records only it holds are not read")
+		}
+	}
+	return probs
+}
+
+// PackedRingCost is what a reader of a packed ring may hold beyond its
+// files, counted against a bundle's limits: the window of records its
+// blocks refer back to, 32 of up to 64 KiB, twice over before it is
+// compacted (pack.Unpacker).
+const PackedRingCost = 2*32*64<<10 + 64<<10
+
+// nonGo is the resident memory of a reader that the Go runtime does not
+// manage: the program's text and data, about 6 MiB for itiny-migrate.
+const nonGo = 16 << 20
+
+func (in *Input) openBundle(p string, mem int64) error {
+	f, err := regular.Open(p)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	b, err := bundle.Read(f, bundle.DefaultLimits)
+	if lim := mem - nonGo; lim < debug.SetMemoryLimit(-1) {
+		debug.SetMemoryLimit(lim)
+	}
+	lim := bundle.ForMemory(mem)
+	for _, b := range in.Bundles {
+		lim.MaxHeld -= b.Held() // the bundles before share the memory
+	}
+	b, err := bundle.Read(f, lim)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
@@ -132,7 +203,7 @@ func (in *Input) openBundle(p string) error {
 		return fmt.Errorf("%s: no ring in the bundle", p)
 	}
 	for _, r := range rings {
-		in.Sources = append(in.Sources, &Source{Stream: path.Base(r), Where: p + "!" + r, fsys: b, dir: r})
+		in.Sources = append(in.Sources, &Source{Stream: path.Base(r), Where: p + "!" + r, fsys: b, dir: r, bundle: b})
 	}
 	in.Bundles = append(in.Bundles, b)
 	return nil
@@ -169,18 +240,6 @@ func streamOfSegment(p string) string {
 		return "segment"
 	}
 	return d
-}
-
-// readLimited reads a file of at most ringlog.MaxSegmentSize bytes.
-func readLimited(p string) ([]byte, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > ringlog.MaxSegmentSize {
-		return nil, fmt.Errorf("%s: %d bytes: larger than any segment (%d)", p, st.Size(), ringlog.MaxSegmentSize)
-	}
-	return os.ReadFile(p)
 }
 
 // Frozen returns a source that reads a copy of s's ring taken now, in

@@ -34,8 +34,11 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/itiny/itiny/bundle"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/datadir"
+	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/size"
 	"github.com/itiny/itiny/migrate"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
@@ -66,7 +69,7 @@ func main() {
 type config struct {
 	to, scope, checkpoint, payload, progress string
 	streamName                               string
-	maxBytes                                 string
+	maxBytes, bundleMemory                   size.Flag
 	maxAge                                   time.Duration
 	window, retries                          int
 	timeout                                  time.Duration
@@ -111,7 +114,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.payload, "payload", "same", "payload encoding: same (each record's own), json or msgpack")
 	fs.IntVar(&c.window, "window", migrate.DefaultWindow, "messages in flight at most; a checkpoint follows each window")
 	fs.StringVar(&c.streamName, "stream-name", migrate.DefaultStreamName, "JetStream stream per itiny stream; {STREAM} and {SCOPE} are replaced")
-	fs.StringVar(&c.maxBytes, "max-bytes", "", "size limit of a stream or topic it creates (default: room for the ring, and a quarter more)")
+	c.bundleMemory = bundle.DefaultMemory
+	fs.Var(&c.bundleMemory, "bundle-memory", "at most this much resident memory (a `size`: 256MiB, 1GiB) to read a bundle; one that needs more is refused, naming the file that goes over")
+	fs.Var(&c.maxBytes, "max-bytes", "size limit of a stream or topic it creates (default: room for the ring, and a quarter more)")
 	fs.DurationVar(&c.maxAge, "max-age", 0, "age limit of a stream or topic it creates (default none)")
 	fs.IntVar(&c.retries, "retries", 5, "attempts to connect, and to resend a message not acknowledged, before giving up")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound of one connection attempt and of the wait for a window's acknowledgements")
@@ -158,10 +163,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fail("--payload %q: same, json or msgpack", c.payload)
 	}
-	maxBytes, err := parseSize(c.maxBytes)
-	if err != nil {
-		return fail("--max-bytes: %v", err)
-	}
+	maxBytes := int64(c.maxBytes)
 	switch strings.ToLower(c.sec.saslMech) {
 	case "plain", "scram-sha-256", "scram-sha-512":
 	default:
@@ -171,7 +173,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fail("--window %d: from 1 to %d", c.window, 1<<20)
 	}
 
-	in, err := view.Open(paths)
+	in, err := view.OpenWith(paths, view.OpenOptions{BundleMemory: int64(c.bundleMemory)})
+	if errors.Is(err, bundle.ErrLimit) {
+		return fmt.Errorf("%w (--bundle-memory raises the limit)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -358,28 +363,6 @@ func printPlanText(w io.Writer, out *report) {
 	}
 }
 
-// parseSize reads 64MiB, 1GiB, 500000 (bytes); empty is 0.
-func parseSize(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	mult := int64(1)
-	for _, u := range []struct {
-		suf string
-		m   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}} {
-		if strings.HasSuffix(s, u.suf) {
-			s, mult = strings.TrimSuffix(s, u.suf), u.m
-			break
-		}
-	}
-	var n int64
-	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q: a positive size like 512MiB", s)
-	}
-	return n * mult, nil
-}
-
 // isTerminal reports whether w is a terminal (TCGETS succeeds on it).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -393,9 +376,12 @@ func isTerminal(w io.Writer) bool {
 
 // readSecret reads a credential file, without its surrounding white space.
 func readSecret(path string) (string, error) {
-	b, err := os.ReadFile(filepath.Clean(path))
+	b, err := regular.ReadFile(filepath.Clean(path), maxSecret)
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// maxSecret bounds a file of credentials, keys or certificates.
+const maxSecret = 1 << 20

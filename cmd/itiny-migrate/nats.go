@@ -35,11 +35,14 @@ func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (
 	}
 	switch {
 	case c.sec.creds != "":
-		if _, err := os.Stat(c.sec.creds); err != nil {
+		if _, err := readSecret(c.sec.creds); err != nil { // the client reads it again
 			return nil, fmt.Errorf("--creds: %w", err)
 		}
 		opts = append(opts, nats.UserCredentials(c.sec.creds))
 	case c.sec.nkey != "":
+		if _, err := readSecret(c.sec.nkey); err != nil { // the client reads it again
+			return nil, fmt.Errorf("--nkey: %w", err)
+		}
 		o, err := nats.NkeyOptionFromSeed(c.sec.nkey)
 		if err != nil {
 			return nil, fmt.Errorf("--nkey %s: %w", c.sec.nkey, err)

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
+
+	"github.com/itiny/itiny/internal/regular"
 )
 
 // security holds the TLS and credential flags. Secrets themselves are
@@ -37,7 +38,7 @@ func (s *security) tlsConfig(host string, forced bool) (*tls.Config, error) {
 	}
 	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if s.ca != "" {
-		pem, err := os.ReadFile(s.ca)
+		pem, err := regular.ReadFile(s.ca, maxSecret)
 		if err != nil {
 			return nil, fmt.Errorf("--tls-ca: %w", err)
 		}
@@ -51,7 +52,15 @@ func (s *security) tlsConfig(host string, forced bool) (*tls.Config, error) {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
 	if s.cert != "" {
-		c, err := tls.LoadX509KeyPair(s.cert, s.key)
+		cert, err := regular.ReadFile(s.cert, maxSecret)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert: %w", err)
+		}
+		key, err := regular.ReadFile(s.key, maxSecret)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-key: %w", err)
+		}
+		c, err := tls.X509KeyPair(cert, key)
 		if err != nil {
 			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,11 +11,13 @@ import (
 
 	"github.com/itiny/itiny/bundle"
 	"github.com/itiny/itiny/internal/datadir"
+	"github.com/itiny/itiny/internal/size"
 	"github.com/itiny/itiny/view"
 )
 
 func bootsCmd(fs *flag.FlagSet, args []string) error {
 	utc := fs.Bool("utc", false, "show times in UTC")
+	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,13 +51,23 @@ func when(t time.Time, utc bool) string {
 	return t.Format("2006-01-02 15:04:05.000")
 }
 
+// bundleMemory is the --bundle-memory option of the commands that read.
+var bundleMemory = size.Flag(bundle.DefaultMemory)
+
+func bundleMemoryFlag(fs *flag.FlagSet) {
+	fs.Var(&bundleMemory, "bundle-memory", "at most this much resident memory (a `size`: 256MiB, 1GiB) to read a bundle; one that needs more is refused, naming the file that goes over")
+}
+
 // openInput opens the paths, or the default data directory, and warns of
 // problems found on the way.
 func openInput(paths []string) (*view.Input, error) {
 	if len(paths) == 0 {
 		paths = []string{datadir.Default()}
 	}
-	in, err := view.Open(paths)
+	in, err := view.OpenWith(paths, view.OpenOptions{BundleMemory: int64(bundleMemory)})
+	if errors.Is(err, bundle.ErrLimit) {
+		return nil, fmt.Errorf("%w (--bundle-memory raises the limit)", err)
+	}
 	if err != nil {
 		return nil, err
 	}

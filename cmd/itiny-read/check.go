@@ -32,6 +32,7 @@ func checkAll(args []string) ([]*view.Report, error) {
 
 func verifyCmd(fs *flag.FlagSet, args []string) error {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -85,6 +86,7 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 func statsCmd(fs *flag.FlagSet, args []string) error {
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
 	utc := fs.Bool("utc", false, "show times in UTC")
+	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

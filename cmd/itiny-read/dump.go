@@ -34,6 +34,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	follow := fs.Bool("f", false, "follow: keep printing records as they are written, across rotations")
 	utc := fs.Bool("utc", false, "show times in UTC")
 	color := fs.String("color", "auto", "colours: auto (on a terminal), always, never")
+	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

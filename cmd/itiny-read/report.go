@@ -16,6 +16,7 @@ func reportCmd(fs *flag.FlagSet, args []string) error {
 	since := fs.String("since", "", "chart and list records at or after this time: 2026-11-25 14:00, today, 2h ago, -90m")
 	until := fs.String("until", "", "records before this time (same forms as --since)")
 	utc := fs.Bool("utc", false, "show times in UTC")
+	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 func salvageCmd(fs *flag.FlagSet, args []string) error {
 	to := fs.String("to", "", "write a new data directory here: one clean ring per stream, records keeping their numbers")
 	jsonOut := fs.String("json", "", "write the records as JSON lines to this file (- for standard output)")
+	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func salvage(src *view.Source, dir string, jw *bufio.Writer) (n, lost int, err e
 		if err != nil {
 			return n, lost, err
 		}
-		if err := e.Decode(&rec); err != nil {
+		if err := view.Decode(&e, &rec); err != nil {
 			lost++
 			continue
 		}

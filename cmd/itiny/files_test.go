@@ -19,10 +19,10 @@ var oddConfigs = []struct {
 	make func(path string) error
 	want string
 }{
-	{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "not a regular file (a FIFO)"},
-	{"dev-zero", func(p string) error { return os.Symlink("/dev/zero", p) }, "not a regular file (a character device)"},
-	{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "not a regular file (a directory)"},
-	{"too-large", func(p string) error { return os.WriteFile(p, make([]byte, 1<<20+1), 0o644) }, "over the limit of 1048576"},
+	{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "a FIFO, not a regular file"},
+	{"dev-zero", func(p string) error { return os.Symlink("/dev/zero", p) }, "a character device, not a regular file"},
+	{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "a directory, not a regular file"},
+	{"too-large", func(p string) error { return os.WriteFile(p, make([]byte, 1<<20+1), 0o644) }, "more than 1048576 bytes"},
 }
 
 // TestReloadOddFiles: SIGHUP with the config replaced by a FIFO, a

@@ -3,16 +3,26 @@
 package testbin
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
 )
 
 // Main builds the command in the current directory as name, runs the
 // tests with its path in *binary, removes it and exits: call it from
 // TestMain.
 func Main(run func() int, name string, binary *string) {
+	if out := os.Getenv(rssEnv); out != "" {
+		os.Exit(runner(out))
+	}
 	dir, err := os.MkdirTemp("", name+"-e2e-")
 	if err != nil {
 		panic(err)
@@ -36,4 +46,74 @@ func Build(dir, pkg string) (string, error) {
 		return "", fmt.Errorf("build %s: %v\n%s", pkg, err, out)
 	}
 	return bin, nil
+}
+
+// A Result is how a command run by Run ended.
+type Result struct {
+	Stdout, Stderr string
+	Code           int   // exit status
+	MaxRSS         int64 // peak resident memory in bytes, or a little more
+}
+
+// Run runs the command bin with args, env added to the environment. It
+// fails the test if the command has not ended after two minutes, killing
+// it: the tests that use it check that the command never blocks (on a
+// FIFO, say), not how fast it is.
+//
+// The command runs under the test binary itself, started again as a
+// runner that only runs it and writes its peak resident memory
+// (getrusage) to a file: Linux counts in a process's peak that of the
+// process it was started from, which shares its memory until the exec,
+// and the test process itself may have grown large. The runner's own
+// peak, a few megabytes, is what MaxRSS may overstate.
+func Run(t testing.TB, env []string, bin string, args ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rss := filepath.Join(t.TempDir(), "rss")
+	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{bin}, args...)...)
+	cmd.Env = append(append(os.Environ(), env...), rssEnv+"="+rss)
+	cmd.WaitDelay = time.Second // the runner's child may hold the pipes
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s %s did not end: blocked", filepath.Base(bin), strings.Join(args, " "))
+	}
+	var x *exec.ExitError
+	if err != nil && !errors.As(err, &x) {
+		t.Fatal(err)
+	}
+	r := Result{Stdout: o.String(), Stderr: e.String(), Code: cmd.ProcessState.ExitCode()}
+	b, err := os.ReadFile(rss)
+	if err != nil {
+		t.Fatalf("the runner left no peak memory: %v\n%s", err, r.Stderr)
+	}
+	if r.MaxRSS, err = strconv.ParseInt(string(b), 10, 64); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// rssEnv names the file a runner writes the peak memory of its command to.
+const rssEnv = "ITINY_TESTBIN_RSS"
+
+// runner runs the command in its arguments, with its standard files, and
+// writes its peak resident memory in bytes to out; it returns its exit
+// status. Killed (the test's deadline), it kills the command too.
+func runner(out string) int {
+	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	err := cmd.Run()
+	var x *exec.ExitError
+	if err != nil && !errors.As(err, &x) {
+		fmt.Fprintln(os.Stderr, "runner:", err)
+		return 125
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if ru == nil || os.WriteFile(out, []byte(strconv.FormatInt(ru.Maxrss<<10, 10)), 0o600) != nil { // kilobytes on Linux
+		return 125
+	}
+	return cmd.ProcessState.ExitCode()
 }

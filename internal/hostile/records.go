@@ -1,7 +1,10 @@
-// Package hostile builds the ingest messages of issue 12 section 1 that
-// made the agent hold memory: records whose decoded form is many times
-// their size. TestIngestMemoryBound (agent) and bench/attack.sh
-// (bench/footprint/attack) send them.
+// Package hostile builds the input that once made itiny's binaries hold
+// memory without bound, for the tests that now bound it and the bench
+// scripts that measure it: ingest messages whose decoded form is many
+// times their size (records.go: TestIngestMemoryBound in agent,
+// bench/attack.sh), and support bundles made to take a reader's memory
+// (bundles.go: the bundle memory tests, bench/hostile.sh; docs/DESIGN.md
+// sections 12 and 24).
 package hostile
 
 import (
