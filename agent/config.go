@@ -201,10 +201,10 @@ func (c *Config) SocketPath() string {
 // Check checks what needs the data directory, c.Data: that the socket,
 // the syslog socket and the log file land on none of the data directory's
 // own files (a ring, the boot counter), nor on the directory, nor on one
-// another. New and Reload run it, and so does itiny config check: a file
-// the agent would refuse fails the check. (socket = boot once replaced
-// the boot counter, and the next start counted a device boot that was
-// not.)
+// another, and that socket_group names a group. New and Reload run it,
+// and so does itiny config check: a file the agent would refuse fails the
+// check. (socket = boot once replaced the boot counter, and the next
+// start counted a device boot that was not.)
 func (c *Config) Check() error {
 	cwd, err := syscall.Getwd()
 	if err != nil {
@@ -243,6 +243,11 @@ func (c *Config) Check() error {
 			continue
 		}
 		return fmt.Errorf("config: %s = %s lands on %s", f.key, f.given, what)
+	}
+	if c.SocketGroup != "" && c.Socket != "" {
+		if _, err := lookupGroup(c.SocketGroup); err != nil {
+			return fmt.Errorf("config: socket_group: %w", err)
+		}
 	}
 	return nil
 }

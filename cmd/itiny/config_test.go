@@ -24,6 +24,7 @@ func TestConfigCheckAsRun(t *testing.T) {
 		{"[collector cpu]\ninterval = 1ns", "interval: 1ns is below the minimum of 50ms"},
 		{"[collector cpu]\ncolour = red", `[collector cpu] unknown option "colour" for collector cpu`},
 		{"[collector filesystem]\ninclude_tmpfs = maybe", `[collector filesystem] option include_tmpfs: want true or false, got "maybe"`},
+		{"socket_group = nosuchgroupxyz", `socket_group: no group "nosuchgroupxyz" in /etc/group`},
 	} {
 		conf := filepath.Join(t.TempDir(), "bad.conf")
 		os.WriteFile(conf, []byte(tc.text), 0o644)
