@@ -98,15 +98,28 @@ func usage(c *command, fs *flag.FlagSet) {
 	}
 }
 
-// parse parses options; a bad one is a usage error naming it.
+// parse parses options anywhere among the arguments, before or after
+// paths and matches, as GNU tools do (package flag stops at the first
+// argument that is not one); "--" ends them, so that what follows is
+// taken as it is. fs.Args() is then the arguments that are not options,
+// in order. A bad option is a usage error naming it.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		left := fs.Args()
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" || len(left) == 0 {
+			rest = append(rest, left...)
+			break
+		}
+		rest, args = append(rest, left[0]), left[1:]
 	}
-	return nil
+	return fs.Parse(append([]string{"--"}, rest...)) // fs.Args() = rest
 }
 
 // multi is a repeatable string option.

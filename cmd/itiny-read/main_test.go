@@ -344,3 +344,39 @@ func TestVerifyStaleSegment(t *testing.T) {
 		t.Fatalf("-o json: exit %d, %d lines:\n%s", code, len(got), out)
 	}
 }
+
+// TestOptionsAnywhere: options go before or after paths, as with GNU
+// tools, in every command, and "--" ends them: a ring in a directory
+// named like an option is read.
+func TestOptionsAnywhere(t *testing.T) {
+	ring := filepath.Join("..", "..", "testdata", "golden", "v1-msgpack")
+	want, _, code := run(t, "-o", "json", ring)
+	if code != 0 || len(lines(want)) != 40 {
+		t.Fatalf("-o json before the path: exit %d, %d lines", code, len(lines(want)))
+	}
+	for _, args := range [][]string{
+		{ring, "-o", "json"},
+		{ring, "--o=json"},
+		{"-o", "json", "--", ring},
+	} {
+		if got, errOut, code := run(t, args...); code != 0 || got != want {
+			t.Errorf("itiny-read %v: exit %d, %d lines (stderr %q); want the %d of -o json first", args, code, len(lines(got)), errOut, len(lines(want)))
+		}
+	}
+	if out, _, code := run(t, "verify", ring, "--json"); code != 0 || !strings.HasPrefix(out, "[") {
+		t.Errorf("verify PATH --json: exit %d, %.40q", code, out)
+	}
+	if _, errOut, code := run(t, ring, "--bogus"); code != 2 || !strings.Contains(errOut, "-bogus") {
+		t.Errorf("a bad option after the path: exit %d, %q; want 2 naming it", code, errOut)
+	}
+	// After "--", an argument that looks like an option is a path.
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "-o"), os.DirFS(ring)); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "-n", "1", "--", "-o")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || len(lines(string(out))) != 1 || !strings.Contains(string(out), "cpu i=39") {
+		t.Errorf(`itiny-read -n 1 -- -o (a ring named "-o"): %v: %s`, err, out)
+	}
+}
