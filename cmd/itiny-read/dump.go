@@ -40,7 +40,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	}
 	var paths []string
 	for _, a := range fs.Args() {
-		if _, err := os.Stat(a); err != nil && strings.ContainsAny(a, "=<>~") && !strings.Contains(a, "/") {
+		if isMatch(a) {
 			matches = append(matches, a)
 			continue
 		}
@@ -320,4 +320,13 @@ func isTerminal(f *os.File) bool {
 	var t syscall.Termios
 	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
 	return e == 0
+}
+
+// isMatch reports whether an argument is a field match rather than a path:
+// a key, which has no "/", then an operator. The value may hold anything
+// (mount~^/data, pidfile=/run/x.pid); a path with an operator in its name
+// is given with a "/" before it (./a=b).
+func isMatch(a string) bool {
+	i := strings.IndexAny(a, "=!<>~")
+	return i > 0 && !strings.Contains(a[:i], "/")
 }

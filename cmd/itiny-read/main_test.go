@@ -380,3 +380,37 @@ func TestOptionsAnywhere(t *testing.T) {
 		t.Errorf(`itiny-read -n 1 -- -o (a ring named "-o"): %v: %s`, err, out)
 	}
 }
+
+// TestMatchIsNeverAPath: an argument with a match operator after a key is
+// a match, whatever its value holds (mount~^/data, pidfile=/run/x.pid);
+// a path with an operator in its name is given with a "/" before it.
+func TestMatchIsNeverAPath(t *testing.T) {
+	data := fixture(t)
+	all, _, _ := run(t, "-o", "json", data)
+	for _, tc := range []struct {
+		match string
+		want  int // records
+	}{
+		{"dev!=/no/such/dev", len(lines(all))},
+		{"dev~^/dev/", 0},
+		{"dev=vda", len(lines(all))},
+	} {
+		out, errOut, code := run(t, "-o", "json", data, tc.match)
+		n := len(lines(out))
+		if out == "" {
+			n = 0
+		}
+		if code != 0 || n != tc.want {
+			t.Errorf("%s: exit %d, %d records (stderr %q); want %d", tc.match, code, n, errOut, tc.want)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "a=b"), os.DirFS(filepath.Join(data, "events"))); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "-o", "json", "./a=b")
+	cmd.Dir = dir
+	if out, err := cmd.Output(); err != nil || len(lines(string(out))) != 20 {
+		t.Errorf("./a=b, a ring: %v, %d lines", err, len(lines(string(out))))
+	}
+}
