@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
 	"strings"
@@ -28,8 +29,8 @@ import (
 	"github.com/itiny/itiny/ringlog"
 )
 
-// Version is the agent's version, recorded in its boot record.
-var Version = "0.1.0-dev"
+// Version is the agent's version, recorded in its start record.
+const Version = version.String
 
 // Options are what the embedding program, or tests, set beyond the
 // configuration.

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/itiny/itiny/internal/version"
 	"io"
 	"net/url"
 	"os"
@@ -101,6 +102,10 @@ Options:
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		fmt.Fprintln(stdout, "itiny-migrate", version.String)
+		return nil
+	}
 	var c config
 	fs := flag.NewFlagSet("itiny-migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)

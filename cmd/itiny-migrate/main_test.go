@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/itiny/itiny/internal/version"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -502,5 +503,14 @@ func TestClientsStayOut(t *testing.T) {
 		if strings.Contains(dep, "nats-io") || strings.Contains(dep, "twmb/franz-go") || dep == "github.com/itiny/itiny/migrate" {
 			t.Errorf("itiny or itiny-read depends on %s", dep)
 		}
+	}
+}
+
+// TestVersion: --version prints the one version string the agent and
+// itiny-read print too.
+func TestVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"--version"}, &out, &errOut); err != nil || out.String() != "itiny-migrate "+version.String+"\n" {
+		t.Errorf("--version: %v, %q, %q", err, out.String(), errOut.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/itiny/itiny/internal/version"
 	"os"
 	"sort"
 	"strings"
@@ -98,7 +99,7 @@ func bundleCmd(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := bundle.Write(f, dir, "itiny-read "+version)
+	m, err := bundle.Write(f, dir, "itiny-read "+version.String)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -116,6 +117,3 @@ func bundleCmd(fs *flag.FlagSet, args []string) error {
 	fmt.Fprintf(os.Stderr, "%s: %d files, %d bytes of rings\n", name, len(m.Files), size)
 	return nil
 }
-
-// version is set at build time.
-var version = "0.1.0-dev"

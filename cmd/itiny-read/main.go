@@ -22,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
 	"strings"
@@ -46,17 +47,25 @@ var errUsage = errors.New("usage")
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		fmt.Println("itiny-read", version.String)
+		return
+	}
+	help := len(args) > 0 && args[0] == "help"
+	if help {
+		args = args[1:] // help [CMD]: CMD -h
+	}
 	cmd := &command{name: "", usage: "[options] [PATH...] [FIELD=VALUE...]", run: dumpCmd}
 	if len(args) > 0 {
 		for _, c := range commands {
 			if c.name == args[0] {
 				cmd, args = c, args[1:]
+				break
 			}
 		}
-		if args0 := os.Args[1]; args0 == "help" || args0 == "-h" || args0 == "--help" {
-			usage(cmd, nil)
-			return
-		}
+	}
+	if help {
+		args = []string{"-h"}
 	}
 	name := "itiny-read"
 	if cmd.name != "" {
@@ -69,11 +78,11 @@ func main() {
 	case err == nil:
 		return
 	case errors.Is(err, flag.ErrHelp):
-		usage(cmd, fs)
+		usage(os.Stdout, cmd, fs) // asked for: standard output, exit 0
 		return
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, strings.TrimPrefix(err.Error(), "usage: "))
-		usage(cmd, fs)
+		usage(os.Stderr, cmd, fs)
 		os.Exit(2)
 	}
 	if !errors.Is(err, errCorrupt) {
@@ -82,20 +91,20 @@ func main() {
 	os.Exit(1)
 }
 
-func usage(c *command, fs *flag.FlagSet) {
-	w := os.Stderr
+// usage writes a command's usage and every option it takes to w; the
+// default command's also lists the others.
+func usage(w io.Writer, c *command, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "usage: itiny-read %s\n", c.usage) // a command's usage starts with its name
 	if c.name == "" {
-		fmt.Fprintln(w, "\nother commands:")
+		fmt.Fprintln(w, "\nother commands (itiny-read help CMD for each one's options):")
 		for _, c := range commands {
 			fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
 		}
 	}
-	if fs != nil {
-		fmt.Fprintln(w, "\noptions:")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
+	fmt.Fprintln(w, "\noptions (before or after paths; --name=value or --name value):")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprintln(w, "  --version\n    \tprint the version")
 }
 
 // parse parses options anywhere among the arguments, before or after

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/itiny/itiny/internal/version"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,7 +125,6 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--boot", "7", data}, 1, "--boot 7: no boot with that counter"},
 		{[]string{filepath.Join(data, "missing")}, 1, "no such file"},
 		{[]string{"--stream", "nope", data}, 1, "no stream nope"},
-		{[]string{"-h"}, 0, "usage: itiny-read"},
 	} {
 		_, errOut, code := run(t, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.msg) {
@@ -412,5 +412,36 @@ func TestMatchIsNeverAPath(t *testing.T) {
 	cmd.Dir = dir
 	if out, err := cmd.Output(); err != nil || len(lines(string(out))) != 20 {
 		t.Errorf("./a=b, a ring: %v, %d lines", err, len(lines(string(out))))
+	}
+}
+
+// TestHelpAndVersion: -h, --help and help CMD print the usage and every
+// option on standard output and exit 0; --version prints the one version
+// string the agent and itiny-migrate print too.
+func TestHelpAndVersion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-h"}, []string{"usage: itiny-read [options]", "-o string", "-since string", "verify", "--version"}},
+		{[]string{"--help"}, []string{"usage: itiny-read [options]", "-match value"}},
+		{[]string{"help"}, []string{"usage: itiny-read [options]", "-match value"}},
+		{[]string{"help", "verify"}, []string{"usage: itiny-read verify", "-json"}},
+		{[]string{"verify", "-h"}, []string{"usage: itiny-read verify", "-json"}},
+		{[]string{"--version"}, []string{"itiny-read " + version.String + "\n"}},
+	} {
+		out, errOut, code := run(t, tc.args...)
+		for _, w := range tc.want {
+			if code != 0 || !strings.Contains(out, w) || errOut != "" {
+				t.Errorf("%q: exit %d, stdout %.60q..., stderr %q; want exit 0 and %q on stdout", tc.args, code, out, errOut, w)
+			}
+		}
+	}
+	// A command without a path reads the default data directory: an
+	// error if there is none, never a crash.
+	cmd := exec.Command(binary, "verify")
+	cmd.Env = append(os.Environ(), "ITINY_DATA="+filepath.Join(t.TempDir(), "none"))
+	if out, err := cmd.CombinedOutput(); cmd.ProcessState.ExitCode() != 1 || strings.Contains(string(out), "panic") {
+		t.Errorf("verify with no path: %v: %s", err, out)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
 	"time"
@@ -21,7 +22,7 @@ func reportCmd(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	now := time.Now()
-	o := view.ReportOptions{Location: time.Local, Generated: now, Generator: "itiny-read " + version}
+	o := view.ReportOptions{Location: time.Local, Generated: now, Generator: "itiny-read " + version.String}
 	if *utc {
 		o.Location = time.UTC
 	}

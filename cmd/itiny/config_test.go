@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/itiny/itiny/internal/version"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,5 +58,16 @@ func TestConfigCheckAsRun(t *testing.T) {
 	second, err := exec.Command(binary, "config", "check", printed).Output()
 	if err != nil || string(second) != string(first) {
 		t.Errorf("the printed config, checked again: %v\n%s\n--- first:\n%s", err, second, first)
+	}
+}
+
+// TestVersion: itiny version and itiny --version print the one version
+// string itiny-read and itiny-migrate print too.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		out, err := exec.Command(binary, arg).Output()
+		if err != nil || string(out) != "itiny "+version.String+"\n" {
+			t.Errorf("itiny %s: %v, %q", arg, err, out)
+		}
 	}
 }

@@ -15,6 +15,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/itiny/itiny/agent"
@@ -39,11 +40,17 @@ var commands = []*command{
 var errUsage = errors.New("usage")
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: itiny <command> [arguments]\n\ncommands:")
+	usageTo(os.Stderr)
+}
+
+// usageTo writes the list of commands to w: standard output when asked
+// for (help, -h), standard error after a mistake.
+func usageTo(w io.Writer) {
+	fmt.Fprintln(w, "usage: itiny <command> [arguments]\n\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.short)
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
 	}
-	fmt.Fprintln(os.Stderr, "\nrun 'itiny <command> -h' for a command's flags")
+	fmt.Fprintln(w, "\nrun 'itiny <command> -h' for a command's flags; itiny --version prints the version")
 }
 
 func main() {
@@ -53,8 +60,11 @@ func main() {
 	}
 	name := os.Args[1]
 	if name == "help" || name == "-h" || name == "--help" {
-		usage()
+		usageTo(os.Stdout)
 		return
+	}
+	if name == "--version" || name == "-version" {
+		name = "version"
 	}
 	for _, c := range commands {
 		if c.name != name {
