@@ -165,3 +165,22 @@ func segmentPaths(t testing.TB, dir string) []string {
 	}
 	return p
 }
+
+// reopenAppend opens the ring in dir, appends one record and closes it:
+// what Open recovered, and the number the record got.
+func reopenAppend(t *testing.T, dir string, o Options) (Recovery, uint64) {
+	t.Helper()
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := w.Recovery()
+	seq, err := w.Append(testRecord(9999))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return rec, seq
+}

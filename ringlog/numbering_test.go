@@ -400,16 +400,7 @@ func TestStaleSegment(t *testing.T) {
 			stale := filepath.Join(dir, filepath.Base(src[len(src)-1])) // above the ring's segment 1
 			write(t, stale, read(t, src[len(src)-1]))
 
-			w, err = Open(dir, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec := w.Recovery()
-			seq, err := w.Append(testRecord(9999))
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Close()
+			rec, seq := reopenAppend(t, dir, o)
 			if len(rec.Damage) != 1 || !errors.Is(rec.Damage[0], ErrStaleSegment) || rec.Damage[0].Segment != stale {
 				t.Errorf("recovery damage %v, want %s as another ring's", rec.Damage, stale)
 			}

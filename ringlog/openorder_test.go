@@ -72,16 +72,7 @@ func staleAboveStaged(t *testing.T, others int) {
 		}
 	}
 
-	w, err = Open(dir, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := w.Recovery()
-	seq, err := w.Append(testRecord(9999))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	rec, seq := reopenAppend(t, dir, o)
 	t.Logf("recovery: replayed %d, jump %d, resume %+v, damage %v", rec.Replayed, rec.SeqJump, rec.Resume, rec.Damage)
 	if seq <= slices.Max(before.seqs) {
 		t.Errorf("new record numbered %d; a reader had read up to %d before Open", seq, slices.Max(before.seqs))
@@ -207,15 +198,7 @@ func TestCrashAfterSealingRotation(t *testing.T) {
 					t.Fatal("Open never reached replayed")
 				}
 			}
-			if w, err = Open(dir, o); err != nil {
-				t.Fatal(err)
-			}
-			rec := w.Recovery()
-			seq, err := w.Append(testRecord(9999))
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Close()
+			rec, seq := reopenAppend(t, dir, o)
 			t.Logf("recovery: sealed %v, jump %d, resume %+v", rec.Sealed, rec.SeqJump, rec.Resume)
 			if seq <= top {
 				t.Errorf("new record numbered %d; a reader read up to %d before the damage", seq, top)
@@ -247,15 +230,7 @@ func TestStaleSegmentBelowNumbers(t *testing.T) {
 	mine := segmentPaths(t, dir)
 	// The ring's segment 1 is replaced by the other ring's segment 1.
 	write(t, mine[0], read(t, segmentPaths(t, other)[0]))
-	w, err = Open(dir, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq, err := w.Append(testRecord(9999))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	_, seq := reopenAppend(t, dir, o)
 	if top := theirs[len(theirs)-1]; seq <= top {
 		t.Errorf("new record numbered %d; the stale segment holds numbers up to %d (FORMAT 5: above every number in it)", seq, top)
 	}
@@ -295,15 +270,8 @@ func TestExactLossWidenedByStale(t *testing.T) {
 	src := segmentPaths(t, other)
 	write(t, filepath.Join(dir, filepath.Base(src[len(src)-1])), read(t, src[len(src)-1]))
 
-	if w, err = Open(dir, o); err != nil {
-		t.Fatal(err)
-	}
-	n := w.Recovery().Resume
-	seq, err := w.Append(testRecord(9999))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	r, seq := reopenAppend(t, dir, o)
+	n := r.Resume
 	res := readAll(t, dir)
 	note, ok := res.notes[seq-1]
 	if n == nil || !ok {
@@ -343,14 +311,7 @@ func TestCrashInOpenWithStaleAbove(t *testing.T) {
 	if !killedInOpen(t, args, "segment-renamed") {
 		t.Fatal("Open never reached segment-renamed")
 	}
-	if w, err = Open(dir, o); err != nil {
-		t.Fatal(err)
-	}
-	seq, err := w.Append(testRecord(9999))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	_, seq := reopenAppend(t, dir, o)
 	if top := max(mine[len(mine)-1], theirs[len(theirs)-1]); seq <= top {
 		t.Errorf("new record numbered %d; the other ring's segment, which the writer counts as possibly read, holds numbers up to %d", seq, top)
 	}
