@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
 	"github.com/itiny/itiny/ringlog"
@@ -197,7 +198,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 		a.noteUnclean(unclean, replayed, jumped)
 	}
 	if deviceBooted {
-		a.noteStartEvent("device.boot", codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
+		a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
 	}
 	if err := a.buildCollectors(cfg); err != nil {
 		a.closeStreams()
@@ -212,7 +213,7 @@ func (a *Agent) noteStart() {
 		return
 	}
 	a.startNoted = true
-	a.note(StreamSelf, "agent.start", codec.LevelNotice,
+	a.note(StreamSelf, catalog.AgentStart.Name, codec.LevelNotice,
 		codec.Field{Key: "version", Value: codec.String(Version)},
 		codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))},
 		codec.Field{Key: "device_boot", Value: codec.Bool(a.deviceBooted)},
@@ -351,13 +352,13 @@ func (a *Agent) Reload(cfg *Config) error {
 	}
 	a.rules.Store(newRuleSet(cfg.Rules))
 	a.live.Store(cfg)
-	a.note(StreamSelf, "agent.reload", codec.LevelNotice)
+	a.note(StreamSelf, catalog.AgentReload.Name, codec.LevelNotice)
 	return nil
 }
 
 // selfSource is the src of the agent's own records, which no sender may
 // use.
-const selfSource = "itiny"
+const selfSource = catalog.SelfSource
 
 // note writes one of the agent's own records; a failure goes to the
 // diagnostic log, since there is nowhere better.
@@ -470,7 +471,7 @@ func (a *Agent) checkClock(now time.Time) {
 	if time.Duration(max(delta, -delta)) < a.live.Load().ClockStep {
 		return
 	}
-	a.note(StreamEvents, "clock.step", codec.LevelWarning,
+	a.note(StreamEvents, catalog.ClockStep.Name, codec.LevelWarning,
 		codec.Field{Key: "step_s", Value: codec.Float(float64(delta) / 1e9)},
 		codec.Field{Key: "wall", Value: codec.String(now.UTC().Format(time.RFC3339Nano))})
 }
@@ -511,7 +512,7 @@ func (a *Agent) Close() error {
 			a.reportDrops(r)
 		}
 		closeCollectors(cols)
-		a.note(StreamSelf, "agent.stop", codec.LevelNotice)
+		a.note(StreamSelf, catalog.AgentStop.Name, codec.LevelNotice)
 		err = a.closeStreams()
 	})
 	return err

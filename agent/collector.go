@@ -7,15 +7,16 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
 // The agent's streams.
 const (
-	StreamMetrics = "metrics" // periodic system samples
-	StreamState   = "state"   // component and process states
-	StreamEvents  = "events"  // notifications: events and alarms
-	StreamSelf    = "itiny"   // the agent's own health
+	StreamMetrics = catalog.StreamMetrics // periodic system samples
+	StreamState   = catalog.StreamState   // component and process states
+	StreamEvents  = catalog.StreamEvents  // notifications: events and alarms
+	StreamSelf    = catalog.StreamSelf    // the agent's own health
 )
 
 // A Collector samples one part of the system.
@@ -200,6 +201,12 @@ func parseFloat(b []byte) (float64, error) {
 	}
 	// The bytes are not modified while ParseFloat reads them.
 	return strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+}
+
+// catalogRecord returns the catalogue's record c with all fields zero
+// integers, for a collector to update in place sample after sample.
+func catalogRecord(c *catalog.Record) codec.Record {
+	return newRecord(c.Source, c.Name, c.Keys()...)
 }
 
 // newRecord returns a record with the given fields, all zero integers, for

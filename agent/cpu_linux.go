@@ -5,6 +5,7 @@ package agent
 import (
 	"path/filepath"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -17,11 +18,6 @@ type cpuCollector struct {
 	f    *procFile
 	rec  codec.Record
 	cols [][]byte
-}
-
-var cpuKeys = []string{
-	"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal",
-	"ctxt", "intr", "procs_running", "procs_blocked", "processes",
 }
 
 func newCPUCollector(c CollectorConfig) (Collector, error) {
@@ -37,7 +33,7 @@ func newCPUCollector(c CollectorConfig) (Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cpuCollector{f: f, rec: newRecord("cpu", "cpu", cpuKeys...)}, nil
+	return &cpuCollector{f: f, rec: catalogRecord(&catalog.CPU)}, nil
 }
 
 // Close releases the descriptor; the agent calls it when the
@@ -59,7 +55,7 @@ func (c *cpuCollector) Update(e Emitter) error {
 	return e.Emit(StreamMetrics, &c.rec)
 }
 
-// cpuStat holds the values of cpuKeys, in order.
+// cpuStat holds the values of catalog.CPU's fields, in order.
 type cpuStat [13]uint64
 
 // parseStat parses /proc/stat (read from path, named in errors): the "cpu"

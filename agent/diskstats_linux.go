@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -32,11 +33,6 @@ type disk struct {
 	decided bool // keep holds the decision
 	keep    bool // a whole disk, reported
 	rec     codec.Record
-}
-
-var diskKeys = []string{
-	"device", "reads", "reads_merged", "sectors_read", "read_ms", "writes", "writes_merged",
-	"sectors_written", "write_ms", "in_flight", "io_ms", "weighted_io_ms",
 }
 
 // virtualDisks are the device name prefixes include_virtual controls.
@@ -123,7 +119,7 @@ func (c *diskstatsCollector) decide(d *disk, name string) {
 		d.keep = err == nil
 	}
 	if d.keep && d.rec.Fields == nil {
-		d.rec = newRecord("diskstats", "disk", diskKeys...)
+		d.rec = catalogRecord(&catalog.Disk)
 		d.rec.Fields[0].Value = codec.String(name)
 	}
 }
@@ -153,7 +149,7 @@ func namesHash(b []byte) uint64 {
 	return h
 }
 
-// diskStat holds the values of diskKeys after device, in order.
+// diskStat holds the values of catalog.Disk's fields after device, in order.
 type diskStat [11]uint64
 
 // parseDiskstatsLine parses a line of /proc/diskstats (read from path,

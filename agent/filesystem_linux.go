@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -56,8 +57,6 @@ type mount struct {
 	fstype    string
 	rec       codec.Record
 }
-
-var filesystemKeys = []string{"mount", "fstype", "size_bytes", "free_bytes", "avail_bytes", "used_pct", "files", "files_free", "readonly"}
 
 // pseudoFilesystem reports filesystem types that hold no data worth
 // watching: kernel interfaces and automount triggers. tmpfs is decided by
@@ -224,7 +223,7 @@ func mountsChanged(fd int) bool {
 func (c *filesystemCollector) newMount(escaped []byte) *mount {
 	point := unescapeMount(escaped)
 	m := &mount{path: cString(point), wanted: c.only == nil || c.only[point]}
-	m.rec = newRecord("filesystem", "filesystem", filesystemKeys...)
+	m.rec = catalogRecord(&catalog.Filesystem)
 	m.rec.Fields[0].Value = codec.String(point)
 	m.rec.Fields[1].Value = codec.String("")
 	c.mounts[string(escaped)] = m

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -109,7 +110,7 @@ func (k *kmsgCollector) Update(e Emitter) error {
 			if !k.all {
 				continue
 			}
-			name = "kernel.log"
+			name = catalog.KernelLog.Name
 		} else if level > codec.LevelWarning {
 			level = codec.LevelWarning
 		}
@@ -217,10 +218,10 @@ var kmsgClasses = []struct {
 	name     string
 	patterns [][]byte
 }{
-	{"kernel.panic", [][]byte{[]byte("Kernel panic"), []byte("Oops"), []byte("BUG:")}},
-	{"kernel.oom", [][]byte{[]byte("Out of memory: Killed process"), []byte("out of memory: Killed process"), []byte("oom-kill")}},
-	{"kernel.io_error", [][]byte{[]byte("I/O error"), []byte("blk_update_request"), []byte("Buffer I/O error")}},
-	{"kernel.segfault", [][]byte{[]byte("segfault at")}},
+	{catalog.KernelPanic.Name, [][]byte{[]byte("Kernel panic"), []byte("Oops"), []byte("BUG:")}},
+	{catalog.KernelOOM.Name, [][]byte{[]byte("Out of memory: Killed process"), []byte("out of memory: Killed process"), []byte("oom-kill")}},
+	{catalog.KernelIOError.Name, [][]byte{[]byte("I/O error"), []byte("blk_update_request"), []byte("Buffer I/O error")}},
+	{catalog.KernelSegfault.Name, [][]byte{[]byte("segfault at")}},
 }
 
 // classifyKmsg returns the event name of a kernel message, "" for none.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -30,7 +31,7 @@ func newLoadCollector(c CollectorConfig) (Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &loadCollector{f: f, rec: newRecord("load", "load", "load1", "load5", "load15", "running", "tasks")}, nil
+	return &loadCollector{f: f, rec: catalogRecord(&catalog.Load)}, nil
 }
 
 func (c *loadCollector) Update(e Emitter) error {
@@ -39,7 +40,7 @@ func (c *loadCollector) Update(e Emitter) error {
 		return err
 	}
 	var l loadavg
-	if c.cols, l, err = parseLoad(c.cols, b); err != nil {
+	if c.cols, l, err = parseLoad(c.f.path, c.cols, b); err != nil {
 		return err
 	}
 	f := c.rec.Fields
@@ -56,14 +57,13 @@ type loadavg struct {
 	running, tasks       uint64
 }
 
-var errLoadavg = errors.New("agent: malformed /proc/loadavg")
-
-// parseLoad parses "0.20 0.18 0.12 1/80 11206".
-func parseLoad(cols [][]byte, b []byte) ([][]byte, loadavg, error) {
+// parseLoad parses /proc/loadavg (read from path, named in errors):
+// "0.20 0.18 0.12 1/80 11206".
+func parseLoad(path string, cols [][]byte, b []byte) ([][]byte, loadavg, error) {
 	var l loadavg
 	cols = fields(cols, b)
 	if len(cols) < 4 {
-		return cols, l, errLoadavg
+		return cols, l, malformed(path, "want 5 columns: %s", quoteLine(b))
 	}
 	var err [5]error
 	l.load1, err[0] = parseFloat(cols[0])
@@ -77,12 +77,12 @@ func parseLoad(cols [][]byte, b []byte) ([][]byte, loadavg, error) {
 		}
 	}
 	if slash < 0 {
-		return cols, l, errLoadavg
+		return cols, l, malformed(path, "want running/tasks: %s", quoteLine(b))
 	}
 	l.running, err[3] = parseUint(rt[:slash])
 	l.tasks, err[4] = parseUint(rt[slash+1:])
 	if e := errors.Join(err[:]...); e != nil {
-		return cols, l, errLoadavg
+		return cols, l, malformed(path, "bad number: %s", quoteLine(b))
 	}
 	return cols, l, nil
 }

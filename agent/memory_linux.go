@@ -5,6 +5,7 @@ package agent
 import (
 	"path/filepath"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -15,11 +16,6 @@ type memoryCollector struct {
 	f    *procFile
 	rec  codec.Record
 	cols [][]byte
-}
-
-var memoryKeys = []string{
-	"mem_total", "mem_free", "mem_available", "buffers", "cached", "swap_total",
-	"swap_free", "dirty", "writeback", "shmem", "slab", "sreclaimable",
 }
 
 func newMemoryCollector(c CollectorConfig) (Collector, error) {
@@ -33,7 +29,7 @@ func newMemoryCollector(c CollectorConfig) (Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &memoryCollector{f: f, rec: newRecord("memory", "memory", memoryKeys...)}, nil
+	return &memoryCollector{f: f, rec: catalogRecord(&catalog.Memory)}, nil
 }
 
 // Close releases the descriptor; the agent calls it when the
@@ -55,7 +51,7 @@ func (c *memoryCollector) Update(e Emitter) error {
 	return e.Emit(StreamMetrics, &c.rec)
 }
 
-// meminfo holds the values of memoryKeys, in order, in bytes.
+// meminfo holds the values of catalog.Memory's fields, in order, in bytes.
 type meminfo [12]uint64
 
 // meminfoIndex maps a /proc/meminfo key to its place in meminfo, -1 for

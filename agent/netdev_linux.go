@@ -5,6 +5,7 @@ package agent
 import (
 	"path/filepath"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -30,8 +31,6 @@ type iface struct {
 	gen   uint64    // last sample it was in
 	rec   codec.Record
 }
-
-var netdevKeys = []string{"iface", "rx_bytes", "rx_packets", "rx_errs", "rx_drop", "tx_bytes", "tx_packets", "tx_errs", "tx_drop", "oper"}
 
 func newNetdevCollector(c CollectorConfig) (Collector, error) {
 	if err := checkOptions("netdev", c.Options, "include_lo"); err != nil {
@@ -121,7 +120,7 @@ func (c *netdevCollector) Update(e Emitter) error {
 // newIface starts following an interface. A missing operstate (no sysfs)
 // is reported once; the interface's state then reads "unknown".
 func (c *netdevCollector) newIface(name string) (*iface, error) {
-	it := &iface{name: name, state: "unknown", rec: newRecord("netdev", "net", netdevKeys...)}
+	it := &iface{name: name, state: "unknown", rec: catalogRecord(&catalog.Net)}
 	it.rec.Fields[0].Value = codec.String(name)
 	c.ifaces[name] = it
 	var err error
@@ -185,7 +184,7 @@ func isNetdevHeader(line []byte) bool {
 	return len(trimSpace(line)) == 0
 }
 
-// netStat holds the values of netdevKeys from rx_bytes to tx_drop.
+// netStat holds the values of catalog.Net's fields from rx_bytes to tx_drop.
 type netStat [8]uint64
 
 // parseNetdevLine parses an interface line of /proc/net/dev (read from

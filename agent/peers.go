@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -218,7 +219,7 @@ func (t *peerTable) sweep(force bool) ([]peer, []dropReport) {
 // reportDrops writes one ingest.dropped event: the records of a peer that
 // its rate limit dropped, how many, from when to when.
 func (a *Agent) reportDrops(r dropReport) {
-	a.note(StreamEvents, "ingest.dropped", codec.LevelWarning,
+	a.note(StreamEvents, catalog.IngestDropped.Name, codec.LevelWarning,
 		codec.Field{Key: "peer", Value: codec.String(r.name)},
 		codec.Field{Key: "dropped", Value: codec.Uint(r.n)},
 		codec.Field{Key: "first", Value: codec.String(r.first.UTC().Format(time.RFC3339Nano))},

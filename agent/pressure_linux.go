@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -44,7 +45,7 @@ func newPressureCollector(c CollectorConfig) (Collector, error) {
 			p.Close()
 			return nil, err
 		}
-		rec := newRecord("pressure", "pressure", "resource", "some_avg10", "some_avg60", "some_total", "full_avg10", "full_avg60", "full_total")
+		rec := catalogRecord(&catalog.Pressure)
 		rec.Fields[0].Value = codec.String(r)
 		p.res = append(p.res, pressureResource{f, rec})
 	}

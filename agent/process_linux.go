@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -63,8 +64,6 @@ type watch struct {
 	candStart uint64
 	rec       codec.Record
 }
-
-var processKeys = []string{"process", "running", "pid", "restarts", "rss_bytes", "cpu_ticks", "fds", "state"}
 
 // stateString returns a process state letter as a string without
 // allocating: a slice of a constant.
@@ -121,7 +120,7 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 			return nil, fmt.Errorf("option watch: %q given twice", w.name)
 		}
 		seen[w.name] = true
-		w.rec = newRecord("process", "process", processKeys...)
+		w.rec = catalogRecord(&catalog.Process)
 		w.rec.Fields[0].Value = codec.String(w.name)
 		p.watches = append(p.watches, w)
 	}

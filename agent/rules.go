@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -112,7 +113,7 @@ func (rs *ruleSet) observe(a *Agent, stream string, rec *codec.Record, p *peer) 
 	now := time.Now()
 	if stream == StreamState && rec.Level <= codec.LevelNotice {
 		if p == nil && rs.take(now) || p != nil && a.peers.takeState(p) {
-			rs.pending = append(rs.pending, pendingEvent{name: "state.change", level: rec.Level, rule: rec.Name, instance: rec.Source})
+			rs.pending = append(rs.pending, pendingEvent{name: catalog.StateChange.Name, level: rec.Level, rule: rec.Name, instance: rec.Source})
 		}
 	}
 	for _, r := range rs.rules {
@@ -171,12 +172,14 @@ func (rs *ruleSet) observe(a *Agent, stream string, rec *codec.Record, p *peer) 
 func (rs *ruleSet) write(a *Agent, p pendingEvent, src *codec.Record) {
 	r := &rs.rec
 	*r = codec.Record{Source: selfSource, Name: p.name, Level: p.level, Fields: r.Fields[:0]}
-	if p.name == "state.change" {
+	if p.name == catalog.StateChange.Name {
 		r.Fields = append(r.Fields,
 			codec.Field{Key: "source", Value: codec.String(src.Source)},
 			codec.Field{Key: "state", Value: codec.String(src.Name)})
 		for _, f := range src.Fields {
-			if len(r.Fields) < 16 {
+			// The cause's own "source" or "state" (a process's) would
+			// repeat a key, and readers drop such a record.
+			if len(r.Fields) < 16 && f.Key != "source" && f.Key != "state" {
 				r.Fields = append(r.Fields, f)
 			}
 		}

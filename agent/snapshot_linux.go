@@ -17,6 +17,7 @@ import (
 
 	"github.com/itiny/itiny/internal/regular"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -84,11 +85,11 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 	if c.check {
 		return nil, nil
 	}
-	keys := []string{"snapshot", "output", "exit_code", "truncated", "changed"}
-	if s.file != "" {
-		keys = []string{"snapshot", "output", "truncated", "changed"}
+	s.rec = catalogRecord(&catalog.Snapshot)
+	if s.file != "" { // a file has no exit code
+		_, i := catalog.Snapshot.Field("exit_code")
+		s.rec.Fields = append(s.rec.Fields[:i], s.rec.Fields[i+1:]...)
 	}
-	s.rec = newRecord("snapshot", "snapshot", keys...)
 	s.rec.Fields[0].Value = codec.String(s.name)
 	return s, nil
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 )
@@ -21,7 +22,7 @@ func (a *Agent) writeStats() {
 		if w != nil {
 			st = w.Stats()
 		}
-		a.note(StreamMetrics, "stream.stats", codec.LevelInfo,
+		a.note(StreamMetrics, catalog.StreamStats.Name, codec.LevelInfo,
 			codec.Field{Key: "stream", Value: codec.String(sc.Name)},
 			codec.Field{Key: "available", Value: codec.Bool(w != nil)},
 			codec.Field{Key: "written", Value: codec.Uint(s.written.Load())},
@@ -42,7 +43,7 @@ func (a *Agent) writeStats() {
 		a.reportDrops(r)
 	}
 	for _, p := range peers {
-		a.note(StreamMetrics, "ingest.peer", codec.LevelInfo,
+		a.note(StreamMetrics, catalog.IngestPeer.Name, codec.LevelInfo,
 			codec.Field{Key: "peer", Value: codec.String(p.name)},
 			codec.Field{Key: "conns", Value: codec.Int(int64(p.conns))},
 			codec.Field{Key: "accepted", Value: codec.Uint(p.accepted)},

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 )
@@ -97,7 +98,7 @@ func (a *Agent) markDown(s *stream, err error) bool {
 // can be written.
 func (a *Agent) noteDown(s *stream) {
 	if u := s.down.Load(); u != nil && a.streams[StreamSelf].w.Load() != nil {
-		a.note(StreamSelf, "stream.unavailable", codec.LevelErr,
+		a.note(StreamSelf, catalog.StreamUnavailable.Name, codec.LevelErr,
 			codec.Field{Key: "stream", Value: codec.String(s.cfg.Name)},
 			codec.Field{Key: "since", Value: codec.String(u.since.UTC().Format(time.RFC3339))},
 			codec.Field{Key: "error", Value: codec.String(u.err.Error())})
@@ -174,7 +175,7 @@ func (a *Agent) streamUp(s *stream, u *unavailable, rec ringlog.Recovery) {
 		}
 		a.startEvents = nil
 	}
-	a.note(StreamSelf, "stream.available", codec.LevelNotice,
+	a.note(StreamSelf, catalog.StreamAvailable.Name, codec.LevelNotice,
 		codec.Field{Key: "stream", Value: codec.String(s.cfg.Name)},
 		codec.Field{Key: "unavailable_s", Value: codec.Float(down)},
 		codec.Field{Key: "refused", Value: codec.Uint(refused)},
@@ -184,7 +185,7 @@ func (a *Agent) streamUp(s *stream, u *unavailable, rec ringlog.Recovery) {
 // noteUnclean records rings a writer did not close.
 func (a *Agent) noteUnclean(streams []string, replayed int, jumped uint64) {
 	a.log.Printf("unclean shutdown detected: streams %s; %d staged records recovered", strings.Join(streams, ", "), replayed)
-	a.noteStartEvent("agent.unclean_shutdown", codec.LevelWarning,
+	a.noteStartEvent(catalog.AgentUnclean.Name, codec.LevelWarning,
 		codec.Field{Key: "streams", Value: codec.String(strings.Join(streams, ","))},
 		codec.Field{Key: "recovered", Value: codec.Int(int64(replayed))},
 		codec.Field{Key: "seq_skipped", Value: codec.Uint(jumped)})

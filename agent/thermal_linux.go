@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -69,7 +70,7 @@ func newThermalCollector(c CollectorConfig) (Collector, error) {
 		// A sensor read may wait on a bus (I2C) for milliseconds: a
 		// plain system call, which lets the scheduler run the rest.
 		f.raw = false
-		z := thermalZone{temp: f, rec: newRecord("thermal", "thermal", "zone", "type", "temp_c")}
+		z := thermalZone{temp: f, rec: catalogRecord(&catalog.Thermal)}
 		z.rec.Fields[0].Value = codec.String(name)
 		z.rec.Fields[1].Value = codec.String(string(trimSpace(typ)))
 		t.zones = append(t.zones, z)

@@ -5,6 +5,7 @@ package agent
 import (
 	"path/filepath"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -29,7 +30,7 @@ func newUptimeCollector(c CollectorConfig) (Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &uptimeCollector{f: f, rec: newRecord("uptime", "uptime", "uptime_s", "idle_s")}, nil
+	return &uptimeCollector{f: f, rec: catalogRecord(&catalog.Uptime)}, nil
 }
 
 // Close releases the descriptor; the agent calls it when the

@@ -1,0 +1,88 @@
+package catalog
+
+// The agent's own records: its runs, the device's boots, its streams'
+// health, and the events it derives. A run of the agent is what lies
+// between an agent.start and the agent.stop that ends it; a start with no
+// stop before it follows a crash (or a power cut, which device.boot then
+// tells apart).
+var (
+	// AgentStart opens a run. clean is false when a ring was found not
+	// closed by the previous run: that run crashed or the device lost
+	// power.
+	AgentStart = Record{Name: "agent.start", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
+		{"version", Label, None}, {"bootn", Label, None}, {"device_boot", Flag, None},
+		{"clean", Flag, None}, {"pid", Label, None},
+	}}
+	// AgentStop closes a run cleanly.
+	AgentStop = Record{Name: "agent.stop", Stream: StreamSelf, Source: SelfSource}
+	// AgentReload is a configuration reload within a run.
+	AgentReload = Record{Name: "agent.reload", Stream: StreamSelf, Source: SelfSource}
+	// AgentUnclean says which rings the previous run left open, how many
+	// of their staged records came back, and how many numbers were
+	// skipped for those that may not have.
+	AgentUnclean = Record{Name: "agent.unclean_shutdown", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
+		{"streams", Label, None}, {"recovered", Gauge, Count}, {"seq_skipped", Gauge, Count},
+	}}
+	// DeviceBoot is the first start of the agent in a device boot.
+	DeviceBoot = Record{Name: "device.boot", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
+		{"bootn", Label, None},
+	}}
+	// ClockStep is the wall clock moving away from the monotonic one: a
+	// time sync, or a clock set by hand.
+	ClockStep = Record{Name: "clock.step", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
+		{"step_s", Gauge, Seconds}, {"wall", Label, None},
+	}}
+
+	// StreamStats is one stream's figures, written every stats_every.
+	// The counters count from the agent's start.
+	StreamStats = Record{Name: "stream.stats", Stream: StreamMetrics, Source: SelfSource, Instance: "stream", Fields: []Field{
+		{"stream", Label, None}, {"available", Flag, None},
+		{"written", Counter, Count}, {"rejected", Counter, Count}, {"errors", Counter, Count},
+		{"bytes", Gauge, Bytes}, {"segments", Gauge, Count},
+		{"oldest_seq", Label, None}, {"next_seq", Label, None}, {"oldest_wall", Label, None},
+		{"deleted_segments", Counter, Count}, {"syncs", Counter, Count},
+		{"sync_avg_ms", Gauge, Ms}, {"sync_max_ms", Gauge, Ms},
+	}}
+	// IngestPeer is one sender's figures on the socket, written with
+	// StreamStats.
+	IngestPeer = Record{Name: "ingest.peer", Stream: StreamMetrics, Source: SelfSource, Instance: "peer", Fields: []Field{
+		{"peer", Label, None}, {"conns", Gauge, Count},
+		{"accepted", Counter, Count}, {"rejected", Counter, Count}, {"dropped", Counter, Count},
+	}}
+	// IngestDropped is a sender's records dropped over its limits.
+	IngestDropped = Record{Name: "ingest.dropped", Stream: StreamEvents, Source: SelfSource, Instance: "peer", Fields: []Field{
+		{"peer", Label, None}, {"dropped", Gauge, Count}, {"first", Label, None}, {"span_s", Gauge, Seconds},
+	}}
+	// StreamUnavailable is a stream whose ring the storage would not let
+	// the agent open (a full or read-only disk); StreamAvailable ends it.
+	StreamUnavailable = Record{Name: "stream.unavailable", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
+		{"stream", Label, None}, {"since", Label, None}, {"error", Text, None},
+	}}
+	StreamAvailable = Record{Name: "stream.available", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
+		{"stream", Label, None}, {"unavailable_s", Gauge, Seconds}, {"refused", Gauge, Count}, {"error", Text, None},
+	}}
+
+	// StateChange is a state record at notice or worse that a rule
+	// observes, made an event: the state's source and name, then its
+	// fields (up to 16 in all) but for any named source or state.
+	StateChange = Record{Name: "state.change", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
+		{"source", Label, None}, {"state", Label, None},
+	}}
+	// Alarm is a rule's event: its name is the rule's event name in the
+	// configuration, so Lookup does not know it; the fields tell it.
+	// cleared is true when the value came back past the rule's clear
+	// level.
+	Alarm = Record{Name: "", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
+		{"rule", Label, None}, {"instance", Label, None}, {"value", Gauge, None},
+		{"limit", Gauge, None}, {"cleared", Flag, None},
+	}}
+)
+
+var all = []*Record{
+	&CPU, &Memory, &Disk, &Filesystem, &Load, &Net, &Pressure, &Thermal, &Uptime,
+	&Process, &Snapshot,
+	&KernelLog, &KernelPanic, &KernelOOM, &KernelIOError, &KernelSegfault,
+	&AgentStart, &AgentStop, &AgentReload, &AgentUnclean, &DeviceBoot, &ClockStep,
+	&StreamStats, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
+	&StateChange, &Alarm,
+}

@@ -1,0 +1,95 @@
+package catalog
+
+// The collectors' records, one per collector, in the order of their
+// fields in the record (the instance first).
+var (
+	CPU = Record{Name: "cpu", Stream: StreamMetrics, Source: "cpu", Fields: []Field{
+		{"user", Counter, Ticks}, {"nice", Counter, Ticks}, {"system", Counter, Ticks},
+		{"idle", Counter, Ticks}, {"iowait", Counter, Ticks}, {"irq", Counter, Ticks},
+		{"softirq", Counter, Ticks}, {"steal", Counter, Ticks},
+		{"ctxt", Counter, Count}, {"intr", Counter, Count},
+		{"procs_running", Gauge, Count}, {"procs_blocked", Gauge, Count},
+		{"processes", Counter, Count}, // forks since boot
+	}}
+
+	Memory = Record{Name: "memory", Stream: StreamMetrics, Source: "memory", Fields: []Field{
+		{"mem_total", Gauge, Bytes}, {"mem_free", Gauge, Bytes}, {"mem_available", Gauge, Bytes},
+		{"buffers", Gauge, Bytes}, {"cached", Gauge, Bytes}, {"swap_total", Gauge, Bytes},
+		{"swap_free", Gauge, Bytes}, {"dirty", Gauge, Bytes}, {"writeback", Gauge, Bytes},
+		{"shmem", Gauge, Bytes}, {"slab", Gauge, Bytes}, {"sreclaimable", Gauge, Bytes},
+	}}
+
+	Disk = Record{Name: "disk", Stream: StreamMetrics, Source: "diskstats", Instance: "device", Fields: []Field{
+		{"device", Label, None},
+		{"reads", Counter, Count}, {"reads_merged", Counter, Count},
+		{"sectors_read", Counter, Sectors}, {"read_ms", Counter, Ms},
+		{"writes", Counter, Count}, {"writes_merged", Counter, Count},
+		{"sectors_written", Counter, Sectors}, {"write_ms", Counter, Ms},
+		{"in_flight", Gauge, Count}, {"io_ms", Counter, Ms}, {"weighted_io_ms", Counter, Ms},
+	}}
+
+	Filesystem = Record{Name: "filesystem", Stream: StreamMetrics, Source: "filesystem", Instance: "mount", Fields: []Field{
+		{"mount", Label, None}, {"fstype", Label, None},
+		{"size_bytes", Gauge, Bytes}, {"free_bytes", Gauge, Bytes}, {"avail_bytes", Gauge, Bytes},
+		{"used_pct", Gauge, Percent}, {"files", Gauge, Count}, {"files_free", Gauge, Count},
+		{"readonly", Flag, None},
+	}}
+
+	Load = Record{Name: "load", Stream: StreamMetrics, Source: "load", Fields: []Field{
+		{"load1", Gauge, None}, {"load5", Gauge, None}, {"load15", Gauge, None},
+		{"running", Gauge, Count}, {"tasks", Gauge, Count},
+	}}
+
+	Net = Record{Name: "net", Stream: StreamMetrics, Source: "netdev", Instance: "iface", Fields: []Field{
+		{"iface", Label, None},
+		{"rx_bytes", Counter, Bytes}, {"rx_packets", Counter, Count},
+		{"rx_errs", Counter, Count}, {"rx_drop", Counter, Count},
+		{"tx_bytes", Counter, Bytes}, {"tx_packets", Counter, Count},
+		{"tx_errs", Counter, Count}, {"tx_drop", Counter, Count},
+		{"oper", Label, None}, // operstate: up, down, unknown...
+	}}
+
+	// Pressure is a PSI sample of one resource (cpu, memory, io): the
+	// share of time some (or all, "full") tasks stalled on it.
+	Pressure = Record{Name: "pressure", Stream: StreamMetrics, Source: "pressure", Instance: "resource", Fields: []Field{
+		{"resource", Label, None},
+		{"some_avg10", Gauge, Percent}, {"some_avg60", Gauge, Percent}, {"some_total", Counter, Micros},
+		{"full_avg10", Gauge, Percent}, {"full_avg60", Gauge, Percent}, {"full_total", Counter, Micros},
+	}}
+
+	Thermal = Record{Name: "thermal", Stream: StreamMetrics, Source: "thermal", Instance: "zone", Fields: []Field{
+		{"zone", Label, None}, {"type", Label, None}, {"temp_c", Gauge, Celsius},
+	}}
+
+	Uptime = Record{Name: "uptime", Stream: StreamMetrics, Source: "uptime", Fields: []Field{
+		{"uptime_s", Gauge, Seconds}, {"idle_s", Counter, Seconds},
+	}}
+
+	// Process is a watched process's state, written when it changes and
+	// at each snapshot.
+	Process = Record{Name: "process", Stream: StreamState, Source: "process", Instance: "process", Fields: []Field{
+		{"process", Label, None}, {"running", Flag, None}, {"pid", Label, None},
+		{"restarts", Counter, Count}, {"rss_bytes", Gauge, Bytes}, {"cpu_ticks", Counter, Ticks},
+		{"fds", Gauge, Count}, {"state", Label, None},
+	}}
+
+	// Snapshot is a command's or a file's output, written when it changes.
+	// exit_code is left out for a file.
+	Snapshot = Record{Name: "snapshot", Stream: StreamState, Source: "snapshot", Instance: "snapshot", Fields: []Field{
+		{"snapshot", Label, None}, {"output", Text, None}, {"exit_code", Gauge, None},
+		{"truncated", Flag, None}, {"changed", Flag, None},
+	}}
+)
+
+// Kernel messages: kernel.log for a message at err or worse, or the name
+// of the known pattern a message matched. usec is the kernel's time of
+// the message, in microseconds since boot; kseq its sequence number.
+var kernelFields = []Field{{"msg", Text, None}, {"kseq", Label, None}, {"usec", Gauge, Micros}}
+
+var (
+	KernelLog      = Record{Name: "kernel.log", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
+	KernelPanic    = Record{Name: "kernel.panic", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
+	KernelOOM      = Record{Name: "kernel.oom", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
+	KernelIOError  = Record{Name: "kernel.io_error", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
+	KernelSegfault = Record{Name: "kernel.segfault", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
+)
