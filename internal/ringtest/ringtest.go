@@ -66,6 +66,18 @@ func Spoiled(t testing.TB, data, stream string, c codec.Codec, n uint64, bad, da
 	return dir
 }
 
+// Runs counts the runs of consecutive numbers in seqs, sorted: Spoiled's
+// damaged frames in a run are one range of damage to a reader.
+func Runs(seqs []uint64) int {
+	n := 0
+	for i, s := range seqs {
+		if i == 0 || s != seqs[i-1]+1 {
+			n++
+		}
+	}
+	return n
+}
+
 // payload returns the offset in segment b of the payload of the frame
 // numbered seq (FORMAT.md section 3).
 func payload(t testing.TB, b []byte, c codec.Codec, seq uint64) int {
