@@ -111,7 +111,7 @@ figure{margin:0;border:1px solid #e3e3e3;padding:6px 6px 2px}.legend{font-size:1
 .lv4{color:#b26a00;font-weight:bold}.lv5{font-weight:bold}.lv7{color:#999}
 tr.mark td{color:#00796b;font-style:italic;background:#f7fbfa}`
 
-func (p *page) write(srcs []*view.Source, reps []*view.Report, boots []view.BootInfo, d *reportData) {
+func (p *page) write(srcs []*view.Source, reps []*view.Health, boots []view.BootInfo, d *reportData) {
 	o := p.o
 	p.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n<title>")
 	p.text(o.Title)
@@ -188,7 +188,7 @@ func (p *page) write(srcs []*view.Source, reps []*view.Report, boots []view.Boot
 	p.raw("</body></html>\n")
 }
 
-func (p *page) verify(reps []*view.Report) {
+func (p *page) verify(reps []*view.Health) {
 	p.raw("<section id=\"verify\"><h2>Verify</h2>\n<table><tr><th>verdict</th><th>stream</th><th>ring</th><th>records</th><th>seq</th><th>segments</th><th>bytes</th><th>oldest record</th><th>newest record</th><th>retired</th><th>missing</th><th>damage</th><th>corrupt</th></tr>\n")
 	var probs int
 	for _, r := range reps {
@@ -313,7 +313,7 @@ func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 	p.raw("</section>\n")
 }
 
-func (p *page) boots(boots []view.BootInfo, reps []*view.Report) {
+func (p *page) boots(boots []view.BootInfo, reps []*view.Health) {
 	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th><th>gaps</th></tr>\n")
 	for i, b := range boots {
 		p.raw("<tr><td class=\"n\">")
@@ -355,7 +355,7 @@ func (p *page) boots(boots []view.BootInfo, reps []*view.Report) {
 		return
 	}
 	p.raw("<table><tr><th>stream</th><th>ring</th><th>numbers</th><th>what they were, and why</th></tr>\n")
-	row := func(r *view.Report, g *view.Gap) {
+	row := func(r *view.Health, g *view.Gap) {
 		p.raw("<tr><td>")
 		p.text(r.Stream)
 		p.raw("</td><td class=\"w\">")

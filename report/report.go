@@ -55,7 +55,7 @@ func (o *Options) defaults() {
 // the window's records for the charts and the timeline.
 func Write(w io.Writer, srcs []*view.Source, o Options) error {
 	o.defaults()
-	var reps []*view.Report
+	var reps []*view.Health
 	for _, s := range srcs {
 		rep, err := view.Check(s)
 		if err != nil {
