@@ -325,7 +325,7 @@ func checkLossAfterKill(t *testing.T, data string) {
 	if err != nil {
 		t.Fatalf("itiny-read verify: %v\n%s", err, out)
 	}
-	var reps []view.Report
+	var reps []view.Health
 	if err := json.Unmarshal(out, &reps); err != nil {
 		t.Fatalf("verify --json: %v\n%s", err, out)
 	}
