@@ -160,7 +160,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		m.Until(f.Until)
 	}
 	var dst io.Writer = os.Stdout
-	if cmd := pagerCommand(os.LookupEnv, exec.LookPath, terminal && !*noPager && !*follow, *end); cmd != "" {
+	if cmd := pagerCommand(os.LookupEnv, exec.LookPath, terminal, *noPager, *follow, *end); cmd != "" {
 		if pg, err := startPager(cmd); err == nil {
 			defer pg.close()
 			dst = pg

@@ -10,12 +10,12 @@ import (
 )
 
 // pagerCommand is the shell command that output goes through, or "" for
-// none. With use (a terminal, no --no-pager, not following): $PAGER when it
-// is set, none when it is empty or "cat" (as journalctl takes
-// $SYSTEMD_PAGER); else "less -R" when less is on the PATH. end (-e) starts
-// less at the end.
-func pagerCommand(lookupEnv func(string) (string, bool), lookPath func(string) (string, error), use, end bool) string {
-	if !use {
+// none. None unless the output is a terminal, without --no-pager (noPager)
+// or -f (follow); then $PAGER when it is set, none when it is empty or
+// "cat" (as journalctl takes $SYSTEMD_PAGER); else "less -R" when less is
+// on the PATH. end (-e) starts less at the end.
+func pagerCommand(lookupEnv func(string) (string, bool), lookPath func(string) (string, error), terminal, noPager, follow, end bool) string {
+	if !terminal || noPager || follow {
 		return ""
 	}
 	cmd, set := lookupEnv("PAGER")
