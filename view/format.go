@@ -4,6 +4,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -37,13 +38,28 @@ const colorReset = "\x1b[0m"
 //
 //	2026-11-25 01:44:05.123 metrics info  cpu      cpu  user=280991 nice=0 ...
 //	-- boot 3 (4f2a...) --
+//
+// Times are in local time, each followed by its offset from UTC
+// ("2026-11-25 02:44:05.123 +0100") unless the local zone is UTC or with
+// UTC: an offset on every line stays right across a change to or from
+// summer time, where a zone named once in a header would not.
 type TextPrinter struct {
-	w   io.Writer
-	o   PrintOptions
-	buf []byte
+	w    io.Writer
+	o    PrintOptions
+	loc  *time.Location
+	zone bool // append each time's offset
+	buf  []byte
 }
 
-func NewTextPrinter(w io.Writer, o PrintOptions) *TextPrinter { return &TextPrinter{w: w, o: o} }
+func NewTextPrinter(w io.Writer, o PrintOptions) *TextPrinter {
+	p := &TextPrinter{w: w, o: o, loc: time.Local}
+	if o.UTC {
+		p.loc = time.UTC
+	}
+	name, off := time.Now().In(p.loc).Zone()
+	p.zone = p.loc != time.UTC && (name != "UTC" || off != 0)
+	return p
+}
 
 func (p *TextPrinter) Print(it *Item) error {
 	b := p.buf[:0]
@@ -75,13 +91,11 @@ func (p *TextPrinter) Flush() error { return nil }
 
 func (p *TextPrinter) record(b []byte, it *Item) []byte {
 	r := it.Rec
-	t := r.Wall
-	if p.o.UTC {
-		t = t.UTC()
-	} else {
-		t = t.Local()
-	}
+	t := r.Wall.In(p.loc)
 	b = t.AppendFormat(b, "2006-01-02 15:04:05.000")
+	if p.zone {
+		b = t.AppendFormat(b, " -0700")
+	}
 	b = append(b, ' ')
 	b = pad(append(b, it.Source.Stream...), 8)
 	lv := r.Level

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,8 +40,13 @@ func names(t *testing.T, args ...string) []string {
 	if code != 0 {
 		t.Fatalf("%q: exit %d: %s", args, code, errOut)
 	}
+	return recordNames(out)
+}
+
+// recordNames returns the names of the records in JSON lines.
+func recordNames(jsonLines string) []string {
 	var ns []string
-	for _, l := range lines(out) {
+	for _, l := range lines(jsonLines) {
 		if _, rest, ok := strings.Cut(l, `"name":"`); ok {
 			n, _, _ := strings.Cut(rest, `"`)
 			ns = append(ns, n)
@@ -142,6 +150,120 @@ func TestJournalctlLetters(t *testing.T) {
 	} {
 		if _, errOut, code := run(t, tc.args...); code != 2 || !strings.Contains(errOut, tc.msg) {
 			t.Errorf("%q: exit %d, %q; want 2 and %q", tc.args, code, errOut, tc.msg)
+		}
+	}
+}
+
+// runEnv runs itiny-read with env added and returns its standard output.
+func runEnv(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%q %q: %v: %s", env, args, err, errOut.String())
+	}
+	return string(out)
+}
+
+// TestTimes: times of day are today's in the zone shown (local, or UTC
+// with --utc), spans are ago, and the text view shows each time's offset
+// unless the zone is UTC.
+func TestTimes(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip(err)
+	}
+	tz := []string{"TZ=Europe/Paris"}
+	now := time.Now()
+	data := t.TempDir()
+	var recs []codec.Record
+	for _, ago := range []time.Duration{30 * time.Minute, 20 * time.Minute, 5 * time.Minute} {
+		recs = append(recs, codec.Record{BootCount: 1, Wall: now.Add(-ago), Mono: int64(-ago), Level: codec.LevelInfo, Name: fmt.Sprint(ago.Minutes(), "m")})
+	}
+	writeRecords(t, data, "events", recs...)
+	for _, tc := range []struct {
+		since, want string
+	}{
+		{"10 min ago", "5m"},
+		{"10 minutes ago", "5m"},
+		{"25m", "20m 5m"},
+		{"1h", "30m 20m 5m"},
+		{"-21min", "20m 5m"},
+	} {
+		if got := strings.Join(names(t, "--since", tc.since, data), " "); got != tc.want {
+			t.Errorf("--since %q: %q, want %q", tc.since, got, tc.want)
+		}
+	}
+
+	// Records at each hour of today, Paris time: a time of day is today's
+	// in the zone shown. (If midnight passes during a run, it runs again.)
+	for try := 0; ; try++ {
+		start := time.Now()
+		y, m, d := start.In(paris).Date()
+		midnight := time.Date(y, m, d, 0, 0, 0, 0, paris)
+		today := t.TempDir()
+		recs = recs[:0]
+		for h := range 24 {
+			recs = append(recs, codec.Record{BootCount: 1, Wall: midnight.Add(time.Duration(h) * time.Hour), Mono: int64(h), Level: codec.LevelInfo, Name: fmt.Sprint("h", h)})
+		}
+		writeRecords(t, today, "events", recs...)
+		// want: the names of the records from since to until.
+		want := func(since, until time.Time) string {
+			var ns []string
+			for _, r := range recs {
+				if !r.Wall.Before(since) && r.Wall.Before(until) {
+					ns = append(ns, r.Name)
+				}
+			}
+			return strings.Join(ns, " ")
+		}
+		uy, um, ud := start.UTC().Date()
+		for _, tc := range []struct {
+			args         []string
+			since, until time.Time
+		}{
+			{[]string{"--since", "14:00", "--until", "16:30:00"}, midnight.Add(14 * time.Hour), midnight.Add(16*time.Hour + 30*time.Minute)},
+			{[]string{"--utc", "-S", "14:00", "-U", "16:30"}, time.Date(uy, um, ud, 14, 0, 0, 0, time.UTC), time.Date(uy, um, ud, 16, 30, 0, 0, time.UTC)},
+			{[]string{"-S", "yesterday 14:00", "-U", "today 02:00"}, midnight.AddDate(0, 0, -1).Add(14 * time.Hour), midnight.Add(2 * time.Hour)},
+		} {
+			out := runEnv(t, tz, append(append([]string{"-o", "json"}, tc.args...), today)...)
+			got := recordNames(out)
+			if y2, m2, d2 := time.Now().In(paris).Date(); y2 != y || m2 != m || d2 != d {
+				break // midnight passed
+			}
+			if w := want(tc.since, tc.until); strings.Join(got, " ") != w || w == "" && tc.args[0] != "--utc" {
+				t.Errorf("TZ=Europe/Paris %q: %q, want %q", tc.args, got, w)
+			}
+		}
+		if y2, m2, d2 := time.Now().In(paris).Date(); y2 == y && m2 == m && d2 == d || try > 0 {
+			break
+		}
+	}
+
+	// The text view: each time with its offset, unless UTC.
+	ring := filepath.Join("..", "..", "testdata", "golden", "v1-msgpack")
+	first := func(env []string, args ...string) string {
+		return lines(runEnv(t, env, append(args, "-n", "1", ring)...))[0]
+	}
+	want := "2025-11-24 17:00:39.000 +0100 metrics"
+	if got := first(tz); !strings.HasPrefix(got, want) {
+		t.Errorf("TZ=Europe/Paris: %q, want it to start %q", got, want)
+	}
+	for _, c := range []struct {
+		env  []string
+		args []string
+	}{{tz, []string{"--utc"}}, {[]string{"TZ=UTC"}, nil}} {
+		if got := first(c.env, c.args...); !strings.HasPrefix(got, "2025-11-24 16:00:39.000 metrics") {
+			t.Errorf("%q %q: %q, want UTC without an offset", c.env, c.args, got)
+		}
+	}
+	for _, bad := range []string{"soon", "25:00", "10 parsecs ago"} {
+		_, errOut, code := run(t, "-S", bad, data)
+		if code != 2 || !strings.Contains(errOut, fmt.Sprintf("-S/--since: time %q: want one of", bad)) || !strings.Contains(errOut, "yesterday 14:00") {
+			t.Errorf("-S %q: exit %d: %s", bad, code, errOut)
 		}
 	}
 }
