@@ -112,6 +112,9 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: -o csv cannot follow (its columns are fixed by the records it reads)", errUsage)
 	}
 	terminal := isTerminal(os.Stdout)
+	if *out == "msgpack" && terminal {
+		return fmt.Errorf("%w: -o msgpack writes binary records: not to a terminal (redirect it to a file or a pipe)", errUsage)
+	}
 	in, err := openInput(paths)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -265,5 +266,47 @@ func TestTimes(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, fmt.Sprintf("-S/--since: time %q: want one of", bad)) || !strings.Contains(errOut, "yesterday 14:00") {
 			t.Errorf("-S %q: exit %d: %s", bad, code, errOut)
 		}
+	}
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// TestTextView: colours take no width, so that the columns line up as
+// without them; a multi-line string prints as indented lines below its
+// record in text, and stays one JSON string; -o msgpack refuses a
+// terminal.
+func TestTextView(t *testing.T) {
+	data := fixture(t) // info and warning records: some coloured, some not
+	plain, _, _ := run(t, "--utc", "--color", "never", data)
+	colour, _, _ := run(t, "--utc", "--color", "always", data)
+	if colour == plain || ansi.ReplaceAllString(colour, "") != plain {
+		t.Errorf("--color always, without its colours, differs from --color never:\n%s\n---\n%s", colour, plain)
+	}
+
+	snap := t.TempDir()
+	writeRecords(t, snap, "state", codec.Record{BootCount: 1, Wall: t0, Level: codec.LevelInfo, Source: "snapshot", Name: "snapshot",
+		Fields: codec.Fields{{Key: "name", Value: codec.String("routes")}, {Key: "output", Value: codec.String("default via 10.0.0.1\r\n10.0.0.0/8\tdev eth0\n\x1b[31mred\n")}, {Key: "changed", Value: codec.Bool(true)}}})
+	out, _, code := run(t, "--utc", "-b", "all", snap)
+	want := "2026-11-25 10:00:00.000 state    info     snapshot   snapshot name=routes changed=true\n" +
+		"    output:\n      default via 10.0.0.1\n      10.0.0.0/8\tdev eth0\n      \\x1b[31mred\n"
+	if got := strings.SplitAfterN(out, "\n", 2); code != 0 || len(got) != 2 || got[1] != want {
+		t.Errorf("text: exit %d:\n%s\nwant after the boot line:\n%s", code, out, want)
+	}
+	out, _, _ = run(t, "-o", "json", snap)
+	if !strings.Contains(out, `"output":"default via 10.0.0.1\r\n10.0.0.0/8\tdev eth0\n\u001b[31mred\n"`) || len(lines(out)) != 1 {
+		t.Errorf("json: %s", out)
+	}
+
+	_, tty := openPTY(t)
+	cmd := exec.Command(binary, "-o", "msgpack", data)
+	cmd.Stdout = tty
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(errOut.String(), "-o msgpack writes binary records: not to a terminal") {
+		t.Errorf("-o msgpack on a terminal: exit %d: %s", code, errOut.String())
+	}
+	if out, _, code := run(t, "-o", "msgpack", data); code != 0 || len(out) == 0 {
+		t.Errorf("-o msgpack to a pipe: exit %d, %d bytes", code, len(out))
 	}
 }
