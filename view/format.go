@@ -343,10 +343,12 @@ func note(w io.Writer, it *Item) error {
 	return err
 }
 
+// selectFields appends to dst the fields of fs named in keep, in keep's
+// order.
 func selectFields(dst, fs []codec.Field, keep []string) []codec.Field {
-	for _, f := range fs {
-		if slices.Contains(keep, f.Key) {
-			dst = append(dst, f)
+	for _, k := range keep {
+		if i := slices.IndexFunc(fs, func(f codec.Field) bool { return f.Key == k }); i >= 0 {
+			dst = append(dst, fs[i])
 		}
 	}
 	return dst

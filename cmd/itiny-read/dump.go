@@ -64,7 +64,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		}
 		paths = append(paths, a)
 	}
-	f := view.Filter{Streams: streams, Sources: sources}
+	f := view.Filter{Streams: streams, Sources: sources, Fields: fields}
 	now := time.Now()
 	loc := time.Local
 	if *utc {

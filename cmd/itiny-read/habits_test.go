@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -308,5 +310,104 @@ func TestTextView(t *testing.T) {
 	}
 	if out, _, code := run(t, "-o", "msgpack", data); code != 0 || len(out) == 0 {
 		t.Errorf("-o msgpack to a pipe: exit %d, %d bytes", code, len(out))
+	}
+}
+
+// TestFields: --fields keeps the records with any of the fields given,
+// and shows those, in the order given, in text, JSON and CSV.
+func TestFields(t *testing.T) {
+	data := t.TempDir()
+	i := func(n int64) codec.Value { return codec.Int(n) }
+	writeRecords(t, data, "metrics",
+		codec.Record{BootCount: 1, Wall: t0, Mono: 1, Level: codec.LevelInfo, Name: "r1", Fields: codec.Fields{{Key: "a", Value: i(1)}, {Key: "b", Value: i(2)}}},
+		codec.Record{BootCount: 1, Wall: t0, Mono: 2, Level: codec.LevelInfo, Name: "r2", Fields: codec.Fields{{Key: "b", Value: i(3)}}},
+		codec.Record{BootCount: 1, Wall: t0, Mono: 3, Level: codec.LevelInfo, Name: "r3", Fields: codec.Fields{{Key: "b", Value: i(4)}, {Key: "c", Value: i(5)}, {Key: "a", Value: i(6)}}})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--fields", "c,a"}, "r1 a=1\nr3 c=5 a=6\n"},
+		{[]string{"--fields", "b"}, "r1 b=2\nr2 b=3\nr3 b=4\n"},
+		{[]string{"--fields", "x"}, ""},
+		{[]string{"--fields", "c,a", "-o", "json"}, `"name":"r1","fields":{"a":1}}` + "\n" + `"name":"r3","fields":{"c":5,"a":6}}` + "\n"},
+		{[]string{"--fields", "c,a", "-o", "csv"}, "wall,boot,mono,r1.a,r3.c,r3.a\n" +
+			"2026-11-25T10:00:00.000000000Z,1,1,1,,\n2026-11-25T10:00:00.000000000Z,1,3,,5,6\n"},
+	} {
+		out, errOut, code := run(t, append(append([]string{"--utc"}, tc.args...), data)...)
+		var got strings.Builder
+		for _, l := range lines(out) {
+			switch {
+			case strings.HasPrefix(l, "--") || l == "":
+			case strings.Contains(l, "metrics  info"): // text: from the name on
+				got.WriteString(l[strings.Index(l, " r")+1:] + "\n")
+			case strings.HasPrefix(l, "{"):
+				got.WriteString(l[strings.Index(l, `"name"`):] + "\n")
+			default:
+				got.WriteString(l + "\n")
+			}
+		}
+		if code != 0 || got.String() != tc.want {
+			t.Errorf("%q: exit %d (%s):\n%s\nwant:\n%s", tc.args, code, errOut, got.String(), tc.want)
+		}
+	}
+}
+
+// TestReportReplaces: report -o FILE replaces the file, through a
+// temporary file renamed over it, leaving nothing else; a FIFO is written
+// as it is.
+func TestReportReplaces(t *testing.T) {
+	data := fixture(t)
+	dir := t.TempDir()
+	name := filepath.Join(dir, "r.html")
+	if err := os.WriteFile(name, []byte("an older report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, errOut, code := run(t, "report", "-o", name, data); code != 0 {
+			t.Fatalf("report -o over a file: exit %d: %s", code, errOut)
+		}
+		b, _ := os.ReadFile(name)
+		ents, _ := os.ReadDir(dir)
+		if !bytes.HasPrefix(b, []byte("<!DOCTYPE html>")) || len(ents) != 1 {
+			t.Fatalf("report -o over a file: %.40q, files %v", b, ents)
+		}
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	if _, errOut, code := run(t, "report", "-o", fifo, data); code != 0 {
+		t.Fatalf("report -o FIFO: exit %d: %s", code, errOut)
+	}
+	if b := <-got; !bytes.HasPrefix(b, []byte("<!DOCTYPE html>")) {
+		t.Errorf("report -o FIFO: %.40q", b)
+	}
+	if fi, err := os.Stat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v %v", fi.Mode(), err)
+	}
+}
+
+// A report that fails half way leaves the file before it as it was, and
+// no temporary file.
+func TestWriteReplacingFails(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "r.html")
+	if err := os.WriteFile(name, []byte("before"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fail := fmt.Errorf("failed half way")
+	_, err := writeReplacing(name, func(w io.Writer) error {
+		w.Write([]byte("half a report"))
+		return fail
+	})
+	b, _ := os.ReadFile(name)
+	ents, _ := os.ReadDir(dir)
+	if err != fail || string(b) != "before" || len(ents) != 1 {
+		t.Fatalf("%v: %q, files %v", err, b, ents)
 	}
 }
