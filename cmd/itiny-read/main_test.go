@@ -122,7 +122,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--since", "soon", data}, 2, `--since: time "soon"`},
 		{[]string{"-o", "xml", data}, 2, `-o "xml"`},
 		{[]string{"--colour", data}, 2, "flag provided but not defined: -colour"},
-		{[]string{"--boot", "7", data}, 1, "--boot 7: no boot with that counter"},
+		{[]string{"--boot", "7", data}, 1, "-b 7: no boot with that counter"},
 		{[]string{filepath.Join(data, "missing")}, 1, "no such file"},
 		{[]string{"--stream", "nope", data}, 1, "no stream nope"},
 	} {
