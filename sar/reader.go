@@ -235,3 +235,7 @@ func allNaN(v []float64) bool {
 	}
 	return true
 }
+
+// Series returns how many instances of the report's record were read:
+// 0 when the rings hold none.
+func (r *Reader) Series() int { return len(r.series) }

@@ -70,9 +70,7 @@ func (t *textWriter) Write(r *Row) error {
 		t.head = true
 	}
 	if t.head {
-		if t.rep.Instance != "" {
-			t.b = append(t.b, '\n')
-		}
+		t.b = append(t.b, '\n')
 		t.header(when)
 		t.head = false
 		clear(t.round)
