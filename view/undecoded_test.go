@@ -86,8 +86,8 @@ func TestUndecodedRecordIsRead(t *testing.T) {
 				if err != nil || len(boots) != 1 || boots[0].Losses != rep.Losses || boots[0].Records != records {
 					t.Errorf("boots: %+v, %v; want one, with %+v and %d records", boots, err, rep.Losses, records)
 				}
-				if rep.Corrupt != len(tc.bad)+countRuns(tc.damaged) {
-					t.Errorf("check: %d corrupt, want %d: %+v", rep.Corrupt, len(tc.bad)+countRuns(tc.damaged), rep.Damage)
+				if rep.Corrupt != len(tc.bad)+ringtest.Runs(tc.damaged) {
+					t.Errorf("check: %d corrupt, want %d: %+v", rep.Corrupt, len(tc.bad)+ringtest.Runs(tc.damaged), rep.Damage)
 				}
 			})
 		}
@@ -142,15 +142,4 @@ func mergeItems(t *testing.T, srcs []*Source, follow bool) ([]string, []Gap) {
 			gaps = append(gaps, it.Gap)
 		}
 	}
-}
-
-// countRuns counts the runs of consecutive numbers in seqs, sorted.
-func countRuns(seqs []uint64) int {
-	n := 0
-	for i, s := range seqs {
-		if i == 0 || s != seqs[i-1]+1 {
-			n++
-		}
-	}
-	return n
 }

@@ -66,6 +66,18 @@ func Spoiled(t testing.TB, data, stream string, c codec.Codec, n uint64, bad, da
 	return dir
 }
 
+// Runs counts the runs of consecutive numbers in seqs, sorted: Spoiled's
+// damaged frames in a run are one range of damage to a reader.
+func Runs(seqs []uint64) int {
+	n := 0
+	for i, s := range seqs {
+		if i == 0 || s != seqs[i-1]+1 {
+			n++
+		}
+	}
+	return n
+}
+
 // payload returns the offset in segment b of the payload of the frame
 // numbered seq (FORMAT.md section 3).
 func payload(t testing.TB, b []byte, c codec.Codec, seq uint64) int {
@@ -102,5 +114,33 @@ func Kill(t testing.TB, w *ringlog.Writer, dir string) {
 	}
 	if err := os.Rename(dead, dir); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Write appends recs to a new ring under data opened with o, in the
+// directory named after its stream, and closes it.
+func Write(t testing.TB, data string, o ringlog.Options, recs ...*codec.Record) {
+	t.Helper()
+	w, err := ringlog.Open(filepath.Join(data, o.Stream), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if _, err := w.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// At returns a record of boot n (its ID n too) at monotonic second mono,
+// written n hours and mono seconds after Wall.
+func At(n uint32, mono int, name string, fields ...codec.Field) *codec.Record {
+	return &codec.Record{
+		Boot: codec.BootID{byte(n)}, BootCount: n,
+		Wall: Wall.Add(time.Duration(n)*time.Hour + time.Duration(mono)*time.Second), Mono: int64(mono) * 1e9,
+		Source: "test", Level: codec.LevelInfo, Name: name, Fields: fields,
 	}
 }
