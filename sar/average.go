@@ -2,17 +2,16 @@ package sar
 
 import "time"
 
-// An acc averages rows: a rate over the intervals' total length (the
-// figure of one long interval, as sar computes its Average), a gauge over
-// its samples.
+// An acc averages rows, each figure by its Weight.
 type acc struct {
 	sum, w []float64
 	n      int
 	last   time.Time // wall time of the last row added
 }
 
-// add adds a row's figures v, of an interval dt seconds long.
-func (a *acc) add(rep *Report, v []float64, dt float64, wall time.Time) {
+// add adds a row's figures v, of an interval dt seconds long that saw
+// reqs I/O requests.
+func (a *acc) add(rep *Report, v []float64, dt, reqs float64, wall time.Time) {
 	if a.sum == nil {
 		a.sum, a.w = make([]float64, len(v)), make([]float64, len(v))
 	}
@@ -21,8 +20,11 @@ func (a *acc) add(rep *Report, v []float64, dt float64, wall time.Time) {
 			continue // NaN: not available in this row
 		}
 		w := 1.0
-		if rep.Columns[i].Rate {
+		switch rep.Columns[i].Avg {
+		case PerSecond:
 			w = dt
+		case PerRequest:
+			w = reqs
 		}
 		a.sum[i] += w * x
 		a.w[i] += w

@@ -25,8 +25,8 @@ const (
 var CPU = Report{
 	Name: "cpu", Title: "CPU utilisation (sar -u)", Record: &catalog.CPU,
 	Columns: []Column{
-		{"%user", true, 2}, {"%nice", true, 2}, {"%system", true, 2}, {"%iowait", true, 2},
-		{"%steal", true, 2}, {"%idle", true, 2}, {"%busy", true, 2},
+		{"%user", PerSecond, 2}, {"%nice", PerSecond, 2}, {"%system", PerSecond, 2}, {"%iowait", PerSecond, 2},
+		{"%steal", PerSecond, 2}, {"%idle", PerSecond, 2}, {"%busy", PerSecond, 2},
 	},
 	figures: cpuFigures,
 }

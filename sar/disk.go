@@ -26,10 +26,11 @@ const (
 var Disk = Report{
 	Name: "disk", Title: "block devices (sar -d)", Record: &catalog.Disk, Instance: "DEV",
 	Columns: []Column{
-		{"tps", true, 2}, {"rkB/s", true, 2}, {"wkB/s", true, 2}, {"areq-sz", true, 2},
-		{"aqu-sz", true, 2}, {"await", true, 2}, {"%util", true, 2},
+		{"tps", PerSecond, 2}, {"rkB/s", PerSecond, 2}, {"wkB/s", PerSecond, 2}, {"areq-sz", PerRequest, 2},
+		{"aqu-sz", PerSecond, 2}, {"await", PerRequest, 2}, {"%util", PerSecond, 2},
 	},
-	figures: diskFigures,
+	figures:  diskFigures,
+	requests: func(s *sample) float64 { return s.delta(diskReads) + s.delta(diskWrites) },
 }
 
 func diskFigures(s *sample, out []float64) {

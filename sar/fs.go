@@ -25,8 +25,8 @@ const mB = 1 << 20
 var Filesystem = Report{
 	Name: "fs", Title: "filesystems (sar -F)", Record: &catalog.Filesystem, Instance: "FILESYSTEM", InstanceLast: true,
 	Columns: []Column{
-		{"MBfsfree", false, 0}, {"MBfsused", false, 0}, {"%fsused", false, 2}, {"%ufsused", false, 2},
-		{"Ifree", false, 0}, {"Iused", false, 0}, {"%Iused", false, 2},
+		{"MBfsfree", PerSample, 0}, {"MBfsused", PerSample, 0}, {"%fsused", PerSample, 2}, {"%ufsused", PerSample, 2},
+		{"Ifree", PerSample, 0}, {"Iused", PerSample, 0}, {"%Iused", PerSample, 2},
 	},
 	figures: fsFigures,
 }

@@ -17,8 +17,8 @@ const (
 var Load = Report{
 	Name: "load", Title: "run queue and load averages (sar -q)", Record: &catalog.Load, Also: &catalog.CPU,
 	Columns: []Column{
-		{"runq-sz", false, 0}, {"plist-sz", false, 0},
-		{"ldavg-1", false, 2}, {"ldavg-5", false, 2}, {"ldavg-15", false, 2}, {"blocked", false, 0},
+		{"runq-sz", PerSample, 0}, {"plist-sz", PerSample, 0},
+		{"ldavg-1", PerSample, 2}, {"ldavg-5", PerSample, 2}, {"ldavg-15", PerSample, 2}, {"blocked", PerSample, 0},
 	},
 	figures: loadFigures,
 }

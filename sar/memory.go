@@ -26,9 +26,9 @@ const kB = 1024
 var Memory = Report{
 	Name: "mem", Title: "memory and swap (sar -r, sar -S)", Record: &catalog.Memory,
 	Columns: []Column{
-		{"kbmemfree", false, 0}, {"kbavail", false, 0}, {"kbmemused", false, 0}, {"%memused", false, 2},
-		{"kbbuffers", false, 0}, {"kbcached", false, 0}, {"kbdirty", false, 0},
-		{"kbswpfree", false, 0}, {"kbswpused", false, 0}, {"%swpused", false, 2},
+		{"kbmemfree", PerSample, 0}, {"kbavail", PerSample, 0}, {"kbmemused", PerSample, 0}, {"%memused", PerSample, 2},
+		{"kbbuffers", PerSample, 0}, {"kbcached", PerSample, 0}, {"kbdirty", PerSample, 0},
+		{"kbswpfree", PerSample, 0}, {"kbswpused", PerSample, 0}, {"%swpused", PerSample, 2},
 	},
 	figures: memFigures,
 }

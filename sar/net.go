@@ -20,8 +20,8 @@ const (
 var Net = Report{
 	Name: "net", Title: "network interfaces (sar -n DEV, sar -n EDEV)", Record: &catalog.Net, Instance: "IFACE",
 	Columns: []Column{
-		{"rxpck/s", true, 2}, {"txpck/s", true, 2}, {"rxkB/s", true, 2}, {"txkB/s", true, 2},
-		{"rxerr/s", true, 2}, {"txerr/s", true, 2}, {"rxdrop/s", true, 2}, {"txdrop/s", true, 2},
+		{"rxpck/s", PerSecond, 2}, {"txpck/s", PerSecond, 2}, {"rxkB/s", PerSecond, 2}, {"txkB/s", PerSecond, 2},
+		{"rxerr/s", PerSecond, 2}, {"txerr/s", PerSecond, 2}, {"rxdrop/s", PerSecond, 2}, {"txdrop/s", PerSecond, 2},
 	},
 	figures: netFigures,
 }

@@ -21,8 +21,8 @@ const (
 var PSI = Report{
 	Name: "psi", Title: "pressure stall information (sar -q CPU,IO,MEM)", Record: &catalog.Pressure, Instance: "RESOURCE",
 	Columns: []Column{
-		{"%some-10", false, 2}, {"%some-60", false, 2}, {"%some", true, 2},
-		{"%full-10", false, 2}, {"%full-60", false, 2}, {"%full", true, 2},
+		{"%some-10", PerSample, 2}, {"%some-60", PerSample, 2}, {"%some", PerSecond, 2},
+		{"%full-10", PerSample, 2}, {"%full-60", PerSample, 2}, {"%full", PerSecond, 2},
 	},
 	figures: psiFigures,
 }

@@ -131,8 +131,11 @@ const maxSeries = 4096
 // add takes the figures in r.row.Values as the series' row at wall: into
 // the average, and written or added to the span of Options.Every.
 func (r *Reader) add(s *series, wall time.Time) error {
-	w := r.sm.dt
-	s.avg.add(r.rep, r.row.Values, w, wall)
+	dt, reqs := r.sm.dt, 0.0
+	if r.rep.requests != nil && r.sm.ok {
+		reqs = r.rep.requests(&r.sm)
+	}
+	s.avg.add(r.rep, r.row.Values, dt, reqs, wall)
 	if r.o.Every == 0 {
 		setRow(&r.row, Sample, s, wall)
 		return r.w.Write(&r.row)
@@ -144,7 +147,7 @@ func (r *Reader) add(s *series, wall time.Time) error {
 		}
 	}
 	r.bucket, r.inSpan = k, true
-	s.bucket.add(r.rep, r.row.Values, w, wall)
+	s.bucket.add(r.rep, r.row.Values, dt, reqs, wall)
 	return nil
 }
 

@@ -44,16 +44,28 @@ type Report struct {
 	// sample's values; s.ok is false without an interval before it, and
 	// rate figures are then NaN.
 	figures func(s *sample, out []float64)
+	// requests returns the I/O requests of the sample's interval, the
+	// weight of PerRequest figures.
+	requests func(s *sample) float64
 }
 
 // A Column is one figure of a report.
 type Column struct {
 	Name string // sar's: %user, rxkB/s, await
-	// Rate is a figure over an interval, averaged weighted by the
-	// intervals' lengths; a gauge is averaged over its samples.
-	Rate bool
-	Prec int // decimals in text, as sar prints it
+	Avg  Weight // how rows of it are averaged
+	Prec int    // decimals in text, as sar prints it
 }
+
+// A Weight says how a figure is averaged over rows (--every, Average), so
+// that the average is the figure of the rows' intervals taken as one, as
+// sar computes it.
+type Weight uint8
+
+const (
+	PerSample  Weight = iota // a gauge: the mean of its samples
+	PerSecond                // a figure over an interval: weighted by its length
+	PerRequest               // a figure per I/O request (await): weighted by the requests
+)
 
 // Reports are the reports in the order of the help text.
 var Reports = []*Report{&CPU, &Memory, &Net, &Disk, &Filesystem, &Load, &PSI, &Temp}

@@ -13,6 +13,6 @@ const (
 // Celsius; the zone and its type come last, as sar's DEVICE.
 var Temp = Report{
 	Name: "temp", Title: "temperatures (sar -m TEMP)", Record: &catalog.Thermal, Instance: "ZONE", Labels: []int{tempType}, InstanceLast: true,
-	Columns: []Column{{"degC", false, 1}},
+	Columns: []Column{{"degC", PerSample, 1}},
 	figures: func(s *sample, out []float64) { out[0] = s.cur[tempC] },
 }

@@ -18,7 +18,7 @@ import (
 // sarUsage lists the reports after the command's synopsis.
 var sarUsage = func() string {
 	var b strings.Builder
-	b.WriteString("sar REPORT [--every SPAN] [--since T] [--until T] [--boot B] [-o text|json|csv] [PATH...]\n\nreports (sar's names and units):\n")
+	b.WriteString("sar REPORT [--every SPAN] [-S TIME] [-U TIME] [-b [BOOT]] [-o text|json|csv] [PATH...]\n\nreports (sar's names and units):\n")
 	for _, r := range sar.Reports {
 		fmt.Fprintf(&b, "  %-5s %s\n", r.Name, r.Title)
 	}
@@ -26,12 +26,14 @@ var sarUsage = func() string {
 }()
 
 func sarCmd(fs *flag.FlagSet, args []string) error {
-	every := fs.String("every", "", "average over spans of this length, aligned to midnight: 1m, 5m, 1h (default: a row per sample interval as written)")
-	since := fs.String("since", "", "samples at or after this time: 2026-11-25 14:00, today, yesterday, 2h ago, -90m")
-	until := fs.String("until", "", "samples before this time (same forms as --since)")
-	boot := fs.String("boot", "", "only this boot: its counter, 0 for the last, -1 for the one before, or a prefix of its id")
+	every := fs.String("every", "", "average over spans this long, aligned to midnight: 1m, 5m, 1h (default: a row per sample interval as written)")
+	var win window
+	win.add(fs, "samples")
+	var boot bootOption
+	boot.add(fs, "samples")
 	out := fs.String("o", "text", "output: text (aligned columns, as sar prints them), json (an object per row), csv (a header row, then a row per row, as sadf -d)")
-	utc := fs.Bool("utc", false, "show times in UTC (and align --every spans to its midnight)")
+	fs.StringVar(out, "output", "text", "same as -o")
+	utc := fs.Bool("utc", false, "show times in UTC, take times without a zone in UTC, and align --every spans to its midnight")
 	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -55,16 +57,8 @@ func sarCmd(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	var f view.Filter
-	now := time.Now()
-	if *since != "" {
-		if f.Since, err = view.ParseTime(*since, now, loc); err != nil {
-			return fmt.Errorf("%w: --since: %v", errUsage, err)
-		}
-	}
-	if *until != "" {
-		if f.Until, err = view.ParseTime(*until, now, loc); err != nil {
-			return fmt.Errorf("%w: --until: %v", errUsage, err)
-		}
+	if err := win.apply(&f, time.Now(), loc); err != nil {
+		return err
 	}
 	bw := bufio.NewWriterSize(os.Stdout, 64<<10)
 	var w sar.Writer
@@ -82,12 +76,8 @@ func sarCmd(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *boot != "" {
-		n, err := resolveBoot(in.Sources, *boot)
-		if err != nil {
-			return err
-		}
-		f.Boots = []uint32{n}
+	if err := boot.apply(&f, in.Sources); err != nil {
+		return err
 	}
 	m, err := view.NewMerger(in.Sources, f.Since)
 	if err != nil {

@@ -139,17 +139,17 @@ func TestSar(t *testing.T) {
 		t.Errorf("rows: %v\n%s", kinds, out)
 	}
 
-	// --boot 0: the last boot only, no reboot; CSV.
-	out, errOut, code = run(t, "sar", "net", "--boot", "0", "-o", "csv", "--utc", data)
+	// -b alone: the last boot only, no reboot; CSV.
+	out, errOut, code = run(t, "sar", "net", "-b", "-o", "csv", "--utc", data)
 	if code != 0 || !strings.HasPrefix(out, "time,boot,row,IFACE,rxpck/s,") || strings.Contains(out, "reboot") || len(lines(out)) != 1+6+1 {
-		t.Errorf("--boot 0 -o csv: exit %d %s\n%s", code, errOut, out)
+		t.Errorf("-b -o csv: exit %d %s\n%s", code, errOut, out)
 	}
 	if !strings.Contains(out, "2026-11-25T11:00:11.000Z,2,sample,eth0,1.00,0.00,20.00,") {
 		t.Errorf("-o csv:\n%s", out)
 	}
 
-	// --since, --until: a window of boot 1.
-	out, _, code = run(t, "sar", "cpu", "--utc", "--since", "2026-11-25 10:00:30", "--until", "2026-11-25 10:01:00", data)
+	// -S, --until: a window of boot 1.
+	out, _, code = run(t, "sar", "cpu", "--utc", "-S", "2026-11-25 10:00:30", "--until", "2026-11-25 10:01:00", data)
 	if got := lines(out); code != 0 || len(got) != 3+2+1 || !strings.HasPrefix(got[3], "10:00:41 ") || !strings.HasPrefix(got[4], "10:00:51 ") {
 		t.Errorf("--since --until: exit %d\n%s", code, out)
 	}
