@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // textWriter writes rows as sar prints them: the time of day at the left,
@@ -12,14 +13,16 @@ import (
 // report of several instances, before each round of samples, and the
 // Average rows at the end.
 type textWriter struct {
-	w     io.Writer
-	rep   *Report
-	loc   *time.Location
-	b     []byte
-	day   string          // local date of the last row shown
-	head  bool            // a header is due before the next row
-	round map[string]bool // instances shown since the last header
-	avg   bool            // the Average rows have begun
+	w      io.Writer
+	rep    *Report
+	loc    *time.Location
+	b      []byte
+	day    string          // local date of the last row shown
+	head   bool            // a header is due before the next row
+	round  map[string]bool // instances shown since the last header
+	avg    bool            // the Average rows have begun
+	when   []byte          // the row's time of day
+	dayBuf []byte
 }
 
 // NewTextWriter returns a Writer of text in the zone loc.
@@ -27,15 +30,18 @@ func NewTextWriter(w io.Writer, rep *Report, loc *time.Location) Writer {
 	return &textWriter{w: w, rep: rep, loc: loc, head: true, round: map[string]bool{}}
 }
 
-const timeWidth = 8 // 15:04:05, Average:
+// The time column: 15:04:05, or this; both are 8 wide.
+var averageLabel = []byte("Average:")
 
 func (t *textWriter) Write(r *Row) error {
 	t.b = t.b[:0]
-	when := "Average:"
+	when := averageLabel
 	if r.Kind != Average {
 		lt := r.Time.In(t.loc)
-		when = lt.Format("15:04:05")
-		if day := lt.Format("2006-01-02"); day != t.day {
+		t.when = lt.AppendFormat(t.when[:0], "15:04:05")
+		when = t.when
+		if t.dayBuf = lt.AppendFormat(t.dayBuf[:0], "2006-01-02"); string(t.dayBuf) != t.day {
+			day := string(t.dayBuf)
 			if t.day == "" {
 				t.b = append(t.b, t.rep.Title...)
 				t.b = append(t.b, "  "...)
@@ -52,7 +58,7 @@ func (t *textWriter) Write(r *Row) error {
 	switch {
 	case r.Kind == Mark:
 		t.b = append(t.b, '\n')
-		t.b = pad(t.b, when, -timeWidth)
+		t.b = append(t.b, when...)
 		t.b = append(t.b, "  -- "...)
 		t.b = append(t.b, r.Why...)
 		if r.Note != "" {
@@ -76,7 +82,7 @@ func (t *textWriter) Write(r *Row) error {
 		clear(t.round)
 	}
 	t.round[r.Instance] = true
-	t.b = pad(t.b, when, -timeWidth)
+	t.b = append(t.b, when...)
 	first := t.rep.Instance != "" && !t.rep.InstanceLast
 	if first {
 		t.b = append(t.b, ' ')
@@ -105,8 +111,8 @@ func (t *textWriter) Write(r *Row) error {
 }
 
 // header appends the column headers, with when in the time column.
-func (t *textWriter) header(when string) {
-	t.b = pad(t.b, when, -timeWidth)
+func (t *textWriter) header(when []byte) {
+	t.b = append(t.b, when...)
 	first := t.rep.Instance != "" && !t.rep.InstanceLast
 	if first {
 		t.b = append(t.b, ' ')
@@ -131,18 +137,9 @@ func (t *textWriter) Flush() error { return nil }
 
 func colWidth(c Column) int { return max(9, len(c.Name)) }
 
-// pad appends s aligned in width runes: right-aligned, or left-aligned
-// for a negative width.
+// pad appends s right-aligned in width runes.
 func pad(b []byte, s string, width int) []byte {
-	n := len([]rune(s))
-	if width < 0 {
-		b = append(b, s...)
-		for ; n < -width; n++ {
-			b = append(b, ' ')
-		}
-		return b
-	}
-	for ; n < width; n++ {
+	for n := utf8.RuneCountInString(s); n < width; n++ {
 		b = append(b, ' ')
 	}
 	return append(b, s...)
