@@ -27,14 +27,11 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	fs.Var(&streams, "stream", "only this stream (repeatable, or comma-separated)")
 	fs.Var(&sources, "t", "only records of this source, their src (repeatable, or comma-separated)")
 	fs.Var(&sources, "source", "same as -t")
-	since := fs.String("S", "", "records at or after this `time`: "+view.TimeForms)
-	fs.StringVar(since, "since", "", "same as -S")
-	until := fs.String("U", "", "records before this `time` (same forms as -S)")
-	fs.StringVar(until, "until", "", "same as -U")
+	var win window
+	win.add(fs, "records")
 	fs.Var(&last, "n", "only the last N records (-n alone: 10; -n all: every record)")
 	fs.Var(&last, "lines", "same as -n")
-	fs.Var(&boot, "b", "only one boot: -b alone or -b 0 the last, -b -1 the one before, -b N the boot with counter N, -b ID a prefix of its id, -b all every boot (itiny-read boots lists them)")
-	fs.Var(&boot, "boot", "same as -b")
+	boot.add(fs, "records")
 	level := fs.String("p", "", "records at this `level` or more severe, or in a range FROM..TO (warning..err): emerg, alert, crit, err, warning (warn), notice, info, debug, or 0-7")
 	fs.StringVar(level, "level", "", "same as -p")
 	fs.StringVar(level, "priority", "", "same as -p")
@@ -70,16 +67,9 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if *utc {
 		loc = time.UTC
 	}
-	var err error
-	if *since != "" {
-		if f.Since, err = view.ParseTime(*since, now, loc); err != nil {
-			return fmt.Errorf("%w: -S/--since: %v", errUsage, err)
-		}
-	}
-	if *until != "" {
-		if f.Until, err = view.ParseTime(*until, now, loc); err != nil {
-			return fmt.Errorf("%w: -U/--until: %v", errUsage, err)
-		}
+	err := win.apply(&f, now, loc)
+	if err != nil {
+		return err
 	}
 	if *level != "" {
 		if f.MinLevel, f.MaxLevel, err = view.ParseLevels(*level); err != nil {
@@ -133,12 +123,8 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 			return fmt.Errorf("no stream %s in the rings", strings.Join(f.Streams, ", "))
 		}
 	}
-	if boot.v != "" && boot.v != "all" {
-		n, err := resolveBoot(srcs, boot.v)
-		if err != nil {
-			return err
-		}
-		f.Boots = []uint32{n}
+	if err := boot.apply(&f, srcs); err != nil {
+		return err
 	}
 	po := view.PrintOptions{UTC: *utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse}
 	switch *color {

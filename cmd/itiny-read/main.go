@@ -40,6 +40,7 @@ var commands = []*command{
 	{"stats", "stats [--json] [PATH...]", "per stream: records, bytes, time span, retention, boots, gaps, rate", statsCmd},
 	{"salvage", "salvage (--to DIR | --json FILE) [PATH...]", "copy every record that reads out of damaged rings into new clean rings or JSON lines", salvageCmd},
 	{"bundle", "bundle [-o FILE] [DATADIR]", "write a support bundle (tar.gz with a manifest) of a live data directory", bundleCmd},
+	{"sar", sarUsage, "figures per interval as sar shows them: CPU, memory, network, disk, filesystem, load, pressure, temperature", sarCmd},
 	{"report", "report [-o FILE] [--since T] [--until T] [PATH...]", "write one self-contained HTML page: metrics charts, events timeline, boots and gaps, verify summary", reportCmd},
 }
 
