@@ -275,6 +275,12 @@ func (f ref) str(rec *codec.Record) string {
 	if !ok {
 		return ""
 	}
+	return valueText(v)
+}
+
+// valueText is a value as text: a string as it is, another value as the
+// text view writes it.
+func valueText(v codec.Value) string {
 	if v.Kind() == codec.KindString {
 		return v.Str()
 	}

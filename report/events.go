@@ -313,7 +313,7 @@ func (e *events) alarm(r *codec.Record) {
 		return // fired again without clearing: the agent restarted meanwhile, or a copy
 	}
 	if e.addAlarm(alarm{rule: clip(k.rule, maxName), inst: clip(k.inst, maxName), level: r.Level, fired: r.Wall,
-		value: alarmValue.str(r), limit: alarmLimit.str(r)}) {
+		value: clip(alarmValue.str(r), maxName), limit: clip(alarmLimit.str(r), maxName)}) {
 		e.open[alarmKey{strings.Clone(k.rule), strings.Clone(k.inst)}] = len(e.alarms) - 1
 	}
 }
@@ -358,7 +358,7 @@ func (e *events) process(r *codec.Record) {
 func (e *events) collectorOff(r *codec.Record) {
 	name := ""
 	if v, ok := findField(r, collectorOffKey); ok {
-		name = clip(string(view.AppendValue(nil, v)), maxName)
+		name = clip(valueText(v), maxName)
 	}
 	c := e.off[name]
 	if c == nil {
@@ -372,7 +372,7 @@ func (e *events) collectorOff(r *codec.Record) {
 	c.count++
 	c.last = r.Wall
 	if v, ok := findField(r, collectorOffWhy); ok {
-		c.why = clip(string(view.AppendValue(nil, v)), maxFields)
+		c.why = clip(valueText(v), maxFields)
 	}
 }
 

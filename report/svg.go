@@ -88,7 +88,7 @@ func (p *page) chart(c *chart, boots []view.BootInfo, marks []mark) {
 		x := xOf(t)
 		b = appendSVG(b, "\n<line x1=\"%\" y1=\"%\" x2=\"%\" y2=\"%\" stroke=\"#bbb\"/>", x, padT+plotH, x, padT+plotH+4)
 		b = appendSVG(b, "\n<text x=\"%\" y=\"%\" fill=\"#555\" text-anchor=\"middle\">", x, padT+plotH+15)
-		b = time.Unix(0, t).In(p.o.Location).AppendFormat(b, layout)
+		b = appendTick(b, t, p.o.Location, layout)
 		b = append(b, "</text>"...)
 	}
 	b = appendSVG(b, "\n<text x=\"%\" y=\"%\" fill=\"#888\" text-anchor=\"middle\">", padL+plotW/2, float64(chartH-2))
@@ -211,8 +211,6 @@ func timeTicks(t0, t1 int64, loc *time.Location) ([]int64, string) {
 		layout = "15:04:05"
 	case step >= int64(24*time.Hour):
 		layout = "01-02"
-	case span >= int64(24*time.Hour):
-		layout = "01-02 15:04"
 	}
 	// Round in the zone's wall time, at t0's offset.
 	_, off := time.Unix(0, t0).In(loc).Zone()
@@ -227,6 +225,16 @@ func timeTicks(t0, t1 int64, loc *time.Location) ([]int64, string) {
 		ticks = append(ticks, t)
 	}
 	return ticks, layout
+}
+
+// appendTick appends the label of a tick at t: the date at midnight, so
+// that a chart over two days says which.
+func appendTick(b []byte, t int64, loc *time.Location, layout string) []byte {
+	tm := time.Unix(0, t).In(loc)
+	if h, m, s := tm.Clock(); h == 0 && m == 0 && s == 0 && layout[0] == '1' {
+		layout = "01-02"
+	}
+	return tm.AppendFormat(b, layout)
 }
 
 // appendSVG appends format with each % replaced by the next number, to
