@@ -167,6 +167,7 @@ figure{margin:0;border:1px solid #e3e3e3;padding:6px 6px 2px}figure svg{display:
 .lv{display:inline-block;min-width:52px;padding:0 4px;border-radius:2px}
 .lv0,.lv1,.lv2{background:#8e0000;color:#fff;font-weight:bold}.lv3{color:#e53935;font-weight:bold}
 .lv4{color:#b26a00;font-weight:bold}.lv5{font-weight:bold}.lv7{color:#999}
+.lvt table{width:100%}.lvt td.f{width:45%}
 .lvf{position:absolute;opacity:0;pointer-events:none}
 .lvbar label{display:inline-block;border:1px solid #999;border-radius:3px;padding:0 8px;margin-right:6px;cursor:pointer}
 pre.conf{background:#f7f7f7;border:1px solid #e3e3e3;padding:6px;max-height:40em;overflow:auto;white-space:pre-wrap}

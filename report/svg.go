@@ -54,8 +54,9 @@ func (p *page) chart(c *chart, boots []view.BootInfo, marks []mark) {
 	}
 	p.raw("</div>\n")
 	b := p.buf[:0]
-	// As wide as its card: the viewBox scales, text and all.
-	b = appendSVG(b, `<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 % %" font-family="sans-serif" font-size="10" role="img">`, chartW, chartH)
+	// As wide as its card (CSS: width 100%, height auto): the viewBox
+	// scales, text and all, in the aspect of width and height.
+	b = appendSVG(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%" height="%" viewBox="0 0 % %" font-family="sans-serif" font-size="10" role="img">`, chartW, chartH, chartW, chartH)
 	b = append(b, "\n"...)
 	b = appendSVG(b, `<rect x="%" y="%" width="%" height="%" fill="none" stroke="#bbb"/>`, padL, padT, plotW, plotH)
 	// y axis: bottom, middle and top, in one scale and precision: one
@@ -110,7 +111,6 @@ func (p *page) chart(c *chart, boots []view.BootInfo, marks []mark) {
 		b = strconv.AppendUint(b, uint64(bt.N), 10)
 		b = append(b, "</text>"...)
 	}
-	b = p.appendMarks(b, marks, t0, t1, xOf)
 	for _, l := range c.lines {
 		if len(l.pts) == 0 {
 			continue
@@ -128,6 +128,7 @@ func (p *page) chart(c *chart, boots []view.BootInfo, marks []mark) {
 		}
 		b = append(b, "\"/>"...)
 	}
+	b = p.appendMarks(b, marks, t0, t1, xOf) // over the lines
 	b = append(b, "\n</svg></figure>\n"...)
 	p.buf = b
 	p.bytes(b)
