@@ -188,6 +188,9 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 			continue
 		case view.KindRecord:
 			if !f.Keep(it.Source.Stream, it.Rec) {
+				if tp, ok := p.(*view.TextPrinter); ok {
+					tp.See(&it) // for its marker of the agent's downtime
+				}
 				continue
 			}
 			if tail != nil {
