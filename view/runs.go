@@ -198,11 +198,14 @@ func cause(end RunEnd, reason string, rebooted bool) string {
 	return s
 }
 
-// ShortDuration rounds d for people: to the second from a second up, to
-// the millisecond below.
+// ShortDuration rounds d for people: to the second from a minute up, to
+// the tenth of a second from a second, to the millisecond below.
 func ShortDuration(d time.Duration) string {
-	if d >= time.Second || d <= -time.Second {
+	switch abs := max(d, -d); {
+	case abs >= time.Minute:
 		return d.Round(time.Second).String()
+	case abs >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
 	}
 	return d.Round(time.Millisecond).String()
 }

@@ -219,3 +219,17 @@ func TestTextPrinterZeroAllocs(t *testing.T) {
 		t.Errorf("%v allocations a record", n)
 	}
 }
+
+func TestShortDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{19 * time.Millisecond, "19ms"}, {1615 * time.Millisecond, "1.6s"}, {-1615 * time.Millisecond, "-1.6s"},
+		{65*time.Second + 400*time.Millisecond, "1m5s"}, {3395 * time.Second, "56m35s"},
+	} {
+		if got := ShortDuration(tc.d); got != tc.want {
+			t.Errorf("ShortDuration(%v) = %s, want %s", tc.d, got, tc.want)
+		}
+	}
+}
