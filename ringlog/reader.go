@@ -400,6 +400,10 @@ func (r *Reader) openSegment() error {
 	return nil
 }
 
+// Writing reports whether a writer has the ring open now: an agent runs
+// on it. A ring read from a bundle or an fs.FS has none.
+func (r *Reader) Writing() bool { return r.isLive() }
+
 // isLive reports whether a writer has the ring open now.
 func (r *Reader) isLive() bool {
 	if r.rd.osDir() == "" {

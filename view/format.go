@@ -50,6 +50,7 @@ type TextPrinter struct {
 	loc  *time.Location
 	zone bool // append each time's offset
 	buf  []byte
+	down downMarker // when the agent was not running (runs.go)
 }
 
 func NewTextPrinter(w io.Writer, o PrintOptions) *TextPrinter {
@@ -66,17 +67,14 @@ func (p *TextPrinter) Print(it *Item) error {
 	b := p.buf[:0]
 	switch it.Kind {
 	case KindRecord:
+		// The agent's downtimes, and its own records of a clock step or
+		// an unclean shutdown, are also marker lines, as boots are.
+		p.down.see(it.Rec, p.o.UTC)
+		for _, mark := range p.down.take() {
+			b = appendMarkLine(b, mark, p.o.Color)
+		}
 		if mark := agentMarker(it.Rec); mark != "" {
-			// The agent's own record of a clock step or an unclean
-			// shutdown is also a marker line, as boots are.
-			if p.o.Color {
-				b = append(b, "\x1b[1;36m"...)
-			}
-			b = append(append(append(b, "-- "...), mark...), " --"...)
-			if p.o.Color {
-				b = append(b, colorReset...)
-			}
-			b = append(b, '\n')
+			b = appendMarkLine(b, mark, p.o.Color)
 		}
 		b = p.record(b, it)
 	default:
@@ -89,6 +87,11 @@ func (p *TextPrinter) Print(it *Item) error {
 }
 
 func (p *TextPrinter) Flush() error { return nil }
+
+// See notes a record that a filter keeps from being printed, so that the
+// marker of the agent's downtime before the next record printed spans
+// what the rings hold, not what was printed.
+func (p *TextPrinter) See(it *Item) { p.down.see(it.Rec, p.o.UTC) }
 
 func (p *TextPrinter) record(b []byte, it *Item) []byte {
 	r := it.Rec
@@ -190,6 +193,18 @@ func pad(b []byte, width int) []byte {
 		b = append(b, ' ')
 	}
 	return append(b, ' ')
+}
+
+// appendMarkLine writes "-- mark --" and a newline.
+func appendMarkLine(b []byte, mark string, color bool) []byte {
+	if color {
+		b = append(b, "\x1b[1;36m"...)
+	}
+	b = append(append(append(b, "-- "...), mark...), " --"...)
+	if color {
+		b = append(b, colorReset...)
+	}
+	return append(b, '\n')
 }
 
 // agentMarker names the agent's records that mark a discontinuity.

@@ -17,12 +17,7 @@ import (
 )
 
 func bootsCmd(fs *flag.FlagSet, args []string) error {
-	utc := fs.Bool("utc", false, "show times in UTC")
-	bundleMemoryFlag(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	in, err := openInput(fs.Args())
+	in, utc, err := listInput(fs, args)
 	if err != nil {
 		return err
 	}

@@ -233,6 +233,9 @@ func dump(m *view.Merger, f *view.Filter, dst io.Writer, out string, po view.Pri
 			continue
 		case view.KindRecord:
 			if !f.Keep(it.Source.Stream, it.Rec) {
+				if tp, ok := p.(*view.TextPrinter); ok {
+					tp.See(&it) // for its marker of the agent's downtime
+				}
 				continue
 			}
 			if bootPending && (!anyShown || bootMark.Boot != shownBoot) {

@@ -1,0 +1,344 @@
+package view
+
+import (
+	"io"
+	"strings"
+	"time"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+)
+
+// A RunEnd says how a run of the agent ended.
+type RunEnd uint8
+
+const (
+	// RunStopped: agent.stop closed it.
+	RunStopped RunEnd = iota
+	// RunCrashed: the agent started again in the same device boot with
+	// no stop before: it crashed or was killed.
+	RunCrashed
+	// RunPowerLoss: the device booted before the next start, with no
+	// stop: it rebooted or lost power with the agent running.
+	RunPowerLoss
+	// RunRunning: the last run, and an agent holds its rings now.
+	RunRunning
+	// RunDied: the last run, with no stop, and no agent holds its rings,
+	// which are on this machine: it died and has not started again.
+	RunDied
+	// RunNoStop: the last run, with no stop, in a copy or a bundle: it
+	// ran when they were taken, or died after.
+	RunNoStop
+)
+
+var runEnds = [...]string{"stopped", "crashed", "device rebooted", "running", "died", "no stop"}
+
+func (e RunEnd) String() string { return runEnds[e] }
+
+// A RunRecord names one record of a run.
+type RunRecord struct {
+	Wall   time.Time // the device's wall clock when it was written
+	Stream string
+	Name   string
+}
+
+// A CollectorOff is a collector the configuration enabled that the agent
+// could not start, and why (catalog.CollectorOff).
+type CollectorOff struct {
+	Name  string
+	Error string
+}
+
+// A Run is one run of the agent: from an agent.start to its agent.stop,
+// or to the next start when there is none.
+type Run struct {
+	Boot    Boot
+	Start   time.Time // the wall time of its agent.start
+	Version string
+	PID     int64
+	// Clean is the start's: false when a ring was found open, as the run
+	// before it left them.
+	Clean  bool
+	End    RunEnd
+	Reason string // agent.stop's: SIGTERM, error, closed
+	// Last is the run's last record in any stream: its agent.stop, or
+	// the last thing the agent wrote before it died.
+	Last RunRecord
+	// Length runs from the start to Last, by the monotonic clock: a step
+	// of the wall clock within the run does not change it.
+	Length time.Duration
+	// Down runs from Last to the next start: by the monotonic clock
+	// within a boot; across a reboot (Rebooted) by the wall clock, and
+	// then DownKnown is false if it went back. For a crash, the agent
+	// may have lived a little past Last: Down is the most it was down.
+	Down      time.Duration
+	DownKnown bool
+	Rebooted  bool
+	Reloads   []time.Time // wall times of its agent.reload records
+	// Config is the configuration in effect at the run's end, as its
+	// last agent.config has it, and Off the collectors then off;
+	// ConfigCut is set when the agent cut the text to its bound.
+	Config    string
+	ConfigCut bool
+	Off       []CollectorOff
+	Records   int // of every stream
+}
+
+// ListRuns reads every record of srcs and returns the agent's runs,
+// oldest first, in the merged order: by boot and monotonic time, never by
+// wall time alone. Records before the first agent.start the rings hold
+// (its itiny ring turned over since) belong to no run, and so do those
+// of a boot with no start.
+func ListRuns(srcs []*Source) ([]Run, error) {
+	m, err := NewMerger(srcs, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	var runs []Run
+	var cur *Run // the run the records go to; nil in a boot with no start
+	var start, last stamp
+	for {
+		it, err := m.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if it.Kind != KindRecord {
+			continue
+		}
+		r := it.Rec
+		at := stampOf(r)
+		if cur != nil && at.boot != cur.Boot {
+			cur = nil // a boot whose records do not say the agent started
+		}
+		if r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
+			if n := len(runs); n > 0 {
+				prev := &runs[n-1]
+				prev.Rebooted = at.boot != prev.Boot || boolField(r, "device_boot")
+				prev.End = endBefore(r, prev.End == RunStopped, prev.Rebooted)
+				prev.Down, prev.DownKnown = last.until(at)
+			}
+			runs = append(runs, Run{Boot: at.boot, Start: r.Wall, Version: strField(r, "version"),
+				PID: intField(r, "pid"), Clean: boolField(r, "clean"), End: RunNoStop})
+			cur, start = &runs[len(runs)-1], at
+		}
+		if cur == nil {
+			continue
+		}
+		cur.Records++
+		cur.Last = RunRecord{Wall: r.Wall, Stream: it.Source.Stream, Name: r.Name}
+		cur.Length = time.Duration(at.mono - start.mono)
+		last = at
+		if r.Source != catalog.SelfSource {
+			continue
+		}
+		switch r.Name {
+		case catalog.AgentStop.Name:
+			cur.End, cur.Reason = RunStopped, strings.Clone(strField(r, "reason"))
+		case catalog.AgentReload.Name:
+			cur.Reloads = append(cur.Reloads, r.Wall)
+		case catalog.AgentConfig.Name:
+			cur.Config, cur.ConfigCut, cur.Off = strings.Clone(strField(r, "text")), boolField(r, "truncated"), nil
+		case catalog.CollectorOff.Name:
+			cur.Off = append(cur.Off, CollectorOff{strings.Clone(strField(r, "collector")), strings.Clone(strField(r, "error"))})
+		}
+	}
+	if n := len(runs); n > 0 && runs[n-1].End == RunNoStop && liveSelf(srcs) {
+		runs[n-1].End = RunDied
+		if writing(srcs) {
+			runs[n-1].End = RunRunning
+		}
+	}
+	return runs, nil
+}
+
+// endBefore says how the run before the agent.start r ended: stopped if
+// it wrote agent.stop, or if r found every ring closed (the stop was not
+// recorded: the itiny ring was unavailable); else the device rebooted, or
+// the agent died.
+func endBefore(r *codec.Record, stopped, rebooted bool) RunEnd {
+	switch {
+	case stopped || boolField(r, "clean"):
+		return RunStopped
+	case rebooted:
+		return RunPowerLoss
+	}
+	return RunCrashed
+}
+
+// Cause says why the run ended, for people: "stopped by SIGTERM", "it
+// crashed or was killed".
+func (r *Run) Cause() string { return cause(r.End, r.Reason, r.Rebooted) }
+
+func cause(end RunEnd, reason string, rebooted bool) string {
+	var s string
+	switch end {
+	case RunStopped:
+		switch reason {
+		case "", "closed":
+			s = "stopped"
+		case "error":
+			s = "stopped on an error"
+		default:
+			s = "stopped by " + reason
+		}
+		if rebooted {
+			s += "; the device rebooted"
+		}
+	case RunCrashed:
+		s = "it crashed or was killed"
+	case RunPowerLoss:
+		s = "the device rebooted or lost power"
+	default:
+		s = end.String()
+	}
+	return s
+}
+
+// ShortDuration rounds d for people: to the second from a minute up, to
+// the tenth of a second from a second, to the millisecond below.
+func ShortDuration(d time.Duration) string {
+	switch abs := max(d, -d); {
+	case abs >= time.Minute:
+		return d.Round(time.Second).String()
+	case abs >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// A downMarker follows the records the text view reads, to say at each
+// agent.start for how long the agent was not running and why, as
+// journalctl marks a boot: its see must see every record, shown or not.
+type downMarker struct {
+	last    stamp
+	seen    bool
+	stopped bool     // the last record was agent.stop
+	reason  string   // its reason
+	pending []string // the markers to show before the next record shown
+}
+
+// see notes r, the next record in the merged order.
+func (d *downMarker) see(r *codec.Record, utc bool) {
+	at := stampOf(r)
+	if d.seen && r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
+		rebooted := at.boot != d.last.boot || boolField(r, "device_boot")
+		end := endBefore(r, d.stopped, rebooted)
+		down, ok := d.last.until(at)
+		how := "duration unknown: the clock went back"
+		if ok {
+			how = ShortDuration(down)
+		}
+		d.pending = append(d.pending, "itiny not running "+clockSpan(d.last.wall, at.wall, utc)+" ("+how+"; "+cause(end, d.reason, rebooted)+")")
+	}
+	d.seen, d.last = true, at
+	d.stopped = r.Source == catalog.SelfSource && r.Name == catalog.AgentStop.Name
+	if d.stopped {
+		d.reason = strings.Clone(strField(r, "reason"))
+	}
+}
+
+// take returns the markers to show, once: they are valid until the next
+// see.
+func (d *downMarker) take() []string {
+	m := d.pending
+	d.pending = d.pending[:0]
+	return m
+}
+
+// clockSpan writes "14:02:05 to 14:03:10", with the dates when the two
+// are not of one day.
+func clockSpan(from, to time.Time, utc bool) string {
+	if utc {
+		from, to = from.UTC(), to.UTC()
+	} else {
+		from, to = from.Local(), to.Local()
+	}
+	layout := "15:04:05"
+	if from.YearDay() != to.YearDay() || from.Year() != to.Year() {
+		layout = "2006-01-02 15:04:05"
+	}
+	return from.Format(layout) + " to " + to.Format(layout)
+}
+
+// liveSelf reports whether the itiny stream's ring is on this machine,
+// where an agent may be writing it.
+func liveSelf(srcs []*Source) bool {
+	for _, s := range srcs {
+		if s.Stream == catalog.StreamSelf && s.Live {
+			return true
+		}
+	}
+	return false
+}
+
+// writing reports whether an agent holds the itiny stream's ring now.
+func writing(srcs []*Source) bool {
+	for _, s := range srcs {
+		if s.Stream == catalog.StreamSelf && s.Live {
+			if r, err := s.Reader(); err == nil && r.Writing() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// A stamp is when a record was written: its boot and both clocks.
+type stamp struct {
+	boot Boot
+	wall time.Time
+	mono int64
+}
+
+func stampOf(r *codec.Record) stamp {
+	return stamp{Boot{r.BootCount, r.Boot}, r.Wall, r.Mono}
+}
+
+// until returns the time from s to t, a later record in the merged order:
+// by the monotonic clock within a boot, which never goes back; across
+// boots by the wall clock, and not known (false) when it went back.
+func (s stamp) until(t stamp) (time.Duration, bool) {
+	if s.boot == t.boot {
+		return time.Duration(max(t.mono-s.mono, 0)), true
+	}
+	d := t.wall.Sub(s.wall)
+	return d, d >= 0
+}
+
+func field(r *codec.Record, key string) (codec.Value, bool) {
+	for _, f := range r.Fields {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	return codec.Value{}, false
+}
+
+func strField(r *codec.Record, key string) string {
+	if v, ok := field(r, key); ok && v.Kind() == codec.KindString {
+		return v.Str()
+	}
+	return ""
+}
+
+func boolField(r *codec.Record, key string) bool {
+	v, ok := field(r, key)
+	return ok && v.Kind() == codec.KindBool && v.Bool()
+}
+
+func intField(r *codec.Record, key string) int64 {
+	v, ok := field(r, key)
+	switch {
+	case !ok:
+		return 0
+	case v.Kind() == codec.KindInt:
+		return v.Int()
+	case v.Kind() == codec.KindUint:
+		return int64(v.Uint())
+	}
+	return 0
+}

@@ -1,0 +1,235 @@
+package view
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// self is one of the agent's records, of boot n at monotonic second mono.
+func self(n uint32, mono int, c *catalog.Record, fields ...codec.Field) *codec.Record {
+	r := rec(n, mono, c.Name, fields...)
+	r.Source = catalog.SelfSource
+	return r
+}
+
+func start(n uint32, mono int, pid int64, clean, deviceBoot bool) *codec.Record {
+	return self(n, mono, &catalog.AgentStart,
+		codec.Field{Key: "version", Value: codec.String("v1")}, codec.Field{Key: "bootn", Value: codec.Uint(uint64(n))},
+		codec.Field{Key: "device_boot", Value: codec.Bool(deviceBoot)}, codec.Field{Key: "clean", Value: codec.Bool(clean)},
+		codec.Field{Key: "pid", Value: codec.Int(pid)})
+}
+
+func str(k, v string) codec.Field { return codec.Field{Key: k, Value: codec.String(v)} }
+
+// at sets r's wall time: a clock that stepped.
+func at(r *codec.Record, wall time.Time) *codec.Record {
+	r.Wall = wall
+	return r
+}
+
+// runsData writes an agent's history in three rings:
+//
+//	boot 1: run 100 crashes (a reload, a collector off), run 101 stops by
+//	SIGTERM, run 102 dies with the device;
+//	boot 2: run 200, whose wall clock steps back an hour, still open.
+func runsData(t *testing.T) string {
+	data := t.TempDir()
+	config := func(n uint32, mono int, text string) *codec.Record {
+		return self(n, mono, &catalog.AgentConfig, str("text", text), codec.Field{Key: "truncated", Value: codec.Bool(false)})
+	}
+	writeRing(t, data, "itiny", codec.JSON,
+		start(1, 10, 100, true, true), config(1, 10, "cap = 16MiB\n"),
+		self(1, 10, &catalog.CollectorOff, str("collector", "thermal"), str("error", "no zones")),
+		self(1, 40, &catalog.AgentReload), config(1, 40, "cap = 8MiB\n"),
+		self(1, 40, &catalog.CollectorOff, str("collector", "pressure"), str("error", "no PSI")),
+		start(1, 100, 101, false, false), self(1, 120, &catalog.AgentStop, str("reason", "SIGTERM")),
+		start(1, 200, 102, true, false),
+		start(2, 5, 200, false, true))
+	writeRing(t, data, "metrics", codec.Msgpack,
+		rec(1, 20, "cpu"), rec(1, 50, "cpu"), rec(1, 110, "cpu"),
+		rec(2, 10, "cpu"), at(rec(2, 60, "cpu"), t0.Add(time.Hour))) // the clock stepped back: before the start's wall
+	writeRing(t, data, "events", codec.JSON, rec(1, 210, "appd.crash"), self(2, 30, &catalog.ClockStep))
+	return data
+}
+
+func listRuns(t *testing.T, data string) []Run {
+	t.Helper()
+	in, err := Open([]string{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ListRuns(in.Sources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+func TestListRuns(t *testing.T) {
+	runs := listRuns(t, runsData(t))
+	var got []string
+	for _, r := range runs {
+		down := "?"
+		if r.DownKnown {
+			down = r.Down.String()
+		}
+		var off []string
+		for _, o := range r.Off {
+			off = append(off, o.Name+":"+o.Error)
+		}
+		got = append(got, fmt.Sprintf("boot %d pid %d clean %t: %s (%s) last %s/%s length %s down %s rebooted %t reloads %d config %q off %v records %d",
+			r.Boot.N, r.PID, r.Clean, r.End, r.Cause(), r.Last.Stream, r.Last.Name, r.Length, down, r.Rebooted, len(r.Reloads), r.Config, off, r.Records))
+	}
+	want := []string{
+		`boot 1 pid 100 clean true: crashed (it crashed or was killed) last metrics/cpu length 40s down 50s rebooted false reloads 1 config "cap = 8MiB\n" off [pressure:no PSI] records 8`,
+		`boot 1 pid 101 clean false: stopped (stopped by SIGTERM) last itiny/agent.stop length 20s down 1m20s rebooted false reloads 0 config "" off [] records 3`,
+		// Across the reboot, by the wall clock: boot 2 is an hour later.
+		`boot 1 pid 102 clean true: device rebooted (the device rebooted or lost power) last events/appd.crash length 10s down 56m35s rebooted true reloads 0 config "" off [] records 2`,
+		// The wall clock stepped back within the run: its length is by
+		// the monotonic clock.
+		`boot 2 pid 200 clean false: died (died) last metrics/cpu length 55s down ? rebooted false reloads 0 config "" off [] records 4`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("runs:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if r := runs[3]; !r.Last.Wall.Before(r.Start) || r.Length < 0 {
+		t.Errorf("the fixture's clock step is not within the last run: start %v, last %v", r.Start, r.Last.Wall)
+	}
+}
+
+// A reboot whose wall clock is behind the last boot's (no RTC, no time
+// sync yet): the downtime is unknown, never negative.
+func TestRunsClockBackAcrossBoot(t *testing.T) {
+	data := t.TempDir()
+	writeRing(t, data, "itiny", codec.JSON, start(1, 10, 1, true, true), at(start(2, 5, 2, false, true), t0.Add(-24*time.Hour)))
+	runs := listRuns(t, data)
+	if len(runs) != 2 || runs[0].DownKnown || runs[0].End != RunPowerLoss || !runs[0].Rebooted {
+		t.Fatalf("runs: %+v", runs)
+	}
+	if got := markers(t, data, nil); len(got) != 1 || !strings.Contains(got[0], "(duration unknown: the clock went back; the device rebooted or lost power)") {
+		t.Errorf("markers: %q", got)
+	}
+}
+
+// The last run is running while a writer holds the itiny ring, and died
+// once none does and there is no stop.
+func TestRunsRunning(t *testing.T) {
+	data := t.TempDir()
+	w, err := ringlog.Open(filepath.Join(data, "itiny"), ringlog.Options{Stream: "itiny", Codec: codec.JSON, Budget: 1 << 20, SegmentSize: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Append(start(1, 10, 1, true, true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []RunEnd{RunRunning, RunDied} {
+		if runs := listRuns(t, data); len(runs) != 1 || runs[0].End != want {
+			t.Errorf("runs %+v, want one %s", runs, want)
+		}
+		w.Close()
+	}
+}
+
+// markers prints the records of data as the text view does, those of
+// the streams in show only (all when nil; the others are seen, as
+// itiny-read's filter does), and returns the downtime marker lines.
+func markers(t *testing.T, data string, show []string) []string {
+	t.Helper()
+	in, err := Open([]string{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMerger(in.Sources, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var out bytes.Buffer
+	p := NewTextPrinter(&out, PrintOptions{UTC: true})
+	for {
+		it, err := m.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Kind != KindRecord {
+			continue
+		}
+		if show != nil && !strings.Contains(strings.Join(show, " "), it.Source.Stream) {
+			p.See(&it)
+			continue
+		}
+		if err := p.Print(&it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "-- itiny not running") {
+			got = append(got, l)
+		}
+	}
+	return got
+}
+
+// TestDowntimeMarkers: the text view marks each time the agent was not
+// running, from the last record the rings hold of a run to the next
+// start, with why, whatever records the filter shows.
+func TestDowntimeMarkers(t *testing.T) {
+	data := runsData(t)
+	want := []string{
+		"-- itiny not running 11:00:50 to 11:01:40 (50s; it crashed or was killed) --",
+		"-- itiny not running 11:02:00 to 11:03:20 (1m20s; stopped by SIGTERM) --",
+		"-- itiny not running 11:03:30 to 12:00:05 (56m35s; the device rebooted or lost power) --",
+	}
+	for _, show := range [][]string{nil, {"metrics"}} {
+		got := markers(t, data, show)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("showing %v:\n%s\nwant\n%s", show, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// Remembering each record for the downtime markers costs the text view
+// no allocation.
+func TestTextPrinterZeroAllocs(t *testing.T) {
+	p := NewTextPrinter(io.Discard, PrintOptions{UTC: true})
+	it := Item{Kind: KindRecord, Source: &Source{Stream: "metrics"}, Rec: rec(1, 1, "cpu", codec.Field{Key: "user", Value: codec.Int(5)})}
+	p.Print(&it)
+	if n := testing.AllocsPerRun(100, func() {
+		it.Rec.Mono++
+		p.Print(&it)
+		p.See(&it)
+	}); n != 0 {
+		t.Errorf("%v allocations a record", n)
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{19 * time.Millisecond, "19ms"}, {1615 * time.Millisecond, "1.6s"}, {-1615 * time.Millisecond, "-1.6s"},
+		{65*time.Second + 400*time.Millisecond, "1m5s"}, {3395 * time.Second, "56m35s"},
+	} {
+		if got := ShortDuration(tc.d); got != tc.want {
+			t.Errorf("ShortDuration(%v) = %s, want %s", tc.d, got, tc.want)
+		}
+	}
+}
