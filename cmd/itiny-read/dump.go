@@ -64,7 +64,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		}
 		paths = append(paths, a)
 	}
-	f := view.Filter{Streams: streams, Sources: sources}
+	f := view.Filter{Streams: streams, Sources: sources, Fields: fields}
 	now := time.Now()
 	loc := time.Local
 	if *utc {
@@ -112,6 +112,9 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: -o csv cannot follow (its columns are fixed by the records it reads)", errUsage)
 	}
 	terminal := isTerminal(os.Stdout)
+	if *out == "msgpack" && terminal {
+		return fmt.Errorf("%w: -o msgpack writes binary records: not to a terminal (redirect it to a file or a pipe)", errUsage)
+	}
 	in, err := openInput(paths)
 	if err != nil {
 		return err
@@ -290,13 +293,13 @@ func resolveBoot(srcs []*view.Source, s string) (uint32, error) {
 		return 0, err
 	}
 	if len(boots) == 0 {
-		return 0, fmt.Errorf("--boot %s: the rings hold no records", s)
+		return 0, fmt.Errorf("-b %s: the rings hold no records", s)
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n <= 0 {
 			i := len(boots) - 1 + int(n)
 			if i < 0 {
-				return 0, fmt.Errorf("--boot %s: the rings hold %d boots", s, len(boots))
+				return 0, fmt.Errorf("-b %s: the rings hold %d boots", s, len(boots))
 			}
 			return boots[i].N, nil
 		}
@@ -305,7 +308,7 @@ func resolveBoot(srcs []*view.Source, s string) (uint32, error) {
 				return b.N, nil
 			}
 		}
-		return 0, fmt.Errorf("--boot %s: no boot with that counter (itiny-read boots lists them)", s)
+		return 0, fmt.Errorf("-b %s: no boot with that counter (itiny-read boots lists them)", s)
 	}
 	var found []view.BootInfo
 	for _, b := range boots {
@@ -317,9 +320,9 @@ func resolveBoot(srcs []*view.Source, s string) (uint32, error) {
 	case 1:
 		return found[0].N, nil
 	case 0:
-		return 0, fmt.Errorf("--boot %s: no boot id starts so (itiny-read boots lists them)", s)
+		return 0, fmt.Errorf("-b %s: no boot id starts so (itiny-read boots lists them)", s)
 	}
-	return 0, fmt.Errorf("--boot %s: %d boot ids start so: give more digits", s, len(found))
+	return 0, fmt.Errorf("-b %s: %d boot ids start so: give more digits", s, len(found))
 }
 
 // A recordBuffer holds the output of the last max records (of every one
