@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/ringlog"
@@ -35,12 +35,12 @@ func TestReverseMemory(t *testing.T) {
 		t.Skip("writes and reads 300,000 records")
 	}
 	data := testdir.TempDir(t)
-	recs := make([]codec.Record, 300000)
+	recs := make([]*codec.Record, 300000)
 	for i := range recs {
-		recs[i] = codec.Record{BootCount: 1, Boot: codec.BootID{1}, Wall: t0.Add(time.Duration(i) * time.Second), Mono: int64(i) * 1e9, Source: "app", Level: codec.LevelInfo, Name: "app.event",
+		recs[i] = &codec.Record{BootCount: 1, Boot: codec.BootID{1}, Wall: t0.Add(time.Duration(i) * time.Second), Mono: int64(i) * 1e9, Source: "app", Level: codec.LevelInfo, Name: "app.event",
 			Fields: codec.Fields{{Key: "msg", Value: codec.String(fmt.Sprintf("something happened, number %d, with some text", i))}}}
 	}
-	writeRingOpts(t, data, ringlog.Options{Stream: "events", Codec: codec.Msgpack, Budget: 96 << 20, SegmentSize: 1 << 20}, recs)
+	ringtest.Write(t, data, ringlog.Options{Stream: "events", Codec: codec.Msgpack, Budget: 96 << 20, SegmentSize: 1 << 20}, recs...)
 	fwd := testbin.Run(t, nil, binary, "--no-pager", "--utc", data)
 	rev := testbin.Run(t, nil, binary, "--no-pager", "--utc", "-r", data)
 	if fwd.Code != 0 || rev.Code != 0 || len(rev.Stdout) != len(fwd.Stdout) {
@@ -49,22 +49,5 @@ func TestReverseMemory(t *testing.T) {
 	t.Logf("peak RSS: forward %.0f MiB, -r %.0f MiB, for %.0f MB of text", float64(fwd.MaxRSS)/(1<<20), float64(rev.MaxRSS)/(1<<20), float64(len(fwd.Stdout))/1e6)
 	if rev.MaxRSS > fwd.MaxRSS+32<<20 {
 		t.Errorf("-r peak RSS %d bytes, forward %d", rev.MaxRSS, fwd.MaxRSS)
-	}
-}
-
-// writeRingOpts writes recs to a new ring under data opened with o.
-func writeRingOpts(t *testing.T, data string, o ringlog.Options, recs []codec.Record) {
-	t.Helper()
-	w, err := ringlog.Open(filepath.Join(data, o.Stream), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if _, err := w.Append(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
