@@ -28,19 +28,22 @@ type Result struct {
 }
 
 // ToRing copies src's records into a new ring dir/STREAM, in the codec of
-// src's newest segment, with a budget that holds them all whatever the
-// original's was.
+// src's newest segment, with no retention: the copy holds every record
+// the Result counts, whatever the original's budget was.
 func ToRing(src *view.Source, dir string) (res Result, err error) {
 	r, err := src.Reader()
 	if err != nil {
 		return res, err
 	}
 	c := codec.Msgpack
-	var size int64
 	for _, s := range r.Segments() {
-		c, size = s.Header.Codec, size+s.Size
+		c = s.Header.Codec
 	}
-	o := ringlog.Options{Stream: src.Stream, Codec: c, SegmentSize: 1 << 20, Budget: 4<<20 + 2*size}
+	// A budget from the records' size is not enough: each gap starts a
+	// segment (AppendSeq), whole blocks on disk, and retention would
+	// delete salvaged records to make room (TestSalvageManyGaps). The
+	// disk, not a budget, bounds a copy.
+	o := ringlog.Options{Stream: src.Stream, Codec: c, SegmentSize: 1 << 20, Budget: noRetention}
 	w, err := ringlog.Open(filepath.Join(dir, src.Stream), o)
 	if err != nil {
 		return res, err
@@ -52,6 +55,9 @@ func ToRing(src *view.Source, dir string) (res Result, err error) {
 	}()
 	return copyRecords(r, func(rec *codec.Record) error { return w.AppendSeq(rec) })
 }
+
+// noRetention is a budget no copy reaches.
+const noRetention = 1 << 62
 
 // ToJSON writes src's records to w as JSON lines, as itiny-read -o json
 // prints them.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/ringtest"
+	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/salvage"
 	"github.com/itiny/itiny/view"
 )
@@ -124,4 +125,43 @@ func ExampleToJSON() {
 	res, err := salvage.ToJSON(in.Sources[0], &out)
 	fmt.Printf("%+v %v\n", res, err)
 	// Output: {Records:38 Damaged:2 Undecodable:0} <nil>
+}
+
+// TestSalvageManyGaps: a ring with thousands of gaps (numbers a writer
+// skipped, at restarts say), each of which costs the copy a segment, is
+// salvaged whole: the new ring holds every record the result counts, none
+// deleted by retention to keep a budget sized by the records alone.
+func TestSalvageManyGaps(t *testing.T) {
+	const n = 1500
+	dir := filepath.Join(t.TempDir(), "events")
+	w, err := ringlog.Open(dir, ringlog.Options{Stream: "events", Codec: codec.Msgpack, Budget: 64 << 20, SegmentSize: 64 << 10, StageSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= n; i++ {
+		r := ringtest.Record("events", 2*i) // 1, 3, 5... skipped
+		r.Seq = 2 * i
+		if err := w.AppendSeq(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	in, err := view.Open([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := t.TempDir()
+	res, err := salvage.ToRing(in.Sources[0], to)
+	if want := (salvage.Result{Records: n}); err != nil || res != want {
+		t.Fatalf("ToRing: %+v, %v; want %+v", res, err, want)
+	}
+	copied, err := view.Open([]string{filepath.Join(to, "events")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := seqs(t, copied.Sources[0]); len(got) != n || got[0] != 2 || got[n-1] != 2*n {
+		t.Errorf("the new ring holds %d records (%d..%d); the salvage said it copied %d (2..%d)", len(got), got[0], got[len(got)-1], res.Records, 2*n)
+	}
 }
