@@ -86,6 +86,7 @@ type Agent struct {
 
 	mu         sync.Mutex // guards what Run and Reload change
 	collectors []*scheduled
+	off        []offCollector          // enabled, but could not start
 	sample     sampleEmitter           // the current round's, under mu
 	rules      atomic.Pointer[ruleSet] // read by Emit, which must not take mu
 	ingest     *ingest
@@ -124,7 +125,18 @@ type scheduled struct {
 	interval time.Duration
 	next     time.Time
 	errs     uint64
+	// A spell of failures: collector.failing was written at its first,
+	// failedAt (monotonic), and collector.recovered is written once oks
+	// samples in a row succeed.
+	failing  bool
+	failedAt int64
+	failures uint64
+	oks      int
 }
+
+// An offCollector is a collector the configuration enables that the
+// device cannot serve, and why.
+type offCollector struct{ name, err string }
 
 // ErrUnknownStream is returned by Emit for a stream not in the config.
 var ErrUnknownStream = errors.New("agent: unknown stream")
@@ -187,6 +199,10 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	}
 	a.rules.Store(newRuleSet(cfg.Rules))
 	a.clockOffset = time.Now().UnixNano() - clock.Mono()
+	if err := a.buildCollectors(cfg); err != nil {
+		a.closeStreams()
+		return nil, err
+	}
 
 	// The agent's own story: a start, a device boot, an unclean stop.
 	a.deviceBooted, a.uncleanSeen = deviceBooted, len(unclean) > 0
@@ -200,14 +216,11 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	if deviceBooted {
 		a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
 	}
-	if err := a.buildCollectors(cfg); err != nil {
-		a.closeStreams()
-		return nil, err
-	}
 	return a, nil
 }
 
-// noteStart writes agent.start, when the itiny stream can take it.
+// noteStart writes agent.start and the configuration in effect, when the
+// itiny stream can take them.
 func (a *Agent) noteStart() {
 	if a.streams[StreamSelf].w.Load() == nil {
 		return
@@ -219,6 +232,38 @@ func (a *Agent) noteStart() {
 		codec.Field{Key: "device_boot", Value: codec.Bool(a.deviceBooted)},
 		codec.Field{Key: "clean", Value: codec.Bool(!a.uncleanSeen)},
 		codec.Field{Key: "pid", Value: codec.Int(int64(os.Getpid()))})
+	a.noteConfig()
+}
+
+// noteConfig writes the configuration in effect and the collectors it
+// enables that are off, with why: after agent.start and agent.reload.
+func (a *Agent) noteConfig() {
+	text, cut := configText(a.live.Load().String(), int(a.streams[StreamSelf].cfg.Segment)/4)
+	a.note(StreamSelf, catalog.AgentConfig.Name, codec.LevelInfo,
+		codec.Field{Key: "text", Value: codec.String(text)},
+		codec.Field{Key: "truncated", Value: codec.Bool(cut)})
+	a.mu.Lock()
+	off := a.off
+	a.mu.Unlock()
+	for _, o := range off {
+		a.note(StreamSelf, catalog.CollectorOff.Name, codec.LevelWarning,
+			codec.Field{Key: "collector", Value: codec.String(o.name)},
+			codec.Field{Key: "error", Value: codec.String(o.err)})
+	}
+}
+
+// configText bounds a configuration's text to catalog.MaxConfigText
+// bytes, and to limit if less, cut at the end of a line.
+func configText(text string, limit int) (string, bool) {
+	limit = min(limit, catalog.MaxConfigText)
+	if len(text) <= limit {
+		return text, false
+	}
+	text = text[:limit]
+	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		text = text[:i+1]
+	}
+	return text, true
 }
 
 // ringOptions maps a stream's configuration to its ring's, for this boot.
@@ -231,6 +276,7 @@ func (a *Agent) ringOptions(sc StreamConfig) ringlog.Options {
 func (a *Agent) buildCollectors(cfg *Config) error {
 	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev}
 	var cols []*scheduled
+	var off []offCollector
 	now := time.Now()
 	for _, name := range sortedKeys(cfg.Collectors) {
 		sec := cfg.Collectors[name]
@@ -244,6 +290,7 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 			// A collector the device cannot serve (no PSI, no thermal
 			// zones) is skipped, not fatal.
 			a.log.Printf("collector %s off: %v", name, err)
+			off = append(off, offCollector{name, err.Error()})
 			continue
 		}
 		cols = append(cols, &scheduled{name: name, c: c, interval: sec.Interval, next: now})
@@ -257,7 +304,7 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 	default:
 	}
 	old := a.collectors
-	a.collectors = cols
+	a.collectors, a.off = cols, off
 	a.mu.Unlock()
 	closeCollectors(old)
 	return nil
@@ -353,6 +400,7 @@ func (a *Agent) Reload(cfg *Config) error {
 	a.rules.Store(newRuleSet(cfg.Rules))
 	a.live.Store(cfg)
 	a.note(StreamSelf, catalog.AgentReload.Name, codec.LevelNotice)
+	a.noteConfig()
 	return nil
 }
 
@@ -416,13 +464,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		next = now.Add(time.Hour)
 		for _, s := range a.collectors {
 			if !now.Before(s.next) {
-				if err := s.c.Update(&a.sample); err != nil {
-					s.errs++
-					// A stream unavailable is said once (storage.go).
-					if (s.errs == 1 || s.errs%100 == 0) && !errors.Is(err, ErrUnavailable) {
-						a.log.Printf("collector %s: %v (%d errors)", s.name, err, s.errs)
-					}
-				}
+				a.update(s)
 				// Keep the grid: a slow sample does not shift later ones.
 				for !now.Before(s.next) {
 					s.next = s.next.Add(s.interval)
@@ -453,6 +495,41 @@ func (a *Agent) Run(ctx context.Context) error {
 			next = minTime(next, nextHouse)
 		}
 	}
+}
+
+// update takes one sample of s, in the round of a.sample, and says when
+// s starts failing and when it recovers: once each, not once a failure.
+func (a *Agent) update(s *scheduled) {
+	err := s.c.Update(&a.sample)
+	if err != nil && errors.Is(err, ErrUnavailable) {
+		s.errs++
+		return // the stream's, not the collector's: said once (storage.go)
+	}
+	if err == nil {
+		if s.failing {
+			if s.oks++; s.oks == catalog.RecoverAfter {
+				s.failing = false
+				a.note(StreamEvents, catalog.CollectorRecovered.Name, codec.LevelNotice,
+					codec.Field{Key: "collector", Value: codec.String(s.name)},
+					codec.Field{Key: "failures", Value: codec.Uint(s.failures)},
+					codec.Field{Key: "failing_s", Value: codec.Float(float64(a.sample.mono-s.failedAt) / 1e9)})
+			}
+		}
+		return
+	}
+	s.errs++
+	if s.errs == 1 || s.errs%100 == 0 {
+		a.log.Printf("collector %s: %v (%d errors)", s.name, err, s.errs)
+	}
+	s.oks = 0
+	if s.failing {
+		s.failures++
+		return
+	}
+	s.failing, s.failedAt, s.failures = true, a.sample.mono, 1
+	a.note(StreamEvents, catalog.CollectorFailing.Name, codec.LevelWarning,
+		codec.Field{Key: "collector", Value: codec.String(s.name)},
+		codec.Field{Key: "error", Value: codec.String(err.Error())})
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -489,7 +566,11 @@ func (a *Agent) Flush() error {
 
 // Close stops Run, closes the listeners, flushes and closes every ring,
 // marking the shutdown clean.
-func (a *Agent) Close() error {
+func (a *Agent) Close() error { return a.Shutdown("closed") }
+
+// Shutdown is Close, with what stopped the agent for its agent.stop
+// record: a signal's name, say.
+func (a *Agent) Shutdown(reason string) error {
 	var err error
 	a.closeOnce.Do(func() {
 		close(a.stop)
@@ -512,7 +593,7 @@ func (a *Agent) Close() error {
 			a.reportDrops(r)
 		}
 		closeCollectors(cols)
-		a.note(StreamSelf, catalog.AgentStop.Name, codec.LevelNotice)
+		a.note(StreamSelf, catalog.AgentStop.Name, codec.LevelNotice, codec.Field{Key: "reason", Value: codec.String(reason)})
 		err = a.closeStreams()
 	})
 	return err

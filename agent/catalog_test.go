@@ -8,13 +8,16 @@ import (
 )
 
 // TestOwnRecordsInCatalogue runs an agent through a start, a device
-// boot, a rule's alarm and its clearing, a state change, its statistics,
-// a reload and a stop, then checks every record it wrote of its own
+// boot, a collector that is off, a rule's alarm and its clearing, a state
+// change, a collector failing and recovering, its statistics, a reload
+// (with its configuration) and a stop, then checks every record it wrote
+// of its own
 // against the catalogue (catalog.Record.Check): the readers interpret
 // them by it.
 func TestOwnRecordsInCatalogue(t *testing.T) {
 	cfg := testConfig(t, "[rule filesystem-full]\nrecord = filesystem\nfield = used_pct\nabove = 90\nclear = 85\nfor = 1\n")
-	a, err := New(cfg, Options{})
+	cfg.Collectors["cpu"].Enabled = true
+	a, err := New(cfg, Options{Log: discard{}, Proc: t.TempDir()}) // no /proc/stat: cpu is off
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +37,7 @@ func TestOwnRecordsInCatalogue(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.writeStats()
+	flap(a, "x...")
 	if err := a.Reload(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +64,8 @@ func TestOwnRecordsInCatalogue(t *testing.T) {
 			seen[r.Name] = true
 		}
 	}
-	for _, name := range []string{"agent.start", "agent.stop", "agent.reload", "device.boot", "rule.filesystem-full", "state.change", "stream.stats"} {
+	for _, name := range []string{"agent.start", "agent.stop", "agent.reload", "agent.config", "device.boot", "rule.filesystem-full", "state.change",
+		"stream.stats", "collector.off", "collector.failing", "collector.recovered"} {
 		if !seen[name] {
 			t.Errorf("no %s record was written to check", name)
 		}

@@ -182,6 +182,11 @@ func (in *ingest) store(msg []byte, truncated bool, p *peer) bool {
 	if rec.Stream == "" {
 		rec.Stream = StreamEvents
 	}
+	if !in.arena.Present("level") {
+		// Level 0 is emerg: a sender that says nothing means a routine
+		// record (journald's default too), not an alarm for the rules.
+		rec.Level = codec.LevelInfo
+	}
 	s := a.streams[rec.Stream]
 	if s == nil || rec.Stream == StreamSelf {
 		in.fail("unknown stream ")

@@ -103,15 +103,22 @@ func TestIngest(t *testing.T) {
 	if _, err := c.SendRaw([]byte(`{"name":"after","src":"appd","wall":"2999-01-01T00:00:00.000000000Z","mono":9223372036854775807,"boot":"00000000000000000000000000000001"}`)); err != nil {
 		t.Fatalf("after bad records: %v", err)
 	}
-	// A record that names no src is its sender's user's.
-	if _, err := c.SendRaw([]byte(`{"name":"anonymous"}`)); err != nil {
-		t.Fatal(err)
+	// A record that names no src is its sender's user's; one that names
+	// no level is info, in either codec, not emerg (level 0) as in a
+	// ring; one that says emerg is.
+	for _, msg := range [][]byte{[]byte(`{"name":"anonymous"}`), {0x81, 0xa4, 'n', 'a', 'm', 'e', 0xa3, 'r', 'a', 'w'}, []byte(`{"name":"urgent","level":"emerg"}`)} {
+		if _, err := c.SendRaw(msg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	end := time.Now()
 	stop()
 	ev := readStream(t, a.cfg.Data, StreamEvents)
-	if got := strings.Join(names(ev), " "); got != "device.boot started after anonymous" {
+	if got := strings.Join(names(ev), " "); got != "device.boot started after anonymous raw urgent" {
 		t.Fatalf("events: %s", got)
+	}
+	if ev[3].Level != codec.LevelInfo || ev[4].Level != codec.LevelInfo || ev[5].Level != codec.LevelEmerg {
+		t.Errorf("levels %v %v %v; want info for the records without one, emerg for the one that said so", ev[3].Level, ev[4].Level, ev[5].Level)
 	}
 	for _, r := range ev[1:] {
 		if r.Wall.Before(start) || r.Wall.After(end) || r.Mono <= ev[0].Mono || r.Mono > ev[len(ev)-1].Mono || r.Boot != a.boot {
@@ -125,8 +132,8 @@ func TestIngest(t *testing.T) {
 		t.Errorf("NaN did not survive: %v", field(ev[1], "nan"))
 	}
 	peers, _ := a.peers.sweep(false)
-	if len(peers) != 1 || peers[0].rejected != uint64(len(bad)) || peers[0].accepted != 3 {
-		t.Errorf("peers %+v, want one with %d rejected and 3 accepted", peers, len(bad))
+	if len(peers) != 1 || peers[0].rejected != uint64(len(bad)) || peers[0].accepted != 5 {
+		t.Errorf("peers %+v, want one with %d rejected and 5 accepted", peers, len(bad))
 	}
 }
 

@@ -13,10 +13,39 @@ var (
 		{"version", Label, None}, {"bootn", Label, None}, {"device_boot", Flag, None},
 		{"clean", Flag, None}, {"pid", Label, None},
 	}}
-	// AgentStop closes a run cleanly.
-	AgentStop = Record{Name: "agent.stop", Stream: StreamSelf, Source: SelfSource}
+	// AgentStop closes a run cleanly. reason is what stopped it: the
+	// signal's name (SIGTERM, SIGINT), "error" when the agent could not
+	// go on, or "closed" when the program hosting it closed it.
+	AgentStop = Record{Name: "agent.stop", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
+		{"reason", Label, None},
+	}}
 	// AgentReload is a configuration reload within a run.
 	AgentReload = Record{Name: "agent.reload", Stream: StreamSelf, Source: SelfSource}
+	// AgentConfig is the configuration in effect, written after
+	// agent.start and after each agent.reload: the text `itiny config
+	// check` prints. Past MaxConfigText bytes, or a quarter of the itiny
+	// stream's segment if less, the text is cut at the end of a line and
+	// truncated is true.
+	AgentConfig = Record{Name: "agent.config", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
+		{"text", Text, None}, {"truncated", Flag, None},
+	}}
+	// CollectorOff is a collector the configuration enables that the
+	// agent could not start (no PSI, no thermal zone, a bad option), with
+	// why; written with agent.config, one per collector.
+	CollectorOff = Record{Name: "collector.off", Stream: StreamSelf, Source: SelfSource, Instance: "collector", Fields: []Field{
+		{"collector", Label, None}, {"error", Text, None},
+	}}
+	// CollectorFailing is a running collector whose sample failed, with
+	// the error; written once, when it starts failing. CollectorRecovered
+	// ends it, once its samples succeed again RecoverAfter times in a
+	// row: failures counts the samples that failed meanwhile, failing_s
+	// the time from the first failure, by the monotonic clock.
+	CollectorFailing = Record{Name: "collector.failing", Stream: StreamEvents, Source: SelfSource, Instance: "collector", Fields: []Field{
+		{"collector", Label, None}, {"error", Text, None},
+	}}
+	CollectorRecovered = Record{Name: "collector.recovered", Stream: StreamEvents, Source: SelfSource, Instance: "collector", Fields: []Field{
+		{"collector", Label, None}, {"failures", Gauge, Count}, {"failing_s", Gauge, Seconds},
+	}}
 	// AgentUnclean says which rings the previous run left open, how many
 	// of their staged records came back, and how many numbers were
 	// skipped for those that may not have.
@@ -78,11 +107,21 @@ var (
 	}}
 )
 
+// MaxConfigText bounds agent.config's text: the default configuration's is
+// under 2 KiB, and each start writes it to the itiny stream.
+const MaxConfigText = 8 << 10
+
+// RecoverAfter is the samples in a row that must succeed for a failing
+// collector to be recovered: a collector that fails now and then stays
+// failing, in one record, rather than writing two per flap.
+const RecoverAfter = 3
+
 var all = []*Record{
 	&CPU, &Memory, &Disk, &Filesystem, &Load, &Net, &Pressure, &Thermal, &Uptime,
 	&Process, &Snapshot,
 	&KernelLog, &KernelPanic, &KernelOOM, &KernelIOError, &KernelSegfault,
-	&AgentStart, &AgentStop, &AgentReload, &AgentUnclean, &DeviceBoot, &ClockStep,
+	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep,
+	&CollectorOff, &CollectorFailing, &CollectorRecovered,
 	&StreamStats, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
 	&StateChange, &Alarm,
 }

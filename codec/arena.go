@@ -14,8 +14,22 @@ type Arena struct {
 	// elements are pushed from lo up, and a closed one moves to the top,
 	// from hi down, so each value is in one place and n values fit in n.
 	lo, hi int
+	seen   uint16      // the record keys the last decode met (recordKey)
 	err    DecodeError // the last decode's fault
 	key    keyError    // its cause when a record key's value was bad
+}
+
+// Present reports whether the record the arena last decoded had the key
+// named, one of the record's own ten ("seq" ... "fields"): a key missing
+// decodes as its zero (FORMAT.md section 4), and a receiver may want
+// another default, as the agent's socket does for "level".
+func (a *Arena) Present(key string) bool {
+	for i, k := range recordKeyNames {
+		if k == key {
+			return a.seen&(1<<i) != 0
+		}
+	}
+	return false
 }
 
 // NewArena returns an arena for records of up to n values.
@@ -31,7 +45,7 @@ var ErrArenaFull = errors.New("codec: more fields and elements than the decoder'
 func (a *Arena) reset() {
 	clear(a.buf[:a.lo]) // keep no views of the last input
 	clear(a.buf[a.hi:])
-	a.lo, a.hi = 0, len(a.buf)
+	a.lo, a.hi, a.seen = 0, len(a.buf), 0
 }
 
 // take returns storage for a container of n values.

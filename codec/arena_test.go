@@ -2,6 +2,7 @@ package codec
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -177,5 +178,36 @@ func TestDecodeArenaRejectZeroAllocs(t *testing.T) {
 		if !errors.As(err, &de) || string(de.AppendTo(nil)) != want {
 			t.Errorf("%s: DecodeArena: %v, want %s", tt.name, err, want)
 		}
+	}
+}
+
+// TestArenaPresent: after a decode, the arena says which of the record's
+// own keys the input had, in both codecs, and forgets them on the next.
+func TestArenaPresent(t *testing.T) {
+	a := NewArena(16)
+	full, _ := Msgpack.Append(nil, &Record{Name: "x", Level: LevelWarning})
+	for _, tc := range []struct {
+		c    Codec
+		in   []byte
+		want []string
+	}{
+		{JSON, []byte(`{"name":"x"}`), []string{"name"}},
+		{JSON, []byte(`{"name":"x","level":"emerg","fields":{"level":1}}`), []string{"name", "level", "fields"}},
+		{Msgpack, []byte{0x81, 0xa4, 'n', 'a', 'm', 'e', 0xa1, 'x'}, []string{"name"}},
+		{Msgpack, full, recordKeyNames[:]},
+		{JSON, []byte(`{}`), nil},
+	} {
+		var r Record
+		if err := tc.c.DecodeArena(tc.in, &r, a); err != nil {
+			t.Fatalf("%s: %v", tc.in, err)
+		}
+		for _, k := range recordKeyNames {
+			if got, want := a.Present(k), slices.Contains(tc.want, k); got != want {
+				t.Errorf("%s %q: Present(%q) = %v", tc.c, tc.in, k, got)
+			}
+		}
+	}
+	if a.Present("nosuch") {
+		t.Error("Present of a key records do not have")
 	}
 }

@@ -170,6 +170,9 @@ func (z *Record) unmarshal(d *msgDecoder, b []byte) ([]byte, error) {
 			return b, keyFault(k, err, d.arena) // as JSON's (jsondec.go)
 		}
 	}
+	if d.arena != nil {
+		d.arena.seen = seen
+	}
 	return b, nil
 }
 

@@ -126,6 +126,11 @@ func (d *jsonDecoder) object(member func(key []byte) error) error {
 func (d *jsonDecoder) record(r *Record) error {
 	var seen uint16
 	n := 0
+	defer func() {
+		if d.arena != nil {
+			d.arena.seen = seen
+		}
+	}()
 	return d.object(func(key []byte) error {
 		k := keyIndex(key)
 		n++

@@ -10,9 +10,9 @@ import (
 	"github.com/itiny/itiny/ringlog"
 )
 
-// A Report is what one pass over a ring found: its figures for stats and
-// its problems for verify.
-type Report struct {
+// A Health is a ring's health as one pass over it found: its figures for
+// stats and its problems for verify.
+type Health struct {
 	Stream   string     `json:"stream"`
 	Where    string     `json:"where"`
 	Segments int        `json:"segments"`
@@ -46,22 +46,22 @@ type Problem struct {
 	Detail  string `json:"detail"`
 }
 
-// Check reads every record of src's ring once and reports.
-func Check(src *Source) (*Report, error) {
+// Check reads every record of src's ring once and returns its health.
+func Check(src *Source) (*Health, error) {
 	r, err := src.Reader()
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Stream: src.Stream, Where: src.Where}
+	h := &Health{Stream: src.Stream, Where: src.Where}
 	segs := r.Segments()
-	rep.Segments = len(segs)
+	h.Segments = len(segs)
 	for i, s := range segs {
-		rep.Bytes += s.Size
+		h.Bytes += s.Size
 		if s.Err != nil {
 			continue // the reader reports it, with the bytes it skips
 		}
 		if i > 0 && segs[i-1].Err == nil && s.Header.Segment != segs[i-1].Header.Segment+1 {
-			rep.add(Problem{Kind: "missing-segment", Segment: s.Path,
+			h.add(Problem{Kind: "missing-segment", Segment: s.Path,
 				Detail: "segments " + u64(segs[i-1].Header.Segment+1) + "-" + u64(s.Header.Segment-1) + " are missing"}, true)
 		}
 	}
@@ -91,7 +91,7 @@ func Check(src *Source) (*Report, error) {
 				p.Kind = "bad-block"
 			case errors.Is(d.Err, ringlog.ErrUnsupported):
 				p.Kind = "unsupported"
-				rep.Unsupported++
+				h.Unsupported++
 			case errors.Is(d.Err, ringlog.ErrSeqBackwards):
 				p.Kind = "seq-backwards"
 			case errors.Is(d.Err, ringlog.ErrBadStage):
@@ -106,7 +106,7 @@ func Check(src *Source) (*Report, error) {
 			default:
 				p.Detail += ": " + d.Err.Error() // which header, which version, which entry
 			}
-			rep.add(p, p.Kind != "torn-tail" && p.Kind != "unsupported")
+			h.add(p, p.Kind != "torn-tail" && p.Kind != "unsupported")
 			n.gs.see(d)
 			continue
 		}
@@ -117,42 +117,42 @@ func Check(src *Source) (*Report, error) {
 		// same: it is there, so no gap covers its number.
 		got := &rec
 		if err := Decode(&e, &rec); err != nil {
-			rep.add(Problem{Kind: "bad-record", Segment: e.Segment, Offset: e.Offset, Detail: "seq " + u64(e.Seq) + ": " + err.Error()}, true)
+			h.add(Problem{Kind: "bad-record", Segment: e.Segment, Offset: e.Offset, Detail: "seq " + u64(e.Seq) + ": " + err.Error()}, true)
 			got = nil
 		}
 		if n.missing(e.Seq) {
 			retired, gaps := n.gaps(segs, got, e.Seq, e.Segment)
 			if !n.any {
-				rep.FirstSeq, rep.Retired = e.Seq, retired
+				h.FirstSeq, h.Retired = e.Seq, retired
 			}
 			for i := range gaps {
-				rep.Gaps = append(rep.Gaps, gaps[i])
-				rep.Add(&gaps[i])
+				h.Gaps = append(h.Gaps, gaps[i])
+				h.Add(&gaps[i])
 			}
 		}
 		n.read(e.Seq)
-		rep.LastSeq = e.Seq
+		h.LastSeq = e.Seq
 		if got == nil {
 			continue
 		}
-		if rep.Records == 0 {
-			rep.First.Time = rec.Wall
+		if h.Records == 0 {
+			h.First.Time = rec.Wall
 		}
-		rep.Records++
-		rep.Last.Time = rec.Wall
+		h.Records++
+		h.Last.Time = rec.Wall
 		if !boots[rec.BootCount] {
 			boots[rec.BootCount] = true
-			rep.Boots = append(rep.Boots, rec.BootCount)
+			h.Boots = append(h.Boots, rec.BootCount)
 		}
 	}
-	if span := rep.Last.Sub(rep.First.Time); rep.Records > 1 && span > 0 {
-		rep.Span = span.Round(time.Second).String()
-		rep.Rate = float64(rep.Records-1) / span.Hours()
+	if span := h.Last.Sub(h.First.Time); h.Records > 1 && span > 0 {
+		h.Span = span.Round(time.Second).String()
+		h.Rate = float64(h.Records-1) / span.Hours()
 	}
-	return rep, nil
+	return h, nil
 }
 
-func (r *Report) add(p Problem, corrupt bool) {
+func (r *Health) add(p Problem, corrupt bool) {
 	r.Damage = append(r.Damage, p)
 	if corrupt {
 		r.Corrupt++

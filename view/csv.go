@@ -79,6 +79,9 @@ func (p *CSVPrinter) Flush() error {
 	if err := cw.Write(rec); err != nil {
 		return err
 	}
+	if p.o.Reverse {
+		slices.Reverse(p.rows)
+	}
 	for _, r := range p.rows {
 		rec = rec[:0]
 		rec = append(rec, r.wall, strconv.FormatUint(uint64(r.boot), 10), strconv.FormatInt(r.mono, 10))

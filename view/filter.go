@@ -15,11 +15,35 @@ import (
 type Filter struct {
 	Streams      []string // any of them; none: all
 	Since, Until time.Time
-	MaxLevel     codec.Level // records at this level or more severe
+	MinLevel     codec.Level // with LevelSet: records from MinLevel (most severe)
+	MaxLevel     codec.Level // to MaxLevel, both included (ParseLevels)
 	LevelSet     bool
+	Sources      []string // any of them, as the record's src; none: all
 	Boots        []uint32 // boot counters; none: all
 	Matches      []Match  // all of them
 	Grep         *regexp.Regexp
+}
+
+// ParseLevels parses a level as journalctl's -p takes it, in any case: a
+// name (emerg, alert, crit, err, warning, notice, info, debug; also warn,
+// error, emergency, critical) or a number 0-7, for that level and the more
+// severe ones; or a range FROM..TO, either way round, for the levels
+// between them, both included (warning..err: warning and err).
+func ParseLevels(s string) (min, max codec.Level, err error) {
+	from, to, isRange := strings.Cut(strings.ToLower(s), "..")
+	if max, err = codec.ParseLevel(from); err != nil {
+		return 0, 0, fmt.Errorf("level %q: want a level (emerg, alert, crit, err, warning, notice, info, debug, or 0-7) or a range FROM..TO such as warning..err", s)
+	}
+	if !isRange {
+		return codec.LevelEmerg, max, nil
+	}
+	if min, err = codec.ParseLevel(to); err != nil {
+		return 0, 0, fmt.Errorf("level %q: %q is not a level (want emerg, alert, crit, err, warning, notice, info, debug, or 0-7)", s, to)
+	}
+	if min > max {
+		min, max = max, min
+	}
+	return min, max, nil
 }
 
 // A Match tests one field: key=value, key!=value, key>number, key<number,
@@ -70,7 +94,10 @@ func (f *Filter) Keep(stream string, r *codec.Record) bool {
 	if len(f.Streams) > 0 && !slices.Contains(f.Streams, stream) {
 		return false
 	}
-	if f.LevelSet && r.Level > f.MaxLevel {
+	if f.LevelSet && (r.Level > f.MaxLevel || r.Level < f.MinLevel) {
+		return false
+	}
+	if len(f.Sources) > 0 && !slices.Contains(f.Sources, r.Source) {
 		return false
 	}
 	if !f.Since.IsZero() && r.Wall.Before(f.Since) || !f.Until.IsZero() && !r.Wall.Before(f.Until) {

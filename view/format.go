@@ -20,8 +20,11 @@ type Printer interface {
 type PrintOptions struct {
 	Color  bool     // ANSI colours (text)
 	UTC    bool     // times in UTC rather than local time (text)
-	Fields []string // only these fields (and the record's own keys)
+	Fields []string // only these fields, in this order (and the record's own keys)
 	Notes  io.Writer
+	// Reverse: the records are given newest first (CSV writes its rows
+	// so; the other printers print in the order given).
+	Reverse bool
 }
 
 // levelColors are the ANSI colours of levels emerg..debug, as journalctl

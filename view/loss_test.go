@@ -44,7 +44,7 @@ func TestLossAccounting(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		build func(t *testing.T, dir string) string
-		check func(t *testing.T, r *Report)
+		check func(t *testing.T, r *Health)
 	}{
 		{"continuous stream, crash", func(t *testing.T, dir string) string {
 			w := open(t, dir, opts(false))
@@ -54,7 +54,7 @@ func TestLossAccounting(t *testing.T) {
 			add(t, w, 1)
 			w.Close()
 			return dir
-		}, func(t *testing.T, r *Report) {
+		}, func(t *testing.T, r *Health) {
 			// The page cache kept every record: no gap at all.
 			if len(r.Gaps) != 0 || r.Records != 11 || r.Retired != 0 {
 				t.Fatalf("%+v", r)
@@ -70,7 +70,7 @@ func TestLossAccounting(t *testing.T) {
 			add(t, w, 1)
 			w.Close()
 			return dir
-		}, func(t *testing.T, r *Report) {
+		}, func(t *testing.T, r *Health) {
 			g := r.Gaps[0]
 			if len(r.Gaps) != 1 || g.From != 11 || g.Loss != LossPossible || g.Lost != g.Numbers() ||
 				!strings.Contains(g.Bound, "memory buffer") || r.Unsure != g.Numbers() || r.Lost != 0 {
@@ -88,7 +88,7 @@ func TestLossAccounting(t *testing.T) {
 			add(t, w, 1)
 			w.Close()
 			return dir
-		}, func(t *testing.T, r *Report) {
+		}, func(t *testing.T, r *Health) {
 			g := r.Gaps[0]
 			if len(r.Gaps) != 1 || g.From != 11 || g.Loss != LossPossible || !strings.Contains(g.Bound, "sync interval") {
 				t.Fatalf("%+v", r)
@@ -104,7 +104,7 @@ func TestLossAccounting(t *testing.T) {
 			add(t, w, 1)
 			w.Close()
 			return dir
-		}, func(t *testing.T, r *Report) {
+		}, func(t *testing.T, r *Health) {
 			// The clean close's mark is exact: every missing number was a record.
 			g := r.Gaps[0]
 			if len(r.Gaps) != 1 || g.Loss != LossLost || g.Lost != g.Numbers() || g.To != 200 || r.Lost != g.Numbers() {
@@ -120,7 +120,7 @@ func TestLossAccounting(t *testing.T) {
 			b[400] ^= 0xff // in a frame amid the segment
 			os.WriteFile(segs[0], b, 0o640)
 			return dir
-		}, func(t *testing.T, r *Report) {
+		}, func(t *testing.T, r *Health) {
 			g := r.Gaps[0]
 			if len(r.Gaps) != 1 || g.Loss != LossLost || g.Lost != 1 || g.Cause != CauseDamage || r.Corrupt != 1 {
 				t.Fatalf("%+v", r)
@@ -133,7 +133,7 @@ func TestLossAccounting(t *testing.T) {
 			add(t, w, 2000)
 			w.Close()
 			return dir
-		}, func(t *testing.T, r *Report) {
+		}, func(t *testing.T, r *Health) {
 			if r.Retired == 0 || r.Retired != r.FirstSeq-1 || len(r.Gaps) != 0 {
 				t.Fatalf("%+v", r)
 			}
@@ -148,7 +148,7 @@ func TestLossAccounting(t *testing.T) {
 			add(t, w, 1)
 			w.Close()
 			return dir
-		}, func(t *testing.T, r *Report) {
+		}, func(t *testing.T, r *Health) {
 			// Nothing was deleted: retention is not blamed.
 			if r.Retired != 0 || len(r.Gaps) == 0 || r.Lost != 0 {
 				t.Fatalf("%+v", r)

@@ -10,7 +10,7 @@ import (
 	"github.com/itiny/itiny/ringlog"
 )
 
-func checkRing(t *testing.T, dir string) *Report {
+func checkRing(t *testing.T, dir string) *Health {
 	t.Helper()
 	in, err := Open([]string{dir})
 	if err != nil {

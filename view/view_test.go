@@ -14,18 +14,15 @@ import (
 
 	"github.com/itiny/itiny/bundle"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/ringlog"
 )
 
-var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+var t0 = ringtest.Wall
 
 // rec is a record of boot n at monotonic second mono.
 func rec(n uint32, mono int, name string, fields ...codec.Field) *codec.Record {
-	return &codec.Record{
-		Boot: codec.BootID{byte(n)}, BootCount: n,
-		Wall: t0.Add(time.Duration(n)*time.Hour + time.Duration(mono)*time.Second), Mono: int64(mono) * 1e9,
-		Source: "test", Level: codec.LevelInfo, Name: name, Fields: fields,
-	}
+	return ringtest.At(n, mono, name, fields...)
 }
 
 // writeRing appends recs to the ring of stream under data, in small
@@ -38,18 +35,7 @@ func writeRing(t *testing.T, data, stream string, c codec.Codec, recs ...*codec.
 // writeRingOpts appends recs to a new ring under data opened with o.
 func writeRingOpts(t *testing.T, data string, o ringlog.Options, recs ...*codec.Record) {
 	t.Helper()
-	w, err := ringlog.Open(filepath.Join(data, o.Stream), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if _, err := w.Append(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	ringtest.Write(t, data, o, recs...)
 }
 
 // describe lists the items of a merged read, one line each.

@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// TimeForms lists the forms ParseTime takes, for usage and errors.
+const TimeForms = `2026-11-25 14:00[:05], 14:02[:30] (today), today, yesterday 14:00, now, 2h ago, "10 min ago", -90m, 1h (that long ago), RFC 3339`
+
 // ParseTime parses a point in time as journalctl and sar accept them:
 // "now", "today", "yesterday", an absolute time ("2026-11-25",
 // "2026-11-25 14:00", "2026-11-25T14:00:05Z", RFC 3339), or a relative one

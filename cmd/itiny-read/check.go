@@ -10,48 +10,48 @@ import (
 	"github.com/itiny/itiny/view"
 )
 
-// errCorrupt makes verify exit 1 after printing its report: corruption,
+// errCorrupt makes verify exit 1 after printing each ring's health: corruption,
 // or segments written by a newer itiny that it could not check.
 var errCorrupt = errors.New("corruption found")
 
-func checkAll(args []string) ([]*view.Report, error) {
+func checkAll(args []string) ([]*view.Health, error) {
 	in, err := openInput(args)
 	if err != nil {
 		return nil, err
 	}
-	var reps []*view.Report
+	var rings []*view.Health
 	for _, s := range in.Sources {
-		rep, err := view.Check(s)
+		h, err := view.Check(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Where, err)
 		}
-		reps = append(reps, rep)
+		rings = append(rings, h)
 	}
-	return reps, nil
+	return rings, nil
 }
 
 func verifyCmd(fs *flag.FlagSet, args []string) error {
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	asJSON := fs.Bool("json", false, "print each ring's health as JSON")
 	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	reps, err := checkAll(fs.Args())
+	rings, err := checkAll(fs.Args())
 	if err != nil {
 		return err
 	}
 	corrupt := 0
-	for _, r := range reps {
+	for _, r := range rings {
 		corrupt += r.Corrupt + r.Unsupported
 	}
 	if *asJSON {
-		b, err := json.MarshalIndent(reps, "", "  ")
+		b, err := json.MarshalIndent(rings, "", "  ")
 		if err != nil {
 			return err
 		}
 		fmt.Println(string(b))
 	} else {
-		for _, r := range reps {
+		for _, r := range rings {
 			verdict := "ok"
 			switch {
 			case r.Corrupt > 0:
@@ -90,12 +90,12 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	reps, err := checkAll(fs.Args())
+	rings, err := checkAll(fs.Args())
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		b, err := json.MarshalIndent(reps, "", "  ")
+		b, err := json.MarshalIndent(rings, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		return nil
 	}
 	fmt.Printf("%-8s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s  %s\n", "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "GAPS")
-	for _, r := range reps {
+	for _, r := range rings {
 		var boots []string
 		for _, b := range r.Boots {
 			boots = append(boots, fmt.Sprint(b))

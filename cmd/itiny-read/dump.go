@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,24 +17,40 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/view"
 )
 
 func dumpCmd(fs *flag.FlagSet, args []string) error {
-	var streams, matches, fields multi
+	var streams, sources, matches, fields multi
+	var boot bootOption
+	var last countOption
 	fs.Var(&streams, "stream", "only this stream (repeatable, or comma-separated)")
-	since := fs.String("since", "", "records at or after this time: 2026-11-25 14:00, today, yesterday, 2h ago, -90m")
-	until := fs.String("until", "", "records before this time (same forms as --since)")
-	last := fs.Int("n", 0, "only the last N records")
-	boot := fs.String("boot", "", "only this boot: its counter, 0 for the last, -1 for the one before, or a prefix of its id")
-	level := fs.String("level", "", "records at this level or more severe: emerg, alert, crit, err, warning, notice, info, debug")
+	fs.Var(&sources, "t", "only records of this source, their src (repeatable, or comma-separated)")
+	fs.Var(&sources, "source", "same as -t")
+	since := fs.String("S", "", "records at or after this `time`: "+view.TimeForms)
+	fs.StringVar(since, "since", "", "same as -S")
+	until := fs.String("U", "", "records before this `time` (same forms as -S)")
+	fs.StringVar(until, "until", "", "same as -U")
+	fs.Var(&last, "n", "only the last N records (-n alone: 10; -n all: every record)")
+	fs.Var(&last, "lines", "same as -n")
+	fs.Var(&boot, "b", "only one boot: -b alone or -b 0 the last, -b -1 the one before, -b N the boot with counter N, -b ID a prefix of its id, -b all every boot (itiny-read boots lists them)")
+	fs.Var(&boot, "boot", "same as -b")
+	level := fs.String("p", "", "records at this `level` or more severe, or in a range FROM..TO (warning..err): emerg, alert, crit, err, warning (warn), notice, info, debug, or 0-7")
+	fs.StringVar(level, "level", "", "same as -p")
+	fs.StringVar(level, "priority", "", "same as -p")
+	reverse := fs.Bool("r", false, "newest first")
+	fs.BoolVar(reverse, "reverse", false, "same as -r")
+	end := fs.Bool("e", false, "jump to the end: the last 1000 records unless -n says how many, and the pager starts at the end")
+	fs.BoolVar(end, "pager-end", false, "same as -e")
+	noPager := fs.Bool("no-pager", false, "do not page: on a terminal, output goes through $PAGER (else less -R) unless this, -f, or a PAGER that is empty or cat")
 	grep := fs.String("grep", "", "records whose name or a string field matches this regular expression")
 	fs.Var(&matches, "match", "field match (repeatable): key=value, key!=value, key>N, key<N, key>=N, key<=N, key~regex")
 	out := fs.String("o", "text", "output: text, json (one record per line), csv (a column per field, a row per sample), msgpack")
-	fs.Var(&fields, "fields", "only these fields (comma-separated)")
-	follow := fs.Bool("f", false, "follow: keep printing records as they are written, across rotations")
-	utc := fs.Bool("utc", false, "show times in UTC")
+	fs.StringVar(out, "output", "text", "same as -o")
+	fs.Var(&fields, "fields", "only records with at least one of these fields (comma-separated), showing those fields in this order")
+	follow := fs.Bool("f", false, "follow: print the last 10 records (or -n N), then records as they are written, across rotations")
+	fs.BoolVar(follow, "follow", false, "same as -f")
+	utc := fs.Bool("utc", false, "show times in UTC, and take times without a zone in UTC")
 	color := fs.String("color", "auto", "colours: auto (on a terminal), always, never")
 	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -46,7 +64,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		}
 		paths = append(paths, a)
 	}
-	f := view.Filter{Streams: streams}
+	f := view.Filter{Streams: streams, Sources: sources}
 	now := time.Now()
 	loc := time.Local
 	if *utc {
@@ -55,17 +73,17 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	var err error
 	if *since != "" {
 		if f.Since, err = view.ParseTime(*since, now, loc); err != nil {
-			return fmt.Errorf("%w: --since: %v", errUsage, err)
+			return fmt.Errorf("%w: -S/--since: %v", errUsage, err)
 		}
 	}
 	if *until != "" {
 		if f.Until, err = view.ParseTime(*until, now, loc); err != nil {
-			return fmt.Errorf("%w: --until: %v", errUsage, err)
+			return fmt.Errorf("%w: -U/--until: %v", errUsage, err)
 		}
 	}
 	if *level != "" {
-		if f.MaxLevel, err = codec.ParseLevel(*level); err != nil {
-			return fmt.Errorf("%w: --level: %v", errUsage, err)
+		if f.MinLevel, f.MaxLevel, err = view.ParseLevels(*level); err != nil {
+			return fmt.Errorf("%w: -p/--level: %v", errUsage, err)
 		}
 		f.LevelSet = true
 	}
@@ -81,9 +99,19 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		}
 		f.Matches = append(f.Matches, mt)
 	}
-	if *last < 0 {
-		return fmt.Errorf("%w: -n %d: want a count", errUsage, *last)
+	if *reverse && *follow {
+		return fmt.Errorf("%w: -r and -f: newest first cannot follow", errUsage)
 	}
+	if !last.set && *follow {
+		last.n, last.set = 10, true // as journalctl
+	}
+	if !last.set && *end {
+		last.n, last.set = 1000, true
+	}
+	if *out == "csv" && *follow {
+		return fmt.Errorf("%w: -o csv cannot follow (its columns are fixed by the records it reads)", errUsage)
+	}
+	terminal := isTerminal(os.Stdout)
 	in, err := openInput(paths)
 	if err != nil {
 		return err
@@ -102,36 +130,24 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 			return fmt.Errorf("no stream %s in the rings", strings.Join(f.Streams, ", "))
 		}
 	}
-	if *boot != "" {
-		n, err := resolveBoot(srcs, *boot)
+	if boot.v != "" && boot.v != "all" {
+		n, err := resolveBoot(srcs, boot.v)
 		if err != nil {
 			return err
 		}
 		f.Boots = []uint32{n}
 	}
-	bw := bufio.NewWriterSize(os.Stdout, 64<<10)
-	defer bw.Flush()
-	var w io.Writer = bw
-	var tail *tailWriter
-	if *last > 0 {
-		tail = &tailWriter{max: *last}
-		w = tail
-	}
-	po := view.PrintOptions{UTC: *utc, Fields: fields, Notes: os.Stderr}
+	po := view.PrintOptions{UTC: *utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse}
 	switch *color {
 	case "always":
 		po.Color = true
 	case "auto":
-		po.Color = isTerminal(os.Stdout)
+		po.Color = terminal
 	case "never":
 	default:
 		return fmt.Errorf("%w: --color %q: want auto, always or never", errUsage, *color)
 	}
-	if *out == "csv" && *follow {
-		return fmt.Errorf("%w: -o csv cannot follow (its columns are fixed by the records it reads)", errUsage)
-	}
-	p := newPrinter(*out, w, po)
-	if p == nil {
+	if newPrinter(*out, io.Discard, po) == nil {
 		return fmt.Errorf("%w: -o %q: want text, json, csv or msgpack", errUsage, *out)
 	}
 	m, err := view.NewMerger(srcs, f.Since)
@@ -143,29 +159,69 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if !f.Until.IsZero() && !*follow {
 		m.Until(f.Until)
 	}
+	var dst io.Writer = os.Stdout
+	if cmd := pagerCommand(os.LookupEnv, exec.LookPath, terminal, *noPager, *follow, *end); cmd != "" {
+		if pg, err := startPager(cmd); err == nil {
+			defer pg.close()
+			dst = pg
+		}
+	}
+	err = dump(m, &f, dst, *out, po, last, *follow)
+	if errors.Is(err, syscall.EPIPE) {
+		return nil // the reader of our output went away (head, less)
+	}
+	return err
+}
+
+// dump prints the records of m that f keeps to dst, with the markers
+// before them: all, or the last ones (and newest first) when last is set
+// or po.Reverse; then, when following, those written after.
+func dump(m *view.Merger, f *view.Filter, dst io.Writer, out string, po view.PrintOptions, last countOption, follow bool) error {
+	bw := bufio.NewWriterSize(dst, 64<<10)
+	var scratch bytes.Buffer
+	var buf *recordBuffer
+	var p view.Printer
+	if last.set && last.n >= 0 || po.Reverse {
+		buf = &recordBuffer{max: -1, boots: map[uint32][]byte{}}
+		if last.set {
+			buf.max = last.n
+		}
+		p = newPrinter(out, &scratch, po)
+	} else {
+		p = newPrinter(out, bw, po)
+	}
+	// emit prints an item of boot, into buf when there is one.
+	emit := func(it *view.Item, boot uint32) error {
+		if err := p.Print(it); err != nil {
+			return err
+		}
+		if buf != nil {
+			buf.add(it.Kind, boot, scratch.Bytes())
+			scratch.Reset()
+		}
+		return nil
+	}
 	var bootMark view.Item
 	var gaps []view.Item
 	var shownBoot view.Boot
 	bootPending, anyShown := false, false
 	var it view.Item // one for the loop: Print's argument escapes
+	var err error
 	for {
 		it, err = m.Next()
 		if err == io.EOF {
 			if err := p.Flush(); err != nil {
 				return err
 			}
-			if tail != nil {
-				if err := tail.writeTo(bw); err != nil {
+			if buf != nil {
+				buf.add(view.KindGap, 0, scratch.Bytes()) // a table (CSV)
+				if err := buf.writeTo(bw, po.Reverse); err != nil {
 					return err
 				}
-				tail = nil
-				w = bw
-				p = newPrinter(*out, bw, po) // for what follows the last N
+				buf = nil
+				p = newPrinter(out, bw, po) // for what follows the last N
 			}
-			if !*follow {
-				return bw.Flush()
-			}
-			if err := bw.Flush(); err != nil {
+			if err := bw.Flush(); err != nil || !follow {
 				return err
 			}
 			time.Sleep(250 * time.Millisecond)
@@ -190,41 +246,26 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 			if !f.Keep(it.Source.Stream, it.Rec) {
 				continue
 			}
-			if tail != nil {
-				tail.record()
-			}
 			if bootPending && (!anyShown || bootMark.Boot != shownBoot) {
-				if err := p.Print(&bootMark); err != nil {
+				if err := emit(&bootMark, bootMark.Boot.N); err != nil {
 					return err
 				}
 				shownBoot, anyShown = bootMark.Boot, true
 			}
 			bootPending = false
-			if gaps, err = printAll(p, gaps); err != nil {
-				return err
-			}
+			fallthrough
 		case view.KindBadRecord:
-			if gaps, err = printAll(p, gaps); err != nil {
-				return err
+			for i := range gaps {
+				if err := emit(&gaps[i], shownBoot.N); err != nil {
+					return err
+				}
 			}
+			gaps = gaps[:0]
 		}
-		if err := p.Print(&it); err != nil {
-			if errors.Is(err, syscall.EPIPE) {
-				return nil // the reader of our output went away (head, less)
-			}
+		if err := emit(&it, shownBoot.N); err != nil {
 			return err
 		}
 	}
-}
-
-// printAll prints items and returns them emptied.
-func printAll(p view.Printer, items []view.Item) ([]view.Item, error) {
-	for i := range items {
-		if err := p.Print(&items[i]); err != nil {
-			return items, err
-		}
-	}
-	return items[:0], nil
 }
 
 // newPrinter makes the printer of output format out, or nil.
@@ -281,34 +322,62 @@ func resolveBoot(srcs []*view.Source, s string) (uint32, error) {
 	return 0, fmt.Errorf("--boot %s: %d boot ids start so: give more digits", s, len(found))
 }
 
-// tailWriter keeps the output of the last max records, with the marker
-// lines before each.
-type tailWriter struct {
-	max     int
-	chunks  [][]byte
-	records []int // index in chunks where each kept record's output starts
+// A recordBuffer holds the output of the last max records (of every one
+// when max < 0), each with the marker lines before it, for -n and -r.
+type recordBuffer struct {
+	max    int
+	groups []outGroup
+	cur    outGroup          // markers since the last record
+	boots  map[uint32][]byte // each boot's marker line, for -r
 }
 
-func (t *tailWriter) record() {
-	t.records = append(t.records, len(t.chunks))
-	if len(t.records) > t.max {
-		drop := t.records[1]
-		t.chunks = t.chunks[drop:]
-		t.records = t.records[1:]
-		for i := range t.records {
-			t.records[i] -= drop
+// An outGroup is the output of a record and of the markers before it.
+type outGroup struct {
+	boot                 uint32
+	bootLine, marks, rec []byte
+}
+
+// add adds the output p of an item of kind in boot.
+func (b *recordBuffer) add(kind view.Kind, boot uint32, p []byte) {
+	p = bytes.Clone(p)
+	switch kind {
+	case view.KindBoot:
+		b.cur.bootLine, b.boots[boot] = p, p
+	case view.KindRecord:
+		b.cur.boot, b.cur.rec = boot, p
+		b.groups = append(b.groups, b.cur)
+		b.cur = outGroup{}
+		if b.max >= 0 && len(b.groups) > b.max {
+			b.groups[0] = outGroup{}
+			b.groups = b.groups[1:]
 		}
+	default:
+		b.cur.marks = append(b.cur.marks, p...)
 	}
 }
 
-func (t *tailWriter) Write(p []byte) (int, error) {
-	t.chunks = append(t.chunks, append([]byte(nil), p...))
-	return len(p), nil
-}
-
-func (t *tailWriter) writeTo(w io.Writer) error {
-	for _, c := range t.chunks {
-		if _, err := w.Write(c); err != nil {
+// writeTo writes what b holds in order, or newest first: each boot's
+// marker line then above its newest record, and the markers that came
+// before a record below it.
+func (b *recordBuffer) writeTo(w io.Writer, reverse bool) error {
+	var parts [][]byte
+	if !reverse {
+		for _, g := range b.groups {
+			parts = append(parts, g.bootLine, g.marks, g.rec)
+		}
+		parts = append(parts, b.cur.bootLine, b.cur.marks)
+	} else {
+		parts = append(parts, b.cur.marks)
+		for i := len(b.groups) - 1; i >= 0; i-- {
+			g := b.groups[i]
+			if i == len(b.groups)-1 || b.groups[i+1].boot != g.boot {
+				parts = append(parts, b.boots[g.boot])
+			}
+			parts = append(parts, g.rec, g.marks)
+		}
+	}
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
 			return err
 		}
 	}

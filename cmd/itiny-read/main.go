@@ -113,6 +113,7 @@ func usage(w io.Writer, c *command, fs *flag.FlagSet) {
 // taken as it is. fs.Args() is then the arguments that are not options,
 // in order. A bad option is a usage error naming it.
 func parse(fs *flag.FlagSet, args []string) error {
+	args = joinOptional(fs, args)
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -129,6 +130,45 @@ func parse(fs *flag.FlagSet, args []string) error {
 		rest, args = append(rest, left[0]), left[1:]
 	}
 	return fs.Parse(append([]string{"--"}, rest...)) // fs.Args() = rest
+}
+
+// An optional option may be given without a value, as journalctl's -b and
+// -n: alone ("-b"), with the next argument when that is a value it takes
+// ("-b -1"), or joined ("-b=-1"). Package flag sees it as a boolean
+// option, set to "true" when it is alone.
+type optional interface {
+	flag.Value
+	IsBoolFlag() bool
+	Takes(next string) bool
+}
+
+// joinOptional joins each optional option to the argument after it when
+// that is its value ("-b -1" becomes "-b=-1"), so that package flag parses
+// it; it skips the values of the other options and stops at "--".
+func joinOptional(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		out = append(out, a)
+		if a == "--" {
+			return append(out, args[i+1:]...)
+		}
+		name := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		f := fs.Lookup(name) // nil for a path, a match, or -x=v
+		if f == nil || name == a || i+1 == len(args) {
+			continue
+		}
+		if o, ok := f.Value.(optional); ok {
+			if o.Takes(args[i+1]) {
+				out[len(out)-1] = a + "=" + args[i+1]
+				i++
+			}
+		} else if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			out = append(out, args[i+1]) // its value, whatever it looks like
+			i++
+		}
+	}
+	return out
 }
 
 // multi is a repeatable string option.

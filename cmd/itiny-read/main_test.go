@@ -222,7 +222,7 @@ func TestFollow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	cmd := exec.Command(binary, "-f", "-o", "json", data)
+	cmd := exec.Command(binary, "-n", "all", "-f", "-o", "json", data)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

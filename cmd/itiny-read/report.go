@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/itiny/itiny/report"
 	"github.com/itiny/itiny/view"
 )
 
@@ -22,7 +23,7 @@ func reportCmd(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	now := time.Now()
-	o := view.ReportOptions{Location: time.Local, Generated: now, Generator: "itiny-read " + version.String}
+	o := report.Options{Location: time.Local, Generated: now, Generator: "itiny-read " + version.String}
 	if *utc {
 		o.Location = time.UTC
 	}
@@ -46,7 +47,7 @@ func reportCmd(fs *flag.FlagSet, args []string) error {
 	o.Title = "itiny report: " + host
 	if *out == "-" {
 		w := bufio.NewWriter(os.Stdout)
-		if err := view.WriteReport(w, in.Sources, o); err != nil {
+		if err := report.Write(w, in.Sources, o); err != nil {
 			return err
 		}
 		return w.Flush()
@@ -62,7 +63,7 @@ func reportCmd(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	cw := &countWriter{w: f}
-	err = view.WriteReport(cw, in.Sources, o)
+	err = report.Write(cw, in.Sources, o)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

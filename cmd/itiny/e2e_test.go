@@ -283,14 +283,17 @@ func TestAgentProcess(t *testing.T) {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logText())
 	}
 	// The itiny stream holds the agent's starts, stops and reloads, which
-	// stats must not evict; they go to metrics.
+	// stats must not evict; they go to metrics. agent.stop says why.
 	self := readRing(t, filepath.Join(data, "itiny"))
 	var got []string
 	for _, r := range self {
 		got = append(got, r.Name)
+		if r.Name == "agent.stop" {
+			got = append(got, r.Fields[0].Value.Str())
+		}
 	}
-	if strings.Join(got, " ") != "agent.start agent.start agent.stop" {
-		t.Fatalf("itiny records %s, want agent.start agent.start agent.stop", got)
+	if want := "agent.start agent.config agent.start agent.config agent.stop SIGTERM"; strings.Join(got, " ") != want {
+		t.Fatalf("itiny records %s, want %s", got, want)
 	}
 	var stats int
 	for _, r := range readRing(t, filepath.Join(data, "metrics")) {
@@ -325,7 +328,7 @@ func checkLossAfterKill(t *testing.T, data string) {
 	if err != nil {
 		t.Fatalf("itiny-read verify: %v\n%s", err, out)
 	}
-	var reps []view.Report
+	var reps []view.Health
 	if err := json.Unmarshal(out, &reps); err != nil {
 		t.Fatalf("verify --json: %v\n%s", err, out)
 	}

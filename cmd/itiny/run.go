@@ -65,7 +65,7 @@ func runCmd(fs *flags, args []string) error {
 	for {
 		select {
 		case err := <-runErr:
-			a.Close()
+			a.Shutdown("error")
 			return err
 		case sig := <-sigs:
 			switch sig {
@@ -88,7 +88,7 @@ func runCmd(fs *flags, args []string) error {
 				logger.Printf("%v: flushing and closing", sig)
 				cancel()
 				<-runErr
-				return a.Close()
+				return a.Shutdown(signalName(sig))
 			}
 		}
 	}
@@ -105,6 +105,17 @@ func tuneRuntime() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
+}
+
+// signalName names the signals that stop the agent as kill(1) does.
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	}
+	return sig.String()
 }
 
 func configName(file string) string {

@@ -116,3 +116,31 @@ func Kill(t testing.TB, w *ringlog.Writer, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// Write appends recs to a new ring under data opened with o, in the
+// directory named after its stream, and closes it.
+func Write(t testing.TB, data string, o ringlog.Options, recs ...*codec.Record) {
+	t.Helper()
+	w, err := ringlog.Open(filepath.Join(data, o.Stream), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if _, err := w.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// At returns a record of boot n (its ID n too) at monotonic second mono,
+// written n hours and mono seconds after Wall.
+func At(n uint32, mono int, name string, fields ...codec.Field) *codec.Record {
+	return &codec.Record{
+		Boot: codec.BootID{byte(n)}, BootCount: n,
+		Wall: Wall.Add(time.Duration(n)*time.Hour + time.Duration(mono)*time.Second), Mono: int64(mono) * 1e9,
+		Source: "test", Level: codec.LevelInfo, Name: name, Fields: fields,
+	}
+}

@@ -1,21 +1,24 @@
 // The report's HTML: the page writer and its escaping, the style sheet,
 // and each section of the page.
 
-package view
+package report
 
 import (
 	"bufio"
+	"encoding/hex"
 	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/itiny/itiny/view"
 )
 
 // page writes the HTML. Fixed markup goes through raw; every string that
 // came from a ring or a path goes through text, which escapes it.
 type page struct {
 	w   *bufio.Writer
-	o   *ReportOptions
+	o   *Options
 	err error
 	buf []byte
 }
@@ -108,7 +111,7 @@ figure{margin:0;border:1px solid #e3e3e3;padding:6px 6px 2px}.legend{font-size:1
 .lv4{color:#b26a00;font-weight:bold}.lv5{font-weight:bold}.lv7{color:#999}
 tr.mark td{color:#00796b;font-style:italic;background:#f7fbfa}`
 
-func (p *page) write(srcs []*Source, reps []*Report, boots []BootInfo, d *reportData) {
+func (p *page) write(srcs []*view.Source, reps []*view.Health, boots []view.BootInfo, d *reportData) {
 	o := p.o
 	p.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n<title>")
 	p.text(o.Title)
@@ -185,7 +188,7 @@ func (p *page) write(srcs []*Source, reps []*Report, boots []BootInfo, d *report
 	p.raw("</body></html>\n")
 }
 
-func (p *page) verify(reps []*Report) {
+func (p *page) verify(reps []*view.Health) {
 	p.raw("<section id=\"verify\"><h2>Verify</h2>\n<table><tr><th>verdict</th><th>stream</th><th>ring</th><th>records</th><th>seq</th><th>segments</th><th>bytes</th><th>oldest record</th><th>newest record</th><th>retired</th><th>missing</th><th>damage</th><th>corrupt</th></tr>\n")
 	var probs int
 	for _, r := range reps {
@@ -271,7 +274,7 @@ func (p *page) verify(reps []*Report) {
 	p.raw("</section>\n")
 }
 
-func (p *page) metrics(d *reportData, boots []BootInfo) {
+func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 	p.raw("<section id=\"metrics\"><h2>Metrics</h2>\n")
 	if len(d.charts) == 0 {
 		p.raw("<p class=\"note\">No metrics to chart in the window (")
@@ -310,7 +313,7 @@ func (p *page) metrics(d *reportData, boots []BootInfo) {
 	p.raw("</section>\n")
 }
 
-func (p *page) boots(boots []BootInfo, reps []*Report) {
+func (p *page) boots(boots []view.BootInfo, reps []*view.Health) {
 	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th><th>gaps</th></tr>\n")
 	for i, b := range boots {
 		p.raw("<tr><td class=\"n\">")
@@ -318,7 +321,7 @@ func (p *page) boots(boots []BootInfo, reps []*Report) {
 		p.raw("</td><td class=\"n\">")
 		p.int(int64(b.N))
 		p.raw("</td><td class=\"f\">")
-		p.bytes(appendHex(p.buf[:0], b.ID[:]))
+		p.bytes(hex.AppendEncode(p.buf[:0], b.ID[:]))
 		p.raw("</td><td class=\"t\">" + p.when(b.First) + "</td><td class=\"t\">" + p.when(b.Last) + "</td><td class=\"n\">")
 		p.int(int64(b.Records))
 		p.raw("</td><td>")
@@ -352,7 +355,7 @@ func (p *page) boots(boots []BootInfo, reps []*Report) {
 		return
 	}
 	p.raw("<table><tr><th>stream</th><th>ring</th><th>numbers</th><th>what they were, and why</th></tr>\n")
-	row := func(r *Report, g *Gap) {
+	row := func(r *view.Health, g *view.Gap) {
 		p.raw("<tr><td>")
 		p.text(r.Stream)
 		p.raw("</td><td class=\"w\">")
@@ -364,7 +367,7 @@ func (p *page) boots(boots []BootInfo, reps []*Report) {
 	shown := 0
 	for _, r := range reps {
 		if r.Retired > 0 {
-			row(r, &Gap{From: 1, To: r.Retired, Loss: LossLost, Lost: r.Retired, Cause: CauseRetention + " (the segments before the oldest; some numbers may have been skipped in them)"})
+			row(r, &view.Gap{From: 1, To: r.Retired, Loss: view.LossLost, Lost: r.Retired, Cause: view.CauseRetention + " (the segments before the oldest; some numbers may have been skipped in them)"})
 			shown++
 		}
 		for i := range r.Gaps {
@@ -422,3 +425,5 @@ func (p *page) events(d *reportData) {
 	}
 	p.raw("</table></section>\n")
 }
+
+func u64(v uint64) string { return strconv.FormatUint(v, 10) }

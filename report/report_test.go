@@ -1,4 +1,4 @@
-package view
+package report
 
 import (
 	"bytes"
@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/ringlog"
+	"github.com/itiny/itiny/view"
 )
 
 // Hostile strings written into the rings; the report must show them as
@@ -80,7 +82,7 @@ func reportFixture(t *testing.T) string {
 // writeRingSized is writeRing with room for thousands of records.
 func writeRingSized(t *testing.T, data, stream string, c codec.Codec, recs ...*codec.Record) {
 	t.Helper()
-	writeRingOpts(t, data, ringlog.Options{Stream: stream, Codec: c, Budget: 16 << 20, SegmentSize: 256 << 10}, recs...)
+	ringtest.Write(t, data, ringlog.Options{Stream: stream, Codec: c, Budget: 16 << 20, SegmentSize: 256 << 10}, recs...)
 }
 
 func copyDir(t *testing.T, from, to string) {
@@ -219,14 +221,14 @@ func figures(t *testing.T, doc *node) map[string]*figure {
 	return figs
 }
 
-func report(t *testing.T, data string, o ReportOptions) (string, *node) {
+func report(t *testing.T, data string, o Options) (string, *node) {
 	t.Helper()
-	in, err := Open([]string{data})
+	in, err := view.Open([]string{data})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteReport(&buf, in.Sources, o); err != nil {
+	if err := Write(&buf, in.Sources, o); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String(), parseReport(t, buf.String())
@@ -234,7 +236,7 @@ func report(t *testing.T, data string, o ReportOptions) (string, *node) {
 
 func TestReport(t *testing.T) {
 	data := reportFixture(t)
-	html, doc := report(t, data, ReportOptions{Title: "device " + evilName, Generated: t0, Generator: "test"})
+	html, doc := report(t, data, Options{Title: "device " + evilName, Generated: t0, Generator: "test"})
 
 	// Charts: one per series worth it, the catalogue's first.
 	figs := figures(t, doc)
@@ -399,10 +401,10 @@ func TestReportOptions(t *testing.T) {
 	data := reportFixture(t)
 	for _, tc := range []struct {
 		name  string
-		o     ReportOptions
+		o     Options
 		check func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int)
 	}{
-		{"MaxCharts", ReportOptions{MaxCharts: 3}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
+		{"MaxCharts", Options{MaxCharts: 3}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
 			if len(figs) != 3 || figs["CPU busy and iowait"] == nil || figs["load average"] == nil {
 				t.Errorf("%d charts", len(figs))
 			}
@@ -410,7 +412,7 @@ func TestReportOptions(t *testing.T) {
 				t.Error("no note of the charts left out")
 			}
 		}},
-		{"MaxPoints", ReportOptions{MaxPoints: 50}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
+		{"MaxPoints", Options{MaxPoints: 50}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
 			for _, f := range figs {
 				for _, p := range f.paths {
 					if p.points > 50 || p.points < 2 {
@@ -423,12 +425,12 @@ func TestReportOptions(t *testing.T) {
 				t.Errorf("thermal legend %q", l)
 			}
 		}},
-		{"MaxEvents", ReportOptions{MaxEvents: 3}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
+		{"MaxEvents", Options{MaxEvents: 3}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
 			if rows != 3 || !strings.Contains(doc.find("id", "events").content(), "the earliest 6 rows are left out, the last 3 shown") {
 				t.Errorf("%d rows: %q", rows, doc.find("id", "events").content())
 			}
 		}},
-		{"Since", ReportOptions{Since: t0.Add(3 * time.Hour), Location: time.FixedZone("X", 3600)}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
+		{"Since", Options{Since: t0.Add(3 * time.Hour), Location: time.FixedZone("X", 3600)}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
 			if p := figs["load average"].paths[0]; p.points != 40 || p.runs != 1 {
 				t.Errorf("load1 since boot 3: %+v", p)
 			}
@@ -453,7 +455,7 @@ func TestReportOptions(t *testing.T) {
 func TestReportGolden(t *testing.T) {
 	extreme := t.TempDir()
 	f := func(v float64) codec.Field { return codec.Field{Key: "x", Value: codec.Float(v)} }
-	writeRing(t, extreme, "metrics", codec.Msgpack, rec(1, 1, "x", f(-1e300)), rec(1, 2, "x", f(1e300)), rec(1, 3, "x", f(math.MaxFloat64)),
+	writeRingSized(t, extreme, "metrics", codec.Msgpack, rec(1, 1, "x", f(-1e300)), rec(1, 2, "x", f(1e300)), rec(1, 3, "x", f(math.MaxFloat64)),
 		rec(1, 3, "x", f(math.Inf(1))), rec(1, 4, "x", f(math.NaN())), rec(1, 5, "x", f(5e-324)),
 		rec(1, 1, "tiny", f(1e-300)), rec(1, 2, "tiny", f(1.0000000001e-300)))
 	for _, tc := range []struct {
@@ -466,7 +468,7 @@ func TestReportGolden(t *testing.T) {
 		{filepath.Join("..", "testdata", "golden", "v1-msgpack-packed"), "CORRUPT", 2},
 		{extreme, "OK", 2},
 	} {
-		html, doc := report(t, tc.path, ReportOptions{})
+		html, doc := report(t, tc.path, Options{})
 		if b := doc.all("header")[0].find("class", "badge "+map[string]string{"OK": "ok", "CORRUPT": "bad"}[tc.badge]); b == nil || b.content() != tc.badge {
 			t.Errorf("%s: no %s badge", tc.path, tc.badge)
 		}

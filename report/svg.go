@@ -1,12 +1,14 @@
 // A chart of the report drawn as inline SVG: its geometry, axes, and the
 // values and units of its labels.
 
-package view
+package report
 
 import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/itiny/itiny/view"
 )
 
 // Chart geometry, in SVG pixels.
@@ -17,7 +19,7 @@ const (
 	plotW, plotH   float64 = chartW - padL - padR, chartH - padT - padB
 )
 
-func (p *page) chart(c *chart, boots []BootInfo) {
+func (p *page) chart(c *chart, boots []view.BootInfo) {
 	t0, t1, lo, hi, _ := c.bounds()
 	if t1 == t0 {
 		t0, t1 = t0-int64(time.Second), t1+int64(time.Second)

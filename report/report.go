@@ -1,7 +1,8 @@
-package view
+package report
 
 import (
 	"bufio"
+	"encoding/hex"
 	"io"
 	"strconv"
 	"strings"
@@ -9,11 +10,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/view"
 )
 
-// ReportOptions shape a report. The zero value reports everything, times
+// Options shape a report. The zero value reports everything, times
 // in UTC.
-type ReportOptions struct {
+type Options struct {
 	Title        string         // the page's heading; default "itiny report"
 	Since, Until time.Time      // the window of the charts and the events; zero: open
 	Location     *time.Location // times are shown in; nil: UTC
@@ -25,7 +27,7 @@ type ReportOptions struct {
 	MaxEvents    int            // rows of the timeline, the most recent kept; default 2000
 }
 
-func (o *ReportOptions) defaults() {
+func (o *Options) defaults() {
 	if o.Title == "" {
 		o.Title = "itiny report"
 	}
@@ -43,7 +45,7 @@ func (o *ReportOptions) defaults() {
 	}
 }
 
-// WriteReport writes one self-contained HTML page about srcs for a field
+// Write writes one self-contained HTML page about srcs for a field
 // engineer: a verify summary per ring, charts of the metrics stream over
 // time, the boots and gaps, and a timeline of the other streams' records.
 // It needs no network, no other file and no JavaScript: CSS and SVG are
@@ -51,17 +53,17 @@ func (o *ReportOptions) defaults() {
 //
 // It reads each ring three times: verify (Check), boots (ListBoots), and
 // the window's records for the charts and the timeline.
-func WriteReport(w io.Writer, srcs []*Source, o ReportOptions) error {
+func Write(w io.Writer, srcs []*view.Source, o Options) error {
 	o.defaults()
-	var reps []*Report
+	var reps []*view.Health
 	for _, s := range srcs {
-		rep, err := Check(s)
+		rep, err := view.Check(s)
 		if err != nil {
 			return err
 		}
 		reps = append(reps, rep)
 	}
-	boots, err := ListBoots(srcs)
+	boots, err := view.ListBoots(srcs)
 	if err != nil {
 		return err
 	}
@@ -117,12 +119,12 @@ const (
 
 // collect reads the window's records once, merged: metrics into charts,
 // the rest into the timeline.
-func collect(srcs []*Source, o *ReportOptions) (*reportData, error) {
-	m, err := NewMerger(srcs, o.Since)
+func collect(srcs []*view.Source, o *Options) (*reportData, error) {
+	m, err := view.NewMerger(srcs, o.Since)
 	if err != nil {
 		return nil, err
 	}
-	f := Filter{Since: o.Since, Until: o.Until}
+	f := view.Filter{Since: o.Since, Until: o.Until}
 	acc := newMetrics()
 	tl := timeline{max: o.MaxEvents}
 	d := &reportData{}
@@ -135,7 +137,7 @@ func collect(srcs []*Source, o *ReportOptions) (*reportData, error) {
 			return nil, err
 		}
 		switch it.Kind {
-		case KindRecord:
+		case view.KindRecord:
 			if !f.Keep(it.Source.Stream, it.Rec) {
 				if it.Source.Stream != metricsStream {
 					tl.pending = tl.pending[:0] // outside the window, with the record after them
@@ -149,13 +151,13 @@ func collect(srcs []*Source, o *ReportOptions) (*reportData, error) {
 			}
 			d.eventCount++
 			tl.record(it.Source.Stream, it.Rec)
-		case KindBoot:
-			tl.boot = "boot " + strconv.FormatUint(uint64(it.Boot.N), 10) + " (" + string(appendHex(nil, it.Boot.ID[:])) + ") begins"
-		case KindGap, KindDamage, KindBadRecord:
+		case view.KindBoot:
+			tl.boot = "boot " + strconv.FormatUint(uint64(it.Boot.N), 10) + " (" + string(hex.AppendEncode(nil, it.Boot.ID[:])) + ") begins"
+		case view.KindGap, view.KindDamage, view.KindBadRecord:
 			// Markers of the event streams wait for a record shown after
 			// them; the metrics' are in the gaps and verify sections.
 			if it.Source.Stream != metricsStream {
-				tl.mark(string(appendMarker(nil, &it, false)))
+				tl.mark(string(view.AppendMarker(nil, &it)))
 			}
 		}
 	}
@@ -217,7 +219,7 @@ func (t *timeline) record(stream string, r *codec.Record) {
 		}
 		b = append(b, f.Key...)
 		b = append(b, '=')
-		b = appendText(b, f.Value)
+		b = view.AppendValue(b, f.Value)
 		if len(b) > maxFields {
 			n := maxFields
 			for n > 0 && !utf8.RuneStart(b[n]) {

@@ -2,7 +2,7 @@
 // collectors turned into lines (counters into rates), and the lines
 // downsampled to what a chart draws.
 
-package view
+package report
 
 import (
 	"math"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/view"
 )
 
 // A point of a line: wall time (ns since 1970) and value.
@@ -141,7 +142,7 @@ type metrics struct {
 }
 
 type prevKey struct {
-	src        *Source
+	src        *view.Source
 	boot       uint32
 	name, inst string
 }
@@ -185,7 +186,7 @@ func (m *metrics) plot(key string, rank int, title string, u unit, zero bool, la
 // same source, boot, name and instance, over dt seconds of monotonic
 // time; ok is false for the first record and after a counter went back
 // (a reset).
-func (m *metrics) deltas(src *Source, r *codec.Record, name, inst string, v *[8]float64, n int) (d [8]float64, dt float64, ok bool) {
+func (m *metrics) deltas(src *view.Source, r *codec.Record, name, inst string, v *[8]float64, n int) (d [8]float64, dt float64, ok bool) {
 	k := prevKey{src, r.BootCount, name, inst}
 	p := m.prev[k]
 	if p == nil && len(m.prev) >= 4*maxTracked {
@@ -212,7 +213,7 @@ func numbers(fs codec.Fields, keys []string, v *[8]float64) bool {
 		found := false
 		for _, f := range fs {
 			if f.Key == k {
-				v[i], found = number(f.Value)
+				v[i], found = view.Number(f.Value)
 				break
 			}
 		}
@@ -235,7 +236,7 @@ var (
 )
 
 // add charts one metrics record.
-func (m *metrics) add(src *Source, r *codec.Record) {
+func (m *metrics) add(src *view.Source, r *codec.Record) {
 	inst := ""
 	if len(r.Fields) > 0 && r.Fields[0].Value.Kind() == codec.KindString {
 		inst = r.Fields[0].Value.Str()
@@ -310,7 +311,7 @@ func (m *metrics) add(src *Source, r *codec.Record) {
 		prefix += "[" + inst + "]"
 	}
 	for _, f := range r.Fields {
-		if x, ok := number(f.Value); ok {
+		if x, ok := view.Number(f.Value); ok {
 			name := prefix + "." + f.Key
 			m.plot("\x00"+name, rankGeneric, name, unitNone, false, f.Key, r, x)
 		}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// bootOption is -b/--boot [ID|OFFSET|all], as journalctl takes it: alone,
+// the last boot (0); a counter; 0, -1, -2...: the last boot, the one
+// before...; a prefix of a boot id; all: every boot.
+type bootOption struct{ v string } // "": not given
+
+func (b *bootOption) String() string   { return b.v }
+func (b *bootOption) IsBoolFlag() bool { return true }
+
+func (b *bootOption) Set(s string) error {
+	if s == "true" { // alone
+		s = "0"
+	}
+	b.v = s
+	return nil
+}
+
+// Takes reports whether next is a boot rather than a path: a number, all,
+// or hex digits of an id that no file is named.
+func (b *bootOption) Takes(next string) bool {
+	if _, err := strconv.ParseInt(next, 10, 64); err == nil || next == "all" {
+		return true
+	}
+	if next == "" || len(next) > 32 || strings.Trim(strings.ToLower(next), "0123456789abcdef") != "" {
+		return false
+	}
+	_, err := os.Stat(next)
+	return err != nil
+}
+
+// countOption is -n/--lines [N|all], as journalctl takes it: alone, 10.
+type countOption struct {
+	n   int  // -1: all
+	set bool // given
+}
+
+func (c *countOption) String() string {
+	if !c.set || c.n < 0 {
+		return ""
+	}
+	return strconv.Itoa(c.n)
+}
+
+func (c *countOption) IsBoolFlag() bool { return true }
+
+func (c *countOption) Set(s string) error {
+	switch s {
+	case "true": // alone
+		c.n, c.set = 10, true
+	case "all":
+		c.n, c.set = -1, true
+	default:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q: want a count of records or all", s)
+		}
+		c.n, c.set = n, true
+	}
+	return nil
+}
+
+func (c *countOption) Takes(next string) bool {
+	return next == "all" || next != "" && strings.Trim(next, "0123456789") == ""
+}

@@ -1,0 +1,55 @@
+package view
+
+import (
+	"testing"
+
+	"github.com/itiny/itiny/codec"
+)
+
+func TestParseLevels(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		min, max codec.Level
+	}{
+		{"warning", codec.LevelEmerg, codec.LevelWarning},
+		{"WARN", codec.LevelEmerg, codec.LevelWarning},
+		{"Error", codec.LevelEmerg, codec.LevelErr},
+		{"0", codec.LevelEmerg, codec.LevelEmerg},
+		{"7", codec.LevelEmerg, codec.LevelDebug},
+		{"warning..err", codec.LevelErr, codec.LevelWarning},
+		{"err..warning", codec.LevelErr, codec.LevelWarning},
+		{"1..5", codec.LevelAlert, codec.LevelNotice},
+		{"debug..debug", codec.LevelDebug, codec.LevelDebug},
+	} {
+		min, max, err := ParseLevels(tc.in)
+		if err != nil || min != tc.min || max != tc.max {
+			t.Errorf("%q: %v..%v, %v; want %v..%v", tc.in, min, max, err, tc.min, tc.max)
+		}
+	}
+	for _, bad := range []string{"", "loud", "8", "..", "err..", "..err", "err..x", "warning...err"} {
+		if _, _, err := ParseLevels(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestFilterLevelsSources(t *testing.T) {
+	r := rec(1, 1, "x")
+	r.Level = codec.LevelWarning // from source "test"
+	for _, tc := range []struct {
+		f    Filter
+		keep bool
+	}{
+		{Filter{MinLevel: codec.LevelErr, MaxLevel: codec.LevelWarning, LevelSet: true}, true},
+		{Filter{MinLevel: codec.LevelWarning, MaxLevel: codec.LevelWarning, LevelSet: true}, true},
+		{Filter{MinLevel: codec.LevelNotice, MaxLevel: codec.LevelDebug, LevelSet: true}, false},
+		{Filter{MinLevel: codec.LevelEmerg, MaxLevel: codec.LevelErr, LevelSet: true}, false},
+		{Filter{Sources: []string{"test"}}, true},
+		{Filter{Sources: []string{"kernel", "test"}}, true},
+		{Filter{Sources: []string{"kernel"}}, false},
+	} {
+		if got := tc.f.Keep("metrics", r); got != tc.keep {
+			t.Errorf("%+v: keep %v, want %v", tc.f, got, tc.keep)
+		}
+	}
+}
