@@ -1,7 +1,9 @@
 package readme
 
 import (
+	"bytes"
 	"crypto/tls"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -92,10 +94,11 @@ func (s *sandbox) linkSources(t *testing.T) {
 
 // writeData fills ./itiny-data with the real agent: a first boot, then a
 // second (the agent counts a boot when the kernel's boot id differs from
-// the one in its boot file, as after a reboot), with records from itiny
-// emit that the examples look for: a filesystem over 90% on /data, a
-// warning and an error. The agent is then started again and left running,
-// as on a device, for the examples that talk to it.
+// the one in its boot file, as after a reboot) with a series of system
+// samples a second apart, and records from itiny emit that the examples
+// look for: a filesystem over 90% on /data, a warning and an error. The
+// agent is then started again and left running, as on a device, for the
+// examples that talk to it.
 func (s *sandbox) writeData(t *testing.T) {
 	t.Helper()
 	s.startAgent(t)
@@ -104,7 +107,8 @@ func (s *sandbox) writeData(t *testing.T) {
 	if err := os.WriteFile(boot, []byte("1 00000000000000000000000000000001\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	s.startAgent(t)
+	s.startAgent(t, "--config", s.sampling(t))
+	s.samples(t, 3)
 	for _, args := range [][]string{
 		{"--stream", "metrics", "--source", "filesystem", "filesystem", "mount=/data", "fstype=ext4", "used_pct=97.5"},
 		{"--level", "warning", "--source", "appd", "link.down", "iface=eth0"},
@@ -129,11 +133,52 @@ func (s *sandbox) run(t *testing.T, name string, args ...string) {
 	}
 }
 
-// startAgent runs bin/itiny run on ./itiny-data and waits until it answers
-// on its socket.
-func (s *sandbox) startAgent(t *testing.T) {
+// sampling writes a config file, outside the sandbox, that is the default
+// with every collector sampling each second, and returns its path.
+func (s *sandbox) sampling(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("bin/itiny", "run", "--data", data)
+	conf, err := os.ReadFile(filepath.Join(root, "agent/default.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"cpu", "memory", "load", "netdev", "diskstats", "pressure", "filesystem", "uptime"} {
+		conf = fmt.Appendf(conf, "\n[collector %s]\ninterval = 1s\n", c)
+	}
+	path := filepath.Join(t.TempDir(), "sampling.conf")
+	if err := os.WriteFile(path, conf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// samples waits until the metrics ring holds n CPU samples of the running
+// agent, making it write what it holds (SIGUSR1) each time it looks.
+func (s *sandbox) samples(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if err := s.agent.Process.Signal(syscall.SIGUSR1); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("bin/itiny-read", "--stream", "metrics", "--boot", "0", "-o", "json", "name=cpu", data)
+		cmd.Dir, cmd.Env = s.dir, s.env
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("reading the samples: %v", err)
+		}
+		if bytes.Count(out, []byte("\n")) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent wrote no %d CPU samples in a minute:\n%s", n, out)
+		}
+	}
+}
+
+// startAgent runs bin/itiny run on ./itiny-data with args and waits until
+// it answers on its socket.
+func (s *sandbox) startAgent(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command("bin/itiny", append([]string{"run", "--data", data}, args...)...)
 	cmd.Dir, cmd.Env = s.dir, s.env
 	var log strings.Builder
 	cmd.Stderr = &log
