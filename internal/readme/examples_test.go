@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"testing"
 )
 
 // An example is one command of a shell block of the README.
@@ -65,4 +68,31 @@ func examples(path string) ([]example, error) {
 		return nil, fmt.Errorf("%s: a ```sh block is not closed", path)
 	}
 	return out, nil
+}
+
+// TestExamples: only ```sh blocks count, comment-only and blank lines are
+// not commands, a backslash joins the next line, and each block is known.
+func TestExamples(t *testing.T) {
+	for _, tc := range []struct {
+		name, md string
+		want     []example
+		err      bool
+	}{
+		{"sh blocks only", "text\n```sh\na  # one\n\n# only a comment\nb\n```\n```go\nc\n```\n```\nd\n```\n```sh\ne\n```\n",
+			[]example{{3, 0, "a  # one"}, {6, 0, "b"}, {15, 1, "e"}}, false},
+		{"continued", "```sh\na \\\n  b\nc\n```\n", []example{{2, 0, "a \\\n  b"}, {4, 0, "c"}}, false},
+		{"not closed", "```sh\na\n", nil, true},
+		{"backslash at the end", "```sh\na \\\n```\n", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "README.md")
+			if err := os.WriteFile(path, []byte(tc.md), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, err := examples(path)
+			if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %q, %v; want %q, error %t", got, err, tc.want, tc.err)
+			}
+		})
+	}
 }
