@@ -65,7 +65,7 @@ const checkpointOther = `^itiny-migrate: \w+: the checkpoint is of destination \
 // exit status is not the one expected (0 unless expects says), if it
 // writes to standard error what expects does not allow, or if it prints
 // nothing when it should. The README's hosts and system paths are
-// replaced as the sandbox's stores table says.
+// replaced as the substitution table in newSandbox says.
 //
 // A line that runs until stopped (a follow, make run) passes if its
 // output shows it running and it is still running a second later; it is

@@ -32,7 +32,7 @@ const root = "../.."
 type sandbox struct {
 	dir   string
 	env   []string
-	subst []string // old, new pairs: the README's hosts and system paths
+	subst []string // old, new pairs: the substitution table (newSandbox)
 	agent *exec.Cmd
 }
 
@@ -62,7 +62,17 @@ func newSandbox(t *testing.T) *sandbox {
 	}
 	s.writeData(t)
 	s.systemPaths(t)
-	s.stores(t)
+	nats, secure, kafka := s.stores(t)
+	// The substitution table: the README's hosts and system paths, and
+	// what the examples use here instead.
+	s.subst = []string{
+		"nats://store:4222", nats, // NATS with JetStream
+		"tls://store:4222", secure, // NATS with JetStream over TLS: CA in ca.pem, user dev, password in pw
+		"kafka://broker:9092", kafka, // kfake, franz-go's in-process Kafka: SASL SCRAM-SHA-512, kafka.cred
+		"/etc/itiny.conf", filepath.Join(s.dir, "etc/itiny.conf"), // the embedded default config as a file
+		"/var/lib/itiny", filepath.Join(s.dir, "var/lib/itiny"),
+		"/var/log/itiny.log", filepath.Join(s.dir, "var/log/itiny.log"),
+	}
 	t.Cleanup(func() { s.stopAgent(t) })
 	return s
 }
@@ -230,26 +240,19 @@ func (s *sandbox) systemPaths(t *testing.T) {
 		}
 	}
 	s.write(t, "etc/itiny.conf", string(conf))
-	for _, p := range []string{"/etc/itiny.conf", "/var/lib/itiny", "/var/log/itiny.log"} {
-		s.subst = append(s.subst, p, filepath.Join(s.dir, p))
-	}
 }
 
 // stores starts the stream stores the migrate examples name, on
-// 127.0.0.1, and writes the credentials files they read:
-//
-//	nats://store:4222    NATS with JetStream
-//	tls://store:4222     NATS with JetStream over TLS (ca.pem its CA),
-//	                     user dev and the password in pw
-//	kafka://broker:9092  kfake, franz-go's in-process Kafka, with SASL
-//	                     SCRAM-SHA-512, user and password in kafka.cred
-func (s *sandbox) stores(t *testing.T) {
+// 127.0.0.1, writes the credentials files they read (pw, kafka.cred,
+// ca.pem) and returns their URLs: NATS, NATS over TLS with a user and
+// password, and Kafka (kfake) with SASL SCRAM-SHA-512.
+func (s *sandbox) stores(t *testing.T) (nats, secure, kafka string) {
 	t.Helper()
 	const user, pw = "dev", "s3cret-readme"
 	s.write(t, "pw", pw+"\n")
 	s.write(t, "kafka.cred", user+"\n"+pw+"\n")
 
-	plain := natstest.Start(t, nil)
+	nats = natstest.Start(t, nil)
 
 	p := testpki.New(t)
 	ca, err := os.ReadFile(p.CA)
@@ -261,9 +264,9 @@ func (s *sandbox) stores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secure := natstest.Start(t, &server.Options{Username: user, Password: pw, TLS: true,
+	tlsURL := natstest.Start(t, &server.Options{Username: user, Password: pw, TLS: true,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
-	u, err := url.Parse(secure)
+	u, err := url.Parse(tlsURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,10 +277,7 @@ func (s *sandbox) stores(t *testing.T) {
 	}
 	t.Cleanup(k.Close)
 
-	s.subst = append(s.subst,
-		"nats://store:4222", plain,
-		"tls://store:4222", "tls://"+u.Host,
-		"kafka://broker:9092", "kafka://"+k.ListenAddrs()[0])
+	return nats, "tls://" + u.Host, "kafka://" + k.ListenAddrs()[0]
 }
 
 // write writes a file of the sandbox.
