@@ -21,6 +21,7 @@ type CSVPrinter struct {
 	col  map[string]int
 	rows []csvRow
 	last map[sampleKey]int
+	sel  []codec.Field // the fields of --fields, in its order
 }
 
 type sampleKey struct {
@@ -57,10 +58,11 @@ func (p *CSVPrinter) Print(it *Item) error {
 		prefix += "[" + fs[0].Value.Str() + "]"
 		fs = fs[1:]
 	}
+	if len(p.o.Fields) > 0 {
+		fs = selectFields(p.sel[:0], fs, p.o.Fields)
+		p.sel = fs
+	}
 	for _, f := range fs {
-		if len(p.o.Fields) > 0 && !slices.Contains(p.o.Fields, f.Key) {
-			continue
-		}
 		name := prefix + "." + f.Key
 		c, ok := p.col[name]
 		if !ok {

@@ -19,6 +19,7 @@ type Filter struct {
 	MaxLevel     codec.Level // to MaxLevel, both included (ParseLevels)
 	LevelSet     bool
 	Sources      []string // any of them, as the record's src; none: all
+	Fields       []string // records with any of these fields; none: all
 	Boots        []uint32 // boot counters; none: all
 	Matches      []Match  // all of them
 	Grep         *regexp.Regexp
@@ -111,6 +112,9 @@ func (f *Filter) Keep(stream string, r *codec.Record) bool {
 		if !ok {
 			return false
 		}
+	}
+	if len(f.Fields) > 0 && !slices.ContainsFunc(r.Fields, func(fl codec.Field) bool { return slices.Contains(f.Fields, fl.Key) }) {
+		return false
 	}
 	if f.Grep != nil && !f.Grep.MatchString(r.Name) && !f.grepFields(r) {
 		return false

@@ -4,6 +4,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -37,13 +39,28 @@ const colorReset = "\x1b[0m"
 //
 //	2026-11-25 01:44:05.123 metrics info  cpu      cpu  user=280991 nice=0 ...
 //	-- boot 3 (4f2a...) --
+//
+// Times are in local time, each followed by its offset from UTC
+// ("2026-11-25 02:44:05.123 +0100") unless the local zone is UTC or with
+// UTC: an offset on every line stays right across a change to or from
+// summer time, where a zone named once in a header would not.
 type TextPrinter struct {
-	w   io.Writer
-	o   PrintOptions
-	buf []byte
+	w    io.Writer
+	o    PrintOptions
+	loc  *time.Location
+	zone bool // append each time's offset
+	buf  []byte
 }
 
-func NewTextPrinter(w io.Writer, o PrintOptions) *TextPrinter { return &TextPrinter{w: w, o: o} }
+func NewTextPrinter(w io.Writer, o PrintOptions) *TextPrinter {
+	p := &TextPrinter{w: w, o: o, loc: time.Local}
+	if o.UTC {
+		p.loc = time.UTC
+	}
+	name, off := time.Now().In(p.loc).Zone()
+	p.zone = p.loc != time.UTC && (name != "UTC" || off != 0)
+	return p
+}
 
 func (p *TextPrinter) Print(it *Item) error {
 	b := p.buf[:0]
@@ -75,13 +92,11 @@ func (p *TextPrinter) Flush() error { return nil }
 
 func (p *TextPrinter) record(b []byte, it *Item) []byte {
 	r := it.Rec
-	t := r.Wall
-	if p.o.UTC {
-		t = t.UTC()
-	} else {
-		t = t.Local()
-	}
+	t := r.Wall.In(p.loc)
 	b = t.AppendFormat(b, "2006-01-02 15:04:05.000")
+	if p.zone {
+		b = t.AppendFormat(b, " -0700")
+	}
 	b = append(b, ' ')
 	b = pad(append(b, it.Source.Stream...), 8)
 	lv := r.Level
@@ -94,26 +109,84 @@ func (p *TextPrinter) record(b []byte, it *Item) []byte {
 	if p.o.Color && int(lv) < len(levelColors) && levelColors[lv] != "" {
 		b = append(b, colorReset...)
 	}
+	n := len(r.Fields)
+	if len(p.o.Fields) > 0 {
+		n = len(p.o.Fields)
+	}
+	for i := range n {
+		if f, ok := p.field(r, i); ok && !multiline(f.Value) {
+			b = append(b, ' ')
+			b = append(b, f.Key...)
+			b = append(b, '=')
+			b = appendText(b, f.Value)
+		}
+	}
+	// Multi-line strings (a command's output) follow, indented, a line
+	// for each of theirs.
+	for i := range n {
+		if f, ok := p.field(r, i); ok && multiline(f.Value) {
+			b = append(append(append(b, "\n    "...), f.Key...), ':')
+			s := strings.TrimSuffix(f.Value.Str(), "\n")
+			for line := range strings.SplitSeq(s, "\n") {
+				b = appendLine(append(b, "\n      "...), strings.TrimSuffix(line, "\r"))
+			}
+		}
+	}
+	return b
+}
+
+// field is the record's i-th field to show: of its own, or of those asked
+// for, in the order asked (ok false when it has not that one).
+func (p *TextPrinter) field(r *codec.Record, i int) (codec.Field, bool) {
+	if len(p.o.Fields) == 0 {
+		return r.Fields[i], true
+	}
 	for _, f := range r.Fields {
-		if len(p.o.Fields) > 0 && !slices.Contains(p.o.Fields, f.Key) {
+		if f.Key == p.o.Fields[i] {
+			return f, true
+		}
+	}
+	return codec.Field{}, false
+}
+
+// multiline reports whether v is a string of more than one line.
+func multiline(v codec.Value) bool {
+	return v.Kind() == codec.KindString && strings.Contains(strings.TrimSuffix(v.Str(), "\n"), "\n")
+}
+
+// appendLine writes a line of a multi-line value as it is, but for
+// control characters other than tab, written \xHH, which could otherwise
+// move the cursor or change colours.
+func appendLine(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
 			continue
 		}
-		b = append(b, ' ')
-		b = append(b, f.Key...)
-		b = append(b, '=')
-		b = appendText(b, f.Value)
+		b = append(b, s[i])
 	}
 	return b
 }
 
 // pad adds spaces after the last field for columns: to the width of the
-// column, then one.
+// column, then one. The width is what shows: colour sequences take none,
+// and a character of several bytes, one.
 func pad(b []byte, width int) []byte {
 	start := len(b)
 	for i := len(b) - 1; i >= 0 && b[i] != ' '; i-- {
 		start = i
 	}
-	for n := len(b) - start; n < width; n++ {
+	n := 0
+	for i := start; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == 0x1b: // ESC [ parameters final byte
+			for i++; i < len(b) && (b[i] < 0x40 || b[i] > 0x7e || b[i] == '['); i++ {
+			}
+		case c&0xc0 != 0x80: // not a continuation byte of UTF-8
+			n++
+		}
+	}
+	for ; n < width; n++ {
 		b = append(b, ' ')
 	}
 	return append(b, ' ')
@@ -193,10 +266,11 @@ func appendMarker(b []byte, it *Item, color bool) []byte {
 	return b
 }
 
+const hexDigits = "0123456789abcdef"
+
 func appendHex(b []byte, p []byte) []byte {
-	const digits = "0123456789abcdef"
 	for _, c := range p {
-		b = append(b, digits[c>>4], digits[c&15])
+		b = append(b, hexDigits[c>>4], hexDigits[c&15])
 	}
 	return b
 }
@@ -269,10 +343,12 @@ func note(w io.Writer, it *Item) error {
 	return err
 }
 
+// selectFields appends to dst the fields of fs named in keep, in keep's
+// order.
 func selectFields(dst, fs []codec.Field, keep []string) []codec.Field {
-	for _, f := range fs {
-		if slices.Contains(keep, f.Key) {
-			dst = append(dst, f)
+	for _, k := range keep {
+		if i := slices.IndexFunc(fs, func(f codec.Field) bool { return f.Key == k }); i >= 0 {
+			dst = append(dst, fs[i])
 		}
 	}
 	return dst

@@ -53,3 +53,20 @@ func TestFilterLevelsSources(t *testing.T) {
 		}
 	}
 }
+
+// pad counts what shows: not colour sequences, and a character of several
+// bytes once.
+func TestPad(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"x info", "x info     "},
+		{"x \x1b[1;31minfo", "x \x1b[1;31minfo     "},
+		{"x \x1b[33mwarning\x1b[0m", "x \x1b[33mwarning\x1b[0m  "},
+		{"x capteur-é", "x capteur-é "},
+		{"x été", "x été      "},
+		{"toolongvalue", "toolongvalue "},
+	} {
+		if got := string(pad([]byte(tc.in), 8)); got != tc.want {
+			t.Errorf("pad(%q): %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

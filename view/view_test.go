@@ -242,15 +242,45 @@ func TestParseTime(t *testing.T) {
 		{"2026-11-25 14:00", time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)},
 		{"2026-11-25 14:00:05", time.Date(2026, 11, 25, 14, 0, 5, 0, time.UTC)},
 		{"2026-11-25T14:00:05.5+01:00", time.Date(2026, 11, 25, 13, 0, 5, 5e8, time.UTC)},
+		{"14:02", time.Date(2026, 11, 25, 14, 2, 0, 0, time.UTC)},
+		{"14:05:30", time.Date(2026, 11, 25, 14, 5, 30, 0, time.UTC)},
+		{"09:00:00.25", time.Date(2026, 11, 25, 9, 0, 0, 25e7, time.UTC)},
+		{"yesterday 14:00", time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)},
+		{"today 09:00", time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)},
+		{"tomorrow", time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)},
+		{"10 min ago", now.Add(-10 * time.Minute)},
+		{"10 minutes ago", now.Add(-10 * time.Minute)},
+		{"1 hour ago", now.Add(-time.Hour)},
+		{"1h 30min ago", now.Add(-90 * time.Minute)},
+		{"1h30m ago", now.Add(-90 * time.Minute)},
+		{"2 weeks ago", now.Add(-14 * 24 * time.Hour)},
+		{"1h", now.Add(-time.Hour)},
+		{"1.5h", now.Add(-90 * time.Minute)},
+		{"45s", now.Add(-45 * time.Second)},
+		{"+1h", now.Add(time.Hour)},
+		{" 2h ago ", now.Add(-2 * time.Hour)},
 	} {
 		got, err := ParseTime(tc.in, now, time.UTC)
 		if err != nil || !got.Equal(tc.want) {
 			t.Errorf("%q: %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"soon", "2h", "x ago", "2026-13-01"} {
-		if _, err := ParseTime(bad, now, time.UTC); err == nil {
-			t.Errorf("%q parsed", bad)
+	// A time without a zone is in the zone given, whatever now's is.
+	paris := time.FixedZone("CET", 3600)
+	for in, want := range map[string]time.Time{
+		"14:02":            time.Date(2026, 11, 25, 13, 2, 0, 0, time.UTC),
+		"yesterday 14:00":  time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC),
+		"today":            time.Date(2026, 11, 24, 23, 0, 0, 0, time.UTC),
+		"2026-11-25 14:00": time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC),
+	} {
+		if got, err := ParseTime(in, now, paris); err != nil || !got.Equal(want) {
+			t.Errorf("%q in CET: %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"soon", "x ago", "2026-13-01", "25:00", "14:60", "10", "10 parsecs ago", "h", "yesterday noon", "1h ago ago", "99999999999999h", ""} {
+		_, err := ParseTime(bad, now, time.UTC)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", strings.TrimSpace(bad))) || !strings.Contains(err.Error(), "10 min ago") {
+			t.Errorf("%q: %v; want an error naming it and the forms", bad, err)
 		}
 	}
 }

@@ -27,14 +27,11 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	fs.Var(&streams, "stream", "only this stream (repeatable, or comma-separated)")
 	fs.Var(&sources, "t", "only records of this source, their src (repeatable, or comma-separated)")
 	fs.Var(&sources, "source", "same as -t")
-	since := fs.String("S", "", "records at or after this `time`: "+view.TimeForms)
-	fs.StringVar(since, "since", "", "same as -S")
-	until := fs.String("U", "", "records before this `time` (same forms as -S)")
-	fs.StringVar(until, "until", "", "same as -U")
+	var win window
+	win.add(fs, "records")
 	fs.Var(&last, "n", "only the last N records (-n alone: 10; -n all: every record)")
 	fs.Var(&last, "lines", "same as -n")
-	fs.Var(&boot, "b", "only one boot: -b alone or -b 0 the last, -b -1 the one before, -b N the boot with counter N, -b ID a prefix of its id, -b all every boot (itiny-read boots lists them)")
-	fs.Var(&boot, "boot", "same as -b")
+	boot.add(fs, "records")
 	level := fs.String("p", "", "records at this `level` or more severe, or in a range FROM..TO (warning..err): emerg, alert, crit, err, warning (warn), notice, info, debug, or 0-7")
 	fs.StringVar(level, "level", "", "same as -p")
 	fs.StringVar(level, "priority", "", "same as -p")
@@ -64,22 +61,15 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		}
 		paths = append(paths, a)
 	}
-	f := view.Filter{Streams: streams, Sources: sources}
+	f := view.Filter{Streams: streams, Sources: sources, Fields: fields}
 	now := time.Now()
 	loc := time.Local
 	if *utc {
 		loc = time.UTC
 	}
-	var err error
-	if *since != "" {
-		if f.Since, err = view.ParseTime(*since, now, loc); err != nil {
-			return fmt.Errorf("%w: -S/--since: %v", errUsage, err)
-		}
-	}
-	if *until != "" {
-		if f.Until, err = view.ParseTime(*until, now, loc); err != nil {
-			return fmt.Errorf("%w: -U/--until: %v", errUsage, err)
-		}
+	err := win.apply(&f, now, loc)
+	if err != nil {
+		return err
 	}
 	if *level != "" {
 		if f.MinLevel, f.MaxLevel, err = view.ParseLevels(*level); err != nil {
@@ -112,6 +102,9 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: -o csv cannot follow (its columns are fixed by the records it reads)", errUsage)
 	}
 	terminal := isTerminal(os.Stdout)
+	if *out == "msgpack" && terminal {
+		return fmt.Errorf("%w: -o msgpack writes binary records: not to a terminal (redirect it to a file or a pipe)", errUsage)
+	}
 	in, err := openInput(paths)
 	if err != nil {
 		return err
@@ -130,12 +123,8 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 			return fmt.Errorf("no stream %s in the rings", strings.Join(f.Streams, ", "))
 		}
 	}
-	if boot.v != "" && boot.v != "all" {
-		n, err := resolveBoot(srcs, boot.v)
-		if err != nil {
-			return err
-		}
-		f.Boots = []uint32{n}
+	if err := boot.apply(&f, srcs); err != nil {
+		return err
 	}
 	po := view.PrintOptions{UTC: *utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse}
 	switch *color {
@@ -290,13 +279,13 @@ func resolveBoot(srcs []*view.Source, s string) (uint32, error) {
 		return 0, err
 	}
 	if len(boots) == 0 {
-		return 0, fmt.Errorf("--boot %s: the rings hold no records", s)
+		return 0, fmt.Errorf("-b %s: the rings hold no records", s)
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n <= 0 {
 			i := len(boots) - 1 + int(n)
 			if i < 0 {
-				return 0, fmt.Errorf("--boot %s: the rings hold %d boots", s, len(boots))
+				return 0, fmt.Errorf("-b %s: the rings hold %d boots", s, len(boots))
 			}
 			return boots[i].N, nil
 		}
@@ -305,7 +294,7 @@ func resolveBoot(srcs []*view.Source, s string) (uint32, error) {
 				return b.N, nil
 			}
 		}
-		return 0, fmt.Errorf("--boot %s: no boot with that counter (itiny-read boots lists them)", s)
+		return 0, fmt.Errorf("-b %s: no boot with that counter (itiny-read boots lists them)", s)
 	}
 	var found []view.BootInfo
 	for _, b := range boots {
@@ -317,9 +306,9 @@ func resolveBoot(srcs []*view.Source, s string) (uint32, error) {
 	case 1:
 		return found[0].N, nil
 	case 0:
-		return 0, fmt.Errorf("--boot %s: no boot id starts so (itiny-read boots lists them)", s)
+		return 0, fmt.Errorf("-b %s: no boot id starts so (itiny-read boots lists them)", s)
 	}
-	return 0, fmt.Errorf("--boot %s: %d boot ids start so: give more digits", s, len(found))
+	return 0, fmt.Errorf("-b %s: %d boot ids start so: give more digits", s, len(found))
 }
 
 // A recordBuffer holds the output of the last max records (of every one

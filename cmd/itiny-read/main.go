@@ -3,14 +3,15 @@
 //
 // Usage:
 //
-//	itiny-read [options] [PATH...] [FIELD=VALUE...]   records of every stream, merged in order
+//	itiny-read [options] [PATH...] [FIELD=VALUE...]   records of every stream, merged in order;
+//	                                                   journalctl's -b, -p, -r, -e, -S, -U, -t, -n, -f, --no-pager
 //	itiny-read boots [PATH...]                         the boots the rings hold
 //	itiny-read verify [--json] [PATH...]               checksums, torn tails, corruption, gaps; exit 1 on corruption
 //	itiny-read stats [--json] [PATH...]                per stream figures
 //	itiny-read salvage (--to DIR | --json FILE) [PATH...]  valid records into new rings or JSON lines
 //	itiny-read bundle [-o FILE] [DATADIR]              make a support bundle of a live data directory
 //	itiny-read report [-o FILE] [--since T] [--until T] [PATH...]
-//	                                                   one self-contained HTML page: charts, events, boots, verify
+//	                                                   one self-contained HTML page (FILE replaced): charts, events, boots, verify
 //
 // A PATH is a data directory (default $ITINY_DATA, else /var/lib/itiny), a
 // ring directory, a segment file, or a bundle (.tar, .tar.gz, .tgz).
@@ -39,6 +40,7 @@ var commands = []*command{
 	{"stats", "stats [--json] [PATH...]", "per stream: records, bytes, time span, retention, boots, gaps, rate", statsCmd},
 	{"salvage", "salvage (--to DIR | --json FILE) [PATH...]", "copy every record that reads out of damaged rings into new clean rings or JSON lines", salvageCmd},
 	{"bundle", "bundle [-o FILE] [DATADIR]", "write a support bundle (tar.gz with a manifest) of a live data directory", bundleCmd},
+	{"sar", sarUsage, "figures per interval as sar shows them: CPU, memory, network, disk, filesystem, load, pressure, temperature", sarCmd},
 	{"report", "report [-o FILE] [--since T] [--until T] [PATH...]", "write one self-contained HTML page: metrics charts, events timeline, boots and gaps, verify summary", reportCmd},
 }
 

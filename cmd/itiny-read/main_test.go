@@ -122,7 +122,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--since", "soon", data}, 2, `--since: time "soon"`},
 		{[]string{"-o", "xml", data}, 2, `-o "xml"`},
 		{[]string{"--colour", data}, 2, "flag provided but not defined: -colour"},
-		{[]string{"--boot", "7", data}, 1, "--boot 7: no boot with that counter"},
+		{[]string{"--boot", "7", data}, 1, "-b 7: no boot with that counter"},
 		{[]string{filepath.Join(data, "missing")}, 1, "no such file"},
 		{[]string{"--stream", "nope", data}, 1, "no stream nope"},
 	} {
@@ -376,7 +376,7 @@ func TestOptionsAnywhere(t *testing.T) {
 	}
 	cmd := exec.Command(binary, "-n", "1", "--", "-o")
 	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil || len(lines(string(out))) != 1 || !strings.Contains(string(out), "cpu i=39") {
+	if out, err := cmd.CombinedOutput(); err != nil || strings.Count(string(out), " cpu i=") != 1 || !strings.Contains(string(out), "cpu i=39") {
 		t.Errorf(`itiny-read -n 1 -- -o (a ring named "-o"): %v: %s`, err, out)
 	}
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/itiny/itiny/view"
 )
 
 // bootOption is -b/--boot [ID|OFFSET|all], as journalctl takes it: alone,
@@ -69,4 +73,50 @@ func (c *countOption) Set(s string) error {
 
 func (c *countOption) Takes(next string) bool {
 	return next == "all" || next != "" && strings.Trim(next, "0123456789") == ""
+}
+
+// add adds -b and --boot to fs; what names what it selects ("records").
+func (b *bootOption) add(fs *flag.FlagSet, what string) {
+	fs.Var(b, "b", "only the "+what+" of one boot: -b alone or -b 0 the last, -b -1 the one before, -b N the boot with counter N, -b ID a prefix of its id, -b all every boot (itiny-read boots lists them)")
+	fs.Var(b, "boot", "same as -b")
+}
+
+// apply sets the boots f selects in srcs, as the option says.
+func (b *bootOption) apply(f *view.Filter, srcs []*view.Source) error {
+	if b.v == "" || b.v == "all" {
+		return nil
+	}
+	n, err := resolveBoot(srcs, b.v)
+	if err != nil {
+		return err
+	}
+	f.Boots = []uint32{n}
+	return nil
+}
+
+// window is -S/--since and -U/--until, as journalctl takes them.
+type window struct{ since, until string }
+
+// add adds the options to fs; what names what they select ("records").
+func (w *window) add(fs *flag.FlagSet, what string) {
+	fs.StringVar(&w.since, "S", "", what+" at or after this `time`: "+view.TimeForms)
+	fs.StringVar(&w.since, "since", "", "same as -S")
+	fs.StringVar(&w.until, "U", "", what+" before this `time` (same forms as -S)")
+	fs.StringVar(&w.until, "until", "", "same as -U")
+}
+
+// apply sets f's window, times without a zone in loc.
+func (w *window) apply(f *view.Filter, now time.Time, loc *time.Location) error {
+	var err error
+	if w.since != "" {
+		if f.Since, err = view.ParseTime(w.since, now, loc); err != nil {
+			return fmt.Errorf("%w: -S/--since: %v", errUsage, err)
+		}
+	}
+	if w.until != "" {
+		if f.Until, err = view.ParseTime(w.until, now, loc); err != nil {
+			return fmt.Errorf("%w: -U/--until: %v", errUsage, err)
+		}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/itiny/itiny/report"
@@ -14,8 +15,8 @@ import (
 )
 
 func reportCmd(fs *flag.FlagSet, args []string) error {
-	out := fs.String("o", "", "the report file, - for standard output (default: itiny-report-HOST-YYYYMMDD-HHMMSS.html)")
-	since := fs.String("since", "", "chart and list records at or after this time: 2026-11-25 14:00, today, 2h ago, -90m")
+	out := fs.String("o", "", "the report file, replaced if it exists; - for standard output (default: itiny-report-HOST-YYYYMMDD-HHMMSS.html)")
+	since := fs.String("since", "", "chart and list records at or after this `time`: "+view.TimeForms)
 	until := fs.String("until", "", "records before this time (same forms as --since)")
 	utc := fs.Bool("utc", false, "show times in UTC")
 	bundleMemoryFlag(fs)
@@ -56,23 +57,52 @@ func reportCmd(fs *flag.FlagSet, args []string) error {
 	if name == "" {
 		name = fmt.Sprintf("itiny-report-%s-%s.html", host, now.UTC().Format("20060102-150405"))
 	}
-	// Never over an existing file: a report may be all that is left of
-	// a ring.
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	n, err := writeReplacing(name, func(w io.Writer) error { return report.Write(w, in.Sources, o) })
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(os.Stderr, "%s: %d bytes\n", name, n)
+	return nil
+}
+
+// writeReplacing writes the file name through write, into a temporary
+// file beside it renamed over it once complete: a report made again
+// replaces the one before, and one that fails leaves no half file, nor
+// harms the one before. A name that is not a regular file (/dev/stdout)
+// is written as it is. It returns the bytes written.
+func writeReplacing(name string, write func(io.Writer) error) (int64, error) {
+	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return 0, err
+		}
+		cw := &countWriter{w: f}
+		err = write(cw)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return cw.n, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return 0, err
+	}
 	cw := &countWriter{w: f}
-	err = report.Write(cw, in.Sources, o)
+	err = write(cw)
+	if err == nil {
+		err = f.Chmod(0o640)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		os.Remove(name)
-		return err
+	if err == nil {
+		err = os.Rename(f.Name(), name)
 	}
-	fmt.Fprintf(os.Stderr, "%s: %d bytes\n", name, cw.n)
-	return nil
+	if err != nil {
+		os.Remove(f.Name())
+		return 0, err
+	}
+	return cw.n, nil
 }
 
 // countWriter counts the bytes written through it.

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/itiny/itiny/sar"
+	"github.com/itiny/itiny/view"
+)
+
+// sarUsage lists the reports after the command's synopsis.
+var sarUsage = func() string {
+	var b strings.Builder
+	b.WriteString("sar REPORT [--every SPAN] [-S TIME] [-U TIME] [-b [BOOT]] [-o text|json|csv] [PATH...]\n\nreports (sar's names and units):\n")
+	for _, r := range sar.Reports {
+		fmt.Fprintf(&b, "  %-5s %s\n", r.Name, r.Title)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}()
+
+func sarCmd(fs *flag.FlagSet, args []string) error {
+	every := fs.String("every", "", "average over spans this long, aligned to midnight: 1m, 5m, 1h (default: a row per sample interval as written)")
+	var win window
+	win.add(fs, "samples")
+	var boot bootOption
+	boot.add(fs, "samples")
+	out := fs.String("o", "text", "output: text (aligned columns, as sar prints them), json (an object per row), csv (a header row, then a row per row, as sadf -d)")
+	fs.StringVar(out, "output", "text", "same as -o")
+	utc := fs.Bool("utc", false, "show times in UTC, take times without a zone in UTC, and align --every spans to its midnight")
+	bundleMemoryFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: which report?", errUsage)
+	}
+	rep := sar.Lookup(fs.Arg(0))
+	if rep == nil {
+		return fmt.Errorf("%w: no report %q", errUsage, fs.Arg(0))
+	}
+	loc := time.Local
+	if *utc {
+		loc = time.UTC
+	}
+	o := sar.Options{Location: loc}
+	var err error
+	if *every != "" {
+		if o.Every, err = sar.ParseEvery(*every); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	var f view.Filter
+	if err := win.apply(&f, time.Now(), loc); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(os.Stdout, 64<<10)
+	var w sar.Writer
+	switch *out {
+	case "text":
+		w = sar.NewTextWriter(bw, rep, loc)
+	case "json":
+		w = sar.NewJSONWriter(bw, rep, loc)
+	case "csv":
+		w = sar.NewCSVWriter(bw, rep, loc)
+	default:
+		return fmt.Errorf("%w: -o %q: want text, json or csv", errUsage, *out)
+	}
+	in, err := openInput(fs.Args()[1:])
+	if err != nil {
+		return err
+	}
+	if err := boot.apply(&f, in.Sources); err != nil {
+		return err
+	}
+	m, err := view.NewMerger(in.Sources, f.Since)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if !f.Until.IsZero() {
+		m.Until(f.Until)
+	}
+	r := sar.NewReader(rep, w, o)
+	for {
+		it, err := m.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if it.Kind != view.KindRecord || !f.Keep(it.Source.Stream, it.Rec) {
+			continue
+		}
+		if err := r.Add(it.Rec); err != nil {
+			return pipeOK(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		return pipeOK(err)
+	}
+	if err := bw.Flush(); err != nil {
+		return pipeOK(err)
+	}
+	if r.Series() == 0 {
+		return fmt.Errorf("no %s records in the rings (is the %s collector on?)", rep.Record.Name, rep.Record.Source)
+	}
+	return nil
+}
+
+// pipeOK returns nil for a write to a reader that went away (head, less).
+func pipeOK(err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,50 @@
+package sar
+
+import "time"
+
+// An acc averages rows, each figure by its Weight.
+type acc struct {
+	sum, w []float64
+	n      int
+	last   time.Time // wall time of the last row added
+}
+
+// add adds a row's figures v, of an interval dt seconds long that saw
+// reqs I/O requests.
+func (a *acc) add(rep *Report, v []float64, dt, reqs float64, wall time.Time) {
+	if a.sum == nil {
+		a.sum, a.w = make([]float64, len(v)), make([]float64, len(v))
+	}
+	for i, x := range v {
+		if x != x {
+			continue // NaN: not available in this row
+		}
+		w := 1.0
+		switch rep.Columns[i].Avg {
+		case PerSecond:
+			w = dt
+		case PerRequest:
+			w = reqs
+		}
+		a.sum[i] += w * x
+		a.w[i] += w
+	}
+	a.n++
+	a.last = wall
+}
+
+// mean writes the averages into v: NaN for a figure no row had.
+func (a *acc) mean(v []float64) {
+	for i := range v {
+		v[i] = nan
+		if a.w[i] > 0 {
+			v[i] = a.sum[i] / a.w[i]
+		}
+	}
+}
+
+func (a *acc) reset() {
+	clear(a.sum)
+	clear(a.w)
+	a.n = 0
+}

@@ -1,0 +1,33 @@
+package sar
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+)
+
+// BenchmarkReaderText reads disk samples of four devices into text rows:
+// what reading a day of rings through sar costs per record.
+func BenchmarkReaderText(b *testing.B) {
+	devs := []string{"sda", "sdb", "mmcblk0", "nvme0n1"}
+	recs := make([]*codec.Record, len(devs))
+	for i, d := range devs {
+		recs[i] = step{1, 0, catalog.Disk.Name, disk(d, 0, 0, 0, 0, 0, 0, 0, 0)}.record()
+	}
+	r := NewReader(&Disk, NewTextWriter(io.Discard, &Disk, time.UTC), Options{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		rec := recs[i%len(recs)]
+		rec.Mono += 10e9
+		rec.Wall = rec.Wall.Add(10 * time.Second)
+		for j := 1; j < len(rec.Fields); j++ {
+			rec.Fields[j].Value = codec.Uint(rec.Fields[j].Value.Uint() + uint64(i%7))
+		}
+		if err := r.Add(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

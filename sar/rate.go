@@ -1,0 +1,154 @@
+package sar
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+)
+
+// gapFactor decides a gap in a series' samples: an interval longer than
+// gapFactor times the shortest one of the series in its boot is not a
+// sample interval but time the agent did not sample (stopped, stalled or
+// suspended), and no rate is taken over it.
+const gapFactor = 3
+
+// A sample is what a report's figures are computed from: a record's
+// values by the position of their fields in the catalogue (NaN where a
+// field is missing or not a number), and those of the series' sample
+// before it when the interval between them holds.
+type sample struct {
+	cur, prev []float64
+	also      []float64 // Report.Also's latest values in this boot, or nil
+	dt        float64   // seconds between prev and cur (monotonic)
+	ok        bool      // prev and dt hold an interval
+}
+
+var nan = math.NaN()
+
+// delta returns how much field i grew over the interval; NaN without one.
+func (s *sample) delta(i int) float64 {
+	if !s.ok {
+		return nan
+	}
+	return s.cur[i] - s.prev[i]
+}
+
+// rate returns field i's growth per second times scale; NaN without an
+// interval.
+func (s *sample) rate(i int, scale float64) float64 { return s.delta(i) * scale / s.dt }
+
+// pct returns 100 × a / b, and 0 when b is 0 (a device with no size, no
+// swap): sar prints 0.00 there.
+func pct(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * a / b
+}
+
+// A series is the samples of one instance of the report's record.
+type series struct {
+	inst   string
+	labels []string
+	vals   []float64
+	any    bool // vals hold a sample
+	boot   uint32
+	id     codec.BootID
+	mono   int64
+	run    int   // the agent's run the sample was taken in
+	minDT  int64 // shortest interval kept in this boot, ns; 0: none yet
+	avg    acc   // every row, for Average
+	bucket acc   // the rows of the current span of Options.Every
+}
+
+// interval decides whether the record rec, of values v, makes an interval
+// with the series' last sample: why not, when it does not and a mark is
+// due ("" when there was no sample to make one with), and the detail of
+// the mark.
+func (s *series) interval(c *catalog.Record, rec *codec.Record, v []float64, run int) (ok bool, why, note string) {
+	switch {
+	case !s.any || s.boot != rec.BootCount || s.id != rec.Boot:
+		return false, "", "" // the reboot is marked once for every series
+	case s.run != run:
+		return false, "", "" // as is the agent's restart
+	case rec.Mono <= s.mono:
+		return false, "", "" // a copy of the sample (two copies of a ring)
+	}
+	dt := rec.Mono - s.mono
+	if s.minDT > 0 && dt > gapFactor*s.minDT {
+		return false, "gap", "no samples for " + time.Duration(dt).Round(time.Second).String()
+	}
+	for i, f := range c.Fields {
+		if f.Kind == catalog.Counter && v[i] < s.vals[i] {
+			return false, "reset", s.name() + f.Key + " went back"
+		}
+	}
+	if s.minDT == 0 || dt < s.minDT {
+		s.minDT = dt
+	}
+	return true, "", ""
+}
+
+// name returns the series' instance for a mark's note: "sda: ", or "".
+func (s *series) name() string {
+	if s.inst == "" {
+		return ""
+	}
+	return s.inst + ": "
+}
+
+// values reads rec's numeric fields into v by the catalogue's positions
+// in c. The agent writes them in that order, so each is looked for there
+// first, then among the others (a record of another version).
+func values(c *catalog.Record, rec *codec.Record, v []float64) {
+	for i, f := range c.Fields {
+		v[i] = nan
+		if f.Kind != catalog.Gauge && f.Kind != catalog.Counter {
+			continue
+		}
+		if i < len(rec.Fields) && rec.Fields[i].Key == f.Key {
+			v[i] = number(rec.Fields[i].Value)
+			continue
+		}
+		for _, rf := range rec.Fields {
+			if rf.Key == f.Key {
+				v[i] = number(rf.Value)
+				break
+			}
+		}
+	}
+}
+
+// label returns rec's field key as text: a label may be a string or a
+// number; "" when it is missing.
+func label(rec *codec.Record, key string) string {
+	for _, f := range rec.Fields {
+		if f.Key != key {
+			continue
+		}
+		switch f.Value.Kind() {
+		case codec.KindString:
+			return f.Value.Str()
+		case codec.KindInt:
+			return strconv.FormatInt(f.Value.Int(), 10)
+		case codec.KindUint:
+			return strconv.FormatUint(f.Value.Uint(), 10)
+		}
+	}
+	return ""
+}
+
+func number(v codec.Value) float64 {
+	switch v.Kind() {
+	case codec.KindInt:
+		return float64(v.Int())
+	case codec.KindUint:
+		return float64(v.Uint())
+	case codec.KindFloat:
+		return v.Float()
+	}
+	return nan
+}

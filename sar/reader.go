@@ -1,0 +1,244 @@
+package sar
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+)
+
+// A Reader turns records into a report's rows. Give it every record of
+// the rings in the merged order (boot counter, then monotonic time), all
+// streams: the agent's start records tell its restarts.
+type Reader struct {
+	rep    *Report
+	w      Writer
+	o      Options
+	series []*series // in the order first seen
+	byInst map[string]*series
+	boot   uint32
+	id     codec.BootID
+	any    bool // a record was read: boot and id hold its boot
+	run    int  // the agent's starts read
+	also   []float64
+	alsoOK bool // also holds a sample of this boot
+	bucket int64
+	inSpan bool // rows are in bucket accumulators
+	sm     sample
+	row    Row // the sample's row
+	avgRow Row // a span's or an Average row: written while row is held
+	last   Row // the last mark written, not to repeat it
+}
+
+// NewReader returns a Reader of report rep writing to w.
+func NewReader(rep *Report, w Writer, o Options) *Reader {
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	r := &Reader{rep: rep, w: w, o: o, byInst: map[string]*series{}}
+	r.row.Values = make([]float64, len(rep.Columns))
+	r.avgRow.Values = make([]float64, len(rep.Columns))
+	if rep.Also != nil {
+		r.also = make([]float64, len(rep.Also.Fields))
+	}
+	return r
+}
+
+// Add reads one record.
+func (r *Reader) Add(rec *codec.Record) error {
+	if !r.any || rec.BootCount != r.boot || rec.Boot != r.id {
+		was := r.any
+		r.boot, r.id, r.any, r.alsoOK = rec.BootCount, rec.Boot, true, false
+		if was {
+			if err := r.mark(rec, "reboot", "boot "+strconv.FormatUint(uint64(rec.BootCount), 10)); err != nil {
+				return err
+			}
+		}
+	}
+	switch rec.Name {
+	case catalog.AgentStart.Name:
+		if rec.Source != catalog.SelfSource {
+			return nil
+		}
+		r.run++
+		for _, s := range r.series {
+			if s.any && s.boot == rec.BootCount && s.id == rec.Boot {
+				return r.mark(rec, "agent restart", "")
+			}
+		}
+		return nil
+	case r.rep.Record.Name:
+	default:
+		if a := r.rep.Also; a != nil && rec.Name == a.Name {
+			values(a, rec, r.also)
+			r.alsoOK = true
+		}
+		return nil
+	}
+	c := r.rep.Record
+	inst := ""
+	if c.Instance != "" {
+		inst = label(rec, c.Instance)
+	}
+	s := r.byInst[inst]
+	if s == nil {
+		if len(r.series) >= maxSeries {
+			return nil // a hostile number of instances: the first ones only
+		}
+		// Clone: a record's strings may share the reader's buffers.
+		s = &series{inst: strings.Clone(inst), vals: make([]float64, len(c.Fields))}
+		s.labels = make([]string, len(r.rep.Labels))
+		r.series = append(r.series, s)
+		r.byInst[inst] = s
+	}
+	for i, l := range r.rep.Labels {
+		if v := label(rec, c.Fields[l].Key); v != s.labels[i] {
+			s.labels[i] = strings.Clone(v)
+		}
+	}
+	cur := r.sm.prev // the slice to reuse: prev is s.vals
+	if cap(cur) < len(c.Fields) {
+		cur = make([]float64, len(c.Fields))
+	}
+	cur = cur[:len(c.Fields)]
+	values(c, rec, cur)
+	ok, why, note := s.interval(c, rec, cur, r.run)
+	if why != "" {
+		if err := r.mark(rec, why, note); err != nil {
+			return err
+		}
+	}
+	r.sm = sample{cur: cur, prev: s.vals, ok: ok, dt: float64(rec.Mono-s.mono) / 1e9}
+	if r.alsoOK {
+		r.sm.also = r.also
+	}
+	r.rep.figures(&r.sm, r.row.Values)
+	// Keep the sample: its values become the series', and the series'
+	// old ones the slice the next record is read into.
+	s.vals, r.sm.prev = cur, s.vals
+	s.any, s.boot, s.id, s.mono, s.run = true, rec.BootCount, rec.Boot, rec.Mono, r.run
+	if allNaN(r.row.Values) {
+		return nil // a rate-only report's first sample
+	}
+	return r.add(s, rec.Wall)
+}
+
+// maxSeries bounds the instances a report follows.
+const maxSeries = 4096
+
+// add takes the figures in r.row.Values as the series' row at wall: into
+// the average, and written or added to the span of Options.Every.
+func (r *Reader) add(s *series, wall time.Time) error {
+	dt, reqs := r.sm.dt, 0.0
+	if r.rep.requests != nil && r.sm.ok {
+		reqs = r.rep.requests(&r.sm)
+	}
+	s.avg.add(r.rep, r.row.Values, dt, reqs, wall)
+	if r.o.Every == 0 {
+		setRow(&r.row, Sample, s, wall)
+		return r.w.Write(&r.row)
+	}
+	k := span(wall, r.o.Every, r.o.Location)
+	if r.inSpan && k != r.bucket {
+		if err := r.flushSpan(); err != nil {
+			return err
+		}
+	}
+	r.bucket, r.inSpan = k, true
+	s.bucket.add(r.rep, r.row.Values, dt, reqs, wall)
+	return nil
+}
+
+// setRow fills row for series s but for its values.
+func setRow(row *Row, k RowKind, s *series, wall time.Time) {
+	row.Kind, row.Time, row.Boot = k, wall, s.boot
+	row.Instance, row.Labels = s.inst, s.labels
+	row.Why, row.Note = "", ""
+}
+
+// flushSpan writes a row per series of the span of Options.Every, in
+// the order the series were first seen.
+func (r *Reader) flushSpan() error {
+	r.inSpan = false
+	for _, s := range r.series {
+		if s.bucket.n == 0 {
+			continue
+		}
+		s.bucket.mean(r.avgRow.Values)
+		setRow(&r.avgRow, Sample, s, s.bucket.last)
+		s.bucket.reset()
+		if err := r.w.Write(&r.avgRow); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mark writes a mark row, unless it repeats the one before (the series of
+// one round of samples each meet the same gap); a span of Options.Every
+// ends there, so that no row covers a mark.
+func (r *Reader) mark(rec *codec.Record, why, note string) error {
+	if r.inSpan {
+		if err := r.flushSpan(); err != nil {
+			return err
+		}
+	}
+	if r.last.Why == why && r.last.Note == note && r.last.Boot == rec.BootCount {
+		return nil
+	}
+	m := Row{Kind: Mark, Time: rec.Wall, Boot: rec.BootCount, Why: why, Note: note}
+	r.last = m
+	return r.w.Write(&m)
+}
+
+// Close writes the last span's rows, then an Average row per series, and
+// flushes the writer.
+func (r *Reader) Close() error {
+	if r.inSpan {
+		if err := r.flushSpan(); err != nil {
+			return err
+		}
+	}
+	for _, s := range r.series {
+		if s.avg.n == 0 {
+			continue
+		}
+		s.avg.mean(r.avgRow.Values)
+		setRow(&r.avgRow, Average, s, time.Time{})
+		r.avgRow.Boot = 0
+		if err := r.w.Write(&r.avgRow); err != nil {
+			return err
+		}
+	}
+	return r.w.Flush()
+}
+
+// span returns the number of the span of length every that wall ends:
+// spans are (k-1)·every < t ≤ k·every from the zone's midnight (of
+// 1970-01-01), so that a sample at 10:01:00 closes the minute that began
+// at 10:00:00, as sar labels an interval by its end.
+func span(wall time.Time, every time.Duration, loc *time.Location) int64 {
+	_, off := wall.In(loc).Zone()
+	t := wall.Unix() + int64(off)
+	e := int64(every / time.Second)
+	k := t / e
+	if t%e > 0 {
+		k++
+	}
+	return k
+}
+
+func allNaN(v []float64) bool {
+	for _, x := range v {
+		if x == x {
+			return false
+		}
+	}
+	return true
+}
+
+// Series returns how many instances of the report's record were read:
+// 0 when the rings hold none.
+func (r *Reader) Series() int { return len(r.series) }
