@@ -1,16 +1,18 @@
 // The report's HTML: the page writer and its escaping, the style sheet,
-// and each section of the page.
+// the heading and the summary. sections.go writes the other sections.
 
 package report
 
 import (
 	"bufio"
-	"encoding/hex"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/view"
 )
 
@@ -94,28 +96,88 @@ func appendEscaped(b []byte, s string) []byte {
 	return b
 }
 
+// span is a chart's time axis caption: its dates and zone.
+func (p *page) span(t0, t1 int64) string {
+	a, b := time.Unix(0, t0).In(p.o.Location), time.Unix(0, t1).In(p.o.Location)
+	s := a.Format("2006-01-02 15:04:05") + " to "
+	if a.YearDay() == b.YearDay() && a.Year() == b.Year() {
+		s += b.Format("15:04:05")
+	} else {
+		s += b.Format("2006-01-02 15:04:05")
+	}
+	return s + " " + zoneName(p.o.Location, a)
+}
+
+// zoneName names the zone of the report's times.
+func zoneName(loc *time.Location, t time.Time) string {
+	if loc == time.UTC {
+		return "UTC"
+	}
+	return t.In(loc).Format("MST (UTC-07:00)")
+}
+
+func u64(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// The level filter: a radio button per threshold, before the tables of
+// the levels they hide, so that CSS alone (:checked and ~) filters: no
+// script needed.
+var filters = []struct {
+	id    string
+	label string
+	max   codec.Level // the least severe level shown
+}{
+	{"lv-all", "all", codec.LevelDebug},
+	{"lv-5", "notice and worse", codec.LevelNotice},
+	{"lv-4", "warning and worse", codec.LevelWarning},
+	{"lv-3", "err and worse", codec.LevelErr},
+	{"lv-2", "crit and worse", codec.LevelCrit},
+}
+
+// filterCSS hides, for each threshold checked, the tables of the levels
+// less severe, and marks its label.
+func filterCSS() string {
+	var b strings.Builder
+	for _, f := range filters {
+		sep := ""
+		for l := f.max + 1; l <= codec.LevelDebug; l++ {
+			b.WriteString(sep + "#" + f.id + ":checked~.lvt" + strconv.Itoa(int(l)))
+			sep = ","
+		}
+		if sep != "" {
+			b.WriteString("{display:none}\n")
+		}
+		b.WriteString("#" + f.id + ":checked~.lvbar label[for=" + f.id + "]{background:#333;color:#fff}\n")
+	}
+	return b.String()
+}
+
 const reportCSS = `body{font:13px/1.4 system-ui,sans-serif;margin:16px 20px;color:#222;background:#fff}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-h3{font-size:13px;margin:0}nav a{margin-right:14px;color:#333}
+h3{font-size:13px;margin:10px 0 2px}nav a{margin-right:14px;color:#333}
 table{border-collapse:collapse;font-size:12px;margin:4px 0 8px}th,td{padding:2px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 th{background:#f3f3f3;font-weight:600}td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}td.t{white-space:nowrap;font-variant-numeric:tabular-nums}
 td.w{word-break:break-all;min-width:12em}
-td.f{font-family:ui-monospace,monospace;word-break:break-all}
+td.f{font-family:ui-monospace,monospace;word-break:break-all;white-space:pre-wrap}
 .badge{display:inline-block;padding:1px 8px;border-radius:3px;font-weight:bold;color:#fff;font-size:12px}
 .ok{background:#2e7d32}.bad{background:#c62828}.note{color:#666}.warn{color:#b26a00}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(562px,1fr));gap:12px 16px}
-figure{margin:0;border:1px solid #e3e3e3;padding:6px 6px 2px}.legend{font-size:11px;color:#444}
+.sum{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}.sum dt{font-weight:600}.sum dd{margin:0}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:12px 16px}
+figure{margin:0;border:1px solid #e3e3e3;padding:6px 6px 2px}figure svg{display:block;width:100%;height:auto}.legend{font-size:11px;color:#444}
 .sw{display:inline-block;width:14px;height:3px;vertical-align:middle;margin:0 4px 0 8px}
 .lv{display:inline-block;min-width:52px;padding:0 4px;border-radius:2px}
 .lv0,.lv1,.lv2{background:#8e0000;color:#fff;font-weight:bold}.lv3{color:#e53935;font-weight:bold}
 .lv4{color:#b26a00;font-weight:bold}.lv5{font-weight:bold}.lv7{color:#999}
-tr.mark td{color:#00796b;font-style:italic;background:#f7fbfa}`
+.lvt table{width:100%}.lvt td.f{width:45%}
+.lvf{position:absolute;opacity:0;pointer-events:none}
+.lvbar label{display:inline-block;border:1px solid #999;border-radius:3px;padding:0 8px;margin-right:6px;cursor:pointer}
+pre.conf{background:#f7f7f7;border:1px solid #e3e3e3;padding:6px;max-height:40em;overflow:auto;white-space:pre-wrap}
+`
 
-func (p *page) write(srcs []*view.Source, reps []*view.Health, boots []view.BootInfo, d *reportData) {
+func (p *page) write(srcs []*view.Source, rings []*view.Health, boots []view.BootInfo, d *reportData) {
 	o := p.o
 	p.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n<title>")
 	p.text(o.Title)
-	p.raw("</title>\n<style>\n" + reportCSS + "\n</style></head>\n<body>\n<header><h1>")
+	p.raw("</title>\n<style>\n" + reportCSS + filterCSS() + "</style></head>\n<body>\n<header><h1>")
 	p.text(o.Title)
 	p.raw("</h1>\n<p class=\"note\">")
 	if !o.Generated.IsZero() {
@@ -126,13 +188,9 @@ func (p *page) write(srcs []*view.Source, reps []*view.Health, boots []view.Boot
 		}
 		p.raw(". ")
 	}
-	zone := "UTC"
-	if o.Location != time.UTC {
-		zone = time.Now().In(o.Location).Format("MST (UTC-07:00)")
-	}
 	p.raw("Times in ")
-	p.text(zone)
-	p.raw(", as the device's wall clock wrote them. Window of the charts and events: ")
+	p.text(zoneName(o.Location, time.Now()))
+	p.raw(", as the device's wall clock wrote them. Window of the summary, events and charts: ")
 	if o.Since.IsZero() && o.Until.IsZero() {
 		p.raw("everything in the rings")
 	}
@@ -143,23 +201,23 @@ func (p *page) write(srcs []*view.Source, reps []*view.Health, boots []view.Boot
 		p.raw("until " + p.when(o.Until))
 	}
 	p.raw(" (verify, boots and gaps cover the whole rings).</p>\n<p>")
-	corrupt, rings := 0, 0
-	for _, r := range reps {
+	corrupt, bad := 0, 0
+	for _, r := range rings {
 		corrupt += r.Corrupt
 		if r.Corrupt > 0 {
-			rings++
+			bad++
 		}
 	}
 	if corrupt > 0 {
 		p.raw("<span class=\"badge bad\">CORRUPT</span> ")
 		p.int(int64(corrupt))
 		p.raw(" problems in ")
-		p.int(int64(rings))
+		p.int(int64(bad))
 		p.raw(" of ")
 	} else {
 		p.raw("<span class=\"badge ok\">OK</span> ")
 	}
-	p.int(int64(len(reps)))
+	p.int(int64(len(rings)))
 	p.raw(" rings: ")
 	for i, s := range srcs {
 		if i > 0 {
@@ -180,250 +238,231 @@ func (p *page) write(srcs []*view.Source, reps []*view.Health, boots []view.Boot
 		}
 		p.raw("</ul>\n")
 	}
-	p.raw("<nav><a href=\"#verify\">Verify</a><a href=\"#metrics\">Metrics</a><a href=\"#boots\">Boots and gaps</a><a href=\"#events\">Events</a></nav>\n</header>\n")
-	p.verify(reps)
+	p.raw("<nav><a href=\"#summary\">Summary</a><a href=\"#events\">Events</a><a href=\"#metrics\">Metrics</a><a href=\"#agent\">Agent</a><a href=\"#verify\">Verify</a><a href=\"#boots\">Boots and gaps</a></nav>\n</header>\n")
+	p.summary(rings, boots, d)
+	p.events(d.ev)
 	p.metrics(d, boots)
-	p.boots(boots, reps)
-	p.events(d)
+	p.agent(d.ev)
+	p.verify(rings)
+	p.boots(boots, rings)
 	p.raw("</body></html>\n")
 }
 
-func (p *page) verify(reps []*view.Health) {
-	p.raw("<section id=\"verify\"><h2>Verify</h2>\n<table><tr><th>verdict</th><th>stream</th><th>ring</th><th>records</th><th>seq</th><th>segments</th><th>bytes</th><th>oldest record</th><th>newest record</th><th>retired</th><th>missing</th><th>damage</th><th>corrupt</th></tr>\n")
-	var probs int
-	for _, r := range reps {
-		p.raw("<tr><td>")
-		if r.Corrupt > 0 {
-			p.raw("<span class=\"badge bad\">CORRUPT</span>")
+// summary leads the page: what a field engineer asks first. Each item is
+// a dt (what) and a dd (how many, when), with an id the tests find.
+func (p *page) summary(rings []*view.Health, boots []view.BootInfo, d *reportData) {
+	e := d.ev
+	p.raw("<section id=\"summary\"><h2>Summary</h2>\n<dl class=\"sum\">\n")
+	item := func(id, what string) {
+		p.raw("<dt>" + what + "</dt><dd id=\"sum-" + id + "\">")
+	}
+
+	// Verify, and loss as verify words it.
+	item("verify", "Verify")
+	for i, r := range rings {
+		if i > 0 {
+			p.raw("<br/>")
+		}
+		if r.Corrupt > 0 || r.Unsupported > 0 {
+			p.raw("<span class=\"badge bad\">")
 		} else {
-			p.raw("<span class=\"badge ok\">OK</span>")
+			p.raw("<span class=\"badge ok\">")
 		}
-		p.raw("</td><td>")
+		p.text(r.Verdict())
+		p.raw("</span> ")
 		p.text(r.Stream)
-		p.raw("</td><td class=\"w\">")
+		p.raw(" <span class=\"note\">")
 		p.text(r.Where)
-		p.raw("</td><td class=\"n\">")
-		p.int(int64(r.Records))
-		p.raw("</td><td class=\"n\">")
-		if r.Records > 0 {
-			p.raw(u64(r.FirstSeq) + "-" + u64(r.LastSeq))
-		}
-		p.raw("</td><td class=\"n\">")
-		p.int(int64(r.Segments))
-		p.raw("</td><td class=\"n\">")
-		p.int(r.Bytes)
-		p.raw("</td><td class=\"t\">" + p.whenSec(r.First.Time) + "</td><td class=\"t\">" + p.whenSec(r.Last.Time) + "</td><td class=\"n\">" + u64(r.Retired) + "</td><td class=\"n\">" + r.LossText() + "</td><td>")
-		kinds := map[string]int{}
-		var names []string
-		for _, pr := range r.Damage {
-			if kinds[pr.Kind] == 0 {
-				names = append(names, pr.Kind)
-			}
-			kinds[pr.Kind]++
-		}
-		sort.Strings(names)
-		for i, k := range names {
-			if i > 0 {
-				p.raw(", ")
-			}
-			p.text(k)
-			p.raw(" ")
-			p.int(int64(kinds[k]))
-		}
-		if len(names) > 0 && r.Corrupt == 0 {
-			p.raw(" <span class=\"note\">(what a crash leaves)</span>")
-		}
-		p.raw("</td><td class=\"n\">")
-		p.int(int64(r.Corrupt))
-		p.raw("</td></tr>\n")
-		probs += len(r.Damage)
+		p.raw("</span>")
 	}
-	p.raw("</table>\n")
-	if probs == 0 {
-		p.raw("<p class=\"note\">No damage: every checksum verifies.</p></section>\n")
-		return
-	}
-	p.raw("<h3>Damage</h3>\n<table><tr><th>stream</th><th>kind</th><th>segment</th><th>offset</th><th>length</th><th>detail</th></tr>\n")
-	n := 0
-	for _, r := range reps {
-		for _, pr := range r.Damage {
-			if n++; n > maxProblems {
-				continue
-			}
-			p.raw("<tr><td>")
-			p.text(r.Stream)
-			p.raw("</td><td>")
-			p.text(pr.Kind)
-			p.raw("</td><td>")
-			p.text(pr.Segment)
-			p.raw("</td><td class=\"n\">")
-			p.int(pr.Offset)
-			p.raw("</td><td class=\"n\">")
-			p.int(pr.Length)
-			p.raw("</td><td>")
-			p.text(pr.Detail)
-			p.raw("</td></tr>\n")
-		}
-	}
-	p.raw("</table>\n")
-	if n > maxProblems {
-		p.raw("<p class=\"note\">")
-		p.int(int64(n - maxProblems))
-		p.raw(" more: itiny-read verify lists them all.</p>\n")
-	}
-	p.raw("</section>\n")
-}
-
-func (p *page) metrics(d *reportData, boots []view.BootInfo) {
-	p.raw("<section id=\"metrics\"><h2>Metrics</h2>\n")
-	if len(d.charts) == 0 {
-		p.raw("<p class=\"note\">No metrics to chart in the window (")
-		p.int(int64(d.samples))
-		p.raw(" records of the metrics stream).</p></section>\n")
-		return
-	}
-	p.raw("<p class=\"note\">")
-	p.int(int64(d.samples))
-	p.raw(" records of the metrics stream. Rates are counter changes over monotonic time; lines break at boots and pauses; dashed lines mark boots. Each line keeps the lowest and highest value of each short span of time, so spikes show.</p>\n<div class=\"charts\">\n")
-	for _, c := range d.charts {
-		p.chart(c, boots)
-	}
-	p.raw("</div>\n")
-	if len(d.leftOut) > 0 || d.untracked > 0 {
-		p.raw("<p class=\"note\">Not charted (at most ")
-		p.int(int64(p.o.MaxCharts))
-		p.raw(" charts): ")
-		for i, t := range d.leftOut {
-			if i == 20 {
-				p.raw(", …")
-				break
-			}
-			if i > 0 {
-				p.raw(", ")
-			}
-			p.text(t)
-		}
-		if d.untracked > 0 {
-			p.raw("; ")
-			p.int(int64(d.untracked))
-			p.raw(" further series")
-		}
-		p.raw(". itiny-read -o csv --stream metrics has every value.</p>\n")
-	}
-	p.raw("</section>\n")
-}
-
-func (p *page) boots(boots []view.BootInfo, reps []*view.Health) {
-	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th><th>gaps</th></tr>\n")
-	for i, b := range boots {
-		p.raw("<tr><td class=\"n\">")
-		p.int(int64(i - len(boots) + 1))
-		p.raw("</td><td class=\"n\">")
-		p.int(int64(b.N))
-		p.raw("</td><td class=\"f\">")
-		p.bytes(hex.AppendEncode(p.buf[:0], b.ID[:]))
-		p.raw("</td><td class=\"t\">" + p.when(b.First) + "</td><td class=\"t\">" + p.when(b.Last) + "</td><td class=\"n\">")
-		p.int(int64(b.Records))
-		p.raw("</td><td>")
-		var names []string
-		for s := range b.Streams {
-			names = append(names, s)
-		}
-		sort.Strings(names)
-		for j, s := range names {
-			if j > 0 {
-				p.raw(" ")
-			}
-			p.text(s)
-			p.raw(":")
-			p.int(int64(b.Streams[s]))
-		}
-		p.raw("</td><td>")
-		p.text(b.LossText())
-		p.raw("</td></tr>\n")
-	}
-	p.raw("</table>\n<h3>Gaps in the numbering</h3>\n")
-	n := 0
-	for _, r := range reps {
-		n += len(r.Gaps)
-		if r.Retired > 0 {
-			n++
-		}
-	}
-	if n == 0 {
-		p.raw("<p class=\"note\">None: every stream is numbered without a gap from its first record.</p></section>\n")
-		return
-	}
-	p.raw("<table><tr><th>stream</th><th>ring</th><th>numbers</th><th>what they were, and why</th></tr>\n")
-	row := func(r *view.Health, g *view.Gap) {
-		p.raw("<tr><td>")
-		p.text(r.Stream)
-		p.raw("</td><td class=\"w\">")
-		p.text(r.Where)
-		p.raw("</td><td class=\"n\">" + u64(g.From) + "-" + u64(g.To) + "</td><td>")
-		p.text(string(g.AppendText(nil)))
-		p.raw("</td></tr>\n")
-	}
-	shown := 0
-	for _, r := range reps {
-		if r.Retired > 0 {
-			row(r, &view.Gap{From: 1, To: r.Retired, Loss: view.LossLost, Lost: r.Retired, Cause: view.CauseRetention + " (the segments before the oldest; some numbers may have been skipped in them)"})
-			shown++
-		}
-		for i := range r.Gaps {
-			if shown++; shown <= maxGaps {
-				row(r, &r.Gaps[i])
-			}
-		}
-	}
-	p.raw("</table>\n")
-	if shown > maxGaps {
-		p.raw("<p class=\"note\">")
-		p.int(int64(shown - maxGaps))
-		p.raw(" more: itiny-read verify lists them all.</p>\n")
-	}
-	p.raw("</section>\n")
-}
-
-func (p *page) events(d *reportData) {
-	p.raw("<section id=\"events\"><h2>Events</h2>\n<p class=\"note\">")
-	p.int(int64(d.eventCount))
-	p.raw(" records of the other streams (events, state, itiny...) in the window, oldest first")
-	if d.rowsLeft > 0 {
-		p.raw("; the earliest ")
-		p.int(int64(d.rowsLeft))
-		p.raw(" rows are left out, the last ")
-		p.int(int64(p.o.MaxEvents))
-		p.raw(" shown (itiny-read --since shows them)")
-	}
-	p.raw(".</p>\n")
-	if len(d.rows) == 0 {
-		p.raw("</section>\n")
-		return
-	}
-	p.raw("<table><tr><th>time</th><th>stream</th><th>level</th><th>source</th><th>name</th><th>fields</th></tr>\n")
-	for _, r := range d.rows {
-		if r.mark != "" {
-			p.raw("<tr class=\"mark\"><td colspan=\"6\">")
-			p.text(r.mark)
-			p.raw("</td></tr>\n")
+	p.raw("</dd>\n")
+	item("loss", "Loss")
+	any := false
+	for _, r := range rings {
+		if r.LossText() == "none" && r.Retired == 0 {
 			continue
 		}
-		p.raw("<tr><td class=\"t\">" + p.when(r.when) + "</td><td>")
-		p.text(r.stream)
-		p.raw("</td><td><span class=\"lv lv")
-		p.int(int64(min(r.level, 7)))
-		p.raw("\">")
-		p.text(r.level.String())
-		p.raw("</span></td><td>")
-		p.text(r.src)
-		p.raw("</td><td>")
-		p.text(r.name)
-		p.raw("</td><td class=\"f\">")
-		p.text(r.fields)
-		p.raw("</td></tr>\n")
+		if any {
+			p.raw("<br/>")
+		}
+		any = true
+		p.text(r.Stream)
+		p.raw(": ")
+		p.text(r.LossText())
+		if t := r.RetiredText(); t != "" {
+			p.raw("; retired: ")
+			p.text(t)
+		}
 	}
-	p.raw("</table></section>\n")
+	if !any {
+		p.raw("none: every stream is numbered without a gap")
+	}
+	p.raw("</dd>\n")
+
+	// Levels and sources.
+	item("levels", "Records by level")
+	p.int(int64(e.count))
+	p.raw(" records of the event streams:")
+	for l, n := range e.levels {
+		if n > 0 {
+			p.raw(" <span class=\"lv lv" + strconv.Itoa(l) + "\">" + codec.Level(l).String() + "</span> ")
+			p.int(int64(n))
+		}
+	}
+	p.raw("</dd>\n")
+	item("sources", "Records by source")
+	p.counts(e.sources, ", ", " ", true)
+	if e.overSrc > 0 {
+		p.raw(", other sources ")
+		p.int(int64(e.overSrc))
+	}
+	p.raw("</dd>\n")
+
+	// Runs of the agent and boots of the device.
+	crashes := e.nStarts[0][0] + e.nStarts[0][1]
+	item("crashes", "Crashes")
+	p.int(int64(crashes))
+	p.raw(" agent starts after an unclean stop (the agent or the device crashed, or lost power)")
+	p.startTimes(e, func(s start) bool { return !s.clean })
+	if n := e.kernel[catalog.KernelPanic.Name]; n > 0 {
+		p.raw("; ")
+		p.int(int64(n))
+		p.raw(" kernel panics")
+	}
+	p.raw("</dd>\n")
+	item("boots", "Boots")
+	p.int(int64(len(boots)))
+	p.raw(" boots in the rings; ")
+	p.int(int64(e.nStarts[0][1] + e.nStarts[1][1]))
+	p.raw(" agent starts at a device boot in the window")
+	p.startTimes(e, func(s start) bool { return s.deviceBoot })
+	p.raw("</dd>\n")
+	item("restarts", "Agent restarts")
+	p.int(int64(e.nStarts[0][0] + e.nStarts[1][0]))
+	p.raw(" starts of the agent within a boot")
+	p.startTimes(e, func(s start) bool { return !s.deviceBoot })
+	p.raw("; ")
+	p.int(int64(e.stops))
+	p.raw(" clean stops; ")
+	p.int(int64(e.reloads))
+	p.raw(" configuration reloads</dd>\n")
+	if len(e.kernel) > 0 {
+		item("kernel", "Kernel")
+		p.counts(e.kernel, ", ", " ", false)
+		p.raw("</dd>\n")
+	}
+
+	// Rule alarms and process restarts.
+	item("alarms", "Rule alarms")
+	p.int(int64(len(e.alarms) + e.overAlarms))
+	p.raw(" in the window</dd>\n")
+	procs := make([]string, 0, len(e.procs))
+	for k, pr := range e.procs {
+		if pr.count > 0 {
+			procs = append(procs, k)
+		}
+	}
+	sort.Strings(procs)
+	item("procs", "Process restarts")
+	if len(procs) == 0 {
+		p.raw("none")
+	}
+	for i, k := range procs {
+		if i > 0 {
+			p.raw(", ")
+		}
+		p.text(k)
+		p.raw(" ")
+		p.int(int64(e.procs[k].count))
+		p.raw(" (last " + p.whenSec(e.procs[k].last) + ")")
+	}
+	p.raw("</dd>\n</dl>\n")
+	p.alarms(e)
+	p.raw("</section>\n")
 }
 
-func u64(v uint64) string { return strconv.FormatUint(v, 10) }
+// counts writes m's names and counts, name eq count, apart by sep: the
+// largest first when byCount, else by name.
+func (p *page) counts(m map[string]int, sep, eq string, byCount bool) {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if a, b := m[names[i]], m[names[j]]; byCount && a != b {
+			return a > b
+		}
+		return names[i] < names[j]
+	})
+	for i, k := range names {
+		if i > 0 {
+			p.raw(sep)
+		}
+		p.text(k)
+		p.raw(eq)
+		p.int(int64(m[k]))
+	}
+}
+
+// startTimes lists the times of the agent's starts that keep says, after
+// a colon.
+func (p *page) startTimes(e *events, keep func(start) bool) {
+	sep := ": "
+	for _, s := range e.starts {
+		if keep(s) {
+			p.raw(sep + p.whenSec(s.when))
+			sep = ", "
+		}
+	}
+}
+
+// alarms lists the rules' alarms: when each fired and when it cleared.
+func (p *page) alarms(e *events) {
+	if len(e.alarms) == 0 {
+		return
+	}
+	p.raw("<table id=\"alarms\"><tr><th>rule</th><th>instance</th><th>level</th><th>fired</th><th>value</th><th>limit</th><th>cleared</th></tr>\n")
+	for _, a := range e.alarms {
+		p.raw("<tr><td>")
+		p.text(a.rule)
+		p.raw("</td><td>")
+		p.text(a.inst)
+		p.raw("</td><td>")
+		p.level(a.level)
+		p.raw("</td><td class=\"t\">")
+		if a.fired.IsZero() {
+			p.raw("before the window")
+		} else {
+			p.raw(p.whenSec(a.fired))
+		}
+		p.raw("</td><td class=\"n\">")
+		p.text(a.value)
+		p.raw("</td><td class=\"n\">")
+		p.text(a.limit)
+		p.raw("</td><td class=\"t\">")
+		switch {
+		case a.cleared.IsZero():
+			p.raw("<span class=\"warn\">not cleared</span>")
+		case a.clearedBy != "":
+			p.raw(p.whenSec(a.cleared) + " <span class=\"note\">(")
+			p.text(a.clearedBy)
+			p.raw(")</span>")
+		default:
+			p.raw(p.whenSec(a.cleared))
+		}
+		p.raw("</td></tr>\n")
+	}
+	p.raw("</table>\n")
+	if e.overAlarms > 0 {
+		p.raw("<p class=\"note\">")
+		p.int(int64(e.overAlarms))
+		p.raw(" more alarms: itiny-read --stream events shows them.</p>\n")
+	}
+}
+
+// level writes a level as a coloured label.
+func (p *page) level(l codec.Level) {
+	p.raw("<span class=\"lv lv" + strconv.Itoa(int(min(l, 7))) + "\">")
+	p.text(l.String())
+	p.raw("</span>")
+}

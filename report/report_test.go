@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,17 +187,25 @@ func (n *node) content() string {
 	return s
 }
 
-// A figure of the report: its title, legend and the points of each path.
+// A figure of the report: its title, legend, the points of each line's
+// path, and its markers.
 type figure struct {
 	title, legend string
 	texts         []string // the SVG's labels
 	paths         []pathInfo
+	marks         []markInfo
 }
 
 type pathInfo struct {
 	stroke string
+	d      string
 	points int // M and L commands
 	runs   int // M commands
+}
+
+type markInfo struct {
+	class, title string
+	x            float64
 }
 
 func figures(t *testing.T, doc *node) map[string]*figure {
@@ -208,17 +217,41 @@ func figures(t *testing.T, doc *node) map[string]*figure {
 		if len(svgs) != 1 {
 			t.Fatalf("figure %q: %d svg", fg.title, len(svgs))
 		}
-		for _, tx := range svgs[0].all("text") {
-			fg.texts = append(fg.texts, tx.content())
-		}
-		for _, p := range svgs[0].all("path") {
-			d := p.attr["d"]
-			fg.paths = append(fg.paths, pathInfo{stroke: p.attr["stroke"],
-				points: strings.Count(d, "M") + strings.Count(d, "L"), runs: strings.Count(d, "M")})
+		for _, k := range svgs[0].kids {
+			switch {
+			case k.name == "text":
+				fg.texts = append(fg.texts, k.content())
+			case k.name == "path":
+				d := k.attr["d"]
+				fg.paths = append(fg.paths, pathInfo{stroke: k.attr["stroke"], d: d,
+					points: strings.Count(d, "M") + strings.Count(d, "L"), runs: strings.Count(d, "M")})
+			case k.name == "g" && strings.HasPrefix(k.attr["class"], "mk "):
+				x, err := strconv.ParseFloat(k.all("line")[0].attr["x1"], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fg.marks = append(fg.marks, markInfo{class: k.attr["class"], title: k.all("title")[0].content(), x: x})
+			}
 		}
 		figs[fg.title] = fg
 	}
 	return figs
+}
+
+// eventRows returns the cells of the events tables' rows: count, first,
+// last, stream, level, source, name, fields.
+func eventRows(ev *node) [][]string {
+	var rows [][]string
+	for _, tr := range ev.all("tr") {
+		var cells []string
+		for _, td := range tr.all("td") {
+			cells = append(cells, td.content())
+		}
+		if cells != nil {
+			rows = append(rows, cells)
+		}
+	}
+	return rows
 }
 
 func report(t *testing.T, data string, o Options) (string, *node) {
@@ -257,7 +290,7 @@ func TestReport(t *testing.T) {
 		// 699 + 39 rates, downsampled: a run per boot.
 		{"CPU busy and iowait", []string{"busy: min 40.0 %, max 40.0 %, last 40.0 %", "iowait: min 0 %"}, 0, 2, 2, 50, 600},
 		{"load average", []string{"load1: min 0.000, max 0.900", "load15: min 0.500"}, 0, 2, 2, 50, 600},
-		{"memory available", []string{"available: min 1.00 GiB, max 1.68 GiB"}, 0, 2, 1, 50, 600},
+		{"memory", []string{"used: min 2.32 GiB, max 3.00 GiB"}, 0, 2, 1, 50, 600},
 		{"network eth0: bytes/s", []string{"rx: min 1000 B/s, max 1000 B/s", "tx: min 500 B/s"}, 0, 2, 2, 50, 600},
 		{"filesystem /data: used", []string{"used: min 50.0 %, max 57.0 %"}, 0, 2, 1, 50, 600},
 		{"thermal zone cpu-thermal", []string{"temperature: min 40.0 °C, max 44.0 °C, last 44.0 °C"}, 40, 1, 1, 40, 40},
@@ -286,14 +319,21 @@ func TestReport(t *testing.T) {
 			tc.points > 0 && p.points != tc.points || tc.runs > 0 && p.runs != tc.runs {
 			t.Errorf("%q: first path %+v; want %d points (%d-%d), %d runs", tc.title, p, tc.points, tc.minPts, tc.maxPts, tc.runs)
 		}
-		// Axes: three values, three times, "time".
-		if len(fg.texts) < 7 || fg.texts[6] != "time" {
+		// Axes: three values, round times, the span and zone.
+		ticks, caption := 0, false
+		for _, x := range fg.texts {
+			if regexp.MustCompile(`^\d\d:\d\d(:\d\d)?$`).MatchString(x) {
+				ticks++
+			}
+			caption = caption || regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d to .* UTC$`).MatchString(x)
+		}
+		if ticks < 4 || ticks > 8 || !caption {
 			t.Errorf("%q: labels %q", tc.title, fg.texts)
 		}
 	}
 	if figs["thermal zone cpu-thermal"] != nil {
-		if l := figs["thermal zone cpu-thermal"].texts; l[3] != "2026-11-25 13:00:00" || l[5] != "13:00:39" {
-			t.Errorf("thermal: x labels %q", l[3:6])
+		if l := figs["thermal zone cpu-thermal"].texts; strings.Join(l[3:], "|") != "13:00:00|13:00:10|13:00:20|13:00:30|2026-11-25 13:00:00 to 13:00:39 UTC" {
+			t.Errorf("thermal: x labels %q", l[3:])
 		}
 	}
 	for _, dull := range []string{"uptime.uptime_s", "cpu.user", "memory.mem_total"} {
@@ -302,31 +342,20 @@ func TestReport(t *testing.T) {
 		}
 	}
 
-	// The timeline: every record of the event streams, oldest first,
-	// levels coloured, boots marked.
+	// The events: a row per name, source and level, the most severe
+	// first, the first seen first within a level.
 	ev := doc.find("id", "events")
-	var rows [][]string
-	for _, tr := range ev.all("tr")[1:] {
-		var cells []string
-		for _, td := range tr.all("td") {
-			cells = append(cells, td.content())
-		}
-		rows = append(rows, cells)
-	}
+	rows := eventRows(ev)
 	var names []string
 	for _, r := range rows {
-		if len(r) == 6 {
-			names = append(names, r[4])
-		} else {
-			names = append(names, strings.Fields(r[0])[0]+" "+strings.Fields(r[0])[1])
-		}
+		names = append(names, r[6])
 	}
-	want := []string{"boot 2", "disk.full", evilName, "job.done", "debug.thing", "boot 3", "device.boot", "link.state", "oom.kill"}
+	want := []string{"oom.kill", evilName, "disk.full", "link.state", "device.boot", "job.done", "debug.thing"}
 	if strings.Join(names, "|") != strings.Join(want, "|") {
-		t.Errorf("timeline %q\nwant     %q", names, want)
+		t.Errorf("events %q\nwant   %q", names, want)
 	}
 	for _, r := range rows {
-		if len(r) == 6 && r[4] == evilName && (r[2] != "err" || r[3] != evilSrc || r[5] != "msg="+evilField) {
+		if r[6] == evilName && (r[4] != "err" || r[5] != evilSrc || r[7] != "msg="+evilField || r[0] != "1") {
 			t.Errorf("hostile row %q", r)
 		}
 	}
@@ -426,7 +455,7 @@ func TestReportOptions(t *testing.T) {
 			}
 		}},
 		{"MaxEvents", Options{MaxEvents: 3}, func(t *testing.T, html string, doc *node, figs map[string]*figure, rows int) {
-			if rows != 3 || !strings.Contains(doc.find("id", "events").content(), "the earliest 6 rows are left out, the last 3 shown") {
+			if rows != 3 || !strings.Contains(doc.find("id", "events").content(), "4 records of further names are left out (at most 3 rows") {
 				t.Errorf("%d rows: %q", rows, doc.find("id", "events").content())
 			}
 		}},
@@ -434,18 +463,17 @@ func TestReportOptions(t *testing.T) {
 			if p := figs["load average"].paths[0]; p.points != 40 || p.runs != 1 {
 				t.Errorf("load1 since boot 3: %+v", p)
 			}
-			if l := figs["load average"].texts[3]; l != "2026-11-25 14:00:00" {
+			if l := figs["load average"].texts; l[3] != "14:00:00" || !strings.HasSuffix(l[len(l)-1], "X (UTC+01:00)") {
 				t.Errorf("x label %q, want the time in the zone asked", l)
 			}
-			if rows != 4 {
+			if rows != 3 {
 				t.Errorf("%d rows since boot 3", rows)
 			}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			html, doc := report(t, data, tc.o)
-			rows := len(doc.find("id", "events").all("tr")) - 1
-			tc.check(t, html, doc, figures(t, doc), rows)
+			tc.check(t, html, doc, figures(t, doc), len(eventRows(doc.find("id", "events"))))
 		})
 	}
 }

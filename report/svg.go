@@ -5,7 +5,9 @@ package report
 
 import (
 	"math"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/itiny/itiny/view"
@@ -19,7 +21,7 @@ const (
 	plotW, plotH   float64 = chartW - padL - padR, chartH - padT - padB
 )
 
-func (p *page) chart(c *chart, boots []view.BootInfo) {
+func (p *page) chart(c *chart, boots []view.BootInfo, marks []mark) {
 	t0, t1, lo, hi, _ := c.bounds()
 	if t1 == t0 {
 		t0, t1 = t0-int64(time.Second), t1+int64(time.Second)
@@ -52,6 +54,8 @@ func (p *page) chart(c *chart, boots []view.BootInfo) {
 	}
 	p.raw("</div>\n")
 	b := p.buf[:0]
+	// As wide as its card (CSS: width 100%, height auto): the viewBox
+	// scales, text and all, in the aspect of width and height.
 	b = appendSVG(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%" height="%" viewBox="0 0 % %" font-family="sans-serif" font-size="10" role="img">`, chartW, chartH, chartW, chartH)
 	b = append(b, "\n"...)
 	b = appendSVG(b, `<rect x="%" y="%" width="%" height="%" fill="none" stroke="#bbb"/>`, padL, padT, plotW, plotH)
@@ -79,27 +83,18 @@ func (p *page) chart(c *chart, boots []view.BootInfo) {
 		b = append(b, fmtValue(v, c.unit, ref, rng)...)
 		b = append(b, "</text>"...)
 	}
-	// x axis: start, middle and end times.
-	layout, first := "15:04:05", "2006-01-02 15:04:05"
-	if t1-t0 >= int64(24*time.Hour) {
-		layout = "01-02 15:04"
-	}
-	for i, anchor := range []string{"start", "middle", "end"} {
-		t := t0 + (t1-t0)/2*int64(i)
-		if i == 2 {
-			t = t1
-		}
+	// x axis: a tick at each round time, the dates and zone below.
+	ticks, layout := timeTicks(t0, t1, p.o.Location)
+	for _, t := range ticks {
 		x := xOf(t)
 		b = appendSVG(b, "\n<line x1=\"%\" y1=\"%\" x2=\"%\" y2=\"%\" stroke=\"#bbb\"/>", x, padT+plotH, x, padT+plotH+4)
-		b = appendSVG(b, "\n<text x=\"%\" y=\"%\" fill=\"#555\" text-anchor=\""+anchor+"\">", x, padT+plotH+15)
-		lay := layout
-		if i == 0 {
-			lay = first
-		}
-		b = time.Unix(0, t).In(p.o.Location).AppendFormat(b, lay)
+		b = appendSVG(b, "\n<text x=\"%\" y=\"%\" fill=\"#555\" text-anchor=\"middle\">", x, padT+plotH+15)
+		b = appendTick(b, t, p.o.Location, layout)
 		b = append(b, "</text>"...)
 	}
-	b = appendSVG(b, "\n<text x=\"%\" y=\"%\" fill=\"#888\" text-anchor=\"middle\">time</text>", padL+plotW/2, float64(chartH-2))
+	b = appendSVG(b, "\n<text x=\"%\" y=\"%\" fill=\"#888\" text-anchor=\"middle\">", padL+plotW/2, float64(chartH-2))
+	b = append(b, p.span(t0, t1)...)
+	b = append(b, "</text>"...)
 	// Boots: dashed lines where a boot's first record is.
 	for _, bt := range boots {
 		t := bt.First.UnixNano()
@@ -133,9 +128,114 @@ func (p *page) chart(c *chart, boots []view.BootInfo) {
 		}
 		b = append(b, "\"/>"...)
 	}
+	b = p.appendMarks(b, marks, t0, t1, xOf) // over the lines
 	b = append(b, "\n</svg></figure>\n"...)
 	p.buf = b
 	p.bytes(b)
+}
+
+// Markers: a line across the plot and a triangle on the time axis, of a
+// colour by kind; those of a kind within two pixels are one, their count
+// and first text in its tooltip.
+var markColors = [nMarkKinds]string{markCrash: "#b00020", markAlarm: "#ff8c00", markCleared: "#1b9e77", markEvent: "#e7298a", markStart: "#666666"}
+var markNames = [nMarkKinds]string{markCrash: "crash", markAlarm: "alarm", markCleared: "alarm cleared", markEvent: "err or worse", markStart: "agent restart"}
+
+func (p *page) appendMarks(b []byte, marks []mark, t0, t1 int64, xOf func(int64) float64) []byte {
+	type slot struct {
+		kind markKind
+		x    int
+	}
+	type merged struct {
+		first *mark
+		n     int
+	}
+	var order []slot
+	at := map[slot]*merged{}
+	for i := range marks {
+		mk := &marks[i]
+		if mk.t < t0 || mk.t > t1 {
+			continue
+		}
+		k := slot{mk.kind, int(xOf(mk.t)) / 2}
+		if m := at[k]; m != nil {
+			m.n++
+			continue
+		}
+		at[k] = &merged{first: mk, n: 1}
+		order = append(order, k)
+	}
+	// Crashes last: on top.
+	sort.SliceStable(order, func(i, j int) bool { return order[i].kind > order[j].kind })
+	for _, k := range order {
+		m := at[k]
+		x := xOf(m.first.t)
+		col := markColors[k.kind]
+		b = append(b, "\n<g class=\"mk mk-"...)
+		b = append(b, strings.ReplaceAll(markNames[k.kind], " ", "-")...)
+		b = append(b, "\"><title>"...)
+		b = append(b, p.when(time.Unix(0, m.first.t))...)
+		b = append(b, ' ')
+		b = appendEscaped(b, m.first.text)
+		if m.n > 1 {
+			b = append(b, " (and "...)
+			b = strconv.AppendInt(b, int64(m.n-1), 10)
+			b = append(b, " more)"...)
+		}
+		b = append(b, "</title>"...)
+		b = appendSVG(b, "<line x1=\"%\" y1=\"%\" x2=\"%\" y2=\"%\" stroke-width=\"1\" stroke-opacity=\"0.6\" stroke=\""+col+"\"/>", x, padT, x, padT+plotH)
+		b = appendSVG(b, "<path fill=\""+col+"\" d=\"M% %l-4 7h8z\"/></g>", x, padT+plotH-7)
+	}
+	return b
+}
+
+// timeTicks returns round times from t0 to t1 (ns) for the x axis, at
+// most maxTicks, and the layout of their labels.
+func timeTicks(t0, t1 int64, loc *time.Location) ([]int64, string) {
+	const maxTicks = 7
+	steps := [...]time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+		time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+		time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 48 * time.Hour, 7 * 24 * time.Hour}
+	span := t1 - t0
+	step := int64(steps[len(steps)-1])
+	for _, s := range steps {
+		if span/int64(s) < maxTicks {
+			step = int64(s)
+			break
+		}
+	}
+	for span/step >= maxTicks { // beyond weeks: round weeks
+		step *= 2
+	}
+	layout := "15:04"
+	switch {
+	case step < int64(time.Minute):
+		layout = "15:04:05"
+	case step >= int64(24*time.Hour):
+		layout = "01-02"
+	}
+	// Round in the zone's wall time, at t0's offset.
+	_, off := time.Unix(0, t0).In(loc).Zone()
+	o := int64(off) * int64(time.Second)
+	first := t0 + o
+	first = (first/step)*step - o
+	if first < t0 {
+		first += step
+	}
+	var ticks []int64
+	for t := first; t <= t1 && len(ticks) <= maxTicks; t += step {
+		ticks = append(ticks, t)
+	}
+	return ticks, layout
+}
+
+// appendTick appends the label of a tick at t: the date at midnight, so
+// that a chart over two days says which.
+func appendTick(b []byte, t int64, loc *time.Location, layout string) []byte {
+	tm := time.Unix(0, t).In(loc)
+	if h, m, s := tm.Clock(); h == 0 && m == 0 && s == 0 && layout[0] == '1' {
+		layout = "01-02"
+	}
+	return tm.AppendFormat(b, layout)
 }
 
 // appendSVG appends format with each % replaced by the next number, to

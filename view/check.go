@@ -152,10 +152,33 @@ func Check(src *Source) (*Health, error) {
 	return h, nil
 }
 
-func (r *Health) add(p Problem, corrupt bool) {
-	r.Damage = append(r.Damage, p)
+// Verdict is verify's word on the ring: ok, ok with what crashes leave
+// (a torn tail, a gap), CORRUPT, or UNSUPPORTED (segments of a newer
+// itiny).
+func (h *Health) Verdict() string {
+	switch {
+	case h.Corrupt > 0:
+		return "CORRUPT: " + strconv.Itoa(h.Corrupt) + " problems"
+	case h.Unsupported > 0:
+		return "UNSUPPORTED: " + strconv.Itoa(h.Unsupported) + " segments written by a newer itiny, not read"
+	case len(h.Damage) > 0 || len(h.Gaps) > 0:
+		return "ok, with what crashes leave"
+	}
+	return "ok"
+}
+
+// RetiredText says which numbers retention deleted, "" for none.
+func (h *Health) RetiredText() string {
+	if h.Retired == 0 {
+		return ""
+	}
+	return "numbers 1-" + u64(h.Retired) + ", in the segments before the oldest"
+}
+
+func (h *Health) add(p Problem, corrupt bool) {
+	h.Damage = append(h.Damage, p)
 	if corrupt {
-		r.Corrupt++
+		h.Corrupt++
 	}
 }
 

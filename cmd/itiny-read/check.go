@@ -52,18 +52,9 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 		fmt.Println(string(b))
 	} else {
 		for _, r := range rings {
-			verdict := "ok"
-			switch {
-			case r.Corrupt > 0:
-				verdict = fmt.Sprintf("CORRUPT: %d problems", r.Corrupt)
-			case r.Unsupported > 0:
-				verdict = fmt.Sprintf("UNSUPPORTED: %d segments written by a newer itiny, not read", r.Unsupported)
-			case len(r.Damage) > 0 || len(r.Gaps) > 0:
-				verdict = "ok, with what crashes leave"
-			}
-			fmt.Printf("%-8s %s: %d records, seq %d-%d, in %d segments: %s\n", r.Stream, r.Where, r.Records, r.FirstSeq, r.LastSeq, r.Segments, verdict)
+			fmt.Printf("%-8s %s: %d records, seq %d-%d, in %d segments: %s\n", r.Stream, r.Where, r.Records, r.FirstSeq, r.LastSeq, r.Segments, r.Verdict())
 			if r.Retired > 0 {
-				fmt.Printf("  %-15s numbers 1-%d, in the segments before the oldest\n", "retired", r.Retired)
+				fmt.Printf("  %-15s %s\n", "retired", r.RetiredText())
 			}
 			for _, p := range r.Damage {
 				fmt.Printf("  %-15s %s", p.Kind, p.Segment)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/ringlog"
@@ -62,10 +63,38 @@ func reportData(t *testing.T, metrics, damaged bool) string {
 			t.Fatal(err)
 		}
 	}
-	w := open("events", codec.JSON)
+	self := func(r *codec.Record, l codec.Level) *codec.Record {
+		r.Source, r.Level = catalog.SelfSource, l
+		return r
+	}
+	alarm := func(s int, cleared bool) *codec.Record {
+		return self(at(1, s, "rule.disk_full", f("rule", codec.String("disk_full")), f("instance", codec.String("/data")),
+			f("value", codec.Float(96)), f("limit", codec.Float(95)), f("cleared", codec.Bool(cleared))), codec.LevelWarning)
+	}
+	start := func(boot uint32, s int, deviceBoot, clean bool) *codec.Record {
+		return self(at(boot, s, catalog.AgentStart.Name, f("version", codec.String("test")), f("bootn", codec.Uint(uint64(boot))),
+			f("device_boot", codec.Bool(deviceBoot)), f("clean", codec.Bool(clean)), f("pid", codec.Int(1))), codec.LevelNotice)
+	}
+	// The agent's runs: a start at each boot, and in boot 1 a start at
+	// 150 s after a crash.
+	w := open(catalog.StreamSelf, codec.JSON)
+	for _, r := range []*codec.Record{start(1, 0, true, true), start(1, 150, false, false), start(2, 0, true, true)} {
+		if _, err := w.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w = open("events", codec.JSON)
 	for i, l := range []codec.Level{codec.LevelWarning, codec.LevelErr, codec.LevelInfo, codec.LevelCrit} {
 		r := at(uint32(1+i/2), 10*i, fmt.Sprintf("event.%d", i), f("n", codec.Int(int64(i))))
 		r.Level = l
+		if _, err := w.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []*codec.Record{alarm(100, false), alarm(200, true)} {
 		if _, err := w.Append(r); err != nil {
 			t.Fatal(err)
 		}
@@ -90,9 +119,11 @@ func reportData(t *testing.T, metrics, damaged bool) string {
 
 // TestReportChromium renders reports in headless Chromium (Debian's
 // chromium package, which scripts/deps.sh installs and make test runs)
-// and checks the screenshots: the charts' lines are drawn, the CORRUPT
-// badge shows, the page is not blank. A report without metrics is the
-// control: no pixel of the line colour, so the count is the charts'.
+// and checks the screenshots: the charts' lines are drawn, the crash's
+// markers on them, the CORRUPT badge shows, the page is not blank; and
+// the summary, as Chromium parsed it, tells the crash and the alarm. A
+// report without metrics is the control: no pixel of the line colour nor
+// of the crash marker, so the counts are the charts'.
 func TestReportChromium(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -104,9 +135,10 @@ func TestReportChromium(t *testing.T) {
 		minLine, maxLine int // pixels of the first line colour, #1f77b4
 		bands            int // 100-pixel bands of the page with some: charts
 		minRed, maxRed   int // pixels of the CORRUPT badge, #c62828
+		crashBands       int // 100-pixel bands with the crash marker's colour, #b00020: charts
 	}{
-		{"charts", true, true, 1500, 1 << 30, 4, 300, 1 << 30},
-		{"control", false, false, 0, 50, 0, 0, 100},
+		{"charts", true, true, 1500, 1 << 30, 4, 300, 1 << 30, 3},
+		{"control", false, false, 0, 50, 0, 0, 100, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := testdir.TempDir(t) // Chromium syncs its profile
@@ -130,13 +162,30 @@ func TestReportChromium(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("chromium: %v\n%s", err, out)
 			}
+			// The summary as Chromium parsed it.
+			cmd = exec.CommandContext(ctx, chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+				"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+				"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+page)
+			dom, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("chromium --dump-dom: %v", err)
+			}
+			for _, want := range []string{
+				`<dd id="sum-crashes">1 agent starts after an unclean stop`,
+				`<dd id="sum-levels">9 records of the event streams: <span class="lv lv2">crit</span> 1`,
+				`<td>disk_full</td><td>/data</td>`,
+			} {
+				if !strings.Contains(string(dom), want) {
+					t.Errorf("the summary as Chromium parsed it has no %q", want)
+				}
+			}
 			img := decodePNG(t, shot)
 			b := img.Bounds()
 			if b.Dx() != 1200 || b.Dy() != 2000 {
 				t.Fatalf("screenshot %v, want 1200x2000", b)
 			}
 			line, red, ink := 0, 0, 0
-			bands := map[int]bool{}
+			bands, crash := map[int]bool{}, map[int]bool{}
 			for y := b.Min.Y; y < b.Max.Y; y++ {
 				for x := b.Min.X; x < b.Max.X; x++ {
 					r, g, bl, _ := img.At(x, y).RGBA()
@@ -147,13 +196,18 @@ func TestReportChromium(t *testing.T) {
 						bands[y/100] = true
 					case near(c, [3]int{0xc6, 0x28, 0x28}):
 						red++
+					case near(c, [3]int{0xb0, 0x00, 0x20}):
+						crash[y/100] = true
 					}
 					if c[0]+c[1]+c[2] < 3*235 {
 						ink++
 					}
 				}
 			}
-			t.Logf("%s: %d line pixels in %d bands, %d badge red, %d not white", tc.name, line, len(bands), red, ink)
+			t.Logf("%s: %d line pixels in %d bands, crash markers in %d, %d badge red, %d not white", tc.name, line, len(bands), len(crash), red, ink)
+			if len(crash) < tc.crashBands || tc.crashBands == 0 && len(crash) > 0 {
+				t.Errorf("the crash marker's colour in %d bands, want %d or more", len(crash), tc.crashBands)
+			}
 			if line < tc.minLine || line > tc.maxLine || len(bands) < tc.bands || red < tc.minRed || red > tc.maxRed {
 				t.Errorf("%d pixels of the line colour in %d bands (want %d-%d in %d or more), %d of the CORRUPT badge (want %d-%d)",
 					line, len(bands), tc.minLine, tc.maxLine, tc.bands, red, tc.minRed, tc.maxRed)
