@@ -25,7 +25,7 @@ run: build
 # tests (fuzz seed corpora included), and the ring, the agent and migrate
 # again under the race detector (which needs cgo), in -short mode. deps
 # first installs what the tests need beyond Go (Chromium for the report
-# test, nats-server for the migrate tests).
+# test, nats-server for the migrate tests, jq for the README's examples).
 #
 # The race run starts first and runs beside the rest, its output shown
 # when it ends: it compiles its own copy of every package, and the other

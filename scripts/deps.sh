@@ -9,11 +9,13 @@
 #              standalone server process, besides the one embedded in the
 #              tests: Debian's is an old release (2.9), the oldest server
 #              itiny-migrate must work with
+#   jq         the README's examples pipe into it (internal/readme)
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v nats-server >/dev/null || missing+=(nats-server)
+command -v jq >/dev/null || missing+=(jq)
 ((${#missing[@]})) || exit 0
 
 sudo=()
