@@ -15,15 +15,14 @@ import (
 	"github.com/itiny/itiny/view"
 )
 
-// The agent's records of its configuration, by name, until the catalogue
-// has them: the collectors it left off and why, and the configuration
-// in effect. Both in the itiny stream, from the agent's source.
-const (
-	collectorOffName = "collector.off" // fields: collector, error
-	collectorOffKey  = "collector"
-	collectorOffWhy  = "error"
-	agentConfigName  = "agent.config" // fields: config (the text)
-	agentConfigKey   = "config"
+// The agent's records of its configuration: the collectors it left off
+// and why, and the configuration in effect.
+var (
+	collectorOffName = catalog.CollectorOff.Name
+	collectorOffKey  = catalog.CollectorOff.Fields[0].Key // the collector
+	collectorOffWhy  = catalog.CollectorOff.Fields[1].Key // the error
+	agentConfigName  = catalog.AgentConfig.Name
+	agentConfigKey   = catalog.AgentConfig.Fields[0].Key // the text
 )
 
 // A group is the records of one name, source and level: repeats are one
