@@ -18,6 +18,8 @@
 // state.
 package catalog
 
+import "slices"
+
 // Kind says how a field's values are to be read.
 type Kind uint8
 
@@ -111,11 +113,22 @@ func (r *Record) Field(key string) (Field, int) {
 	return Field{}, -1
 }
 
+// Key returns key if r has a field of that key, and panics if not: for
+// readers to name the fields they read in package variables, so that a
+// key the catalogue lacks fails every test at once rather than reading
+// as a field that is never there.
+func (r *Record) Key(key string) string {
+	if _, i := r.Field(key); i < 0 {
+		panic("catalog: record " + r.Name + " has no field " + key)
+	}
+	return key
+}
+
 // Lookup returns the catalogue's record of that name, or nil. Every
 // collector's record has a distinct name, and so has every event.
 func Lookup(name string) *Record {
 	for _, r := range all {
-		if r.Name == name {
+		if r.Name == name && name != "" { // Alarm's name is the rule's
 			return r
 		}
 	}
@@ -124,7 +137,7 @@ func Lookup(name string) *Record {
 
 // All returns every record of the catalogue: the collectors' samples
 // first, then the agent's events.
-func All() []*Record { return all }
+func All() []*Record { return slices.Clone(all) }
 
 // The streams of the default configuration the agent writes to.
 const (

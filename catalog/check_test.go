@@ -56,3 +56,29 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestKey: a reader naming a field the catalogue lacks panics at once.
+func TestKey(t *testing.T) {
+	if k := catalog.AgentStart.Key("pid"); k != "pid" {
+		t.Fatalf("Key(pid) = %q", k)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Key of a missing field did not panic")
+		}
+	}()
+	catalog.AgentStart.Key("nosuch")
+}
+
+// TestLookupEmpty: the rule alarm's entry has no name of its own, and
+// Lookup of "" does not return it.
+func TestLookupEmpty(t *testing.T) {
+	if r := catalog.Lookup(""); r != nil {
+		t.Fatalf("Lookup(\"\") = %q", r.Name)
+	}
+	all := catalog.All()
+	all[0] = nil
+	if catalog.All()[0] == nil {
+		t.Fatal("All returned the catalogue's own slice")
+	}
+}

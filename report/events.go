@@ -19,10 +19,10 @@ import (
 // and why, and the configuration in effect.
 var (
 	collectorOffName = catalog.CollectorOff.Name
-	collectorOffKey  = catalog.CollectorOff.Fields[0].Key // the collector
-	collectorOffWhy  = catalog.CollectorOff.Fields[1].Key // the error
+	collectorOffKey  = catalog.CollectorOff.Key("collector")
+	collectorOffWhy  = catalog.CollectorOff.Key("error")
 	agentConfigName  = catalog.AgentConfig.Name
-	agentConfigKey   = catalog.AgentConfig.Fields[0].Key // the text
+	agentConfigKey   = catalog.AgentConfig.Key("text")
 )
 
 // A group is the records of one name, source and level: repeats are one

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -209,13 +210,13 @@ func appendMarkLine(b []byte, mark string, color bool) []byte {
 
 // agentMarker names the agent's records that mark a discontinuity.
 func agentMarker(r *codec.Record) string {
-	if r.Source != "itiny" {
+	if r.Source != catalog.SelfSource {
 		return ""
 	}
 	switch r.Name {
-	case "clock.step":
+	case catalog.ClockStep.Name:
 		return "wall clock step"
-	case "agent.unclean_shutdown":
+	case catalog.AgentUnclean.Name:
 		return "unclean shutdown: the agent did not stop cleanly before this start"
 	}
 	return ""

@@ -117,12 +117,12 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 		if r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
 			if n := len(runs); n > 0 {
 				prev := &runs[n-1]
-				prev.Rebooted = at.boot != prev.Boot || boolField(r, "device_boot")
+				prev.Rebooted = at.boot != prev.Boot || boolField(r, keyDeviceBoot)
 				prev.End = endBefore(r, prev.End == RunStopped, prev.Rebooted)
 				prev.Down, prev.DownKnown = last.until(at)
 			}
-			runs = append(runs, Run{Boot: at.boot, Start: r.Wall, Version: strField(r, "version"),
-				PID: intField(r, "pid"), Clean: boolField(r, "clean"), End: RunNoStop})
+			runs = append(runs, Run{Boot: at.boot, Start: r.Wall, Version: strField(r, keyVersion),
+				PID: intField(r, keyPID), Clean: boolField(r, keyClean), End: RunNoStop})
 			cur, start = &runs[len(runs)-1], at
 		}
 		if cur == nil {
@@ -137,13 +137,13 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 		}
 		switch r.Name {
 		case catalog.AgentStop.Name:
-			cur.End, cur.Reason = RunStopped, strings.Clone(strField(r, "reason"))
+			cur.End, cur.Reason = RunStopped, strings.Clone(strField(r, keyReason))
 		case catalog.AgentReload.Name:
 			cur.Reloads = append(cur.Reloads, r.Wall)
 		case catalog.AgentConfig.Name:
-			cur.Config, cur.ConfigCut, cur.Off = strings.Clone(strField(r, "text")), boolField(r, "truncated"), nil
+			cur.Config, cur.ConfigCut, cur.Off = strings.Clone(strField(r, keyConfig)), boolField(r, keyConfigCut), nil
 		case catalog.CollectorOff.Name:
-			cur.Off = append(cur.Off, CollectorOff{strings.Clone(strField(r, "collector")), strings.Clone(strField(r, "error"))})
+			cur.Off = append(cur.Off, CollectorOff{strings.Clone(strField(r, keyOffCollector)), strings.Clone(strField(r, keyOffError))})
 		}
 	}
 	if n := len(runs); n > 0 && runs[n-1].End == RunNoStop && liveSelf(srcs) {
@@ -161,7 +161,7 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 // the agent died.
 func endBefore(r *codec.Record, stopped, rebooted bool) RunEnd {
 	switch {
-	case stopped || boolField(r, "clean"):
+	case stopped || boolField(r, keyClean):
 		return RunStopped
 	case rebooted:
 		return RunPowerLoss
@@ -225,7 +225,7 @@ type downMarker struct {
 func (d *downMarker) see(r *codec.Record, utc bool) {
 	at := stampOf(r)
 	if d.seen && r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
-		rebooted := at.boot != d.last.boot || boolField(r, "device_boot")
+		rebooted := at.boot != d.last.boot || boolField(r, keyDeviceBoot)
 		end := endBefore(r, d.stopped, rebooted)
 		down, ok := d.last.until(at)
 		how := "duration unknown: the clock went back"
@@ -237,7 +237,7 @@ func (d *downMarker) see(r *codec.Record, utc bool) {
 	d.seen, d.last = true, at
 	d.stopped = r.Source == catalog.SelfSource && r.Name == catalog.AgentStop.Name
 	if d.stopped {
-		d.reason = strings.Clone(strField(r, "reason"))
+		d.reason = strings.Clone(strField(r, keyReason))
 	}
 }
 
@@ -342,3 +342,16 @@ func intField(r *codec.Record, key string) int64 {
 	}
 	return 0
 }
+
+// The fields runs reads, named by the catalogue.
+var (
+	keyVersion      = catalog.AgentStart.Key("version")
+	keyPID          = catalog.AgentStart.Key("pid")
+	keyClean        = catalog.AgentStart.Key("clean")
+	keyDeviceBoot   = catalog.AgentStart.Key("device_boot")
+	keyReason       = catalog.AgentStop.Key("reason")
+	keyConfig       = catalog.AgentConfig.Key("text")
+	keyConfigCut    = catalog.AgentConfig.Key("truncated")
+	keyOffCollector = catalog.CollectorOff.Key("collector")
+	keyOffError     = catalog.CollectorOff.Key("error")
+)
