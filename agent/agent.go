@@ -569,7 +569,8 @@ func (a *Agent) Flush() error {
 func (a *Agent) Close() error { return a.Shutdown("closed") }
 
 // Shutdown is Close, with what stopped the agent for its agent.stop
-// record: a signal's name, say.
+// record: a signal's name, say, or "error: " and the error that ended
+// Run, which makes the record an err.
 func (a *Agent) Shutdown(reason string) error {
 	var err error
 	a.closeOnce.Do(func() {
@@ -593,7 +594,11 @@ func (a *Agent) Shutdown(reason string) error {
 			a.reportDrops(r)
 		}
 		closeCollectors(cols)
-		a.note(StreamSelf, catalog.AgentStop.Name, codec.LevelNotice, codec.Field{Key: "reason", Value: codec.String(reason)})
+		level := codec.LevelNotice
+		if strings.HasPrefix(reason, "error") {
+			level = codec.LevelErr
+		}
+		a.note(StreamSelf, catalog.AgentStop.Name, level, codec.Field{Key: "reason", Value: codec.String(reason)})
 		err = a.closeStreams()
 	})
 	return err

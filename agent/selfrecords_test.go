@@ -149,3 +149,29 @@ func TestConfigText(t *testing.T) {
 		}
 	}
 }
+
+// TestStopOnError: an agent stopped by an error says which, at err level;
+// a signal's stop is a notice.
+func TestStopOnError(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		level  codec.Level
+	}{
+		{"error: socket: address in use", codec.LevelErr},
+		{"SIGTERM", codec.LevelNotice},
+	} {
+		cfg := testConfig(t, "")
+		a, err := New(cfg, Options{Log: discard{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Shutdown(tc.reason); err != nil {
+			t.Fatal(err)
+		}
+		self := readStream(t, cfg.Data, StreamSelf)
+		stop := self[len(self)-1]
+		if stop.Name != catalog.AgentStop.Name || field(stop, "reason").Str() != tc.reason || stop.Level != tc.level {
+			t.Errorf("%s: last record %s %v reason %q", tc.reason, stop.Name, stop.Level, field(stop, "reason").Str())
+		}
+	}
+}

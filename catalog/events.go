@@ -14,8 +14,9 @@ var (
 		{"clean", Flag, None}, {"pid", Label, None},
 	}}
 	// AgentStop closes a run cleanly. reason is what stopped it: the
-	// signal's name (SIGTERM, SIGINT), "error" when the agent could not
-	// go on, or "closed" when the program hosting it closed it.
+	// signal's name (SIGTERM, SIGINT), "error: " and the error when the
+	// agent could not go on (the record is then at err level), or
+	// "closed" when the program hosting it closed it.
 	AgentStop = Record{Name: "agent.stop", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
 		{"reason", Label, None},
 	}}

@@ -65,7 +65,7 @@ func runCmd(fs *flags, args []string) error {
 	for {
 		select {
 		case err := <-runErr:
-			a.Shutdown("error")
+			a.Shutdown("error: " + err.Error())
 			return err
 		case sig := <-sigs:
 			switch sig {
