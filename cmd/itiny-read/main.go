@@ -43,7 +43,8 @@ var commands = []*command{
 	{"report", "report [-o FILE] [--since T] [--until T] [PATH...]", "write one self-contained HTML page: metrics charts, events timeline, boots and gaps, verify summary", reportCmd},
 }
 
-// errUsage makes main print the usage and exit 2.
+// errUsage makes main print the error, a line pointing to --help, and
+// exit 2 (as journalctl: the full usage is for -h).
 var errUsage = errors.New("usage")
 
 func main() {
@@ -82,8 +83,7 @@ func main() {
 		usage(os.Stdout, cmd, fs) // asked for: standard output, exit 0
 		return
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, strings.TrimPrefix(err.Error(), "usage: "))
-		usage(os.Stderr, cmd, fs)
+		fmt.Fprintf(os.Stderr, "%s: %v\ntry '%s --help'\n", name, strings.TrimPrefix(err.Error(), "usage: "), name)
 		os.Exit(2)
 	}
 	if !errors.Is(err, errCorrupt) {

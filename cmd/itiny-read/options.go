@@ -67,6 +67,9 @@ func (c *countOption) Set(s string) error {
 	return nil
 }
 
+// Takes: all or an integer, a negative one to be refused by Set by name
+// rather than taken for an option.
 func (c *countOption) Takes(next string) bool {
-	return next == "all" || next != "" && strings.Trim(next, "0123456789") == ""
+	_, err := strconv.Atoi(next)
+	return next == "all" || err == nil
 }
