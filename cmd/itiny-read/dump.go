@@ -156,25 +156,23 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if newPrinter(*out, io.Discard, po) == nil {
 		return fmt.Errorf("%w: -o %q: want text, json, csv or msgpack", errUsage, *out)
 	}
-	m, err := view.NewMerger(srcs, f.Since)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	m.Follow = *follow
-	if !f.Until.IsZero() && !*follow {
-		m.Until(f.Until)
-	}
-	var dst io.Writer = os.Stdout
-	if cmd := pagerCommand(os.LookupEnv, exec.LookPath, terminal, *noPager, *follow, *end); cmd != "" {
-		if pg, err := startPager(cmd); err == nil {
-			defer pg.close()
-			dst = pg
+	// show shows the records on dst, from the start: again, should the
+	// pager not start.
+	show := func(dst io.Writer) error {
+		m, err := view.NewMerger(srcs, f.Since)
+		if err != nil {
+			return err
 		}
+		defer m.Close()
+		m.Follow = *follow
+		if !f.Until.IsZero() && !*follow {
+			m.Until(f.Until)
+		}
+		return dump(m, &f, dst, *out, po, last, *follow)
 	}
-	err = dump(m, &f, dst, *out, po, last, *follow)
+	err = page(pagerCommand(os.LookupEnv, exec.LookPath, terminal, *noPager, *follow, *end), show)
 	if errors.Is(err, syscall.EPIPE) {
-		return nil // the reader of our output went away (head, less)
+		return nil // the reader of our output went away (head)
 	}
 	return err
 }
