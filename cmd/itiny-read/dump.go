@@ -27,10 +27,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	fs.Var(&streams, "stream", "only this stream (repeatable, or comma-separated)")
 	fs.Var(&sources, "t", "only records of this source, their src (repeatable, or comma-separated)")
 	fs.Var(&sources, "source", "same as -t")
-	since := fs.String("S", "", "records at or after this `time`: "+view.TimeForms)
-	fs.StringVar(since, "since", "", "same as -S")
-	until := fs.String("U", "", "records before this `time` (same forms as -S)")
-	fs.StringVar(until, "until", "", "same as -U")
+	times := timeFlags(fs)
 	fs.Var(&last, "n", "only the last N records, at most N held in memory until the end (-n alone: 10; -n all: every record); with -o csv, the last N rows")
 	fs.Var(&last, "lines", "same as -n")
 	fs.Var(&boot, "b", "only one boot: -b alone or -b 0 the last, -b -1 the one before, -b N the boot with counter N, -b ID a prefix of its id, -b all every boot (itiny-read boots lists them)")
@@ -50,7 +47,6 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	fs.Var(&fields, "fields", "only records with at least one of these fields (comma-separated), showing those fields in this order")
 	follow := fs.Bool("f", false, "follow: print the last 10 records (or -n N), then records as they are written, across rotations")
 	fs.BoolVar(follow, "follow", false, "same as -f")
-	utc := fs.Bool("utc", false, "show times in UTC, and take times without a zone in UTC")
 	color := fs.String("color", "auto", "colours: auto (on a terminal), always, never")
 	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -65,21 +61,9 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		paths = append(paths, a)
 	}
 	f := view.Filter{Streams: streams, Sources: sources, Fields: fields}
-	now := time.Now()
-	loc := time.Local
-	if *utc {
-		loc = time.UTC
-	}
 	var err error
-	if *since != "" {
-		if f.Since, err = view.ParseTime(*since, now, loc); err != nil {
-			return fmt.Errorf("%w: -S/--since: %v", errUsage, err)
-		}
-	}
-	if *until != "" {
-		if f.Until, err = view.ParseTime(*until, now, loc); err != nil {
-			return fmt.Errorf("%w: -U/--until: %v", errUsage, err)
-		}
+	if f.Since, f.Until, err = times.window(time.Now()); err != nil {
+		return err
 	}
 	if *level != "" {
 		if f.MinLevel, f.MaxLevel, err = view.ParseLevels(*level); err != nil {
@@ -140,7 +124,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		}
 		f.Boots = []uint32{n}
 	}
-	po := view.PrintOptions{UTC: *utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse}
+	po := view.PrintOptions{UTC: times.utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse}
 	if *out == "csv" && last.set && last.n > 0 {
 		po.Last = last.n
 	}

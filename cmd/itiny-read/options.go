@@ -1,10 +1,14 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/itiny/itiny/view"
 )
 
 // bootOption is -b/--boot [ID|OFFSET|all], as journalctl takes it: alone,
@@ -72,4 +76,47 @@ func (c *countOption) Set(s string) error {
 func (c *countOption) Takes(next string) bool {
 	_, err := strconv.Atoi(next)
 	return next == "all" || err == nil
+}
+
+// timeOptions are -S/--since, -U/--until and --utc, defined once for the
+// commands that select records by time (the records, report).
+type timeOptions struct {
+	since, until string
+	utc          bool
+}
+
+// timeFlags defines the time options on fs.
+func timeFlags(fs *flag.FlagSet) *timeOptions {
+	o := &timeOptions{}
+	fs.StringVar(&o.since, "S", "", "records at or after this `time`: "+view.TimeForms)
+	fs.StringVar(&o.since, "since", "", "same as -S")
+	fs.StringVar(&o.until, "U", "", "records before this `time` (same forms as -S)")
+	fs.StringVar(&o.until, "until", "", "same as -U")
+	fs.BoolVar(&o.utc, "utc", false, "show times in UTC, and take times without a zone in UTC")
+	return o
+}
+
+// location is the zone times are shown in, and taken in when they name
+// none: local time, or UTC with --utc.
+func (o *timeOptions) location() *time.Location {
+	if o.utc {
+		return time.UTC
+	}
+	return time.Local
+}
+
+// window returns the times of -S and -U, zero when not given; a time
+// that does not parse is a usage error naming its option.
+func (o *timeOptions) window(now time.Time) (since, until time.Time, err error) {
+	if o.since != "" {
+		if since, err = view.ParseTime(o.since, now, o.location()); err != nil {
+			return since, until, fmt.Errorf("%w: -S/--since: %v", errUsage, err)
+		}
+	}
+	if o.until != "" {
+		if until, err = view.ParseTime(o.until, now, o.location()); err != nil {
+			return since, until, fmt.Errorf("%w: -U/--until: %v", errUsage, err)
+		}
+	}
+	return since, until, nil
 }
