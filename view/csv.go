@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -13,15 +14,20 @@ import (
 // of one boot taken at one monotonic time), one column per field. A
 // record whose first field is a string (a device, an interface, a mount)
 // names its columns after it: disk[vda].reads. Columns appear in the order
-// first seen; the table is written by Flush.
+// first seen, those of the rows written; the table is written by Flush.
+//
+// The table is held until Flush: every row, or with Last the last Last
+// rows (Held says how much it holds).
 type CSVPrinter struct {
-	w    io.Writer
-	o    PrintOptions
-	cols []string
-	col  map[string]int
-	rows []csvRow
-	last map[sampleKey]int
-	sel  []codec.Field // the fields of --fields, in its order
+	w     io.Writer
+	o     PrintOptions
+	cols  []string
+	col   map[string]int
+	rows  []csvRow
+	first int               // the number of rows dropped from the front (Last)
+	last  map[sampleKey]int // a sample's row: rows[last[k]-first]
+	held  int
+	sel   []codec.Field // the fields of --fields, in its order
 }
 
 type sampleKey struct {
@@ -48,10 +54,15 @@ func (p *CSVPrinter) Print(it *Item) error {
 	k := sampleKey{r.BootCount, r.Mono}
 	i, ok := p.last[k]
 	if !ok {
-		i = len(p.rows)
+		if p.o.Last > 0 && len(p.rows) == p.o.Last {
+			p.drop()
+		}
+		i = p.first + len(p.rows)
 		p.last[k] = i
 		p.rows = append(p.rows, csvRow{wall: string(codec.AppendWall(nil, r.Wall)), boot: r.BootCount, mono: r.Mono, cells: map[int]string{}})
+		p.held += rowCost
 	}
+	row := &p.rows[i-p.first]
 	prefix := r.Name
 	fs := r.Fields
 	if len(fs) > 0 && fs[0].Value.Kind() == codec.KindString {
@@ -70,14 +81,54 @@ func (p *CSVPrinter) Print(it *Item) error {
 			p.col[name] = c
 			p.cols = append(p.cols, name)
 		}
-		p.rows[i].cells[c] = valueString(f.Value)
+		v := valueString(f.Value)
+		if f.Value.Kind() == codec.KindString {
+			v = strings.Clone(v) // a view of the record's bytes, read over by the next
+		}
+		p.held += len(v) - len(row.cells[c])
+		if _, ok := row.cells[c]; !ok {
+			p.held += cellCost
+		}
+		row.cells[c] = v
 	}
 	return nil
 }
 
+// What a row and a cell cost beside their strings, roughly: their
+// headers, and the maps' share.
+const rowCost, cellCost = 96, 48
+
+// drop drops the first row.
+func (p *CSVPrinter) drop() {
+	r := &p.rows[0]
+	delete(p.last, sampleKey{r.boot, r.mono})
+	p.held -= rowCost
+	for _, v := range r.cells {
+		p.held -= cellCost + len(v)
+	}
+	*r = csvRow{}
+	p.rows = p.rows[1:]
+	p.first++
+}
+
+// Held returns roughly how many bytes of memory the rows held until Flush
+// take.
+func (p *CSVPrinter) Held() int { return p.held }
+
 func (p *CSVPrinter) Flush() error {
+	// The columns of the rows held: with Last, those of the rows dropped
+	// may have none.
+	var used []int
+	for c := range p.cols {
+		if slices.ContainsFunc(p.rows, func(r csvRow) bool { _, ok := r.cells[c]; return ok }) {
+			used = append(used, c)
+		}
+	}
 	cw := csv.NewWriter(p.w)
-	rec := append([]string{"wall", "boot", "mono"}, p.cols...)
+	rec := []string{"wall", "boot", "mono"}
+	for _, c := range used {
+		rec = append(rec, p.cols[c])
+	}
 	if err := cw.Write(rec); err != nil {
 		return err
 	}
@@ -87,14 +138,14 @@ func (p *CSVPrinter) Flush() error {
 	for _, r := range p.rows {
 		rec = rec[:0]
 		rec = append(rec, r.wall, strconv.FormatUint(uint64(r.boot), 10), strconv.FormatInt(r.mono, 10))
-		for c := range p.cols {
+		for _, c := range used {
 			rec = append(rec, r.cells[c])
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
-	p.rows, p.last = nil, map[sampleKey]int{}
+	p.rows, p.first, p.held, p.last = nil, 0, 0, map[sampleKey]int{}
 	cw.Flush()
 	return cw.Error()
 }

@@ -28,6 +28,9 @@ type PrintOptions struct {
 	// Reverse: the records are given newest first (CSV writes its rows
 	// so; the other printers print in the order given).
 	Reverse bool
+	// Last: CSV writes only the last Last rows (samples), and holds no
+	// more until then; 0: every row.
+	Last int
 }
 
 // levelColors are the ANSI colours of levels emerg..debug, as journalctl

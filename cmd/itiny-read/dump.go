@@ -27,27 +27,25 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	fs.Var(&streams, "stream", "only this stream (repeatable, or comma-separated)")
 	fs.Var(&sources, "t", "only records of this source, their src (repeatable, or comma-separated)")
 	fs.Var(&sources, "source", "same as -t")
-	var win window
-	win.add(fs, "records")
-	fs.Var(&last, "n", "only the last N records (-n alone: 10; -n all: every record)")
+	times := timeFlags(fs, "records")
+	fs.Var(&last, "n", "only the last N records, at most N held in memory until the end (-n alone: 10; -n all: every record); with -o csv, the last N rows")
 	fs.Var(&last, "lines", "same as -n")
 	boot.add(fs, "records")
 	level := fs.String("p", "", "records at this `level` or more severe, or in a range FROM..TO (warning..err): emerg, alert, crit, err, warning (warn), notice, info, debug, or 0-7")
 	fs.StringVar(level, "level", "", "same as -p")
 	fs.StringVar(level, "priority", "", "same as -p")
-	reverse := fs.Bool("r", false, "newest first")
+	reverse := fs.Bool("r", false, "newest first: the records shown are held in memory until the end, so -r stops past "+heldLimit+" and -r -n N holds only the newest N")
 	fs.BoolVar(reverse, "reverse", false, "same as -r")
 	end := fs.Bool("e", false, "jump to the end: the last 1000 records unless -n says how many, and the pager starts at the end")
 	fs.BoolVar(end, "pager-end", false, "same as -e")
 	noPager := fs.Bool("no-pager", false, "do not page: on a terminal, output goes through $PAGER (else less -R) unless this, -f, or a PAGER that is empty or cat")
 	grep := fs.String("grep", "", "records whose name or a string field matches this regular expression")
 	fs.Var(&matches, "match", "field match (repeatable): key=value, key!=value, key>N, key<N, key>=N, key<=N, key~regex")
-	out := fs.String("o", "text", "output: text, json (one record per line), csv (a column per field, a row per sample), msgpack")
+	out := fs.String("o", "text", "output: text, json (one record per line), csv (a column per field, a row per sample; the table is held in memory until the end, up to "+heldLimit+"), msgpack")
 	fs.StringVar(out, "output", "text", "same as -o")
 	fs.Var(&fields, "fields", "only records with at least one of these fields (comma-separated), showing those fields in this order")
 	follow := fs.Bool("f", false, "follow: print the last 10 records (or -n N), then records as they are written, across rotations")
 	fs.BoolVar(follow, "follow", false, "same as -f")
-	utc := fs.Bool("utc", false, "show times in UTC, and take times without a zone in UTC")
 	color := fs.String("color", "auto", "colours: auto (on a terminal), always, never")
 	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -62,13 +60,8 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 		paths = append(paths, a)
 	}
 	f := view.Filter{Streams: streams, Sources: sources, Fields: fields}
-	now := time.Now()
-	loc := time.Local
-	if *utc {
-		loc = time.UTC
-	}
-	err := win.apply(&f, now, loc)
-	if err != nil {
+	var err error
+	if f.Since, f.Until, err = times.window(time.Now()); err != nil {
 		return err
 	}
 	if *level != "" {
@@ -126,7 +119,10 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if err := boot.apply(&f, srcs); err != nil {
 		return err
 	}
-	po := view.PrintOptions{UTC: *utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse}
+	po := view.PrintOptions{UTC: times.utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse}
+	if *out == "csv" && last.set && last.n > 0 {
+		po.Last = last.n
+	}
 	switch *color {
 	case "always":
 		po.Color = true
@@ -139,38 +135,52 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if newPrinter(*out, io.Discard, po) == nil {
 		return fmt.Errorf("%w: -o %q: want text, json, csv or msgpack", errUsage, *out)
 	}
-	m, err := view.NewMerger(srcs, f.Since)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	m.Follow = *follow
-	if !f.Until.IsZero() && !*follow {
-		m.Until(f.Until)
-	}
-	var dst io.Writer = os.Stdout
-	if cmd := pagerCommand(os.LookupEnv, exec.LookPath, terminal, *noPager, *follow, *end); cmd != "" {
-		if pg, err := startPager(cmd); err == nil {
-			defer pg.close()
-			dst = pg
+	// show shows the records on dst, from the start: again, should the
+	// pager not start.
+	show := func(dst io.Writer) error {
+		m, err := view.NewMerger(srcs, f.Since)
+		if err != nil {
+			return err
 		}
+		defer m.Close()
+		m.Follow = *follow
+		if !f.Until.IsZero() && !*follow {
+			m.Until(f.Until)
+		}
+		return dump(m, &f, dst, *out, po, last, *follow)
 	}
-	err = dump(m, &f, dst, *out, po, last, *follow)
+	err = page(pagerCommand(os.LookupEnv, exec.LookPath, terminal, *noPager, *follow, *end), show)
 	if errors.Is(err, syscall.EPIPE) {
-		return nil // the reader of our output went away (head, less)
+		return nil // the reader of our output went away (head)
 	}
 	return err
 }
 
+// maxHeld bounds the memory that -r and -o csv hold: the output of the
+// records -r shows, newest first once all are read; the table CSV
+// writes once complete. Past it they stop with an error that says how
+// to show less, rather than take the device's memory. -n N bounds it by
+// N records (rows) instead.
+const maxHeld = 32 << 20
+
+const heldLimit = "32 MiB" // maxHeld, for people
+
+// errHeld is the error past maxHeld.
+func errHeld(what string) error {
+	return fmt.Errorf("%s holds what it shows in memory until the end, and this is over %s: show less with -n N (the last N), -S/-U, -b, -p, -t or --stream", what, heldLimit)
+}
+
 // dump prints the records of m that f keeps to dst, with the markers
 // before them: all, or the last ones (and newest first) when last is set
-// or po.Reverse; then, when following, those written after.
+// or po.Reverse; then, when following, those written after. CSV holds
+// its table itself, the last po.Last rows.
 func dump(m *view.Merger, f *view.Filter, dst io.Writer, out string, po view.PrintOptions, last countOption, follow bool) error {
 	bw := bufio.NewWriterSize(dst, 64<<10)
 	var scratch bytes.Buffer
 	var buf *recordBuffer
 	var p view.Printer
-	if last.set && last.n >= 0 || po.Reverse {
+	csvOut := out == "csv"
+	if !csvOut && (last.set && last.n >= 0 || po.Reverse) {
 		buf = &recordBuffer{max: -1, boots: map[uint32][]byte{}}
 		if last.set {
 			buf.max = last.n
@@ -179,14 +189,23 @@ func dump(m *view.Merger, f *view.Filter, dst io.Writer, out string, po view.Pri
 	} else {
 		p = newPrinter(out, bw, po)
 	}
+	noRows := csvOut && last.set && last.n == 0 // -n 0: an empty table
 	// emit prints an item of boot, into buf when there is one.
 	emit := func(it *view.Item, boot uint32) error {
+		if noRows && it.Kind == view.KindRecord {
+			return nil
+		}
 		if err := p.Print(it); err != nil {
 			return err
 		}
 		if buf != nil {
 			buf.add(it.Kind, boot, scratch.Bytes())
 			scratch.Reset()
+			if buf.max < 0 && buf.held > maxHeld {
+				return errHeld("-r")
+			}
+		} else if c, ok := p.(*view.CSVPrinter); ok && c.Held() > maxHeld {
+			return errHeld("-o csv")
 		}
 		return nil
 	}
@@ -203,7 +222,6 @@ func dump(m *view.Merger, f *view.Filter, dst io.Writer, out string, po view.Pri
 				return err
 			}
 			if buf != nil {
-				buf.add(view.KindGap, 0, scratch.Bytes()) // a table (CSV)
 				if err := buf.writeTo(bw, po.Reverse); err != nil {
 					return err
 				}
@@ -321,7 +339,12 @@ type recordBuffer struct {
 	groups []outGroup
 	cur    outGroup          // markers since the last record
 	boots  map[uint32][]byte // each boot's marker line, for -r
+	held   int               // bytes held in groups, roughly
 }
+
+// groupCost is what a group costs beside its bytes: its header and its
+// slices'.
+const groupCost = 104
 
 // An outGroup is the output of a record and of the markers before it.
 type outGroup struct {
@@ -338,8 +361,10 @@ func (b *recordBuffer) add(kind view.Kind, boot uint32, p []byte) {
 	case view.KindRecord:
 		b.cur.boot, b.cur.rec = boot, p
 		b.groups = append(b.groups, b.cur)
+		b.held += b.cur.size()
 		b.cur = outGroup{}
 		if b.max >= 0 && len(b.groups) > b.max {
+			b.held -= b.groups[0].size()
 			b.groups[0] = outGroup{}
 			b.groups = b.groups[1:]
 		}
@@ -347,6 +372,8 @@ func (b *recordBuffer) add(kind view.Kind, boot uint32, p []byte) {
 		b.cur.marks = append(b.cur.marks, p...)
 	}
 }
+
+func (g *outGroup) size() int { return groupCost + len(g.bootLine) + len(g.marks) + len(g.rec) }
 
 // writeTo writes what b holds in order, or newest first: each boot's
 // marker line then above its newest record, and the markers that came

@@ -104,6 +104,13 @@ func TestJournalctlLetters(t *testing.T) {
 		{[]string{"--boot", "1", "--stream", "events", "-p", "warning", data}, "e0 e5"},
 		{[]string{"-b", "b002", "--stream", "events", "-p", "warning", data}, "e10 e15"},
 		{[]string{"-b", "all", "--stream", "events", "-p", "warning", data}, "e0 e5 e10 e15"},
+		// A one-letter option written with its value, as getopt takes it.
+		{[]string{"-b-1", "--stream", "events", "-p", "warning", data}, "e0 e5"},
+		{[]string{"-b2", "--stream", "events", "-pwarning", data}, "e10 e15"},
+		{[]string{"-n3", levels}, "notice info debug"},
+		{[]string{levels, "-rn2"}, "debug info"},
+		{[]string{"-pwarning..err", "-tapp", levels}, "err"},
+		{[]string{"-S2026-11-25 10:00:06", "-utc", levels}, "info debug"},
 	} {
 		if got := strings.Join(names(t, tc.args...), " "); got != tc.want {
 			t.Errorf("%q: %q, want %q", tc.args, got, tc.want)
@@ -331,6 +338,11 @@ func TestFields(t *testing.T) {
 		{[]string{"--fields", "x"}, ""},
 		{[]string{"--fields", "c,a", "-o", "json"}, `"name":"r1","fields":{"a":1}}` + "\n" + `"name":"r3","fields":{"c":5,"a":6}}` + "\n"},
 		{[]string{"--fields", "c,a", "-o", "csv"}, "wall,boot,mono,r1.a,r3.c,r3.a\n" +
+			"2026-11-25T10:00:00.000000000Z,1,1,1,,\n2026-11-25T10:00:00.000000000Z,1,3,,5,6\n"},
+		// A field named again counts once, where it came first.
+		{[]string{"--fields", "a,c,a"}, "r1 a=1\nr3 a=6 c=5\n"},
+		{[]string{"--fields", "c", "--fields", "a,c", "-o", "json"}, `"name":"r1","fields":{"a":1}}` + "\n" + `"name":"r3","fields":{"c":5,"a":6}}` + "\n"},
+		{[]string{"--fields", "c,a,c", "-o", "csv"}, "wall,boot,mono,r1.a,r3.c,r3.a\n" +
 			"2026-11-25T10:00:00.000000000Z,1,1,1,,\n2026-11-25T10:00:00.000000000Z,1,3,,5,6\n"},
 	} {
 		out, errOut, code := run(t, append(append([]string{"--utc"}, tc.args...), data)...)

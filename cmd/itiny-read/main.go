@@ -27,6 +27,7 @@ import (
 	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -46,7 +47,8 @@ var commands = []*command{
 	{"report", "report [-o FILE] [--since T] [--until T] [PATH...]", "write one self-contained HTML page: metrics charts, events timeline, boots and gaps, verify summary", reportCmd},
 }
 
-// errUsage makes main print the usage and exit 2.
+// errUsage makes main print the error, a line pointing to --help, and
+// exit 2 (as journalctl: the full usage is for -h).
 var errUsage = errors.New("usage")
 
 func main() {
@@ -85,8 +87,7 @@ func main() {
 		usage(os.Stdout, cmd, fs) // asked for: standard output, exit 0
 		return
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, strings.TrimPrefix(err.Error(), "usage: "))
-		usage(os.Stderr, cmd, fs)
+		fmt.Fprintf(os.Stderr, "%s: %v\ntry '%s --help'\n", name, strings.TrimPrefix(err.Error(), "usage: "), name)
 		os.Exit(2)
 	}
 	if !errors.Is(err, errCorrupt) {
@@ -148,11 +149,17 @@ type optional interface {
 
 // joinOptional joins each optional option to the argument after it when
 // that is its value ("-b -1" becomes "-b=-1"), so that package flag parses
-// it; it skips the values of the other options and stops at "--".
+// it; it skips the values of the other options and stops at "--". A
+// one-letter option written with its value or with others ("-b-1", "-n5",
+// "-rn5") is split as getopt splits it.
 func joinOptional(fs *flag.FlagSet, args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if split := unstick(fs, a); split != nil {
+			out = append(out, split...)
+			continue
+		}
 		out = append(out, a)
 		if a == "--" {
 			return append(out, args[i+1:]...)
@@ -167,7 +174,7 @@ func joinOptional(fs *flag.FlagSet, args []string) []string {
 				out[len(out)-1] = a + "=" + args[i+1]
 				i++
 			}
-		} else if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+		} else if !isBool(f) {
 			out = append(out, args[i+1]) // its value, whatever it looks like
 			i++
 		}
@@ -175,8 +182,54 @@ func joinOptional(fs *flag.FlagSet, args []string) []string {
 	return out
 }
 
-// multi is a repeatable string option.
+// unstick splits one-letter options written together as getopt takes
+// them: "-n5" is "-n=5", "-rn5" is "-r" and "-n=5"; an optional one takes
+// only what it takes ("-b-1"). It returns nil for an argument that is
+// not so: an option of its own (-utc), or not an option.
+func unstick(fs *flag.FlagSet, a string) []string {
+	if len(a) < 3 || a[0] != '-' || a[1] == '-' || a[2] == '=' || fs.Lookup(a[1:]) != nil {
+		return nil
+	}
+	f := fs.Lookup(a[1:2])
+	if f == nil {
+		return nil
+	}
+	rest := a[2:]
+	if o, ok := f.Value.(optional); ok {
+		if !o.Takes(rest) {
+			return nil
+		}
+	} else if isBool(f) {
+		next := "-" + rest
+		if more := unstick(fs, next); more != nil {
+			return append([]string{a[:2]}, more...)
+		}
+		if len(rest) == 1 && fs.Lookup(rest) != nil {
+			return []string{a[:2], next}
+		}
+		return nil
+	}
+	return []string{a[:2] + "=" + rest}
+}
+
+// isBool reports whether f takes no value.
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// multi is a repeatable string option, each value comma-separated
+// values; a value given again counts once, where it came first
+// (--fields n,n is --fields n).
 type multi []string
 
-func (m *multi) String() string     { return strings.Join(*m, ",") }
-func (m *multi) Set(s string) error { *m = append(*m, strings.Split(s, ",")...); return nil }
+func (m *multi) String() string { return strings.Join(*m, ",") }
+
+func (m *multi) Set(s string) error {
+	for v := range strings.SplitSeq(s, ",") {
+		if !slices.Contains(*m, v) {
+			*m = append(*m, v)
+		}
+	}
+	return nil
+}

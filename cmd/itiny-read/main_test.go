@@ -130,6 +130,15 @@ func TestUsageErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut, tc.msg) {
 			t.Errorf("%q: exit %d, stderr %q; want %d, %q", tc.args, code, errOut, tc.code, tc.msg)
 		}
+		// A usage error is the message and where to look, as journalctl
+		// says it; the full usage is for -h.
+		if got := lines(errOut); code == 2 && (len(got) != 2 || got[1] != "try 'itiny-read --help'") {
+			t.Errorf("%q: stderr %q; want the error, then try 'itiny-read --help'", tc.args, errOut)
+		}
+	}
+	_, errOut, code := run(t, "report", "--since", "soon", data)
+	if got := lines(errOut); code != 2 || len(got) != 2 || got[1] != "try 'itiny-read report --help'" {
+		t.Errorf("report --since soon: exit %d, stderr %q", code, errOut)
 	}
 }
 

@@ -71,8 +71,56 @@ func (c *countOption) Set(s string) error {
 	return nil
 }
 
+// Takes: all or an integer, a negative one to be refused by Set by name
+// rather than taken for an option.
 func (c *countOption) Takes(next string) bool {
-	return next == "all" || next != "" && strings.Trim(next, "0123456789") == ""
+	_, err := strconv.Atoi(next)
+	return next == "all" || err == nil
+}
+
+// timeOptions are -S/--since, -U/--until and --utc, as journalctl takes
+// them, defined once for the commands that select by time (the records,
+// sar, report).
+type timeOptions struct {
+	since, until string
+	utc          bool
+}
+
+// timeFlags defines the time options on fs; what names what they select
+// ("records").
+func timeFlags(fs *flag.FlagSet, what string) *timeOptions {
+	o := &timeOptions{}
+	fs.StringVar(&o.since, "S", "", what+" at or after this `time`: "+view.TimeForms)
+	fs.StringVar(&o.since, "since", "", "same as -S")
+	fs.StringVar(&o.until, "U", "", what+" before this `time` (same forms as -S)")
+	fs.StringVar(&o.until, "until", "", "same as -U")
+	fs.BoolVar(&o.utc, "utc", false, "show times in UTC, and take times without a zone in UTC")
+	return o
+}
+
+// location is the zone times are shown in, and taken in when they name
+// none: local time, or UTC with --utc.
+func (o *timeOptions) location() *time.Location {
+	if o.utc {
+		return time.UTC
+	}
+	return time.Local
+}
+
+// window returns the times of -S and -U, zero when not given; a time
+// that does not parse is a usage error naming its option.
+func (o *timeOptions) window(now time.Time) (since, until time.Time, err error) {
+	if o.since != "" {
+		if since, err = view.ParseTime(o.since, now, o.location()); err != nil {
+			return since, until, fmt.Errorf("%w: -S/--since: %v", errUsage, err)
+		}
+	}
+	if o.until != "" {
+		if until, err = view.ParseTime(o.until, now, o.location()); err != nil {
+			return since, until, fmt.Errorf("%w: -U/--until: %v", errUsage, err)
+		}
+	}
+	return since, until, nil
 }
 
 // add adds -b and --boot to fs; what names what it selects ("records").
@@ -91,32 +139,5 @@ func (b *bootOption) apply(f *view.Filter, srcs []*view.Source) error {
 		return err
 	}
 	f.Boots = []uint32{n}
-	return nil
-}
-
-// window is -S/--since and -U/--until, as journalctl takes them.
-type window struct{ since, until string }
-
-// add adds the options to fs; what names what they select ("records").
-func (w *window) add(fs *flag.FlagSet, what string) {
-	fs.StringVar(&w.since, "S", "", what+" at or after this `time`: "+view.TimeForms)
-	fs.StringVar(&w.since, "since", "", "same as -S")
-	fs.StringVar(&w.until, "U", "", what+" before this `time` (same forms as -S)")
-	fs.StringVar(&w.until, "until", "", "same as -U")
-}
-
-// apply sets f's window, times without a zone in loc.
-func (w *window) apply(f *view.Filter, now time.Time, loc *time.Location) error {
-	var err error
-	if w.since != "" {
-		if f.Since, err = view.ParseTime(w.since, now, loc); err != nil {
-			return fmt.Errorf("%w: -S/--since: %v", errUsage, err)
-		}
-	}
-	if w.until != "" {
-		if f.Until, err = view.ParseTime(w.until, now, loc); err != nil {
-			return fmt.Errorf("%w: -U/--until: %v", errUsage, err)
-		}
-	}
 	return nil
 }

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
-// pagerCommand is the shell command that output goes through, or "" for
+// pagerCommand is the command that output goes through, or "" for
 // none. None unless the output is a terminal, without --no-pager (noPager)
 // or -f (follow); then $PAGER when it is set, none when it is empty or
 // "cat" (as journalctl takes $SYSTEMD_PAGER); else "less -R" when less is
@@ -35,32 +38,83 @@ func pagerCommand(lookupEnv func(string) (string, bool), lookPath func(string) (
 	return cmd
 }
 
+// page runs show with its output through the pager cmd (pagerCommand),
+// or on standard output when cmd is "". A pager that cannot be started
+// (not found, not executable: through the shell, exit status 126 or 127)
+// is named on standard error and show runs again on standard output, as
+// journalctl prints directly when its pager cannot start: the output is
+// never lost. A pager that ends in failure otherwise is an error. The
+// pager quitting before the end (q in less) is not.
+func page(cmd string, show func(io.Writer) error) error {
+	if cmd == "" {
+		return show(os.Stdout)
+	}
+	pg, err := startPager(cmd)
+	if err == nil {
+		err = show(pg)
+		perr := pg.close()
+		if !errors.Is(perr, errNotStarted) {
+			if errors.Is(err, syscall.EPIPE) {
+				err = nil // the pager quit before the end
+			}
+			if err == nil && perr != nil {
+				err = fmt.Errorf("pager %q: %v", cmd, perr)
+			}
+			return err
+		}
+		err = perr
+	}
+	fmt.Fprintf(os.Stderr, "itiny-read: pager %q: %v: printing without it\n", cmd, err)
+	return show(os.Stdout)
+}
+
+// errNotStarted: the pager did not start.
+var errNotStarted = errors.New("not started")
+
+// shellChars are those that make $PAGER a shell command, run with sh -c;
+// without them it is a program and its arguments, split at spaces, run
+// without a shell: one that cannot start is known at once.
+const shellChars = "|&;<>()$`\\\"'*?[]#~=%{}!"
+
 // A pager is a running pager: what is written to it, it shows.
 type pager struct {
 	io.WriteCloser
-	done chan struct{} // closed when the pager has ended
+	done  chan struct{} // closed when the pager has ended
+	err   error         // how it ended, once done
+	shell bool          // run through sh -c
 }
 
-// startPager runs cmd through the shell with our standard output and
-// error, and LESS=FRSXMK unless LESS is set, as journalctl: less quits at
-// once when the output fits the screen, keeps colours, chops long lines
-// rather than fold them, and quits on ^C. While it runs, ^C is the
-// pager's: when it ends, so do we.
+// startPager runs cmd, through the shell if it has shell characters, with
+// our standard output and error, and LESS=FRSXMK unless LESS is set, as
+// journalctl: less quits at once when the output fits the screen, keeps
+// colours, chops long lines rather than fold them, and quits on ^C. While
+// it runs, ^C is the pager's: when it ends, so do we.
 func startPager(cmd string) (*pager, error) {
-	c := exec.Command("sh", "-c", cmd)
+	p := &pager{done: make(chan struct{})}
+	args := strings.Fields(cmd)
+	if strings.ContainsAny(cmd, shellChars) {
+		p.shell, args = true, []string{"sh", "-c", cmd}
+	}
+	c := exec.Command(args[0], args[1:]...)
 	c.Stdout, c.Stderr = os.Stdout, os.Stderr
 	if _, set := os.LookupEnv("LESS"); !set {
 		c.Env = append(os.Environ(), "LESS=FRSXMK")
 	}
-	w, err := c.StdinPipe()
+	// Our own pipe, not StdinPipe, which Wait closes: once the pager has
+	// quit (q before the end), a write is EPIPE, not "file already closed".
+	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Start(); err != nil {
-		return nil, err
+	c.Stdin = r
+	err = c.Start()
+	r.Close()
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("%w: %v", errNotStarted, err)
 	}
-	p := &pager{WriteCloser: w, done: make(chan struct{})}
-	go func() { c.Wait(); close(p.done) }()
+	p.WriteCloser = w
+	go func() { p.err = c.Wait(); close(p.done) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
 	go func() {
@@ -71,8 +125,14 @@ func startPager(cmd string) (*pager, error) {
 	return p, nil
 }
 
-// close ends the output and waits for the pager to end.
-func (p *pager) close() {
+// close ends the output, waits for the pager to end and returns how it
+// ended: errNotStarted when the shell could not run it.
+func (p *pager) close() error {
 	p.Close()
 	<-p.done
+	var x *exec.ExitError
+	if p.shell && errors.As(p.err, &x) && (x.ExitCode() == 126 || x.ExitCode() == 127) {
+		return fmt.Errorf("%w: the shell could not run it (%v)", errNotStarted, p.err)
+	}
+	return p.err
 }

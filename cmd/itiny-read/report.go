@@ -11,33 +11,20 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/report"
-	"github.com/itiny/itiny/view"
 )
 
 func reportCmd(fs *flag.FlagSet, args []string) error {
 	out := fs.String("o", "", "the report file, replaced if it exists; - for standard output (default: itiny-report-HOST-YYYYMMDD-HHMMSS.html)")
-	since := fs.String("since", "", "chart and list records at or after this `time`: "+view.TimeForms)
-	until := fs.String("until", "", "records before this time (same forms as --since)")
-	utc := fs.Bool("utc", false, "show times in UTC")
+	times := timeFlags(fs, "records")
 	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	now := time.Now()
-	o := report.Options{Location: time.Local, Generated: now, Generator: "itiny-read " + version.String}
-	if *utc {
-		o.Location = time.UTC
-	}
+	o := report.Options{Location: times.location(), Generated: now, Generator: "itiny-read " + version.String}
 	var err error
-	if *since != "" {
-		if o.Since, err = view.ParseTime(*since, now, o.Location); err != nil {
-			return fmt.Errorf("%w: --since: %v", errUsage, err)
-		}
-	}
-	if *until != "" {
-		if o.Until, err = view.ParseTime(*until, now, o.Location); err != nil {
-			return fmt.Errorf("%w: --until: %v", errUsage, err)
-		}
+	if o.Since, o.Until, err = times.window(now); err != nil {
+		return err
 	}
 	in, err := openInput(fs.Args())
 	if err != nil {

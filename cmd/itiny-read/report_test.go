@@ -21,7 +21,10 @@ func TestReportCmd(t *testing.T) {
 		// Windows: boot 1's records are from 11:00, boot 2's from 12:00.
 		{[]string{"report", "-o", "-", "--utc", "--since", "2026-11-25 12:00", data}, 0, []string{"event.2", "event.3"}, []string{"event.0", "event.1"}, ""},
 		{[]string{"report", "-o", "-", "--utc", "--until", "2026-11-25 12:00", data}, 0, []string{"event.0", "event.1"}, []string{"event.2", "event.3"}, ""},
-		{[]string{"report", "--since", "soon", data}, 2, nil, nil, `--since: time "soon"`},
+		{[]string{"report", "-o", "-", "--utc", "-S", "2026-11-25 12:00", data}, 0, []string{"event.2", "event.3"}, []string{"event.0", "event.1"}, ""},
+		{[]string{"report", "-o", "-", "--utc", "-U", "2026-11-25 12:00", data}, 0, []string{"event.0", "event.1"}, []string{"event.2", "event.3"}, ""},
+		{[]string{"report", "--since", "soon", data}, 2, nil, nil, `-S/--since: time "soon"`},
+		{[]string{"report", "-U", "soon", data}, 2, nil, nil, `-U/--until: time "soon"`},
 		{[]string{"report", "-o", "-", filepath.Join(data, "nope")}, 1, nil, nil, "no such file"},
 		{[]string{"report", "-h"}, 0, []string{"usage: itiny-read report [-o FILE] [--since T]"}, nil, ""}, // help: standard output
 	} {

@@ -27,13 +27,11 @@ var sarUsage = func() string {
 
 func sarCmd(fs *flag.FlagSet, args []string) error {
 	every := fs.String("every", "", "average over spans this long, aligned to midnight: 1m, 5m, 1h (default: a row per sample interval as written)")
-	var win window
-	win.add(fs, "samples")
+	times := timeFlags(fs, "samples")
 	var boot bootOption
 	boot.add(fs, "samples")
 	out := fs.String("o", "text", "output: text (aligned columns, as sar prints them), json (an object per row), csv (a header row, then a row per row, as sadf -d)")
 	fs.StringVar(out, "output", "text", "same as -o")
-	utc := fs.Bool("utc", false, "show times in UTC, take times without a zone in UTC, and align --every spans to its midnight")
 	bundleMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -45,10 +43,7 @@ func sarCmd(fs *flag.FlagSet, args []string) error {
 	if rep == nil {
 		return fmt.Errorf("%w: no report %q", errUsage, fs.Arg(0))
 	}
-	loc := time.Local
-	if *utc {
-		loc = time.UTC
-	}
+	loc := times.location() // --utc also aligns --every spans to UTC's midnight
 	o := sar.Options{Location: loc}
 	var err error
 	if *every != "" {
@@ -57,7 +52,7 @@ func sarCmd(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	var f view.Filter
-	if err := win.apply(&f, time.Now(), loc); err != nil {
+	if f.Since, f.Until, err = times.window(time.Now()); err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(os.Stdout, 64<<10)
