@@ -85,10 +85,12 @@ type pager struct {
 }
 
 // startPager runs cmd, through the shell if it has shell characters, with
-// our standard output and error, and LESS=FRSXMK unless LESS is set, as
-// journalctl: less quits at once when the output fits the screen, keeps
-// colours, chops long lines rather than fold them, and quits on ^C. While
-// it runs, ^C is the pager's: when it ends, so do we.
+// our standard output and error, and LESS set as journalctl sets it
+// whatever the user's LESS says: $ITINY_LESS (journalctl's
+// $SYSTEMD_LESS), else FRSXMK: less quits at once when the output fits
+// the screen, keeps colours, chops long lines rather than fold them, and
+// quits on ^C. A user's LESS=-i would lose the first two, and with them
+// short output. While it runs, ^C is the pager's: when it ends, so do we.
 func startPager(cmd string) (*pager, error) {
 	p := &pager{done: make(chan struct{})}
 	args := strings.Fields(cmd)
@@ -97,9 +99,11 @@ func startPager(cmd string) (*pager, error) {
 	}
 	c := exec.Command(args[0], args[1:]...)
 	c.Stdout, c.Stderr = os.Stdout, os.Stderr
-	if _, set := os.LookupEnv("LESS"); !set {
-		c.Env = append(os.Environ(), "LESS=FRSXMK")
+	less, set := os.LookupEnv("ITINY_LESS")
+	if !set {
+		less = "FRSXMK"
 	}
+	c.Env = append(os.Environ(), "LESS="+less)
 	// Our own pipe, not StdinPipe, which Wait closes: once the pager has
 	// quit (q before the end), a write is EPIPE, not "file already closed".
 	r, w, err := os.Pipe()

@@ -110,7 +110,8 @@ func TestPager(t *testing.T) {
 		argv  string // the pager's $LESS and arguments
 	}{
 		{[]string{"PAGER=" + less + " -R"}, nil, true, "FRSXMK -R"},
-		{[]string{"PAGER=" + less, "LESS=X"}, []string{"-e"}, true, "X +G"},
+		{[]string{"PAGER=" + less, "LESS=-i"}, []string{"-e"}, true, "FRSXMK +G"},   // the user's LESS does not count, as in journalctl
+		{[]string{"PAGER=" + less, "ITINY_LESS=X"}, nil, true, "X"},                 // $SYSTEMD_LESS's part
 		{[]string{"PATH=" + dir + ":" + os.Getenv("PATH")}, nil, true, "FRSXMK -R"}, // PAGER unset: less -R
 		{[]string{"PAGER='" + less + "' -R"}, nil, true, "FRSXMK -R"},               // a shell command
 		{[]string{"PAGER=" + less}, []string{"--no-pager"}, false, ""},
@@ -191,7 +192,7 @@ func onTerminal(t *testing.T, env []string, args ...string) (screen, stderr stri
 	go func() { io.Copy(&out, master); close(done) }()
 	var e []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PAGER=") && !strings.HasPrefix(kv, "LESS=") {
+		if !strings.HasPrefix(kv, "PAGER=") && !strings.HasPrefix(kv, "LESS=") && !strings.HasPrefix(kv, "ITINY_LESS=") {
 			e = append(e, kv)
 		}
 	}
