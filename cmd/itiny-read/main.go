@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/itiny/itiny/internal/datadir"
 	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
@@ -110,6 +111,9 @@ func usage(w io.Writer, c *command, fs *flag.FlagSet) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "  --version\n    \tprint the version")
+	fmt.Fprintln(w, "\nenvironment:\n  ITINY_DATA  the data directory when no PATH is given (else "+datadir.Fallback+")\n"+
+		"  PAGER       the pager on a terminal (else less -R; empty or cat: none)\n"+
+		"  ITINY_LESS  less's options (else FRSXMK), whatever LESS says")
 }
 
 // parse parses options anywhere among the arguments, before or after
