@@ -111,7 +111,7 @@ func usage(w io.Writer, c *command, fs *flag.FlagSet) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "  --version\n    \tprint the version")
-	fmt.Fprintln(w, "\nenvironment:\n  ITINY_DATA  the data directory when no PATH is given (else "+datadir.Fallback+")\n"+
+	fmt.Fprintln(w, "\nenvironment:\n  "+datadir.Env+"  the data directory when no PATH is given (else "+datadir.Fallback+")\n"+
 		"  PAGER       the pager on a terminal (else less -R; empty or cat: none)\n"+
 		"  ITINY_LESS  less's options (else FRSXMK), whatever LESS says")
 }
