@@ -24,7 +24,7 @@ var Process = Report{
 	Columns: []Column{{"%CPU", PerSecond, 2}, {"RSS", PerSample, 0}},
 	figures: func(s *sample, out []float64) {
 		out[0] = s.rate(procCPUTicks, 100.0/catalog.TicksPerSecond)
-		out[1] = s.cur[procRSS] / kB
+		out[1] = s.cur[procRSS] / KB
 	},
 	unsampled: true,
 	restart:   "pid",

@@ -9,11 +9,11 @@ import (
 	"github.com/itiny/itiny/codec"
 )
 
-// gapFactor decides a gap in a series' samples: an interval longer than
-// gapFactor times the shortest one of the series in its boot is not a
+// GapFactor decides a gap in a series' samples: an interval longer than
+// GapFactor times the shortest one of the series in its boot is not a
 // sample interval but time the agent did not sample (stopped, stalled or
 // suspended), and no rate is taken over it.
-const gapFactor = 3
+const GapFactor = 3
 
 // A sample is what a report's figures are computed from: a record's
 // values by the position of their fields in the catalogue (NaN where a
@@ -84,7 +84,7 @@ func (s *series) interval(rep *Report, rec *codec.Record, v []float64, run int) 
 		return false, "", "" // a copy of the sample (two copies of a ring)
 	}
 	dt := rec.Mono - s.mono
-	if !rep.unsampled && s.minDT > 0 && dt > gapFactor*s.minDT {
+	if !rep.unsampled && s.minDT > 0 && dt > GapFactor*s.minDT {
 		s.brk = true
 		return false, "gap", "no samples for " + time.Duration(dt).Round(time.Second).String()
 	}

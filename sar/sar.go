@@ -55,6 +55,17 @@ type Report struct {
 	restart string
 }
 
+// Column returns the place of the figure named name (sar's: %busy,
+// rxkB/s) in the report's rows, -1 when it has none.
+func (r *Report) Column(name string) int {
+	for i, c := range r.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // A Column is one figure of a report.
 type Column struct {
 	Name string // sar's: %user, rxkB/s, await
