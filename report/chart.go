@@ -97,8 +97,12 @@ type chart struct {
 // blindnesses (Okabe and Ito's palette, but for its yellow).
 var palette = [...]string{"#1f77b4", "#e66100", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#5d3a9b", "#000000"}
 
-// line returns the chart's line of that label, nil beyond the palette.
+// line returns the chart's line of that label, nil beyond the palette
+// and for no chart (c nil: beyond what is tracked).
 func (c *chart) line(label string) *line {
+	if c == nil {
+		return nil
+	}
 	for _, l := range c.lines {
 		if l.label == label {
 			return l

@@ -34,9 +34,11 @@ func newMetrics() *metrics {
 // A drawing says how a chart draws a sar report's rows.
 type drawing struct {
 	rep *sar.Report
-	// needs are the fields a record of rep.Record must have to be drawn
-	// so; one without them is charted as a generic series.
-	needs []ref
+	// needs are the fields of rep.Record the chart reads: a record
+	// without them is not the agent's as the catalogue knows it, and is
+	// charted as a generic series (TestDrawn checks they are the
+	// catalogue's).
+	needs []string
 	draw  func(f *sarLines, row *sar.Row)
 }
 
@@ -66,22 +68,35 @@ func (f *sarLines) Write(row *sar.Row) error {
 
 func (f *sarLines) Flush() error { return nil }
 
-// plot adds the figure v of row to the line label of chart key.
-func (f *sarLines) plot(key string, rank int, title string, u unit, zero bool, label string, row *sar.Row, v float64) {
-	if l := f.m.line(key, rank, title, u, zero, label); l != nil {
+// plot adds the figure v of row to chart c's line label (c may be nil:
+// beyond what is tracked).
+func plot(c *chart, label string, row *sar.Row, v float64) {
+	if l := c.line(label); l != nil {
 		l.add(row.Time.UnixNano(), v, row.Break)
 	}
 }
 
-// known reports whether rec is the record of d as the catalogue knows it:
-// an instance, if the record has them, and the fields the chart reads.
-func (d *drawing) known(rec *codec.Record) bool {
-	c := d.rep.Record
-	if c.Name != rec.Name || c.Instance != "" && instance(c, rec) == "" {
-		return false
+// known reports whether rec is a record of the agent's collectors as the
+// catalogue knows it, drawn by sar's figures: of a name drawn, with its
+// instance and numbers in the fields the chart reads.
+func known(rec *codec.Record) bool {
+	for _, d := range drawn {
+		c := d.rep.Record
+		if c.Name != rec.Name {
+			continue
+		}
+		if c.Instance != "" && instance(c, rec) == "" {
+			return false
+		}
+		for _, k := range d.needs {
+			_, i := c.Field(k)
+			if _, ok := (ref{c, k, i}).num(rec); !ok {
+				return false
+			}
+		}
+		return true
 	}
-	var v [8]float64
-	return nums(rec, d.needs, v[:len(d.needs)])
+	return false
 }
 
 // col returns the place of rep's figure name, at load time: a name sar
@@ -108,78 +123,62 @@ var (
 	procUp              = field(&catalog.Process, "running")
 )
 
-// fieldsOf returns the fields keys of r.
-func fieldsOf(r *catalog.Record, keys ...string) []ref {
-	fs := make([]ref, len(keys))
-	for i, k := range keys {
-		fs[i] = field(r, k)
-	}
-	return fs
-}
-
 // drawn are the charts of the agent's collectors, in the catalogue's
 // order.
 var drawn = []*drawing{
-	{rep: &sar.CPU, needs: fieldsOf(&catalog.CPU, "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"),
-		draw: func(f *sarLines, row *sar.Row) {
-			f.plot("cpu", rankCPU, "CPU busy and iowait", unitPct, true, "busy", row, row.Values[cpuBusy])
-			f.plot("cpu", rankCPU, "", unitPct, true, "iowait", row, row.Values[cpuIowait])
-		}},
+	{&sar.CPU, []string{"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"}, func(f *sarLines, row *sar.Row) {
+		c := f.m.chart("cpu", rankCPU, "CPU busy and iowait", unitPct, true)
+		plot(c, "busy", row, row.Values[cpuBusy])
+		plot(c, "iowait", row, row.Values[cpuIowait])
+	}},
 	// Memory used is sar's kbmemused: total less free, buffers, cached
 	// and slab (docs/DESIGN.md, "Rates and resets").
-	{rep: &sar.Memory, needs: fieldsOf(&catalog.Memory, "mem_total", "mem_free", "buffers", "cached", "slab"),
-		draw: func(f *sarLines, row *sar.Row) {
-			const title = "memory"
-			v := row.Values
-			f.plot("memory", rankMemory, title, unitBytes, true, "used", row, v[memUsed]*sar.KB)
-			f.plot("memory", rankMemory, title, unitBytes, true, "cached", row, v[memCached]*sar.KB)
-			if v[swpFree]+v[swpUsed] > 0 {
-				f.plot("memory", rankMemory, title, unitBytes, true, "swap used", row, v[swpUsed]*sar.KB)
-			}
-		}},
-	{rep: &sar.Load, needs: fieldsOf(&catalog.Load, "load1", "load15"),
-		draw: func(f *sarLines, row *sar.Row) {
-			f.plot("load", rankLoad, "load average", unitNone, true, "load1", row, row.Values[ldavg1])
-			f.plot("load", rankLoad, "", unitNone, true, "load15", row, row.Values[ldavg15])
-		}},
-	{rep: &sar.PSI, needs: fieldsOf(&catalog.Pressure, "some_avg10"),
-		draw: func(f *sarLines, row *sar.Row) {
-			f.plot("pressure", rankPressure, "pressure stall: some, avg10", unitPct, true, row.Instance, row, row.Values[psiSome10])
-		}},
-	{rep: &sar.Disk, needs: fieldsOf(&catalog.Disk, "sectors_read", "sectors_written"),
-		draw: func(f *sarLines, row *sar.Row) {
-			k := "disk\x00" + row.Instance
-			f.plot(k, rankDisk, "disk "+row.Instance+": bytes/s", unitBytesPerSec, true, "read", row, row.Values[diskRead]*sar.KB)
-			f.plot(k, rankDisk, "", unitBytesPerSec, true, "write", row, row.Values[diskWrite]*sar.KB)
-		}},
-	{rep: &sar.Net, needs: fieldsOf(&catalog.Net, "rx_bytes", "tx_bytes"),
-		draw: func(f *sarLines, row *sar.Row) {
-			k := "net\x00" + row.Instance
-			f.plot(k, rankNet, "network "+row.Instance+": bytes/s", unitBytesPerSec, true, "rx", row, row.Values[netRx]*sar.KB)
-			f.plot(k, rankNet, "", unitBytesPerSec, true, "tx", row, row.Values[netTx]*sar.KB)
-		}},
+	{&sar.Memory, []string{"mem_total", "mem_free", "buffers", "cached", "slab"}, func(f *sarLines, row *sar.Row) {
+		c, v := f.m.chart("memory", rankMemory, "memory", unitBytes, true), row.Values
+		plot(c, "used", row, v[memUsed]*sar.KB)
+		plot(c, "cached", row, v[memCached]*sar.KB)
+		if v[swpFree]+v[swpUsed] > 0 {
+			plot(c, "swap used", row, v[swpUsed]*sar.KB)
+		}
+	}},
+	{&sar.Load, []string{"load1", "load15"}, func(f *sarLines, row *sar.Row) {
+		c := f.m.chart("load", rankLoad, "load average", unitNone, true)
+		plot(c, "load1", row, row.Values[ldavg1])
+		plot(c, "load15", row, row.Values[ldavg15])
+	}},
+	{&sar.PSI, []string{"some_avg10"}, func(f *sarLines, row *sar.Row) {
+		c := f.m.chart("pressure", rankPressure, "pressure stall: some, avg10", unitPct, true)
+		plot(c, row.Instance, row, row.Values[psiSome10])
+	}},
+	{&sar.Disk, []string{"sectors_read", "sectors_written"}, func(f *sarLines, row *sar.Row) {
+		c := f.m.chart("disk\x00"+row.Instance, rankDisk, "disk "+row.Instance+": bytes/s", unitBytesPerSec, true)
+		plot(c, "read", row, row.Values[diskRead]*sar.KB)
+		plot(c, "write", row, row.Values[diskWrite]*sar.KB)
+	}},
+	{&sar.Net, []string{"rx_bytes", "tx_bytes"}, func(f *sarLines, row *sar.Row) {
+		c := f.m.chart("net\x00"+row.Instance, rankNet, "network "+row.Instance+": bytes/s", unitBytesPerSec, true)
+		plot(c, "rx", row, row.Values[netRx]*sar.KB)
+		plot(c, "tx", row, row.Values[netTx]*sar.KB)
+	}},
 	// A watched process's record is of the state stream, written on
 	// change: its CPU share and RSS as pidstat's, while it runs.
-	{rep: &sar.Process,
-		draw: func(f *sarLines, row *sar.Row) {
-			if up, ok := procUp.flag(f.rec); !ok || !up || f.rec.Source != catalog.Process.Source {
-				return
-			}
-			f.plot("process\x00rss", rankProcess, "watched processes: resident memory", unitBytes, true, row.Instance, row, row.Values[procRSS]*sar.KB)
-			f.plot("process\x00cpu", rankProcess, "watched processes: CPU (100 % is one CPU)", unitPct, true, row.Instance, row, row.Values[procCPU])
-		}},
+	{&sar.Process, nil, func(f *sarLines, row *sar.Row) {
+		if up, ok := procUp.flag(f.rec); !ok || !up || f.rec.Source != catalog.Process.Source {
+			return
+		}
+		plot(f.m.chart("process\x00rss", rankProcess, "watched processes: resident memory", unitBytes, true), row.Instance, row, row.Values[procRSS]*sar.KB)
+		plot(f.m.chart("process\x00cpu", rankProcess, "watched processes: CPU (100 % is one CPU)", unitPct, true), row.Instance, row, row.Values[procCPU])
+	}},
 	// The used share is the agent's used_pct, df's (the one rules alarm
-	// on), not sar's %fsused; its line breaks by sar's marks, so the
-	// record needs the fields sar's figures read too.
-	{rep: &sar.Filesystem, needs: fieldsOf(&catalog.Filesystem, "size_bytes", "free_bytes", "used_pct"),
-		draw: func(f *sarLines, row *sar.Row) {
-			v, _ := fsUsed.num(f.rec)
-			f.plot("fs\x00"+row.Instance, rankFilesystem, "filesystem "+row.Instance+": used", unitPct, false, "used", row, v)
-		}},
-	{rep: &sar.Temp, needs: fieldsOf(&catalog.Thermal, "temp_c"),
-		draw: func(f *sarLines, row *sar.Row) {
-			f.plot("thermal\x00"+row.Instance, rankThermal, "thermal zone "+row.Instance, unitCelsius, false, "temperature", row, row.Values[tempC])
-		}},
+	// on), not sar's %fsused; its line breaks by sar's marks (its rows
+	// need the sizes sar's figures read).
+	{&sar.Filesystem, []string{"size_bytes", "free_bytes", "used_pct"}, func(f *sarLines, row *sar.Row) {
+		v, _ := fsUsed.num(f.rec)
+		plot(f.m.chart("fs\x00"+row.Instance, rankFilesystem, "filesystem "+row.Instance+": used", unitPct, false), "used", row, v)
+	}},
+	{&sar.Temp, []string{"temp_c"}, func(f *sarLines, row *sar.Row) {
+		plot(f.m.chart("thermal\x00"+row.Instance, rankThermal, "thermal zone "+row.Instance, unitCelsius, false), "temperature", row, row.Values[tempC])
+	}},
 }
 
 // read gives a record of any stream to the sar reports' readers: their
@@ -214,14 +213,6 @@ func (m *metrics) chart(key string, rank int, title string, u unit, zero bool) *
 	return c
 }
 
-// line returns the line label of chart key; nil beyond what is tracked.
-func (m *metrics) line(key string, rank int, title string, u unit, zero bool, label string) *line {
-	if c := m.chart(key, rank, title, u, zero); c != nil {
-		return c.line(label)
-	}
-	return nil
-}
-
 // add charts a record of the metrics stream that the sar reports do not
 // (read has given it to them): not of the catalogue, or not as the
 // catalogue knows it, each numeric field as it is.
@@ -234,10 +225,8 @@ func (m *metrics) add(r *codec.Record) {
 			return // the agent's own figures have their section
 		}
 	}
-	for _, d := range drawn {
-		if d.known(r) {
-			return
-		}
+	if known(r) {
+		return
 	}
 	prefix := r.Name
 	if len(r.Fields) > 0 && r.Fields[0].Value.Kind() == codec.KindString {
@@ -246,7 +235,7 @@ func (m *metrics) add(r *codec.Record) {
 	for _, f := range r.Fields {
 		if x, ok := view.Number(f.Value); ok {
 			name := prefix + "." + f.Key
-			if l := m.line("\x00"+name, rankGeneric, name, unitNone, false, f.Key); l != nil {
+			if l := m.chart("\x00"+name, rankGeneric, name, unitNone, false).line(f.Key); l != nil {
 				t := r.Wall.UnixNano()
 				l.add(t, x, l.pause(r.BootCount, m.run, t))
 			}

@@ -272,3 +272,14 @@ func (p point) text(v float64) string {
 	}
 	return s
 }
+
+// The fields the charts need are the catalogue's, and sar reads them.
+func TestDrawn(t *testing.T) {
+	for _, d := range drawn {
+		for _, k := range d.needs {
+			if f, i := d.rep.Record.Field(k); i < 0 || f.Kind != catalog.Gauge && f.Kind != catalog.Counter {
+				t.Errorf("%s: %q is not a figure of the catalogue's record", d.rep.Name, k)
+			}
+		}
+	}
+}
