@@ -82,8 +82,8 @@ func plot(c *chart, label string, row *sar.Row, v float64) {
 func known(rec *codec.Record) bool {
 	for _, d := range drawn {
 		c := d.rep.Record
-		if c.Name != rec.Name {
-			continue
+		if c.Name != rec.Name || c.Stream != catalog.StreamMetrics {
+			continue // a watched process's record is of the state stream
 		}
 		if c.Instance != "" && instance(c, rec) == "" {
 			return false
