@@ -5,7 +5,8 @@
 //
 // The files are by role: report.go reads the records into what the page
 // needs, with events.go (the event streams: groups, the summary's
-// figures) and chart.go (the metrics: lines); svg.go draws a chart;
+// figures), figures.go (the metrics: sar's figures, as lines) and
+// chart.go (lines and charts); svg.go draws a chart;
 // page.go and sections.go write the HTML.
 package report
 
@@ -133,22 +134,22 @@ func collect(srcs []*view.Source, o *Options) (*reportData, error) {
 			continue // boots, gaps and damage have their sections
 		}
 		r := it.Rec
+		if err := acc.read(r); err != nil {
+			return nil, err
+		}
 		if it.Source.Stream == catalog.StreamMetrics {
 			d.samples++
 			if c := selfRecord(r.Name); c != nil && r.Source == catalog.SelfSource {
 				ev.selfStat(c, r)
 				continue
 			}
-			acc.add(it.Source, r)
+			acc.add(r)
 			continue
 		}
 		if r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
 			acc.restart()
 		}
 		ev.record(it.Source.Stream, r)
-		if r.Name == catalog.Process.Name && r.Source == catalog.Process.Source {
-			acc.process(it.Source, r)
-		}
 	}
 	d.charts, d.leftOut = acc.choose(o.MaxCharts, o.MaxPoints)
 	d.untracked = len(acc.untracked)

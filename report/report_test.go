@@ -46,16 +46,19 @@ func reportFixture(t *testing.T) string {
 			ms = append(ms,
 				rec(b.boot, k, "cpu", f("user", codec.Int(1000+30*n)), f("nice", codec.Int(0)), f("system", codec.Int(500+10*n)),
 					f("idle", codec.Int(9000+60*n)), f("iowait", codec.Int(0)), f("irq", codec.Int(0)), f("softirq", codec.Int(0)), f("steal", codec.Int(0))),
-				rec(b.boot, k, "memory", f("mem_total", codec.Int(4<<30)), f("mem_available", codec.Int(1<<30+n<<20))),
+				// Used, as sar's kbmemused: total less free, buffers,
+				// cached and slab, 3 GiB less k MiB.
+				rec(b.boot, k, "memory", f("mem_total", codec.Int(4<<30)), f("mem_free", codec.Int(512<<20+n<<20)), f("mem_available", codec.Int(1<<30+n<<20)),
+					f("buffers", codec.Int(256<<20)), f("cached", codec.Int(256<<20)), f("slab", codec.Int(0))),
 				rec(b.boot, k, "load", f("load1", codec.Float(float64(k%10)/10)), f("load15", codec.Float(0.5))),
 				rec(b.boot, k, "net", f("iface", codec.String("eth0")), f("rx_bytes", codec.Int(1e6+1000*n)), f("tx_bytes", codec.Int(500*n))),
-				rec(b.boot, k, "filesystem", f("mount", codec.String("/data")), f("used_pct", codec.Float(50+0.01*float64(k)))),
+				fsRec(b.boot, k, "/data", 50+0.01*float64(k)),
 				rec(b.boot, k, "uptime", f("uptime_s", codec.Float(float64(k)))),
 			)
 			if b.boot == 3 {
 				ms = append(ms,
 					rec(b.boot, k, "thermal", f("zone", codec.String("cpu-thermal")), f("temp_c", codec.Float(40+float64(k%5)))),
-					rec(b.boot, k, "filesystem", f("mount", codec.String(evilMount)), f("used_pct", codec.Float(10+float64(k)))),
+					fsRec(b.boot, k, evilMount, 10+float64(k)),
 					rec(b.boot, k, "app.queue", f("depth", codec.Int(n%7))),
 				)
 			}
@@ -78,6 +81,17 @@ func reportFixture(t *testing.T) string {
 		lv(rec(3, 2, "link.state", f("iface", codec.String("eth0")), f("up", codec.Bool(false))), codec.LevelWarning))
 	copyDir(t, filepath.Join("..", "testdata", "golden", "v1-msgpack-damaged"), filepath.Join(data, "damaged"))
 	return data
+}
+
+// fsRec returns a filesystem record as the agent writes it, used_pct
+// used: the chart draws it by the rows of sar's filesystem report, which
+// needs the sizes.
+func fsRec(boot uint32, k int, mount string, used float64) *codec.Record {
+	f := func(k string, v codec.Value) codec.Field { return codec.Field{Key: k, Value: v} }
+	return rec(boot, k, "filesystem", f("mount", codec.String(mount)), f("fstype", codec.String("ext4")),
+		f("size_bytes", codec.Uint(100<<30)), f("free_bytes", codec.Uint(uint64((100-used)*(1<<30)))),
+		f("avail_bytes", codec.Uint(uint64((100-used)*(1<<30)))), f("used_pct", codec.Float(used)),
+		f("files", codec.Uint(1000)), f("files_free", codec.Uint(500)), f("readonly", codec.Bool(false)))
 }
 
 // writeRingSized is writeRing with room for thousands of records.
@@ -290,7 +304,7 @@ func TestReport(t *testing.T) {
 		// 699 + 39 rates, downsampled: a run per boot.
 		{"CPU busy and iowait", []string{"busy: min 40.0 %, max 40.0 %, last 40.0 %", "iowait: min 0 %"}, 0, 2, 2, 50, 600},
 		{"load average", []string{"load1: min 0.000, max 0.900", "load15: min 0.500"}, 0, 2, 2, 50, 600},
-		{"memory", []string{"used: min 2.32 GiB, max 3.00 GiB"}, 0, 2, 1, 50, 600},
+		{"memory", []string{"used: min 2.32 GiB, max 3.00 GiB", "cached: min 256 MiB, max 256 MiB"}, 0, 2, 2, 50, 600},
 		{"network eth0: bytes/s", []string{"rx: min 1000 B/s, max 1000 B/s", "tx: min 500 B/s"}, 0, 2, 2, 50, 600},
 		{"filesystem /data: used", []string{"used: min 50.0 %, max 57.0 %"}, 0, 2, 1, 50, 600},
 		{"thermal zone cpu-thermal", []string{"temperature: min 40.0 °C, max 44.0 °C, last 44.0 °C"}, 40, 1, 1, 40, 40},

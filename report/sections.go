@@ -186,9 +186,7 @@ func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 	}
 	p.raw("<p class=\"note\">")
 	p.int(int64(d.samples))
-	p.raw(" records of the metrics stream. Rates are counter changes over monotonic time, never across a reset. Lines break at boots, at the agent's starts and across pauses of more than ")
-	p.int(breakAfter)
-	p.raw(" sampling intervals; dashed lines mark boots. Each line keeps the lowest and highest value of each short span of time, so spikes show. Markers on the time axis (their times and what they are in their tooltips):")
+	p.raw(" records of the metrics stream. The agent's figures are itiny-read sar's, by its rule of rates: lines break where sar marks a reboot, an agent restart, a gap or a counter's reset, never drawn across; dashed lines mark boots. Each line keeps the lowest and highest value of each short span of time, so spikes show. Markers on the time axis (their times and what they are in their tooltips):")
 	for k := range nMarkKinds {
 		p.raw(" <span class=\"sw\" style=\"height:8px;width:8px;background:" + markColors[k] + "\"></span>" + markNames[k])
 	}

@@ -7,6 +7,7 @@ type acc struct {
 	sum, w []float64
 	n      int
 	last   time.Time // wall time of the last row added
+	brk    bool      // a row added follows a dropped interval
 }
 
 // add adds a row's figures v, of an interval dt seconds long that saw
@@ -46,5 +47,5 @@ func (a *acc) mean(v []float64) {
 func (a *acc) reset() {
 	clear(a.sum)
 	clear(a.w)
-	a.n = 0
+	a.n, a.brk = 0, false
 }

@@ -37,11 +37,11 @@ func diskFigures(s *sample, out []float64) {
 	ios := s.delta(diskReads) + s.delta(diskWrites)
 	sectors := s.delta(diskSectorsRead) + s.delta(diskSectorsWritten)
 	out[0] = s.rate(diskReads, 1) + s.rate(diskWrites, 1)
-	out[1] = s.rate(diskSectorsRead, float64(catalog.SectorBytes)/kB)
-	out[2] = s.rate(diskSectorsWritten, float64(catalog.SectorBytes)/kB)
+	out[1] = s.rate(diskSectorsRead, float64(catalog.SectorBytes)/KB)
+	out[2] = s.rate(diskSectorsWritten, float64(catalog.SectorBytes)/KB)
 	out[3], out[5] = 0, 0 // no request: sar prints 0.00
 	if ios > 0 {
-		out[3] = sectors * catalog.SectorBytes / kB / ios
+		out[3] = sectors * catalog.SectorBytes / KB / ios
 		out[5] = (s.delta(diskReadMs) + s.delta(diskWriteMs)) / ios
 	}
 	out[4] = s.rate(diskWeightedIoMs, 1.0/1000)

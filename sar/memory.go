@@ -17,8 +17,8 @@ const (
 	memSlab
 )
 
-// kB is sar's kilobyte.
-const kB = 1024
+// KB is sar's kilobyte, 1024 bytes: its kB figures times KB are bytes.
+const KB = 1024
 
 // Memory is sar -r with sar -S's swap figures, in kB of 1024 bytes.
 // kbmemused is what sysstat 12 computes: total less free, buffers,
@@ -37,14 +37,14 @@ func memFigures(s *sample, out []float64) {
 	v := s.cur
 	used := max(v[memTotal]-v[memFree]-v[memBuffers]-v[memCached]-v[memSlab], 0)
 	swapUsed := max(v[memSwapTotal]-v[memSwapFree], 0)
-	out[0] = v[memFree] / kB
-	out[1] = v[memAvailable] / kB
-	out[2] = used / kB
+	out[0] = v[memFree] / KB
+	out[1] = v[memAvailable] / KB
+	out[2] = used / KB
 	out[3] = pct(used, v[memTotal])
-	out[4] = v[memBuffers] / kB
-	out[5] = v[memCached] / kB
-	out[6] = v[memDirty] / kB
-	out[7] = v[memSwapFree] / kB
-	out[8] = swapUsed / kB
+	out[4] = v[memBuffers] / KB
+	out[5] = v[memCached] / KB
+	out[6] = v[memDirty] / KB
+	out[7] = v[memSwapFree] / KB
+	out[8] = swapUsed / KB
 	out[9] = pct(swapUsed, v[memSwapTotal])
 }

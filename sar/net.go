@@ -29,8 +29,8 @@ var Net = Report{
 func netFigures(s *sample, out []float64) {
 	out[0] = s.rate(netRxPackets, 1)
 	out[1] = s.rate(netTxPackets, 1)
-	out[2] = s.rate(netRxBytes, 1.0/kB)
-	out[3] = s.rate(netTxBytes, 1.0/kB)
+	out[2] = s.rate(netRxBytes, 1.0/KB)
+	out[3] = s.rate(netTxBytes, 1.0/KB)
 	out[4] = s.rate(netRxErrs, 1)
 	out[5] = s.rate(netTxErrs, 1)
 	out[6] = s.rate(netRxDrop, 1)

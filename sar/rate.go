@@ -9,11 +9,11 @@ import (
 	"github.com/itiny/itiny/codec"
 )
 
-// gapFactor decides a gap in a series' samples: an interval longer than
-// gapFactor times the shortest one of the series in its boot is not a
+// GapFactor decides a gap in a series' samples: an interval longer than
+// GapFactor times the shortest one of the series in its boot is not a
 // sample interval but time the agent did not sample (stopped, stalled or
 // suspended), and no rate is taken over it.
-const gapFactor = 3
+const GapFactor = 3
 
 // A sample is what a report's figures are computed from: a record's
 // values by the position of their fields in the catalogue (NaN where a
@@ -58,31 +58,45 @@ type series struct {
 	boot   uint32
 	id     codec.BootID
 	mono   int64
-	run    int   // the agent's run the sample was taken in
-	minDT  int64 // shortest interval kept in this boot, ns; 0: none yet
-	avg    acc   // every row, for Average
-	bucket acc   // the rows of the current span of Options.Every
+	run    int    // the agent's run the sample was taken in
+	minDT  int64  // shortest interval kept in this boot, ns; 0: none yet
+	proc   string // Report.restart's value in the sample
+	brk    bool   // an interval was dropped since the series' last row
+	avg    acc    // every row, for Average
+	bucket acc    // the rows of the current span of Options.Every
 }
 
 // interval decides whether the record rec, of values v, makes an interval
 // with the series' last sample: why not, when it does not and a mark is
 // due ("" when there was no sample to make one with), and the detail of
-// the mark.
-func (s *series) interval(c *catalog.Record, rec *codec.Record, v []float64, run int) (ok bool, why, note string) {
+// the mark. A dropped interval but the first and a copy sets s.brk.
+func (s *series) interval(rep *Report, rec *codec.Record, v []float64, run int) (ok bool, why, note string) {
 	switch {
-	case !s.any || s.boot != rec.BootCount || s.id != rec.Boot:
+	case !s.any:
+		return false, "", ""
+	case s.boot != rec.BootCount || s.id != rec.Boot:
+		s.brk = true
 		return false, "", "" // the reboot is marked once for every series
 	case s.run != run:
+		s.brk = true
 		return false, "", "" // as is the agent's restart
 	case rec.Mono <= s.mono:
 		return false, "", "" // a copy of the sample (two copies of a ring)
 	}
 	dt := rec.Mono - s.mono
-	if s.minDT > 0 && dt > gapFactor*s.minDT {
+	if !rep.unsampled && s.minDT > 0 && dt > GapFactor*s.minDT {
+		s.brk = true
 		return false, "gap", "no samples for " + time.Duration(dt).Round(time.Second).String()
 	}
-	for i, f := range c.Fields {
+	if rep.restart != "" {
+		if p := label(rec, rep.restart); p != s.proc {
+			s.brk = true
+			return false, "reset", s.name() + rep.restart + " " + s.proc + " to " + p
+		}
+	}
+	for i, f := range rep.Record.Fields {
 		if f.Kind == catalog.Counter && v[i] < s.vals[i] {
+			s.brk = true
 			return false, "reset", s.name() + f.Key + " went back"
 		}
 	}

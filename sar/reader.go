@@ -104,7 +104,7 @@ func (r *Reader) Add(rec *codec.Record) error {
 	}
 	cur = cur[:len(c.Fields)]
 	values(c, rec, cur)
-	ok, why, note := s.interval(c, rec, cur, r.run)
+	ok, why, note := s.interval(r.rep, rec, cur, r.run)
 	if why != "" {
 		if err := r.mark(rec, why, note); err != nil {
 			return err
@@ -119,6 +119,11 @@ func (r *Reader) Add(rec *codec.Record) error {
 	// old ones the slice the next record is read into.
 	s.vals, r.sm.prev = cur, s.vals
 	s.any, s.boot, s.id, s.mono, s.run = true, rec.BootCount, rec.Boot, rec.Mono, r.run
+	if r.rep.restart != "" {
+		if p := label(rec, r.rep.restart); p != s.proc {
+			s.proc = strings.Clone(p)
+		}
+	}
 	if allNaN(r.row.Values) {
 		return nil // a rate-only report's first sample
 	}
@@ -138,6 +143,7 @@ func (r *Reader) add(s *series, wall time.Time) error {
 	s.avg.add(r.rep, r.row.Values, dt, reqs, wall)
 	if r.o.Every == 0 {
 		setRow(&r.row, Sample, s, wall)
+		r.row.Break, s.brk = s.brk, false
 		return r.w.Write(&r.row)
 	}
 	k := span(wall, r.o.Every, r.o.Location)
@@ -148,6 +154,7 @@ func (r *Reader) add(s *series, wall time.Time) error {
 	}
 	r.bucket, r.inSpan = k, true
 	s.bucket.add(r.rep, r.row.Values, dt, reqs, wall)
+	s.bucket.brk, s.brk = s.bucket.brk || s.brk, false
 	return nil
 }
 
@@ -155,7 +162,7 @@ func (r *Reader) add(s *series, wall time.Time) error {
 func setRow(row *Row, k RowKind, s *series, wall time.Time) {
 	row.Kind, row.Time, row.Boot = k, wall, s.boot
 	row.Instance, row.Labels = s.inst, s.labels
-	row.Why, row.Note = "", ""
+	row.Why, row.Note, row.Break = "", "", false
 }
 
 // flushSpan writes a row per series of the span of Options.Every, in
@@ -168,6 +175,7 @@ func (r *Reader) flushSpan() error {
 		}
 		s.bucket.mean(r.avgRow.Values)
 		setRow(&r.avgRow, Sample, s, s.bucket.last)
+		r.avgRow.Break = s.bucket.brk
 		s.bucket.reset()
 		if err := r.w.Write(&r.avgRow); err != nil {
 			return err

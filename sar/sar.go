@@ -47,6 +47,23 @@ type Report struct {
 	// requests returns the I/O requests of the sample's interval, the
 	// weight of PerRequest figures.
 	requests func(s *sample) float64
+	// unsampled is set for a record written on change rather than at a
+	// steady interval: a long interval is no gap in its samples.
+	unsampled bool
+	// restart is a label field whose change means the counters started
+	// again (a process's pid): the interval is dropped as a reset.
+	restart string
+}
+
+// Column returns the place of the figure named name (sar's: %busy,
+// rxkB/s) in the report's rows, -1 when it has none.
+func (r *Report) Column(name string) int {
+	for i, c := range r.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // A Column is one figure of a report.
@@ -102,6 +119,10 @@ type Row struct {
 	// Why tells a Mark: "reboot", "agent restart", "gap", "reset".
 	Why  string
 	Note string // a Mark's detail: the boot, the span, the instance
+	// Break is set on a Sample row that follows a dropped interval of its
+	// series: a mark stands between it and the series' row before, and a
+	// chart breaks its line there (the writers do not print it).
+	Break bool
 }
 
 // A Writer writes a report's rows.
