@@ -115,8 +115,9 @@ func AppendFloat(b []byte, f float64) []byte {
 }
 
 // AppendArray appends s as a JSON array, each element written by elem,
-// and a nil s as null, as encoding/json writes a slice.
-func AppendArray[E any](b []byte, s []E, elem func(b []byte, e *E) []byte) []byte {
+// and a nil s as null, as encoding/json writes a slice. elem takes the
+// element first so that a method expression serves: (*T).AppendJSON.
+func AppendArray[E any](b []byte, s []E, elem func(e *E, b []byte) []byte) []byte {
 	if s == nil {
 		return append(b, "null"...)
 	}
@@ -125,7 +126,7 @@ func AppendArray[E any](b []byte, s []E, elem func(b []byte, e *E) []byte) []byt
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = elem(b, &s[i])
+		b = elem(&s[i], b)
 	}
 	return append(b, ']')
 }

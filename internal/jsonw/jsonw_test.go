@@ -47,7 +47,7 @@ func TestAppendFloat(t *testing.T) {
 }
 
 func TestAppendArray(t *testing.T) {
-	elem := func(b []byte, n *int) []byte { return strconv.AppendInt(b, int64(*n), 10) }
+	elem := func(n *int, b []byte) []byte { return strconv.AppendInt(b, int64(*n), 10) }
 	for _, s := range [][]int{nil, {}, {1}, {1, -2, 3}} {
 		if got, want := string(AppendArray(nil, s, elem)), marshal(t, s); got != want {
 			t.Errorf("AppendArray(%#v) = %s, want %s", s, got, want)
