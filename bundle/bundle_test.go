@@ -157,7 +157,7 @@ func TestHostile(t *testing.T) {
 		{"no manifest", tarOf(t, true, reg("m/seg-0000000000000001.mpk", "abc")), nil, []string{"no itiny-bundle.json"}, []string{"m/seg-0000000000000001.mpk"}},
 		{"extra and duplicate", tarOf(t, true, reg(ManifestName, manifest), reg("m/seg-0000000000000001.mpk", "abc"), reg("m/seg-0000000000000001.mpk", "abc"), reg("m/x", "y")), nil,
 			[]string{"twice", `"m/x": not in the manifest`}, []string{"m/seg-0000000000000001.mpk", "m/x"}},
-		{"bad manifest", tarOf(t, true, reg(ManifestName, "{"), reg("m/seg-0000000000000001.mpk", "abc")), nil, []string{"itiny-bundle.json: unexpected end", "no itiny-bundle.json"}, []string{"m/seg-0000000000000001.mpk"}},
+		{"bad manifest", tarOf(t, true, reg(ManifestName, "{"), reg("m/seg-0000000000000001.mpk", "abc")), nil, []string{"itiny-bundle.json: offset 1: want a key, found the end", "no itiny-bundle.json"}, []string{"m/seg-0000000000000001.mpk"}},
 		{"not a tar", []byte("hello, I am not a bundle at all, but long enough to be read as a header"), nil, nil, nil},
 		{"too big", tarOf(t, true, tar.Header{Name: "big", Typeflag: tar.TypeReg, Size: 1 << 40}), ErrLimit, nil, nil},
 	} {

@@ -4,7 +4,8 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/itiny/itiny/internal/jsonw"
 )
 
 // AppendJSON appends r as one JSON object, without a newline, to b.
@@ -130,70 +131,18 @@ func appendJSONFloat(b []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(b, `{"$float":"-Inf"}`...)
 	}
-	format := byte('f')
-	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
-		format = 'e'
-	}
 	start := len(b)
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// Shorten e-07 to e-7, as encoding/json does.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-		return b
-	}
+	b = jsonw.AppendFloat(b, f)
 	for _, c := range b[start:] {
-		if c == '.' {
+		if c == '.' || c == 'e' {
 			return b
 		}
 	}
 	return append(b, ".0"...)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString writes s as a JSON string. Control characters are
-// escaped, so the output never holds a raw newline, and invalid UTF-8 is
-// replaced by U+FFFD, so the output is always valid JSON.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendJSONString writes s as a JSON string (docs/FORMAT.md section
+// 4.2). Control characters are escaped, so the output never holds a raw
+// newline, and invalid UTF-8 is replaced by U+FFFD, so the output is
+// always valid JSON.
+func appendJSONString(b []byte, s string) []byte { return jsonw.AppendRecordString(b, s) }

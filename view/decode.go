@@ -6,8 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/msgpack"
 	"github.com/itiny/itiny/ringlog"
-	"github.com/tinylib/msgp/msgp"
 )
 
 // MaxValues bounds the values (fields, list elements, map entries) of a
@@ -105,15 +105,15 @@ func countValues(c codec.Codec, p []byte) int {
 		pending--
 		var sz uint32
 		var err error
-		switch msgp.NextType(p) {
-		case msgp.MapType:
-			sz, p, err = msgp.ReadMapHeaderBytes(p)
+		switch msgpack.NextType(p) {
+		case msgpack.Map:
+			sz, p, err = msgpack.ReadMapHeader(p)
 			pending += 2 * int(sz)
-		case msgp.ArrayType:
-			sz, p, err = msgp.ReadArrayHeaderBytes(p)
+		case msgpack.Array:
+			sz, p, err = msgpack.ReadArrayHeader(p)
 			pending += int(sz)
 		default:
-			p, err = msgp.Skip(p)
+			p, err = msgpack.Skip(p)
 		}
 		if err != nil {
 			break // the decoder says what is wrong

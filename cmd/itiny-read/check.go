@@ -1,12 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 
+	"github.com/itiny/itiny/internal/jsonw"
 	"github.com/itiny/itiny/view"
 )
 
@@ -30,6 +31,13 @@ func checkAll(args []string) ([]*view.Health, error) {
 	return rings, nil
 }
 
+// printJSON prints each ring's health, for verify --json and stats
+// --json: as encoding/json's MarshalIndent would (view/json.go).
+func printJSON(rings []*view.Health) {
+	b := jsonw.AppendArray(nil, rings, func(h **view.Health, b []byte) []byte { return (*h).AppendJSON(b) })
+	os.Stdout.Write(append(jsonw.Indent(nil, b, "", "  "), '\n'))
+}
+
 func verifyCmd(fs *flag.FlagSet, args []string) error {
 	asJSON := fs.Bool("json", false, "print each ring's health as JSON")
 	bundleMemoryFlag(fs)
@@ -45,11 +53,7 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 		corrupt += r.Corrupt + r.Unsupported
 	}
 	if *asJSON {
-		b, err := json.MarshalIndent(rings, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Println(string(b))
+		printJSON(rings)
 	} else {
 		for _, r := range rings {
 			fmt.Printf("%-8s %s: %d records, seq %d-%d, in %d segments: %s\n", r.Stream, r.Where, r.Records, r.FirstSeq, r.LastSeq, r.Segments, r.Verdict())
@@ -86,11 +90,7 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if *asJSON {
-		b, err := json.MarshalIndent(rings, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Println(string(b))
+		printJSON(rings)
 		return nil
 	}
 	fmt.Printf("%-8s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s  %s\n", "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "GAPS")

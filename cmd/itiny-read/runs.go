@@ -1,13 +1,16 @@
 package main
 
 import (
-	"encoding/json"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/jsonw"
 	"github.com/itiny/itiny/view"
 )
 
@@ -23,16 +26,9 @@ func runsCmd(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if *asJSON {
-		js := make([]jsonRun, len(runs))
-		for i := range runs {
-			js[i] = newJSONRun(&runs[i])
-		}
-		b, err := json.MarshalIndent(js, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Println(string(b))
-		return nil
+		b := jsonw.AppendArray(nil, runs, appendRunJSON)
+		_, err := os.Stdout.Write(append(jsonw.Indent(nil, b, "", "  "), '\n'))
+		return err
 	}
 	w := os.Stdout
 	fmt.Fprintf(w, "%4s %5s  %-23s  %-10s %7s  %8s  %-18s  %-42s  %-14s %7s  %s\n",
@@ -94,55 +90,61 @@ func downText(r *view.Run, last bool) string {
 	return s
 }
 
-// jsonRun is a run as runs --json prints it: durations in seconds, and a
-// downtime of null after the last run or when it is not known.
-type jsonRun struct {
-	Boot      uint32      `json:"boot"`
-	BootID    string      `json:"boot_id"`
-	Start     time.Time   `json:"start"`
-	Version   string      `json:"version"`
-	PID       int64       `json:"pid"`
-	Clean     bool        `json:"clean_start"`
-	End       string      `json:"end"`
-	Reason    string      `json:"reason,omitempty"`
-	Cause     string      `json:"cause"`
-	Last      jsonRecord  `json:"last_record"`
-	Length    float64     `json:"length_s"`
-	Down      *float64    `json:"down_s"`
-	Rebooted  bool        `json:"rebooted"`
-	Reloads   []time.Time `json:"reloads"`
-	Off       []jsonOff   `json:"collectors_off"`
-	Config    string      `json:"config,omitempty"`
-	ConfigCut bool        `json:"config_truncated,omitempty"`
-	Records   int         `json:"records"`
-}
-
-type jsonRecord struct {
-	Wall   time.Time `json:"wall"`
-	Stream string    `json:"stream"`
-	Name   string    `json:"name"`
-}
-
-type jsonOff struct {
-	Collector string `json:"collector"`
-	Error     string `json:"error"`
-}
-
-func newJSONRun(r *view.Run) jsonRun {
-	j := jsonRun{Boot: r.Boot.N, BootID: fmt.Sprintf("%x", r.Boot.ID[:]), Start: r.Start, Version: r.Version, PID: r.PID,
-		Clean: r.Clean, End: r.End.String(), Reason: r.Reason, Cause: r.Cause(),
-		Last:   jsonRecord{r.Last.Wall, r.Last.Stream, r.Last.Name},
-		Length: r.Length.Seconds(), Rebooted: r.Rebooted, Reloads: r.Reloads, Off: []jsonOff{},
-		Config: r.Config, ConfigCut: r.ConfigCut, Records: r.Records}
+// appendRunJSON appends r as runs --json prints it: times as the records'
+// wall times are written (FORMAT.md section 4.2), durations in seconds, a
+// downtime of null after the last run or when it is not known, and the
+// configuration in effect at the run's end.
+func appendRunJSON(r *view.Run, b []byte) []byte {
+	str := func(b []byte, key, v string) []byte { return jsonw.AppendString(append(b, key...), v) }
+	wall := func(b []byte, key string, t time.Time) []byte {
+		return append(codec.AppendWall(append(b, key+`"`...), t), '"')
+	}
+	b = append(b, `{"boot":`...)
+	b = strconv.AppendUint(b, uint64(r.Boot.N), 10)
+	b = append(b, `,"boot_id":"`...)
+	b = append(hex.AppendEncode(b, r.Boot.ID[:]), '"')
+	b = wall(b, `,"start":`, r.Start)
+	b = str(b, `,"version":`, r.Version)
+	b = strconv.AppendInt(append(b, `,"pid":`...), r.PID, 10)
+	b = strconv.AppendBool(append(b, `,"clean_start":`...), r.Clean)
+	b = str(b, `,"end":`, r.End.String())
+	if r.Reason != "" {
+		b = str(b, `,"reason":`, r.Reason)
+	}
+	b = str(b, `,"cause":`, r.Cause())
+	b = wall(b, `,"last_record":{"wall":`, r.Last.Wall)
+	b = str(b, `,"stream":`, r.Last.Stream)
+	b = str(b, `,"name":`, r.Last.Name)
+	b = jsonw.AppendFloat(append(b, `},"length_s":`...), r.Length.Seconds())
+	b = append(b, `,"down_s":`...)
 	if r.DownKnown {
-		d := r.Down.Seconds()
-		j.Down = &d
+		b = jsonw.AppendFloat(b, r.Down.Seconds())
+	} else {
+		b = append(b, "null"...)
 	}
-	if j.Reloads == nil {
-		j.Reloads = []time.Time{}
+	b = strconv.AppendBool(append(b, `,"rebooted":`...), r.Rebooted)
+	b = append(b, `,"reloads":[`...)
+	for i, t := range r.Reloads {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = wall(b, "", t)
 	}
-	for _, o := range r.Off {
-		j.Off = append(j.Off, jsonOff{o.Name, o.Error})
+	b = append(b, `],"collectors_off":[`...)
+	for i, o := range r.Off {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = str(b, `{"collector":`, o.Name)
+		b = append(str(b, `,"error":`, o.Error), '}')
 	}
-	return j
+	b = append(b, ']')
+	if r.Config != "" {
+		b = str(b, `,"config":`, r.Config)
+	}
+	if r.ConfigCut {
+		b = append(b, `,"config_truncated":true`...)
+	}
+	b = strconv.AppendInt(append(b, `,"records":`...), int64(r.Records), 10)
+	return append(b, '}')
 }

@@ -174,3 +174,37 @@ func TestRunsAfterKill(t *testing.T) {
 		t.Errorf("exit after SIGTERM: %v\n%s", err, c.log.String())
 	}
 }
+
+// jsonRun is a run of runs --json, as encoding/json reads it: the test
+// checks the hand-written document against the standard decoder.
+type jsonRun struct {
+	Boot      uint32      `json:"boot"`
+	BootID    string      `json:"boot_id"`
+	Start     time.Time   `json:"start"`
+	Version   string      `json:"version"`
+	PID       int64       `json:"pid"`
+	Clean     bool        `json:"clean_start"`
+	End       string      `json:"end"`
+	Reason    string      `json:"reason,omitempty"`
+	Cause     string      `json:"cause"`
+	Last      jsonRecord  `json:"last_record"`
+	Length    float64     `json:"length_s"`
+	Down      *float64    `json:"down_s"`
+	Rebooted  bool        `json:"rebooted"`
+	Reloads   []time.Time `json:"reloads"`
+	Off       []jsonOff   `json:"collectors_off"`
+	Config    string      `json:"config,omitempty"`
+	ConfigCut bool        `json:"config_truncated,omitempty"`
+	Records   int         `json:"records"`
+}
+
+type jsonRecord struct {
+	Wall   time.Time `json:"wall"`
+	Stream string    `json:"stream"`
+	Name   string    `json:"name"`
+}
+
+type jsonOff struct {
+	Collector string `json:"collector"`
+	Error     string `json:"error"`
+}
