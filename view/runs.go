@@ -7,6 +7,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
 )
 
 // A RunEnd says how a run of the agent ended.
@@ -125,7 +126,7 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 				PID: intField(r, keyPID), Clean: boolField(r, keyClean), End: RunNoStop})
 			cur, start = &runs[len(runs)-1], at
 		}
-		if cur == nil {
+		if cur == nil || ringNote(r) {
 			continue
 		}
 		cur.Records++
@@ -223,6 +224,9 @@ type downMarker struct {
 
 // see notes r, the next record in the merged order.
 func (d *downMarker) see(r *codec.Record, utc bool) {
+	if ringNote(r) {
+		return
+	}
 	at := stampOf(r)
 	if d.seen && r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
 		rebooted := at.boot != d.last.boot || boolField(r, keyDeviceBoot)
@@ -262,6 +266,14 @@ func clockSpan(from, to time.Time, utc bool) string {
 		layout = "2006-01-02 15:04:05"
 	}
 	return from.Format(layout) + " to " + to.Format(layout)
+}
+
+// ringNote reports whether r is a ring's own ring.resume note, which the
+// next writer appends when it opens the ring: after the crash it
+// explains, before that writer's agent.start. It is of no run, and
+// neither ends one nor starts its downtime.
+func ringNote(r *codec.Record) bool {
+	return r.Source == ringlog.ResumeSource && r.Name == ringlog.ResumeName
 }
 
 // liveSelf reports whether the itiny stream's ring is on this machine,

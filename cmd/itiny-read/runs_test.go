@@ -112,17 +112,7 @@ func TestRunsAfterKill(t *testing.T) {
 	n := loads()
 	c := startAgent(t, itiny, data, config)
 	c.waitFor(t, "sampled", samples(n+1))
-	out, stderr, code := run(t, "runs", "--json", data)
-	if code != 0 {
-		t.Fatalf("runs --json: exit %d: %s", code, stderr)
-	}
-	var runs []jsonRun
-	if err := json.Unmarshal([]byte(out), &runs); err != nil {
-		t.Fatalf("runs --json: %v\n%s", err, out)
-	}
-	if len(runs) != 3 {
-		t.Fatalf("%d runs, want 3:\n%s", len(runs), out)
-	}
+	runs := runsJSON(t, data, 3)
 	for i, p := range []*agentProc{a, b, c} {
 		if runs[i].PID != int64(p.cmd.Process.Pid) {
 			t.Errorf("run %d: pid %d, want %d", i, runs[i].PID, p.cmd.Process.Pid)
@@ -145,7 +135,7 @@ func TestRunsAfterKill(t *testing.T) {
 	}
 
 	// The text table, as boots prints one.
-	out, _, _ = run(t, "runs", data)
+	out, _, _ := run(t, "runs", data)
 	rows := lines(out)
 	if len(rows) != 4 || !strings.HasPrefix(rows[0], " IDX  BOOT  START") {
 		t.Fatalf("runs:\n%s", out)
@@ -159,13 +149,7 @@ func TestRunsAfterKill(t *testing.T) {
 	// The records view marks each downtime before the start that ends it,
 	// also when its filter shows none of the agent's records.
 	for _, args := range [][]string{{data}, {"--grep", "^load$", data}} {
-		out, _, _ = run(t, args...)
-		var marks []string
-		for _, l := range lines(out) {
-			if strings.HasPrefix(l, "-- itiny not running") {
-				marks = append(marks, l)
-			}
-		}
+		marks := downMarks(t, args...)
 		if len(marks) != 2 || !strings.HasSuffix(marks[0], "; it crashed or was killed) --") || !strings.HasSuffix(marks[1], "; stopped by SIGTERM) --") {
 			t.Errorf("itiny-read %v: downtime markers %q", args, marks)
 		}
@@ -173,6 +157,37 @@ func TestRunsAfterKill(t *testing.T) {
 	if err := c.stop(syscall.SIGTERM); err != nil {
 		t.Errorf("exit after SIGTERM: %v\n%s", err, c.log.String())
 	}
+}
+
+// runsJSON runs itiny-read runs --json on data, reads its output with
+// encoding/json and fails unless it lists n runs.
+func runsJSON(t *testing.T, data string, n int) []jsonRun {
+	t.Helper()
+	out, stderr, code := run(t, "runs", "--json", data)
+	if code != 0 {
+		t.Fatalf("runs --json: exit %d: %s", code, stderr)
+	}
+	var runs []jsonRun
+	if err := json.Unmarshal([]byte(out), &runs); err != nil {
+		t.Fatalf("runs --json: %v\n%s", err, out)
+	}
+	if len(runs) != n {
+		t.Fatalf("%d runs, want %d:\n%s", len(runs), n, out)
+	}
+	return runs
+}
+
+// downMarks returns the downtime markers itiny-read args prints.
+func downMarks(t *testing.T, args ...string) []string {
+	t.Helper()
+	out, _, _ := run(t, args...)
+	var marks []string
+	for _, l := range lines(out) {
+		if strings.HasPrefix(l, "-- itiny not running") {
+			marks = append(marks, l)
+		}
+	}
+	return marks
 }
 
 // jsonRun is a run of runs --json, as encoding/json reads it: the test

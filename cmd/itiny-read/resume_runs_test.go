@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/internal/testbin"
+	"github.com/itiny/itiny/view"
+)
+
+// TestRunsCrashWithBufferedRecords kills the real agent while a periodic
+// stream holds a record in memory, as on a device with the default
+// metrics stream. The next agent opens that ring first, and the ring
+// writes its ring.resume note a moment before agent.start: the note is
+// the new writer's, not the killed run's. runs must give the record the
+// killed agent wrote last and the downtime from it, and the records view
+// must mark the same downtime, not the milliseconds between the note and
+// the start.
+func TestRunsCrashWithBufferedRecords(t *testing.T) {
+	dir := t.TempDir()
+	itiny, err := testbin.Build(dir, "../itiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	config := filepath.Join(dir, "itiny.conf")
+	if err := os.WriteFile(config, []byte("[stream metrics]\nbudget = 2MiB\nsegment = 64KiB\nmode = periodic\nflush = 1h\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	emit := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(itiny, append([]string{"emit", "--data", data}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("itiny emit %v: %v\n%s", args, err, out)
+		}
+	}
+	a := startAgent(t, itiny, data, config)
+	a.waitFor(t, "started", func() bool { return strings.Contains(a.log.String(), "running:") })
+	emit("--stream", "metrics", "audit.buffered", "x=1") // held in memory until a flush that never comes
+	emit("--level", "crit", "audit.last", "x=2")         // stored: the last record of the run
+	a.stop(syscall.SIGKILL)
+
+	b := startAgent(t, itiny, data, config)
+	b.waitFor(t, "started", func() bool { return strings.Contains(b.log.String(), "running:") })
+	out, _, _ := run(t, "--stream", "metrics", "-o", "json", data)
+	if !strings.Contains(out, `"name":"ring.resume"`) {
+		t.Fatalf("no ring.resume in the metrics ring: the test does not test what it says\n%s", out)
+	}
+
+	runs := runsJSON(t, data, 2)
+	killed := runs[0]
+	if killed.End != "crashed" || killed.Last.Name != "audit.last" || killed.Last.Stream != "events" {
+		t.Errorf("the killed run ended %q, last record %+v; want crashed, the events stream's audit.last", killed.End, killed.Last)
+	}
+	if want := runs[1].Start.Sub(killed.Last.Wall).Seconds(); killed.Down == nil || *killed.Down < want-0.001 {
+		t.Errorf("the killed run was down %v s, want at least %.3f s (from its last record to the next start)", killed.Down, want)
+	}
+
+	// The records view: one marker, from the killed run's last record to
+	// the next start, by the monotonic clock as runs measures it.
+	out, _, _ = run(t, "-o", "json", data)
+	var last, start int64 // mono of audit.last and of the second agent.start
+	for _, l := range lines(out) {
+		var r struct {
+			Mono int64  `json:"mono"`
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		switch {
+		case r.Name == "audit.last":
+			last = r.Mono
+		case r.Name == "agent.start" && last != 0:
+			start = r.Mono
+		}
+	}
+	want := view.ShortDuration(time.Duration(start - last))
+	if marks := downMarks(t, data); len(marks) != 1 || !strings.Contains(marks[0], " ("+want+"; it crashed or was killed) --") {
+		t.Errorf("downtime markers %q, want one of %s, from audit.last to the next start", marks, want)
+	}
+	b.stop(syscall.SIGTERM)
+}
