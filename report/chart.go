@@ -31,9 +31,9 @@ type line struct {
 	held  bool // a break waits for the next point drawn
 	// For a series the catalogue does not know (pause): its boot, the
 	// agent's run and sampling interval.
-	boot    uint32
-	run     int
-	minStep int64
+	boot uint32
+	run  int
+	pace sar.Pace
 }
 
 // add appends a point at wall time t (ns since 1970); brk starts a new
@@ -57,16 +57,14 @@ func (l *line) add(t int64, v float64, brk bool) {
 // pause reports whether a point of a series the catalogue does not know,
 // of boot and the agent's run run, at wall time t, starts a new run: the
 // boot or the run changed, or it comes after more than sar.GapFactor
-// sampling intervals, as sar's gap rule. The catalogue's series break by
+// sampling intervals (sar.Pace), as sar's gap rule. The catalogue's series break by
 // sar's marks instead (Row.Break).
 func (l *line) pause(boot uint32, run int, t int64) bool {
 	brk := len(l.pts) == 0 || boot != l.boot || run != l.run
-	if step := t - l.lastT; !brk && step > 0 {
-		if l.minStep > 0 && step > sar.GapFactor*l.minStep {
-			brk = true
-		} else if l.minStep == 0 || step < l.minStep {
-			l.minStep = step
-		}
+	if brk {
+		l.pace.Reset()
+	} else if step := t - l.lastT; step > 0 && l.pace.Gap(step) {
+		brk = true
 	}
 	l.boot, l.run = boot, run
 	return brk

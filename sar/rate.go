@@ -10,10 +10,35 @@ import (
 )
 
 // GapFactor decides a gap in a series' samples: an interval longer than
-// GapFactor times the shortest one of the series in its boot is not a
-// sample interval but time the agent did not sample (stopped, stalled or
-// suspended), and no rate is taken over it.
+// GapFactor times the series' pace (Pace) is not a sample interval but
+// time the agent did not sample (stopped, stalled or suspended), and no
+// rate is taken over it.
 const GapFactor = 3
+
+// A Pace is a series' sampling interval as the gap rule knows it: the
+// shortest interval since the series started (in its boot and the
+// agent's run) or since its last gap. An interval under 1/GapFactor of
+// the pace does not lower it: it is a sample off the series' phase, as
+// the agent takes when a reload restarts a collector, and taken for the
+// pace it made every later interval a gap for the rest of the boot.
+type Pace struct{ dt int64 }
+
+// Gap reports whether an interval of dt (ns, > 0) is a gap. After a
+// gap, the intervals that follow set the pace again: the agent's
+// configuration may have changed it.
+func (p *Pace) Gap(dt int64) bool {
+	if p.dt > 0 && dt > GapFactor*p.dt {
+		p.dt = 0
+		return true
+	}
+	if p.dt == 0 || dt < p.dt && GapFactor*dt >= p.dt {
+		p.dt = dt
+	}
+	return false
+}
+
+// Reset forgets the pace: a new boot or run of the agent sets its own.
+func (p *Pace) Reset() { p.dt = 0 }
 
 // A sample is what a report's figures are computed from: a record's
 // values by the position of their fields in the catalogue (NaN where a
@@ -59,7 +84,7 @@ type series struct {
 	id     codec.BootID
 	mono   int64
 	run    int    // the agent's run the sample was taken in
-	minDT  int64  // shortest interval kept in this boot, ns; 0: none yet
+	pace   Pace   // of this boot and run
 	proc   string // Report.restart's value in the sample
 	brk    bool   // an interval was dropped since the series' last row
 	avg    acc    // every row, for Average
@@ -76,15 +101,17 @@ func (s *series) interval(rep *Report, rec *codec.Record, v []float64, run int) 
 		return false, "", ""
 	case s.boot != rec.BootCount || s.id != rec.Boot:
 		s.brk = true
+		s.pace.Reset()
 		return false, "", "" // the reboot is marked once for every series
 	case s.run != run:
 		s.brk = true
+		s.pace.Reset()
 		return false, "", "" // as is the agent's restart
 	case rec.Mono <= s.mono:
 		return false, "", "" // a copy of the sample (two copies of a ring)
 	}
 	dt := rec.Mono - s.mono
-	if !rep.unsampled && s.minDT > 0 && dt > GapFactor*s.minDT {
+	if !rep.unsampled && s.pace.Gap(dt) {
 		s.brk = true
 		return false, "gap", "no samples for " + time.Duration(dt).Round(time.Second).String()
 	}
@@ -99,9 +126,6 @@ func (s *series) interval(rep *Report, rec *codec.Record, v []float64, run int) 
 			s.brk = true
 			return false, "reset", s.name() + f.Key + " went back"
 		}
-	}
-	if s.minDT == 0 || dt < s.minDT {
-		s.minDT = dt
 	}
 	return true, "", ""
 }

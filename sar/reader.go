@@ -27,9 +27,10 @@ type Reader struct {
 	bucket int64
 	inSpan bool // rows are in bucket accumulators
 	sm     sample
-	row    Row // the sample's row
-	avgRow Row // a span's or an Average row: written while row is held
-	last   Row // the last mark written, not to repeat it
+	row    Row   // the sample's row
+	avgRow Row   // a span's or an Average row: written while row is held
+	last   Row   // the last mark written, not to repeat it
+	lastAt int64 // the monotonic time of the record that made it
 }
 
 // NewReader returns a Reader of report rep writing to w.
@@ -184,20 +185,21 @@ func (r *Reader) flushSpan() error {
 	return nil
 }
 
-// mark writes a mark row, unless it repeats the one before (the series of
-// one round of samples each meet the same gap); a span of Options.Every
-// ends there, so that no row covers a mark.
+// mark writes a mark row, unless it repeats the one before: made by a
+// record of the same monotonic time (the series of one round of samples
+// each meet the same gap; a copy of a ring repeats an agent.start). A
+// span of Options.Every ends there, so that no row covers a mark.
 func (r *Reader) mark(rec *codec.Record, why, note string) error {
 	if r.inSpan {
 		if err := r.flushSpan(); err != nil {
 			return err
 		}
 	}
-	if r.last.Why == why && r.last.Note == note && r.last.Boot == rec.BootCount {
+	if r.last.Why == why && r.last.Note == note && r.last.Boot == rec.BootCount && r.lastAt == rec.Mono {
 		return nil
 	}
 	m := Row{Kind: Mark, Time: rec.Wall, Boot: rec.BootCount, Why: why, Note: note}
-	r.last = m
+	r.last, r.lastAt = m, rec.Mono
 	return r.w.Write(&m)
 }
 

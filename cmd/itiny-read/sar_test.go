@@ -19,27 +19,9 @@ import (
 // runs 50% user, 50% idle and 20 kB/s for a minute.
 func sarFixture(t *testing.T) string {
 	data := t.TempDir()
-	open := func(stream string, c codec.Codec) *ringlog.Writer {
-		w, err := ringlog.Open(filepath.Join(data, stream), ringlog.Options{Stream: stream, Codec: c, Budget: 1 << 20, SegmentSize: 64 << 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return w
-	}
-	metrics, self := open(catalog.StreamMetrics, codec.Msgpack), open(catalog.StreamSelf, codec.JSON)
-	// values fills a record of the catalogue's entry c, its fields in the
-	// catalogue's order as the agent writes them.
+	metrics, self := sarRings(t, data)
 	values := func(c *catalog.Record, boot uint32, sec int, vals ...codec.Value) *codec.Record {
-		r := &codec.Record{Boot: codec.BootID{0xb0, byte(boot)}, BootCount: boot, Wall: t0.Add(time.Duration(3600*(boot-1)+uint32(sec)) * time.Second),
-			Mono: int64(sec) * 1e9, Source: c.Source, Level: codec.LevelInfo, Name: c.Name}
-		for i, f := range c.Fields {
-			v := codec.Uint(0)
-			if i < len(vals) {
-				v = vals[i]
-			}
-			r.Fields = append(r.Fields, codec.Field{Key: f.Key, Value: v})
-		}
-		return r
+		return catalogRecord(c, boot, time.Duration(3600*(boot-1)+uint32(sec))*time.Second, int64(sec)*1e9, vals...)
 	}
 	u := func(n int) codec.Value { return codec.Uint(uint64(n)) }
 	for _, b := range []struct {
@@ -68,6 +50,35 @@ func sarFixture(t *testing.T) string {
 		}
 	}
 	return data
+}
+
+// sarRings opens the metrics and itiny rings of a data directory as the
+// agent would.
+func sarRings(t *testing.T, data string) (metrics, self *ringlog.Writer) {
+	open := func(stream string, c codec.Codec) *ringlog.Writer {
+		w, err := ringlog.Open(filepath.Join(data, stream), ringlog.Options{Stream: stream, Codec: c, Budget: 1 << 20, SegmentSize: 64 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	return open(catalog.StreamMetrics, codec.Msgpack), open(catalog.StreamSelf, codec.JSON)
+}
+
+// catalogRecord returns a record of the catalogue's entry c, its fields
+// in the catalogue's order as the agent writes them (0 for those vals
+// leaves out), of boot, written at wall t0+at and monotonic time mono.
+func catalogRecord(c *catalog.Record, boot uint32, at time.Duration, mono int64, vals ...codec.Value) *codec.Record {
+	r := &codec.Record{Boot: codec.BootID{0xb0, byte(boot)}, BootCount: boot, Wall: t0.Add(at),
+		Mono: mono, Source: c.Source, Level: codec.LevelInfo, Name: c.Name}
+	for i, f := range c.Fields {
+		v := codec.Uint(0)
+		if i < len(vals) {
+			v = vals[i]
+		}
+		r.Fields = append(r.Fields, codec.Field{Key: f.Key, Value: v})
+	}
+	return r
 }
 
 // TestSar runs itiny-read sar on rings written with known counters.
