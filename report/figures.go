@@ -10,6 +10,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/sar"
 	"github.com/itiny/itiny/view"
 )
@@ -225,8 +226,8 @@ func (m *metrics) add(r *codec.Record) {
 			return // the agent's own figures have their section
 		}
 	}
-	if known(r) {
-		return
+	if known(r) || r.Source == ringlog.ResumeSource {
+		return // a ring's own note of a gap: the gaps table says it
 	}
 	prefix := r.Name
 	if len(r.Fields) > 0 && r.Fields[0].Value.Kind() == codec.KindString {

@@ -14,15 +14,16 @@ import (
 	"github.com/itiny/itiny/view"
 )
 
-// TestRunsCrashWithBufferedRecords kills the real agent while a periodic
+// TestCrashWithBufferedRecords kills the real agent while a periodic
 // stream holds a record in memory, as on a device with the default
 // metrics stream. The next agent opens that ring first, and the ring
 // writes its ring.resume note a moment before agent.start: the note is
 // the new writer's, not the killed run's. runs must give the record the
 // killed agent wrote last and the downtime from it, and the records view
 // must mark the same downtime, not the milliseconds between the note and
-// the start.
-func TestRunsCrashWithBufferedRecords(t *testing.T) {
+// the start. The report says the note's gap in its gaps table, and
+// charts none of its numbers as if they were metrics.
+func TestCrashWithBufferedRecords(t *testing.T) {
 	dir := t.TempDir()
 	itiny, err := testbin.Build(dir, "../itiny")
 	if err != nil {
@@ -45,14 +46,19 @@ func TestRunsCrashWithBufferedRecords(t *testing.T) {
 	emit("--level", "crit", "audit.last", "x=2")         // stored: the last record of the run
 	a.stop(syscall.SIGKILL)
 
+	// Twice: the report would chart two notes' numbers as a series.
 	b := startAgent(t, itiny, data, config)
 	b.waitFor(t, "started", func() bool { return strings.Contains(b.log.String(), "running:") })
+	emit("--stream", "metrics", "audit.buffered", "x=3")
+	b.stop(syscall.SIGKILL)
+	c := startAgent(t, itiny, data, config)
+	c.waitFor(t, "started", func() bool { return strings.Contains(c.log.String(), "running:") })
 	out, _, _ := run(t, "--stream", "metrics", "-o", "json", data)
 	if !strings.Contains(out, `"name":"ring.resume"`) {
 		t.Fatalf("no ring.resume in the metrics ring: the test does not test what it says\n%s", out)
 	}
 
-	runs := runsJSON(t, data, 2)
+	runs := runsJSON(t, data, 3)
 	killed := runs[0]
 	if killed.End != "crashed" || killed.Last.Name != "audit.last" || killed.Last.Stream != "events" {
 		t.Errorf("the killed run ended %q, last record %+v; want crashed, the events stream's audit.last", killed.End, killed.Last)
@@ -76,13 +82,24 @@ func TestRunsCrashWithBufferedRecords(t *testing.T) {
 		switch {
 		case r.Name == "audit.last":
 			last = r.Mono
-		case r.Name == "agent.start" && last != 0:
+		case r.Name == "agent.start" && last != 0 && start == 0:
 			start = r.Mono
 		}
 	}
 	want := view.ShortDuration(time.Duration(start - last))
-	if marks := downMarks(t, data); len(marks) != 1 || !strings.Contains(marks[0], " ("+want+"; it crashed or was killed) --") {
-		t.Errorf("downtime markers %q, want one of %s, from audit.last to the next start", marks, want)
+	if marks := downMarks(t, data); len(marks) != 2 || !strings.Contains(marks[0], " ("+want+"; it crashed or was killed) --") {
+		t.Errorf("downtime markers %q, want two, the first of %s, from audit.last to the next start", marks, want)
 	}
-	b.stop(syscall.SIGTERM)
+
+	out, stderr, code := run(t, "report", "-o", "-", data)
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "possibly lost: the writer died with records in memory") {
+		t.Errorf("the report does not say the metrics ring's gap:\n%s", out)
+	}
+	if strings.Contains(out, "<h3>ring.resume") {
+		t.Errorf("the report charts the ring.resume note's numbers")
+	}
+	c.stop(syscall.SIGTERM)
 }
