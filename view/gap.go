@@ -3,6 +3,7 @@ package view
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
@@ -120,7 +121,9 @@ func explain(last uint64, rec *codec.Record, seq uint64, s gapState, segs []ring
 		if g.From > g.To {
 			return gs
 		}
-		g.Cause, g.Bound = n.Cause, n.Bound
+		// The note's strings are the reader's buffer, which the next
+		// records overwrite: a gap is held until a record is shown.
+		g.Cause, g.Bound = strings.Clone(n.Cause), strings.Clone(n.Bound)
 		switch n.Loss {
 		case ringlog.LossNone:
 			g.Loss = LossSkipped
