@@ -118,6 +118,14 @@ func zoneName(loc *time.Location, t time.Time) string {
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
 
+// plural writes n and its noun, one or many: "1 boot", "2 boots".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // The level filter: a radio button per threshold, before the tables of
 // the levels they hide, so that CSS alone (:checked and ~) filters: no
 // script needed.
@@ -210,15 +218,11 @@ func (p *page) write(srcs []*view.Source, rings []*view.Health, boots []view.Boo
 	}
 	if corrupt > 0 {
 		p.raw("<span class=\"badge bad\">CORRUPT</span> ")
-		p.int(int64(corrupt))
-		p.raw(" problems in ")
-		p.int(int64(bad))
-		p.raw(" of ")
+		p.raw(plural(corrupt, "problem", "problems") + " in " + strconv.Itoa(bad) + " of ")
 	} else {
 		p.raw("<span class=\"badge ok\">OK</span> ")
 	}
-	p.int(int64(len(rings)))
-	p.raw(" rings: ")
+	p.raw(plural(len(rings), "ring", "rings") + ": ")
 	for i, s := range srcs {
 		if i > 0 {
 			p.raw(", ")
@@ -301,8 +305,7 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, d *reportDat
 
 	// Levels and sources.
 	item("levels", "Records by level")
-	p.int(int64(e.count))
-	p.raw(" records of the event streams:")
+	p.raw(plural(e.count, "record", "records") + " of the event streams:")
 	for l, n := range e.levels {
 		if n > 0 {
 			p.raw(" <span class=\"lv lv" + strconv.Itoa(l) + "\">" + codec.Level(l).String() + "</span> ")
@@ -321,31 +324,21 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, d *reportDat
 	// Runs of the agent and boots of the device.
 	crashes := e.nStarts[0][0] + e.nStarts[0][1]
 	item("crashes", "Crashes")
-	p.int(int64(crashes))
-	p.raw(" agent starts after an unclean stop (the agent or the device crashed, or lost power)")
+	p.raw(plural(crashes, "agent start", "agent starts") + " after an unclean stop (the agent or the device crashed, or lost power)")
 	p.startTimes(e, func(s start) bool { return !s.clean })
 	if n := e.kernel[catalog.KernelPanic.Name]; n > 0 {
-		p.raw("; ")
-		p.int(int64(n))
-		p.raw(" kernel panics")
+		p.raw("; " + plural(n, "kernel panic", "kernel panics"))
 	}
 	p.raw("</dd>\n")
 	item("boots", "Boots")
-	p.int(int64(len(boots)))
-	p.raw(" boots in the rings; ")
-	p.int(int64(e.nStarts[0][1] + e.nStarts[1][1]))
-	p.raw(" agent starts at a device boot in the window")
+	p.raw(plural(len(boots), "boot", "boots") + " in the rings; " +
+		plural(e.nStarts[0][1]+e.nStarts[1][1], "agent start", "agent starts") + " at a device boot in the window")
 	p.startTimes(e, func(s start) bool { return s.deviceBoot })
 	p.raw("</dd>\n")
 	item("restarts", "Agent restarts")
-	p.int(int64(e.nStarts[0][0] + e.nStarts[1][0]))
-	p.raw(" starts of the agent within a boot")
+	p.raw(plural(e.nStarts[0][0]+e.nStarts[1][0], "start", "starts") + " of the agent within a boot")
 	p.startTimes(e, func(s start) bool { return !s.deviceBoot })
-	p.raw("; ")
-	p.int(int64(e.stops))
-	p.raw(" clean stops; ")
-	p.int(int64(e.reloads))
-	p.raw(" configuration reloads</dd>\n")
+	p.raw("; " + plural(e.stops, "clean stop", "clean stops") + "; " + plural(e.reloads, "configuration reload", "configuration reloads") + "</dd>\n")
 	if len(e.kernel) > 0 {
 		item("kernel", "Kernel")
 		p.counts(e.kernel, ", ", " ", false)
@@ -354,8 +347,7 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, d *reportDat
 
 	// Rule alarms and process restarts.
 	item("alarms", "Rule alarms")
-	p.int(int64(len(e.alarms) + e.overAlarms))
-	p.raw(" in the window</dd>\n")
+	p.raw(plural(len(e.alarms)+e.overAlarms, "alarm", "alarms") + " in the window</dd>\n")
 	procs := make([]string, 0, len(e.procs))
 	for k, pr := range e.procs {
 		if pr.count > 0 {
@@ -372,9 +364,7 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, d *reportDat
 			p.raw(", ")
 		}
 		p.text(k)
-		p.raw(" ")
-		p.int(int64(e.procs[k].count))
-		p.raw(" (last " + p.whenSec(e.procs[k].last) + ")")
+		p.raw(": " + plural(e.procs[k].count, "restart", "restarts") + " (last " + p.whenSec(e.procs[k].last) + ")")
 	}
 	p.raw("</dd>\n</dl>\n")
 	p.alarms(e)

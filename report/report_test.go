@@ -398,7 +398,7 @@ func TestReport(t *testing.T) {
 			t.Errorf("verify %s: badge %q (%s), want %s", where, badge.content(), badge.attr["class"], want)
 		}
 	}
-	if !strings.Contains(doc.all("header")[0].content(), "CORRUPT 1 problems in 1 of 4 rings") {
+	if !strings.Contains(doc.all("header")[0].content(), "CORRUPT 1 problem in 1 of 4 rings") {
 		t.Errorf("header: %q", doc.all("header")[0].content())
 	}
 

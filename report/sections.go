@@ -19,14 +19,9 @@ import (
 // radio buttons hide by CSS alone.
 func (p *page) events(e *events) {
 	p.raw("<section id=\"events\"><h2>Events</h2>\n<p class=\"note\">")
-	p.int(int64(e.count))
-	p.raw(" records of the other streams than metrics in the window, in ")
-	p.int(int64(len(e.order)))
-	p.raw(" rows: one per name, source and level, with the count, the first and last times and the last record's fields; the most severe first.")
+	p.raw(plural(e.count, "record", "records") + " of the other streams than metrics in the window, in " + plural(len(e.order), "row", "rows") + ": one per name, source and level, with the count, the first and last times and the last record's fields; the most severe first.")
 	if e.overGroups > 0 {
-		p.raw(" ")
-		p.int(int64(e.overGroups))
-		p.raw(" records of further names are left out (at most ")
+		p.raw(" " + plural(e.overGroups, "record", "records") + " of further names are left out (at most ")
 		p.int(int64(e.max))
 		p.raw(" rows; itiny-read shows them).")
 	}
@@ -61,9 +56,7 @@ func (p *page) events(e *events) {
 		}
 		p.raw("<div class=\"lvt lvt" + strconv.Itoa(int(l)) + "\"><h3>")
 		p.level(l)
-		p.raw(" ")
-		p.int(int64(n))
-		p.raw(" records</h3>\n<table><tr><th>count</th><th>first</th><th>last</th><th>stream</th><th>level</th><th>source</th><th>name</th><th>last fields</th></tr>\n")
+		p.raw(" " + plural(n, "record", "records") + "</h3>\n<table><tr><th>count</th><th>first</th><th>last</th><th>stream</th><th>level</th><th>source</th><th>name</th><th>last fields</th></tr>\n")
 		for _, g := range gs[i:j] {
 			p.raw("<tr><td class=\"n\">")
 			p.int(int64(g.count))
@@ -180,13 +173,11 @@ func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 	p.raw("<section id=\"metrics\"><h2>Metrics</h2>\n")
 	if len(d.charts) == 0 {
 		p.raw("<p class=\"note\">No metrics to chart in the window (")
-		p.int(int64(d.samples))
-		p.raw(" records of the metrics stream).</p></section>\n")
+		p.raw(plural(d.samples, "record", "records") + " of the metrics stream).</p></section>\n")
 		return
 	}
 	p.raw("<p class=\"note\">")
-	p.int(int64(d.samples))
-	p.raw(" records of the metrics stream. The agent's figures are itiny-read sar's, by its rule of rates: lines break where sar marks a reboot, an agent restart, a gap or a counter's reset, never drawn across; dashed lines mark boots. Each line keeps the lowest and highest value of each short span of time, so spikes show. Markers on the time axis (their times and what they are in their tooltips):")
+	p.raw(plural(d.samples, "record", "records") + " of the metrics stream. The agent's figures are itiny-read sar's, by its rule of rates: lines break where sar marks a reboot, an agent restart, a gap or a counter's reset, never drawn across; dashed lines mark boots. Each line keeps the lowest and highest value of each short span of time, so spikes show. Markers on the time axis (their times and what they are in their tooltips):")
 	for k := range nMarkKinds {
 		p.raw(" <span class=\"sw\" style=\"height:8px;width:8px;background:" + markColors[k] + "\"></span>" + markNames[k])
 	}

@@ -126,11 +126,11 @@ func TestSummary(t *testing.T) {
 	_, doc := report(t, agentFixture(t), Options{})
 	for _, tc := range []struct{ id, want string }{
 		{"levels", "29 records of the event streams: emerg 1 err 6 warning 3 notice 8 info 11"},
-		{"crashes", "1 agent starts after an unclean stop (the agent or the device crashed, or lost power): 2026-11-25 11:08:20; 1 kernel panics"},
+		{"crashes", "1 agent start after an unclean stop (the agent or the device crashed, or lost power): 2026-11-25 11:08:20; 1 kernel panic"},
 		{"boots", "2 boots in the rings; 2 agent starts at a device boot in the window: 2026-11-25 11:00:00, 2026-11-25 12:00:00"},
-		{"restarts", "2 starts of the agent within a boot: 2026-11-25 11:04:20, 2026-11-25 11:08:20; 1 clean stops; 1 configuration reloads"},
-		{"alarms", "3 in the window"},
-		{"procs", "web 2 (last 2026-11-25 11:04:40)"},
+		{"restarts", "2 starts of the agent within a boot: 2026-11-25 11:04:20, 2026-11-25 11:08:20; 1 clean stop; 1 configuration reload"},
+		{"alarms", "3 alarms in the window"},
+		{"procs", "web: 2 restarts (last 2026-11-25 11:04:40)"},
 		{"kernel", "kernel.panic 1"},
 		{"loss", "none: every stream is numbered without a gap"},
 	} {
@@ -421,6 +421,18 @@ func TestTimeTicks(t *testing.T) {
 		}
 		if strings.Join(got, " ") != tc.want {
 			t.Errorf("%s to %s: %q, want %q", tc.from, tc.to, got, tc.want)
+		}
+	}
+}
+
+// The summary's counts say one thing in the singular.
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "0 boots"}, {1, "1 boot"}, {2, "2 boots"}, {-1, "-1 boots"}} {
+		if got := plural(tc.n, "boot", "boots"); got != tc.want {
+			t.Errorf("plural(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
 }

@@ -171,7 +171,7 @@ func TestReportChromium(t *testing.T) {
 				t.Fatalf("chromium --dump-dom: %v", err)
 			}
 			for _, want := range []string{
-				`<dd id="sum-crashes">1 agent starts after an unclean stop`,
+				`<dd id="sum-crashes">1 agent start after an unclean stop`,
 				`<dd id="sum-levels">9 records of the event streams: <span class="lv lv2">crit</span> 1`,
 				`<td>disk_full</td><td>/data</td>`,
 			} {
