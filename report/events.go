@@ -40,13 +40,6 @@ type groupKey struct {
 	level     codec.Level
 }
 
-// A start is a start of the agent: agent.start.
-type start struct {
-	when       time.Time
-	clean      bool // the previous run stopped cleanly
-	deviceBoot bool // the first start in a device boot
-}
-
 // An alarm is a rule's event and the one that cleared it.
 type alarm struct {
 	rule, inst   string
@@ -86,11 +79,11 @@ type selfStats struct {
 type markKind uint8
 
 const (
-	markCrash   markKind = iota // an agent start after an unclean stop, a kernel panic
+	markCrash   markKind = iota // the last record of a run that crashed, a kernel panic
 	markAlarm                   // a rule fired
 	markCleared                 // a rule's alarm cleared
 	markEvent                   // an event at err or worse
-	markStart                   // a start of the agent within a boot
+	markStart                   // a start of the agent within a boot after a stop
 	nMarkKinds
 )
 
@@ -110,11 +103,9 @@ type events struct {
 	count      int
 	levels     [8]int // by level, 7 for any beyond debug
 	sources    map[string]int
-	overSrc    int // records of sources beyond maxSources
-	starts     []start
-	nStarts    [2][2]int // by clean, deviceBoot, beyond maxListed
-	stops      int
-	reloads    int
+	overSrc    int         // records of sources beyond maxSources
+	bootStarts []time.Time // the agent's starts at a device boot, up to maxListed
+	nBoot      int         // and their count
 	kernel     map[string]int
 	alarms     []alarm
 	overAlarms int
@@ -146,7 +137,6 @@ func newEvents(max int) *events {
 
 // The fields the summary reads.
 var (
-	startClean  = field(&catalog.AgentStart, "clean")
 	startDevice = field(&catalog.AgentStart, "device_boot")
 	alarmRule   = field(&catalog.Alarm, "rule")
 	alarmInst   = field(&catalog.Alarm, "instance")
@@ -177,17 +167,7 @@ func (e *events) record(stream string, r *codec.Record) {
 	self := r.Source == catalog.SelfSource
 	switch {
 	case self && r.Name == catalog.AgentStart.Name:
-		s := start{when: r.Wall}
-		s.clean, _ = startClean.flag(r)
-		s.deviceBoot, _ = startDevice.flag(r)
-		if _, ok := startClean.flag(r); !ok {
-			s.clean = true // a start that does not say is not counted as a crash
-		}
-		e.agentStart(s)
-	case self && r.Name == catalog.AgentStop.Name:
-		e.stops++
-	case self && r.Name == catalog.AgentReload.Name:
-		e.reloads++
+		e.agentStart(r)
 	case self && r.Name == collectorOffName:
 		e.collectorOff(r)
 	case self && r.Name == agentConfigName:
@@ -251,29 +231,19 @@ func appendFields(b []byte, fs codec.Fields) []byte {
 	return b
 }
 
-func (e *events) agentStart(s start) {
+// agentStart notes a start of the agent; view.ListRuns tells the runs,
+// their ends and downtimes.
+func (e *events) agentStart(r *codec.Record) {
 	e.run++
-	c, d := 0, 0
-	if s.clean {
-		c = 1
-	}
-	if s.deviceBoot {
-		d = 1
-	}
-	e.nStarts[c][d]++
-	if len(e.starts) < maxListed {
-		e.starts = append(e.starts, s)
-	}
-	t := s.when.UnixNano()
-	switch {
-	case !s.clean:
-		e.mark(t, markCrash, "agent start after an unclean stop: a crash or a power cut")
-	case !s.deviceBoot:
-		e.mark(t, markStart, "agent start")
+	if boot, _ := startDevice.flag(r); boot {
+		e.nBoot++
+		if len(e.bootStarts) < maxListed {
+			e.bootStarts = append(e.bootStarts, r.Wall)
+		}
 	}
 	// A rule's state does not outlive the agent: what was firing ends here.
 	for k, i := range e.open {
-		e.alarms[i].cleared, e.alarms[i].clearedBy = s.when, "the agent's restart"
+		e.alarms[i].cleared, e.alarms[i].clearedBy = r.Wall, "the agent's restart"
 		delete(e.open, k)
 	}
 	for _, p := range e.procs {

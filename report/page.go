@@ -181,7 +181,7 @@ figure{margin:0;border:1px solid #e3e3e3;padding:6px 6px 2px}figure svg{display:
 pre.conf{background:#f7f7f7;border:1px solid #e3e3e3;padding:6px;max-height:40em;overflow:auto;white-space:pre-wrap}
 `
 
-func (p *page) write(srcs []*view.Source, rings []*view.Health, boots []view.BootInfo, d *reportData) {
+func (p *page) write(srcs []*view.Source, rings []*view.Health, boots []view.BootInfo, runs []view.Run, d *reportData) {
 	o := p.o
 	p.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n<title>")
 	p.text(o.Title)
@@ -243,7 +243,9 @@ func (p *page) write(srcs []*view.Source, rings []*view.Health, boots []view.Boo
 		p.raw("</ul>\n")
 	}
 	p.raw("<nav><a href=\"#summary\">Summary</a><a href=\"#events\">Events</a><a href=\"#metrics\">Metrics</a><a href=\"#agent\">Agent</a><a href=\"#verify\">Verify</a><a href=\"#boots\">Boots and gaps</a></nav>\n</header>\n")
-	p.summary(rings, boots, d)
+	a := newAgentRuns(runs, o)
+	d.ev.marks = append(p.runMarks(a), d.ev.marks...) // a crash first: its tooltip's
+	p.summary(rings, boots, a, d)
 	p.events(d.ev)
 	p.metrics(d, boots)
 	p.agent(d.ev)
@@ -254,7 +256,7 @@ func (p *page) write(srcs []*view.Source, rings []*view.Health, boots []view.Boo
 
 // summary leads the page: what a field engineer asks first. Each item is
 // a dt (what) and a dd (how many, when), with an id the tests find.
-func (p *page) summary(rings []*view.Health, boots []view.BootInfo, d *reportData) {
+func (p *page) summary(rings []*view.Health, boots []view.BootInfo, a *agentRuns, d *reportData) {
 	e := d.ev
 	p.raw("<section id=\"summary\"><h2>Summary</h2>\n<dl class=\"sum\">\n")
 	item := func(id, what string) {
@@ -321,24 +323,37 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, d *reportDat
 	}
 	p.raw("</dd>\n")
 
-	// Runs of the agent and boots of the device.
-	crashes := e.nStarts[0][0] + e.nStarts[0][1]
+	// Runs of the agent, as view.ListRuns tells them, and boots of the
+	// device.
 	item("crashes", "Crashes")
-	p.raw(plural(crashes, "agent start", "agent starts") + " after an unclean stop (the agent or the device crashed, or lost power)")
-	p.startTimes(e, func(s start) bool { return !s.clean })
+	p.raw(plural(len(a.unclean)+a.overUnclean, "unclean end", "unclean ends") + " of the agent's runs (it crashed or was killed, or the device rebooted or lost power under it), at the last record each wrote")
+	for i, u := range a.unclean {
+		p.raw(map[bool]string{true: ": ", false: "; "}[i == 0] + p.whenSec(u.run.Last.Wall) + " (")
+		p.text(p.uncleanText(u))
+		p.raw(")")
+	}
+	if a.overUnclean > 0 {
+		p.raw("; " + plural(a.overUnclean, "more", "more") + ": itiny-read runs lists them")
+	}
 	if n := e.kernel[catalog.KernelPanic.Name]; n > 0 {
 		p.raw("; " + plural(n, "kernel panic", "kernel panics"))
 	}
 	p.raw("</dd>\n")
 	item("boots", "Boots")
 	p.raw(plural(len(boots), "boot", "boots") + " in the rings; " +
-		plural(e.nStarts[0][1]+e.nStarts[1][1], "agent start", "agent starts") + " at a device boot in the window")
-	p.startTimes(e, func(s start) bool { return s.deviceBoot })
+		plural(e.nBoot, "agent start", "agent starts") + " at a device boot in the window")
+	for i, t := range e.bootStarts {
+		p.raw(map[bool]string{true: ": ", false: ", "}[i == 0] + p.whenSec(t))
+	}
 	p.raw("</dd>\n")
 	item("restarts", "Agent restarts")
-	p.raw(plural(e.nStarts[0][0]+e.nStarts[1][0], "start", "starts") + " of the agent within a boot")
-	p.startTimes(e, func(s start) bool { return !s.deviceBoot })
-	p.raw("; " + plural(e.stops, "clean stop", "clean stops") + "; " + plural(e.reloads, "configuration reload", "configuration reloads") + "</dd>\n")
+	p.raw(plural(len(a.restarts)+a.overRestart, "start", "starts") + " of the agent within a boot")
+	for i, r := range a.restarts {
+		p.raw(map[bool]string{true: ": ", false: "; "}[i == 0] + p.whenSec(r.next.Start) + " (")
+		p.text(restartText(r))
+		p.raw(")")
+	}
+	p.raw("; " + plural(a.stops, "clean stop", "clean stops") + "; " + plural(a.reloads, "configuration reload", "configuration reloads") + "</dd>\n")
 	if len(e.kernel) > 0 {
 		item("kernel", "Kernel")
 		p.counts(e.kernel, ", ", " ", false)
@@ -391,18 +406,6 @@ func (p *page) counts(m map[string]int, sep, eq string, byCount bool) {
 		p.text(k)
 		p.raw(eq)
 		p.int(int64(m[k]))
-	}
-}
-
-// startTimes lists the times of the agent's starts that keep says, after
-// a colon.
-func (p *page) startTimes(e *events, keep func(start) bool) {
-	sep := ": "
-	for _, s := range e.starts {
-		if keep(s) {
-			p.raw(sep + p.whenSec(s.when))
-			sep = ", "
-		}
 	}
 }
 

@@ -60,8 +60,9 @@ func (o *Options) defaults() {
 // needs no network, no other file and no JavaScript: CSS and SVG are
 // inline. Every string read from a ring is escaped.
 //
-// It reads each ring three times: verify (view.Check), boots
-// (view.ListBoots), and the window's records for the rest.
+// It reads each ring four times: verify (view.Check), boots
+// (view.ListBoots), runs (view.ListRuns), and the window's records for
+// the rest.
 func Write(w io.Writer, srcs []*view.Source, o Options) error {
 	o.defaults()
 	var rings []*view.Health
@@ -76,12 +77,16 @@ func Write(w io.Writer, srcs []*view.Source, o Options) error {
 	if err != nil {
 		return err
 	}
+	runs, err := view.ListRuns(srcs)
+	if err != nil {
+		return err
+	}
 	d, err := collect(srcs, &o)
 	if err != nil {
 		return err
 	}
 	p := &page{w: bufio.NewWriterSize(w, 64<<10), o: &o}
-	p.write(srcs, rings, boots, d)
+	p.write(srcs, rings, boots, runs, d)
 	if p.err != nil {
 		return p.err
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -126,9 +127,17 @@ func TestSummary(t *testing.T) {
 	_, doc := report(t, agentFixture(t), Options{})
 	for _, tc := range []struct{ id, want string }{
 		{"levels", "29 records of the event streams: emerg 1 err 6 warning 3 notice 8 info 11"},
-		{"crashes", "1 agent start after an unclean stop (the agent or the device crashed, or lost power): 2026-11-25 11:08:20; 1 kernel panic"},
+		// At the last record of the run that crashed (the panic at
+		// 450 s), not at the start that found it (500 s); the last run
+		// wrote no stop, and no agent holds the rings.
+		{"crashes", "2 unclean ends of the agent's runs (it crashed or was killed, or the device rebooted or lost power under it), at the last record each wrote: " +
+			"2026-11-25 11:07:30 (it crashed or was killed; last record: events kernel.panic; started again 2026-11-25 11:08:20, down at most 50s); " +
+			"2026-11-25 12:01:00 (died; last record: metrics ingest.peer; not started again); 1 kernel panic"},
 		{"boots", "2 boots in the rings; 2 agent starts at a device boot in the window: 2026-11-25 11:00:00, 2026-11-25 12:00:00"},
-		{"restarts", "2 starts of the agent within a boot: 2026-11-25 11:04:20, 2026-11-25 11:08:20; 1 clean stop; 1 configuration reload"},
+		// The run that ended at the reboot wrote no stop, but the start
+		// at the boot found the rings closed: it stopped.
+		{"restarts", "2 starts of the agent within a boot: 2026-11-25 11:04:20 (the run before: stopped; down 1m0s); " +
+			"2026-11-25 11:08:20 (the run before: it crashed or was killed; down at most 50s); 2 clean stops; 1 configuration reload"},
 		{"alarms", "3 alarms in the window"},
 		{"procs", "web: 2 restarts (last 2026-11-25 11:04:40)"},
 		{"kernel", "kernel.panic 1"},
@@ -326,24 +335,26 @@ func TestMarkersAndBreaks(t *testing.T) {
 			n, _ := strconv.Atoi(more[1])
 			kinds[m.class] += n
 		}
-		if m.class == "mk mk-crash" && strings.Contains(m.title, "unclean") {
+		if m.class == "mk mk-crash" && strings.Contains(m.title, "crashed or was killed") {
 			crash = &load.marks[i]
 		}
 	}
 	if crash == nil {
 		t.Fatalf("no crash marker: %v", load.marks)
 	}
-	// The crash's start is after the third run's end and at the fourth's
-	// start, within a sample.
+	// The crash is at the crashed run's last record (the panic at 450
+	// s): after the third line's end (399 s), before the fourth's start
+	// (501 s), and the restart (500 s) is in its tooltip.
 	end3, start4 := runs[2][len(runs[2])-1], runs[3][0]
-	if crash.x <= end3 || crash.x > start4 {
-		t.Errorf("crash marker at x=%v, want in (%v, %v]", crash.x, end3, start4)
+	at450 := end3 + (start4-end3)*(450-399)/(501-399)
+	if math.Abs(crash.x-at450) > 1 {
+		t.Errorf("crash marker at x=%v, want %v (between %v and %v)", crash.x, at450, end3, start4)
 	}
-	if !strings.HasPrefix(crash.title, "2026-11-25 11:08:20.000 ") {
+	if !strings.HasPrefix(crash.title, "2026-11-25 11:07:30.000 agent: it crashed or was killed; last record: events kernel.panic; started again 2026-11-25 11:08:20, down at most 50s") {
 		t.Errorf("crash marker %q", crash.title)
 	}
 	// Markers of a kind within two pixels are one, with a count.
-	for class, n := range map[string]int{"mk mk-crash": 2, "mk mk-alarm": 2, "mk mk-alarm-cleared": 2, "mk mk-agent-restart": 1, "mk mk-err-or-worse": 6} {
+	for class, n := range map[string]int{"mk mk-crash": 3, "mk mk-alarm": 2, "mk mk-alarm-cleared": 2, "mk mk-agent-restart": 1, "mk mk-err-or-worse": 6} {
 		if kinds[class] != n {
 			t.Errorf("%d markers %q, want %d (%v)", kinds[class], class, n, kinds)
 		}
@@ -433,6 +444,20 @@ func TestPlural(t *testing.T) {
 	}{{0, "0 boots"}, {1, "1 boot"}, {2, "2 boots"}, {-1, "-1 boots"}} {
 		if got := plural(tc.n, "boot", "boots"); got != tc.want {
 			t.Errorf("plural(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
+
+// The summary's runs are those of the window: a crash by its last
+// record, a restart by its start.
+func TestSummaryRunsWindow(t *testing.T) {
+	_, doc := report(t, agentFixture(t), Options{Since: t0.Add(time.Hour + 480*time.Second), Until: t0.Add(2 * time.Hour)})
+	for _, tc := range []struct{ id, want string }{
+		{"crashes", "0 unclean ends of the agent's runs (it crashed or was killed, or the device rebooted or lost power under it), at the last record each wrote"},
+		{"restarts", "1 start of the agent within a boot: 2026-11-25 11:08:20 (the run before: it crashed or was killed; down at most 50s); 1 clean stop; 0 configuration reloads"},
+	} {
+		if got := dd(t, doc, tc.id); got != tc.want {
+			t.Errorf("summary %s:\n%q, want\n%q", tc.id, got, tc.want)
 		}
 	}
 }

@@ -171,12 +171,16 @@ func TestReportChromium(t *testing.T) {
 				t.Fatalf("chromium --dump-dom: %v", err)
 			}
 			for _, want := range []string{
-				`<dd id="sum-crashes">1 agent start after an unclean stop`,
+				// The crash at the crashed run's last record, the restart
+				// after it.
+				`<dd id="sum-crashes">2 unclean ends of the agent's runs`,
+				`(it crashed or was killed; last record: `,
+				`; started again 2026-11-25 11:02:30, down at most `,
 				`<dd id="sum-levels">9 records of the event streams: <span class="lv lv2">crit</span> 1`,
 				`<td>disk_full</td><td>/data</td>`,
 			} {
 				if !strings.Contains(string(dom), want) {
-					t.Errorf("the summary as Chromium parsed it has no %q", want)
+					t.Errorf("the summary as Chromium parsed it has no %q:\n%s", want, between(string(dom), `<section id="summary">`, `</dl>`))
 				}
 			}
 			img := decodePNG(t, shot)
@@ -217,6 +221,14 @@ func TestReportChromium(t *testing.T) {
 			}
 		})
 	}
+}
+
+// between returns s from the first from to the to after it, for a
+// failure's message.
+func between(s, from, to string) string {
+	_, s, _ = strings.Cut(s, from)
+	s, _, _ = strings.Cut(s, to)
+	return s
 }
 
 // near reports whether two colours are within antialiasing of each other.
