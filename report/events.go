@@ -52,13 +52,6 @@ type alarm struct {
 
 type alarmKey struct{ rule, inst string }
 
-// procRestarts counts a watched process's restarts.
-type procRestarts struct {
-	count int
-	last  time.Time
-	base  float64 // the agent's count at the last record
-}
-
 // A collector the agent left off.
 type collectorOff struct {
 	why         string
@@ -143,7 +136,6 @@ var (
 	alarmValue  = field(&catalog.Alarm, "value")
 	alarmLimit  = field(&catalog.Alarm, "limit")
 	alarmClear  = field(&catalog.Alarm, "cleared")
-	procCount   = field(&catalog.Process, "restarts")
 )
 
 // kernelCrash names the kernel's records that are a crash.
@@ -294,34 +286,6 @@ func (e *events) addAlarm(a alarm) bool {
 	}
 	e.alarms = append(e.alarms, a)
 	return true
-}
-
-// process counts a watched process's restarts: the agent's count grows
-// by one for each new process, and starts from zero with the agent.
-func (e *events) process(r *codec.Record) {
-	name := instance(&catalog.Process, r)
-	n, ok := procCount.num(r)
-	if name == "" || !ok {
-		return
-	}
-	p := e.procs[name]
-	if p == nil {
-		if len(e.procs) >= maxTracked {
-			return
-		}
-		// The first record in the window: what the agent counted before
-		// it is not this window's, unless the agent started in it.
-		p = &procRestarts{base: n}
-		if e.run > 0 {
-			p.base = 0
-		}
-		e.procs[strings.Clone(name)] = p
-	}
-	if n > p.base {
-		p.count += int(n - p.base)
-		p.last = r.Wall
-	}
-	p.base = n
 }
 
 func (e *events) collectorOff(r *codec.Record) {

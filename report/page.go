@@ -360,29 +360,15 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, a *agentRuns
 		p.raw("</dd>\n")
 	}
 
-	// Rule alarms and process restarts.
+	// Rule alarms and watched processes.
 	item("alarms", "Rule alarms")
 	p.raw(plural(len(e.alarms)+e.overAlarms, "alarm", "alarms") + " in the window</dd>\n")
-	procs := make([]string, 0, len(e.procs))
-	for k, pr := range e.procs {
-		if pr.count > 0 {
-			procs = append(procs, k)
-		}
-	}
-	sort.Strings(procs)
 	item("procs", "Process restarts")
-	if len(procs) == 0 {
-		p.raw("none")
-	}
-	for i, k := range procs {
-		if i > 0 {
-			p.raw(", ")
-		}
-		p.text(k)
-		p.raw(": " + plural(e.procs[k].count, "restart", "restarts") + " (last " + p.whenSec(e.procs[k].last) + ")")
-	}
+	procs := e.procNames()
+	p.procItem(e, procs)
 	p.raw("</dd>\n</dl>\n")
 	p.alarms(e)
+	p.procTable(e, procs)
 	p.raw("</section>\n")
 }
 

@@ -18,7 +18,8 @@ import (
 // 100 to 130 s, a clean stop at 200 s and a start at 260 s, a crash (the
 // samples end at 400 s; a start at 500 s says the stop was unclean) and a
 // kernel panic at 450 s; rule alarms, repeated events, a watched process
-// that restarts twice, the agent's own figures, a collector off and the
+// that restarts twice (pid 100 gone between two samples, 200 stopped
+// cleanly) and dies (300), the agent's own figures, a collector off and the
 // configuration. Boot 2: a start at its device boot and 60 samples.
 // Samples are a second apart; the network's counter resets at 300 s.
 func agentFixture(t *testing.T) string {
@@ -104,13 +105,37 @@ func agentFixture(t *testing.T) string {
 		r.Source = catalog.Process.Source
 		return r
 	}
+	// Gone: died (warning) or stopped, its pidfile removed (notice).
+	down := func(s, restarts, pid int, l codec.Level) *codec.Record {
+		r := lv(rec(1, s, catalog.Process.Name, f("process", codec.String("web")), f("running", codec.Bool(false)), f("pid", codec.Int(int64(pid))),
+			f("restarts", codec.Uint(uint64(restarts))), f("rss_bytes", codec.Uint(0)), f("cpu_ticks", codec.Uint(0)),
+			f("fds", codec.Int(0)), f("state", codec.String(""))), l)
+		r.Source = catalog.Process.Source
+		return r
+	}
+	// pid 100 gone between two samples, 200 stopped, 300 died.
 	state := []*codec.Record{proc(5, 0, 100, 0), proc(15, 0, 100, 50), proc(25, 1, 200, 10), proc(35, 1, 200, 30),
-		proc(270, 0, 200, 40), proc(280, 1, 300, 0), proc(290, 1, 300, 100)}
+		proc(270, 0, 200, 40), down(275, 0, 200, codec.LevelNotice), proc(280, 1, 300, 0), proc(290, 1, 300, 100),
+		down(295, 1, 300, codec.LevelWarning)}
 	writeRingSized(t, data, catalog.StreamSelf, codec.JSON, itiny...)
 	writeRingSized(t, data, catalog.StreamMetrics, codec.Msgpack, metrics...)
 	writeRingSized(t, data, catalog.StreamEvents, codec.JSON, events...)
 	writeRingSized(t, data, catalog.StreamState, codec.JSON, state...)
 	return data
+}
+
+// tableRows returns the text of a table's rows after its heading, cells
+// apart by |.
+func tableRows(tbl *node) []string {
+	var rows []string
+	for _, tr := range tbl.all("tr")[1:] {
+		var cells []string
+		for _, td := range tr.all("td") {
+			cells = append(cells, td.content())
+		}
+		rows = append(rows, strings.Join(cells, "|"))
+	}
+	return rows
 }
 
 // dd returns the text of the summary's item id.
@@ -126,7 +151,7 @@ func dd(t *testing.T, doc *node, id string) string {
 func TestSummary(t *testing.T) {
 	_, doc := report(t, agentFixture(t), Options{})
 	for _, tc := range []struct{ id, want string }{
-		{"levels", "29 records of the event streams: emerg 1 err 6 warning 3 notice 8 info 11"},
+		{"levels", "31 records of the event streams: emerg 1 err 6 warning 4 notice 9 info 11"},
 		// At the last record of the run that crashed (the panic at
 		// 450 s), not at the start that found it (500 s); the last run
 		// wrote no stop, and no agent holds the rings.
@@ -139,7 +164,7 @@ func TestSummary(t *testing.T) {
 		{"restarts", "2 starts of the agent within a boot: 2026-11-25 11:04:20 (the run before: stopped; down 1m0s); " +
 			"2026-11-25 11:08:20 (the run before: it crashed or was killed; down at most 50s); 2 clean stops; 1 configuration reload"},
 		{"alarms", "3 alarms in the window"},
-		{"procs", "web: 2 restarts (last 2026-11-25 11:04:40)"},
+		{"procs", "web: 2 restarts (last 2026-11-25 11:04:40), not running since 2026-11-25 11:04:55 (died)"},
 		{"kernel", "kernel.panic 1"},
 		{"loss", "none: every stream is numbered without a gap"},
 	} {
@@ -151,14 +176,7 @@ func TestSummary(t *testing.T) {
 		t.Errorf("sources %q", got)
 	}
 	// Alarms: when each fired and cleared.
-	var rows []string
-	for _, tr := range doc.find("id", "alarms").all("tr")[1:] {
-		var cells []string
-		for _, td := range tr.all("td") {
-			cells = append(cells, td.content())
-		}
-		rows = append(rows, strings.Join(cells, "|"))
-	}
+	rows := tableRows(doc.find("id", "alarms"))
 	want := []string{
 		"temp|zone0|notice|before the window|||2026-11-25 11:00:10",
 		"disk_full|/data|warning|2026-11-25 11:00:50|97.0|95.0|2026-11-25 11:02:30",
@@ -166,6 +184,16 @@ func TestSummary(t *testing.T) {
 	}
 	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
 		t.Errorf("alarms:\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	// Each restart of a watched process: how the one before ended, and
+	// the new pid; and the end of the last, which did not come back.
+	want = []string{
+		"web|100|-|gone between two samples|2026-11-25 11:00:25|200",
+		"web|200|2026-11-25 11:04:35|stopped|2026-11-25 11:04:40|300",
+		"web|300|2026-11-25 11:04:55|died|not restarted|",
+	}
+	if got := tableRows(doc.find("id", "proc-restarts")); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("process restarts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
