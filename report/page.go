@@ -168,14 +168,14 @@ td.w{word-break:break-all;min-width:12em}
 td.f{font-family:ui-monospace,monospace;word-break:break-all;white-space:pre-wrap}
 .badge{display:inline-block;padding:1px 8px;border-radius:3px;font-weight:bold;color:#fff;font-size:12px}
 .ok{background:#2e7d32}.bad{background:#c62828}.note{color:#666}.warn{color:#b26a00}
-.sum{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}.sum dt{font-weight:600}.sum dd{margin:0}
+.sum{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}.sum dt{font-weight:600}.sum dd{margin:0;min-width:0;overflow-wrap:anywhere}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:12px 16px}
 figure{margin:0;border:1px solid #e3e3e3;padding:6px 6px 2px}figure svg{display:block;width:100%;height:auto}.legend{font-size:11px;color:#444}
 .sw{display:inline-block;width:14px;height:3px;vertical-align:middle;margin:0 4px 0 8px}
 .lv{display:inline-block;min-width:52px;padding:0 4px;border-radius:2px}
 .lv0,.lv1,.lv2{background:#8e0000;color:#fff;font-weight:bold}.lv3{color:#e53935;font-weight:bold}
 .lv4{color:#b26a00;font-weight:bold}.lv5{font-weight:bold}.lv7{color:#999}
-.lvt table{width:100%}.lvt td.f{width:45%}
+.tw{overflow-x:auto;max-width:100%}.lvt table{width:100%}.lvt td.f{width:45%}
 .lvf{position:absolute;opacity:0;pointer-events:none}
 .lvbar label{display:inline-block;border:1px solid #999;border-radius:3px;padding:0 8px;margin-right:6px;cursor:pointer}
 pre.conf{background:#f7f7f7;border:1px solid #e3e3e3;padding:6px;max-height:40em;overflow:auto;white-space:pre-wrap}
@@ -400,7 +400,7 @@ func (p *page) alarms(e *events) {
 	if len(e.alarms) == 0 {
 		return
 	}
-	p.raw("<table id=\"alarms\"><tr><th>rule</th><th>instance</th><th>level</th><th>fired</th><th>value</th><th>limit</th><th>cleared</th></tr>\n")
+	p.raw("<div class=\"tw\"><table id=\"alarms\"><tr><th>rule</th><th>instance</th><th>level</th><th>fired</th><th>value</th><th>limit</th><th>cleared</th></tr>\n")
 	for _, a := range e.alarms {
 		p.raw("<tr><td>")
 		p.text(a.rule)
@@ -431,7 +431,7 @@ func (p *page) alarms(e *events) {
 		}
 		p.raw("</td></tr>\n")
 	}
-	p.raw("</table>\n")
+	p.raw("</table></div>\n")
 	if e.overAlarms > 0 {
 		p.raw("<p class=\"note\">")
 		p.int(int64(e.overAlarms))

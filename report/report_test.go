@@ -588,3 +588,26 @@ func TestFmtValue(t *testing.T) {
 		}
 	}
 }
+
+// Every table is in a box that scrolls sideways, so that a wide one (the
+// agent's figures) does not run past the page (TestReportChromium
+// measures the page in Chromium).
+func TestTablesScroll(t *testing.T) {
+	_, doc := report(t, agentFixture(t), Options{})
+	boxed := 0
+	for _, d := range doc.all("div") {
+		if d.attr["class"] != "tw" {
+			continue
+		}
+		if len(d.kids) != 1 || d.kids[0].name != "table" {
+			t.Errorf("a scrolling box holds %d nodes, not one table", len(d.kids))
+		}
+		boxed++
+	}
+	if n := len(doc.all("table")); n != boxed || n < 5 {
+		t.Errorf("%d tables, %d in a scrolling box", n, boxed)
+	}
+	if style := doc.all("style")[0].content(); !strings.Contains(style, ".tw{overflow-x:auto;") {
+		t.Error("no overflow-x:auto rule for the tables' box")
+	}
+}

@@ -56,7 +56,7 @@ func (p *page) events(e *events) {
 		}
 		p.raw("<div class=\"lvt lvt" + strconv.Itoa(int(l)) + "\"><h3>")
 		p.level(l)
-		p.raw(" " + plural(n, "record", "records") + "</h3>\n<table><tr><th>count</th><th>first</th><th>last</th><th>stream</th><th>level</th><th>source</th><th>name</th><th>last fields</th></tr>\n")
+		p.raw(" " + plural(n, "record", "records") + "</h3>\n<div class=\"tw\"><table><tr><th>count</th><th>first</th><th>last</th><th>stream</th><th>level</th><th>source</th><th>name</th><th>last fields</th></tr>\n")
 		for _, g := range gs[i:j] {
 			p.raw("<tr><td class=\"n\">")
 			p.int(int64(g.count))
@@ -77,14 +77,14 @@ func (p *page) events(e *events) {
 			p.bytes(p.buf)
 			p.raw("</td></tr>\n")
 		}
-		p.raw("</table></div>\n")
+		p.raw("</table></div></div>\n")
 		i = j
 	}
 	p.raw("</section>\n")
 }
 
 func (p *page) verify(rings []*view.Health) {
-	p.raw("<section id=\"verify\"><h2>Verify</h2>\n<table><tr><th>verdict</th><th>stream</th><th>ring</th><th>records</th><th>seq</th><th>segments</th><th>bytes</th><th>oldest record</th><th>newest record</th><th>retired</th><th>missing</th><th>damage</th><th>corrupt</th></tr>\n")
+	p.raw("<section id=\"verify\"><h2>Verify</h2>\n<div class=\"tw\"><table><tr><th>verdict</th><th>stream</th><th>ring</th><th>records</th><th>seq</th><th>segments</th><th>bytes</th><th>oldest record</th><th>newest record</th><th>retired</th><th>missing</th><th>damage</th><th>corrupt</th></tr>\n")
 	var probs int
 	for _, r := range rings {
 		p.raw("<tr><td>")
@@ -133,12 +133,12 @@ func (p *page) verify(rings []*view.Health) {
 		p.raw("</td></tr>\n")
 		probs += len(r.Damage)
 	}
-	p.raw("</table>\n")
+	p.raw("</table></div>\n")
 	if probs == 0 {
 		p.raw("<p class=\"note\">No damage: every checksum verifies.</p></section>\n")
 		return
 	}
-	p.raw("<h3>Damage</h3>\n<table><tr><th>stream</th><th>kind</th><th>segment</th><th>offset</th><th>length</th><th>detail</th></tr>\n")
+	p.raw("<h3>Damage</h3>\n<div class=\"tw\"><table><tr><th>stream</th><th>kind</th><th>segment</th><th>offset</th><th>length</th><th>detail</th></tr>\n")
 	n := 0
 	for _, r := range rings {
 		for _, pr := range r.Damage {
@@ -160,7 +160,7 @@ func (p *page) verify(rings []*view.Health) {
 			p.raw("</td></tr>\n")
 		}
 	}
-	p.raw("</table>\n")
+	p.raw("</table></div>\n")
 	if n > maxProblems {
 		p.raw("<p class=\"note\">")
 		p.int(int64(n - maxProblems))
@@ -216,7 +216,7 @@ func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 }
 
 func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
-	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th><th>gaps</th></tr>\n")
+	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<div class=\"tw\"><table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th><th>gaps</th></tr>\n")
 	for i, b := range boots {
 		p.raw("<tr><td class=\"n\">")
 		p.int(int64(i - len(boots) + 1))
@@ -232,7 +232,7 @@ func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
 		p.text(b.LossText())
 		p.raw("</td></tr>\n")
 	}
-	p.raw("</table>\n<h3>Gaps in the numbering</h3>\n")
+	p.raw("</table></div>\n<h3>Gaps in the numbering</h3>\n")
 	n := 0
 	for _, r := range rings {
 		n += len(r.Gaps)
@@ -244,7 +244,7 @@ func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
 		p.raw("<p class=\"note\">None: every stream is numbered without a gap from its first record.</p></section>\n")
 		return
 	}
-	p.raw("<table><tr><th>stream</th><th>ring</th><th>numbers</th><th>what they were, and why</th></tr>\n")
+	p.raw("<div class=\"tw\"><table><tr><th>stream</th><th>ring</th><th>numbers</th><th>what they were, and why</th></tr>\n")
 	row := func(r *view.Health, g *view.Gap) {
 		p.raw("<tr><td>")
 		p.text(r.Stream)
@@ -266,7 +266,7 @@ func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
 			}
 		}
 	}
-	p.raw("</table>\n")
+	p.raw("</table></div>\n")
 	if shown > maxGaps {
 		p.raw("<p class=\"note\">")
 		p.int(int64(shown - maxGaps))
@@ -292,7 +292,7 @@ func (p *page) agent(e *events) {
 		p.text(c.Name)
 		p.raw(" record of each ")
 		p.text(c.Instance)
-		p.raw(" (counters count from the agent's start).</p>\n<table id=\"self-")
+		p.raw(" (counters count from the agent's start).</p>\n<div class=\"tw\"><table id=\"self-")
 		p.text(c.Name)
 		p.raw("\"><tr><th>")
 		p.text(c.Instance)
@@ -322,13 +322,13 @@ func (p *page) agent(e *events) {
 			}
 			p.raw("</tr>\n")
 		}
-		p.raw("</table>\n")
+		p.raw("</table></div>\n")
 	}
 	p.raw("<h3>Collectors off</h3>\n")
 	if len(e.offOrder) == 0 {
 		p.raw("<p class=\"note\" id=\"collectors-off\">No record of a collector left off in the window.</p>\n")
 	} else {
-		p.raw("<table id=\"collectors-off\"><tr><th>collector</th><th>why</th><th>records</th><th>first</th><th>last</th></tr>\n")
+		p.raw("<div class=\"tw\"><table id=\"collectors-off\"><tr><th>collector</th><th>why</th><th>records</th><th>first</th><th>last</th></tr>\n")
 		for _, name := range e.offOrder {
 			c := e.off[name]
 			p.raw("<tr><td>")
@@ -339,7 +339,7 @@ func (p *page) agent(e *events) {
 			p.int(int64(c.count))
 			p.raw("</td><td class=\"t\">" + p.whenSec(c.first) + "</td><td class=\"t\">" + p.whenSec(c.last) + "</td></tr>\n")
 		}
-		p.raw("</table>\n")
+		p.raw("</table></div>\n")
 	}
 	p.raw("<h3>Configuration in effect</h3>\n")
 	if e.configAt.IsZero() {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +55,21 @@ func reportData(t *testing.T, metrics, damaged bool) string {
 					at(b.boot, s, "net", f("iface", codec.String("eth0")), f("rx_bytes", codec.Int(k*k*100)), f("tx_bytes", codec.Int(k*5000))),
 					at(b.boot, s, "filesystem", f("mount", codec.String("/data")), f("used_pct", codec.Float(40+float64(s)/10))),
 				} {
+					if _, err := w.Append(r); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if s%20 != 0 {
+					continue
+				}
+				// The agent's own figures: a wide table of every field.
+				for _, st := range []string{"events", "metrics", "state", "itiny"} {
+					r := at(b.boot, s, catalog.StreamStats.Name, f("stream", codec.String(st)), f("available", codec.Bool(true)),
+						f("written", codec.Uint(uint64(123456+k))), f("rejected", codec.Uint(0)), f("errors", codec.Uint(0)),
+						f("bytes", codec.Uint(16<<20)), f("segments", codec.Uint(64)), f("oldest_seq", codec.Uint(1234567)), f("next_seq", codec.Uint(2345678)),
+						f("oldest_wall", codec.String("2026-11-25T11:00:00.123456789Z")), f("deleted_segments", codec.Uint(12345)),
+						f("syncs", codec.Uint(99999)), f("sync_avg_ms", codec.Float(12.345)), f("sync_max_ms", codec.Float(1234.5)))
+					r.Source = catalog.SelfSource
 					if _, err := w.Append(r); err != nil {
 						t.Fatal(err)
 					}
@@ -182,6 +199,41 @@ func TestReportChromium(t *testing.T) {
 				if !strings.Contains(string(dom), want) {
 					t.Errorf("the summary as Chromium parsed it has no %q:\n%s", want, between(string(dom), `<section id="summary">`, `</dl>`))
 				}
+			}
+			// Nothing runs past a 1400-pixel window: a wide table scrolls
+			// in its box. The report has no script; a copy with one
+			// measures the page as Chromium lays it out.
+			html, err := os.ReadFile(page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			measure := filepath.Join(dir, "measure.html")
+			html = []byte(strings.Replace(string(html), "</body>", `<script>
+var d = document.documentElement, wide = [];
+for (const e of document.querySelectorAll("section")) { if (e.scrollWidth > e.clientWidth) wide.push(e.id) }
+document.body.setAttribute("data-width", d.scrollWidth + " " + d.clientWidth + " " + wide.join(","));
+</script></body>`, 1))
+			if err := os.WriteFile(measure, html, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd = exec.CommandContext(ctx, chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+				"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+				"--user-data-dir="+filepath.Join(dir, "profile"), "--window-size=1400,2000", "--dump-dom", "file://"+measure)
+			dom, err = cmd.Output()
+			if err != nil {
+				t.Fatalf("chromium --dump-dom: %v", err)
+			}
+			var scroll, client int
+			var wide string
+			if m := regexp.MustCompile(`data-width="(\d+) (\d+) ([^"]*)"`).FindSubmatch(dom); m == nil {
+				t.Errorf("no measure of the page's width in %.300q", dom)
+			} else {
+				scroll, _ = strconv.Atoi(string(m[1]))
+				client, _ = strconv.Atoi(string(m[2]))
+				wide = string(m[3])
+			}
+			if client < 1300 || scroll > client || wide != "" {
+				t.Errorf("the page is %d pixels wide in a window %d wide; sections wider than their box: %q", scroll, client, wide)
 			}
 			img := decodePNG(t, shot)
 			b := img.Bounds()
