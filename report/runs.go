@@ -89,7 +89,7 @@ func downText(e ending) string {
 // uncleanText says how e's run ended, what it wrote last and when it
 // started again.
 func (p *page) uncleanText(e ending) string {
-	s := e.run.Cause() + "; last record: " + e.run.Last.Stream + " " + e.run.Last.Name
+	s := e.run.Cause() + "; last record: " + clip(e.run.Last.Stream, maxSrc) + " " + clip(e.run.Last.Name, maxName)
 	if e.next == nil {
 		return s + "; not started again"
 	}
