@@ -1,7 +1,9 @@
 package view
 
 import (
+	"encoding/hex"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -25,10 +27,13 @@ const (
 	// RunRunning: the last run, and an agent holds its rings now.
 	RunRunning
 	// RunDied: the last run, with no stop, and no agent holds its rings,
-	// which are on this machine: it died and has not started again.
+	// which are on this machine, in the boot the run was of: it died
+	// and has not started again.
 	RunDied
-	// RunNoStop: the last run, with no stop, in a copy or a bundle: it
-	// ran when they were taken, or died after.
+	// RunNoStop: the last run, with no stop, where the rings cannot tell
+	// more: a copy or a bundle (it ran when they were taken, or died
+	// after), or rings of an earlier boot of this machine with no start
+	// since (it ended with that boot, cleanly or not).
 	RunNoStop
 )
 
@@ -148,9 +153,13 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 		}
 	}
 	if n := len(runs); n > 0 && runs[n-1].End == RunNoStop && liveSelf(srcs) {
-		runs[n-1].End = RunDied
-		if writing(srcs) {
+		switch {
+		case writing(srcs):
 			runs[n-1].End = RunRunning
+		case runs[n-1].Boot.ID == thisBoot():
+			// Not a copy from another device, nor a run this machine's
+			// reboot ended: the agent died in this boot.
+			runs[n-1].End = RunDied
 		}
 	}
 	return runs, nil
@@ -178,11 +187,11 @@ func cause(end RunEnd, reason string, rebooted bool) string {
 	var s string
 	switch end {
 	case RunStopped:
-		switch reason {
-		case "", "closed":
+		switch {
+		case reason == "" || reason == "closed":
 			s = "stopped"
-		case "error":
-			s = "stopped on an error"
+		case strings.HasPrefix(reason, "error"): // "error: " and the error
+			s = "stopped on an " + reason
 		default:
 			s = "stopped by " + reason
 		}
@@ -193,6 +202,10 @@ func cause(end RunEnd, reason string, rebooted bool) string {
 		s = "it crashed or was killed"
 	case RunPowerLoss:
 		s = "the device rebooted or lost power"
+	case RunDied:
+		s = "it crashed or was killed and has not started again"
+	case RunNoStop:
+		s = "its end is not in the rings: they were copied, or the device rebooted since"
 	default:
 		s = end.String()
 	}
@@ -285,6 +298,16 @@ func liveSelf(srcs []*Source) bool {
 		}
 	}
 	return false
+}
+
+// thisBoot returns the id of this machine's boot, zero if the kernel
+// does not say; a variable for tests.
+var thisBoot = func() codec.BootID {
+	var id codec.BootID
+	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+		hex.Decode(id[:], []byte(strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")))
+	}
+	return id
 }
 
 // writing reports whether an agent holds the itiny stream's ring now.

@@ -96,7 +96,7 @@ func TestListRuns(t *testing.T) {
 		`boot 1 pid 102 clean true: device rebooted (the device rebooted or lost power) last events/appd.crash length 10s down 56m35s rebooted true reloads 0 config "" off [] records 2`,
 		// The wall clock stepped back within the run: its length is by
 		// the monotonic clock.
-		`boot 2 pid 200 clean false: died (died) last metrics/cpu length 55s down ? rebooted false reloads 0 config "" off [] records 4`,
+		`boot 2 pid 200 clean false: no stop (its end is not in the rings: they were copied, or the device rebooted since) last metrics/cpu length 55s down ? rebooted false reloads 0 config "" off [] records 4`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("runs:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -135,11 +135,19 @@ func TestRunsRunning(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	defer func(f func() codec.BootID) { thisBoot = f }(thisBoot)
+	thisBoot = func() codec.BootID { return start(1, 10, 1, true, true).Boot }
 	for _, want := range []RunEnd{RunRunning, RunDied} {
 		if runs := listRuns(t, data); len(runs) != 1 || runs[0].End != want {
 			t.Errorf("runs %+v, want one %s", runs, want)
 		}
 		w.Close()
+	}
+	// Rings of another boot (copied from another device, or this one
+	// rebooted since): the run's end is not known, it did not die here.
+	thisBoot = func() codec.BootID { return codec.BootID{0xee} }
+	if runs := listRuns(t, data); len(runs) != 1 || runs[0].End != RunNoStop {
+		t.Errorf("runs %+v of another boot, want one %s", runs, RunNoStop)
 	}
 }
 
