@@ -86,3 +86,31 @@ func TestHeldGapWords(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWords: a run's version and last record are read long before
+// ListRuns returns: the records of the runs after it are read since.
+func TestRunWords(t *testing.T) {
+	filler := func(name string, from, n int) []*codec.Record {
+		var recs []*codec.Record
+		for i := range n {
+			recs = append(recs, rec(1, from+i, name, str("pad", strings.Repeat("y", 40))))
+		}
+		return recs
+	}
+	// Records before the first start are of no run; they are there so
+	// that the run's records are in a batch's buffer filled again.
+	recs := filler("early", 0, 1000)
+	recs = append(recs, start(1, 1000, 100, true, false))
+	recs = append(recs, filler("during", 1001, 10)...)
+	recs = append(recs, rec(1, 1011, "audit.last"), start(1, 1100, 101, false, false))
+	recs = append(recs, filler("after", 1101, 2000)...)
+	data := t.TempDir()
+	writeRingOpts(t, data, ringlog.Options{Stream: "itiny", Codec: codec.Msgpack, Budget: 64 << 20, SegmentSize: 4 << 10}, recs...)
+	runs := listRuns(t, data)
+	if len(runs) != 2 {
+		t.Fatalf("%d runs, want 2", len(runs))
+	}
+	if r := runs[0]; r.Version != "v1" || r.Last.Name != "audit.last" || r.Records != 12 {
+		t.Errorf("first run: version %q, last %q, %d records; want v1, audit.last, 12", r.Version, r.Last.Name, r.Records)
+	}
+}
