@@ -113,6 +113,8 @@ func TestDump(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	data := fixture(t)
+	one := t.TempDir() // a ring of one boot
+	writeRecords(t, one, "events", codec.Record{BootCount: 1, Wall: t0, Source: "app", Level: codec.LevelInfo, Name: "e"})
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -123,6 +125,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-o", "xml", data}, 2, `-o "xml"`},
 		{[]string{"--colour", data}, 2, "flag provided but not defined: -colour"},
 		{[]string{"--boot", "7", data}, 1, "-b 7: no boot with that counter"},
+		{[]string{"-b", "-2", data}, 1, "-b -2: the rings hold 2 boots\n"},
+		{[]string{"-b", "-1", one}, 1, "-b -1: the rings hold 1 boot\n"},
 		{[]string{filepath.Join(data, "missing")}, 1, "no such file"},
 		{[]string{"--stream", "nope", data}, 1, "no stream nope"},
 	} {
@@ -171,11 +175,11 @@ func TestVerifyStats(t *testing.T) {
 		want string
 	}{
 		{"v1-msgpack", 0, "40 records, seq 1-40, in 2 segments: ok"},
-		{"v1-msgpack-damaged", 1, "CORRUPT: 1 problems"},
+		{"v1-msgpack-damaged", 1, "CORRUPT: 1 problem"},
 		{"v1-msgpack-packed", 1, "gap             4 records lost (5-8): damage"},
-		{"v1-msgpack-stage-only", 0, "35 records, seq 1-35, in 1 segments: ok"},
+		{"v1-msgpack-stage-only", 0, "35 records, seq 1-35, in 1 segment: ok"},
 		{"v1-msgpack-bad-stage", 1, "bad-stage       ../../testdata/golden/v1-msgpack-bad-stage/stage offset 0 length 128: damaged stage header"},
-		{"v1-msgpack-unknown-flag", 1, "UNSUPPORTED: 1 segments written by a newer itiny, not read"},
+		{"v1-msgpack-unknown-flag", 1, "UNSUPPORTED: 1 segment written by a newer itiny, not read"},
 		{"v1-json-future-version", 1, "gap             26 numbers unread (27-52): in a segment written by a newer itiny"},
 	} {
 		out, errOut, code := run(t, "verify", filepath.Join(golden, tc.ring))
@@ -306,7 +310,7 @@ func TestVerifyLive(t *testing.T) {
 	f.Write([]byte{0x12, 0x34, 0x56, 0x78, 30, 0, 0, 0}) // half a frame header: a write in progress
 	f.Close()
 	out, errOut, code := run(t, "verify", data)
-	if code != 0 || !strings.Contains(out, "10 records, seq 1-10, in 1 segments: ok\n") {
+	if code != 0 || !strings.Contains(out, "10 records, seq 1-10, in 1 segment: ok\n") {
 		t.Fatalf("verify of a live ring: exit %d: %s %s", code, out, errOut)
 	}
 	w.Close()
