@@ -436,11 +436,12 @@ func TestHelpAndVersion(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"-h"}, []string{"usage: itiny-read [options]", "-o string", "-since string", "verify", "--version"}},
-		{[]string{"--help"}, []string{"usage: itiny-read [options]", "-match value"}},
-		{[]string{"help"}, []string{"usage: itiny-read [options]", "-match value"}},
-		{[]string{"help", "verify"}, []string{"usage: itiny-read verify", "-json"}},
-		{[]string{"verify", "-h"}, []string{"usage: itiny-read verify", "-json"}},
+		{[]string{"-h"}, []string{"usage: itiny-read [options]", "\n  -o string\n", "\n  --since string\n", "verify", "\n  --version\n        print the version\n",
+			"\n  -b    only the records of one boot", `(default "text")`, "(default 256MiB)"}},
+		{[]string{"--help"}, []string{"usage: itiny-read [options]", "\n  --match value\n"}},
+		{[]string{"help"}, []string{"usage: itiny-read [options]", "\n  --match value\n"}},
+		{[]string{"help", "verify"}, []string{"usage: itiny-read verify", "\n  --json\n"}},
+		{[]string{"verify", "-h"}, []string{"usage: itiny-read verify", "\n  --json\n"}},
 		{[]string{"--version"}, []string{"itiny-read " + version.String + "\n"}},
 	} {
 		out, errOut, code := run(t, tc.args...)
@@ -450,11 +451,52 @@ func TestHelpAndVersion(t *testing.T) {
 			}
 		}
 	}
+	for _, c := range append([]string{""}, "boots", "runs", "verify", "stats", "salvage", "bundle", "sar", "report") {
+		out, _, _ := run(t, "help", c)
+		checkOptions(t, c, out)
+	}
 	// A command without a path reads the default data directory: an
 	// error if there is none, never a crash.
 	cmd := exec.Command(binary, "verify")
 	cmd.Env = append(os.Environ(), "ITINY_DATA="+filepath.Join(t.TempDir(), "none"))
 	if out, err := cmd.CombinedOutput(); cmd.ProcessState.ExitCode() != 1 || strings.Contains(string(out), "panic") {
 		t.Errorf("verify with no path: %v: %s", err, out)
+	}
+}
+
+// checkOptions checks the options in a command's help as journalctl's
+// users read them: --name for a name of more than one letter, -x for one
+// letter, each followed by its help, every line of which starts in one
+// column (8), in spaces.
+func checkOptions(t *testing.T, cmd, help string) {
+	t.Helper()
+	_, opts, ok := strings.Cut(help, "\noptions (")
+	opts, _, _ = strings.Cut(opts, "\n\nenvironment:")
+	lines := strings.Split(opts, "\n")[1:]
+	if !ok || len(lines) < 2 {
+		t.Fatalf("help %s: no options:\n%s", cmd, help)
+	}
+	const indent = "        "
+	helped := true // the option before has its help
+	for _, l := range lines {
+		if strings.HasPrefix(l, indent) {
+			if l[len(indent)] == ' ' || l[len(indent)] == '\t' {
+				t.Errorf("help %s: help line %q does not start in column %d", cmd, l, len(indent))
+			}
+			helped = true
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(l, "  "), " ")
+		long := strings.HasPrefix(name, "--") && len(name) > 3
+		short := len(name) == 2 && name[0] == '-'
+		if !helped || !strings.HasPrefix(l, "  -") || strings.Contains(l, "\t") || !long && !short {
+			t.Errorf("help %s: %q: want an option (--name, or -x) after the help of the one before, in spaces", cmd, l)
+		}
+		// A one-letter option that takes no value has its help on its
+		// line, in the same column.
+		helped = short && len(l) > len(indent) && l[:len(indent)] == "  "+name+indent[:len(indent)-2-len(name)] && l[len(indent)] != ' '
+	}
+	if !helped {
+		t.Errorf("help %s: the last option has no help", cmd)
 	}
 }
