@@ -221,7 +221,7 @@ func TestSummaryLoss(t *testing.T) {
 	if got := dd(t, doc, "loss"); got != strings.Join(wantLoss, "") || got != "metrics: 1 record lost" {
 		t.Errorf("loss %q, want %q", got, wantLoss)
 	}
-	if got := dd(t, doc, "verify"); got != strings.Join(wantVerdicts, "") || !strings.Contains(got, "CORRUPT: 1 problems metrics") {
+	if got := dd(t, doc, "verify"); got != strings.Join(wantVerdicts, "") || !strings.Contains(got, "CORRUPT: 1 problem metrics") {
 		t.Errorf("verify %q, want %q", got, wantVerdicts)
 	}
 }

@@ -62,7 +62,9 @@ func (n *Resume) fill(r *codec.Record) {
 	}
 }
 
-// ParseResume returns the note r holds, if r is a resume note.
+// ParseResume returns the note r holds, if r is a resume note. Its Cause
+// and Bound are r's strings: views of the bytes r was decoded from when
+// it was decoded with codec.DecodeAlias, to be copied to be kept.
 func ParseResume(r *codec.Record) (Resume, bool) {
 	if r.Name != ResumeName || r.Source != ResumeSource {
 		return Resume{}, false

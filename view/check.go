@@ -158,9 +158,9 @@ func Check(src *Source) (*Health, error) {
 func (h *Health) Verdict() string {
 	switch {
 	case h.Corrupt > 0:
-		return "CORRUPT: " + strconv.Itoa(h.Corrupt) + " problems"
+		return "CORRUPT: " + Count(h.Corrupt, "problem", "problems")
 	case h.Unsupported > 0:
-		return "UNSUPPORTED: " + strconv.Itoa(h.Unsupported) + " segments written by a newer itiny, not read"
+		return "UNSUPPORTED: " + Count(h.Unsupported, "segment", "segments") + " written by a newer itiny, not read"
 	case len(h.Damage) > 0 || len(h.Gaps) > 0:
 		return "ok, with what crashes leave"
 	}

@@ -236,6 +236,14 @@ func (g *Gap) AppendText(b []byte) []byte {
 	return b
 }
 
+// Count says how many of a thing there are, in words that agree with the
+// number: Count(1, "boot", "boots") is "1 boot", Count(2, ...) "2 boots".
+// one and many may go on past the noun ("record that does not decode").
+func Count[N ~int | ~int64 | ~uint64](n N, one, many string) string {
+	return string(appendCount(nil, uint64(n), " "+one, " "+many))
+}
+
+// appendCount appends n and then one or many, which begin with a space.
 func appendCount(b []byte, n uint64, one, many string) []byte {
 	b = strconv.AppendUint(b, n, 10)
 	if n == 1 {

@@ -70,3 +70,17 @@ func TestPad(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    uint64
+		want string
+	}{{0, "0 boots"}, {1, "1 boot"}, {2, "2 boots"}, {1 << 40, "1099511627776 boots"}} {
+		if got := Count(tc.n, "boot", "boots"); got != tc.want {
+			t.Errorf("Count(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+	if got := Count(1, "record that does not decode", "records that do not decode"); got != "1 record that does not decode" {
+		t.Errorf("Count(1, ...) = %q", got)
+	}
+}

@@ -236,7 +236,11 @@ func TestFollowBehindRetention(t *testing.T) {
 }
 
 // follower opens a following merge of the ring in dir, closed with t.
-func follower(t *testing.T, dir string) *Merger {
+func follower(t *testing.T, dir string) *Merger { return merger(t, dir, true) }
+
+// merger opens a merge of the ring in dir, following or not, closed with
+// t.
+func merger(t *testing.T, dir string, follow bool) *Merger {
 	t.Helper()
 	in, err := Open([]string{dir})
 	if err != nil {
@@ -246,7 +250,7 @@ func follower(t *testing.T, dir string) *Merger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Follow = true
+	m.Follow = follow
 	t.Cleanup(m.Close)
 	return m
 }

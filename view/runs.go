@@ -104,6 +104,15 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 	var runs []Run
 	var cur *Run // the run the records go to; nil in a boot with no start
 	var start, last stamp
+	// The name of cur's last record, copied: a record's strings are views
+	// of bytes the merge reads into again. Copied into cur.Last once the
+	// run has its last record, not at every record.
+	var lastName []byte
+	settle := func() {
+		if cur != nil {
+			cur.Last.Name = string(lastName)
+		}
+	}
 	for {
 		it, err := m.Next()
 		if err == io.EOF {
@@ -118,16 +127,18 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 		r := it.Rec
 		at := stampOf(r)
 		if cur != nil && at.boot != cur.Boot {
+			settle()
 			cur = nil // a boot whose records do not say the agent started
 		}
 		if r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
+			settle()
 			if n := len(runs); n > 0 {
 				prev := &runs[n-1]
 				prev.Rebooted = at.boot != prev.Boot || boolField(r, keyDeviceBoot)
 				prev.End = endBefore(r, prev.End == RunStopped, prev.Rebooted)
 				prev.Down, prev.DownKnown = last.until(at)
 			}
-			runs = append(runs, Run{Boot: at.boot, Start: r.Wall, Version: strField(r, keyVersion),
+			runs = append(runs, Run{Boot: at.boot, Start: r.Wall, Version: strings.Clone(strField(r, keyVersion)),
 				PID: intField(r, keyPID), Clean: boolField(r, keyClean), End: RunNoStop})
 			cur, start = &runs[len(runs)-1], at
 		}
@@ -135,7 +146,8 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 			continue
 		}
 		cur.Records++
-		cur.Last = RunRecord{Wall: r.Wall, Stream: it.Source.Stream, Name: r.Name}
+		cur.Last = RunRecord{Wall: r.Wall, Stream: it.Source.Stream}
+		lastName = append(lastName[:0], r.Name...)
 		cur.Length = time.Duration(at.mono - start.mono)
 		last = at
 		if r.Source != catalog.SelfSource {
@@ -152,6 +164,7 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 			cur.Off = append(cur.Off, CollectorOff{strings.Clone(strField(r, keyOffCollector)), strings.Clone(strField(r, keyOffError))})
 		}
 	}
+	settle()
 	if n := len(runs); n > 0 && runs[n-1].End == RunNoStop && liveSelf(srcs) {
 		switch {
 		case writing(srcs):

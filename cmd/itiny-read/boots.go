@@ -109,6 +109,6 @@ func bundleCmd(fs *flag.FlagSet, args []string) error {
 	for _, fl := range m.Files {
 		size += fl.Size
 	}
-	fmt.Fprintf(os.Stderr, "%s: %d files, %d bytes of rings\n", name, len(m.Files), size)
+	fmt.Fprintf(os.Stderr, "%s: %s, %s of rings\n", name, view.Count(len(m.Files), "file", "files"), view.Count(size, "byte", "bytes"))
 	return nil
 }

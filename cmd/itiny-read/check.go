@@ -56,7 +56,7 @@ func verifyCmd(fs *flag.FlagSet, args []string) error {
 		printJSON(rings)
 	} else {
 		for _, r := range rings {
-			fmt.Printf("%-8s %s: %d records, seq %d-%d, in %d segments: %s\n", r.Stream, r.Where, r.Records, r.FirstSeq, r.LastSeq, r.Segments, r.Verdict())
+			fmt.Printf("%-8s %s: %s, seq %d-%d, in %s: %s\n", r.Stream, r.Where, view.Count(r.Records, "record", "records"), r.FirstSeq, r.LastSeq, view.Count(r.Segments, "segment", "segments"), r.Verdict())
 			if r.Retired > 0 {
 				fmt.Printf("  %-15s %s\n", "retired", r.RetiredText())
 			}

@@ -306,7 +306,7 @@ func resolveBoot(srcs []*view.Source, s string) (uint32, error) {
 		if n <= 0 {
 			i := len(boots) - 1 + int(n)
 			if i < 0 {
-				return 0, fmt.Errorf("-b %s: the rings hold %d boots", s, len(boots))
+				return 0, fmt.Errorf("-b %s: the rings hold %s", s, view.Count(len(boots), "boot", "boots"))
 			}
 			return boots[i].N, nil
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -108,13 +109,70 @@ func usage(w io.Writer, c *command, fs *flag.FlagSet) {
 		}
 	}
 	fmt.Fprintln(w, "\noptions (before or after paths; --name=value or --name value):")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fmt.Fprintln(w, "  --version\n    \tprint the version")
+	fs.VisitAll(func(f *flag.Flag) { writeOption(w, f) })
+	writeOption(w, &flag.Flag{Name: "version", Usage: "print the version", Value: new(versionFlag)})
 	fmt.Fprintln(w, "\nenvironment:\n  "+datadir.Env+"  the data directory when no PATH is given (else "+datadir.Fallback+")\n"+
 		"  PAGER       the pager on a terminal (else less -R; empty or cat: none)\n"+
 		"  ITINY_LESS  less's options (else FRSXMK), whatever LESS says")
 }
+
+// helpIndent is where an option's help starts: on the line after its
+// name, or on the same line after a one-letter one that takes no value.
+const helpIndent = "        "
+
+// writeOption writes an option's name, its value's placeholder, its help
+// and its default as flag.PrintDefaults does, but with journalctl's
+// dashes: --name for a name of more than one letter, -x for one letter;
+// and in spaces, not tabs, so that every help line starts in the same
+// column whatever the tab width.
+func writeOption(w io.Writer, f *flag.Flag) {
+	value, help := flag.UnquoteUsage(f)
+	line := "  -" + f.Name
+	if len(f.Name) > 1 {
+		line = "  --" + f.Name
+	}
+	if value != "" {
+		line += " " + value
+	}
+	if len(f.Name) == 1 && value == "" {
+		line += helpIndent[len(line):] // "  -b    only the records..."
+	} else {
+		line += "\n" + helpIndent
+	}
+	line += strings.ReplaceAll(help, "\n", "\n"+helpIndent)
+	if def, quote := defaultOf(f); def != "" && quote {
+		line += fmt.Sprintf(" (default %q)", def)
+	} else if def != "" {
+		line += " (default " + def + ")"
+	}
+	fmt.Fprintln(w, line)
+}
+
+// defaultOf returns the default of f worth saying, as flag.PrintDefaults
+// says it: none when it is the zero value of its type, and quoted for a
+// string option.
+func defaultOf(f *flag.Flag) (def string, quote bool) {
+	t := reflect.TypeOf(f.Value)
+	zero := reflect.Zero(t)
+	if t.Kind() == reflect.Pointer {
+		zero = reflect.New(t.Elem())
+	}
+	if z, ok := zero.Interface().(flag.Value); ok && z.String() == f.DefValue {
+		return "", false
+	}
+	if g, ok := f.Value.(flag.Getter); ok {
+		_, quote = g.Get().(string)
+	}
+	return f.DefValue, quote
+}
+
+// versionFlag is --version in the options' list: main handles it before
+// parsing.
+type versionFlag bool
+
+func (*versionFlag) String() string   { return "false" }
+func (*versionFlag) Set(string) error { return nil }
+func (*versionFlag) IsBoolFlag() bool { return true }
 
 // parse parses options anywhere among the arguments, before or after
 // paths and matches, as GNU tools do (package flag stops at the first

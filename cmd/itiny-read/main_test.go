@@ -113,6 +113,8 @@ func TestDump(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	data := fixture(t)
+	one := t.TempDir() // a ring of one boot
+	writeRecords(t, one, "events", codec.Record{BootCount: 1, Wall: t0, Source: "app", Level: codec.LevelInfo, Name: "e"})
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -123,6 +125,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-o", "xml", data}, 2, `-o "xml"`},
 		{[]string{"--colour", data}, 2, "flag provided but not defined: -colour"},
 		{[]string{"--boot", "7", data}, 1, "-b 7: no boot with that counter"},
+		{[]string{"-b", "-2", data}, 1, "-b -2: the rings hold 2 boots\n"},
+		{[]string{"-b", "-1", one}, 1, "-b -1: the rings hold 1 boot\n"},
 		{[]string{filepath.Join(data, "missing")}, 1, "no such file"},
 		{[]string{"--stream", "nope", data}, 1, "no stream nope"},
 	} {
@@ -171,11 +175,11 @@ func TestVerifyStats(t *testing.T) {
 		want string
 	}{
 		{"v1-msgpack", 0, "40 records, seq 1-40, in 2 segments: ok"},
-		{"v1-msgpack-damaged", 1, "CORRUPT: 1 problems"},
+		{"v1-msgpack-damaged", 1, "CORRUPT: 1 problem"},
 		{"v1-msgpack-packed", 1, "gap             4 records lost (5-8): damage"},
-		{"v1-msgpack-stage-only", 0, "35 records, seq 1-35, in 1 segments: ok"},
+		{"v1-msgpack-stage-only", 0, "35 records, seq 1-35, in 1 segment: ok"},
 		{"v1-msgpack-bad-stage", 1, "bad-stage       ../../testdata/golden/v1-msgpack-bad-stage/stage offset 0 length 128: damaged stage header"},
-		{"v1-msgpack-unknown-flag", 1, "UNSUPPORTED: 1 segments written by a newer itiny, not read"},
+		{"v1-msgpack-unknown-flag", 1, "UNSUPPORTED: 1 segment written by a newer itiny, not read"},
 		{"v1-json-future-version", 1, "gap             26 numbers unread (27-52): in a segment written by a newer itiny"},
 	} {
 		out, errOut, code := run(t, "verify", filepath.Join(golden, tc.ring))
@@ -306,7 +310,7 @@ func TestVerifyLive(t *testing.T) {
 	f.Write([]byte{0x12, 0x34, 0x56, 0x78, 30, 0, 0, 0}) // half a frame header: a write in progress
 	f.Close()
 	out, errOut, code := run(t, "verify", data)
-	if code != 0 || !strings.Contains(out, "10 records, seq 1-10, in 1 segments: ok\n") {
+	if code != 0 || !strings.Contains(out, "10 records, seq 1-10, in 1 segment: ok\n") {
 		t.Fatalf("verify of a live ring: exit %d: %s %s", code, out, errOut)
 	}
 	w.Close()
@@ -432,11 +436,12 @@ func TestHelpAndVersion(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"-h"}, []string{"usage: itiny-read [options]", "-o string", "-since string", "verify", "--version"}},
-		{[]string{"--help"}, []string{"usage: itiny-read [options]", "-match value"}},
-		{[]string{"help"}, []string{"usage: itiny-read [options]", "-match value"}},
-		{[]string{"help", "verify"}, []string{"usage: itiny-read verify", "-json"}},
-		{[]string{"verify", "-h"}, []string{"usage: itiny-read verify", "-json"}},
+		{[]string{"-h"}, []string{"usage: itiny-read [options]", "\n  -o string\n", "\n  --since string\n", "verify", "\n  --version\n        print the version\n",
+			"\n  -b    only the records of one boot", `(default "text")`, "(default 256MiB)"}},
+		{[]string{"--help"}, []string{"usage: itiny-read [options]", "\n  --match value\n"}},
+		{[]string{"help"}, []string{"usage: itiny-read [options]", "\n  --match value\n"}},
+		{[]string{"help", "verify"}, []string{"usage: itiny-read verify", "\n  --json\n"}},
+		{[]string{"verify", "-h"}, []string{"usage: itiny-read verify", "\n  --json\n"}},
 		{[]string{"--version"}, []string{"itiny-read " + version.String + "\n"}},
 	} {
 		out, errOut, code := run(t, tc.args...)
@@ -446,11 +451,52 @@ func TestHelpAndVersion(t *testing.T) {
 			}
 		}
 	}
+	for _, c := range append([]string{""}, "boots", "runs", "verify", "stats", "salvage", "bundle", "sar", "report") {
+		out, _, _ := run(t, "help", c)
+		checkOptions(t, c, out)
+	}
 	// A command without a path reads the default data directory: an
 	// error if there is none, never a crash.
 	cmd := exec.Command(binary, "verify")
 	cmd.Env = append(os.Environ(), "ITINY_DATA="+filepath.Join(t.TempDir(), "none"))
 	if out, err := cmd.CombinedOutput(); cmd.ProcessState.ExitCode() != 1 || strings.Contains(string(out), "panic") {
 		t.Errorf("verify with no path: %v: %s", err, out)
+	}
+}
+
+// checkOptions checks the options in a command's help as journalctl's
+// users read them: --name for a name of more than one letter, -x for one
+// letter, each followed by its help, every line of which starts in one
+// column (8), in spaces.
+func checkOptions(t *testing.T, cmd, help string) {
+	t.Helper()
+	_, opts, ok := strings.Cut(help, "\noptions (")
+	opts, _, _ = strings.Cut(opts, "\n\nenvironment:")
+	lines := strings.Split(opts, "\n")[1:]
+	if !ok || len(lines) < 2 {
+		t.Fatalf("help %s: no options:\n%s", cmd, help)
+	}
+	const indent = "        "
+	helped := true // the option before has its help
+	for _, l := range lines {
+		if strings.HasPrefix(l, indent) {
+			if l[len(indent)] == ' ' || l[len(indent)] == '\t' {
+				t.Errorf("help %s: help line %q does not start in column %d", cmd, l, len(indent))
+			}
+			helped = true
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(l, "  "), " ")
+		long := strings.HasPrefix(name, "--") && len(name) > 3
+		short := len(name) == 2 && name[0] == '-'
+		if !helped || !strings.HasPrefix(l, "  -") || strings.Contains(l, "\t") || !long && !short {
+			t.Errorf("help %s: %q: want an option (--name, or -x) after the help of the one before, in spaces", cmd, l)
+		}
+		// A one-letter option that takes no value has its help on its
+		// line, in the same column.
+		helped = short && len(l) > len(indent) && l[:len(indent)] == "  "+name+indent[:len(indent)-2-len(name)] && l[len(indent)] != ' '
+	}
+	if !helped {
+		t.Errorf("help %s: the last option has no help", cmd)
 	}
 }

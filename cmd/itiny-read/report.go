@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/report"
+	"github.com/itiny/itiny/view"
 )
 
 func reportCmd(fs *flag.FlagSet, args []string) error {
@@ -48,7 +49,7 @@ func reportCmd(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s: %d bytes\n", name, n)
+	fmt.Fprintf(os.Stderr, "%s: %s\n", name, view.Count(n, "byte", "bytes"))
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/itiny/itiny/salvage"
+	"github.com/itiny/itiny/view"
 )
 
 func salvageCmd(fs *flag.FlagSet, args []string) error {
@@ -47,9 +48,9 @@ func salvageCmd(fs *flag.FlagSet, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", src.Where, err)
 		}
-		fmt.Fprintf(os.Stderr, "%-8s %s: %d records salvaged, %d ranges of damage skipped", src.Stream, src.Where, res.Records, res.Damaged)
+		fmt.Fprintf(os.Stderr, "%-8s %s: %s salvaged, %s of damage skipped", src.Stream, src.Where, view.Count(res.Records, "record", "records"), view.Count(res.Damaged, "range", "ranges"))
 		if res.Undecodable > 0 {
-			fmt.Fprintf(os.Stderr, ", %d records that do not decode skipped", res.Undecodable)
+			fmt.Fprintf(os.Stderr, ", %s skipped", view.Count(res.Undecodable, "record that does not decode", "records that do not decode"))
 		}
 		fmt.Fprintln(os.Stderr)
 	}
