@@ -144,11 +144,12 @@ var ErrUnknownStream = errors.New("agent: unknown stream")
 // ErrClosed is returned by Reload after Close.
 var ErrClosed = errors.New("agent: closed")
 
-// New opens the agent's rings under cfg.Data, recovering them, and records
-// the start: the boot counter, and an unclean shutdown if the last run did
-// not close its rings. A ring the storage does not let it open (full,
-// read-only) leaves its stream unavailable until Run can open it
-// (storage.go).
+// New opens the agent's rings under cfg.Data, recovering them, records
+// the start (the boot counter, and an unclean shutdown if the last run did
+// not close its rings) and makes its sockets: when it returns, the agent
+// takes records, though it samples only once Run runs. A ring or socket
+// the storage does not let it make (full, read-only) leaves its stream
+// unavailable, or the socket unmade, until Run can make it (storage.go).
 func New(cfg *Config, opts Options) (*Agent, error) {
 	if cfg.Data == "" {
 		return nil, errors.New("agent: no data directory")
@@ -215,6 +216,13 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	}
 	if deviceBooted {
 		a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
+	}
+	// The sockets last, once the rings are open and the start is told:
+	// when New returns, the agent takes records, and its caller may say
+	// so (itiny run's running: line).
+	if err := a.startListeners(); err != nil {
+		a.Shutdown("error: " + err.Error())
+		return nil, err
 	}
 	return a, nil
 }
@@ -431,9 +439,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	case <-a.stop:
 		return nil // closed before it ran
 	default:
-	}
-	if err := a.startListeners(); err != nil {
-		return err
 	}
 	// stop is closed, and the sleeper woken, when Run must return, and
 	// when it has.
