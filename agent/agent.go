@@ -124,6 +124,7 @@ type scheduled struct {
 	c        Collector
 	interval time.Duration
 	next     time.Time
+	sampled  bool // next follows a sample, not the collector's start
 	errs     uint64
 	// A spell of failures: collector.failing was written at its first,
 	// failedAt (monotonic), and collector.recovered is written once oks
@@ -312,10 +313,33 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 	default:
 	}
 	old := a.collectors
+	handOver(old, cols)
 	a.collectors, a.off = cols, off
 	a.mu.Unlock()
 	closeCollectors(old)
 	return nil
+}
+
+// handOver gives each collector of a reload the schedule and the failing
+// spell of the one of its name it replaces: the first sample of the new
+// one is due an interval, the new one, after the last of the old, on the
+// same grid. Were it due at once, a reload would write a sample of every
+// collector off the phase and close after the last: two samples of one
+// collector a moment apart. A collector the reload enables samples at
+// the next round. Under a.mu.
+func handOver(old, cols []*scheduled) {
+	for _, s := range cols {
+		for _, o := range old {
+			if o.name != s.name {
+				continue
+			}
+			s.next, s.sampled = o.next, o.sampled
+			if o.sampled {
+				s.next = o.next.Add(s.interval - o.interval)
+			}
+			s.errs, s.failing, s.failedAt, s.failures, s.oks = o.errs, o.failing, o.failedAt, o.failures, o.oks
+		}
+	}
 }
 
 func closeCollectors(cols []*scheduled) {
@@ -470,6 +494,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		for _, s := range a.collectors {
 			if !now.Before(s.next) {
 				a.update(s)
+				s.sampled = true
 				// Keep the grid: a slow sample does not shift later ones.
 				for !now.Before(s.next) {
 					s.next = s.next.Add(s.interval)
