@@ -124,6 +124,7 @@ type scheduled struct {
 	c        Collector
 	interval time.Duration
 	next     time.Time
+	sampled  bool // next follows a sample, not the collector's start
 	errs     uint64
 	// A spell of failures: collector.failing was written at its first,
 	// failedAt (monotonic), and collector.recovered is written once oks
@@ -144,11 +145,12 @@ var ErrUnknownStream = errors.New("agent: unknown stream")
 // ErrClosed is returned by Reload after Close.
 var ErrClosed = errors.New("agent: closed")
 
-// New opens the agent's rings under cfg.Data, recovering them, and records
-// the start: the boot counter, and an unclean shutdown if the last run did
-// not close its rings. A ring the storage does not let it open (full,
-// read-only) leaves its stream unavailable until Run can open it
-// (storage.go).
+// New opens the agent's rings under cfg.Data, recovering them, records
+// the start (the boot counter, and an unclean shutdown if the last run did
+// not close its rings) and makes its sockets: when it returns, the agent
+// takes records, though it samples only once Run runs. A ring or socket
+// the storage does not let it make (full, read-only) leaves its stream
+// unavailable, or the socket unmade, until Run can make it (storage.go).
 func New(cfg *Config, opts Options) (*Agent, error) {
 	if cfg.Data == "" {
 		return nil, errors.New("agent: no data directory")
@@ -215,6 +217,13 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	}
 	if deviceBooted {
 		a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
+	}
+	// The sockets last, once the rings are open and the start is told:
+	// when New returns, the agent takes records, and its caller may say
+	// so (itiny run's running: line).
+	if err := a.startListeners(); err != nil {
+		a.Shutdown("error: " + err.Error())
+		return nil, err
 	}
 	return a, nil
 }
@@ -304,10 +313,33 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 	default:
 	}
 	old := a.collectors
+	handOver(old, cols)
 	a.collectors, a.off = cols, off
 	a.mu.Unlock()
 	closeCollectors(old)
 	return nil
+}
+
+// handOver gives each collector of a reload the schedule and the failing
+// spell of the one of its name it replaces: the first sample of the new
+// one is due an interval, the new one, after the last of the old, on the
+// same grid. Were it due at once, a reload would write a sample of every
+// collector off the phase and close after the last: two samples of one
+// collector a moment apart. A collector the reload enables samples at
+// the next round. Under a.mu.
+func handOver(old, cols []*scheduled) {
+	for _, s := range cols {
+		for _, o := range old {
+			if o.name != s.name {
+				continue
+			}
+			s.next, s.sampled = o.next, o.sampled
+			if o.sampled {
+				s.next = o.next.Add(s.interval - o.interval)
+			}
+			s.errs, s.failing, s.failedAt, s.failures, s.oks = o.errs, o.failing, o.failedAt, o.failures, o.oks
+		}
+	}
 }
 
 func closeCollectors(cols []*scheduled) {
@@ -432,9 +464,6 @@ func (a *Agent) Run(ctx context.Context) error {
 		return nil // closed before it ran
 	default:
 	}
-	if err := a.startListeners(); err != nil {
-		return err
-	}
 	// stop is closed, and the sleeper woken, when Run must return, and
 	// when it has.
 	stop, exited := make(chan struct{}), make(chan struct{})
@@ -465,6 +494,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		for _, s := range a.collectors {
 			if !now.Before(s.next) {
 				a.update(s)
+				s.sampled = true
 				// Keep the grid: a slow sample does not shift later ones.
 				for !now.Before(s.next) {
 					s.next = s.next.Add(s.interval)

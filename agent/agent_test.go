@@ -323,6 +323,104 @@ func TestSampleTimes(t *testing.T) {
 	}
 }
 
+// TestReloadKeepsSchedule: a reload hands each collector's schedule to
+// the one that replaces it, so no collector writes a second sample
+// before its interval, the new one, is up. The intervals are an hour:
+// a second sample in the test's few rounds can only be the reload's.
+// Run's housekeeping, every round, reloads after the first and ends the
+// test two rounds later.
+func TestReloadKeepsSchedule(t *testing.T) {
+	cfg := testConfig(t, "[collector uptime]\ninterval = 1h\n[collector load]\ninterval = 1h\n")
+	cfg.Collectors["uptime"].Enabled = true
+	cfg.Collectors["load"].Enabled = true
+	// The same uptime, load at a longer interval, memory enabled.
+	next := testConfig(t, "[collector uptime]\ninterval = 1h\n[collector load]\ninterval = 2h\n[collector memory]\ninterval = 1h\n")
+	for _, name := range []string{"uptime", "load", "memory"} {
+		next.Collectors[name].Enabled = true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var a *Agent
+	rounds := 0
+	house := func(time.Time) {
+		switch rounds++; rounds {
+		case 1:
+			if err := a.Reload(next); err != nil {
+				t.Error(err)
+			}
+		case 3:
+			cancel()
+		}
+	}
+	a, err := New(cfg, Options{Housekeeping: house, HousekeepingEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if rounds < 3 {
+		t.Fatalf("%d rounds in a minute", rounds)
+	}
+	got := map[string]int{}
+	for _, r := range readStream(t, cfg.Data, StreamMetrics) {
+		got[r.Name]++
+	}
+	if got["uptime"] != 1 || got["load"] != 1 || got["memory"] != 1 {
+		t.Fatalf("samples in the ring: %v; want one each of uptime, load and memory", got)
+	}
+}
+
+// TestReloadKeepsFailingSpell: a collector failing at a reload goes on
+// failing in the same spell, which collector.failing has told once: the
+// reload does not tell it again. Its /proc/uptime is malformed; after the
+// reload it samples at a short interval until it has failed again.
+func TestReloadKeepsFailingSpell(t *testing.T) {
+	proc := t.TempDir()
+	os.WriteFile(filepath.Join(proc, "uptime"), []byte("not a number\n"), 0o644)
+	cfg := testConfig(t, "[collector uptime]\ninterval = 1h\n")
+	cfg.Collectors["uptime"].Enabled = true
+	next := testConfig(t, "[collector uptime]\ninterval = 50ms\n")
+	next.Collectors["uptime"].Enabled = true
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var a *Agent
+	reloaded := false
+	house := func(time.Time) {
+		if !reloaded {
+			reloaded = true
+			if err := a.Reload(next); err != nil {
+				t.Error(err)
+			}
+			return
+		}
+		a.mu.Lock()
+		errs := a.collectors[0].errs
+		a.mu.Unlock()
+		if errs >= 3 {
+			cancel()
+		}
+	}
+	a, err := New(cfg, Options{Proc: proc, Log: discard{}, Housekeeping: house, HousekeepingEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	var failing []string
+	for _, r := range readStream(t, cfg.Data, StreamEvents) {
+		if r.Name == "collector.failing" || r.Name == "collector.recovered" {
+			failing = append(failing, r.Name+" "+field(r, "collector").Str())
+		}
+	}
+	if len(failing) != 1 || failing[0] != "collector.failing uptime" {
+		t.Fatalf("collector events: %q; want collector.failing uptime, once", failing)
+	}
+}
+
 // Reload after Close is refused and leaves no collector's files open.
 func TestReloadAfterClose(t *testing.T) {
 	cfg := testConfig(t, "")

@@ -249,6 +249,12 @@ func (c *Config) Check() error {
 			return fmt.Errorf("config: socket_group: %w", err)
 		}
 	}
+	// Again for a Config an embedding program builds itself.
+	for _, r := range c.Rules {
+		if err := checkRuleField(r.Record, r.Field); err != nil && !r.Off {
+			return fmt.Errorf("config: [rule %s] %w", r.Name, err)
+		}
+	}
 	return nil
 }
 

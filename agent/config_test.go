@@ -203,6 +203,45 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestRuleFields: a rule on a record of the catalogue watches one of its
+// numeric fields; on a label, a flag, text or a field the record lacks it
+// would never fire, so the config is refused, naming the rule, the record,
+// the field and the fields it could watch. A component's own record may
+// hold anything.
+func TestRuleFields(t *testing.T) {
+	rule := func(record, field string) string {
+		return "[rule r]\nrecord = " + record + "\nfield = " + field + "\nabove = 1\n"
+	}
+	for _, tc := range []struct{ text, want string }{
+		{rule("process", "running"), `x.conf:1: [rule r] record process field running is not a number (a flag): its numeric fields are restarts, rss_bytes, cpu_ticks, fds`},
+		{rule("filesystem", "mount"), `[rule r] record filesystem field mount is not a number (a label): its numeric fields are size_bytes, free_bytes, avail_bytes, used_pct, files, files_free`},
+		{rule("kernel.log", "msg"), `[rule r] record kernel.log field msg is not a number (a text): its numeric fields are usec`},
+		{rule("cpu", "busy"), `[rule r] record cpu has no field busy: its numeric fields are user, nice, system, idle, iowait,`},
+		{rule("agent.config", "text"), `[rule r] record agent.config field text is not a number (a text), and it has no numeric field`},
+		{"\n\n" + rule("load", "load1") + "[rule s]\nrecord = memory\nfield = mem_free\nbelow = 1\n[rule t]\nrecord = thermal\nfield = zone\nabove = 1\n", `x.conf:11: [rule t] record thermal field zone is not a number (a label)`},
+		{rule("load", "load1"), ""},
+		{rule("process", "restarts"), ""},
+		{rule("netdev", "rx_errs"), ""},
+		{rule("appd.queue", "depth"), ""},                                      // a component's record: not the catalogue's
+		{rule("appd.queue", "status"), ""},                                     // whatever it holds
+		{"[rule r]\nrecord = process\nfield = running\nenabled = false\n", ""}, // off: kept, never run
+	} {
+		_, err := ParseConfig("x.conf", tc.text)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%q:\n got %v\nwant %q", tc.text, err, tc.want)
+		}
+	}
+	// A Config an embedding program builds is refused by New as well.
+	cfg := testConfig(t, "")
+	cfg.Rules = append(cfg.Rules, RuleConfig{Name: "up", Record: "process", Field: "running", Above: true, Limit: 0})
+	if a, err := New(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "config: [rule up] record process field running is not a number (a flag)") {
+		if a != nil {
+			a.Close()
+		}
+		t.Errorf("New with a rule on a flag: %v", err)
+	}
+}
+
 // TestConfigCheck: paths the config gives never land on the data
 // directory's own files, nor on each other (Config.Check, which New,
 // Reload and itiny config check run).

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 )
@@ -364,6 +365,9 @@ func (p *configParser) finish() error {
 		if r.Above && r.Clear > r.Limit || !r.Above && r.Clear < r.Limit {
 			return p.errorf("[rule %s] clear %v is on the wrong side of the limit %v", r.Name, r.Clear, r.Limit)
 		}
+		if err := checkRuleField(r.Record, r.Field); err != nil {
+			return p.errorf("[rule %s] %v", r.Name, err)
+		}
 	}
 	// A collector's options are checked here, enabled or not, so that
 	// one the collector would refuse is not found at run time, when it
@@ -383,6 +387,35 @@ func (p *configParser) finish() error {
 		}
 	}
 	return nil
+}
+
+// checkRuleField refuses a rule on a field of a catalogued record that
+// is not a number: the record lacks it, or it is a label, a flag or
+// text, and the rule would never fire. A record the catalogue does not
+// know (a component's own) may hold any field.
+func checkRuleField(record, field string) error {
+	rec := catalog.Lookup(record)
+	if rec == nil {
+		return nil
+	}
+	f, i := rec.Field(field)
+	if i >= 0 && (f.Kind == catalog.Gauge || f.Kind == catalog.Counter) {
+		return nil
+	}
+	var nums []string
+	for _, f := range rec.Fields {
+		if f.Kind == catalog.Gauge || f.Kind == catalog.Counter {
+			nums = append(nums, f.Key)
+		}
+	}
+	what := "has no field " + field
+	if i >= 0 {
+		what = "field " + field + " is not a number (a " + f.Kind.String() + ")"
+	}
+	if len(nums) == 0 {
+		return fmt.Errorf("record %s %s, and it has no numeric field", record, what)
+	}
+	return fmt.Errorf("record %s %s: its numeric fields are %s", record, what, strings.Join(nums, ", "))
 }
 
 // minPeriod is the shortest collector interval and stats_every. Each is

@@ -135,11 +135,6 @@ func TestSocketGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	in, err := a.listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.close()
 	for _, f := range []struct {
 		path string
 		mode uint32

@@ -262,3 +262,28 @@ func (a *Agent) startListeners() error {
 	a.listenErr = pending
 	return nil
 }
+
+// Listening says where the agent takes records, for its log: each
+// socket's path, and whether it listens or waits for the storage (the
+// reason is logged when the socket is refused).
+func (a *Agent) Listening() string {
+	a.mu.Lock()
+	made := [...]bool{a.ingest != nil, a.syslog != nil}
+	a.mu.Unlock()
+	var b strings.Builder
+	for i, l := range [...]struct{ what, path string }{{"socket", a.cfg.SocketPath()}, {"syslog", a.cfg.Syslog}} {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(l.what)
+		switch {
+		case l.path == "":
+			b.WriteString(" off")
+		case made[i]:
+			b.WriteString(" " + l.path)
+		default:
+			b.WriteString(" " + l.path + " not listening yet (retried every " + a.retryEvery().String() + ")")
+		}
+	}
+	return b.String()
+}

@@ -26,6 +26,7 @@ func TestConfigCheckAsRun(t *testing.T) {
 		{"[collector cpu]\ncolour = red", `[collector cpu] unknown option "colour" for collector cpu`},
 		{"[collector filesystem]\ninclude_tmpfs = maybe", `[collector filesystem] option include_tmpfs: want true or false, got "maybe"`},
 		{"socket_group = nosuchgroupxyz", `socket_group: no group "nosuchgroupxyz" in /etc/group`},
+		{"[rule up]\nrecord = process\nfield = running\nbelow = 1", "[rule up] record process field running is not a number (a flag): its numeric fields are restarts, rss_bytes"},
 	} {
 		conf := filepath.Join(t.TempDir(), "bad.conf")
 		os.WriteFile(conf, []byte(tc.text), 0o644)

@@ -55,7 +55,9 @@ func runCmd(fs *flags, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Printf("running: data %s, streams %v, pid %d", cfg.Data, a.Streams(), os.Getpid())
+	// The agent takes records now: its rings are open and its sockets
+	// listen, or the line says they wait for the storage.
+	logger.Printf("running: data %s, streams %v, %s, pid %d", cfg.Data, a.Streams(), a.Listening(), os.Getpid())
 	dropBinaryPages() // and what opening the rings touched
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -205,6 +205,8 @@ func TestStartReadOnly(t *testing.T) {
 			p := launch(t, data, conf)
 			defer p.stop() // before the file system is unmounted
 			waitLog(t, p, "itiny.sock: read-only file system; retrying")
+			// The running: line does not claim a socket that is not made.
+			waitLog(t, p, "socket "+p.sock+" not listening yet (retried every ")
 			down := downStreams(p.logText(), "read-only file system")
 			if len(down) != 4 {
 				t.Fatalf("streams unavailable on a read-only file system: %v\n%s", down, p.logText())
