@@ -43,9 +43,9 @@ func TestCrashWithBufferedRecords(t *testing.T) {
 		}
 		return nil
 	}
-	// buffered sends a record of the periodic stream, once the agent
-	// listens (it logs "running:" a moment before): held in memory until
-	// a flush that never comes.
+	// buffered sends a record of the periodic stream (startAgent returns
+	// once the agent logs "running:", when it listens): held in memory
+	// until a flush that never comes.
 	buffered := func(p *agentProc) {
 		p.waitFor(t, "listening", func() bool { return emit("--stream", "metrics", "audit.buffered", "x=1") == nil })
 	}
