@@ -89,9 +89,8 @@ type ringDir interface {
 type osDir string
 
 // readDir is os.ReadDir sorting with sort.SliceStable (names are unique),
-// which the agent links anyway for the segments: os.ReadDir's generic sort
-// cost the firmware 12 KB with
-// the agent's thermal zones (docs/DESIGN.md section 14).
+// which the agent links anyway for the segments: os.ReadDir's generic
+// sort cost the firmware 12 KB (docs/DESIGN.md section 14).
 func (d osDir) readDir() ([]fs.DirEntry, error) {
 	f, err := os.Open(string(d))
 	if err != nil {
