@@ -77,7 +77,7 @@ func collectorNames() []string {
 
 // sortStrings sorts s with sort.SliceStable, which the agent links anyway
 // for the ring's segments: sort.Strings's generic sort cost the firmware
-// 6 KB (docs/DESIGN.md section 14). Only short lists of names: options,
+// 12 KB (docs/DESIGN.md section 14). Only short lists of names: options,
 // sections, collectors.
 func sortStrings(s []string) {
 	sort.SliceStable(s, func(i, j int) bool { return s[i] < s[j] })
