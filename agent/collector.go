@@ -71,8 +71,16 @@ func collectorNames() []string {
 	for n := range registry {
 		ns = append(ns, n)
 	}
-	sort.Strings(ns)
+	sortStrings(ns)
 	return ns
+}
+
+// sortStrings sorts s with sort.SliceStable, which the agent links anyway
+// for the ring's segments: sort.Strings's generic sort cost the firmware
+// 12 KB (docs/DESIGN.md section 14). Only short lists of names: options,
+// sections, collectors.
+func sortStrings(s []string) {
+	sort.SliceStable(s, func(i, j int) bool { return s[i] < s[j] })
 }
 
 // newCollector builds the named collector.
@@ -204,17 +212,15 @@ func parseFloat(b []byte) (float64, error) {
 }
 
 // catalogRecord returns the catalogue's record c with all fields zero
-// integers, for a collector to update in place sample after sample.
+// integers, for a collector to update in place sample after sample. Not
+// inlined: a copy in each collector's constructor cost the firmware 8 KB
+// (docs/DESIGN.md section 14).
+//
+//go:noinline
 func catalogRecord(c *catalog.Record) codec.Record {
-	return newRecord(c.Source, c.Name, c.Keys()...)
-}
-
-// newRecord returns a record with the given fields, all zero integers, for
-// a collector to update in place sample after sample.
-func newRecord(source, name string, keys ...string) codec.Record {
-	r := codec.Record{Source: source, Name: name, Level: codec.LevelInfo, Fields: make(codec.Fields, len(keys))}
-	for i, k := range keys {
-		r.Fields[i] = codec.Field{Key: k, Value: codec.Int(0)}
+	r := codec.Record{Source: c.Source, Name: c.Name, Level: codec.LevelInfo, Fields: make(codec.Fields, len(c.Fields))}
+	for i, f := range c.Fields {
+		r.Fields[i] = codec.Field{Key: f.Key, Value: codec.Int(0)}
 	}
 	return r
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/itiny/itiny/internal/size"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -264,7 +263,7 @@ func sortedKeys(m map[string]*CollectorConfigSection) []string {
 	for n := range m {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sortStrings(names)
 	return names
 }
 
@@ -312,7 +311,7 @@ func (c *Config) String() string {
 		for k := range col.Options {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
+		sortStrings(keys)
 		for _, k := range keys {
 			fmt.Fprintf(&b, "%s = %s\n", k, col.Options[k])
 		}

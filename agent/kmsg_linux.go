@@ -71,7 +71,7 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 	}
 	k := &kmsgCollector{path: path, fd: fd, all: all, buf: make([]byte, kmsgBuffer)}
 	k.read = func(p []byte) (int, error) { return syscall.Read(k.fd, p) }
-	k.rec = newRecord("kmsg", "", "msg", "kseq", "usec")
+	k.rec = catalogRecord(&catalog.KernelLog) // named per message
 	return k, nil
 }
 

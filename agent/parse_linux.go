@@ -7,7 +7,6 @@ package agent
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -98,7 +97,7 @@ func checkOptions(collector string, opts map[string]string, known ...string) err
 	if len(bad) == 0 {
 		return nil
 	}
-	sort.Strings(bad)
+	sortStrings(bad)
 	if len(known) == 0 {
 		return fmt.Errorf("unknown option %q for collector %s (it has none)", bad[0], collector)
 	}

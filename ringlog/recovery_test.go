@@ -573,3 +573,42 @@ func TestStageOfDamagedNewestHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoverRemovesTmpSegments: a segment a dead writer was creating
+// (seg-*.tmp) is removed when the ring is opened again; other files,
+// .tmp or not, stay, and the records are all there.
+func TestRecoverRemovesTmpSegments(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions(codec.Msgpack)
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := appendN(t, w, 0, 5)
+	w.crash()
+	dead := filepath.Join(dir, segName(w.segSeq+1, o.Codec)+tmpSuffix)
+	keep := []string{filepath.Join(dir, "other.tmp"), filepath.Join(dir, "seg-notes.txt")}
+	for _, p := range append([]string{dead}, keep...) {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err = Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s after reopening: %v, want it removed", filepath.Base(dead), err)
+	}
+	for _, p := range keep {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s after reopening: %v, want it kept", filepath.Base(p), err)
+		}
+	}
+	if res := readAll(t, dir); !slices.Equal(res.seqs, acked) {
+		t.Errorf("read %v, appended %v", res.seqs, acked)
+	}
+}
