@@ -49,6 +49,13 @@ type Options struct {
 	// SocketIdle closes an ingest connection that sends nothing for so
 	// long; 0 is 30 s. (Client makes a closed connection again.)
 	SocketIdle time.Duration
+	// KeepCrash makes the Go runtime's crash output (a panic, a fatal
+	// error) go also to the data directory's crash file, and the agent
+	// record a crash found there at its next start as agent.crash
+	// (crash.go). The crash output is the process's: itiny run sets it;
+	// a program hosting the agent sets it only if it sets none of its
+	// own (runtime/debug.SetCrashOutput).
+	KeepCrash bool
 }
 
 // A Logger takes the agent's diagnostic messages, one line each. A
@@ -100,6 +107,10 @@ type Agent struct {
 	deviceBooted bool   // for agent.start
 	uncleanSeen  bool   // a ring opened was not closed cleanly: for agent.start
 	startEvents  []startEvent
+	crashes      []crash  // read from the crash file, not yet recorded
+	crashKept    bool     // the crash file holds crashes not yet in the ring
+	crashOut     *os.File // the crash file, nil if not kept
+	crashHead    string   // this run's header in it
 
 	clockOffset int64 // wall - mono at the last check, ns
 	stop        chan struct{}
@@ -176,8 +187,12 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil && !storageErr(err) {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
+	if opts.KeepCrash {
+		a.openCrash() // first: a panic opening the rings is kept
+	}
 	deviceBooted, err := a.loadBoot()
 	if err != nil {
+		a.closeCrash()
 		return nil, err
 	}
 	var unclean []string
@@ -196,6 +211,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 			a.markDown(s, err)
 		case err != nil:
 			a.closeStreams()
+			a.closeCrash()
 			return nil, err
 		}
 	}
@@ -203,6 +219,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	a.clockOffset = time.Now().UnixNano() - clock.Mono()
 	if err := a.buildCollectors(cfg); err != nil {
 		a.closeStreams()
+		a.closeCrash()
 		return nil, err
 	}
 
@@ -218,6 +235,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	if deviceBooted {
 		a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
 	}
+	a.noteCrashes()
 	// The sockets last, once the rings are open and the start is told:
 	// when New returns, the agent takes records, and its caller may say
 	// so (itiny run's running: line).
@@ -441,15 +459,17 @@ func (a *Agent) Reload(cfg *Config) error {
 const selfSource = catalog.SelfSource
 
 // note writes one of the agent's own records; a failure goes to the
-// diagnostic log, since there is nowhere better.
-func (a *Agent) note(stream, name string, level codec.Level, fields ...codec.Field) {
+// diagnostic log, since there is nowhere better, and is returned.
+func (a *Agent) note(stream, name string, level codec.Level, fields ...codec.Field) error {
 	a.selfMu.Lock()
 	defer a.selfMu.Unlock()
 	r := &a.self
 	*r = codec.Record{Source: selfSource, Name: name, Level: level, Fields: append(r.Fields[:0], fields...)}
-	if err := a.Emit(stream, r); err != nil && !errors.Is(err, ErrUnavailable) { // said once, by markDown
+	err := a.Emit(stream, r)
+	if err != nil && !errors.Is(err, ErrUnavailable) { // said once, by markDown
 		a.log.Printf("writing %s to %s: %v", name, stream, err)
 	}
+	return err
 }
 
 // Run samples the collectors at their intervals, writes the agent's own
@@ -630,6 +650,7 @@ func (a *Agent) Shutdown(reason string) error {
 		}
 		a.note(StreamSelf, catalog.AgentStop.Name, level, codec.Field{Key: "reason", Value: codec.String(reason)})
 		err = a.closeStreams()
+		a.closeCrash()
 	})
 	return err
 }

@@ -170,10 +170,14 @@ func (a *Agent) streamUp(s *stream, u *unavailable, rec ringlog.Recovery) {
 		a.uncleanSeen = a.uncleanSeen || !rec.Clean
 		a.noteStart() // what could not be written to it before
 	case s.cfg.Name == StreamEvents:
+		ok := true
 		for _, e := range a.startEvents {
-			a.note(StreamEvents, e.name, e.level, e.fields...)
+			ok = a.note(StreamEvents, e.name, e.level, e.fields...) == nil && ok
 		}
 		a.startEvents = nil
+		if a.crashKept && ok {
+			a.emptyCrash() // its crashes are in the ring now (crash.go)
+		}
 	}
 	a.note(StreamSelf, catalog.StreamAvailable.Name, codec.LevelNotice,
 		codec.Field{Key: "stream", Value: codec.String(s.cfg.Name)},
@@ -201,13 +205,14 @@ type startEvent struct {
 }
 
 // noteStartEvent writes a record of the start to the events stream, or
-// keeps it for when the stream is available.
-func (a *Agent) noteStartEvent(name string, level codec.Level, fields ...codec.Field) {
+// keeps it for when the stream is available. It reports whether the
+// record is in the ring.
+func (a *Agent) noteStartEvent(name string, level codec.Level, fields ...codec.Field) bool {
 	if a.streams[StreamEvents].w.Load() == nil {
 		a.startEvents = append(a.startEvents, startEvent{name, level, fields})
-		return
+		return false
 	}
-	a.note(StreamEvents, name, level, fields...)
+	return a.note(StreamEvents, name, level, fields...) == nil
 }
 
 // degraded reports whether anything waits for the storage.

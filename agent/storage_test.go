@@ -24,15 +24,7 @@ import (
 // counted; the other streams work; and once the ring opens, at a retry,
 // its stream works and the itiny stream says what happened.
 func TestStreamUnavailableAtStart(t *testing.T) {
-	var full atomic.Bool
-	full.Store(true)
-	defer func() { openRing = ringlog.Open }()
-	openRing = func(dir string, o ringlog.Options) (*ringlog.Writer, error) {
-		if o.Stream == StreamEvents && full.Load() {
-			return nil, fmt.Errorf("ringlog: stream events: write %s: %w", dir, syscall.ENOSPC)
-		}
-		return ringlog.Open(dir, o)
-	}
+	full := fullEvents(t)
 	cfg := testConfig(t, "stats_every = 50ms\n")
 	var log lockedLog
 	a, err := New(cfg, Options{Log: &log})
@@ -88,6 +80,22 @@ func TestStreamUnavailableAtStart(t *testing.T) {
 	if len(stats) == 0 || field(stats[0], "available").Bool() {
 		t.Errorf("the first stats of events, while it was down: %v", stats)
 	}
+}
+
+// fullEvents makes the events stream's ring fail to open as on a full
+// disk while the flag it returns is set, as it is at first, until the
+// test ends.
+func fullEvents(t *testing.T) *atomic.Bool {
+	var full atomic.Bool
+	full.Store(true)
+	t.Cleanup(func() { openRing = ringlog.Open })
+	openRing = func(dir string, o ringlog.Options) (*ringlog.Writer, error) {
+		if o.Stream == StreamEvents && full.Load() {
+			return nil, fmt.Errorf("ringlog: stream events: write %s: %w", dir, syscall.ENOSPC)
+		}
+		return ringlog.Open(dir, o)
+	}
+	return &full
 }
 
 // TestStartFailsOnOtherErrors: only a condition of the storage lets the

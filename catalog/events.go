@@ -106,6 +106,19 @@ var (
 		{"rule", Label, None}, {"instance", Label, None}, {"value", Gauge, None},
 		{"limit", Gauge, None}, {"cleared", Flag, None},
 	}}
+
+	// AgentCrash is a crash of the agent (a Go panic, a fatal error, a
+	// signal the runtime dies of, such as SIGABRT or SIGQUIT) that the
+	// Go runtime wrote to the data directory's crash file, recorded at
+	// the next start: version and pid are the crashed run's, text the
+	// runtime's output, from its head (the panic and the goroutine that
+	// panicked), in parts of at most MaxCrashText bytes, part 1 to parts
+	// of at most MaxCrashParts; cut counts the bytes of the output not
+	// kept, past the last part.
+	AgentCrash = Record{Name: "agent.crash", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
+		{"version", Label, None}, {"pid", Label, None}, {"part", Label, None}, {"parts", Label, None},
+		{"text", Text, None}, {"cut", Gauge, Bytes},
+	}}
 )
 
 // MaxConfigText bounds agent.config's text: the default configuration's is
@@ -117,6 +130,15 @@ const MaxConfigText = 8 << 10
 // failing, in one record, rather than writing two per flap.
 const RecoverAfter = 3
 
+// MaxCrashText and MaxCrashParts bound agent.crash: a panic's output
+// (the panicking goroutine alone, as GOTRACEBACK=single prints it) is
+// 1 to 3 KiB; a fatal signal's, every goroutine of the agent, about 10.
+// A part is cut to a quarter of the events stream's segment if less.
+const (
+	MaxCrashText  = 4 << 10
+	MaxCrashParts = 8
+)
+
 var all = []*Record{
 	&CPU, &Memory, &Disk, &Filesystem, &Load, &Net, &Pressure, &Thermal, &Uptime,
 	&Process, &Snapshot,
@@ -125,4 +147,5 @@ var all = []*Record{
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
 	&StreamStats, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
 	&StateChange, &Alarm,
+	&AgentCrash,
 }

@@ -51,7 +51,7 @@ func runCmd(fs *flags, args []string) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
 	res := newResidency()
-	a, err := agent.New(cfg, agent.Options{Log: logger, Housekeeping: res.check, HousekeepingEvery: residencyEvery})
+	a, err := agent.New(cfg, agent.Options{Log: logger, KeepCrash: true, Housekeeping: res.check, HousekeepingEvery: residencyEvery})
 	if err != nil {
 		return err
 	}
