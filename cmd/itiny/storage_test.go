@@ -205,6 +205,8 @@ func TestStartReadOnly(t *testing.T) {
 			p := launch(t, data, conf)
 			defer p.stop() // before the file system is unmounted
 			waitLog(t, p, "itiny.sock: read-only file system; retrying")
+			// Nor can the crash file be opened: said, and the agent runs on.
+			waitLog(t, p, "crash file not kept, the agent's crashes go to stderr only: open "+filepath.Join(data, "crash")+": read-only file system")
 			// The running: line does not claim a socket that is not made.
 			waitLog(t, p, "socket "+p.sock+" not listening yet (retried every ")
 			down := downStreams(p.logText(), "read-only file system")
