@@ -64,9 +64,12 @@ type Run struct {
 	PID     int64
 	// Clean is the start's: false when a ring was found open, as the run
 	// before it left them.
-	Clean  bool
-	End    RunEnd
-	Reason string // agent.stop's: SIGTERM, error, closed
+	Clean bool
+	End   RunEnd
+	// Reason is agent.stop's (SIGTERM, error, closed) or, for a run
+	// crashed, the first line of the agent.crash a later start recorded
+	// ("panic: ...", "SIGABRT: abort").
+	Reason string
 	// Last is the run's last record in any stream: its agent.stop, or
 	// the last thing the agent wrote before it died.
 	Last RunRecord
@@ -156,6 +159,11 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 		switch r.Name {
 		case catalog.AgentStop.Name:
 			cur.End, cur.Reason = RunStopped, strings.Clone(strField(r, keyReason))
+		case catalog.AgentCrash.Name:
+			if intField(r, keyCrashPart) == 1 {
+				text, _, _ := strings.Cut(strField(r, keyCrashText), "\n")
+				crashed(runs[:len(runs)-1], intField(r, keyCrashPID), text)
+			}
 		case catalog.AgentReload.Name:
 			cur.Reloads = append(cur.Reloads, r.Wall)
 		case catalog.AgentConfig.Name:
@@ -176,6 +184,19 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 		}
 	}
 	return runs, nil
+}
+
+// crashed marks the run of pid that the agent.crash of a later run tells
+// of, the latest that did not stop, as crashed, with what the runtime
+// said first: "panic: ...", "fatal error: ...", "SIGABRT: abort". The
+// crash file proves the crash, even when the device rebooted after it.
+func crashed(runs []Run, pid int64, what string) {
+	for i := len(runs) - 1; i >= 0; i-- {
+		if r := &runs[i]; r.PID == pid && r.End != RunStopped {
+			r.End, r.Reason = RunCrashed, strings.Clone(what)
+			return
+		}
+	}
 }
 
 // endBefore says how the run before the agent.start r ended: stopped if
@@ -213,6 +234,9 @@ func cause(end RunEnd, reason string, rebooted bool) string {
 		}
 	case RunCrashed:
 		s = "it crashed or was killed"
+		if reason != "" { // its agent.crash's first line
+			s = "it crashed: " + reason
+		}
 	case RunPowerLoss:
 		s = "the device rebooted or lost power"
 	case RunDied:
@@ -402,4 +426,7 @@ var (
 	keyConfigCut    = catalog.AgentConfig.Key("truncated")
 	keyOffCollector = catalog.CollectorOff.Key("collector")
 	keyOffError     = catalog.CollectorOff.Key("error")
+	keyCrashPID     = catalog.AgentCrash.Key("pid")
+	keyCrashPart    = catalog.AgentCrash.Key("part")
+	keyCrashText    = catalog.AgentCrash.Key("text")
 )

@@ -106,6 +106,36 @@ func TestListRuns(t *testing.T) {
 	}
 }
 
+// TestRunsCrashRecorded: a run whose crash a later start recorded
+// (agent.crash, of its pid) crashed, by the runtime's first line, even
+// when the device rebooted after it; a crash of a pid no run has changes
+// nothing.
+func TestRunsCrashRecorded(t *testing.T) {
+	data := t.TempDir()
+	crash := func(n uint32, mono int, pid int64, part int64, text string) *codec.Record {
+		return self(n, mono, &catalog.AgentCrash, str("version", "v1"), codec.Field{Key: "pid", Value: codec.Int(pid)},
+			codec.Field{Key: "part", Value: codec.Int(part)}, codec.Field{Key: "parts", Value: codec.Int(2)},
+			str("text", text), codec.Field{Key: "cut", Value: codec.Int(0)})
+	}
+	writeRing(t, data, "itiny", codec.JSON, start(1, 10, 1, true, true), start(1, 20, 2, false, false), start(2, 5, 3, false, true))
+	writeRing(t, data, "events", codec.JSON,
+		crash(1, 21, 1, 1, "panic: boom\n\ngoroutine 7 [running]:\n"), crash(1, 21, 1, 2, "second part\n"),
+		crash(1, 22, 99, 1, "panic: not ours"),
+		crash(2, 6, 2, 1, "fatal error: out of memory\n"))
+	var got []string
+	for _, r := range listRuns(t, data) {
+		got = append(got, fmt.Sprintf("pid %d: %s (%s)", r.PID, r.End, r.Cause()))
+	}
+	want := []string{
+		"pid 1: crashed (it crashed: panic: boom)",
+		"pid 2: crashed (it crashed: fatal error: out of memory)",
+		"pid 3: no stop (its end is not in the rings: they were copied, or the device rebooted since)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("runs:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // A reboot whose wall clock is behind the last boot's (no RTC, no time
 // sync yet): the downtime is unknown, never negative.
 func TestRunsClockBackAcrossBoot(t *testing.T) {

@@ -66,9 +66,10 @@ func listInput(fs *flag.FlagSet, args []string) (in *view.Input, utc *bool, err 
 	return in, utc, err
 }
 
-// endText is how a run ended, in a word or two: "stopped (SIGTERM)".
+// endText is how a run ended, in a word or two: "stopped (SIGTERM)",
+// "crashed (panic: ...)".
 func endText(r *view.Run) string {
-	if r.End == view.RunStopped && r.Reason != "" {
+	if (r.End == view.RunStopped || r.End == view.RunCrashed) && r.Reason != "" {
 		return r.End.String() + " (" + r.Reason + ")"
 	}
 	return r.End.String()

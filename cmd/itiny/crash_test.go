@@ -79,6 +79,10 @@ func TestOwnCrash(t *testing.T) {
 		}
 		text.WriteString(f.Text)
 	}
+	runs, err := exec.Command(reader, "runs", data).Output()
+	if err != nil || !strings.Contains(string(runs), fmt.Sprintf(" %d ", crashed)) || !strings.Contains(string(runs), "crashed (SIGABRT: abort)") {
+		t.Errorf("itiny-read runs: %v, without the crashed run and its cause:\n%s", err, runs)
+	}
 	if !strings.HasPrefix(text.String(), "SIGABRT: abort\n") || !strings.Contains(text.String(), "goroutine 1 ") {
 		t.Errorf("agent.crash text, its parts joined:\n%s", text.String())
 	}
