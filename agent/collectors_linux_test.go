@@ -194,6 +194,7 @@ func TestCollectorsClose(t *testing.T) {
 		"process":  {"watch": "init, systemd, pidfile:/run/nonexistent.pid, " + filepath.Base(os.Args[0])},
 		"kmsg":     {"from_start": "true"},
 		"snapshot": {"command": "true"},
+		"pstore":   {"remove": "false"}, // never the machine's crash logs
 	}
 	for _, n := range collectorNames() {
 		cfg := realCollectorConfig()

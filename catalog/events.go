@@ -143,6 +143,7 @@ var all = []*Record{
 	&CPU, &Memory, &Disk, &Filesystem, &Load, &Net, &Pressure, &Thermal, &Uptime,
 	&Process, &Snapshot,
 	&KernelLog, &KernelPanic, &KernelOOM, &KernelIOError, &KernelSegfault,
+	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,
 	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep,
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
 	&StreamStats, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,

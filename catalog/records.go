@@ -93,3 +93,33 @@ var (
 	KernelIOError  = Record{Name: "kernel.io_error", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
 	KernelSegfault = Record{Name: "kernel.segfault", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
 )
+
+// The previous boot's crash logs, read from pstore (/sys/fs/pstore) at the
+// agent's start. file is the entry's name (dmesg-ramoops-0); header the
+// kernel's first line of a dmesg entry ("Panic#1 Part1"), empty for the
+// others. An entry's text is stored in parts of at most PstorePart bytes,
+// numbered part of parts; past PstoreParts parts its head is dropped, and
+// dropped says how many bytes: the tail, a panic's last lines, is kept.
+// pstore.panic and pstore.oops are dmesg entries whose header says Panic
+// or Oops, pstore.dmesg any other (a dump at shutdown), pstore.console the
+// console's last lines and pstore.pmsg what user space wrote to
+// /dev/pmsg0.
+var pstoreFields = []Field{
+	{"file", Label, None}, {"header", Label, None}, {"part", Label, None}, {"parts", Label, None},
+	{"dropped", Gauge, Bytes}, {"text", Text, None},
+}
+
+var (
+	PstorePanic   = Record{Name: "pstore.panic", Stream: StreamEvents, Source: "pstore", Instance: "file", Fields: pstoreFields}
+	PstoreOops    = Record{Name: "pstore.oops", Stream: StreamEvents, Source: "pstore", Instance: "file", Fields: pstoreFields}
+	PstoreDmesg   = Record{Name: "pstore.dmesg", Stream: StreamEvents, Source: "pstore", Instance: "file", Fields: pstoreFields}
+	PstoreConsole = Record{Name: "pstore.console", Stream: StreamEvents, Source: "pstore", Instance: "file", Fields: pstoreFields}
+	PstorePmsg    = Record{Name: "pstore.pmsg", Stream: StreamEvents, Source: "pstore", Instance: "file", Fields: pstoreFields}
+)
+
+// PstorePart bounds the text of one pstore record, PstoreParts the parts
+// of one entry by default (the collector's max_parts option).
+const (
+	PstorePart  = 8 << 10
+	PstoreParts = 4
+)
