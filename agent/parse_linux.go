@@ -7,10 +7,13 @@ package agent
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"github.com/itiny/itiny/internal/regular"
 )
 
 // malformed returns an error naming the file and what is wrong with it.
@@ -250,4 +253,23 @@ func countDirents(fd int, buf []byte) (int, error) {
 			b = rest
 		}
 	}
+}
+
+// readBounded reads at most max bytes of a regular file (internal/regular),
+// and reports whether there was more: a snapshot's file, a watchdog's
+// sysfs attributes (whose size sysfs gives as a page, whatever they hold).
+func readBounded(path string, max int) ([]byte, bool, error) {
+	f, err := regular.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > max {
+		return b[:max], true, nil
+	}
+	return b, false, nil
 }
