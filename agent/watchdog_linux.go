@@ -85,53 +85,40 @@ func (w *watchdogCollector) Update(e Emitter) error {
 	}
 	w.done = true
 	var first error
-	fail := func(err error) {
-		if first == nil {
-			first = err
-		}
-	}
-	rec := catalogRecord(&catalog.WatchdogBootStatus)
-	f := rec.Fields
 	reason := ""
 	if w.resetReason != "" {
-		var err error
-		if reason, err = readResetReason(w.resetReason); err != nil {
-			fail(err)
-		}
+		reason, first = readResetReason(w.resetReason)
 	}
-	f[6].Value = codec.String(reason)
-	if len(w.names) == 0 {
-		if w.resetReason == "" {
-			return first
-		}
-		// A reset reason and no watchdog: the reason alone, the
-		// watchdog's fields empty.
-		f[0].Value, f[1].Value, f[3].Value, f[5].Value = codec.String(""), codec.String(""), codec.String(""), codec.String("")
-		if err := e.Emit(StreamState, &rec); err != nil {
-			return err
-		}
-		return first
+	names := w.names
+	if len(names) == 0 && w.resetReason != "" {
+		names = []string{""} // the reason alone, the watchdog's fields empty
 	}
-	for _, name := range w.names {
-		dir := filepath.Join(w.dir, name)
-		bits, err := readBootStatus(filepath.Join(dir, "bootstatus"))
-		if err != nil {
-			fail(err)
-			continue
+	rec := catalogRecord(&catalog.WatchdogBootStatus)
+	for _, name := range names {
+		var bits uint32
+		var identity, timeout, state string
+		if name != "" {
+			dir := filepath.Join(w.dir, name)
+			var err error
+			if bits, err = readBootStatus(filepath.Join(dir, "bootstatus")); err != nil {
+				if first == nil {
+					first = err
+				}
+				continue
+			}
+			// identity, timeout and state are optional: a driver may
+			// lack them, and their absence hides nothing of the reset.
+			identity, timeout, state = readWatchdogAttr(dir, "identity"), readWatchdogAttr(dir, "timeout"), readWatchdogAttr(dir, "state")
 		}
-		// identity, timeout and state are optional: a driver may lack
-		// them, and their absence hides nothing of the reset.
-		timeout, _ := strconv.ParseUint(readWatchdogAttr(dir, "timeout"), 10, 32)
-		f[0].Value = codec.String(name)
-		f[1].Value = codec.String(readWatchdogAttr(dir, "identity"))
-		f[2].Value = codec.Uint(uint64(bits))
-		f[3].Value = codec.String(watchdogFlags(bits))
-		f[4].Value = codec.Uint(timeout)
-		f[5].Value = codec.String(readWatchdogAttr(dir, "state"))
+		t, _ := strconv.ParseUint(timeout, 10, 32) // 0 when absent
 		rec.Level = codec.LevelInfo
 		if bits != 0 {
 			rec.Level = codec.LevelWarning
 		}
+		f := rec.Fields
+		f[0].Value, f[1].Value, f[2].Value = codec.String(name), codec.String(identity), codec.Uint(uint64(bits))
+		f[3].Value, f[4].Value, f[5].Value = codec.String(watchdogFlags(bits)), codec.Uint(t), codec.String(state)
+		f[6].Value = codec.String(reason)
 		if err := e.Emit(StreamState, &rec); err != nil {
 			return err
 		}
