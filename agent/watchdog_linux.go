@@ -26,7 +26,8 @@ func init() { registerCollector("watchdog", true, newWatchdogCollector) }
 // The record goes to the state stream: it is a fact of this boot, worth
 // keeping when no flag is set too (the boot was not a watchdog reset),
 // and a reload that rebuilds the collector restates it as any state. A
-// set flag makes it a warning.
+// set flag makes it a warning, which the agent also writes to the events
+// stream as a state.change.
 //
 // A machine without a watchdog (most VMs) gets no record and no error, as
 // thermal without zones. One whose kernel lacks the sysfs attributes

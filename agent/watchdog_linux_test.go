@@ -3,12 +3,16 @@
 package agent
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/internal/clock"
 	"github.com/itiny/itiny/internal/testdir"
 )
 
@@ -236,5 +240,67 @@ func TestWatchdogOptions(t *testing.T) {
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%v: %v, want %q", tc.opts, err, tc.err)
 		}
+	}
+}
+
+// TestWatchdogInAgent: through the agent and its rings, the records land
+// in the state stream as the catalogue says, once per start of the
+// collector: a reload, which rebuilds it, restates them.
+func TestWatchdogInAgent(t *testing.T) {
+	reason, err := filepath.Abs("testdata/sys/devices/platform/soc/reset/reset_reason")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, "[collector watchdog]\nreset_reason = "+reason+"\n")
+	cfg.Collectors["watchdog"].Enabled = true
+	a, err := New(cfg, Options{Log: discard{}, Sys: "testdata/sys"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample := func() { // a round of Run's, its sleeps aside
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.sample = sampleEmitter{a: a, wall: time.Now(), mono: clock.Mono()}
+		for _, s := range a.collectors {
+			a.update(s)
+			a.update(s) // nothing more
+		}
+	}
+	sample()
+	if err := a.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	sample()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range readStream(t, cfg.Data, StreamState) {
+		if err := catalog.WatchdogBootStatus.Check(StreamState, &r); err != nil {
+			t.Error(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s", r.Level, r.Fields[0].Value.Str(), r.Fields[3].Value.Str()))
+	}
+	want := "warning watchdog0 card_reset,info watchdog1 ,warning watchdog0 card_reset,info watchdog1 "
+	if s := strings.Join(got, ","); s != want {
+		t.Errorf("state stream: %q, want %q", s, want)
+	}
+	// A warning in the state stream is also a state.change event, as
+	// any state record at notice or worse: the card reset, once a start
+	// of the collector. No collector.failing.
+	got = got[:0]
+	for _, r := range readStream(t, cfg.Data, StreamEvents) {
+		if r.Name != catalog.StateChange.Name {
+			got = append(got, r.Name)
+			continue
+		}
+		if err := catalog.StateChange.Check(StreamEvents, &r); err != nil {
+			t.Error(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s/%s %s %s", r.Level, r.Fields[0].Value.Str(), r.Fields[1].Value.Str(), r.Fields[2].Value.Str(), r.Fields[5].Value.Str()))
+	}
+	want = "device.boot,warning watchdog/watchdog.bootstatus watchdog0 card_reset,warning watchdog/watchdog.bootstatus watchdog0 card_reset"
+	if s := strings.Join(got, ","); s != want {
+		t.Errorf("events stream: %q, want %q", s, want)
 	}
 }
