@@ -6,11 +6,17 @@ package agent
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"github.com/itiny/itiny/internal/regular"
 )
 
 // malformed returns an error naming the file and what is wrong with it.
@@ -250,4 +256,58 @@ func countDirents(fd int, buf []byte) (int, error) {
 			b = rest
 		}
 	}
+}
+
+// readBounded reads at most max bytes of a regular file (internal/regular),
+// and reports whether there was more: a snapshot's file, a watchdog's
+// sysfs attributes (whose size sysfs gives as a page, whatever they hold).
+func readBounded(path string, max int) ([]byte, bool, error) {
+	f, err := regular.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > max {
+		return b[:max], true, nil
+	}
+	return b, false, nil
+}
+
+// numberedEntries returns the numbers N of the entries named prefix+N in
+// dir (thermal_zone2, watchdog0), in numeric order: 2 before 10. A dir
+// that does not exist has none: a machine without thermal zones or
+// watchdogs.
+func numberedEntries(dir, prefix string) ([]int, error) {
+	names, err := readDirNames(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var nums []int
+	for _, name := range names {
+		if n, ok := strings.CutPrefix(name, prefix); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 {
+				nums = append(nums, i)
+			}
+		}
+	}
+	sort.Ints(nums)
+	return nums, nil
+}
+
+// readDirNames returns the names in dir, in no order: os.ReadDir's generic
+// sort by name cost the firmware 12 KB (docs/DESIGN.md section 14).
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
 }

@@ -8,14 +8,11 @@ import (
 	"fmt"
 	"github.com/itiny/itiny/internal/size"
 	"hash/fnv"
-	"io"
 	"os"
 	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
-
-	"github.com/itiny/itiny/internal/regular"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -234,23 +231,6 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 		b.buf.Write(p)
 	}
 	return len(p), nil
-}
-
-// readBounded reads at most max bytes of a regular file (internal/regular).
-func readBounded(path string, max int) ([]byte, bool, error) {
-	f, err := regular.Open(path)
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
-	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > max {
-		return b[:max], true, nil
-	}
-	return b, false, nil
 }
 
 // snapshotOutput is the output as a string if it is UTF-8, else as bytes.

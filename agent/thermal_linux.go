@@ -3,12 +3,9 @@
 package agent
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -37,23 +34,10 @@ func newThermalCollector(c CollectorConfig) (Collector, error) {
 		return nil, nil
 	}
 	dir := filepath.Join(c.Sys, "class", "thermal")
-	names, err := readDirNames(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return &thermalCollector{}, nil
-	}
+	nums, err := numberedEntries(dir, "thermal_zone")
 	if err != nil {
 		return nil, err
 	}
-	// thermal_zone2 before thermal_zone10.
-	var nums []int
-	for _, name := range names {
-		if n, ok := strings.CutPrefix(name, "thermal_zone"); ok {
-			if i, err := strconv.Atoi(n); err == nil && i >= 0 {
-				nums = append(nums, i)
-			}
-		}
-	}
-	sort.Ints(nums)
 	t := &thermalCollector{}
 	for _, i := range nums {
 		name := "thermal_zone" + strconv.Itoa(i)
@@ -121,15 +105,4 @@ func parseMillidegrees(path string, b []byte) (float64, error) {
 		return 0, malformed(path, "want millidegrees Celsius, got %s", quoteLine(b))
 	}
 	return float64(v) / 1000, nil
-}
-
-// readDirNames returns the names in dir, in no order: os.ReadDir's generic
-// sort by name cost the firmware 12 KB (docs/DESIGN.md section 14).
-func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
 }

@@ -149,4 +149,5 @@ var all = []*Record{
 	&StreamStats, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
 	&StateChange, &Alarm,
 	&AgentCrash,
+	&WatchdogBootStatus,
 }

@@ -123,3 +123,18 @@ const (
 	PstorePart  = 8 << 10
 	PstoreParts = 4
 )
+
+// WatchdogBootStatus is what a hardware watchdog says of the last reset,
+// written once when the collector starts (the agent's start, a reload):
+// bootstatus is the driver's raw WDIOF_* bits (linux/watchdog.h) and
+// flags names them ("card_reset" for a reset by the watchdog itself,
+// "power_under", "overheat"...), comma-separated, "" when none is set.
+// Such a record is at warning level, else at info. identity and state
+// are "" and timeout_s 0 where the driver does not say; reset_reason is
+// the board's reset-reason file (option reset_reason), "" without one.
+var (
+	WatchdogBootStatus = Record{Name: "watchdog.bootstatus", Stream: StreamState, Source: "watchdog", Instance: "watchdog", Fields: []Field{
+		{"watchdog", Label, None}, {"identity", Label, None}, {"bootstatus", Label, None}, {"flags", Label, None},
+		{"timeout_s", Gauge, Seconds}, {"state", Label, None}, {"reset_reason", Text, None},
+	}}
+)
