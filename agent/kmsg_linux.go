@@ -11,6 +11,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
 )
 
 // Off by default: reading /dev/kmsg needs CAP_SYSLOG where
@@ -31,7 +32,8 @@ type kmsgCollector struct {
 	read       func(p []byte) (int, error) // the reader, injectable for tests
 	all        bool
 	buf        []byte
-	start, end int // unconsumed bytes of buf
+	start, end int   // unconsumed bytes of buf
+	readMono   int64 // clock.Mono after the last read: no message is later
 	rec        codec.Record
 }
 
@@ -122,13 +124,24 @@ func (k *kmsgCollector) Update(e Emitter) error {
 		// buffer is not touched before then.
 		f[0].Value = codec.String(unsafe.String(unsafe.SliceData(m.msg), len(m.msg)))
 		f[1].Value, f[2].Value = codec.Uint(m.seq), codec.Uint(m.usec)
-		err = e.Emit(StreamEvents, &k.rec)
+		err = emitAt(e, StreamEvents, &k.rec, k.mono(m.usec))
 		f[0].Value = codec.String("") // no reference to the buffer left behind
 		if err != nil {
 			return err
 		}
 	}
 	return first
+}
+
+// mono converts a message's time to the agent's monotonic clock. The
+// kernel stamps messages with local_clock(), microseconds since boot that
+// /dev/kmsg's ABI calls monotonic: CLOCK_MONOTONIC's count, which
+// clock.Mono reads, so the conversion is a multiplication. The two may
+// drift apart by the scheduler clock's error (and on some architectures
+// after a suspend), so a message is never stamped later than its read;
+// and never at 0, which Emit takes as unset.
+func (k *kmsgCollector) mono(usec uint64) int64 {
+	return max(1, min(int64(usec)*1000, k.readMono))
 }
 
 // nextLine returns the next complete line of the buffer, if any.
@@ -159,6 +172,7 @@ func (k *kmsgCollector) fill() (more bool, err error) {
 		switch err {
 		case nil:
 			k.end += n
+			k.readMono = clock.Mono()
 			return n > 0, nil
 		case syscall.EINTR:
 			continue

@@ -3,11 +3,18 @@
 package agent
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
 )
 
 func TestParseKmsg(t *testing.T) {
@@ -71,7 +78,10 @@ func TestKmsgCollector(t *testing.T) {
 		cfg := testCollectorConfig()
 		cfg.Options = tc.opts
 		c := mustCollector(t, "kmsg", cfg)
-		var e recordingEmitter
+		// Read 12 s after the fixture's last message (usec 1800000):
+		// each record is stamped at its message's time, the last one
+		// 12 s before the read.
+		e := recordingEmitter{wall: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC), mono: 13_800_000_000}
 		if err := c.Update(&e); err != nil {
 			t.Fatal(err)
 		}
@@ -202,5 +212,56 @@ func BenchmarkKmsgIdle(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		c.Update(d)
+	}
+}
+
+// TestKmsgTimes: the agent stamps a kernel message with the kernel's time
+// of it, not the time it read it: a message logged 12 s before the round
+// that reads it gets that monotonic time, and the wall time 12 s before
+// the round's, by the agent's wall-minus-mono offset.
+func TestKmsgTimes(t *testing.T) {
+	cfg := testConfig(t, "[collector kmsg]\nfrom_start = true\n")
+	cfg.Collectors["kmsg"].Enabled = true
+	cfg.Collectors["uptime"].Enabled = true // a record at the round's time
+	dev := t.TempDir()
+	usec := clock.Mono()/1000 - 12_000_000
+	line := "3,1," + strconv.FormatInt(usec, 10) + ",-;Buffer I/O error on dev mmcblk0p2, logical block 15432, lost async page write\n"
+	if err := os.WriteFile(filepath.Join(dev, "kmsg"), []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, Options{Dev: dev, Proc: "testdata/proc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, s := range a.collectors {
+		s.c = &countUpdates{Collector: s.c, after: func(int) { cancel() }}
+	}
+	if err := a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var msg, round codec.Record
+	for _, r := range readStream(t, cfg.Data, StreamEvents) {
+		if r.Name == catalog.KernelIOError.Name {
+			msg = r
+		}
+	}
+	for _, r := range readStream(t, cfg.Data, StreamMetrics) {
+		if r.Name == catalog.Uptime.Name {
+			round = r
+		}
+	}
+	if msg.Mono != usec*1000 {
+		t.Fatalf("message at usec %d stamped mono %d, want %d", usec, msg.Mono, usec*1000)
+	}
+	if age := round.Mono - msg.Mono; age < 12e9 {
+		t.Fatalf("message 12 s before the read stamped %v before it", time.Duration(age))
+	}
+	if got, want := round.Wall.Sub(msg.Wall), time.Duration(round.Mono-msg.Mono); got != want {
+		t.Errorf("wall %v before the round, mono %v", got, want)
 	}
 }
