@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"syscall"
-	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -19,8 +18,10 @@ import (
 func init() { registerCollector("kmsg", false, newKmsgCollector) }
 
 // kmsgCollector reads the kernel log from /dev/kmsg and turns the messages
-// that matter on an appliance (OOM kills, I/O errors, oopses and panics,
-// segfaults) into events. Other messages are ignored unless all = true.
+// that matter on an appliance (OOM kills, hung tasks, I/O and filesystem
+// errors, oopses and panics, segfaults: kmsgPatterns) into events of their
+// own, with the fields parsed from them. Other messages at err or worse
+// are kernel.log; the rest are ignored unless all = true.
 //
 // /dev/kmsg gives one record per read(2), "PRIO,SEQ,USEC,FLAGS;TEXT\n"
 // followed by " KEY=value\n" lines, and fails with EINVAL if the buffer is
@@ -32,9 +33,10 @@ type kmsgCollector struct {
 	read       func(p []byte) (int, error) // the reader, injectable for tests
 	all        bool
 	buf        []byte
-	start, end int   // unconsumed bytes of buf
-	readMono   int64 // clock.Mono after the last read: no message is later
-	rec        codec.Record
+	start, end int            // unconsumed bytes of buf
+	readMono   int64          // clock.Mono after the last read: no message is later
+	log        codec.Record   // kernel.log
+	recs       []codec.Record // one per kmsgPatterns
 }
 
 const (
@@ -73,7 +75,10 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 	}
 	k := &kmsgCollector{path: path, fd: fd, all: all, buf: make([]byte, kmsgBuffer)}
 	k.read = func(p []byte) (int, error) { return syscall.Read(k.fd, p) }
-	k.rec = catalogRecord(&catalog.KernelLog) // named per message
+	k.log = catalogRecord(&catalog.KernelLog)
+	for _, p := range kmsgPatterns {
+		k.recs = append(k.recs, catalogRecord(p.rec))
+	}
 	return k, nil
 }
 
@@ -106,31 +111,43 @@ func (k *kmsgCollector) Update(e Emitter) error {
 			}
 			continue
 		}
-		name := classifyKmsg(m.msg)
-		level := codec.Level(m.prio & 7)
-		if name == "" {
-			if !k.all {
-				continue
-			}
-			name = catalog.KernelLog.Name
-		} else if level > codec.LevelWarning {
-			level = codec.LevelWarning
+		validUTF8(m.msg) // before the fields alias it
+		r := k.record(m)
+		if r == nil {
+			continue
 		}
-		validUTF8(m.msg)
-		k.rec.Name, k.rec.Level = name, level
-		f := k.rec.Fields
-		// The message aliases the read buffer instead of being copied:
-		// the emitter encodes the record before Emit returns, and the
-		// buffer is not touched before then.
-		f[0].Value = codec.String(unsafe.String(unsafe.SliceData(m.msg), len(m.msg)))
+		f := r.Fields
+		f[0].Value = alias(m.msg)
 		f[1].Value, f[2].Value = codec.Uint(m.seq), codec.Uint(m.usec)
-		err = emitAt(e, StreamEvents, &k.rec, k.mono(m.usec))
-		f[0].Value = codec.String("") // no reference to the buffer left behind
+		err = emitAt(e, StreamEvents, r, k.mono(m.usec))
+		for i := range f {
+			f[i].Value = codec.Value{} // no reference to the buffer left behind
+		}
 		if err != nil {
 			return err
 		}
 	}
 	return first
+}
+
+// record returns the record of message m with its level and fields set,
+// nil for a message left out: the first pattern it matches, else
+// kernel.log at err or worse, or at any level with all.
+func (k *kmsgCollector) record(m kmsgRecord) *codec.Record {
+	level := codec.Level(m.prio & 7)
+	for i, p := range kmsgPatterns {
+		if r := &k.recs[i]; p.parse(m.msg, r.Fields) {
+			// A pattern is worth a look whatever its level: segfaults
+			// are logged at info.
+			r.Level = min(level, codec.LevelWarning)
+			return r
+		}
+	}
+	if level > codec.LevelErr && !k.all {
+		return nil
+	}
+	k.log.Level = level
+	return &k.log
 }
 
 // mono converts a message's time to the agent's monotonic clock. The
@@ -222,30 +239,4 @@ func parseKmsg(path string, line []byte) (kmsgRecord, error) {
 	}
 	r.prio, r.seq, r.usec, r.msg = nums[0], nums[1], nums[2], line[semi+1:]
 	return r, nil
-}
-
-// kmsgClasses are the messages turned into events, most severe first, with
-// the substrings that identify them. One OOM kill logs "invoked
-// oom-killer", "oom-kill:constraint=..." and "Out of memory: Killed
-// process": each is an event.
-var kmsgClasses = []struct {
-	name     string
-	patterns [][]byte
-}{
-	{catalog.KernelPanic.Name, [][]byte{[]byte("Kernel panic"), []byte("Oops"), []byte("BUG:")}},
-	{catalog.KernelOOM.Name, [][]byte{[]byte("Out of memory: Killed process"), []byte("out of memory: Killed process"), []byte("oom-kill")}},
-	{catalog.KernelIOError.Name, [][]byte{[]byte("I/O error"), []byte("blk_update_request"), []byte("Buffer I/O error")}},
-	{catalog.KernelSegfault.Name, [][]byte{[]byte("segfault at")}},
-}
-
-// classifyKmsg returns the event name of a kernel message, "" for none.
-func classifyKmsg(msg []byte) string {
-	for _, c := range kmsgClasses {
-		for _, p := range c.patterns {
-			if bytes.Contains(msg, p) {
-				return c.name
-			}
-		}
-	}
-	return ""
 }

@@ -44,23 +44,82 @@ func TestParseKmsg(t *testing.T) {
 	}
 }
 
-func TestClassifyKmsg(t *testing.T) {
-	for msg, want := range map[string]string{
-		"Out of memory: Killed process 1234 (appd) total-vm:123456kB":                 "kernel.oom",
-		"Memory cgroup out of memory: Killed process 99 (x)":                          "kernel.oom",
-		"appd invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)": "kernel.oom",
-		"blk_update_request: I/O error, dev mmcblk0, sector 123456":                   "kernel.io_error",
-		"Buffer I/O error on dev mmcblk0p2, logical block 15432":                      "kernel.io_error",
-		"EXT4-fs error (device sda1): I/O error -5":                                   "kernel.io_error",
-		"Kernel panic - not syncing: Fatal exception":                                 "kernel.panic",
-		"Oops: 0002 [#1] SMP": "kernel.panic",
-		"BUG: unable to handle page fault for address: ffffffffc0a1b000":            "kernel.panic",
-		"appd[1300]: segfault at 0 ip 00005581c2f1b6a8 sp 00007ffd5d0d6c30 error 4": "kernel.segfault",
-		"[Firmware Bug]: TSC doesn't count with P0 frequency!":                      "",
-		"tsc: Detected 2596.138 MHz processor":                                      "",
+// TestKmsgPatterns: each kind of message the kernel logs, in the kernel's
+// format, becomes its event with the fields parsed from it, at warning or
+// worse; other messages only at err or worse, as kernel.log.
+func TestKmsgPatterns(t *testing.T) {
+	c := mustCollector(t, "kmsg", testCollectorConfig()).(*kmsgCollector)
+	for _, tc := range []struct {
+		line string
+		want string // level, name and the parsed fields after usec; "" none
+	}{
+		// mm/oom_kill.c: one kill logs these three (and a Mem-Info dump at
+		// info): only the victim's line is an event.
+		{"4,1,1,-;appd invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0", ""},
+		{"6,2,1,-;oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/system.slice/appd.service,task=appd,pid=1234,uid=0", ""},
+		{"3,3,1,-;Out of memory: Killed process 1234 (appd) total-vm:123456kB, anon-rss:65536kB, file-rss:1024kB, shmem-rss:512kB, UID:0 pgtables:200kB oom_score_adj:0",
+			`"level":"err","name":"kernel.oom","fields":{"msg":"Out of memory: Killed process 1234 (appd) total-vm:123456kB, anon-rss:65536kB, file-rss:1024kB, shmem-rss:512kB, UID:0 pgtables:200kB oom_score_adj:0","kseq":3,"usec":1,"pid":"1234","process":"appd","rss_bytes":68681728}`},
+		{"3,4,1,-;Memory cgroup out of memory: Killed process 99 (my app) total-vm:2048kB, anon-rss:1024kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:40kB oom_score_adj:0",
+			`"name":"kernel.oom","fields":{"msg":"Memory cgroup out of memory: Killed process 99 (my app) total-vm:2048kB, anon-rss:1024kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:40kB oom_score_adj:0","kseq":4,"usec":1,"pid":"99","process":"my app","rss_bytes":1048576}`},
+		{"6,5,1,-;oom_reaper: reaped process 1234 (appd), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB", ""},
+		// kernel/hung_task.c
+		{"3,6,1,-;INFO: task jbd2/mmcblk0p2:161 blocked for more than 120 seconds.",
+			`"level":"err","name":"kernel.hung_task","fields":{"msg":"INFO: task jbd2/mmcblk0p2:161 blocked for more than 120 seconds.","kseq":6,"usec":1,"pid":"161","process":"jbd2/mmcblk0p2","blocked_s":120}`},
+		{"3,7,1,-;\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.",
+			`"level":"err","name":"kernel.log","fields":{"msg":"\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.","kseq":7,"usec":1}`},
+		// block, buffer cache, ext4
+		{"3,8,1,-;I/O error, dev mmcblk0, sector 123456 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0",
+			`"name":"kernel.io_error","fields":{"msg":"I/O error, dev mmcblk0, sector 123456 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0","kseq":8,"usec":1,"device":"mmcblk0","readonly":false}`},
+		{"3,9,1,-;blk_update_request: I/O error, dev sda, sector 2048 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0",
+			`"fields":{"msg":"blk_update_request: I/O error, dev sda, sector 2048 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0","kseq":9,"usec":1,"device":"sda","readonly":false}`},
+		{"3,10,1,-;Buffer I/O error on dev mmcblk0p2, logical block 15432, lost async page write",
+			`"fields":{"msg":"Buffer I/O error on dev mmcblk0p2, logical block 15432, lost async page write","kseq":10,"usec":1,"device":"mmcblk0p2","readonly":false}`},
+		{"2,11,1,-;EXT4-fs error (device mmcblk0p2): ext4_find_entry:1455: inode #2: comm appd: reading directory lblock 0",
+			`"level":"crit","name":"kernel.io_error","fields":{"msg":"EXT4-fs error (device mmcblk0p2): ext4_find_entry:1455: inode #2: comm appd: reading directory lblock 0","kseq":11,"usec":1,"device":"mmcblk0p2","readonly":false}`},
+		{"2,12,1,-;EXT4-fs (mmcblk0p2): Remounting filesystem read-only",
+			`"name":"kernel.io_error","fields":{"msg":"EXT4-fs (mmcblk0p2): Remounting filesystem read-only","kseq":12,"usec":1,"device":"mmcblk0p2","readonly":true}`},
+		{"3,13,1,-;sd 0:0:0:0: [sda] tag#0 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_OK cmd_age=0s: I/O error",
+			`"name":"kernel.io_error","fields":{"msg":"sd 0:0:0:0: [sda] tag#0 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_OK cmd_age=0s: I/O error","kseq":13,"usec":1,"device":"","readonly":false}`},
+		// arch/x86/mm/fault.c: logged at info, an event at warning.
+		{"6,14,1,-;appd[1300]: segfault at 0 ip 00005581c2f1b6a8 sp 00007ffd5d0d6c30 error 4 in libc.so.6[7f3a1c228000+195000] likely on CPU 1 (core 1, socket 0)",
+			`"level":"warning","name":"kernel.segfault","fields":{"msg":"appd[1300]: segfault at 0 ip 00005581c2f1b6a8 sp 00007ffd5d0d6c30 error 4 in libc.so.6[7f3a1c228000+195000] likely on CPU 1 (core 1, socket 0)","kseq":14,"usec":1,"pid":"1300","process":"appd","addr":"0","ip":"00005581c2f1b6a8","sp":"00007ffd5d0d6c30","error":"4","object":"libc.so.6"}`},
+		{"6,15,1,-;a[b][7]: segfault at 7ffd5d0d6000 ip 0000000000401136 sp 00007ffd5d0d5ff0 error 6",
+			`"fields":{"msg":"a[b][7]: segfault at 7ffd5d0d6000 ip 0000000000401136 sp 00007ffd5d0d5ff0 error 6","kseq":15,"usec":1,"pid":"7","process":"a[b]","addr":"7ffd5d0d6000","ip":"0000000000401136","sp":"00007ffd5d0d5ff0","error":"6","object":""}`},
+		// kernel/panic.c, die(), the page fault handler
+		{"0,16,1,-;Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b",
+			`"level":"emerg","name":"kernel.panic","fields":{"msg":"Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b","kseq":16,"usec":1,"reason":"Attempted to kill init! exitcode=0x0000000b"}`},
+		{"4,17,1,-;Oops: general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] PREEMPT SMP NOPTI",
+			`"level":"warning","name":"kernel.panic","fields":{"msg":"Oops: general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] PREEMPT SMP NOPTI","kseq":17,"usec":1,"reason":"general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] PREEMPT SMP NOPTI"}`},
+		{"1,18,1,-;BUG: kernel NULL pointer dereference, address: 0000000000000008",
+			`"level":"alert","name":"kernel.panic","fields":{"msg":"BUG: kernel NULL pointer dereference, address: 0000000000000008","kseq":18,"usec":1,"reason":"kernel NULL pointer dereference, address: 0000000000000008"}`},
+		{"0,19,1,-;Kernel panic - not syncing: Out of memory and no killable processes...",
+			`"name":"kernel.panic"`},
+		// Below err and no pattern: left out.
+		{"4,20,1,-;[Firmware Bug]: TSC doesn't count with P0 frequency!", ""},
+		{"6,21,1,-;EXT4-fs (vda): mounted filesystem r/w with ordered data mode. Quota mode: none.", ""},
 	} {
-		if got := classifyKmsg([]byte(msg)); got != want {
-			t.Errorf("%q: got %q, want %q", msg, got, want)
+		m, err := parseKmsg("kmsg", []byte(tc.line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := c.record(m)
+		if r == nil {
+			if tc.want != "" {
+				t.Errorf("%s: no record, want %s", tc.line, tc.want)
+			}
+			continue
+		}
+		if tc.want == "" {
+			t.Errorf("%s: got %s, want none", tc.line, r.Name)
+			continue
+		}
+		f := r.Fields
+		f[0].Value = alias(m.msg)
+		f[1].Value, f[2].Value = codec.Uint(m.seq), codec.Uint(m.usec)
+		var e recordingEmitter
+		e.Emit(StreamEvents, r)
+		if !strings.Contains(e.out.String(), tc.want) {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.line, e.out.String(), tc.want)
 		}
 	}
 }
@@ -118,7 +177,7 @@ func TestKmsgAppend(t *testing.T) {
 	if err := c.Update(&e); err != nil || e.count != 1 {
 		t.Fatalf("%d records, %v", e.count, err)
 	}
-	if !strings.Contains(e.out.String(), `"level":"err","name":"kernel.io_error","fields":{"msg":"sd 0:0:0:0: [sda] tag#0 FAILED Result: I/O error, dev sda, sector 0","kseq":401,"usec":2000100}`) {
+	if !strings.Contains(e.out.String(), `"level":"err","name":"kernel.io_error","fields":{"msg":"sd 0:0:0:0: [sda] tag#0 FAILED Result: I/O error, dev sda, sector 0","kseq":401,"usec":2000100,"device":"sda","readonly":false}`) {
 		t.Errorf("got %s", e.out.String())
 	}
 	// A bad record is reported with the file, the others still emitted.
