@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -37,16 +38,30 @@ type kmsgCollector struct {
 	readMono   int64          // clock.Mono after the last read: no message is later
 	log        codec.Record   // kernel.log
 	recs       []codec.Record // one per kmsgPatterns
+
+	// The rate limit, on the kernel's time of the messages it admits:
+	// rate records a second, burst at once; the rest are counted and
+	// reported in a kernel.dropped record.
+	rate, burst float64
+	bucket      tokenBucket
+	drops       dropTally
+	dropSeq     uint64 // the first dropped message's
+	dropped     codec.Record
 }
 
 const (
 	kmsgPerUpdate = 256     // records read per Update at most, so that a storm cannot hog the agent
 	kmsgRecordMax = 8 << 10 // a /dev/kmsg read needs room for a whole record (CONSOLE_EXT_LOG_MAX)
 	kmsgBuffer    = 4 * kmsgRecordMax
+	// The default rate limit: a storm of I/O errors costs the events
+	// stream at most kmsgBurst records at once and kmsgRate a second
+	// after (a sample of 10 s: up to 100), the rest one kernel.dropped.
+	kmsgRate  = 10
+	kmsgBurst = 100
 )
 
 func newKmsgCollector(c CollectorConfig) (Collector, error) {
-	if err := checkOptions("kmsg", c.Options, "from_start", "all"); err != nil {
+	if err := checkOptions("kmsg", c.Options, "from_start", "all", "rate", "burst"); err != nil {
 		return nil, err
 	}
 	fromStart, err := optBool(c.Options, "from_start", false)
@@ -54,6 +69,14 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 		return nil, err
 	}
 	all, err := optBool(c.Options, "all", false)
+	if err != nil {
+		return nil, err
+	}
+	rate, err := optPositive(c.Options, "rate", kmsgRate)
+	if err != nil {
+		return nil, err
+	}
+	burst, err := optPositive(c.Options, "burst", max(kmsgBurst, rate))
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +96,10 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 			return nil, &pathError{path, err}
 		}
 	}
-	k := &kmsgCollector{path: path, fd: fd, all: all, buf: make([]byte, kmsgBuffer)}
+	k := &kmsgCollector{path: path, fd: fd, all: all, buf: make([]byte, kmsgBuffer), rate: float64(rate), burst: float64(burst)}
+	k.bucket.fill(time.Time{}, k.burst)
+	k.dropped = catalogRecord(&catalog.KernelDropped)
+	k.dropped.Level = codec.LevelWarning
 	k.read = func(p []byte) (int, error) { return syscall.Read(k.fd, p) }
 	k.log = catalogRecord(&catalog.KernelLog)
 	for _, p := range kmsgPatterns {
@@ -116,10 +142,18 @@ func (k *kmsgCollector) Update(e Emitter) error {
 		if r == nil {
 			continue
 		}
+		mono := k.mono(m.usec)
+		if at := time.Unix(0, mono); !k.bucket.take(at, k.rate, k.burst) {
+			if k.drops.pending == 0 {
+				k.dropSeq = m.seq
+			}
+			k.drops.add(at)
+			continue
+		}
 		f := r.Fields
 		f[0].Value = alias(m.msg)
 		f[1].Value, f[2].Value = codec.Uint(m.seq), codec.Uint(m.usec)
-		err = emitAt(e, StreamEvents, r, k.mono(m.usec))
+		err = emitAt(e, StreamEvents, r, mono)
 		for i := range f {
 			f[i].Value = codec.Value{} // no reference to the buffer left behind
 		}
@@ -127,7 +161,24 @@ func (k *kmsgCollector) Update(e Emitter) error {
 			return err
 		}
 	}
+	if err := k.reportDrops(e); err != nil {
+		return err
+	}
 	return first
+}
+
+// reportDrops writes one kernel.dropped record for the messages the rate
+// limit dropped, when one is due: at the end of the Update that dropped
+// the first, then at most once per dropReportEvery.
+func (k *kmsgCollector) reportDrops(e Emitter) error {
+	n, first, last, ok := k.drops.due(time.Unix(0, clock.Mono()), false)
+	if !ok {
+		return nil
+	}
+	f := k.dropped.Fields
+	f[0].Value, f[1].Value = codec.Uint(n), codec.Uint(k.dropSeq)
+	f[2].Value = codec.Float(last.Sub(first).Seconds())
+	return emitAt(e, StreamEvents, &k.dropped, first.UnixNano())
 }
 
 // record returns the record of message m with its level and fields set,

@@ -4,6 +4,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -215,7 +216,7 @@ func (f *fakeKmsg) read(p []byte) (int, error) {
 
 func TestKmsgDevice(t *testing.T) {
 	cfg := testCollectorConfig()
-	cfg.Options = map[string]string{"all": "true"}
+	cfg.Options = map[string]string{"all": "true", "burst": "1000"}
 	c := mustCollector(t, "kmsg", cfg).(*kmsgCollector)
 	fake := &fakeKmsg{epipeAt: 2}
 	rec := "6,1,5,-;sd 0:0:0:0: [sda] Attached SCSI removable disk\n SUBSYSTEM=scsi\n DEVICE=+scsi:0:0:0:0\n"
@@ -239,6 +240,50 @@ func TestKmsgDevice(t *testing.T) {
 		return copy(p, "3,9,9,-;blk_update_request: I/O error, dev mmcblk0, sector 8\n"), nil
 	}
 	checkNoAllocs(t, c)
+}
+
+// TestKmsgRateLimit: past its burst, the collector keeps rate records a
+// second of the kernel's time and reports the rest in one kernel.dropped
+// record stamped at the first dropped message, with their count and span;
+// the bucket refills with the kernel's time.
+func TestKmsgRateLimit(t *testing.T) {
+	cfg := testCollectorConfig()
+	cfg.Options = map[string]string{"rate": "1", "burst": "3"}
+	c := mustCollector(t, "kmsg", cfg).(*kmsgCollector)
+	fake := &fakeKmsg{}
+	for i := range 10 { // 10 in 0.9 s: 3 kept, 7 dropped
+		fake.records = append(fake.records, fmt.Sprintf("3,%d,%d,-;Buffer I/O error on dev mmcblk0p2, logical block %d, lost async page write\n", 100+i, 5_000_000+i*100_000, i))
+	}
+	c.read = fake.read
+	e := recordingEmitter{wall: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC), mono: 20e9}
+	if err := c.Update(&e); err != nil {
+		t.Fatal(err)
+	}
+	out := e.out.String()
+	if e.count != 4 || strings.Count(out, `"name":"kernel.io_error"`) != 3 || !strings.Contains(out, `"kseq":102,"usec"`) || strings.Contains(out, `"kseq":103,"usec"`) {
+		t.Fatalf("want 3 kernel.io_error and kernel.dropped, got %d:\n%s", e.count, out)
+	}
+	want := `"wall":"2026-12-03T11:59:45.300000000Z","mono":5300000000,"src":"kmsg","level":"warning","name":"kernel.dropped","fields":{"dropped":7,"kseq":103,"span_s":0.6}`
+	if !strings.Contains(out, want) {
+		t.Errorf("got %s\nwant %s", out, want)
+	}
+	// 5 s later the bucket is full again (3, not 5: the burst); nothing
+	// more was dropped, so no report.
+	for i := range 4 {
+		fake.records = append(fake.records, fmt.Sprintf("3,%d,%d,-;Buffer I/O error on dev mmcblk0p2, logical block %d, lost async page write\n", 200+i, 10_000_000+i, i))
+	}
+	e.out.Reset()
+	e.count = 0
+	if err := c.Update(&e); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.out.String(); e.count != 3 || strings.Contains(out, "kernel.dropped") {
+		t.Errorf("want 3 records, got %d:\n%s", e.count, out)
+	}
+	// The 4th, dropped, is reported a minute after the last report.
+	if c.drops.pending != 1 {
+		t.Errorf("%d drops pending, want 1", c.drops.pending)
+	}
 }
 
 // TestKmsgReal reads this machine's /dev/kmsg, which needs privileges.

@@ -125,5 +125,5 @@ var all = []*Record{
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
 	&StreamStats, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
 	&StateChange, &Alarm,
-	&KernelHungTask,
+	&KernelHungTask, &KernelDropped,
 }

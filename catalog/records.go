@@ -116,3 +116,10 @@ var (
 // than kernel.hung_task_timeout_secs: blocked_s is the kernel's figure.
 var KernelHungTask = kernelRecord("kernel.hung_task",
 	Field{"pid", Label, None}, Field{"process", Label, None}, Field{"blocked_s", Gauge, Seconds})
+
+// KernelDropped is kernel messages the kmsg collector's rate limit
+// dropped: how many, the first one's kseq, and the kernel time from the
+// first to the last; stamped at the first. At most one a minute.
+var KernelDropped = Record{Name: "kernel.dropped", Stream: StreamEvents, Source: "kmsg", Fields: []Field{
+	{"dropped", Gauge, Count}, {"kseq", Label, None}, {"span_s", Gauge, Seconds},
+}}
