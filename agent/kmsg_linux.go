@@ -14,9 +14,10 @@ import (
 	"github.com/itiny/itiny/internal/clock"
 )
 
-// Off by default: reading /dev/kmsg needs CAP_SYSLOG where
-// kernel.dmesg_restrict is set.
-func init() { registerCollector("kmsg", false, newKmsgCollector) }
+// On by default. Where /dev/kmsg cannot be read (no CAP_SYSLOG while
+// kernel.dmesg_restrict is set, or no /dev/kmsg in a container) the
+// collector is off, and collector.off says why: the agent starts.
+func init() { registerCollector("kmsg", true, newKmsgCollector) }
 
 // kmsgCollector reads the kernel log from /dev/kmsg and turns the messages
 // that matter on an appliance (OOM kills, hung tasks, I/O and filesystem
@@ -85,6 +86,9 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 	}
 	path := filepath.Join(c.Dev, "kmsg")
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err == syscall.EPERM || err == syscall.EACCES {
+		return nil, fmt.Errorf("%s: %w (kernel.dmesg_restrict is set and the agent lacks CAP_SYSLOG, or the file's mode)", path, err)
+	}
 	if err != nil {
 		return nil, &pathError{path, err}
 	}

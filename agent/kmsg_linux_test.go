@@ -235,9 +235,21 @@ func TestKmsgDevice(t *testing.T) {
 	if !strings.Contains(e.out.String(), `"level":"info","name":"kernel.log","fields":{"msg":"sd 0:0:0:0: [sda] Attached SCSI removable disk","kseq":1,"usec":5}`) {
 		t.Errorf("got %s", e.out.String())
 	}
-	// Steady state while records flow: no allocation either.
+	// Steady state while records flow: no allocation either, whether the
+	// rate limit drops them (one second of kernel time for all) or, with
+	// no bound, each is parsed and emitted.
 	c.read = func(p []byte) (int, error) {
 		return copy(p, "3,9,9,-;blk_update_request: I/O error, dev mmcblk0, sector 8\n"), nil
+	}
+	checkNoAllocs(t, c)
+	if c.drops.pending == 0 {
+		t.Error("nothing dropped past the burst")
+	}
+	c.burst = 1e18
+	c.bucket.fill(time.Time{}, c.burst)
+	e = recordingEmitter{}
+	if err := c.Update(&e); err != nil || e.count != kmsgPerUpdate || !strings.Contains(e.out.String(), `"device":"mmcblk0"`) {
+		t.Fatalf("%d records, %v", e.count, err)
 	}
 	checkNoAllocs(t, c)
 }
@@ -283,6 +295,45 @@ func TestKmsgRateLimit(t *testing.T) {
 	// The 4th, dropped, is reported a minute after the last report.
 	if c.drops.pending != 1 {
 		t.Errorf("%d drops pending, want 1", c.drops.pending)
+	}
+}
+
+// TestKmsgOff: the kmsg collector is on by default; where /dev/kmsg
+// cannot be read the agent starts without it and says why in
+// collector.off.
+func TestKmsgOff(t *testing.T) {
+	def, err := ParseConfig("default", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !def.Collectors["kmsg"].Enabled {
+		t.Fatal("kmsg off by default")
+	}
+	dev := t.TempDir()
+	cases := map[string]string{"missing": "no such file or directory"}
+	if os.Getuid() != 0 { // root reads a file of mode 0
+		os.WriteFile(filepath.Join(dev, "kmsg"), nil, 0)
+		cases = map[string]string{"unreadable": "permission denied (kernel.dmesg_restrict"}
+	}
+	for name, want := range cases {
+		cfg := testConfig(t, "")
+		cfg.Collectors["kmsg"].Enabled = true
+		a, err := New(cfg, Options{Dev: dev})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var off []string
+		for _, r := range readStream(t, cfg.Data, StreamSelf) {
+			if r.Name == catalog.CollectorOff.Name {
+				off = append(off, field(r, "collector").Str()+": "+field(r, "error").Str())
+			}
+		}
+		if len(off) != 1 || !strings.HasPrefix(off[0], "kmsg: agent: collector kmsg: "+filepath.Join(dev, "kmsg")+": "+want) {
+			t.Errorf("%s: collector.off %q, want kmsg: ...%s", name, off, want)
+		}
 	}
 }
 

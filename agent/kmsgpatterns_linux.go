@@ -36,7 +36,10 @@ var kmsgPatterns = []kmsgPattern{
 func parsePanic(msg []byte, f codec.Fields) bool {
 	for _, p := range [...]string{"Kernel panic - not syncing", "Oops", "BUG:"} {
 		if i := bytes.Index(msg, []byte(p)); i >= 0 {
-			reason := bytes.TrimLeft(msg[i+len(p):], ": ")
+			reason := msg[i+len(p):]
+			for len(reason) > 0 && (reason[0] == ':' || reason[0] == ' ') {
+				reason = reason[1:] // not bytes.TrimLeft: 720 bytes of firmware
+			}
 			f[3].Value = alias(reason)
 			return true
 		}
