@@ -427,6 +427,13 @@ func (e *sampleEmitter) Emit(stream string, r *codec.Record) error {
 	return e.a.Emit(stream, r)
 }
 
+// EmitAt stamps r with monotonic time mono, before or after the round's,
+// and the wall time the round's wall-minus-mono offset gives it.
+func (e *sampleEmitter) EmitAt(stream string, r *codec.Record, mono int64) error {
+	stampAt(r, e.wall, e.mono, mono)
+	return e.a.Emit(stream, r)
+}
+
 // Reload applies a new configuration: collectors, their intervals and
 // options, rules, rate and size limits, the clock and stats intervals.
 // Streams and listeners keep the settings they were opened with; changes

@@ -5,10 +5,12 @@ import (
 	"sort"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
 )
 
 // The agent's streams.
@@ -32,6 +34,30 @@ type Collector interface {
 // caller may reuse it and everything it points to.
 type Emitter interface {
 	Emit(stream string, r *codec.Record) error
+}
+
+// An atEmitter stores a record of something that happened at its own
+// monotonic time, not the sample's: a kernel message read after it was
+// logged. The agent's emitter is one.
+type atEmitter interface {
+	EmitAt(stream string, r *codec.Record, mono int64) error
+}
+
+// emitAt emits r at monotonic time mono (nanoseconds since boot, not 0:
+// Emit takes 0 as unset). An emitter that is not an atEmitter (the
+// embedding program's) gets r stamped from the clocks now.
+func emitAt(e Emitter, stream string, r *codec.Record, mono int64) error {
+	if ae, ok := e.(atEmitter); ok {
+		return ae.EmitAt(stream, r, mono)
+	}
+	stampAt(r, time.Now(), clock.Mono(), mono)
+	return e.Emit(stream, r)
+}
+
+// stampAt stamps r with monotonic time at, and the wall time of at by the
+// offset between wall and mono, read together.
+func stampAt(r *codec.Record, wall time.Time, mono, at int64) {
+	r.Wall, r.Mono = wall.Add(time.Duration(at-mono)), at
 }
 
 // A CollectorConfig is what a collector is built from. Paths are never

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -13,6 +14,15 @@ import (
 type recordingEmitter struct {
 	out   bytes.Buffer
 	count int
+	// The sample's times, for EmitAt: records of their own time are
+	// stamped by their offset from these, as the agent does.
+	wall time.Time
+	mono int64
+}
+
+func (e *recordingEmitter) EmitAt(stream string, r *codec.Record, mono int64) error {
+	stampAt(r, e.wall, e.mono, mono)
+	return e.Emit(stream, r)
 }
 
 func (e *recordingEmitter) Emit(stream string, r *codec.Record) error {

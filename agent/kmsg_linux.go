@@ -7,19 +7,23 @@ import (
 	"fmt"
 	"path/filepath"
 	"syscall"
-	"unsafe"
+	"time"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
 )
 
-// Off by default: reading /dev/kmsg needs CAP_SYSLOG where
-// kernel.dmesg_restrict is set.
-func init() { registerCollector("kmsg", false, newKmsgCollector) }
+// On by default. Where /dev/kmsg cannot be read (no CAP_SYSLOG while
+// kernel.dmesg_restrict is set, or no /dev/kmsg in a container) the
+// collector is off, and collector.off says why: the agent starts.
+func init() { registerCollector("kmsg", true, newKmsgCollector) }
 
 // kmsgCollector reads the kernel log from /dev/kmsg and turns the messages
-// that matter on an appliance (OOM kills, I/O errors, oopses and panics,
-// segfaults) into events. Other messages are ignored unless all = true.
+// that matter on an appliance (OOM kills, hung tasks, I/O and filesystem
+// errors, oopses and panics, segfaults: kmsgPatterns) into events of their
+// own, with the fields parsed from them. Other messages at err or worse
+// are kernel.log; the rest are ignored unless all = true.
 //
 // /dev/kmsg gives one record per read(2), "PRIO,SEQ,USEC,FLAGS;TEXT\n"
 // followed by " KEY=value\n" lines, and fails with EINVAL if the buffer is
@@ -31,18 +35,34 @@ type kmsgCollector struct {
 	read       func(p []byte) (int, error) // the reader, injectable for tests
 	all        bool
 	buf        []byte
-	start, end int // unconsumed bytes of buf
-	rec        codec.Record
+	start, end int            // unconsumed bytes of buf
+	readMono   int64          // clock.Mono after the last read: no message is later
+	log        codec.Record   // kernel.log
+	recs       []codec.Record // one per kmsgPatterns
+
+	// The rate limit, on the kernel's time of the messages it admits:
+	// rate records a second, burst at once; the rest are counted and
+	// reported in a kernel.dropped record.
+	rate, burst float64
+	bucket      tokenBucket
+	drops       dropTally
+	dropSeq     uint64 // the first dropped message's
+	dropped     codec.Record
 }
 
 const (
 	kmsgPerUpdate = 256     // records read per Update at most, so that a storm cannot hog the agent
 	kmsgRecordMax = 8 << 10 // a /dev/kmsg read needs room for a whole record (CONSOLE_EXT_LOG_MAX)
 	kmsgBuffer    = 4 * kmsgRecordMax
+	// The default rate limit: a storm of I/O errors costs the events
+	// stream at most kmsgBurst records at once and kmsgRate a second
+	// after (a sample of 10 s: up to 100), the rest one kernel.dropped.
+	kmsgRate  = 10
+	kmsgBurst = 100
 )
 
 func newKmsgCollector(c CollectorConfig) (Collector, error) {
-	if err := checkOptions("kmsg", c.Options, "from_start", "all"); err != nil {
+	if err := checkOptions("kmsg", c.Options, "from_start", "all", "rate", "burst"); err != nil {
 		return nil, err
 	}
 	fromStart, err := optBool(c.Options, "from_start", false)
@@ -53,11 +73,22 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 	if err != nil {
 		return nil, err
 	}
+	rate, err := optPositive(c.Options, "rate", kmsgRate)
+	if err != nil {
+		return nil, err
+	}
+	burst, err := optPositive(c.Options, "burst", max(kmsgBurst, rate))
+	if err != nil {
+		return nil, err
+	}
 	if c.check {
 		return nil, nil
 	}
 	path := filepath.Join(c.Dev, "kmsg")
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err == syscall.EPERM || err == syscall.EACCES {
+		return nil, fmt.Errorf("%s: %w (kernel.dmesg_restrict is set and the agent lacks CAP_SYSLOG, or the file's mode)", path, err)
+	}
 	if err != nil {
 		return nil, &pathError{path, err}
 	}
@@ -69,9 +100,15 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 			return nil, &pathError{path, err}
 		}
 	}
-	k := &kmsgCollector{path: path, fd: fd, all: all, buf: make([]byte, kmsgBuffer)}
+	k := &kmsgCollector{path: path, fd: fd, all: all, buf: make([]byte, kmsgBuffer), rate: float64(rate), burst: float64(burst)}
+	k.bucket.fill(time.Time{}, k.burst)
+	k.dropped = catalogRecord(&catalog.KernelDropped)
+	k.dropped.Level = codec.LevelWarning
 	k.read = func(p []byte) (int, error) { return syscall.Read(k.fd, p) }
-	k.rec = catalogRecord(&catalog.KernelLog) // named per message
+	k.log = catalogRecord(&catalog.KernelLog)
+	for _, p := range kmsgPatterns {
+		k.recs = append(k.recs, catalogRecord(p.rec))
+	}
 	return k, nil
 }
 
@@ -104,31 +141,79 @@ func (k *kmsgCollector) Update(e Emitter) error {
 			}
 			continue
 		}
-		name := classifyKmsg(m.msg)
-		level := codec.Level(m.prio & 7)
-		if name == "" {
-			if !k.all {
-				continue
-			}
-			name = catalog.KernelLog.Name
-		} else if level > codec.LevelWarning {
-			level = codec.LevelWarning
+		validUTF8(m.msg) // before the fields alias it
+		r := k.record(m)
+		if r == nil {
+			continue
 		}
-		validUTF8(m.msg)
-		k.rec.Name, k.rec.Level = name, level
-		f := k.rec.Fields
-		// The message aliases the read buffer instead of being copied:
-		// the emitter encodes the record before Emit returns, and the
-		// buffer is not touched before then.
-		f[0].Value = codec.String(unsafe.String(unsafe.SliceData(m.msg), len(m.msg)))
+		mono := k.mono(m.usec)
+		if at := time.Unix(0, mono); !k.bucket.take(at, k.rate, k.burst) {
+			if k.drops.pending == 0 {
+				k.dropSeq = m.seq
+			}
+			k.drops.add(at)
+			continue
+		}
+		f := r.Fields
+		f[0].Value = alias(m.msg)
 		f[1].Value, f[2].Value = codec.Uint(m.seq), codec.Uint(m.usec)
-		err = e.Emit(StreamEvents, &k.rec)
-		f[0].Value = codec.String("") // no reference to the buffer left behind
+		err = emitAt(e, StreamEvents, r, mono)
+		for i := range f {
+			f[i].Value = codec.Value{} // no reference to the buffer left behind
+		}
 		if err != nil {
 			return err
 		}
 	}
+	if err := k.reportDrops(e); err != nil {
+		return err
+	}
 	return first
+}
+
+// reportDrops writes one kernel.dropped record for the messages the rate
+// limit dropped, when one is due: at the end of the Update that dropped
+// the first, then at most once per dropReportEvery.
+func (k *kmsgCollector) reportDrops(e Emitter) error {
+	n, first, last, ok := k.drops.due(time.Unix(0, clock.Mono()), false)
+	if !ok {
+		return nil
+	}
+	f := k.dropped.Fields
+	f[0].Value, f[1].Value = codec.Uint(n), codec.Uint(k.dropSeq)
+	f[2].Value = codec.Float(last.Sub(first).Seconds())
+	return emitAt(e, StreamEvents, &k.dropped, first.UnixNano())
+}
+
+// record returns the record of message m with its level and fields set,
+// nil for a message left out: the first pattern it matches, else
+// kernel.log at err or worse, or at any level with all.
+func (k *kmsgCollector) record(m kmsgRecord) *codec.Record {
+	level := codec.Level(m.prio & 7)
+	for i, p := range kmsgPatterns {
+		if r := &k.recs[i]; p.parse(m.msg, r.Fields) {
+			// A pattern is worth a look whatever its level: segfaults
+			// are logged at info.
+			r.Level = min(level, codec.LevelWarning)
+			return r
+		}
+	}
+	if level > codec.LevelErr && !k.all {
+		return nil
+	}
+	k.log.Level = level
+	return &k.log
+}
+
+// mono converts a message's time to the agent's monotonic clock. The
+// kernel stamps messages with local_clock(), microseconds since boot that
+// /dev/kmsg's ABI calls monotonic: CLOCK_MONOTONIC's count, which
+// clock.Mono reads, so the conversion is a multiplication. The two may
+// drift apart by the scheduler clock's error (and on some architectures
+// after a suspend), so a message is never stamped later than its read;
+// and never at 0, which Emit takes as unset.
+func (k *kmsgCollector) mono(usec uint64) int64 {
+	return max(1, min(int64(usec)*1000, k.readMono))
 }
 
 // nextLine returns the next complete line of the buffer, if any.
@@ -159,6 +244,7 @@ func (k *kmsgCollector) fill() (more bool, err error) {
 		switch err {
 		case nil:
 			k.end += n
+			k.readMono = clock.Mono()
 			return n > 0, nil
 		case syscall.EINTR:
 			continue
@@ -208,30 +294,4 @@ func parseKmsg(path string, line []byte) (kmsgRecord, error) {
 	}
 	r.prio, r.seq, r.usec, r.msg = nums[0], nums[1], nums[2], line[semi+1:]
 	return r, nil
-}
-
-// kmsgClasses are the messages turned into events, most severe first, with
-// the substrings that identify them. One OOM kill logs "invoked
-// oom-killer", "oom-kill:constraint=..." and "Out of memory: Killed
-// process": each is an event.
-var kmsgClasses = []struct {
-	name     string
-	patterns [][]byte
-}{
-	{catalog.KernelPanic.Name, [][]byte{[]byte("Kernel panic"), []byte("Oops"), []byte("BUG:")}},
-	{catalog.KernelOOM.Name, [][]byte{[]byte("Out of memory: Killed process"), []byte("out of memory: Killed process"), []byte("oom-kill")}},
-	{catalog.KernelIOError.Name, [][]byte{[]byte("I/O error"), []byte("blk_update_request"), []byte("Buffer I/O error")}},
-	{catalog.KernelSegfault.Name, [][]byte{[]byte("segfault at")}},
-}
-
-// classifyKmsg returns the event name of a kernel message, "" for none.
-func classifyKmsg(msg []byte) string {
-	for _, c := range kmsgClasses {
-		for _, p := range c.patterns {
-			if bytes.Contains(msg, p) {
-				return c.name
-			}
-		}
-	}
-	return ""
 }

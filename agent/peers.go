@@ -22,9 +22,6 @@ import (
 const (
 	maxPeers   = 64
 	peerExpire = 10 * time.Minute
-	// dropReportEvery spaces a peer's ingest.dropped events: a flood
-	// costs the events stream one record per interval, with its count.
-	dropReportEvery = time.Minute
 )
 
 type peer struct {
@@ -32,17 +29,12 @@ type peer struct {
 	name  string // "uid:N": the src of its records that name none
 	conns int    // open on the ingest socket
 
-	tokens float64
-	filled time.Time // when tokens were last refilled
-	seen   time.Time // last message or connection
-	state  float64   // state.change tokens (rules.go), refilled with tokens
+	msgs  tokenBucket
+	state tokenBucket // state.change tokens (rules.go)
+	seen  time.Time   // last message or connection
 
 	accepted, rejected, dropped uint64
-
-	// Drops not yet reported in an ingest.dropped event.
-	pending     uint64
-	first, last time.Time
-	reported    time.Time // the last event
+	drops                       dropTally // not yet in an ingest.dropped event
 }
 
 // A dropReport is one ingest.dropped event to write.
@@ -90,8 +82,10 @@ func (t *peerTable) get(uid uint32, now time.Time) *peer {
 }
 
 func (t *peerTable) newPeer(uid uint32, name string, now time.Time) *peer {
-	rate := float64(t.a.live.Load().RateLimit)
-	return &peer{uid: uid, name: name, tokens: rate, state: stateEventRate, filled: now, seen: now}
+	p := &peer{uid: uid, name: name, seen: now}
+	p.msgs.fill(now, float64(t.a.live.Load().RateLimit))
+	p.state.fill(now, stateEventRate)
+	return p
 }
 
 // connect counts a connection of uid and returns its entry.
@@ -126,21 +120,11 @@ func (t *peerTable) take(p *peer) bool {
 	t.mu.Lock()
 	now := t.clock()
 	rate := float64(t.a.live.Load().RateLimit)
-	if d := now.Sub(p.filled).Seconds(); d > 0 {
-		p.tokens = min(rate, p.tokens+d*rate)
-		p.state = min(stateEventRate, p.state+d*stateEventRate)
-	}
-	p.filled, p.seen = now, now
-	ok := p.tokens >= 1
-	if ok {
-		p.tokens--
-	} else {
+	p.seen = now
+	ok := p.msgs.take(now, rate, rate)
+	if !ok {
 		p.dropped++
-		if p.pending == 0 {
-			p.first = now
-		}
-		p.pending++
-		p.last = now
+		p.drops.add(now)
 	}
 	rep, due := p.report(now, false)
 	t.mu.Unlock()
@@ -153,12 +137,11 @@ func (t *peerTable) take(p *peer) bool {
 // report returns p's pending drops as a report if one is due (force: at
 // close), and marks them reported. Called with t.mu held.
 func (p *peer) report(now time.Time, force bool) (dropReport, bool) {
-	if p.pending == 0 || !force && !p.reported.IsZero() && now.Sub(p.reported) < dropReportEvery {
+	n, first, last, ok := p.drops.due(now, force)
+	if !ok {
 		return dropReport{}, false
 	}
-	r := dropReport{name: p.name, uid: p.uid, n: p.pending, first: p.first, last: p.last}
-	p.pending, p.reported = 0, now
-	return r, true
+	return dropReport{name: p.name, uid: p.uid, n: n, first: first, last: last}, true
 }
 
 // count counts a message that had a token: stored, or rejected.
@@ -176,11 +159,7 @@ func (t *peerTable) count(p *peer, stored bool) {
 func (t *peerTable) takeState(p *peer) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if p.state < 1 {
-		return false
-	}
-	p.state--
-	return true
+	return p.state.take(t.clock(), stateEventRate, stateEventRate)
 }
 
 // sweep returns a copy of every entry, sorted by uid, and the drop
@@ -200,7 +179,7 @@ func (t *peerTable) sweep(force bool) ([]peer, []dropReport) {
 	}
 	for uid, p := range t.m {
 		visit(p)
-		if p.conns == 0 && p.pending == 0 && now.Sub(p.seen) >= peerExpire {
+		if p.conns == 0 && p.drops.pending == 0 && now.Sub(p.seen) >= peerExpire {
 			delete(t.m, uid)
 		}
 	}

@@ -32,9 +32,8 @@ type ruleSet struct {
 	rec   codec.Record // the events rules write, reused
 	// state-change events: a token bucket, so a flapping component
 	// cannot flood the events stream.
-	tokens   float64
-	lastFill time.Time
-	pending  []pendingEvent
+	tokens  tokenBucket
+	pending []pendingEvent
 }
 
 type rule struct {
@@ -72,7 +71,8 @@ const (
 )
 
 func newRuleSet(cfgs []RuleConfig) *ruleSet {
-	rs := &ruleSet{tokens: stateEventRate}
+	rs := &ruleSet{}
+	rs.tokens.fill(time.Now(), stateEventRate)
 	for _, c := range cfgs {
 		if c.Off {
 			continue
@@ -222,13 +222,7 @@ func (r *rule) newInstance(inst string, now time.Time) *ruleState {
 
 // take spends a state-change token, refilling at stateEventRate.
 func (rs *ruleSet) take(now time.Time) bool {
-	rs.tokens = min(stateEventRate, rs.tokens+now.Sub(rs.lastFill).Seconds()*stateEventRate)
-	rs.lastFill = now
-	if rs.tokens < 1 {
-		return false
-	}
-	rs.tokens--
-	return true
+	return rs.tokens.take(now, stateEventRate, stateEventRate)
 }
 
 // extract returns the rule's field as a number and the record's instance.

@@ -150,4 +150,5 @@ var all = []*Record{
 	&StateChange, &Alarm,
 	&AgentCrash,
 	&WatchdogBootStatus,
+	&KernelHungTask, &KernelDropped,
 }

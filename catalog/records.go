@@ -82,16 +82,34 @@ var (
 )
 
 // Kernel messages: kernel.log for a message at err or worse, or the name
-// of the known pattern a message matched. usec is the kernel's time of
-// the message, in microseconds since boot; kseq its sequence number.
+// of the known pattern a message matched, with the fields parsed from it
+// after the ones all share. usec is the kernel's time of the message, in
+// microseconds since boot; kseq its sequence number.
 var kernelFields = []Field{{"msg", Text, None}, {"kseq", Label, None}, {"usec", Gauge, Micros}}
 
+func kernelRecord(name string, fields ...Field) Record {
+	return Record{Name: name, Stream: StreamEvents, Source: "kmsg", Fields: append(kernelFields[:len(kernelFields):len(kernelFields)], fields...)}
+}
+
 var (
-	KernelLog      = Record{Name: "kernel.log", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
-	KernelPanic    = Record{Name: "kernel.panic", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
-	KernelOOM      = Record{Name: "kernel.oom", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
-	KernelIOError  = Record{Name: "kernel.io_error", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
-	KernelSegfault = Record{Name: "kernel.segfault", Stream: StreamEvents, Source: "kmsg", Fields: kernelFields}
+	KernelLog = kernelRecord("kernel.log")
+	// KernelPanic is a panic, an oops or a BUG: reason is what follows
+	// "Kernel panic - not syncing: ", "Oops: " or "BUG: ".
+	KernelPanic = kernelRecord("kernel.panic", Field{"reason", Text, None})
+	// KernelOOM is one OOM kill: the victim and the memory it held
+	// (anon-rss + file-rss + shmem-rss), from the "Killed process" line;
+	// the kill's other lines are not events.
+	KernelOOM = kernelRecord("kernel.oom",
+		Field{"pid", Label, None}, Field{"process", Label, None}, Field{"rss_bytes", Gauge, Bytes})
+	// KernelIOError is a block device's or a filesystem's error; readonly
+	// is a filesystem remounted read-only by it.
+	KernelIOError = kernelRecord("kernel.io_error", Field{"device", Label, None}, Field{"readonly", Flag, None})
+	// KernelSegfault is a user process's invalid memory access: where
+	// (addr), from which instruction and stack (ip, sp, in hex), the
+	// page fault's error code and the file mapped at ip.
+	KernelSegfault = kernelRecord("kernel.segfault",
+		Field{"pid", Label, None}, Field{"process", Label, None}, Field{"addr", Label, None},
+		Field{"ip", Label, None}, Field{"sp", Label, None}, Field{"error", Label, None}, Field{"object", Label, None})
 )
 
 // The previous boot's crash logs, read from pstore (/sys/fs/pstore) at the
@@ -138,3 +156,15 @@ var (
 		{"timeout_s", Gauge, Seconds}, {"state", Label, None}, {"reset_reason", Text, None},
 	}}
 )
+
+// KernelHungTask is a task blocked in the kernel (state D) for longer
+// than kernel.hung_task_timeout_secs: blocked_s is the kernel's figure.
+var KernelHungTask = kernelRecord("kernel.hung_task",
+	Field{"pid", Label, None}, Field{"process", Label, None}, Field{"blocked_s", Gauge, Seconds})
+
+// KernelDropped is kernel messages the kmsg collector's rate limit
+// dropped: how many, the first one's kseq, and the kernel time from the
+// first to the last; stamped at the first. At most one a minute.
+var KernelDropped = Record{Name: "kernel.dropped", Stream: StreamEvents, Source: "kmsg", Fields: []Field{
+	{"dropped", Gauge, Count}, {"kseq", Label, None}, {"span_s", Gauge, Seconds},
+}}

@@ -1,0 +1,167 @@
+//go:build !nokmsg
+
+package agent
+
+import (
+	"bytes"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+)
+
+// A kmsgPattern is a kind of kernel message made an event of its own.
+// parse reports whether msg is one and, if so, sets the record's fields
+// after the three all kernel records share (msg, kseq, usec), in the
+// catalogue's order. The values alias msg.
+type kmsgPattern struct {
+	rec   *catalog.Record
+	parse func(msg []byte, f codec.Fields) bool
+}
+
+// kmsgPatterns, most severe first: a panic on OOM is a panic. The formats
+// are the kernel's (file and function of each below); a line that looks
+// like one but does not parse is not one, and is kernel.log at err or
+// worse.
+var kmsgPatterns = []kmsgPattern{
+	{&catalog.KernelPanic, parsePanic},
+	{&catalog.KernelOOM, parseOOMKill},
+	{&catalog.KernelHungTask, parseHungTask},
+	{&catalog.KernelIOError, parseIOError},
+	{&catalog.KernelSegfault, parseSegfault},
+}
+
+// parsePanic: kernel/panic.c panic() "Kernel panic - not syncing: %s",
+// die()'s "Oops: ..." (arm: "Internal error: Oops: ..."), and "BUG: ..."
+// (lib/bug.c, the page fault handlers).
+func parsePanic(msg []byte, f codec.Fields) bool {
+	for _, p := range [...]string{"Kernel panic - not syncing", "Oops", "BUG:"} {
+		if i := bytes.Index(msg, []byte(p)); i >= 0 {
+			reason := msg[i+len(p):]
+			for len(reason) > 0 && (reason[0] == ':' || reason[0] == ' ') {
+				reason = reason[1:] // not bytes.TrimLeft: 720 bytes of firmware
+			}
+			f[3].Value = alias(reason)
+			return true
+		}
+	}
+	return false
+}
+
+// parseOOMKill: mm/oom_kill.c __oom_kill_process "%s: Killed process %d
+// (%s) total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB,
+// ..." (%s: "Out of memory", "Memory cgroup out of memory"). The kill's
+// other lines, "invoked oom-killer" (warning), "oom-kill:constraint=..."
+// and "oom_reaper: reaped process" (info), say nothing more about the
+// victim and are not events: one kill, one event.
+func parseOOMKill(msg []byte, f codec.Fields) bool {
+	_, rest, ok := bytes.Cut(msg, []byte("Killed process "))
+	if !ok {
+		return false
+	}
+	pid, rest, ok := bytes.Cut(rest, []byte(" ("))
+	if _, err := parseUint(pid); !ok || err != nil {
+		return false
+	}
+	// The name (comm) may hold ") ": the end is the last before the sizes.
+	end := bytes.Index(rest, []byte(") total-vm:"))
+	if end < 0 {
+		return false
+	}
+	var kb uint64
+	for _, k := range [...]string{"anon-rss:", "file-rss:", "shmem-rss:"} {
+		if v, ok := word(rest[end:], k, 'k'); ok {
+			n, _ := parseUint(v)
+			kb += n
+		}
+	}
+	f[3].Value, f[4].Value, f[5].Value = alias(pid), alias(rest[:end]), codec.Uint(kb<<10)
+	return true
+}
+
+// parseHungTask: kernel/hung_task.c check_hung_task "INFO: task %s:%d
+// blocked for more than %ld seconds." (err).
+func parseHungTask(msg []byte, f codec.Fields) bool {
+	_, rest, ok := bytes.Cut(msg, []byte("INFO: task "))
+	if !ok {
+		return false
+	}
+	task, rest, ok := bytes.Cut(rest, []byte(" blocked for more than "))
+	c := bytes.LastIndexByte(task, ':')
+	if !ok || c < 0 {
+		return false
+	}
+	pid := task[c+1:]
+	secs, _, _ := bytes.Cut(rest, []byte(" "))
+	s, err := parseUint(secs)
+	if _, perr := parseUint(pid); err != nil || perr != nil {
+		return false
+	}
+	f[3].Value, f[4].Value, f[5].Value = alias(pid), alias(task[:c]), codec.Uint(s)
+	return true
+}
+
+// parseIOError: block/blk-mq.c blk_print_req_error "I/O error, dev %s,
+// sector %llu ..." (before 5.x "blk_update_request: I/O error, dev ...");
+// fs/buffer.c "Buffer I/O error on dev %pg, logical block %llu, ...";
+// fs/ext4/super.c __ext4_error "EXT4-fs error (device %s): ..." (ext2
+// and ext3 alike) and ext4_handle_error's "EXT4-fs (%s): Remounting
+// filesystem read-only"; and any other "I/O error", device unknown.
+func parseIOError(msg []byte, f codec.Fields) bool {
+	var dev []byte
+	readonly := false
+	if d, ok := word(msg, "-fs error (device ", ')'); ok {
+		dev = d
+	} else if bytes.Contains(msg, []byte("Remounting filesystem read-only")) {
+		dev, _ = word(msg, "-fs (", ')')
+		readonly = true
+	} else if d, ok := word(msg, "I/O error on dev ", ','); ok {
+		dev = d
+	} else if d, ok := word(msg, "I/O error, dev ", ','); ok {
+		dev = d
+	} else if !bytes.Contains(msg, []byte("I/O error")) {
+		return false
+	}
+	f[3].Value, f[4].Value = alias(dev), codec.Bool(readonly)
+	return true
+}
+
+// parseSegfault: arch/x86/mm/fault.c show_signal_msg "%s[%d]: segfault
+// at %lx ip %px sp %px error %lx" and print_vma_addr's " in %s[%lx+%lx]"
+// (info; emerg for init).
+func parseSegfault(msg []byte, f codec.Fields) bool {
+	j := bytes.Index(msg, []byte("]: segfault at "))
+	if j < 0 {
+		return false
+	}
+	b := bytes.LastIndexByte(msg[:j], '[')
+	if b < 0 {
+		return false
+	}
+	rest := msg[j+len("]: "):]
+	addr, _ := word(rest, "segfault at ", ' ')
+	ip, _ := word(rest, " ip ", ' ')
+	sp, _ := word(rest, " sp ", ' ')
+	code, _ := word(rest, " error ", ' ')
+	obj, _ := word(rest, " in ", '[')
+	f[3].Value, f[4].Value = alias(msg[b+1:j]), alias(msg[:b])
+	f[5].Value, f[6].Value, f[7].Value = alias(addr), alias(ip), alias(sp)
+	f[8].Value, f[9].Value = alias(code), alias(obj)
+	return true
+}
+
+// word returns what follows key in msg up to end (or the end of msg).
+func word(msg []byte, key string, end byte) ([]byte, bool) {
+	i := bytes.Index(msg, []byte(key))
+	if i < 0 {
+		return nil, false
+	}
+	w := msg[i+len(key):]
+	if e := bytes.IndexByte(w, end); e >= 0 {
+		w = w[:e]
+	}
+	return w, true
+}
+
+// alias is b as a string value without a copy: the record is encoded
+// before the read buffer b lies in is touched again.
+func alias(b []byte) codec.Value { return codec.String(view(b)) }
