@@ -18,8 +18,12 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags='$(LDFLAGS)' $(COLD_GCFLAGS) -o bin/ ./cmd/...
 
+# RUN_FLAGS: more flags for itiny run, as in
+# make run RUN_FLAGS='--path.sysfs /host/sys' (the README's test runs it
+# on a sysfs root of its own, never the host's /sys/fs/pstore).
+RUN_FLAGS ?=
 run: build
-	./bin/itiny run --data $(DATA)
+	./bin/itiny run --data $(DATA) $(RUN_FLAGS)
 
 # The tests CI runs: vet, generated code up to date, unit and property
 # tests (fuzz seed corpora included), and the ring, the agent and migrate

@@ -23,7 +23,12 @@ func Example() {
 	cfg.Data, _ = os.MkdirTemp("", "itiny")
 	defer os.RemoveAll(cfg.Data)
 	cfg.Socket = "" // no ingest socket in this example
-	a, err := agent.New(cfg, agent.Options{Log: log.New(io.Discard, "", 0)})
+	// An empty sysfs root: on the host's /sys the pstore collector would
+	// store, and remove, the machine's crash logs. A device leaves Sys
+	// empty: /sys.
+	sys, _ := os.MkdirTemp("", "itiny-sys")
+	defer os.RemoveAll(sys)
+	a, err := agent.New(cfg, agent.Options{Sys: sys, Log: log.New(io.Discard, "", 0)})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func TestConfigCheckAsRun(t *testing.T) {
 		os.WriteFile(conf, []byte(tc.text), 0o644)
 		data := t.TempDir()
 		check, checkErr := exec.Command(binary, "config", "check", "--data", data, conf).CombinedOutput()
-		run, runErr := exec.Command(binary, "run", "--data", data, "--config", conf).CombinedOutput()
+		run, runErr := runAgent(t, "--data", data, "--config", conf).CombinedOutput()
 		if checkErr == nil || !strings.Contains(string(check), tc.want) {
 			t.Errorf("%q: itiny config check: %v, %s; want an error saying %q", tc.text, checkErr, check, tc.want)
 		}

@@ -51,10 +51,23 @@ func start(t *testing.T, data, config string) *proc {
 	return p
 }
 
+// runAgent returns itiny run with args on a sysfs root of the test's
+// own (testbin.Sysfs), never the host's /sys/fs/pstore, whose entries
+// the pstore collector removes. Every test runs the agent through it
+// (TestAgentOffHostPstore).
+func runAgent(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	if !slices.Contains(args, "--path.sysfs") {
+		args = append([]string{"--path.sysfs", testbin.Sysfs(t)}, args...)
+	}
+	args = append([]string{"run"}, args...)
+	return exec.Command(binary, args...)
+}
+
 // launch starts the agent.
 func launch(t *testing.T, data, config string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, "run", "--data", data, "--config", config)
+	cmd := runAgent(t, "--data", data, "--config", config)
 	p := &proc{cmd: cmd, log: &syncWriter{}, sock: filepath.Join(data, "itiny.sock")}
 	cmd.Stderr = p.log
 	if err := cmd.Start(); err != nil {
@@ -418,7 +431,7 @@ func TestUsageErrors(t *testing.T) {
 func TestLogFile(t *testing.T) {
 	data, logFile := t.TempDir(), filepath.Join(t.TempDir(), "itiny.log")
 	var stderr bytes.Buffer
-	cmd := exec.Command(binary, "run", "--data", data, "--log-file", logFile)
+	cmd := runAgent(t, "--data", data, "--log-file", logFile)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

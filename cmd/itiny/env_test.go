@@ -15,7 +15,7 @@ import (
 func TestDataFromEnv(t *testing.T) {
 	data := t.TempDir()
 	env := append(os.Environ(), datadir.Env+"="+data)
-	run := exec.Command(binary, "run")
+	run := runAgent(t)
 	run.Env = env
 	p := &proc{cmd: run, log: &syncWriter{}, sock: filepath.Join(data, "itiny.sock")}
 	run.Stderr = p.log

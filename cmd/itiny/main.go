@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	itiny run [--data DIR] [--config FILE] [--log-file FILE]
+//	itiny run [--data DIR] [--config FILE] [--log-file FILE] [--path.procfs DIR] [--path.sysfs DIR] [--path.devfs DIR]
 //	itiny emit [--stream S] [--level L] [--source NAME] [--socket PATH] NAME [key=value ...]
 //	itiny emit --json [--socket PATH] < records.jsonl
 //	itiny config check [--data DIR] [FILE]
@@ -30,7 +30,7 @@ type command struct {
 }
 
 var commands = []*command{
-	{"run", "run [--data DIR] [--config FILE] [--log-file FILE]", "run the agent (no --config: the embedded default)", runCmd},
+	{"run", "run [--data DIR] [--config FILE] [--log-file FILE] [--path.procfs DIR] [--path.sysfs DIR] [--path.devfs DIR]", "run the agent (no --config: the embedded default)", runCmd},
 	{"emit", "emit [--stream S] [--level L] [--source NAME] [--socket PATH] [--json] NAME [key=value ...]", "send a record to the running agent, like logger(1)", emitCmd},
 	{"config", "config check [--data DIR] [FILE]", "validate a config file (or the default) as run does and print the effective config", configCmd},
 	{"version", "version", "print the version", func(*flags, []string) error { fmt.Println("itiny", agent.Version); return nil }},

@@ -21,7 +21,7 @@ func TestRunningMeansListening(t *testing.T) {
 	const starts = 25
 	for i := range starts {
 		data := t.TempDir()
-		cmd := exec.Command(binary, "run", "--data", data)
+		cmd := runAgent(t, "--data", data)
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			t.Fatal(err)

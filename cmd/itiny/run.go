@@ -20,6 +20,7 @@ func runCmd(fs *flags, args []string) error {
 	data := fs.String("data", datadir.Default(), "data directory: one ring per stream ($"+datadir.Env+", else "+datadir.Fallback+")")
 	file := fs.String("config", "", "config file (default: the embedded default config)")
 	logFile := fs.String("log-file", "", "write the diagnostic log to this file, rotated by size, instead of stderr")
+	roots := rootFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func runCmd(fs *flags, args []string) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
 	res := newResidency()
-	a, err := agent.New(cfg, agent.Options{Log: logger, KeepCrash: true, Housekeeping: res.check, HousekeepingEvery: residencyEvery})
+	a, err := agent.New(cfg, agent.Options{Proc: *roots.proc, Sys: *roots.sys, Dev: *roots.dev, Log: logger, KeepCrash: true, Housekeeping: res.check, HousekeepingEvery: residencyEvery})
 	if err != nil {
 		return err
 	}
@@ -93,6 +94,20 @@ func runCmd(fs *flags, args []string) error {
 				return a.Shutdown(signalName(sig))
 			}
 		}
+	}
+}
+
+// roots are where the collectors find procfs, sysfs and devfs, named as
+// node_exporter names them: in a container the host's are mounted
+// elsewhere, and tests point them at fixtures, never at the host's
+// /sys/fs/pstore, whose entries the pstore collector removes.
+type roots struct{ proc, sys, dev *string }
+
+func rootFlags(fs *flags) roots {
+	return roots{
+		proc: fs.String("path.procfs", "/proc", "procfs root the collectors read (for containers, where the host's is mounted elsewhere, and for tests)"),
+		sys:  fs.String("path.sysfs", "/sys", "sysfs root the collectors read, pstore's entries included"),
+		dev:  fs.String("path.devfs", "/dev", "devfs root the collectors read (kmsg)"),
 	}
 }
 

@@ -39,7 +39,7 @@ func TestSocketPathOnlyStale(t *testing.T) {
 	} {
 		other := filepath.Join(t.TempDir(), "other.conf")
 		os.WriteFile(other, []byte(strings.Replace(e2eConfig, "socket = itiny.sock", "socket = "+tc.socket, 1)), 0o644)
-		out, err := exec.Command(binary, "run", "--data", tc.data, "--config", other).CombinedOutput()
+		out, err := runAgent(t, "--data", tc.data, "--config", other).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), tc.want) {
 			t.Errorf("socket = %s: %v, %s; want an error saying %q", tc.socket, err, out, tc.want)
 		}

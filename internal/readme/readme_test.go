@@ -69,6 +69,9 @@ func noThermalZone() bool {
 	return len(zones) == 0
 }
 
+// runsAgent matches the examples that run the agent.
+var runsAgent = regexp.MustCompile(`make run|bin/itiny run`)
+
 const checkpointOther = `^itiny-migrate: \w+: the checkpoint is of destination \S+, this is \S+: scanning all of it$`
 
 // TestREADME runs every line of every ```sh block of README.md, read now,
@@ -112,6 +115,9 @@ func TestREADME(t *testing.T) {
 	s := newSandbox(t)
 	dir, block := s.dir, -1
 	for i, e := range exs {
+		if runsAgent.MatchString(e.text) && !strings.Contains(s.command(e), "--path.sysfs") {
+			t.Fatalf("%v runs the agent on the host's /sys/fs/pstore: add it to the substitution table", e)
+		}
 		if e.block != block {
 			dir, block = s.dir, e.block
 		}

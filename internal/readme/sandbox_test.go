@@ -31,6 +31,7 @@ const root = "../.."
 // the examples name.
 type sandbox struct {
 	dir   string
+	sys   string // the agent's sysfs root (testbin.Sysfs): never the host's /sys/fs/pstore
 	env   []string
 	subst []string // old, new pairs: the substitution table (newSandbox)
 	agent *exec.Cmd
@@ -41,7 +42,7 @@ const data = "./itiny-data"
 
 func newSandbox(t *testing.T) *sandbox {
 	t.Helper()
-	s := &sandbox{dir: t.TempDir()}
+	s := &sandbox{dir: t.TempDir(), sys: testbin.Sysfs(t)}
 	// As in a new terminal: the examples say what ITINY_ variables they
 	// use, and make run is not part of make test's make.
 	for _, kv := range os.Environ() {
@@ -72,6 +73,10 @@ func newSandbox(t *testing.T) *sandbox {
 		"/etc/itiny.conf", filepath.Join(s.dir, "etc/itiny.conf"), // the embedded default config as a file
 		"/var/lib/itiny", filepath.Join(s.dir, "var/lib/itiny"),
 		"/var/log/itiny.log", filepath.Join(s.dir, "var/log/itiny.log"),
+		// The agent keeps the host's /sys but for /sys/fs/pstore, whose
+		// crash logs it would store and remove.
+		"make run", "make run RUN_FLAGS=--path.sysfs=" + s.sys,
+		"bin/itiny run ", "bin/itiny run --path.sysfs=" + s.sys + " ",
 	}
 	t.Cleanup(func() { s.stopAgent(t) })
 	return s
@@ -188,7 +193,7 @@ func (s *sandbox) samples(t *testing.T, n int) {
 // it answers on its socket.
 func (s *sandbox) startAgent(t *testing.T, args ...string) {
 	t.Helper()
-	cmd := exec.Command("bin/itiny", append([]string{"run", "--data", data}, args...)...)
+	cmd := exec.Command("bin/itiny", append([]string{"run", "--path.sysfs", s.sys, "--data", data}, args...)...)
 	cmd.Dir, cmd.Env = s.dir, s.env
 	var log strings.Builder
 	cmd.Stderr = &log

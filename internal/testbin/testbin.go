@@ -117,3 +117,35 @@ func runner(out string) int {
 	}
 	return cmd.ProcessState.ExitCode()
 }
+
+// Sysfs returns a sysfs root for a test's agent (itiny run --path.sysfs):
+// the host's /sys, linked entry by entry, without fs/pstore. The pstore
+// collector, on in the default config, removes the entries it stores: a
+// test must never take the machine's crash logs into its temporary rings.
+func Sysfs(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	link(tb, "/sys", dir, "fs")
+	if err := os.Mkdir(filepath.Join(dir, "fs"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	link(tb, "/sys/fs", filepath.Join(dir, "fs"), "pstore")
+	if _, err := os.Lstat(filepath.Join(dir, "fs/pstore")); !errors.Is(err, os.ErrNotExist) {
+		tb.Fatalf("test sysfs %s has fs/pstore (%v)", dir, err)
+	}
+	return dir
+}
+
+// link links each entry of directory src but skip into dst. No src (a
+// container without sysfs) leaves dst empty.
+func link(tb testing.TB, src, dst, skip string) {
+	ents, _ := os.ReadDir(src)
+	for _, e := range ents {
+		if e.Name() == skip {
+			continue
+		}
+		if err := os.Symlink(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
