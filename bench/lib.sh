@@ -78,5 +78,9 @@ agent_config() {
 	"$1" config check | awk '
 		/^\[/ { n = "" }
 		/^\[collector / { n = $2; sub(/\]$/, "", n) }
-		/^enabled = true$/ && n != "" { printf "\n[collector %s]\ninterval = 1s\n", n }'
+		/^enabled = true$/ && n != "" {
+			printf "\n[collector %s]\ninterval = 1s\n", n
+			# A benchmark must never take the machine'"'"'s crash logs.
+			if (n == "pstore") print "remove = false"
+		}'
 }
