@@ -17,6 +17,17 @@ type BootInfo struct {
 	// Losses counts the gaps after the boot's records: a gap counts to the
 	// boot of the stream's record before it, whose records it may have cost.
 	Losses
+	// Uptime is the monotonic time of its last record: how long the
+	// device had been up then.
+	Uptime time.Duration
+	// Ended says how the boot ended (EndedPanic...), and Evidence the
+	// records that tell: a panic's header and the line that names it
+	// ("Panic#1 Part1: Kernel panic - not syncing: ..."), the watchdog's
+	// flags. ListBoots says what the next boot's kernel records (pstore,
+	// watchdog) tell; EndBoots the rest, from the agent's runs.
+	Ended, Evidence string
+
+	next kernelEnd // what this boot's records say of the boot before
 }
 
 // ListBoots reads every record of srcs and returns their boots, oldest
@@ -32,6 +43,9 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 	for {
 		it, err := m.Next()
 		if err == io.EOF {
+			for i := 1; i < len(boots); i++ {
+				boots[i-1].Ended, boots[i-1].Evidence = boots[i].next.ended, boots[i].next.evidence
+			}
 			return boots, nil
 		}
 		if err != nil {
@@ -61,7 +75,8 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 			if b.Records == 0 {
 				b.First = it.Rec.Wall
 			}
-			b.Last = it.Rec.Wall
+			b.Last, b.Uptime = it.Rec.Wall, time.Duration(it.Rec.Mono)
+			b.next.see(it.Rec)
 			b.Records++
 			b.Streams[it.Source.Stream]++
 		}

@@ -11,14 +11,13 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/ringlog"
 )
 
 // self is one of the agent's records, of boot n at monotonic second mono.
 func self(n uint32, mono int, c *catalog.Record, fields ...codec.Field) *codec.Record {
-	r := rec(n, mono, c.Name, fields...)
-	r.Source = catalog.SelfSource
-	return r
+	return ringtest.Of(n, mono, c, fields...)
 }
 
 func start(n uint32, mono int, pid int64, clean, deviceBoot bool) *codec.Record {

@@ -25,15 +25,26 @@ func bootsCmd(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	runs, err := view.ListRuns(in.Sources)
+	if err != nil {
+		return err
+	}
+	view.EndBoots(boots, runs)
 	w := os.Stdout
-	fmt.Fprintf(w, "%4s %5s %-32s  %-23s  %-23s  %8s  %-20s  %s\n", "IDX", "BOOT", "ID", "FIRST RECORD", "LAST RECORD", "RECORDS", "STREAMS", "GAPS")
+	fmt.Fprintf(w, "%4s %5s %-32s  %-23s  %-23s  %9s  %8s  %-20s  %-20s  %-21s  %s\n",
+		"IDX", "BOOT", "ID", "FIRST RECORD", "LAST RECORD", "UPTIME", "RECORDS", "STREAMS", "GAPS", "ENDED", "EVIDENCE")
 	for i, b := range boots {
 		var names []string
 		for s, n := range b.Streams {
 			names = append(names, fmt.Sprintf("%s:%d", s, n))
 		}
 		sort.Strings(names)
-		fmt.Fprintf(w, "%4d %5d %x  %-23s  %-23s  %8d  %-20s  %s\n", i-len(boots)+1, b.N, b.ID[:], when(b.First, *utc), when(b.Last, *utc), b.Records, strings.Join(names, " "), b.LossText())
+		evidence := b.Evidence
+		if evidence == "" {
+			evidence = "-"
+		}
+		fmt.Fprintf(w, "%4d %5d %x  %-23s  %-23s  %9s  %8d  %-20s  %-20s  %-21s  %s\n", i-len(boots)+1, b.N, b.ID[:], when(b.First, *utc), when(b.Last, *utc),
+			view.ShortDuration(b.Uptime), b.Records, strings.Join(names, " "), b.LossText(), b.Ended, evidence)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 )
@@ -143,4 +144,29 @@ func At(n uint32, mono int, name string, fields ...codec.Field) *codec.Record {
 		Wall: Wall.Add(time.Duration(n)*time.Hour + time.Duration(mono)*time.Second), Mono: int64(mono) * 1e9,
 		Source: "test", Level: codec.LevelInfo, Name: name, Fields: fields,
 	}
+}
+
+// Of returns At's record of the catalogue's record c: its name and
+// source.
+func Of(n uint32, mono int, c *catalog.Record, fields ...codec.Field) *codec.Record {
+	r := At(n, mono, c.Name, fields...)
+	r.Source = c.Source
+	return r
+}
+
+// Pstore returns part of parts of a pstore entry of kind c
+// (catalog.PstorePanic, PstoreOops) with that header, as the next boot's
+// agent records it.
+func Pstore(n uint32, mono int, c *catalog.Record, header string, part, parts uint64, text string) *codec.Record {
+	return Of(n, mono, c, codec.Field{Key: "file", Value: codec.String("dmesg-ramoops-0")}, codec.Field{Key: "header", Value: codec.String(header)},
+		codec.Field{Key: "part", Value: codec.Uint(part)}, codec.Field{Key: "parts", Value: codec.Uint(parts)},
+		codec.Field{Key: "dropped", Value: codec.Int(0)}, codec.Field{Key: "text", Value: codec.String(text)})
+}
+
+// Watchdog returns a watchdog.bootstatus of those bits and flags.
+func Watchdog(n uint32, mono int, bits uint64, flags string) *codec.Record {
+	return Of(n, mono, &catalog.WatchdogBootStatus, codec.Field{Key: "watchdog", Value: codec.String("watchdog0")},
+		codec.Field{Key: "identity", Value: codec.String("iTCO_wdt")}, codec.Field{Key: "bootstatus", Value: codec.Uint(bits)},
+		codec.Field{Key: "flags", Value: codec.String(flags)}, codec.Field{Key: "timeout_s", Value: codec.Int(30)},
+		codec.Field{Key: "state", Value: codec.String("active")}, codec.Field{Key: "reset_reason", Value: codec.String("")})
 }
