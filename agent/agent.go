@@ -105,7 +105,8 @@ type Agent struct {
 	listenErr    error  // why a socket is not made yet
 	startNoted   bool   // agent.start is in the itiny stream
 	deviceBooted bool   // for agent.start
-	uncleanSeen  bool   // a ring opened was not closed cleanly: for agent.start
+	prev         prevBoot
+	uncleanSeen  bool // a ring opened was not closed cleanly: for agent.start
 	startEvents  []startEvent
 	crashes      []crash  // read from the crash file, not yet recorded
 	crashKept    bool     // the crash file holds crashes not yet in the ring
@@ -202,6 +203,9 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 		s := &stream{cfg: sc}
 		a.streams[sc.Name] = s
 		rec, err := a.openStream(s)
+		if deviceBooted {
+			a.prev.see(sc.Name, rec.Last)
+		}
 		switch {
 		case err == nil && !rec.Clean:
 			unclean = append(unclean, sc.Name)
@@ -233,7 +237,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 		a.noteUnclean(unclean, replayed, jumped)
 	}
 	if deviceBooted {
-		a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice, codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))})
+		a.noteDeviceBoot()
 	}
 	a.noteCrashes()
 	// The sockets last, once the rings are open and the start is told:

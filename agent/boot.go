@@ -44,6 +44,7 @@ func (a *Agent) loadBoot() (bool, error) {
 	booted := last != a.boot
 	if booted {
 		n++
+		a.prev.id = last
 	}
 	a.bootN = uint32(n)
 	if !booted {
@@ -62,9 +63,14 @@ func (a *Agent) loadBoot() (bool, error) {
 
 // saveBoot replaces the boot counter's file with content.
 func (a *Agent) saveBoot(content string) error {
-	path := filepath.Join(a.cfg.Data, bootFile)
+	return replaceFile(filepath.Join(a.cfg.Data, bootFile), []byte(content))
+}
+
+// replaceFile replaces the file at path with content, whole or not at
+// all: written beside it, synced, then renamed over it.
+func replaceFile(path string, content []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o640); err != nil {
+	if err := os.WriteFile(tmp, content, 0o640); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("agent: %w", err)
 	}

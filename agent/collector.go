@@ -66,6 +66,7 @@ type CollectorConfig struct {
 	Proc string // procfs root, "/proc"
 	Sys  string // sysfs root, "/sys"
 	Dev  string // devfs root, "/dev"
+	Data string // the data directory, for a collector's own state
 	// Options holds the keys of the config file's [collector NAME]
 	// section other than enabled and interval.
 	Options map[string]string

@@ -40,6 +40,7 @@ type pstoreCollector struct {
 	dir      string
 	names    []string // entries when the collector was built
 	remove   bool
+	seen     string // with remove = false, the list of entries stored (pstoreSeenFile)
 	maxParts int
 	done     bool
 	rec      codec.Record
@@ -67,6 +68,10 @@ func newPstoreCollector(c CollectorConfig) (Collector, error) {
 		return nil, nil
 	}
 	p := &pstoreCollector{dir: filepath.Join(c.Sys, "fs", "pstore"), remove: remove, maxParts: maxParts}
+	if !remove && c.Data != "" {
+		p.seen = filepath.Join(c.Data, pstoreSeenFile)
+		p.loadSeen()
+	}
 	// Listed now, so that an unreadable directory switches the collector
 	// off with why (collector.off). None (pstore not mounted, most VMs):
 	// nothing to do, no error.
@@ -108,6 +113,11 @@ func (p *pstoreCollector) Update(e Emitter) error {
 			}
 		}
 	}
+	if p.seen != "" {
+		if err := p.saveSeen(p.names); err != nil && first == nil {
+			first = fmt.Errorf("pstore: stored, not listed as stored: %w", err)
+		}
+	}
 	p.done, p.names, p.rec.Fields[5].Value = true, nil, codec.String("")
 	return first
 }
@@ -117,15 +127,37 @@ type emitError struct{ err error }
 
 func (e emitError) Error() string { return e.err.Error() }
 
-// pstoreStored holds the entries this process has stored, so that a
-// collector built again (a reload) or one whose removal failed does not
-// store them twice: keyed by path, size and modification time.
+// pstoreStored holds the entries stored, so that a collector built again
+// (a reload) or one whose removal failed does not store them twice: keyed
+// by pstoreKey. With remove = false the keys outlive the process in the
+// data directory (pstoreseen_linux.go).
 var pstoreStored sync.Map
+
+// openPstore opens an entry (a FIFO or a device is refused, never
+// opened) and returns its key in pstoreStored: its path, size and
+// modification time, which the kernel sets from the record's time. The
+// key names an entry; it orders nothing.
+func openPstore(path string) (*os.File, os.FileInfo, string, error) {
+	f, err := regular.Open(path)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, "", err
+	}
+	return f, st, pstoreKey(path, st.Size(), st.ModTime().UnixNano()), nil
+}
+
+func pstoreKey(path string, size, mtime int64) string {
+	return path + "\x00" + strconv.FormatInt(size, 10) + "\x00" + strconv.FormatInt(mtime, 10)
+}
 
 // store reads one entry into buf, emits its records and removes it.
 func (p *pstoreCollector) store(e Emitter, buf []byte, name string, kind *pstoreKind) error {
 	path := filepath.Join(p.dir, name)
-	f, err := regular.Open(path) // a FIFO or a device is refused, never opened
+	f, st, key, err := openPstore(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // removed since it was listed: by us, before a retry, or by systemd-pstore
 	}
@@ -133,11 +165,6 @@ func (p *pstoreCollector) store(e Emitter, buf []byte, name string, kind *pstore
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	key := path + "\x00" + strconv.FormatInt(st.Size(), 10) + "\x00" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
 	if _, stored := pstoreStored.Load(key); !stored {
 		ent, err := readPstore(f, st.Size(), buf, kind.dmesg)
 		if err != nil {

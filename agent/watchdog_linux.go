@@ -127,19 +127,22 @@ func (w *watchdogCollector) Update(e Emitter) error {
 	return first
 }
 
+// wdiofCardReset is WDIOF_CARDRESET: the watchdog itself reset the CPU.
+const wdiofCardReset = 0x0020
+
 // wdiofFlags names the bits of a watchdog's bootstatus: the WDIOF_* flags
 // of linux/watchdog.h that tell why the last reset happened.
 var wdiofFlags = [...]struct {
 	bit  uint32
 	name string
 }{
-	{0x0001, "overheat"},    // WDIOF_OVERHEAT: CPU overheat
-	{0x0002, "fan_fault"},   // WDIOF_FANFAULT
-	{0x0004, "extern1"},     // WDIOF_EXTERN1: external relay 1
-	{0x0008, "extern2"},     // WDIOF_EXTERN2: external relay 2
-	{0x0010, "power_under"}, // WDIOF_POWERUNDER: power bad, power fault
-	{0x0020, "card_reset"},  // WDIOF_CARDRESET: the watchdog reset the CPU
-	{0x0040, "power_over"},  // WDIOF_POWEROVER: over voltage
+	{0x0001, "overheat"},           // WDIOF_OVERHEAT: CPU overheat
+	{0x0002, "fan_fault"},          // WDIOF_FANFAULT
+	{0x0004, "extern1"},            // WDIOF_EXTERN1: external relay 1
+	{0x0008, "extern2"},            // WDIOF_EXTERN2: external relay 2
+	{0x0010, "power_under"},        // WDIOF_POWERUNDER: power bad, power fault
+	{wdiofCardReset, "card_reset"}, // WDIOF_CARDRESET: the watchdog reset the CPU
+	{0x0040, "power_over"},         // WDIOF_POWEROVER: over voltage
 }
 
 // watchdogFlags names the bits set in a bootstatus, comma-separated in
@@ -212,3 +215,23 @@ func readResetReason(path string) (string, error) {
 }
 
 func isControl(r rune) bool { return r < ' ' && r != '\t' && r != '\n' || r == 0x7f }
+
+// bootEnd says the boot before ended in a watchdog reset when a
+// watchdog's bootstatus has card_reset; the evidence names it and its
+// flags, with the board's reset reason if configured.
+func (w *watchdogCollector) bootEnd() (ended, evidence string) {
+	for _, name := range w.names {
+		bits, err := readBootStatus(filepath.Join(w.dir, name, "bootstatus"))
+		if err != nil || bits&wdiofCardReset == 0 {
+			continue
+		}
+		evidence = name + " flags " + watchdogFlags(bits)
+		if w.resetReason != "" {
+			if reason, err := readResetReason(w.resetReason); err == nil && reason != "" {
+				evidence += ", reset_reason " + reason
+			}
+		}
+		return catalog.EndedWatchdog, evidence
+	}
+	return "", ""
+}

@@ -53,9 +53,16 @@ var (
 	AgentUnclean = Record{Name: "agent.unclean_shutdown", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
 		{"streams", Label, None}, {"recovered", Gauge, Count}, {"seq_skipped", Gauge, Count},
 	}}
-	// DeviceBoot is the first start of the agent in a device boot.
+	// DeviceBoot is the first start of the agent in a device boot, with
+	// how the boot before it ended, as far as the agent can tell at the
+	// start (prev_ended: one of the Ended constants, "" when the agent
+	// saw no boot before), the evidence (a panic's header and the line
+	// that names it, the watchdog's flags, the agent's stop or crash),
+	// the wall time of the last record that boot left in the rings
+	// (RFC 3339, "" when it left none) and the device's uptime then.
 	DeviceBoot = Record{Name: "device.boot", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
-		{"bootn", Label, None},
+		{"bootn", Label, None}, {"prev_ended", Label, None}, {"prev_evidence", Text, None},
+		{"prev_last", Label, None}, {"prev_uptime_s", Gauge, Seconds},
 	}}
 	// ClockStep is the wall clock moving away from the monotonic one: a
 	// time sync, or a clock set by hand.

@@ -6,24 +6,26 @@ import (
 	"github.com/itiny/itiny/pack"
 )
 
-// lastSeq returns the sequence number of the last record in frame f; for
-// a block that does not unpack, that of the last record before the bad
-// entry, with the error.
-func lastSeq(f frame) (uint64, error) {
+// lastRecord returns the sequence number and payload of the last record
+// in frame f, the payload valid until f's bytes change; for a block that
+// does not unpack, the number of the last record before the bad entry,
+// no payload (unpacking may have moved it), and the error.
+func lastRecord(f frame) (uint64, []byte, error) {
 	if !f.Packed {
-		return f.Seq, nil
+		return f.Seq, f.Payload, nil
 	}
 	var u pack.Unpacker
 	u.Reset(f.Payload, f.Seq)
 	last := f.Seq
+	var p []byte
 	for {
-		seq, _, err := u.Next()
+		seq, rec, err := u.Next()
 		if err == io.EOF {
-			return last, nil
+			return last, p, nil
 		}
 		if err != nil {
-			return last, err
+			return last, nil, err
 		}
-		last = seq
+		last, p = seq, rec
 	}
 }

@@ -1,6 +1,7 @@
 package ringlog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -25,6 +26,11 @@ type Recovery struct {
 	// number that says what they were.
 	SeqJump uint64
 	Resume  *Resume
+	// Last is the newest record the ring held before Open, a replayed
+	// one included, its payload a copy (Segment and Offset unset); nil
+	// when it held none that could be read. A program learns from it
+	// what the writer before wrote last: when, and in which boot.
+	Last *Entry
 }
 
 // recover finds where the ring ends, repairs its tail and chooses the
@@ -189,6 +195,12 @@ func (w *Writer) recover(si stageInfo) error {
 		if err := w.replay(staged, stagedCodec); err != nil {
 			return err
 		}
+		f := staged[len(staged)-1]
+		p := f.Payload
+		if stagedCodec == codec.JSON {
+			p = textPayload(p)
+		}
+		w.rec.Last = &Entry{Seq: f.Seq, Payload: bytes.Clone(p), Codec: stagedCodec}
 	}
 	reached("replayed")
 	// Numbering is unbroken from base: from the writer before's base if
@@ -262,8 +274,11 @@ func (w *Writer) scanTail(s *segRef, data []byte) uint64 {
 			}
 			continue
 		}
-		l, err := lastSeq(f)
+		l, p, err := lastRecord(f)
 		last = max(last, l)
+		if own && p != nil && (w.rec.Last == nil || l >= w.rec.Last.Seq) {
+			w.rec.Last = &Entry{Seq: l, Payload: bytes.Clone(p), Codec: h.Codec}
+		}
 		if err != nil && own {
 			// Checksummed but not a block: the records after the bad
 			// entry are unknown, so seal and resume above the mark.

@@ -7,27 +7,38 @@ import (
 	"github.com/itiny/itiny/codec"
 )
 
-// How a boot ended, as BootInfo.Ended says it.
+// How a boot ended, as BootInfo.Ended says it (catalog's definitions).
 const (
-	EndedPanic    = "kernel panic"          // the next boot's pstore.panic
-	EndedOops     = "kernel oops"           // the next boot's pstore.oops
-	EndedWatchdog = "watchdog reset"        // the next boot's watchdog.bootstatus has card_reset
-	EndedShutdown = "clean shutdown"        // its last run stopped by SIGTERM
-	EndedCrash    = "agent crashed"         // its last run crashed, then the device rebooted
-	EndedUnknown  = "power loss or unknown" // none of the above
+	EndedPanic    = catalog.EndedPanic
+	EndedOops     = catalog.EndedOops
+	EndedWatchdog = catalog.EndedWatchdog
+	EndedShutdown = catalog.EndedShutdown
+	EndedCrash    = catalog.EndedCrash
+	EndedUnknown  = catalog.EndedUnknown
 )
 
 // kernelEnd is what a boot's records say of how the boot before it
-// ended: the kernel's crash log (pstore), or the watchdog's reset.
+// ended: the agent's verdict in device.boot, else the kernel's crash log
+// (pstore), or the watchdog's reset.
 type kernelEnd struct {
 	ended, evidence string
 	carry           string // a panic's text cut at a part's end, awaiting the rest
 	named           bool   // evidence has the line that names the crash
+	agent           bool   // the verdict is device.boot's: nothing overrides it
 }
 
 // see notes r, a record of the boot after the one it tells of.
 func (k *kernelEnd) see(r *codec.Record) {
+	if k.agent {
+		return
+	}
 	switch {
+	case r.Source == catalog.DeviceBoot.Source && r.Name == catalog.DeviceBoot.Name:
+		// An agent that writes the verdict weighed the same evidence,
+		// and its own stop and crash, before the rings could lose them.
+		if ended := strField(r, keyPrevEnded); ended != "" {
+			*k = kernelEnd{ended: strings.Clone(ended), evidence: strings.Clone(strField(r, keyPrevEvidence)), agent: true}
+		}
 	case r.Source == catalog.PstorePanic.Source && (r.Name == catalog.PstorePanic.Name || r.Name == catalog.PstoreOops.Name):
 		ended := EndedPanic
 		if r.Name == catalog.PstoreOops.Name {
@@ -51,7 +62,7 @@ func (k *kernelEnd) see(r *codec.Record) {
 		if intField(r, keyPstorePart) == intField(r, keyPstoreParts) {
 			lines, rest = text, ""
 		}
-		if line := crashLine(lines); line != "" {
+		if line := strings.Clone(catalog.CrashLine(lines)); line != "" {
 			k.evidence, k.carry, k.named = k.evidence+": "+line, "", true
 			return
 		}
@@ -66,22 +77,6 @@ func (k *kernelEnd) see(r *codec.Record) {
 // crashCarry bounds the text kept from one pstore part for a line the
 // next part ends.
 const crashCarry = 512
-
-// crashMarks begin the kernel's line that names a panic or an oops.
-var crashMarks = []string{"Kernel panic - ", "kernel BUG at ", "BUG: ", "Oops", "Unable to handle kernel ", "general protection fault"}
-
-// crashLine returns the first line of text that names the crash, from
-// its mark: the log prefix ("<0>[   12.3] ") dropped.
-func crashLine(text string) string {
-	for line := range strings.Lines(text) {
-		for _, m := range crashMarks {
-			if i := strings.Index(line, m); i >= 0 {
-				return strings.Clone(strings.TrimSpace(line[i:]))
-			}
-		}
-	}
-	return ""
-}
 
 func hasFlag(flags, flag string) bool {
 	for f := range strings.SplitSeq(flags, ",") {
@@ -134,4 +129,6 @@ var (
 	keyPstoreParts   = catalog.PstorePanic.Key("parts")
 	keyPstoreText    = catalog.PstorePanic.Key("text")
 	keyWatchdogFlags = catalog.WatchdogBootStatus.Key("flags")
+	keyPrevEnded     = catalog.DeviceBoot.Key("prev_ended")
+	keyPrevEvidence  = catalog.DeviceBoot.Key("prev_evidence")
 )
