@@ -345,6 +345,15 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, a *agentRuns
 	for i, t := range e.bootStarts {
 		p.raw(map[bool]string{true: ": ", false: ", "}[i == 0] + p.whenSec(t))
 	}
+	if len(boots) > 1 {
+		// How the boots before the last ended: why the device rebooted.
+		ended := map[string]int{}
+		for _, b := range boots[:len(boots)-1] {
+			ended[b.Ended]++
+		}
+		p.raw("; how they ended: ")
+		p.counts(ended, ", ", " ", true)
+	}
 	p.raw("</dd>\n")
 	item("restarts", "Agent restarts")
 	p.raw(plural(len(a.restarts)+a.overRestart, "start", "starts") + " of the agent within a boot")

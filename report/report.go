@@ -81,6 +81,7 @@ func Write(w io.Writer, srcs []*view.Source, o Options) error {
 	if err != nil {
 		return err
 	}
+	view.EndBoots(boots, runs)
 	d, err := collect(srcs, &o)
 	if err != nil {
 		return err

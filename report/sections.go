@@ -216,7 +216,7 @@ func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 }
 
 func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
-	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<div class=\"tw\"><table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>records</th><th>streams</th><th>gaps</th></tr>\n")
+	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<div class=\"tw\"><table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>uptime</th><th>records</th><th>streams</th><th>gaps</th><th>ended</th><th>evidence</th></tr>\n")
 	for i, b := range boots {
 		p.raw("<tr><td class=\"n\">")
 		p.int(int64(i - len(boots) + 1))
@@ -225,11 +225,17 @@ func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
 		p.raw("</td><td class=\"f\">")
 		p.bytes(hex.AppendEncode(p.buf[:0], b.ID[:]))
 		p.raw("</td><td class=\"t\">" + p.when(b.First) + "</td><td class=\"t\">" + p.when(b.Last) + "</td><td class=\"n\">")
+		p.text(view.ShortDuration(b.Uptime))
+		p.raw("</td><td class=\"n\">")
 		p.int(int64(b.Records))
 		p.raw("</td><td>")
 		p.counts(b.Streams, " ", ":", false)
 		p.raw("</td><td>")
 		p.text(b.LossText())
+		p.raw("</td><td>")
+		p.text(b.Ended)
+		p.raw("</td><td>")
+		p.text(b.Evidence)
 		p.raw("</td></tr>\n")
 	}
 	p.raw("</table></div>\n<h3>Gaps in the numbering</h3>\n")

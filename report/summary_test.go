@@ -97,7 +97,11 @@ func agentFixture(t *testing.T) string {
 	}
 	panic := lv(rec(1, 450, catalog.KernelPanic.Name, f("msg", codec.String("Kernel panic - not syncing"))), codec.LevelEmerg)
 	panic.Source = catalog.KernelPanic.Source
-	events = append(events, panic, lv(rec(2, 5, "app.error", f("n", codec.Int(1))), codec.LevelErr))
+	// The agent's verdict at boot 2's start: the panic ended boot 1.
+	booted := self(rec(2, 0, catalog.DeviceBoot.Name, f("bootn", codec.Uint(2)), f("prev_ended", codec.String(catalog.EndedPanic)),
+		f("prev_evidence", codec.String("pstore Panic#1 Part1: Kernel panic - not syncing: Fatal exception")),
+		f("prev_last", codec.String("2026-11-25T11:07:30Z")), f("prev_uptime_s", codec.Float(450))), codec.LevelNotice)
+	events = append(events, panic, booted, lv(rec(2, 5, "app.error", f("n", codec.Int(1))), codec.LevelErr))
 	proc := func(s, restarts, pid, cpu int) *codec.Record {
 		r := rec(1, s, catalog.Process.Name, f("process", codec.String("web")), f("running", codec.Bool(true)), f("pid", codec.Int(int64(pid))),
 			f("restarts", codec.Uint(uint64(restarts))), f("rss_bytes", codec.Uint(10<<20)), f("cpu_ticks", codec.Uint(uint64(cpu))),
@@ -151,7 +155,7 @@ func dd(t *testing.T, doc *node, id string) string {
 func TestSummary(t *testing.T) {
 	_, doc := report(t, agentFixture(t), Options{})
 	for _, tc := range []struct{ id, want string }{
-		{"levels", "31 records of the event streams: emerg 1 err 6 warning 4 notice 9 info 11"},
+		{"levels", "32 records of the event streams: emerg 1 err 6 warning 4 notice 10 info 11"},
 		// At the last record of the run that crashed (the panic at
 		// 450 s), not at the start that found it (500 s); the last run
 		// wrote no stop, and no agent holds the rings.
@@ -159,7 +163,7 @@ func TestSummary(t *testing.T) {
 		// machine's boot: its end is not known, so it is not counted.
 		{"crashes", "1 unclean end of the agent's runs (it crashed or was killed, or the device rebooted or lost power under it), at the last record each wrote: " +
 			"2026-11-25 11:07:30 (it crashed or was killed; last record: events kernel.panic; started again 2026-11-25 11:08:20, down at most 50s); 1 kernel panic"},
-		{"boots", "2 boots in the rings; 2 agent starts at a device boot in the window: 2026-11-25 11:00:00, 2026-11-25 12:00:00"},
+		{"boots", "2 boots in the rings; 2 agent starts at a device boot in the window: 2026-11-25 11:00:00, 2026-11-25 12:00:00; how they ended: kernel panic 1"},
 		// The run that ended at the reboot wrote no stop, but the start
 		// at the boot found the rings closed: it stopped.
 		{"restarts", "2 starts of the agent within a boot: 2026-11-25 11:04:20 (the run before: stopped; down 1m0s); " +
@@ -172,6 +176,10 @@ func TestSummary(t *testing.T) {
 		if got := dd(t, doc, tc.id); got != tc.want {
 			t.Errorf("summary %s:\n%q, want\n%q", tc.id, got, tc.want)
 		}
+	}
+	// Boots: how each ended, and the evidence.
+	if rows := tableRows(doc.find("id", "boots")); len(rows) != 2 || !strings.Contains(rows[0], "|kernel panic|pstore Panic#1 Part1: Kernel panic - not syncing: Fatal exception") {
+		t.Errorf("boots table: %q, want boot 1 ended by the kernel panic, with the evidence", rows)
 	}
 	if got := dd(t, doc, "sources"); !strings.HasPrefix(got, "itiny ") || !strings.Contains(got, "test 9") || !strings.Contains(got, "kmsg 1") {
 		t.Errorf("sources %q", got)
