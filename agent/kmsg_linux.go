@@ -52,6 +52,11 @@ type kmsgCollector struct {
 
 const (
 	kmsgPerUpdate = 256     // records read per Update at most, so that a storm cannot hog the agent
+	// Messages at crit or worse (a panic, an oops's BUG line) pass the
+	// rate limit, as many as this per Update: a storm of I/O errors just
+	// before a panic must not cost the panic's lines, and a storm of
+	// crit lines (user space may write them to /dev/kmsg) stays bounded.
+	kmsgCritPerUpdate = 32
 	kmsgRecordMax = 8 << 10 // a /dev/kmsg read needs room for a whole record (CONSOLE_EXT_LOG_MAX)
 	kmsgBuffer    = 4 * kmsgRecordMax
 	// The default rate limit: a storm of I/O errors costs the events
@@ -118,6 +123,7 @@ func (k *kmsgCollector) Close() error { return syscall.Close(k.fd) }
 
 func (k *kmsgCollector) Update(e Emitter) error {
 	var first error
+	crit := kmsgCritPerUpdate
 	for n := 0; n < kmsgPerUpdate; {
 		line, ok := k.nextLine()
 		if !ok {
@@ -147,7 +153,9 @@ func (k *kmsgCollector) Update(e Emitter) error {
 			continue
 		}
 		mono := k.mono(m.usec)
-		if at := time.Unix(0, mono); !k.bucket.take(at, k.rate, k.burst) {
+		if r.Level <= codec.LevelCrit && crit > 0 {
+			crit--
+		} else if at := time.Unix(0, mono); !k.bucket.take(at, k.rate, k.burst) {
 			if k.drops.pending == 0 {
 				k.dropSeq = m.seq
 			}

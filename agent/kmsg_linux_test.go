@@ -298,6 +298,40 @@ func TestKmsgRateLimit(t *testing.T) {
 	}
 }
 
+// TestKmsgRateLimitSparesPanic: a panic right after a storm that emptied
+// the bucket is kept, its lines past the rate limit; crit lines beyond
+// kmsgCritPerUpdate in one Update are limited again.
+func TestKmsgRateLimitSparesPanic(t *testing.T) {
+	cfg := testCollectorConfig()
+	cfg.Options = map[string]string{"rate": "1", "burst": "3"}
+	c := mustCollector(t, "kmsg", cfg).(*kmsgCollector)
+	fake := &fakeKmsg{}
+	for i := range 10 {
+		fake.records = append(fake.records, fmt.Sprintf("3,%d,%d,-;Buffer I/O error on dev mmcblk0p2, logical block %d, lost async page write\n", 100+i, 5_000_000+i*1000, i))
+	}
+	fake.records = append(fake.records, "0,110,5020000,-;Kernel panic - not syncing: Fatal exception\n")
+	for i := range kmsgCritPerUpdate + 5 {
+		fake.records = append(fake.records, fmt.Sprintf("2,%d,%d,-;crit line %d\n", 111+i, 5_030_000+i, i))
+	}
+	c.read = fake.read
+	e := recordingEmitter{wall: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC), mono: 20e9}
+	if err := c.Update(&e); err != nil {
+		t.Fatal(err)
+	}
+	out := e.out.String()
+	if !strings.Contains(out, `"name":"kernel.panic"`) {
+		t.Fatalf("the panic after the storm was dropped:\n%s", out)
+	}
+	// 3 I/O errors (the burst), the panic and kmsgCritPerUpdate-1 crit
+	// lines pass; the rest (7 I/O errors, 6 crit lines) are dropped.
+	if n := strings.Count(out, `"name":"kernel.log"`); n != kmsgCritPerUpdate-1 {
+		t.Errorf("%d crit lines kept, want %d", n, kmsgCritPerUpdate-1)
+	}
+	if !strings.Contains(out, `"dropped":13`) {
+		t.Errorf("want 13 dropped:\n%s", out)
+	}
+}
+
 // TestKmsgOff: the kmsg collector is on by default; where /dev/kmsg
 // cannot be read the agent starts without it and says why in
 // collector.off.
