@@ -51,14 +51,14 @@ type kmsgCollector struct {
 }
 
 const (
-	kmsgPerUpdate = 256     // records read per Update at most, so that a storm cannot hog the agent
+	kmsgPerUpdate = 256 // records read per Update at most, so that a storm cannot hog the agent
 	// Messages at crit or worse (a panic, an oops's BUG line) pass the
 	// rate limit, as many as this per Update: a storm of I/O errors just
 	// before a panic must not cost the panic's lines, and a storm of
 	// crit lines (user space may write them to /dev/kmsg) stays bounded.
 	kmsgCritPerUpdate = 32
-	kmsgRecordMax = 8 << 10 // a /dev/kmsg read needs room for a whole record (CONSOLE_EXT_LOG_MAX)
-	kmsgBuffer    = 4 * kmsgRecordMax
+	kmsgRecordMax     = 8 << 10 // a /dev/kmsg read needs room for a whole record (CONSOLE_EXT_LOG_MAX)
+	kmsgBuffer        = 4 * kmsgRecordMax
 	// The default rate limit: a storm of I/O errors costs the events
 	// stream at most kmsgBurst records at once and kmsgRate a second
 	// after (a sample of 10 s: up to 100), the rest one kernel.dropped.
