@@ -31,12 +31,17 @@ var kmsgPatterns = []kmsgPattern{
 }
 
 // parsePanic: kernel/panic.c panic() "Kernel panic - not syncing: %s",
-// die()'s "Oops: ..." (arm: "Internal error: Oops: ..."), and "BUG: ..."
-// (lib/bug.c, the page fault handlers).
+// die()'s "Oops: ..." (arm, arm64: "Internal error: Oops: ..."), "BUG:
+// ..." (the page fault handlers, lockdep) and lib/bug.c's "kernel BUG at
+// FILE:LINE!". Each begins the message: a driver's line that only holds
+// the word ("... Oops, retrying") is no crash.
 func parsePanic(msg []byte, f codec.Fields) bool {
-	for _, p := range [...]string{"Kernel panic - not syncing", "Oops", "BUG:"} {
-		if i := bytes.Index(msg, []byte(p)); i >= 0 {
-			reason := msg[i+len(p):]
+	for _, p := range [...]string{"Kernel panic - not syncing", "Oops", "Internal error: Oops", "BUG:", "kernel BUG at"} {
+		if bytes.HasPrefix(msg, []byte(p)) {
+			reason := msg[len(p):]
+			if p[0] == 'k' {
+				reason = msg // "kernel BUG at FILE:LINE!": the place is the reason
+			}
 			for len(reason) > 0 && (reason[0] == ':' || reason[0] == ' ') {
 				reason = reason[1:] // not bytes.TrimLeft: 720 bytes of firmware
 			}

@@ -94,7 +94,8 @@ func kernelRecord(name string, fields ...Field) Record {
 var (
 	KernelLog = kernelRecord("kernel.log")
 	// KernelPanic is a panic, an oops or a BUG: reason is what follows
-	// "Kernel panic - not syncing: ", "Oops: " or "BUG: ".
+	// "Kernel panic - not syncing: ", "Oops: " or "BUG: " at the start of
+	// the message, or the whole "kernel BUG at FILE:LINE!".
 	KernelPanic = kernelRecord("kernel.panic", Field{"reason", Text, None})
 	// KernelOOM is one OOM kill: the victim and the memory it held
 	// (anon-rss + file-rss + shmem-rss), from the "Killed process" line;
