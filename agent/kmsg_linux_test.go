@@ -84,6 +84,11 @@ func TestKmsgPatterns(t *testing.T) {
 		// arch/x86/mm/fault.c: logged at info, an event at warning.
 		{"6,14,1,-;appd[1300]: segfault at 0 ip 00005581c2f1b6a8 sp 00007ffd5d0d6c30 error 4 in libc.so.6[7f3a1c228000+195000] likely on CPU 1 (core 1, socket 0)",
 			`"level":"warning","name":"kernel.segfault","fields":{"msg":"appd[1300]: segfault at 0 ip 00005581c2f1b6a8 sp 00007ffd5d0d6c30 error 4 in libc.so.6[7f3a1c228000+195000] likely on CPU 1 (core 1, socket 0)","kseq":14,"usec":1,"pid":"1300","process":"appd","addr":"0","ip":"00005581c2f1b6a8","sp":"00007ffd5d0d6c30","error":"4","object":"libc.so.6"}`},
+		// arm64, 5.0 on and before.
+		{"6,22,1,-;appd[1301]: unhandled exception: DABT (lower EL), ESR 0x0000000092000006, level 2 translation fault in appd[aaaab1230000+1000]",
+			`"name":"kernel.segfault","fields":{"msg":"appd[1301]: unhandled exception: DABT (lower EL), ESR 0x0000000092000006, level 2 translation fault in appd[aaaab1230000+1000]","kseq":22,"usec":1,"pid":"1301","process":"appd","addr":"","ip":"","sp":"","error":"0x0000000092000006","object":"appd"}`},
+		{"6,23,1,-;appd[1302]: unhandled level 2 translation fault (11) at 0x0000000000000000, esr 0x92000006, in libc-2.28.so[ffff9a3c0000+13a000]",
+			`"name":"kernel.segfault","fields":{"msg":"appd[1302]: unhandled level 2 translation fault (11) at 0x0000000000000000, esr 0x92000006, in libc-2.28.so[ffff9a3c0000+13a000]","kseq":23,"usec":1,"pid":"1302","process":"appd","addr":"0x0000000000000000","ip":"","sp":"","error":"0x92000006","object":"libc-2.28.so"}`},
 		{"6,15,1,-;a[b][7]: segfault at 7ffd5d0d6000 ip 0000000000401136 sp 00007ffd5d0d5ff0 error 6",
 			`"fields":{"msg":"a[b][7]: segfault at 7ffd5d0d6000 ip 0000000000401136 sp 00007ffd5d0d5ff0 error 6","kseq":15,"usec":1,"pid":"7","process":"a[b]","addr":"7ffd5d0d6000","ip":"0000000000401136","sp":"00007ffd5d0d5ff0","error":"6","object":""}`},
 		// kernel/panic.c, die(), the page fault handler

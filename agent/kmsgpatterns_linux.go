@@ -132,9 +132,17 @@ func parseIOError(msg []byte, f codec.Fields) bool {
 
 // parseSegfault: arch/x86/mm/fault.c show_signal_msg "%s[%d]: segfault
 // at %lx ip %px sp %px error %lx" and print_vma_addr's " in %s[%lx+%lx]"
-// (info; emerg for init).
+// (info; emerg for init); arch/arm64/kernel/traps.c arm64_show_signal
+// "%s[%d]: unhandled exception: %s, ESR 0x%016lx, %s in ..." (5.0 on; the
+// fault's address is in the register dump that follows, not the line)
+// and, before 5.0, "%s[%d]: unhandled %s (%d) at 0x%016lx, esr 0x%08x,
+// in ...". On arm64, error is the ESR.
 func parseSegfault(msg []byte, f codec.Fields) bool {
 	j := bytes.Index(msg, []byte("]: segfault at "))
+	arm := j < 0
+	if arm {
+		j = bytes.Index(msg, []byte("]: unhandled "))
+	}
 	if j < 0 {
 		return false
 	}
@@ -143,10 +151,18 @@ func parseSegfault(msg []byte, f codec.Fields) bool {
 		return false
 	}
 	rest := msg[j+len("]: "):]
-	addr, _ := word(rest, "segfault at ", ' ')
-	ip, _ := word(rest, " ip ", ' ')
-	sp, _ := word(rest, " sp ", ' ')
-	code, _ := word(rest, " error ", ' ')
+	var addr, ip, sp, code []byte
+	if arm {
+		addr, _ = word(rest, ") at ", ',')
+		if code, _ = word(rest, ", ESR ", ','); code == nil {
+			code, _ = word(rest, ", esr ", ',')
+		}
+	} else {
+		addr, _ = word(rest, "segfault at ", ' ')
+		ip, _ = word(rest, " ip ", ' ')
+		sp, _ = word(rest, " sp ", ' ')
+		code, _ = word(rest, " error ", ' ')
+	}
 	obj, _ := word(rest, " in ", '[')
 	f[3].Value, f[4].Value = alias(msg[b+1:j]), alias(msg[:b])
 	f[5].Value, f[6].Value, f[7].Value = alias(addr), alias(ip), alias(sp)
