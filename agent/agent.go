@@ -101,17 +101,18 @@ type Agent struct {
 	peers      peerTable // senders on the socket and syslog (peers.go)
 
 	// What waits for the storage (storage.go); Run's goroutine's after New.
-	bootUnsaved  string // the boot counter's file, not yet saved
-	listenErr    error  // why a socket is not made yet
-	startNoted   bool   // agent.start is in the itiny stream
-	deviceBooted bool   // for agent.start
-	prev         prevBoot
-	uncleanSeen  bool // a ring opened was not closed cleanly: for agent.start
-	startEvents  []startEvent
-	crashes      []crash  // read from the crash file, not yet recorded
-	crashKept    bool     // the crash file holds crashes not yet in the ring
-	crashOut     *os.File // the crash file, nil if not kept
-	crashHead    string   // this run's header in it
+	bootUnsaved    string // the boot counter's file, not yet saved
+	listenErr      error  // why a socket is not made yet
+	startNoted     bool   // agent.start is in the itiny stream
+	deviceBooted   bool   // for agent.start
+	prev           prevBoot
+	uncleanSeen    bool // a ring opened was not closed cleanly: for agent.start
+	startEvents    []startEvent
+	crashes        []crash  // read from the crash file, not yet recorded
+	lastRunCrashed bool     // the crash file's last run crashed
+	crashKept      bool     // the crash file holds crashes not yet in the ring
+	crashOut       *os.File // the crash file, nil if not kept
+	crashHead      string   // this run's header in it
 
 	clockOffset int64 // wall - mono at the last check, ns
 	stop        chan struct{}
@@ -203,7 +204,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 		s := &stream{cfg: sc}
 		a.streams[sc.Name] = s
 		rec, err := a.openStream(s)
-		if deviceBooted {
+		if deviceBooted && err == nil {
 			a.prev.see(sc.Name, rec.Last)
 		}
 		switch {
@@ -228,6 +229,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	}
 
 	// The agent's own story: a start, a device boot, an unclean stop.
+	deviceBooted = deviceBooted && !a.prev.again
 	a.deviceBooted, a.uncleanSeen = deviceBooted, len(unclean) > 0
 	a.noteStart()
 	for _, s := range a.streamList() {

@@ -22,11 +22,11 @@ const bootFile = "boot"
 // whether the device booted since the agent last ran. A counter the
 // storage cannot take now (a full disk, a read-only file system) is kept
 // in memory and saved when the storage takes it (storage.go); should the
-// agent restart before, it counts the boot again.
+// agent restart before, the rings tell it that it ran in this boot
+// already (prevBoot.again).
 func (a *Agent) loadBoot() (bool, error) {
 	if b, err := os.ReadFile(filepath.Join(a.opts.Proc, "sys/kernel/random/boot_id")); err == nil {
-		id := strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
-		hex.Decode(a.boot[:], []byte(id))
+		decodeBootID(&a.boot, strings.ReplaceAll(strings.TrimSpace(string(b)), "-", ""))
 	}
 	if a.boot == (codec.BootID{}) {
 		randid.Read(a.boot[:]) // no procfs: a fresh id per start
@@ -38,13 +38,13 @@ func (a *Agent) loadBoot() (bool, error) {
 		f := strings.Fields(string(b))
 		if len(f) == 2 {
 			n, _ = strconv.ParseUint(f[0], 10, 32)
-			hex.Decode(last[:], []byte(f[1]))
+			decodeBootID(&last, f[1])
 		}
 	}
 	booted := last != a.boot
 	if booted {
 		n++
-		a.prev.id = last
+		a.prev.id, a.prev.cur = last, a.boot
 	}
 	a.bootN = uint32(n)
 	if !booted {
@@ -59,6 +59,17 @@ func (a *Agent) loadBoot() (bool, error) {
 		a.log.Printf("boot counter not saved: %v; retrying", err)
 	}
 	return true, nil
+}
+
+// decodeBootID sets id from s, 32 hex digits; anything else (a damaged
+// file, a procfs root of the wrong shape) leaves it zero.
+func decodeBootID(id *codec.BootID, s string) {
+	if hex.DecodedLen(len(s)) != len(id) {
+		return
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		*id = codec.BootID{}
+	}
 }
 
 // saveBoot replaces the boot counter's file with content.

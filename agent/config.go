@@ -186,7 +186,16 @@ func LoadConfig(path string) (*Config, error) {
 
 // dataNames are the names the data directory uses itself, beside its
 // streams' rings, with what each is.
-var dataNames = map[string]string{bootFile: "boot counter", bootFile + ".tmp": "boot counter's temporary file"}
+var dataNames = map[string]string{
+	bootFile: "boot counter", bootFile + ".tmp": "boot counter's temporary file",
+	crashFile:      "crash file",
+	pstoreSeenFile: "list of stored pstore entries", pstoreSeenFile + ".tmp": "list of stored pstore entries' temporary file",
+}
+
+// pstoreSeenFile, in the data directory, lists the pstore entries stored
+// and still present (pstoreseen_linux.go). Here, not there: a build
+// without the collector refuses the name too.
+const pstoreSeenFile = "pstore-stored"
 
 // SocketPath returns the ingest socket's path: Socket, in Data when it is
 // relative; "" when the socket is off.

@@ -73,7 +73,7 @@ func (a *Agent) openCrash() {
 		cut = st.Size() - int64(n)
 		f.Truncate(int64(n)) // bounded: the head stays, for the records
 	}
-	a.crashes = parseCrashes(string(head[:n]), cut)
+	a.crashes, a.lastRunCrashed = parseCrashes(string(head[:n]), cut)
 	a.crashHead = fmt.Sprintf("%s%s pid %d\n", crashHeader, Version, os.Getpid())
 	if len(a.crashes) == 0 {
 		f.Truncate(0) // headers of runs that did not crash
@@ -122,9 +122,9 @@ func openCrashFile(path string) (*os.File, error) {
 
 // parseCrashes returns the crashes in the head of a crash file: the runs
 // whose header some output follows. cut is the bytes past the head,
-// which belong to the last.
-func parseCrashes(head string, cut int64) []crash {
-	var cs []crash
+// which belong to the last. lastRun says whether the file's last run
+// (after its last header) crashed, not only an earlier one.
+func parseCrashes(head string, cut int64) (cs []crash, lastRun bool) {
 	for len(head) > 0 {
 		var c crash
 		if rest, ok := strings.CutPrefix(head, crashHeader); ok {
@@ -145,14 +145,15 @@ func parseCrashes(head string, cut int64) []crash {
 			}
 		}
 		c.text, head = strings.TrimSpace(head[:end]), head[end:]
-		if c.text != "" {
+		lastRun = c.text != ""
+		if lastRun {
 			cs = append(cs, c)
 		}
 	}
 	if len(cs) > 0 {
 		cs[len(cs)-1].cut = cut
 	}
-	return cs
+	return cs, lastRun
 }
 
 // noteCrashes records the crashes read at start, or keeps them for when

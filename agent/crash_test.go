@@ -31,19 +31,21 @@ func TestParseCrashes(t *testing.T) {
 		file string
 		cut  int64
 		want []crash
+		last bool // the last run crashed
 	}{
-		{"empty", "", 0, nil},
-		{"a run that did not crash", h("0.1.0", 7), 0, nil},
-		{"a panic", h("0.1.0", 7) + panicOutput, 0, []crash{{"0.1.0", 7, strings.TrimSpace(panicOutput), 0}}},
-		{"cut past the head", h("0.1.0", 7) + panicOutput, 900, []crash{{"0.1.0", 7, strings.TrimSpace(panicOutput), 900}}},
+		{"empty", "", 0, nil, false},
+		{"a run that did not crash", h("0.1.0", 7), 0, nil, false},
+		{"a crash, then a run that did not", h("0.1.0", 7) + panicOutput + h("0.1.0", 8), 0, []crash{{"0.1.0", 7, strings.TrimSpace(panicOutput), 0}}, false},
+		{"a panic", h("0.1.0", 7) + panicOutput, 0, []crash{{"0.1.0", 7, strings.TrimSpace(panicOutput), 0}}, true},
+		{"cut past the head", h("0.1.0", 7) + panicOutput, 900, []crash{{"0.1.0", 7, strings.TrimSpace(panicOutput), 900}}, true},
 		{"runs that crashed before the stream took the first", h("0.1.0", 7) + "fatal error: out of memory\n" + h("0.1.0", 8) + h("0.2.0", 9) + panicOutput,
-			0, []crash{{"0.1.0", 7, "fatal error: out of memory", 0}, {"0.2.0", 9, strings.TrimSpace(panicOutput), 0}}},
-		{"no header", panicOutput, 0, []crash{{"", 0, strings.TrimSpace(panicOutput), 0}}},
-		{"a bad header", crashHeader + "garbage\n" + panicOutput, 0, []crash{{"", 0, strings.TrimSpace(panicOutput), 0}}},
+			0, []crash{{"0.1.0", 7, "fatal error: out of memory", 0}, {"0.2.0", 9, strings.TrimSpace(panicOutput), 0}}, true},
+		{"no header", panicOutput, 0, []crash{{"", 0, strings.TrimSpace(panicOutput), 0}}, true},
+		{"a bad header", crashHeader + "garbage\n" + panicOutput, 0, []crash{{"", 0, strings.TrimSpace(panicOutput), 0}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := parseCrashes(tc.file, tc.cut); !slices.Equal(got, tc.want) {
-				t.Errorf("got %+v\nwant %+v", got, tc.want)
+			if got, last := parseCrashes(tc.file, tc.cut); !slices.Equal(got, tc.want) || last != tc.last {
+				t.Errorf("got %+v, last run crashed %v\nwant %+v, %v", got, last, tc.want, tc.last)
 			}
 		})
 	}

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"encoding/hex"
 	"time"
+	"unicode/utf8"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -23,22 +25,32 @@ type bootWitness interface {
 
 // prevBoot is what the rings say of the boot before this one.
 type prevBoot struct {
-	id         codec.BootID // from the boot counter's file; zero if none
+	id, cur    codec.BootID // the boot before (the boot counter's file; zero if none), this one
 	last       time.Time    // wall time of its newest record in any ring
 	mono       int64        // and its monotonic time: the uptime then
 	have       bool         // it left a record
-	stopped    bool         // the itiny stream's newest record is agent.stop
+	selfRead   bool         // the itiny ring was opened, its newest record seen
+	stopped    bool         // the itiny ring's newest record is its agent.stop
 	stopReason string
+	again      bool // a ring's newest record is of this boot: the agent ran in it already
 }
 
 // see notes the newest record a ring held when it was opened (Recovery's
-// Last), when it is of the boot before.
+// Last).
 func (p *prevBoot) see(stream string, e *ringlog.Entry) {
-	if e == nil || p.id == (codec.BootID{}) {
-		return
+	if stream == StreamSelf {
+		p.selfRead = true
 	}
 	var r codec.Record
-	if e.Decode(&r) != nil || r.Boot != p.id {
+	if e == nil || e.Decode(&r) != nil {
+		return
+	}
+	if r.Boot == p.cur {
+		// The boot counter was not saved (a full disk) before the agent
+		// restarted: no new boot, nothing to tell of the one before.
+		p.again = true
+	}
+	if r.Boot != p.id || p.id == (codec.BootID{}) {
 		return
 	}
 	if !p.have || r.Mono > p.mono {
@@ -57,42 +69,75 @@ func (p *prevBoot) see(stream string, e *ringlog.Entry) {
 // noteDeviceBoot writes device.boot with how the boot before ended.
 func (a *Agent) noteDeviceBoot() {
 	ended, evidence := a.prevEnd()
-	last, uptime := "", 0.0
+	last, uptime, prev := "", 0.0, ""
 	if a.prev.have {
 		last, uptime = a.prev.last.UTC().Format(time.RFC3339Nano), float64(a.prev.mono)/1e9
 	}
+	if a.prev.id != (codec.BootID{}) {
+		prev = hex.EncodeToString(a.prev.id[:])
+	}
 	a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice,
 		codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))},
+		codec.Field{Key: "prev_boot", Value: codec.String(prev)},
 		codec.Field{Key: "prev_ended", Value: codec.String(ended)},
-		codec.Field{Key: "prev_evidence", Value: codec.String(evidence)},
+		codec.Field{Key: "prev_evidence", Value: codec.String(cutEvidence(evidence))},
 		codec.Field{Key: "prev_last", Value: codec.String(last)},
 		codec.Field{Key: "prev_uptime_s", Value: codec.Float(uptime)})
 }
 
-// prevEnd weighs the evidence of how the boot before ended: the kernel's
-// first, as a panic or a watchdog reset ends a boot whatever the agent
-// was doing; then the agent's own crash; then how its last run stopped.
+// prevEnd weighs the evidence of how the boot before ended. A panic or a
+// watchdog's reset ends a boot whatever the agent was doing; then the
+// agent's last run: stopped by SIGTERM, or crashed. An oops need not end
+// a boot (panic_on_oops makes it a panic, with its own entry): it tells
+// only where nothing else does.
 func (a *Agent) prevEnd() (ended, evidence string) {
 	if a.prev.id == (codec.BootID{}) {
 		return "", "" // the first boot the agent sees
 	}
+	var watchdog, oops string
 	for _, s := range a.collectors {
-		if w, ok := s.c.(bootWitness); ok {
-			if ended, evidence := w.bootEnd(); ended != "" {
-				return ended, evidence
-			}
+		w, ok := s.c.(bootWitness)
+		if !ok {
+			continue
+		}
+		switch ended, evidence := w.bootEnd(); ended {
+		case catalog.EndedPanic:
+			return ended, evidence
+		case catalog.EndedWatchdog:
+			watchdog = evidence
+		case catalog.EndedOops:
+			oops = evidence
 		}
 	}
-	if n := len(a.crashes); n > 0 {
-		return catalog.EndedCrash, "agent.crash: " + firstLine(a.crashes[n-1].text)
-	}
-	switch {
-	case !a.prev.have:
-		return catalog.EndedUnknown, "the boot left no record"
-	case a.prev.stopped && a.prev.stopReason == "SIGTERM":
+	switch p := &a.prev; {
+	case watchdog != "":
+		return catalog.EndedWatchdog, watchdog
+	case p.stopped && p.stopReason == "SIGTERM":
 		return catalog.EndedShutdown, "agent.stop reason SIGTERM"
-	case a.prev.stopped:
-		return catalog.EndedUnknown, "agent.stop reason " + a.prev.stopReason + ", then nothing"
+	case !p.stopped && a.lastRunCrashed && len(a.crashes) > 0:
+		return catalog.EndedCrash, "agent.crash: " + firstLine(a.crashes[len(a.crashes)-1].text)
+	case oops != "":
+		return catalog.EndedOops, oops
+	case !p.selfRead:
+		return catalog.EndedUnknown, "the itiny ring could not be read at start"
+	case !p.have:
+		return catalog.EndedUnknown, "the boot left no record"
+	case p.stopped:
+		return catalog.EndedUnknown, "agent.stop reason " + p.stopReason + ", then nothing"
 	}
 	return catalog.EndedUnknown, "the agent did not stop"
+}
+
+// cutEvidence bounds what device.boot quotes (a crash line of a pstore
+// entry may run to its size) at catalog.MaxEvidence bytes, on a rune's
+// start.
+func cutEvidence(s string) string {
+	if len(s) <= catalog.MaxEvidence {
+		return s
+	}
+	n := catalog.MaxEvidence
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

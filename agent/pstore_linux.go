@@ -40,7 +40,7 @@ type pstoreCollector struct {
 	dir      string
 	names    []string // entries when the collector was built
 	remove   bool
-	seen     string // with remove = false, the list of entries stored (pstoreSeenFile)
+	seen     string // the list of entries stored and still present (pstoreSeenFile)
 	maxParts int
 	done     bool
 	rec      codec.Record
@@ -68,7 +68,7 @@ func newPstoreCollector(c CollectorConfig) (Collector, error) {
 		return nil, nil
 	}
 	p := &pstoreCollector{dir: filepath.Join(c.Sys, "fs", "pstore"), remove: remove, maxParts: maxParts}
-	if !remove && c.Data != "" {
+	if c.Data != "" {
 		p.seen = filepath.Join(c.Data, pstoreSeenFile)
 		p.loadSeen()
 	}
@@ -127,6 +127,10 @@ type emitError struct{ err error }
 
 func (e emitError) Error() string { return e.err.Error() }
 
+// pstoreRemove removes a stored entry; tests make it fail, as a
+// read-only pstore does.
+var pstoreRemove = os.Remove
+
 // pstoreStored holds the entries stored, so that a collector built again
 // (a reload) or one whose removal failed does not store them twice: keyed
 // by pstoreKey. With remove = false the keys outlive the process in the
@@ -176,7 +180,7 @@ func (p *pstoreCollector) store(e Emitter, buf []byte, name string, kind *pstore
 		pstoreStored.Store(key, struct{}{})
 	}
 	if p.remove {
-		if err := os.Remove(path); err != nil {
+		if err := pstoreRemove(path); err != nil {
 			return fmt.Errorf("pstore: stored but not removed: %w", err)
 		}
 	}

@@ -3,6 +3,7 @@
 package agent
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,14 +13,12 @@ import (
 	"github.com/itiny/itiny/internal/regular"
 )
 
-// pstoreSeenFile, in the data directory, lists the pstore entries stored
-// while remove = false keeps them: without it each start would store them
-// again, and every later boot would read as ended by the same panic. One
-// line per entry present at the last store: "SIZE MTIME_NS NAME".
-const (
-	pstoreSeenFile = "pstore-stored"
-	pstoreSeenMax  = 64 << 10 // far more than the entries pstore holds
-)
+// The data directory's pstoreSeenFile lists the pstore entries stored
+// and still present: kept by remove = false, or not removable (a
+// read-only pstore). Without it each start would store them again, and
+// every later boot would read as ended by the same panic. One line per
+// entry: "SIZE MTIME_NS NAME".
+const pstoreSeenMax = 64 << 10 // far more than the entries pstore holds
 
 // loadSeen adds the entries listed in p.seen to pstoreStored. A missing
 // or unreadable list stores the entries again, which loses nothing.
@@ -60,6 +59,13 @@ func (p *pstoreCollector) saveSeen(names []string) error {
 		b = append(b, ' ')
 		b = append(b, name...)
 		b = append(b, '\n')
+	}
+	if len(b) == 0 {
+		// Nothing kept (remove = true, as by default): no file, no write.
+		if err := os.Remove(p.seen); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
 	}
 	return replaceFile(p.seen, b)
 }

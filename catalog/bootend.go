@@ -14,6 +14,10 @@ const (
 	EndedUnknown  = "power loss or unknown" // none of the above
 )
 
+// MaxEvidence bounds device.boot's prev_evidence, in bytes: a crash line
+// may run to a pstore entry's size.
+const MaxEvidence = 256
+
 // crashMarks begin the kernel's line that names a panic or an oops.
 var crashMarks = []string{"Kernel panic - ", "kernel BUG at ", "BUG: ", "Oops", "Unable to handle kernel ", "general protection fault"}
 

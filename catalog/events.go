@@ -55,13 +55,14 @@ var (
 	}}
 	// DeviceBoot is the first start of the agent in a device boot, with
 	// how the boot before it ended, as far as the agent can tell at the
-	// start (prev_ended: one of the Ended constants, "" when the agent
-	// saw no boot before), the evidence (a panic's header and the line
-	// that names it, the watchdog's flags, the agent's stop or crash),
-	// the wall time of the last record that boot left in the rings
-	// (RFC 3339, "" when it left none) and the device's uptime then.
+	// start: prev_boot is its id (32 hex digits, "" when the agent saw
+	// no boot before), prev_ended one of the Ended constants, with the
+	// evidence (a panic's header and the line that names it, the
+	// watchdog's flags, the agent's stop or crash; at most MaxEvidence
+	// bytes), the wall time of the last record that boot left in the
+	// rings (RFC 3339, "" when it left none) and the device's uptime then.
 	DeviceBoot = Record{Name: "device.boot", Stream: StreamEvents, Source: SelfSource, Fields: []Field{
-		{"bootn", Label, None}, {"prev_ended", Label, None}, {"prev_evidence", Text, None},
+		{"bootn", Label, None}, {"prev_boot", Label, None}, {"prev_ended", Label, None}, {"prev_evidence", Text, None},
 		{"prev_last", Label, None}, {"prev_uptime_s", Gauge, Seconds},
 	}}
 	// ClockStep is the wall clock moving away from the monotonic one: a

@@ -145,3 +145,34 @@ func TestRotateZeroAllocs(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkOpen opens a closed ring whose newest segment holds 1,500
+// records: recovery scans it, and finds the last record (Recovery.Last)
+// with one copy, not one a frame.
+func BenchmarkOpen(b *testing.B) {
+	for _, packed := range []bool{false, true} {
+		b.Run(map[bool]string{false: "plain", true: "packed"}[packed], func(b *testing.B) {
+			dir := b.TempDir()
+			o := testOptions(codec.Msgpack)
+			o.SegmentSize, o.Budget, o.Pack = 256<<10, 4<<20, packed
+			w, err := Open(dir, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			appendN(b, w, 0, 1500)
+			w.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				w, err := Open(dir, o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if w.Recovery().Last == nil {
+					b.Fatal("no last record")
+				}
+				w.Close()
+			}
+		})
+	}
+}

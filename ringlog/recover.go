@@ -147,6 +147,15 @@ func (w *Writer) recover(si stageInfo) error {
 		}
 		last = max(last, hi)
 	}
+	// A newest segment of no record (made just before a crash took what
+	// the stage held in memory): the last record is in one before it.
+	for i := active - 1; i >= 0 && w.rec.Last == nil; i-- {
+		if s := &segs[i]; s.hdrErr == nil {
+			if data, err := readFile(osDir(w.dir), s.name, nil); err == nil {
+				w.rec.Last = lastEntry(s, data)
+			}
+		}
+	}
 	var staged []frame
 	var stagedCodec codec.Codec
 	if stageOK && active >= 0 {
@@ -261,6 +270,8 @@ func (w *Writer) scanTail(s *segRef, data []byte) uint64 {
 		sc.hdrErr = s.hdrErr
 	}
 	last := max(h.First, 1) - 1
+	var newest []byte // the payload of the record numbered newestSeq: data's, or the unpacker's
+	var newestSeq uint64
 	for {
 		f, err := sc.next()
 		if err != nil {
@@ -270,20 +281,46 @@ func (w *Writer) scanTail(s *segRef, data []byte) uint64 {
 				w.rec.Sealed = true
 			}
 			if err == errPending || d == nil {
+				if own && newest != nil && (w.rec.Last == nil || newestSeq >= w.rec.Last.Seq) {
+					w.rec.Last = &Entry{Seq: newestSeq, Payload: bytes.Clone(newest), Codec: h.Codec}
+				}
 				return last
 			}
 			continue
 		}
 		l, p, err := lastRecord(f)
 		last = max(last, l)
-		if own && p != nil && (w.rec.Last == nil || l >= w.rec.Last.Seq) {
-			w.rec.Last = &Entry{Seq: l, Payload: bytes.Clone(p), Codec: h.Codec}
+		if p != nil && l >= newestSeq {
+			newest, newestSeq = p, l
 		}
 		if err != nil && own {
 			// Checksummed but not a block: the records after the bad
 			// entry are unknown, so seal and resume above the mark.
 			w.rec.Damage = append(w.rec.Damage, &Damage{Segment: s.path, Offset: int64(sc.off - f.Len), Length: int64(f.Len), Err: ErrBadBlock})
 			w.rec.Sealed = true
+		}
+	}
+}
+
+// lastEntry returns the newest record of a segment, a copy, or nil.
+func lastEntry(s *segRef, data []byte) *Entry {
+	sc := newScanner(s.path, data, s.hdr)
+	var newest []byte
+	var seq uint64
+	for {
+		f, err := sc.next()
+		if err != nil {
+			var d *Damage
+			if err != errPending && errors.As(err, &d) {
+				continue
+			}
+			if newest == nil {
+				return nil
+			}
+			return &Entry{Seq: seq, Payload: bytes.Clone(newest), Codec: s.hdr.Codec}
+		}
+		if l, p, _ := lastRecord(f); p != nil && l >= seq {
+			newest, seq = p, l
 		}
 	}
 }

@@ -675,3 +675,43 @@ func TestRecoveryLast(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveryLastEmptyNewest: a crash just after a rotation, the new
+// segment's records still in a memory stage, leaves a newest segment of
+// no record: Last is the newest record of the segment before.
+func TestRecoveryLastEmptyNewest(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions(codec.Msgpack)
+	o.MemoryStage = true
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if i > 10000 {
+			t.Fatal("no rotation left a segment of no record")
+		}
+		appendN(t, w, i, 1)
+		paths := segmentPaths(t, dir)
+		st, err := os.Stat(paths[len(paths)-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(paths) > 1 && st.Size() <= 256 { // a header alone
+			break
+		}
+	}
+	w.crash()
+	stored := readAll(t, dir).seqs
+	if len(stored) == 0 {
+		t.Fatal("nothing in the segments")
+	}
+	w, err = Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if last := w.Recovery().Last; last == nil || last.Seq != stored[len(stored)-1] {
+		t.Fatalf("Last %+v, want seq %d, the newest record stored", last, stored[len(stored)-1])
+	}
+}

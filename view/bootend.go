@@ -19,59 +19,98 @@ const (
 
 // kernelEnd is what a boot's records say of how the boot before it
 // ended: the agent's verdict in device.boot, else the kernel's crash log
-// (pstore), or the watchdog's reset.
+// (pstore) or the watchdog's reset.
 type kernelEnd struct {
-	ended, evidence string
-	carry           string // a panic's text cut at a part's end, awaiting the rest
-	named           bool   // evidence has the line that names the crash
-	agent           bool   // the verdict is device.boot's: nothing overrides it
+	ended, evidence string   // device.boot's verdict; never "power loss or unknown"
+	unknown         string   // device.boot's evidence when it could not tell
+	prevBoot        string   // the boot device.boot tells of, hex; "" not said
+	panic, oops     crashLog // the first pstore panic's and oops's
+	watchdog        string   // the watchdog's flags, with card_reset
+}
+
+// A crashLog is the evidence of a pstore entry: its header and the first
+// line that names the crash.
+type crashLog struct {
+	evidence string
+	carry    string // text cut at a part's end, awaiting the rest
+	named    bool   // evidence has the line that names the crash
 }
 
 // see notes r, a record of the boot after the one it tells of.
 func (k *kernelEnd) see(r *codec.Record) {
-	if k.agent {
-		return
-	}
 	switch {
 	case r.Source == catalog.DeviceBoot.Source && r.Name == catalog.DeviceBoot.Name:
 		// An agent that writes the verdict weighed the same evidence,
-		// and its own stop and crash, before the rings could lose them.
-		if ended := strField(r, keyPrevEnded); ended != "" {
-			*k = kernelEnd{ended: strings.Clone(ended), evidence: strings.Clone(strField(r, keyPrevEvidence)), agent: true}
+		// and its own stop and crash, before the rings could lose them;
+		// where it could not tell, the records may (a ring it could not
+		// read at start).
+		switch ended := strField(r, keyPrevEnded); {
+		case ended == EndedUnknown && k.unknown == "":
+			k.unknown = strings.Clone(strField(r, keyPrevEvidence))
+		case ended != "" && ended != EndedUnknown && k.ended == "":
+			k.ended, k.evidence = strings.Clone(ended), strings.Clone(strField(r, keyPrevEvidence))
 		}
-	case r.Source == catalog.PstorePanic.Source && (r.Name == catalog.PstorePanic.Name || r.Name == catalog.PstoreOops.Name):
-		ended := EndedPanic
-		if r.Name == catalog.PstoreOops.Name {
-			ended = EndedOops
+		if k.prevBoot == "" {
+			k.prevBoot = strings.Clone(strField(r, keyPrevBoot))
 		}
-		if k.ended == EndedWatchdog {
-			*k = kernelEnd{} // the kernel's log says more than the reset
-		}
-		if k.ended == "" {
-			k.ended, k.evidence = ended, strings.Clone(strField(r, keyPstoreHeader))
-		}
-		if k.ended != ended || k.named {
-			return // the first entry's first line that names the crash is shown
-		}
-		if intField(r, keyPstorePart) == 1 {
-			k.carry = ""
-		}
-		text := k.carry + strField(r, keyPstoreText)
-		i := strings.LastIndexByte(text, '\n') + 1 // the rest may go on in the next part
-		lines, rest := text[:i], text[i:]
-		if intField(r, keyPstorePart) == intField(r, keyPstoreParts) {
-			lines, rest = text, ""
-		}
-		if line := strings.Clone(catalog.CrashLine(lines)); line != "" {
-			k.evidence, k.carry, k.named = k.evidence+": "+line, "", true
-			return
-		}
-		k.carry = strings.Clone(rest[max(len(rest)-crashCarry, 0):])
-	case r.Source == catalog.WatchdogBootStatus.Source && r.Name == catalog.WatchdogBootStatus.Name && k.ended == "":
+	case r.Source == catalog.PstorePanic.Source && r.Name == catalog.PstorePanic.Name:
+		k.panic.see(r)
+	case r.Source == catalog.PstoreOops.Source && r.Name == catalog.PstoreOops.Name:
+		k.oops.see(r)
+	case r.Source == catalog.WatchdogBootStatus.Source && r.Name == catalog.WatchdogBootStatus.Name && k.watchdog == "":
 		if flags := strField(r, keyWatchdogFlags); hasFlag(flags, "card_reset") {
-			k.ended, k.evidence = EndedWatchdog, "flags "+strings.Clone(flags)
+			k.watchdog = "flags " + strings.Clone(flags)
 		}
 	}
+}
+
+// verdict says how the boot before ended, as far as the kernel's records
+// and device.boot tell: a panic or a watchdog reset ends a boot whatever
+// the agent did; an oops need not, and is left to EndBoots, which weighs
+// it after the agent's last run, as device.boot's evidence of an end it
+// could not tell.
+func (k *kernelEnd) verdict() (ended, evidence string, weak weakEnd) {
+	switch {
+	case k.ended != "":
+		return k.ended, k.evidence, weakEnd{}
+	case k.panic.evidence != "":
+		return EndedPanic, k.panic.evidence, weakEnd{}
+	case k.watchdog != "":
+		return EndedWatchdog, k.watchdog, weakEnd{}
+	}
+	return "", "", weakEnd{k.oops.evidence, k.unknown}
+}
+
+// weakEnd is what the next boot tells of a boot's end that the agent's
+// last run in it may outweigh.
+type weakEnd struct {
+	oops    string // its pstore oops
+	unknown string // device.boot's evidence of an end it could not tell
+}
+
+// see notes a part of a pstore entry: the first entry's header, and the
+// first line that names the crash in its parts.
+func (c *crashLog) see(r *codec.Record) {
+	if c.evidence == "" {
+		c.evidence = strings.Clone(strField(r, keyPstoreHeader))
+	}
+	if c.named {
+		return
+	}
+	if intField(r, keyPstorePart) == 1 {
+		c.carry = ""
+	}
+	text := c.carry + strField(r, keyPstoreText)
+	i := strings.LastIndexByte(text, '\n') + 1 // the rest may go on in the next part
+	lines, rest := text[:i], text[i:]
+	if intField(r, keyPstorePart) == intField(r, keyPstoreParts) {
+		lines, rest = text, ""
+	}
+	if line := catalog.CrashLine(lines); line != "" {
+		c.evidence, c.carry, c.named = c.evidence+": "+strings.Clone(line), "", true
+		return
+	}
+	c.carry = strings.Clone(rest[max(len(rest)-crashCarry, 0):])
 }
 
 // crashCarry bounds the text kept from one pstore part for a line the
@@ -88,11 +127,12 @@ func hasFlag(flags, flag string) bool {
 }
 
 // EndBoots says how each boot of boots (ListBoots) ended where the
-// kernel's records did not: from the last run of the agent in it (runs,
-// ListRuns of the same rings). A boot before another ended in a clean
-// shutdown when its last run stopped by SIGTERM, an agent crash when that
-// run crashed, else by a power loss or it is not known; the last boot
-// ended as its last run did ("running", "stopped"...).
+// kernel's records and device.boot did not: from the last run of the
+// agent in it (runs, ListRuns of the same rings). A boot before another
+// ended in a clean shutdown when its last run stopped by SIGTERM, an
+// agent crash when that run crashed, else in a kernel oops if the next
+// boot's pstore holds one, else by a power loss or it is not known; the
+// last boot ended as its last run did ("running", "stopped"...).
 func EndBoots(boots []BootInfo, runs []Run) {
 	for i := range boots {
 		b := &boots[i]
@@ -110,12 +150,16 @@ func EndBoots(boots []BootInfo, runs []Run) {
 			b.Ended, b.Evidence = last.End.String(), last.Cause()
 		case i == len(boots)-1:
 			b.Ended = "unknown"
+		case last != nil && last.End == RunStopped && last.Reason == "SIGTERM":
+			b.Ended, b.Evidence = EndedShutdown, "agent.stop reason SIGTERM"
+		case last != nil && last.End == RunCrashed:
+			b.Ended, b.Evidence = EndedCrash, last.Cause()
+		case b.weak.oops != "":
+			b.Ended, b.Evidence = EndedOops, b.weak.oops
+		case b.weak.unknown != "":
+			b.Ended, b.Evidence = EndedUnknown, b.weak.unknown
 		case last == nil:
 			b.Ended = EndedUnknown
-		case last.End == RunStopped && last.Reason == "SIGTERM":
-			b.Ended, b.Evidence = EndedShutdown, "agent.stop reason SIGTERM"
-		case last.End == RunCrashed:
-			b.Ended, b.Evidence = EndedCrash, last.Cause()
 		default:
 			b.Ended, b.Evidence = EndedUnknown, last.Cause()
 		}
@@ -129,6 +173,7 @@ var (
 	keyPstoreParts   = catalog.PstorePanic.Key("parts")
 	keyPstoreText    = catalog.PstorePanic.Key("text")
 	keyWatchdogFlags = catalog.WatchdogBootStatus.Key("flags")
+	keyPrevBoot      = catalog.DeviceBoot.Key("prev_boot")
 	keyPrevEnded     = catalog.DeviceBoot.Key("prev_ended")
 	keyPrevEvidence  = catalog.DeviceBoot.Key("prev_evidence")
 )

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"encoding/hex"
 	"io"
 	"time"
 
@@ -28,6 +29,7 @@ type BootInfo struct {
 	Ended, Evidence string
 
 	next kernelEnd // what this boot's records say of the boot before
+	weak weakEnd   // what the next boot tells that EndBoots weighs
 }
 
 // ListBoots reads every record of srcs and returns their boots, oldest
@@ -44,7 +46,12 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 		it, err := m.Next()
 		if err == io.EOF {
 			for i := 1; i < len(boots); i++ {
-				boots[i-1].Ended, boots[i-1].Evidence = boots[i].next.ended, boots[i].next.evidence
+				// Unless device.boot names another: the boot before
+				// that one is not in the rings.
+				if pb := boots[i].next.prevBoot; pb == "" || pb == hex.EncodeToString(boots[i-1].ID[:]) {
+					b := &boots[i-1]
+					b.Ended, b.Evidence, b.weak = boots[i].next.verdict()
+				}
 			}
 			return boots, nil
 		}
