@@ -249,6 +249,8 @@ func TestConfigCheck(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{"socket = boot", "config: socket = boot lands on the data directory's boot counter"},
 		{"socket = boot.tmp", "lands on the data directory's boot counter's temporary file"},
+		{"socket = crash", "lands on the data directory's crash file"},
+		{"socket = pstore-stored.tmp", "lands on the data directory's list of stored pstore entries' temporary file"},
 		{"socket = events", "config: socket = events lands on the ring of stream events"},
 		{"socket = ./metrics/stage", "socket = ./metrics/stage lands on the ring of stream metrics"},
 		{"socket = .", "socket = . lands on the data directory /d"},
