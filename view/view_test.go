@@ -342,7 +342,7 @@ func TestSeekSince(t *testing.T) {
 	dir, segs := seekRing(t, 0)
 	r, _ := ringlog.NewReader(dir)
 	since := t0.Add(90 * time.Minute)
-	r.Skip(sinceSkips(r.Segments(), since))
+	r.Skip(sinceSkips(r.Segments(), since, nil))
 	e, err := r.Next()
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +356,7 @@ func TestSeekSince(t *testing.T) {
 	// A clock step stops the skipping where it happened.
 	dir, segs = seekRing(t, 50)
 	r, _ = ringlog.NewReader(dir)
-	r.Skip(sinceSkips(r.Segments(), since))
+	r.Skip(sinceSkips(r.Segments(), since, nil))
 	e, _ = r.Next()
 	if e.Segment == "" || e.Seq > segs[50].Header.First {
 		t.Fatalf("skipped past a clock step: first seq %d, step at segment starting %d", e.Seq, segs[50].Header.First)
