@@ -27,13 +27,13 @@ func rec(n uint32, mono int, name string, fields ...codec.Field) *codec.Record {
 
 // writeRing appends recs to the ring of stream under data, in small
 // segments.
-func writeRing(t *testing.T, data, stream string, c codec.Codec, recs ...*codec.Record) {
+func writeRing(t testing.TB, data, stream string, c codec.Codec, recs ...*codec.Record) {
 	t.Helper()
 	writeRingOpts(t, data, ringlog.Options{Stream: stream, Codec: c, Budget: 1 << 20, SegmentSize: 8 << 10}, recs...)
 }
 
 // writeRingOpts appends recs to a new ring under data opened with o.
-func writeRingOpts(t *testing.T, data string, o ringlog.Options, recs ...*codec.Record) {
+func writeRingOpts(t testing.TB, data string, o ringlog.Options, recs ...*codec.Record) {
 	t.Helper()
 	ringtest.Write(t, data, o, recs...)
 }
