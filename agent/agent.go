@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/itiny/itiny/internal/version"
@@ -56,6 +57,11 @@ type Options struct {
 	// a program hosting the agent sets it only if it sets none of its
 	// own (runtime/debug.SetCrashOutput).
 	KeepCrash bool
+
+	// For tests: the kernel clock's status (syscall.Adjtimex) and the
+	// time daemon's flag file (clocksync_linux.go); unset, the system's.
+	adjtimex func(*syscall.Timex) (int, error)
+	syncFlag string
 }
 
 // A Logger takes the agent's diagnostic messages, one line each. A
@@ -114,7 +120,8 @@ type Agent struct {
 	crashOut       *os.File // the crash file, nil if not kept
 	crashHead      string   // this run's header in it
 
-	clockOffset int64 // wall - mono at the last check, ns
+	clockOffset int64     // wall - mono at the last check, ns
+	sync        clockSync // the clock's synchronisation, as last recorded
 	stop        chan struct{}
 	done        chan struct{} // closed when Run returns
 	running     atomic.Bool
@@ -222,6 +229,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	}
 	a.rules.Store(newRuleSet(cfg.Rules))
 	a.clockOffset = time.Now().UnixNano() - clock.Mono()
+	a.sync.init(&opts)
 	if err := a.buildCollectors(cfg); err != nil {
 		a.closeStreams()
 		a.closeCrash()
@@ -232,6 +240,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	deviceBooted = deviceBooted && !a.prev.again
 	a.deviceBooted, a.uncleanSeen = deviceBooted, len(unclean) > 0
 	a.noteStart()
+	a.checkSync(clock.Mono())
 	for _, s := range a.streamList() {
 		a.noteDown(s) // now that the itiny stream may say it
 	}
@@ -418,9 +427,12 @@ func (a *Agent) note(stream, name string, level codec.Level, fields ...codec.Fie
 }
 
 // checkClock records a wall-clock step: wall time moving away from the
-// monotonic clock by more than ClockStep between two checks.
+// monotonic clock by more than ClockStep between two checks; and a change
+// of the clock's synchronisation (checkSync).
 func (a *Agent) checkClock(now time.Time) {
-	off := now.UnixNano() - clock.Mono()
+	mono := clock.Mono()
+	a.checkSync(mono)
+	off := now.UnixNano() - mono
 	delta := off - a.clockOffset
 	a.clockOffset = off
 	if time.Duration(max(delta, -delta)) < a.live.Load().ClockStep {

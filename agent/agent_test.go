@@ -95,11 +95,11 @@ func TestAgentEmitRestart(t *testing.T) {
 	}
 	a.Close()
 	self := readStream(t, cfg.Data, StreamSelf)
-	if got := strings.Join(names(self), " "); got != "agent.start agent.config agent.stop agent.start agent.config agent.stop" {
+	if got := strings.Join(names(self), " "); got != "agent.start agent.config clock.sync agent.stop agent.start agent.config clock.sync agent.stop" {
 		t.Fatalf("itiny stream: %s", got)
 	}
-	if field(self[0], "bootn").Uint() != 1 || field(self[3], "bootn").Uint() != 1 || !field(self[3], "clean").Bool() {
-		t.Fatalf("boot records: %+v / %+v", self[0].Fields, self[3].Fields)
+	if field(self[0], "bootn").Uint() != 1 || field(self[4], "bootn").Uint() != 1 || !field(self[4], "clean").Bool() {
+		t.Fatalf("boot records: %+v / %+v", self[0].Fields, self[4].Fields)
 	}
 	ev := readStream(t, cfg.Data, StreamEvents)
 	if got := strings.Join(names(ev), " "); got != "device.boot link.down" {

@@ -76,8 +76,8 @@ func TestStatsLeaveSelfStream(t *testing.T) {
 		a.writeStats()
 	}
 	a.Close()
-	if got := strings.Join(names(readStream(t, cfg.Data, StreamSelf)), " "); got != "agent.start agent.config agent.stop" {
-		t.Errorf("itiny stream: %v, want agent.start agent.config agent.stop", got)
+	if got := strings.Join(names(readStream(t, cfg.Data, StreamSelf)), " "); got != "agent.start agent.config clock.sync agent.stop" {
+		t.Errorf("itiny stream: %v, want agent.start agent.config clock.sync agent.stop", got)
 	}
 	n := 0
 	for _, r := range readStream(t, cfg.Data, StreamMetrics) {

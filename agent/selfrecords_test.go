@@ -124,7 +124,7 @@ func TestConfigRecord(t *testing.T) {
 			got = append(got, r.Name)
 		}
 	}
-	want := "agent.start agent.config rate_limit=7 collector.off cpu agent.reload agent.config rate_limit=9 agent.stop SIGTERM"
+	want := "agent.start agent.config rate_limit=7 collector.off cpu clock.sync agent.reload agent.config rate_limit=9 agent.stop SIGTERM"
 	if s := strings.Join(got, " "); s != want {
 		t.Errorf("itiny stream:\n%s\nwant\n%s", s, want)
 	}

@@ -85,13 +85,16 @@ func TestStreamUnavailableAtStart(t *testing.T) {
 // fullEvents makes the events stream's ring fail to open as on a full
 // disk while the flag it returns is set, as it is at first, until the
 // test ends.
-func fullEvents(t *testing.T) *atomic.Bool {
+func fullEvents(t *testing.T) *atomic.Bool { return fullStream(t, StreamEvents) }
+
+// fullStream is fullEvents for any stream.
+func fullStream(t *testing.T, stream string) *atomic.Bool {
 	var full atomic.Bool
 	full.Store(true)
 	t.Cleanup(func() { openRing = ringlog.Open })
 	openRing = func(dir string, o ringlog.Options) (*ringlog.Writer, error) {
-		if o.Stream == StreamEvents && full.Load() {
-			return nil, fmt.Errorf("ringlog: stream events: write %s: %w", dir, syscall.ENOSPC)
+		if o.Stream == stream && full.Load() {
+			return nil, fmt.Errorf("ringlog: stream %s: write %s: %w", stream, dir, syscall.ENOSPC)
 		}
 		return ringlog.Open(dir, o)
 	}

@@ -71,6 +71,22 @@ var (
 		{"step_s", Gauge, Seconds}, {"wall", Label, None},
 	}}
 
+	// ClockSync is whether the kernel's clock is synchronised (to NTP or
+	// another time source), written to the itiny stream at each start
+	// and when it changes, the change to synchronised at once and the
+	// others at most once per SyncHold. synced is the kernel's word
+	// (adjtimex: STA_UNSYNC clear; source "adjtimex") or, failing that,
+	// the time daemon's flag file (systemd-timesyncd's; "timesyncd");
+	// source is "unknown" when neither could be read. maxerror_us and
+	// esterror_us are the kernel's maximum and estimated error, 16 s
+	// (NTP_PHASE_LIMIT) when it is not synchronised. The record's own
+	// wall and mono are the point readers repair a boot's earlier wall
+	// times by: its first synchronised record.
+	ClockSync = Record{Name: "clock.sync", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
+		{"synced", Flag, None}, {"source", Label, None},
+		{"maxerror_us", Gauge, Micros}, {"esterror_us", Gauge, Micros},
+	}}
+
 	// StreamStats is one stream's figures, written every stats_every.
 	// The counters count from the agent's start.
 	StreamStats = Record{Name: "stream.stats", Stream: StreamMetrics, Source: SelfSource, Instance: "stream", Fields: []Field{
@@ -138,6 +154,12 @@ const MaxConfigText = 8 << 10
 // failing, in one record, rather than writing two per flap.
 const RecoverAfter = 3
 
+// SyncHold is the least time between two clock.sync records of a run
+// but for its first synchronised one, which is written at once: a clock
+// whose synchronisation flaps cannot evict the agent's runs from the
+// itiny stream.
+const SyncHold = 3600 // seconds
+
 // MaxCrashText and MaxCrashParts bound agent.crash: a panic's output
 // (the panicking goroutine alone, as GOTRACEBACK=single prints it) is
 // 1 to 3 KiB; a fatal signal's, every goroutine of the agent, about 10.
@@ -152,7 +174,7 @@ var all = []*Record{
 	&Process, &Snapshot,
 	&KernelLog, &KernelPanic, &KernelOOM, &KernelIOError, &KernelSegfault,
 	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,
-	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep,
+	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep, &ClockSync,
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
 	&StreamStats, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
 	&StateChange, &Alarm,

@@ -52,6 +52,25 @@ func (p *page) when(t time.Time) string {
 	return t.In(p.o.Location).Format("2006-01-02 15:04:05.000")
 }
 
+// whenMarked is when, followed by the sign of how the view came to the
+// time (view.TimeMark.Sign: ~ repaired, ? unsynchronised).
+func (p *page) whenMarked(t time.Time, mark view.TimeMark) string {
+	if c := mark.Sign(); c != 0 && c != ' ' {
+		return p.when(t) + string(c)
+	}
+	return p.when(t)
+}
+
+// repaired reports whether a boot's times are repaired, or untrusted.
+func repaired(boots []view.BootInfo) bool {
+	for _, b := range boots {
+		if b.FirstClock == view.TimeCorrected || b.FirstClock == view.TimeUnsynced {
+			return true
+		}
+	}
+	return false
+}
+
 // whenSec is when to the second.
 func (p *page) whenSec(t time.Time) string {
 	if t.IsZero() {
@@ -198,7 +217,11 @@ func (p *page) write(srcs []*view.Source, rings []*view.Health, boots []view.Boo
 	}
 	p.raw("Times in ")
 	p.text(zoneName(o.Location, time.Now()))
-	p.raw(", as the device's wall clock wrote them. Window of the summary, events and charts: ")
+	p.raw(", as the device's wall clock wrote them")
+	if repaired(boots) {
+		p.raw(", but for the records of a boot taken before its clock was first synchronised: their times are repaired, the monotonic clock plus the offset at that sync (a ~ marks them in Boots and gaps); a boot never synchronised has its clock's times, untrusted (?)")
+	}
+	p.raw(". Window of the summary, events and charts: ")
 	if o.Since.IsZero() && o.Until.IsZero() {
 		p.raw("everything in the rings")
 	}

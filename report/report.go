@@ -119,11 +119,16 @@ const (
 // into charts and the agent's own figures, the other streams into events
 // (and watched processes into charts too).
 func collect(srcs []*view.Source, o *Options) (*reportData, error) {
+	clocks, err := view.LearnClocks(srcs)
+	if err != nil {
+		return nil, err
+	}
 	m, err := view.NewMerger(srcs, o.Since)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Close()
+	m.Clocks = clocks
 	f := view.Filter{Since: o.Since, Until: o.Until}
 	acc := newMetrics()
 	ev := newEvents(o.MaxEvents)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -215,8 +216,23 @@ func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 	p.raw("</section>\n")
 }
 
+// clock says what the rings tell of a boot's clock: when it was first
+// synchronised and whether earlier times are repaired, or that it never
+// was.
+func (p *page) clock(b *view.BootInfo) string {
+	switch {
+	case !b.Sync.Known:
+		return "-"
+	case !b.Sync.Synced:
+		return "never synchronised: times untrusted (?)"
+	case b.FirstClock == view.TimeCorrected:
+		return "synchronised at " + p.when(b.Sync.Wall) + ", " + view.ShortDuration(time.Duration(b.Sync.Mono)) + " after boot: earlier times repaired (~)"
+	}
+	return "synchronised at " + p.when(b.Sync.Wall)
+}
+
 func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
-	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<div class=\"tw\"><table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>uptime</th><th>records</th><th>streams</th><th>gaps</th><th>ended</th><th>evidence</th></tr>\n")
+	p.raw("<section id=\"boots\"><h2>Boots and gaps</h2>\n<div class=\"tw\"><table><tr><th>idx</th><th>boot</th><th>id</th><th>first record</th><th>last record</th><th>clock</th><th>uptime</th><th>records</th><th>streams</th><th>gaps</th><th>ended</th><th>evidence</th></tr>\n")
 	for i, b := range boots {
 		p.raw("<tr><td class=\"n\">")
 		p.int(int64(i - len(boots) + 1))
@@ -224,7 +240,9 @@ func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
 		p.int(int64(b.N))
 		p.raw("</td><td class=\"f\">")
 		p.bytes(hex.AppendEncode(p.buf[:0], b.ID[:]))
-		p.raw("</td><td class=\"t\">" + p.when(b.First) + "</td><td class=\"t\">" + p.when(b.Last) + "</td><td class=\"n\">")
+		p.raw("</td><td class=\"t\">" + p.whenMarked(b.First, b.FirstClock) + "</td><td class=\"t\">" + p.whenMarked(b.Last, b.LastClock) + "</td><td>")
+		p.text(p.clock(&b))
+		p.raw("</td><td class=\"n\">")
 		p.text(view.ShortDuration(b.Uptime))
 		p.raw("</td><td class=\"n\">")
 		p.int(int64(b.Records))

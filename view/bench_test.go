@@ -9,6 +9,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/hostile"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -50,27 +51,37 @@ func benchRing(b *testing.B, n int, pack bool) string {
 }
 
 // BenchmarkDumpJSON reads a ring and writes every record as JSON: the
-// records/s of `itiny-read -o json`.
+// records/s of `itiny-read -o json`. repaired: with the clock.sync of an
+// itiny ring that says the clock was synchronised half-way, so that the
+// first half of the records have their times repaired (Clocks).
 func BenchmarkDumpJSON(b *testing.B) {
-	for _, pack := range []bool{false, true} {
-		name := "plain"
-		if pack {
-			name = "packed"
-		}
+	for _, name := range []string{"plain", "packed", "repaired"} {
 		b.Run(name, func(b *testing.B) {
 			const n = 200000
-			dir := benchRing(b, n, pack)
-			in, err := Open([]string{dir})
+			dir := benchRing(b, n, name == "packed")
+			paths := []string{dir}
+			if name == "repaired" {
+				sync := ringtest.ClockSync(1, n/2, true)
+				sync.Wall = t0.Add(time.Duration(n/2)*time.Second + time.Hour)
+				writeRing(b, filepath.Dir(dir), "itiny", codec.JSON, sync)
+				paths = []string{filepath.Dir(dir)}
+			}
+			in, err := Open(paths)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				clocks, err := LearnClocks(in.Sources)
+				if err != nil {
+					b.Fatal(err)
+				}
 				m, err := NewMerger(in.Sources, time.Time{})
 				if err != nil {
 					b.Fatal(err)
 				}
 				defer m.Close()
+				m.Clocks = clocks
 				p := NewJSONPrinter(io.Discard, PrintOptions{})
 				var it Item // one Item for the loop: Print's argument escapes
 				for {

@@ -12,7 +12,10 @@ import (
 type BootInfo struct {
 	N           uint32
 	ID          codec.BootID
-	First, Last time.Time // wall times of its first and last records (untrusted)
+	First, Last time.Time // wall times of its first and last records (untrusted), repaired as their marks say
+	FirstClock  TimeMark
+	LastClock   TimeMark
+	Sync        SyncPoint // what the rings say of its clock
 	Records     int
 	Streams     map[string]int
 	// Losses counts the gaps after the boot's records: a gap counts to the
@@ -33,9 +36,9 @@ type BootInfo struct {
 }
 
 // ListBoots reads every record of srcs and returns their boots, oldest
-// first, in the merged order.
+// first, in the merged order, with wall times repaired (Clocks).
 func ListBoots(srcs []*Source) ([]BootInfo, error) {
-	m, err := NewMerger(srcs, time.Time{})
+	m, err := newRepairedMerger(srcs)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +63,7 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 		}
 		switch it.Kind {
 		case KindBoot:
-			boots = append(boots, BootInfo{N: it.Boot.N, ID: it.Boot.ID, Streams: map[string]int{}})
+			boots = append(boots, BootInfo{N: it.Boot.N, ID: it.Boot.ID, Streams: map[string]int{}, Sync: it.Sync})
 			if len(boots) == 1 {
 				boots[0].Losses = early
 			}
@@ -80,9 +83,9 @@ func ListBoots(srcs []*Source) ([]BootInfo, error) {
 		case KindRecord:
 			b := &boots[len(boots)-1]
 			if b.Records == 0 {
-				b.First = it.Rec.Wall
+				b.First, b.FirstClock = it.Rec.Wall, it.Time
 			}
-			b.Last, b.Uptime = it.Rec.Wall, time.Duration(it.Rec.Mono)
+			b.Last, b.LastClock, b.Uptime = it.Rec.Wall, it.Time, time.Duration(it.Rec.Mono)
 			b.next.see(it.Rec)
 			b.Records++
 			b.Streams[it.Source.Stream]++

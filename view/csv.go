@@ -17,7 +17,10 @@ import (
 // first seen, those of the rows written; the table is written by Flush.
 //
 // The table is held until Flush: every row, or with Last the last Last
-// rows (Held says how much it holds).
+// rows (Held says how much it holds). wall is the view's time: with
+// Merger.Clocks, a column clock after mono says how each came to be
+// (TimeMark's name), where any row held has a boot with clock.sync
+// records.
 type CSVPrinter struct {
 	w     io.Writer
 	o     PrintOptions
@@ -39,6 +42,7 @@ type csvRow struct {
 	wall  string
 	boot  uint32
 	mono  int64
+	clock TimeMark
 	cells map[int]string
 }
 
@@ -59,7 +63,7 @@ func (p *CSVPrinter) Print(it *Item) error {
 		}
 		i = p.first + len(p.rows)
 		p.last[k] = i
-		p.rows = append(p.rows, csvRow{wall: string(codec.AppendWall(nil, r.Wall)), boot: r.BootCount, mono: r.Mono, cells: map[int]string{}})
+		p.rows = append(p.rows, csvRow{wall: string(codec.AppendWall(nil, r.Wall)), boot: r.BootCount, mono: r.Mono, clock: it.Time, cells: map[int]string{}})
 		p.held += rowCost
 	}
 	row := &p.rows[i-p.first]
@@ -126,6 +130,10 @@ func (p *CSVPrinter) Flush() error {
 	}
 	cw := csv.NewWriter(p.w)
 	rec := []string{"wall", "boot", "mono"}
+	clock := slices.ContainsFunc(p.rows, func(r csvRow) bool { return r.clock != TimeAsIs })
+	if clock {
+		rec = append(rec, "clock")
+	}
 	for _, c := range used {
 		rec = append(rec, p.cols[c])
 	}
@@ -138,6 +146,9 @@ func (p *CSVPrinter) Flush() error {
 	for _, r := range p.rows {
 		rec = rec[:0]
 		rec = append(rec, r.wall, strconv.FormatUint(uint64(r.boot), 10), strconv.FormatInt(r.mono, 10))
+		if clock {
+			rec = append(rec, r.clock.String())
+		}
 		for _, c := range used {
 			rec = append(rec, r.cells[c])
 		}

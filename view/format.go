@@ -83,6 +83,9 @@ func (p *TextPrinter) Print(it *Item) error {
 		b = p.record(b, it)
 	default:
 		b = appendMarker(b, it, p.o.Color)
+		if it.Kind == KindBoot && (it.Time == TimeCorrected || it.Time == TimeUnsynced) {
+			b = p.clockLegend(append(b, '\n'), it)
+		}
 	}
 	b = append(b, '\n')
 	p.buf = b
@@ -97,14 +100,44 @@ func (p *TextPrinter) Flush() error { return nil }
 // what the rings hold, not what was printed.
 func (p *TextPrinter) See(it *Item) { p.down.see(it.Rec, p.o.UTC) }
 
-func (p *TextPrinter) record(b []byte, it *Item) []byte {
-	r := it.Rec
-	t := r.Wall.In(p.loc)
+// appendTime writes t as records' times are shown, followed by mark's
+// sign (a corrected time's ~) before the zone, if it has one.
+func (p *TextPrinter) appendTime(b []byte, t time.Time, mark TimeMark) []byte {
+	t = t.In(p.loc)
 	b = t.AppendFormat(b, "2006-01-02 15:04:05.000")
+	if c := mark.Sign(); c != 0 {
+		b = append(b, c)
+	}
 	if p.zone {
 		b = t.AppendFormat(b, " -0700")
 	}
-	b = append(b, ' ')
+	return b
+}
+
+// clockLegend says, after a boot's marker, what its times' signs mean:
+// the boot's first records were taken before its clock was synchronised,
+// or it never was.
+func (p *TextPrinter) clockLegend(b []byte, it *Item) []byte {
+	if p.o.Color {
+		b = append(b, "\x1b[1;36m"...)
+	}
+	if it.Time == TimeCorrected {
+		b = p.appendTime(append(b, "-- clock synchronised at "...), it.Sync.Wall, TimeAsIs)
+		b = append(b, ", "...)
+		b = append(b, ShortDuration(time.Duration(it.Sync.Mono))...)
+		b = append(b, " after boot: earlier times, marked ~, are repaired: monotonic time plus the offset then, not the device's clock --"...)
+	} else {
+		b = append(b, "-- clock never synchronised in this boot, as far as the rings tell: times marked ? are the device's clock, untrusted --"...)
+	}
+	if p.o.Color {
+		b = append(b, colorReset...)
+	}
+	return b
+}
+
+func (p *TextPrinter) record(b []byte, it *Item) []byte {
+	r := it.Rec
+	b = append(p.appendTime(b, r.Wall, it.Time), ' ')
 	b = pad(append(b, it.Source.Stream...), 8)
 	lv := r.Level
 	if p.o.Color && int(lv) < len(levelColors) {
@@ -295,12 +328,28 @@ func appendHex(b []byte, p []byte) []byte {
 }
 
 // JSONPrinter writes each record as one line of JSON, as JSON rings hold
-// them; markers go to Notes as text.
+// them; markers go to Notes as text. With Merger.Clocks, each record of a
+// boot the rings have clock.sync records of is followed by "clock"
+// (TimeMark's name) and, for a repaired time, "wall_corrected"; "wall" is
+// the record's own.
 type JSONPrinter struct {
 	w   io.Writer
 	o   PrintOptions
 	buf []byte
 	rec codec.Record
+}
+
+// asStored returns the record of it as it was stored: with its own wall
+// time where the view repaired it, in a copy held by rec.
+func asStored(r *codec.Record, it *Item, rec *codec.Record) *codec.Record {
+	if it.Time != TimeCorrected {
+		return r
+	}
+	if r != rec {
+		*rec = *r
+	}
+	rec.Wall = it.Raw
+	return rec
 }
 
 func NewJSONPrinter(w io.Writer, o PrintOptions) *JSONPrinter { return &JSONPrinter{w: w, o: o} }
@@ -315,9 +364,21 @@ func (p *JSONPrinter) Print(it *Item) error {
 		p.rec.Fields = selectFields(p.rec.Fields[:0:0], r.Fields, p.o.Fields)
 		r = &p.rec
 	}
+	r = asStored(r, it, &p.rec)
 	b, err := codec.AppendJSON(p.buf[:0], r)
 	if err != nil {
 		return err
+	}
+	if it.Time != TimeAsIs {
+		// The view's time after the record's keys: "clock", and the
+		// repaired time; the record's own wall stays as it was written.
+		b = append(b[:len(b)-1], `,"clock":"`...)
+		b = append(b, it.Time.String()...)
+		if it.Time == TimeCorrected {
+			b = append(b, `","wall_corrected":"`...)
+			b = codec.AppendWall(b, it.Rec.Wall)
+		}
+		b = append(b, `"}`...)
 	}
 	b = append(b, '\n')
 	p.buf = b
@@ -327,11 +388,13 @@ func (p *JSONPrinter) Print(it *Item) error {
 
 func (p *JSONPrinter) Flush() error { return nil }
 
-// MsgpackPrinter writes each record as MessagePack, back to back.
+// MsgpackPrinter writes each record as MessagePack, back to back, as it
+// was stored: its own wall time, where the view repaired it.
 type MsgpackPrinter struct {
 	w   io.Writer
 	o   PrintOptions
 	buf []byte
+	rec codec.Record
 }
 
 func NewMsgpackPrinter(w io.Writer, o PrintOptions) *MsgpackPrinter {
@@ -342,7 +405,7 @@ func (p *MsgpackPrinter) Print(it *Item) error {
 	if it.Kind != KindRecord {
 		return note(p.o.Notes, it)
 	}
-	b, err := it.Rec.MarshalMsg(p.buf[:0])
+	b, err := asStored(it.Rec, it, &p.rec).MarshalMsg(p.buf[:0])
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,13 @@ type Item struct {
 	Gap    Gap           // KindGap
 	Damage *ringlog.Damage
 	Err    error // KindBadRecord
+	// With Merger.Clocks, Time says how Rec.Wall came to be: repaired
+	// (TimeCorrected: Raw is the record's own), trusted, or not; for
+	// KindBoot, that of the boot's first record, and Sync what the rings
+	// say of the boot's clock.
+	Time TimeMark
+	Raw  time.Time
+	Sync SyncPoint
 }
 
 // A Boot is one boot of the device, as its records tell.
@@ -58,8 +65,14 @@ type Merger struct {
 	// Follow makes Next return io.EOF when every ring is read for now,
 	// and read again on the next call; without it a ring that ended is
 	// not read again. Set it before the first call to Next.
-	Follow  bool
-	started bool
+	Follow bool
+	// Clocks, if set, repairs the wall times of records taken before
+	// their boot's clock was first synchronised (LearnClocks), in the
+	// records themselves, and the window's segments are passed over by
+	// repaired times. Set it before the first call to Next.
+	Clocks       *Clocks
+	since, until time.Time // the window, for passing over segments
+	started      bool
 }
 
 type head struct {
@@ -84,17 +97,13 @@ type head struct {
 // segments that end before since by their headers' wall times, as far as
 // the clock was steady between them.
 func NewMerger(srcs []*Source, since time.Time) (*Merger, error) {
-	m := &Merger{}
+	m := &Merger{since: since}
 	for _, s := range srcs {
 		r, err := s.Reader()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Where, err)
 		}
-		h := &head{src: s, r: r}
-		if !since.IsZero() {
-			h.skip(sinceSkips(r.Segments(), since))
-		}
-		m.heads = append(m.heads, h)
+		m.heads = append(m.heads, &head{src: s, r: r})
 	}
 	return m, nil
 }
@@ -104,11 +113,25 @@ func NewMerger(srcs []*Source, since time.Time) (*Merger, error) {
 // is trusted only between two segments of one boot whose wall and
 // monotonic times moved alike, so a segment followed by a boot change or
 // a clock step is read; the ones before and after it may still be
-// skipped, each on its own.
-func sinceSkips(segs []ringlog.SegmentInfo, since time.Time) []uint64 {
+// skipped, each on its own. Header times are repaired by c.
+func sinceSkips(segs []ringlog.SegmentInfo, since time.Time, c *Clocks) []uint64 {
 	var skip []uint64
 	for i := 0; i+1 < len(segs); i++ {
-		if a, b := segs[i], segs[i+1]; steady(a, b) && b.Header.Wall.Before(since) {
+		if a, b := segs[i], segs[i+1]; steady(a, b, c) && c.headerWall(&b.Header).Before(since) {
+			skip = append(skip, a.Header.Segment)
+		}
+	}
+	return skip
+}
+
+// untilSkips lists the segments created at or after until whose records
+// are all that late by the next segment's header (one boot, wall and
+// monotonic times moving alike between them); the newest segment is
+// always read. Header times are repaired by c.
+func untilSkips(segs []ringlog.SegmentInfo, until time.Time, c *Clocks) []uint64 {
+	var skip []uint64
+	for i := 1; i+1 < len(segs); i++ {
+		if a := segs[i]; steady(a, segs[i+1], c) && !c.headerWall(&a.Header).Before(until) {
 			skip = append(skip, a.Header.Segment)
 		}
 	}
@@ -127,35 +150,34 @@ func (h *head) skip(segs []uint64) {
 }
 
 // Until makes the merge pass over each segment created at or after t
-// whose records are all that late by the next segment's header (one boot,
-// wall and monotonic times moving alike between them); the newest segment
-// is always read. Call it before the first Next; records after t still
-// come from the segments read, so a Filter must still apply the window.
-func (m *Merger) Until(t time.Time) {
+// whose records are all that late (untilSkips). Call it before the first
+// Next; records after t still come from the segments read, so a Filter
+// must still apply the window.
+func (m *Merger) Until(t time.Time) { m.until = t }
+
+// skipWindow passes over the segments out of the window, by their
+// headers' times as Clocks repairs them.
+func (m *Merger) skipWindow() {
 	for _, h := range m.heads {
-		segs := h.r.Segments()
-		var skip []uint64
-		for i := 1; i+1 < len(segs); i++ {
-			// Created at or after t, and the clock steady until the next
-			// segment: all its records are that late.
-			if a := segs[i]; steady(a, segs[i+1]) && !a.Header.Wall.Before(t) {
-				skip = append(skip, a.Header.Segment)
-			}
+		if !m.since.IsZero() {
+			h.skip(sinceSkips(h.r.Segments(), m.since, m.Clocks))
 		}
-		h.skip(skip)
+		if !m.until.IsZero() {
+			h.skip(untilSkips(h.r.Segments(), m.until, m.Clocks))
+		}
 	}
 }
 
 // steady reports whether two consecutive segments are of one boot and
-// their wall and monotonic times moved alike, so that the wall clock can
-// be trusted between them.
-func steady(a, b ringlog.SegmentInfo) bool {
+// their wall and monotonic times, as c repairs them, moved alike, so
+// that the wall clock can be trusted between them.
+func steady(a, b ringlog.SegmentInfo, c *Clocks) bool {
 	if a.Err != nil || b.Err != nil || a.Header.Boot != b.Header.Boot {
 		return false
 	}
-	dw := b.Header.Wall.Sub(a.Header.Wall)
+	dw := c.headerWall(&b.Header).Sub(c.headerWall(&a.Header))
 	dm := time.Duration(b.Header.Mono - a.Header.Mono)
-	return dw-dm <= time.Second && dm-dw <= time.Second
+	return dw-dm <= clockSlack && dm-dw <= clockSlack
 }
 
 // Next returns the next item, or io.EOF at the end (for now, if Follow).
@@ -167,6 +189,7 @@ func (m *Merger) Next() (Item, error) {
 	}
 	if !m.started {
 		m.started = true
+		m.skipWindow()
 		for i, h := range m.heads {
 			if !m.Follow && i < maxFeeders {
 				h.segs = h.r.Segments() // the feeder's goroutine reads on
@@ -214,17 +237,18 @@ func (m *Merger) Next() (Item, error) {
 		best.rec = &m.scratch.rec
 	}
 	var items []Item
+	mark, raw := m.Clocks.correct(best.rec)
 	b := Boot{N: best.key.n, ID: best.key.id}
 	if !m.anyBoot || b != m.lastBoot {
 		m.lastBoot, m.anyBoot = b, true
-		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b})
+		items = append(items, Item{Kind: KindBoot, Source: best.src, Boot: b, Time: mark, Sync: m.Clocks.Point(b.ID)})
 	}
 	if best.boot == (Boot{}) {
 		best.boot = b // gaps before the stream's first record that decoded: its boot's
 	}
 	items = best.read(items, &best.e, best.rec)
 	best.boot = b
-	return m.emit(items, Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: best.rec}), nil
+	return m.emit(items, Item{Kind: KindRecord, Source: best.src, Entry: best.e, Rec: best.rec, Time: mark, Raw: raw}), nil
 }
 
 // emit returns the first of items and it, and keeps the rest to return

@@ -43,7 +43,8 @@ func (e RunEnd) String() string { return runEnds[e] }
 
 // A RunRecord names one record of a run.
 type RunRecord struct {
-	Wall   time.Time // the device's wall clock when it was written
+	Wall   time.Time // the device's wall clock when it was written, repaired as Clock says
+	Clock  TimeMark
 	Stream string
 	Name   string
 }
@@ -59,7 +60,7 @@ type CollectorOff struct {
 // or to the next start when there is none.
 type Run struct {
 	Boot    Boot
-	Start   time.Time // the wall time of its agent.start
+	Start   time.Time // the wall time of its agent.start, repaired as StartClock says
 	Version string
 	PID     int64
 	// Clean is the start's: false when a ring was found open, as the run
@@ -87,19 +88,20 @@ type Run struct {
 	// Config is the configuration in effect at the run's end, as its
 	// last agent.config has it, and Off the collectors then off;
 	// ConfigCut is set when the agent cut the text to its bound.
-	Config    string
-	ConfigCut bool
-	Off       []CollectorOff
-	Records   int // of every stream
+	Config     string
+	ConfigCut  bool
+	Off        []CollectorOff
+	Records    int // of every stream
+	StartClock TimeMark
 }
 
 // ListRuns reads every record of srcs and returns the agent's runs,
 // oldest first, in the merged order: by boot and monotonic time, never by
 // wall time alone. Records before the first agent.start the rings hold
 // (its itiny ring turned over since) belong to no run, and so do those
-// of a boot with no start.
+// of a boot with no start. Wall times are repaired (Clocks).
 func ListRuns(srcs []*Source) ([]Run, error) {
-	m, err := NewMerger(srcs, time.Time{})
+	m, err := newRepairedMerger(srcs)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +143,7 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 				prev.End = endBefore(r, prev.End == RunStopped, prev.Rebooted)
 				prev.Down, prev.DownKnown = last.until(at)
 			}
-			runs = append(runs, Run{Boot: at.boot, Start: r.Wall, Version: strings.Clone(strField(r, keyVersion)),
+			runs = append(runs, Run{Boot: at.boot, Start: r.Wall, StartClock: it.Time, Version: strings.Clone(strField(r, keyVersion)),
 				PID: intField(r, keyPID), Clean: boolField(r, keyClean), End: RunNoStop})
 			cur, start = &runs[len(runs)-1], at
 		}
@@ -149,7 +151,7 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 			continue
 		}
 		cur.Records++
-		cur.Last = RunRecord{Wall: r.Wall, Stream: it.Source.Stream}
+		cur.Last = RunRecord{Wall: r.Wall, Clock: it.Time, Stream: it.Source.Stream}
 		lastName = append(lastName[:0], r.Name...)
 		cur.Length = time.Duration(at.mono - start.mono)
 		last = at

@@ -27,13 +27,13 @@ func rec(n uint32, mono int, name string, fields ...codec.Field) *codec.Record {
 
 // writeRing appends recs to the ring of stream under data, in small
 // segments.
-func writeRing(t *testing.T, data, stream string, c codec.Codec, recs ...*codec.Record) {
+func writeRing(t testing.TB, data, stream string, c codec.Codec, recs ...*codec.Record) {
 	t.Helper()
 	writeRingOpts(t, data, ringlog.Options{Stream: stream, Codec: c, Budget: 1 << 20, SegmentSize: 8 << 10}, recs...)
 }
 
 // writeRingOpts appends recs to a new ring under data opened with o.
-func writeRingOpts(t *testing.T, data string, o ringlog.Options, recs ...*codec.Record) {
+func writeRingOpts(t testing.TB, data string, o ringlog.Options, recs ...*codec.Record) {
 	t.Helper()
 	ringtest.Write(t, data, o, recs...)
 }
@@ -342,7 +342,7 @@ func TestSeekSince(t *testing.T) {
 	dir, segs := seekRing(t, 0)
 	r, _ := ringlog.NewReader(dir)
 	since := t0.Add(90 * time.Minute)
-	r.Skip(sinceSkips(r.Segments(), since))
+	r.Skip(sinceSkips(r.Segments(), since, nil))
 	e, err := r.Next()
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +356,7 @@ func TestSeekSince(t *testing.T) {
 	// A clock step stops the skipping where it happened.
 	dir, segs = seekRing(t, 50)
 	r, _ = ringlog.NewReader(dir)
-	r.Skip(sinceSkips(r.Segments(), since))
+	r.Skip(sinceSkips(r.Segments(), since, nil))
 	e, _ = r.Next()
 	if e.Segment == "" || e.Seq > segs[50].Header.First {
 		t.Fatalf("skipped past a clock step: first seq %d, step at segment starting %d", e.Seq, segs[50].Header.First)

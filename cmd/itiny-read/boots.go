@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/itiny/itiny/internal/version"
+	"iter"
 	"os"
 	"sort"
 	"strings"
@@ -31,8 +32,15 @@ func bootsCmd(fs *flag.FlagSet, args []string) error {
 	}
 	view.EndBoots(boots, runs)
 	w := os.Stdout
-	fmt.Fprintf(w, "%4s %5s %-32s  %-23s  %-23s  %9s  %8s  %-20s  %-20s  %-21s  %s\n",
-		"IDX", "BOOT", "ID", "FIRST RECORD", "LAST RECORD", "UPTIME", "RECORDS", "STREAMS", "GAPS", "ENDED", "EVIDENCE")
+	tw := timeWidth(func(yield func(view.TimeMark) bool) {
+		for _, b := range boots {
+			if !yield(b.FirstClock) || !yield(b.LastClock) {
+				return
+			}
+		}
+	})
+	fmt.Fprintf(w, "%4s %5s %-32s  %-*s  %-*s  %9s  %8s  %-20s  %-20s  %-21s  %s\n",
+		"IDX", "BOOT", "ID", tw, "FIRST RECORD", tw, "LAST RECORD", "UPTIME", "RECORDS", "STREAMS", "GAPS", "ENDED", "EVIDENCE")
 	for i, b := range boots {
 		var names []string
 		for s, n := range b.Streams {
@@ -43,7 +51,8 @@ func bootsCmd(fs *flag.FlagSet, args []string) error {
 		if evidence == "" {
 			evidence = "-"
 		}
-		fmt.Fprintf(w, "%4d %5d %x  %-23s  %-23s  %9s  %8d  %-20s  %-20s  %-21s  %s\n", i-len(boots)+1, b.N, b.ID[:], when(b.First, *utc), when(b.Last, *utc),
+		fmt.Fprintf(w, "%4d %5d %x  %-*s  %-*s  %9s  %8d  %-20s  %-20s  %-21s  %s\n", i-len(boots)+1, b.N, b.ID[:],
+			tw, whenMarked(b.First, b.FirstClock, *utc), tw, whenMarked(b.Last, b.LastClock, *utc),
 			view.ShortDuration(b.Uptime), b.Records, strings.Join(names, " "), b.LossText(), b.Ended, evidence)
 	}
 	return nil
@@ -56,6 +65,26 @@ func when(t time.Time, utc bool) string {
 		t = t.Local()
 	}
 	return t.Format("2006-01-02 15:04:05.000")
+}
+
+// whenMarked is when, followed by the sign of how the view came to the
+// time, if the rings say (TimeMark.Sign: ~ repaired, ? unsynchronised).
+func whenMarked(t time.Time, mark view.TimeMark, utc bool) string {
+	if c := mark.Sign(); c != 0 {
+		return when(t, utc) + string(c)
+	}
+	return when(t, utc)
+}
+
+// timeWidth is the width of a column of whenMarked's times: 23, and one
+// more when any of marks has a sign.
+func timeWidth(marks iter.Seq[view.TimeMark]) int {
+	for m := range marks {
+		if m.Sign() != 0 {
+			return 24
+		}
+	}
+	return 23
 }
 
 // bundleMemory is the --bundle-memory option of the commands that read.

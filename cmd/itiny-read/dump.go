@@ -135,18 +135,19 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if newPrinter(*out, io.Discard, po) == nil {
 		return fmt.Errorf("%w: -o %q: want text, json, csv or msgpack", errUsage, *out)
 	}
+	// The boots' clocks, from every ring, whatever --stream shows.
+	clocks, err := view.LearnClocks(in.Sources)
+	if err != nil {
+		return err
+	}
 	// show shows the records on dst, from the start: again, should the
 	// pager not start.
 	show := func(dst io.Writer) error {
-		m, err := view.NewMerger(srcs, f.Since)
+		m, err := newMerger(clocks, srcs, &f, *follow)
 		if err != nil {
 			return err
 		}
 		defer m.Close()
-		m.Follow = *follow
-		if !f.Until.IsZero() && !*follow {
-			m.Until(f.Until)
-		}
 		return dump(m, &f, dst, *out, po, last, *follow)
 	}
 	err = page(pagerCommand(os.LookupEnv, exec.LookPath, terminal, *noPager, *follow, *end), show)
@@ -276,6 +277,20 @@ func dump(m *view.Merger, f *view.Filter, dst io.Writer, out string, po view.Pri
 			return err
 		}
 	}
+}
+
+// newMerger reads srcs merged, passing over the segments out of f's
+// window (unless following), with wall times repaired by clocks.
+func newMerger(clocks *view.Clocks, srcs []*view.Source, f *view.Filter, follow bool) (*view.Merger, error) {
+	m, err := view.NewMerger(srcs, f.Since)
+	if err != nil {
+		return nil, err
+	}
+	m.Clocks, m.Follow = clocks, follow
+	if !f.Until.IsZero() && !follow {
+		m.Until(f.Until)
+	}
+	return m, nil
 }
 
 // newPrinter makes the printer of output format out, or nil.

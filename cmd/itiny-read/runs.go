@@ -31,13 +31,20 @@ func runsCmd(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	w := os.Stdout
-	fmt.Fprintf(w, "%4s %5s  %-23s  %-10s %7s  %8s  %-18s  %-42s  %-14s %7s  %s\n",
-		"IDX", "BOOT", "START", "VERSION", "PID", "LENGTH", "END", "LAST RECORD", "DOWN", "RELOADS", "COLLECTORS OFF")
+	tw := timeWidth(func(yield func(view.TimeMark) bool) {
+		for _, r := range runs {
+			if !yield(r.StartClock) || !yield(r.Last.Clock) {
+				return
+			}
+		}
+	})
+	fmt.Fprintf(w, "%4s %5s  %-*s  %-10s %7s  %8s  %-18s  %-*s  %-14s %7s  %s\n",
+		"IDX", "BOOT", tw, "START", "VERSION", "PID", "LENGTH", "END", tw+19, "LAST RECORD", "DOWN", "RELOADS", "COLLECTORS OFF")
 	for i := range runs {
 		r := &runs[i]
 		last := "-" // a stop says it all
 		if r.End != view.RunStopped {
-			last = when(r.Last.Wall, *utc) + " " + r.Last.Stream + " " + r.Last.Name
+			last = whenMarked(r.Last.Wall, r.Last.Clock, *utc) + " " + r.Last.Stream + " " + r.Last.Name
 		}
 		var off []string
 		for _, o := range r.Off {
@@ -46,9 +53,9 @@ func runsCmd(fs *flag.FlagSet, args []string) error {
 		if len(off) == 0 {
 			off = []string{"-"}
 		}
-		fmt.Fprintf(w, "%4d %5d  %-23s  %-10s %7d  %8s  %-18s  %-42s  %-14s %7d  %s\n",
-			i-len(runs)+1, r.Boot.N, when(r.Start, *utc), r.Version, r.PID, view.ShortDuration(r.Length), endText(r),
-			last, downText(r, i == len(runs)-1), len(r.Reloads), strings.Join(off, ","))
+		fmt.Fprintf(w, "%4d %5d  %-*s  %-10s %7d  %8s  %-18s  %-*s  %-14s %7d  %s\n",
+			i-len(runs)+1, r.Boot.N, tw, whenMarked(r.Start, r.StartClock, *utc), r.Version, r.PID, view.ShortDuration(r.Length), endText(r),
+			tw+19, last, downText(r, i == len(runs)-1), len(r.Reloads), strings.Join(off, ","))
 	}
 	return nil
 }
@@ -92,7 +99,9 @@ func downText(r *view.Run, last bool) string {
 }
 
 // appendRunJSON appends r as runs --json prints it: times as the records'
-// wall times are written (FORMAT.md section 4.2), durations in seconds, a
+// wall times are written (FORMAT.md section 4.2), repaired as the text
+// shows them, with start_clock and last_record's clock saying how where
+// the rings have clock.sync records (view.TimeMark), durations in seconds, a
 // downtime of null after the last run or when it is not known, and the
 // configuration in effect at the run's end.
 func appendRunJSON(r *view.Run, b []byte) []byte {
@@ -105,6 +114,9 @@ func appendRunJSON(r *view.Run, b []byte) []byte {
 	b = append(b, `,"boot_id":"`...)
 	b = append(hex.AppendEncode(b, r.Boot.ID[:]), '"')
 	b = wall(b, `,"start":`, r.Start)
+	if r.StartClock != view.TimeAsIs {
+		b = str(b, `,"start_clock":`, r.StartClock.String())
+	}
 	b = str(b, `,"version":`, r.Version)
 	b = strconv.AppendInt(append(b, `,"pid":`...), r.PID, 10)
 	b = strconv.AppendBool(append(b, `,"clean_start":`...), r.Clean)
@@ -114,6 +126,9 @@ func appendRunJSON(r *view.Run, b []byte) []byte {
 	}
 	b = str(b, `,"cause":`, r.Cause())
 	b = wall(b, `,"last_record":{"wall":`, r.Last.Wall)
+	if r.Last.Clock != view.TimeAsIs {
+		b = str(b, `,"clock":`, r.Last.Clock.String())
+	}
 	b = str(b, `,"stream":`, r.Last.Stream)
 	b = str(b, `,"name":`, r.Last.Name)
 	b = jsonw.AppendFloat(append(b, `},"length_s":`...), r.Length.Seconds())

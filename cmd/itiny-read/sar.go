@@ -74,14 +74,15 @@ func sarCmd(fs *flag.FlagSet, args []string) error {
 	if err := boot.apply(&f, in.Sources); err != nil {
 		return err
 	}
-	m, err := view.NewMerger(in.Sources, f.Since)
+	clocks, err := view.LearnClocks(in.Sources)
+	if err != nil {
+		return err
+	}
+	m, err := newMerger(clocks, in.Sources, &f, false)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if !f.Until.IsZero() {
-		m.Until(f.Until)
-	}
 	r := sar.NewReader(rep, w, o)
 	for {
 		it, err := m.Next()

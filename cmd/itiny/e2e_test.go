@@ -305,7 +305,7 @@ func TestAgentProcess(t *testing.T) {
 			got = append(got, r.Fields[0].Value.Str())
 		}
 	}
-	if want := "agent.start agent.config agent.start agent.config agent.stop SIGTERM"; strings.Join(got, " ") != want {
+	if want := "agent.start agent.config clock.sync agent.start agent.config clock.sync agent.stop SIGTERM"; strings.Join(got, " ") != want {
 		t.Fatalf("itiny records %s, want %s", got, want)
 	}
 	var stats int

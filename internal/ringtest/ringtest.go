@@ -170,3 +170,9 @@ func Watchdog(n uint32, mono int, bits uint64, flags string) *codec.Record {
 		codec.Field{Key: "flags", Value: codec.String(flags)}, codec.Field{Key: "timeout_s", Value: codec.Int(30)},
 		codec.Field{Key: "state", Value: codec.String("active")}, codec.Field{Key: "reset_reason", Value: codec.String("")})
 }
+
+// ClockSync returns a clock.sync saying whether the clock is synchronised.
+func ClockSync(n uint32, mono int, synced bool) *codec.Record {
+	return Of(n, mono, &catalog.ClockSync, codec.Field{Key: "synced", Value: codec.Bool(synced)}, codec.Field{Key: "source", Value: codec.String("adjtimex")},
+		codec.Field{Key: "maxerror_us", Value: codec.Int(16000000)}, codec.Field{Key: "esterror_us", Value: codec.Int(16000000)})
+}

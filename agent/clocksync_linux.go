@@ -1,0 +1,92 @@
+package agent
+
+import (
+	"syscall"
+	"unsafe"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+)
+
+// Whether the kernel's clock is synchronised, recorded as clock.sync so
+// that a reader can repair the wall times of a boot's records taken
+// before: a device without a real-time clock boots in 1970 and steps to
+// the right time at its first sync (docs/DESIGN.md section 13).
+
+const (
+	staUnsync = 0x0040 // STA_UNSYNC (linux/timex.h): the clock is not synchronised
+	// timesyncFlag is the file systemd-timesyncd makes at its first sync
+	// (in /run: it does not outlive the boot).
+	timesyncFlag = "/run/systemd/timesync/synchronized"
+)
+
+// clockSync follows the kernel clock's synchronisation. Reading it is an
+// adjtimex call (modes 0: it only reads) and, while that says
+// unsynchronised, an access check of the time daemon's flag: no
+// allocation, so it runs at every scheduler round.
+type clockSync struct {
+	adjtimex func(*syscall.Timex) (int, error)
+	flag     []byte // the flag file's path, NUL-terminated
+	tx       syscall.Timex
+	noted    bool  // a clock.sync of this run is in the ring
+	synced   bool  // what the last one said
+	ever     bool  // one said synchronised
+	at       int64 // its monotonic time
+}
+
+func (c *clockSync) init(o *Options) {
+	path := o.syncFlag
+	c.adjtimex = o.adjtimex
+	if c.adjtimex == nil {
+		c.adjtimex = syscall.Adjtimex
+	}
+	if path == "" {
+		path = timesyncFlag
+	}
+	c.flag = append([]byte(path), 0)
+}
+
+// read asks the kernel, then the time daemon's flag.
+func (c *clockSync) read() (synced bool, source string) {
+	c.tx = syscall.Timex{}
+	_, err := c.adjtimex(&c.tx)
+	switch {
+	case err == nil && c.tx.Status&staUnsync == 0:
+		return true, "adjtimex"
+	case c.flagged():
+		return true, "timesyncd"
+	case err != nil:
+		return false, "unknown"
+	}
+	return false, "adjtimex"
+}
+
+// flagged reports whether the flag file exists.
+func (c *clockSync) flagged() bool {
+	atFDCWD := -100
+	_, _, e := syscall.Syscall(syscall.SYS_FACCESSAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&c.flag[0])), 0)
+	return e == 0
+}
+
+// checkSync writes clock.sync at the start, and when the clock's
+// synchronisation changes: at once when it becomes synchronised the first
+// time in the run, else once catalog.SyncHold has passed since the last.
+// A record the itiny stream cannot take now is tried again next round.
+func (a *Agent) checkSync(mono int64) {
+	c := &a.sync
+	synced, source := c.read()
+	if c.noted && (synced == c.synced || !(synced && !c.ever) && mono-c.at < catalog.SyncHold*1e9) {
+		return
+	}
+	level := codec.LevelNotice
+	if synced {
+		level = codec.LevelInfo
+	}
+	if a.note(StreamSelf, catalog.ClockSync.Name, level,
+		codec.Field{Key: "synced", Value: codec.Bool(synced)},
+		codec.Field{Key: "source", Value: codec.String(source)},
+		codec.Field{Key: "maxerror_us", Value: codec.Int(int64(c.tx.Maxerror))},
+		codec.Field{Key: "esterror_us", Value: codec.Int(int64(c.tx.Esterror))}) == nil {
+		c.noted, c.synced, c.ever, c.at = true, synced, c.ever || synced, mono
+	}
+}
