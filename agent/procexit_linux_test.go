@@ -5,7 +5,6 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testbin"
 )
 
 func TestEndOf(t *testing.T) {
@@ -142,66 +142,9 @@ func isProcess(name, watch string, running bool) func(map[string]any) bool {
 	}
 }
 
-// child is a real process a test watches by its pidfile.
-type child struct {
-	cmd     *exec.Cmd
-	pidfile string
-	stdin   *os.File // the write end of its stdin
-	started time.Time
-	lived   time.Duration // from before its start to after its end
-}
-
-// startChild runs sh -c script in dir, writes its pid to a pidfile
-// there, and, for a script that execs, waits until the exec is done:
-// until then its start time is the shell's, its name too.
-func startChild(t *testing.T, dir, name, script, execs string) *child {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("sh", "-c", script)
-	cmd.Dir, cmd.Stdin = dir, r
-	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
-	c := &child{cmd: cmd, pidfile: filepath.Join(dir, name+".pid"), stdin: w, started: started}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); w.Close() })
-	pid := strconv.Itoa(cmd.Process.Pid)
-	for deadline := time.Now().Add(time.Minute); execs != ""; time.Sleep(5 * time.Millisecond) {
-		if b, _ := os.ReadFile("/proc/" + pid + "/comm"); string(b) == execs+"\n" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not exec %s", name, execs)
-		}
-	}
-	if err := os.WriteFile(c.pidfile, []byte(pid+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// end ends the child, by a signal or with 0 by closing its stdin, and
-// returns its wait status, as its parent sees it: the truth the agent's
-// record must tell.
-func (c *child) end(t *testing.T, sig syscall.Signal) syscall.WaitStatus {
-	t.Helper()
-	if sig != 0 {
-		c.cmd.Process.Signal(sig)
-	} else {
-		c.stdin.Close()
-	}
-	c.cmd.Wait()
-	c.lived = time.Since(c.started)
-	return c.cmd.ProcessState.Sys().(syscall.WaitStatus)
-}
-
 // checkEnd checks a record of how a process ended against its wait
 // status.
-func checkEnd(t *testing.T, what string, m map[string]any, c *child, ws syscall.WaitStatus) {
+func checkEnd(t *testing.T, what string, m map[string]any, c *testbin.Child, ws syscall.WaitStatus) {
 	t.Helper()
 	f := recFields(m)
 	want := map[string]any{"reason": "exited", "exit_code": float64(ws.ExitStatus()), "signal": "", "core": false}
@@ -215,8 +158,8 @@ func checkEnd(t *testing.T, what string, m map[string]any, c *child, ws syscall.
 	}
 	// Within the time the test saw it live, a tick either way: start
 	// times and the clock count in ticks.
-	if rt, _ := f["runtime_s"].(float64); rt < 0 || rt > c.lived.Seconds()+0.02 {
-		t.Errorf("%s: runtime_s %v, but it lived %v", what, f["runtime_s"], c.lived)
+	if rt, _ := f["runtime_s"].(float64); rt < 0 || rt > c.Lived.Seconds()+0.02 {
+		t.Errorf("%s: runtime_s %v, but it lived %v", what, f["runtime_s"], c.Lived)
 	}
 }
 
@@ -240,11 +183,11 @@ func TestProcessExitReasons(t *testing.T) {
 		{"exit3", "read x; exit 3", "", 0, "warning", "err"},
 		{"exit0", "read x; exit 0", "", 0, "notice", ""},
 	}
-	children := make([]*child, len(cases))
+	children := make([]*testbin.Child, len(cases))
 	var watch []string
 	for i, tc := range cases {
-		children[i] = startChild(t, dir, tc.name, tc.script, tc.execs)
-		watch = append(watch, "pidfile:"+children[i].pidfile)
+		children[i] = testbin.StartChild(t, filepath.Join(dir, tc.name+".pid"), tc.script, tc.execs)
+		watch = append(watch, "pidfile:"+children[i].Pidfile)
 	}
 	rec := newExitRecorder(t)
 	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": strings.Join(watch, ",")}, async: rec})
@@ -257,20 +200,20 @@ func TestProcessExitReasons(t *testing.T) {
 	}
 	age := make([]float64, len(cases)) // runtime_s while running
 	for i, tc := range cases {
-		age[i] = recFields(rec.wait(tc.name+" running", isProcess("process", children[i].pidfile, true)))["runtime_s"].(float64)
+		age[i] = recFields(rec.wait(tc.name+" running", isProcess("process", children[i].Pidfile, true)))["runtime_s"].(float64)
 	}
 	for i, tc := range cases {
-		ws := children[i].end(t, tc.sig)
-		m := rec.wait(tc.name+"'s end", isProcess("process", children[i].pidfile, false))
+		ws := children[i].End(tc.sig)
+		m := rec.wait(tc.name+"'s end", isProcess("process", children[i].Pidfile, false))
 		checkEnd(t, tc.name, m, children[i], ws)
 		if rt := recFields(m)["runtime_s"].(float64); rt < age[i] {
 			t.Errorf("%s ran %v s, but was %v s old when running", tc.name, rt, age[i])
 		}
-		if m["level"] != tc.level || recFields(m)["pid"] != float64(children[i].cmd.Process.Pid) {
+		if m["level"] != tc.level || recFields(m)["pid"] != float64(children[i].Cmd.Process.Pid) {
 			t.Errorf("%s: level %v, pid %v", tc.name, m["level"], recFields(m)["pid"])
 		}
 		if tc.event != "" {
-			ev := rec.wait(tc.name+"'s event", isProcess("process.exit", children[i].pidfile, false))
+			ev := rec.wait(tc.name+"'s event", isProcess("process.exit", children[i].Pidfile, false))
 			checkEnd(t, tc.name+" event", ev, children[i], ws)
 			if ev["level"] != tc.event || ev["stream"] != "events" {
 				t.Errorf("%s: event %v in %v, want %s", tc.name, ev["level"], ev["stream"], tc.event)
@@ -292,7 +235,7 @@ func TestProcessExitReasons(t *testing.T) {
 	}
 	c.(*processCollector).Close()
 	for _, ch := range children {
-		ch.stdin.Close() // waited for: no descriptor of theirs is left
+		ch.Stdin.Close() // waited for: no descriptor of theirs is left
 	}
 	if after := openFDs(t); after != before {
 		t.Errorf("%d descriptors open before, %d after Close", before, after)
@@ -304,13 +247,13 @@ func TestProcessExitReasons(t *testing.T) {
 // and the record says what is known: it vanished; no event claims more.
 func TestProcessExitPolled(t *testing.T) {
 	dir := t.TempDir()
-	ch := startChild(t, dir, "segv", "exec sleep 600", "sleep")
-	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + ch.pidfile, "proc_events": "false"}})
+	ch := testbin.StartChild(t, filepath.Join(dir, "segv"+".pid"), "exec sleep 600", "sleep")
+	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + ch.Pidfile, "proc_events": "false"}})
 	if got := c.(*processCollector).processExits(); got != "poll" {
 		t.Errorf("process_exits %q, want poll", got)
 	}
 	wantRecord(t, "running", processRecords(t, c), "info", map[string]any{"running": true, "reason": ""})
-	ch.end(t, syscall.SIGSEGV)
+	ch.End(syscall.SIGSEGV)
 	recs := processRecords(t, c)
 	wantRecord(t, "vanished", recs, "warning", map[string]any{"running": false, "reason": "vanished", "exit_code": -1.0, "signal": "", "core": false})
 }
@@ -319,8 +262,8 @@ func TestProcessExitPolled(t *testing.T) {
 // the processes followed only; those of others never reach it.
 func TestProcessExitsFiltered(t *testing.T) {
 	dir := t.TempDir()
-	ch := startChild(t, dir, "watched", "exec sleep 600", "sleep")
-	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + ch.pidfile}})
+	ch := testbin.StartChild(t, filepath.Join(dir, "watched"+".pid"), "exec sleep 600", "sleep")
+	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + ch.Pidfile}})
 	p := c.(*processCollector)
 	if p.processExits() != "netlink" {
 		t.Skipf("no process events: %s", p.processExits())
@@ -335,7 +278,7 @@ func TestProcessExitsFiltered(t *testing.T) {
 	if _, err := p.ev.recv(); err != syscall.EAGAIN {
 		t.Fatalf("after 20 other processes exited, the socket reads %v, want EAGAIN", err)
 	}
-	ws := ch.end(t, syscall.SIGKILL)
+	ws := ch.End(syscall.SIGKILL)
 	rec := newExitRecorder(t)
 	if err := p.drain(rec); err != nil {
 		t.Fatal(err)
@@ -351,12 +294,12 @@ func TestProcessExitsFiltered(t *testing.T) {
 // the overflow; nothing waits.
 func TestProcessExitsLost(t *testing.T) {
 	dir := t.TempDir()
-	var children []*child
+	var children []*testbin.Child
 	var watch []string
 	for i := 0; i < 8; i++ {
-		ch := startChild(t, dir, "p"+strconv.Itoa(i), "exec sleep 600", "sleep")
+		ch := testbin.StartChild(t, filepath.Join(dir, "p"+strconv.Itoa(i)+".pid"), "exec sleep 600", "sleep")
 		children = append(children, ch)
-		watch = append(watch, "pidfile:"+ch.pidfile)
+		watch = append(watch, "pidfile:"+ch.Pidfile)
 	}
 	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": strings.Join(watch, ",")}})
 	p := c.(*processCollector)
@@ -372,7 +315,7 @@ func TestProcessExitsLost(t *testing.T) {
 		t.Fatalf("%d records, want %d", len(recs), len(children))
 	}
 	for _, ch := range children {
-		ch.end(t, syscall.SIGKILL)
+		ch.End(syscall.SIGKILL)
 	}
 	reasons := map[string]int{}
 	lost := 0
@@ -447,9 +390,9 @@ func TestProcessExitsInAgent(t *testing.T) {
 			return f["running"].Bool() && f["pid"].Int() == int64(pid) && f["restarts"].Uint() == restarts
 		}
 	}
-	a1 := startChild(t, dir, "appd", "exec sleep 600", "sleep")
-	n := waitState("the first process", 0, running(a1.cmd.Process.Pid, 0))
-	ws := a1.end(t, syscall.SIGSEGV)
+	a1 := testbin.StartChild(t, filepath.Join(dir, "appd"+".pid"), "exec sleep 600", "sleep")
+	n := waitState("the first process", 0, running(a1.Cmd.Process.Pid, 0))
+	ws := a1.End(syscall.SIGSEGV)
 	n = waitState("its crash", n, func(f map[string]codec.Value) bool {
 		return !f["running"].Bool() && f["reason"].Str() == "killed" && f["signal"].Str() == "SIGSEGV"
 	})
@@ -467,15 +410,15 @@ func TestProcessExitsInAgent(t *testing.T) {
 	if ev.Level != codec.LevelCrit || ev.Source != "process" || ws.Signal() != syscall.SIGSEGV {
 		t.Errorf("process.exit %+v, the wait status %v", ev, ws)
 	}
-	a2 := startChild(t, dir, "appd", "exec sleep 600", "sleep")
-	waitState("the restart", n, running(a2.cmd.Process.Pid, 1))
+	a2 := testbin.StartChild(t, filepath.Join(dir, "appd"+".pid"), "exec sleep 600", "sleep")
+	waitState("the restart", n, running(a2.Cmd.Process.Pid, 1))
 	// No snapshot is due: a record of a2 after these is the reload's.
 	n = len(readStream(t, cfg.Data, StreamState))
 	if err := a.Reload(cfg); err != nil {
 		t.Fatal(err)
 	}
-	n = waitState("the first state after the reload", n, running(a2.cmd.Process.Pid, 1))
-	a2.end(t, syscall.SIGKILL)
-	a3 := startChild(t, dir, "appd", "exec sleep 600", "sleep")
-	waitState("the restart after the reload", n, running(a3.cmd.Process.Pid, 2))
+	n = waitState("the first state after the reload", n, running(a2.Cmd.Process.Pid, 1))
+	a2.End(syscall.SIGKILL)
+	a3 := testbin.StartChild(t, filepath.Join(dir, "appd"+".pid"), "exec sleep 600", "sleep")
+	waitState("the restart after the reload", n, running(a3.Cmd.Process.Pid, 2))
 }
