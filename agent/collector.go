@@ -45,10 +45,7 @@ type atEmitter interface {
 
 // emitAt emits r at monotonic time mono (nanoseconds since boot, not 0:
 // Emit takes 0 as unset). An emitter that is not an atEmitter (the
-// embedding program's) gets r stamped from the clocks now. Not inlined:
-// its callers are not hot, and each copy cost the firmware half a KB.
-//
-//go:noinline
+// embedding program's) gets r stamped from the clocks now.
 func emitAt(e Emitter, stream string, r *codec.Record, mono int64) error {
 	if ae, ok := e.(atEmitter); ok {
 		return ae.EmitAt(stream, r, mono)
