@@ -268,12 +268,23 @@ func (a *Agent) noteStart() {
 		return
 	}
 	a.startNoted = true
+	// How the process collector learns that a watched process exited:
+	// the first's that watches one.
+	exits := ""
+	a.mu.Lock()
+	for _, s := range a.collectors {
+		if c, ok := s.c.(interface{ processExits() string }); ok && exits == "" {
+			exits = c.processExits()
+		}
+	}
+	a.mu.Unlock()
 	a.note(StreamSelf, catalog.AgentStart.Name, codec.LevelNotice,
 		codec.Field{Key: "version", Value: codec.String(Version)},
 		codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))},
 		codec.Field{Key: "device_boot", Value: codec.Bool(a.deviceBooted)},
 		codec.Field{Key: "clean", Value: codec.Bool(!a.uncleanSeen)},
-		codec.Field{Key: "pid", Value: codec.Int(int64(os.Getpid()))})
+		codec.Field{Key: "pid", Value: codec.Int(int64(os.Getpid()))},
+		codec.Field{Key: "process_exits", Value: codec.String(exits)})
 	a.noteConfig()
 }
 

@@ -74,20 +74,24 @@ func decodeBootID(id *codec.BootID, s string) {
 
 // saveBoot replaces the boot counter's file with content.
 func (a *Agent) saveBoot(content string) error {
-	return replaceFile(filepath.Join(a.cfg.Data, bootFile), []byte(content))
+	return replaceFile(filepath.Join(a.cfg.Data, bootFile), []byte(content), true)
 }
 
-// replaceFile replaces the file at path with content, whole or not at
-// all: written beside it, synced, then renamed over it.
-func replaceFile(path string, content []byte) error {
+// replaceFile replaces the file at path with content, atomically: a
+// reader finds the old content or the new, never a part. sync writes it
+// to the storage before the rename, for a file that must survive a power
+// cut.
+func replaceFile(path string, content []byte, sync bool) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, content, 0o640); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("agent: %w", err)
 	}
-	if f, err := os.Open(tmp); err == nil {
-		f.Sync()
-		f.Close()
+	if sync {
+		if f, err := os.Open(tmp); err == nil {
+			f.Sync()
+			f.Close()
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("agent: %w", err)

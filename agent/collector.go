@@ -73,6 +73,13 @@ type CollectorConfig struct {
 	// check asks the factory to check Options and return a nil
 	// collector, opening nothing (checkCollector).
 	check bool
+	// state names a file, DATA/NAME.state, for what the collector keeps
+	// across the agent's restarts within this boot (boot); "" keeps
+	// nothing. async takes the records a collector writes between its
+	// samples, from a goroutine of its own (the agent's Emit); nil: none.
+	state string
+	boot  codec.BootID
+	async Emitter
 }
 
 type collectorFactory func(CollectorConfig) (Collector, error)

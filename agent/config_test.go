@@ -213,7 +213,7 @@ func TestRuleFields(t *testing.T) {
 		return "[rule r]\nrecord = " + record + "\nfield = " + field + "\nabove = 1\n"
 	}
 	for _, tc := range []struct{ text, want string }{
-		{rule("process", "running"), `x.conf:1: [rule r] record process field running is not a number (a flag): its numeric fields are restarts, rss_bytes, cpu_ticks, fds`},
+		{rule("process", "running"), `x.conf:1: [rule r] record process field running is not a number (a flag): its numeric fields are restarts, rss_bytes, cpu_ticks, fds, runtime_s, exit_code`},
 		{rule("filesystem", "mount"), `[rule r] record filesystem field mount is not a number (a label): its numeric fields are size_bytes, free_bytes, avail_bytes, used_pct, files, files_free`},
 		{rule("kernel.log", "msg"), `[rule r] record kernel.log field msg is not a number (a text): its numeric fields are usec`},
 		{rule("cpu", "busy"), `[rule r] record cpu has no field busy: its numeric fields are user, nice, system, idle, iowait,`},

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -18,14 +20,19 @@ func init() { registerCollector("process", true, newProcessCollector) }
 // processCollector watches the processes named by the watch option, each
 // "NAME" or "name=NAME" (the command name in /proc/PID/comm; the oldest
 // process wins when several match) or "pidfile:/abs/path". It records to
-// the state stream when one starts or restarts (notice), stops cleanly
-// (notice: its pidfile was removed) or disappears (warning), and a full
-// record of every watched process every snapshot_every samples (info).
-// The first sample records every watched process (info). It watches
-// nothing unless configured.
+// the state stream when one starts or restarts (notice), ends cleanly
+// (notice: exit code 0, or its pidfile removed) or otherwise (warning),
+// with how it ended (procexit_linux.go), and a full record of every
+// watched process every snapshot_every samples (info). The first sample
+// records every watched process (info). It watches nothing unless
+// configured.
 //
-// A pidfile left behind by a crash whose number was reused by another
+// A process that removes its pidfile is followed until it exits. A
+// pidfile left behind by a crash whose number was reused by another
 // process would make that one watched: pidfiles do not say more.
+//
+// Restarts are counted in the boot, across the agent's restarts and
+// reloads, from a state file (procstate.go).
 //
 // A running process is followed through descriptors kept open on its
 // /proc/PID/stat, statm and fd: they refer to the process, not to its
@@ -45,6 +52,24 @@ type processCollector struct {
 	path     []byte // "PID/stat\0" and the like, built in place
 	st       syscall.Stat_t
 	cols     [][]byte
+	clock    func() uint64 // bootTicks; a test's
+	now      uint64        // its ticks, read once an Update (ticks)
+
+	// mu is Update's, and the goroutine's that records exits as the
+	// kernel tells them (procexit_linux.go).
+	mu      sync.Mutex
+	ev      *procEvents  // the kernel's process events; nil: polling
+	exits   string       // how exits are learnt: processExits
+	async   Emitter      // the goroutine's
+	evErr   error        // the filter's failure, for Update to say
+	pids    filterPids   // scratch for filterPids
+	lostRec codec.Record // process.exits_lost
+
+	// The state file (procstate.go).
+	state  string
+	boot   codec.BootID
+	loaded bool // read at the first Update
+	dirty  bool // restarts or a process followed changed since saved
 }
 
 // A watch is one watched process and what was last seen of it.
@@ -59,6 +84,11 @@ type watch struct {
 	fdsOnProcfs               bool // fdsFd is on procfs, not a test's copy
 	lastPid                   int  // the pid in the record when not running
 	restarts                  uint64
+	// Start times, in clock ticks since boot, tell one process from
+	// another of the same pid: the followed one's, lastPid's.
+	start, lastStart uint64
+	seenAt           uint64  // when a sample last saw it alive, in ticks
+	end              procEnd // how lastPid ended, once it has
 	// scan results: the oldest live process of the name
 	candPid   int
 	candStart uint64
@@ -82,10 +112,14 @@ const procSuperMagic = 0x9fa0 // PROC_SUPER_MAGIC, procfs's f_type
 const maxComm = 15
 
 func newProcessCollector(c CollectorConfig) (Collector, error) {
-	if err := checkOptions("process", c.Options, "watch", "snapshot_every"); err != nil {
+	if err := checkOptions("process", c.Options, "watch", "snapshot_every", "proc_events"); err != nil {
 		return nil, err
 	}
 	every, err := optPositive(c.Options, "snapshot_every", 60)
+	if err != nil {
+		return nil, err
+	}
+	events, err := optBool(c.Options, "proc_events", true)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +132,10 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 		buf:      make([]byte, 2048),
 		path:     make([]byte, 0, 64),
 		cols:     make([][]byte, 0, 64),
+		lostRec:  catalogRecord(&catalog.ProcessExitsLost),
+		clock:    bootTicks,
+		state:    c.state,
+		boot:     c.boot,
 	}
 	seen := map[string]bool{}
 	for _, entry := range splitList(c.Options["watch"]) {
@@ -122,6 +160,7 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 		seen[w.name] = true
 		w.rec = catalogRecord(&catalog.Process)
 		w.rec.Fields[0].Value = codec.String(w.name)
+		w.end.code = -1
 		p.watches = append(p.watches, w)
 	}
 	if c.check {
@@ -133,6 +172,10 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 			return nil, &pathError{c.Proc, err}
 		}
 		p.procFd = fd
+		p.exits = "poll"
+		if events {
+			p.startEvents(c)
+		}
 	}
 	return p, nil
 }
@@ -140,10 +183,16 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 // Close releases the descriptors; the agent calls it when the
 // configuration is reloaded.
 func (p *processCollector) Close() error {
+	if p.ev != nil {
+		p.ev.close() // not under p.mu: waits for the goroutine, which takes it
+	}
+	p.mu.Lock()
+	p.ev = nil
 	for _, w := range p.watches {
 		p.follow(w, 0)
 	}
 	closeFd(&p.procFd)
+	p.mu.Unlock()
 	return nil
 }
 
@@ -151,6 +200,13 @@ func (p *processCollector) Update(e Emitter) error {
 	if len(p.watches) == 0 {
 		return nil
 	}
+	p.mu.Lock()
+	err := p.update(e)
+	p.mu.Unlock()
+	return err
+}
+
+func (p *processCollector) update(e Emitter) error {
 	p.samples++
 	snapshot := p.samples%p.every == 0
 	var first error
@@ -159,6 +215,15 @@ func (p *processCollector) Update(e Emitter) error {
 			first = err
 		}
 	}
+	if !p.loaded {
+		// At the first sample, not when made: a reload makes the new
+		// collector while the old one may still sample and save.
+		keep(p.loadState())
+	}
+	// The exits the kernel told since the last sample, before a sample
+	// finds one of them gone.
+	p.now = 0
+	keep(p.drain(e))
 	// Find each process: by its pidfile, or still alive under the pid
 	// followed, or else by a scan of /proc shared by all names missing.
 	scan := false
@@ -167,7 +232,7 @@ func (p *processCollector) Update(e Emitter) error {
 			pid, present, err := p.readPidfile(w)
 			keep(err)
 			w.gotPidfile = present
-			if pid != w.pid {
+			if pid != w.pid && pid != 0 {
 				p.follow(w, pid)
 			}
 		}
@@ -175,7 +240,12 @@ func (p *processCollector) Update(e Emitter) error {
 			ok, err := p.sample(w)
 			keep(err)
 			if !ok {
-				p.follow(w, 0)
+				// The kernel queues an exit before it is seen dead:
+				// read, it says how the process ended.
+				keep(p.drain(e))
+				if w.pid != 0 {
+					p.follow(w, 0)
+				}
 			}
 		}
 		if w.pid == 0 && w.comm != nil {
@@ -195,45 +265,112 @@ func (p *processCollector) Update(e Emitter) error {
 		}
 	}
 	for _, w := range p.watches {
-		running := w.pid != 0
-		level := codec.LevelInfo
-		changed := running != w.running || running && w.pid != w.lastPid
-		switch {
-		case !w.seen:
-			changed = true // the first state is news, and plain info
-		case running && w.lastPid != 0 && w.pid != w.lastPid:
-			w.restarts++ // a new process: restarted, maybe after a stop
-			level = codec.LevelNotice
-		case running && !w.running:
-			level = codec.LevelNotice // started
-		case !running && w.running:
-			// A daemon removes its pidfile when it stops cleanly; a
-			// process gone without doing so died.
-			level = codec.LevelWarning
-			if w.pidfile != nil && !w.gotPidfile {
-				level = codec.LevelNotice
-			}
-		}
-		w.seen, w.running = true, running
-		if running {
-			w.lastPid = w.pid
-		}
-		if !changed && !snapshot {
-			continue
-		}
-		f := w.rec.Fields
-		f[1].Value = codec.Bool(running)
-		f[2].Value = codec.Int(int64(w.lastPid))
-		f[3].Value = codec.Uint(w.restarts)
-		if !running {
-			f[4].Value, f[5].Value, f[6].Value, f[7].Value = codec.Uint(0), codec.Uint(0), codec.Int(0), codec.String("")
-		}
-		w.rec.Level = level
-		if err := e.Emit(StreamState, &w.rec); err != nil {
+		if err := p.report(w, e, snapshot, 0); err != nil {
 			return err
 		}
 	}
+	if p.ev != nil && p.ev.overflows > 0 {
+		p.lostRec.Level = codec.LevelWarning
+		setValue(p.lostRec.Fields, 0, codec.Uint(p.ev.overflows))
+		p.ev.overflows = 0
+		if err := e.Emit(StreamEvents, &p.lostRec); err != nil {
+			return err
+		}
+	}
+	keep(p.evErr)
+	p.evErr = nil
+	keep(p.saveState())
 	return first
+}
+
+// report records w's state when it changed, or at a snapshot, at
+// monotonic time at (an exit the kernel told), or with 0 the sample's.
+func (p *processCollector) report(w *watch, e Emitter, snapshot bool, at int64) error {
+	running := w.pid != 0
+	restarted := running && w.lastPid != 0 && (w.pid != w.lastPid || w.start != w.lastStart)
+	changed := !w.seen || running != w.running || restarted
+	level := codec.LevelInfo
+	switch {
+	case restarted:
+		// A new process: restarted, maybe after a stop, or while the
+		// agent was away.
+		w.restarts++
+		level = codec.LevelNotice
+	case !w.seen:
+		// The first state is news, and plain info.
+	case running && !w.running:
+		level = codec.LevelNotice // started
+	case !running && w.running:
+		if w.end.reason == "" {
+			// Not told by the kernel. A daemon removes its pidfile when
+			// it stops cleanly; a process gone without doing so died.
+			w.end = procEnd{reason: endVanished, code: -1, ticks: max(w.seenAt, w.start) - w.start}
+			if w.pidfile != nil && !w.gotPidfile {
+				w.end.reason = endStopped
+			}
+		}
+		level = w.end.level()
+	}
+	w.seen, w.running = true, running
+	if running {
+		if w.pid != w.lastPid || w.start != w.lastStart {
+			p.dirty = true
+		}
+		w.lastPid, w.lastStart = w.pid, w.start
+		if w.end.reason != "" {
+			w.end = procEnd{code: -1}
+		}
+	}
+	if !changed && !snapshot {
+		return nil
+	}
+	f := w.rec.Fields
+	setValue(f, 1, codec.Bool(running))
+	setValue(f, 2, codec.Int(int64(w.lastPid)))
+	setValue(f, 3, codec.Uint(w.restarts))
+	ticks := w.end.ticks
+	if running {
+		ticks = max(p.ticks(), w.start) - w.start
+	} else {
+		for i := 4; i < 7; i++ { // rss_bytes, cpu_ticks, fds
+			setValue(f, i, codec.Int(0))
+		}
+		setValue(f, 7, codec.String(""))
+	}
+	setValue(f, 8, codec.Float(float64(ticks)/catalog.TicksPerSecond))
+	setValue(f, 9, codec.String(w.end.reason))
+	setValue(f, 10, codec.Int(int64(w.end.code)))
+	setValue(f, 11, codec.String(w.end.signal))
+	setValue(f, 12, codec.Bool(w.end.core))
+	w.rec.Level = level
+	if at != 0 {
+		return emitAt(e, StreamState, &w.rec, at)
+	}
+	return e.Emit(StreamState, &w.rec)
+}
+
+// setValue sets field i of f. Not inlined: a store of a codec.Value inline
+// takes four times the code of a call.
+//
+//go:noinline
+func setValue(f codec.Fields, i int, v codec.Value) { f[i].Value = v }
+
+// ticks returns the time since boot in clock ticks, as start times count
+// it, read once an Update.
+func (p *processCollector) ticks() uint64 {
+	if p.now == 0 {
+		p.now = p.clock()
+	}
+	return p.now
+}
+
+// bootTicks reads CLOCK_BOOTTIME, the clock of start times (suspend
+// included), in clock ticks.
+func bootTicks() uint64 {
+	const clockBoottime = 7
+	var ts syscall.Timespec
+	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, clockBoottime, uintptr(unsafe.Pointer(&ts)), 0)
+	return uint64(ts.Sec)*catalog.TicksPerSecond + uint64(ts.Nsec)/(1e9/catalog.TicksPerSecond)
 }
 
 // readPidfile reads a pidfile without allocating. A missing or empty one
@@ -270,16 +407,22 @@ func (p *processCollector) follow(w *watch, pid int) {
 	closeFd(&w.statmFd)
 	closeFd(&w.fdsFd)
 	w.pid = pid
-	if pid == 0 {
-		return
+	if pid != 0 {
+		w.start = 0 // until sampled; else it stays the ended process's
+		w.statFd, _ = openat(p.procFd, p.pidPath(pid, "stat"), syscall.O_RDONLY)
+		w.statmFd, _ = openat(p.procFd, p.pidPath(pid, "statm"), syscall.O_RDONLY)
+		// Reading another user's fd directory needs privileges: without,
+		// fds reads -1.
+		w.fdsFd, _ = openat(p.procFd, p.pidPath(pid, "fd"), syscall.O_RDONLY|syscall.O_DIRECTORY)
+		w.fdsOnProcfs = w.fdsFd >= 0 && onProcfs(w.fdsFd)
 	}
-	w.statFd, _ = openat(p.procFd, p.pidPath(pid, "stat"), syscall.O_RDONLY)
-	w.statmFd, _ = openat(p.procFd, p.pidPath(pid, "statm"), syscall.O_RDONLY)
-	// Reading another user's fd directory needs privileges: without,
-	// fds reads -1.
-	w.fdsFd, _ = openat(p.procFd, p.pidPath(pid, "fd"), syscall.O_RDONLY|syscall.O_DIRECTORY)
+	p.filterPids()
+}
+
+// onProcfs reports whether fd is on procfs.
+func onProcfs(fd int) bool {
 	var fs syscall.Statfs_t
-	w.fdsOnProcfs = w.fdsFd >= 0 && syscall.Fstatfs(w.fdsFd, &fs) == nil && fs.Type == procSuperMagic
+	return syscall.Fstatfs(fd, &fs) == nil && fs.Type == procSuperMagic
 }
 
 func closeFd(fd *int) {
@@ -316,10 +459,11 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 	if st.state == 'Z' || st.state == 'X' || w.comm != nil && !commMatches(st.comm, w.comm) {
 		return false, nil
 	}
+	w.start, w.seenAt = st.starttime, p.ticks()
 	f := w.rec.Fields
-	f[5].Value = codec.Uint(st.utime + st.stime)
-	f[7].Value = codec.String(stateString(st.state))
-	f[4].Value = codec.Uint(0)
+	setValue(f, 5, codec.Uint(st.utime+st.stime))
+	setValue(f, 7, codec.String(stateString(st.state)))
+	setValue(f, 4, codec.Int(0))
 	if w.statmFd >= 0 {
 		n, err := preadAll(w.statmFd, p.buf)
 		if err != nil {
@@ -329,7 +473,7 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 		if p.cols, pages, err = parseStatm(p.proc, w.pid, p.cols, p.buf[:n]); err != nil {
 			return false, err
 		}
-		f[4].Value = codec.Uint(pages * p.pageSize)
+		setValue(f, 4, codec.Uint(pages*p.pageSize))
 	}
 	fds := -1
 	if w.fdsFd >= 0 {
@@ -342,7 +486,7 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 			fds = n
 		}
 	}
-	f[6].Value = codec.Int(int64(fds))
+	setValue(f, 6, codec.Int(int64(fds)))
 	return true, nil
 }
 
@@ -434,71 +578,4 @@ func commMatches(comm, name []byte) bool {
 		name = name[:maxComm]
 	}
 	return string(comm) == string(name)
-}
-
-// procPath names /proc/PID/FILE in error messages. Parse functions take
-// the root and pid rather than the path so that building the path, which
-// allocates, happens only on error.
-func procPath(proc string, pid int, file string) string {
-	return filepath.Join(proc, strconv.Itoa(pid), file)
-}
-
-// procStat holds what is used of /proc/PID/stat.
-type procStat struct {
-	comm                    []byte // aliases the input
-	state                   byte
-	utime, stime, starttime uint64 // in clock ticks
-}
-
-// parseProcStat parses PROC/PID/stat (named in errors):
-// "PID (COMM) STATE PPID ...". COMM may hold spaces and parentheses, so
-// the fields are counted from the last ')'; utime, stime and starttime
-// are fields 14, 15 and 22.
-func parseProcStat(proc string, pid int, cols [][]byte, b []byte) ([][]byte, procStat, error) {
-	var st procStat
-	open, end := -1, -1
-	for i, ch := range b {
-		if ch == '(' && open < 0 {
-			open = i
-		}
-		if ch == ')' {
-			end = i
-		}
-	}
-	if open < 0 || end < open {
-		return cols, st, malformed(procPath(proc, pid, "stat"), "no (command name): %s", quoteLine(b))
-	}
-	st.comm = b[open+1 : end]
-	cols = fields(cols, b[end+1:])
-	if len(cols) < 20 {
-		return cols, st, malformed(procPath(proc, pid, "stat"), "%d fields after the command name, want at least 20", len(cols))
-	}
-	if len(cols[0]) != 1 {
-		return cols, st, malformed(procPath(proc, pid, "stat"), "bad state %s", quoteLine(cols[0]))
-	}
-	st.state = cols[0][0]
-	var err [3]error
-	st.utime, err[0] = parseUint(cols[11])
-	st.stime, err[1] = parseUint(cols[12])
-	st.starttime, err[2] = parseUint(cols[19])
-	for i, e := range err {
-		if e != nil {
-			return cols, st, malformed(procPath(proc, pid, "stat"), "field %d: %s", [3]int{14, 15, 22}[i], quoteLine(b))
-		}
-	}
-	return cols, st, nil
-}
-
-// parseStatm returns the resident pages of PROC/PID/statm (named in
-// errors): "size resident shared text lib data dt".
-func parseStatm(proc string, pid int, cols [][]byte, b []byte) ([][]byte, uint64, error) {
-	cols = fields(cols, b)
-	if len(cols) < 2 {
-		return cols, 0, malformed(procPath(proc, pid, "statm"), "want 7 numbers: %s", quoteLine(b))
-	}
-	v, err := parseUint(cols[1])
-	if err != nil {
-		return cols, 0, malformed(procPath(proc, pid, "statm"), "bad resident pages: %s", quoteLine(b))
-	}
-	return cols, v, nil
 }

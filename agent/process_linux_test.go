@@ -98,6 +98,7 @@ func TestProcessCollector(t *testing.T) {
 	}
 	c := mustCollector(t, "process", cfg)
 	c.(*processCollector).pageSize = 4096 // as on this machine, whatever the test runs on
+	setProcClock(c, 361817)               // the fixture's uptime
 	var e recordingEmitter
 	for i := 0; i < 4; i++ {
 		if err := c.Update(&e); err != nil {
@@ -119,11 +120,24 @@ type procTree struct {
 	root string
 }
 
+// newProcTree makes a fake /proc.
+func newProcTree(t *testing.T) procTree { return procTree{t, t.TempDir()} }
+
+// setProcClock sets a process collector's time since boot, in clock ticks.
+func setProcClock(c Collector, ticks uint64) {
+	c.(*processCollector).clock = func() uint64 { return ticks }
+}
+
+// set makes a process, started at tick pid.
 func (p procTree) set(pid int, comm string, state byte, utime int) {
+	p.setStart(pid, comm, state, utime, pid)
+}
+
+func (p procTree) setStart(pid int, comm string, state byte, utime, start int) {
 	d := filepath.Join(p.root, strconv.Itoa(pid))
 	os.MkdirAll(filepath.Join(d, "fd"), 0o755)
 	os.WriteFile(filepath.Join(d, "comm"), []byte(comm+"\n"), 0o644)
-	stat := strconv.Itoa(pid) + " (" + comm + ") " + string(state) + " 1 1 1 0 -1 0 0 0 0 0 " + strconv.Itoa(utime) + " 1 0 0 20 0 1 0 " + strconv.Itoa(pid) + " 1000 10 0\n"
+	stat := strconv.Itoa(pid) + " (" + comm + ") " + string(state) + " 1 1 1 0 -1 0 0 0 0 0 " + strconv.Itoa(utime) + " 1 0 0 20 0 1 0 " + strconv.Itoa(start) + " 1000 10 0\n"
 	if err := os.WriteFile(filepath.Join(d, "stat"), []byte(stat), 0o644); err != nil {
 		p.t.Fatal(err)
 	}
@@ -171,10 +185,11 @@ func wantRecord(t *testing.T, step string, recs []map[string]any, level string, 
 // TestProcessTransitions follows a process watched by name through start,
 // restart, zombie and a pidfile watch through a clean stop.
 func TestProcessTransitions(t *testing.T) {
-	p := procTree{t, t.TempDir()}
+	p := newProcTree(t)
 	run := t.TempDir()
 	pidfile := filepath.Join(run, "appd.pid")
 	c := mustCollector(t, "process", CollectorConfig{Proc: p.root, Options: map[string]string{"watch": "appd"}})
+	setProcClock(c, 1000)
 	wantRecord(t, "absent", processRecords(t, c), "info", map[string]any{"running": false, "pid": 0.0, "state": ""})
 	if recs := processRecords(t, c); len(recs) != 0 {
 		t.Errorf("no change, yet %v", recs)
@@ -189,19 +204,25 @@ func TestProcessTransitions(t *testing.T) {
 	p.set(200, "appd", 'Z', 1) // died, not reaped: the other one takes over
 	wantRecord(t, "restart", processRecords(t, c), "notice", map[string]any{"running": true, "pid": 300.0, "restarts": 1.0, "cpu_ticks": 8.0})
 	p.set(300, "appd", 'Z', 7)
-	wantRecord(t, "gone", processRecords(t, c), "warning", map[string]any{"running": false, "pid": 300.0, "restarts": 1.0, "state": ""})
+	wantRecord(t, "gone", processRecords(t, c), "warning", map[string]any{"running": false, "pid": 300.0, "restarts": 1.0, "state": "", "reason": "vanished", "signal": ""})
 	p.set(300, "sh", 'R', 7) // the pid runs another program
 	if recs := processRecords(t, c); len(recs) != 0 {
 		t.Errorf("no change, yet %v", recs)
 	}
 
-	// A pidfile removed on stop is a notice, not a warning.
+	// A pidfile removed on stop is a notice, not a warning; the process
+	// is followed until it exits.
 	c = mustCollector(t, "process", CollectorConfig{Proc: p.root, Options: map[string]string{"watch": "pidfile:" + pidfile}})
+	setProcClock(c, 1000)
 	p.set(400, "appd", 'S', 1)
 	os.WriteFile(pidfile, []byte("400\n"), 0o644)
-	wantRecord(t, "pidfile", processRecords(t, c), "info", map[string]any{"process": pidfile, "running": true, "pid": 400.0})
+	wantRecord(t, "pidfile", processRecords(t, c), "info", map[string]any{"process": pidfile, "running": true, "pid": 400.0, "runtime_s": 6.0})
 	os.Remove(pidfile)
-	wantRecord(t, "clean stop", processRecords(t, c), "notice", map[string]any{"running": false, "pid": 400.0})
+	if recs := processRecords(t, c); len(recs) != 0 {
+		t.Errorf("pidfile removed, the process still runs, yet %v", recs)
+	}
+	p.set(400, "appd", 'Z', 1)
+	wantRecord(t, "clean stop", processRecords(t, c), "notice", map[string]any{"running": false, "pid": 400.0, "reason": "stopped", "exit_code": -1.0, "runtime_s": 6.0})
 	os.WriteFile(pidfile, []byte("bogus\n"), 0o644)
 	var e recordingEmitter
 	wantErr(t, "bad pidfile", c.Update(&e), pidfile, `want a process ID, got "bogus\n"`)
@@ -259,12 +280,24 @@ func TestProcessReal(t *testing.T) {
 	checkNoAllocs(t, c)
 	cmd.Process.Kill()
 	cmd.Wait()
-	recs = processRecords(t, c)
-	if len(recs) != 2 {
-		t.Fatalf("%d records after the kill: %v", len(recs), recs)
+	// Both watches follow the one process: each says how it ended, in
+	// the state and, where the kernel told it, in an event.
+	reason, events := "vanished", 0
+	if c.(*processCollector).processExits() == "netlink" {
+		reason, events = "killed", 2
 	}
+	var states []map[string]any
+	recs = processRecords(t, c)
 	for _, r := range recs {
-		wantRecord(t, "killed", []map[string]any{r}, "warning", map[string]any{"running": false, "pid": float64(pid), "restarts": 0.0})
+		if r["name"] == "process" {
+			states = append(states, r)
+		}
+	}
+	if len(states) != 2 || len(recs) != 2+events {
+		t.Fatalf("%d records after the kill, want 2 states and %d events: %v", len(recs), events, recs)
+	}
+	for _, r := range states {
+		wantRecord(t, "killed", []map[string]any{r}, "warning", map[string]any{"running": false, "pid": float64(pid), "restarts": 0.0, "reason": reason})
 	}
 }
 

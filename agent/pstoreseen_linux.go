@@ -67,7 +67,7 @@ func (p *pstoreCollector) saveSeen(names []string) error {
 		}
 		return nil
 	}
-	return replaceFile(p.seen, b)
+	return replaceFile(p.seen, b, true) // lost, a kept panic would end the next boot too
 }
 
 // bootEnd says the boot before ended in a kernel panic, else an oops,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // that samples them at their intervals.
 
 func (a *Agent) buildCollectors(cfg *Config) error {
-	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev, Data: cfg.Data}
+	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev, Data: cfg.Data, boot: a.boot, async: a}
 	var cols []*scheduled
 	var off []offCollector
 	now := time.Now()
@@ -28,6 +29,7 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 		}
 		base, _, _ := strings.Cut(name, ".")
 		cc.Options = sec.Options
+		cc.state = filepath.Join(a.cfg.Data, name+".state")
 		c, err := newCollector(base, cc)
 		if err != nil {
 			// A collector the device cannot serve (no PSI, no thermal

@@ -8,10 +8,15 @@ package catalog
 var (
 	// AgentStart opens a run. clean is false when a ring was found not
 	// closed by the previous run: that run crashed or the device lost
-	// power.
+	// power. process_exits is how the process collector learns that a
+	// watched process exited: "netlink" from the kernel's process events,
+	// as they happen, with the exit code or signal; "poll" by its samples
+	// (the collector's proc_events option is false), "poll: " and why
+	// when the kernel's events could not be had (no privilege, another
+	// PID namespace); "" when no process is watched.
 	AgentStart = Record{Name: "agent.start", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
 		{"version", Label, None}, {"bootn", Label, None}, {"device_boot", Flag, None},
-		{"clean", Flag, None}, {"pid", Label, None},
+		{"clean", Flag, None}, {"pid", Label, None}, {"process_exits", Label, None},
 	}}
 	// AgentStop closes a run cleanly. reason is what stopped it: the
 	// signal's name (SIGTERM, SIGINT), "error: " and the error when the
@@ -171,7 +176,7 @@ const (
 
 var all = []*Record{
 	&CPU, &Memory, &Disk, &Filesystem, &Load, &Net, &Pressure, &Thermal, &Uptime,
-	&Process, &Snapshot,
+	&Process, &Snapshot, &ProcessExit, &ProcessExitsLost,
 	&KernelLog, &KernelPanic, &KernelOOM, &KernelIOError, &KernelSegfault,
 	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,
 	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep, &ClockSync,

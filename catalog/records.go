@@ -66,11 +66,23 @@ var (
 	}}
 
 	// Process is a watched process's state, written when it changes and
-	// at each snapshot.
-	Process = Record{Name: "process", Stream: StreamState, Source: "process", Instance: "process", Fields: []Field{
-		{"process", Label, None}, {"running", Flag, None}, {"pid", Label, None},
-		{"restarts", Counter, Count}, {"rss_bytes", Gauge, Bytes}, {"cpu_ticks", Counter, Ticks},
-		{"fds", Gauge, Count}, {"state", Label, None},
+	// at each snapshot (processFields).
+	Process = Record{Name: "process", Stream: StreamState, Source: "process", Instance: "process", Fields: processFields}
+
+	// ProcessExit is a watched process that exited with a code other than
+	// 0 or was killed by a signal, as the kernel's process events tell
+	// (docs/CONFIG.md), with the fields of its last Process record: at
+	// crit for a core dumped or a signal whose default action dumps one
+	// (SIGSEGV, SIGABRT...), at warning for SIGTERM and SIGINT, at err
+	// otherwise. Stamped at the exit.
+	ProcessExit = Record{Name: "process.exit", Stream: StreamEvents, Source: "process", Instance: "process", Fields: processFields}
+
+	// ProcessExitsLost is the kernel's process events lost: its queue of
+	// them overflowed (ENOBUFS) overflows times since the last such
+	// record, so an exit in between may read "vanished". At most one a
+	// sample.
+	ProcessExitsLost = Record{Name: "process.exits_lost", Stream: StreamEvents, Source: "process", Fields: []Field{
+		{"overflows", Gauge, Count},
 	}}
 
 	// Snapshot is a command's or a file's output, written when it changes.
@@ -80,6 +92,24 @@ var (
 		{"truncated", Flag, None}, {"changed", Flag, None},
 	}}
 )
+
+// processFields are a watched process's: restarts counts the new
+// processes seen in this boot, across the agent's restarts and reloads;
+// runtime_s is how long the process has run, or ran once it ended.
+// The fields after it say how it ended, and are "", -1 and false while it
+// runs: reason is "exited" (with exit_code), "killed" (by signal, a name
+// such as "SIGSEGV"; core when it dumped one), "stopped" (it removed its
+// pidfile; how it ended is not known) or "vanished" (it is gone, how is
+// not known: the kernel's process events were not available, or lost).
+// The runtime of one that stopped or vanished runs to the last sample
+// that saw it.
+var processFields = []Field{
+	{"process", Label, None}, {"running", Flag, None}, {"pid", Label, None},
+	{"restarts", Counter, Count}, {"rss_bytes", Gauge, Bytes}, {"cpu_ticks", Counter, Ticks},
+	{"fds", Gauge, Count}, {"state", Label, None},
+	{"runtime_s", Gauge, Seconds}, {"reason", Label, None}, {"exit_code", Gauge, None},
+	{"signal", Label, None}, {"core", Flag, None},
+}
 
 // Kernel messages: kernel.log for a message at err or worse, or the name
 // of the known pattern a message matched, with the fields parsed from it

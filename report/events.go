@@ -238,9 +238,6 @@ func (e *events) agentStart(r *codec.Record) {
 		e.alarms[i].cleared, e.alarms[i].clearedBy = r.Wall, "the agent's restart"
 		delete(e.open, k)
 	}
-	for _, p := range e.procs {
-		p.base = 0 // the agent counts a process's restarts from its start
-	}
 }
 
 // isAlarm reports whether r is a rule's event: the catalogue's Alarm has

@@ -1,12 +1,14 @@
 // Watched processes' restarts, and how each process before ended, from
 // their records in the state stream (catalog.Process): the agent writes
-// one when a process starts, restarts (notice), stops cleanly (notice:
-// it removed its pidfile) or vanishes (warning: it died).
+// one when a process starts, restarts (notice), ends cleanly (notice) or
+// otherwise (warning), saying how (its reason, exit code or signal); an
+// agent before that said it only by the level.
 
 package report
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,23 +45,45 @@ type procRestart struct {
 const maxProcRestarts = 5
 
 var (
-	procCount = field(&catalog.Process, "restarts")
-	procPid   = field(&catalog.Process, "pid")
+	procCount  = field(&catalog.Process, "restarts")
+	procPid    = field(&catalog.Process, "pid")
+	procReason = field(&catalog.Process, "reason")
+	procCode   = field(&catalog.Process, "exit_code")
+	procSignal = field(&catalog.Process, "signal")
+	procCore   = field(&catalog.Process, "core")
 )
 
-// procHow says how a watched process ended, by its record's level.
-func procHow(l codec.Level) string {
+// procUnseen is the end of a process down at the agent's start.
+const procUnseen = "down when the agent started"
+
+// procHow says how a watched process ended: by its record's reason, or
+// for an agent that did not say, by its level.
+func procHow(r *codec.Record) string {
+	switch reason := procReason.str(r); reason {
+	case "exited":
+		code, _ := procCode.num(r)
+		return "exited with code " + strconv.FormatFloat(code, 'f', -1, 64)
+	case "killed":
+		how := "killed by " + clip(procSignal.str(r), maxSrc)
+		if core, _ := procCore.flag(r); core {
+			how += ", core dumped"
+		}
+		return how
+	case "stopped", "vanished":
+		return reason
+	}
 	switch {
-	case l <= codec.LevelWarning:
+	case r.Level <= codec.LevelWarning:
 		return "died"
-	case l == codec.LevelNotice:
+	case r.Level == codec.LevelNotice:
 		return "stopped"
 	}
-	return "down when the agent started" // its first state: no end was seen
+	return procUnseen // its first state: no end was seen
 }
 
-// process follows a watched process's records: the agent counts a new
-// process as a restart, from zero at its own start.
+// process follows a watched process's records. The agent counts a new
+// process as a restart, within a boot (an agent before issue 14's, from
+// its own start): a count lower than the last is a reset.
 func (e *events) process(r *codec.Record) {
 	name := instance(&catalog.Process, r)
 	n, ok := procCount.num(r)
@@ -72,16 +96,19 @@ func (e *events) process(r *codec.Record) {
 			return
 		}
 		// The first record in the window: what the agent counted before
-		// it is not this window's, unless the agent started in it.
+		// it is not this window's, unless the device booted in it.
 		p = &procRestarts{base: n}
-		if e.run > 0 {
+		if e.nBoot > 0 {
 			p.base = 0
 		}
 		e.procs[strings.Clone(name)] = p
 	}
 	running, _ := procUp.flag(r)
 	if !running && p.down.at.IsZero() {
-		p.down = procEnd{at: r.Wall, how: procHow(r.Level), pid: clip(procPid.str(r), maxSrc)}
+		p.down = procEnd{at: r.Wall, how: procHow(r), pid: clip(procPid.str(r), maxSrc)}
+	}
+	if n < p.base {
+		p.base = 0 // a reset: a device boot, or an agent that counted from its start
 	}
 	if n > p.base {
 		p.count += int(n - p.base)
@@ -108,7 +135,7 @@ func (e *events) process(r *codec.Record) {
 func (e *events) procNames() []string {
 	var names []string
 	for k, p := range e.procs {
-		if p.count > 0 || p.down.how == "died" || p.down.how == "stopped" {
+		if p.count > 0 || p.down.how != "" && p.down.how != procUnseen {
 			names = append(names, k)
 		}
 	}
@@ -146,7 +173,7 @@ func (p *page) procTable(e *events, names []string) {
 		return
 	}
 	p.raw("<p class=\"note\">Watched processes: the last " + plural(maxProcRestarts, "restart", "restarts") +
-		" of each. A process died when it vanished without removing its pidfile (or was watched by name), stopped when it removed it.</p>\n" +
+		" of each, and how the one before ended: its exit code or the signal that killed it where the agent had the kernel's word; else stopped when it removed its pidfile, vanished (died, for an older agent) when it did not or was watched by name.</p>\n" +
 		"<div class=\"tw\"><table id=\"proc-restarts\"><tr><th>process</th><th>pid</th><th>ended</th><th>how</th><th>restarted</th><th>new pid</th></tr>\n")
 	row := func(name string, end procEnd, at time.Time, pid string) {
 		p.raw("<tr><td>")

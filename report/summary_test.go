@@ -109,18 +109,22 @@ func agentFixture(t *testing.T) string {
 		r.Source = catalog.Process.Source
 		return r
 	}
-	// Gone: died (warning) or stopped, its pidfile removed (notice).
-	down := func(s, restarts, pid int, l codec.Level) *codec.Record {
-		r := lv(rec(1, s, catalog.Process.Name, f("process", codec.String("web")), f("running", codec.Bool(false)), f("pid", codec.Int(int64(pid))),
+	// Gone: died (warning) or stopped, its pidfile removed (notice), as
+	// an agent said before issue 14; or as it says since, how.
+	down := func(s, restarts, pid int, l codec.Level, how ...codec.Field) *codec.Record {
+		r := lv(rec(1, s, catalog.Process.Name, append([]codec.Field{f("process", codec.String("web")), f("running", codec.Bool(false)), f("pid", codec.Int(int64(pid))),
 			f("restarts", codec.Uint(uint64(restarts))), f("rss_bytes", codec.Uint(0)), f("cpu_ticks", codec.Uint(0)),
-			f("fds", codec.Int(0)), f("state", codec.String(""))), l)
+			f("fds", codec.Int(0)), f("state", codec.String(""))}, how...)...), l)
 		r.Source = catalog.Process.Source
 		return r
 	}
-	// pid 100 gone between two samples, 200 stopped, 300 died.
+	// pid 100 gone between two samples, 200 stopped (its restarts counted
+	// from the agent's start at 260 s, as an agent did before issue 14),
+	// 300 killed by SIGSEGV.
 	state := []*codec.Record{proc(5, 0, 100, 0), proc(15, 0, 100, 50), proc(25, 1, 200, 10), proc(35, 1, 200, 30),
 		proc(270, 0, 200, 40), down(275, 0, 200, codec.LevelNotice), proc(280, 1, 300, 0), proc(290, 1, 300, 100),
-		down(295, 1, 300, codec.LevelWarning)}
+		down(295, 1, 300, codec.LevelWarning, f("runtime_s", codec.Float(15)), f("reason", codec.String("killed")),
+			f("exit_code", codec.Int(-1)), f("signal", codec.String("SIGSEGV")), f("core", codec.Bool(true)))}
 	writeRingSized(t, data, catalog.StreamSelf, codec.JSON, itiny...)
 	writeRingSized(t, data, catalog.StreamMetrics, codec.Msgpack, metrics...)
 	writeRingSized(t, data, catalog.StreamEvents, codec.JSON, events...)
@@ -169,7 +173,7 @@ func TestSummary(t *testing.T) {
 		{"restarts", "2 starts of the agent within a boot: 2026-11-25 11:04:20 (the run before: stopped; down 1m0s); " +
 			"2026-11-25 11:08:20 (the run before: it crashed or was killed; down at most 50s); 2 clean stops; 1 configuration reload"},
 		{"alarms", "3 alarms in the window"},
-		{"procs", "web: 2 restarts (last 2026-11-25 11:04:40), not running since 2026-11-25 11:04:55 (died)"},
+		{"procs", "web: 2 restarts (last 2026-11-25 11:04:40), not running since 2026-11-25 11:04:55 (killed by SIGSEGV, core dumped)"},
 		{"kernel", "kernel.panic 1"},
 		{"loss", "none: every stream is numbered without a gap"},
 	} {
@@ -199,7 +203,7 @@ func TestSummary(t *testing.T) {
 	want = []string{
 		"web|100|-|gone between two samples|2026-11-25 11:00:25|200",
 		"web|200|2026-11-25 11:04:35|stopped|2026-11-25 11:04:40|300",
-		"web|300|2026-11-25 11:04:55|died|not restarted|",
+		"web|300|2026-11-25 11:04:55|killed by SIGSEGV, core dumped|not restarted|",
 	}
 	if got := tableRows(doc.find("id", "proc-restarts")); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("process restarts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

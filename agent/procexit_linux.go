@@ -1,0 +1,241 @@
+//go:build !noprocess
+
+package agent
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
+)
+
+// How a watched process ended: from the kernel's process events where the
+// agent may listen to them (procevents_linux.go), else by the samples
+// that find it gone.
+
+// A procEnd is how a watched process ended (catalog's processFields).
+type procEnd struct {
+	reason string // "" while it runs, or not known
+	code   int    // the exit code, for "exited"; -1 otherwise
+	sig    syscall.Signal
+	signal string // sig's name
+	core   bool
+	ticks  uint64    // its run time, in clock ticks
+	_      [0]func() // not comparable: no equality function in the binary
+}
+
+// The reasons.
+const (
+	endExited   = "exited"
+	endKilled   = "killed"
+	endStopped  = "stopped"
+	endVanished = "vanished"
+)
+
+// endOf decodes an exit's wait status.
+func endOf(status uint32) procEnd {
+	ws := syscall.WaitStatus(status)
+	switch {
+	case ws.Exited():
+		return procEnd{reason: endExited, code: ws.ExitStatus()}
+	case ws.Signaled():
+		return procEnd{reason: endKilled, code: -1, sig: ws.Signal(), signal: signalName(ws.Signal()), core: ws.CoreDump()}
+	}
+	return procEnd{reason: endVanished, code: -1} // not an exit's status
+}
+
+// level is the level of the state record that says the process ended.
+// A clean end is a notice: exit code 0, or a pidfile removed.
+func (e *procEnd) level() codec.Level {
+	if e.reason == endStopped || e.reason == endExited && e.code == 0 {
+		return codec.LevelNotice
+	}
+	return codec.LevelWarning
+}
+
+// eventLevel is the level of the process.exit event for this end; ok is
+// false when none is due: a clean exit, or an end not known.
+func (e *procEnd) eventLevel() (l codec.Level, ok bool) {
+	switch {
+	case e.reason == endExited:
+		return codec.LevelErr, e.code != 0
+	case e.reason != endKilled:
+		return 0, false
+	case e.core || genericNumbers && e.sig < 32 && coreSignals&(1<<e.sig) != 0:
+		return codec.LevelCrit, true
+	case e.sig == syscall.SIGTERM || e.sig == syscall.SIGINT:
+		return codec.LevelWarning, true // asked to stop
+	}
+	return codec.LevelErr, true
+}
+
+// signalNames names the signals 1 to 31, as kill -l does, where Linux
+// numbers them as most architectures do (asm-generic: x86, arm, arm64,
+// riscv; not mips or sparc); coreSignals marks those whose default action
+// dumps core (signal(7)): a crash.
+const (
+	signalNames = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 " +
+		"SIGPIPE SIGALRM SIGTERM SIGSTKFLT SIGCHLD SIGCONT SIGSTOP SIGTSTP SIGTTIN SIGTTOU SIGURG SIGXCPU " +
+		"SIGXFSZ SIGVTALRM SIGPROF SIGWINCH SIGIO SIGPWR SIGSYS"
+	coreSignals    uint32 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<11 | 1<<24 | 1<<25 | 1<<31
+	genericNumbers        = syscall.SIGBUS == 7 && syscall.SIGSYS == 31
+)
+
+// signalName names a signal, "SIG" and its number for one without a name
+// (a real-time signal, or any where the numbers are not asm-generic's).
+func signalName(s syscall.Signal) string {
+	names := signalNames
+	for n := syscall.Signal(1); genericNumbers && n <= 31; n++ {
+		name, rest, _ := strings.Cut(names, " ")
+		if n == s {
+			return name
+		}
+		names = rest
+	}
+	return "SIG" + strconv.Itoa(int(s))
+}
+
+// startEvents listens to the kernel's process events if the option and
+// the kernel allow, and says which in p.exits. With an emitter for
+// records between samples, a goroutine waits for them in the runtime's
+// poller and records each exit as it happens; without, each Update reads
+// those queued.
+func (p *processCollector) startEvents(c CollectorConfig) {
+	// The events name the kernel's pids, which a fixture's are not.
+	if !onProcfs(p.procFd) {
+		p.exits = "poll: " + c.Proc + " is not procfs"
+		return
+	}
+	ev, err := openProcEvents()
+	if err != nil {
+		p.exits = "poll: " + err.Error()
+		return
+	}
+	p.ev, p.exits = ev, "netlink"
+	p.filterPids() // none followed yet: none passes
+	if c.async == nil {
+		return
+	}
+	// Non-blocking: the file is registered with the poller.
+	ev.f = os.NewFile(uintptr(ev.fd), "netlink proc connector")
+	ev.rc, _ = ev.f.SyscallConn()
+	ev.done = make(chan struct{})
+	p.async = c.async
+	go p.listen()
+}
+
+// listen records exits as the kernel tells them, until the socket is
+// closed. It reads under p.mu, as Update does: an exit is read and
+// recorded by one or the other, never seen half-done.
+func (p *processCollector) listen() {
+	defer close(p.ev.done)
+	p.ev.rc.Read(func(uintptr) bool {
+		p.mu.Lock()
+		p.drain(p.async) // a record it could not write, the stream counts
+		failed := p.ev.failed
+		p.mu.Unlock()
+		// A read failing otherwise than EAGAIN ends the wait, rather
+		// than wake it again and again; Update then reads, and says.
+		return failed
+	})
+}
+
+// processExits says how the collector learns of exits, for agent.start:
+// "" when it watches nothing.
+func (p *processCollector) processExits() string { return p.exits }
+
+// drain records the exits the kernel told of the processes followed,
+// and counts its queue's overflows. Under p.mu.
+func (p *processCollector) drain(e Emitter) error {
+	if p.ev == nil {
+		return nil
+	}
+	ne := binary.NativeEndian
+	for {
+		n, err := p.ev.recv()
+		switch err {
+		case nil:
+		case syscall.EAGAIN:
+			return nil
+		case syscall.ENOBUFS:
+			p.ev.overflows++
+			continue
+		default:
+			p.ev.failed = true
+			return &pathError{"netlink proc connector", err}
+		}
+		m := p.ev.buf[:n]
+		if n < exitLen || ne.Uint32(m[offWhat:]) != procEventExit || ne.Uint32(m[offPid:]) != ne.Uint32(m[offTgid:]) {
+			continue // a thread's exit, or what the filter passed before
+		}
+		ev := exitEvent{pid: int(ne.Uint32(m[offPid:])), status: ne.Uint32(m[offCode:]), mono: int64(ne.Uint64(m[offTime:]))}
+		for _, w := range p.watches {
+			if w.pid == ev.pid {
+				if err := p.exited(w, ev, e); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// exited records the exit of w's process as the kernel told it, at its
+// time: the state, and an event for a code other than 0 or a signal.
+func (p *processCollector) exited(w *watch, ev exitEvent, e Emitter) error {
+	w.end = endOf(ev.status)
+	p.now = 0 // the clock now, not at the last sample
+	// The exit's time since boot as start times count it, from its age
+	// by the event's clock: CLOCK_MONOTONIC, which does not count
+	// suspend, but the exit is read moments after it.
+	if now := p.ticks(); w.start != 0 {
+		age := uint64(max(clock.Mono()-ev.mono, 0)) / (1e9 / catalog.TicksPerSecond)
+		if now > age && now-age > w.start {
+			w.end.ticks = now - age - w.start
+		}
+	}
+	if w.lastPid != ev.pid || w.lastStart != w.start {
+		// Followed but not yet recorded: a new process all the same,
+		// which ran.
+		if w.lastPid != 0 {
+			w.restarts++
+		}
+		w.lastPid, w.lastStart, w.running, p.dirty = ev.pid, w.start, true, true
+	}
+	p.follow(w, 0)
+	if err := p.report(w, e, false, ev.mono); err != nil {
+		return err
+	}
+	level, ok := w.end.eventLevel()
+	if !ok {
+		return nil
+	}
+	// The event is the state record, in the events stream.
+	w.rec.Name, w.rec.Level = catalog.ProcessExit.Name, level
+	err := emitAt(e, StreamEvents, &w.rec, ev.mono)
+	w.rec.Name = catalog.Process.Name
+	return err
+}
+
+// filterPids has the kernel pass the exits of the processes followed.
+func (p *processCollector) filterPids() {
+	if p.ev == nil {
+		return
+	}
+	p.pids.n = 0
+	for _, w := range p.watches {
+		if w.pid != 0 && w.statFd >= 0 {
+			if p.pids.n < maxFilterPids {
+				p.pids.pid[p.pids.n] = uint32(w.pid)
+			}
+			p.pids.n++
+		}
+	}
+	if err := p.ev.setPids(&p.pids); err != nil && p.evErr == nil {
+		p.evErr = &pathError{"netlink proc connector filter", err}
+	}
+}
