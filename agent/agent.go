@@ -71,8 +71,8 @@ type Logger interface {
 }
 
 // LineLogger writes each message to W as one line, after Prefix and the
-// local time, the way log.LstdFlags does, in one Write (lumberjack and a
-// shared stderr stay whole). It is safe for concurrent use if W is.
+// local time, the way log.LstdFlags does, in one Write (the rotated log
+// file and a shared stderr keep it whole). It is safe for concurrent use if W is.
 type LineLogger struct {
 	W      io.Writer
 	Prefix string

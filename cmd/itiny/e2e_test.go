@@ -427,7 +427,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // TestLogFile: --log-file sends the diagnostic log to a file (rotated by
-// size with lumberjack) instead of stderr.
+// size, internal/logfile) instead of stderr.
 func TestLogFile(t *testing.T) {
 	data, logFile := t.TempDir(), filepath.Join(t.TempDir(), "itiny.log")
 	var stderr bytes.Buffer
@@ -455,5 +455,28 @@ func TestLogFile(t *testing.T) {
 	b, _ := os.ReadFile(logFile)
 	if !strings.Contains(string(b), "terminated: flushing and closing") || stderr.Len() != 0 {
 		t.Fatalf("log file %q, stderr %q", b, stderr.String())
+	}
+}
+
+// TestLogFileIrregular: a FIFO where the log file should be (or any file
+// the agent cannot write) costs the log, not the agent: it logs to stderr,
+// saying why, and runs.
+func TestLogFileIrregular(t *testing.T) {
+	data, fifo := t.TempDir(), filepath.Join(t.TempDir(), "itiny.log")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: runAgent(t, "--data", data, "--log-file", fifo), log: &syncWriter{}, sock: filepath.Join(data, "itiny.sock")}
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitListening(t, p)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, p.logText())
+	}
+	if log := p.logText(); !strings.Contains(log, "log file not used, logging to stderr: logfile: open "+fifo) || !strings.Contains(log, "running: data") {
+		t.Errorf("stderr:\n%s", log)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/internal/datadir"
-	"gopkg.in/natefinch/lumberjack.v2"
+	"github.com/itiny/itiny/internal/logfile"
 )
 
 // runCmd runs the agent until SIGTERM or SIGINT (flush, close, exit 0).
@@ -37,13 +37,18 @@ func runCmd(fs *flags, args []string) error {
 	if *logFile != "" {
 		cfg.LogFile = *logFile
 	}
-	// The diagnostic log is for people: lumberjack's wall-clock naming is
-	// harmless here, unlike for the rings (docs/DESIGN.md section 1).
+	// The diagnostic log: by size, two backups, numbered, not named by
+	// the clock (internal/logfile; docs/DESIGN.md section 1).
 	var out io.Writer = os.Stderr
 	if cfg.LogFile != "" {
-		lj := &lumberjack.Logger{Filename: cfg.LogFile, MaxSize: cfg.LogMaxSize, MaxBackups: 2}
-		defer lj.Close()
-		out = lj
+		// A log file the storage refuses (full, read-only) or that is
+		// not a regular file costs the log, not the agent: stderr, said.
+		if lf, err := logfile.Open(cfg.LogFile, int64(cfg.LogMaxSize)<<20, 2); err != nil {
+			agent.LineLogger{W: out, Prefix: "itiny: "}.Printf("log file not used, logging to stderr: %v", err)
+		} else {
+			defer lf.Close()
+			out = lf
+		}
 	}
 	logger := agent.LineLogger{W: out, Prefix: "itiny: "}
 	// Signals are caught before the agent opens its rings and says it
