@@ -19,6 +19,7 @@ const (
 	StreamState   = catalog.StreamState   // component and process states
 	StreamEvents  = catalog.StreamEvents  // notifications: events and alarms
 	StreamSelf    = catalog.StreamSelf    // the agent's own health
+	StreamCores   = catalog.StreamCores   // crashed processes' minidumps
 )
 
 // A Collector samples one part of the system.
@@ -66,6 +67,10 @@ type CollectorConfig struct {
 	Proc string // procfs root, "/proc"
 	Sys  string // sysfs root, "/sys"
 	Dev  string // devfs root, "/dev"
+	// Data is the data directory, and Streams the streams' configuration:
+	// for the cores collector, which takes what itiny core leaves there.
+	Data    string
+	Streams []StreamConfig
 	// Options holds the keys of the config file's [collector NAME]
 	// section other than enabled and interval.
 	Options map[string]string

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/itiny/itiny/internal/corespool"
 	"github.com/itiny/itiny/internal/regular"
 
 	"github.com/itiny/itiny/codec"
@@ -186,7 +187,7 @@ func LoadConfig(path string) (*Config, error) {
 
 // dataNames are the names the data directory uses itself, beside its
 // streams' rings, with what each is.
-var dataNames = map[string]string{bootFile: "boot counter", bootFile + ".tmp": "boot counter's temporary file"}
+var dataNames = map[string]string{bootFile: "boot counter", bootFile + ".tmp": "boot counter's temporary file", corespool.Dir: "core spool"}
 
 // SocketPath returns the ingest socket's path: Socket, in Data when it is
 // relative; "" when the socket is off.

@@ -17,7 +17,7 @@ import (
 // that samples them at their intervals.
 
 func (a *Agent) buildCollectors(cfg *Config) error {
-	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev}
+	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev, Data: a.cfg.Data, Streams: a.cfg.Streams}
 	var cols []*scheduled
 	var off []offCollector
 	now := time.Now()

@@ -151,4 +151,5 @@ var all = []*Record{
 	&AgentCrash,
 	&WatchdogBootStatus,
 	&KernelHungTask, &KernelDropped,
+	&ProcessCrash, &ProcessCore,
 }

@@ -56,8 +56,10 @@ type Limits struct {
 	// Threads is how many threads' stacks are kept, at most MaxThreads:
 	// the first in the core, the thread that crashed first.
 	Threads int
-	// Size bounds the minidump, 0 is no bound but the others: stacks
-	// that would pass it are cut from the top, then left out.
+	// Size bounds the minidump, 0 is no bound but the others: notes that
+	// would pass it are left out, stacks cut from the top, then left
+	// out. The headers take 64 bytes and 56 for each of 1+4*Threads
+	// program headers, whatever Size says.
 	Size int64
 }
 
@@ -221,7 +223,7 @@ func (m *mini) finish(why error) error {
 func (m *mini) plan() {
 	left := int64(-1) // no bound
 	if m.lim.Size > 0 {
-		left = max(m.lim.Size-m.notesOff-m.notesLen, 0)
+		left = max(m.lim.Size-align16(m.notesOff+m.notesLen), 0)
 	}
 	var ps []piece
 	for _, sp := range m.sps {
@@ -275,6 +277,8 @@ func (m *mini) plan() {
 	m.pieces = out
 }
 
+func align16(n int64) int64 { return (n + 15) &^ 15 }
+
 func cmpU64(a, b uint64) int {
 	switch {
 	case a < b:
@@ -288,8 +292,7 @@ func cmpU64(a, b uint64) int {
 // copyStacks copies the pieces from the stream into the minidump after
 // the notes. A stream that ends early leaves the pieces cut to what came.
 func (m *mini) copyStacks() error {
-	out := m.notesOff + m.notesLen
-	out = (out + 15) &^ 15
+	out := align16(m.notesOff + m.notesLen)
 	for i := range m.pieces {
 		p := &m.pieces[i]
 		p.outOff = out

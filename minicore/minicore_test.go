@@ -79,7 +79,7 @@ func TestWrite(t *testing.T) {
 		},
 		{
 			name: "size limit cuts the last stack from the top",
-			core: threeThreads(), lim: Limits{ThreadBytes: 8192, Threads: 2, Size: int64(64+56*9) + int64(len(threeThreads().noteBytes())-(12+8+512)) + 8192 + 100},
+			core: threeThreads(), lim: Limits{ThreadBytes: 8192, Threads: 2, Size: align16(int64(64+56*9+len(threeThreads().noteBytes())-(12+8+512))) + 8192 + 100},
 			want:      [][2]uint64{{stackB + 0x3ff00 - RedZone, stackB + 0x3ff00 - RedZone + 100}, {stackA + 0x10000 - RedZone, stackA + 0x10000 - RedZone + 8192}},
 			info:      Info{Class: 64, Machine: 62, Pid: 100, Exe: "appd-worker-lon", Signal: 11, Threads: 3, Stacks: 2, Cut: 1},
 			noteBytes: -(12 + 8 + 512),
@@ -295,5 +295,23 @@ func TestStopsReading(t *testing.T) {
 	rest, _ := io.Copy(io.Discard, r)
 	if info.Read+rest != int64(len(core)) || rest < 0x40000-0x10000-4096 {
 		t.Errorf("read %d, left %d of %d", info.Read, rest, len(core))
+	}
+}
+
+// TestSizeBound: whatever Size leaves, the minidump is no larger (but for
+// its headers) and reads.
+func TestSizeBound(t *testing.T) {
+	core := threeThreads().bytes()
+	head := int64(64 + 56*(1+MaxPieces*3))
+	for size := head; size < head+8<<10; size += 97 {
+		var out memFile
+		info, err := Write(&out, bytes.NewReader(core), Limits{ThreadBytes: 4096, Threads: 3, Size: size})
+		if err != nil && info.Size == 0 {
+			continue // no note fits
+		}
+		if info.Size > size {
+			t.Fatalf("Size %d: a %d-byte minidump", size, info.Size)
+		}
+		check(t, out.b)
 	}
 }

@@ -33,6 +33,10 @@ func (m *mini) copyNotes() error {
 	left := m.note.filesz
 	var head [12 + maxNoteName]byte
 	thread := 0 // NT_PRSTATUS notes so far: the thread whose notes these are
+	room := int64(NoteBytes)
+	if m.lim.Size > 0 {
+		room = min(room, m.lim.Size-m.notesOff)
+	}
 	for left >= 12 {
 		at := m.in.pos
 		h, err := m.in.read(12)
@@ -58,7 +62,7 @@ func (m *mini) copyNotes() error {
 			thread++
 			m.info.Threads++
 		}
-		keep := m.notesLen+int64(size) <= NoteBytes &&
+		keep := m.notesLen+int64(size) <= room &&
 			(core && typ == ntPrstatus || process || thread <= m.lim.Threads)
 		if !keep {
 			m.info.Cut++
