@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/itiny/itiny/agent"
+	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/internal/corespool"
+	"github.com/itiny/itiny/internal/datadir"
+)
+
+// coreUsage is how the kernel runs itiny core: kernel.core_pattern set to
+// "|/usr/bin/itiny core %P %i %s %t %e" (a --data DIR before the
+// specifiers for another data directory).
+const coreUsage = "core [--data DIR] PID TID SIGNAL TIME EXE"
+
+// coreCmd is the kernel's core_pattern pipe handler. It reads the core
+// from standard input and leaves its minidump in the data directory's
+// spool, for the agent to store at its next sample (internal/corespool).
+// It never fails the kernel's dump: whatever goes wrong, it reads its
+// input to the end and exits 0, and says what failed in the crash it
+// keeps, or, when it could keep none, in the kernel log (/dev/kmsg), where
+// dmesg and the kmsg collector see it. A crash over the per-hour cap or
+// with the spool full is counted, and the next one kept says how many.
+func coreCmd(fs *flags, args []string) error {
+	data := fs.String("data", datadir.Default(), "the agent's data directory ($"+datadir.Env+", else "+datadir.Fallback+"): its core-spool takes the crash")
+	c := corespool.Crash{Mono: clock.Mono(), Boot: "unknown"}
+	if err := parse(fs, args); errors.Is(err, errHelp) {
+		return err
+	} else if err != nil {
+		c.Error = "itiny core: bad options: " + strings.Join(args, " ")
+	}
+	c.Pid, c.Tid, c.Signal, c.Time, c.Exe = parseCoreArgs(fs.Args(), &c.Error)
+	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+		c.Boot = strings.TrimSpace(string(b))
+	}
+	def, err := defaultCoreLimits()
+	if err == nil {
+		_, err = corespool.Capture(*data, c, os.Stdin, def)
+	}
+	drain(os.Stdin)
+	if err != nil && !errors.Is(err, corespool.ErrDropped) {
+		msg := fmt.Sprintf("itiny core: crash of %s (pid %d, signal %d) not kept: %v", c.Exe, c.Pid, c.Signal, err)
+		fmt.Fprintln(os.Stderr, msg)
+		kernelLog(msg)
+	}
+	return nil
+}
+
+// parseCoreArgs reads what core_pattern's specifiers gave: %P %i %s %t
+// %e. Older kernels split a command name with spaces (%e) into several
+// arguments: they are joined again. What does not parse is said
+// in *errs.
+func parseCoreArgs(args []string, errs *string) (pid, tid int64, sig int, at int64, exe string) {
+	num := func(i int, what string) int64 {
+		if i >= len(args) {
+			return 0
+		}
+		n, err := strconv.ParseInt(args[i], 10, 64)
+		if err != nil {
+			*errs += fmt.Sprintf("itiny core: %s %q is not a number; ", what, args[i])
+		}
+		return n
+	}
+	if len(args) < 5 {
+		*errs += fmt.Sprintf("itiny core: %d arguments, want %s (core_pattern's %%P %%i %%s %%t %%e); ", len(args), coreUsage[len("core [--data DIR] "):])
+	}
+	pid, tid, sig, at = num(0, "PID"), num(1, "TID"), int(num(2, "SIGNAL")), num(3, "TIME")
+	if len(args) > 4 {
+		exe = strings.Join(args[4:], " ")
+	}
+	*errs = strings.TrimSuffix(*errs, "; ")
+	return
+}
+
+// defaultCoreLimits are the default configuration's: what the handler
+// keeps crashes within before an agent has written its own.
+func defaultCoreLimits() (corespool.Limits, error) {
+	cfg, err := agent.LoadConfig("")
+	if err != nil {
+		return corespool.Limits{}, err
+	}
+	return agent.CoreLimits(cfg)
+}
+
+// drain reads r to its end: the kernel's dump writes the whole core to
+// the pipe, and the dying process is not reaped until it has.
+func drain(r io.Reader) {
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := r.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// kernelLog writes msg to the kernel log, at err level of the user
+// facility; where it cannot, nothing is said.
+func kernelLog(msg string) {
+	fd, err := syscall.Open("/dev/kmsg", syscall.O_WRONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return
+	}
+	syscall.Write(fd, []byte("<11>"+msg+"\n"))
+	syscall.Close(fd)
+}
