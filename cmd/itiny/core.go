@@ -31,12 +31,16 @@ const coreUsage = "core [--data DIR] PID TID SIGNAL TIME EXE"
 func coreCmd(fs *flags, args []string) error {
 	data := fs.String("data", datadir.Default(), "the agent's data directory ($"+datadir.Env+", else "+datadir.Fallback+"): its core-spool takes the crash")
 	c := corespool.Crash{Mono: clock.Mono(), Boot: "unknown"}
+	var badOpts bool
 	if err := parse(fs, args); errors.Is(err, errHelp) {
 		return err
 	} else if err != nil {
-		c.Error = "itiny core: bad options: " + strings.Join(args, " ")
+		badOpts = true
 	}
 	c.Pid, c.Tid, c.Signal, c.Time, c.Exe = parseCoreArgs(fs.Args(), &c.Error)
+	if badOpts {
+		c.Error = strings.TrimSuffix("itiny core: bad options: "+strings.Join(args, " ")+"; "+c.Error, "; ")
+	}
 	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
 		c.Boot = strings.TrimSpace(string(b))
 	}
@@ -58,24 +62,27 @@ func coreCmd(fs *flags, args []string) error {
 // arguments: they are joined again. What does not parse is said
 // in *errs.
 func parseCoreArgs(args []string, errs *string) (pid, tid int64, sig int, at int64, exe string) {
+	var bad []string
+	if len(args) < 5 {
+		bad = append(bad, fmt.Sprintf("%d arguments, want %s (core_pattern's %%P %%i %%s %%t %%e)", len(args), coreUsage[len("core [--data DIR] "):]))
+	}
 	num := func(i int, what string) int64 {
 		if i >= len(args) {
 			return 0
 		}
 		n, err := strconv.ParseInt(args[i], 10, 64)
 		if err != nil {
-			*errs += fmt.Sprintf("itiny core: %s %q is not a number; ", what, args[i])
+			bad = append(bad, fmt.Sprintf("%s %q is not a number", what, args[i]))
 		}
 		return n
-	}
-	if len(args) < 5 {
-		*errs += fmt.Sprintf("itiny core: %d arguments, want %s (core_pattern's %%P %%i %%s %%t %%e); ", len(args), coreUsage[len("core [--data DIR] "):])
 	}
 	pid, tid, sig, at = num(0, "PID"), num(1, "TID"), int(num(2, "SIGNAL")), num(3, "TIME")
 	if len(args) > 4 {
 		exe = strings.Join(args[4:], " ")
 	}
-	*errs = strings.TrimSuffix(*errs, "; ")
+	if len(bad) > 0 {
+		*errs = "itiny core: " + strings.Join(bad, "; ")
+	}
 	return
 }
 
