@@ -180,8 +180,10 @@ var KernelDropped = Record{Name: "kernel.dropped", Stream: StreamEvents, Source:
 // the per-hour cap, or the spool full), and error says what failed ("" if
 // nothing did: a truncated core, a spool file that does not read).
 // ProcessCore is one part of a minidump, an ELF core file: part of parts,
-// first the sequence number of part 1 (0 in part 1 itself), size and crc
-// (CRC-32C) the whole minidump's, data at most CorePart bytes of it.
+// first the sequence number of part 1 (0 in part 1 itself), size the
+// whole minidump's bytes, crc the CRC-32C of its bytes up to the end of
+// this part (the last part's is the whole's), data at most CorePart
+// bytes of it.
 var (
 	ProcessCrash = Record{Name: "process.crash", Stream: StreamEvents, Source: "cores", Fields: []Field{
 		{"exe", Label, None}, {"pid", Label, None}, {"tid", Label, None}, {"signal", Label, None},

@@ -27,7 +27,7 @@ type fakeNote struct {
 
 type fakeCore struct {
 	class   int
-	order   byteOrder
+	order   binary.ByteOrder
 	machine uint16
 	segs    []fakeSeg
 	notes   []fakeNote
@@ -73,7 +73,7 @@ func (c *fakeCore) prpsinfo(pid int, fname string) fakeNote {
 	return fakeNote{"CORE", ntPrpsinfo, d}
 }
 
-func appendNote(b []byte, o byteOrder, n fakeNote) []byte {
+func appendNote(b []byte, o binary.AppendByteOrder, n fakeNote) []byte {
 	name := n.name + "\x00"
 	if n.name == "" {
 		name = ""
@@ -90,14 +90,14 @@ func appendNote(b []byte, o byteOrder, n fakeNote) []byte {
 func (c *fakeCore) noteBytes() []byte {
 	var b []byte
 	for _, n := range c.notes {
-		b = appendNote(b, c.order, n)
+		b = appendNote(b, c.order.(binary.AppendByteOrder), n)
 	}
 	return b
 }
 
 // bytes lays the core out.
 func (c *fakeCore) bytes() []byte {
-	e := elfFile{class: c.class, order: c.order, machine: c.machine, ehsize: 64, phentsize: 56, shentsize: 64}
+	e := elfFile{class: c.class, order: c.order == binary.BigEndian, machine: c.machine, ehsize: 64, phentsize: 56, shentsize: 64}
 	if c.class == 32 {
 		e.ehsize, e.phentsize, e.shentsize = 52, 32, 40
 	}

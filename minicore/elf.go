@@ -1,9 +1,6 @@
 package minicore
 
-import (
-	"encoding/binary"
-	"fmt"
-)
+import "fmt"
 
 // The ELF structures Write reads and writes, by hand: debug/elf would
 // add a quarter of a megabyte to the agent, for a few dozen fields.
@@ -16,17 +13,48 @@ const (
 	maxLoads = pnXnum - 1
 )
 
-// byteOrder reads and appends in the core's byte order.
-type byteOrder interface {
-	binary.ByteOrder
-	binary.AppendByteOrder
+// order is a core's byte order, true for big-endian: a concrete type,
+// not encoding/binary's interface, whose methods for both orders the
+// agent would link.
+type order bool
+
+// get returns the n-byte integer at offset off of b. Not inlined, nor
+// put: a copy at each of the few dozen fields read and written, with its
+// bounds checks, is kilobytes.
+//
+//go:noinline
+func (o order) get(b []byte, off, n int) uint64 {
+	b = b[off : off+n]
+	var v uint64
+	for i := range n {
+		if o {
+			v = v<<8 | uint64(b[i])
+		} else {
+			v |= uint64(b[i]) << (8 * i)
+		}
+	}
+	return v
+}
+
+// put appends v as an n-byte integer.
+//
+//go:noinline
+func (o order) put(b []byte, v uint64, n int) []byte {
+	for i := range n {
+		shift := 8 * i
+		if o {
+			shift = 8 * (n - 1 - i)
+		}
+		b = append(b, byte(v>>shift))
+	}
+	return b
 }
 
 // elfFile is what Write keeps of a core's ELF header.
 type elfFile struct {
 	ident     [16]byte
 	class     int // 32 or 64
-	order     byteOrder
+	order     order
 	machine   uint16
 	flags     uint32
 	phoff     uint64
@@ -38,63 +66,42 @@ type elfFile struct {
 
 // readHeader reads and checks the ELF header.
 func (m *mini) readHeader() error {
+	var h [64]byte
 	b, err := m.in.read(52) // an ELF32 header; ELF64's is 12 more
 	if err != nil {
 		return fmt.Errorf("%w: %d-byte input", ErrNotCore, m.in.pos)
 	}
+	copy(h[:], b)
 	e := &m.e
 	// The minidump's ident is the core's class, byte order and ABI,
 	// with the current version and no padding.
-	copy(e.ident[:], b[:6])
-	e.ident[6], e.ident[7], e.ident[8] = 1, b[7], b[8]
-	if string(b[:4]) != "\x7fELF" {
-		return fmt.Errorf("%w: no ELF magic at offset 0", ErrNotCore)
-	}
-	switch b[4] {
-	case 1:
-		e.class, e.ehsize, e.phentsize = 32, 52, 32
-	case 2:
+	copy(e.ident[:], h[:6])
+	e.ident[6], e.ident[7], e.ident[8] = 1, h[7], h[8]
+	e.order = h[5] == 2
+	e.class, e.ehsize, e.phentsize = 32, 52, 32
+	if h[4] == 2 {
 		e.class, e.ehsize, e.phentsize = 64, 64, 56
-	default:
-		return fmt.Errorf("%w: ELF class %d at offset 4", ErrNotCore, b[4])
 	}
-	switch b[5] {
-	case 1:
-		e.order = binary.LittleEndian
-	case 2:
-		e.order = binary.BigEndian
-	default:
-		return fmt.Errorf("%w: ELF data encoding %d at offset 5", ErrNotCore, b[5])
+	if t := e.order.get(h[:], 16, 2); string(h[:4]) != "\x7fELF" || h[4]-1 > 1 || h[5]-1 > 1 || t != etCore {
+		return fmt.Errorf("%w: e_ident % x, e_type %d: want 7f 45 4c 46 (\\x7fELF), class 1 or 2, data 1 or 2; type ET_CORE (4)", ErrNotCore, h[:6], t)
 	}
-	o := e.order
-	if t := o.Uint16(b[16:]); t != etCore {
-		return fmt.Errorf("%w: ELF type %d, not ET_CORE (4)", ErrNotCore, t)
-	}
-	e.machine = o.Uint16(b[18:])
-	var phentsize, phnum uint16
-	if e.class == 32 {
-		e.phoff = uint64(o.Uint32(b[28:]))
-		e.flags = o.Uint32(b[36:])
-		phentsize, phnum, e.shentsize = o.Uint16(b[42:]), o.Uint16(b[44:]), o.Uint16(b[46:])
-	} else {
+	if e.class == 64 {
 		more, err := m.in.read(12)
 		if err != nil {
-			return fmt.Errorf("%w: ELF header: %v", ErrTruncated, err)
+			return fmt.Errorf("ELF header: %w", err)
 		}
-		h := append(b[:52:52], more...)
-		e.phoff = o.Uint64(h[32:])
-		e.flags = o.Uint32(h[48:])
-		phentsize, phnum, e.shentsize = o.Uint16(h[54:]), o.Uint16(h[56:]), o.Uint16(h[58:])
+		copy(h[52:], more)
 	}
-	switch {
-	case int(phentsize) != e.phentsize:
-		return fmt.Errorf("%w: e_phentsize %d, ELF%d's is %d", ErrBadCore, phentsize, e.class, e.phentsize)
-	case phnum == 0:
-		return fmt.Errorf("%w: no program headers", ErrBadCore)
-	case phnum == pnXnum:
-		return fmt.Errorf("%w: more than %d program headers (PN_XNUM): their count is at the end of the core", ErrBadCore, maxLoads)
-	case e.phoff < uint64(e.ehsize):
-		return fmt.Errorf("%w: program headers at offset %d, within the ELF header", ErrBadCore, e.phoff)
+	// e_phoff, e_flags, and e_phentsize, e_phnum, e_shentsize.
+	x := [2][3]int{{28, 36, 42}, {32, 48, 54}}[e.class/64]
+	e.machine = uint16(e.order.get(h[:], 18, 2))
+	e.phoff = e.order.get(h[:], x[0], e.class/8)
+	e.flags = uint32(e.order.get(h[:], x[1], 4))
+	phentsize, phnum := e.order.get(h[:], x[2], 2), e.order.get(h[:], x[2]+2, 2)
+	e.shentsize = uint16(e.order.get(h[:], x[2]+4, 2))
+	if phentsize != uint64(e.phentsize) || phnum == 0 || phnum == pnXnum || e.phoff < uint64(e.ehsize) {
+		return fmt.Errorf("%w: e_phoff %d, e_phentsize %d, e_phnum %d: want %d-byte program headers after the ELF header, 1 to %d of them (PN_XNUM, their count at the core's end, is not read)",
+			ErrBadCore, e.phoff, phentsize, phnum, e.phentsize, maxLoads)
 	}
 	e.phnum = int(phnum)
 	for i := range arches {
@@ -128,11 +135,11 @@ func (m *mini) readPhdrs() error {
 		var typ uint32
 		var l load
 		if e.class == 32 {
-			typ, l.off, l.vaddr = o.Uint32(b), uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:]))
-			l.filesz, l.flags = uint64(o.Uint32(b[16:])), o.Uint32(b[24:])
+			typ, l.off, l.vaddr = uint32(o.get(b, 0, 4)), o.get(b, 4, 4), o.get(b, 8, 4)
+			l.filesz, l.flags = o.get(b, 16, 4), uint32(o.get(b, 24, 4))
 		} else {
-			typ, l.flags, l.off, l.vaddr = o.Uint32(b), o.Uint32(b[4:]), o.Uint64(b[8:]), o.Uint64(b[16:])
-			l.filesz = o.Uint64(b[32:])
+			typ, l.flags, l.off, l.vaddr = uint32(o.get(b, 0, 4)), uint32(o.get(b, 4, 4)), o.get(b, 8, 8), o.get(b, 16, 8)
+			l.filesz = o.get(b, 32, 8)
 		}
 		if l.off+l.filesz < l.off || typ == ptLoad && l.vaddr+l.filesz < l.vaddr {
 			return fmt.Errorf("%w: program header %d: offset %#x, address %#x and size %#x wrap around", ErrBadCore, i, l.off, l.vaddr, l.filesz)
@@ -162,42 +169,34 @@ func (m *mini) readPhdrs() error {
 // appendHeader appends the minidump's ELF header, for phnum program
 // headers right after it.
 func (e *elfFile) appendHeader(b []byte, phnum int) []byte {
-	o := e.order
+	word := e.class / 8 // e_entry, e_phoff and e_shoff
 	b = append(b, e.ident[:]...)
-	b = o.AppendUint16(b, etCore)
-	b = o.AppendUint16(b, e.machine)
-	b = o.AppendUint32(b, 1) // e_version
-	if e.class == 32 {
-		b = o.AppendUint32(b, 0)                // e_entry
-		b = o.AppendUint32(b, uint32(e.ehsize)) // e_phoff
-		b = o.AppendUint32(b, 0)                // e_shoff
-	} else {
-		b = o.AppendUint64(b, 0)
-		b = o.AppendUint64(b, uint64(e.ehsize))
-		b = o.AppendUint64(b, 0)
+	for _, f := range [...]struct {
+		v uint64
+		n int
+	}{
+		{etCore, 2}, {uint64(e.machine), 2}, {1, 4}, // e_type, e_machine, e_version
+		{0, word}, {uint64(e.ehsize), word}, {0, word}, // e_entry, e_phoff, e_shoff
+		{uint64(e.flags), 4}, {uint64(e.ehsize), 2}, {uint64(e.phentsize), 2}, {uint64(phnum), 2},
+		{uint64(e.shentsize), 2}, {0, 2}, {0, 2}, // e_shentsize, e_shnum, e_shstrndx
+	} {
+		b = e.order.put(b, f.v, f.n)
 	}
-	b = o.AppendUint32(b, e.flags)
-	b = o.AppendUint16(b, uint16(e.ehsize))
-	b = o.AppendUint16(b, uint16(e.phentsize))
-	b = o.AppendUint16(b, uint16(phnum))
-	b = o.AppendUint16(b, e.shentsize)
-	b = o.AppendUint16(b, 0) // e_shnum
-	return o.AppendUint16(b, 0)
+	return b
 }
 
 // appendPhdr appends a program header.
 func (e *elfFile) appendPhdr(b []byte, typ, flags uint32, off int64, vaddr, filesz, memsz, align uint64) []byte {
 	o := e.order
 	if e.class == 32 {
-		for _, v := range [...]uint32{typ, uint32(off), uint32(vaddr), 0, uint32(filesz), uint32(memsz), flags, uint32(align)} {
-			b = o.AppendUint32(b, v)
+		for _, v := range [...]uint64{uint64(typ), uint64(off), vaddr, 0, filesz, memsz, uint64(flags), align} {
+			b = o.put(b, v, 4)
 		}
 		return b
 	}
-	b = o.AppendUint32(b, typ)
-	b = o.AppendUint32(b, flags)
+	b = o.put(o.put(b, uint64(typ), 4), uint64(flags), 4)
 	for _, v := range [...]uint64{uint64(off), vaddr, 0, filesz, memsz, align} {
-		b = o.AppendUint64(b, v)
+		b = o.put(b, v, 8)
 	}
 	return b
 }

@@ -46,7 +46,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 )
 
 // Limits bound what Write keeps of a core.
@@ -149,6 +148,9 @@ type extent struct {
 func (e *extent) WriteAt(b []byte, off int64) (int, error) {
 	n, err := e.w.WriteAt(b, off)
 	e.end = max(e.end, off+int64(n))
+	if err != nil {
+		err = fmt.Errorf("minicore: writing the minidump: %w", err)
+	}
 	return n, err
 }
 
@@ -210,7 +212,7 @@ func (m *mini) finish(why error) error {
 		b = m.e.appendPhdr(b, ptLoad, p.flags, p.outOff, p.vaddr, p.size, p.size, 1)
 	}
 	if _, err := m.out.WriteAt(b, 0); err != nil {
-		return fmt.Errorf("minicore: writing the minidump's headers: %w", err)
+		return err
 	}
 	m.info.Size = m.out.end
 	return why
@@ -256,7 +258,11 @@ func (m *mini) plan() {
 	}
 	// Merge what overlaps in the core (two stack pointers in one stack),
 	// then order by offset: the stream goes forward only.
-	slices.SortFunc(ps, func(a, b piece) int { return cmpU64(a.off, b.off) })
+	for i := 1; i < len(ps); i++ { // at most 4*MaxThreads: no sort package
+		for j := i; j > 0 && ps[j].off < ps[j-1].off; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
 	var out []piece
 	for _, p := range ps {
 		if k := len(out) - 1; k >= 0 && p.off <= out[k].off+out[k].size && p.vaddr-out[k].vaddr == p.off-out[k].off {
@@ -278,16 +284,6 @@ func (m *mini) plan() {
 }
 
 func align16(n int64) int64 { return (n + 15) &^ 15 }
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // copyStacks copies the pieces from the stream into the minidump after
 // the notes. A stream that ends early leaves the pieces cut to what came.

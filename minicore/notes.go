@@ -29,71 +29,79 @@ func (m *mini) copyNotes() error {
 	if err := m.in.skipTo(m.note.off); err != nil {
 		return fmt.Errorf("notes: %w", err)
 	}
-	o := m.e.order
-	left := m.note.filesz
-	var head [12 + maxNoteName]byte
-	thread := 0 // NT_PRSTATUS notes so far: the thread whose notes these are
-	room := int64(NoteBytes)
+	n := noteState{left: m.note.filesz, room: NoteBytes}
 	if m.lim.Size > 0 {
-		room = min(room, m.lim.Size-m.notesOff)
+		n.room = min(n.room, m.lim.Size-m.notesOff)
 	}
-	for left >= 12 {
+	for n.left >= 12 {
 		at := m.in.pos
-		h, err := m.in.read(12)
-		if err != nil {
+		if err := m.copyNote(&n); err != nil {
 			return fmt.Errorf("note at offset %d: %w", at, err)
 		}
-		copy(head[:], h)
-		namesz, descsz, typ := o.Uint32(h), o.Uint32(h[4:]), o.Uint32(h[8:])
-		nameLen, descLen := align4(namesz), align4(descsz)
-		if namesz > maxNoteName || nameLen+descLen > left-12 {
-			return fmt.Errorf("%w: note at offset %d: %d-byte name and %d-byte desc, %d bytes left in the note segment", ErrBadCore, at, namesz, descsz, left-12)
-		}
-		size := 12 + nameLen + descLen
-		left -= size
-		name, err := m.in.read(int(nameLen))
-		if err != nil {
-			return fmt.Errorf("note at offset %d: %w", at, err)
-		}
-		copy(head[12:], name)
-		core := bytes.Equal(head[12:12+namesz], []byte("CORE\x00"))
-		process := core && (typ == ntPrpsinfo || typ == ntAuxv || typ == ntSiginfo || typ == ntFile)
-		if core && typ == ntPrstatus {
-			thread++
-			m.info.Threads++
-		}
-		keep := m.notesLen+int64(size) <= room &&
-			(core && typ == ntPrstatus || process || thread <= m.lim.Threads)
-		if !keep {
-			m.info.Cut++
-			if err := m.in.skipTo(uint64(m.in.pos) + descLen); err != nil {
-				return fmt.Errorf("note at offset %d: %w", at, err)
-			}
-			continue
-		}
-		out := m.notesOff + m.notesLen
-		if _, err := m.out.WriteAt(head[:12+nameLen], out); err != nil {
-			return fmt.Errorf("minicore: writing the minidump: %w", err)
-		}
-		done := uint64(0)
-		if core && (typ == ntPrstatus || typ == ntPrpsinfo) {
-			d, err := m.in.read(int(min(descLen, parsed)))
-			if err != nil {
-				return fmt.Errorf("note at offset %d: %w", at, err)
-			}
-			m.parse(typ, d[:min(len(d), int(descsz))], thread)
-			if _, err := m.out.WriteAt(d, out+int64(12+nameLen)); err != nil {
-				return fmt.Errorf("minicore: writing the minidump: %w", err)
-			}
-			done = uint64(len(d))
-		}
-		if _, err := m.in.copyTo(&m.out, out+int64(12+nameLen+done), descLen-done); err != nil {
-			return fmt.Errorf("note at offset %d: %w", at, err)
-		}
-		m.notesLen += int64(size)
-		m.info.Notes++
 	}
-	return m.in.skipTo(uint64(m.in.pos) + left) // padding
+	return m.in.skipTo(uint64(m.in.pos) + n.left) // padding
+}
+
+// noteState is copyNotes' progress through the note segment.
+type noteState struct {
+	left   uint64 // bytes of the segment not read
+	room   int64  // what the notes kept may take
+	thread int    // NT_PRSTATUS notes so far: the thread whose notes these are
+	head   [12 + maxNoteName]byte
+}
+
+// copyNote copies or skips the next note.
+func (m *mini) copyNote(n *noteState) error {
+	o := m.e.order
+	h, err := m.in.read(12)
+	if err != nil {
+		return err
+	}
+	copy(n.head[:], h)
+	namesz, descsz, typ := uint32(o.get(h, 0, 4)), uint32(o.get(h, 4, 4)), uint32(o.get(h, 8, 4))
+	nameLen, descLen := align4(namesz), align4(descsz)
+	if namesz > maxNoteName || nameLen+descLen > n.left-12 {
+		return fmt.Errorf("%w: %d-byte name and %d-byte desc, %d bytes left in the note segment", ErrBadCore, namesz, descsz, n.left-12)
+	}
+	size := 12 + nameLen + descLen
+	n.left -= size
+	name, err := m.in.read(int(nameLen))
+	if err != nil {
+		return err
+	}
+	copy(n.head[12:], name)
+	core := string(n.head[12:12+namesz]) == "CORE\x00"
+	process := core && (typ == ntPrpsinfo || typ == ntAuxv || typ == ntSiginfo || typ == ntFile)
+	if core && typ == ntPrstatus {
+		n.thread++
+		m.info.Threads++
+	}
+	if m.notesLen+int64(size) > n.room || !(core && typ == ntPrstatus || process || n.thread <= m.lim.Threads) {
+		m.info.Cut++
+		return m.in.skipTo(uint64(m.in.pos) + descLen)
+	}
+	out := m.notesOff + m.notesLen + int64(12+nameLen)
+	if _, err := m.out.WriteAt(n.head[:12+nameLen], out-int64(12+nameLen)); err != nil {
+		return err
+	}
+	if core && (typ == ntPrstatus || typ == ntPrpsinfo) {
+		d, err := m.in.read(int(min(descLen, parsed)))
+		if err != nil {
+			return err
+		}
+		m.parse(typ, d[:min(len(d), int(descsz))], n.thread)
+		if _, err := m.out.WriteAt(d, out); err != nil {
+			return err
+		}
+		out += int64(len(d))
+		descLen -= uint64(len(d))
+	}
+	if _, err := m.in.copyTo(&m.out, out, descLen); err != nil {
+		return err
+	}
+	m.notesLen += int64(size)
+	m.info.Notes++
+	return nil
 }
 
 // parse learns from a thread's NT_PRSTATUS or the process's NT_PRPSINFO.
@@ -106,22 +114,22 @@ func (m *mini) parse(typ uint32, d []byte, thread int) {
 			pid, fname = 12, 28 // 16-bit uid and gid
 		}
 		if len(d) >= fname+16 {
-			m.info.Pid = int64(int32(o.Uint32(d[pid:])))
+			m.info.Pid = int64(int32(o.get(d, pid, 4)))
 			name, _, _ := bytes.Cut(d[fname:fname+16], []byte{0})
 			m.info.Exe = string(name)
 		}
 		return
 	}
 	if thread == 1 && len(d) >= 14 {
-		m.info.Signal = int(o.Uint16(d[12:])) // pr_cursig, after pr_info
+		m.info.Signal = int(uint16(o.get(d, 12, 2))) // pr_cursig, after pr_info
 	}
 	if m.arch == nil || thread > m.lim.Threads || len(d) < m.arch.sp+word {
 		return
 	}
 	if word == 4 {
-		m.sps = append(m.sps, uint64(o.Uint32(d[m.arch.sp:])))
+		m.sps = append(m.sps, o.get(d, m.arch.sp, 4))
 	} else {
-		m.sps = append(m.sps, o.Uint64(d[m.arch.sp:]))
+		m.sps = append(m.sps, o.get(d, m.arch.sp, 8))
 	}
 }
 
@@ -175,7 +183,7 @@ func (s *stream) copyTo(w io.WriterAt, at int64, n uint64) (uint64, error) {
 		s.pos += int64(got)
 		if got > 0 {
 			if _, werr := w.WriteAt(s.buf[:got], at+int64(done)); werr != nil {
-				return done, fmt.Errorf("minicore: writing the minidump: %w", werr)
+				return done, werr
 			}
 			done += uint64(got)
 		}

@@ -120,8 +120,9 @@ var ErrNoCore = errors.New("no such minidump")
 
 // ExtractCore writes the minidump whose first part is record seq of the
 // cores stream to w, and returns its size. Its parts are checked: each
-// in its place, none missing, their bytes the size and the checksum
-// (CRC-32C) they say. An error names what is wrong.
+// in its place, none missing, their bytes the size and the checksums
+// (CRC-32C, of the minidump up to each part's end) they say. An error
+// names what is wrong.
 func ExtractCore(srcs []*Source, seq uint64, w io.Writer) (int64, error) {
 	cores := streams(srcs, catalog.StreamCores)
 	if len(cores) == 0 {
@@ -144,10 +145,9 @@ func ExtractCore(srcs []*Source, seq uint64, w io.Writer) (int64, error) {
 func extractFrom(s *Source, seq uint64, w io.Writer) (int64, error) {
 	var (
 		parts, size, next int64 // next: the part due; 0 before the first
-		crc, sum          uint32
+		sum               uint32
 		written           int64
 		oldest, last      uint64
-		table             = crc32.MakeTable(crc32.Castagnoli)
 		failed            error
 	)
 	err := eachRecord([]*Source{s}, func(it *Item) bool {
@@ -165,7 +165,7 @@ func extractFrom(s *Source, seq uint64, w io.Writer) (int64, error) {
 			failed = fmt.Errorf("%w: seq %d is part %d of the minidump at seq %d", ErrNoCore, seq, part, intField(r, keyCoreFirst))
 			return false
 		case at == seq:
-			parts, size, crc, next = intField(r, keyCoreParts), intField(r, keyCoreSize), uint32(intField(r, keyCoreCRC)), 1
+			parts, size, next = intField(r, keyCoreParts), intField(r, keyCoreSize), 1
 		case next == 0 || uint64(intField(r, keyCoreFirst)) != seq:
 			return true
 		case part != next:
@@ -173,7 +173,11 @@ func extractFrom(s *Source, seq uint64, w io.Writer) (int64, error) {
 			return false
 		}
 		v, _ := field(r, keyCoreData)
-		sum = crc32.Update(sum, table, []byte(v.Str()))
+		sum = crc32.Update(sum, crc32.MakeTable(crc32.Castagnoli), []byte(v.Str()))
+		if crc := uint32(intField(r, keyCoreCRC)); crc != sum {
+			failed = fmt.Errorf("minidump %d: part %d of %d: checksum %08x, the part says %08x", seq, part, parts, sum, crc)
+			return false
+		}
 		n, err := io.WriteString(w, v.Str())
 		written += int64(n)
 		if err != nil {
@@ -194,8 +198,6 @@ func extractFrom(s *Source, seq uint64, w io.Writer) (int64, error) {
 		return written, fmt.Errorf("minidump %d: part %d of %d missing from the cores stream %s (seq %d to %d)", seq, next, parts, s.Where, oldest, last)
 	case written != size:
 		return written, fmt.Errorf("minidump %d: %d bytes in its parts, they say %d", seq, written, size)
-	case sum != crc:
-		return written, fmt.Errorf("minidump %d: checksum %08x, its parts say %08x", seq, sum, crc)
 	}
 	return written, nil
 }

@@ -17,7 +17,7 @@ import (
 // coresFixture writes the cores and events rings as the cores collector
 // would: minidumps in parts of 4 KiB, numbered from 50 (the ring turned
 // over before), and their events. Minidump 50 is whole; 53 lacks its
-// second part; 55's checksum is not its bytes'; 58, the last, lacks its
+// second part; 55's second part's checksum is not its bytes'; 58, the last, lacks its
 // last part.
 func coresFixture(t *testing.T) (data string, mini []byte) {
 	data = t.TempDir()
@@ -28,10 +28,14 @@ func coresFixture(t *testing.T) (data string, mini []byte) {
 		t.Fatal(err)
 	}
 	seq := uint64(50)
-	store := func(pid int64, b []byte, crc uint32, skip int) uint64 {
+	store := func(pid int64, b []byte, bad bool, skip int) uint64 {
 		first := seq
 		for part := int64(1); part <= 3; part++ {
-			chunk := b[(part-1)*4096 : min(part*4096, int64(len(b)))]
+			end := min(part*4096, int64(len(b)))
+			chunk, crc := b[(part-1)*4096:end], crc32.Checksum(b[:end], table)
+			if bad && part == 2 {
+				crc++
+			}
 			r := codec.Record{Seq: seq, Wall: t0, Mono: 1, Source: "cores", Name: catalog.ProcessCore.Name, Level: codec.LevelInfo, Fields: codec.Fields{
 				{Key: "pid", Value: codec.Int(pid)}, {Key: "part", Value: codec.Int(part)}, {Key: "parts", Value: codec.Int(3)},
 				{Key: "first", Value: codec.Uint(first * uint64(min(part-1, 1)))}, {Key: "size", Value: codec.Int(int64(len(b)))},
@@ -47,10 +51,10 @@ func coresFixture(t *testing.T) (data string, mini []byte) {
 		}
 		return first
 	}
-	a := store(100, mini, crc32.Checksum(mini, table), 0)
-	b := store(101, mini, crc32.Checksum(mini, table), 2)
-	c := store(102, mini, 12345, 0)
-	d := store(105, mini, crc32.Checksum(mini, table), 3)
+	a := store(100, mini, false, 0)
+	b := store(101, mini, false, 2)
+	c := store(102, mini, true, 0)
+	d := store(105, mini, false, 3)
 	if err := cores.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +125,7 @@ func TestCoresExtract(t *testing.T) {
 		{[]string{"--extract", "51"}, 1, "no such minidump: seq 51 is part 2 of the minidump at seq 50"},
 		{[]string{"--extract", "53"}, 1, "minidump 53: part 3 of 3 where part 2 was due: a part is missing"},
 		{[]string{"--extract", "58"}, 1, "minidump 58: part 3 of 3 missing from the cores stream " + filepath.Join(data, "cores") + " (seq 50 to 59)"},
-		{[]string{"--extract", "55"}, 1, "minidump 55: checksum"},
+		{[]string{"--extract", "55"}, 1, "minidump 55: part 2 of 3: checksum"},
 		{[]string{"--extract", "7"}, 1, "no such minidump: seq 7 is gone, the cores stream " + filepath.Join(data, "cores") + " holds seq 50 to 59"},
 		{[]string{"--extract", "999"}, 1, "seq 999 is not a minidump's first part"},
 		{[]string{"--extract", "0"}, 2, "--extract takes a SEQ of the list"},

@@ -31,15 +31,27 @@ const coreUsage = "core [--data DIR] PID TID SIGNAL TIME EXE"
 func coreCmd(fs *flags, args []string) error {
 	data := fs.String("data", datadir.Default(), "the agent's data directory ($"+datadir.Env+", else "+datadir.Fallback+"): its core-spool takes the crash")
 	c := corespool.Crash{Mono: clock.Mono(), Boot: "unknown"}
-	var badOpts bool
-	if err := parse(fs, args); errors.Is(err, errHelp) {
+	err := parse(fs, args)
+	if errors.Is(err, errHelp) {
 		return err
-	} else if err != nil {
-		badOpts = true
 	}
-	c.Pid, c.Tid, c.Signal, c.Time, c.Exe = parseCoreArgs(fs.Args(), &c.Error)
-	if badOpts {
-		c.Error = strings.TrimSuffix("itiny core: bad options: "+strings.Join(args, " ")+"; "+c.Error, "; ")
+	var bad []string // what the pattern gave wrong: kept with the crash
+	if err != nil || fs.NArg() < 5 {
+		bad = append(bad, "arguments "+strconv.Quote(strings.Join(args, " "))+", want "+coreUsage[len("core "):]+" (core_pattern's %P %i %s %t %e)")
+	}
+	// %P %i %s %t, then %e, which older kernels split at its spaces.
+	for i, n := range [...]*int64{&c.Pid, &c.Tid, &c.Signal, &c.Time} {
+		if i < fs.NArg() {
+			if *n, err = strconv.ParseInt(fs.Arg(i), 10, 64); err != nil {
+				bad = append(bad, strconv.Quote(fs.Arg(i))+" is not a number")
+			}
+		}
+	}
+	if fs.NArg() > 4 {
+		c.Exe = strings.Join(fs.Args()[4:], " ")
+	}
+	if len(bad) > 0 {
+		c.Error = "itiny core: " + strings.Join(bad, "; ")
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
 		c.Boot = strings.TrimSpace(string(b))
@@ -55,35 +67,6 @@ func coreCmd(fs *flags, args []string) error {
 		kernelLog(msg)
 	}
 	return nil
-}
-
-// parseCoreArgs reads what core_pattern's specifiers gave: %P %i %s %t
-// %e. Older kernels split a command name with spaces (%e) into several
-// arguments: they are joined again. What does not parse is said
-// in *errs.
-func parseCoreArgs(args []string, errs *string) (pid, tid int64, sig int, at int64, exe string) {
-	var bad []string
-	if len(args) < 5 {
-		bad = append(bad, fmt.Sprintf("%d arguments, want %s (core_pattern's %%P %%i %%s %%t %%e)", len(args), coreUsage[len("core [--data DIR] "):]))
-	}
-	num := func(i int, what string) int64 {
-		if i >= len(args) {
-			return 0
-		}
-		n, err := strconv.ParseInt(args[i], 10, 64)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("%s %q is not a number", what, args[i]))
-		}
-		return n
-	}
-	pid, tid, sig, at = num(0, "PID"), num(1, "TID"), int(num(2, "SIGNAL")), num(3, "TIME")
-	if len(args) > 4 {
-		exe = strings.Join(args[4:], " ")
-	}
-	if len(bad) > 0 {
-		*errs = "itiny core: " + strings.Join(bad, "; ")
-	}
-	return
 }
 
 // defaultCoreLimits are the default configuration's: what the handler

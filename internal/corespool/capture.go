@@ -22,8 +22,8 @@ var ErrDropped = errors.New("crash dropped")
 const lockWait = 2 * time.Second
 
 // hour is the per-hour cap's window, by the monotonic clock: it opens
-// at the first crash kept after the last window closed, and a reboot
-// opens a new one.
+// at the first crash after the last window closed, and a reboot opens a
+// new one.
 const hour = int64(time.Hour)
 
 // minRoom is the least spool room a minidump is made in: the notes alone
@@ -56,10 +56,10 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 		return "", err
 	}
 	owned(f, fd)
-	info, merr := minicore.Write(io.NewOffsetWriter(f, HeaderSize), core, minicore.Limits{
-		ThreadBytes: lim.ThreadBytes, Threads: lim.Threads, Size: min(lim.Size, room-HeaderSize),
+	info, merr := minicore.Write(io.NewOffsetWriter(f, HeaderSize), core, minicore.Limits{ // which bounds the limits
+		ThreadBytes: int(min(lim.ThreadBytes, minicore.MaxThreadBytes)), Threads: int(min(lim.Threads, minicore.MaxThreads)), Size: min(lim.Size, room-HeaderSize),
 	})
-	c.Threads, c.Stacks, c.Read, c.Size = info.Threads, info.Stacks, info.Read, info.Size
+	c.Threads, c.Stacks, c.Read, c.Size = int64(info.Threads), int64(info.Stacks), info.Read, info.Size
 	if c.Exe == "" {
 		c.Exe = info.Exe
 	}
@@ -88,16 +88,14 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 		return Limits{}, 0, err
 	}
 	defer syscall.Flock(fd, syscall.LOCK_UN)
-	lim := def
-	if b, err := readAt(fd, limitsFile, 512); err == nil {
-		if l, err := parseLimits(string(b)); err == nil {
-			lim = l
-		}
+	lim := def // what the agent wrote overrides it, key by key
+	if b, err := readAt(fd, limitsFile, 1024); err != nil || parseFields(string(b), lim.fields()) != nil {
+		lim = def
 	}
-	lim.Threads = min(lim.Threads, minicore.MaxThreads)
-	lim.ThreadBytes = min(lim.ThreadBytes, minicore.MaxThreadBytes)
 	st := readState(fd)
-	if st.boot != c.Boot || c.Mono < st.start || c.Mono-st.start >= hour {
+	// Handlers started at once take the lock in any order: a crash a
+	// little before the window's start is in it.
+	if st.boot != c.Boot || c.Mono >= st.start+hour || c.Mono <= st.start-hour {
 		st = state{boot: c.Boot, start: c.Mono, dropped: st.dropped}
 	}
 	used, err := spoolUse(fd, lim.Size)
@@ -107,7 +105,7 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 	room := lim.Spool - used
 	var drop error
 	switch {
-	case st.count >= int64(lim.PerHour):
+	case st.count >= lim.PerHour:
 		drop = fmt.Errorf("%w: %d crashes kept this hour, per_hour is %d", ErrDropped, st.count, lim.PerHour)
 	case room < minRoom:
 		drop = fmt.Errorf("%w: the spool holds %d bytes of its %d", ErrDropped, used, lim.Spool)
@@ -118,7 +116,7 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 		st.count++
 		c.Dropped, st.dropped = st.dropped, 0
 	}
-	if err := replaceAt(fd, stateFile, st.bytes()); err != nil {
+	if err := replaceAt(fd, stateFile, appendFields(nil, st.fields())); err != nil {
 		return lim, 0, err
 	}
 	return lim, room, drop
@@ -172,36 +170,24 @@ func spoolUse(fd int, size int64) (int64, error) {
 	return used, err
 }
 
-// state is the per-hour window and the crashes dropped since the last
-// kept: "BOOT START COUNT DROPPED".
+// state is the per-hour window, and the crashes dropped since the last
+// kept.
 type state struct {
 	boot           string
 	start          int64 // monotonic ns
 	count, dropped int64
 }
 
-func (s state) bytes() []byte {
-	return fmt.Appendf(nil, "%s %d %d %d\n", oneLine(s.boot, 36), s.start, s.count, s.dropped)
+func (s *state) fields() []field {
+	return []field{{key: "boot", s: &s.boot}, {key: "start", n: &s.start}, {key: "count", n: &s.count}, {key: "dropped", n: &s.dropped}}
 }
 
 // readState reads the state file; a missing or bad one is a fresh state.
 func readState(fd int) state {
-	b, err := readAt(fd, stateFile, 256)
-	if err != nil {
-		return state{}
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 4 {
-		return state{}
-	}
 	var s state
-	var errs [3]error
-	s.boot = f[0]
-	s.start, errs[0] = strconv.ParseInt(f[1], 10, 64)
-	s.count, errs[1] = strconv.ParseInt(f[2], 10, 64)
-	s.dropped, errs[2] = strconv.ParseInt(f[3], 10, 64)
-	if errors.Join(errs[:]...) != nil {
-		return state{}
+	b, err := readAt(fd, stateFile, 1024)
+	if err == nil && parseFields(string(b), s.fields()) == nil {
+		return s
 	}
-	return s
+	return state{}
 }

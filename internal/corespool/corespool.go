@@ -24,7 +24,6 @@
 package corespool
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -46,62 +45,89 @@ const (
 // Limits bound what the handler keeps: each minidump, the crashes kept an
 // hour, and the spool.
 type Limits struct {
-	ThreadBytes int   // stack kept per thread (minicore.Limits)
-	Threads     int   // threads whose stacks are kept
-	PerHour     int   // crashes kept an hour
+	ThreadBytes int64 // stack kept per thread (minicore.Limits)
+	Threads     int64 // threads whose stacks are kept
+	PerHour     int64 // crashes kept an hour
 	Size        int64 // a minidump's bytes at most
 	Spool       int64 // the spool's bytes at most
 }
 
-// limitKeys are Limits' names in the limits file, in order.
-var limitKeys = [...]string{"thread_bytes", "threads", "per_hour", "size", "spool"}
-
-// String is the limits file's text: "thread_bytes=65536 threads=16 ...".
-func (l Limits) String() string {
-	v := [...]int64{int64(l.ThreadBytes), int64(l.Threads), int64(l.PerHour), l.Size, l.Spool}
-	var b []byte
-	for i, k := range limitKeys {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		b = strconv.AppendInt(append(append(b, k...), '='), v[i], 10)
-	}
-	return string(append(b, '\n'))
+func (l *Limits) fields() []field {
+	return []field{{key: "thread_bytes", n: &l.ThreadBytes}, {key: "threads", n: &l.Threads}, {key: "per_hour", n: &l.PerHour},
+		{key: "size", n: &l.Size}, {key: "spool", n: &l.Spool}}
 }
 
-// parseLimits parses the limits file; every key must be there.
-func parseLimits(s string) (Limits, error) {
-	var v [len(limitKeys)]int64
-	var seen [len(limitKeys)]bool
-	for f := range strings.FieldsSeq(s) {
-		k, val, _ := strings.Cut(f, "=")
-		i := indexOf(limitKeys[:], k)
-		n, err := strconv.ParseInt(val, 10, 64)
-		if i < 0 || err != nil || n < 0 {
-			return Limits{}, fmt.Errorf("limits: bad %q", f)
-		}
-		v[i], seen[i] = n, true
-	}
-	for i, ok := range seen {
-		if !ok {
-			return Limits{}, fmt.Errorf("limits: no %s", limitKeys[i])
-		}
-	}
-	return Limits{ThreadBytes: int(min(v[0], 1<<30)), Threads: int(min(v[1], 1<<10)), PerHour: int(min(v[2], 1<<20)), Size: v[3], Spool: v[4]}, nil
+// String is the limits file's text: "thread_bytes 65536", a line a limit.
+func (l Limits) String() string { return string(appendFields(nil, l.fields())) }
+
+// A field is one line of a spool file, "key value": a number, or a
+// string kept on one line.
+type field struct {
+	key string
+	n   *int64
+	s   *string
+	_   [0]func() // not comparable: no equality function linked
 }
 
-func indexOf(keys []string, k string) int {
-	for i, x := range keys {
-		if x == k {
-			return i
+// maxString bounds a field's string: a header then always fits.
+const maxString = 400
+
+func appendFields(b []byte, fs []field) []byte {
+	for _, f := range fs {
+		b = append(append(b, f.key...), ' ')
+		if f.n != nil {
+			b = strconv.AppendInt(b, *f.n, 10)
+		} else {
+			b = appendLine(b, *f.s)
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// appendLine appends s, valid UTF-8, control characters made '?', cut to
+// maxString bytes.
+func appendLine(b []byte, s string) []byte {
+	s = strings.ToValidUTF8(s, "?")
+	for len(s) > maxString {
+		s = strings.ToValidUTF8(s[:maxString], "")
+	}
+	for _, c := range []byte(s) {
+		if c < ' ' || c == 0x7f {
+			c = '?'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// parseFields sets the fields text has lines for; other lines are
+// skipped, a number that does not parse is an error.
+func parseFields(text string, fs []field) error {
+	for text != "" {
+		var line, k, v string
+		line, text, _ = strings.Cut(text, "\n")
+		k, v, _ = strings.Cut(line, " ")
+		for _, f := range fs {
+			switch {
+			case f.key != k:
+			case f.s != nil:
+				*f.s = v
+			default:
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return fmt.Errorf("%s %q: not a number", k, v)
+				}
+				*f.n = n
+			}
 		}
 	}
-	return -1
+	return nil
 }
 
 // HeaderSize is the room a crash's header takes at the head of its file,
 // padded with newlines; the minidump starts after it.
-const HeaderSize = 1024
+const HeaderSize = 2048
 
 // headerMagic is a crash file's first line.
 const headerMagic = "itiny-core 1\n"
@@ -111,88 +137,44 @@ const headerMagic = "itiny-core 1\n"
 // it ran at, what package minicore found and kept, and what failed.
 type Crash struct {
 	Pid, Tid int64
-	Signal   int
+	Signal   int64
 	Time     int64  // the kernel's time of the dump (%t), Unix seconds
 	Exe      string // the kernel's %e, else the core's NT_PRPSINFO
 	Boot     string // /proc/sys/kernel/random/boot_id when it ran
 	Mono     int64  // CLOCK_MONOTONIC when it ran, nanoseconds
-	Threads  int    // threads in the core
-	Stacks   int    // threads whose stacks the minidump holds
+	Threads  int64  // threads in the core
+	Stacks   int64  // threads whose stacks the minidump holds
 	Read     int64  // bytes of the core read
 	Dropped  int64  // crashes dropped since the last kept, this one not counted
 	Error    string // what failed: "" when nothing did
 	Size     int64  // the minidump's bytes: the file's past HeaderSize
 }
 
-// maxText bounds the header's strings; the header then always fits.
-const (
-	maxExe   = 64
-	maxError = 512
-)
+func (c *Crash) fields() []field {
+	return []field{{key: "pid", n: &c.Pid}, {key: "tid", n: &c.Tid}, {key: "signal", n: &c.Signal}, {key: "time", n: &c.Time},
+		{key: "exe", s: &c.Exe}, {key: "boot", s: &c.Boot}, {key: "mono", n: &c.Mono}, {key: "threads", n: &c.Threads},
+		{key: "stacks", n: &c.Stacks}, {key: "read", n: &c.Read}, {key: "dropped", n: &c.Dropped}, {key: "error", s: &c.Error}}
+}
 
 // header returns c's header, HeaderSize bytes.
 func (c *Crash) header() []byte {
-	b := []byte(headerMagic)
-	num := func(k string, v int64) { b = strconv.AppendInt(append(b, k+" "...), v, 10); b = append(b, '\n') }
-	str := func(k, v string, max int) { b = append(append(append(b, k+" "...), oneLine(v, max)...), '\n') }
-	num("pid", c.Pid)
-	num("tid", c.Tid)
-	num("signal", int64(c.Signal))
-	num("time", c.Time)
-	str("exe", c.Exe, maxExe)
-	str("boot", c.Boot, 36)
-	num("mono", c.Mono)
-	num("threads", int64(c.Threads))
-	num("stacks", int64(c.Stacks))
-	num("read", c.Read)
-	num("dropped", c.Dropped)
-	str("error", c.Error, maxError)
-	return append(b, bytes.Repeat([]byte{'\n'}, HeaderSize-len(b))...)
-}
-
-// oneLine returns s on one line of valid UTF-8, cut to at most max bytes.
-func oneLine(s string, max int) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-	for len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "")
+	b := appendFields([]byte(headerMagic), c.fields())
+	for len(b) < HeaderSize {
+		b = append(b, '\n')
 	}
-	return s
+	return b
 }
 
 // parseHeader parses a crash file's header.
 func parseHeader(h []byte) (Crash, error) {
 	var c Crash
-	rest, ok := bytes.CutPrefix(h, []byte(headerMagic))
+	rest, ok := strings.CutPrefix(string(h), headerMagic)
 	if !ok {
 		return c, errors.New("not a crash file: no " + strconv.Quote(strings.TrimSpace(headerMagic)) + " line")
 	}
-	nums := map[string]*int64{"pid": &c.Pid, "tid": &c.Tid, "time": &c.Time, "mono": &c.Mono, "read": &c.Read, "dropped": &c.Dropped}
-	var sig, threads, stacks int64
-	nums["signal"], nums["threads"], nums["stacks"] = &sig, &threads, &stacks
-	for line := range strings.SplitSeq(string(rest), "\n") {
-		k, v, _ := strings.Cut(line, " ")
-		switch {
-		case k == "exe":
-			c.Exe = v
-		case k == "boot":
-			c.Boot = v
-		case k == "error":
-			c.Error = v
-		case nums[k] != nil:
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return c, fmt.Errorf("header: %s %q: %v", k, v, err)
-			}
-			*nums[k] = n
-		}
+	if err := parseFields(rest, c.fields()); err != nil {
+		return c, fmt.Errorf("header: %w", err)
 	}
-	c.Signal, c.Threads, c.Stacks = int(sig), int(threads), int(stacks)
 	return c, nil
 }
 

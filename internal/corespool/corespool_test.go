@@ -75,13 +75,13 @@ func TestCapture(t *testing.T) {
 	}
 	// What the kernel gives may hold anything: it is kept on one line.
 	odd := crash(43, 2e9)
-	odd.Exe = "a\nb\x00c\xffd" + strings.Repeat("x", 100)
+	odd.Exe = "a\nb\x00c\xffd" + strings.Repeat("x", 1000)
 	name, err = Capture(data, odd, strings.NewReader("not a core"), testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, mini = take(t, data, name)
-	if c.Exe != "a?b?c?d"+strings.Repeat("x", 57) || len(mini) != 0 || !strings.Contains(c.Error, "not an ELF core") {
+	if c.Exe != "a?b?c?d"+strings.Repeat("x", maxString-7) || len(mini) != 0 || !strings.Contains(c.Error, "not an ELF core") {
 		t.Errorf("%+v, %d-byte minidump", c, len(mini))
 	}
 }
@@ -117,7 +117,7 @@ func TestPerHour(t *testing.T) {
 	}{
 		{crash(1, 1e9), 0},
 		{crash(2, 2e9), 0},
-		{crash(3, 3e9), -1},
+		{crash(3, 5e8), -1}, // a handler that took the lock late
 		{crash(4, 4e9), -1},
 		{crash(5, 1e9+int64(time.Hour)), 2}, // an hour after the first
 		{crash(6, 1e9+int64(time.Hour)+1), 0},
@@ -185,7 +185,7 @@ func TestLimitsFile(t *testing.T) {
 	}
 	s.Close()
 	b, _ := os.ReadFile(filepath.Join(data, Dir, limitsFile))
-	if string(b) != "thread_bytes=512 threads=1 per_hour=9 size=1048576 spool=4194304\n" {
+	if string(b) != "thread_bytes 512\nthreads 1\nper_hour 9\nsize 1048576\nspool 4194304\n" {
 		t.Errorf("limits file %q", b)
 	}
 	name, err := Capture(data, crash(1, 1), bytes.NewReader(seedCore(t)), testLimits)
@@ -195,9 +195,18 @@ func TestLimitsFile(t *testing.T) {
 	if c, _ := take(t, data, name); c.Stacks != 1 {
 		t.Errorf("%d stacks kept, the limits say 1", c.Stacks)
 	}
-	for _, bad := range []string{"", "thread_bytes=1", "thread_bytes=x threads=1 per_hour=1 size=1 spool=1", "thread_bytes=-1 threads=1 per_hour=1 size=1 spool=1"} {
-		if _, err := parseLimits(bad); err == nil {
-			t.Errorf("limits %q parse", bad)
+	// A key the file lacks keeps the handler's default; a bad file is
+	// not read at all.
+	for text, want := range map[string]Limits{
+		"threads 3\n":             {ThreadBytes: 1024, Threads: 3, PerHour: 2, Size: 64 << 10, Spool: 1 << 20},
+		"threads x\nper_hour 1\n": testLimits,
+	} {
+		l := testLimits
+		if err := parseFields(text, l.fields()); err != nil {
+			l = testLimits
+		}
+		if l != want {
+			t.Errorf("limits %q: %+v, want %+v", text, l, want)
 		}
 	}
 }
