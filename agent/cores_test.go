@@ -187,3 +187,19 @@ func TestCoresLimits(t *testing.T) {
 	_, err = newCollector("cores", small)
 	wantErr(t, "a small cores stream", err, "budget 64KiB holds no minidump")
 }
+
+// BenchmarkCoresIdle is the cost of a sample of an empty spool: an lseek
+// and a getdents64.
+func BenchmarkCoresIdle(b *testing.B) {
+	c := mustCollector(b, "cores", CollectorConfig{Proc: "testdata/proc", Data: b.TempDir(), Streams: []StreamConfig{
+		{Name: StreamCores, Budget: 256 << 10, Segment: 16 << 10, Buffer: 16 << 10},
+	}})
+	defer c.(*coresCollector).Close()
+	d := &discardEmitter{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Update(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
