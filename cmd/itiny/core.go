@@ -56,10 +56,7 @@ func coreCmd(fs *flags, args []string) error {
 	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
 		c.Boot = strings.TrimSpace(string(b))
 	}
-	def, err := defaultCoreLimits()
-	if err == nil {
-		_, err = corespool.Capture(*data, c, os.Stdin, def)
-	}
+	err = keep(*data, c)
 	drain(os.Stdin)
 	if err != nil && !errors.Is(err, corespool.ErrDropped) {
 		msg := fmt.Sprintf("itiny core: crash of %s (pid %d, signal %d) not kept: %v", c.Exe, c.Pid, c.Signal, err)
@@ -67,6 +64,22 @@ func coreCmd(fs *flags, args []string) error {
 		kernelLog(msg)
 	}
 	return nil
+}
+
+// keep keeps the crash whose core is on standard input; a panic, which
+// the fuzzed parser should never raise, is an error like another: the
+// kernel's dump still has its input read.
+func keep(data string, c corespool.Crash) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	def, err := defaultCoreLimits()
+	if err == nil {
+		_, err = corespool.Capture(data, c, os.Stdin, def)
+	}
+	return err
 }
 
 // defaultCoreLimits are the default configuration's: what the handler
