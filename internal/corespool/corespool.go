@@ -138,16 +138,17 @@ const headerMagic = "itiny-core 1\n"
 type Crash struct {
 	Pid, Tid int64
 	Signal   int64
-	Time     int64  // the kernel's time of the dump (%t), Unix seconds
-	Exe      string // the kernel's %e, else the core's NT_PRPSINFO
-	Boot     string // /proc/sys/kernel/random/boot_id when it ran
-	Mono     int64  // CLOCK_MONOTONIC when it ran, nanoseconds
-	Threads  int64  // threads in the core
-	Stacks   int64  // threads whose stacks the minidump holds
-	Read     int64  // bytes of the core read
-	Dropped  int64  // crashes dropped since the last kept, this one not counted
-	Error    string // what failed: "" when nothing did
-	Size     int64  // the minidump's bytes: the file's past HeaderSize
+	Time     int64     // the kernel's time of the dump (%t), Unix seconds
+	Exe      string    // the kernel's %e, else the core's NT_PRPSINFO
+	Boot     string    // /proc/sys/kernel/random/boot_id when it ran
+	Mono     int64     // CLOCK_MONOTONIC when it ran, nanoseconds
+	Threads  int64     // threads in the core
+	Stacks   int64     // threads whose stacks the minidump holds
+	Read     int64     // bytes of the core read
+	Dropped  int64     // crashes dropped since the last kept, this one not counted
+	Error    string    // what failed: "" when nothing did
+	Size     int64     // the minidump's bytes: the file's past HeaderSize
+	_        [0]func() // not comparable: no equality function linked
 }
 
 func (c *Crash) fields() []field {
