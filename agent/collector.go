@@ -19,6 +19,7 @@ const (
 	StreamState   = catalog.StreamState   // component and process states
 	StreamEvents  = catalog.StreamEvents  // notifications: events and alarms
 	StreamSelf    = catalog.StreamSelf    // the agent's own health
+	StreamCores   = catalog.StreamCores   // crashed processes' minidumps
 )
 
 // A Collector samples one part of the system.
@@ -66,7 +67,11 @@ type CollectorConfig struct {
 	Proc string // procfs root, "/proc"
 	Sys  string // sysfs root, "/sys"
 	Dev  string // devfs root, "/dev"
-	Data string // the data directory, for a collector's own state
+	// Data is the data directory: for a collector's own state, and the
+	// cores collector takes what itiny core leaves there; Streams the
+	// streams' configuration.
+	Data    string
+	Streams []StreamConfig
 	// Options holds the keys of the config file's [collector NAME]
 	// section other than enabled and interval.
 	Options map[string]string

@@ -75,8 +75,14 @@ func mustCollector(t testing.TB, name string, c CollectorConfig) Collector {
 	return col
 }
 
-func realCollectorConfig() CollectorConfig {
-	return CollectorConfig{Proc: "/proc", Sys: "/sys", Dev: "/dev"}
+// realCollectorConfig is the machine's roots, the default streams and a
+// data directory of the test's own (the cores collector's spool).
+func realCollectorConfig(t testing.TB) CollectorConfig {
+	def, err := LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CollectorConfig{Proc: "/proc", Sys: "/sys", Dev: "/dev", Data: t.TempDir(), Streams: def.Streams}
 }
 
 // defaultCollectors builds every collector enabled by default on the real
@@ -89,7 +95,7 @@ func defaultCollectors(t testing.TB) ([]string, []Collector) {
 			continue
 		}
 		names = append(names, n)
-		cols = append(cols, mustCollector(t, n, realCollectorConfig()))
+		cols = append(cols, mustCollector(t, n, realCollectorConfig(t)))
 	}
 	return names, cols
 }
@@ -197,7 +203,7 @@ func TestCollectorsClose(t *testing.T) {
 		"pstore":   {"remove": "false"}, // never the machine's crash logs
 	}
 	for _, n := range collectorNames() {
-		cfg := realCollectorConfig()
+		cfg := realCollectorConfig(t)
 		cfg.Options = opts[n]
 		c, err := newCollector(n, cfg)
 		if err != nil {

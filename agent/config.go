@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/itiny/itiny/internal/corespool"
 	"github.com/itiny/itiny/internal/regular"
 
 	"github.com/itiny/itiny/codec"
@@ -190,6 +191,7 @@ var dataNames = map[string]string{
 	bootFile: "boot counter", bootFile + ".tmp": "boot counter's temporary file",
 	crashFile:      "crash file",
 	pstoreSeenFile: "list of stored pstore entries", pstoreSeenFile + ".tmp": "list of stored pstore entries' temporary file",
+	corespool.Dir: "core spool",
 }
 
 // pstoreSeenFile, in the data directory, lists the pstore entries stored

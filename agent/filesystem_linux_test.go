@@ -277,7 +277,7 @@ func TestFilesystemMountNamespaceChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestFilesystemRealMountChange")
 	}
-	cfg := realCollectorConfig()
+	cfg := realCollectorConfig(t)
 	cfg.Options = map[string]string{"mounts": dir}
 	c := mustCollector(t, "filesystem", cfg).(*filesystemCollector)
 	defer c.Close()

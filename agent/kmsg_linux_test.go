@@ -386,7 +386,7 @@ func TestKmsgOff(t *testing.T) {
 
 // TestKmsgReal reads this machine's /dev/kmsg, which needs privileges.
 func TestKmsgReal(t *testing.T) {
-	cfg := realCollectorConfig()
+	cfg := realCollectorConfig(t)
 	cfg.Options = map[string]string{"from_start": "true", "all": "true"}
 	c, err := newCollector("kmsg", cfg)
 	if err != nil {
@@ -406,7 +406,7 @@ func TestKmsgReal(t *testing.T) {
 // BenchmarkKmsgIdle is the cost of an Update on the real /dev/kmsg when
 // nothing new was logged: one read that fails with EAGAIN.
 func BenchmarkKmsgIdle(b *testing.B) {
-	c, err := newCollector("kmsg", realCollectorConfig())
+	c, err := newCollector("kmsg", realCollectorConfig(b))
 	if err != nil {
 		b.Skip(err)
 	}

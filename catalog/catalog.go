@@ -29,9 +29,10 @@ const (
 	Counter                 // cumulative: rates come from differences
 	Flag                    // a boolean
 	Text                    // free text: a message, a command's output
+	Blob                    // binary data: a part of a minidump
 )
 
-var kindNames = [...]string{"", "label", "gauge", "counter", "flag", "text"}
+var kindNames = [...]string{"", "label", "gauge", "counter", "flag", "text", "blob"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -145,6 +146,7 @@ const (
 	StreamState   = "state"   // component and process states
 	StreamEvents  = "events"  // notifications: events and alarms
 	StreamSelf    = "itiny"   // the agent's own health
+	StreamCores   = "cores"   // crashed processes' minidumps
 )
 
 // SelfSource is the source of the agent's own records, which no sender

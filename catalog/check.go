@@ -54,6 +54,8 @@ func fits(k Kind, v codec.Kind) bool {
 		return v == codec.KindBool
 	case Text:
 		return v == codec.KindString
+	case Blob:
+		return v == codec.KindBytes
 	}
 	return false
 }

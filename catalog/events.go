@@ -186,4 +186,5 @@ var all = []*Record{
 	&AgentCrash,
 	&WatchdogBootStatus,
 	&KernelHungTask, &KernelDropped,
+	&ProcessCrash, &ProcessCore,
 }

@@ -199,3 +199,34 @@ var KernelHungTask = kernelRecord("kernel.hung_task",
 var KernelDropped = Record{Name: "kernel.dropped", Stream: StreamEvents, Source: "kmsg", Fields: []Field{
 	{"dropped", Gauge, Count}, {"kseq", Label, None}, {"span_s", Gauge, Seconds},
 }}
+
+// A crashed process, as the cores collector stores what itiny core, the
+// kernel's core_pattern handler, left in the spool (package
+// internal/corespool). ProcessCrash is the event, stamped when the
+// handler ran: the executable and pid the kernel named, the thread that
+// crashed (tid), the signal's name ("SIGSEGV"), the threads in the core
+// and those whose stacks the minidump holds, its size, and minidump, the
+// sequence number of its first part in the cores stream (0 when none was
+// kept); dropped counts the crashes before it that were not kept (over
+// the per-hour cap, or the spool full), and error says what failed ("" if
+// nothing did: a truncated core, a spool file that does not read).
+// ProcessCore is one part of a minidump, an ELF core file: part of parts,
+// first the sequence number of part 1 (0 in part 1 itself), size the
+// whole minidump's bytes, crc the CRC-32C of its bytes up to the end of
+// this part (the last part's is the whole's), data at most CorePart
+// bytes of it.
+var (
+	ProcessCrash = Record{Name: "process.crash", Stream: StreamEvents, Source: "cores", Fields: []Field{
+		{"exe", Label, None}, {"pid", Label, None}, {"tid", Label, None}, {"signal", Label, None},
+		{"threads", Gauge, Count}, {"stacks", Gauge, Count}, {"size", Gauge, Bytes},
+		{"minidump", Label, None}, {"dropped", Gauge, Count}, {"error", Text, None},
+	}}
+	ProcessCore = Record{Name: "process.core", Stream: StreamCores, Source: "cores", Fields: []Field{
+		{"pid", Label, None}, {"part", Label, None}, {"parts", Label, None}, {"first", Label, None},
+		{"size", Gauge, Bytes}, {"crc", Label, None}, {"data", Blob, None},
+	}}
+)
+
+// CorePart bounds a process.core record's data; a part is cut to a
+// quarter of the cores stream's segment if less.
+const CorePart = 32 << 10

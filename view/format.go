@@ -273,9 +273,18 @@ func appendText(b []byte, v codec.Value) []byte {
 		}
 		return append(b, s...)
 	}
+	if v.Kind() == codec.KindBytes && len(v.Str()) > maxTextBlob {
+		// A part of a minidump: its bytes are for --extract or -o json,
+		// not a terminal, as journalctl shows "[N blob data]".
+		return append(strconv.AppendInt(append(b, '['), int64(len(v.Str())), 10), " bytes]"...)
+	}
 	b, _ = codec.AppendValueJSON(b, v)
 	return b
 }
+
+// maxTextBlob is the most binary data text shows of a value, as JSON's
+// {"$base64":...}: longer, only its size.
+const maxTextBlob = 64
 
 // appendMarker writes a marker line.
 func appendMarker(b []byte, it *Item, color bool) []byte {

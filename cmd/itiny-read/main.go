@@ -7,6 +7,7 @@
 //	                                                   journalctl's -b, -p, -r, -e, -S, -U, -t, -n, -f, --no-pager
 //	itiny-read boots [PATH...]                         the boots the rings hold
 //	itiny-read runs [--json] [PATH...]                 the agent's runs: stops, crashes, downtime
+//	itiny-read cores [--extract SEQ -o FILE] [PATH...]  crashed processes; one's minidump, for gdb
 //	itiny-read verify [--json] [PATH...]               checksums, torn tails, corruption, gaps; exit 1 on corruption
 //	itiny-read stats [--json] [PATH...]                per stream figures
 //	itiny-read salvage (--to DIR | --json FILE) [PATH...]  valid records into new rings or JSON lines
@@ -41,6 +42,7 @@ type command struct {
 var commands = []*command{
 	{"boots", "boots [PATH...]", "list the boots the rings hold", bootsCmd},
 	{"runs", "runs [--json] [PATH...]", "list the agent's runs: start, clean stop or crash, the last record before a crash, downtime, reloads, collectors off", runsCmd},
+	{"cores", coresUsage, "list the crashed processes (itiny core's minidumps), or write one's minidump for gdb", coresCmd},
 	{"verify", "verify [--json] [PATH...]", "check every checksum, tell torn tails from corruption, find gaps and stale segments; exit 1 on corruption", verifyCmd},
 	{"stats", "stats [--json] [PATH...]", "per stream: records, bytes, time span, retention, boots, gaps, rate", statsCmd},
 	{"salvage", "salvage (--to DIR | --json FILE) [PATH...]", "copy every record that reads out of damaged rings into new clean rings or JSON lines", salvageCmd},

@@ -19,7 +19,7 @@ func TestConfigCheckAsRun(t *testing.T) {
 		{"[stream events]\nbudget = 1MiB\nsegment = 2KiB", "[stream events] segment 2KiB is out of range"},
 		{"cap = 1GiB\n[stream events]\nbudget = 512MiB\nsegment = 128MiB", "[stream events] segment 128MiB is out of range"},
 		{"[stream boot]\nbudget = 1MiB", "[stream boot]: boot is the data directory's boot counter"},
-		{"[stream itiny.sock]\nbudget = 1MiB", "socket = itiny.sock lands on the ring of stream itiny.sock"},
+		{"[stream itiny.sock]\nbudget = 512KiB", "socket = itiny.sock lands on the ring of stream itiny.sock"},
 		{"socket = boot", "socket = boot lands on the data directory's boot counter"},
 		{"stats_every = 1ns", "stats_every: 1ns is below the minimum of 50ms"},
 		{"[collector cpu]\ninterval = 1ns", "interval: 1ns is below the minimum of 50ms"},

@@ -7,6 +7,7 @@
 //	itiny emit [--stream S] [--level L] [--source NAME] [--socket PATH] NAME [key=value ...]
 //	itiny emit --json [--socket PATH] < records.jsonl
 //	itiny config check [--data DIR] [FILE]
+//	itiny core [--data DIR] PID TID SIGNAL TIME EXE   (as kernel.core_pattern: |/usr/bin/itiny core %P %i %s %t %e)
 //	itiny version
 //
 // Exit status: 0 on success, 1 on failure, 2 for a usage error.
@@ -33,6 +34,7 @@ var commands = []*command{
 	{"run", "run [--data DIR] [--config FILE] [--log-file FILE] [--path.procfs DIR] [--path.sysfs DIR] [--path.devfs DIR]", "run the agent (no --config: the embedded default)", runCmd},
 	{"emit", "emit [--stream S] [--level L] [--source NAME] [--socket PATH] [--json] NAME [key=value ...]", "send a record to the running agent, like logger(1)", emitCmd},
 	{"config", "config check [--data DIR] [FILE]", "validate a config file (or the default) as run does and print the effective config", configCmd},
+	{"core", coreUsage, "the kernel's core_pattern handler: keep a crash's minidump for the agent to store", coreCmd},
 	{"version", "version", "print the version", func(*flags, []string) error { fmt.Println("itiny", agent.Version); return nil }},
 }
 

@@ -35,6 +35,9 @@ segment = 16KiB
 [stream itiny]
 budget = 192KiB
 segment = 16KiB
+[stream cores]
+budget = 192KiB
+segment = 16KiB
 [collector load]
 interval = 50ms
 `
@@ -210,7 +213,7 @@ func TestStartReadOnly(t *testing.T) {
 			// The running: line does not claim a socket that is not made.
 			waitLog(t, p, "socket "+p.sock+" not listening yet (retried every ")
 			down := downStreams(p.logText(), "read-only file system")
-			if len(down) != 4 {
+			if len(down) != 5 { // every stream
 				t.Fatalf("streams unavailable on a read-only file system: %v\n%s", down, p.logText())
 			}
 			remount(t, mnt, "rw")

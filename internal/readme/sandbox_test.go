@@ -132,7 +132,28 @@ func (s *sandbox) writeData(t *testing.T) {
 		s.run(t, "bin/itiny", append([]string{"emit", "--data", data}, args...)...)
 	}
 	s.stopAgent(t) // writes the buffered metrics
+	// A crash, as the kernel hands it to itiny core installed as its
+	// core_pattern: the core of minicore's test, of a program named
+	// crash; the agent stores it at its start.
+	core, err := os.Open(filepath.Join(root, "minicore/testdata/x86_64.core"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	cmd := exec.Command("bin/itiny", "core", "--data", data, "27410", "27410", "11", "1796331474", "crash")
+	cmd.Dir, cmd.Env, cmd.Stdin = s.dir, s.env, core
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("itiny core: %v\n%s", err, out)
+	}
 	s.startAgent(t)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if crashes, _ := filepath.Glob(filepath.Join(s.dir, data, "core-spool/core-*")); len(crashes) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the agent did not store the crash itiny core left")
+		}
+	}
 	// A bundle for the example of one too large for the default memory:
 	// a big one would cost the test minutes, the same command reads this.
 	s.run(t, "bin/itiny-read", "bundle", "-o", "big.tar.gz", data)

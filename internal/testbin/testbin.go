@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +69,13 @@ type Result struct {
 // peak, a few megabytes, is what MaxRSS may overstate.
 func Run(t testing.TB, env []string, bin string, args ...string) Result {
 	t.Helper()
+	return RunInput(t, nil, env, bin, args...)
+}
+
+// RunInput is Run with the command's standard input read from stdin
+// (nil: none).
+func RunInput(t testing.TB, stdin io.Reader, env []string, bin string, args ...string) Result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rss := filepath.Join(t.TempDir(), "rss")
@@ -75,7 +83,7 @@ func Run(t testing.TB, env []string, bin string, args ...string) Result {
 	cmd.Env = append(append(os.Environ(), env...), rssEnv+"="+rss)
 	cmd.WaitDelay = time.Second // the runner's child may hold the pipes
 	var o, e strings.Builder
-	cmd.Stdout, cmd.Stderr = &o, &e
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &o, &e
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		t.Fatalf("%s %s did not end: blocked", filepath.Base(bin), strings.Join(args, " "))

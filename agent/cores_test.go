@@ -1,0 +1,205 @@
+//go:build !nocores
+
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/corespool"
+)
+
+// coresConfig is the cores collector's configuration in data directory
+// data: a cores stream of 16 KiB segments, so 4 KiB parts.
+func coresConfig(t *testing.T, data string, opts map[string]string) CollectorConfig {
+	t.Helper()
+	return CollectorConfig{Proc: "testdata/proc", Data: data, Options: opts, Streams: []StreamConfig{
+		{Name: StreamCores, Budget: 256 << 10, Segment: 16 << 10, Buffer: 16 << 10},
+	}}
+}
+
+// spoolCrash leaves a crash in data's spool as itiny core does: the
+// real core in minicore's testdata, cut to n bytes.
+func spoolCrash(t *testing.T, data string, pid int64, n int) string {
+	t.Helper()
+	core, err := os.ReadFile("../minicore/testdata/x86_64.core")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := corespool.Crash{Pid: pid, Tid: pid + 1, Signal: 11, Time: 1796331474, Exe: "appd", Boot: "another boot", Mono: 1e9}
+	name, err := corespool.Capture(data, c, bytes.NewReader(core[:n]), corespool.Limits{ThreadBytes: 4096, Threads: 16, PerHour: 100, Size: 1 << 20, Spool: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// seqEmitter numbers records as a ring would, per stream.
+type seqEmitter struct {
+	validatingEmitter
+	next map[string]uint64
+	fail string // a stream that refuses records
+}
+
+func (e *seqEmitter) Emit(stream string, r *codec.Record) error {
+	if stream == e.fail {
+		return errors.New("stream " + stream + " unavailable")
+	}
+	e.next[stream]++
+	r.Seq = e.next[stream]
+	return e.validatingEmitter.Emit(stream, r)
+}
+
+func newSeqEmitter(t *testing.T) *seqEmitter {
+	return &seqEmitter{validatingEmitter: validatingEmitter{t: t, counts: map[string]int{}}, next: map[string]uint64{}}
+}
+
+// TestCoresCollector stores a crash the handler left, truncated (as a
+// kernel's dump cut short by a kill would be): its minidump of the notes
+// that came in parts, then its event naming the first, and removes its
+// file; an empty spool then costs no allocation.
+func TestCoresCollector(t *testing.T) {
+	data := t.TempDir()
+	name := spoolCrash(t, data, 4242, 9000)
+	c := mustCollector(t, "cores", coresConfig(t, data, nil))
+	defer c.(*coresCollector).Close()
+	e := newSeqEmitter(t)
+	if err := c.Update(e); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "cores", e.out.Bytes())
+	if _, err := os.Stat(filepath.Join(data, corespool.Dir, name)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("crash file left: %v", err)
+	}
+	// The parts put together are the minidump; each checksum is of the
+	// minidump up to its part's end.
+	var mini []byte
+	var crash codec.Record
+	for line := range strings.SplitSeq(strings.TrimSpace(e.out.String()), "\n") {
+		var r codec.Record
+		if err := codec.DecodeJSON([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		switch r.Name {
+		case catalog.ProcessCore.Name:
+			mini = append(mini, r.Fields[6].Value.Str()...)
+			if sum := r.Fields[5].Value.Uint(); uint32(sum) != crc32.Checksum(mini, crc32.MakeTable(crc32.Castagnoli)) {
+				t.Errorf("crc %x, the minidump's %x", sum, crc32.Checksum(mini, crc32.MakeTable(crc32.Castagnoli)))
+			}
+		case catalog.ProcessCrash.Name:
+			crash = r
+		}
+	}
+	if string(mini[:4]) != "\x7fELF" || len(mini) < 4<<10 || crash.Level != codec.LevelCrit || crash.Fields[7].Value.Int() != 1 ||
+		!strings.Contains(crash.Fields[9].Value.Str(), "core truncated at offset 9000") {
+		t.Errorf("a %d-byte minidump; %+v", len(mini), crash)
+	}
+	checkNoAllocs(t, c)
+}
+
+// TestCoresRetry: a crash the events stream cannot take stays in the
+// spool, and at the next sample its event is written, not its parts
+// again.
+func TestCoresRetry(t *testing.T) {
+	data := t.TempDir()
+	name := spoolCrash(t, data, 7, 9000)
+	c := mustCollector(t, "cores", coresConfig(t, data, nil))
+	defer c.(*coresCollector).Close()
+	e := newSeqEmitter(t)
+	e.fail = StreamEvents
+	if err := c.Update(e); err == nil {
+		t.Fatal("no error with the events stream down")
+	}
+	if _, err := os.Stat(filepath.Join(data, corespool.Dir, name)); err != nil {
+		t.Fatalf("crash file gone before its event: %v", err)
+	}
+	parts := e.count
+	e.fail = ""
+	if err := c.Update(e); err != nil {
+		t.Fatal(err)
+	}
+	if e.count != parts+1 || e.next[StreamEvents] != 1 {
+		t.Errorf("%d records after %d parts, want the event alone", e.count, parts)
+	}
+}
+
+// TestCoresBadFile: a spool file that is not a crash file is told as a
+// crash with the error, and removed: never retried forever.
+func TestCoresBadFile(t *testing.T) {
+	data := t.TempDir()
+	c := mustCollector(t, "cores", coresConfig(t, data, nil))
+	defer c.(*coresCollector).Close()
+	bad := filepath.Join(data, corespool.Dir, "core-0000000000000001-1")
+	if err := os.WriteFile(bad, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newSeqEmitter(t)
+	if err := c.Update(e); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.out.String(), `"error":"core-spool/core-0000000000000001-1: header: EOF"`) || e.count != 1 {
+		t.Errorf("records:\n%s", e.out.String())
+	}
+	if _, err := os.Stat(bad); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("bad file left: %v", err)
+	}
+}
+
+// TestCoresLimits: the collector tells the handler its limits, a minidump
+// bounded by what the cores ring holds; bad options are refused by name.
+func TestCoresLimits(t *testing.T) {
+	data := t.TempDir()
+	c := mustCollector(t, "cores", coresConfig(t, data, map[string]string{"thread_bytes": "8KiB", "threads": "4", "per_hour": "2"}))
+	c.(*coresCollector).Close()
+	b, err := os.ReadFile(filepath.Join(data, corespool.Dir, "limits"))
+	// 256 KiB, less a 16 KiB stage and two 16 KiB segments, is more than
+	// 4 threads' 8 KiB and 4 program headers, the notes and the header.
+	if err != nil || string(b) != "thread_bytes 8192\nthreads 4\nper_hour 2\nsize 164800\nspool 262144\n" {
+		t.Errorf("limits %q, %v", b, err)
+	}
+	def, err := LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := CoreLimits(def)
+	if err != nil || lim.Size != 16*(64<<10+4*56)+128<<10+64 || lim.Spool != 1536<<10 {
+		t.Errorf("default limits %+v, %v", lim, err)
+	}
+	for opts, want := range map[string]string{
+		"thread_bytes=2MiB": "option thread_bytes: want a size from 1B to 1MiB",
+		"threads=65":        "option threads: want 0 to 64",
+		"per_hour=0":        "option per_hour: want 1 to 1048576",
+		"bogus=1":           `unknown option "bogus" for collector cores`,
+	} {
+		k, v, _ := strings.Cut(opts, "=")
+		_, err := newCollector("cores", coresConfig(t, data, map[string]string{k: v}))
+		wantErr(t, opts, err, want)
+	}
+	small := coresConfig(t, data, nil)
+	small.Streams[0].Budget = 64 << 10
+	_, err = newCollector("cores", small)
+	wantErr(t, "a small cores stream", err, "budget 64KiB holds no minidump")
+}
+
+// BenchmarkCoresIdle is the cost of a sample of an empty spool: an lseek
+// and a getdents64.
+func BenchmarkCoresIdle(b *testing.B) {
+	c := mustCollector(b, "cores", CollectorConfig{Proc: "testdata/proc", Data: b.TempDir(), Streams: []StreamConfig{
+		{Name: StreamCores, Budget: 256 << 10, Segment: 16 << 10, Buffer: 16 << 10},
+	}})
+	defer c.(*coresCollector).Close()
+	d := &discardEmitter{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Update(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/itiny/itiny/view"
+)
+
+const coresUsage = "cores [--utc] [--extract SEQ -o FILE] [PATH...]"
+
+// coresCmd lists the crashed processes the rings hold, or writes one's
+// minidump out: an ELF core that gdb reads with the executable.
+func coresCmd(fs *flag.FlagSet, args []string) error {
+	extract := fs.String("extract", "", "write the minidump of this `SEQ` (the SEQ column) to the file -o names")
+	out := fs.String("o", "", "the `FILE` --extract writes (replaced)")
+	in, utc, err := listInput(fs, args)
+	if err != nil {
+		return err
+	}
+	if *extract != "" || *out != "" {
+		seq, err := strconv.ParseUint(*extract, 10, 64)
+		if err != nil || seq == 0 || *out == "" {
+			return fmt.Errorf("%w: --extract takes a SEQ of the list (a positive number, got %q) and -o a FILE", errUsage, *extract)
+		}
+		return extractCore(in, seq, *out)
+	}
+	cores, err := view.ListCores(in.Sources)
+	if err != nil {
+		return err
+	}
+	w := os.Stdout
+	fmt.Fprintf(w, "%-23s  %-16s %7s %7s  %-8s %7s %6s %9s %6s  %s\n", "TIME", "EXE", "PID", "TID", "SIGNAL", "THREADS", "STACKS", "SIZE", "SEQ", "NOTE")
+	for _, c := range cores {
+		seq, note := "-", ""
+		switch {
+		case c.Seq != 0 && c.Held:
+			seq = strconv.FormatUint(c.Seq, 10)
+		case c.Seq != 0:
+			seq, note = strconv.FormatUint(c.Seq, 10), "minidump gone from the cores stream; "
+		}
+		if c.Dropped > 0 {
+			note += view.Count(c.Dropped, "crash", "crashes") + " before it not kept; "
+		}
+		if c.Error != "" {
+			note += c.Error + "; "
+		}
+		if note == "" {
+			note = "-"
+		} else {
+			note = note[:len(note)-2]
+		}
+		fmt.Fprintf(w, "%-23s  %-16s %7d %7d  %-8s %7d %6d %9d %6s  %s\n", when(c.Wall, *utc), c.Exe, c.PID, c.TID, c.Signal, c.Threads, c.Stacks, c.Size, seq, note)
+	}
+	return nil
+}
+
+// extractCore writes minidump seq to path, through a temporary file: a
+// minidump with a part missing leaves no file.
+func extractCore(in *view.Input, seq uint64, path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	n, err := view.ExtractCore(in.Sources, seq, tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		if errors.Is(err, view.ErrNoCore) {
+			return fmt.Errorf("%w (itiny-read cores lists them)", err)
+		}
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s: minidump %d, %s (gdb EXECUTABLE %s)\n", path, seq, view.Count(n, "byte", "bytes"), path)
+	return nil
+}

@@ -1,0 +1,193 @@
+package corespool
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/itiny/itiny/minicore"
+)
+
+// ErrDropped is wrapped by Capture's error for a crash it counted and
+// did not keep: over the per-hour cap, or the spool full.
+var ErrDropped = errors.New("crash dropped")
+
+// lockWait is the longest Capture waits for another handler's lock,
+// which is held only while the state is read and written.
+const lockWait = 2 * time.Second
+
+// hour is the per-hour cap's window, by the monotonic clock: it opens
+// at the first crash after the last window closed, and a reboot opens a
+// new one.
+const hour = int64(time.Hour)
+
+// minRoom is the least spool room a minidump is made in: the notes alone
+// of a small process.
+const minRoom = 16 << 10
+
+// Capture is itiny core's work: it makes the minidump of the core it
+// reads from core and keeps it, with c (pid, tid, signal, time, exe,
+// boot, mono: what the kernel and the handler know), in the spool of data
+// directory data, within the limits the agent wrote there, def if it
+// wrote none. It returns the crash file's name; the file's error is c's
+// and what went wrong with the core (truncated, not one). It returns
+// an error when it kept no file: a dropped crash (ErrDropped), or the
+// spool could not be written. It reads core no further than the
+// minidump needs: the caller drains it.
+func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
+	fd, err := openDir(data)
+	if err != nil {
+		return "", err
+	}
+	defer syscall.Close(fd)
+	lim, room, err := admit(fd, &c, def)
+	if err != nil {
+		return "", err
+	}
+	tmp := tmpPre + strconv.Itoa(os.Getpid()) + ".tmp"
+	syscall.Unlinkat(fd, tmp) // a handler of this pid that died
+	f, err := openAt(fd, tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o640)
+	if err != nil {
+		return "", err
+	}
+	owned(f, fd)
+	info, merr := minicore.Write(io.NewOffsetWriter(f, HeaderSize), core, minicore.Limits{ // which bounds the limits
+		ThreadBytes: int(min(lim.ThreadBytes, minicore.MaxThreadBytes)), Threads: int(min(lim.Threads, minicore.MaxThreads)), Size: min(lim.Size, room-HeaderSize),
+	})
+	c.Threads, c.Stacks, c.Read, c.Size = int64(info.Threads), int64(info.Stacks), info.Read, info.Size
+	if c.Exe == "" {
+		c.Exe = info.Exe
+	}
+	if merr != nil && c.Error != "" {
+		c.Error += "; " + merr.Error()
+	} else if merr != nil {
+		c.Error = merr.Error()
+	}
+	name := fmt.Sprintf("%s%016x-%d", entryPre, c.Mono, c.Pid)
+	_, err = f.WriteAt(c.header(), 0)
+	if err == nil {
+		err = f.Truncate(HeaderSize + info.Size) // a note cut short, or an unusable minidump
+	}
+	if err = install(fd, f, tmp, name, err); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// admit decides, under the spool's lock, whether the crash is kept: under
+// the per-hour cap, with room in the spool. It counts it either way, sets
+// c.Dropped to the crashes dropped before it when kept, and returns the
+// limits and the room the minidump has.
+func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
+	if err := lock(fd); err != nil {
+		return Limits{}, 0, err
+	}
+	defer syscall.Flock(fd, syscall.LOCK_UN)
+	lim := def // what the agent wrote overrides it, key by key
+	if b, err := readAt(fd, limitsFile, 1024); err != nil || parseFields(string(b), lim.fields()) != nil {
+		lim = def
+	}
+	st := readState(fd)
+	// Handlers started at once take the lock in any order: a crash a
+	// little before the window's start is in it.
+	if st.boot != c.Boot || c.Mono >= st.start+hour || c.Mono <= st.start-hour {
+		st = state{boot: c.Boot, start: c.Mono, dropped: st.dropped}
+	}
+	used, err := spoolUse(fd, lim.Size)
+	if err != nil {
+		return lim, 0, err
+	}
+	room := lim.Spool - used
+	var drop error
+	switch {
+	case st.count >= lim.PerHour:
+		drop = fmt.Errorf("%w: %d crashes kept this hour, per_hour is %d", ErrDropped, st.count, lim.PerHour)
+	case room < minRoom:
+		drop = fmt.Errorf("%w: the spool holds %d bytes of its %d", ErrDropped, used, lim.Spool)
+	}
+	if drop != nil {
+		st.dropped++
+	} else {
+		st.count++
+		c.Dropped, st.dropped = st.dropped, 0
+	}
+	if err := replaceAt(fd, stateFile, appendFields(nil, st.fields())); err != nil {
+		return lim, 0, err
+	}
+	return lim, room, drop
+}
+
+// lock takes the spool's lock, waiting for another handler at most
+// lockWait.
+func lock(fd int) error {
+	deadline := time.Now().Add(lockWait)
+	for {
+		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EWOULDBLOCK || time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("%s: lock: %w", Dir, err)
+			}
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// spoolUse returns the bytes the spool's crash files take, counting
+// size for each minidump a handler is writing; the temporary files of
+// handlers that died are removed.
+func spoolUse(fd int, size int64) (int64, error) {
+	var used int64
+	var stale []string
+	buf := make([]byte, 4096)
+	err := listNames(fd, buf, func(n []byte) {
+		name := string(n)
+		switch {
+		case strings.HasPrefix(name, entryPre):
+			if f, err := openAt(fd, name, syscall.O_RDONLY, 0); err == nil {
+				if st, err := f.Stat(); err == nil {
+					used += st.Size()
+				}
+				f.Close()
+			}
+		case strings.HasPrefix(name, tmpPre) && strings.HasSuffix(name, ".tmp"):
+			pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, tmpPre), ".tmp"))
+			if err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
+				stale = append(stale, name)
+			} else {
+				used += HeaderSize + size
+			}
+		}
+	})
+	for _, name := range stale {
+		syscall.Unlinkat(fd, name)
+	}
+	return used, err
+}
+
+// state is the per-hour window, and the crashes dropped since the last
+// kept.
+type state struct {
+	boot           string
+	start          int64 // monotonic ns
+	count, dropped int64
+}
+
+func (s *state) fields() []field {
+	return []field{{key: "boot", s: &s.boot}, {key: "start", n: &s.start}, {key: "count", n: &s.count}, {key: "dropped", n: &s.dropped}}
+}
+
+// readState reads the state file; a missing or bad one is a fresh state.
+func readState(fd int) state {
+	var s state
+	b, err := readAt(fd, stateFile, 1024)
+	if err == nil && parseFields(string(b), s.fields()) == nil {
+		return s
+	}
+	return state{}
+}

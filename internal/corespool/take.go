@@ -1,0 +1,96 @@
+package corespool
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// A Spool is the agent's side of the spool directory: it tells the
+// handler the limits, and takes the crashes the handler left.
+type Spool struct {
+	fd  int
+	buf []byte // for getdents: a look costs no allocation
+}
+
+// Open opens the spool of data directory data, making it if need be.
+func Open(data string) (*Spool, error) {
+	fd, err := openDir(data)
+	if err != nil {
+		return nil, err
+	}
+	return &Spool{fd: fd, buf: make([]byte, 2048)}, nil
+}
+
+// Close closes the spool's directory.
+func (s *Spool) Close() error { return syscall.Close(s.fd) }
+
+// SetLimits replaces the limits the handler keeps crashes within.
+func (s *Spool) SetLimits(l Limits) error {
+	return replaceAt(s.fd, limitsFile, []byte(l.String()))
+}
+
+// Pending reports whether a crash file waits; it allocates nothing.
+func (s *Spool) Pending() (bool, error) {
+	found := false
+	err := listNames(s.fd, s.buf, func(name []byte) {
+		found = found || bytes.HasPrefix(name, []byte(entryPre))
+	})
+	return found, err
+}
+
+// Crashes returns the names of the crash files, oldest first (within a
+// boot: by the monotonic time in their names).
+func (s *Spool) Crashes() ([]string, error) {
+	var names []string
+	err := listNames(s.fd, s.buf, func(name []byte) {
+		if bytes.HasPrefix(name, []byte(entryPre)) {
+			names = append(names, string(name))
+		}
+	})
+	for i := 1; i < len(names); i++ { // a few names: no sort package
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	return names, err
+}
+
+// Read opens a crash file and returns its header, with Size the
+// minidump's bytes, and the file to read the minidump from at offset
+// HeaderSize. A minidump over max bytes is refused.
+func (s *Spool) Read(name string, max int64) (Crash, *os.File, error) {
+	if strings.ContainsRune(name, '/') {
+		return Crash{}, nil, fmt.Errorf("%s/%s: not a name in the spool", Dir, name)
+	}
+	f, err := openAt(s.fd, name, syscall.O_RDONLY, 0)
+	if err != nil {
+		return Crash{}, nil, err
+	}
+	c, err := readHeader(f)
+	var st os.FileInfo
+	if err == nil {
+		st, err = f.Stat()
+	}
+	if err == nil {
+		c.Size = st.Size() - HeaderSize
+		if c.Size > max {
+			err = fmt.Errorf("a %d-byte minidump, over the %d it may take", c.Size, max)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return c, nil, fmt.Errorf("%s/%s: %w", Dir, name, err)
+	}
+	return c, f, nil
+}
+
+// Remove removes a crash file, its records stored.
+func (s *Spool) Remove(name string) error {
+	if err := syscall.Unlinkat(s.fd, name); err != nil {
+		return fmt.Errorf("%s/%s: %w", Dir, name, err)
+	}
+	return nil
+}
