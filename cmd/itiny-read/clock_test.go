@@ -106,7 +106,7 @@ func TestClockText(t *testing.T) {
 			"2026-03-14 08:59:05.000~ itiny    notice   itiny      agent.start version=0.1.0 bootn=1 device_boot=true clean=true pid=101 process_exits=netlink"},
 		{"2026-03-14 08:59:30.000~ events   notice   appd       appd.ready"},
 		{"2026-03-14 09:00:05.000  events   notice   appd       appd.connected"}, // after the step, before the agent saw it: right already
-		{"2026-03-14 09:00:10.001  itiny    info     itiny      clock.sync synced=true source=adjtimex maxerror_us=1500 esterror_us=200"},
+		{"2026-03-14 09:00:10.001  itiny    info     itiny      clock.sync synced=true source=adjtimex maxerror_us=1500 esterror_us=200 slept_s=0.0"},
 		{"-- boot 2 (b0020000000000000000000000000000) --",
 			"-- clock never synchronised in this boot, as far as the rings tell: times marked ? are the device's clock, untrusted --"},
 		{"1970-01-01 00:00:40.000? events   err      appd       appd.error"},

@@ -141,10 +141,10 @@ func (d *clockDevice) start(clean, synced bool, ended, evidence string) {
 
 func (d *clockDevice) sync(synced bool) {
 	if synced {
-		d.emit(&catalog.ClockSync, codec.LevelInfo, codec.Bool(true), codec.String("adjtimex"), codec.Int(1500), codec.Int(200))
+		d.emit(&catalog.ClockSync, codec.LevelInfo, codec.Bool(true), codec.String("adjtimex"), codec.Int(1500), codec.Int(200), codec.Float(0))
 		return
 	}
-	d.emit(&catalog.ClockSync, codec.LevelNotice, codec.Bool(false), codec.String("adjtimex"), codec.Int(16000000), codec.Int(16000000))
+	d.emit(&catalog.ClockSync, codec.LevelNotice, codec.Bool(false), codec.String("adjtimex"), codec.Int(16000000), codec.Int(16000000), codec.Float(0))
 }
 
 // sample is one round of the load collector.
