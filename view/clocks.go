@@ -79,25 +79,29 @@ func (t TimeMark) Untrusted() bool { return t == TimeUnsynced || t == TimeUnknow
 // ever synchronised and, if so, the wall and monotonic times of its first
 // synchronised clock.sync.
 type SyncPoint struct {
-	Known   bool // a clock.sync of the boot is in the rings
-	Synced  bool // one says synchronised, with times in range
-	started bool // the agent's start at the device's boot is in the rings
-	Wall    time.Time
-	Mono    int64
+	Known     bool // a clock.sync of the boot is in the rings
+	Synced    bool // one says synchronised, with times in range
+	started   bool // the agent's start at the device's boot is in the rings
+	restarted bool // and a start of the agent in the boot after it
+	Wall      time.Time
+	Mono      int64
 	// Slept is the time the device was suspended from its boot to the
 	// sync point (slept_s), which the monotonic clock does not count:
 	// repaired times of records before a suspend are late by up to it.
 	Slept time.Duration
-	// The monotonic times of the boot's earliest clock.sync, and of its
-	// agent.start at the device's boot.
-	first, start int64
+	// The monotonic times of the boot's earliest clock.sync, of its
+	// agent.start at the device's boot, and of its earliest other one.
+	first, start, restart int64
 }
 
 // fromBoot reports whether the rings tell the boot's clock from its
 // start: its earliest clock.sync is the one the agent wrote at its
 // start at the device's boot, not a later one (a flap after a sync
-// retention took, or the start of an agent restarted within the boot).
-func (p *SyncPoint) fromBoot() bool { return p.Known && p.started && p.start <= p.first }
+// retention took, or the start of an agent restarted within the boot,
+// an upgrade from an agent that wrote none).
+func (p *SyncPoint) fromBoot() bool {
+	return p.Known && p.started && p.start <= p.first && !(p.restarted && p.restart <= p.first)
+}
 
 // Offset is what a monotonic time of the boot is corrected by: the wall
 // clock minus the monotonic clock at the sync point.
@@ -110,7 +114,7 @@ type Clocks struct {
 	any   bool // a clock.sync was learnt, of any boot
 }
 
-// MaxClockBoots bounds the boots a Clocks holds, 80 bytes each (a SyncPoint and its key): records
+// MaxClockBoots bounds the boots a Clocks holds, 88 bytes each (a SyncPoint and its key): records
 // of boots past it are shown as not known (TimeUnknown). The agent's
 // itiny ring (1 MiB) holds a few thousand.
 const MaxClockBoots = 1 << 16
@@ -165,15 +169,14 @@ func newRepairedMerger(srcs []*Source) (*Merger, error) {
 	return m, err
 }
 
-// Learn notes r if it is a clock.sync record, or the agent's start at a
-// device's boot: a reader following the rings learns of a sync as it is
-// written.
+// Learn notes r if it is a clock.sync record or an agent.start: a reader
+// following the rings learns of a sync as it is written.
 func (c *Clocks) Learn(r *codec.Record) {
 	if c == nil || r.Source != catalog.SelfSource {
 		return
 	}
 	start := r.Name == catalog.AgentStart.Name
-	if !start && r.Name != catalog.ClockSync.Name || start && !boolField(r, keyDeviceBoot) {
+	if !start && r.Name != catalog.ClockSync.Name {
 		return
 	}
 	p, ok := c.boots[r.Boot]
@@ -181,9 +184,13 @@ func (c *Clocks) Learn(r *codec.Record) {
 		return
 	}
 	switch {
-	case start:
+	case start && boolField(r, keyDeviceBoot):
 		if !p.started || r.Mono < p.start {
 			p.started, p.start = true, r.Mono
+		}
+	case start:
+		if !p.restarted || r.Mono < p.restart {
+			p.restarted, p.restart = true, r.Mono
 		}
 	default:
 		if !p.Known || r.Mono < p.first {

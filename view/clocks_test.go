@@ -47,6 +47,9 @@ func TestClocksCorrect(t *testing.T) {
 		// Boot 6: a start at the device's boot, after its first
 		// clock.sync (not the one written at it).
 		from1970(ringtest.ClockSync(6, 5, false)), from1970(start(6, 7, 6, true, true)),
+		// Boot 7: an agent that wrote no clock.sync started at its boot;
+		// its upgrade finds the clock not synchronised.
+		from1970(start(7, 5, 7, true, true)), from1970(start(7, 9000, 8, true, false)), from1970(ringtest.ClockSync(7, 9000, false)),
 	} {
 		c.Learn(r)
 	}
@@ -69,6 +72,7 @@ func TestClocksCorrect(t *testing.T) {
 		{"the earliest clock.sync a flap", 4, 10 * time.Second, t0, t0, TimeUnknown},
 		{"the earliest clock.sync at a restart", 5, 10 * time.Second, epoch, epoch, TimeUnknown},
 		{"the earliest clock.sync before the start", 6, 10 * time.Second, epoch, epoch, TimeUnknown},
+		{"the earliest clock.sync after an upgrade", 7, 10 * time.Second, epoch, epoch, TimeUnknown},
 		{"a boot the rings never named", 99, 10 * time.Second, epoch, epoch, TimeUnknown},
 	} {
 		w, mark := c.Correct(codec.BootID{byte(tc.boot)}, tc.wall, int64(tc.mono))
