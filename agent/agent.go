@@ -58,10 +58,12 @@ type Options struct {
 	// own (runtime/debug.SetCrashOutput).
 	KeepCrash bool
 
-	// For tests: the kernel clock's status (syscall.Adjtimex) and the
-	// time daemon's flag file (clocksync_linux.go); unset, the system's.
+	// For tests: the kernel clock's status (syscall.Adjtimex), the time
+	// daemon's flag file and the time suspended since boot, nanoseconds
+	// (clocksync_linux.go); unset, the system's.
 	adjtimex func(*syscall.Timex) (int, error)
 	syncFlag string
+	slept    func() int64
 }
 
 // A Logger takes the agent's diagnostic messages, one line each. A

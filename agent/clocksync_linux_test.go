@@ -44,7 +44,8 @@ func (f *fakeAdjtimex) set(synced bool, maxerr, esterr int) {
 func setInt[T ~int32 | ~int64](p *T, v int) { *p = T(v) }
 
 // clockSyncs returns the clock.sync records of the itiny stream, each as
-// "level synced source maxerror esterror", checked against the catalogue.
+// "level synced source maxerror esterror slept", checked against the
+// catalogue.
 func clockSyncs(t *testing.T, data string) []string {
 	t.Helper()
 	var got []string
@@ -55,8 +56,8 @@ func clockSyncs(t *testing.T, data string) []string {
 		if err := catalog.ClockSync.Check(StreamSelf, &r); err != nil {
 			t.Error(err)
 		}
-		got = append(got, fmt.Sprintf("%s %v %s %d %d", r.Level, field(r, "synced").Bool(), field(r, "source").Str(),
-			field(r, "maxerror_us").Int(), field(r, "esterror_us").Int()))
+		got = append(got, fmt.Sprintf("%s %v %s %d %d %g", r.Level, field(r, "synced").Bool(), field(r, "source").Str(),
+			field(r, "maxerror_us").Int(), field(r, "esterror_us").Int(), field(r, "slept_s").Float()))
 	}
 	return got
 }
@@ -64,19 +65,22 @@ func clockSyncs(t *testing.T, data string) []string {
 // TestClockSync: the agent records the kernel clock's synchronisation at
 // its start, its first synchronisation in the run at once, and any other
 // change once catalog.SyncHold has passed since the last record; where
-// adjtimex fails, systemd-timesyncd's flag file says it is synchronised.
+// adjtimex fails, systemd-timesyncd's flag file says it is synchronised,
+// and the errors are the kernel's bound, 16 s, not a perfect 0. Each
+// record says how long the device was suspended since boot.
 func TestClockSync(t *testing.T) {
 	clk := &fakeAdjtimex{}
 	clk.set(false, 16000000, 16000000) // a device without a real-time clock, at boot
 	flag := filepath.Join(t.TempDir(), "synchronized")
 	cfg := testConfig(t, "")
-	a, err := New(cfg, Options{Log: discard{}, adjtimex: clk.read, syncFlag: flag})
+	var sleep int64 // nanoseconds suspended
+	a, err := New(cfg, Options{Log: discard{}, adjtimex: clk.read, syncFlag: flag, slept: func() int64 { return sleep }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := clock.Mono()
 	hold := time.Duration(catalog.SyncHold) * time.Second
-	want := []string{"notice false adjtimex 16000000 16000000"} // at the start
+	want := []string{"notice false adjtimex 16000000 16000000 0"} // at the start
 	for _, step := range []struct {
 		name  string
 		set   func()
@@ -84,19 +88,34 @@ func TestClockSync(t *testing.T) {
 		want  string        // the record written, if any
 	}{
 		{"unchanged", nil, time.Second, ""},
-		{"synchronised: at once", func() { clk.set(true, 1500, 200) }, 2 * time.Second, "info true adjtimex 1500 200"},
+		{"synchronised after a suspend: at once", func() { clk.set(true, 1500, 200); sleep = 90e9 }, 2 * time.Second, "info true adjtimex 1500 200 90"},
 		{"the error changes: no record", func() { clk.set(true, 900, 100) }, 3 * time.Second, ""},
 		{"lost within the hold: waits", func() { clk.set(false, 16000000, 16000000) }, hold / 2, ""},
-		{"still lost once the hold is over", nil, hold + 3*time.Second, "notice false adjtimex 16000000 16000000"},
+		{"still lost once the hold is over", nil, hold + 3*time.Second, "notice false adjtimex 16000000 16000000 90"},
 		{"synchronised again within the hold: waits, not being the first", func() { clk.set(true, 2000, 300) }, hold + time.Minute, ""},
-		{"and written once it is over", nil, 2*hold + 3*time.Second, "info true adjtimex 2000 300"},
-		{"adjtimex refused, no flag file", func() { clk.err = syscall.EPERM }, 3*hold + 3*time.Second, "notice false unknown 0 0"},
+		{"and written once it is over", nil, 2*hold + 3*time.Second, "info true adjtimex 2000 300 90"},
+		{"adjtimex refused, no flag file", func() { clk.err = syscall.EPERM }, 3*hold + 3*time.Second, "notice false unknown 16000000 16000000 90"},
 		{"adjtimex refused, timesyncd's flag", func() {
 			if err := os.WriteFile(flag, nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, 4*hold + 3*time.Second, "info true timesyncd 0 0"},
+		}, 4*hold + 3*time.Second, "info true timesyncd 16000000 16000000 90"},
 		{"the kernel unsynchronised, the flag there", func() { clk.set(false, 16000000, 16000000) }, 5 * hold, ""},
+		{"the flag gone", func() {
+			if err := os.Remove(flag); err != nil {
+				t.Fatal(err)
+			}
+		}, 6 * hold, "notice false adjtimex 16000000 16000000 90"},
+		{"chrony without rtcsync: STA_UNSYNC set, its error bound written", func() {
+			clk.tx.Status = staNano | staUnsync
+			setInt(&clk.tx.Maxerror, 17288)
+			setInt(&clk.tx.Esterror, 41)
+		}, 7 * hold, "info true adjtimex 17288 41 90"},
+		{"a step (settimeofday, chronyd -q): the kernel's 16 s again", func() { clk.set(false, 16000000, 16000000) }, 8 * hold, "notice false adjtimex 16000000 16000000 90"},
+		{"the bound grown to 16 s, less a microsecond: still disciplined", func() {
+			clk.tx.Status = staNano | staUnsync
+			setInt(&clk.tx.Maxerror, 15999999)
+		}, 9 * hold, "info true adjtimex 15999999 16000000 90"},
 	} {
 		if step.set != nil {
 			step.set()
@@ -123,8 +142,8 @@ func TestClockSync(t *testing.T) {
 	// Each round reads the clock: without allocating, synchronised or not.
 	for _, synced := range []bool{true, false} {
 		clk.set(synced, 100, 100)
-		a.checkSync(base + int64(10*hold))
-		if n := testing.AllocsPerRun(100, func() { a.checkSync(base + int64(10*hold)) }); n != 0 {
+		a.checkSync(base + int64(20*hold))
+		if n := testing.AllocsPerRun(100, func() { a.checkSync(base + int64(20*hold)) }); n != 0 {
 			t.Errorf("synced %v: %v allocations a round", synced, n)
 		}
 	}
@@ -141,7 +160,7 @@ func TestClockSyncWaitsForItsStream(t *testing.T) {
 	clk := &fakeAdjtimex{}
 	clk.set(true, 1000, 10)
 	cfg := testConfig(t, "")
-	a, err := New(cfg, Options{Log: discard{}, adjtimex: clk.read, syncFlag: filepath.Join(t.TempDir(), "none")})
+	a, err := New(cfg, Options{Log: discard{}, adjtimex: clk.read, syncFlag: filepath.Join(t.TempDir(), "none"), slept: func() int64 { return 0 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +172,7 @@ func TestClockSyncWaitsForItsStream(t *testing.T) {
 	a.checkSync(clock.Mono())
 	a.checkSync(clock.Mono())
 	a.Close()
-	if got, want := clockSyncs(t, cfg.Data), []string{"info true adjtimex 1000 10"}; !slices.Equal(got, want) {
+	if got, want := clockSyncs(t, cfg.Data), []string{"info true adjtimex 1000 10 0"}; !slices.Equal(got, want) {
 		t.Errorf("clock.sync records: %q, want %q", got, want)
 	}
 }
@@ -177,6 +196,17 @@ func TestClockSyncStamp(t *testing.T) {
 		off := time.Duration(time.Now().UnixNano() - clock.Mono() - (r.Wall.UnixNano() - r.Mono))
 		if r.Source != catalog.SelfSource || r.Boot == (codec.BootID{}) || off > time.Second || off < -time.Second {
 			t.Errorf("clock.sync %v: wall-mono off by %v from now's", r, off)
+		}
+		// The time suspended, by the kernel's clocks: at least none, and
+		// at most the time since boot suspend included (/proc/uptime).
+		b, err := os.ReadFile("/proc/uptime")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var up float64
+		fmt.Sscan(string(b), &up)
+		if s := field(r, "slept_s").Float(); s < 0 || s > up {
+			t.Errorf("slept_s %g, uptime %g", s, up)
 		}
 		return
 	}

@@ -80,16 +80,20 @@ var (
 	// another time source), written to the itiny stream at each start
 	// and when it changes, the change to synchronised at once and the
 	// others at most once per SyncHold. synced is the kernel's word
-	// (adjtimex: STA_UNSYNC clear; source "adjtimex") or, failing that,
-	// the time daemon's flag file (systemd-timesyncd's; "timesyncd");
-	// source is "unknown" when neither could be read. maxerror_us and
-	// esterror_us are the kernel's maximum and estimated error, 16 s
-	// (NTP_PHASE_LIMIT) when it is not synchronised. The record's own
+	// (adjtimex: STA_UNSYNC clear or the maximum error below 16 s;
+	// source "adjtimex") or, failing that, the time daemon's flag file
+	// (systemd-timesyncd's; "timesyncd"); source is "unknown" when
+	// neither could be read. maxerror_us and esterror_us are the
+	// kernel's maximum and estimated error, 16 s (NTP_PHASE_LIMIT) when
+	// nothing disciplines the clock or adjtimex failed. slept_s is the
+	// time the device was suspended since boot (CLOCK_BOOTTIME minus
+	// CLOCK_MONOTONIC), which mono does not count. The record's own
 	// wall and mono are the point readers repair a boot's earlier wall
 	// times by: its first synchronised record.
 	ClockSync = Record{Name: "clock.sync", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
 		{"synced", Flag, None}, {"source", Label, None},
 		{"maxerror_us", Gauge, Micros}, {"esterror_us", Gauge, Micros},
+		{"slept_s", Gauge, Seconds},
 	}}
 
 	// StreamStats is one stream's figures, written every stats_every.

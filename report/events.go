@@ -7,7 +7,6 @@ package report
 
 import (
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/itiny/itiny/catalog"
@@ -31,7 +30,7 @@ type group struct {
 	name, src, stream string
 	level             codec.Level
 	count             int
-	first, last       time.Time
+	first, last       stamp
 	fields            []byte // the last record's, as text
 }
 
@@ -44,10 +43,10 @@ type groupKey struct {
 type alarm struct {
 	rule, inst   string
 	level        codec.Level
-	fired        time.Time // zero: fired before the window
+	fired        stamp // zero: fired before the window
 	value, limit string
-	cleared      time.Time // zero: not cleared in the window
-	clearedBy    string    // "": by the rule's own event
+	cleared      stamp  // zero: not cleared in the window
+	clearedBy    string // "": by the rule's own event
 }
 
 type alarmKey struct{ rule, inst string }
@@ -56,7 +55,7 @@ type alarmKey struct{ rule, inst string }
 type collectorOff struct {
 	why         string
 	count       int
-	first, last time.Time
+	first, last stamp
 }
 
 // selfStats is the agent's last figures of one stream or sender.
@@ -64,7 +63,7 @@ type selfStats struct {
 	rec     *catalog.Record
 	inst    string
 	samples int
-	last    time.Time
+	last    stamp
 	values  []string // by the catalogue's fields
 }
 
@@ -82,9 +81,10 @@ const (
 
 // A mark is a marker on the charts' time axis.
 type mark struct {
-	t    int64 // wall time, ns
-	kind markKind
-	text string
+	t     int64 // wall time, ns
+	clock view.TimeMark
+	kind  markKind
+	text  string
 }
 
 // events gathers the records of the event streams.
@@ -96,9 +96,9 @@ type events struct {
 	count      int
 	levels     [8]int // by level, 7 for any beyond debug
 	sources    map[string]int
-	overSrc    int         // records of sources beyond maxSources
-	bootStarts []time.Time // the agent's starts at a device boot, up to maxListed
-	nBoot      int         // and their count
+	overSrc    int     // records of sources beyond maxSources
+	bootStarts []stamp // the agent's starts at a device boot, up to maxListed
+	nBoot      int     // and their count
 	kernel     map[string]int
 	alarms     []alarm
 	overAlarms int
@@ -107,7 +107,8 @@ type events struct {
 	off        map[string]*collectorOff
 	offOrder   []string
 	config     string
-	configAt   time.Time
+	configAt   stamp
+	now        stamp // the wall time of the record being read, as the view shows it
 	self       map[string]*selfStats
 	selfOrder  []*selfStats
 	marks      []mark
@@ -142,8 +143,9 @@ var (
 var kernelCrash = catalog.KernelPanic.Name
 
 // record takes one record of an event stream (events, state, itiny, or
-// another).
-func (e *events) record(stream string, r *codec.Record) {
+// another), its wall time as the view came to it.
+func (e *events) record(stream string, r *codec.Record, clock view.TimeMark) {
+	e.now = stamp{r.Wall, clock}
 	e.count++
 	e.levels[min(r.Level, 7)]++
 	if n, ok := e.sources[r.Source]; ok || len(e.sources) < maxSources {
@@ -164,7 +166,7 @@ func (e *events) record(stream string, r *codec.Record) {
 		e.collectorOff(r)
 	case self && r.Name == agentConfigName:
 		if v, ok := findField(r, agentConfigKey); ok && v.Kind() == codec.KindString {
-			e.config, e.configAt = clipBytes(v.Str(), maxConfig), r.Wall
+			e.config, e.configAt = clipBytes(v.Str(), maxConfig), e.now
 		}
 	case self && stream == catalog.Alarm.Stream && isAlarm(r):
 		e.alarm(r)
@@ -194,12 +196,12 @@ func (e *events) group(stream string, r *codec.Record) {
 			e.overGroups++
 			return
 		}
-		g = &group{name: clip(r.Name, maxName), src: clip(r.Source, maxSrc), stream: strings.Clone(stream), level: r.Level, first: r.Wall}
+		g = &group{name: clip(r.Name, maxName), src: clip(r.Source, maxSrc), stream: strings.Clone(stream), level: r.Level, first: e.now}
 		e.groups[groupKey{strings.Clone(r.Name), strings.Clone(r.Source), r.Level}] = g
 		e.order = append(e.order, g)
 	}
 	g.count++
-	g.last = r.Wall
+	g.last = e.now
 	g.fields = appendFields(g.fields[:0], r.Fields)
 }
 
@@ -230,12 +232,12 @@ func (e *events) agentStart(r *codec.Record) {
 	if boot, _ := startDevice.flag(r); boot {
 		e.nBoot++
 		if len(e.bootStarts) < maxListed {
-			e.bootStarts = append(e.bootStarts, r.Wall)
+			e.bootStarts = append(e.bootStarts, e.now)
 		}
 	}
 	// A rule's state does not outlive the agent: what was firing ends here.
 	for k, i := range e.open {
-		e.alarms[i].cleared, e.alarms[i].clearedBy = r.Wall, "the agent's restart"
+		e.alarms[i].cleared, e.alarms[i].clearedBy = e.now, "the agent's restart"
 		delete(e.open, k)
 	}
 }
@@ -259,18 +261,18 @@ func (e *events) alarm(r *codec.Record) {
 	if cleared {
 		e.mark(t, markCleared, "cleared: "+label)
 		if i, ok := e.open[k]; ok {
-			e.alarms[i].cleared = r.Wall
+			e.alarms[i].cleared = e.now
 			delete(e.open, k)
 			return
 		}
-		e.addAlarm(alarm{rule: clip(k.rule, maxName), inst: clip(k.inst, maxName), level: r.Level, cleared: r.Wall})
+		e.addAlarm(alarm{rule: clip(k.rule, maxName), inst: clip(k.inst, maxName), level: r.Level, cleared: e.now})
 		return
 	}
 	e.mark(t, markAlarm, "alarm: "+label)
 	if _, ok := e.open[k]; ok {
 		return // fired again without clearing: the agent restarted meanwhile, or a copy
 	}
-	if e.addAlarm(alarm{rule: clip(k.rule, maxName), inst: clip(k.inst, maxName), level: r.Level, fired: r.Wall,
+	if e.addAlarm(alarm{rule: clip(k.rule, maxName), inst: clip(k.inst, maxName), level: r.Level, fired: e.now,
 		value: clip(alarmValue.str(r), maxName), limit: clip(alarmLimit.str(r), maxName)}) {
 		e.open[alarmKey{strings.Clone(k.rule), strings.Clone(k.inst)}] = len(e.alarms) - 1
 	}
@@ -295,20 +297,21 @@ func (e *events) collectorOff(r *codec.Record) {
 		if len(e.off) >= maxSources {
 			return
 		}
-		c = &collectorOff{first: r.Wall}
+		c = &collectorOff{first: e.now}
 		e.off[name] = c
 		e.offOrder = append(e.offOrder, name)
 	}
 	c.count++
-	c.last = r.Wall
+	c.last = e.now
 	if v, ok := findField(r, collectorOffWhy); ok {
 		c.why = clip(valueText(v), maxFields)
 	}
 }
 
 // selfStat takes one of the agent's own figures (stream.stats,
-// ingest.peer): the last of each stream and sender is shown.
-func (e *events) selfStat(c *catalog.Record, r *codec.Record) {
+// ingest.peer), its wall time as the view came to it: the last of each
+// stream and sender is shown.
+func (e *events) selfStat(c *catalog.Record, r *codec.Record, clock view.TimeMark) {
 	inst := instance(c, r)
 	k := c.Name + "\x00" + inst
 	s := e.self[k]
@@ -321,7 +324,7 @@ func (e *events) selfStat(c *catalog.Record, r *codec.Record) {
 		e.selfOrder = append(e.selfOrder, s)
 	}
 	s.samples++
-	s.last = r.Wall
+	s.last = stamp{r.Wall, clock}
 	s.values = s.values[:0]
 	for _, f := range c.Fields {
 		if f.Key == c.Instance {
@@ -336,7 +339,7 @@ func (e *events) mark(t int64, k markKind, text string) {
 		e.overMarks++
 		return
 	}
-	e.marks = append(e.marks, mark{t: t, kind: k, text: text})
+	e.marks = append(e.marks, mark{t: t, clock: e.now.clock, kind: k, text: text})
 }
 
 // findField returns the value of r's field key.

@@ -52,31 +52,45 @@ func (p *page) when(t time.Time) string {
 	return t.In(p.o.Location).Format("2006-01-02 15:04:05.000")
 }
 
+// A stamp is a record's wall time as the view shows it, and how the view
+// came to it: the page writes it with its sign.
+type stamp struct {
+	t     time.Time
+	clock view.TimeMark
+}
+
+func (s stamp) IsZero() bool { return s.t.IsZero() }
+
 // whenMarked is when, followed by the sign of how the view came to the
-// time (view.TimeMark.Sign: ~ repaired, ? unsynchronised).
+// time (view.TimeMark.Sign: ~ repaired, ? untrusted).
 func (p *page) whenMarked(t time.Time, mark view.TimeMark) string {
-	if c := mark.Sign(); c != 0 && c != ' ' {
-		return p.when(t) + string(c)
+	return signed(p.when(t), mark)
+}
+
+// signed is s, a time, followed by mark's sign; none for a trusted one.
+func signed(s string, mark view.TimeMark) string {
+	if c := mark.Sign(); c > ' ' {
+		return s + string(c)
 	}
-	return p.when(t)
+	return s
 }
 
 // repaired reports whether a boot's times are repaired, or untrusted.
 func repaired(boots []view.BootInfo) bool {
 	for _, b := range boots {
-		if b.FirstClock == view.TimeCorrected || b.FirstClock == view.TimeUnsynced {
+		if b.FirstClock == view.TimeCorrected || b.FirstClock.Untrusted() {
 			return true
 		}
 	}
 	return false
 }
 
-// whenSec is when to the second.
-func (p *page) whenSec(t time.Time) string {
-	if t.IsZero() {
+// whenSec is when to the second, followed by its sign.
+func (p *page) whenSec(s stamp) string {
+	if s.t.IsZero() {
 		return "-"
 	}
-	return t.In(p.o.Location).Format("2006-01-02 15:04:05")
+	return signed(s.t.In(p.o.Location).Format("2006-01-02 15:04:05"), s.clock)
 }
 
 // appendEscaped escapes s for HTML text and quoted attributes, and for
@@ -219,7 +233,7 @@ func (p *page) write(srcs []*view.Source, rings []*view.Health, boots []view.Boo
 	p.text(zoneName(o.Location, time.Now()))
 	p.raw(", as the device's wall clock wrote them")
 	if repaired(boots) {
-		p.raw(", but for the records of a boot taken before its clock was first synchronised: their times are repaired, the monotonic clock plus the offset at that sync (a ~ marks them in Boots and gaps); a boot never synchronised has its clock's times, untrusted (?)")
+		p.raw(", but for the records of a boot taken before its clock was first synchronised: their times are repaired, the monotonic clock plus the offset at that sync (marked ~); a boot never synchronised, or whose clock the rings no longer tell, has its clock's times, untrusted (marked ?); Boots and gaps says which")
 	}
 	p.raw(". Window of the summary, events and charts: ")
 	if o.Since.IsZero() && o.Until.IsZero() {
@@ -351,7 +365,7 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, a *agentRuns
 	item("crashes", "Crashes")
 	p.raw(plural(len(a.unclean)+a.overUnclean, "unclean end", "unclean ends") + " of the agent's runs (it crashed or was killed, or the device rebooted or lost power under it), at the last record each wrote")
 	for i, u := range a.unclean {
-		p.raw(map[bool]string{true: ": ", false: "; "}[i == 0] + p.whenSec(u.run.Last.Wall) + " (")
+		p.raw(map[bool]string{true: ": ", false: "; "}[i == 0] + p.whenSec(stamp{u.run.Last.Wall, u.run.Last.Clock}) + " (")
 		p.text(p.uncleanText(u))
 		p.raw(")")
 	}
@@ -381,7 +395,7 @@ func (p *page) summary(rings []*view.Health, boots []view.BootInfo, a *agentRuns
 	item("restarts", "Agent restarts")
 	p.raw(plural(len(a.restarts)+a.overRestart, "start", "starts") + " of the agent within a boot")
 	for i, r := range a.restarts {
-		p.raw(map[bool]string{true: ": ", false: "; "}[i == 0] + p.whenSec(r.next.Start) + " (")
+		p.raw(map[bool]string{true: ": ", false: "; "}[i == 0] + p.whenSec(stamp{r.next.Start, r.next.StartClock}) + " (")
 		p.text(restartText(r))
 		p.raw(")")
 	}

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -20,7 +19,7 @@ import (
 // the last few with how the process before ended.
 type procRestarts struct {
 	count  int
-	last   time.Time
+	last   stamp
 	base   float64       // the agent's count at the last record
 	pid    string        // of the last record while it ran
 	down   procEnd       // how it ended since it last ran; zero while it runs
@@ -29,14 +28,14 @@ type procRestarts struct {
 
 // A procEnd is how a watched process ended.
 type procEnd struct {
-	at  time.Time
+	at  stamp
 	how string
 	pid string
 }
 
 // A procRestart is a new process of a watch.
 type procRestart struct {
-	at  time.Time
+	at  stamp
 	pid string
 	end procEnd // how the one before ended; zero when no record saw it down
 }
@@ -105,14 +104,14 @@ func (e *events) process(r *codec.Record) {
 	}
 	running, _ := procUp.flag(r)
 	if !running && p.down.at.IsZero() {
-		p.down = procEnd{at: r.Wall, how: procHow(r), pid: clip(procPid.str(r), maxSrc)}
+		p.down = procEnd{at: e.now, how: procHow(r), pid: clip(procPid.str(r), maxSrc)}
 	}
 	if n < p.base {
 		p.base = 0 // a reset: a device boot, or an agent that counted from its start
 	}
 	if n > p.base {
 		p.count += int(n - p.base)
-		p.last = r.Wall
+		p.last = e.now
 		if running {
 			if len(p.recent) == maxProcRestarts {
 				p.recent = append(p.recent[:0], p.recent[1:]...)
@@ -121,7 +120,7 @@ func (e *events) process(r *codec.Record) {
 			if end.at.IsZero() {
 				end.pid = p.pid
 			}
-			p.recent = append(p.recent, procRestart{at: r.Wall, pid: clip(procPid.str(r), maxSrc), end: end})
+			p.recent = append(p.recent, procRestart{at: e.now, pid: clip(procPid.str(r), maxSrc), end: end})
 		}
 	}
 	if running {
@@ -175,7 +174,7 @@ func (p *page) procTable(e *events, names []string) {
 	p.raw("<p class=\"note\">Watched processes: the last " + plural(maxProcRestarts, "restart", "restarts") +
 		" of each, and how the one before ended: its exit code or the signal that killed it where the agent had the kernel's word; else stopped when it removed its pidfile, vanished (died, for an older agent) when it did not or was watched by name.</p>\n" +
 		"<div class=\"tw\"><table id=\"proc-restarts\"><tr><th>process</th><th>pid</th><th>ended</th><th>how</th><th>restarted</th><th>new pid</th></tr>\n")
-	row := func(name string, end procEnd, at time.Time, pid string) {
+	row := func(name string, end procEnd, at stamp, pid string) {
 		p.raw("<tr><td>")
 		p.text(name)
 		p.raw("</td><td class=\"n\">")
@@ -203,7 +202,7 @@ func (p *page) procTable(e *events, names []string) {
 			row(k, r.end, r.at, r.pid)
 		}
 		if !pr.down.at.IsZero() {
-			row(k, pr.down, time.Time{}, "")
+			row(k, pr.down, stamp{}, "")
 		}
 	}
 	p.raw("</table></div>\n")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/view"
 )
 
 // TestProcRestarts: a watched process's restarts in a window, whether the
@@ -51,7 +52,7 @@ func TestProcRestarts(t *testing.T) {
 			if r.Source == catalog.SelfSource {
 				stream = catalog.StreamSelf
 			}
-			e.record(stream, r)
+			e.record(stream, r, view.TimeAsIs)
 		}
 		p := e.procs["web"]
 		if p == nil || p.count != tc.count || p.down.how != tc.how {

@@ -151,7 +151,7 @@ func collect(srcs []*view.Source, o *Options) (*reportData, error) {
 		if it.Source.Stream == catalog.StreamMetrics {
 			d.samples++
 			if c := selfRecord(r.Name); c != nil && r.Source == catalog.SelfSource {
-				ev.selfStat(c, r)
+				ev.selfStat(c, r, it.Time)
 				continue
 			}
 			acc.add(r)
@@ -160,7 +160,7 @@ func collect(srcs []*view.Source, o *Options) (*reportData, error) {
 		if r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
 			acc.restart()
 		}
-		ev.record(it.Source.Stream, r)
+		ev.record(it.Source.Stream, r, it.Time)
 	}
 	d.charts, d.leftOut = acc.choose(o.MaxCharts, o.MaxPoints)
 	d.untracked = len(acc.untracked)

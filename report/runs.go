@@ -79,7 +79,7 @@ func downText(e ending) string {
 	case e.next == nil:
 		return ""
 	case !r.DownKnown:
-		return "down for a time not known: the clock went back"
+		return "down for a time not known: " + r.DownUnknown
 	case r.End == view.RunStopped:
 		return "down " + view.ShortDuration(r.Down)
 	}
@@ -93,7 +93,7 @@ func (p *page) uncleanText(e ending) string {
 	if e.next == nil {
 		return s + "; not started again"
 	}
-	return s + "; started again " + p.whenSec(e.next.Start) + ", " + downText(e)
+	return s + "; started again " + p.whenSec(stamp{e.next.Start, e.next.StartClock}) + ", " + downText(e)
 }
 
 // restartText says how the run before a restart ended, and the downtime.
@@ -107,11 +107,11 @@ func restartText(e ending) string {
 func (p *page) runMarks(a *agentRuns) []mark {
 	var ms []mark
 	for _, e := range a.unclean {
-		ms = append(ms, mark{t: e.run.Last.Wall.UnixNano(), kind: markCrash, text: "agent: " + clip(p.uncleanText(e), maxFields)})
+		ms = append(ms, mark{t: e.run.Last.Wall.UnixNano(), clock: e.run.Last.Clock, kind: markCrash, text: "agent: " + clip(p.uncleanText(e), maxFields)})
 	}
 	for _, e := range a.restarts {
 		if e.run.End == view.RunStopped {
-			ms = append(ms, mark{t: e.next.Start.UnixNano(), kind: markStart, text: "agent restart (" + restartText(e) + ")"})
+			ms = append(ms, mark{t: e.next.Start.UnixNano(), clock: e.next.StartClock, kind: markStart, text: "agent restart (" + restartText(e) + ")"})
 		}
 	}
 	return ms

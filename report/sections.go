@@ -61,9 +61,9 @@ func (p *page) events(e *events) {
 		for _, g := range gs[i:j] {
 			p.raw("<tr><td class=\"n\">")
 			p.int(int64(g.count))
-			p.raw("</td><td class=\"t\">" + p.when(g.first) + "</td><td class=\"t\">")
+			p.raw("</td><td class=\"t\">" + p.whenMarked(g.first.t, g.first.clock) + "</td><td class=\"t\">")
 			if g.count > 1 {
-				p.raw(p.when(g.last))
+				p.raw(p.whenMarked(g.last.t, g.last.clock))
 			}
 			p.raw("</td><td>")
 			p.text(g.stream)
@@ -108,7 +108,7 @@ func (p *page) verify(rings []*view.Health) {
 		p.int(int64(r.Segments))
 		p.raw("</td><td class=\"n\">")
 		p.int(r.Bytes)
-		p.raw("</td><td class=\"t\">" + p.whenSec(r.First.Time) + "</td><td class=\"t\">" + p.whenSec(r.Last.Time) + "</td><td class=\"n\">" + u64(r.Retired) + "</td><td class=\"n\">" + r.LossText() + "</td><td>")
+		p.raw("</td><td class=\"t\">" + p.whenSec(stamp{t: r.First.Time}) + "</td><td class=\"t\">" + p.whenSec(stamp{t: r.Last.Time}) + "</td><td class=\"n\">" + u64(r.Retired) + "</td><td class=\"n\">" + r.LossText() + "</td><td>")
 		kinds := map[string]int{}
 		var names []string
 		for _, pr := range r.Damage {
@@ -217,12 +217,14 @@ func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 }
 
 // clock says what the rings tell of a boot's clock: when it was first
-// synchronised and whether earlier times are repaired, or that it never
-// was.
+// synchronised and whether earlier times are repaired, that it never
+// was, or that the rings no longer tell.
 func (p *page) clock(b *view.BootInfo) string {
 	switch {
-	case !b.Sync.Known:
+	case b.FirstClock == view.TimeAsIs:
 		return "-"
+	case b.FirstClock == view.TimeUnknown:
+		return "not known: the rings do not hold the clock.sync records of its start; times untrusted (?)"
 	case !b.Sync.Synced:
 		return "never synchronised: times untrusted (?)"
 	case b.FirstClock == view.TimeCorrected:

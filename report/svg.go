@@ -173,7 +173,7 @@ func (p *page) appendMarks(b []byte, marks []mark, t0, t1 int64, xOf func(int64)
 		b = append(b, "\n<g class=\"mk mk-"...)
 		b = append(b, strings.ReplaceAll(markNames[k.kind], " ", "-")...)
 		b = append(b, "\"><title>"...)
-		b = append(b, p.when(time.Unix(0, m.first.t))...)
+		b = append(b, p.whenMarked(time.Unix(0, m.first.t), m.first.clock)...)
 		b = append(b, ' ')
 		b = appendEscaped(b, m.first.text)
 		if m.n > 1 {

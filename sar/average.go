@@ -1,18 +1,23 @@
 package sar
 
-import "time"
+import (
+	"time"
+
+	"github.com/itiny/itiny/view"
+)
 
 // An acc averages rows, each figure by its Weight.
 type acc struct {
-	sum, w []float64
-	n      int
-	last   time.Time // wall time of the last row added
-	brk    bool      // a row added follows a dropped interval
+	sum, w    []float64
+	n         int
+	last      time.Time     // wall time of the last row added
+	lastClock view.TimeMark // and how the view came to it
+	brk       bool          // a row added follows a dropped interval
 }
 
 // add adds a row's figures v, of an interval dt seconds long that saw
-// reqs I/O requests.
-func (a *acc) add(rep *Report, v []float64, dt, reqs float64, wall time.Time) {
+// reqs I/O requests, at wall, so marked.
+func (a *acc) add(rep *Report, v []float64, dt, reqs float64, wall time.Time, clock view.TimeMark) {
 	if a.sum == nil {
 		a.sum, a.w = make([]float64, len(v)), make([]float64, len(v))
 	}
@@ -31,7 +36,7 @@ func (a *acc) add(rep *Report, v []float64, dt, reqs float64, wall time.Time) {
 		a.w[i] += w
 	}
 	a.n++
-	a.last = wall
+	a.last, a.lastClock = wall, clock
 }
 
 // mean writes the averages into v: NaN for a figure no row had.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/view"
 )
 
 // jsonWriter writes a JSON object per row, a line each:
@@ -14,7 +15,9 @@ import (
 //	{"average":true,"instance":"eth0","rxpck/s":11.75,...}
 //	{"time":"2026-11-25T10:05:00.000Z","boot":2,"mark":"reboot","note":"boot 2"}
 //
-// A figure that is not available is null.
+// A figure that is not available is null. Where the view judged a row's
+// time, "clock" after "boot" says how (view.TimeMark's name: corrected,
+// synced, unsynced, unknown), as itiny-read -o json does.
 type jsonWriter struct {
 	w   io.Writer
 	rep *Report
@@ -39,6 +42,10 @@ func (j *jsonWriter) Write(r *Row) error {
 		b = r.Time.In(j.loc).AppendFormat(b, timeLayout)
 		b = append(b, `","boot":`...)
 		b = strconv.AppendUint(b, uint64(r.Boot), 10)
+		if r.Clock != view.TimeAsIs {
+			b = append(b, `,"clock":"`...)
+			b = append(append(b, r.Clock.String()...), '"')
+		}
 	}
 	if r.Kind == Mark {
 		b = append(b, `,"mark":`...)

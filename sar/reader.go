@@ -7,6 +7,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/view"
 )
 
 // A Reader turns records into a report's rows. Give it every record of
@@ -27,10 +28,11 @@ type Reader struct {
 	bucket int64
 	inSpan bool // rows are in bucket accumulators
 	sm     sample
-	row    Row   // the sample's row
-	avgRow Row   // a span's or an Average row: written while row is held
-	last   Row   // the last mark written, not to repeat it
-	lastAt int64 // the monotonic time of the record that made it
+	row    Row           // the sample's row
+	avgRow Row           // a span's or an Average row: written while row is held
+	last   Row           // the last mark written, not to repeat it
+	lastAt int64         // the monotonic time of the record that made it
+	clock  view.TimeMark // how the view came to the wall time of the record read
 }
 
 // NewReader returns a Reader of report rep writing to w.
@@ -47,8 +49,13 @@ func NewReader(rep *Report, w Writer, o Options) *Reader {
 	return r
 }
 
-// Add reads one record.
-func (r *Reader) Add(rec *codec.Record) error {
+// Add reads one record, its wall time as written.
+func (r *Reader) Add(rec *codec.Record) error { return r.AddMarked(rec, view.TimeAsIs) }
+
+// AddMarked reads one record, its wall time as the view came to it
+// (view.Item.Time): the rows it makes carry the mark.
+func (r *Reader) AddMarked(rec *codec.Record, clock view.TimeMark) error {
+	r.clock = clock
 	if !r.any || rec.BootCount != r.boot || rec.Boot != r.id {
 		was := r.any
 		r.boot, r.id, r.any, r.alsoOK = rec.BootCount, rec.Boot, true, false
@@ -141,9 +148,9 @@ func (r *Reader) add(s *series, wall time.Time) error {
 	if r.rep.requests != nil && r.sm.ok {
 		reqs = r.rep.requests(&r.sm)
 	}
-	s.avg.add(r.rep, r.row.Values, dt, reqs, wall)
+	s.avg.add(r.rep, r.row.Values, dt, reqs, wall, r.clock)
 	if r.o.Every == 0 {
-		setRow(&r.row, Sample, s, wall)
+		setRow(&r.row, Sample, s, wall, r.clock)
 		r.row.Break, s.brk = s.brk, false
 		return r.w.Write(&r.row)
 	}
@@ -154,14 +161,14 @@ func (r *Reader) add(s *series, wall time.Time) error {
 		}
 	}
 	r.bucket, r.inSpan = k, true
-	s.bucket.add(r.rep, r.row.Values, dt, reqs, wall)
+	s.bucket.add(r.rep, r.row.Values, dt, reqs, wall, r.clock)
 	s.bucket.brk, s.brk = s.bucket.brk || s.brk, false
 	return nil
 }
 
 // setRow fills row for series s but for its values.
-func setRow(row *Row, k RowKind, s *series, wall time.Time) {
-	row.Kind, row.Time, row.Boot = k, wall, s.boot
+func setRow(row *Row, k RowKind, s *series, wall time.Time, clock view.TimeMark) {
+	row.Kind, row.Time, row.Clock, row.Boot = k, wall, clock, s.boot
 	row.Instance, row.Labels = s.inst, s.labels
 	row.Why, row.Note, row.Break = "", "", false
 }
@@ -175,7 +182,7 @@ func (r *Reader) flushSpan() error {
 			continue
 		}
 		s.bucket.mean(r.avgRow.Values)
-		setRow(&r.avgRow, Sample, s, s.bucket.last)
+		setRow(&r.avgRow, Sample, s, s.bucket.last, s.bucket.lastClock)
 		r.avgRow.Break = s.bucket.brk
 		s.bucket.reset()
 		if err := r.w.Write(&r.avgRow); err != nil {
@@ -198,7 +205,7 @@ func (r *Reader) mark(rec *codec.Record, why, note string) error {
 	if r.last.Why == why && r.last.Note == note && r.last.Boot == rec.BootCount && r.lastAt == rec.Mono {
 		return nil
 	}
-	m := Row{Kind: Mark, Time: rec.Wall, Boot: rec.BootCount, Why: why, Note: note}
+	m := Row{Kind: Mark, Time: rec.Wall, Clock: r.clock, Boot: rec.BootCount, Why: why, Note: note}
 	r.last, r.lastAt = m, rec.Mono
 	return r.w.Write(&m)
 }
@@ -216,7 +223,7 @@ func (r *Reader) Close() error {
 			continue
 		}
 		s.avg.mean(r.avgRow.Values)
-		setRow(&r.avgRow, Average, s, time.Time{})
+		setRow(&r.avgRow, Average, s, time.Time{}, view.TimeAsIs)
 		r.avgRow.Boot = 0
 		if err := r.w.Write(&r.avgRow); err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/view"
 )
 
 // A Report is one of sar's tables: which records it reads and the figures
@@ -110,8 +111,10 @@ const (
 type Row struct {
 	Kind RowKind
 	// Time is the wall time of the last sample the row covers (of the
-	// record that marks, for a Mark); zero for Average.
+	// record that marks, for a Mark); zero for Average. Clock says how
+	// the view came to it (AddMarked): repaired, untrusted, or as is.
 	Time     time.Time
+	Clock    view.TimeMark
 	Boot     uint32
 	Instance string
 	Labels   []string

@@ -11,7 +11,10 @@ import (
 // textWriter writes rows as sar prints them: the time of day at the left,
 // aligned columns, a header at the start, after each mark and, for a
 // report of several instances, before each round of samples, and the
-// Average rows at the end.
+// Average rows at the end. Where the view judged the rows' times
+// (view.TimeMark, rings with clock.sync records), each is followed by
+// its sign, as itiny-read's records are: ' ', '~' repaired, '?'
+// untrusted; the time column is then 9 wide.
 type textWriter struct {
 	w      io.Writer
 	rep    *Report
@@ -22,6 +25,7 @@ type textWriter struct {
 	round  map[string]bool // instances shown since the last header
 	avg    bool            // the Average rows have begun
 	when   []byte          // the row's time of day
+	signed bool            // a row's time had a sign: Average: is as wide
 	dayBuf []byte
 }
 
@@ -30,15 +34,21 @@ func NewTextWriter(w io.Writer, rep *Report, loc *time.Location) Writer {
 	return &textWriter{w: w, rep: rep, loc: loc, head: true, round: map[string]bool{}}
 }
 
-// The time column: 15:04:05, or this; both are 8 wide.
-var averageLabel = []byte("Average:")
+// The time column: 15:04:05, or this; both are 8 wide, 9 with a sign.
+var averageLabel = []byte("Average: ")
 
 func (t *textWriter) Write(r *Row) error {
 	t.b = t.b[:0]
-	when := averageLabel
+	when := averageLabel[:8]
+	if t.signed {
+		when = averageLabel
+	}
 	if r.Kind != Average {
 		lt := r.Time.In(t.loc)
 		t.when = lt.AppendFormat(t.when[:0], "15:04:05")
+		if c := r.Clock.Sign(); c != 0 {
+			t.when, t.signed = append(t.when, c), true
+		}
 		when = t.when
 		if t.dayBuf = lt.AppendFormat(t.dayBuf[:0], "2006-01-02"); string(t.dayBuf) != t.day {
 			day := string(t.dayBuf)

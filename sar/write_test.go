@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/itiny/itiny/view"
 )
 
 // writeSteps reads steps through rep and writes them with the writer mk
@@ -77,6 +79,75 @@ Average:      46.2  thermal_zone0  x86_pkg_temp
 		t.Errorf("text:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestMarked: rows whose times the view judged carry the sign after the
+// time, as itiny-read's records do, in a column one wider, Average: too;
+// JSON says how as "clock".
+func TestMarked(t *testing.T) {
+	clocks := []view.TimeMark{view.TimeCorrected, view.TimeCorrected, view.TimeSynced, view.TimeSynced, view.TimeUnsynced, view.TimeUnsynced}
+	write := func(w Writer) string {
+		r := NewReader(&Load, w, Options{})
+		for i, s := range []step{
+			{1, 0, "load", load(1, 90, 0.5)}, {1, 10, "load", load(2, 90, 0.5)},
+			{1, 20, "load", load(3, 90, 0.5)}, {1, 30, "load", load(1, 90, 0.5)},
+			{2, 0, "load", load(1, 90, 0.5)}, {2, 10, "load", load(1, 90, 0.5)},
+		} {
+			if err := r.AddMarked(s.record(), clocks[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return w.(interface{ String() string }).String()
+	}
+	var b bytes.Buffer
+	write(&stringer{NewTextWriter(&b, &Load, time.UTC), &b})
+	want := `run queue and load averages (sar -q)  2026-11-25 UTC
+
+10:00:00~   runq-sz  plist-sz   ldavg-1   ldavg-5  ldavg-15   blocked
+10:00:00~         1        90      0.50      0.50      0.50         -
+10:00:10~         2        90      0.50      0.50      0.50         -
+10:00:20          3        90      0.50      0.50      0.50         -
+10:00:30          1        90      0.50      0.50      0.50         -
+
+10:00:00?  -- reboot: boot 2 --
+
+10:00:00?   runq-sz  plist-sz   ldavg-1   ldavg-5  ldavg-15   blocked
+10:00:00?         1        90      0.50      0.50      0.50         -
+10:00:10?         1        90      0.50      0.50      0.50         -
+Average:          2        90      0.50      0.50      0.50         -
+`
+	if got := b.String(); got != want {
+		t.Errorf("text:\n%s\nwant:\n%s", got, want)
+	}
+	b.Reset()
+	write(&stringer{NewJSONWriter(&b, &Load, time.UTC), &b})
+	var got []string
+	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		var o struct{ Clock string }
+		if err := json.Unmarshal([]byte(l), &o); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		got = append(got, o.Clock)
+	}
+	if want := "corrected corrected synced synced unsynced unsynced unsynced "; strings.Join(got, " ") != want {
+		t.Errorf("JSON clocks %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// load is a load record's fields.
+func load(running int, tasks int, avg float64) []any {
+	return []any{"load1", avg, "load5", avg, "load15", avg, "running", running, "tasks", tasks}
+}
+
+// stringer is a Writer whose output is in b.
+type stringer struct {
+	Writer
+	b *bytes.Buffer
+}
+
+func (s *stringer) String() string { return s.b.String() }
 
 func TestJSON(t *testing.T) {
 	got := writeSteps(t, &Net, func(b *bytes.Buffer) Writer { return NewJSONWriter(b, &Net, time.UTC) }, netSteps)

@@ -3,6 +3,7 @@ package view
 import (
 	"bytes"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,17 +24,32 @@ func from1970(r *codec.Record) *codec.Record { return at(r, epoch.Add(time.Durat
 // TestClocksCorrect: a boot's records before its first synchronised
 // clock.sync are repaired to its monotonic time plus the offset then,
 // unless their own time is within a second of that; the rest are trusted
-// from it on, never synchronised, or as they are where no clock.sync
-// tells.
+// from it on; never synchronised when its clock.sync records from the
+// agent's start at the device's boot never say so; not known when the
+// rings hold none of its boot from that start; as they are where the
+// rings hold no clock.sync at all.
 func TestClocksCorrect(t *testing.T) {
 	sync := at(ringtest.ClockSync(1, 70, true), t0) // boot 1: synchronised at 70 s
 	c := &Clocks{boots: map[codec.BootID]SyncPoint{}}
 	for _, r := range []*codec.Record{
 		at(ringtest.ClockSync(1, 200, true), t0.Add(time.Hour)), // a later one: the first counts, whatever the order read
 		from1970(ringtest.ClockSync(1, 5, false)),
+		from1970(start(1, 5, 1, true, true)),
 		sync,
-		from1970(ringtest.ClockSync(2, 5, false)),   // boot 2: never
-		from1970(rec(3, 5, catalog.ClockSync.Name)), // not the agent's: boot 3 is not known
+		from1970(start(2, 5, 2, true, true)), from1970(ringtest.ClockSync(2, 5, false)), // boot 2: never
+		from1970(rec(3, 5, catalog.ClockSync.Name)), // not the agent's: boot 3 has none
+		// Boot 4: retention took its start and first sync; a flap an
+		// hour later says not synchronised.
+		from1970(ringtest.ClockSync(4, 3700, false)),
+		// Boot 5: its first start's records are gone; the agent's
+		// restart in it finds the clock not synchronised.
+		from1970(start(5, 900, 5, false, false)), from1970(ringtest.ClockSync(5, 900, false)),
+		// Boot 6: a start at the device's boot, after its first
+		// clock.sync (not the one written at it).
+		from1970(ringtest.ClockSync(6, 5, false)), from1970(start(6, 7, 6, true, true)),
+		// Boot 7: an agent that wrote no clock.sync started at its boot;
+		// its upgrade finds the clock not synchronised.
+		from1970(start(7, 5, 7, true, true)), from1970(start(7, 9000, 8, true, false)), from1970(ringtest.ClockSync(7, 9000, false)),
 	} {
 		c.Learn(r)
 	}
@@ -52,7 +68,12 @@ func TestClocksCorrect(t *testing.T) {
 		{"at the sync", 1, 70 * time.Second, t0, t0, TimeSynced},
 		{"after it, as it is whatever it says", 1, 300 * time.Second, epoch, epoch, TimeSynced},
 		{"never synchronised", 2, 10 * time.Second, epoch.Add(10 * time.Second), epoch.Add(10 * time.Second), TimeUnsynced},
-		{"no clock.sync", 3, 10 * time.Second, epoch, epoch, TimeAsIs},
+		{"no clock.sync of its boot", 3, 10 * time.Second, epoch, epoch, TimeUnknown},
+		{"the earliest clock.sync a flap", 4, 10 * time.Second, t0, t0, TimeUnknown},
+		{"the earliest clock.sync at a restart", 5, 10 * time.Second, epoch, epoch, TimeUnknown},
+		{"the earliest clock.sync before the start", 6, 10 * time.Second, epoch, epoch, TimeUnknown},
+		{"the earliest clock.sync after an upgrade", 7, 10 * time.Second, epoch, epoch, TimeUnknown},
+		{"a boot the rings never named", 99, 10 * time.Second, epoch, epoch, TimeUnknown},
 	} {
 		w, mark := c.Correct(codec.BootID{byte(tc.boot)}, tc.wall, int64(tc.mono))
 		if !w.Equal(tc.want) || mark != tc.mark {
@@ -66,22 +87,70 @@ func TestClocksCorrect(t *testing.T) {
 	if w, mark := none.Correct(codec.BootID{1}, epoch, 5); !w.Equal(epoch) || mark != TimeAsIs {
 		t.Errorf("nil Clocks: %s %v", w, mark)
 	}
+	// An older agent's rings: starts, no clock.sync anywhere.
+	old := &Clocks{boots: map[codec.BootID]SyncPoint{}}
+	old.Learn(from1970(start(1, 5, 1, true, true)))
+	if w, mark := old.Correct(codec.BootID{1}, epoch, 5); !w.Equal(epoch) || mark != TimeAsIs {
+		t.Errorf("no clock.sync anywhere: %s %v", w, mark)
+	}
 }
 
-// TestClocksBounded: past MaxClockBoots boots, the others' records are
-// shown as they are.
-func TestClocksBounded(t *testing.T) {
+// TestClocksHostile: a clock.sync whose times no device has (a corrupt
+// or hostile ring) is no sync point, and a repair that would leave
+// 2000-9999 (or overflow) shows the record's own time, untrusted: the
+// view never writes a time RFC 3339 cannot.
+func TestClocksHostile(t *testing.T) {
 	c := &Clocks{boots: map[codec.BootID]SyncPoint{}}
-	r := ringtest.ClockSync(1, 5, false)
-	for i := 0; i <= MaxClockBoots; i++ {
-		r.Boot = codec.BootID{byte(i), byte(i >> 8), byte(i >> 16)}
+	for _, r := range []*codec.Record{
+		from1970(start(1, 5, 1, true, true)), at(ringtest.ClockSync(1, 70, true), time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)),
+		from1970(start(2, 5, 2, true, true)), at(ringtest.ClockSync(2, 70, true), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)),
+		from1970(start(3, 5, 3, true, true)), at(ringtest.ClockSync(3, 0, true), t0),
+		from1970(start(4, 5, 4, true, true)), at(ringtest.ClockSync(4, 70, true), time.Date(2000, 1, 1, 0, 5, 0, 0, time.UTC)),
+		from1970(start(5, 5, 5, true, true)), at(ringtest.ClockSync(5, 70, true), time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC)),
+	} {
 		c.Learn(r)
 	}
-	if len(c.boots) != MaxClockBoots {
-		t.Errorf("%d boots held", len(c.boots))
+	for _, tc := range []struct {
+		name string
+		boot uint32
+		mono int64
+		mark TimeMark
+	}{
+		{"a sync point in 1900", 1, 20e9, TimeUnsynced},
+		{"a sync point in 12000", 2, 20e9, TimeUnsynced},
+		{"a sync point at mono 0, before the start", 3, -20e9, TimeUnknown},
+		{"repaired to before 2000", 4, -3600e9, TimeUnsynced},
+		{"mono overflowing the difference", 4, math.MinInt64 + 5, TimeUnsynced},
+		{"repaired within range", 4, 20e9, TimeCorrected},
+		{"a sync point near 9999, after it", 5, 1 << 62, TimeSynced},
+	} {
+		w, mark := c.Correct(codec.BootID{byte(tc.boot)}, epoch, tc.mono)
+		if mark != tc.mark || mark != TimeCorrected && !w.Equal(epoch) {
+			t.Errorf("%s: %s %v, want %v", tc.name, w, mark, tc.mark)
+		}
+		if b := codec.AppendWall(nil, w); len(b) != len("2026-11-25T10:00:00.000000000Z") {
+			t.Errorf("%s: shown as %s", tc.name, b)
+		}
 	}
-	if _, mark := c.Correct(r.Boot, epoch, 5); mark != TimeAsIs {
-		t.Errorf("the boot past the bound: %v", mark)
+}
+
+// TestClocksSlept: the time suspended before the sync point is kept, and
+// the legend says repaired times may be that much late.
+func TestClocksSlept(t *testing.T) {
+	c := &Clocks{boots: map[codec.BootID]SyncPoint{}}
+	sync := at(ringtest.ClockSync(1, 70, true), t0)
+	sync.Fields[4].Value = codec.Float(300.5)
+	c.Learn(from1970(start(1, 5, 1, true, true)))
+	c.Learn(sync)
+	if p := c.Point(codec.BootID{1}); p.Slept != 300500*time.Millisecond {
+		t.Errorf("slept %v", p.Slept)
+	}
+	boot, _ := clockItems()
+	boot.Sync = c.Point(codec.BootID{1})
+	var out bytes.Buffer
+	NewTextPrinter(&out, PrintOptions{UTC: true}).Print(&boot)
+	if want := "; the device was suspended for 5m1s before, which the monotonic clock does not count: a time marked ~ taken before a suspend is up to that much late --\n"; !strings.HasSuffix(out.String(), want) {
+		t.Errorf("legend:\n%s\nwant it to end\n%s", out.String(), want)
 	}
 }
 
@@ -105,7 +174,7 @@ func TestClocksFollow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	add(from1970(ringtest.ClockSync(1, 5, false)), from1970(rec(1, 10, "r")))
+	add(from1970(start(1, 5, 1, true, true)), from1970(ringtest.ClockSync(1, 5, false)), from1970(rec(1, 10, "r")))
 	in, err := Open([]string{data})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +199,7 @@ func TestClocksFollow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if it.Kind == KindRecord {
+			if it.Kind == KindRecord && it.Rec.Name != catalog.AgentStart.Name {
 				s = append(s, it.Rec.Name+":"+it.Time.String()+":"+it.Rec.Wall.Format(time.TimeOnly))
 			}
 		}

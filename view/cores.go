@@ -100,7 +100,7 @@ func ListCores(srcs []*Source) ([]Core, error) {
 		case it.Source.Stream == catalog.StreamCores && isCore(r, &catalog.ProcessCore) && intField(r, keyCorePart) == 1:
 			held[it.Entry.Seq] = true
 		case it.Source.Stream == catalog.StreamEvents && isCore(r, &catalog.ProcessCrash):
-			cores = append(cores, Core{Wall: r.Wall, Boot: stampOf(r).boot,
+			cores = append(cores, Core{Wall: r.Wall, Boot: Boot{r.BootCount, r.Boot},
 				Exe: strings.Clone(strField(r, keyCrashExe)), PID: intField(r, keyCrashProcPID), TID: intField(r, keyCrashTID),
 				Signal: strings.Clone(strField(r, keyCrashSignal)), Threads: intField(r, keyCrashThreads), Stacks: intField(r, keyCrashStacks),
 				Size: intField(r, keyCrashSize), Seq: uint64(intField(r, keyCrashMinidump)), Dropped: intField(r, keyCrashDropped),

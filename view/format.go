@@ -73,7 +73,7 @@ func (p *TextPrinter) Print(it *Item) error {
 	case KindRecord:
 		// The agent's downtimes, and its own records of a clock step or
 		// an unclean shutdown, are also marker lines, as boots are.
-		p.down.see(it.Rec, p.o.UTC)
+		p.down.see(it.Rec, it.Time, p.o.UTC)
 		for _, mark := range p.down.take() {
 			b = appendMarkLine(b, mark, p.o.Color)
 		}
@@ -83,7 +83,7 @@ func (p *TextPrinter) Print(it *Item) error {
 		b = p.record(b, it)
 	default:
 		b = appendMarker(b, it, p.o.Color)
-		if it.Kind == KindBoot && (it.Time == TimeCorrected || it.Time == TimeUnsynced) {
+		if it.Kind == KindBoot && (it.Time == TimeCorrected || it.Time.Untrusted()) {
 			b = p.clockLegend(append(b, '\n'), it)
 		}
 	}
@@ -98,7 +98,7 @@ func (p *TextPrinter) Flush() error { return nil }
 // See notes a record that a filter keeps from being printed, so that the
 // marker of the agent's downtime before the next record printed spans
 // what the rings hold, not what was printed.
-func (p *TextPrinter) See(it *Item) { p.down.see(it.Rec, p.o.UTC) }
+func (p *TextPrinter) See(it *Item) { p.down.see(it.Rec, it.Time, p.o.UTC) }
 
 // appendTime writes t as records' times are shown, followed by mark's
 // sign (a corrected time's ~) before the zone, if it has one.
@@ -116,17 +116,26 @@ func (p *TextPrinter) appendTime(b []byte, t time.Time, mark TimeMark) []byte {
 
 // clockLegend says, after a boot's marker, what its times' signs mean:
 // the boot's first records were taken before its clock was synchronised,
-// or it never was.
+// it never was, or the rings no longer tell.
 func (p *TextPrinter) clockLegend(b []byte, it *Item) []byte {
 	if p.o.Color {
 		b = append(b, "\x1b[1;36m"...)
 	}
-	if it.Time == TimeCorrected {
+	switch it.Time {
+	case TimeCorrected:
 		b = p.appendTime(append(b, "-- clock synchronised at "...), it.Sync.Wall, TimeAsIs)
 		b = append(b, ", "...)
 		b = append(b, ShortDuration(time.Duration(it.Sync.Mono))...)
-		b = append(b, " after boot: earlier times, marked ~, are repaired: monotonic time plus the offset then, not the device's clock --"...)
-	} else {
+		b = append(b, " after boot: earlier times, marked ~, are repaired: monotonic time plus the offset then, not the device's clock"...)
+		if it.Sync.Slept > clockSlack {
+			b = append(b, "; the device was suspended for "...)
+			b = append(b, ShortDuration(it.Sync.Slept)...)
+			b = append(b, " before, which the monotonic clock does not count: a time marked ~ taken before a suspend is up to that much late"...)
+		}
+		b = append(b, " --"...)
+	case TimeUnknown:
+		b = append(b, "-- clock not known in this boot: the rings do not hold the clock.sync records of its start (retention took them, or the itiny ring was closed): times marked ? are the device's clock, untrusted --"...)
+	default:
 		b = append(b, "-- clock never synchronised in this boot, as far as the rings tell: times marked ? are the device's clock, untrusted --"...)
 	}
 	if p.o.Color {

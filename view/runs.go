@@ -79,12 +79,15 @@ type Run struct {
 	Length time.Duration
 	// Down runs from Last to the next start: by the monotonic clock
 	// within a boot; across a reboot (Rebooted) by the wall clock, and
-	// then DownKnown is false if it went back. For a crash, the agent
-	// may have lived a little past Last: Down is the most it was down.
-	Down      time.Duration
-	DownKnown bool
-	Rebooted  bool
-	Reloads   []time.Time // wall times of its agent.reload records
+	// then DownKnown is false, and DownUnknown says why, if either time
+	// is untrusted (TimeMark.Untrusted) or it went back. For a crash, the
+	// agent may have lived a little past Last: Down is the most it was
+	// down.
+	Down        time.Duration
+	DownKnown   bool
+	DownUnknown string
+	Rebooted    bool
+	Reloads     []time.Time // wall times of its agent.reload records
 	// Config is the configuration in effect at the run's end, as its
 	// last agent.config has it, and Off the collectors then off;
 	// ConfigCut is set when the agent cut the text to its bound.
@@ -130,7 +133,7 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 			continue
 		}
 		r := it.Rec
-		at := stampOf(r)
+		at := stampOf(r, it.Time)
 		if cur != nil && at.boot != cur.Boot {
 			settle()
 			cur = nil // a boot whose records do not say the agent started
@@ -141,7 +144,8 @@ func ListRuns(srcs []*Source) ([]Run, error) {
 				prev := &runs[n-1]
 				prev.Rebooted = at.boot != prev.Boot || boolField(r, keyDeviceBoot)
 				prev.End = endBefore(r, prev.End == RunStopped, prev.Rebooted)
-				prev.Down, prev.DownKnown = last.until(at)
+				prev.Down, prev.DownUnknown = last.until(at)
+				prev.DownKnown = prev.DownUnknown == ""
 			}
 			runs = append(runs, Run{Boot: at.boot, Start: r.Wall, StartClock: it.Time, Version: strings.Clone(strField(r, keyVersion)),
 				PID: intField(r, keyPID), Clean: boolField(r, keyClean), End: RunNoStop})
@@ -274,21 +278,21 @@ type downMarker struct {
 	pending []string // the markers to show before the next record shown
 }
 
-// see notes r, the next record in the merged order.
-func (d *downMarker) see(r *codec.Record, utc bool) {
+// see notes r, the next record in the merged order, its time so marked.
+func (d *downMarker) see(r *codec.Record, mark TimeMark, utc bool) {
 	if ringNote(r) {
 		return
 	}
-	at := stampOf(r)
+	at := stampOf(r, mark)
 	if d.seen && r.Source == catalog.SelfSource && r.Name == catalog.AgentStart.Name {
 		rebooted := at.boot != d.last.boot || boolField(r, keyDeviceBoot)
 		end := endBefore(r, d.stopped, rebooted)
-		down, ok := d.last.until(at)
-		how := "duration unknown: the clock went back"
-		if ok {
+		down, unknown := d.last.until(at)
+		how := "duration unknown: " + unknown
+		if unknown == "" {
 			how = ShortDuration(down)
 		}
-		d.pending = append(d.pending, "itiny not running "+clockSpan(d.last.wall, at.wall, utc)+" ("+how+"; "+cause(end, d.reason, rebooted)+")")
+		d.pending = append(d.pending, "itiny not running "+clockSpan(d.last, at, utc)+" ("+how+"; "+cause(end, d.reason, rebooted)+")")
 	}
 	d.seen, d.last = true, at
 	d.stopped = r.Source == catalog.SelfSource && r.Name == catalog.AgentStop.Name
@@ -306,18 +310,26 @@ func (d *downMarker) take() []string {
 }
 
 // clockSpan writes "14:02:05 to 14:03:10", with the dates when the two
-// are not of one day.
-func clockSpan(from, to time.Time, utc bool) string {
+// are not of one day, each time followed by its sign if it is repaired
+// (~) or untrusted (?).
+func clockSpan(from, to stamp, utc bool) string {
+	f, t := from.wall.Local(), to.wall.Local()
 	if utc {
-		from, to = from.UTC(), to.UTC()
-	} else {
-		from, to = from.Local(), to.Local()
+		f, t = from.wall.UTC(), to.wall.UTC()
 	}
 	layout := "15:04:05"
-	if from.YearDay() != to.YearDay() || from.Year() != to.Year() {
+	if f.YearDay() != t.YearDay() || f.Year() != t.Year() {
 		layout = "2006-01-02 15:04:05"
 	}
-	return from.Format(layout) + " to " + to.Format(layout)
+	b := f.AppendFormat(nil, layout)
+	if c := from.clock.Sign(); c > ' ' {
+		b = append(b, c)
+	}
+	b = t.AppendFormat(append(b, " to "...), layout)
+	if c := to.clock.Sign(); c > ' ' {
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // ringNote reports whether r is a ring's own ring.resume note, which the
@@ -361,26 +373,41 @@ func writing(srcs []*Source) bool {
 	return false
 }
 
-// A stamp is when a record was written: its boot and both clocks.
+// A stamp is when a record was written: its boot and both clocks, and
+// how the view came to the wall time.
 type stamp struct {
-	boot Boot
-	wall time.Time
-	mono int64
+	boot  Boot
+	wall  time.Time
+	mono  int64
+	clock TimeMark
 }
 
-func stampOf(r *codec.Record) stamp {
-	return stamp{Boot{r.BootCount, r.Boot}, r.Wall, r.Mono}
+func stampOf(r *codec.Record, clock TimeMark) stamp {
+	return stamp{Boot{r.BootCount, r.Boot}, r.Wall, r.Mono, clock}
 }
+
+// Why a time from one boot to another is not known.
+const (
+	spanUnsynced  = "the clock was not synchronised"
+	spanClockBack = "the clock went back"
+)
 
 // until returns the time from s to t, a later record in the merged order:
 // by the monotonic clock within a boot, which never goes back; across
-// boots by the wall clock, and not known (false) when it went back.
-func (s stamp) until(t stamp) (time.Duration, bool) {
+// boots by the wall clock, and then, if either time is untrusted or it
+// went back, not known: 0, and unknown says why ("" when known).
+func (s stamp) until(t stamp) (d time.Duration, unknown string) {
 	if s.boot == t.boot {
-		return time.Duration(max(t.mono-s.mono, 0)), true
+		return time.Duration(max(t.mono-s.mono, 0)), ""
 	}
-	d := t.wall.Sub(s.wall)
-	return d, d >= 0
+	d = t.wall.Sub(s.wall)
+	switch {
+	case s.clock.Untrusted() || t.clock.Untrusted():
+		return 0, spanUnsynced
+	case d < 0:
+		return 0, spanClockBack
+	}
+	return d, ""
 }
 
 func field(r *codec.Record, key string) (codec.Value, bool) {

@@ -149,6 +149,50 @@ func TestRunsClockBackAcrossBoot(t *testing.T) {
 	}
 }
 
+// TestRunsUnsyncedAcrossBoot: a downtime across a reboot by a clock not
+// synchronised, or whose synchronisation the rings no longer tell, is
+// unknown, whichever way that clock went; between synchronised clocks it
+// is by the wall clock, repaired.
+func TestRunsUnsyncedAcrossBoot(t *testing.T) {
+	data := t.TempDir()
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	writeRing(t, data, "itiny", codec.JSON,
+		at(start(1, 10, 1, true, true), h(1)), at(ringtest.ClockSync(1, 10, true), h(1)),
+		// Boot 2 starts in 1970 and never syncs.
+		from1970(start(2, 5, 2, false, true)), from1970(ringtest.ClockSync(2, 5, false)),
+		// Boot 3 syncs at 30 s: its start is repaired, an hour after boot 1's end.
+		from1970(start(3, 5, 3, false, true)), from1970(ringtest.ClockSync(3, 5, false)), at(ringtest.ClockSync(3, 30, true), h(2).Add(25*time.Second)),
+		// Boot 4's clock.sync records are gone: its clock says 2027.
+		at(start(4, 5, 4, false, true), h(9000)),
+		// Boot 5 has a real-time clock, right from its start.
+		at(start(5, 5, 5, false, true), h(9001)), at(ringtest.ClockSync(5, 5, true), h(9001)), at(rec(5, 6, "r"), h(9001).Add(time.Second)),
+		at(start(6, 5, 6, false, true), h(9002)), at(ringtest.ClockSync(6, 5, true), h(9002)))
+	var got []string
+	for _, r := range listRuns(t, data)[:5] {
+		got = append(got, fmt.Sprintf("%s %v %q", r.Down, r.DownKnown, r.DownUnknown))
+	}
+	want := []string{
+		`0s false "the clock was not synchronised"`, // to 1970
+		`0s false "the clock was not synchronised"`, // from 1970, to 2026 repaired
+		`0s false "the clock was not synchronised"`, // to a clock not known
+		`0s false "the clock was not synchronised"`, // from it
+		`59m59s true ""`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("downtimes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	wantMarkers := []string{
+		"-- itiny not running 2026-11-25 11:00:00 to 1970-01-01 00:00:05? (duration unknown: the clock was not synchronised; the device rebooted or lost power) --",
+		"-- itiny not running 1970-01-01 00:00:05? to 2026-11-25 12:00:00~ (duration unknown: the clock was not synchronised; the device rebooted or lost power) --",
+		"-- itiny not running 2026-11-25 12:00:25 to 2027-12-05 10:00:00? (duration unknown: the clock was not synchronised; the device rebooted or lost power) --",
+		"-- itiny not running 10:00:00? to 11:00:00 (duration unknown: the clock was not synchronised; the device rebooted or lost power) --",
+		"-- itiny not running 11:00:01 to 12:00:00 (59m59s; the device rebooted or lost power) --",
+	}
+	if got := markers(t, data, nil); strings.Join(got, "\n") != strings.Join(wantMarkers, "\n") {
+		t.Errorf("markers:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantMarkers, "\n"))
+	}
+}
+
 // The last run is running while a writer holds the itiny ring, and died
 // once none does and there is no stop.
 func TestRunsRunning(t *testing.T) {
@@ -189,7 +233,7 @@ func markers(t *testing.T, data string, show []string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewMerger(in.Sources, time.Time{})
+	m, err := newRepairedMerger(in.Sources)
 	if err != nil {
 		t.Fatal(err)
 	}

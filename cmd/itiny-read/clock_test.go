@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,8 @@ import (
 
 // The records of testdata/clock (clockdevice_test.go) through the real
 // itiny-read: boot 1 starts in 1970 and steps to 2026 when its clock is
-// synchronised, boot 2 never is, boot 3's clock is right from the start.
+// synchronised, boot 2 never is, boot 3's clock is right from the start,
+// boot 4's the rings do not tell (its itiny ring was closed).
 
 // clockRecord is a record of itiny-read -o json, with the view's keys.
 type clockRecord struct {
@@ -59,10 +61,10 @@ func clockJSON(t *testing.T, args ...string) []clockRecord {
 // TestClockJSON: every record keeps its own wall; those of boot 1 taken
 // before the step are corrected (wall_corrected is the monotonic time
 // plus the offset the sync set), the rest of boot 1 and boot 3 are
-// synced, boot 2's are unsynced.
+// synced, boot 2's are unsynced, boot 4's unknown.
 func TestClockJSON(t *testing.T) {
 	rs := clockJSON(t, clockData)
-	var n [4]int
+	var n [5]int
 	for _, r := range rs {
 		mono := time.Duration(r.Mono)
 		var wall time.Time // what the device's clock said
@@ -74,6 +76,10 @@ func TestClockJSON(t *testing.T) {
 			wall = clockOffset.Add(mono)
 		case r.BootN == 2:
 			wall, want = time.Unix(0, r.Mono).UTC(), "unsynced"
+		case r.BootN == 4 && mono < 30*time.Second:
+			wall, want = time.Unix(0, r.Mono).UTC(), "unknown"
+		case r.BootN == 4:
+			wall, want = clockBoot4.Add(mono-30*time.Second), "unknown"
 		default:
 			wall = clockBoot3.Add(mono)
 		}
@@ -87,13 +93,15 @@ func TestClockJSON(t *testing.T) {
 		}
 		n[r.BootN]++
 	}
-	if n[1] < 90 || n[2] < 50 || n[3] < 30 {
+	if n[1] < 90 || n[2] < 50 || n[3] < 30 || n[4] < 20 {
 		t.Fatalf("records per boot: %v", n)
 	}
 }
 
-// TestClockText: repaired times are marked ~ and unsynchronised ones ?,
-// before the zone; each boot of such records says so under its marker.
+// TestClockText: repaired times are marked ~, unsynchronised and unknown
+// ones ?, before the zone; each boot of such records says so under its
+// marker. A downtime from or to an untrusted time is not known, and its
+// times are marked too.
 func TestClockText(t *testing.T) {
 	out, errOut, code := run(t, "--no-pager", "--utc", clockData)
 	if code != 0 {
@@ -106,13 +114,18 @@ func TestClockText(t *testing.T) {
 			"2026-03-14 08:59:05.000~ itiny    notice   itiny      agent.start version=0.1.0 bootn=1 device_boot=true clean=true pid=101 process_exits=netlink"},
 		{"2026-03-14 08:59:30.000~ events   notice   appd       appd.ready"},
 		{"2026-03-14 09:00:05.000  events   notice   appd       appd.connected"}, // after the step, before the agent saw it: right already
-		{"2026-03-14 09:00:10.001  itiny    info     itiny      clock.sync synced=true source=adjtimex maxerror_us=1500 esterror_us=200"},
+		{"2026-03-14 09:00:10.001  itiny    info     itiny      clock.sync synced=true source=adjtimex maxerror_us=1500 esterror_us=200 slept_s=0.0"},
 		{"-- boot 2 (b0020000000000000000000000000000) --",
-			"-- clock never synchronised in this boot, as far as the rings tell: times marked ? are the device's clock, untrusted --"},
+			"-- clock never synchronised in this boot, as far as the rings tell: times marked ? are the device's clock, untrusted --",
+			"-- itiny not running 2026-03-14 09:02:05 to 1970-01-01 00:00:05? (duration unknown: the clock was not synchronised; stopped by SIGTERM; the device rebooted) --"},
 		{"1970-01-01 00:00:40.000? events   err      appd       appd.error"},
 		{"-- boot 3 (b0030000000000000000000000000000) --", // no legend: nothing to repair
-			"-- itiny not running 1970-01-01 00:01:40 to 2026-03-15 08:00:05 (492655h58m25s; the device rebooted or lost power) --",
+			"-- itiny not running 1970-01-01 00:01:40? to 2026-03-15 08:00:05 (duration unknown: the clock was not synchronised; the device rebooted or lost power) --",
 			"2026-03-15 08:00:05.000  itiny    notice   itiny      agent.start version=0.1.0 bootn=3 device_boot=true clean=false pid=103 process_exits=netlink"},
+		{"-- boot 4 (b0040000000000000000000000000000) --",
+			"-- clock not known in this boot: the rings do not hold the clock.sync records of its start (retention took them, or the itiny ring was closed): times marked ? are the device's clock, untrusted --"},
+		{"1970-01-01 00:00:10.000? events   err      appd       appd.error"},
+		{"2026-03-16 10:00:10.000? events   err      appd       appd.error"},
 	} {
 		if i := slices.Index(got, want[0]); i < 0 || !slices.Equal(got[i:min(i+len(want), len(got))], want) {
 			t.Errorf("no lines\n%s", strings.Join(want, "\n"))
@@ -148,7 +161,7 @@ func TestClockWindow(t *testing.T) {
 		{"2026-03-14 08:59:10", "2026-03-14 08:59:40"}, // before it: repaired times only
 		{"2026-03-14 09:00:30", ""},
 		{"", "2026-03-14 08:59:30"},
-		{"1970-01-01 00:00:00", "1970-01-02 00:00:00"}, // boot 2 alone: boot 1's 1970 is repaired
+		{"1970-01-01 00:00:00", "1970-01-02 00:00:00"}, // boots 2 and 4, untrusted: boot 1's 1970 is repaired
 	} {
 		args := []string{"--utc"}
 		var since, until time.Time
@@ -175,8 +188,8 @@ func TestClockWindow(t *testing.T) {
 		if len(want) == 0 || !slices.Equal(got, want) {
 			t.Errorf("-S %q -U %q: %d records, want %d (boots %v)", w.since, w.until, len(got), len(want), boots)
 		}
-		if w.since == "1970-01-01 00:00:00" && (len(boots) != 1 || !boots[2]) {
-			t.Errorf("1970: boots %v, want boot 2 alone", boots)
+		if w.since == "1970-01-01 00:00:00" && (len(boots) != 2 || !boots[2] || !boots[4]) {
+			t.Errorf("1970: boots %v, want boots 2 and 4", boots)
 		}
 	}
 }
@@ -188,13 +201,14 @@ func TestClockRunsBoots(t *testing.T) {
 		want []string // substrings of the lines after the heading, in order
 	}{
 		{[]string{"runs", "--utc"}, []string{
-			"1  2026-03-14 08:59:05.000~  0.1.0          101      3m0s  stopped (SIGTERM)",
-			"2  1970-01-01 00:00:05.000?  0.1.0          102     1m35s  device rebooted     1970-01-01 00:01:40.000? metrics load",
-			"3  2026-03-15 08:00:05.000   0.1.0          103       55s  no stop             2026-03-15 08:01:00.000  metrics load"}},
+			"1  2026-03-14 08:59:05.000~  0.1.0          101      3m0s  stopped (SIGTERM)   -                                            ? reboot ",
+			"2  1970-01-01 00:00:05.000?  0.1.0          102     1m35s  device rebooted     1970-01-01 00:01:40.000? metrics load        ? reboot ",
+			"3  2026-03-15 08:00:05.000   0.1.0          103       55s  no stop             2026-03-15 08:01:00.000  metrics load        - "}},
 		{[]string{"boots", "--utc"}, []string{
 			"b0010000000000000000000000000000  2026-03-14 08:59:05.000~  2026-03-14 09:02:05.000        3m5s       100",
 			"b0020000000000000000000000000000  1970-01-01 00:00:05.000?  1970-01-01 00:01:40.000?      1m40s        52",
-			"b0030000000000000000000000000000  2026-03-15 08:00:05.000   2026-03-15 08:01:00.000        1m0s        32"}},
+			"b0030000000000000000000000000000  2026-03-15 08:00:05.000   2026-03-15 08:01:00.000        1m0s        32",
+			"b0040000000000000000000000000000  1970-01-01 00:00:05.002?  2026-03-16 10:00:20.000?        50s        27"}},
 	} {
 		out, errOut, code := run(t, append(tc.args, clockData)...)
 		got := lines(out)
@@ -218,14 +232,21 @@ func TestClockRunsBoots(t *testing.T) {
 			Wall  time.Time
 			Clock string
 		} `json:"last_record"`
+		Down        *float64 `json:"down_s"`
+		DownUnknown string   `json:"down_unknown"`
 	}
 	out, _, _ := run(t, "runs", "--json", clockData)
 	if err := json.Unmarshal([]byte(out), &runs); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"2026-03-14T08:59:05Z corrected 2026-03-14T09:02:05Z synced", "1970-01-01T00:00:05Z unsynced 1970-01-01T00:01:40Z unsynced", "2026-03-15T08:00:05Z synced 2026-03-15T08:01:00Z synced"}
+	// The downtimes from and to boot 2's clock, never synchronised, are
+	// not known: null, and why.
+	want := []string{
+		"2026-03-14T08:59:05Z corrected 2026-03-14T09:02:05Z synced <nil> the clock was not synchronised",
+		"1970-01-01T00:00:05Z unsynced 1970-01-01T00:01:40Z unsynced <nil> the clock was not synchronised",
+		"2026-03-15T08:00:05Z synced 2026-03-15T08:01:00Z synced <nil> "}
 	for i, r := range runs {
-		if got := r.Start.Format(time.RFC3339) + " " + r.StartClock + " " + r.Last.Wall.Format(time.RFC3339) + " " + r.Last.Clock; i >= len(want) || got != want[i] {
+		if got := fmt.Sprint(r.Start.Format(time.RFC3339), " ", r.StartClock, " ", r.Last.Wall.Format(time.RFC3339), " ", r.Last.Clock, " ", r.Down, " ", r.DownUnknown); i >= len(want) || got != want[i] {
 			t.Errorf("runs --json run %d: %s", i, got)
 		}
 	}
@@ -234,18 +255,25 @@ func TestClockRunsBoots(t *testing.T) {
 	}
 }
 
-// TestClockReport: the report's window and times are the repaired ones,
-// and its boots say what each clock did.
-func TestClockReport(t *testing.T) {
+// clockReport returns the report itiny-read writes of testdata/clock, in
+// UTC, with args.
+func clockReport(t *testing.T, args ...string) string {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "r.html")
-	if _, errOut, code := run(t, "report", "-o", out, "--utc", "-S", "2026-03-14 08:59:40", "-U", "2026-03-14 09:00:00", clockData); code != 0 {
-		t.Fatalf("report: exit %d: %s", code, errOut)
+	if _, errOut, code := run(t, append(append([]string{"report", "-o", out, "--utc"}, args...), clockData)...); code != 0 {
+		t.Fatalf("report %q: exit %d: %s", args, code, errOut)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := string(b)
+	return string(b)
+}
+
+// TestClockReport: the report's window and times are the repaired ones,
+// and its boots say what each clock did.
+func TestClockReport(t *testing.T) {
+	page := clockReport(t, "-S", "2026-03-14 08:59:40", "-U", "2026-03-14 09:00:00")
 	for _, want := range []string{
 		"as the device's wall clock wrote them, but for the records of a boot taken before its clock was first synchronised",
 		`<td class="t">2026-03-14 08:59:05.000~</td><td class="t">2026-03-14 09:02:05.000</td><td>synchronised at 2026-03-14 09:00:10.001, 1m10s after boot: earlier times repaired (~)</td>`,
@@ -263,7 +291,75 @@ func TestClockReport(t *testing.T) {
 	for _, r := range rows {
 		got = append(got, r[3]+" "+r[1]+" "+r[2])
 	}
-	if want := []string{"appd.error 1 2026-03-14 08:59:50.000"}; !slices.Equal(got, want) {
+	if want := []string{"appd.error 1 2026-03-14 08:59:50.000~"}; !slices.Equal(got, want) {
 		t.Errorf("events rows %q, want %q", got, want)
+	}
+}
+
+// TestClockReportMarks: every time the report shows of a record carries
+// its sign, as the text view's: the summary's crashes and starts, the
+// events table, the charts' markers; a downtime from a clock never
+// synchronised is not known.
+func TestClockReportMarks(t *testing.T) {
+	page := clockReport(t)
+	for _, want := range []string{
+		// Crashes: the device rebooted under run 2, in 1970 by its clock.
+		"at the last record each wrote: 1970-01-01 00:01:40? (the device rebooted or lost power; last record: metrics load; started again 2026-03-15 08:00:05, down for a time not known: the clock was not synchronised)",
+		"agent starts at a device boot in the window: 2026-03-14 08:59:05~, 1970-01-01 00:00:05?, 2026-03-15 08:00:05;",
+		`<td class="t">2026-03-14 08:59:50.000~</td><td class="t">2026-03-16 10:00:10.000?</td><td>events</td>`,
+		"<title>1970-01-01 00:01:40.000? agent: the device rebooted or lost power;",
+		"<title>2026-03-14 08:59:50.000~ err: appd appd.error",
+		`<td class="t">1970-01-01 00:00:05.002?</td><td class="t">2026-03-16 10:00:20.000?</td><td>not known: the rings do not hold the clock.sync records of its start; times untrusted (?)</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks\n%s", want)
+		}
+	}
+	if strings.Contains(page, "492655h") {
+		t.Error("the page shows a downtime by a clock never synchronised")
+	}
+}
+
+// TestClockSar: sar's time column carries the records' signs, one wider,
+// its Average rows too; JSON says how as "clock".
+func TestClockSar(t *testing.T) {
+	cmd := exec.Command(binary, "sar", "load", clockData)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lines(string(b))
+	for _, want := range []string{
+		"08:59:06~         1        90      0.50      0.25      0.10         -",
+		"09:00:10          1        90      0.50      0.25      0.10         -",
+		"00:00:05?  -- reboot: boot 2 --",
+		"00:00:06?         1        90      0.50      0.25      0.10         -",
+		"10:00:02?         1        90      0.50      0.25      0.10         -",
+		"Average:          1        90      0.50      0.25      0.10         -",
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("sar load lacks a line\n%s", want)
+		}
+	}
+	out, errOut, code := run(t, "sar", "load", "-o", "json", clockData)
+	if code != 0 {
+		t.Fatalf("sar -o json: exit %d: %s", code, errOut)
+	}
+	n := map[string]int{}
+	for _, l := range lines(out) {
+		var row struct {
+			Boot  int
+			Clock string
+		}
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		n[fmt.Sprint(row.Boot, row.Clock)]++
+	}
+	for _, k := range []string{"1corrected", "1synced", "2unsynced", "3synced", "4unknown"} {
+		if n[k] == 0 {
+			t.Errorf("no sar rows of boot and clock %s: %v", k, n)
+		}
 	}
 }

@@ -27,7 +27,9 @@ const clockData = "../../testdata/clock"
 // it at its next round, at 70 s: clock.step and the first synchronised
 // clock.sync. Boot 2 starts in 1970 and never syncs; its power fails.
 // Boot 3 has a battery-backed clock, synchronised before the agent
-// starts.
+// starts. In boot 4 the storage keeps the itiny ring closed (its
+// directory read-only): the other rings have its records, none says how
+// its clock was; NTP steps it from 1970 to 2026-03-16 10:00:00 at 30 s.
 var (
 	clockStep     = time.Date(2026, 3, 14, 9, 0, 3, 0, time.UTC) // at 63 s of boot 1
 	clockStepMono = 63 * time.Second
@@ -35,7 +37,8 @@ var (
 	// clockOffset is boot 1's wall minus mono from the step: what its
 	// earlier records' times are repaired by.
 	clockOffset = clockStep.Add(-clockStepMono)
-	clockBoot3  = time.Date(2026, 3, 15, 8, 0, 0, 0, time.UTC) // its wall at 0 s
+	clockBoot3  = time.Date(2026, 3, 15, 8, 0, 0, 0, time.UTC)  // its wall at 0 s
+	clockBoot4  = time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC) // its wall at 30 s, from the step
 )
 
 // A clockDevice writes records into rings as the agent would, stamped by
@@ -56,6 +59,9 @@ type clockDevice struct {
 	prevMono int64
 	lastWall time.Time
 	lastMono int64
+	// selfClosed: the storage keeps the itiny ring closed; what the agent
+	// writes to it is lost.
+	selfClosed bool
 }
 
 var clockStreams = []struct {
@@ -83,6 +89,9 @@ func (d *clockDevice) boot(n uint32, wall0 time.Time) {
 	d.bootID, d.bootN, d.mono, d.k, d.offset = codec.BootID{0xb0, byte(n)}, n, 0, 0, wall0
 	d.w = map[string]*ringlog.Writer{}
 	for _, s := range clockStreams {
+		if s.name == catalog.StreamSelf && d.selfClosed {
+			continue
+		}
 		w, err := ringlog.Open(filepath.Join(d.data, s.name), ringlog.Options{Stream: s.name, Codec: s.c, Budget: 1 << 20,
 			SegmentSize: 4 << 10, StageSize: -1, Boot: d.bootID, BootCount: n, Now: d.now})
 		if err != nil {
@@ -110,6 +119,9 @@ func (d *clockDevice) emit(c *catalog.Record, level codec.Level, values ...codec
 	}
 	if err := c.Check(c.Stream, &r); err != nil {
 		d.t.Fatal(err)
+	}
+	if d.w[c.Stream] == nil {
+		return // its ring is closed
 	}
 	if _, err := d.w[c.Stream].Append(&r); err != nil {
 		d.t.Fatal(err)
@@ -141,10 +153,10 @@ func (d *clockDevice) start(clean, synced bool, ended, evidence string) {
 
 func (d *clockDevice) sync(synced bool) {
 	if synced {
-		d.emit(&catalog.ClockSync, codec.LevelInfo, codec.Bool(true), codec.String("adjtimex"), codec.Int(1500), codec.Int(200))
+		d.emit(&catalog.ClockSync, codec.LevelInfo, codec.Bool(true), codec.String("adjtimex"), codec.Int(1500), codec.Int(200), codec.Float(0))
 		return
 	}
-	d.emit(&catalog.ClockSync, codec.LevelNotice, codec.Bool(false), codec.String("adjtimex"), codec.Int(16000000), codec.Int(16000000))
+	d.emit(&catalog.ClockSync, codec.LevelNotice, codec.Bool(false), codec.String("adjtimex"), codec.Int(16000000), codec.Int(16000000), codec.Float(0))
 }
 
 // sample is one round of the load collector.
@@ -166,7 +178,7 @@ func (d *clockDevice) run(end time.Duration, at map[time.Duration]func()) {
 	}
 }
 
-// writeClockDevice writes the device's three boots under data.
+// writeClockDevice writes the device's four boots under data.
 func writeClockDevice(t *testing.T, data string) {
 	d := &clockDevice{t: t, data: data}
 	epoch := time.Unix(0, 0).UTC()
@@ -200,6 +212,21 @@ func writeClockDevice(t *testing.T, data string) {
 	d.run(60*time.Second, map[time.Duration]func(){
 		5 * time.Second:  func() { d.start(false, true, catalog.EndedUnknown, "the agent did not stop") },
 		20 * time.Second: func() { d.app("appd.ready", codec.LevelNotice) },
+	})
+	d.shutdown()
+
+	d.selfClosed = true
+	d.boot(4, epoch)
+	d.mono = 5 * time.Second
+	step := clockBoot4.Add(-30 * time.Second)
+	d.run(50*time.Second, map[time.Duration]func(){
+		5 * time.Second:  func() { d.start(false, false, catalog.EndedUnknown, "the agent did not stop") },
+		10 * time.Second: func() { d.app("appd.error", codec.LevelErr) },
+		30 * time.Second: func() { d.offset = step },
+		32 * time.Second: func() {
+			d.emit(&catalog.ClockStep, codec.LevelWarning, codec.Float(float64(step.Sub(epoch))/1e9), codec.String(clockBoot4.Add(2*time.Second).Format(time.RFC3339Nano)))
+		},
+		40 * time.Second: func() { d.app("appd.error", codec.LevelErr) },
 	})
 	d.shutdown()
 }

@@ -83,7 +83,8 @@ func endText(r *view.Run) string {
 }
 
 // downText is the time until the next start: "-" after the last run,
-// "?" when the wall clock went back across a reboot.
+// "?" when it is not known across a reboot (the clock was not
+// synchronised, or it went back).
 func downText(r *view.Run, last bool) string {
 	s := "?"
 	switch {
@@ -102,8 +103,9 @@ func downText(r *view.Run, last bool) string {
 // wall times are written (FORMAT.md section 4.2), repaired as the text
 // shows them, with start_clock and last_record's clock saying how where
 // the rings have clock.sync records (view.TimeMark), durations in seconds, a
-// downtime of null after the last run or when it is not known, and the
-// configuration in effect at the run's end.
+// downtime of null after the last run or when it is not known, with
+// down_unknown saying why, and the configuration in effect at the run's
+// end.
 func appendRunJSON(r *view.Run, b []byte) []byte {
 	str := func(b []byte, key, v string) []byte { return jsonw.AppendString(append(b, key...), v) }
 	wall := func(b []byte, key string, t time.Time) []byte {
@@ -137,6 +139,9 @@ func appendRunJSON(r *view.Run, b []byte) []byte {
 		b = jsonw.AppendFloat(b, r.Down.Seconds())
 	} else {
 		b = append(b, "null"...)
+	}
+	if r.DownUnknown != "" {
+		b = str(b, `,"down_unknown":`, r.DownUnknown)
 	}
 	b = strconv.AppendBool(append(b, `,"rebooted":`...), r.Rebooted)
 	b = append(b, `,"reloads":[`...)

@@ -95,7 +95,7 @@ func sarCmd(fs *flag.FlagSet, args []string) error {
 		if it.Kind != view.KindRecord || !f.Keep(it.Source.Stream, it.Rec) {
 			continue
 		}
-		if err := r.Add(it.Rec); err != nil {
+		if err := r.AddMarked(it.Rec, it.Time); err != nil {
 			return pipeOK(err)
 		}
 	}

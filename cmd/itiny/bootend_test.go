@@ -107,6 +107,17 @@ func TestDeviceBootEnded(t *testing.T) {
 		for _, id := range []string{"bbbbbbbb-0000-0000-0000-000000000002", "cccccccc-0000-0000-0000-000000000003"} {
 			b.boot(t, id)
 			p = b.start(t)
+			// The pstore collector stores at its first sample, just after
+			// the socket listens: a stop before it would leave the entry
+			// for the next boot, as it should.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				if _, err := os.Stat(filepath.Join(b.data, "pstore-stored")); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("pstore-stored never written:\n%s", p.logText())
+				}
+			}
 			p.cmd.Process.Signal(syscall.SIGTERM)
 			p.cmd.Wait()
 		}

@@ -171,8 +171,14 @@ func Watchdog(n uint32, mono int, bits uint64, flags string) *codec.Record {
 		codec.Field{Key: "state", Value: codec.String("active")}, codec.Field{Key: "reset_reason", Value: codec.String("")})
 }
 
-// ClockSync returns a clock.sync saying whether the clock is synchronised.
+// ClockSync returns a clock.sync saying whether the clock is synchronised,
+// with the kernel's errors as they then are, of a device never suspended.
 func ClockSync(n uint32, mono int, synced bool) *codec.Record {
+	maxerr, esterr := int64(16000000), int64(16000000)
+	if synced {
+		maxerr, esterr = 1500, 200
+	}
 	return Of(n, mono, &catalog.ClockSync, codec.Field{Key: "synced", Value: codec.Bool(synced)}, codec.Field{Key: "source", Value: codec.String("adjtimex")},
-		codec.Field{Key: "maxerror_us", Value: codec.Int(16000000)}, codec.Field{Key: "esterror_us", Value: codec.Int(16000000)})
+		codec.Field{Key: "maxerror_us", Value: codec.Int(maxerr)}, codec.Field{Key: "esterror_us", Value: codec.Int(esterr)},
+		codec.Field{Key: "slept_s", Value: codec.Float(0)})
 }
