@@ -12,9 +12,11 @@ import (
 
 // procEvents is a socket on the kernel's process events: the netlink
 // proc connector (CONFIG_PROC_EVENTS), which tells every exit on the
-// system with its wait status as it happens. Listening takes root or
-// CAP_NET_ADMIN, in the initial PID and user namespaces: elsewhere the
-// kernel refuses or ignores the request, and the process collector polls.
+// system with its wait status as it happens. Listening takes the initial
+// PID and user namespaces and, before Linux 6.6, root or CAP_NET_ADMIN
+// (6.6 lets any user listen: "connector/cn_proc: Allow non-root users
+// access"): elsewhere the kernel refuses or ignores the request, and the
+// process collector polls.
 //
 // A socket filter in the kernel drops every event but the exits of the
 // processes followed (thread-group leaders, whose pid is their tgid): the
@@ -109,7 +111,7 @@ func openProcEvents() (*procEvents, error) {
 		case err == syscall.ENOBUFS:
 			err = nil
 		case err == syscall.EAGAIN:
-			err = errors.New("no answer to listen (another PID namespace?)")
+			err = errors.New("no answer to listen (another PID namespace, or a kernel without CONFIG_PROC_EVENTS?)")
 		case err == nil && n >= offPid+4 && ne.Uint32(v.buf[offWhat:]) == procEventNone && ne.Uint32(v.buf[offAck:]) == uint32(os.Getpid())+1:
 			if e := ne.Uint32(v.buf[offPid:]); e != 0 {
 				err = syscall.Errno(e)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -106,9 +107,16 @@ func signalName(s syscall.Signal) string {
 // poller and records each exit as it happens; without, each Update reads
 // those queued.
 func (p *processCollector) startEvents(c CollectorConfig) {
-	// The events name the kernel's pids, which a fixture's are not.
+	// The events name pids as the initial PID namespace numbers them,
+	// where alone the kernel gives them: a fixture's are not those, nor
+	// another namespace's procfs's (a container's, through
+	// /proc/PID/root/proc).
 	if !onProcfs(p.procFd) {
 		p.exits = "poll: " + c.Proc + " is not procfs"
+		return
+	}
+	if !ownProcfs(p.procFd) {
+		p.exits = "poll: " + c.Proc + " is another PID namespace's procfs"
 		return
 	}
 	ev, err := openProcEvents()
@@ -127,6 +135,16 @@ func (p *processCollector) startEvents(c CollectorConfig) {
 	ev.done = make(chan struct{})
 	p.async = c.async
 	go p.listen()
+}
+
+// ownProcfs reports whether the procfs at fd numbers processes as the
+// agent's PID namespace does: its "self" is the agent's pid.
+func ownProcfs(fd int) bool {
+	self := [...]byte{'s', 'e', 'l', 'f', 0}
+	var b [16]byte
+	n, _, e := syscall.Syscall6(syscall.SYS_READLINKAT, uintptr(fd), uintptr(unsafe.Pointer(&self[0])),
+		uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0)
+	return e == 0 && string(b[:n]) == strconv.Itoa(os.Getpid())
 }
 
 // listen records exits as the kernel tells them, until the socket is

@@ -5,6 +5,7 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -192,9 +193,7 @@ func TestProcessExitReasons(t *testing.T) {
 	rec := newExitRecorder(t)
 	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": strings.Join(watch, ",")}, async: rec})
 	p := c.(*processCollector)
-	if p.processExits() != "netlink" {
-		t.Skipf("no process events: %s", p.processExits())
-	}
+	testbin.NeedProcEvents(t, p.processExits())
 	if err := c.Update(rec); err != nil {
 		t.Fatal(err)
 	}
@@ -265,9 +264,7 @@ func TestProcessExitsFiltered(t *testing.T) {
 	ch := testbin.StartChild(t, filepath.Join(dir, "watched"+".pid"), "exec sleep 600", "sleep")
 	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + ch.Pidfile}})
 	p := c.(*processCollector)
-	if p.processExits() != "netlink" {
-		t.Skipf("no process events: %s", p.processExits())
-	}
+	testbin.NeedProcEvents(t, p.processExits())
 	defer p.Close()
 	processRecords(t, c)
 	for i := 0; i < 20; i++ {
@@ -303,9 +300,7 @@ func TestProcessExitsLost(t *testing.T) {
 	}
 	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": strings.Join(watch, ",")}})
 	p := c.(*processCollector)
-	if p.processExits() != "netlink" {
-		t.Skipf("no process events: %s", p.processExits())
-	}
+	testbin.NeedProcEvents(t, p.processExits())
 	defer p.Close()
 	// The smallest queue the kernel allows: two or three messages.
 	if err := syscall.SetsockoptInt(p.ev.fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1); err != nil {
@@ -363,9 +358,7 @@ func TestProcessExitsInAgent(t *testing.T) {
 			exits = r.Fields[len(r.Fields)-1].Value.Str()
 		}
 	}
-	if exits != "netlink" {
-		t.Skipf("agent.start says process_exits %q", exits)
-	}
+	testbin.NeedProcEvents(t, exits)
 	// waitState waits for a state record after the first n that match.
 	waitState := func(what string, n int, match func(f map[string]codec.Value) bool) int {
 		t.Helper()
@@ -421,4 +414,34 @@ func TestProcessExitsInAgent(t *testing.T) {
 	a2.End(syscall.SIGKILL)
 	a3 := testbin.StartChild(t, filepath.Join(dir, "appd"+".pid"), "exec sleep 600", "sleep")
 	waitState("the restart after the reload", n, running(a3.Cmd.Process.Pid, 2))
+}
+
+// TestProcessExitsOtherNamespace: a procfs of another PID namespace (a
+// container's, as /proc/PID/root/proc gives it) numbers processes as the
+// kernel's events do not: the collector polls, and says why.
+func TestProcessExitsOtherNamespace(t *testing.T) {
+	dir := t.TempDir()
+	// unshare, in new PID and mount namespaces, mounts the new
+	// namespace's procfs on dir, seen through /proc/PID/root.
+	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "--mount-proc="+dir, "sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("unshare: %v", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	proc := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "root", dir)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(proc, "1/stat")); err == nil {
+			break
+		}
+		if cmd.ProcessState != nil || time.Now().After(deadline) {
+			t.Skipf("unshare --pid --mount-proc made no procfs (not privileged?): %s", proc)
+		}
+	}
+	c := mustCollector(t, "process", CollectorConfig{Proc: proc, Options: map[string]string{"watch": "sleep"}})
+	defer c.(*processCollector).Close()
+	if got, want := c.(*processCollector).processExits(), "poll: "+proc+" is another PID namespace's procfs"; got != want {
+		t.Errorf("process_exits %q, want %q", got, want)
+	}
+	// Polling there finds the namespace's sleep, its pid 1.
+	wantRecord(t, "the namespace's sleep", processRecords(t, c), "info", map[string]any{"running": true, "pid": 1.0})
 }
