@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
@@ -61,6 +62,7 @@ type processCollector struct {
 	ev      *procEvents  // the kernel's process events; nil: polling
 	exits   string       // how exits are learnt: processExits
 	async   Emitter      // the goroutine's
+	recheck *time.Timer  // looks again at an end not yet sure (drain)
 	evErr   error        // the filter's failure, for Update to say
 	pids    filterPids   // scratch for filterPids
 	lostRec codec.Record // process.exits_lost
@@ -87,8 +89,9 @@ type watch struct {
 	// Start times, in clock ticks since boot, tell one process from
 	// another of the same pid: the followed one's, lastPid's.
 	start, lastStart uint64
-	seenAt           uint64  // when a sample last saw it alive, in ticks
-	end              procEnd // how lastPid ended, once it has
+	seenAt           uint64      // when a sample last saw it alive, in ticks
+	end              procEnd     // how lastPid ended, once it has
+	exits            threadExits // the kernel's word on the followed one's threads
 	// scan results: the oldest live process of the name
 	candPid   int
 	candStart uint64
@@ -188,6 +191,9 @@ func (p *processCollector) Close() error {
 	}
 	p.mu.Lock()
 	p.ev = nil
+	if p.recheck != nil {
+		p.recheck.Stop()
+	}
 	for _, w := range p.watches {
 		p.follow(w, 0)
 	}
@@ -406,7 +412,7 @@ func (p *processCollector) follow(w *watch, pid int) {
 	closeFd(&w.statFd)
 	closeFd(&w.statmFd)
 	closeFd(&w.fdsFd)
-	w.pid = pid
+	w.pid, w.exits = pid, threadExits{}
 	if pid != 0 {
 		w.start = 0 // until sampled; else it stays the ended process's
 		w.statFd, _ = openat(p.procFd, p.pidPath(pid, "stat"), syscall.O_RDONLY)
@@ -441,23 +447,27 @@ func (p *processCollector) pidPath(pid int, name string) []byte {
 	return p.path
 }
 
-// sample reads the followed process's figures into its record. ok is
-// false when it is gone (or a zombie, or for a name watch, now runs
-// another program).
-func (p *processCollector) sample(w *watch) (ok bool, err error) {
+// stat reads the followed process's stat. ok is false when it has died
+// (the descriptor reads ESRCH), or err says why it could not be parsed.
+func (p *processCollector) stat(w *watch) (st procStat, ok bool, err error) {
 	if w.statFd < 0 {
-		return false, nil
+		return st, false, nil
 	}
 	n, err := preadAll(w.statFd, p.buf)
 	if err != nil { // ESRCH: the process has died
-		return false, nil
+		return st, false, nil
 	}
-	var st procStat
-	if p.cols, st, err = parseProcStat(p.proc, w.pid, p.cols, p.buf[:n]); err != nil {
+	p.cols, st, err = parseProcStat(p.proc, w.pid, p.cols, p.buf[:n])
+	return st, err == nil, err
+}
+
+// sample reads the followed process's figures into its record. ok is
+// false when it is gone (or dead, or for a name watch, now runs another
+// program).
+func (p *processCollector) sample(w *watch) (ok bool, err error) {
+	st, ok, err := p.stat(w)
+	if !ok || st.dead() || w.comm != nil && !commMatches(st.comm, w.comm) {
 		return false, err
-	}
-	if st.state == 'Z' || st.state == 'X' || w.comm != nil && !commMatches(st.comm, w.comm) {
-		return false, nil
 	}
 	w.start, w.seenAt = st.starttime, p.ticks()
 	f := w.rec.Fields
@@ -557,10 +567,7 @@ func (p *processCollector) consider(pid int) {
 			if err != nil {
 				return
 			}
-			if p.cols, st, err = parseProcStat(p.proc, pid, p.cols, p.buf[:n]); err != nil {
-				return
-			}
-			if st.state == 'Z' || st.state == 'X' {
+			if p.cols, st, err = parseProcStat(p.proc, pid, p.cols, p.buf[:n]); err != nil || st.dead() {
 				return
 			}
 			read = true

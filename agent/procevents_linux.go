@@ -19,8 +19,8 @@ import (
 // process collector polls.
 //
 // A socket filter in the kernel drops every event but the exits of the
-// processes followed (thread-group leaders, whose pid is their tgid): the
-// agent does not wake for other processes, however busy the system. The
+// threads of the processes followed (by their tgid, the pid followed):
+// the agent does not wake for other processes, however busy the system. The
 // socket's queue is bounded (eventsBuffer): should it overflow, the
 // kernel drops events and the next read says ENOBUFS, which is counted,
 // and the exits lost read "vanished".
@@ -45,14 +45,6 @@ type procEvents struct {
 type filterPids struct {
 	n   int
 	pid [maxFilterPids]uint32
-}
-
-// An exitEvent is one process's exit: its wait status (syscall.WaitStatus)
-// and the time, CLOCK_MONOTONIC as clock.Mono.
-type exitEvent struct {
-	pid    int
-	status uint32
-	mono   int64
 }
 
 // The connector's constants (linux/connector.h, linux/cn_proc.h) and the
@@ -162,21 +154,21 @@ func (v *procEvents) recv() (int, error) {
 	}
 }
 
-// setPids makes the kernel's filter pass the exits of pids only, or past
-// maxFilterPids every exit. v.pids is what it passes: a first call has
+// setPids makes the kernel's filter pass the exits of the threads of
+// processes pids only (by tgid), or past maxFilterPids every exit. v.pids is what it passes: a first call has
 // n -1.
 func (v *procEvents) setPids(pids *filterPids) error {
 	if *pids == v.pids {
 		return nil
 	}
-	// what == EXIT, then pid == one of pids: keep (the last
+	// what == EXIT, then tgid == one of pids: keep (the last
 	// instruction); else drop.
 	n, all := pids.n, uint8(0)
 	if n > maxFilterPids {
 		n, all = 0, 2
 	}
 	f := v.filter[:n+5]
-	f[0], f[1], f[2] = bpfLoad(offWhat), bpfJumpEq(procEventExit, all, uint8(n+1)), bpfLoad(offPid)
+	f[0], f[1], f[2] = bpfLoad(offWhat), bpfJumpEq(procEventExit, all, uint8(n+1)), bpfLoad(offTgid)
 	for i, pid := range pids.pid[:n] {
 		f[3+i] = bpfJumpEq(pid, uint8(n-i), 0)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
@@ -28,6 +29,21 @@ type procEnd struct {
 	core   bool
 	ticks  uint64    // its run time, in clock ticks
 	_      [0]func() // not comparable: no equality function in the binary
+}
+
+// threadExits is what the kernel told of the exits of a followed
+// process's threads, until the process's own end is known. The
+// thread-group leader's exit is not the process's: the kernel tells it
+// too when another thread execs (which takes the leader's pid), and when
+// the leader calls pthread_exit and the others run on. Nor does the
+// leader's wait status tell all: only the thread that dumps core carries
+// the core flag (0x80), and the process ends with its last thread.
+type threadExits struct {
+	status uint32 // the last thread's wait status
+	mono   int64  // and when it exited
+	core   bool   // a thread dumped core
+	leader bool   // the leader has exited
+	ended  bool   // and the process with it, to be recorded
 }
 
 // The reasons.
@@ -134,7 +150,22 @@ func (p *processCollector) startEvents(c CollectorConfig) {
 	ev.rc, _ = ev.f.SyscallConn()
 	ev.done = make(chan struct{})
 	p.async = c.async
+	p.recheck = time.AfterFunc(time.Hour, p.recheckExits)
+	p.recheck.Stop()
 	go p.listen()
+}
+
+// recheckAfter is how long after an exit whose process's end is not yet
+// sure the collector looks again.
+const recheckAfter = 10 * time.Millisecond
+
+// recheckExits looks again at the ends the last exits left unsure.
+func (p *processCollector) recheckExits() {
+	p.mu.Lock()
+	if p.ev != nil { // not closed
+		p.drain(p.async)
+	}
+	p.mu.Unlock()
 }
 
 // ownProcfs reports whether the procfs at fd numbers processes as the
@@ -169,9 +200,55 @@ func (p *processCollector) processExits() string { return p.exits }
 
 // drain records the exits the kernel told of the processes followed,
 // and counts its queue's overflows. Under p.mu.
+//
+// A process has ended when its leader has exited and its stat, read
+// after, is gone or shows the leader alone: a thread's exit is queued
+// before the thread is released, so every exit of a thread gone by then
+// is read by the next read of the queue, which comes before the end is
+// recorded. A leader whose pid is found running, not exiting, was
+// replaced by a thread that exec'd: its exit is forgotten. Otherwise
+// (the leader exiting or a zombie, other threads still there) the end
+// waits for their exits, or the next sample.
 func (p *processCollector) drain(e Emitter) error {
-	if p.ev == nil {
+	read, err := p.readExits()
+	if err != nil {
+		return err
+	}
+	ended, unsure := false, false
+	for _, w := range p.watches {
+		if w.exits.leader && !w.exits.ended {
+			w.exits.ended = p.processEnded(w)
+			unsure = unsure || w.exits.leader && !w.exits.ended
+		}
+		ended = ended || w.exits.ended
+	}
+	if unsure && read && p.recheck != nil {
+		// The last threads' exits are told just before the kernel
+		// releases them: look again in a moment, not at the next
+		// sample only.
+		p.recheck.Reset(recheckAfter)
+	}
+	if !ended {
 		return nil
+	}
+	if _, err := p.readExits(); err != nil {
+		return err
+	}
+	for _, w := range p.watches {
+		if w.exits.ended {
+			if err := p.exited(w, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readExits reads the queue to its end, keeping the exits of the threads
+// of the processes followed in their watches; read says it read one.
+func (p *processCollector) readExits() (read bool, err error) {
+	if p.ev == nil {
+		return false, nil
 	}
 	ne := binary.NativeEndian
 	for {
@@ -179,53 +256,75 @@ func (p *processCollector) drain(e Emitter) error {
 		switch err {
 		case nil:
 		case syscall.EAGAIN:
-			return nil
+			return read, nil
 		case syscall.ENOBUFS:
 			p.ev.overflows++
 			continue
 		default:
 			p.ev.failed = true
-			return &pathError{"netlink proc connector", err}
+			return read, &pathError{"netlink proc connector", err}
 		}
 		m := p.ev.buf[:n]
-		if n < exitLen || ne.Uint32(m[offWhat:]) != procEventExit || ne.Uint32(m[offPid:]) != ne.Uint32(m[offTgid:]) {
-			continue // a thread's exit, or what the filter passed before
+		if n < exitLen || ne.Uint32(m[offWhat:]) != procEventExit {
+			continue // what the filter passed before
 		}
-		ev := exitEvent{pid: int(ne.Uint32(m[offPid:])), status: ne.Uint32(m[offCode:]), mono: int64(ne.Uint64(m[offTime:]))}
+		tgid := int(ne.Uint32(m[offTgid:]))
 		for _, w := range p.watches {
-			if w.pid == ev.pid {
-				if err := p.exited(w, ev, e); err != nil {
-					return err
-				}
+			if w.pid != tgid {
+				continue
 			}
+			x := &w.exits
+			read = true
+			x.status, x.mono = ne.Uint32(m[offCode:]), int64(ne.Uint64(m[offTime:]))
+			x.core = x.core || syscall.WaitStatus(x.status).CoreDump()
+			x.leader = x.leader || ne.Uint32(m[offPid:]) == uint32(tgid)
 		}
 	}
 }
 
-// exited records the exit of w's process as the kernel told it, at its
-// time: the state, and an event for a code other than 0 or a signal.
-func (p *processCollector) exited(w *watch, ev exitEvent, e Emitter) error {
-	w.end = endOf(ev.status)
+// processEnded says, once w's leader has exited, whether its process has
+// ended; if the pid runs another thread, it forgets the leader's exit.
+func (p *processCollector) processEnded(w *watch) bool {
+	st, ok, err := p.stat(w)
+	switch {
+	case err != nil:
+		return false // not known: the next sample says
+	case !ok || st.state == 'X':
+		return true
+	case st.state == 'Z' || st.flags&pfExiting != 0:
+		return st.threads <= 1
+	}
+	w.exits = threadExits{} // an exec
+	return false
+}
+
+// exited records the end of w's process as the kernel told it, at the
+// time of its last thread's exit: the state, and an event for a code
+// other than 0 or a signal.
+func (p *processCollector) exited(w *watch, e Emitter) error {
+	x := w.exits
+	w.end = endOf(x.status)
+	w.end.core = w.end.reason == endKilled && x.core
 	p.now = 0 // the clock now, not at the last sample
 	// The exit's time since boot as start times count it, from its age
 	// by the event's clock: CLOCK_MONOTONIC, which does not count
 	// suspend, but the exit is read moments after it.
 	if now := p.ticks(); w.start != 0 {
-		age := uint64(max(clock.Mono()-ev.mono, 0)) / (1e9 / catalog.TicksPerSecond)
+		age := uint64(max(clock.Mono()-x.mono, 0)) / (1e9 / catalog.TicksPerSecond)
 		if now > age && now-age > w.start {
 			w.end.ticks = now - age - w.start
 		}
 	}
-	if w.lastPid != ev.pid || w.lastStart != w.start {
+	if w.lastPid != w.pid || w.lastStart != w.start {
 		// Followed but not yet recorded: a new process all the same,
 		// which ran.
 		if w.lastPid != 0 {
 			w.restarts++
 		}
-		w.lastPid, w.lastStart, w.running, p.dirty = ev.pid, w.start, true, true
+		w.lastPid, w.lastStart, w.running, p.dirty = w.pid, w.start, true, true
 	}
 	p.follow(w, 0)
-	if err := p.report(w, e, false, ev.mono); err != nil {
+	if err := p.report(w, e, false, x.mono); err != nil {
 		return err
 	}
 	level, ok := w.end.eventLevel()
@@ -234,7 +333,7 @@ func (p *processCollector) exited(w *watch, ev exitEvent, e Emitter) error {
 	}
 	// The event is the state record, in the events stream.
 	w.rec.Name, w.rec.Level = catalog.ProcessExit.Name, level
-	err := emitAt(e, StreamEvents, &w.rec, ev.mono)
+	err := emitAt(e, StreamEvents, &w.rec, x.mono)
 	w.rec.Name = catalog.Process.Name
 	return err
 }
