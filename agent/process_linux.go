@@ -83,6 +83,7 @@ type watch struct {
 	pid                       int // 0 when not running
 	statFd, statmFd, fdsFd    int // on the running process, -1 when closed
 	running, seen, gotPidfile bool
+	handed                    bool // by the collector a reload replaced (takeOver)
 	fdsOnProcfs               bool // fdsFd is on procfs, not a test's copy
 	lastPid                   int  // the pid in the record when not running
 	restarts                  uint64

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -181,6 +182,18 @@ func (v *procEvents) setPids(pids *filterPids) error {
 	}
 	v.pids = *pids
 	return nil
+}
+
+// release ends the wait of the goroutine reading v, if any, and leaves
+// the socket open, with its filter and the exits queued, for another
+// collector's: a reload's.
+func (v *procEvents) release() {
+	if v.f == nil {
+		return
+	}
+	v.f.SetReadDeadline(time.Unix(1, 0)) // the wait returns
+	<-v.done
+	v.f.SetReadDeadline(time.Time{})
 }
 
 // close tells the kernel to stop (kernels before 6.6 count a listener

@@ -178,6 +178,53 @@ func ownProcfs(fd int) bool {
 	return e == 0 && string(b[:n]) == strconv.Itoa(os.Getpid())
 }
 
+// takeOver takes from the collector c, which a reload replaces and will
+// close, what it follows, before the first sample and while c samples no
+// more (under the agent's lock): its socket on the kernel's events, with
+// the exits queued, and for each watch of the same name the process
+// followed, its restarts and what the kernel told of it. An exit while
+// the agent reloads is then recorded once, with its code, neither lost
+// in between (no collector following it) nor told twice. Watches on
+// another procfs root are not taken: their pids may be another
+// namespace's.
+func (p *processCollector) takeOver(c Collector) {
+	o, ok := c.(*processCollector)
+	if !ok || o.proc != p.proc || len(p.watches) == 0 {
+		return
+	}
+	if p.ev != nil && o.ev != nil {
+		o.ev.release()
+		p.ev.close() // its own: not under p.mu, as in Close
+		o.mu.Lock()
+		p.mu.Lock()
+		p.ev, o.ev = o.ev, nil
+		if p.async != nil {
+			p.ev.done = make(chan struct{})
+			go p.listen()
+		}
+	} else {
+		o.mu.Lock()
+		p.mu.Lock()
+	}
+	defer o.mu.Unlock()
+	defer p.mu.Unlock()
+	for _, w := range p.watches {
+		for _, ow := range o.watches {
+			if ow.name != w.name {
+				continue
+			}
+			rec := w.rec
+			*w = *ow
+			w.rec, w.handed = rec, true
+			ow.pid, ow.statFd, ow.statmFd, ow.fdsFd = 0, -1, -1, -1
+		}
+	}
+	p.dirty = o.dirty
+	// The first sample records every watch, as a new collector's does.
+	p.samples = p.every - 1
+	p.filterPids()
+}
+
 // listen records exits as the kernel tells them, until the socket is
 // closed. It reads under p.mu, as Update does: an exit is read and
 // recorded by one or the other, never seen half-done.

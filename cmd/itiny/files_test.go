@@ -107,9 +107,7 @@ func TestOddTempFiles(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(data, "process.state.tmp"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pidfile := filepath.Join(dir, "appd.pid")
-	conf := filepath.Join(dir, "itiny.conf")
-	os.WriteFile(conf, []byte("socket = itiny.sock\n[collector process]\ninterval = 50ms\nwatch = pidfile:"+pidfile+"\n"), 0o644)
+	conf, pidfile := watchConfig(t, "interval = 50ms\n")
 	p := start(t, data, conf)
 	defer p.stop()
 	child := testbin.StartChild(t, pidfile, "exec sleep 600", "sleep")
