@@ -194,10 +194,11 @@ var dataNames = map[string]string{
 	corespool.Dir: "core spool",
 }
 
-// stateFile is the name of the state file of the collector of a
-// [collector SECTION] in the data directory (CollectorConfig.state), and
-// with ".tmp" its temporary file (replaceFile).
-func stateFile(section string) string { return section + ".state" }
+// stateSuffix ends the name of the state file of the collector of a
+// [collector SECTION] in the data directory, SECTION.state
+// (CollectorConfig.state); with ".tmp" after, its temporary file
+// (replaceFile).
+const stateSuffix = ".state"
 
 // dataName says what the data directory's own file of that name is: one
 // of dataNames, or a collector's state file; "" for none.
@@ -206,15 +207,14 @@ func (c *Config) dataName(name string) string {
 		return what
 	}
 	file, tmp := strings.CutSuffix(name, ".tmp")
-	for section := range c.Collectors {
-		if file == stateFile(section) {
-			if tmp {
-				return "collector " + section + "'s state file's temporary file"
-			}
-			return "collector " + section + "'s state file"
-		}
+	section, ok := strings.CutSuffix(file, stateSuffix)
+	switch {
+	case !ok || c.Collectors[section] == nil:
+		return ""
+	case tmp:
+		return "collector state file's temporary file"
 	}
-	return ""
+	return "collector state file"
 }
 
 // pstoreSeenFile, in the data directory, lists the pstore entries stored

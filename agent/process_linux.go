@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
@@ -52,6 +51,7 @@ type processCollector struct {
 	buf      []byte // file content buffer
 	path     []byte // "PID/stat\0" and the like, built in place
 	st       syscall.Stat_t
+	pst      procStat // stat's
 	cols     [][]byte
 	clock    func() uint64 // bootTicks; a test's
 	now      uint64        // its ticks, read once an Update (ticks)
@@ -62,7 +62,6 @@ type processCollector struct {
 	ev      *procEvents  // the kernel's process events; nil: polling
 	exits   string       // how exits are learnt: processExits
 	async   Emitter      // the goroutine's
-	recheck *time.Timer  // looks again at an end not yet sure (drain)
 	evErr   error        // the filter's failure, for Update to say
 	pids    filterPids   // scratch for filterPids
 	lostRec codec.Record // process.exits_lost
@@ -192,9 +191,6 @@ func (p *processCollector) Close() error {
 	}
 	p.mu.Lock()
 	p.ev = nil
-	if p.recheck != nil {
-		p.recheck.Stop()
-	}
 	for _, w := range p.watches {
 		p.follow(w, 0)
 	}
@@ -448,26 +444,27 @@ func (p *processCollector) pidPath(pid int, name string) []byte {
 	return p.path
 }
 
-// stat reads the followed process's stat. ok is false when it has died
-// (the descriptor reads ESRCH), or err says why it could not be parsed.
-func (p *processCollector) stat(w *watch) (st procStat, ok bool, err error) {
+// stat reads the followed process's stat into p.pst. ok is false when it
+// has died (the descriptor reads ESRCH), or err says why it could not be
+// parsed.
+func (p *processCollector) stat(w *watch) (ok bool, err error) {
 	if w.statFd < 0 {
-		return st, false, nil
+		return false, nil
 	}
 	n, err := preadAll(w.statFd, p.buf)
 	if err != nil { // ESRCH: the process has died
-		return st, false, nil
+		return false, nil
 	}
-	p.cols, st, err = parseProcStat(p.proc, w.pid, p.cols, p.buf[:n])
-	return st, err == nil, err
+	p.cols, p.pst, err = parseProcStat(p.proc, w.pid, p.cols, p.buf[:n])
+	return err == nil, err
 }
 
 // sample reads the followed process's figures into its record. ok is
 // false when it is gone (or dead, or for a name watch, now runs another
 // program).
 func (p *processCollector) sample(w *watch) (ok bool, err error) {
-	st, ok, err := p.stat(w)
-	if !ok || st.dead() || w.comm != nil && !commMatches(st.comm, w.comm) {
+	st := &p.pst
+	if ok, err = p.stat(w); !ok || st.dead() || w.comm != nil && !commMatches(st.comm, w.comm) {
 		return false, err
 	}
 	w.start, w.seenAt = st.starttime, p.ticks()

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
@@ -150,22 +149,7 @@ func (p *processCollector) startEvents(c CollectorConfig) {
 	ev.rc, _ = ev.f.SyscallConn()
 	ev.done = make(chan struct{})
 	p.async = c.async
-	p.recheck = time.AfterFunc(time.Hour, p.recheckExits)
-	p.recheck.Stop()
 	go p.listen()
-}
-
-// recheckAfter is how long after an exit whose process's end is not yet
-// sure the collector looks again.
-const recheckAfter = 10 * time.Millisecond
-
-// recheckExits looks again at the ends the last exits left unsure.
-func (p *processCollector) recheckExits() {
-	p.mu.Lock()
-	if p.ev != nil { // not closed
-		p.drain(p.async)
-	}
-	p.mu.Unlock()
 }
 
 // ownProcfs reports whether the procfs at fd numbers processes as the
@@ -192,37 +176,38 @@ func (p *processCollector) takeOver(c Collector) {
 	if !ok || o.proc != p.proc || len(p.watches) == 0 {
 		return
 	}
-	if p.ev != nil && o.ev != nil {
-		o.ev.release()
+	ev := o.ev
+	if p.ev == nil {
+		ev = nil // polling now: c closes it
+	}
+	if ev != nil {
+		ev.release()
 		p.ev.close() // its own: not under p.mu, as in Close
-		o.mu.Lock()
-		p.mu.Lock()
-		p.ev, o.ev = o.ev, nil
+	}
+	o.mu.Lock()
+	p.mu.Lock()
+	if ev != nil {
+		p.ev, o.ev = ev, nil
 		if p.async != nil {
-			p.ev.done = make(chan struct{})
+			ev.done = make(chan struct{})
 			go p.listen()
 		}
-	} else {
-		o.mu.Lock()
-		p.mu.Lock()
 	}
-	defer o.mu.Unlock()
-	defer p.mu.Unlock()
-	for _, w := range p.watches {
-		for _, ow := range o.watches {
-			if ow.name != w.name {
-				continue
+	// A watch of the same name is made of the same option: the old one
+	// itself serves, and c closes the new one, which follows nothing.
+	for i, w := range p.watches {
+		for j, ow := range o.watches {
+			if ow.name == w.name {
+				p.watches[i], o.watches[j], ow.handed = ow, w, true
 			}
-			rec := w.rec
-			*w = *ow
-			w.rec, w.handed = rec, true
-			ow.pid, ow.statFd, ow.statmFd, ow.fdsFd = 0, -1, -1, -1
 		}
 	}
 	p.dirty = o.dirty
 	// The first sample records every watch, as a new collector's does.
 	p.samples = p.every - 1
 	p.filterPids()
+	p.mu.Unlock()
+	o.mu.Unlock()
 }
 
 // listen records exits as the kernel tells them, until the socket is
@@ -255,30 +240,23 @@ func (p *processCollector) processExits() string { return p.exits }
 // recorded. A leader whose pid is found running, not exiting, was
 // replaced by a thread that exec'd: its exit is forgotten. Otherwise
 // (the leader exiting or a zombie, other threads still there) the end
-// waits for their exits, or the next sample.
+// waits for their exits, or the next sample (the last exit is told just
+// before its thread is released, but reading it takes longer).
 func (p *processCollector) drain(e Emitter) error {
-	read, err := p.readExits()
-	if err != nil {
+	if err := p.readExits(); err != nil {
 		return err
 	}
-	ended, unsure := false, false
+	ended := false
 	for _, w := range p.watches {
 		if w.exits.leader && !w.exits.ended {
 			w.exits.ended = p.processEnded(w)
-			unsure = unsure || w.exits.leader && !w.exits.ended
 		}
 		ended = ended || w.exits.ended
-	}
-	if unsure && read && p.recheck != nil {
-		// The last threads' exits are told just before the kernel
-		// releases them: look again in a moment, not at the next
-		// sample only.
-		p.recheck.Reset(recheckAfter)
 	}
 	if !ended {
 		return nil
 	}
-	if _, err := p.readExits(); err != nil {
+	if err := p.readExits(); err != nil {
 		return err
 	}
 	for _, w := range p.watches {
@@ -292,10 +270,10 @@ func (p *processCollector) drain(e Emitter) error {
 }
 
 // readExits reads the queue to its end, keeping the exits of the threads
-// of the processes followed in their watches; read says it read one.
-func (p *processCollector) readExits() (read bool, err error) {
+// of the processes followed in their watches.
+func (p *processCollector) readExits() error {
 	if p.ev == nil {
-		return false, nil
+		return nil
 	}
 	ne := binary.NativeEndian
 	for {
@@ -303,13 +281,13 @@ func (p *processCollector) readExits() (read bool, err error) {
 		switch err {
 		case nil:
 		case syscall.EAGAIN:
-			return read, nil
+			return nil
 		case syscall.ENOBUFS:
 			p.ev.overflows++
 			continue
 		default:
 			p.ev.failed = true
-			return read, &pathError{"netlink proc connector", err}
+			return &pathError{"netlink proc connector", err}
 		}
 		m := p.ev.buf[:n]
 		if n < exitLen || ne.Uint32(m[offWhat:]) != procEventExit {
@@ -321,7 +299,6 @@ func (p *processCollector) readExits() (read bool, err error) {
 				continue
 			}
 			x := &w.exits
-			read = true
 			x.status, x.mono = ne.Uint32(m[offCode:]), int64(ne.Uint64(m[offTime:]))
 			x.core = x.core || syscall.WaitStatus(x.status).CoreDump()
 			x.leader = x.leader || ne.Uint32(m[offPid:]) == uint32(tgid)
@@ -332,7 +309,8 @@ func (p *processCollector) readExits() (read bool, err error) {
 // processEnded says, once w's leader has exited, whether its process has
 // ended; if the pid runs another thread, it forgets the leader's exit.
 func (p *processCollector) processEnded(w *watch) bool {
-	st, ok, err := p.stat(w)
+	ok, err := p.stat(w)
+	st := &p.pst
 	switch {
 	case err != nil:
 		return false // not known: the next sample says

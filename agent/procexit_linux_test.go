@@ -599,13 +599,15 @@ func TestProcessExitLeaderFirst(t *testing.T) {
 	}
 	wantRecord(t, "polled after the leader's exit", processRecords(t, polled), "info", map[string]any{"running": true, "state": "Z"})
 	ws := ch.End(syscall.SIGUSR1)
+	// Recorded as the exits are read, or by the sample if they came
+	// before the last thread was released.
+	if err := p.Update(rec); err != nil {
+		t.Fatal(err)
+	}
 	m := rec.wait("the end", isProcess("process", ch.Pidfile, false))
 	checkEnd(t, "the end", m, ch, ws)
 	if ws.ExitStatus() != 5 || recFields(m)["runtime_s"].(float64) < recFields(after[0])["runtime_s"].(float64) {
 		t.Errorf("the end %v, after a sample of it running %v", recFields(m), recFields(after[0]))
-	}
-	if err := p.Update(rec); err != nil {
-		t.Fatal(err)
 	}
 	if e := ends(rec, ch.Pidfile); len(e) != 1 {
 		t.Errorf("%d ends recorded, want 1: %v", len(e), e)
@@ -644,7 +646,7 @@ func TestProcessExitThreadExecs(t *testing.T) {
 // (SIGSEGV) and dumps core: its exit alone carries the core flag, which
 // the record has.
 func TestProcessExitThreadCore(t *testing.T) {
-	ch, _, rec := threadsChild(t, "crashes", threadCrashesC)
+	ch, p, rec := threadsChild(t, "crashes", threadCrashesC)
 	ws := ch.End(0)
 	if !ws.Signaled() || ws.Signal() != syscall.SIGSEGV {
 		t.Fatalf("the program ended with %v, want SIGSEGV", ws)
@@ -655,6 +657,9 @@ func TestProcessExitThreadCore(t *testing.T) {
 	}
 	// A core_pattern of a file name put the core in the program's
 	// directory, the test's: removed with it.
+	if err := p.Update(rec); err != nil { // as in TestProcessExitLeaderFirst
+		t.Fatal(err)
+	}
 	m := rec.wait("the crash", isProcess("process", ch.Pidfile, false))
 	checkEnd(t, "the crash", m, ch, ws)
 	ev := rec.wait("the crash's event", isProcess("process.exit", ch.Pidfile, false))

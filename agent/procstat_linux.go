@@ -64,15 +64,13 @@ func parseProcStat(proc string, pid int, cols [][]byte, b []byte) ([][]byte, pro
 		return cols, st, malformed(procPath(proc, pid, "stat"), "bad state %s", quoteLine(cols[0]))
 	}
 	st.state = cols[0][0]
-	var err [5]error
-	st.flags, err[0] = parseUint(cols[6])
-	st.utime, err[1] = parseUint(cols[11])
-	st.stime, err[2] = parseUint(cols[12])
-	st.threads, err[3] = parseUint(cols[17])
-	st.starttime, err[4] = parseUint(cols[19])
-	for i, e := range err {
-		if e != nil {
-			return cols, st, malformed(procPath(proc, pid, "stat"), "field %d: %s", [5]int{9, 14, 15, 20, 22}[i], quoteLine(b))
+	for _, f := range [...]struct {
+		v     *uint64
+		field int
+	}{{&st.flags, 9}, {&st.utime, 14}, {&st.stime, 15}, {&st.threads, 20}, {&st.starttime, 22}} {
+		var err error
+		if *f.v, err = parseUint(cols[f.field-3]); err != nil {
+			return cols, st, malformed(procPath(proc, pid, "stat"), "field %d: %s", f.field, quoteLine(b))
 		}
 	}
 	return cols, st, nil

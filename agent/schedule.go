@@ -29,7 +29,7 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 		}
 		base, _, _ := strings.Cut(name, ".")
 		cc.Options = sec.Options
-		cc.state = filepath.Join(a.cfg.Data, stateFile(name))
+		cc.state = filepath.Join(a.cfg.Data, name+stateSuffix)
 		c, err := newCollector(base, cc)
 		if err != nil {
 			// A collector the device cannot serve (no PSI, no thermal
