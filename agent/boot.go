@@ -2,11 +2,14 @@ package agent
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/itiny/itiny/internal/regular"
 
@@ -80,20 +83,30 @@ func (a *Agent) saveBoot(content string) error {
 // replaceFile replaces the file at path with content, atomically: a
 // reader finds the old content or the new, never a part. sync writes it
 // to the storage before the rename, for a file that must survive a power
-// cut.
+// cut. The temporary file is made anew, whatever was at its name: the
+// agent, often root, must neither write through a symbolic link there nor
+// block for good on a FIFO.
 func replaceFile(path string, content []byte, sync bool) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, content, 0o640); err != nil {
-		os.Remove(tmp)
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("agent: %w", err)
 	}
-	if sync {
-		if f, err := os.Open(tmp); err == nil {
-			f.Sync()
-			f.Close()
-		}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o640)
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = f.Write(content)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("agent: %w", err)
 	}
 	return nil

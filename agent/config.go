@@ -194,6 +194,29 @@ var dataNames = map[string]string{
 	corespool.Dir: "core spool",
 }
 
+// stateSuffix ends the name of the state file of the collector of a
+// [collector SECTION] in the data directory, SECTION.state
+// (CollectorConfig.state); with ".tmp" after, its temporary file
+// (replaceFile).
+const stateSuffix = ".state"
+
+// dataName says what the data directory's own file of that name is: one
+// of dataNames, or a collector's state file; "" for none.
+func (c *Config) dataName(name string) string {
+	if what := dataNames[name]; what != "" {
+		return what
+	}
+	file, tmp := strings.CutSuffix(name, ".tmp")
+	section, ok := strings.CutSuffix(file, stateSuffix)
+	switch {
+	case !ok || c.Collectors[section] == nil:
+		return ""
+	case tmp:
+		return "collector state file's temporary file"
+	}
+	return "collector state file"
+}
+
 // pstoreSeenFile, in the data directory, lists the pstore entries stored
 // and still present (pstoreseen_linux.go). Here, not there: a build
 // without the collector refuses the name too.
@@ -245,8 +268,8 @@ func (c *Config) Check() error {
 		what := "the data directory " + data
 		switch {
 		case p == data:
-		case dataNames[first] != "":
-			what = "the data directory's " + dataNames[first]
+		case c.dataName(first) != "":
+			what = "the data directory's " + c.dataName(first)
 		case c.Stream(first) != nil:
 			what = "the ring of stream " + first
 		default:

@@ -183,6 +183,8 @@ func TestConfigErrors(t *testing.T) {
 		// Names the data directory uses.
 		{"[stream boot]\nbudget = 1MiB", `x.conf:1: [stream boot]: boot is the data directory's boot counter`},
 		{"[stream boot.tmp]\nbudget = 1MiB", `x.conf:1: [stream boot.tmp]: boot.tmp is the data directory's boot counter's temporary file`},
+		{"[stream process.state]\nbudget = 1MiB", `x.conf:1: [stream process.state]: process.state is the data directory's collector state file`},
+		{"[collector snapshot.x]\nfile = /etc/hosts\n[stream snapshot.x.state.tmp]\nbudget = 1MiB", `x.conf:3: [stream snapshot.x.state.tmp]: snapshot.x.state.tmp is the data directory's collector state file's temporary file`},
 		// Periods that would spin a core.
 		{"stats_every = 1ns", `x.conf:1: stats_every: 1ns is below the minimum of 50ms`},
 		{"\n[collector cpu]\ninterval = 1ns", `x.conf:3: interval: 1ns is below the minimum of 50ms`},
@@ -251,6 +253,9 @@ func TestConfigCheck(t *testing.T) {
 		{"socket = boot.tmp", "lands on the data directory's boot counter's temporary file"},
 		{"socket = crash", "lands on the data directory's crash file"},
 		{"socket = pstore-stored.tmp", "lands on the data directory's list of stored pstore entries' temporary file"},
+		{"socket = process.state", "lands on the data directory's collector state file"},
+		{"log_file = /d/process.state.tmp", "lands on the data directory's collector state file's temporary file"},
+		{"syslog = /d/process.state\n[collector process]\nenabled = false", "lands on the data directory's collector state file"},
 		{"socket = events", "config: socket = events lands on the ring of stream events"},
 		{"socket = ./metrics/stage", "socket = ./metrics/stage lands on the ring of stream metrics"},
 		{"socket = .", "socket = . lands on the data directory /d"},

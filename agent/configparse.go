@@ -134,9 +134,6 @@ func (p *configParser) startSection(line string) error {
 		if !codec.ValidStream(name) {
 			return p.errorf("invalid stream name %q: want 1-%d bytes of [a-z0-9_.-]", name, codec.MaxStreamLen)
 		}
-		if what := dataNames[name]; what != "" {
-			return p.errorf("[stream %s]: %s is the data directory's %s; a stream's ring may not take its name", name, name, what)
-		}
 		p.c.Streams = append(p.c.Streams, StreamConfig{Name: name, Codec: codec.Msgpack, Mode: Continuous, Flush: time.Minute})
 		p.stream = &p.c.Streams[len(p.c.Streams)-1]
 	case "collector":
@@ -311,11 +308,21 @@ func (p *configParser) ruleKey(key, val string) error {
 // finish fills stream defaults and checks what spans sections.
 func (p *configParser) finish() error {
 	c := p.c
+	// Enabled-by-default collectors without a section run at their
+	// default interval.
+	for _, name := range collectorNames() {
+		if _, ok := c.Collectors[name]; !ok && registry[name].enabled {
+			c.Collectors[name] = &CollectorConfigSection{Enabled: true, Interval: intervalOf(name), Options: map[string]string{}}
+		}
+	}
 	p.line = 0
 	var total int64
 	for i := range c.Streams {
 		s := &c.Streams[i]
 		p.line = p.lines["stream "+s.Name]
+		if what := c.dataName(s.Name); what != "" {
+			return p.errorf("[stream %s]: %s is the data directory's %s; a stream's ring may not take its name", s.Name, s.Name, what)
+		}
 		if s.Budget == 0 {
 			return p.errorf("[stream %s] needs a budget", s.Name)
 		}
@@ -381,13 +388,6 @@ func (p *configParser) finish() error {
 		base, _, _ := strings.Cut(name, ".")
 		if err := checkCollector(base, c.Collectors[name].Options); err != nil {
 			return p.errorf("[collector %s] %v", name, err)
-		}
-	}
-	// Enabled-by-default collectors without a section run at their
-	// default interval.
-	for _, name := range collectorNames() {
-		if _, ok := c.Collectors[name]; !ok && registry[name].enabled {
-			c.Collectors[name] = &CollectorConfigSection{Enabled: true, Interval: intervalOf(name), Options: map[string]string{}}
 		}
 	}
 	return nil

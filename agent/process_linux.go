@@ -51,6 +51,7 @@ type processCollector struct {
 	buf      []byte // file content buffer
 	path     []byte // "PID/stat\0" and the like, built in place
 	st       syscall.Stat_t
+	pst      procStat // stat's
 	cols     [][]byte
 	clock    func() uint64 // bootTicks; a test's
 	now      uint64        // its ticks, read once an Update (ticks)
@@ -81,14 +82,16 @@ type watch struct {
 	pid                       int // 0 when not running
 	statFd, statmFd, fdsFd    int // on the running process, -1 when closed
 	running, seen, gotPidfile bool
+	handed                    bool // by the collector a reload replaced (takeOver)
 	fdsOnProcfs               bool // fdsFd is on procfs, not a test's copy
 	lastPid                   int  // the pid in the record when not running
 	restarts                  uint64
 	// Start times, in clock ticks since boot, tell one process from
 	// another of the same pid: the followed one's, lastPid's.
 	start, lastStart uint64
-	seenAt           uint64  // when a sample last saw it alive, in ticks
-	end              procEnd // how lastPid ended, once it has
+	seenAt           uint64      // when a sample last saw it alive, in ticks
+	end              procEnd     // how lastPid ended, once it has
+	exits            threadExits // the kernel's word on the followed one's threads
 	// scan results: the oldest live process of the name
 	candPid   int
 	candStart uint64
@@ -406,7 +409,7 @@ func (p *processCollector) follow(w *watch, pid int) {
 	closeFd(&w.statFd)
 	closeFd(&w.statmFd)
 	closeFd(&w.fdsFd)
-	w.pid = pid
+	w.pid, w.exits = pid, threadExits{}
 	if pid != 0 {
 		w.start = 0 // until sampled; else it stays the ended process's
 		w.statFd, _ = openat(p.procFd, p.pidPath(pid, "stat"), syscall.O_RDONLY)
@@ -441,10 +444,10 @@ func (p *processCollector) pidPath(pid int, name string) []byte {
 	return p.path
 }
 
-// sample reads the followed process's figures into its record. ok is
-// false when it is gone (or a zombie, or for a name watch, now runs
-// another program).
-func (p *processCollector) sample(w *watch) (ok bool, err error) {
+// stat reads the followed process's stat into p.pst. ok is false when it
+// has died (the descriptor reads ESRCH), or err says why it could not be
+// parsed.
+func (p *processCollector) stat(w *watch) (ok bool, err error) {
 	if w.statFd < 0 {
 		return false, nil
 	}
@@ -452,12 +455,17 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 	if err != nil { // ESRCH: the process has died
 		return false, nil
 	}
-	var st procStat
-	if p.cols, st, err = parseProcStat(p.proc, w.pid, p.cols, p.buf[:n]); err != nil {
+	p.cols, p.pst, err = parseProcStat(p.proc, w.pid, p.cols, p.buf[:n])
+	return err == nil, err
+}
+
+// sample reads the followed process's figures into its record. ok is
+// false when it is gone (or dead, or for a name watch, now runs another
+// program).
+func (p *processCollector) sample(w *watch) (ok bool, err error) {
+	st := &p.pst
+	if ok, err = p.stat(w); !ok || st.dead() || w.comm != nil && !commMatches(st.comm, w.comm) {
 		return false, err
-	}
-	if st.state == 'Z' || st.state == 'X' || w.comm != nil && !commMatches(st.comm, w.comm) {
-		return false, nil
 	}
 	w.start, w.seenAt = st.starttime, p.ticks()
 	f := w.rec.Fields
@@ -557,10 +565,7 @@ func (p *processCollector) consider(pid int) {
 			if err != nil {
 				return
 			}
-			if p.cols, st, err = parseProcStat(p.proc, pid, p.cols, p.buf[:n]); err != nil {
-				return
-			}
-			if st.state == 'Z' || st.state == 'X' {
+			if p.cols, st, err = parseProcStat(p.proc, pid, p.cols, p.buf[:n]); err != nil || st.dead() {
 				return
 			}
 			read = true

@@ -22,14 +22,16 @@ func TestParseProcStat(t *testing.T) {
 		want     procStat
 		err      string
 	}{
-		{"nginx", line, procStat{[]byte("nginx"), 'S', 233, 864, 25}, ""},
-		{"parentheses in comm", odd, procStat{[]byte("a) b (c)"), 'R', 233, 864, 25}, ""},
+		{"nginx", line, procStat{[]byte("nginx"), 'S', 233, 864, 25, 4194560, 13}, ""},
+		{"parentheses in comm", odd, procStat{[]byte("a) b (c)"), 'R', 233, 864, 25, 4194560, 13}, ""},
 		{"empty", "", procStat{}, "no (command name)"},
 		{"no close", "4242 (nginx S 1", procStat{}, "no (command name)"},
 		{"short", "4242 (nginx) S 1 2 3\n", procStat{}, "4 fields after the command name, want at least 20"},
 		{"bad state", strings.Replace(line, ") S ", ") SS ", 1), procStat{}, `bad state "SS"`},
 		{"bad utime", strings.Replace(line, " 233 ", " x ", 1), procStat{}, "field 14"},
 		{"bad starttime", strings.Replace(line, " 25 ", " -25 ", 1), procStat{}, "field 22"},
+		{"bad flags", strings.Replace(line, " 4194560 ", " 0x400100 ", 1), procStat{}, "field 9"},
+		{"bad num_threads", strings.Replace(line, " 13 ", " many ", 1), procStat{}, "field 20"},
 	} {
 		_, got, err := parseProcStat("/proc", 4242, nil, []byte(tc.in))
 		if tc.err != "" {
@@ -37,7 +39,8 @@ func TestParseProcStat(t *testing.T) {
 			continue
 		}
 		if err != nil || string(got.comm) != string(tc.want.comm) || got.state != tc.want.state ||
-			got.utime != tc.want.utime || got.stime != tc.want.stime || got.starttime != tc.want.starttime {
+			got.utime != tc.want.utime || got.stime != tc.want.stime || got.starttime != tc.want.starttime ||
+			got.flags != tc.want.flags || got.threads != tc.want.threads {
 			t.Errorf("%s: got %+v, %v", tc.name, got, err)
 		}
 	}

@@ -7,18 +7,21 @@ import (
 	"errors"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
 // procEvents is a socket on the kernel's process events: the netlink
 // proc connector (CONFIG_PROC_EVENTS), which tells every exit on the
-// system with its wait status as it happens. Listening takes root or
-// CAP_NET_ADMIN, in the initial PID and user namespaces: elsewhere the
-// kernel refuses or ignores the request, and the process collector polls.
+// system with its wait status as it happens. Listening takes the initial
+// PID and user namespaces and, before Linux 6.6, root or CAP_NET_ADMIN
+// (6.6 lets any user listen: "connector/cn_proc: Allow non-root users
+// access"): elsewhere the kernel refuses or ignores the request, and the
+// process collector polls.
 //
 // A socket filter in the kernel drops every event but the exits of the
-// processes followed (thread-group leaders, whose pid is their tgid): the
-// agent does not wake for other processes, however busy the system. The
+// threads of the processes followed (by their tgid, the pid followed):
+// the agent does not wake for other processes, however busy the system. The
 // socket's queue is bounded (eventsBuffer): should it overflow, the
 // kernel drops events and the next read says ENOBUFS, which is counted,
 // and the exits lost read "vanished".
@@ -43,14 +46,6 @@ type procEvents struct {
 type filterPids struct {
 	n   int
 	pid [maxFilterPids]uint32
-}
-
-// An exitEvent is one process's exit: its wait status (syscall.WaitStatus)
-// and the time, CLOCK_MONOTONIC as clock.Mono.
-type exitEvent struct {
-	pid    int
-	status uint32
-	mono   int64
 }
 
 // The connector's constants (linux/connector.h, linux/cn_proc.h) and the
@@ -109,7 +104,7 @@ func openProcEvents() (*procEvents, error) {
 		case err == syscall.ENOBUFS:
 			err = nil
 		case err == syscall.EAGAIN:
-			err = errors.New("no answer to listen (another PID namespace?)")
+			err = errors.New("no answer to listen (another PID namespace, or a kernel without CONFIG_PROC_EVENTS?)")
 		case err == nil && n >= offPid+4 && ne.Uint32(v.buf[offWhat:]) == procEventNone && ne.Uint32(v.buf[offAck:]) == uint32(os.Getpid())+1:
 			if e := ne.Uint32(v.buf[offPid:]); e != 0 {
 				err = syscall.Errno(e)
@@ -160,21 +155,21 @@ func (v *procEvents) recv() (int, error) {
 	}
 }
 
-// setPids makes the kernel's filter pass the exits of pids only, or past
-// maxFilterPids every exit. v.pids is what it passes: a first call has
+// setPids makes the kernel's filter pass the exits of the threads of
+// processes pids only (by tgid), or past maxFilterPids every exit. v.pids is what it passes: a first call has
 // n -1.
 func (v *procEvents) setPids(pids *filterPids) error {
 	if *pids == v.pids {
 		return nil
 	}
-	// what == EXIT, then pid == one of pids: keep (the last
+	// what == EXIT, then tgid == one of pids: keep (the last
 	// instruction); else drop.
 	n, all := pids.n, uint8(0)
 	if n > maxFilterPids {
 		n, all = 0, 2
 	}
 	f := v.filter[:n+5]
-	f[0], f[1], f[2] = bpfLoad(offWhat), bpfJumpEq(procEventExit, all, uint8(n+1)), bpfLoad(offPid)
+	f[0], f[1], f[2] = bpfLoad(offWhat), bpfJumpEq(procEventExit, all, uint8(n+1)), bpfLoad(offTgid)
 	for i, pid := range pids.pid[:n] {
 		f[3+i] = bpfJumpEq(pid, uint8(n-i), 0)
 	}
@@ -187,6 +182,18 @@ func (v *procEvents) setPids(pids *filterPids) error {
 	}
 	v.pids = *pids
 	return nil
+}
+
+// release ends the wait of the goroutine reading v, if any, and leaves
+// the socket open, with its filter and the exits queued, for another
+// collector's: a reload's.
+func (v *procEvents) release() {
+	if v.f == nil {
+		return
+	}
+	v.f.SetReadDeadline(time.Unix(1, 0)) // the wait returns
+	<-v.done
+	v.f.SetReadDeadline(time.Time{})
 }
 
 // close tells the kernel to stop (kernels before 6.6 count a listener

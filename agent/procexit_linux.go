@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -27,6 +28,21 @@ type procEnd struct {
 	core   bool
 	ticks  uint64    // its run time, in clock ticks
 	_      [0]func() // not comparable: no equality function in the binary
+}
+
+// threadExits is what the kernel told of the exits of a followed
+// process's threads, until the process's own end is known. The
+// thread-group leader's exit is not the process's: the kernel tells it
+// too when another thread execs (which takes the leader's pid), and when
+// the leader calls pthread_exit and the others run on. Nor does the
+// leader's wait status tell all: only the thread that dumps core carries
+// the core flag (0x80), and the process ends with its last thread.
+type threadExits struct {
+	status uint32 // the last thread's wait status
+	mono   int64  // and when it exited
+	core   bool   // a thread dumped core
+	leader bool   // the leader has exited
+	ended  bool   // and the process with it, to be recorded
 }
 
 // The reasons.
@@ -106,9 +122,16 @@ func signalName(s syscall.Signal) string {
 // poller and records each exit as it happens; without, each Update reads
 // those queued.
 func (p *processCollector) startEvents(c CollectorConfig) {
-	// The events name the kernel's pids, which a fixture's are not.
+	// The events name pids as the initial PID namespace numbers them,
+	// where alone the kernel gives them: a fixture's are not those, nor
+	// another namespace's procfs's (a container's, through
+	// /proc/PID/root/proc).
 	if !onProcfs(p.procFd) {
 		p.exits = "poll: " + c.Proc + " is not procfs"
+		return
+	}
+	if !ownProcfs(p.procFd) {
+		p.exits = "poll: " + c.Proc + " is another PID namespace's procfs"
 		return
 	}
 	ev, err := openProcEvents()
@@ -127,6 +150,64 @@ func (p *processCollector) startEvents(c CollectorConfig) {
 	ev.done = make(chan struct{})
 	p.async = c.async
 	go p.listen()
+}
+
+// ownProcfs reports whether the procfs at fd numbers processes as the
+// agent's PID namespace does: its "self" is the agent's pid.
+func ownProcfs(fd int) bool {
+	self := [...]byte{'s', 'e', 'l', 'f', 0}
+	var b [16]byte
+	n, _, e := syscall.Syscall6(syscall.SYS_READLINKAT, uintptr(fd), uintptr(unsafe.Pointer(&self[0])),
+		uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0)
+	return e == 0 && string(b[:n]) == strconv.Itoa(os.Getpid())
+}
+
+// takeOver takes from the collector c, which a reload replaces and will
+// close, what it follows, before the first sample and while c samples no
+// more (under the agent's lock): its socket on the kernel's events, with
+// the exits queued, and for each watch of the same name the process
+// followed, its restarts and what the kernel told of it. An exit while
+// the agent reloads is then recorded once, with its code, neither lost
+// in between (no collector following it) nor told twice. Watches on
+// another procfs root are not taken: their pids may be another
+// namespace's.
+func (p *processCollector) takeOver(c Collector) {
+	o, ok := c.(*processCollector)
+	if !ok || o.proc != p.proc || len(p.watches) == 0 {
+		return
+	}
+	ev := o.ev
+	if p.ev == nil {
+		ev = nil // polling now: c closes it
+	}
+	if ev != nil {
+		ev.release()
+		p.ev.close() // its own: not under p.mu, as in Close
+	}
+	o.mu.Lock()
+	p.mu.Lock()
+	if ev != nil {
+		p.ev, o.ev = ev, nil
+		if p.async != nil {
+			ev.done = make(chan struct{})
+			go p.listen()
+		}
+	}
+	// A watch of the same name is made of the same option: the old one
+	// itself serves, and c closes the new one, which follows nothing.
+	for i, w := range p.watches {
+		for j, ow := range o.watches {
+			if ow.name == w.name {
+				p.watches[i], o.watches[j], ow.handed = ow, w, true
+			}
+		}
+	}
+	p.dirty = o.dirty
+	// The first sample records every watch, as a new collector's does.
+	p.samples = p.every - 1
+	p.filterPids()
+	p.mu.Unlock()
+	o.mu.Unlock()
 }
 
 // listen records exits as the kernel tells them, until the socket is
@@ -151,7 +232,46 @@ func (p *processCollector) processExits() string { return p.exits }
 
 // drain records the exits the kernel told of the processes followed,
 // and counts its queue's overflows. Under p.mu.
+//
+// A process has ended when its leader has exited and its stat, read
+// after, is gone or shows the leader alone: a thread's exit is queued
+// before the thread is released, so every exit of a thread gone by then
+// is read by the next read of the queue, which comes before the end is
+// recorded. A leader whose pid is found running, not exiting, was
+// replaced by a thread that exec'd: its exit is forgotten. Otherwise
+// (the leader exiting or a zombie, other threads still there) the end
+// waits for their exits, or the next sample (the last exit is told just
+// before its thread is released, but reading it takes longer).
 func (p *processCollector) drain(e Emitter) error {
+	if err := p.readExits(); err != nil {
+		return err
+	}
+	ended := false
+	for _, w := range p.watches {
+		if w.exits.leader && !w.exits.ended {
+			w.exits.ended = p.processEnded(w)
+		}
+		ended = ended || w.exits.ended
+	}
+	if !ended {
+		return nil
+	}
+	if err := p.readExits(); err != nil {
+		return err
+	}
+	for _, w := range p.watches {
+		if w.exits.ended {
+			if err := p.exited(w, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readExits reads the queue to its end, keeping the exits of the threads
+// of the processes followed in their watches.
+func (p *processCollector) readExits() error {
 	if p.ev == nil {
 		return nil
 	}
@@ -170,44 +290,66 @@ func (p *processCollector) drain(e Emitter) error {
 			return &pathError{"netlink proc connector", err}
 		}
 		m := p.ev.buf[:n]
-		if n < exitLen || ne.Uint32(m[offWhat:]) != procEventExit || ne.Uint32(m[offPid:]) != ne.Uint32(m[offTgid:]) {
-			continue // a thread's exit, or what the filter passed before
+		if n < exitLen || ne.Uint32(m[offWhat:]) != procEventExit {
+			continue // what the filter passed before
 		}
-		ev := exitEvent{pid: int(ne.Uint32(m[offPid:])), status: ne.Uint32(m[offCode:]), mono: int64(ne.Uint64(m[offTime:]))}
+		tgid := int(ne.Uint32(m[offTgid:]))
 		for _, w := range p.watches {
-			if w.pid == ev.pid {
-				if err := p.exited(w, ev, e); err != nil {
-					return err
-				}
+			if w.pid != tgid {
+				continue
 			}
+			x := &w.exits
+			x.status, x.mono = ne.Uint32(m[offCode:]), int64(ne.Uint64(m[offTime:]))
+			x.core = x.core || syscall.WaitStatus(x.status).CoreDump()
+			x.leader = x.leader || ne.Uint32(m[offPid:]) == uint32(tgid)
 		}
 	}
 }
 
-// exited records the exit of w's process as the kernel told it, at its
-// time: the state, and an event for a code other than 0 or a signal.
-func (p *processCollector) exited(w *watch, ev exitEvent, e Emitter) error {
-	w.end = endOf(ev.status)
+// processEnded says, once w's leader has exited, whether its process has
+// ended; if the pid runs another thread, it forgets the leader's exit.
+func (p *processCollector) processEnded(w *watch) bool {
+	ok, err := p.stat(w)
+	st := &p.pst
+	switch {
+	case err != nil:
+		return false // not known: the next sample says
+	case !ok || st.state == 'X':
+		return true
+	case st.state == 'Z' || st.flags&pfExiting != 0:
+		return st.threads <= 1
+	}
+	w.exits = threadExits{} // an exec
+	return false
+}
+
+// exited records the end of w's process as the kernel told it, at the
+// time of its last thread's exit: the state, and an event for a code
+// other than 0 or a signal.
+func (p *processCollector) exited(w *watch, e Emitter) error {
+	x := w.exits
+	w.end = endOf(x.status)
+	w.end.core = w.end.reason == endKilled && x.core
 	p.now = 0 // the clock now, not at the last sample
 	// The exit's time since boot as start times count it, from its age
 	// by the event's clock: CLOCK_MONOTONIC, which does not count
 	// suspend, but the exit is read moments after it.
 	if now := p.ticks(); w.start != 0 {
-		age := uint64(max(clock.Mono()-ev.mono, 0)) / (1e9 / catalog.TicksPerSecond)
+		age := uint64(max(clock.Mono()-x.mono, 0)) / (1e9 / catalog.TicksPerSecond)
 		if now > age && now-age > w.start {
 			w.end.ticks = now - age - w.start
 		}
 	}
-	if w.lastPid != ev.pid || w.lastStart != w.start {
+	if w.lastPid != w.pid || w.lastStart != w.start {
 		// Followed but not yet recorded: a new process all the same,
 		// which ran.
 		if w.lastPid != 0 {
 			w.restarts++
 		}
-		w.lastPid, w.lastStart, w.running, p.dirty = ev.pid, w.start, true, true
+		w.lastPid, w.lastStart, w.running, p.dirty = w.pid, w.start, true, true
 	}
 	p.follow(w, 0)
-	if err := p.report(w, e, false, ev.mono); err != nil {
+	if err := p.report(w, e, false, x.mono); err != nil {
 		return err
 	}
 	level, ok := w.end.eventLevel()
@@ -216,7 +358,7 @@ func (p *processCollector) exited(w *watch, ev exitEvent, e Emitter) error {
 	}
 	// The event is the state record, in the events stream.
 	w.rec.Name, w.rec.Level = catalog.ProcessExit.Name, level
-	err := emitAt(e, StreamEvents, &w.rec, ev.mono)
+	err := emitAt(e, StreamEvents, &w.rec, x.mono)
 	w.rec.Name = catalog.Process.Name
 	return err
 }

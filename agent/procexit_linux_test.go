@@ -5,6 +5,7 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -192,9 +193,7 @@ func TestProcessExitReasons(t *testing.T) {
 	rec := newExitRecorder(t)
 	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": strings.Join(watch, ",")}, async: rec})
 	p := c.(*processCollector)
-	if p.processExits() != "netlink" {
-		t.Skipf("no process events: %s", p.processExits())
-	}
+	testbin.NeedProcEvents(t, p.processExits())
 	if err := c.Update(rec); err != nil {
 		t.Fatal(err)
 	}
@@ -265,9 +264,7 @@ func TestProcessExitsFiltered(t *testing.T) {
 	ch := testbin.StartChild(t, filepath.Join(dir, "watched"+".pid"), "exec sleep 600", "sleep")
 	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + ch.Pidfile}})
 	p := c.(*processCollector)
-	if p.processExits() != "netlink" {
-		t.Skipf("no process events: %s", p.processExits())
-	}
+	testbin.NeedProcEvents(t, p.processExits())
 	defer p.Close()
 	processRecords(t, c)
 	for i := 0; i < 20; i++ {
@@ -303,9 +300,7 @@ func TestProcessExitsLost(t *testing.T) {
 	}
 	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": strings.Join(watch, ",")}})
 	p := c.(*processCollector)
-	if p.processExits() != "netlink" {
-		t.Skipf("no process events: %s", p.processExits())
-	}
+	testbin.NeedProcEvents(t, p.processExits())
 	defer p.Close()
 	// The smallest queue the kernel allows: two or three messages.
 	if err := syscall.SetsockoptInt(p.ev.fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1); err != nil {
@@ -363,9 +358,7 @@ func TestProcessExitsInAgent(t *testing.T) {
 			exits = r.Fields[len(r.Fields)-1].Value.Str()
 		}
 	}
-	if exits != "netlink" {
-		t.Skipf("agent.start says process_exits %q", exits)
-	}
+	testbin.NeedProcEvents(t, exits)
 	// waitState waits for a state record after the first n that match.
 	waitState := func(what string, n int, match func(f map[string]codec.Value) bool) int {
 		t.Helper()
@@ -421,4 +414,257 @@ func TestProcessExitsInAgent(t *testing.T) {
 	a2.End(syscall.SIGKILL)
 	a3 := testbin.StartChild(t, filepath.Join(dir, "appd"+".pid"), "exec sleep 600", "sleep")
 	waitState("the restart after the reload", n, running(a3.Cmd.Process.Pid, 2))
+}
+
+// TestProcessExitsOtherNamespace: a procfs of another PID namespace (a
+// container's, as /proc/PID/root/proc gives it) numbers processes as the
+// kernel's events do not: the collector polls, and says why.
+func TestProcessExitsOtherNamespace(t *testing.T) {
+	dir := t.TempDir()
+	// unshare, in new PID and mount namespaces, mounts the new
+	// namespace's procfs on dir, seen through /proc/PID/root.
+	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "--mount-proc="+dir, "sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("unshare: %v", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	proc := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "root", dir)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(proc, "1/stat")); err == nil {
+			break
+		}
+		if cmd.ProcessState != nil || time.Now().After(deadline) {
+			t.Skipf("unshare --pid --mount-proc made no procfs (not privileged?): %s", proc)
+		}
+	}
+	c := mustCollector(t, "process", CollectorConfig{Proc: proc, Options: map[string]string{"watch": "sleep"}})
+	defer c.(*processCollector).Close()
+	if got, want := c.(*processCollector).processExits(), "poll: "+proc+" is another PID namespace's procfs"; got != want {
+		t.Errorf("process_exits %q, want %q", got, want)
+	}
+	// Polling there finds the namespace's sleep, its pid 1.
+	wantRecord(t, "the namespace's sleep", processRecords(t, c), "info", map[string]any{"running": true, "pid": 1.0})
+}
+
+// Programs whose threads end otherwise than all at once, for the tests
+// below: each waits for a line on stdin.
+const (
+	// main ends its thread, the leader, at the line; the other thread
+	// exits the process with 5 at SIGUSR1.
+	leaderExitsC = `#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static sigset_t usr1;
+
+static void *worker(void *arg) {
+	int sig;
+	sigwait(&usr1, &sig);
+	exit(5);
+}
+
+int main(void) {
+	pthread_t t;
+	char b[16];
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	pthread_create(&t, NULL, worker, NULL);
+	read(0, b, sizeof b);
+	pthread_exit(NULL);
+}
+`
+	// A thread other than main execs sh at the line (as Go's
+	// syscall.Exec from a locked thread does), which exits with 7 at the
+	// end of stdin.
+	threadExecsC = `#include <pthread.h>
+#include <unistd.h>
+
+static void *worker(void *arg) {
+	char b[16];
+	read(0, b, sizeof b);
+	execl("/bin/sh", "sh", "-c", "read x; exit 7", (char *)0);
+	_exit(127);
+}
+
+int main(void) {
+	pthread_t t;
+	pthread_create(&t, NULL, worker, NULL);
+	for (;;)
+		pause();
+}
+`
+	// A thread other than main dereferences NULL at the end of stdin,
+	// core dumps allowed.
+	threadCrashesC = `#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static void *worker(void *arg) {
+	char b[16];
+	read(0, b, sizeof b);
+	*(volatile int *)0 = 1;
+	return 0;
+}
+
+int main(void) {
+	struct rlimit r;
+	pthread_t t;
+	getrlimit(RLIMIT_CORE, &r);
+	r.rlim_cur = r.rlim_max;
+	setrlimit(RLIMIT_CORE, &r);
+	pthread_create(&t, NULL, worker, NULL);
+	pthread_join(t, NULL);
+	return 0;
+}
+`
+)
+
+// threadsChild builds src, starts it as a child watched by its pidfile,
+// and a collector recording its exits as they happen, with a full record
+// at every sample.
+func threadsChild(t *testing.T, name, src string) (*testbin.Child, *processCollector, *exitRecorder) {
+	t.Helper()
+	dir := t.TempDir()
+	testbin.CC(t, dir, name, src)
+	ch := testbin.StartChild(t, filepath.Join(dir, name+".pid"), "exec ./"+name, name)
+	rec := newExitRecorder(t)
+	c := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + ch.Pidfile, "snapshot_every": "1"}, async: rec})
+	p := c.(*processCollector)
+	t.Cleanup(func() { p.Close() })
+	testbin.NeedProcEvents(t, p.processExits())
+	if err := p.Update(rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.wait("running", isProcess("process", ch.Pidfile, true))
+	return ch, p, rec
+}
+
+// waitStat waits until /proc/PID/stat satisfies ok.
+func waitStat(t *testing.T, pid int, what string, ok func(st procStat) bool) procStat {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, st, err := parseProcStat("/proc", pid, nil, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d never %s: %s", pid, what, b)
+		}
+	}
+}
+
+// ends returns the records of the ends of the watch's process: not
+// running, not a snapshot's (info).
+func ends(rec *exitRecorder, watch string) []map[string]any {
+	var ms []map[string]any
+	for _, m := range rec.all() {
+		if isProcess("process", watch, false)(m) && m["level"] != "info" {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// TestProcessExitLeaderFirst: the leader's exit (main's pthread_exit,
+// exit code 0) while another thread runs on is not the process's end: a
+// sample then finds it running, a zombie leader; the end is the last
+// thread's exit(5), recorded as it happens, with its run time to then.
+func TestProcessExitLeaderFirst(t *testing.T) {
+	ch, p, rec := threadsChild(t, "leader", leaderExitsC)
+	// Polling, a sample finds it running too.
+	polled := mustCollector(t, "process", CollectorConfig{Proc: "/proc", Options: map[string]string{"watch": "pidfile:" + ch.Pidfile, "snapshot_every": "1", "proc_events": "false"}})
+	defer polled.(*processCollector).Close()
+	processRecords(t, polled)
+	ch.Stdin.Write([]byte("\n"))
+	pid := ch.Cmd.Process.Pid
+	if st := waitStat(t, pid, "a zombie leader", func(st procStat) bool { return st.state == 'Z' }); st.threads != 2 {
+		t.Fatalf("the zombie leader has %d threads, want 2", st.threads)
+	}
+	n := len(rec.all())
+	if err := p.Update(rec); err != nil {
+		t.Fatal(err)
+	}
+	after := rec.all()[n:]
+	if len(after) != 1 || recFields(after[0])["running"] != true || recFields(after[0])["state"] != "Z" {
+		t.Fatalf("the sample after the leader's exit: %v, want it running, its leader a zombie", after)
+	}
+	wantRecord(t, "polled after the leader's exit", processRecords(t, polled), "info", map[string]any{"running": true, "state": "Z"})
+	ws := ch.End(syscall.SIGUSR1)
+	// Recorded as the exits are read, or by the sample if they came
+	// before the last thread was released.
+	if err := p.Update(rec); err != nil {
+		t.Fatal(err)
+	}
+	m := rec.wait("the end", isProcess("process", ch.Pidfile, false))
+	checkEnd(t, "the end", m, ch, ws)
+	if ws.ExitStatus() != 5 || recFields(m)["runtime_s"].(float64) < recFields(after[0])["runtime_s"].(float64) {
+		t.Errorf("the end %v, after a sample of it running %v", recFields(m), recFields(after[0]))
+	}
+	if e := ends(rec, ch.Pidfile); len(e) != 1 {
+		t.Errorf("%d ends recorded, want 1: %v", len(e), e)
+	}
+}
+
+// TestProcessExitThreadExecs: a thread other than the leader execs, and
+// takes its pid: the kernel tells the leader's exit, but the process
+// runs on, the same one (same pid, same start time, no restart); its end
+// is sh's exit 7.
+func TestProcessExitThreadExecs(t *testing.T) {
+	ch, p, rec := threadsChild(t, "execs", threadExecsC)
+	ch.Stdin.Write([]byte("\n"))
+	pid := ch.Cmd.Process.Pid
+	waitStat(t, pid, "sh, alone", func(st procStat) bool { return string(st.comm) == "sh" && st.threads == 1 })
+	if err := p.Update(rec); err != nil {
+		t.Fatal(err)
+	}
+	ws := ch.End(0)
+	m := rec.wait("the end", isProcess("process", ch.Pidfile, false))
+	checkEnd(t, "sh's end", m, ch, ws)
+	if err := p.Update(rec); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rec.all() {
+		if f := recFields(m); m["name"] == "process" && (f["pid"] != float64(pid) || f["restarts"] != 0.0 || f["running"] == true && m["level"] != "info") {
+			t.Errorf("a record of another process, or of a start: %v", m)
+		}
+	}
+	if e := ends(rec, ch.Pidfile); len(e) != 1 || ws.ExitStatus() != 7 {
+		t.Errorf("%d ends recorded, want 1 (exit %d): %v", len(e), ws.ExitStatus(), e)
+	}
+}
+
+// TestProcessExitThreadCore: a thread other than the leader crashes
+// (SIGSEGV) and dumps core: its exit alone carries the core flag, which
+// the record has.
+func TestProcessExitThreadCore(t *testing.T) {
+	ch, p, rec := threadsChild(t, "crashes", threadCrashesC)
+	ws := ch.End(0)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGSEGV {
+		t.Fatalf("the program ended with %v, want SIGSEGV", ws)
+	}
+	if !ws.CoreDump() {
+		pattern, _ := os.ReadFile("/proc/sys/kernel/core_pattern")
+		t.Skipf("the kernel dumped no core (core_pattern %q, RLIMIT_CORE's hard limit), so none to tell", strings.TrimSpace(string(pattern)))
+	}
+	// A core_pattern of a file name put the core in the program's
+	// directory, the test's: removed with it.
+	if err := p.Update(rec); err != nil { // as in TestProcessExitLeaderFirst
+		t.Fatal(err)
+	}
+	m := rec.wait("the crash", isProcess("process", ch.Pidfile, false))
+	checkEnd(t, "the crash", m, ch, ws)
+	ev := rec.wait("the crash's event", isProcess("process.exit", ch.Pidfile, false))
+	checkEnd(t, "the crash's event", ev, ch, ws)
+	if ev["level"] != "crit" {
+		t.Errorf("process.exit at %v, want crit", ev["level"])
+	}
 }

@@ -21,12 +21,26 @@ type procStat struct {
 	comm                    []byte // aliases the input
 	state                   byte
 	utime, stime, starttime uint64 // in clock ticks
+	flags                   uint64 // the thread-group leader's PF_*
+	threads                 uint64
+}
+
+// pfExiting is PF_EXITING, set on a thread as it starts exiting and never
+// cleared.
+const pfExiting = 0x4
+
+// dead reports whether the process has ended: no thread of it runs. A
+// zombie whose threads run is a leader that called pthread_exit, in a
+// process that runs on; one alone is the process's end, until its parent
+// reaps it.
+func (st *procStat) dead() bool {
+	return st.state == 'X' || st.state == 'Z' && st.threads <= 1
 }
 
 // parseProcStat parses PROC/PID/stat (named in errors):
 // "PID (COMM) STATE PPID ...". COMM may hold spaces and parentheses, so
-// the fields are counted from the last ')'; utime, stime and starttime
-// are fields 14, 15 and 22.
+// the fields are counted from the last ')'; flags, utime, stime,
+// num_threads and starttime are fields 9, 14, 15, 20 and 22.
 func parseProcStat(proc string, pid int, cols [][]byte, b []byte) ([][]byte, procStat, error) {
 	var st procStat
 	open, end := -1, -1
@@ -50,13 +64,13 @@ func parseProcStat(proc string, pid int, cols [][]byte, b []byte) ([][]byte, pro
 		return cols, st, malformed(procPath(proc, pid, "stat"), "bad state %s", quoteLine(cols[0]))
 	}
 	st.state = cols[0][0]
-	var err [3]error
-	st.utime, err[0] = parseUint(cols[11])
-	st.stime, err[1] = parseUint(cols[12])
-	st.starttime, err[2] = parseUint(cols[19])
-	for i, e := range err {
-		if e != nil {
-			return cols, st, malformed(procPath(proc, pid, "stat"), "field %d: %s", [3]int{14, 15, 22}[i], quoteLine(b))
+	for _, f := range [...]struct {
+		v     *uint64
+		field int
+	}{{&st.flags, 9}, {&st.utime, 14}, {&st.stime, 15}, {&st.threads, 20}, {&st.starttime, 22}} {
+		var err error
+		if *f.v, err = parseUint(cols[f.field-3]); err != nil {
+			return cols, st, malformed(procPath(proc, pid, "stat"), "field %d: %s", f.field, quoteLine(b))
 		}
 	}
 	return cols, st, nil

@@ -64,7 +64,7 @@ func (p *processCollector) loadState() error {
 			}
 		}
 		for _, w := range p.watches {
-			if err == nil && w.name == line {
+			if err == nil && w.name == line && !w.handed {
 				w.restarts, w.lastPid, w.lastStart = v[0], int(v[1]), v[2]
 			}
 		}

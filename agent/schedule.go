@@ -29,7 +29,7 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 		}
 		base, _, _ := strings.Cut(name, ".")
 		cc.Options = sec.Options
-		cc.state = filepath.Join(a.cfg.Data, name+".state")
+		cc.state = filepath.Join(a.cfg.Data, name+stateSuffix)
 		c, err := newCollector(base, cc)
 		if err != nil {
 			// A collector the device cannot serve (no PSI, no thermal
@@ -57,9 +57,10 @@ func (a *Agent) buildCollectors(cfg *Config) error {
 }
 
 // handOver gives each collector of a reload the schedule and the failing
-// spell of the one of its name it replaces: the first sample of the new
-// one is due an interval, the new one, after the last of the old, on the
-// same grid. Were it due at once, a reload would write a sample of every
+// spell of the one of its name it replaces, and what a collector takes
+// over (the process collector: the processes it follows): the first
+// sample of the new one is due an interval, the new one, after the last
+// of the old, on the same grid. Were it due at once, a reload would write a sample of every
 // collector off the phase and close after the last: two samples of one
 // collector a moment apart. A collector the reload enables samples at
 // the next round. Under a.mu.
@@ -74,6 +75,9 @@ func handOver(old, cols []*scheduled) {
 				s.next = o.next.Add(s.interval - o.interval)
 			}
 			s.errs, s.failing, s.failedAt, s.failures, s.oks = o.errs, o.failing, o.failedAt, o.failures, o.oks
+			if t, ok := s.c.(interface{ takeOver(Collector) }); ok {
+				t.takeOver(o.c)
+			}
 		}
 	}
 }

@@ -21,6 +21,8 @@ func TestConfigCheckAsRun(t *testing.T) {
 		{"[stream boot]\nbudget = 1MiB", "[stream boot]: boot is the data directory's boot counter"},
 		{"[stream itiny.sock]\nbudget = 512KiB", "socket = itiny.sock lands on the ring of stream itiny.sock"},
 		{"socket = boot", "socket = boot lands on the data directory's boot counter"},
+		{"[stream process.state]\nbudget = 512KiB", "[stream process.state]: process.state is the data directory's collector state file"},
+		{"socket = process.state.tmp", "socket = process.state.tmp lands on the data directory's collector state file's temporary file"},
 		{"stats_every = 1ns", "stats_every: 1ns is below the minimum of 50ms"},
 		{"[collector cpu]\ninterval = 1ns", "interval: 1ns is below the minimum of 50ms"},
 		{"[collector cpu]\ncolour = red", `[collector cpu] unknown option "colour" for collector cpu`},

@@ -5,10 +5,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testbin"
 )
 
 // oddConfigs replaces a config file by something that is not a regular
@@ -85,5 +90,50 @@ func waitLogCount(t *testing.T, p *proc, s string, n int) {
 			t.Fatalf("log never said %q %d times:\n%s", s, n, p.logText())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestOddTempFiles: the data directory's temporary names taken by a FIFO
+// (the process collector's state file's) and a symbolic link (the boot
+// counter's) neither block the agent nor lead it to write through the
+// link: it saves both files, keeps sampling, and SIGTERM ends it.
+func TestOddTempFiles(t *testing.T) {
+	data, dir := t.TempDir(), t.TempDir()
+	outside := filepath.Join(dir, "outside")
+	os.WriteFile(outside, []byte("not the agent's\n"), 0o644)
+	if err := os.Symlink(outside, filepath.Join(data, "boot.tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(data, "process.state.tmp"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf, pidfile := watchConfig(t, "interval = 50ms\n")
+	p := start(t, data, conf)
+	defer p.stop()
+	child := testbin.StartChild(t, pidfile, "exec sleep 600", "sleep")
+	waitSaved(t, data, "0 "+strconv.Itoa(child.Cmd.Process.Pid)+" ")
+	// Sampling goes on: the child's end is recorded.
+	child.End(syscall.SIGKILL)
+	waitRecord(t, data, "state", "the child's end", 0, func(r codec.Record, f map[string]codec.Value) bool {
+		return r.Name == catalog.Process.Name && !f["running"].Bool()
+	})
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	exited := make(chan error, 1)
+	go func() { exited <- p.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logText())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("no exit a minute after SIGTERM: blocked\n%s", p.logText())
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "not the agent's\n" {
+		t.Errorf("the file boot.tmp linked to was written: %q", b)
+	}
+	for _, name := range []string{"boot", "process.state"} {
+		if st, err := os.Lstat(filepath.Join(data, name)); err != nil || !st.Mode().IsRegular() {
+			t.Errorf("%s: %v %v, want a regular file", name, st, err)
+		}
 	}
 }

@@ -81,21 +81,30 @@ func processExits(t *testing.T, data string) string {
 	return exits
 }
 
+// watchConfig writes a config whose process collector watches a pidfile
+// in a directory of the test's, with the lines of options besides, and
+// returns the config's path and the pidfile's.
+func watchConfig(t *testing.T, options string) (conf, pidfile string) {
+	t.Helper()
+	dir := t.TempDir()
+	conf, pidfile = filepath.Join(dir, "itiny.conf"), filepath.Join(dir, "appd.pid")
+	if err := os.WriteFile(conf, []byte("socket = itiny.sock\n[collector process]\n"+options+"watch = pidfile:"+pidfile+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return conf, pidfile
+}
+
 // TestProcessExits runs the real agent watching real processes: one
 // killed by SIGSEGV is a crit process.exit event, with its state; the
 // restart count survives a SIGKILL of the agent, a restart made while
 // the agent was down, and a reload; an exit with code 3 is an err
 // event; itiny-read shows them.
 func TestProcessExits(t *testing.T) {
-	data, dir := t.TempDir(), t.TempDir()
-	pidfile := filepath.Join(dir, "appd.pid")
-	conf := filepath.Join(dir, "itiny.conf")
-	os.WriteFile(conf, []byte("socket = itiny.sock\n[collector process]\ninterval = 50ms\nsnapshot_every = 100000\nwatch = pidfile:"+pidfile+"\n"), 0o644)
+	data := t.TempDir()
+	conf, pidfile := watchConfig(t, "interval = 50ms\nsnapshot_every = 100000\n")
 	p := start(t, data, conf)
 	defer func() { p.stop() }()
-	if exits := processExits(t, data); exits != "netlink" {
-		t.Skipf("agent.start says process_exits %q", exits)
-	}
+	testbin.NeedProcEvents(t, processExits(t, data))
 	a := testbin.StartChild(t, pidfile, "exec sleep 600", "sleep")
 	_, n := waitRecord(t, data, "state", "the first process", 0, running(a.Cmd.Process.Pid, 0, anyLevel))
 	a.End(syscall.SIGSEGV)
@@ -166,10 +175,8 @@ func TestProcessExits(t *testing.T) {
 // so in agent.start, and of a process killed by SIGSEGV records only
 // what polling knows: it vanished; no process.exit event.
 func TestProcessExitsPolled(t *testing.T) {
-	data, dir := t.TempDir(), t.TempDir()
-	pidfile := filepath.Join(dir, "appd.pid")
-	conf := filepath.Join(dir, "itiny.conf")
-	os.WriteFile(conf, []byte("socket = itiny.sock\n[collector process]\ninterval = 50ms\nproc_events = false\nwatch = pidfile:"+pidfile+"\n"), 0o644)
+	data := t.TempDir()
+	conf, pidfile := watchConfig(t, "interval = 50ms\nproc_events = false\n")
 	p := start(t, data, conf)
 	defer p.stop()
 	if exits := processExits(t, data); exits != "poll" {
@@ -188,5 +195,48 @@ func TestProcessExitsPolled(t *testing.T) {
 		if r.Name == catalog.ProcessExit.Name {
 			t.Errorf("a process.exit event without the kernel's word: %v", procFields(r))
 		}
+	}
+}
+
+// TestProcessExitsAcrossReloads: a watched process that exits as the
+// agent reloads has its end recorded, with its code, once: the reload's
+// collector takes the socket and the processes the one it replaces
+// followed. Each child exits just after a reload, before the new
+// collector's first sample (a second later).
+func TestProcessExitsAcrossReloads(t *testing.T) {
+	data := t.TempDir()
+	conf, pidfile := watchConfig(t, "interval = 1s\nsnapshot_every = 100000\n")
+	p := start(t, data, conf)
+	defer p.stop()
+	testbin.NeedProcEvents(t, processExits(t, data))
+	n := uint64(0)
+	for i := 1; i <= 4; i++ {
+		ch := testbin.StartChild(t, pidfile, "read x; exit "+strconv.Itoa(i), "")
+		_, n = waitRecord(t, data, "state", "child "+strconv.Itoa(i), n, running(ch.Cmd.Process.Pid, uint64(i-1), anyLevel))
+		p.cmd.Process.Signal(syscall.SIGHUP)
+		waitLogCount(t, p, "reloaded", i)
+		ch.End(0)
+		end, m := waitRecord(t, data, "state", "child "+strconv.Itoa(i)+"'s end", n, func(r codec.Record, f map[string]codec.Value) bool {
+			return r.Name == catalog.Process.Name && !f["running"].Bool()
+		})
+		if f := procFields(end); f["reason"].Str() != "exited" || f["exit_code"].Int() != int64(i) || f["pid"].Int() != int64(ch.Cmd.Process.Pid) || end.Level != codec.LevelWarning {
+			t.Errorf("child %d's end: %v %v", i, end.Level, f)
+		}
+		n = m
+	}
+	// One end a child, one process.exit each (codes 1 to 4).
+	ends, events := 0, 0
+	for _, r := range readRing(t, filepath.Join(data, "state")) {
+		if r.Name == catalog.Process.Name && !procFields(r)["running"].Bool() && r.Level != codec.LevelInfo {
+			ends++
+		}
+	}
+	for _, r := range readRing(t, filepath.Join(data, "events")) {
+		if r.Name == catalog.ProcessExit.Name {
+			events++
+		}
+	}
+	if ends != 4 || events != 4 {
+		t.Errorf("%d ends and %d process.exit events recorded, want 4 of each", ends, events)
 	}
 }

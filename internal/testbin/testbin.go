@@ -157,3 +157,21 @@ func link(tb testing.TB, src, dst, skip string) {
 		}
 	}
 }
+
+// CC builds the C program src with gcc (-pthread) into dir as name and
+// returns its path; without gcc it skips the test, saying how to get it.
+func CC(tb testing.TB, dir, name, src string) string {
+	tb.Helper()
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		tb.Skip("gcc not installed, needed to build the test's program: make deps (scripts/deps.sh) installs it")
+	}
+	c, bin := filepath.Join(dir, name+".c"), filepath.Join(dir, name)
+	if err := os.WriteFile(c, []byte(src), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	if out, err := exec.Command(gcc, "-O0", "-pthread", "-o", bin, c).CombinedOutput(); err != nil {
+		tb.Fatalf("gcc %s: %v\n%s", c, err, out)
+	}
+	return bin
+}
