@@ -24,6 +24,14 @@
 //     callers' frames are, within the PT_LOAD segments that hold it, in
 //     at most MaxPieces segments of its own; stacks that would take the
 //     minidump past Limits.Size are cut from the top, then left out.
+//   - Given the process's memory (Limits.Mem: /proc/PID/mem, the process
+//     alive until its dump ends), it keeps the dynamic linker's list of
+//     the loaded objects, which gdb needs to load the shared libraries
+//     and unwind a crash inside one (abort, assert): the executable's
+//     program headers and .dynamic, r_debug, each link_map node and its
+//     name, and the vDSO, in aligned 1 KiB pieces, at most
+//     MaxSolibPages of them; without it a crash in a library shows no
+//     backtrace. What could not be read is said in the error.
 //   - Supported: ELF64 and ELF32, either byte order; stacks for x86-64,
 //     AArch64, RISC-V 64, i386 and 32-bit ARM (armv7). A core of another
 //     machine gives a minidump of its notes, and ErrMachine.
@@ -57,9 +65,14 @@ type Limits struct {
 	Threads int
 	// Size bounds the minidump, 0 is no bound but the others: notes that
 	// would pass it are left out, stacks cut from the top, then left
-	// out. The headers take 64 bytes and 56 for each of 1+4*Threads
-	// program headers, whatever Size says.
+	// out. The headers take 64 bytes and 56 for each of
+	// 1+4*Threads+MaxSolibPages program headers, whatever Size says.
 	Size int64
+	// Mem, if not nil, reads the process's memory at its addresses
+	// (/proc/PID/mem while the kernel dumps it): the dynamic linker's
+	// list of the loaded objects is kept from it, at most MaxSolibPages
+	// pages, before the stacks.
+	Mem io.ReaderAt
 }
 
 // Hard bounds on Limits, and what they take.
@@ -136,6 +149,7 @@ type mini struct {
 	pieces    []piece
 	notesOff  int64 // where the notes go in dst
 	notesLen  int64
+	solib     solibs
 }
 
 // An extent is the minidump's file, and how far it was written: a note
@@ -178,17 +192,19 @@ func (m *mini) run() error {
 	}
 	// The program headers of the minidump go after the ELF header: room
 	// for the note's and every piece's, the notes after them.
-	m.notesOff = int64(m.e.ehsize) + int64(m.e.phentsize)*int64(1+MaxPieces*m.lim.Threads)
+	m.notesOff = int64(m.e.ehsize) + int64(m.e.phentsize)*int64(1+MaxPieces*m.lim.Threads+MaxSolibPages)
 	if err := m.copyNotes(); err != nil {
 		if m.notesLen > 0 {
 			return m.finish(err) // the notes that came are kept
 		}
 		return err
 	}
+	if m.notesLen == 0 {
+		return fmt.Errorf("%w: no notes in a %d-byte note segment", ErrBadCore, m.note.filesz)
+	}
+	solibErr := m.readSolibs()
 	var why error
 	switch {
-	case m.notesLen == 0:
-		return fmt.Errorf("%w: no notes in a %d-byte note segment", ErrBadCore, m.note.filesz)
 	case m.info.Threads == 0:
 		why = fmt.Errorf("%w: no NT_PRSTATUS note: no thread's registers", ErrBadCore)
 	case m.notesLast:
@@ -198,6 +214,18 @@ func (m *mini) run() error {
 	default:
 		m.plan()
 		why = m.copyStacks()
+	}
+	end := align16(m.notesOff + m.notesLen)
+	if k := len(m.pieces) - 1; k >= 0 {
+		end = m.pieces[k].outOff + int64(m.pieces[k].size)
+	}
+	if err := m.writeSolibs(end); err != nil {
+		return m.finish(err)
+	}
+	if solibErr != nil && why != nil {
+		why = fmt.Errorf("%w; %w", why, solibErr)
+	} else if solibErr != nil {
+		why = solibErr
 	}
 	return m.finish(why)
 }
@@ -225,7 +253,7 @@ func (m *mini) finish(why error) error {
 func (m *mini) plan() {
 	left := int64(-1) // no bound
 	if m.lim.Size > 0 {
-		left = max(m.lim.Size-align16(m.notesOff+m.notesLen), 0)
+		left = max(m.lim.Size-align16(m.notesOff+m.notesLen)-int64(m.solib.n*pageSize), 0)
 	}
 	var ps []piece
 	for _, sp := range m.sps {

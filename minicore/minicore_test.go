@@ -79,7 +79,7 @@ func TestWrite(t *testing.T) {
 		},
 		{
 			name: "size limit cuts the last stack from the top",
-			core: threeThreads(), lim: Limits{ThreadBytes: 8192, Threads: 2, Size: align16(int64(64+56*9+len(threeThreads().noteBytes())-(12+8+512))) + 8192 + 100},
+			core: threeThreads(), lim: Limits{ThreadBytes: 8192, Threads: 2, Size: align16(int64(64+56*(9+MaxSolibPages)+len(threeThreads().noteBytes())-(12+8+512))) + 8192 + 100},
 			want:      [][2]uint64{{stackB + 0x3ff00 - RedZone, stackB + 0x3ff00 - RedZone + 100}, {stackA + 0x10000 - RedZone, stackA + 0x10000 - RedZone + 8192}},
 			info:      Info{Class: 64, Machine: 62, Pid: 100, Exe: "appd-worker-lon", Signal: 11, Threads: 3, Stacks: 2, Cut: 1},
 			noteBytes: -(12 + 8 + 512),

@@ -19,8 +19,8 @@ const (
 const maxNoteName = 64
 
 // parsed is how much of a note's desc is read to parse it: NT_PRSTATUS
-// is 336 bytes on x86-64, NT_PRPSINFO 136.
-const parsed = 512
+// is 336 bytes on x86-64, NT_PRPSINFO 136, NT_AUXV some 400.
+const parsed = 1024
 
 // copyNotes copies the notes it keeps into the minidump, in order, and
 // learns the threads' stack pointers, the pid, the command and the
@@ -84,7 +84,7 @@ func (m *mini) copyNote(n *noteState) error {
 	if _, err := m.out.WriteAt(n.head[:12+nameLen], out-int64(12+nameLen)); err != nil {
 		return err
 	}
-	if core && (typ == ntPrstatus || typ == ntPrpsinfo) {
+	if core && (typ == ntPrstatus || typ == ntPrpsinfo || typ == ntAuxv) {
 		d, err := m.in.read(int(min(descLen, parsed)))
 		if err != nil {
 			return err
@@ -108,6 +108,22 @@ func (m *mini) copyNote(n *noteState) error {
 func (m *mini) parse(typ uint32, d []byte, thread int) {
 	o := m.e.order
 	word := m.e.class / 8
+	if typ == ntAuxv {
+		s := &m.solib
+		for i := 0; i+2*word <= len(d); i += 2 * word {
+			switch v := o.get(d, i+word, word); o.get(d, i, word) {
+			case atPhdr:
+				s.phdr = v
+			case atPhent:
+				s.phent = v
+			case atPhnum:
+				s.phnum = v
+			case atVdso:
+				s.vdso = v
+			}
+		}
+		return
+	}
 	if typ == ntPrpsinfo {
 		pid, fname := 24, 40 // elf_prpsinfo after 4 chars, pr_flag, uid, gid
 		if word == 4 {

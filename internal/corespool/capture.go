@@ -56,17 +56,21 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 		return "", err
 	}
 	owned(f, fd)
-	info, merr := minicore.Write(io.NewOffsetWriter(f, HeaderSize), core, minicore.Limits{ // which bounds the limits
+	ml := minicore.Limits{ // which bounds the limits
 		ThreadBytes: int(min(lim.ThreadBytes, minicore.MaxThreadBytes)), Threads: int(min(lim.Threads, minicore.MaxThreads)), Size: min(lim.Size, room-HeaderSize),
-	})
+	}
+	// The process lives until its dump ends: gdb's list of the shared
+	// libraries is read from its memory (minicore.Limits.Mem).
+	mem := &procMem{pid: c.Pid}
+	defer mem.close()
+	ml.Mem = mem
+	info, merr := minicore.Write(io.NewOffsetWriter(f, HeaderSize), core, ml)
 	c.Threads, c.Stacks, c.Read, c.Size = int64(info.Threads), int64(info.Stacks), info.Read, info.Size
 	if c.Exe == "" {
 		c.Exe = info.Exe
 	}
-	if merr != nil && c.Error != "" {
-		c.Error += "; " + merr.Error()
-	} else if merr != nil {
-		c.Error = merr.Error()
+	if merr != nil {
+		c.Error = joinErr(c.Error, merr.Error())
 	}
 	name := fmt.Sprintf("%s%016x-%d", entryPre, c.Mono, c.Pid)
 	_, err = f.WriteAt(c.header(), 0)
@@ -77,6 +81,38 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 		return "", err
 	}
 	return name, nil
+}
+
+// procMem reads a process's memory, opening /proc/PID/mem at the first
+// read: a core that needs none (static, not a core) says nothing of it.
+type procMem struct {
+	pid int64
+	f   *os.File
+	err error
+}
+
+func (m *procMem) ReadAt(b []byte, off int64) (int, error) {
+	if m.f == nil && m.err == nil {
+		m.f, m.err = os.Open("/proc/" + strconv.FormatInt(m.pid, 10) + "/mem")
+	}
+	if m.err != nil {
+		return 0, m.err
+	}
+	return m.f.ReadAt(b, off)
+}
+
+func (m *procMem) close() {
+	if m.f != nil {
+		m.f.Close()
+	}
+}
+
+// joinErr appends what went wrong to a crash's error.
+func joinErr(e, more string) string {
+	if e == "" {
+		return more
+	}
+	return e + "; " + more
 }
 
 // admit decides, under the spool's lock, whether the crash is kept: under
