@@ -21,7 +21,8 @@
 //   - For each of the first Limits.Threads threads (the kernel writes the
 //     thread that crashed first) it keeps Limits.ThreadBytes of memory
 //     from RedZone bytes below the stack pointer upwards, where the
-//     callers' frames are, within the PT_LOAD segments that hold it, in
+//     callers' frames are, within the PT_LOAD segment that holds it (or
+//     the first above it) and those that follow it without a gap, in
 //     at most MaxPieces segments of its own; stacks that would take the
 //     minidump past Limits.Size are cut from the top, then left out.
 //   - Given the process's memory (Limits.Mem: /proc/PID/mem, the process
@@ -247,8 +248,8 @@ func (m *mini) finish(why error) error {
 }
 
 // plan picks the stack windows: for each thread, ThreadBytes from RedZone
-// below its stack pointer, cut to the segments with data that overlap
-// it, and to what Size leaves; then merged where threads' windows meet,
+// below its stack pointer, cut to the segment that holds it and those
+// contiguous above, and to what Size leaves; then merged where threads' windows meet,
 // in the order of the core's offsets.
 func (m *mini) plan() {
 	left := int64(-1) // no bound
@@ -262,14 +263,28 @@ func (m *mini) plan() {
 		if hi < lo {
 			hi = ^uint64(0)
 		}
+		// The segment that holds the stack pointer, or the first above it
+		// (a stack overflowed into its guard page), then the segments
+		// that follow it in memory without a gap: never another
+		// mapping's, which a gap (a guard page, dumped empty) divides.
+		first := -1
+		for i, l := range m.loads {
+			if l.vaddr+l.filesz > sp && (l.vaddr <= sp || first < 0 || l.vaddr < m.loads[first].vaddr) {
+				first = i
+				if l.vaddr <= sp {
+					break
+				}
+			}
+		}
 		n, kept := 0, false
-		for _, l := range m.loads {
-			if n == MaxPieces || left == 0 {
+		for i := first; i >= 0 && i < len(m.loads) && n < MaxPieces && left != 0; i++ {
+			l := m.loads[i]
+			if i > first && l.vaddr != m.loads[i-1].vaddr+m.loads[i-1].filesz {
 				break
 			}
 			a, b := max(lo, l.vaddr), min(hi, l.vaddr+l.filesz)
 			if a >= b {
-				continue
+				break
 			}
 			if left > 0 && b-a > uint64(left) {
 				b = a + uint64(left)

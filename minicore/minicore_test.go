@@ -109,8 +109,24 @@ func TestWrite(t *testing.T) {
 				return c
 			}(),
 			lim:  Limits{ThreadBytes: 0x4000, Threads: 1},
-			want: [][2]uint64{{0x10f00 - RedZone, 0x12000}, {0x13000, 0x14000}}, // the first two meet
+			want: [][2]uint64{{0x10f00 - RedZone, 0x12000}}, // the first two meet; past the gap, another mapping
 			info: Info{Class: 64, Machine: 183, Signal: 11, Threads: 1, Stacks: 1},
+		},
+		{
+			// pthreads' stacks, each below its guard page (dumped empty):
+			// a window near a stack's top ends there, never in the next
+			// thread's stack; a stack pointer in a guard page (an
+			// overflow) keeps the stack above it.
+			name: "windows end at their stack's mapping",
+			core: func() *fakeCore {
+				c := &fakeCore{class: 64, order: binary.LittleEndian, machine: 62}
+				c.segs = []fakeSeg{{vaddr: 0x20000, size: 0x8000, flags: 6}, {vaddr: 0x28000, flags: 0}, {vaddr: 0x29000, size: 0x8000, flags: 6}, {vaddr: 0x40000, size: 0x1000, flags: 6}, {vaddr: 0x4f000}, {vaddr: 0x50000, size: 0x4000, flags: 6}}
+				c.notes = []fakeNote{c.prstatus(9, 0x27f00, 11), c.prstatus(10, 0x30f00, 0), c.prstatus(11, 0x4f800, 0)}
+				return c
+			}(),
+			lim:  Limits{ThreadBytes: 0x2000, Threads: 3},
+			want: [][2]uint64{{0x27f00 - RedZone, 0x28000}, {0x30f00 - RedZone, 0x31000}, {0x50000, 0x4f800 - RedZone + 0x2000}},
+			info: Info{Class: 64, Machine: 62, Signal: 11, Threads: 3, Stacks: 3},
 		},
 		{
 			name: "stack pointer in no segment",
