@@ -45,17 +45,11 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 		return "", err
 	}
 	defer syscall.Close(fd)
-	lim, room, err := admit(fd, &c, def)
-	if err != nil {
-		return "", err
-	}
 	tmp := tmpPre + strconv.Itoa(os.Getpid()) + ".tmp"
-	syscall.Unlinkat(fd, tmp) // a handler of this pid that died
-	f, err := openAt(fd, tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o640)
+	lim, room, f, err := admit(fd, &c, def, tmp)
 	if err != nil {
 		return "", err
 	}
-	owned(f, fd)
 	ml := minicore.Limits{ // which bounds the limits
 		ThreadBytes: int(min(lim.ThreadBytes, minicore.MaxThreadBytes)), Threads: int(min(lim.Threads, minicore.MaxThreads)), Size: min(lim.Size, room-HeaderSize),
 	}
@@ -118,10 +112,12 @@ func joinErr(e, more string) string {
 // admit decides, under the spool's lock, whether the crash is kept: under
 // the per-hour cap, with room in the spool. It counts it either way, sets
 // c.Dropped to the crashes dropped before it when kept, and returns the
-// limits and the room the minidump has.
-func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
+// limits, the room the minidump has, and, kept, the temporary file tmp
+// it is written to, made and locked under the spool's lock: another
+// handler counts it from then on.
+func admit(fd int, c *Crash, def Limits, tmp string) (Limits, int64, *os.File, error) {
 	if err := lock(fd); err != nil {
-		return Limits{}, 0, err
+		return Limits{}, 0, nil, err
 	}
 	defer syscall.Flock(fd, syscall.LOCK_UN)
 	lim := def // what the agent wrote overrides it, key by key
@@ -136,7 +132,7 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 	}
 	used, err := spoolUse(fd, lim.Size)
 	if err != nil {
-		return lim, 0, err
+		return lim, 0, nil, err
 	}
 	room := lim.Spool - used
 	var drop error
@@ -146,6 +142,15 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 	case room < minRoom:
 		drop = fmt.Errorf("%w: the spool holds %d bytes of its %d", ErrDropped, used, lim.Spool)
 	}
+	var f *os.File
+	if drop == nil {
+		syscall.Unlinkat(fd, tmp) // a handler of this pid that died
+		if f, err = openAt(fd, tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o640); err != nil {
+			return lim, 0, nil, err
+		}
+		syscall.Flock(int(f.Fd()), syscall.LOCK_EX) // new: no other holds it
+		owned(f, fd)
+	}
 	if drop != nil {
 		st.dropped++
 	} else {
@@ -153,9 +158,13 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 		c.Dropped, st.dropped = st.dropped, 0
 	}
 	if err := replaceAt(fd, stateFile, appendFields(nil, st.fields())); err != nil {
-		return lim, 0, err
+		if f != nil {
+			f.Close()
+			syscall.Unlinkat(fd, tmp)
+		}
+		return lim, 0, nil, err
 	}
-	return lim, room, drop
+	return lim, room, f, drop
 }
 
 // lock takes the spool's lock, waiting for another handler at most
@@ -175,11 +184,12 @@ func lock(fd int) error {
 }
 
 // spoolUse returns the bytes the spool's crash files take, counting
-// size for each minidump a handler is writing; the temporary files of
-// handlers that died are removed.
+// size for each minidump a handler is writing. A handler holds its
+// temporary file's lock until it is renamed: one whose lock can be
+// taken was left by a handler that died (a kill, a reboot: its pid may
+// be another process's now), and is removed.
 func spoolUse(fd int, size int64) (int64, error) {
 	var used int64
-	var stale []string
 	buf := make([]byte, 4096)
 	err := listNames(fd, buf, func(n []byte) {
 		name := string(n)
@@ -192,17 +202,18 @@ func spoolUse(fd int, size int64) (int64, error) {
 				f.Close()
 			}
 		case strings.HasPrefix(name, tmpPre) && strings.HasSuffix(name, ".tmp"):
-			pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, tmpPre), ".tmp"))
-			if err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
-				stale = append(stale, name)
-			} else {
-				used += HeaderSize + size
+			f, err := openAt(fd, name, syscall.O_RDONLY, 0)
+			if err != nil {
+				return // renamed or removed meanwhile
 			}
+			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+				syscall.Unlinkat(fd, name) // under its lock: no writer
+			} else if st, err := f.Stat(); err == nil {
+				used += max(st.Size(), HeaderSize+size)
+			}
+			f.Close()
 		}
 	})
-	for _, name := range stale {
-		syscall.Unlinkat(fd, name)
-	}
 	return used, err
 }
 
