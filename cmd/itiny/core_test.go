@@ -135,7 +135,7 @@ func checkCrash(t *testing.T, gdb, reader, prog, data string, pid, threads int, 
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	f := strings.Fields(lines[len(lines)-1])
 	// TIME (2 fields) EXE PID TID SIGNAL THREADS STACKS SIZE SEQ NOTE
-	if len(lines) != 2 || len(f) != 11 || f[2] != "crash" || f[3] != strconv.Itoa(pid) || f[5] != k.name ||
+	if len(lines) != 2 || len(f) != 11 || f[2] != prog || f[3] != strconv.Itoa(pid) || f[5] != k.name ||
 		f[6] != strconv.Itoa(threads) || f[7] != f[6] || f[10] != "-" {
 		t.Fatalf("itiny-read cores:\n%s", out)
 	}
@@ -183,7 +183,7 @@ func TestCoreKernel(t *testing.T) {
 	}
 	data := t.TempDir()
 	os.Chmod(data, 0o755)
-	if err := os.WriteFile(pattern, []byte("|"+binary+" core --data "+data+" %P %i %s %t %e"), 0o644); err != nil {
+	if err := os.WriteFile(pattern, []byte("|"+binary+" core --data "+data+" %P %I %s %t %e"), 0o644); err != nil {
 		t.Skipf("cannot set the core pattern: %v", err)
 	}
 	defer os.WriteFile(pattern, old, 0o644)
@@ -278,7 +278,7 @@ func coreHelper(args []string) {
 		res.code, res.stderr = 1, err.Error()
 	} else {
 		pid := os.Getenv("ITINY_PID")
-		cmd := exec.Command(itiny, "core", "--data", data, pid, pid, sig, "1796331474", "crash")
+		cmd := exec.Command(itiny, "core", "--data", data, pid, pid, sig, "1796331474", "a-thread") // %e: the thread's name
 		var stderr bytes.Buffer
 		cmd.Stdin, cmd.Stderr = in, &stderr
 		if err := cmd.Run(); err != nil {
@@ -448,7 +448,7 @@ func TestCoreNeverFails(t *testing.T) {
 		input int64
 	}{
 		{"zeros", "", []string{"1", "1", "11", "0", "z"}, "not an ELF core: e_ident 00 00 00 00 00 00", true, 8 << 20},
-		{"no arguments", "", nil, `, want [--data DIR] PID TID SIGNAL TIME EXE (core_pattern's %P %i %s %t %e); not an ELF core`, true, 1 << 20},
+		{"no arguments", "", nil, `, want [--data DIR] PID TID SIGNAL TIME EXE (core_pattern's %P %I %s %t %e); not an ELF core`, true, 1 << 20},
 		{"bad numbers", "", []string{"x", "1", "y", "0", "appd", "worker"}, `itiny core: "x" is not a number; "y" is not a number`, true, 1 << 10},
 		{"data directory unusable", notDir, []string{"1", "1", "11", "0", "z"}, "itiny core: crash of z (pid 1, signal 11) not kept: mkdir " + notDir + "/core-spool: not a directory", false, 8 << 20},
 	} {

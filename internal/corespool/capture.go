@@ -34,7 +34,8 @@ const minRoom = 16 << 10
 // reads from core and keeps it, with c (pid, tid, signal, time, exe,
 // boot, mono: what the kernel and the handler know), in the spool of data
 // directory data, within the limits the agent wrote there, def if it
-// wrote none. It returns the crash file's name; the file's error is c's
+// wrote none; c's exe, the kernel's %e, gives way to the executable's
+// path, or the core's command name. It returns the crash file's name; the file's error is c's
 // and what went wrong with the core (truncated, not one). It returns
 // an error when it kept no file: a dropped crash (ErrDropped), or the
 // spool could not be written. It reads core no further than the
@@ -60,7 +61,12 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 	ml.Mem = mem
 	info, merr := minicore.Write(io.NewOffsetWriter(f, HeaderSize), core, ml)
 	c.Threads, c.Stacks, c.Read, c.Size = int64(info.Threads), int64(info.Stacks), info.Read, info.Size
-	if c.Exe == "" {
+	// The executable's path while the process lives (its dump runs),
+	// else the core's command name: the kernel's %e is the crashing
+	// thread's name, which a thread sets as it likes.
+	if exe, err := os.Readlink("/proc/" + strconv.FormatInt(c.Pid, 10) + "/exe"); err == nil && c.Pid > 0 {
+		c.Exe = exe
+	} else if info.Exe != "" {
 		c.Exe = info.Exe
 	}
 	if merr != nil {

@@ -75,6 +75,8 @@ func TestCapture(t *testing.T) {
 	}
 	wantC := crash(noPid, 1e9)
 	wantC.Threads, wantC.Stacks, wantC.Read, wantC.Size = 4, 2, info.Read, info.Size
+	// The core's command name, not the kernel's %e (a thread's name).
+	wantC.Exe = "crash"
 	// The real core's process is gone: its libraries' list is not kept.
 	wantC.Error = fmt.Sprintf("shared libraries' list cut: reading 0x7f166a99b000: open /proc/%d/mem: no such file or directory", noPid)
 	if fmt.Sprint(c) != fmt.Sprint(wantC) { // Crash is not comparable
