@@ -17,7 +17,10 @@
 //     thread, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE, NT_FPREGSET and
 //     the other register sets) up to NoteBytes; past Limits.Threads
 //     threads, only their NT_PRSTATUS (their registers) and the notes of
-//     the process. A note that does not fit is left out, not cut.
+//     the process. A note that does not fit is left out, not cut, and
+//     the NT_PRSTATUS of the threads still to come are kept room for
+//     first: the big register sets (NT_X86_XSTATE) give way. Registers
+//     left out still are said in the error (ErrNotesCut).
 //   - For each of the first Limits.Threads threads (the kernel writes the
 //     thread that crashed first) it keeps Limits.ThreadBytes of memory
 //     from RedZone bytes below the stack pointer upwards, where the
@@ -115,6 +118,9 @@ var (
 	// ErrNotesLast: the notes follow the memory; the minidump holds the
 	// notes and no stacks.
 	ErrNotesLast = errors.New("notes after the memory (gdb's gcore writes them so, the kernel never): no stacks kept")
+	// ErrNotesCut: some threads' registers did not fit in NoteBytes or
+	// Limits.Size.
+	ErrNotesCut = errors.New("notes cut")
 	// ErrMachine: no stack pointer is known for the core's machine; the
 	// minidump holds the notes and no stacks.
 	ErrMachine = errors.New("machine not supported: no stacks kept")
@@ -151,6 +157,7 @@ type mini struct {
 	notesOff  int64 // where the notes go in dst
 	notesLen  int64
 	solib     solibs
+	notesCut  error // NT_PRSTATUS notes left out
 }
 
 // An extent is the minidump's file, and how far it was written: a note
@@ -223,10 +230,12 @@ func (m *mini) run() error {
 	if err := m.writeSolibs(end); err != nil {
 		return m.finish(err)
 	}
-	if solibErr != nil && why != nil {
-		why = fmt.Errorf("%w; %w", why, solibErr)
-	} else if solibErr != nil {
-		why = solibErr
+	for _, e := range [...]error{m.notesCut, solibErr} {
+		if e != nil && why != nil {
+			why = fmt.Errorf("%w; %w", why, e)
+		} else if e != nil {
+			why = e
+		}
 	}
 	return m.finish(why)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"runtime"
@@ -329,5 +330,44 @@ func TestSizeBound(t *testing.T) {
 			t.Fatalf("Size %d: a %d-byte minidump", size, info.Size)
 		}
 		check(t, out.b)
+	}
+}
+
+// TestManyThreads: the registers (NT_PRSTATUS) of every thread come
+// before the big register sets of the first ones, within NoteBytes; the
+// registers that do not fit are said in the error.
+func TestManyThreads(t *testing.T) {
+	for _, tc := range []struct {
+		threads, kept int
+		cut           bool
+	}{{300, 300, false}, {400, NoteBytes / (12 + 8 + 336), true}} {
+		t.Run(fmt.Sprint(tc.threads), func(t *testing.T) {
+			c := &fakeCore{class: 64, order: binary.LittleEndian, machine: 62}
+			c.segs = []fakeSeg{{vaddr: 0x7f0000000000, size: 0x1000, flags: 6}}
+			for i := range tc.threads {
+				c.notes = append(c.notes, c.prstatus(100+i, 0x7f0000000800, 11))
+				if i == 0 {
+					c.notes = append(c.notes, c.prpsinfo(100, "appd"), fakeNote{"CORE", ntFile, make([]byte, 4096)})
+				}
+				c.notes = append(c.notes, fakeNote{"CORE", 2, make([]byte, 512)}, fakeNote{"LINUX", 0x202, make([]byte, 2688)})
+			}
+			var out memFile
+			info, err := Write(&out, bytes.NewReader(c.bytes()), Limits{ThreadBytes: 1024, Threads: 16})
+			if tc.cut != errors.Is(err, ErrNotesCut) || !tc.cut && err != nil {
+				t.Fatalf("error %v, want ErrNotesCut %v", err, tc.cut)
+			}
+			f := check(t, out.b)
+			n, kept := notes(t, f, out.b), 0
+			for len(n) >= 12 {
+				namesz, descsz, typ := binary.LittleEndian.Uint32(n), binary.LittleEndian.Uint32(n[4:]), binary.LittleEndian.Uint32(n[8:])
+				if typ == ntPrstatus && namesz == 5 {
+					kept++
+				}
+				n = n[12+align4(namesz)+align4(descsz):]
+			}
+			if kept != tc.kept || info.Threads != tc.threads {
+				t.Errorf("%d threads' registers kept of %d, want %d", kept, info.Threads, tc.kept)
+			}
+		})
 	}
 }
