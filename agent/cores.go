@@ -183,6 +183,7 @@ func (c *coresCollector) take(e Emitter, name string) (retry bool, err error) {
 		f[0].Value, f[1].Value, f[2].Value = codec.String(cr.Exe), codec.Int(cr.Pid), codec.Int(cr.Tid)
 		f[3].Value, f[4].Value, f[5].Value = codec.String(signalName(syscall.Signal(cr.Signal))), codec.Int(cr.Threads), codec.Int(cr.Stacks)
 		f[6].Value, f[7].Value, f[8].Value, f[9].Value = codec.Int(cr.Size), codec.Uint(done.first), codec.Int(cr.Dropped), codec.String(cr.Error)
+		f[10].Value, f[11].Value = codec.String(cr.Boot), codec.Int(cr.Time)
 		if err := c.emit(e, catalog.StreamEvents, &c.crash, &cr); err != nil {
 			return true, err
 		}

@@ -25,6 +25,10 @@ func coresConfig(t *testing.T, data string, opts map[string]string) CollectorCon
 	}}
 }
 
+// noPid is past PID_MAX_LIMIT: no process's, whose memory itiny core
+// would read for the shared libraries' list.
+const noPid = 1<<22 + 1
+
 // spoolCrash leaves a crash in data's spool as itiny core does: the
 // real core in minicore's testdata, cut to n bytes.
 func spoolCrash(t *testing.T, data string, pid int64, n int) string {
@@ -67,7 +71,7 @@ func newSeqEmitter(t *testing.T) *seqEmitter {
 // file; an empty spool then costs no allocation.
 func TestCoresCollector(t *testing.T) {
 	data := t.TempDir()
-	name := spoolCrash(t, data, 4242, 9000)
+	name := spoolCrash(t, data, noPid, 9000)
 	c := mustCollector(t, "cores", coresConfig(t, data, nil))
 	defer c.(*coresCollector).Close()
 	e := newSeqEmitter(t)
@@ -109,7 +113,7 @@ func TestCoresCollector(t *testing.T) {
 // again.
 func TestCoresRetry(t *testing.T) {
 	data := t.TempDir()
-	name := spoolCrash(t, data, 7, 9000)
+	name := spoolCrash(t, data, noPid+1, 9000)
 	c := mustCollector(t, "cores", coresConfig(t, data, nil))
 	defer c.(*coresCollector).Close()
 	e := newSeqEmitter(t)

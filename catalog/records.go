@@ -209,7 +209,11 @@ var KernelDropped = Record{Name: "kernel.dropped", Stream: StreamEvents, Source:
 // sequence number of its first part in the cores stream (0 when none was
 // kept); dropped counts the crashes before it that were not kept (over
 // the per-hour cap, or the spool full), and error says what failed ("" if
-// nothing did: a truncated core, a spool file that does not read).
+// nothing did: a truncated core, a spool file that does not read); boot
+// and time are the crash's own (the boot id as
+// /proc/sys/kernel/random/boot_id has it, and the kernel's %t in Unix
+// seconds), which differ from the event's stamp when the crash was
+// stored in a later boot.
 // ProcessCore is one part of a minidump, an ELF core file: part of parts,
 // first the sequence number of part 1 (0 in part 1 itself), size the
 // whole minidump's bytes, crc the CRC-32C of its bytes up to the end of
@@ -220,6 +224,7 @@ var (
 		{"exe", Label, None}, {"pid", Label, None}, {"tid", Label, None}, {"signal", Label, None},
 		{"threads", Gauge, Count}, {"stacks", Gauge, Count}, {"size", Gauge, Bytes},
 		{"minidump", Label, None}, {"dropped", Gauge, Count}, {"error", Text, None},
+		{"boot", Label, None}, {"time", Label, None},
 	}}
 	ProcessCore = Record{Name: "process.core", Stream: StreamCores, Source: "cores", Fields: []Field{
 		{"pid", Label, None}, {"part", Label, None}, {"parts", Label, None}, {"first", Label, None},

@@ -17,13 +17,25 @@
 //     thread, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE, NT_FPREGSET and
 //     the other register sets) up to NoteBytes; past Limits.Threads
 //     threads, only their NT_PRSTATUS (their registers) and the notes of
-//     the process. A note that does not fit is left out, not cut.
+//     the process. A note that does not fit is left out, not cut, and
+//     the NT_PRSTATUS of the threads still to come are kept room for
+//     first: the big register sets (NT_X86_XSTATE) give way. Registers
+//     left out still are said in the error (ErrNotesCut).
 //   - For each of the first Limits.Threads threads (the kernel writes the
 //     thread that crashed first) it keeps Limits.ThreadBytes of memory
 //     from RedZone bytes below the stack pointer upwards, where the
-//     callers' frames are, within the PT_LOAD segments that hold it, in
+//     callers' frames are, within the PT_LOAD segment that holds it (or
+//     the first above it) and those that follow it without a gap, in
 //     at most MaxPieces segments of its own; stacks that would take the
 //     minidump past Limits.Size are cut from the top, then left out.
+//   - Given the process's memory (Limits.Mem: /proc/PID/mem, the process
+//     alive until its dump ends), it keeps the dynamic linker's list of
+//     the loaded objects, which gdb needs to load the shared libraries
+//     and unwind a crash inside one (abort, assert): the executable's
+//     program headers and .dynamic, r_debug, each link_map node and its
+//     name, and the vDSO, in aligned 1 KiB pieces, at most
+//     MaxSolibPages of them; without it a crash in a library shows no
+//     backtrace. What could not be read is said in the error.
 //   - Supported: ELF64 and ELF32, either byte order; stacks for x86-64,
 //     AArch64, RISC-V 64, i386 and 32-bit ARM (armv7). A core of another
 //     machine gives a minidump of its notes, and ErrMachine.
@@ -57,9 +69,14 @@ type Limits struct {
 	Threads int
 	// Size bounds the minidump, 0 is no bound but the others: notes that
 	// would pass it are left out, stacks cut from the top, then left
-	// out. The headers take 64 bytes and 56 for each of 1+4*Threads
-	// program headers, whatever Size says.
+	// out. The headers take 64 bytes and 56 for each of
+	// 1+4*Threads+MaxSolibPages program headers, whatever Size says.
 	Size int64
+	// Mem, if not nil, reads the process's memory at its addresses
+	// (/proc/PID/mem while the kernel dumps it): the dynamic linker's
+	// list of the loaded objects is kept from it, at most MaxSolibPages
+	// pages, before the stacks.
+	Mem io.ReaderAt
 }
 
 // Hard bounds on Limits, and what they take.
@@ -101,6 +118,9 @@ var (
 	// ErrNotesLast: the notes follow the memory; the minidump holds the
 	// notes and no stacks.
 	ErrNotesLast = errors.New("notes after the memory (gdb's gcore writes them so, the kernel never): no stacks kept")
+	// ErrNotesCut: some threads' registers did not fit in NoteBytes or
+	// Limits.Size.
+	ErrNotesCut = errors.New("notes cut")
 	// ErrMachine: no stack pointer is known for the core's machine; the
 	// minidump holds the notes and no stacks.
 	ErrMachine = errors.New("machine not supported: no stacks kept")
@@ -136,6 +156,8 @@ type mini struct {
 	pieces    []piece
 	notesOff  int64 // where the notes go in dst
 	notesLen  int64
+	solib     solibs
+	notesCut  error // NT_PRSTATUS notes left out
 }
 
 // An extent is the minidump's file, and how far it was written: a note
@@ -178,17 +200,19 @@ func (m *mini) run() error {
 	}
 	// The program headers of the minidump go after the ELF header: room
 	// for the note's and every piece's, the notes after them.
-	m.notesOff = int64(m.e.ehsize) + int64(m.e.phentsize)*int64(1+MaxPieces*m.lim.Threads)
+	m.notesOff = int64(m.e.ehsize) + int64(m.e.phentsize)*int64(1+MaxPieces*m.lim.Threads+MaxSolibPages)
 	if err := m.copyNotes(); err != nil {
 		if m.notesLen > 0 {
 			return m.finish(err) // the notes that came are kept
 		}
 		return err
 	}
+	if m.notesLen == 0 {
+		return fmt.Errorf("%w: no notes in a %d-byte note segment", ErrBadCore, m.note.filesz)
+	}
+	solibErr := m.readSolibs()
 	var why error
 	switch {
-	case m.notesLen == 0:
-		return fmt.Errorf("%w: no notes in a %d-byte note segment", ErrBadCore, m.note.filesz)
 	case m.info.Threads == 0:
 		why = fmt.Errorf("%w: no NT_PRSTATUS note: no thread's registers", ErrBadCore)
 	case m.notesLast:
@@ -198,6 +222,20 @@ func (m *mini) run() error {
 	default:
 		m.plan()
 		why = m.copyStacks()
+	}
+	end := align16(m.notesOff + m.notesLen)
+	if k := len(m.pieces) - 1; k >= 0 {
+		end = m.pieces[k].outOff + int64(m.pieces[k].size)
+	}
+	if err := m.writeSolibs(end); err != nil {
+		return m.finish(err)
+	}
+	for _, e := range [...]error{m.notesCut, solibErr} {
+		if e != nil && why != nil {
+			why = fmt.Errorf("%w; %w", why, e)
+		} else if e != nil {
+			why = e
+		}
 	}
 	return m.finish(why)
 }
@@ -219,13 +257,13 @@ func (m *mini) finish(why error) error {
 }
 
 // plan picks the stack windows: for each thread, ThreadBytes from RedZone
-// below its stack pointer, cut to the segments with data that overlap
-// it, and to what Size leaves; then merged where threads' windows meet,
+// below its stack pointer, cut to the segment that holds it and those
+// contiguous above, and to what Size leaves; then merged where threads' windows meet,
 // in the order of the core's offsets.
 func (m *mini) plan() {
 	left := int64(-1) // no bound
 	if m.lim.Size > 0 {
-		left = max(m.lim.Size-align16(m.notesOff+m.notesLen), 0)
+		left = max(m.lim.Size-align16(m.notesOff+m.notesLen)-int64(m.solib.n*pageSize), 0)
 	}
 	var ps []piece
 	for _, sp := range m.sps {
@@ -234,14 +272,28 @@ func (m *mini) plan() {
 		if hi < lo {
 			hi = ^uint64(0)
 		}
+		// The segment that holds the stack pointer, or the first above it
+		// (a stack overflowed into its guard page), then the segments
+		// that follow it in memory without a gap: never another
+		// mapping's, which a gap (a guard page, dumped empty) divides.
+		first := -1
+		for i, l := range m.loads {
+			if l.vaddr+l.filesz > sp && (l.vaddr <= sp || first < 0 || l.vaddr < m.loads[first].vaddr) {
+				first = i
+				if l.vaddr <= sp {
+					break
+				}
+			}
+		}
 		n, kept := 0, false
-		for _, l := range m.loads {
-			if n == MaxPieces || left == 0 {
+		for i := first; i >= 0 && i < len(m.loads) && n < MaxPieces && left != 0; i++ {
+			l := m.loads[i]
+			if i > first && l.vaddr != m.loads[i-1].vaddr+m.loads[i-1].filesz {
 				break
 			}
 			a, b := max(lo, l.vaddr), min(hi, l.vaddr+l.filesz)
 			if a >= b {
-				continue
+				break
 			}
 			if left > 0 && b-a > uint64(left) {
 				b = a + uint64(left)

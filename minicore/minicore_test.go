@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"runtime"
@@ -79,7 +80,7 @@ func TestWrite(t *testing.T) {
 		},
 		{
 			name: "size limit cuts the last stack from the top",
-			core: threeThreads(), lim: Limits{ThreadBytes: 8192, Threads: 2, Size: align16(int64(64+56*9+len(threeThreads().noteBytes())-(12+8+512))) + 8192 + 100},
+			core: threeThreads(), lim: Limits{ThreadBytes: 8192, Threads: 2, Size: align16(int64(64+56*(9+MaxSolibPages)+len(threeThreads().noteBytes())-(12+8+512))) + 8192 + 100},
 			want:      [][2]uint64{{stackB + 0x3ff00 - RedZone, stackB + 0x3ff00 - RedZone + 100}, {stackA + 0x10000 - RedZone, stackA + 0x10000 - RedZone + 8192}},
 			info:      Info{Class: 64, Machine: 62, Pid: 100, Exe: "appd-worker-lon", Signal: 11, Threads: 3, Stacks: 2, Cut: 1},
 			noteBytes: -(12 + 8 + 512),
@@ -109,8 +110,24 @@ func TestWrite(t *testing.T) {
 				return c
 			}(),
 			lim:  Limits{ThreadBytes: 0x4000, Threads: 1},
-			want: [][2]uint64{{0x10f00 - RedZone, 0x12000}, {0x13000, 0x14000}}, // the first two meet
+			want: [][2]uint64{{0x10f00 - RedZone, 0x12000}}, // the first two meet; past the gap, another mapping
 			info: Info{Class: 64, Machine: 183, Signal: 11, Threads: 1, Stacks: 1},
+		},
+		{
+			// pthreads' stacks, each below its guard page (dumped empty):
+			// a window near a stack's top ends there, never in the next
+			// thread's stack; a stack pointer in a guard page (an
+			// overflow) keeps the stack above it.
+			name: "windows end at their stack's mapping",
+			core: func() *fakeCore {
+				c := &fakeCore{class: 64, order: binary.LittleEndian, machine: 62}
+				c.segs = []fakeSeg{{vaddr: 0x20000, size: 0x8000, flags: 6}, {vaddr: 0x28000, flags: 0}, {vaddr: 0x29000, size: 0x8000, flags: 6}, {vaddr: 0x40000, size: 0x1000, flags: 6}, {vaddr: 0x4f000}, {vaddr: 0x50000, size: 0x4000, flags: 6}}
+				c.notes = []fakeNote{c.prstatus(9, 0x27f00, 11), c.prstatus(10, 0x30f00, 0), c.prstatus(11, 0x4f800, 0)}
+				return c
+			}(),
+			lim:  Limits{ThreadBytes: 0x2000, Threads: 3},
+			want: [][2]uint64{{0x27f00 - RedZone, 0x28000}, {0x30f00 - RedZone, 0x31000}, {0x50000, 0x4f800 - RedZone + 0x2000}},
+			info: Info{Class: 64, Machine: 62, Signal: 11, Threads: 3, Stacks: 3},
 		},
 		{
 			name: "stack pointer in no segment",
@@ -313,5 +330,44 @@ func TestSizeBound(t *testing.T) {
 			t.Fatalf("Size %d: a %d-byte minidump", size, info.Size)
 		}
 		check(t, out.b)
+	}
+}
+
+// TestManyThreads: the registers (NT_PRSTATUS) of every thread come
+// before the big register sets of the first ones, within NoteBytes; the
+// registers that do not fit are said in the error.
+func TestManyThreads(t *testing.T) {
+	for _, tc := range []struct {
+		threads, kept int
+		cut           bool
+	}{{300, 300, false}, {400, NoteBytes / (12 + 8 + 336), true}} {
+		t.Run(fmt.Sprint(tc.threads), func(t *testing.T) {
+			c := &fakeCore{class: 64, order: binary.LittleEndian, machine: 62}
+			c.segs = []fakeSeg{{vaddr: 0x7f0000000000, size: 0x1000, flags: 6}}
+			for i := range tc.threads {
+				c.notes = append(c.notes, c.prstatus(100+i, 0x7f0000000800, 11))
+				if i == 0 {
+					c.notes = append(c.notes, c.prpsinfo(100, "appd"), fakeNote{"CORE", ntFile, make([]byte, 4096)})
+				}
+				c.notes = append(c.notes, fakeNote{"CORE", 2, make([]byte, 512)}, fakeNote{"LINUX", 0x202, make([]byte, 2688)})
+			}
+			var out memFile
+			info, err := Write(&out, bytes.NewReader(c.bytes()), Limits{ThreadBytes: 1024, Threads: 16})
+			if tc.cut != errors.Is(err, ErrNotesCut) || !tc.cut && err != nil {
+				t.Fatalf("error %v, want ErrNotesCut %v", err, tc.cut)
+			}
+			f := check(t, out.b)
+			n, kept := notes(t, f, out.b), 0
+			for len(n) >= 12 {
+				namesz, descsz, typ := binary.LittleEndian.Uint32(n), binary.LittleEndian.Uint32(n[4:]), binary.LittleEndian.Uint32(n[8:])
+				if typ == ntPrstatus && namesz == 5 {
+					kept++
+				}
+				n = n[12+align4(namesz)+align4(descsz):]
+			}
+			if kept != tc.kept || info.Threads != tc.threads {
+				t.Errorf("%d threads' registers kept of %d, want %d", kept, info.Threads, tc.kept)
+			}
+		})
 	}
 }

@@ -19,8 +19,8 @@ const (
 const maxNoteName = 64
 
 // parsed is how much of a note's desc is read to parse it: NT_PRSTATUS
-// is 336 bytes on x86-64, NT_PRPSINFO 136.
-const parsed = 512
+// is 336 bytes on x86-64, NT_PRPSINFO 136, NT_AUXV some 400.
+const parsed = 1024
 
 // copyNotes copies the notes it keeps into the minidump, in order, and
 // learns the threads' stack pointers, the pid, the command and the
@@ -39,6 +39,9 @@ func (m *mini) copyNotes() error {
 			return fmt.Errorf("note at offset %d: %w", at, err)
 		}
 	}
+	if n.prCut > 0 {
+		m.notesCut = fmt.Errorf("%w: %d threads' registers (NT_PRSTATUS) past the %d-byte note budget", ErrNotesCut, n.prCut, n.room)
+	}
 	return m.in.skipTo(uint64(m.in.pos) + n.left) // padding
 }
 
@@ -47,7 +50,14 @@ type noteState struct {
 	left   uint64 // bytes of the segment not read
 	room   int64  // what the notes kept may take
 	thread int    // NT_PRSTATUS notes so far: the thread whose notes these are
-	head   [12 + maxNoteName]byte
+	// The registers of every thread come first: a thread's other notes
+	// are kept only if the NT_PRSTATUS of those still to come fit after
+	// them, their number guessed from the bytes left and the most a
+	// thread's notes took so far.
+	prSize    uint64 // the first NT_PRSTATUS note's bytes
+	cur, most uint64 // the core's bytes of this thread's notes; the most of any
+	prCut     int    // NT_PRSTATUS notes left out
+	head      [12 + maxNoteName]byte
 }
 
 // copyNote copies or skips the next note.
@@ -72,19 +82,35 @@ func (m *mini) copyNote(n *noteState) error {
 	copy(n.head[12:], name)
 	core := string(n.head[12:12+namesz]) == "CORE\x00"
 	process := core && (typ == ntPrpsinfo || typ == ntAuxv || typ == ntSiginfo || typ == ntFile)
-	if core && typ == ntPrstatus {
+	pr := core && typ == ntPrstatus
+	if pr {
 		n.thread++
 		m.info.Threads++
+		n.cur = 0
+		if n.prSize == 0 {
+			n.prSize = size
+		}
 	}
-	if m.notesLen+int64(size) > n.room || !(core && typ == ntPrstatus || process || n.thread <= m.lim.Threads) {
+	if !process {
+		n.cur += size
+		n.most = max(n.most, n.cur)
+	}
+	var reserve int64
+	if !pr && n.most > 0 {
+		reserve = int64(n.left / n.most * n.prSize)
+	}
+	if m.notesLen+int64(size)+reserve > n.room || !(pr || process || n.thread <= m.lim.Threads) {
 		m.info.Cut++
+		if pr {
+			n.prCut++
+		}
 		return m.in.skipTo(uint64(m.in.pos) + descLen)
 	}
 	out := m.notesOff + m.notesLen + int64(12+nameLen)
 	if _, err := m.out.WriteAt(n.head[:12+nameLen], out-int64(12+nameLen)); err != nil {
 		return err
 	}
-	if core && (typ == ntPrstatus || typ == ntPrpsinfo) {
+	if core && (typ == ntPrstatus || typ == ntPrpsinfo || typ == ntAuxv) {
 		d, err := m.in.read(int(min(descLen, parsed)))
 		if err != nil {
 			return err
@@ -108,6 +134,22 @@ func (m *mini) copyNote(n *noteState) error {
 func (m *mini) parse(typ uint32, d []byte, thread int) {
 	o := m.e.order
 	word := m.e.class / 8
+	if typ == ntAuxv {
+		s := &m.solib
+		for i := 0; i+2*word <= len(d); i += 2 * word {
+			switch v := o.get(d, i+word, word); o.get(d, i, word) {
+			case atPhdr:
+				s.phdr = v
+			case atPhent:
+				s.phent = v
+			case atPhnum:
+				s.phnum = v
+			case atVdso:
+				s.vdso = v
+			}
+		}
+		return
+	}
 	if typ == ntPrpsinfo {
 		pid, fname := 24, 40 // elf_prpsinfo after 4 chars, pr_flag, uid, gid
 		if word == 4 {

@@ -27,6 +27,10 @@ type Core struct {
 	Seq      uint64 // its first part's in the cores stream; 0: none
 	Dropped  int64  // crashes before it that were not kept
 	Error    string // what failed, "" if nothing did
+	// CrashBoot and Time are the crash's own: its boot id, dashed, and
+	// the kernel's time of it; "" and zero when the event has none.
+	CrashBoot string
+	Time      time.Time
 	// Held: the cores stream holds the minidump's first part (it may
 	// have turned over since, or be missing from a copy).
 	Held bool
@@ -44,6 +48,8 @@ var (
 	keyCrashMinidump = catalog.ProcessCrash.Key("minidump")
 	keyCrashDropped  = catalog.ProcessCrash.Key("dropped")
 	keyCrashError    = catalog.ProcessCrash.Key("error")
+	keyCrashBoot     = catalog.ProcessCrash.Key("boot")
+	keyCrashTime     = catalog.ProcessCrash.Key("time")
 	keyCorePart      = catalog.ProcessCore.Key("part")
 	keyCoreParts     = catalog.ProcessCore.Key("parts")
 	keyCoreFirst     = catalog.ProcessCore.Key("first")
@@ -104,7 +110,10 @@ func ListCores(srcs []*Source) ([]Core, error) {
 				Exe: strings.Clone(strField(r, keyCrashExe)), PID: intField(r, keyCrashProcPID), TID: intField(r, keyCrashTID),
 				Signal: strings.Clone(strField(r, keyCrashSignal)), Threads: intField(r, keyCrashThreads), Stacks: intField(r, keyCrashStacks),
 				Size: intField(r, keyCrashSize), Seq: uint64(intField(r, keyCrashMinidump)), Dropped: intField(r, keyCrashDropped),
-				Error: strings.Clone(strField(r, keyCrashError))})
+				Error: strings.Clone(strField(r, keyCrashError)), CrashBoot: strings.Clone(strField(r, keyCrashBoot))})
+			if t := intField(r, keyCrashTime); t > 0 {
+				cores[len(cores)-1].Time = time.Unix(t, 0)
+			}
 		}
 		return true
 	})

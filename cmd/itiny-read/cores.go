@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/itiny/itiny/view"
 )
@@ -43,6 +45,15 @@ func coresCmd(fs *flag.FlagSet, args []string) error {
 		case c.Seq != 0:
 			seq, note = strconv.FormatUint(c.Seq, 10), "minidump gone from the cores stream; "
 		}
+		// The crash's own time, and its boot when the agent stored it in
+		// a later one.
+		t := c.Wall
+		if !c.Time.IsZero() {
+			t = c.Time
+		}
+		if c.CrashBoot != "" && strings.ReplaceAll(c.CrashBoot, "-", "") != hex.EncodeToString(c.Boot.ID[:]) {
+			note += "crashed in boot " + c.CrashBoot + "; "
+		}
 		if c.Dropped > 0 {
 			note += view.Count(c.Dropped, "crash", "crashes") + " before it not kept; "
 		}
@@ -54,7 +65,7 @@ func coresCmd(fs *flag.FlagSet, args []string) error {
 		} else {
 			note = note[:len(note)-2]
 		}
-		fmt.Fprintf(w, "%-23s  %-16s %7d %7d  %-8s %7d %6d %9d %6s  %s\n", when(c.Wall, *utc), c.Exe, c.PID, c.TID, c.Signal, c.Threads, c.Stacks, c.Size, seq, note)
+		fmt.Fprintf(w, "%-23s  %-16s %7d %7d  %-8s %7d %6d %9d %6s  %s\n", when(t, *utc), c.Exe, c.PID, c.TID, c.Signal, c.Threads, c.Stacks, c.Size, seq, note)
 	}
 	return nil
 }

@@ -69,20 +69,28 @@ func coresFixture(t *testing.T) (data string, mini []byte) {
 		size          int64
 		err           string
 		threads, kept int64
+		boot          string // the crash's, if the event has it
+		time          time.Time
 	}{
-		{100, a, 0, 9800, "", 4, 4},
-		{101, b, 0, 9800, "", 4, 4},
-		{102, c, 2, 9800, "", 1, 1},
-		{103, 0, 0, 0, "not an ELF core: no ELF magic at offset 0", 0, 0},
-		{104, 7, 0, 9800, "", 2, 1},
-		{105, d, 0, 9800, "", 2, 2},
+		{100, a, 0, 9800, "", 4, 4, "", time.Time{}},
+		// Crashed in the record's boot, 40 s before it was stored.
+		{101, b, 0, 9800, "", 4, 4, "00112233-4455-6677-8899-aabbccddeeff", t0.Add(20 * time.Second)},
+		{102, c, 2, 9800, "", 1, 1, "", time.Time{}},
+		{103, 0, 0, 0, "not an ELF core: no ELF magic at offset 0", 0, 0, "", time.Time{}},
+		// Crashed two days before, in another boot: stored at this one's start.
+		{104, 7, 0, 9800, "", 2, 1, "1b4e28ba-2fa1-11d2-883f-0016d3cca427", t0.Add(-48 * time.Hour)},
+		{105, d, 0, 9800, "", 2, 2, "", time.Time{}},
 	} {
-		r := codec.Record{Wall: t0.Add(time.Duration(i) * time.Minute), Mono: int64(i+1) * 60e9, Source: "cores", Name: catalog.ProcessCrash.Name, Level: codec.LevelCrit, Fields: codec.Fields{
-			{Key: "exe", Value: codec.String("appd")}, {Key: "pid", Value: codec.Int(e.pid)}, {Key: "tid", Value: codec.Int(e.pid + 1)},
-			{Key: "signal", Value: codec.String("SIGSEGV")}, {Key: "threads", Value: codec.Int(e.threads)}, {Key: "stacks", Value: codec.Int(e.kept)},
-			{Key: "size", Value: codec.Int(e.size)}, {Key: "minidump", Value: codec.Uint(e.seq)},
-			{Key: "dropped", Value: codec.Int(e.dropped)}, {Key: "error", Value: codec.String(e.err)},
-		}}
+		r := codec.Record{Boot: codec.BootID{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff},
+			Wall: t0.Add(time.Duration(i) * time.Minute), Mono: int64(i+1) * 60e9, Source: "cores", Name: catalog.ProcessCrash.Name, Level: codec.LevelCrit, Fields: codec.Fields{
+				{Key: "exe", Value: codec.String("appd")}, {Key: "pid", Value: codec.Int(e.pid)}, {Key: "tid", Value: codec.Int(e.pid + 1)},
+				{Key: "signal", Value: codec.String("SIGSEGV")}, {Key: "threads", Value: codec.Int(e.threads)}, {Key: "stacks", Value: codec.Int(e.kept)},
+				{Key: "size", Value: codec.Int(e.size)}, {Key: "minidump", Value: codec.Uint(e.seq)},
+				{Key: "dropped", Value: codec.Int(e.dropped)}, {Key: "error", Value: codec.String(e.err)},
+			}}
+		if e.boot != "" { // older agents' events have neither
+			r.Fields = append(r.Fields, codec.Field{Key: "boot", Value: codec.String(e.boot)}, codec.Field{Key: "time", Value: codec.Int(e.time.Unix())})
+		}
 		if _, err := events.Append(&r); err != nil {
 			t.Fatal(err)
 		}
@@ -94,17 +102,18 @@ func coresFixture(t *testing.T) (data string, mini []byte) {
 }
 
 // TestCores lists the crashes: each with its minidump's SEQ, or why
-// there is none.
+// there is none, at the crash's own time, and its boot when the agent
+// stored it in a later one.
 func TestCores(t *testing.T) {
 	data, _ := coresFixture(t)
 	out, errOut, code := run(t, "cores", "--utc", data)
 	want := []string{
 		"TIME                     EXE                  PID     TID  SIGNAL   THREADS STACKS      SIZE    SEQ  NOTE",
 		"2026-11-25 10:00:00.000  appd                 100     101  SIGSEGV        4      4      9800     50  -",
-		"2026-11-25 10:01:00.000  appd                 101     102  SIGSEGV        4      4      9800     53  -",
+		"2026-11-25 10:00:20.000  appd                 101     102  SIGSEGV        4      4      9800     53  -",
 		"2026-11-25 10:02:00.000  appd                 102     103  SIGSEGV        1      1      9800     55  2 crashes before it not kept",
 		"2026-11-25 10:03:00.000  appd                 103     104  SIGSEGV        0      0         0      -  not an ELF core: no ELF magic at offset 0",
-		"2026-11-25 10:04:00.000  appd                 104     105  SIGSEGV        2      1      9800      7  minidump gone from the cores stream",
+		"2026-11-23 10:00:00.000  appd                 104     105  SIGSEGV        2      1      9800      7  minidump gone from the cores stream; crashed in boot 1b4e28ba-2fa1-11d2-883f-0016d3cca427",
 		"2026-11-25 10:05:00.000  appd                 105     106  SIGSEGV        2      2      9800     58  -",
 	}
 	if code != 0 || out != strings.Join(want, "\n")+"\n" {

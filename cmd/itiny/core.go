@@ -16,7 +16,7 @@ import (
 )
 
 // coreUsage is how the kernel runs itiny core: kernel.core_pattern set to
-// "|/usr/bin/itiny core %P %i %s %t %e" (a --data DIR before the
+// "|/usr/bin/itiny core %P %I %s %t %e" (a --data DIR before the
 // specifiers for another data directory).
 const coreUsage = "core [--data DIR] PID TID SIGNAL TIME EXE"
 
@@ -37,9 +37,9 @@ func coreCmd(fs *flags, args []string) error {
 	}
 	var bad []string // what the pattern gave wrong: kept with the crash
 	if err != nil || fs.NArg() < 5 {
-		bad = append(bad, "arguments "+strconv.Quote(strings.Join(args, " "))+", want "+coreUsage[len("core "):]+" (core_pattern's %P %i %s %t %e)")
+		bad = append(bad, "arguments "+strconv.Quote(strings.Join(args, " "))+", want "+coreUsage[len("core "):]+" (core_pattern's %P %I %s %t %e)")
 	}
-	// %P %i %s %t, then %e, which older kernels split at its spaces.
+	// %P %I %s %t, then %e, which older kernels split at its spaces.
 	for i, n := range [...]*int64{&c.Pid, &c.Tid, &c.Signal, &c.Time} {
 		if i < fs.NArg() {
 			if *n, err = strconv.ParseInt(fs.Arg(i), 10, 64); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	bin "encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -21,7 +22,8 @@ import (
 )
 
 // crashC is the program that crashes: its main thread in crash_here,
-// after starting threads that spin in spin_worker until it dies.
+// or in libc's abort given a second argument, after starting threads
+// that spin in spin_worker until it dies.
 const crashC = `#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -34,10 +36,27 @@ int main(int argc, char **argv) {
 	pthread_t t;
 	for (int i = 0; i < n; i++) pthread_create(&t, 0, worker, (void *)(long)i);
 	if (n > 0) usleep(200000); /* the threads reach their loop */
+	if (argc > 2) abort();
 	crash_here(0);
 	return 0;
 }
 `
+
+// A crashKind is how the program crashes, and what gdb prints of it.
+type crashKind struct {
+	arg    string // the program's second argument
+	signal int
+	name   string         // the signal's, as itiny-read and gdb say it
+	bt     *regexp.Regexp // gdb's bt of the minidump
+	top    string         // the crashed thread's frame in gdb's info threads
+}
+
+var (
+	segv = crashKind{"", 11, "SIGSEGV", regexp.MustCompile(`(?m)^#0 +crash_here \(p=0x0\) at .*crash\.c:7\n#1 +0x[0-9a-f]+ in main \(`), "crash_here (p=0x0)"}
+	// A crash in a shared library: gdb unwinds through libc only with the
+	// dynamic linker's list of the loaded objects.
+	abrt = crashKind{"abort", 6, "SIGABRT", regexp.MustCompile(`(?s)\b(__GI_)?(abort|raise)\b.*\n#\d+ +0x[0-9a-f]+ in main \(`), " in "}
+)
 
 // tools returns gcc and gdb, or skips the test saying how to get them.
 func tools(t *testing.T) (gcc, gdb string) {
@@ -83,27 +102,22 @@ func TestCoreProof(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		threads int // besides the main one
-	}{{"one thread", 0}, {"four threads", 3}} {
+		kind    crashKind
+	}{{"one thread", 0, segv}, {"four threads", 3, segv}, {"abort in libc", 1, abrt}} {
 		t.Run(tc.name, func(t *testing.T) {
-			core, pid := gcore(t, gdb, prog, tc.threads)
 			data := t.TempDir()
-			in, err := os.Open(core)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer in.Close()
-			res := testbin.RunInput(t, in, nil, binary, "core", "--data", data, strconv.Itoa(pid), strconv.Itoa(pid), "11", "1796331474", "crash")
-			if res.Code != 0 || res.Stderr != "" {
-				t.Fatalf("itiny core: exit %d\n%s", res.Code, res.Stderr)
+			core, pid, res := gcore(t, gdb, prog, tc.threads, tc.kind, data)
+			if res.code != 0 || res.stderr != "" {
+				t.Fatalf("itiny core: exit %d\n%s", res.code, res.stderr)
 			}
 			// The handler's memory, core of 25 MB or not: the Go runtime,
 			// minicore's bounded buffers, and the runner's few MB.
-			if res.MaxRSS > 24<<20 {
-				t.Errorf("itiny core's peak RSS: %d bytes", res.MaxRSS)
+			if res.maxRSS > 24<<20 {
+				t.Errorf("itiny core's peak RSS: %d bytes", res.maxRSS)
 			}
-			t.Logf("itiny core: peak RSS %d KiB", res.MaxRSS>>10)
+			t.Logf("itiny core: peak RSS %d KiB", res.maxRSS>>10)
 			storeSpool(t, data)
-			checkCrash(t, gdb, reader, prog, data, pid, 1+tc.threads, core)
+			checkCrash(t, gdb, reader, prog, data, pid, 1+tc.threads, core, tc.kind)
 		})
 	}
 }
@@ -112,7 +126,7 @@ func TestCoreProof(t *testing.T) {
 // stored in data: itiny-read lists it and extracts its minidump, from
 // which gdb prints the backtrace naming crash_here, every thread, and,
 // given the whole core, the registers it holds.
-func checkCrash(t *testing.T, gdb, reader, prog, data string, pid, threads int, core string) {
+func checkCrash(t *testing.T, gdb, reader, prog, data string, pid, threads int, core string, k crashKind) {
 	t.Helper()
 	out, err := exec.Command(reader, "cores", data).Output()
 	if err != nil {
@@ -121,7 +135,7 @@ func checkCrash(t *testing.T, gdb, reader, prog, data string, pid, threads int, 
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	f := strings.Fields(lines[len(lines)-1])
 	// TIME (2 fields) EXE PID TID SIGNAL THREADS STACKS SIZE SEQ NOTE
-	if len(lines) != 2 || len(f) != 11 || f[2] != "crash" || f[3] != strconv.Itoa(pid) || f[5] != "SIGSEGV" ||
+	if len(lines) != 2 || len(f) != 11 || f[2] != prog || f[3] != strconv.Itoa(pid) || f[5] != k.name ||
 		f[6] != strconv.Itoa(threads) || f[7] != f[6] || f[10] != "-" {
 		t.Fatalf("itiny-read cores:\n%s", out)
 	}
@@ -130,11 +144,11 @@ func checkCrash(t *testing.T, gdb, reader, prog, data string, pid, threads int, 
 		t.Fatalf("itiny-read cores --extract %s: %v\n%s", f[9], err, out)
 	}
 	bt := gdbBatch(t, gdb, prog, mini, "bt")
-	if !regexp.MustCompile(`(?m)^#0 +crash_here \(p=0x0\) at .*crash\.c:7\n#1 +0x[0-9a-f]+ in main \(`).MatchString(bt) {
-		t.Errorf("gdb bt of the minidump names not crash_here then main:\n%s", bt)
+	if !k.bt.MatchString(bt) {
+		t.Errorf("gdb bt of the minidump, want %s:\n%s", k.bt, bt)
 	}
 	info := gdbBatch(t, gdb, prog, mini, "info threads")
-	if n := strings.Count(info, " in spin_worker (n="); n != threads-1 || !strings.Contains(info, "crash_here (p=0x0)") {
+	if n := strings.Count(info, " in spin_worker (n="); n != threads-1 || !strings.Contains(info, k.top) {
 		t.Errorf("gdb info threads of the minidump: %d threads in spin_worker, want %d:\n%s", n, threads-1, info)
 	}
 	if core == "" {
@@ -169,7 +183,7 @@ func TestCoreKernel(t *testing.T) {
 	}
 	data := t.TempDir()
 	os.Chmod(data, 0o755)
-	if err := os.WriteFile(pattern, []byte("|"+binary+" core --data "+data+" %P %i %s %t %e"), 0o644); err != nil {
+	if err := os.WriteFile(pattern, []byte("|"+binary+" core --data "+data+" %P %I %s %t %e"), 0o644); err != nil {
 		t.Skipf("cannot set the core pattern: %v", err)
 	}
 	defer os.WriteFile(pattern, old, 0o644)
@@ -189,28 +203,94 @@ func TestCoreKernel(t *testing.T) {
 	}
 	os.WriteFile(pattern, old, 0o644)
 	storeSpool(t, data)
-	checkCrash(t, gdb, reader, prog, data, cmd.Process.Pid, 4, "")
+	checkCrash(t, gdb, reader, prog, data, cmd.Process.Pid, 4, "", segv)
 }
 
-// gcore runs prog with threads threads under gdb until it crashes, makes
-// its core with gcore, and returns the core laid out as the kernel lays
-// one out, and the program's pid.
-func gcore(t *testing.T, gdb, prog string, threads int) (string, int) {
+// gcore runs prog with threads threads under gdb until it crashes,
+// makes its core with gcore and, the crashed process still alive as
+// under the kernel's dump, runs itiny core on it, laid out as the kernel
+// lays one out, keeping the crash in data (coreHelper). It returns the
+// core, the program's pid, and how itiny core ended.
+func gcore(t *testing.T, gdb, prog string, threads int, k crashKind, data string) (string, int, helperResult) {
 	t.Helper()
 	dir := t.TempDir()
-	raw := filepath.Join(dir, "gcore")
-	script := []string{"-batch", "-nx", "-ex", "run", "-ex", "gcore " + raw, "-ex", "info inferiors", "-ex", "kill"}
-	cmd := exec.Command(gdb, append(script, "--args", prog, strconv.Itoa(threads))...)
+	raw, core, result := filepath.Join(dir, "gcore"), filepath.Join(dir, "core"), filepath.Join(dir, "result")
+	helper := fmt.Sprintf("shell %s=1 %s %s %s %s %s %d %s", coreHelperEnv, os.Args[0], raw, core, binary, data, k.signal, result)
+	script := []string{"-batch", "-nx", "-ex", "run", "-ex", "gcore " + raw,
+		"-ex", "python import gdb, os; os.environ['ITINY_PID'] = str(gdb.selected_inferior().pid)",
+		"-ex", helper, "-ex", "info inferiors", "-ex", "kill"}
+	args := append(script, "--args", prog, strconv.Itoa(threads))
+	if k.arg != "" {
+		args = append(args, k.arg)
+	}
+	cmd := exec.Command(gdb, args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir} // the inferior's environment, on its stack
 	out, err := cmd.CombinedOutput()
 	m := regexp.MustCompile(`process (\d+)`).FindSubmatch(out)
-	if err != nil || m == nil || !bytes.Contains(out, []byte("SIGSEGV")) {
+	if err != nil || m == nil || !bytes.Contains(out, []byte(k.name)) {
 		t.Fatalf("gdb gcore: %v\n%s", err, out)
 	}
 	pid, _ := strconv.Atoi(string(m[1]))
-	core := filepath.Join(dir, "core")
-	kernelOrder(t, raw, core)
-	return core, pid
+	b, err := os.ReadFile(result)
+	if err != nil {
+		t.Fatalf("the helper gdb ran left no result: %v\n%s", err, out)
+	}
+	var res helperResult
+	head, stderr, _ := strings.Cut(string(b), "\n")
+	if _, err := fmt.Sscan(head, &res.code, &res.maxRSS); err != nil {
+		t.Fatalf("helper: %s", b)
+	}
+	res.stderr = stderr
+	if skip, ok := strings.CutPrefix(stderr, "skip: "); ok {
+		t.Skip(skip)
+	}
+	return core, pid, res
+}
+
+// coreHelperEnv, set, makes the test binary coreHelper, which gdb's
+// shell command runs while it holds the crashed program stopped.
+const coreHelperEnv = "ITINY_TEST_CORE_HELPER"
+
+func init() {
+	if os.Getenv(coreHelperEnv) != "" {
+		coreHelper(os.Args[1:])
+		os.Exit(0)
+	}
+}
+
+// helperResult is how itiny core ended under coreHelper.
+type helperResult struct {
+	code   int
+	maxRSS int64
+	stderr string
+}
+
+// coreHelper lays out gcore's core raw as the kernel does into core and
+// runs the real itiny core on it, as the kernel would: pid ITINY_PID,
+// the process alive. It writes how it ended to result: "code maxrss\n"
+// then itiny core's standard error.
+func coreHelper(args []string) {
+	raw, core, itiny, data, sig, result := args[0], args[1], args[2], args[3], args[4], args[5]
+	var res helperResult
+	if err := kernelOrderFile(raw, core); err != nil {
+		res.code, res.stderr = 1, err.Error()
+	} else if in, err := os.Open(core); err != nil {
+		res.code, res.stderr = 1, err.Error()
+	} else {
+		pid := os.Getenv("ITINY_PID")
+		cmd := exec.Command(itiny, "core", "--data", data, pid, pid, sig, "1796331474", "a-thread") // %e: the thread's name
+		var stderr bytes.Buffer
+		cmd.Stdin, cmd.Stderr = in, &stderr
+		if err := cmd.Run(); err != nil {
+			res.code = 1
+			stderr.WriteString(err.Error())
+		}
+		res.stderr = stderr.String()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			res.maxRSS = ru.Maxrss << 10
+		}
+	}
+	os.WriteFile(result, fmt.Appendf(nil, "%d %d\n%s", res.code, res.maxRSS, res.stderr), 0o600)
 }
 
 // kernelOrder writes the core in, made by gcore, as the kernel writes a
@@ -218,15 +298,14 @@ func gcore(t *testing.T, gdb, prog string, threads int) (string, int) {
 // PT_NOTE segment, then the PT_LOAD segments' data, page-aligned. gcore
 // writes the notes after the memory, which a stream read once cannot
 // use: the kernel's order is what itiny core reads on a device.
-func kernelOrder(t *testing.T, in, out string) {
-	t.Helper()
+func kernelOrderFile(in, out string) error {
 	f, err := elf.Open(in)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer f.Close()
 	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
-		t.Skipf("a %v %v core: the test lays out only little-endian ELF64 ones", f.Class, f.Data)
+		return fmt.Errorf("skip: a %v %v core: the test lays out only little-endian ELF64 ones", f.Class, f.Data)
 	}
 	var progs []*elf.Prog
 	for _, p := range f.Progs {
@@ -238,18 +317,28 @@ func kernelOrder(t *testing.T, in, out string) {
 	}
 	o := bin.LittleEndian
 	hdr := make([]byte, 64)
-	raw, err := os.ReadFile(in)
+	// Streamed, not read whole: the helper's memory is its child's
+	// peak RSS too (exec keeps the high-water mark).
+	raw, err := os.Open(in)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	copy(hdr, raw[:64])
+	defer raw.Close()
+	if _, err := raw.ReadAt(hdr, 0); err != nil {
+		return err
+	}
 	o.PutUint64(hdr[32:], 64) // e_phoff
 	o.PutUint64(hdr[40:], 0)  // e_shoff
 	o.PutUint16(hdr[56:], uint16(len(progs)))
 	o.PutUint16(hdr[60:], 0) // e_shnum
 	o.PutUint16(hdr[62:], 0) // e_shstrndx
+	w, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
 	off := uint64(64 + 56*len(progs))
-	var phdrs, body []byte
+	phdrs := hdr
 	for i, p := range progs {
 		if i == 1 { // the memory starts on a page
 			off = (off + 4095) &^ 4095
@@ -263,27 +352,32 @@ func kernelOrder(t *testing.T, in, out string) {
 		o.PutUint64(ph[40:], p.Memsz)
 		o.PutUint64(ph[48:], p.Align)
 		phdrs = append(phdrs, ph...)
-		start := uint64(64+56*len(progs)) + uint64(len(body))
-		body = append(body, make([]byte, off-start)...)
-		body = append(body, raw[p.Off:p.Off+p.Filesz]...)
+		if _, err := io.Copy(io.NewOffsetWriter(w, int64(off)), io.NewSectionReader(raw, int64(p.Off), int64(p.Filesz))); err != nil {
+			return err
+		}
 		off += p.Filesz
 	}
-	if err := os.WriteFile(out, append(append(hdr, phdrs...), body...), 0o600); err != nil {
-		t.Fatal(err)
+	if _, err := w.WriteAt(phdrs, 0); err != nil {
+		return err
 	}
+	return w.Close()
 }
 
 // gdbBatch runs gdb on prog and core with one command and returns what
 // it printed, the lines that vary with the machine's libraries left out.
 func gdbBatch(t *testing.T, gdb, prog, core, command string) string {
 	t.Helper()
-	out, err := exec.Command(gdb, "-batch", "-nx", "-ex", command, prog, core).CombinedOutput()
+	// Auto-loading off: the scripts of the libraries gdb now loads are
+	// declined with a page of advice.
+	out, err := exec.Command(gdb, "-batch", "-nx", "-iex", "set auto-load off", "-ex", command, prog, core).CombinedOutput()
 	if err != nil {
 		t.Fatalf("gdb %s: %v\n%s", command, err, out)
 	}
 	var keep []string
 	for l := range strings.SplitSeq(string(out), "\n") {
-		if !strings.HasPrefix(l, "warning:") && !strings.Contains(l, "libthread_db") && !strings.Contains(l, "Core was generated") {
+		// libthread_db, which gdb loads with libc, fails on a minidump
+		// with a warning and a blank line.
+		if l != "" && !strings.HasPrefix(l, "warning:") && !strings.Contains(l, "libthread_db") && !strings.Contains(l, "Core was generated") {
 			keep = append(keep, l)
 		}
 	}
@@ -354,7 +448,7 @@ func TestCoreNeverFails(t *testing.T) {
 		input int64
 	}{
 		{"zeros", "", []string{"1", "1", "11", "0", "z"}, "not an ELF core: e_ident 00 00 00 00 00 00", true, 8 << 20},
-		{"no arguments", "", nil, `, want [--data DIR] PID TID SIGNAL TIME EXE (core_pattern's %P %i %s %t %e); not an ELF core`, true, 1 << 20},
+		{"no arguments", "", nil, `, want [--data DIR] PID TID SIGNAL TIME EXE (core_pattern's %P %I %s %t %e); not an ELF core`, true, 1 << 20},
 		{"bad numbers", "", []string{"x", "1", "y", "0", "appd", "worker"}, `itiny core: "x" is not a number; "y" is not a number`, true, 1 << 10},
 		{"data directory unusable", notDir, []string{"1", "1", "11", "0", "z"}, "itiny core: crash of z (pid 1, signal 11) not kept: mkdir " + notDir + "/core-spool: not a directory", false, 8 << 20},
 	} {

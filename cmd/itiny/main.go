@@ -7,7 +7,7 @@
 //	itiny emit [--stream S] [--level L] [--source NAME] [--socket PATH] NAME [key=value ...]
 //	itiny emit --json [--socket PATH] < records.jsonl
 //	itiny config check [--data DIR] [FILE]
-//	itiny core [--data DIR] PID TID SIGNAL TIME EXE   (as kernel.core_pattern: |/usr/bin/itiny core %P %i %s %t %e)
+//	itiny core [--data DIR] PID TID SIGNAL TIME EXE   (as kernel.core_pattern: |/usr/bin/itiny core %P %I %s %t %e)
 //	itiny version
 //
 // Exit status: 0 on success, 1 on failure, 2 for a usage error.

@@ -34,7 +34,8 @@ const minRoom = 16 << 10
 // reads from core and keeps it, with c (pid, tid, signal, time, exe,
 // boot, mono: what the kernel and the handler know), in the spool of data
 // directory data, within the limits the agent wrote there, def if it
-// wrote none. It returns the crash file's name; the file's error is c's
+// wrote none; c's exe, the kernel's %e, gives way to the executable's
+// path, or the core's command name. It returns the crash file's name; the file's error is c's
 // and what went wrong with the core (truncated, not one). It returns
 // an error when it kept no file: a dropped crash (ErrDropped), or the
 // spool could not be written. It reads core no further than the
@@ -45,28 +46,31 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 		return "", err
 	}
 	defer syscall.Close(fd)
-	lim, room, err := admit(fd, &c, def)
-	if err != nil {
-		return "", err
-	}
 	tmp := tmpPre + strconv.Itoa(os.Getpid()) + ".tmp"
-	syscall.Unlinkat(fd, tmp) // a handler of this pid that died
-	f, err := openAt(fd, tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o640)
+	lim, room, f, err := admit(fd, &c, def, tmp)
 	if err != nil {
 		return "", err
 	}
-	owned(f, fd)
-	info, merr := minicore.Write(io.NewOffsetWriter(f, HeaderSize), core, minicore.Limits{ // which bounds the limits
+	ml := minicore.Limits{ // which bounds the limits
 		ThreadBytes: int(min(lim.ThreadBytes, minicore.MaxThreadBytes)), Threads: int(min(lim.Threads, minicore.MaxThreads)), Size: min(lim.Size, room-HeaderSize),
-	})
+	}
+	// The process lives until its dump ends: gdb's list of the shared
+	// libraries is read from its memory (minicore.Limits.Mem).
+	mem := &procMem{pid: c.Pid}
+	defer mem.close()
+	ml.Mem = mem
+	info, merr := minicore.Write(io.NewOffsetWriter(f, HeaderSize), core, ml)
 	c.Threads, c.Stacks, c.Read, c.Size = int64(info.Threads), int64(info.Stacks), info.Read, info.Size
-	if c.Exe == "" {
+	// The executable's path while the process lives (its dump runs),
+	// else the core's command name: the kernel's %e is the crashing
+	// thread's name, which a thread sets as it likes.
+	if exe, err := os.Readlink("/proc/" + strconv.FormatInt(c.Pid, 10) + "/exe"); err == nil && c.Pid > 0 {
+		c.Exe = exe
+	} else if info.Exe != "" {
 		c.Exe = info.Exe
 	}
-	if merr != nil && c.Error != "" {
-		c.Error += "; " + merr.Error()
-	} else if merr != nil {
-		c.Error = merr.Error()
+	if merr != nil {
+		c.Error = joinErr(c.Error, merr.Error())
 	}
 	name := fmt.Sprintf("%s%016x-%d", entryPre, c.Mono, c.Pid)
 	_, err = f.WriteAt(c.header(), 0)
@@ -79,13 +83,47 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 	return name, nil
 }
 
+// procMem reads a process's memory, opening /proc/PID/mem at the first
+// read: a core that needs none (static, not a core) says nothing of it.
+type procMem struct {
+	pid int64
+	f   *os.File
+	err error
+}
+
+func (m *procMem) ReadAt(b []byte, off int64) (int, error) {
+	if m.f == nil && m.err == nil {
+		m.f, m.err = os.Open("/proc/" + strconv.FormatInt(m.pid, 10) + "/mem")
+	}
+	if m.err != nil {
+		return 0, m.err
+	}
+	return m.f.ReadAt(b, off)
+}
+
+func (m *procMem) close() {
+	if m.f != nil {
+		m.f.Close()
+	}
+}
+
+// joinErr appends what went wrong to a crash's error.
+func joinErr(e, more string) string {
+	if e == "" {
+		return more
+	}
+	return e + "; " + more
+}
+
 // admit decides, under the spool's lock, whether the crash is kept: under
 // the per-hour cap, with room in the spool. It counts it either way, sets
 // c.Dropped to the crashes dropped before it when kept, and returns the
-// limits and the room the minidump has.
-func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
+// limits, the room the minidump has, and, kept, the temporary file tmp
+// it is written to, made and locked under the spool's lock: another
+// handler counts it from then on.
+func admit(fd int, c *Crash, def Limits, tmp string) (Limits, int64, *os.File, error) {
 	if err := lock(fd); err != nil {
-		return Limits{}, 0, err
+		return Limits{}, 0, nil, err
 	}
 	defer syscall.Flock(fd, syscall.LOCK_UN)
 	lim := def // what the agent wrote overrides it, key by key
@@ -100,7 +138,7 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 	}
 	used, err := spoolUse(fd, lim.Size)
 	if err != nil {
-		return lim, 0, err
+		return lim, 0, nil, err
 	}
 	room := lim.Spool - used
 	var drop error
@@ -110,6 +148,15 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 	case room < minRoom:
 		drop = fmt.Errorf("%w: the spool holds %d bytes of its %d", ErrDropped, used, lim.Spool)
 	}
+	var f *os.File
+	if drop == nil {
+		syscall.Unlinkat(fd, tmp) // a handler of this pid that died
+		if f, err = openAt(fd, tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o640); err != nil {
+			return lim, 0, nil, err
+		}
+		syscall.Flock(int(f.Fd()), syscall.LOCK_EX) // new: no other holds it
+		owned(f, fd)
+	}
 	if drop != nil {
 		st.dropped++
 	} else {
@@ -117,9 +164,13 @@ func admit(fd int, c *Crash, def Limits) (Limits, int64, error) {
 		c.Dropped, st.dropped = st.dropped, 0
 	}
 	if err := replaceAt(fd, stateFile, appendFields(nil, st.fields())); err != nil {
-		return lim, 0, err
+		if f != nil {
+			f.Close()
+			syscall.Unlinkat(fd, tmp)
+		}
+		return lim, 0, nil, err
 	}
-	return lim, room, drop
+	return lim, room, f, drop
 }
 
 // lock takes the spool's lock, waiting for another handler at most
@@ -139,11 +190,12 @@ func lock(fd int) error {
 }
 
 // spoolUse returns the bytes the spool's crash files take, counting
-// size for each minidump a handler is writing; the temporary files of
-// handlers that died are removed.
+// size for each minidump a handler is writing. A handler holds its
+// temporary file's lock until it is renamed: one whose lock can be
+// taken was left by a handler that died (a kill, a reboot: its pid may
+// be another process's now), and is removed.
 func spoolUse(fd int, size int64) (int64, error) {
 	var used int64
-	var stale []string
 	buf := make([]byte, 4096)
 	err := listNames(fd, buf, func(n []byte) {
 		name := string(n)
@@ -156,17 +208,18 @@ func spoolUse(fd int, size int64) (int64, error) {
 				f.Close()
 			}
 		case strings.HasPrefix(name, tmpPre) && strings.HasSuffix(name, ".tmp"):
-			pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, tmpPre), ".tmp"))
-			if err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
-				stale = append(stale, name)
-			} else {
-				used += HeaderSize + size
+			f, err := openAt(fd, name, syscall.O_RDONLY, 0)
+			if err != nil {
+				return // renamed or removed meanwhile
 			}
+			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+				syscall.Unlinkat(fd, name) // under its lock: no writer
+			} else if st, err := f.Stat(); err == nil {
+				used += max(st.Size(), HeaderSize+size)
+			}
+			f.Close()
 		}
 	})
-	for _, name := range stale {
-		syscall.Unlinkat(fd, name)
-	}
 	return used, err
 }
 

@@ -51,12 +51,16 @@ func take(t *testing.T, data, name string) (Crash, []byte) {
 	return c, b
 }
 
+// noPid is past PID_MAX_LIMIT: no process's, whose memory Capture would
+// read for the shared libraries' list.
+const noPid = 1<<22 + 1
+
 // TestCapture keeps a crash: its header as given and as minicore found,
 // and the minidump minicore makes of the core with the limits.
 func TestCapture(t *testing.T) {
 	data := t.TempDir()
 	core := seedCore(t)
-	name, err := Capture(data, crash(42, 1e9), bytes.NewReader(core), testLimits)
+	name, err := Capture(data, crash(noPid, 1e9), bytes.NewReader(core), testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +73,12 @@ func TestCapture(t *testing.T) {
 	if !bytes.Equal(mini, want.Bytes()) {
 		t.Errorf("minidump of %d bytes, minicore's is %d", len(mini), want.Len())
 	}
-	wantC := crash(42, 1e9)
+	wantC := crash(noPid, 1e9)
 	wantC.Threads, wantC.Stacks, wantC.Read, wantC.Size = 4, 2, info.Read, info.Size
+	// The core's command name, not the kernel's %e (a thread's name).
+	wantC.Exe = "crash"
+	// The real core's process is gone: its libraries' list is not kept.
+	wantC.Error = fmt.Sprintf("shared libraries' list cut: reading 0x7f166a99b000: open /proc/%d/mem: no such file or directory", noPid)
 	if fmt.Sprint(c) != fmt.Sprint(wantC) { // Crash is not comparable
 		t.Errorf("header %+v\nwant %+v", c, wantC)
 	}
@@ -242,20 +250,45 @@ func TestSymlinks(t *testing.T) {
 }
 
 // TestStaleTemp: a handler that died mid-way leaves its temporary file;
-// the next one removes it and does not count it against the spool.
+// the next one removes it and does not count it against the spool,
+// whatever process has its pid now (a reboot reuses pids). A handler
+// still writing holds its file's lock: its file is counted and kept.
 func TestStaleTemp(t *testing.T) {
-	data := t.TempDir()
-	os.Mkdir(filepath.Join(data, Dir), 0o750)
-	// No process has pid 2^22+1 (pid_max is at most 2^22).
-	stale := filepath.Join(data, Dir, ".core-4194305.tmp")
-	os.WriteFile(stale, bytes.Repeat([]byte{1}, 50<<10), 0o600)
-	lim := testLimits
-	lim.Spool = 80 << 10
-	if _, err := Capture(data, crash(1, 1), bytes.NewReader(seedCore(t)), lim); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("stale temporary file: %v", err)
+	for _, tc := range []struct {
+		name    string
+		pid     int // in the file's name
+		writing bool
+	}{
+		{"its pid no process's", noPid, false},
+		{"its pid another process's", 1, false},
+		{"a handler writing", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := t.TempDir()
+			os.Mkdir(filepath.Join(data, Dir), 0o750)
+			tmp := filepath.Join(data, Dir, fmt.Sprintf(".core-%d.tmp", tc.pid))
+			os.WriteFile(tmp, bytes.Repeat([]byte{1}, 50<<10), 0o600)
+			if tc.writing {
+				f, err := os.Open(tmp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+					t.Fatal(err)
+				}
+			}
+			lim := testLimits
+			lim.Spool = 80 << 10 // the temporary file counted leaves less than minRoom
+			_, err := Capture(data, crash(2, 1), bytes.NewReader(seedCore(t)), lim)
+			_, serr := os.Stat(tmp)
+			switch {
+			case tc.writing && (!errors.Is(err, ErrDropped) || serr != nil):
+				t.Errorf("a file being written: Capture %v; the file: %v", err, serr)
+			case !tc.writing && (err != nil || !errors.Is(serr, os.ErrNotExist)):
+				t.Errorf("a stale file: Capture %v; the file: %v", err, serr)
+			}
+		})
 	}
 }
 

@@ -123,14 +123,16 @@ func install(fd int, f *os.File, tmp, name string, err error) error {
 	if err == nil {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil {
 		err = syscall.Renameat(fd, tmp, fd, name)
 	}
 	if err == nil {
 		err = syscall.Fsync(fd)
+	}
+	// Closed after the rename: a crash's temporary file is locked while
+	// it is written, and a handler that can take its lock removes it.
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		syscall.Unlinkat(fd, tmp)
