@@ -58,31 +58,22 @@ var (
 	abrt = crashKind{"abort", 6, "SIGABRT", regexp.MustCompile(`(?s)\b(__GI_)?(abort|raise)\b.*\n#\d+ +0x[0-9a-f]+ in main \(`), " in "}
 )
 
-// tools returns gcc and gdb, or skips the test saying how to get them.
-func tools(t *testing.T) (gcc, gdb string) {
+// tools returns gdb, or skips the test saying how to get it.
+func tools(t *testing.T) (gdb string) {
 	t.Helper()
-	var err error
-	if gcc, err = exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not installed, needed to build the program that crashes: make deps (scripts/deps.sh) installs it")
-	}
-	if gdb, err = exec.LookPath("gdb"); err != nil {
+	gdb, err := exec.LookPath("gdb")
+	if err != nil {
 		t.Skip("gdb not installed, needed to make the core and read the minidump: make deps (scripts/deps.sh) installs it")
 	}
-	return gcc, gdb
+	return gdb
 }
 
 // proofTools builds the program that crashes and itiny-read, and
 // returns them with gdb.
 func proofTools(t *testing.T) (gdb, prog, reader string) {
 	t.Helper()
-	gcc, gdb := tools(t)
-	dir := t.TempDir()
-	src := filepath.Join(dir, "crash.c")
-	os.WriteFile(src, []byte(crashC), 0o644)
-	prog = filepath.Join(dir, "crash")
-	if out, err := exec.Command(gcc, "-g", "-O0", "-pthread", "-o", prog, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
+	gdb = tools(t)
+	prog = testbin.CC(t, t.TempDir(), "crash", crashC)
 	reader, err := testbin.Build(t.TempDir(), "../itiny-read")
 	if err != nil {
 		t.Fatal(err)

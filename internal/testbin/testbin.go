@@ -158,7 +158,7 @@ func link(tb testing.TB, src, dst, skip string) {
 	}
 }
 
-// CC builds the C program src with gcc (-pthread) into dir as name and
+// CC builds the C program src with gcc (-g, -pthread) into dir as name and
 // returns its path; without gcc it skips the test, saying how to get it.
 func CC(tb testing.TB, dir, name, src string) string {
 	tb.Helper()
@@ -170,7 +170,7 @@ func CC(tb testing.TB, dir, name, src string) string {
 	if err := os.WriteFile(c, []byte(src), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	if out, err := exec.Command(gcc, "-O0", "-pthread", "-o", bin, c).CombinedOutput(); err != nil {
+	if out, err := exec.Command(gcc, "-g", "-O0", "-pthread", "-o", bin, c).CombinedOutput(); err != nil {
 		tb.Fatalf("gcc %s: %v\n%s", c, err, out)
 	}
 	return bin
