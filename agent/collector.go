@@ -138,12 +138,12 @@ func newCollector(name string, c CollectorConfig) (Collector, error) {
 // checkCollector checks a collector's options as its factory does when the
 // agent builds it, opening nothing: the configuration refuses what would
 // otherwise switch the collector off at run time.
-func checkCollector(name string, opts map[string]string) error {
+func checkCollector(name string, opts map[string]string, streams []StreamConfig) error {
 	e, ok := registry[name]
 	if !ok {
 		return fmt.Errorf("unknown collector %q", name)
 	}
-	_, err := e.factory(CollectorConfig{Options: opts, check: true})
+	_, err := e.factory(CollectorConfig{Options: opts, Streams: streams, check: true})
 	return err
 }
 

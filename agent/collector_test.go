@@ -53,17 +53,21 @@ func testCollectorConfig() CollectorConfig {
 // without opening anything (no error with no procfs, sysfs or devfs to
 // open, no descriptor left), and refuses a bad option as its factory does.
 func TestCheckCollector(t *testing.T) {
+	def, err := LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := openFDs(t)
 	for _, name := range collectorNames() {
 		opts := map[string]string{}
 		if name == "snapshot" {
 			opts["file"] = "/nonexistent"
 		}
-		if err := checkCollector(name, opts); err != nil {
+		if err := checkCollector(name, opts, def.Streams); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 		opts["colour"] = "red"
-		if err := checkCollector(name, opts); err == nil || !strings.Contains(err.Error(), `unknown option "colour"`) {
+		if err := checkCollector(name, opts, def.Streams); err == nil || !strings.Contains(err.Error(), `unknown option "colour"`) {
 			t.Errorf("%s with colour = red: %v", name, err)
 		}
 	}

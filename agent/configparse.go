@@ -386,7 +386,7 @@ func (p *configParser) finish() error {
 	for _, name := range sortedKeys(c.Collectors) {
 		p.line = p.lines["collector "+name]
 		base, _, _ := strings.Cut(name, ".")
-		if err := checkCollector(base, c.Collectors[name].Options); err != nil {
+		if err := checkCollector(base, c.Collectors[name].Options, c.Streams); err != nil {
 			return p.errorf("[collector %s] %v", name, err)
 		}
 	}

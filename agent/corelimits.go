@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/corespool"
 	"github.com/itiny/itiny/internal/size"
 	"github.com/itiny/itiny/minicore"
@@ -54,21 +56,40 @@ func coreOptions(opts map[string]string) (corespool.Limits, error) {
 
 // coreLimits completes lim from the cores stream sc: a minidump takes at
 // most what its ring holds beside its stage and two segments (the one
-// written and one to spare), so that it never evicts its own first
-// parts; the spool holds at most the ring's budget.
+// written and one to spare), less the parts' framing, so that it never
+// evicts its own first parts; the spool holds at most the ring's budget.
+// The stream must be MessagePack: a minidump is bytes, which JSON would
+// store as base64, a third larger than the bound.
 func coreLimits(lim corespool.Limits, sc *StreamConfig) (corespool.Limits, error) {
 	if sc == nil {
 		return lim, errors.New("no [stream " + StreamCores + "] to store minidumps in")
 	}
-	holds := sc.Budget - int64(sc.Buffer) - 2*sc.Segment
-	// The minidump's headers: the ELF header and MaxPieces program
-	// headers a thread.
-	want := lim.Threads*(lim.ThreadBytes+minicore.MaxPieces*56) + minicore.NoteBytes + 64
+	if sc.Codec != codec.Msgpack {
+		return lim, fmt.Errorf("[stream %s] codec %s: minidumps are stored as bytes, which only msgpack keeps as they are", StreamCores, sc.Codec)
+	}
+	segments := (sc.Budget - int64(sc.Buffer) - 2*sc.Segment) / sc.Segment
+	holds := max(segments, 0) * 4 * int64(corePart(sc))
+	want := minicore.MaxSize(int(lim.Threads), int(lim.ThreadBytes))
 	lim.Size, lim.Spool = min(want, holds), sc.Budget
 	if lim.Size < 64<<10 {
-		return lim, fmt.Errorf("[stream %s] budget %s holds no minidump: %d bytes beside its stage and two segments", StreamCores, size.Format(sc.Budget), holds)
+		return lim, fmt.Errorf("[stream %s] budget %s holds no minidump: %d bytes in parts beside its stage and two segments", StreamCores, size.Format(sc.Budget), holds)
 	}
 	return lim, nil
+}
+
+// corePartFraming bounds the bytes a process.core record takes in a
+// segment beside its data: its frame, envelope and other fields
+// (TestCorePartFraming measures them).
+const corePartFraming = 256
+
+// segmentHeader is a MessagePack segment's header (docs/FORMAT.md).
+const segmentHeader = 128
+
+// corePart is the data a process.core record of the cores stream sc
+// carries: catalog.CorePart, or less, so that four parts fill a segment
+// beside its header, wasting none of the ring.
+func corePart(sc *StreamConfig) int {
+	return int(min(catalog.CorePart, (sc.Segment-segmentHeader)/4-corePartFraming))
 }
 
 // CoreLimits returns the limits the cores collector of configuration c

@@ -43,7 +43,7 @@ func newCoresCollector(c CollectorConfig) (Collector, error) {
 		return nil, err
 	}
 	lim, err := coreOptions(c.Options)
-	if err != nil || c.check {
+	if err != nil {
 		return nil, err
 	}
 	var sc *StreamConfig
@@ -52,7 +52,7 @@ func newCoresCollector(c CollectorConfig) (Collector, error) {
 			sc = &c.Streams[i]
 		}
 	}
-	if lim, err = coreLimits(lim, sc); err != nil {
+	if lim, err = coreLimits(lim, sc); err != nil || c.check {
 		return nil, err
 	}
 	if c.Data == "" {
@@ -60,7 +60,7 @@ func newCoresCollector(c CollectorConfig) (Collector, error) {
 	}
 	boot, _ := os.ReadFile(filepath.Join(c.Proc, "sys/kernel/random/boot_id"))
 	col := &coresCollector{
-		data: c.Data, lim: lim, part: int(min(catalog.CorePart, sc.Segment/4)),
+		data: c.Data, lim: lim, part: corePart(sc),
 		boot:  strings.TrimSpace(string(boot)),
 		crash: catalogRecord(&catalog.ProcessCrash), core: catalogRecord(&catalog.ProcessCore),
 	}

@@ -5,11 +5,13 @@ package agent
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -21,7 +23,7 @@ import (
 func coresConfig(t *testing.T, data string, opts map[string]string) CollectorConfig {
 	t.Helper()
 	return CollectorConfig{Proc: "testdata/proc", Data: data, Options: opts, Streams: []StreamConfig{
-		{Name: StreamCores, Budget: 256 << 10, Segment: 16 << 10, Buffer: 16 << 10},
+		{Name: StreamCores, Budget: 256 << 10, Segment: 16 << 10, Buffer: 16 << 10, Codec: codec.Msgpack},
 	}}
 }
 
@@ -163,9 +165,9 @@ func TestCoresLimits(t *testing.T) {
 	c := mustCollector(t, "cores", coresConfig(t, data, map[string]string{"thread_bytes": "8KiB", "threads": "4", "per_hour": "2"}))
 	c.(*coresCollector).Close()
 	b, err := os.ReadFile(filepath.Join(data, corespool.Dir, "limits"))
-	// 256 KiB, less a 16 KiB stage and two 16 KiB segments, is more than
-	// 4 threads' 8 KiB and 4 program headers, the notes and the header.
-	if err != nil || string(b) != "thread_bytes 8192\nthreads 4\nper_hour 2\nsize 164800\nspool 262144\n" {
+	// 256 KiB, less a 16 KiB stage and two 16 KiB segments, is 13
+	// segments of four 3808-byte parts: less than minicore.MaxSize.
+	if err != nil || string(b) != fmt.Sprintf("thread_bytes 8192\nthreads 4\nper_hour 2\nsize %d\nspool 262144\n", 13*4*3808) {
 		t.Errorf("limits %q, %v", b, err)
 	}
 	def, err := LoadConfig("")
@@ -173,7 +175,9 @@ func TestCoresLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	lim, err := CoreLimits(def)
-	if err != nil || lim.Size != 16*(64<<10+4*56)+128<<10+64 || lim.Spool != 1536<<10 {
+	// The default cores ring holds 9 segments beside its stage and two
+	// segments, of four 32480-byte parts each: less than MaxSize.
+	if err != nil || lim.Size != 9*4*32480 || lim.Spool != 1536<<10 {
 		t.Errorf("default limits %+v, %v", lim, err)
 	}
 	for opts, want := range map[string]string{
@@ -190,13 +194,36 @@ func TestCoresLimits(t *testing.T) {
 	small.Streams[0].Budget = 64 << 10
 	_, err = newCollector("cores", small)
 	wantErr(t, "a small cores stream", err, "budget 64KiB holds no minidump")
+	text := coresConfig(t, data, nil)
+	text.Streams[0].Codec = codec.JSON
+	_, err = newCollector("cores", text)
+	wantErr(t, "a JSON cores stream", err, "[stream cores] codec json: minidumps are stored as bytes")
+}
+
+// TestCorePartFraming: a process.core record of a full part, its fields
+// at their largest, takes at most corePartFraming bytes beside its data
+// in a segment, so that four fill one (corePart).
+func TestCorePartFraming(t *testing.T) {
+	r := catalogRecord(&catalog.ProcessCore)
+	r.Boot, r.BootCount, r.Seq, r.Mono = codec.BootID{0: 0xff, 15: 0xff}, 1<<32-1, 1<<62, 1<<62
+	r.Wall = time.Date(2026, 12, 3, 0, 0, 0, 999999999, time.UTC)
+	r.Level = codec.LevelInfo
+	f := r.Fields
+	f[0].Value, f[1].Value, f[2].Value = codec.Int(1<<22), codec.Int(1<<30), codec.Int(1<<30)
+	f[3].Value, f[4].Value, f[5].Value = codec.Uint(1<<63), codec.Int(1<<40), codec.Uint(1<<32-1)
+	f[6].Value = codec.Bytes(make([]byte, catalog.CorePart))
+	b, err := codec.Msgpack.Append(nil, &r)
+	const frame = 16 // docs/FORMAT.md, Binary frame
+	if framing := frame + len(b) - catalog.CorePart; err != nil || framing > corePartFraming {
+		t.Errorf("a part takes %d bytes beside its data, %v; corePartFraming is %d", framing, err, corePartFraming)
+	}
 }
 
 // BenchmarkCoresIdle is the cost of a sample of an empty spool: an lseek
 // and a getdents64.
 func BenchmarkCoresIdle(b *testing.B) {
 	c := mustCollector(b, "cores", CollectorConfig{Proc: "testdata/proc", Data: b.TempDir(), Streams: []StreamConfig{
-		{Name: StreamCores, Budget: 256 << 10, Segment: 16 << 10, Buffer: 16 << 10},
+		{Name: StreamCores, Budget: 256 << 10, Segment: 16 << 10, Buffer: 16 << 10, Codec: codec.Msgpack},
 	}})
 	defer c.(*coresCollector).Close()
 	d := &discardEmitter{}

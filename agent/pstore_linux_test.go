@@ -293,7 +293,7 @@ func TestPstoreOff(t *testing.T) {
 	_, err := newCollector("pstore", CollectorConfig{Sys: sys})
 	wantErr(t, "a file for a directory", err, "collector pstore", filepath.Join(sys, "fs", "pstore"), "not a directory")
 	for _, opts := range []map[string]string{{"remove": "maybe"}, {"max_parts": "0"}, {"max_parts": "65"}, {"keep": "true"}} {
-		if err := checkCollector("pstore", opts); err == nil {
+		if err := checkCollector("pstore", opts, nil); err == nil {
 			t.Errorf("%v: no error", opts)
 		}
 	}

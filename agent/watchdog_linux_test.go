@@ -236,7 +236,7 @@ func TestWatchdogOptions(t *testing.T) {
 		{map[string]string{"reset_reason": ""}, "want an absolute path"},
 		{map[string]string{"reset": "/x"}, `unknown option "reset"`},
 	} {
-		err := checkCollector("watchdog", tc.opts)
+		err := checkCollector("watchdog", tc.opts, nil)
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%v: %v, want %q", tc.opts, err, tc.err)
 		}

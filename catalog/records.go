@@ -232,6 +232,6 @@ var (
 	}}
 )
 
-// CorePart bounds a process.core record's data; a part is cut to a
-// quarter of the cores stream's segment if less.
+// CorePart bounds a process.core record's data; a part is cut so that
+// four fill a segment of the cores stream (agent's corePart).
 const CorePart = 32 << 10

@@ -43,7 +43,7 @@ func FuzzWrite(f *testing.F) {
 	f.Add(make([]byte, 4096), uint8(16), uint16(4096))
 	f.Fuzz(func(t *testing.T, in []byte, threads uint8, threadBytes uint16) {
 		lim := Limits{Threads: int(threads % 20), ThreadBytes: int(threadBytes)}
-		bound := int64(64 + 56*(1+MaxPieces*lim.Threads) + NoteBytes + 16 + lim.Threads*lim.ThreadBytes)
+		bound := MaxSize(lim.Threads, lim.ThreadBytes)
 		out := memFile{max: bound}
 		info, err := Write(&out, bytes.NewReader(in), lim)
 		if err == nil && info.Size == 0 {

@@ -94,6 +94,15 @@ const (
 	RedZone = 256
 )
 
+// MaxSize is the most Write writes when Limits.Size is 0 and Threads
+// and ThreadBytes are threads and threadBytes: the headers (a 64-bit
+// core's, the larger), the notes, the shared libraries' list and the
+// stacks. A store sized for it holds any minidump of those limits.
+func MaxSize(threads, threadBytes int) int64 {
+	headers := 64 + 56*int64(1+MaxPieces*threads+MaxSolibPages)
+	return headers + NoteBytes + 15 + MaxSolibPages*pageSize + int64(threads)*int64(threadBytes)
+}
+
 // Info says what Write found in a core and what it kept.
 type Info struct {
 	Class   int    // 32 or 64

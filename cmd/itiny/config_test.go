@@ -1,12 +1,14 @@
 package main
 
 import (
-	"github.com/itiny/itiny/internal/version"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/itiny/itiny/internal/version"
 )
 
 // TestConfigCheckAsRun: itiny config check refuses exactly what itiny run
@@ -29,12 +31,14 @@ func TestConfigCheckAsRun(t *testing.T) {
 		{"[collector filesystem]\ninclude_tmpfs = maybe", `[collector filesystem] option include_tmpfs: want true or false, got "maybe"`},
 		{"socket_group = nosuchgroupxyz", `socket_group: no group "nosuchgroupxyz" in /etc/group`},
 		{"[rule up]\nrecord = process\nfield = running\nbelow = 1", "[rule up] record process field running is not a number (a flag): its numeric fields are restarts, rss_bytes"},
+		{"[stream cores]\nbudget = 1536KiB\nsegment = 128KiB\ncodec = json", "[collector cores] [stream cores] codec json: minidumps are stored as bytes, which only msgpack keeps"},
+		{"[stream cores]\nbudget = 384KiB\nsegment = 128KiB\ncodec = msgpack", "[collector cores] [stream cores] budget 384KiB holds no minidump"},
 	} {
 		conf := filepath.Join(t.TempDir(), "bad.conf")
 		os.WriteFile(conf, []byte(tc.text), 0o644)
 		data := t.TempDir()
 		check, checkErr := exec.Command(binary, "config", "check", "--data", data, conf).CombinedOutput()
-		run, runErr := runAgent(t, "--data", data, "--config", conf).CombinedOutput()
+		run, runErr := runRefused(t, "--data", data, "--config", conf)
 		if checkErr == nil || !strings.Contains(string(check), tc.want) {
 			t.Errorf("%q: itiny config check: %v, %s; want an error saying %q", tc.text, checkErr, check, tc.want)
 		}
@@ -61,6 +65,28 @@ func TestConfigCheckAsRun(t *testing.T) {
 	second, err := exec.Command(binary, "config", "check", printed).Output()
 	if err != nil || string(second) != string(first) {
 		t.Errorf("the printed config, checked again: %v\n%s\n--- first:\n%s", err, second, first)
+	}
+}
+
+// runRefused runs the agent with args, which it should refuse at once:
+// one that starts instead is stopped after a while, its error saying so.
+func runRefused(t *testing.T, args ...string) ([]byte, error) {
+	t.Helper()
+	cmd := runAgent(t, args...)
+	var out syncWriter
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return []byte(out.String()), err
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		return []byte(out.String()), nil // ran: not refused
 	}
 }
 
