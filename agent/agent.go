@@ -114,7 +114,8 @@ type Agent struct {
 	startNoted     bool   // agent.start is in the itiny stream
 	deviceBooted   bool   // for agent.start
 	prev           prevBoot
-	uncleanSeen    bool // a ring opened was not closed cleanly: for agent.start
+	ended          map[string]*ringlog.Entry // each ring's last record at open: CollectorConfig.ended
+	uncleanSeen    bool                      // a ring opened was not closed cleanly: for agent.start
 	startEvents    []startEvent
 	crashes        []crash  // read from the crash file, not yet recorded
 	lastRunCrashed bool     // the crash file's last run crashed
@@ -189,7 +190,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	if opts.Dev == "" {
 		opts.Dev = "/dev"
 	}
-	a := &Agent{cfg: cfg, opts: opts, log: opts.Log, streams: map[string]*stream{}, stop: make(chan struct{}), done: make(chan struct{})}
+	a := &Agent{cfg: cfg, opts: opts, log: opts.Log, streams: map[string]*stream{}, ended: map[string]*ringlog.Entry{}, stop: make(chan struct{}), done: make(chan struct{})}
 	a.peers.a = a
 	if a.log == nil {
 		a.log = LineLogger{W: os.Stderr, Prefix: "itiny: "}
@@ -215,6 +216,9 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 		rec, err := a.openStream(s)
 		if deviceBooted && err == nil {
 			a.prev.see(sc.Name, rec.Last)
+		}
+		if err == nil && rec.Last != nil {
+			a.ended[sc.Name] = rec.Last
 		}
 		switch {
 		case err == nil && !rec.Clean:

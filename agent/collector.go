@@ -11,6 +11,7 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/ringlog"
 )
 
 // The agent's streams.
@@ -85,6 +86,11 @@ type CollectorConfig struct {
 	state string
 	boot  codec.BootID
 	async Emitter
+	// ended holds the record each ring ended with when the agent
+	// opened it (ringlog.Recovery.Last), nil for an empty one: what a
+	// collector killed between storing a record and marking it stored
+	// finds it did store (the cores collector).
+	ended map[string]*ringlog.Entry
 }
 
 type collectorFactory func(CollectorConfig) (Collector, error)

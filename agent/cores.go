@@ -15,6 +15,7 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/corespool"
+	"github.com/itiny/itiny/ringlog"
 )
 
 // On by default: it only reads a spool that itiny core, installed as the
@@ -33,6 +34,9 @@ type coresCollector struct {
 	spool *corespool.Spool // nil until the storage lets it be opened
 	lim   corespool.Limits // Size: what the cores ring holds
 	part  int              // minidump bytes a process.core record
+	marks bool             // the cores stream syncs each record: files are marked
+	buf   []byte           // a part's bytes
+	ended map[string]*ringlog.Entry
 	boot  string
 	crash codec.Record
 	core  codec.Record
@@ -59,8 +63,9 @@ func newCoresCollector(c CollectorConfig) (Collector, error) {
 		return nil, errors.New("no data directory")
 	}
 	boot, _ := os.ReadFile(filepath.Join(c.Proc, "sys/kernel/random/boot_id"))
+	part := corePart(sc)
 	col := &coresCollector{
-		data: c.Data, lim: lim, part: corePart(sc),
+		data: c.Data, lim: lim, part: part, marks: sc.Sync == ringlog.SyncAlways, ended: c.ended, buf: make([]byte, part),
 		boot:  strings.TrimSpace(string(boot)),
 		crash: catalogRecord(&catalog.ProcessCrash), core: catalogRecord(&catalog.ProcessCore),
 	}
@@ -95,31 +100,27 @@ func (c *coresCollector) Close() error {
 }
 
 // coresStored holds, by spool file name, what this process has stored of
-// a crash whose file it could not remove yet, so that neither its parts
-// nor its event are written twice, by this collector or a reload's.
+// a crash whose file it could not remove yet, for a reload's collector,
+// and for a file it cannot mark (corespool.Spool.Mark), so that neither
+// its parts nor its event are written twice.
 var coresStored struct {
 	sync.Mutex
-	m map[string]coreStored
+	m map[string]corespool.Progress
 }
 
-// storedAs records what is stored of a crash; the zero coreStored
-// forgets it.
-func storedAs(name string, s coreStored) {
+// storedAs records what is stored of a crash; the zero Progress forgets
+// it.
+func storedAs(name string, p corespool.Progress) {
 	coresStored.Lock()
 	defer coresStored.Unlock()
 	if coresStored.m == nil {
-		coresStored.m = map[string]coreStored{}
+		coresStored.m = map[string]corespool.Progress{}
 	}
-	if s == (coreStored{}) {
+	if p == (corespool.Progress{}) {
 		delete(coresStored.m, name)
 	} else {
-		coresStored.m[name] = s
+		coresStored.m[name] = p
 	}
-}
-
-type coreStored struct {
-	first uint64 // the first part's sequence number
-	told  bool   // process.crash is written
 }
 
 func (c *coresCollector) Update(e Emitter) error {
@@ -151,82 +152,148 @@ func (c *coresCollector) Update(e Emitter) error {
 // take stores one crash and removes its file. A file that is not a
 // crash file, or a minidump the ring cannot hold, is told as a crash with
 // that error and removed; retry is set when a record could not be
-// written, the file kept for the next sample.
+// written, the file kept for the next sample, which resumes at the
+// record that failed.
 func (c *coresCollector) take(e Emitter, name string) (retry bool, err error) {
 	cr, f, err := c.spool.Read(name, c.lim.Size)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil // taken meanwhile: a reload's collector
 	}
+	if f != nil {
+		defer f.Close()
+	}
+	done := cr.Stored // the file's mark, or this process's if further
 	coresStored.Lock()
-	done := coresStored.m[name]
+	if m, ok := coresStored.m[name]; ok && (m.Told > done.Told || m.Parts > done.Parts) {
+		done = m
+	}
 	coresStored.Unlock()
-	if err == nil && !done.told && done.first == 0 {
-		done.first, err = c.storeParts(e, &cr, f)
+	if done.Told == 0 && done.Part != int64(c.part) { // none stored, or in parts of another size
+		done = corespool.Progress{Part: int64(c.part)}
+	}
+	if err == nil && done.Told == 0 {
+		c.resume(&cr, f, &done)
+		err = c.storeParts(e, &cr, f, name, &done)
 		if errors.Is(err, errEmit) {
-			f.Close()
 			return true, err
 		}
 	}
-	if f != nil {
-		f.Close()
-	}
 	if err != nil { // the file, not the ring: told, and removed
-		cr.Size, done.first = 0, 0
+		cr.Size, done.First = 0, 0
 		if cr.Error != "" {
 			cr.Error += "; "
 		}
 		cr.Error += err.Error()
 	}
-	storedAs(name, done)
-	if !done.told {
-		f := c.crash.Fields
-		f[0].Value, f[1].Value, f[2].Value = codec.String(cr.Exe), codec.Int(cr.Pid), codec.Int(cr.Tid)
-		f[3].Value, f[4].Value, f[5].Value = codec.String(signalName(syscall.Signal(cr.Signal))), codec.Int(cr.Threads), codec.Int(cr.Stacks)
-		f[6].Value, f[7].Value, f[8].Value, f[9].Value = codec.Int(cr.Size), codec.Uint(done.first), codec.Int(cr.Dropped), codec.String(cr.Error)
-		f[10].Value, f[11].Value = codec.String(cr.Boot), codec.Int(cr.Time)
+	if done.Told == 0 {
+		c.crashFields(&cr, &done)
 		if err := c.emit(e, catalog.StreamEvents, &c.crash, &cr); err != nil {
 			return true, err
 		}
-		done.told = true
-		storedAs(name, done)
+		done.Told = 1
+		c.mark(f, name, done)
 	}
 	if err := c.spool.Remove(name); err != nil {
 		return false, err
 	}
-	storedAs(name, coreStored{})
+	storedAs(name, corespool.Progress{})
 	return false, nil
+}
+
+// crashFields sets c.crash's fields for crash cr, of which done is
+// stored.
+func (c *coresCollector) crashFields(cr *corespool.Crash, done *corespool.Progress) {
+	v := c.crash.Fields
+	v[0].Value, v[1].Value, v[2].Value = codec.String(cr.Exe), codec.Int(cr.Pid), codec.Int(cr.Tid)
+	v[3].Value, v[4].Value, v[5].Value = codec.String(signalName(syscall.Signal(cr.Signal))), codec.Int(cr.Threads), codec.Int(cr.Stacks)
+	v[6].Value, v[7].Value, v[8].Value, v[9].Value = codec.Int(cr.Size), codec.Int(done.First), codec.Int(cr.Dropped), codec.String(cr.Error)
+	v[10].Value, v[11].Value = codec.String(cr.Boot), codec.Int(cr.Time)
+}
+
+// mark records what is stored of crash name: in this process, and in its
+// file (nil: none), where a restarted agent finds it. Only where each
+// part is synced as it is stored (sync = always, the default) is the
+// file marked: else a mark could outlive, through a power cut, parts
+// that did not.
+func (c *coresCollector) mark(f *os.File, name string, p corespool.Progress) {
+	storedAs(name, p)
+	if f != nil && c.marks {
+		c.spool.Mark(f, p) // on failure the parts are stored again after a restart
+	}
 }
 
 // errEmit is wrapped by storeParts' error when the ring refused a part.
 var errEmit = errors.New("storing the minidump")
 
-// storeParts stores the minidump in f as process.core records and
-// returns the first's sequence number, 0 when there is no minidump.
-// Each part carries the checksum of the minidump up to its end: one
-// pass over the file.
-func (c *coresCollector) storeParts(e Emitter, cr *corespool.Crash, f *os.File) (uint64, error) {
-	buf := make([]byte, c.part)
-	parts := (cr.Size + int64(c.part) - 1) / int64(c.part)
-	var sum uint32
-	var first uint64
-	for i := range parts {
-		b := buf[:min(int64(c.part), cr.Size-i*int64(c.part))]
-		if _, err := f.ReadAt(b, corespool.HeaderSize+i*int64(c.part)); err != nil {
-			return 0, fmt.Errorf("reading the minidump: %w", err)
+// storeParts stores the minidump in f as process.core records, from the
+// part after those done says are stored, marking each. Each part carries
+// the checksum of the minidump up to its end: one pass over the file.
+func (c *coresCollector) storeParts(e Emitter, cr *corespool.Crash, f *os.File, name string, done *corespool.Progress) error {
+	for done.Parts < c.parts(cr) {
+		sum, err := c.nextPart(cr, f, done)
+		if err != nil {
+			return err
 		}
-		sum = crc32.Update(sum, crc32.MakeTable(crc32.Castagnoli), b)
-		f := c.core.Fields
-		f[0].Value, f[1].Value, f[2].Value = codec.Int(cr.Pid), codec.Int(i+1), codec.Int(parts)
-		f[3].Value, f[4].Value, f[5].Value = codec.Uint(first), codec.Int(cr.Size), codec.Uint(uint64(sum))
-		f[6].Value = codec.Bytes(b)
 		if err := c.emit(e, StreamCores, &c.core, cr); err != nil {
-			return 0, fmt.Errorf("%w: %w", errEmit, err)
+			return fmt.Errorf("%w: %w", errEmit, err)
 		}
-		if i == 0 {
-			first = c.core.Seq
+		c.stored(done, c.core.Seq, sum)
+		c.mark(f, name, *done)
+	}
+	return nil
+}
+
+// parts is how many process.core records cr's minidump takes.
+func (c *coresCollector) parts(cr *corespool.Crash) int64 {
+	return (cr.Size + int64(c.part) - 1) / int64(c.part)
+}
+
+// nextPart sets c.core to the part after those done says are stored, and
+// returns its checksum.
+func (c *coresCollector) nextPart(cr *corespool.Crash, f *os.File, done *corespool.Progress) (uint32, error) {
+	i := done.Parts
+	b := c.buf[:min(int64(c.part), cr.Size-i*int64(c.part))]
+	if _, err := f.ReadAt(b, corespool.HeaderSize+i*int64(c.part)); err != nil {
+		return 0, fmt.Errorf("reading the minidump: %w", err)
+	}
+	sum := crc32.Update(uint32(done.Sum), crc32.MakeTable(crc32.Castagnoli), b)
+	v := c.core.Fields
+	v[0].Value, v[1].Value, v[2].Value = codec.Int(cr.Pid), codec.Int(i+1), codec.Int(c.parts(cr))
+	v[3].Value, v[4].Value, v[5].Value = codec.Int(done.First), codec.Int(cr.Size), codec.Uint(uint64(sum))
+	v[6].Value = codec.Bytes(b)
+	return sum, nil
+}
+
+// stored counts the part nextPart made, stored as record seq.
+func (c *coresCollector) stored(done *corespool.Progress, seq uint64, sum uint32) {
+	if done.Parts == 0 {
+		done.First = int64(seq)
+	}
+	done.Parts++
+	done.Sum = int64(sum)
+}
+
+// resume adds to done, what crash cr's mark says is stored, what the
+// rings ended with at the agent's start beyond it: an agent killed
+// between storing a record and marking it stored left the one record,
+// the last of its ring, and stores it once.
+func (c *coresCollector) resume(cr *corespool.Crash, f *os.File, done *corespool.Progress) {
+	var r codec.Record
+	last := func(stream string) bool {
+		e := c.ended[stream]
+		return e != nil && e.Decode(&r) == nil
+	}
+	if done.Parts < c.parts(cr) && f != nil && last(StreamCores) {
+		if sum, err := c.nextPart(cr, f, done); err == nil && r.Name == catalog.ProcessCore.Name && r.Fields.Equal(c.core.Fields) {
+			c.stored(done, r.Seq, sum)
 		}
 	}
-	return first, nil
+	if done.Parts == c.parts(cr) && last(catalog.StreamEvents) {
+		c.crashFields(cr, done)
+		if r.Name == catalog.ProcessCrash.Name && r.Fields.Equal(c.crash.Fields) {
+			done.Told = 1
+		}
+	}
 }
 
 // emit writes r, of crash cr, at the time the handler ran when that was

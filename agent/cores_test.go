@@ -16,6 +16,7 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/corespool"
+	"github.com/itiny/itiny/ringlog"
 )
 
 // coresConfig is the cores collector's configuration in data directory
@@ -52,10 +53,13 @@ type seqEmitter struct {
 	validatingEmitter
 	next map[string]uint64
 	fail string // a stream that refuses records
+	room int    // records fail takes before it refuses them
 }
 
 func (e *seqEmitter) Emit(stream string, r *codec.Record) error {
-	if stream == e.fail {
+	if stream == e.fail && e.room > 0 {
+		e.room--
+	} else if stream == e.fail {
 		return errors.New("stream " + stream + " unavailable")
 	}
 	e.next[stream]++
@@ -84,30 +88,143 @@ func TestCoresCollector(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, corespool.Dir, name)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("crash file left: %v", err)
 	}
-	// The parts put together are the minidump; each checksum is of the
-	// minidump up to its part's end.
-	var mini []byte
-	var crash codec.Record
-	for line := range strings.SplitSeq(strings.TrimSpace(e.out.String()), "\n") {
-		var r codec.Record
-		if err := codec.DecodeJSON([]byte(line), &r); err != nil {
-			t.Fatal(err)
-		}
-		switch r.Name {
-		case catalog.ProcessCore.Name:
-			mini = append(mini, r.Fields[6].Value.Str()...)
-			if sum := r.Fields[5].Value.Uint(); uint32(sum) != crc32.Checksum(mini, crc32.MakeTable(crc32.Castagnoli)) {
-				t.Errorf("crc %x, the minidump's %x", sum, crc32.Checksum(mini, crc32.MakeTable(crc32.Castagnoli)))
-			}
-		case catalog.ProcessCrash.Name:
-			crash = r
-		}
-	}
+	mini, crash := stored(t, e)
 	if string(mini[:4]) != "\x7fELF" || len(mini) < 4<<10 || crash.Level != codec.LevelCrit || crash.Fields[7].Value.Int() != 1 ||
 		!strings.Contains(crash.Fields[9].Value.Str(), "core truncated at offset 9000") {
 		t.Errorf("a %d-byte minidump; %+v", len(mini), crash)
 	}
 	checkNoAllocs(t, c)
+}
+
+// stored returns the minidump and the process.crash event e holds,
+// checking that they are one crash stored whole, each part once: parts
+// 1 to P in order, naming the first, each checksum the minidump's up to
+// its end, the event naming the first part.
+func stored(t *testing.T, e *seqEmitter) (mini []byte, crash codec.Record) {
+	t.Helper()
+	var first, part, crashes int64
+	for line := range strings.SplitSeq(strings.TrimSpace(e.out.String()), "\n") {
+		var r codec.Record
+		if err := codec.DecodeJSON([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		switch f := r.Fields; r.Name {
+		case catalog.ProcessCore.Name:
+			part++
+			if part == 1 {
+				first = int64(r.Seq)
+			}
+			if n, want := f[1].Value.Int(), part; n != want || part > 1 && f[3].Value.Int() != first {
+				t.Errorf("seq %d: part %d naming %d, want part %d naming %d", r.Seq, n, f[3].Value.Int(), want, first)
+			}
+			mini = append(mini, f[6].Value.Str()...)
+			if sum := f[5].Value.Uint(); uint32(sum) != crc32.Checksum(mini, crc32.MakeTable(crc32.Castagnoli)) {
+				t.Errorf("crc %x, the minidump's %x", sum, crc32.Checksum(mini, crc32.MakeTable(crc32.Castagnoli)))
+			}
+		case catalog.ProcessCrash.Name:
+			crash = r
+			crashes++
+		}
+	}
+	if f := crash.Fields; crashes != 1 || f[7].Value.Int() != first || f[6].Value.Int() != int64(len(mini)) {
+		t.Errorf("%d events, the minidump %d of %d bytes; %d parts from %d", crashes, f[7].Value.Int(), f[6].Value.Int(), part, first)
+	}
+	return mini, crash
+}
+
+// TestCoresResume: a minidump whose parts the cores stream refuses
+// partway is resumed at the part that failed, at the next sample, or
+// after a restart (from the mark in the spool file): each part is stored
+// once.
+func TestCoresResume(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		data := t.TempDir()
+		name := spoolCrash(t, data, noPid+3, 35872)
+		cfg := coresConfig(t, data, nil)
+		cfg.Streams[0].Sync = ringlog.SyncAlways
+		c := mustCollector(t, "cores", cfg)
+		e := newSeqEmitter(t)
+		e.fail, e.room = StreamCores, 2
+		if err := c.Update(e); err == nil || e.next[StreamCores] != 2 {
+			t.Fatalf("restart %v: %d parts stored, %v; want 2 and an error", restart, e.next[StreamCores], err)
+		}
+		c.(*coresCollector).Close()
+		if restart { // a new process knows the file's mark alone
+			storedAs(name, corespool.Progress{})
+		}
+		c = mustCollector(t, "cores", cfg)
+		e.fail = ""
+		if err := c.Update(e); err != nil {
+			t.Fatal(err)
+		}
+		c.(*coresCollector).Close()
+		if mini, _ := stored(t, e); e.next[StreamCores] < 4 || len(mini) < 8<<10 {
+			t.Errorf("restart %v: %d parts, %d bytes", restart, e.next[StreamCores], len(mini))
+		}
+		if spooled, _ := filepath.Glob(filepath.Join(data, corespool.Dir, "core-*")); len(spooled) != 0 {
+			t.Errorf("restart %v: %v left", restart, spooled)
+		}
+	}
+}
+
+// TestCoresUnmarked: an agent killed between storing a record of a crash
+// and marking it stored leaves its mark one record behind; started
+// again, it finds the record at the end of its ring and stores it, and
+// the crash, once.
+func TestCoresUnmarked(t *testing.T) {
+	for _, last := range []string{StreamCores, StreamEvents} {
+		data := t.TempDir()
+		name := spoolCrash(t, data, noPid+4, 35872)
+		path := filepath.Join(data, corespool.Dir, name)
+		cfg := coresConfig(t, data, nil)
+		cfg.Streams[0].Sync = ringlog.SyncAlways
+		e := newSeqEmitter(t)
+		e.fail, e.room = StreamCores, 2
+		if last == StreamEvents {
+			e.fail, e.room = StreamEvents, 0
+		}
+		c := mustCollector(t, "cores", cfg)
+		c.Update(e) // the parts the stream takes, marked
+		c.(*coresCollector).Close()
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One more record, then killed before its mark: the file as it
+		// was, the record the last of its ring.
+		e.room = 1
+		if last == StreamEvents {
+			e.fail = ""
+		}
+		c = mustCollector(t, "cores", cfg)
+		c.Update(e)
+		c.(*coresCollector).Close()
+		storedAs(name, corespool.Progress{})
+		if err := os.WriteFile(path, before, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(e.out.String()), "\n")
+		var r codec.Record
+		if err := codec.DecodeJSON([]byte(lines[len(lines)-1]), &r); err != nil {
+			t.Fatal(err)
+		}
+		payload, err := codec.Msgpack.Append(nil, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.ended = map[string]*ringlog.Entry{last: {Seq: r.Seq, Payload: payload, Codec: codec.Msgpack}}
+
+		e.fail = ""
+		c = mustCollector(t, "cores", cfg)
+		if err := c.Update(e); err != nil {
+			t.Fatal(err)
+		}
+		c.(*coresCollector).Close()
+		stored(t, e)
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s last: crash file left: %v", last, err)
+		}
+	}
 }
 
 // TestCoresRetry: a crash the events stream cannot take stays in the

@@ -429,8 +429,9 @@ func TestProcessExitsOtherNamespace(t *testing.T) {
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	proc := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "root", dir)
+	// Its pid 1 is unshare's child until that has exec'd sleep.
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(proc, "1/stat")); err == nil {
+		if comm, err := os.ReadFile(filepath.Join(proc, "1/comm")); err == nil && string(comm) == "sleep\n" {
 			break
 		}
 		if cmd.ProcessState != nil || time.Now().After(deadline) {

@@ -18,7 +18,7 @@ import (
 // that samples them at their intervals.
 
 func (a *Agent) buildCollectors(cfg *Config) error {
-	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev, Data: cfg.Data, Streams: cfg.Streams, boot: a.boot, async: a}
+	cc := CollectorConfig{Proc: a.opts.Proc, Sys: a.opts.Sys, Dev: a.opts.Dev, Data: cfg.Data, Streams: cfg.Streams, boot: a.boot, async: a, ended: a.ended}
 	var cols []*scheduled
 	var off []offCollector
 	now := time.Now()

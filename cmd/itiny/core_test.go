@@ -385,6 +385,12 @@ func storeSpool(t *testing.T, data string) {
 	t.Helper()
 	conf := filepath.Join(t.TempDir(), "itiny.conf")
 	os.WriteFile(conf, []byte(e2eConfig), 0o644)
+	storeConf(t, data, conf)
+}
+
+// storeConf is storeSpool with the agent's configuration file conf.
+func storeConf(t *testing.T, data, conf string) {
+	t.Helper()
 	p := start(t, data, conf)
 	defer p.stop()
 	deadline := time.Now().Add(30 * time.Second)

@@ -11,7 +11,10 @@
 //
 //   - core-MONO-PID: one crash, written to .core-PID.tmp and renamed
 //     into place once whole: a text header of HeaderSize bytes, then the
-//     minidump (package minicore), if any, to the end of the file.
+//     minidump (package minicore), if any, to the end of the file. The
+//     header's last ProgressSize bytes are the agent's: what it has
+//     stored of the crash (Progress), so that an agent stopped partway
+//     resumes at the next part instead of storing the parts again.
 //   - limits: what the agent's configuration allows, which the agent
 //     writes and the handler reads (Limits).
 //   - state: the handler's per-hour count and the crashes it dropped
@@ -126,8 +129,13 @@ func parseFields(text string, fs []field) error {
 }
 
 // HeaderSize is the room a crash's header takes at the head of its file,
-// padded with newlines; the minidump starts after it.
-const HeaderSize = 2048
+// padded with newlines; the minidump starts after it. Its last
+// ProgressSize bytes, within one 512-byte sector, hold the Progress.
+const (
+	HeaderSize   = 2048
+	ProgressSize = 128
+	progressOff  = HeaderSize - ProgressSize
+)
 
 // headerMagic is a crash file's first line.
 const headerMagic = "itiny-core 1\n"
@@ -148,7 +156,22 @@ type Crash struct {
 	Dropped  int64     // crashes dropped since the last kept, this one not counted
 	Error    string    // what failed: "" when nothing did
 	Size     int64     // the minidump's bytes: the file's past HeaderSize
+	Stored   Progress  // what the agent has stored of it
 	_        [0]func() // not comparable: no equality function linked
+}
+
+// Progress is what the agent has stored of a crash: its parts of Part
+// bytes, Parts of them, the first's sequence number and the CRC-32C of
+// the minidump up to the last's end; Told once its event is written.
+type Progress struct {
+	Part, Parts int64
+	First       int64
+	Sum         int64
+	Told        int64 // 1: told
+}
+
+func (p *Progress) fields() []field {
+	return []field{{key: "part", n: &p.Part}, {key: "parts", n: &p.Parts}, {key: "first", n: &p.First}, {key: "sum", n: &p.Sum}, {key: "told", n: &p.Told}}
 }
 
 func (c *Crash) fields() []field {
@@ -157,10 +180,21 @@ func (c *Crash) fields() []field {
 		{key: "stacks", n: &c.Stacks}, {key: "read", n: &c.Read}, {key: "dropped", n: &c.Dropped}, {key: "error", s: &c.Error}}
 }
 
-// header returns c's header, HeaderSize bytes.
+// header returns c's header, HeaderSize bytes, its progress none: its
+// fields, three strings of at most maxString bytes, end before
+// progressOff (TestHeaderBound).
 func (c *Crash) header() []byte {
 	b := appendFields([]byte(headerMagic), c.fields())
 	for len(b) < HeaderSize {
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// progress returns p's lines, ProgressSize bytes.
+func (p *Progress) progress() []byte {
+	b := appendFields(make([]byte, 0, ProgressSize), p.fields())
+	for len(b) < ProgressSize {
 		b = append(b, '\n')
 	}
 	return b
@@ -175,6 +209,11 @@ func parseHeader(h []byte) (Crash, error) {
 	}
 	if err := parseFields(rest, c.fields()); err != nil {
 		return c, fmt.Errorf("header: %w", err)
+	}
+	// A progress that does not parse (a write torn by a power cut) is
+	// none: the parts are stored again, never a part skipped.
+	if parseFields(string(h[progressOff:]), c.Stored.fields()) != nil {
+		c.Stored = Progress{}
 	}
 	return c, nil
 }

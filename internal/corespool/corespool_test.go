@@ -329,3 +329,48 @@ func TestPending(t *testing.T) {
 		t.Errorf("removed crash read: %v", err)
 	}
 }
+
+// TestHeaderBound: a header with every string at its longest ends
+// before the progress, which the agent writes there.
+func TestHeaderBound(t *testing.T) {
+	long := strings.Repeat("é", maxString)
+	c := Crash{Pid: -1 << 63, Tid: -1 << 63, Signal: -1 << 63, Time: -1 << 63, Exe: long, Boot: long, Mono: -1 << 63,
+		Threads: -1 << 63, Stacks: -1 << 63, Read: -1 << 63, Dropped: -1 << 63, Error: long}
+	h := c.header()
+	if end := len(strings.TrimRight(string(h), "\n")); len(h) != HeaderSize || end >= progressOff {
+		t.Errorf("a %d-byte header, its fields ending at %d: past %d", len(h), end, progressOff)
+	}
+}
+
+// TestMark: what Mark records is what Read returns next; a progress
+// torn by a power cut reads as none, never as more than was stored.
+func TestMark(t *testing.T) {
+	data := t.TempDir()
+	name, err := Capture(data, crash(noPid, 5), bytes.NewReader(seedCore(t)), testLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := Progress{Part: 3808, Parts: 7, First: 1 << 40, Sum: 1<<32 - 1, Told: 1}
+	c, f, err := s.Read(name, 1<<20)
+	if err != nil || c.Stored != (Progress{}) {
+		t.Fatalf("a new crash's progress %+v, %v", c.Stored, err)
+	}
+	if err := s.Mark(f, want); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	exe := c.Exe
+	if c, f, err = s.Read(name, 1<<20); err != nil || c.Stored != want || c.Exe != exe {
+		t.Fatalf("progress %+v, exe %q, %v; want %+v, %q", c.Stored, c.Exe, err, want, exe)
+	}
+	f.WriteAt([]byte("parts 1x"), progressOff) // torn
+	f.Close()
+	if c, _, err = s.Read(name, 1<<20); err != nil || c.Stored != (Progress{}) {
+		t.Errorf("a torn progress read as %+v, %v", c.Stored, err)
+	}
+}

@@ -2,6 +2,7 @@ package corespool
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -59,13 +60,17 @@ func (s *Spool) Crashes() ([]string, error) {
 }
 
 // Read opens a crash file and returns its header, with Size the
-// minidump's bytes, and the file to read the minidump from at offset
-// HeaderSize. A minidump over max bytes is refused.
+// minidump's bytes and Stored what the agent has stored of it, and the
+// file to read the minidump from at offset HeaderSize, and to Mark. A
+// minidump over max bytes is refused.
 func (s *Spool) Read(name string, max int64) (Crash, *os.File, error) {
 	if strings.ContainsRune(name, '/') {
 		return Crash{}, nil, fmt.Errorf("%s/%s: not a name in the spool", Dir, name)
 	}
-	f, err := openAt(s.fd, name, syscall.O_RDONLY, 0)
+	f, err := openAt(s.fd, name, syscall.O_RDWR, 0)
+	if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EROFS) {
+		f, err = openAt(s.fd, name, syscall.O_RDONLY, 0) // Mark fails: progress kept in memory
+	}
 	if err != nil {
 		return Crash{}, nil, err
 	}
@@ -85,6 +90,16 @@ func (s *Spool) Read(name string, max int64) (Crash, *os.File, error) {
 		return c, nil, fmt.Errorf("%s/%s: %w", Dir, name, err)
 	}
 	return c, f, nil
+}
+
+// Mark records in crash file f, opened by Read, what is stored of it. It
+// is not synced: it outlives the agent, not a power cut, after which the
+// parts since the last synced mark are stored again, never skipped.
+func (s *Spool) Mark(f *os.File, p Progress) error {
+	if _, err := f.WriteAt(p.progress(), progressOff); err != nil {
+		return fmt.Errorf("marking what is stored: %w", err)
+	}
+	return nil
 }
 
 // Remove removes a crash file, its records stored.
