@@ -299,11 +299,12 @@ func (p *processCollector) report(w *watch, e Emitter, snapshot bool, at int64) 
 		// agent was away.
 		w.restarts++
 		level = codec.LevelNotice
-	case !w.seen:
-		// The first state is news, and plain info.
-	case running && !w.running:
-		level = codec.LevelNotice // started
-	case !running && w.running:
+	case !running && (w.running || !w.seen && w.lastStart != 0):
+		// Gone since the last sample, or since the agent's restart: the
+		// state file names a process of this boot whose end is not
+		// recorded (its runtime unknown). Recorded, it is marked so by a
+		// start time of 0, which no process has.
+		w.lastStart, p.dirty = 0, true
 		if w.end.reason == "" {
 			// Not told by the kernel. A daemon removes its pidfile when
 			// it stops cleanly; a process gone without doing so died.
@@ -313,6 +314,10 @@ func (p *processCollector) report(w *watch, e Emitter, snapshot bool, at int64) 
 			}
 		}
 		level = w.end.level()
+	case !w.seen:
+		// The first state is news, and plain info.
+	case running && !w.running:
+		level = codec.LevelNotice // started
 	}
 	w.seen, w.running = true, running
 	if running {

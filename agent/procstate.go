@@ -23,6 +23,9 @@ import (
 //	BOOT-ID-HEX
 //	RESTARTS PID START NAME
 //
+// START is 0 once the process's end is recorded: one that ended while
+// the agent was down is recorded, once, at its next start.
+//
 // It holds for one boot: a file of another boot is ignored, as restarts
 // count within a boot (a device boot starts every process again). So it
 // is replaced (replaceFile) without a sync: it must survive the agent's

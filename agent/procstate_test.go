@@ -42,8 +42,11 @@ func TestProcessRestartsKept(t *testing.T) {
 		{"the same process", boot, func() {}, "info", map[string]any{"pid": 300.0, "restarts": 1.0, "running": true}},
 		{"a new one meanwhile", boot, func() { p.set(300, "my app", 'Z', 1); p.set(400, "my app", 'S', 1) }, "notice", map[string]any{"pid": 400.0, "restarts": 2.0}},
 		{"its pid reused", boot, func() { p.setStart(400, "my app", 'S', 1, 900) }, "notice", map[string]any{"pid": 400.0, "restarts": 3.0}},
-		{"none running", boot, func() { p.set(400, "my app", 'Z', 1) }, "info", map[string]any{"pid": 400.0, "restarts": 3.0, "running": false}},
-		{"another boot", codec.BootID{9}, func() { p.set(500, "my app", 'S', 1) }, "info", map[string]any{"pid": 500.0, "restarts": 0.0}},
+		// Ended while no collector ran: how, the state file cannot say.
+		{"none running", boot, func() { p.set(400, "my app", 'Z', 1) }, "warning", map[string]any{"pid": 400.0, "restarts": 3.0, "running": false, "reason": "vanished"}},
+		{"still none", boot, func() {}, "info", map[string]any{"pid": 400.0, "running": false, "reason": ""}},
+		{"a new one", boot, func() { p.set(450, "my app", 'S', 1) }, "notice", map[string]any{"pid": 450.0, "restarts": 4.0}},
+		{"another boot", codec.BootID{9}, func() { p.set(450, "my app", 'Z', 1); p.set(500, "my app", 'S', 1) }, "info", map[string]any{"pid": 500.0, "restarts": 0.0}},
 	}
 	for _, st := range steps {
 		st.setup()

@@ -100,7 +100,8 @@ var (
 // runs: reason is "exited" (with exit_code), "killed" (by signal, a name
 // such as "SIGSEGV"; core when it dumped one), "stopped" (it removed its
 // pidfile; how it ended is not known) or "vanished" (it is gone, how is
-// not known: the kernel's process events were not available, or lost).
+// not known: the kernel's process events were not available, or lost,
+// or it ended while the agent was down).
 // The runtime of one that stopped or vanished runs to the last sample
 // that saw it.
 var processFields = []Field{

@@ -152,6 +152,33 @@ func TestProcessExits(t *testing.T) {
 	waitRecord(t, data, "events", "exit 3's event", 0, func(r codec.Record, f map[string]codec.Value) bool {
 		return r.Name == catalog.ProcessExit.Name && r.Level == codec.LevelErr && f["exit_code"].Int() == 3
 	})
+
+	// An end while the agent is down is recorded at its next start, as
+	// vanished (how it ended, the agent cannot know), and only once.
+	d := testbin.StartChild(t, pidfile, "exec sleep 600", "sleep")
+	_, n = waitRecord(t, data, "state", "the last restart", n, running(d.Cmd.Process.Pid, 3, codec.LevelNotice))
+	waitSaved(t, data, "3 "+strconv.Itoa(d.Cmd.Process.Pid)+" ")
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+	d.End(syscall.SIGKILL)
+	gone := func(r codec.Record, f map[string]codec.Value) bool {
+		return r.Name == catalog.Process.Name && !f["running"].Bool()
+	}
+	for i, want := range []struct {
+		reason string
+		level  codec.Level
+	}{{"vanished", codec.LevelWarning}, {"", codec.LevelInfo}} {
+		p = start(t, data, conf)
+		state, n = waitRecord(t, data, "state", "the state at a start after an end while the agent was down", n, gone)
+		if f := procFields(state); f["reason"].Str() != want.reason || state.Level != want.level || f["pid"].Int() != int64(d.Cmd.Process.Pid) {
+			t.Errorf("start %d after the end: %v %v, want %q at %v", i+1, state.Level, f, want.reason, want.level)
+		}
+		waitSaved(t, data, "3 "+strconv.Itoa(d.Cmd.Process.Pid)+" 0 ") // its end recorded
+		if i == 0 {
+			p.cmd.Process.Signal(syscall.SIGKILL)
+			p.cmd.Wait()
+		}
+	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logText())
