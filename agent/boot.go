@@ -2,15 +2,13 @@ package agent
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
+	"github.com/itiny/itiny/internal/atomicfile"
 	"github.com/itiny/itiny/internal/regular"
 
 	"github.com/itiny/itiny/codec"
@@ -80,33 +78,13 @@ func (a *Agent) saveBoot(content string) error {
 	return replaceFile(filepath.Join(a.cfg.Data, bootFile), []byte(content), true)
 }
 
-// replaceFile replaces the file at path with content, atomically: a
-// reader finds the old content or the new, never a part. sync writes it
-// to the storage before the rename, for a file that must survive a power
-// cut. The temporary file is made anew, whatever was at its name: the
-// agent, often root, must neither write through a symbolic link there nor
-// block for good on a FIFO.
+// replaceFile replaces the file at path with content, atomically
+// (internal/atomicfile), through path.tmp: a temporary file a kill left
+// is reused, not piled up in the data directory. sync makes it survive a
+// power cut.
 func replaceFile(path string, content []byte, sync bool) error {
-	tmp := path + ".tmp"
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("agent: %w", err)
-	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o640)
-	if err != nil {
-		return fmt.Errorf("agent: %w", err)
-	}
-	_, err = f.Write(content)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	o := atomicfile.Options{Temp: filepath.Base(path) + ".tmp", Perm: 0o640, Sync: sync}
+	if err := atomicfile.Replace(path, o, atomicfile.Bytes(content)); err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
 	return nil

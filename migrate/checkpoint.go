@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/atomicfile"
 	"github.com/itiny/itiny/internal/regular"
 )
 
@@ -71,7 +70,11 @@ func (c *Checkpoint) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, append(b, '\n'))
+	o := atomicfile.Options{Perm: 0o600, Sync: true}
+	if err := atomicfile.Replace(path, o, atomicfile.Bytes(append(b, '\n'))); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }
 
 // clone copies c deeply, to be saved by another goroutine while c changes.
@@ -83,34 +86,4 @@ func (c *Checkpoint) clone() *Checkpoint {
 		d.Streams[k] = &s
 	}
 	return &d
-}
-
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	d.Close()
-	return err
 }

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/itiny/itiny/internal/atomicfile"
 	"github.com/itiny/itiny/view"
 )
 
@@ -73,19 +74,12 @@ func coresCmd(fs *flag.FlagSet, args []string) error {
 // extractCore writes minidump seq to path, through a temporary file: a
 // minidump with a part missing leaves no file.
 func extractCore(in *view.Input, seq uint64, path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
+	var n int64
+	err := atomicfile.Replace(path, atomicfile.Options{Perm: 0o640}, func(w io.Writer) (err error) {
+		n, err = view.ExtractCore(in.Sources, seq, w)
 		return err
-	}
-	n, err := view.ExtractCore(in.Sources, seq, tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	})
 	if err != nil {
-		os.Remove(tmp.Name())
 		if errors.Is(err, view.ErrNoCore) {
 			return fmt.Errorf("%w (itiny-read cores lists them)", err)
 		}

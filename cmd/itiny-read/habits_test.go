@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -419,7 +420,7 @@ func TestWriteReplacingFails(t *testing.T) {
 	})
 	b, _ := os.ReadFile(name)
 	ents, _ := os.ReadDir(dir)
-	if err != fail || string(b) != "before" || len(ents) != 1 {
+	if !errors.Is(err, fail) || string(b) != "before" || len(ents) != 1 {
 		t.Fatalf("%v: %q, files %v", err, b, ents)
 	}
 }

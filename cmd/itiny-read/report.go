@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
-	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/itiny/itiny/internal/atomicfile"
+	"github.com/itiny/itiny/internal/version"
 
 	"github.com/itiny/itiny/report"
 	"github.com/itiny/itiny/view"
@@ -71,26 +72,14 @@ func writeReplacing(name string, write func(io.Writer) error) (int64, error) {
 		}
 		return cw.n, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return 0, err
-	}
-	cw := &countWriter{w: f}
-	err = write(cw)
-	if err == nil {
-		err = f.Chmod(0o640)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return 0, err
-	}
-	return cw.n, nil
+	var n int64
+	err := atomicfile.Replace(name, atomicfile.Options{Perm: 0o640}, func(w io.Writer) error {
+		cw := &countWriter{w: w}
+		err := write(cw)
+		n = cw.n
+		return err
+	})
+	return n, err
 }
 
 // countWriter counts the bytes written through it.

@@ -1,0 +1,100 @@
+// Package atomicfile replaces a file whole: the new content is written to
+// a temporary file in the same directory and renamed over the old, so
+// that a reader, or a program started after a kill, finds the old
+// content or the new, never a part of either.
+//
+// The temporary file is made with O_EXCL and O_NOFOLLOW: a program
+// running as root never writes through a symbolic link put at its name,
+// nor blocks for good opening a FIFO there.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Options say how Replace writes.
+type Options struct {
+	// Temp names the temporary file in the file's directory: a name of
+	// the caller's own, whatever is there removed first, so that one a
+	// kill left is reused rather than piled up. "" makes a new name, for
+	// a directory that is not the caller's (a user's -o FILE).
+	Temp string
+	// Perm is the file's mode, before the umask.
+	Perm fs.FileMode
+	// Sync writes the file to the storage before the rename, and the
+	// directory after it: the new content then survives a power cut.
+	Sync bool
+}
+
+// Replace replaces the file at path with what write writes to it. On an
+// error the old file is left as it was, and the temporary file removed.
+func Replace(path string, o Options, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	var f *os.File
+	var err error
+	if o.Temp == "" {
+		f, err = os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+		if err == nil {
+			err = f.Chmod(o.Perm)
+		}
+	} else {
+		tmp := filepath.Join(dir, o.Temp)
+		if err = os.Remove(tmp); errors.Is(err, fs.ErrNotExist) {
+			err = nil
+		}
+		if err == nil {
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, o.Perm)
+		}
+	}
+	if f == nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	if err == nil {
+		err = write(f)
+	}
+	if err == nil && o.Sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	if o.Sync {
+		return syncDir(dir)
+	}
+	return nil
+}
+
+// Bytes is a write function for Replace that writes b.
+func Bytes(b []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}
+}
+
+// syncDir syncs directory dir, making a rename in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	err = d.Sync()
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
