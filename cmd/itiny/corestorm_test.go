@@ -180,7 +180,7 @@ func TestCoreDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	filler := filepath.Join(data, "filler")
-	if err := os.WriteFile(filler, make([]byte, int64(st.Bavail)*st.Bsize-1<<20), 0o600); err != nil {
+	if err := os.WriteFile(filler, make([]byte, int64(st.Bavail)*int64(st.Bsize)-1<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	core, err := os.ReadFile("../../minicore/testdata/x86_64.core")

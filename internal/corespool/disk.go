@@ -27,7 +27,7 @@ func diskRoom(fd int) (free, keep int64, err error) {
 	if err := fstatfs(fd, &st); err != nil {
 		return 0, 0, &os.PathError{Op: "statfs", Path: Dir, Err: err}
 	}
-	return int64(st.Bavail) * st.Bsize, keepFree(int64(st.Blocks) * st.Bsize), nil
+	return int64(st.Bavail) * int64(st.Bsize), keepFree(int64(st.Blocks) * int64(st.Bsize)), nil
 }
 
 // diskFull says that a crash has no minidump for the disk was full, and

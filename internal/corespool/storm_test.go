@@ -95,7 +95,7 @@ func fillTo(t testing.TB, dir string, free int64) {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		t.Fatal(err)
 	}
-	avail := int64(st.Bavail) * st.Bsize
+	avail := int64(st.Bavail) * int64(st.Bsize)
 	if avail < free {
 		t.Fatalf("%d bytes free, want %d", avail, free)
 	}
