@@ -19,6 +19,8 @@
 //     writes and the handler reads (Limits).
 //   - state: the handler's per-hour count and the crashes it dropped
 //     since the last it kept, under an flock(2) of the directory.
+//   - .late-MONO-PID: a crash whose handler could not take that lock,
+//     which the next handler counts as dropped.
 //
 // The spool is bounded, outside the rings' budgets, by Limits.Spool
 // bytes: a crash that finds it full, or over Limits.PerHour crashes in

@@ -236,7 +236,7 @@ func TestSymlinks(t *testing.T) {
 	victim := filepath.Join(elsewhere, "victim")
 	os.WriteFile(victim, []byte("keep"), 0o600)
 	os.Mkdir(filepath.Join(data, Dir), 0o750)
-	for _, n := range []string{".state.tmp", ".core-" + strconv.Itoa(os.Getpid()) + ".tmp", limitsFile} {
+	for _, n := range []string{stateFile, ".core-" + strconv.Itoa(os.Getpid()) + ".tmp", limitsFile} {
 		if err := os.Symlink(victim, filepath.Join(data, Dir, n)); err != nil {
 			t.Fatal(err)
 		}

@@ -112,17 +112,16 @@ func replaceAt(fd int, name string, b []byte) error {
 		return err
 	}
 	owned(f, fd)
-	_, err = f.Write(b)
+	if _, err = f.Write(b); err == nil {
+		err = f.Sync()
+	}
 	return install(fd, f, tmp, name, err)
 }
 
-// install syncs and closes f, written as tmp in the directory fd, and
-// renames it name, syncing the directory: unless err, the write's, or
-// one of these fails, when tmp is removed.
+// install closes f, written as tmp in the directory fd and synced, and
+// renames it name, syncing the directory: unless err, the write's or
+// the sync's, or one of these fails, when tmp is removed.
 func install(fd int, f *os.File, tmp, name string, err error) error {
-	if err == nil {
-		err = f.Sync()
-	}
 	if err == nil {
 		err = syscall.Renameat(fd, tmp, fd, name)
 	}

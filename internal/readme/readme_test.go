@@ -44,6 +44,7 @@ var follows = regexp.MustCompile(`(^|\s)(-f|-F|--follow)(\s|$)`)
 var expects = []expect{
 	{key: "make test", skip: "it is what runs this test"},
 	{key: "kernel.core_pattern", skip: "it sets the machine's core pattern (cmd/itiny's TestCoreKernel does, when asked)"},
+	{key: "kernel.core_pipe_limit", skip: "it sets the machine's limit of core handlers at once"},
 	{key: "itiny-read cores --extract", quiet: true, stderr: `^appd\.core: minidump 1, \d+ bytes \(gdb EXECUTABLE appd\.core\)$`},
 	// make prints its own note when Ctrl-C (SIGINT) stops what it ran.
 	{key: "make run", follow: `(?m)^itiny: .* running: data \./itiny-data,`, agent: true,
