@@ -30,16 +30,17 @@ func init() { registerCollector("cores", true, newCoresCollector) }
 // within, from its options and the cores stream's budget. A look at an
 // empty spool costs two system calls and no allocation.
 type coresCollector struct {
-	data  string
-	spool *corespool.Spool // nil until the storage lets it be opened
-	lim   corespool.Limits // Size: what the cores ring holds
-	part  int              // minidump bytes a process.core record
-	marks bool             // the cores stream syncs each record: files are marked
-	buf   []byte           // a part's bytes
-	ended map[string]*ringlog.Entry
-	boot  string
-	crash codec.Record
-	core  codec.Record
+	data    string
+	spool   *corespool.Spool // nil until the storage lets it be opened
+	lim     corespool.Limits // Size: what the cores ring holds
+	part    int              // minidump bytes a process.core record
+	marks   bool             // the cores stream syncs each record: files are marked
+	buf     []byte           // a part's bytes
+	ended   map[string]*ringlog.Entry
+	boot    string
+	crash   codec.Record
+	core    codec.Record
+	dropped codec.Record // process.crashes_dropped
 }
 
 func newCoresCollector(c CollectorConfig) (Collector, error) {
@@ -68,6 +69,7 @@ func newCoresCollector(c CollectorConfig) (Collector, error) {
 		data: c.Data, lim: lim, part: part, marks: sc.Sync == ringlog.SyncAlways, ended: c.ended, buf: make([]byte, part),
 		boot:  strings.TrimSpace(string(boot)),
 		crash: catalogRecord(&catalog.ProcessCrash), core: catalogRecord(&catalog.ProcessCore),
+		dropped: catalogRecord(&catalog.ProcessCrashesDropped),
 	}
 	// A spool the storage refuses (a read-only or full disk) is made at
 	// a later sample; another failure switches the collector off.
@@ -129,19 +131,34 @@ func (c *coresCollector) Update(e Emitter) error {
 			return err
 		}
 	}
-	if pending, err := c.spool.Pending(); err != nil || !pending {
-		return err
-	}
-	names, err := c.spool.Crashes()
-	if err != nil {
+	crashes, dropped, err := c.spool.Pending()
+	if err != nil || !crashes && !dropped {
 		return err
 	}
 	var first error
-	for _, name := range names {
-		retry, err := c.take(e, name)
-		if retry {
-			return err // the stream cannot take records: next sample
+	if crashes {
+		names, err := c.spool.Crashes()
+		if err != nil {
+			return err
 		}
+		for _, name := range names {
+			retry, err := c.take(e, name)
+			if retry {
+				return err // the stream cannot take records: next sample
+			}
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if dropped {
+		// Crashes dropped since the last kept, which may be the last of
+		// a storm: told now, not at a next crash that may never come.
+		err := c.spool.TakeDropped(func(n int64) error {
+			c.dropped.Level = codec.LevelWarning
+			c.dropped.Fields[0].Value = codec.Int(n)
+			return e.Emit(catalog.StreamEvents, &c.dropped)
+		})
 		if first == nil {
 			first = err
 		}

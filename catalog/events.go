@@ -190,5 +190,5 @@ var all = []*Record{
 	&AgentCrash,
 	&WatchdogBootStatus,
 	&KernelHungTask, &KernelDropped,
-	&ProcessCrash, &ProcessCore,
+	&ProcessCrash, &ProcessCore, &ProcessCrashesDropped,
 }

@@ -231,6 +231,13 @@ var (
 		{"pid", Label, None}, {"part", Label, None}, {"parts", Label, None}, {"first", Label, None},
 		{"size", Gauge, Bytes}, {"crc", Label, None}, {"data", Blob, None},
 	}}
+	// ProcessCrashesDropped counts crashes not kept (over the per-hour
+	// cap, the spool full, or its lock held too long) that no kept
+	// crash's dropped told: the agent writes it when it finds such a
+	// count, so that a crash storm that ends says how many it lost.
+	ProcessCrashesDropped = Record{Name: "process.crashes_dropped", Stream: StreamEvents, Source: "cores", Fields: []Field{
+		{"dropped", Gauge, Count},
+	}}
 )
 
 // CorePart bounds a process.core record's data; a part is cut so that

@@ -34,6 +34,9 @@ type Core struct {
 	// Held: the cores stream holds the minidump's first part (it may
 	// have turned over since, or be missing from a copy).
 	Held bool
+	// Lost: not a crash but a count of crashes not kept, Dropped, that
+	// no crash kept after them told (process.crashes_dropped).
+	Lost bool
 }
 
 // The fields cores reads, named by the catalogue.
@@ -50,6 +53,7 @@ var (
 	keyCrashError    = catalog.ProcessCrash.Key("error")
 	keyCrashBoot     = catalog.ProcessCrash.Key("boot")
 	keyCrashTime     = catalog.ProcessCrash.Key("time")
+	keyLostDropped   = catalog.ProcessCrashesDropped.Key("dropped")
 	keyCorePart      = catalog.ProcessCore.Key("part")
 	keyCoreParts     = catalog.ProcessCore.Key("parts")
 	keyCoreFirst     = catalog.ProcessCore.Key("first")
@@ -96,7 +100,8 @@ func eachRecord(srcs []*Source, fn func(it *Item) bool) error {
 	}
 }
 
-// ListCores returns the crashes the events stream tells of, oldest first.
+// ListCores returns the crashes the events stream tells of, and the
+// counts of those not kept (Core.Lost), oldest first.
 func ListCores(srcs []*Source) ([]Core, error) {
 	var cores []Core
 	held := map[uint64]bool{}
@@ -114,6 +119,8 @@ func ListCores(srcs []*Source) ([]Core, error) {
 			if t := intField(r, keyCrashTime); t > 0 {
 				cores[len(cores)-1].Time = time.Unix(t, 0)
 			}
+		case it.Source.Stream == catalog.StreamEvents && isCore(r, &catalog.ProcessCrashesDropped):
+			cores = append(cores, Core{Wall: r.Wall, Boot: Boot{r.BootCount, r.Boot}, Dropped: intField(r, keyLostDropped), Lost: true})
 		}
 		return true
 	})

@@ -39,6 +39,10 @@ func coresCmd(fs *flag.FlagSet, args []string) error {
 	w := os.Stdout
 	fmt.Fprintf(w, "%-23s  %-16s %7s %7s  %-8s %7s %6s %9s %6s  %s\n", "TIME", "EXE", "PID", "TID", "SIGNAL", "THREADS", "STACKS", "SIZE", "SEQ", "NOTE")
 	for _, c := range cores {
+		if c.Lost {
+			fmt.Fprintf(w, "%-23s  %-16s %7s %7s  %-8s %7s %6s %9s %6s  %s not kept (per_hour, the spool full, or busy)\n", when(c.Wall, *utc), "-", "-", "-", "-", "-", "-", "-", "-", view.Count(c.Dropped, "crash", "crashes"))
+			continue
+		}
 		seq, note := "-", ""
 		switch {
 		case c.Seq != 0 && c.Held:

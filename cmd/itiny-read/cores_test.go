@@ -95,6 +95,13 @@ func coresFixture(t *testing.T) (data string, mini []byte) {
 			t.Fatal(err)
 		}
 	}
+	// The last of a storm: three crashes not kept, and none after them.
+	lost := codec.Record{Boot: codec.BootID{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff},
+		Wall: t0.Add(10 * time.Minute), Mono: 660e9, Source: "cores", Name: catalog.ProcessCrashesDropped.Name, Level: codec.LevelWarning,
+		Fields: codec.Fields{{Key: "dropped", Value: codec.Int(3)}}}
+	if _, err := events.Append(&lost); err != nil {
+		t.Fatal(err)
+	}
 	if err := events.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +122,7 @@ func TestCores(t *testing.T) {
 		"2026-11-25 10:03:00.000  appd                 103     104  SIGSEGV        0      0         0      -  not an ELF core: no ELF magic at offset 0",
 		"2026-11-23 10:00:00.000  appd                 104     105  SIGSEGV        2      1      9800      7  minidump gone from the cores stream; crashed in boot 1b4e28ba-2fa1-11d2-883f-0016d3cca427",
 		"2026-11-25 10:05:00.000  appd                 105     106  SIGSEGV        2      2      9800     58  -",
+		"2026-11-25 10:10:00.000  -                      -       -  -              -      -         -      -  3 crashes not kept (per_hour, the spool full, or busy)",
 	}
 	if code != 0 || out != strings.Join(want, "\n")+"\n" {
 		t.Errorf("exit %d, %s\n%s\nwant\n%s", code, errOut, out, strings.Join(want, "\n"))

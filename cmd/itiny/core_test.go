@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/internal/corespool"
 	"github.com/itiny/itiny/internal/testbin"
 )
@@ -394,7 +395,7 @@ func storeConf(t *testing.T, data, conf string) {
 	p := start(t, data, conf)
 	defer p.stop()
 	deadline := time.Now().Add(30 * time.Second)
-	for spooled(t, data) > 0 {
+	for spooled(t, data) > 0 || droppedPending(t, data) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the agent did not take the spool's crashes:\n%s", p.logText())
 		}
@@ -404,6 +405,17 @@ func storeConf(t *testing.T, data, conf string) {
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("agent: %v\n%s", err, p.logText())
 	}
+}
+
+// droppedPending says whether data's spool holds a count of crashes
+// dropped that the agent has not taken.
+func droppedPending(t *testing.T, data string) bool {
+	marks, err := filepath.Glob(filepath.Join(data, corespool.Dir, ".late-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(data, corespool.Dir, ".dropped"))
+	return len(marks) > 0 || err == nil
 }
 
 // spooled counts the crash files in data's spool.
@@ -511,5 +523,21 @@ func TestCoreConcurrent(t *testing.T) {
 	state, _ := os.ReadFile(filepath.Join(data, corespool.Dir, "state"))
 	if n := spooled(t, data); n != 4 || !strings.HasSuffix(string(state), "count 4\ndropped 3\n") {
 		t.Errorf("%d crashes kept, state %q: want 4 kept and 3 dropped", n, state)
+	}
+	// The agent stores the four and tells the three dropped, which no
+	// crash after them tells: all seven are in the events, once.
+	storeSpool(t, data)
+	var kept, dropped int64
+	for _, r := range readRing(t, filepath.Join(data, "events")) {
+		switch f := procFields(r); r.Name {
+		case catalog.ProcessCrash.Name:
+			kept++
+			dropped += f["dropped"].Int()
+		case catalog.ProcessCrashesDropped.Name:
+			dropped += f["dropped"].Int()
+		}
+	}
+	if kept != 4 || dropped != 3 {
+		t.Errorf("events of %d crashes kept, %d dropped; want 4 and 3", kept, dropped)
 	}
 }

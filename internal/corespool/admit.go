@@ -15,6 +15,11 @@ import (
 // it.
 const latePre = ".late-"
 
+// droppedFlag is an empty file a handler that drops a crash leaves, for
+// the agent to see in its look at the spool (Spool.Pending) that the
+// state holds a count to tell (Spool.TakeDropped).
+const droppedFlag = ".dropped"
+
 // admit decides, under the spool's lock, whether the crash is kept: under
 // the per-hour cap, with room in the spool. It counts it either way, sets
 // c.Dropped to the crashes dropped before it when kept, and returns the
@@ -105,6 +110,11 @@ func decide(fd int, stf *os.File, c *Crash, def Limits, tmp string) (Limits, int
 	}
 	for _, m := range marks { // counted in the state now
 		syscall.Unlinkat(fd, m)
+	}
+	if drop != nil {
+		if fl, err := openAt(fd, droppedFlag, syscall.O_WRONLY|syscall.O_CREAT, 0o640); err == nil {
+			fl.Close()
+		}
 	}
 	return lim, room, f, drop
 }

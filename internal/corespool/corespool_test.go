@@ -302,8 +302,8 @@ func TestPending(t *testing.T) {
 	}
 	defer s.Close()
 	if n := testing.AllocsPerRun(100, func() {
-		if p, err := s.Pending(); p || err != nil {
-			t.Fatal(p, err)
+		if p, d, err := s.Pending(); p || d || err != nil {
+			t.Fatal(p, d, err)
 		}
 	}); n != 0 {
 		t.Errorf("%v allocations a look", n)
@@ -316,7 +316,7 @@ func TestPending(t *testing.T) {
 		}
 	}
 	names, err := s.Crashes()
-	if p, _ := s.Pending(); !p || err != nil || len(names) != 3 || names[0] > names[1] || names[1] > names[2] {
+	if p, d, _ := s.Pending(); !p || d || err != nil || len(names) != 3 || names[0] > names[1] || names[1] > names[2] {
 		t.Errorf("crashes %v, %v", names, err)
 	}
 	if _, _, err := s.Read(names[0], -1); err == nil || !strings.Contains(err.Error(), "over the") {
@@ -372,5 +372,49 @@ func TestMark(t *testing.T) {
 	f.Close()
 	if c, _, err = s.Read(name, 1<<20); err != nil || c.Stored != (Progress{}) {
 		t.Errorf("a torn progress read as %+v, %v", c.Stored, err)
+	}
+}
+
+// TestTakeDropped: crashes dropped are pending until the agent takes
+// their count, once: one that tell fails to record is kept for the next
+// call; a crash kept after takes the count in its dropped instead.
+func TestTakeDropped(t *testing.T) {
+	data := t.TempDir()
+	lim := testLimits
+	lim.PerHour = 1
+	for i := range int64(3) {
+		Capture(data, crash(noPid+i, 1e9+i), bytes.NewReader(seedCore(t)), lim)
+	}
+	s, err := Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// A handler late for the lock left a marker.
+	if err := os.WriteFile(filepath.Join(data, Dir, latePre+"0000000000000009-9"), nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, d, err := s.Pending(); !d || err != nil {
+		t.Fatalf("dropped pending %v, %v", d, err)
+	}
+	failed := errors.New("the events stream is down")
+	var told []int64
+	for _, fail := range []bool{true, false} {
+		err := s.TakeDropped(func(n int64) error {
+			told = append(told, n)
+			if fail {
+				return failed
+			}
+			return nil
+		})
+		if fail != errors.Is(err, failed) {
+			t.Errorf("tell failing %v: %v", fail, err)
+		}
+	}
+	if _, d, _ := s.Pending(); d || len(told) != 2 || told[0] != 3 || told[1] != 3 {
+		t.Errorf("told %v, pending %v; want 3 twice, then nothing", told, d)
+	}
+	if err := s.TakeDropped(func(n int64) error { t.Errorf("told %d again", n); return nil }); err != nil {
+		t.Error(err)
 	}
 }

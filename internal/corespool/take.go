@@ -33,13 +33,56 @@ func (s *Spool) SetLimits(l Limits) error {
 	return replaceAt(s.fd, limitsFile, []byte(l.String()))
 }
 
-// Pending reports whether a crash file waits; it allocates nothing.
-func (s *Spool) Pending() (bool, error) {
-	found := false
-	err := listNames(s.fd, s.buf, func(name []byte) {
-		found = found || bytes.HasPrefix(name, []byte(entryPre))
+// Pending reports whether a crash file waits, and whether a count of
+// crashes dropped does (TakeDropped); it allocates nothing.
+func (s *Spool) Pending() (crashes, dropped bool, err error) {
+	err = listNames(s.fd, s.buf, func(name []byte) {
+		crashes = crashes || bytes.HasPrefix(name, []byte(entryPre))
+		dropped = dropped || bytes.HasPrefix(name, []byte(latePre)) || string(name) == droppedFlag
 	})
-	return found, err
+	return crashes, dropped, err
+}
+
+// TakeDropped calls tell with the number of crashes dropped that no kept
+// crash has told (over the per-hour cap, the spool full, or a handler
+// late for the lock), if any, and then forgets them, under the spool's
+// lock: a crash dropped meanwhile is counted after. When tell fails,
+// the count is kept for the next call.
+func (s *Spool) TakeDropped(tell func(n int64) error) error {
+	if err := lock(s.fd); err != nil {
+		return err
+	}
+	stf, err := openState(s.fd)
+	if err != nil {
+		syscall.Flock(s.fd, syscall.LOCK_UN)
+		return err
+	}
+	defer stf.Close()
+	st := readState(stf)
+	var marks []string
+	err = listNames(s.fd, s.buf, func(name []byte) {
+		if bytes.HasPrefix(name, []byte(latePre)) {
+			marks = append(marks, string(name))
+		}
+	})
+	n := st.dropped + int64(len(marks))
+	if err == nil && n > 0 {
+		err = tell(n)
+	}
+	if err == nil && st.dropped > 0 {
+		st.dropped = 0
+		err = writeState(stf, st)
+	}
+	if err == nil {
+		for _, m := range marks {
+			syscall.Unlinkat(s.fd, m)
+		}
+		syscall.Unlinkat(s.fd, droppedFlag)
+	}
+	syscall.Flock(s.fd, syscall.LOCK_UN)
+	stf.Sync()
+	syscall.Fsync(s.fd)
+	return err
 }
 
 // Crashes returns the names of the crash files, oldest first (within a
