@@ -83,8 +83,8 @@ func (a *Agent) saveBoot(content string) error {
 // is reused, not piled up in the data directory. sync makes it survive a
 // power cut.
 func replaceFile(path string, content []byte, sync bool) error {
-	o := atomicfile.Options{Temp: filepath.Base(path) + ".tmp", Perm: 0o640, Sync: sync}
-	if err := atomicfile.Replace(path, o, atomicfile.Bytes(content)); err != nil {
+	o := atomicfile.Options{Perm: 0o640, Sync: sync}
+	if err := atomicfile.ReplaceVia(path, filepath.Base(path)+".tmp", o, atomicfile.Bytes(content)); err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
 	return nil

@@ -221,10 +221,12 @@ func (c *coresCollector) take(e Emitter, name string) (retry bool, err error) {
 // stored.
 func (c *coresCollector) crashFields(cr *corespool.Crash, done *corespool.Progress) {
 	v := c.crash.Fields
-	v[0].Value, v[1].Value, v[2].Value = codec.String(cr.Exe), codec.Int(cr.Pid), codec.Int(cr.Tid)
-	v[3].Value, v[4].Value, v[5].Value = codec.String(signalName(syscall.Signal(cr.Signal))), codec.Int(cr.Threads), codec.Int(cr.Stacks)
-	v[6].Value, v[7].Value, v[8].Value, v[9].Value = codec.Int(cr.Size), codec.Int(done.First), codec.Int(cr.Dropped), codec.String(cr.Error)
-	v[10].Value, v[11].Value = codec.String(cr.Boot), codec.Int(cr.Time)
+	for i, s := range [...]string{cr.Exe, signalName(syscall.Signal(cr.Signal)), cr.Error, cr.Boot} {
+		setValue(v, [...]int{0, 3, 9, 10}[i], codec.String(s))
+	}
+	for i, n := range [...]int64{cr.Pid, cr.Tid, cr.Threads, cr.Stacks, cr.Size, done.First, cr.Dropped, cr.Time} {
+		setValue(v, [...]int{1, 2, 4, 5, 6, 7, 8, 11}[i], codec.Int(n))
+	}
 }
 
 // mark records what is stored of crash name: in this process, and in its
@@ -275,9 +277,11 @@ func (c *coresCollector) nextPart(cr *corespool.Crash, f *os.File, done *corespo
 	}
 	sum := crc32.Update(uint32(done.Sum), crc32.MakeTable(crc32.Castagnoli), b)
 	v := c.core.Fields
-	v[0].Value, v[1].Value, v[2].Value = codec.Int(cr.Pid), codec.Int(i+1), codec.Int(c.parts(cr))
-	v[3].Value, v[4].Value, v[5].Value = codec.Int(done.First), codec.Int(cr.Size), codec.Uint(uint64(sum))
-	v[6].Value = codec.Bytes(b)
+	for k, n := range [...]int64{cr.Pid, i + 1, c.parts(cr), done.First, cr.Size} {
+		setValue(v, k, codec.Int(n))
+	}
+	setValue(v, 5, codec.Uint(uint64(sum)))
+	setValue(v, 6, codec.Bytes(b))
 	return sum, nil
 }
 

@@ -357,12 +357,6 @@ func (p *processCollector) report(w *watch, e Emitter, snapshot bool, at int64) 
 	return e.Emit(StreamState, &w.rec)
 }
 
-// setValue sets field i of f. Not inlined: a store of a codec.Value inline
-// takes four times the code of a call.
-//
-//go:noinline
-func setValue(f codec.Fields, i int, v codec.Value) { f[i].Value = v }
-
 // ticks returns the time since boot in clock ticks, as start times count
 // it, read once an Update.
 func (p *processCollector) ticks() uint64 {

@@ -18,13 +18,8 @@ import (
 	"syscall"
 )
 
-// Options say how Replace writes.
+// Options say how Replace and ReplaceVia write.
 type Options struct {
-	// Temp names the temporary file in the file's directory: a name of
-	// the caller's own, whatever is there removed first, so that one a
-	// kill left is reused rather than piled up. "" makes a new name, for
-	// a directory that is not the caller's (a user's -o FILE).
-	Temp string
 	// Perm is the file's mode, before the umask.
 	Perm fs.FileMode
 	// Sync writes the file to the storage before the rename, and the
@@ -32,32 +27,43 @@ type Options struct {
 	Sync bool
 }
 
-// Replace replaces the file at path with what write writes to it. On an
-// error the old file is left as it was, and the temporary file removed.
+// Replace replaces the file at path with what write writes to it,
+// through a temporary file of a new name: for a directory that is not
+// the caller's (a user's -o FILE). On an error the old file is left as
+// it was, and the temporary file removed.
 func Replace(path string, o Options, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	var f *os.File
-	var err error
-	if o.Temp == "" {
-		f, err = os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-		if err == nil {
-			err = f.Chmod(o.Perm)
-		}
-	} else {
-		tmp := filepath.Join(dir, o.Temp)
-		if err = os.Remove(tmp); errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-		if err == nil {
-			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, o.Perm)
-		}
-	}
-	if f == nil {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
-	if err == nil {
-		err = write(f)
+	if err = f.Chmod(o.Perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("replacing %s: %w", path, err)
 	}
+	return replace(f, path, o, write)
+}
+
+// ReplaceVia is Replace through the temporary file temp, a name in
+// path's directory of the caller's own: whatever is there is removed
+// first, so that one a kill left is reused rather than piled up. It
+// does not link os.CreateTemp, which the agent does without.
+func ReplaceVia(path, temp string, o Options, write func(io.Writer) error) error {
+	tmp := filepath.Join(filepath.Dir(path), temp)
+	err := os.Remove(tmp)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, o.Perm)
+	if err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	return replace(f, path, o, write)
+}
+
+// replace writes f, a new temporary file, and renames it path.
+func replace(f *os.File, path string, o Options, write func(io.Writer) error) error {
+	err := write(f)
 	if err == nil && o.Sync {
 		err = f.Sync()
 	}
@@ -72,7 +78,7 @@ func Replace(path string, o Options, write func(io.Writer) error) error {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	if o.Sync {
-		return syncDir(dir)
+		return syncDir(filepath.Dir(path))
 	}
 	return nil
 }

@@ -46,7 +46,11 @@ func TestReplace(t *testing.T) {
 			if tc.plant != nil {
 				tc.plant(t, filepath.Join(dir, tc.temp))
 			}
-			err := Replace(path, Options{Temp: tc.temp, Perm: 0o640, Sync: sync}, tc.write)
+			o := Options{Perm: 0o640, Sync: sync}
+			err := Replace(path, o, tc.write)
+			if tc.temp != "" {
+				err = ReplaceVia(path, tc.temp, o, tc.write)
+			}
 			b, _ := os.ReadFile(path)
 			ents, _ := os.ReadDir(dir)
 			if !errors.Is(err, tc.err) || string(b) != tc.want || len(ents) != 1 {
