@@ -8,12 +8,17 @@
 # CPU is the sum over the process's threads of /proc/PID/task/*/schedstat
 # over DURATION seconds (default 60) after WARMUP (default 5), divided by
 # the seconds: one full sample a second. Prints a table and the ratio.
+#
+# RATE (default 0: none) has bench/footprint/loadgen send that many
+# records a second to each agent's socket through the window, to compare
+# the ingest path too; rate_limit is raised to let them all in.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/bench/lib.sh"
 REF=${1:?usage: idle-ab.sh REF}
 DURATION=${DURATION:-60}
 WARMUP=${WARMUP:-5}
+RATE=${RATE:-0}
 TMP=$(mktemp -d /tmp/itiny-idle-ab.XXXXXX)
 pids=""
 cleanup() {
@@ -29,16 +34,25 @@ for v in ref tree; do
 	src=$ROOT
 	[ "$v" = ref ] && src=$TMP/ref
 	(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$TMP/$v/itiny" ./cmd/itiny)
-	agent_config "$TMP/$v/itiny" periodic "socket = itiny.sock" >"$TMP/$v/itiny.conf"
+	agent_config "$TMP/$v/itiny" periodic "socket = itiny.sock
+rate_limit = $((RATE * 2 + 100))" >"$TMP/$v/itiny.conf"
 done
+[ "$RATE" -gt 0 ] && (cd "$ROOT/bench" && CGO_ENABLED=0 go build -trimpath -o "$TMP/" ./footprint/loadgen)
 
-cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'; }
 
 for v in ref tree; do
 	"$TMP/$v/itiny" run --data "$TMP/$v/data" --config "$TMP/$v/itiny.conf" 2>"$TMP/$v/log" &
 	pids="$pids $!"
 	eval "pid_$v=$!"
 done
+if [ "$RATE" -gt 0 ]; then
+	for v in ref tree; do
+		for i in $(seq 100); do [ -S "$TMP/$v/data/itiny.sock" ] && break; sleep 0.1; done
+		"$TMP/loadgen" -socket "$TMP/$v/data/itiny.sock" -rate "$RATE" -duration "$((WARMUP + DURATION + 1))s" >"$TMP/$v/loadgen.txt" &
+		pids="$pids $!"
+	done
+fi
 sleep "$WARMUP"
 a0=$(cpu "$pid_ref"); b0=$(cpu "$pid_tree")
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -46,7 +60,7 @@ sleep "$DURATION"
 a1=$(cpu "$pid_ref"); b1=$(cpu "$pid_tree")
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 rss() { awk '/^VmRSS/ { print $2 / 1024 }' /proc/"$1"/status; }
-echo "idle-ab.sh $REF ($(git -C "$ROOT" rev-parse --short "$REF")) against the work tree, $(date -u +%Y-%m-%dT%H:%MZ), ${DURATION} s, load $load0 to $load1"
+echo "idle-ab.sh $REF ($(git -C "$ROOT" rev-parse --short "$REF")) against the work tree, $(date -u +%Y-%m-%dT%H:%MZ), ${DURATION} s, load $load0 to $load1, $RATE records/s in to each"
 echo
 echo "| agent | CPU per sample (µs) | VmRSS (MiB) | binary (bytes) |"
 echo "|---|--:|--:|--:|"
