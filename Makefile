@@ -106,6 +106,7 @@ fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzMembers$$' -fuzztime=$(FUZZTIME) ./bundle
 	$(GO) test -run=NONE -fuzz='^FuzzReadPath$$' -fuzztime=$(FUZZTIME) ./view
 	$(GO) test -run=NONE -fuzz='^FuzzWrite$$' -fuzztime=$(FUZZTIME) ./minicore
+	$(GO) test -run=NONE -fuzz='^FuzzString$$' -fuzztime=$(FUZZTIME) ./internal/jsontok
 	$(GO) test -count=1 -run='^TestBitFlips$$' ./ringlog -bitflips.all
 
 # codec and ringlog tests on big-endian s390x, arm64 and armv7 under

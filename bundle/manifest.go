@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/jsontok"
 	"github.com/itiny/itiny/internal/jsonw"
 )
 
@@ -283,44 +283,16 @@ func (d *manifestReader) files() ([]FileSum, error) {
 	}
 }
 
-// number reads a number as RFC 8259 writes one and returns its text and
-// whether it is an integer (no fraction, no exponent).
+// number reads a number (RFC 8259's grammar) and returns its text, and
+// whether it is an integer: no fraction, no exponent.
 func (d *manifestReader) number(path string) (text string, integer bool, err error) {
-	start := d.i
-	digits := func() bool {
-		n := d.i
-		for d.i < len(d.p) && '0' <= d.p[d.i] && d.p[d.i] <= '9' {
-			d.i++
-		}
-		return d.i > n
+	end, float, err := jsontok.Number(d.p, d.i)
+	if err != nil {
+		d.i = err.(*jsontok.Error).Off
+		return "", false, d.errorf(path, "%s, found %s", err.(*jsontok.Error).Msg, d.found())
 	}
-	if d.i < len(d.p) && d.p[d.i] == '-' {
-		d.i++
-	}
-	if d.i < len(d.p) && d.p[d.i] == '0' {
-		d.i++
-	} else if !digits() {
-		return "", false, d.errorf(path, "want a digit, found %s", d.found())
-	}
-	integer = true
-	if d.i < len(d.p) && d.p[d.i] == '.' {
-		d.i++
-		if !digits() {
-			return "", false, d.errorf(path, "want a digit after '.', found %s", d.found())
-		}
-		integer = false
-	}
-	if d.i < len(d.p) && (d.p[d.i] == 'e' || d.p[d.i] == 'E') {
-		d.i++
-		if d.i < len(d.p) && (d.p[d.i] == '+' || d.p[d.i] == '-') {
-			d.i++
-		}
-		if !digits() {
-			return "", false, d.errorf(path, "want a digit in the exponent, found %s", d.found())
-		}
-		integer = false
-	}
-	return string(d.p[start:d.i]), integer, nil
+	text, d.i = string(d.p[d.i:end]), end
+	return text, !float, nil
 }
 
 // int reads an integer of the given bits: no fraction, no exponent.
@@ -351,98 +323,17 @@ func (d *manifestReader) string(path string) (s string, raw []byte, err error) {
 	if d.peek() != '"' {
 		return "", nil, d.errorf(path, "want a string, found %s", d.found())
 	}
-	d.i++
-	start := d.i
-	var b []byte // the unescaped string, once there is an escape
-	for d.i < len(d.p) {
-		c := d.p[d.i]
-		switch {
-		case c == '"':
-			raw = d.p[start:d.i]
-			if b == nil {
-				b = raw
-			}
-			if !utf8.Valid(b) {
-				return "", nil, d.errorf(path, "a string that is not valid UTF-8")
-			}
-			d.i++
-			return string(b), raw, nil
-		case c < 0x20:
-			return "", nil, d.errorf(path, "control character %#02x in a string", c)
-		case c != '\\':
-			if b != nil {
-				b = append(b, c)
-			}
-			d.i++
-			continue
+	b, end, err := jsontok.String(nil, d.p, d.i, true)
+	if err != nil {
+		te := err.(*jsontok.Error)
+		d.i = te.Off
+		if te.Msg == "unterminated string" {
+			return "", nil, d.errorf(path, "the manifest ends in a string")
 		}
-		if b == nil {
-			b = append([]byte(nil), d.p[start:d.i]...)
-		}
-		esc := byte(0)
-		if d.i+1 < len(d.p) {
-			esc = d.p[d.i+1]
-		}
-		switch esc {
-		case '"', '\\', '/':
-			b = append(b, esc)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := d.hex4(d.i + 2)
-			if !ok {
-				return "", nil, d.errorf(path, `bad \u escape`)
-			}
-			n := 6
-			if utf16.IsSurrogate(r) {
-				r2, ok2 := rune(0), false
-				if d.i+7 < len(d.p) && d.p[d.i+6] == '\\' && d.p[d.i+7] == 'u' {
-					r2, ok2 = d.hex4(d.i + 8)
-				}
-				if r = utf16.DecodeRune(r, r2); !ok2 || r == utf8.RuneError {
-					return "", nil, d.errorf(path, `\u escape of half a surrogate pair`)
-				}
-				n = 12
-			}
-			b = utf8.AppendRune(b, r)
-			d.i += n
-			continue
-		default:
-			return "", nil, d.errorf(path, "bad escape in a string")
-		}
-		d.i += 2
+		return "", nil, d.errorf(path, "%s", te.Msg)
 	}
-	return "", nil, d.errorf(path, "the manifest ends in a string")
-}
-
-// hex4 decodes the 4 hex digits at p[i:].
-func (d *manifestReader) hex4(i int) (rune, bool) {
-	if i+4 > len(d.p) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range d.p[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
+	raw, d.i = d.p[d.i+1:end-1], end
+	return string(b), raw, nil
 }
 
 // skip reads a value of any kind, the value of a key the reader does not

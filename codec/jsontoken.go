@@ -7,9 +7,9 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 	"unsafe"
+
+	"github.com/itiny/itiny/internal/jsontok"
 )
 
 func (d *jsonDecoder) literal() (Value, error) {
@@ -57,43 +57,12 @@ func (d *jsonDecoder) number() (Value, error) {
 // and whether it has a fraction or an exponent.
 func (d *jsonDecoder) numberText() (text []byte, isFloat bool, err error) {
 	d.ws()
-	start := d.i
-	p := d.p
-	i := d.i
-	digits := func() bool {
-		s := i
-		for i < len(p) && '0' <= p[i] && p[i] <= '9' {
-			i++
-		}
-		return i > s
-	}
-	if i < len(p) && p[i] == '-' {
-		i++
-	}
-	if i < len(p) && p[i] == '0' {
-		i++
-	} else if !digits() {
+	end, isFloat, err := jsontok.Number(d.p, d.i)
+	if err != nil {
 		return nil, false, errBadNumber
 	}
-	if i < len(p) && p[i] == '.' {
-		i++
-		isFloat = true
-		if !digits() {
-			return nil, false, errBadNumber
-		}
-	}
-	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
-		i++
-		isFloat = true
-		if i < len(p) && (p[i] == '+' || p[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return nil, false, errBadNumber
-		}
-	}
-	d.i = i
-	return p[start:i], isFloat, nil
+	text, d.i = d.p[d.i:end], end
+	return text, isFloat, nil
 }
 
 // parseUint parses decimal digits, reporting false on overflow.
@@ -147,122 +116,19 @@ func (d *jsonDecoder) str() ([]byte, error) {
 	if d.next() != '"' {
 		return nil, errors.New("want a string")
 	}
-	d.i++
-	start := d.i
-	p := d.p
-	for i := start; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == '"':
-			d.i = i + 1
-			s := p[start:i]
-			if !utf8.Valid(s) {
-				return nil, errBadUTF8
-			}
-			return s, nil
-		case c == '\\':
-			return d.unescape(start, i)
-		case c < 0x20:
-			d.i = i
-			return nil, errors.New("control character in string")
-		}
-	}
-	d.i = len(p)
-	return nil, errors.New("unterminated string")
-}
-
-func (d *jsonDecoder) unescape(start, i int) ([]byte, error) {
-	p := d.p
-	var b []byte
+	dst := d.buf[:0]
 	if d.alias {
-		// In place: each escape writes fewer bytes than it reads, so the
-		// writes stay behind the bytes still to read.
-		b = p[start:i]
-	} else {
-		b = append(d.buf[:0], p[start:i]...)
-		defer func() { d.buf = b[:0] }()
+		dst = d.p[d.i+1 : d.i+1]
 	}
-	for i < len(p) {
-		c := p[i]
-		switch {
-		case c == '"':
-			d.i = i + 1
-			if !utf8.Valid(b) {
-				return nil, errBadUTF8
-			}
-			return b, nil
-		case c < 0x20:
-			d.i = i
-			return nil, errors.New("control character in string")
-		case c != '\\':
-			b = append(b, c)
-			i++
-			continue
-		}
-		if i+1 >= len(p) {
-			break
-		}
-		i++
-		switch p[i] {
-		case '"', '\\', '/':
-			b = append(b, p[i])
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := hex4(p[i+1:])
-			if !ok {
-				d.i = i
-				return nil, errors.New(`bad \u escape`)
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok := rune(0), false
-				if i+2 < len(p) && p[i+1] == '\\' && p[i+2] == 'u' {
-					r2, ok = hex4(p[i+3:])
-				}
-				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
-					r = dec
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			b = utf8.AppendRune(b, r)
-		default:
-			d.i = i
-			return nil, errors.New("bad escape")
-		}
-		i++
+	s, end, err := jsontok.String(dst, d.p, d.i, false)
+	if err != nil {
+		te := err.(*jsontok.Error)
+		d.i = te.Off
+		return nil, errors.New(te.Msg)
 	}
-	d.i = len(p)
-	return nil, errors.New("unterminated string")
-}
-
-func hex4(p []byte) (rune, bool) {
-	if len(p) < 4 {
-		return 0, false
+	if !d.alias && len(s) < end-d.i-2 { // unescaped into d.buf: keep it grown
+		d.buf = s[:0]
 	}
-	var r rune
-	for _, c := range p[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
+	d.i = end
+	return s, nil
 }
