@@ -391,6 +391,9 @@ func (e *sampleEmitter) Emit(stream string, r *codec.Record) error {
 	return e.a.Emit(stream, r)
 }
 
+// SyncStream makes the records of stream name durable now.
+func (e *sampleEmitter) SyncStream(name string) error { return e.a.syncStream(name) }
+
 // EmitAt stamps r with monotonic time mono, before or after the round's,
 // and the wall time the round's wall-minus-mono offset gives it.
 func (e *sampleEmitter) EmitAt(stream string, r *codec.Record, mono int64) error {
@@ -458,6 +461,23 @@ func (a *Agent) checkClock(now time.Time) {
 	a.note(StreamEvents, catalog.ClockStep.Name, codec.LevelWarning,
 		codec.Field{Key: "step_s", Value: codec.Float(float64(delta) / 1e9)},
 		codec.Field{Key: "wall", Value: codec.String(now.UTC().Format(time.RFC3339Nano))})
+}
+
+// syncStream writes stream name's buffered records to its ring and syncs
+// them.
+func (a *Agent) syncStream(name string) error {
+	s := a.streams[name]
+	if s == nil {
+		return fmt.Errorf("%w %q", ErrUnknownStream, name)
+	}
+	w := s.w.Load()
+	if w == nil {
+		if u := s.down.Load(); u != nil {
+			return u
+		}
+		return fmt.Errorf("stream %s: not open", name)
+	}
+	return w.Sync()
 }
 
 // Flush writes every stream's buffered records to its ring now.

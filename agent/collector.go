@@ -62,6 +62,21 @@ func emitAt(e Emitter, stream string, r *codec.Record, mono int64) error {
 //go:noinline
 func setValue(f codec.Fields, i int, v codec.Value) { f[i].Value = v }
 
+// A streamSyncer makes a stream's records durable now: the agent's
+// emitters are, for the cores collector, which removes what the records
+// stand for only then.
+type streamSyncer interface {
+	SyncStream(stream string) error
+}
+
+// syncStream syncs stream through e, if e can.
+func syncStream(e Emitter, stream string) error {
+	if s, ok := e.(streamSyncer); ok {
+		return s.SyncStream(stream)
+	}
+	return nil
+}
+
 // stampAt stamps r with monotonic time at, and the wall time of at by the
 // offset between wall and mono, read together.
 func stampAt(r *codec.Record, wall time.Time, mono, at int64) {

@@ -34,7 +34,7 @@ type coresCollector struct {
 	spool   *corespool.Spool // nil until the storage lets it be opened
 	lim     corespool.Limits // Size: what the cores ring holds
 	part    int              // minidump bytes a process.core record
-	marks   bool             // the cores stream syncs each record: files are marked
+	marks   bool             // the cores stream writes and syncs each record at once: files are marked
 	buf     []byte           // a part's bytes
 	ended   map[string]*ringlog.Entry
 	boot    string
@@ -66,7 +66,7 @@ func newCoresCollector(c CollectorConfig) (Collector, error) {
 	boot, _ := os.ReadFile(filepath.Join(c.Proc, "sys/kernel/random/boot_id"))
 	part := corePart(sc)
 	col := &coresCollector{
-		data: c.Data, lim: lim, part: part, marks: sc.Sync == ringlog.SyncAlways, ended: c.ended, buf: make([]byte, part),
+		data: c.Data, lim: lim, part: part, marks: sc.Mode == Continuous && sc.Sync == ringlog.SyncAlways, ended: c.ended, buf: make([]byte, part),
 		boot:  strings.TrimSpace(string(boot)),
 		crash: catalogRecord(&catalog.ProcessCrash), core: catalogRecord(&catalog.ProcessCore),
 		dropped: catalogRecord(&catalog.ProcessCrashesDropped),
@@ -157,7 +157,10 @@ func (c *coresCollector) Update(e Emitter) error {
 		err := c.spool.TakeDropped(func(n int64) error {
 			c.dropped.Level = codec.LevelWarning
 			c.dropped.Fields[0].Value = codec.Int(n)
-			return e.Emit(catalog.StreamEvents, &c.dropped)
+			if err := e.Emit(catalog.StreamEvents, &c.dropped); err != nil {
+				return err
+			}
+			return syncStream(e, catalog.StreamEvents)
 		})
 		if first == nil {
 			first = err
@@ -202,14 +205,23 @@ func (c *coresCollector) take(e Emitter, name string) (retry bool, err error) {
 		}
 		cr.Error += err.Error()
 	}
+	// The file goes only once what stands for it is durable, whatever
+	// the streams' mode and sync: the parts, then the event.
+	if err := syncStream(e, StreamCores); err != nil {
+		return true, err
+	}
 	if done.Told == 0 {
 		c.crashFields(&cr, &done)
 		if err := c.emit(e, catalog.StreamEvents, &c.crash, &cr); err != nil {
 			return true, err
 		}
 		done.Told = 1
-		c.mark(f, name, done)
+		storedAs(name, done)
 	}
+	if err := syncStream(e, catalog.StreamEvents); err != nil {
+		return true, err
+	}
+	c.mark(f, name, done)
 	if err := c.spool.Remove(name); err != nil {
 		return false, err
 	}

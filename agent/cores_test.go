@@ -351,3 +351,56 @@ func BenchmarkCoresIdle(b *testing.B) {
 		}
 	}
 }
+
+// syncEmitter is a seqEmitter whose streams sync on demand, as the
+// agent's do, logging the records' names and the syncs in order; a sync
+// of failSync fails.
+type syncEmitter struct {
+	*seqEmitter
+	log      []string
+	failSync string
+}
+
+func (e *syncEmitter) Emit(stream string, r *codec.Record) error {
+	e.log = append(e.log, r.Name)
+	return e.seqEmitter.Emit(stream, r)
+}
+
+func (e *syncEmitter) SyncStream(stream string) error {
+	if stream == e.failSync {
+		return errors.New("sync of " + stream + " failed")
+	}
+	e.log = append(e.log, "sync "+stream)
+	return nil
+}
+
+// TestCoresDurableFirst: a crash file is removed only once its parts
+// and then its event are synced, whatever the streams' sync; a sync that
+// fails keeps the file, and the next sample syncs again, not writing
+// the event twice.
+func TestCoresDurableFirst(t *testing.T) {
+	data := t.TempDir()
+	name := spoolCrash(t, data, noPid+5, 9000)
+	c := mustCollector(t, "cores", coresConfig(t, data, nil))
+	defer c.(*coresCollector).Close()
+	e := &syncEmitter{seqEmitter: newSeqEmitter(t), failSync: StreamEvents}
+	if err := c.Update(e); err == nil {
+		t.Fatal("no error with the events stream's sync failing")
+	}
+	if _, err := os.Stat(filepath.Join(data, corespool.Dir, name)); err != nil {
+		t.Fatalf("crash file gone before its event was synced: %v", err)
+	}
+	e.failSync = ""
+	if err := c.Update(e); err != nil {
+		t.Fatal(err)
+	}
+	stored(t, e.seqEmitter)
+	got := strings.Join(e.log, ", ")
+	want := "process.core, process.core, process.core, process.core, sync cores, process.crash, sync cores, sync events"
+	if got != want {
+		t.Errorf("order %s\nwant  %s", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(data, corespool.Dir, name)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("crash file left: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package corespool
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,12 +76,12 @@ func decide(fd int, stf *os.File, c *Crash, def Limits, tmp string) (Limits, int
 	if st.count >= lim.PerHour {
 		drop = fmt.Errorf("%w: %d crashes kept this hour, per_hour is %d", ErrDropped, st.count, lim.PerHour)
 	} else {
-		used, m, err := spoolUse(fd, lim.Size)
+		used, m, lost, err := spoolUse(fd, lim.Size)
 		if err != nil {
 			return lim, 0, nil, err
 		}
 		marks, room = m, lim.Spool-used
-		st.dropped += int64(len(marks))
+		st.dropped += int64(len(marks)) + lost
 		if room < minRoom {
 			drop = fmt.Errorf("%w: the spool holds %d bytes of its %d", ErrDropped, used, lim.Spool)
 		}
@@ -94,6 +95,18 @@ func decide(fd int, stf *os.File, c *Crash, def Limits, tmp string) (Limits, int
 		}
 		syscall.Flock(int(f.Fd()), syscall.LOCK_EX) // new: no other holds it
 		owned(f, fd)
+		// The header first, with the drops the crash carries and saying
+		// it was not kept whole: what a handler that dies before its
+		// rename leaves, for the next look at the spool to keep (adopt).
+		// Its block, allocated now, also holds the final header on a
+		// disk that fills meanwhile.
+		pc := *c
+		pc.Dropped, pc.Error = st.dropped, joinErr(c.Error, notWhole)
+		if _, err := f.WriteAt(pc.header(), 0); err != nil {
+			f.Close()
+			syscall.Unlinkat(fd, tmp)
+			f, drop = nil, fmt.Errorf("%w: its header: %w", ErrDropped, err)
+		}
 	}
 	if drop != nil {
 		st.dropped++
@@ -148,25 +161,23 @@ func lock(fd int) error {
 			return fmt.Errorf("%s: lock: %w", Dir, err)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: locked by another handler for over %v", Dir, lockWait)
+			return fmt.Errorf("%s: locked by another process for over %v", Dir, lockWait)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
 // spoolUse returns the bytes the spool's crash files take, counting
-// size for each minidump a handler is writing, and the names of the
-// markers of crashes not counted yet (late). A handler holds its
-// temporary file's lock until it is renamed: one whose lock can be
-// taken was left by a handler that died (a kill, a reboot: its pid may
-// be another process's now), and is removed. The scan costs a
-// getdents64 a few dozen names, and an open and fstat a crash file: the spool
-// holds at most Limits.Spool / HeaderSize of them.
-func spoolUse(fd int, size int64) (int64, []string, error) {
-	var used int64
-	var marks []string
+// size for each minidump a handler is writing, the names of the markers
+// of crashes not counted yet (late), and the crashes lost with handlers
+// that died (adopt). A handler holds its temporary file's lock until it
+// is renamed: one whose lock can be taken was left by a handler that
+// died (a kill, a reboot: its pid may be another process's now). The
+// scan costs a getdents64 a few dozen names, and an open and fstat a
+// crash file: the spool holds at most Limits.Spool / HeaderSize of them.
+func spoolUse(fd int, size int64) (used int64, marks []string, lost int64, err error) {
 	buf := make([]byte, 4096)
-	err := listNames(fd, buf, func(n []byte) {
+	err = listNames(fd, buf, func(n []byte) {
 		name := string(n)
 		switch {
 		case strings.HasPrefix(name, entryPre):
@@ -179,19 +190,62 @@ func spoolUse(fd int, size int64) (int64, []string, error) {
 		case strings.HasPrefix(name, latePre):
 			marks = append(marks, name)
 		case strings.HasPrefix(name, tmpPre) && strings.HasSuffix(name, ".tmp"):
-			f, err := openAt(fd, name, syscall.O_RDONLY, 0)
-			if err != nil {
+			f, err := openAt(fd, name, syscall.O_RDWR, 0)
+			if errors.Is(err, syscall.ENOENT) {
 				return // renamed or removed meanwhile
 			}
-			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-				syscall.Unlinkat(fd, name) // under its lock: no writer
-			} else if st, err := f.Stat(); err == nil {
-				used += max(st.Size(), HeaderSize+size)
+			switch {
+			case err != nil: // not a file a handler made
+				syscall.Unlinkat(fd, name)
+			case syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil:
+				n, kept := adopt(fd, f, name) // under its lock: no writer
+				used, lost = used+kept, lost+n
+			default:
+				if st, err := f.Stat(); err == nil {
+					used += max(st.Size(), HeaderSize+size)
+				}
 			}
-			f.Close()
+			if f != nil {
+				f.Close()
+			}
 		}
 	})
-	return used, marks, err
+	return used, marks, lost, err
+}
+
+// notWhole is the error of a crash whose handler died before it kept
+// it whole: in the header it writes first, which the final one replaces.
+const notWhole = "itiny core ended before it kept the crash whole (killed, or a power cut)"
+
+// adopt keeps what a handler that died left in its temporary file f,
+// name: with its final header, the crash whole; else its first header,
+// which says it was not kept whole, alone. The crash was counted as kept
+// when its handler was admitted. It returns the crashes lost, to count as
+// dropped: one whose header never reached the disk (a power cut), and
+// those it carried, when it cannot be kept; and the bytes it takes.
+func adopt(fd int, f *os.File, name string) (lost, kept int64) {
+	c, err := readHeader(f)
+	if err != nil {
+		syscall.Unlinkat(fd, name)
+		return 1, 0
+	}
+	if strings.Contains(c.Error, notWhole) {
+		err = f.Truncate(HeaderSize)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = syscall.Renameat(fd, name, fd, entryName(c.Mono, c.Pid))
+	}
+	if err != nil {
+		syscall.Unlinkat(fd, name)
+		return 1 + c.Dropped, 0
+	}
+	if st, err := f.Stat(); err == nil {
+		kept = st.Size()
+	}
+	return 0, kept
 }
 
 // state is the per-hour window, and the crashes dropped since the last
@@ -209,14 +263,14 @@ func (s *state) fields() []field {
 // openState opens the state file, made if missing; anything else in its
 // place (a link, a FIFO another user put there) is removed first.
 func openState(fd int) (*os.File, error) {
-	f, err := openAt(fd, stateFile, syscall.O_RDWR|syscall.O_CREAT, 0o640)
+	f, err := openAt(fd, stateFile, syscall.O_RDWR, 0)
 	if err != nil {
 		syscall.Unlinkat(fd, stateFile)
 		if f, err = openAt(fd, stateFile, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o640); err != nil {
 			return nil, err
 		}
+		owned(f, fd) // made here: never a file another put in its place
 	}
-	owned(f, fd)
 	return f, nil
 }
 

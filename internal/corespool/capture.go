@@ -83,7 +83,7 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 	} else if info.Exe != "" {
 		c.Exe = info.Exe
 	}
-	name := fmt.Sprintf("%s%016x-%d", entryPre, c.Mono, c.Pid)
+	name := entryName(c.Mono, c.Pid)
 	// Another writer may fill the disk meanwhile (the free room was
 	// read, not reserved): the minidump's write, or its sync (a delayed
 	// allocation), then meets ENOSPC, and the header is kept alone, in
@@ -107,6 +107,10 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 	}
 	return name, nil
 }
+
+// entryName is the name of a crash file: its handler's monotonic time
+// and the crashed process's pid.
+func entryName(mono, pid int64) string { return fmt.Sprintf("%s%016x-%d", entryPre, mono, pid) }
 
 // finish cuts f, a crash file, to c's header and c.Size bytes of
 // minidump (a note cut short, or an unusable minidump, is cut off), writes

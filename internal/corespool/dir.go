@@ -84,6 +84,12 @@ func openAt(fd int, name string, flag int, perm uint32) (*os.File, error) {
 	if err == nil && !st.Mode().IsRegular() {
 		err = fmt.Errorf("%s: not a regular file", file.Name())
 	}
+	// A file opened to be written that another name links to may be
+	// any file on the file system, hard-linked here by the agent's user
+	// for the handler, root, to write: refused.
+	if sys, ok := st.Sys().(*syscall.Stat_t); err == nil && ok && flag&(syscall.O_WRONLY|syscall.O_RDWR) != 0 && sys.Nlink != 1 {
+		err = fmt.Errorf("%s: %d links to it: not written", file.Name(), sys.Nlink)
+	}
 	if err != nil {
 		file.Close()
 		return nil, err

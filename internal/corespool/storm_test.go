@@ -47,7 +47,7 @@ func TestLate(t *testing.T) {
 	release := holdLock(t, data)
 	_, err := Capture(data, crash(1, 1e9), bytes.NewReader(core), lim)
 	release()
-	if !errors.Is(err, ErrDropped) || !strings.Contains(err.Error(), "locked by another handler for over 2s") {
+	if !errors.Is(err, ErrDropped) || !strings.Contains(err.Error(), "locked by another process for over 2s") {
 		t.Fatalf("Capture with the lock held: %v", err)
 	}
 	if m := marks(t, data); len(m) != 1 || !strings.Contains(err.Error(), filepath.Base(m[0])) {

@@ -34,55 +34,71 @@ func (s *Spool) SetLimits(l Limits) error {
 }
 
 // Pending reports whether a crash file waits, and whether a count of
-// crashes dropped does (TakeDropped); it allocates nothing.
+// crashes dropped, or a handler's temporary file, does (TakeDropped); it
+// allocates nothing.
 func (s *Spool) Pending() (crashes, dropped bool, err error) {
 	err = listNames(s.fd, s.buf, func(name []byte) {
 		crashes = crashes || bytes.HasPrefix(name, []byte(entryPre))
-		dropped = dropped || bytes.HasPrefix(name, []byte(latePre)) || string(name) == droppedFlag
+		dropped = dropped || bytes.HasPrefix(name, []byte(latePre)) || bytes.HasPrefix(name, []byte(tmpPre)) ||
+			string(name) == droppedFlag
 	})
 	return crashes, dropped, err
 }
 
 // TakeDropped calls tell with the number of crashes dropped that no kept
-// crash has told (over the per-hour cap, the spool full, or a handler
-// late for the lock), if any, and then forgets them, under the spool's
-// lock: a crash dropped meanwhile is counted after. When tell fails,
-// the count is kept for the next call.
+// crash has told (over the per-hour cap, the spool full, a handler late
+// for the lock, or one that died: its crash is kept, as far as it got,
+// if it can be), if any, and then takes them off the count. tell runs
+// outside the spool's lock, so that the handlers never wait for an
+// event to be synced; a crash dropped meanwhile is counted after. When
+// tell fails, the count is kept for the next call.
 func (s *Spool) TakeDropped(tell func(n int64) error) error {
-	if err := lock(s.fd); err != nil {
+	d0, marks, err := s.lockedState(func(st *state, marks []string) bool { return false })
+	if err != nil || d0+int64(len(marks)) == 0 {
 		return err
+	}
+	if err := tell(d0 + int64(len(marks))); err != nil {
+		return err
+	}
+	_, _, err = s.lockedState(func(st *state, _ []string) bool {
+		st.dropped = max(st.dropped-d0, 0)
+		for _, m := range marks {
+			syscall.Unlinkat(s.fd, m)
+		}
+		return true
+	})
+	return err
+}
+
+// lockedState calls change with the state and the late handlers'
+// markers under the spool's lock, having kept what handlers that died
+// left (adopt), and writes the state back if change says so. It returns
+// the state's dropped count and the markers as change saw them. The
+// state is synced after the lock is released, as a handler does.
+func (s *Spool) lockedState(change func(st *state, marks []string) bool) (int64, []string, error) {
+	if err := lock(s.fd); err != nil {
+		return 0, nil, err
 	}
 	stf, err := openState(s.fd)
 	if err != nil {
 		syscall.Flock(s.fd, syscall.LOCK_UN)
-		return err
+		return 0, nil, err
 	}
 	defer stf.Close()
 	st := readState(stf)
-	var marks []string
-	err = listNames(s.fd, s.buf, func(name []byte) {
-		if bytes.HasPrefix(name, []byte(latePre)) {
-			marks = append(marks, string(name))
-		}
-	})
-	n := st.dropped + int64(len(marks))
-	if err == nil && n > 0 {
-		err = tell(n)
-	}
-	if err == nil && st.dropped > 0 {
-		st.dropped = 0
+	_, marks, lost, err := spoolUse(s.fd, 0)
+	st.dropped += lost
+	d0 := st.dropped
+	if err == nil && (change(&st, marks) || lost > 0) {
 		err = writeState(stf, st)
 	}
-	if err == nil {
-		for _, m := range marks {
-			syscall.Unlinkat(s.fd, m)
-		}
-		syscall.Unlinkat(s.fd, droppedFlag)
+	if err == nil && st.dropped == 0 {
+		syscall.Unlinkat(s.fd, droppedFlag) // a handler sets it again, under the lock
 	}
 	syscall.Flock(s.fd, syscall.LOCK_UN)
 	stf.Sync()
 	syscall.Fsync(s.fd)
-	return err
+	return d0, marks, err
 }
 
 // Crashes returns the names of the crash files, oldest first (within a
@@ -135,12 +151,17 @@ func (s *Spool) Read(name string, max int64) (Crash, *os.File, error) {
 	return c, f, nil
 }
 
-// Mark records in crash file f, opened by Read, what is stored of it. It
-// is not synced: it outlives the agent, not a power cut, after which the
-// parts since the last synced mark are stored again, never skipped.
+// Mark records in crash file f, opened by Read, what is stored of it,
+// synced: written after the records it counts are synced, it is never
+// ahead of them, and at most one record behind (a power cut between the
+// two), which the agent finds at the end of its ring.
 func (s *Spool) Mark(f *os.File, p Progress) error {
-	if _, err := f.WriteAt(p.progress(), progressOff); err != nil {
-		return fmt.Errorf("marking what is stored: %w", err)
+	_, err := f.WriteAt(p.progress(), progressOff)
+	if err == nil {
+		err = syscall.Fdatasync(int(f.Fd()))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: marking what is stored: %w", f.Name(), err)
 	}
 	return nil
 }
