@@ -103,7 +103,8 @@ var (
 // not known: the kernel's process events were not available, or lost,
 // or it ended while the agent was down).
 // The runtime of one that stopped or vanished runs to the last sample
-// that saw it.
+// that saw it; 0 for one that ended while the agent was down, whose
+// runtime the agent did not see.
 var processFields = []Field{
 	{"process", Label, None}, {"running", Flag, None}, {"pid", Label, None},
 	{"restarts", Counter, Count}, {"rss_bytes", Gauge, Bytes}, {"cpu_ticks", Counter, Ticks},

@@ -88,7 +88,7 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 	// read, not reserved): the minidump's write, or its sync (a delayed
 	// allocation), then meets ENOSPC, and the header is kept alone, in
 	// the room the minidump's blocks leave.
-	if errors.Is(merr, syscall.ENOSPC) {
+	if noRoom(merr) {
 		merr = nil
 		c.Error = joinErr(c.Error, diskFull(fd, "as the minidump was written"))
 		c.Stacks, c.Size = 0, 0
@@ -97,16 +97,23 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 		c.Error = joinErr(c.Error, merr.Error())
 	}
 	err = finish(f, &c)
-	if errors.Is(err, syscall.ENOSPC) && c.Size > 0 {
+	if noRoom(err) && c.Size > 0 {
 		c.Error = joinErr(c.Error, diskFull(fd, "as the minidump was synced"))
 		c.Stacks, c.Size = 0, 0
 		err = finish(f, &c)
 	}
-	if err = install(fd, f, tmp, name, err); err != nil {
-		return "", err
+	// A crash not renamed into place is left, unlocked, for the next
+	// look at the spool to keep as far as it got (adopt), or to count
+	// with the drops it carries: never lost with its file.
+	if err = install(fd, f, tmp, name, err, true); err != nil {
+		return "", fmt.Errorf("%w (left for the next look at the spool to keep, with the %d crashes dropped before it)", err, c.Dropped)
 	}
 	return name, nil
 }
+
+// noRoom says whether err is the file system's being full, or the
+// user's quota.
+func noRoom(err error) bool { return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) }
 
 // entryName is the name of a crash file: its handler's monotonic time
 // and the crashed process's pid.

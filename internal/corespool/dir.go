@@ -121,13 +121,14 @@ func replaceAt(fd int, name string, b []byte) error {
 	if _, err = f.Write(b); err == nil {
 		err = f.Sync()
 	}
-	return install(fd, f, tmp, name, err)
+	return install(fd, f, tmp, name, err, false)
 }
 
 // install closes f, written as tmp in the directory fd and synced, and
 // renames it name, syncing the directory: unless err, the write's or
-// the sync's, or one of these fails, when tmp is removed.
-func install(fd int, f *os.File, tmp, name string, err error) error {
+// the sync's, or one of these fails, when tmp is removed, or with leave
+// left where it is.
+func install(fd int, f *os.File, tmp, name string, err error, leave bool) error {
 	if err == nil {
 		err = syscall.Renameat(fd, tmp, fd, name)
 	}
@@ -135,12 +136,15 @@ func install(fd int, f *os.File, tmp, name string, err error) error {
 		err = syscall.Fsync(fd)
 	}
 	// Closed after the rename: a crash's temporary file is locked while
-	// it is written, and a handler that can take its lock removes it.
+	// it is written, and a look at the spool that can take its lock
+	// keeps or counts it (adopt).
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		syscall.Unlinkat(fd, tmp)
+		if !leave {
+			syscall.Unlinkat(fd, tmp)
+		}
 		return fmt.Errorf("%s/%s: %w", Dir, name, err)
 	}
 	return nil
