@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"math"
@@ -371,11 +370,11 @@ func (d *jsonDecoder) tagged() (Value, bool, error) {
 			// decoder writes each quantum behind the bytes it read.
 			out := s
 			if d.arena == nil {
-				out = make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+				out = make([]byte, len(s)/4*3)
 			}
-			n, err := base64.StdEncoding.Decode(out, s)
+			n, err := decodeBase64(out, s)
 			if err != nil {
-				return errors.New("$base64: " + err.Error())
+				return err
 			}
 			if d.arena == nil {
 				v = Value{kind: KindBytes, str: string(out[:n])}
