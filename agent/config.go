@@ -119,7 +119,7 @@ type RuleConfig struct {
 // each in a [collector NAME.INSTANCE] section.
 var multiInstance = map[string]bool{"snapshot": true}
 
-var defaultIntervals = map[string]time.Duration{"filesystem": time.Minute, "thermal": 30 * time.Second, "uptime": time.Minute}
+var defaultIntervals = map[string]time.Duration{"filesystem": time.Minute, "thermal": 30 * time.Second, "uptime": time.Minute, "flash": time.Hour}
 
 const defaultInterval = 10 * time.Second
 

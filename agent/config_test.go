@@ -30,7 +30,12 @@ func TestDefaultConfig(t *testing.T) {
 	if col := c.Collectors["load"]; col == nil || !col.Enabled || col.Interval != 10*time.Second {
 		t.Errorf("load collector: %+v", col)
 	}
-	if len(c.Rules) != 1 || c.Rules[0].Limit != 90 || c.Rules[0].Clear != 85 || !c.Rules[0].Above {
+	names := make([]string, len(c.Rules))
+	for i, r := range c.Rules {
+		names[i] = r.Name
+	}
+	if strings.Join(names, " ") != "filesystem-full flash-life-80 flash-life-90 flash-reserve-80 flash-reserve-90" ||
+		c.Rules[0].Limit != 90 || c.Rules[0].Clear != 85 || !c.Rules[0].Above || c.Rules[2].Level != codec.LevelErr {
 		t.Errorf("rules: %+v", c.Rules)
 	}
 }
@@ -132,7 +137,7 @@ watch = nginx
 	if c.Stream("metrics") == nil || c.Stream("audit") == nil {
 		t.Errorf("streams: %+v", c.Streams)
 	}
-	if len(c.Rules) != 1 || !c.Rules[0].Off {
+	if len(c.Rules) != 5 || !c.Rules[0].Off || c.Rules[1].Off {
 		t.Errorf("rule not disabled: %+v", c.Rules)
 	}
 	if l := c.Collectors["process"]; l.Interval != 2*time.Second || l.Options["watch"] != "nginx" {

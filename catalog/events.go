@@ -179,7 +179,7 @@ const (
 )
 
 var all = []*Record{
-	&CPU, &Memory, &Disk, &Filesystem, &Load, &Net, &Pressure, &Thermal, &Uptime,
+	&CPU, &Memory, &Disk, &Filesystem, &Load, &Net, &Pressure, &Thermal, &Flash, &Uptime,
 	&Process, &Snapshot, &ProcessExit, &ProcessExitsLost,
 	&KernelLog, &KernelPanic, &KernelOOM, &KernelIOError, &KernelSegfault,
 	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,

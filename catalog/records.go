@@ -61,6 +61,21 @@ var (
 		{"zone", Label, None}, {"type", Label, None}, {"temp_c", Gauge, Celsius},
 	}}
 
+	// Flash is one flash device's wear, as its driver publishes it: kind
+	// emmc, ubi or mtd; life_pct the used life's lower bound (the larger
+	// of an eMMC's life_a_pct and life_b_pct, JEDEC's types A and B, in
+	// 10% steps; 100: past it); reserve_used_pct the lower bound of the
+	// blocks reserved for bad ones that are used (an eMMC's pre_eol_info:
+	// 0, 80 or 90; UBI's bad against reserved); max_ec UBI's highest
+	// erase count; bad_blocks UBI's or MTD's; ecc_failures and
+	// ecc_corrected MTD's. -1: the device does not give it.
+	Flash = Record{Name: "flash", Stream: StreamMetrics, Source: "flash", Instance: "device", Fields: []Field{
+		{"device", Label, None}, {"kind", Label, None},
+		{"life_pct", Gauge, Percent}, {"life_a_pct", Gauge, Percent}, {"life_b_pct", Gauge, Percent},
+		{"reserve_used_pct", Gauge, Percent}, {"max_ec", Gauge, Count}, {"bad_blocks", Gauge, Count},
+		{"ecc_failures", Counter, Count}, {"ecc_corrected", Counter, Count},
+	}}
+
 	Uptime = Record{Name: "uptime", Stream: StreamMetrics, Source: "uptime", Fields: []Field{
 		{"uptime_s", Gauge, Seconds}, {"idle_s", Counter, Seconds},
 	}}

@@ -224,7 +224,8 @@ func (b *bootRoots) deviceBoots(t *testing.T) []deviceBoot {
 
 var readerBin string
 
-func (b *bootRoots) read(t *testing.T, args ...string) string {
+// itinyRead returns the itiny-read binary, built once for the tests.
+func itinyRead(t *testing.T) string {
 	t.Helper()
 	if readerBin == "" {
 		bin, err := testbin.Build(os.TempDir(), "../itiny-read")
@@ -233,7 +234,12 @@ func (b *bootRoots) read(t *testing.T, args ...string) string {
 		}
 		readerBin = bin
 	}
-	out, err := exec.Command(readerBin, append(args, b.data)...).Output()
+	return readerBin
+}
+
+func (b *bootRoots) read(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(itinyRead(t), append(args, b.data)...).Output()
 	if err != nil {
 		t.Fatalf("itiny-read %s: %v\n%s", strings.Join(args, " "), err, stderrOf(err))
 	}

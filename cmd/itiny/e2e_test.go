@@ -67,7 +67,13 @@ func runAgent(t *testing.T, args ...string) *exec.Cmd {
 // launch starts the agent.
 func launch(t *testing.T, data, config string) *proc {
 	t.Helper()
-	cmd := runAgent(t, "--data", data, "--config", config)
+	return launchWith(t, data, "--config", config)
+}
+
+// launchWith starts the agent on data with args besides.
+func launchWith(t *testing.T, data string, args ...string) *proc {
+	t.Helper()
+	cmd := runAgent(t, append([]string{"--data", data}, args...)...)
 	p := &proc{cmd: cmd, log: &syncWriter{}, sock: filepath.Join(data, "itiny.sock")}
 	cmd.Stderr = p.log
 	if err := cmd.Start(); err != nil {

@@ -25,14 +25,10 @@ func TestRoots(t *testing.T) {
 	}
 	panicLog := filepath.Join(sys, "fs/pstore/dmesg-ramoops-0")
 	data := t.TempDir()
-	cmd := runAgent(t, "--data", data, "--path.sysfs", sys)
-	p := &proc{cmd: cmd, log: &syncWriter{}, sock: filepath.Join(data, "itiny.sock")}
-	cmd.Stderr = p.log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := launchWith(t, data, "--path.sysfs", sys)
 	defer p.stop()
 	waitListening(t, p)
+	cmd := p.cmd
 	type record struct {
 		stream, name string
 		ok           func(codec.Record) bool
