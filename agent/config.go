@@ -324,23 +324,23 @@ func (c *Config) String() string {
 	}
 	fmt.Fprintf(&b, "max_record = %s\nrate_limit = %d\nsyslog = %s\n", size.Format(int64(c.MaxRecord)), c.RateLimit, syslog)
 	fmt.Fprintf(&b, "log_file = %s\nlog_max_size = %d\n", c.LogFile, c.LogMaxSize)
-	fmt.Fprintf(&b, "clock_step = %s\nstats_every = %s\n", c.ClockStep, c.StatsEvery)
+	fmt.Fprintf(&b, "clock_step = %s\nstats_every = %s\n", formatDuration(c.ClockStep), formatDuration(c.StatsEvery))
 	var total int64
 	for _, s := range c.Streams {
 		total += s.Budget
 		fmt.Fprintf(&b, "\n[stream %s]\nbudget = %s\nsegment = %s\ncodec = %s\nsync = %s\n", s.Name, size.Format(s.Budget), size.Format(s.Segment), s.Codec, s.Sync)
 		if s.Sync == ringlog.SyncInterval && s.SyncEvery != 0 {
-			fmt.Fprintf(&b, "sync_every = %s\n", s.SyncEvery)
+			fmt.Fprintf(&b, "sync_every = %s\n", formatDuration(s.SyncEvery))
 		}
 		fmt.Fprintf(&b, "mode = %s\n", s.Mode)
 		if s.Mode == Periodic {
-			fmt.Fprintf(&b, "flush = %s\n", s.Flush)
+			fmt.Fprintf(&b, "flush = %s\n", formatDuration(s.Flush))
 		}
 		fmt.Fprintf(&b, "buffer = %s\npack = %t\n", size.Format(int64(s.Buffer)), s.Pack)
 	}
 	for _, n := range sortedKeys(c.Collectors) {
 		col := c.Collectors[n]
-		fmt.Fprintf(&b, "\n[collector %s]\nenabled = %t\ninterval = %s\n", n, col.Enabled, col.Interval)
+		fmt.Fprintf(&b, "\n[collector %s]\nenabled = %t\ninterval = %s\n", n, col.Enabled, formatDuration(col.Interval))
 		keys := make([]string, 0, len(col.Options))
 		for k := range col.Options {
 			keys = append(keys, k)

@@ -319,3 +319,18 @@ func TestConfigAcceptedStarts(t *testing.T) {
 type discard struct{}
 
 func (discard) Printf(string, ...any) {}
+
+// TestFormatDuration: durations print as a person writes them, and read
+// back as themselves.
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Hour: "1h", time.Minute: "1m", 10 * time.Second: "10s", 90 * time.Minute: "1h30m",
+		time.Hour + 5*time.Second: "1h0m5s", 500 * time.Millisecond: "500ms", 2*time.Hour + time.Minute: "2h1m",
+	} {
+		got := formatDuration(d)
+		back, err := parseDuration(got)
+		if got != want || err != nil || back != d {
+			t.Errorf("%v: %q, read back %v, %v; want %q", d, got, back, err, want)
+		}
+	}
+}

@@ -444,6 +444,19 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// formatDuration is d as parseDuration reads it, without the zero
+// minutes and seconds time's String writes: "1h", not "1h0m0s".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 func parsePositive(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 {
