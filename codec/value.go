@@ -130,6 +130,20 @@ func (v Value) Uint() uint64 { return v.num }
 // Float returns the value of a KindFloat value.
 func (v Value) Float() float64 { return math.Float64frombits(v.num) }
 
+// Number returns an integer or a float value as a float64, and false
+// for a value that is not a number.
+func (v Value) Number() (float64, bool) {
+	switch v.kind {
+	case KindInt:
+		return float64(int64(v.num)), true
+	case KindUint:
+		return float64(v.num), true
+	case KindFloat:
+		return math.Float64frombits(v.num), true
+	}
+	return 0, false
+}
+
 // Bool returns the value of a KindBool value.
 func (v Value) Bool() bool { return v.num != 0 }
 

@@ -188,7 +188,7 @@ func (f ref) value(rec *codec.Record) (codec.Value, bool) {
 // num returns f's value in rec as a number.
 func (f ref) num(rec *codec.Record) (float64, bool) {
 	if v, ok := f.value(rec); ok {
-		return view.Number(v)
+		return v.Number()
 	}
 	return 0, false
 }

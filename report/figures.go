@@ -12,7 +12,6 @@ import (
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/sar"
-	"github.com/itiny/itiny/view"
 )
 
 // metrics turns records into charts.
@@ -234,7 +233,7 @@ func (m *metrics) add(r *codec.Record) {
 		prefix += "[" + r.Fields[0].Value.Str() + "]"
 	}
 	for _, f := range r.Fields {
-		if x, ok := view.Number(f.Value); ok {
+		if x, ok := f.Value.Number(); ok {
 			name := prefix + "." + f.Key
 			if l := m.chart("\x00"+name, rankGeneric, name, unitNone, false).line(f.Key); l != nil {
 				t := r.Wall.UnixNano()

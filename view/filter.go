@@ -162,7 +162,7 @@ func (m *Match) keep(r *codec.Record) bool {
 	case "~":
 		return m.Re.MatchString(valueString(v))
 	}
-	n, ok := number(v)
+	n, ok := v.Number()
 	if !ok {
 		return false
 	}
@@ -175,19 +175,6 @@ func (m *Match) keep(r *codec.Record) bool {
 		return n >= m.Num
 	}
 	return n <= m.Num
-}
-
-// number returns a numeric value as a float64.
-func number(v codec.Value) (float64, bool) {
-	switch v.Kind() {
-	case codec.KindInt:
-		return float64(v.Int()), true
-	case codec.KindUint:
-		return float64(v.Uint()), true
-	case codec.KindFloat:
-		return v.Float(), true
-	}
-	return 0, false
 }
 
 // valueString is a value as text for matching: strings as they are,

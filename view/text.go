@@ -12,6 +12,3 @@ func AppendMarker(b []byte, it *Item) []byte { return appendMarker(b, it, false)
 // strings bare unless they hold a space, a quote, '=' or a control
 // character; the rest as JSON.
 func AppendValue(b []byte, v codec.Value) []byte { return appendText(b, v) }
-
-// Number returns a numeric value as a float64; false for other kinds.
-func Number(v codec.Value) (float64, bool) { return number(v) }

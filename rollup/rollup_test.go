@@ -1,0 +1,173 @@
+package rollup
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/codec"
+)
+
+// sample is one simulated sample: a load record and an interface's
+// counters.
+type sample struct {
+	wall  time.Time
+	mono  int64
+	boot  codec.BootID
+	load1 float64
+	rx    uint64
+}
+
+// simulate makes a year of samples every 10 s, from 2026-01-01: load
+// wandering, the interface's counter growing, reset now and then (a
+// driver reload) and at a reboot in May, which also restarts the
+// monotonic clock; samples missing for an hour in March (the device
+// off).
+func simulate() []sample {
+	rng := rand.New(rand.NewPCG(15, 5))
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	boot := codec.BootID{1}
+	var out []sample
+	var rx uint64
+	load := 1.0
+	mono := int64(5e9)
+	for t := start; t.Before(start.AddDate(1, 0, 0)); t = t.Add(10 * time.Second) {
+		if t.Month() == time.March && t.Day() == 3 && t.Hour() == 4 {
+			continue // off
+		}
+		if t.Equal(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)) {
+			boot, mono, rx = codec.BootID{2}, 3e9, 0
+		}
+		if rng.IntN(20000) == 0 {
+			rx = 0
+		}
+		rx += uint64(rng.IntN(100000))
+		load = math.Max(0, load+rng.NormFloat64()*0.05)
+		out = append(out, sample{wall: t, mono: mono, boot: boot, load1: load, rx: rx})
+		mono += 10e9
+	}
+	return out
+}
+
+func (s *sample) records() (load, net codec.Record) {
+	load = codec.Record{Name: "load", Source: "load", Boot: s.boot, Wall: s.wall, Mono: s.mono, Fields: codec.Fields{
+		{Key: "load1", Value: codec.Float(s.load1)}, {Key: "load5", Value: codec.Float(1)}, {Key: "load15", Value: codec.Float(1)},
+		{Key: "running", Value: codec.Int(1)}, {Key: "tasks", Value: codec.Int(100)}}}
+	net = codec.Record{Name: "net", Source: "netdev", Boot: s.boot, Wall: s.wall, Mono: s.mono, Fields: codec.Fields{
+		{Key: "iface", Value: codec.String("eth0")}, {Key: "rx_bytes", Value: codec.Uint(s.rx)}}}
+	return load, net
+}
+
+// want is an hour's figures computed directly from the samples.
+type want struct {
+	n                  int64
+	mean, lo, hi, last float64
+	rx, rate           float64
+	haveRate           bool
+}
+
+func direct(samples []sample) map[int64]*want {
+	hours := map[int64]*want{}
+	var prev *sample
+	inc, span := map[int64]float64{}, map[int64]int64{}
+	for i := range samples {
+		s := &samples[i]
+		h := s.wall.Unix() / 3600
+		w := hours[h]
+		if w == nil {
+			w = &want{lo: s.load1, hi: s.load1}
+			hours[h] = w
+		}
+		w.n++
+		w.mean += s.load1
+		w.lo, w.hi, w.last, w.rx = math.Min(w.lo, s.load1), math.Max(w.hi, s.load1), s.load1, float64(s.rx)
+		if prev != nil && prev.boot == s.boot {
+			d := float64(s.rx) - float64(prev.rx)
+			if s.rx < prev.rx {
+				d = float64(s.rx)
+			}
+			inc[h] += d
+			span[h] += s.mono - prev.mono
+		}
+		prev = s
+	}
+	for h, w := range hours {
+		w.mean /= float64(w.n)
+		if span[h] > 0 {
+			w.rate, w.haveRate = inc[h]/(float64(span[h])/1e9), true
+		}
+	}
+	return hours
+}
+
+// TestYear runs a year of samples through an hourly Roller and checks
+// every summary against the figures computed directly from the samples:
+// means, extremes, last values, counter rates across resets and a
+// reboot, and an hour with no samples having no summary.
+func TestYear(t *testing.T) {
+	samples := simulate()
+	hours := direct(samples)
+	ro := New(time.Hour)
+	got := map[string]int{}
+	check := func(r *codec.Record) error {
+		h := r.Wall.Unix() / 3600
+		w := hours[h]
+		if w == nil {
+			t.Fatalf("a summary of %s for hour %v, which has no samples", r.Name, r.Wall)
+		}
+		got[r.Name]++
+		f := map[string]codec.Value{}
+		for _, x := range r.Fields {
+			f[x.Key] = x.Value
+		}
+		if f["samples"].Int() != w.n {
+			t.Fatalf("%s %v: %d samples, want %d", r.Name, r.Wall, f["samples"].Int(), w.n)
+		}
+		near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+		switch r.Name {
+		case "load":
+			if !near(f["load1"].Float(), w.mean) || f["load1_min"].Float() != w.lo || f["load1_max"].Float() != w.hi || f["load1_last"].Float() != w.last {
+				t.Fatalf("load %v: %v, want mean %v min %v max %v last %v", r.Wall, r.Fields, w.mean, w.lo, w.hi, w.last)
+			}
+		case "net":
+			rate, ok := f["rx_bytes_rate"]
+			if f["iface"].Str() != "eth0" || f["rx_bytes"].Float() != w.rx || ok != w.haveRate || ok && !near(rate.Float(), w.rate) || ok && rate.Float() < 0 {
+				t.Fatalf("net %v: %v, want rx %v rate %v (%v)", r.Wall, r.Fields, w.rx, w.rate, w.haveRate)
+			}
+		}
+		return nil
+	}
+	for i := range samples {
+		load, net := samples[i].records()
+		if err := ro.Add(&load, check); err != nil {
+			t.Fatal(err)
+		}
+		if err := ro.Add(&net, check); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The last hour is in progress: not handed on.
+	if want := len(hours) - 1; got["load"] != want || got["net"] != want {
+		t.Errorf("%d load and %d net summaries, want %d of each", got["load"], got["net"], want)
+	}
+}
+
+// TestNoAllocs: folding a sample allocates nothing once its group is
+// made.
+func TestNoAllocs(t *testing.T) {
+	ro := New(time.Minute)
+	s := sample{wall: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), mono: 1e9, boot: codec.BootID{1}, load1: 1, rx: 5}
+	load, net := s.records()
+	discard := func(*codec.Record) error { return nil }
+	ro.Add(&load, discard)
+	ro.Add(&net, discard)
+	if n := testing.AllocsPerRun(100, func() {
+		load.Mono += 1e6
+		net.Mono += 1e6
+		ro.Add(&load, discard)
+		ro.Add(&net, discard)
+	}); n != 0 {
+		t.Errorf("%v allocations a sample", n)
+	}
+}
