@@ -1,0 +1,112 @@
+package rollup
+
+import (
+	"bufio"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/catalog"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+)
+
+// templates are one sample of each default collector's records, from the
+// agent's golden files: cpu, memory, load, two interfaces, a disk, two
+// mounts, pressure, thermal zones, uptime.
+func templates(tb testing.TB) []codec.Record {
+	var out []codec.Record
+	for _, name := range []string{"cpu", "memory", "load", "netdev", "diskstats", "filesystem", "pressure", "thermal", "uptime"} {
+		f, err := os.Open(filepath.Join("..", "agent", "testdata", "golden", name+".jsonl"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var r codec.Record
+			if err := codec.DecodeJSON(sc.Bytes(), &r); err != nil {
+				tb.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		f.Close()
+	}
+	return out
+}
+
+// BenchmarkYearOnDisk rolls a year of samples of the default collectors
+// (every minute, each gauge wandering 2% a sample, each counter growing
+// by up to 1% of itself) into hourly summaries, and writes them to a
+// packed ring as the agent's periodic streams are written, a block a
+// day. It reports the ring's bytes on disk for the year: the issue's
+// goal is 1 MiB.
+func BenchmarkYearOnDisk(b *testing.B) {
+	tmpl := templates(b)
+	for b.Loop() {
+		dir := b.TempDir()
+		w, err := ringlog.Open(dir, ringlog.Options{Stream: "metrics.1h", Codec: codec.Msgpack, Budget: 256 << 20, SegmentSize: 1 << 20,
+			MemoryStage: true, Pack: true, FlushEvery: 1000 * time.Hour, StageSize: 1 << 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		ro := New(time.Hour)
+		var summaries int
+		write := func(r *codec.Record) error {
+			summaries++
+			_, err := w.Append(r)
+			return err
+		}
+		recs := make([]codec.Record, len(tmpl))
+		for i := range tmpl {
+			recs[i] = tmpl[i]
+			recs[i].Fields = append(codec.Fields(nil), tmpl[i].Fields...)
+			recs[i].Boot = codec.BootID{1}
+		}
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for m := 0; m < 365*24*60; m++ {
+			t := start.Add(time.Duration(m) * time.Minute)
+			for i := range recs {
+				r := &recs[i]
+				r.Wall, r.Mono = t, int64(m+1)*60e9
+				def := catalog.Lookup(r.Name)
+				for j := range r.Fields {
+					f := &r.Fields[j]
+					_, k := def.Field(f.Key)
+					v, ok := f.Value.Number()
+					if k < 0 || !ok {
+						continue
+					}
+					switch def.Fields[k].Kind {
+					case catalog.Gauge:
+						f.Value = codec.Float(v * (1 + rng.NormFloat64()*0.02))
+					case catalog.Counter:
+						f.Value = codec.Uint(uint64(v + v*0.01*rng.Float64()))
+					}
+				}
+				if err := ro.Add(r, write); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if m%(24*60) == 0 {
+				w.Flush()
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		var bytes int64
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if fi, err := e.Info(); err == nil && filepath.Ext(e.Name()) == ".mpk" {
+				bytes += fi.Size()
+			}
+		}
+		b.ReportMetric(float64(bytes), "bytes/year")
+		b.ReportMetric(float64(summaries), "summaries/year")
+		b.ReportMetric(float64(bytes)/float64(summaries), "bytes/summary")
+	}
+}
