@@ -124,3 +124,67 @@ func BenchmarkYearOnDisk(b *testing.B) {
 		b.ReportMetric(float64(bytes)/float64(summaries), "bytes/summary")
 	}
 }
+
+// BenchmarkRealOnDisk rolls the samples of a real metrics ring, named by
+// $ROLLUP_RING (say an agent's DATA/metrics after a while at 1 s), into
+// summaries of $ROLLUP_EVERY (default 1m) and writes them packed, as
+// BenchmarkYearOnDisk does: what a summary of real figures takes.
+func BenchmarkRealOnDisk(b *testing.B) {
+	ring := os.Getenv("ROLLUP_RING")
+	if ring == "" {
+		b.Skip("ROLLUP_RING names no ring")
+	}
+	every := time.Minute
+	if e := os.Getenv("ROLLUP_EVERY"); e != "" {
+		var err error
+		if every, err = time.ParseDuration(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		dir := b.TempDir()
+		w, err := ringlog.Open(dir, ringlog.Options{Stream: "metrics.1m", Codec: codec.Msgpack, Budget: 256 << 20, SegmentSize: 1 << 20,
+			MemoryStage: true, Pack: true, FlushEvery: 1000 * time.Hour, StageSize: 1 << 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := ringlog.NewReader(ring)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ro := New(every)
+		var samples, summaries int
+		write := func(r *codec.Record) error {
+			summaries++
+			_, err := w.Append(r)
+			return err
+		}
+		for {
+			e, err := r.Next()
+			if err != nil {
+				break
+			}
+			var rec codec.Record
+			if e.Decode(&rec) != nil {
+				continue
+			}
+			samples++
+			if err := ro.Add(&rec, write); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		var bytes int64
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if fi, err := e.Info(); err == nil && filepath.Ext(e.Name()) == ".mpk" {
+				bytes += fi.Size()
+			}
+		}
+		b.ReportMetric(float64(samples), "samples")
+		b.ReportMetric(float64(summaries), "summaries")
+		b.ReportMetric(float64(bytes)/float64(max(summaries, 1)), "bytes/summary")
+	}
+}
