@@ -30,6 +30,7 @@
 package rollup
 
 import (
+	"math"
 	"time"
 
 	"github.com/itiny/itiny/catalog"
@@ -60,6 +61,7 @@ type groupKey struct{ name, instance string }
 // A group is one record name and instance's interval in progress.
 type group struct {
 	def      *catalog.Record
+	written  int64 // the last interval stored (Written); samples up to it are skipped
 	interval int64 // wall ns / every
 	boot     codec.BootID
 	n        int64
@@ -103,12 +105,12 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 			}
 		}
 	}
-	g := ro.groups[k]
-	if g == nil {
-		g = newGroup(def, r)
-		ro.groups[groupKey{name: k.name, instance: string([]byte(k.instance))}] = g
-	}
+	g := ro.group(def, k)
 	interval := floorDiv(r.Wall.UnixNano(), ro.every)
+	if interval <= g.written {
+		g.see(r) // in a summary already stored: only a counter's previous value
+		return nil
+	}
 	if g.n > 0 && interval != g.interval {
 		if err := out(g.summary(ro.every)); err != nil {
 			return err
@@ -123,6 +125,31 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 	return nil
 }
 
+// Written says that the summaries of record name and instance ("" for a
+// record without one) are stored up to the interval that starts at
+// start: the samples of those intervals are skipped. An agent restarted
+// calls it with the last summary of each group in its ring, then adds
+// the raw samples of the interval in progress again, so that a summary
+// is never written twice nor of part of its interval.
+func (ro *Roller) Written(name, instance string, start time.Time) {
+	def := ro.defs[name]
+	if def == nil {
+		return
+	}
+	g := ro.group(def, groupKey{name: def.Name, instance: instance})
+	g.written = max(g.written, floorDiv(start.UnixNano(), ro.every))
+}
+
+// group returns the group of key k, made if new.
+func (ro *Roller) group(def *catalog.Record, k groupKey) *group {
+	g := ro.groups[k]
+	if g == nil {
+		g = newGroup(def)
+		ro.groups[groupKey{name: k.name, instance: string([]byte(k.instance))}] = g
+	}
+	return g
+}
+
 // floorDiv is a / b rounded down: intervals before 1970 are negative.
 func floorDiv(a, b int64) int64 {
 	q := a / b
@@ -132,8 +159,8 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func newGroup(def *catalog.Record, r *codec.Record) *group {
-	g := &group{def: def, slot: make([]int, len(def.Fields))}
+func newGroup(def *catalog.Record) *group {
+	g := &group{def: def, written: math.MinInt64, slot: make([]int, len(def.Fields))}
 	for i, f := range def.Fields {
 		g.slot[i] = -1
 		switch f.Kind {
@@ -145,8 +172,22 @@ func newGroup(def *catalog.Record, r *codec.Record) *group {
 			g.fields = append(g.fields, acc{keys: [4]string{f.Key, f.Key + "_rate"}, counter: true})
 		}
 	}
-	g.out = codec.Record{Name: def.Name, Source: r.Source, Level: codec.LevelInfo}
+	g.out = codec.Record{Name: def.Name, Source: def.Source, Level: codec.LevelInfo}
 	return g
+}
+
+// see notes sample r's counters as the previous values, folding nothing.
+func (g *group) see(r *codec.Record) {
+	for _, f := range r.Fields {
+		i := g.field(f.Key)
+		if i < 0 || g.slot[i] < 0 || !g.fields[g.slot[i]].counter {
+			continue
+		}
+		if v, ok := f.Value.Number(); ok {
+			a := &g.fields[g.slot[i]]
+			a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
+		}
+	}
 }
 
 // fold adds sample r to the interval.

@@ -3,6 +3,7 @@ package rollup
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,56 @@ func TestNoAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("%v allocations a sample", n)
 	}
+}
+
+// TestRestart: an agent killed mid-interval, restarted, tells the roller
+// the last summary stored of each group and adds the raw samples again:
+// the summaries are those of a run never stopped, none twice, none of
+// part of an interval.
+func TestRestart(t *testing.T) {
+	samples := simulate()[:3*360+170] // three hours and part of a fourth
+	all := func(ro *Roller, from int, out *[]string) {
+		for i := from; i < len(samples); i++ {
+			load, net := samples[i].records()
+			keep := func(r *codec.Record) error {
+				s := r.Name + " " + r.Wall.Format(time.RFC3339)
+				for _, f := range r.Fields {
+					v, _ := codec.AppendValueJSON(nil, f.Value)
+					s += " " + f.Key + "=" + string(v)
+				}
+				*out = append(*out, s)
+				return nil
+			}
+			ro.Add(&load, keep)
+			ro.Add(&net, keep)
+		}
+	}
+	var whole []string
+	all(New(time.Minute), 0, &whole)
+
+	// Killed at sample 1000, in the middle of a minute: what was stored
+	// is the summaries handed on by then.
+	var before []string
+	ro := New(time.Minute)
+	samples, rest := samples[:1000], samples
+	all(ro, 0, &before)
+	samples = rest
+	ro = New(time.Minute)
+	last := samples[999].wall.Truncate(time.Minute).Add(-time.Minute) // the last minute handed on
+	ro.Written("load", "", last)
+	ro.Written("net", "eth0", last)
+	var after []string
+	all(ro, 0, &after) // the raw ring holds every sample
+	if got := append(before, after...); strings.Join(got, "\n") != strings.Join(whole, "\n") {
+		t.Errorf("%d summaries before the kill and %d after, %d in a run never stopped; first difference at %d", len(before), len(after), len(whole), firstDiff(got, whole))
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
