@@ -2,7 +2,7 @@ package agent
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -88,20 +88,26 @@ func (a *Agent) writeStats() {
 // selfWriteBytes returns write_bytes of the agent's /proc/self/io, under
 // procfs root proc.
 func selfWriteBytes(proc string) (uint64, error) {
-	b, err := os.ReadFile(filepath.Join(proc, "self", "io"))
+	path := filepath.Join(proc, "self", "io")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
-	for line := range bytes.Lines(b) {
+	for rest := b; len(rest) > 0; {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
 		if v, ok := bytes.CutPrefix(line, []byte("write_bytes:")); ok {
-			n, err := strconv.ParseUint(string(bytes.TrimSpace(v)), 10, 64)
+			for len(v) > 0 && v[0] == ' ' {
+				v = v[1:]
+			}
+			n, err := strconv.ParseUint(string(v), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("%s: write_bytes: %w", filepath.Join(proc, "self", "io"), err)
+				return 0, errors.New(path + ": write_bytes: " + err.Error())
 			}
 			return n, nil
 		}
 	}
-	return 0, fmt.Errorf("%s: no write_bytes", filepath.Join(proc, "self", "io"))
+	return 0, errors.New(path + ": no write_bytes")
 }
 
 func avgMs(total time.Duration, n int64) float64 {
