@@ -4,7 +4,8 @@ package ringlog
 // system call and no allocation of its own (docs/DESIGN.md section 30).
 //
 // A segment holds records and their framing, so that stored plus framing
-// is every byte the writer put in its segments. The kernel is handed
+// is every byte the writer put in its segments (a frame cut off again
+// after a failed sync under SyncAlways still counts). The kernel is handed
 // those bytes, and the stage's: its header, written or copied into the
 // mapping, its zero fill where fallocate is not supported, and each frame
 // copied into the mapped stage before it goes to the segment. An msync or
