@@ -350,9 +350,12 @@ func (p *page) agent(e *events) {
 		}
 		p.raw("</tr>\n")
 		for ; i < len(self) && self[i].rec == c; i++ {
-			s := self[i]
+			s, name := self[i], self[i].inst
+			if c.Instance == "" {
+				name = "all"
+			}
 			p.raw("<tr><td>")
-			p.text(s.inst)
+			p.text(name)
 			p.raw("</td><td class=\"n\">")
 			p.int(int64(s.samples))
 			p.raw("</td><td class=\"t\">" + p.whenSec(s.last) + "</td>")
