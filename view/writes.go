@@ -3,6 +3,7 @@ package view
 import (
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/itiny/itiny/catalog"
@@ -119,13 +120,17 @@ func (t *writesTracker) see(r *codec.Record) {
 		if len(t.by) >= maxWriteStreams {
 			return
 		}
+		key = strings.Clone(key) // the record's strings may alias its decoding buffer
 		s = &writeRun{w: Writes{Stream: key, WriteKnown: key == ""}}
 		t.by[key] = s
 		t.order = append(t.order, key)
 	}
 	if key == "" {
 		if why := strField(r, writesError); why != "" {
-			s.w.WriteKnown, s.w.WriteError = false, why
+			if why != s.w.WriteError {
+				s.w.WriteError = strings.Clone(why)
+			}
+			s.w.WriteKnown = false
 			c[len(c)-1] = s.last[len(c)-1] // no figure: not a reset
 		}
 	}
