@@ -65,7 +65,7 @@ func TestOwnRecordsInCatalogue(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"agent.start", "agent.stop", "agent.reload", "agent.config", "device.boot", "rule.filesystem-full", "state.change",
-		"stream.stats", "collector.off", "collector.failing", "collector.recovered", "clock.sync"} {
+		"stream.stats", "agent.io", "collector.off", "collector.failing", "collector.recovered", "clock.sync"} {
 		if !seen[name] {
 			t.Errorf("no %s record was written to check", name)
 		}

@@ -97,7 +97,18 @@ var (
 	}}
 
 	// StreamStats is one stream's figures, written every stats_every.
-	// The counters count from the agent's start.
+	// The counters count from the agent's start, or from the moment the
+	// stream's ring opened when the storage kept it closed before. syncs
+	// are the segments' fdatasyncs, whose time sync_avg_ms and
+	// sync_max_ms tell; other_syncs those of the stage's header and the
+	// ring's directory. What the ring wrote (docs/DESIGN.md section 30):
+	// record_bytes are the records as their codec encoded them,
+	// stored_bytes the same records as the segments hold them (packed,
+	// for a stream that packs), framing_bytes the segment, frame and
+	// block headers around them, so that stored_bytes plus framing_bytes
+	// is what the ring put in its segments; handed_bytes is what it gave
+	// the kernel: those bytes, and the stage's (its header, and each
+	// frame copied into the mapped stage file).
 	StreamStats = Record{Name: "stream.stats", Stream: StreamMetrics, Source: SelfSource, Instance: "stream", Fields: []Field{
 		{"stream", Label, None}, {"available", Flag, None},
 		{"written", Counter, Count}, {"rejected", Counter, Count}, {"errors", Counter, Count},
@@ -105,6 +116,20 @@ var (
 		{"oldest_seq", Label, None}, {"next_seq", Label, None}, {"oldest_wall", Label, None},
 		{"deleted_segments", Counter, Count}, {"syncs", Counter, Count},
 		{"sync_avg_ms", Gauge, Ms}, {"sync_max_ms", Gauge, Ms},
+		{"other_syncs", Counter, Count}, {"record_bytes", Counter, Bytes}, {"stored_bytes", Counter, Bytes},
+		{"framing_bytes", Counter, Bytes}, {"handed_bytes", Counter, Bytes},
+	}}
+	// AgentIO is the agent's writes in total, written with StreamStats:
+	// the sums of the streams' counters of that name, and the bytes the
+	// kernel wrote, or will write, to storage for the agent's process
+	// (write_bytes of /proc/self/io, a page for each page the process
+	// dirtied). write_error is "" when /proc/self/io was read, and else
+	// why not (a kernel without task I/O accounting, a procfs that hides
+	// it): write_bytes is then 0, and no figure.
+	AgentIO = Record{Name: "agent.io", Stream: StreamMetrics, Source: SelfSource, Fields: []Field{
+		{"record_bytes", Counter, Bytes}, {"stored_bytes", Counter, Bytes}, {"framing_bytes", Counter, Bytes},
+		{"handed_bytes", Counter, Bytes}, {"syncs", Counter, Count}, {"other_syncs", Counter, Count},
+		{"write_bytes", Counter, Bytes}, {"write_error", Text, None},
 	}}
 	// IngestPeer is one sender's figures on the socket, written with
 	// StreamStats.
@@ -185,7 +210,7 @@ var all = []*Record{
 	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,
 	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep, &ClockSync,
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
-	&StreamStats, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
+	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
 	&StateChange, &Alarm,
 	&AgentCrash,
 	&WatchdogBootStatus,

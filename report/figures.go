@@ -220,7 +220,7 @@ func (m *metrics) add(r *codec.Record) {
 	switch r.Name {
 	case catalog.Uptime.Name:
 		return // a straight line up: nothing to see
-	case catalog.StreamStats.Name, catalog.IngestPeer.Name:
+	case catalog.StreamStats.Name, catalog.IngestPeer.Name, catalog.AgentIO.Name:
 		if r.Source == catalog.SelfSource {
 			return // the agent's own figures have their section
 		}

@@ -175,6 +175,8 @@ func selfRecord(name string) *catalog.Record {
 		return &catalog.StreamStats
 	case catalog.IngestPeer.Name:
 		return &catalog.IngestPeer
+	case catalog.AgentIO.Name:
+		return &catalog.AgentIO
 	}
 	return nil
 }

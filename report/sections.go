@@ -301,27 +301,42 @@ func (p *page) boots(boots []view.BootInfo, rings []*view.Health) {
 	p.raw("</section>\n")
 }
 
-// agent shows the agent's own records: its figures per stream and
-// sender (stream.stats, ingest.peer), the collectors it left off and
-// why, and the configuration in effect.
+// agent shows the agent's own records: its figures per stream, in all
+// and per sender (stream.stats, agent.io, ingest.peer), the collectors it
+// left off and why, and the configuration in effect.
 func (p *page) agent(e *events) {
 	p.raw("<section id=\"agent\"><h2>The agent</h2>\n<h3>Its figures</h3>\n")
 	if len(e.selfOrder) == 0 {
 		p.raw("<p class=\"note\">No figures of the agent in the window.</p>\n")
 	}
-	// A table per record: the streams', then the senders'.
+	// A table per record: the streams', the agent's, then the senders'.
 	self := append([]*selfStats(nil), e.selfOrder...)
-	sort.SliceStable(self, func(i, j int) bool { return self[i].rec == &catalog.StreamStats && self[j].rec != &catalog.StreamStats })
+	rank := func(c *catalog.Record) int {
+		switch c {
+		case &catalog.StreamStats:
+			return 0
+		case &catalog.AgentIO:
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(self, func(i, j int) bool { return rank(self[i].rec) < rank(self[j].rec) })
 	for i := 0; i < len(self); {
 		c := self[i].rec
+		inst := c.Instance // agent.io has none: it is the agent's in all
 		p.raw("<p class=\"note\">The last ")
 		p.text(c.Name)
-		p.raw(" record of each ")
-		p.text(c.Instance)
+		if inst != "" {
+			p.raw(" record of each ")
+			p.text(inst)
+		} else {
+			inst = "agent"
+			p.raw(" record")
+		}
 		p.raw(" (counters count from the agent's start).</p>\n<div class=\"tw\"><table id=\"self-")
 		p.text(c.Name)
 		p.raw("\"><tr><th>")
-		p.text(c.Instance)
+		p.text(inst)
 		p.raw("</th><th>records</th><th>last</th>")
 		for _, f := range c.Fields {
 			if f.Key != c.Instance {
@@ -335,9 +350,12 @@ func (p *page) agent(e *events) {
 		}
 		p.raw("</tr>\n")
 		for ; i < len(self) && self[i].rec == c; i++ {
-			s := self[i]
+			s, name := self[i], self[i].inst
+			if c.Instance == "" {
+				name = "all"
+			}
 			p.raw("<tr><td>")
-			p.text(s.inst)
+			p.text(name)
 			p.raw("</td><td class=\"n\">")
 			p.int(int64(s.samples))
 			p.raw("</td><td class=\"t\">" + p.whenSec(s.last) + "</td>")

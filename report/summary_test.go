@@ -71,6 +71,9 @@ func agentFixture(t *testing.T) string {
 				}
 				metrics = append(metrics, self(rec(boot, s, catalog.IngestPeer.Name, f("peer", codec.String("uid:1000")), f("conns", codec.Int(1)),
 					f("accepted", codec.Uint(uint64(s))), f("rejected", codec.Uint(0)), f("dropped", codec.Uint(0))), codec.LevelInfo))
+				metrics = append(metrics, self(rec(boot, s, catalog.AgentIO.Name, f("record_bytes", codec.Int(int64(100*s))), f("stored_bytes", codec.Int(int64(100*s))),
+					f("framing_bytes", codec.Int(int64(16*s))), f("handed_bytes", codec.Int(int64(232*s))), f("syncs", codec.Int(int64(s))),
+					f("other_syncs", codec.Int(1)), f("write_bytes", codec.Int(int64(4096*s))), f("write_error", codec.String(""))), codec.LevelInfo))
 			}
 		}
 	}
@@ -255,7 +258,7 @@ func TestEventGroups(t *testing.T) {
 	if r := got["app.info info"]; r == nil || r[0] != "3" {
 		t.Errorf("app.info: %q", r)
 	}
-	for _, name := range []string{catalog.StreamStats.Name, catalog.IngestPeer.Name} {
+	for _, name := range []string{catalog.StreamStats.Name, catalog.IngestPeer.Name, catalog.AgentIO.Name} {
 		for _, r := range rows {
 			if r[6] == name {
 				t.Errorf("%s in the events", name)
@@ -265,8 +268,11 @@ func TestEventGroups(t *testing.T) {
 		if tbl == nil {
 			t.Fatalf("no table of %s", name)
 		}
-		if n := len(tbl.all("tr")) - 1; n != map[string]int{catalog.StreamStats.Name: 2, catalog.IngestPeer.Name: 1}[name] {
+		if n := len(tbl.all("tr")) - 1; n != map[string]int{catalog.StreamStats.Name: 2, catalog.IngestPeer.Name: 1, catalog.AgentIO.Name: 1}[name] {
 			t.Errorf("%s: %d rows", name, n)
+		}
+		if td := tbl.all("td"); name == catalog.AgentIO.Name && (len(td) < 1 || td[0].content() != "all") {
+			t.Errorf("%s: the agent's row is not named all", name)
 		}
 	}
 	// Most severe first.

@@ -18,6 +18,12 @@ func (w *Writer) datasync(f segFile) error {
 	return err
 }
 
+// syncDir syncs the ring's directory and counts it.
+func (w *Writer) syncDir() error {
+	w.dirSyncs.Add(1)
+	return w.d.sync()
+}
+
 // pending is what the flusher syncs outside mu.
 type pending struct {
 	sealed []sealedSeg
@@ -52,7 +58,7 @@ func (w *Writer) syncPending(p pending) error {
 		errs = append(errs, err)
 	}
 	if p.dir {
-		if err := w.d.sync(); err != nil {
+		if err := w.syncDir(); err != nil {
 			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, err))
 		}
 	}

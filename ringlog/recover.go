@@ -404,9 +404,11 @@ func (w *Writer) resume(to uint64, n Resume) error {
 	if err != nil {
 		return fmt.Errorf("ringlog: stream %s: resume note: %w", w.o.Stream, err)
 	}
+	rec := len(b) - frameOverhead(w.text)
 	if err := w.rotateWith(b); err != nil {
 		return err
 	}
+	w.wrote.record += int64(rec)
 	w.next++
 	w.rec.Resume = &n
 	return nil

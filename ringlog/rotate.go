@@ -9,17 +9,18 @@ import (
 	"github.com/itiny/itiny/codec"
 )
 
-// writeSeg appends p to the active segment, deleting old segments first
-// if the budget requires. A failed write is cut off again, so that no
-// partial frame stays; if even that fails, the segment is not appended to
-// again.
-func (w *Writer) writeSeg(p []byte) error {
+// writeSeg appends p, which holds frames frames (a packed block is one),
+// to the active segment, deleting old segments first if the budget
+// requires. A failed write is cut off again, so that no partial frame
+// stays; if even that fails, the segment is not appended to again.
+func (w *Writer) writeSeg(p []byte, frames int) error {
 	old := roundUp(w.segSize, w.blk)
 	grow := roundUp(w.segSize+int64(len(p)), w.blk) - old
 	if err := w.reserve(grow); err != nil {
 		return err
 	}
 	n, err := w.seg.writeAt(p, w.segSize)
+	w.wrote.handed += int64(n)
 	if err != nil {
 		if n > 0 && w.seg.truncate(w.segSize) != nil {
 			w.dirty = true
@@ -29,6 +30,7 @@ func (w *Writer) writeSeg(p []byte) error {
 	w.segSize += int64(n)
 	w.segs[len(w.segs)-1].size = w.segSize
 	w.used += roundUp(w.segSize, w.blk) - old
+	w.segWritten(p, 0, frames)
 	w.markUnsynced()
 	return nil
 }
@@ -76,7 +78,7 @@ func (w *Writer) markUnsynced() {
 // create in order, so the budget holds on disk either way.
 func (w *Writer) dirChanged() error {
 	if w.o.Sync == SyncAlways {
-		return w.d.sync()
+		return w.syncDir()
 	}
 	w.dirDirty = true
 	w.wake()
@@ -116,7 +118,9 @@ func (w *Writer) rotateWith(first []byte) error {
 		h.Flags = FlagPacked
 	}
 	hb := appendHeader(w.hdrBuf[:0], &h)
+	hdr, frames := len(hb), 0
 	if first != nil {
+		frames = 1
 		var err error
 		if hb, err = w.appendFirst(hb, first, segSalt(segSeq)); err != nil {
 			return err
@@ -134,7 +138,9 @@ func (w *Writer) rotateWith(first []byte) error {
 	if err != nil {
 		return fmt.Errorf("ringlog: new segment: %w", err)
 	}
-	if _, err = f.writeAt(hb, 0); err != nil {
+	n, err := f.writeAt(hb, 0)
+	w.wrote.handed += int64(n)
+	if err != nil {
 		err = w.d.pathError("write", tmp, err)
 	}
 	if err == nil && w.o.Sync == SyncAlways {
@@ -168,6 +174,7 @@ func (w *Writer) rotateWith(first []byte) error {
 	w.text = w.o.Codec == codec.JSON
 	w.segs = append(w.segs, segRef{hdr: h, size: w.segSize}) // named by its number
 	w.used += roundUp(w.segSize, w.blk)
+	w.segWritten(hb, hdr, frames)
 	return nil
 }
 

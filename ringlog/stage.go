@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -53,6 +54,10 @@ type stage struct {
 	size int    // file size
 	n    int    // bytes of staged frames after the header
 	hdr  [stageHeaderSize]byte
+	// handed counts the bytes written to the file or copied into its
+	// mapping (guarded by the writer's mu), syncs its syncs.
+	handed int64
+	syncs  atomic.Int64
 }
 
 // stageInfo is what a stage header says.
@@ -213,7 +218,9 @@ func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool, hw, base uint
 	// the disk is full kills the process with SIGBUS.
 	if size > stageHeaderSize {
 		if err := syscall.Fallocate(int(s.f.Fd()), 0, stageHeaderSize, int64(size-stageHeaderSize)); err != nil {
-			if err := writeZeros(s.f, stageHeaderSize, size); err != nil {
+			err := writeZeros(s.f, stageHeaderSize, size)
+			s.handed += int64(size - stageHeaderSize)
+			if err != nil {
 				return fmt.Errorf("ringlog: allocate stage: %w", err)
 			}
 		}
@@ -224,7 +231,9 @@ func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool, hw, base uint
 	putHW(s.hdr[:], hw)
 	putState(s.hdr[:], state, boot)
 	putBase(s.hdr[:], base)
-	if _, err := s.f.WriteAt(s.hdr[:], 0); err != nil {
+	n, err := s.f.WriteAt(s.hdr[:], 0)
+	s.handed += int64(n)
+	if err != nil {
 		return err
 	}
 	if mmap && size > stageHeaderSize {
@@ -271,6 +280,9 @@ func (s *stage) free() int {
 func (s *stage) put(frame []byte) {
 	copy(s.mem[stageHeaderSize+s.n:], frame)
 	s.n += len(frame)
+	if !s.anon {
+		s.handed += int64(len(frame))
+	}
 }
 
 func (s *stage) staged() []byte { return s.mem[stageHeaderSize : stageHeaderSize+s.n] }
@@ -331,17 +343,23 @@ func putState(p []byte, state uint8, boot [16]byte) {
 func (s *stage) writeHeader(from, to int) error {
 	if s.mem != nil && !s.anon {
 		copy(s.mem[from:to], s.hdr[from:to])
+		s.handed += int64(to - from)
 		return nil
 	}
-	_, err := s.f.WriteAt(s.hdr[from:to], int64(from))
+	n, err := s.f.WriteAt(s.hdr[from:to], int64(from))
+	s.handed += int64(n)
 	return err
 }
 
-func (s *stage) sync() error { return fdatasync(s.f) }
+func (s *stage) sync() error {
+	s.syncs.Add(1)
+	return fdatasync(s.f)
+}
 
 // syncHeader makes the header durable: through the mapping, only its
 // page, not the staged frames after it.
 func (s *stage) syncHeader() error {
+	s.syncs.Add(1)
 	if s.mem != nil && !s.anon {
 		return msync(s.mem[:min(len(s.mem), 4096)])
 	}

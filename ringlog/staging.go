@@ -91,6 +91,7 @@ func (w *Writer) putStaged(f []byte) error {
 			return err
 		}
 	}
+	w.stagedFrames++
 	return nil
 }
 
@@ -108,7 +109,7 @@ func (w *Writer) putDirect(f []byte) error {
 		w.block = w.block[:0]
 	}
 	before := w.segSize
-	if err := w.writeSeg(f); err != nil {
+	if err := w.writeSeg(f, 1); err != nil {
 		return err
 	}
 	if w.o.Sync == SyncAlways {
@@ -164,15 +165,16 @@ func (w *Writer) flushStage() error {
 		return nil
 	}
 	var p []byte
+	frames := 1
 	if w.o.Pack {
 		p = sealBlock(w.block, w.salt, w.blockFirst)
 	} else {
-		p = w.st.staged()
+		p, frames = w.st.staged(), w.stagedFrames
 	}
-	if err := w.writeSeg(p); err != nil {
+	if err := w.writeSeg(p, frames); err != nil {
 		return err
 	}
-	w.st.n = 0
+	w.st.n, w.stagedFrames = 0, 0
 	w.block = w.block[:0]
 	return nil
 }

@@ -79,6 +79,10 @@ type Writer struct {
 
 	// fdatasync count and latency, updated with or without mu held.
 	syncs, syncNs, syncMaxNs atomic.Int64
+	dirSyncs                 atomic.Int64 // fsyncs of the ring's directory
+
+	wrote        wrote // what the writer gave the kernel, for Stats
+	stagedFrames int   // frames in the stage, for counting their headers
 
 	// The flusher goroutine: kick wakes it, stop ends it.
 	kick chan struct{}
@@ -242,10 +246,12 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 			return err
 		}
 	}
+	rec := len(b) - frameOverhead(w.text)
 	sealFrame(b, w.text, w.salt, seq)
 	if err := w.put(b); err != nil {
 		return err
 	}
+	w.wrote.record += int64(rec)
 	w.next = seq + 1
 	if w.next+hwStep/2 >= w.hw {
 		// Raised half a step early, so that the flusher syncs it before
@@ -355,9 +361,16 @@ type Stats struct {
 	Oldest     uint64    // first record of the oldest segment: how far back retention reaches
 	OldestWall time.Time // when the oldest segment was created, by the (untrusted) wall clock
 	Deleted    uint64    // segments deleted to keep the budget
-	Syncs      int64     // fdatasync calls
+	Syncs      int64     // fdatasync calls on segments
 	SyncTotal  time.Duration
 	SyncMax    time.Duration
+	// What the writer wrote since Open (docs/DESIGN.md section 30):
+	// StoredBytes plus FramingBytes is every byte it put in segments.
+	RecordBytes  int64 // the records appended, as their codec encoded them
+	StoredBytes  int64 // the records as the segments hold them: packed, or RecordBytes
+	FramingBytes int64 // segment bytes that are no record: segment, frame and block headers
+	HandedBytes  int64 // bytes given to the kernel: written, or copied into the mapped stage
+	OtherSyncs   int64 // syncs of the stage's header and of the ring's directory
 }
 
 // Stats returns the ring's current figures.
@@ -365,7 +378,9 @@ func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := Stats{Segments: len(w.segs), Bytes: w.used + roundUp(int64(w.o.stageBytes()), w.blk), Next: w.next, Deleted: w.deleted,
-		Syncs: w.syncs.Load(), SyncTotal: time.Duration(w.syncNs.Load()), SyncMax: time.Duration(w.syncMaxNs.Load())}
+		Syncs: w.syncs.Load(), SyncTotal: time.Duration(w.syncNs.Load()), SyncMax: time.Duration(w.syncMaxNs.Load()),
+		RecordBytes: w.wrote.record, StoredBytes: w.wrote.stored, FramingBytes: w.wrote.framing,
+		HandedBytes: w.wrote.handed + w.st.handed, OtherSyncs: w.st.syncs.Load() + w.dirSyncs.Load()}
 	if len(w.segs) > 0 {
 		s.Oldest, s.OldestWall = w.segs[0].hdr.First, w.segs[0].hdr.Wall
 	}

@@ -35,6 +35,9 @@ type Health struct {
 	Corrupt int `json:"corrupt"`
 	// Unsupported counts segments written by a newer itiny, not read.
 	Unsupported int `json:"unsupported"`
+	// Writes is what the agent's records in this ring say the agent
+	// wrote, per stream and in all; none in a ring without them.
+	Writes []Writes `json:"writes,omitempty"`
 }
 
 // A Problem is damage found in a ring.
@@ -67,6 +70,7 @@ func Check(src *Source) (*Health, error) {
 	}
 	var rec codec.Record
 	var n numbering
+	var writes writesTracker
 	boots := map[uint32]bool{}
 	for {
 		e, err := r.Next()
@@ -140,11 +144,13 @@ func Check(src *Source) (*Health, error) {
 		}
 		h.Records++
 		h.Last.Time = rec.Wall
+		writes.see(&rec)
 		if !boots[rec.BootCount] {
 			boots[rec.BootCount] = true
 			h.Boots = append(h.Boots, rec.BootCount)
 		}
 	}
+	h.Writes = writes.result()
 	if span := h.Last.Sub(h.First.Time); h.Records > 1 && span > 0 {
 		h.Span = span.Round(time.Second).String()
 		h.Rate = float64(h.Records-1) / span.Hours()

@@ -48,6 +48,42 @@ func (h *Health) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(h.Corrupt), 10)
 	b = append(b, `,"unsupported":`...)
 	b = strconv.AppendInt(b, int64(h.Unsupported), 10)
+	if len(h.Writes) > 0 {
+		b = append(b, `,"writes":`...)
+		b = jsonw.AppendArray(b, h.Writes, (*Writes).AppendJSON)
+	}
+	return append(b, '}')
+}
+
+// AppendJSON appends w as a JSON object.
+func (w *Writes) AppendJSON(b []byte) []byte {
+	b = append(b, `{"stream":`...)
+	b = jsonw.AppendString(b, w.Stream)
+	b = append(b, `,"runs":`...)
+	b = strconv.AppendInt(b, int64(w.Runs), 10)
+	b = append(b, `,"seconds":`...)
+	b = jsonw.AppendFloat(b, w.Seconds)
+	b = append(b, `,"first_wall":"`...)
+	b = codec.AppendWall(b, w.First.Time)
+	b = append(b, `","last_wall":"`...)
+	b = codec.AppendWall(b, w.Last.Time)
+	for _, f := range [...]struct {
+		key string
+		n   int64
+	}{{`","record_bytes":`, w.RecordBytes}, {`,"stored_bytes":`, w.StoredBytes}, {`,"framing_bytes":`, w.FramingBytes},
+		{`,"handed_bytes":`, w.HandedBytes}, {`,"syncs":`, w.Syncs}, {`,"write_bytes":`, w.WriteBytes}} {
+		b = strconv.AppendInt(append(b, f.key...), f.n, 10)
+	}
+	b = append(b, `,"write_known":`...)
+	b = strconv.AppendBool(b, w.WriteKnown)
+	b = append(b, `,"write_error":`...)
+	b = jsonw.AppendString(b, w.WriteError)
+	b = append(b, `,"bytes_per_day":`...)
+	b = jsonw.AppendFloat(b, w.BytesPerDay)
+	b = append(b, `,"amplification":`...)
+	b = jsonw.AppendFloat(b, w.Amplification)
+	b = append(b, `,"kernel_amplification":`...)
+	b = jsonw.AppendFloat(b, w.KernelAmplification)
 	return append(b, '}')
 }
 

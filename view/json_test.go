@@ -49,6 +49,11 @@ func TestHealthJSON(t *testing.T) {
 		},
 		Damage:  []Problem{{Kind: "torn-tail", Segment: "seg-0000000000000002.mpk", Offset: 4580, Length: -309, Detail: "torn write\t(crash)"}},
 		Corrupt: 1, Unsupported: math.MinInt,
+		Writes: []Writes{
+			{Stream: "events", Runs: 2, Seconds: 180.5, First: wall(1, 2), Last: wall(3, 4), RecordBytes: 1, StoredBytes: math.MaxInt64,
+				FramingBytes: -3, HandedBytes: 4, Syncs: 5, BytesPerDay: 1e22, Amplification: 2.125},
+			{RecordBytes: 7, WriteBytes: 8, WriteKnown: true, WriteError: "open /proc/self/io: \"denied\"", KernelAmplification: 1e-7},
+		},
 	}
 	for _, tc := range []struct {
 		name  string

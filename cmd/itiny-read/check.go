@@ -105,5 +105,41 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		}
 		fmt.Printf("%-8s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d  %s\n", r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.LossText())
 	}
+	for _, r := range rings {
+		printWrites(r)
+	}
 	return nil
+}
+
+// printWrites prints what the agent's records in ring r say it wrote,
+// a day's worth over the time they were measured (docs/DESIGN.md section
+// 30): records, as stored and their framing, what the kernel was handed
+// and what it wrote, syncs, and what was handed and written per record
+// byte.
+func printWrites(r *view.Health) {
+	if len(r.Writes) == 0 {
+		return
+	}
+	fmt.Printf("\nWrites a day, by the agent's records in %s (%s):\n", r.Stream, r.Where)
+	fmt.Printf("%-8s %-20s %11s %11s %11s %11s %11s %9s %7s %7s\n", "STREAM", "WINDOW", "RECORDS", "STORED", "FRAMING", "HANDED", "KERNEL", "SYNCS", "HANDED/", "KERNEL/")
+	why := ""
+	for i := range r.Writes {
+		w := &r.Writes[i]
+		name, kernel, kernelAmp := w.Stream, "-", "-"
+		if name == "" {
+			name = "(agent)"
+			if w.WriteKnown {
+				kernel, kernelAmp = view.SizeText(w.PerDay(w.WriteBytes)), fmt.Sprintf("%.2f", w.KernelAmplification)
+			} else {
+				kernel, why = "?", w.WriteError
+			}
+		}
+		fmt.Printf("%-8s %-20s %11s %11s %11s %11s %11s %9.0f %7.2f %7s\n", name, w.Window(), view.SizeText(w.PerDay(w.RecordBytes)),
+			view.SizeText(w.PerDay(w.StoredBytes)), view.SizeText(w.PerDay(w.FramingBytes)), view.SizeText(w.PerDay(w.HandedBytes)),
+			kernel, w.PerDay(w.Syncs), w.Amplification, kernelAmp)
+	}
+	fmt.Println("HANDED/ and KERNEL/ are bytes per record byte; KERNEL is /proc/self/io's write_bytes.")
+	if why != "" {
+		fmt.Printf("KERNEL unknown: %s\n", why)
+	}
 }

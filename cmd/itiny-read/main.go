@@ -44,7 +44,7 @@ var commands = []*command{
 	{"runs", "runs [--json] [PATH...]", "list the agent's runs: start, clean stop or crash, the last record before a crash, downtime, reloads, collectors off", runsCmd},
 	{"cores", coresUsage, "list the crashed processes (itiny core's minidumps), or write one's minidump for gdb", coresCmd},
 	{"verify", "verify [--json] [PATH...]", "check every checksum, tell torn tails from corruption, find gaps and stale segments; exit 1 on corruption", verifyCmd},
-	{"stats", "stats [--json] [PATH...]", "per stream: records, bytes, time span, retention, boots, gaps, rate", statsCmd},
+	{"stats", "stats [--json] [PATH...]", "per stream: records, bytes, time span, retention, boots, gaps, rate; what the agent writes a day", statsCmd},
 	{"salvage", "salvage (--to DIR | --json FILE) [PATH...]", "copy every record that reads out of damaged rings into new clean rings or JSON lines", salvageCmd},
 	{"bundle", "bundle [-o FILE] [DATADIR]", "write a support bundle (tar.gz with a manifest) of a live data directory", bundleCmd},
 	{"sar", sarUsage, "figures per interval as sar shows them: CPU, memory, network, disk, filesystem, load, pressure, temperature", sarCmd},

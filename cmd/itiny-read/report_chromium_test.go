@@ -68,7 +68,9 @@ func reportData(t *testing.T, metrics, damaged bool) string {
 						f("written", codec.Uint(uint64(123456+k))), f("rejected", codec.Uint(0)), f("errors", codec.Uint(0)),
 						f("bytes", codec.Uint(16<<20)), f("segments", codec.Uint(64)), f("oldest_seq", codec.Uint(1234567)), f("next_seq", codec.Uint(2345678)),
 						f("oldest_wall", codec.String("2026-11-25T11:00:00.123456789Z")), f("deleted_segments", codec.Uint(12345)),
-						f("syncs", codec.Uint(99999)), f("sync_avg_ms", codec.Float(12.345)), f("sync_max_ms", codec.Float(1234.5)))
+						f("syncs", codec.Uint(99999)), f("sync_avg_ms", codec.Float(12.345)), f("sync_max_ms", codec.Float(1234.5)),
+						f("other_syncs", codec.Uint(99999)), f("record_bytes", codec.Uint(123456789)), f("stored_bytes", codec.Uint(12345678)),
+						f("framing_bytes", codec.Uint(1234567)), f("handed_bytes", codec.Uint(234567890)))
 					r.Source = catalog.SelfSource
 					if _, err := w.Append(r); err != nil {
 						t.Fatal(err)
