@@ -3,30 +3,35 @@
 // in kilobytes, beside the raw samples that hold only hours of it.
 //
 // A Roller keeps one group per record name and instance (the catalogue's
-// Instance field: a mount, an interface, a disk) and, when a sample falls
-// in a later interval than its group's, hands on the group's summary: a
-// record of the same name, stamped with the interval's start, whose
-// fields are
+// Instance field: a mount, an interface, a disk) and, once an interval is
+// over, hands on each group's summary: a record of the same name, stamped
+// with the interval's start (wall) and its first sample's boot and
+// monotonic time, whose fields are
 //
-//   - the labels of the samples, as they are (the instance among them);
+//   - the labels, as the interval's last sample had them (the instance
+//     among them);
 //   - for each gauge field F of the catalogue: F, the mean of the
 //     interval's samples, and F_min, F_max and F_last;
-//   - for each counter field F: F, its last value, and F_rate, its
-//     increase per second over the interval: the sum of the increases
+//   - for each counter field F: F, its last value as it was, and F_rate,
+//     its increase per second over the interval: the sum of the increases
 //     between consecutive samples over the monotonic time they span, a
-//     value going down (a reset, a wrap) counting from zero, a new boot
+//     value going down (a reset, a wrap) counting from zero and a new boot
 //     counting nothing, so that a reset never reads as a negative or huge
-//     rate; absent when the interval has no two samples of one boot, the
-//     first the previous interval's last;
+//     rate. The previous sample, the first of a pair, may be the last of
+//     the interval before if it is at most two intervals old: after a
+//     longer gap (the device off, the interface gone) the rate starts
+//     again. F_rate is absent when the interval has no pair;
 //   - samples, the number of samples folded.
 //
-// A summary is handed on only when its interval is over: an interval in
-// progress is not written, so that a summary is never written twice, nor
-// one of part of an interval that a restart completes (the agent rebuilds
-// it from the raw samples). Records the catalogue does not know, and
-// fields that are not numbers, are not rolled up. A clock stepped back
-// into an earlier interval closes the group's interval as a later one
-// would: intervals follow the samples' order, not the clock's.
+// An interval is over when a sample of any group falls in a later one:
+// summaries are handed on whole, never twice, and never of part of an
+// interval (the interval in progress is not written: an agent restarted
+// rebuilds it from the raw samples, see Written). A sample stamped before
+// its group's interval in progress (a clock stepped back) is not folded.
+// Records the catalogue does not know, fields that are not numbers and
+// NaNs are not rolled up. At most MaxGroups groups are kept: a group idle
+// for two intervals is forgotten, and samples that would make one more are
+// counted in Dropped.
 package rollup
 
 import (
@@ -37,21 +42,55 @@ import (
 	"github.com/itiny/itiny/codec"
 )
 
-// A Roller folds samples into summaries of Every.
+// MaxGroups bounds the groups a Roller keeps, and so its memory: about a
+// kilobyte each. A device has a few dozen (a record per collector, one per
+// disk, interface and mount).
+const MaxGroups = 256
+
+// A Roller folds samples into summaries of one interval.
 type Roller struct {
-	every  int64 // ns
-	defs   map[string]*catalog.Record
-	groups map[groupKey]*group
+	every   int64 // ns
+	defs    map[string]*rollDef
+	groups  map[groupKey]*group
+	order   []*group // the groups, oldest first: summaries go out in this order
+	latest  int64    // the latest interval a sample fell in
+	Dropped int64    // samples not rolled up: their group would pass MaxGroups
+}
+
+// A rollDef is a catalogue record and the keys of its summary's fields,
+// shared by its groups.
+type rollDef struct {
+	*catalog.Record
+	slot []int       // field i's numeric index, or -1
+	keys [][4]string // per numeric field: F, F_min, F_max, F_last; or F, F_rate
+	ctr  []bool      // per numeric field: a counter
 }
 
 // New returns a Roller of intervals of every, a minute or an hour: the
-// wall clock's, aligned to their multiples since 1970 (UTC).
+// wall clock's, aligned to their multiples since 1970 (UTC). It panics if
+// every is not positive.
 func New(every time.Duration) *Roller {
-	ro := &Roller{every: int64(every), defs: map[string]*catalog.Record{}, groups: map[groupKey]*group{}}
+	if every <= 0 {
+		panic("rollup: an interval of " + every.String())
+	}
+	ro := &Roller{every: int64(every), defs: map[string]*rollDef{}, groups: map[groupKey]*group{}, latest: math.MinInt64}
 	for _, r := range catalog.All() {
-		if r.Stream == catalog.StreamMetrics {
-			ro.defs[r.Name] = r
+		if r.Stream != catalog.StreamMetrics {
+			continue
 		}
+		d := &rollDef{Record: r, slot: make([]int, len(r.Fields))}
+		for i, f := range r.Fields {
+			d.slot[i] = -1
+			switch f.Kind {
+			case catalog.Gauge:
+				d.slot[i] = len(d.keys)
+				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_min", f.Key + "_max", f.Key + "_last"}), append(d.ctr, false)
+			case catalog.Counter:
+				d.slot[i] = len(d.keys)
+				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_rate"}), append(d.ctr, true)
+			}
+		}
+		ro.defs[r.Name] = d
 	}
 	return ro
 }
@@ -60,27 +99,27 @@ type groupKey struct{ name, instance string }
 
 // A group is one record name and instance's interval in progress.
 type group struct {
-	def      *catalog.Record
-	written  int64 // the last interval stored (Written); samples up to it are skipped
-	interval int64 // wall ns / every
-	boot     codec.BootID
+	key      groupKey
+	def      *rollDef
+	written  int64 // the last interval handed on or stored (Written)
+	interval int64 // the interval in progress: wall ns / every
+	seen     int64 // the last interval with a sample
 	n        int64
-	first    int64 // monotonic ns of the first sample
+	boot     codec.BootID // the first sample's
+	first    int64        // and its monotonic ns
 	labels   codec.Fields
-	slot     []int // def's field i: its acc, or -1 (a label, or not a number)
 	fields   []acc // one per numeric field of def
 	out      codec.Record
 }
 
 // acc accumulates one numeric field.
 type acc struct {
-	keys     [4]string // gauge: F, F_min, F_max, F_last; counter: F, F_rate
-	counter  bool
 	n        int64 // samples with a value this interval
 	min, max float64
 	sum      float64
 	last     float64
-	// Counters: the previous sample, this interval's or the last one's
+	lastVal  codec.Value // a counter's last value, as it was
+	// Counters: the previous sample, this interval's or the one before's
 	// last, and the increase since and the time it spans.
 	prev     float64
 	prevMono int64
@@ -90,39 +129,60 @@ type acc struct {
 	span     int64
 }
 
-// Add folds the sample r into its group, handing each summary its
-// arrival completes to out, which may keep the record until it returns.
+// Add folds the sample r into its group, handing each summary whose
+// interval it ends to out, which may keep the record until it returns.
 func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
-	def := ro.defs[r.Name]
-	if def == nil {
+	d := ro.defs[r.Name]
+	if d == nil {
 		return nil
 	}
-	k := groupKey{name: def.Name}
-	if def.Instance != "" {
-		for _, f := range r.Fields {
-			if f.Key == def.Instance {
-				k.instance = f.Value.Str()
-			}
-		}
-	}
-	g := ro.group(def, k)
 	interval := floorDiv(r.Wall.UnixNano(), ro.every)
-	if interval <= g.written {
-		g.see(r) // in a summary already stored: only a counter's previous value
-		return nil
-	}
-	if g.n > 0 && interval != g.interval {
-		if err := out(g.summary(ro.every)); err != nil {
+	if interval > ro.latest {
+		if err := ro.sweep(interval, out); err != nil {
 			return err
 		}
-		g.reset()
+	}
+	g := ro.group(d, instance(d, r))
+	if g == nil {
+		ro.Dropped++
+		return nil
+	}
+	g.seen = max(g.seen, interval)
+	if interval <= g.written || g.n > 0 && interval < g.interval {
+		g.see(r) // stored already, or before the interval in progress
+		return nil
+	}
+	if g.n > 0 && interval > g.interval {
+		if err := g.hand(ro.every, out); err != nil {
+			return err
+		}
 	}
 	if g.n == 0 {
-		g.interval, g.first = interval, r.Mono
-		g.labels = g.labels[:0]
+		g.interval, g.boot, g.first = interval, r.Boot, r.Mono
 	}
-	g.fold(r)
+	g.fold(r, ro.every)
 	return nil
+}
+
+// sweep hands on every group's interval before interval, which a sample
+// has reached, and forgets the groups idle for two intervals.
+func (ro *Roller) sweep(interval int64, out func(*codec.Record) error) error {
+	ro.latest = interval
+	kept := ro.order[:0]
+	var err error
+	for _, g := range ro.order {
+		if g.n > 0 && g.interval < interval && err == nil {
+			err = g.hand(ro.every, out)
+		}
+		if g.n == 0 && g.seen < interval-2 && g.written < interval-2 {
+			delete(ro.groups, g.key)
+			continue
+		}
+		kept = append(kept, g)
+	}
+	clear(ro.order[len(kept):])
+	ro.order = kept
+	return err
 }
 
 // Written says that the summaries of record name and instance ("" for a
@@ -132,21 +192,42 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 // the raw samples of the interval in progress again, so that a summary
 // is never written twice nor of part of its interval.
 func (ro *Roller) Written(name, instance string, start time.Time) {
-	def := ro.defs[name]
-	if def == nil {
+	d := ro.defs[name]
+	if d == nil {
 		return
 	}
-	g := ro.group(def, groupKey{name: def.Name, instance: instance})
-	g.written = max(g.written, floorDiv(start.UnixNano(), ro.every))
+	if g := ro.group(d, instance); g != nil {
+		iv := floorDiv(start.UnixNano(), ro.every)
+		g.written, g.seen = max(g.written, iv), max(g.seen, iv)
+	}
 }
 
-// group returns the group of key k, made if new.
-func (ro *Roller) group(def *catalog.Record, k groupKey) *group {
-	g := ro.groups[k]
-	if g == nil {
-		g = newGroup(def)
-		ro.groups[groupKey{name: k.name, instance: string([]byte(k.instance))}] = g
+// instance returns r's value of d's instance field, "" if none.
+func instance(d *rollDef, r *codec.Record) string {
+	if d.Instance != "" {
+		for _, f := range r.Fields {
+			if f.Key == d.Instance {
+				return f.Value.Str()
+			}
+		}
 	}
+	return ""
+}
+
+// group returns the group of d and instance, made if new; nil when there
+// are MaxGroups already.
+func (ro *Roller) group(d *rollDef, instance string) *group {
+	if g := ro.groups[groupKey{d.Name, instance}]; g != nil {
+		return g
+	}
+	if len(ro.groups) >= MaxGroups {
+		return nil
+	}
+	k := groupKey{d.Name, string([]byte(instance))}
+	g := &group{key: k, def: d, written: math.MinInt64, seen: math.MinInt64, fields: make([]acc, len(d.keys))}
+	g.out = codec.Record{Name: d.Name, Source: d.Source, Level: codec.LevelInfo}
+	ro.groups[k] = g
+	ro.order = append(ro.order, g)
 	return g
 }
 
@@ -159,81 +240,91 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func newGroup(def *catalog.Record) *group {
-	g := &group{def: def, written: math.MinInt64, slot: make([]int, len(def.Fields))}
-	for i, f := range def.Fields {
-		g.slot[i] = -1
-		switch f.Kind {
-		case catalog.Gauge:
-			g.slot[i] = len(g.fields)
-			g.fields = append(g.fields, acc{keys: [4]string{f.Key, f.Key + "_min", f.Key + "_max", f.Key + "_last"}})
-		case catalog.Counter:
-			g.slot[i] = len(g.fields)
-			g.fields = append(g.fields, acc{keys: [4]string{f.Key, f.Key + "_rate"}, counter: true})
-		}
-	}
-	g.out = codec.Record{Name: def.Name, Source: def.Source, Level: codec.LevelInfo}
-	return g
-}
-
 // see notes sample r's counters as the previous values, folding nothing.
 func (g *group) see(r *codec.Record) {
 	for _, f := range r.Fields {
-		i := g.field(f.Key)
-		if i < 0 || g.slot[i] < 0 || !g.fields[g.slot[i]].counter {
-			continue
-		}
-		if v, ok := f.Value.Number(); ok {
-			a := &g.fields[g.slot[i]]
-			a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
+		if a, ctr := g.acc(f.Key); a != nil && ctr {
+			if v, ok := f.Value.Number(); ok && !math.IsNaN(v) {
+				a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
+			}
 		}
 	}
 }
 
+// acc returns the accumulator of field key, if it is numeric, and
+// whether it is a counter.
+func (g *group) acc(key string) (*acc, bool) {
+	for i, f := range g.def.Fields {
+		if f.Key == key {
+			if s := g.def.slot[i]; s >= 0 {
+				return &g.fields[s], g.def.ctr[s]
+			}
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
 // fold adds sample r to the interval.
-func (g *group) fold(r *codec.Record) {
+func (g *group) fold(r *codec.Record, every int64) {
 	g.n++
-	g.boot = r.Boot
+	nl := 0
 	for _, f := range r.Fields {
-		i := g.field(f.Key)
-		if i < 0 {
+		if _, i := g.def.Field(f.Key); i >= 0 && g.def.Fields[i].Kind == catalog.Label {
+			g.label(nl, f)
+			nl++
 			continue
 		}
-		if g.def.Fields[i].Kind == catalog.Label && g.n == 1 {
-			g.labels = append(g.labels, codec.Field{Key: g.def.Fields[i].Key, Value: codec.String(string([]byte(f.Value.Str())))})
-		}
+		a, ctr := g.acc(f.Key)
 		v, ok := f.Value.Number()
-		if g.slot[i] < 0 || !ok {
+		if a == nil || !ok || math.IsNaN(v) {
 			continue
 		}
-		a := &g.fields[g.slot[i]]
 		if a.n == 0 {
 			a.min, a.max, a.sum = v, v, 0
 		}
 		a.n++
-		a.min, a.max, a.sum, a.last = min(a.min, v), max(a.max, v), a.sum+v, v
-		if a.counter {
-			if a.havePrev && a.prevBoot == r.Boot && r.Mono > a.prevMono {
-				d := v - a.prev
-				if d < 0 {
-					d = v // reset: counted from zero
-				}
-				a.inc += d
-				a.span += r.Mono - a.prevMono
-			}
-			a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
+		a.min, a.max, a.sum, a.last, a.lastVal = min(a.min, v), max(a.max, v), a.sum+v, v, f.Value
+		if !ctr {
+			continue
 		}
+		if a.havePrev && a.prevBoot == r.Boot && r.Mono > a.prevMono && r.Mono-a.prevMono <= 2*every {
+			d := v - a.prev
+			if d < 0 {
+				d = v // reset: counted from zero
+			}
+			a.inc += d
+			a.span += r.Mono - a.prevMono
+		}
+		a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
+	}
+	g.labels = g.labels[:nl]
+}
+
+// label keeps f as the group's label i, copying its string only when it
+// changed: a sample allocates nothing.
+func (g *group) label(i int, f codec.Field) {
+	if i < len(g.labels) && g.labels[i].Key == f.Key && g.labels[i].Value.Str() == f.Value.Str() {
+		return
+	}
+	l := codec.Field{Key: f.Key, Value: codec.String(string([]byte(f.Value.Str())))}
+	if i < len(g.labels) {
+		g.labels[i] = l
+	} else {
+		g.labels = append(g.labels, l)
 	}
 }
 
-// field returns the index of def's field key, or -1.
-func (g *group) field(key string) int {
-	for i, f := range g.def.Fields {
-		if f.Key == key {
-			return i
-		}
+// hand hands on the interval in progress and starts the next: counters
+// keep their last sample.
+func (g *group) hand(every int64, out func(*codec.Record) error) error {
+	err := out(g.summary(every))
+	g.written, g.n = g.interval, 0
+	for i := range g.fields {
+		a := &g.fields[i]
+		a.n, a.inc, a.span = 0, 0, 0
 	}
-	return -1
+	return err
 }
 
 // summary returns the record of the interval in progress.
@@ -242,32 +333,22 @@ func (g *group) summary(every int64) *codec.Record {
 	r.Boot, r.Wall, r.Mono = g.boot, time.Unix(0, g.interval*every).UTC(), g.first
 	r.Fields = append(r.Fields[:0], g.labels...)
 	for i := range g.fields {
-		a := &g.fields[i]
-		if a.n == 0 {
-			continue
-		}
-		if a.counter {
-			r.Fields = append(r.Fields, codec.Field{Key: a.keys[0], Value: codec.Float(a.last)})
+		a, k := &g.fields[i], &g.def.keys[i]
+		switch {
+		case a.n == 0:
+		case g.def.ctr[i]:
+			r.Fields = append(r.Fields, codec.Field{Key: k[0], Value: a.lastVal})
 			if a.span > 0 {
-				r.Fields = append(r.Fields, codec.Field{Key: a.keys[1], Value: codec.Float(a.inc / (float64(a.span) / 1e9))})
+				r.Fields = append(r.Fields, codec.Field{Key: k[1], Value: codec.Float(a.inc / (float64(a.span) / 1e9))})
 			}
-			continue
+		default:
+			r.Fields = append(r.Fields,
+				codec.Field{Key: k[0], Value: codec.Float(a.sum / float64(a.n))},
+				codec.Field{Key: k[1], Value: codec.Float(a.min)},
+				codec.Field{Key: k[2], Value: codec.Float(a.max)},
+				codec.Field{Key: k[3], Value: codec.Float(a.last)})
 		}
-		r.Fields = append(r.Fields,
-			codec.Field{Key: a.keys[0], Value: codec.Float(a.sum / float64(a.n))},
-			codec.Field{Key: a.keys[1], Value: codec.Float(a.min)},
-			codec.Field{Key: a.keys[2], Value: codec.Float(a.max)},
-			codec.Field{Key: a.keys[3], Value: codec.Float(a.last)})
 	}
 	r.Fields = append(r.Fields, codec.Field{Key: "samples", Value: codec.Int(g.n)})
 	return r
-}
-
-// reset starts the next interval; counters keep their last sample.
-func (g *group) reset() {
-	g.n = 0
-	for i := range g.fields {
-		a := &g.fields[i]
-		a.n, a.inc, a.span = 0, 0, 0
-	}
 }

@@ -3,6 +3,7 @@ package rollup
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,7 +134,7 @@ func TestYear(t *testing.T) {
 			}
 		case "net":
 			rate, ok := f["rx_bytes_rate"]
-			if f["iface"].Str() != "eth0" || f["rx_bytes"].Float() != w.rx || ok != w.haveRate || ok && !near(rate.Float(), w.rate) || ok && rate.Float() < 0 {
+			if f["iface"].Str() != "eth0" || num(f["rx_bytes"]) != w.rx || ok != w.haveRate || ok && !near(rate.Float(), w.rate) || ok && rate.Float() < 0 {
 				t.Fatalf("net %v: %v, want rx %v rate %v (%v)", r.Wall, r.Fields, w.rx, w.rate, w.haveRate)
 			}
 		}
@@ -223,4 +224,85 @@ func firstDiff(a, b []string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+func num(v codec.Value) float64 { x, _ := v.Number(); return x }
+
+// netSample is a net record of iface with rx bytes at wall, at monotonic
+// time mono (seconds) of boot 1.
+func netSample(iface string, wall time.Time, mono float64, rx uint64) *codec.Record {
+	return &codec.Record{Name: "net", Boot: codec.BootID{1}, Wall: wall, Mono: int64(mono * 1e9), Fields: codec.Fields{
+		{Key: "iface", Value: codec.String(iface)}, {Key: "rx_bytes", Value: codec.Uint(rx)}}}
+}
+
+// collect returns an out function that keeps each summary as text.
+func collect(got *[]string) func(*codec.Record) error {
+	return func(r *codec.Record) error {
+		s := r.Wall.Format("15:04")
+		for _, f := range r.Fields {
+			v, _ := codec.AppendValueJSON(nil, f.Value)
+			s += " " + f.Key + "=" + string(v)
+		}
+		*got = append(*got, s)
+		return nil
+	}
+}
+
+// TestEdges: a clock stepped back, a counter back after hours away, an
+// interface gone, and more instances than MaxGroups.
+func TestEdges(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+
+	// The clock steps back from 00:01:20 to 00:00:20: that sample is not
+	// folded, and each minute is handed on once, whole.
+	var got []string
+	ro := New(time.Minute)
+	for i, s := range []int{10, 70, 80, 20, 75, 130} {
+		ro.Add(netSample("eth0", at(s), float64(i+1)*10, uint64(i+1)*100), collect(&got))
+	}
+	want := []string{
+		"00:00 iface=\"eth0\" rx_bytes=100 samples=1",
+		"00:01 iface=\"eth0\" rx_bytes=500 rx_bytes_rate=10.0 samples=3",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("a clock stepped back:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// ppp0 at 100 B/s until 00:30, gone, back at 03:00 from 0 at 100 B/s:
+	// the 03:00 rate is 100, not an average over the hours away.
+	got = got[:0]
+	ro = New(time.Hour)
+	for s := 0; s <= 1800; s += 60 {
+		ro.Add(netSample("ppp0", at(s), float64(s), uint64(s)*100), collect(&got))
+	}
+	for s := 3 * 3600; s <= 4*3600; s += 60 {
+		ro.Add(netSample("ppp0", at(s), float64(s), uint64(s-3*3600)*100), collect(&got))
+	}
+	if len(got) != 2 || !strings.Contains(got[0], "rx_bytes_rate=100.0") || !strings.Contains(got[1], "03:00 ") || !strings.Contains(got[1], "rx_bytes_rate=100.0") {
+		t.Errorf("a counter back after hours away:\n%s", strings.Join(got, "\n"))
+	}
+
+	// An interface gone: its last minute is handed on when the others'
+	// next one starts, and its group is forgotten two minutes later.
+	got = got[:0]
+	ro = New(time.Minute)
+	for s := 0; s < 300; s += 10 {
+		ro.Add(netSample("eth0", at(s), float64(s), uint64(s)), collect(&got))
+		if s < 60 {
+			ro.Add(netSample("veth9", at(s), float64(s), uint64(s)), collect(&got))
+		}
+	}
+	if n := strings.Count(strings.Join(got, "\n"), "veth9"); n != 1 || len(ro.groups) != 1 || len(ro.order) != 1 {
+		t.Errorf("veth9 in %d summaries, %d groups left:\n%s", n, len(ro.groups), strings.Join(got, "\n"))
+	}
+
+	// More instances than MaxGroups: the rest are counted, not kept.
+	ro = New(time.Minute)
+	for i := range MaxGroups + 44 {
+		ro.Add(netSample("veth"+strconv.Itoa(i), at(0), 1, 1), collect(&got))
+	}
+	if len(ro.groups) != MaxGroups || ro.Dropped != 44 {
+		t.Errorf("%d groups, %d dropped; want %d and 44", len(ro.groups), ro.Dropped, MaxGroups)
+	}
 }
