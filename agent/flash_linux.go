@@ -34,7 +34,8 @@ func init() { registerCollector("flash", true, newFlashCollector) }
 //
 // Percentages are lower bounds, as the devices give steps: life_pct 80
 // is "at least 80% of the life used". A figure a device does not give
-// is -1.
+// is -1. An eMMC's figures are the kernel's copy of its EXT_CSD, read at
+// boot and resume: they change at the next one.
 type flashCollector struct {
 	devs []flashDevice
 }
@@ -98,7 +99,7 @@ func (fc *flashCollector) findMMC(hosts string) error {
 				continue
 			}
 			if _, err := os.Stat(filepath.Join(dir, "life_time")); err != nil {
-				continue // an SD card, or an eMMC before 5.0
+				continue // an SD card (an eMMC before 5.0 has one: 0x00 0x00, -1)
 			}
 			// The block device's name, mmcblk0, is the one a user knows.
 			name := card
@@ -269,13 +270,15 @@ func parseLifeTime(path string, b []byte) (a, bb int64, err error) {
 	return a, bb, nil
 }
 
-// lifeStep converts one life time step, 0x00 to 0x0b.
+// lifeStep converts one life time step, 0x01 to 0x0b; 0x00 (not
+// defined) and JEDEC's reserved values, which some firmware reports, are
+// -1.
 func lifeStep(b []byte) (int64, error) {
 	v, err := parseHexByte(b)
 	switch {
-	case err != nil || v > 0x0b:
-		return 0, strconv.ErrSyntax
-	case v == 0:
+	case err != nil:
+		return 0, err
+	case v == 0 || v > 0x0b:
 		return -1, nil
 	}
 	return (v - 1) * 10, nil
@@ -283,11 +286,14 @@ func lifeStep(b []byte) (int64, error) {
 
 // parsePreEOL parses an eMMC's pre_eol_info into the lower bound of the
 // reserved blocks used, in percent: 0x01 normal (0), 0x02 warning (80),
-// 0x03 urgent (90); -1 not defined.
+// 0x03 urgent (90); -1 not defined (0x00) or reserved.
 func parsePreEOL(path string, b []byte) (int64, error) {
 	v, err := parseHexByte(trimSpace(b))
-	if err != nil || v > 3 {
-		return 0, malformed(path, "want 0x00 to 0x03, got %s", quoteLine(b))
+	if err != nil {
+		return 0, malformed(path, "want a byte such as 0x01, got %s", quoteLine(b))
+	}
+	if v > 3 {
+		return -1, nil
 	}
 	return [...]int64{-1, 0, 80, 90}[v], nil
 }

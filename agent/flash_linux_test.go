@@ -20,7 +20,7 @@ func TestParseLifeTime(t *testing.T) {
 		{"0x09 0x02\n", 80, 10, ""},
 		{"0x0a 0x0B\n", 90, 100, ""},
 		{"0x00 0x03\n", -1, 20, ""},
-		{"0x0c 0x01\n", 0, 0, "want two steps"},
+		{"0x0c 0x01\n", -1, 0, ""}, // reserved: not known
 		{"0x01\n", 0, 0, "want two steps"},
 		{"", 0, 0, "want two steps"},
 		{"0xzz 0x01", 0, 0, `got "0xzz 0x01"`},
@@ -39,8 +39,11 @@ func TestParseLifeTime(t *testing.T) {
 			t.Errorf("pre_eol_info %q: %d, %v; want %d", in, got, err, want)
 		}
 	}
-	if _, err := parsePreEOL("pre_eol_info", []byte("0x04\n")); err == nil {
-		t.Error("pre_eol_info 0x04 taken")
+	if got, err := parsePreEOL("pre_eol_info", []byte("0x04\n")); got != -1 || err != nil {
+		t.Errorf("pre_eol_info 0x04 (reserved): %d, %v; want -1", got, err)
+	}
+	if _, err := parsePreEOL("pre_eol_info", []byte("n/a\n")); err == nil {
+		t.Error("pre_eol_info n/a taken")
 	}
 }
 

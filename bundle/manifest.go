@@ -327,7 +327,7 @@ func (d *manifestReader) string(path string) (s string, raw []byte, err error) {
 	if err != nil {
 		te := err.(*jsontok.Error)
 		d.i = te.Off
-		if te.Msg == "unterminated string" {
+		if te.Msg == jsontok.Unterminated {
 			return "", nil, d.errorf(path, "the manifest ends in a string")
 		}
 		return "", nil, d.errorf(path, "%s", te.Msg)

@@ -79,7 +79,8 @@ func coresCmd(fs *flag.FlagSet, args []string) error {
 // minidump with a part missing leaves no file.
 func extractCore(in *view.Input, seq uint64, path string) error {
 	var n int64
-	err := atomicfile.Replace(path, atomicfile.Options{Perm: 0o640}, func(w io.Writer) (err error) {
+	// 0600: a crashed process's memory.
+	err := atomicfile.Replace(path, atomicfile.Options{Perm: 0o600, Direct: true}, func(w io.Writer) (err error) {
 		n, err = view.ExtractCore(in.Sources, seq, w)
 		return err
 	})

@@ -60,20 +60,8 @@ func reportCmd(fs *flag.FlagSet, args []string) error {
 // harms the one before. A name that is not a regular file (/dev/stdout)
 // is written as it is. It returns the bytes written.
 func writeReplacing(name string, write func(io.Writer) error) (int64, error) {
-	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
-		f, err := os.OpenFile(name, os.O_WRONLY, 0)
-		if err != nil {
-			return 0, err
-		}
-		cw := &countWriter{w: f}
-		err = write(cw)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return cw.n, err
-	}
 	var n int64
-	err := atomicfile.Replace(name, atomicfile.Options{Perm: 0o640}, func(w io.Writer) error {
+	err := atomicfile.Replace(name, atomicfile.Options{Perm: 0o640, Direct: true}, func(w io.Writer) error {
 		cw := &countWriter{w: w}
 		err := write(cw)
 		n = cw.n

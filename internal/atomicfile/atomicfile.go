@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 )
 
@@ -25,6 +27,11 @@ type Options struct {
 	// Sync writes the file to the storage before the rename, and the
 	// directory after it: the new content then survives a power cut.
 	Sync bool
+	// Direct writes a path that exists and is not a regular file (a
+	// user's -o /dev/stdout, a FIFO) as it is, rather than renaming a
+	// file over it: for output a person names, never for a program's
+	// own files, where a FIFO would block it.
+	Direct bool
 }
 
 // Replace replaces the file at path with what write writes to it,
@@ -32,16 +39,34 @@ type Options struct {
 // the caller's (a user's -o FILE). On an error the old file is left as
 // it was, and the temporary file removed.
 func Replace(path string, o Options, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && o.Direct {
+		return direct(path, write)
+	}
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64()>>32, 36)+".tmp")
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, o.Perm)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("replacing %s: %w", path, err)
+		}
+		return replace(f, path, o, write)
+	}
+}
+
+// direct writes path, which is not a regular file, as it is.
+func direct(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
+		return err
 	}
-	if err = f.Chmod(o.Perm); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("replacing %s: %w", path, err)
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return replace(f, path, o, write)
+	return err
 }
 
 // ReplaceVia is Replace through the temporary file temp, a name in

@@ -77,3 +77,31 @@ func ExampleReplace() {
 	fmt.Printf("%q %v\n", b, err)
 	// Output: "whole\n" <nil>
 }
+
+// TestDirect: with Direct, a path that is not a regular file (a user's
+// -o /dev/stdout, here a link to /dev/null) is written as it is, not
+// replaced; without it, a program's own path is replaced whatever is
+// there, a FIFO included, which it never opens.
+func TestDirect(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "out")
+	if err := os.Symlink("/dev/null", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(link, Options{Perm: 0o600, Direct: true}, Bytes([]byte("report"))); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v, %v", fi.Mode(), err)
+	}
+	fifo := filepath.Join(dir, "state")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(fifo, Options{Perm: 0o600}, Bytes([]byte("state"))); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(fifo); err != nil || string(b) != "state" {
+		t.Errorf("%q, %v", b, err)
+	}
+}

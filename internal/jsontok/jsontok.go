@@ -15,11 +15,24 @@ import (
 )
 
 // An Error is a token that does not scan: Off is the offset of the
-// byte at fault.
+// byte at fault (for a string with escapes that is not UTF-8, the
+// string's start: unescaped in place, its bytes are gone), Msg what is
+// wrong, one of the constants below for the
+// faults a caller may tell apart.
+//
+// In a string, \u escapes and their surrogates are decoded as RFC 8259
+// says; a byte that is not UTF-8 is an error (NotUTF8), where
+// encoding/json replaces it.
 type Error struct {
 	Off int
 	Msg string
 }
+
+// Messages of an Error a caller may tell apart.
+const (
+	Unterminated = "unterminated string"
+	NotUTF8      = "a string that is not valid UTF-8"
+)
 
 func (e *Error) Error() string { return e.Msg + " at offset " + strconv.Itoa(e.Off) }
 
@@ -75,8 +88,8 @@ func String(dst, p []byte, i int, strict bool) (s []byte, end int, err error) {
 	for i = start; i < len(p); i++ {
 		switch c := p[i]; {
 		case c == '"':
-			if !utf8.Valid(p[start:i]) {
-				return nil, i, &Error{start, "a string that is not valid UTF-8"}
+			if bad := invalidUTF8(p[start:i]); bad >= 0 {
+				return nil, i, &Error{start + bad, NotUTF8}
 			}
 			return p[start:i], i + 1, nil
 		case c == '\\':
@@ -85,7 +98,20 @@ func String(dst, p []byte, i int, strict bool) (s []byte, end int, err error) {
 			return nil, i, &Error{i, "control character " + strconv.QuoteRune(rune(c)) + " in a string"}
 		}
 	}
-	return nil, len(p), &Error{len(p), "unterminated string"}
+	return nil, len(p), &Error{len(p), Unterminated}
+}
+
+// invalidUTF8 returns the offset of the first byte of b that is not
+// UTF-8, or -1.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // unescape is String from the first escape, at p[i], on.
@@ -94,8 +120,8 @@ func unescape(b, p []byte, i, start int, strict bool) ([]byte, int, error) {
 		c := p[i]
 		switch {
 		case c == '"':
-			if !utf8.Valid(b) {
-				return nil, i, &Error{start, "a string that is not valid UTF-8"}
+			if !utf8.Valid(b) { // unescaped, in place maybe: the string's start
+				return nil, i, &Error{start, NotUTF8}
 			}
 			return b, i + 1, nil
 		case c < 0x20:
@@ -106,7 +132,7 @@ func unescape(b, p []byte, i, start int, strict bool) ([]byte, int, error) {
 			continue
 		}
 		if i+1 >= len(p) {
-			return nil, len(p), &Error{len(p), "unterminated string"}
+			return nil, len(p), &Error{len(p), Unterminated}
 		}
 		esc := p[i+1]
 		n := 2
@@ -149,7 +175,7 @@ func unescape(b, p []byte, i, start int, strict bool) ([]byte, int, error) {
 		}
 		i += n
 	}
-	return nil, len(p), &Error{len(p), "unterminated string"}
+	return nil, len(p), &Error{len(p), Unterminated}
 }
 
 // hex4 decodes the four hex digits at p[i:].

@@ -27,7 +27,8 @@ func TestString(t *testing.T) {
 		{`"a\u12G4"`, false, "", 3},
 		{"\"a\x01\"", false, "", 2},
 		{"\"\\ta\nb\"", false, "", 4},
-		{"\"a\xffb\"", false, "", 1},
+		{"\"a\xffb\"", false, "", 2},
+		{"\"\\ta\xffb\"", false, "", 1}, // with an escape: the string's start
 		{`x`, false, "", 0},
 	} {
 		s, end, err := String(nil, []byte(tc.in), 0, tc.strict)
