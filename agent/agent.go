@@ -140,6 +140,7 @@ type stream struct {
 	written  atomic.Uint64
 	errors   atomic.Uint64
 	rejected atomic.Uint64 // invalid records from ingest
+	budget   budget        // the write budget's state: the stats loop's
 }
 
 type scheduled struct {

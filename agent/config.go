@@ -76,6 +76,11 @@ type StreamConfig struct {
 	// Pack stores each flush as one packed block (ringlog.Options.Pack):
 	// by default for periodic MessagePack streams.
 	Pack bool
+	// WriteBudget bounds the bytes a day the stream hands the kernel, 0
+	// none: a periodic stream stretches its flush interval, up to
+	// maxStretch times Flush, to stay within it, and the agent records
+	// stream.write_budget when it cannot (budget.go).
+	WriteBudget int64
 }
 
 // ringOptions maps a stream's configuration to its ring's.
@@ -337,6 +342,9 @@ func (c *Config) String() string {
 			fmt.Fprintf(&b, "flush = %s\n", formatDuration(s.Flush))
 		}
 		fmt.Fprintf(&b, "buffer = %s\npack = %t\n", size.Format(int64(s.Buffer)), s.Pack)
+		if s.WriteBudget > 0 {
+			fmt.Fprintf(&b, "write_budget = %s\n", size.Format(s.WriteBudget))
+		}
 	}
 	for _, n := range sortedKeys(c.Collectors) {
 		col := c.Collectors[n]

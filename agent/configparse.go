@@ -246,6 +246,8 @@ func (p *configParser) streamKey(key, val string) error {
 		s.Buffer = int(n)
 	case "pack":
 		s.Pack, err = strconv.ParseBool(val)
+	case "write_budget":
+		s.WriteBudget, err = size.Parse(val)
 	default:
 		return p.errorf("unknown key %q in [stream %s]", key, s.Name)
 	}

@@ -29,6 +29,7 @@ func (a *Agent) writeStats() {
 		if w != nil {
 			st = w.Stats()
 		}
+		a.checkBudget(s, w, st)
 		a.note(StreamMetrics, catalog.StreamStats.Name, codec.LevelInfo,
 			codec.Field{Key: "stream", Value: codec.String(sc.Name)},
 			codec.Field{Key: "available", Value: codec.Bool(w != nil)},

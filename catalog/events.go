@@ -146,6 +146,15 @@ var (
 	StreamUnavailable = Record{Name: "stream.unavailable", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
 		{"stream", Label, None}, {"since", Label, None}, {"error", Text, None},
 	}}
+	// StreamWriteBudget says a stream hands the kernel more than its
+	// write_budget a day (over, at warning) though its flush interval is
+	// stretched as far as it goes (flush_s; 0 for a continuous stream), or
+	// that it is back within it (notice): bytes_per_day is the projection
+	// of the last ten stats rounds.
+	StreamWriteBudget = Record{Name: "stream.write_budget", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
+		{"stream", Label, None}, {"over", Flag, None}, {"budget_bytes", Gauge, Bytes},
+		{"bytes_per_day", Gauge, Bytes}, {"flush_s", Gauge, Seconds},
+	}}
 	StreamAvailable = Record{Name: "stream.available", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
 		{"stream", Label, None}, {"unavailable_s", Gauge, Seconds}, {"refused", Gauge, Count}, {"error", Text, None},
 	}}
@@ -210,7 +219,7 @@ var all = []*Record{
 	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,
 	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep, &ClockSync,
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
-	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable,
+	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable, &StreamWriteBudget,
 	&StateChange, &Alarm,
 	&AgentCrash,
 	&WatchdogBootStatus,

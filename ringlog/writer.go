@@ -274,6 +274,19 @@ func (w *Writer) Flush() error {
 	return w.flushStage()
 }
 
+// SetFlushEvery changes how soon staged records reach the segment
+// (Options.FlushEvery) from now on: a periodic stream stretches it to
+// write less.
+func (w *Writer) SetFlushEvery(d time.Duration) {
+	if d <= 0 {
+		d = DefaultFlushEvery
+	}
+	w.mu.Lock()
+	w.o.FlushEvery = d
+	w.mu.Unlock()
+	w.wake()
+}
+
 // Sync flushes staged records and makes everything appended durable.
 func (w *Writer) Sync() error {
 	w.mu.Lock()
