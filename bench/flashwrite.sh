@@ -149,44 +149,27 @@ for c in default 1s events events-nosync; do
 	"$BIN/itiny" config check "$TMP/itiny-$c.conf" >"$TMP/itiny-$c.effective"
 done
 
-# collectd_conf NAME STORE: collectd's counterpart of the agent's
-# collectors, every 1 s, storing with STORE (a plugin block) on NAME's mount.
-collectd_conf() {
-	mkdir -p "$TMP/run/$1"
-	cat <<EOF
-# bench/flashwrite.sh: as bench/footprint.sh, storing on its own mount.
-Hostname "flashwrite"
-FQDNLookup false
-BaseDir "$TMP/run/$1"
-PIDFile "$TMP/run/$1/collectd.pid"
-PluginDir "/usr/lib/collectd"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-LoadPlugin cpu
-LoadPlugin memory
-LoadPlugin load
-LoadPlugin interface
-LoadPlugin disk
-LoadPlugin df
-<Plugin disk>
-  # as the agent's diskstats: no virtual disks
+# The collectd configs: as bench/footprint.sh, storing on their own mounts,
+# and the disk plugin skipping virtual disks as the agent's diskstats does.
+CD_DISK='<Plugin disk>
   Disk "/^(loop|ram|zram)/"
   IgnoreSelected true
-</Plugin>
-$2
-EOF
-}
+</Plugin>'
 M=$TMP/mnt
-collectd_conf collectd-csv "LoadPlugin csv
+for c in csv rrd rrdcache; do mkdir -p "$TMP/run/collectd-$c"; done
+collectd_conf flashwrite "$TMP/run/collectd-csv" "$CD_DISK
+LoadPlugin csv
 <Plugin csv>
   DataDir \"$M/collectd-csv/csv\"
   StoreRates false
 </Plugin>" >"$TMP/collectd-csv.conf"
-collectd_conf collectd-rrd "LoadPlugin rrdtool
+collectd_conf flashwrite "$TMP/run/collectd-rrd" "$CD_DISK
+LoadPlugin rrdtool
 <Plugin rrdtool>
   DataDir \"$M/collectd-rrd/rrd\"
 </Plugin>" >"$TMP/collectd-rrd.conf"
-collectd_conf collectd-rrdcache "LoadPlugin rrdtool
+collectd_conf flashwrite "$TMP/run/collectd-rrdcache" "$CD_DISK
+LoadPlugin rrdtool
 <Plugin rrdtool>
   DataDir \"$M/collectd-rrdcache/rrd\"
   CacheTimeout 120
