@@ -290,7 +290,9 @@ done
 {
 	echo "== loadgen"
 	cat "$TMP/run/loadgen.log" "$TMP/run/loadgen-nosync.log"
-	echo "== journal entries: $(journalctl --file "$M/journal/events.journal" -q -o cat 2>/dev/null | wc -l); itiny-events records: see its ring"
+	# journal-remote rotates (its size limits follow the file system's
+	# size): count the entries of every file.
+	echo "== journal entries: $(journalctl --file "$M/journal/*.journal" -q -o cat 2>/dev/null | wc -l) in $(find "$M/journal" -name '*.journal' | wc -l) files"
 	for t in $TOOLS; do
 		[ "$t" = idle ] && continue
 		echo "== log $t"
@@ -347,6 +349,26 @@ for t in sadc collectd-csv collectd-rrd collectd-rrdcache; do
 	if [ -z "$BEST" ] || [ "$(net "$t")" -lt "$(net "$BEST")" ]; then BEST=$t; fi
 done
 
+# grown TOOL: the growth of the files under tool's mount that changed in
+# the window, summed per directory, largest first, and their total.
+grown() {
+	awk -v l="label=$1" '$1 == "file" && $3 == l {
+		split($2, a, "="); split($4, z, "="); split($6, m, "="); p = substr($7, 6)
+		if (a[2] == "start") { s[p] = z[2]; t[p] = m[2] } else { e[p] = z[2]; u[p] = m[2] }
+	} END {
+		for (p in e) {
+			if (p in t && t[p] == u[p]) continue
+			d = p; sub(/\/[^\/]*$/, "", d)
+			g[d] += e[p] - s[p]; tot += e[p] - s[p]
+		}
+		n = 0
+		for (d in g) { k[++n] = d }
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (g[k[j]] > g[k[i]]) { x = k[i]; k[i] = k[j]; k[j] = x }
+		for (i = 1; i <= n; i++) printf "%s %d, ", k[i], g[k[i]]
+		printf "total %d", tot
+	}' "$TMP/raw"
+}
+
 what() {
 	case $1 in
 	idle) echo "nothing: an empty mount" ;;
@@ -392,7 +414,10 @@ ratio() {
 	echo
 	echo "- × reference: per day less the idle mount, against the best peer at 1 s for samples ($BEST here), against systemd-journal-remote for events."
 	echo "- The process's write_bytes: /proc/PID/io, the bytes of page cache the process dirtied (what it asked for; the rest of the device's bytes are the file system's journal and metadata); ext4 journal commits: transactions in /proc/fs/jbd2/loopN-8/info over the window."
-	echo "- Events: itiny-events and journal, $(sed -n 's/^loadgen //p' "$TMP/run/loadgen.log" | head -n 1); itiny-events-nosync, $(sed -n 's/^loadgen //p' "$TMP/run/loadgen-nosync.log" | head -n 1) (over warm-up, window and after); $(sed -n 's/^== journal entries: \([0-9]*\).*/\1/p' "$TMP/raw") entries in the journal file."
+	echo "- Events: itiny-events and journal, $(sed -n 's/^loadgen //p' "$TMP/run/loadgen.log" | head -n 1); itiny-events-nosync, $(sed -n 's/^loadgen //p' "$TMP/run/loadgen-nosync.log" | head -n 1) (over warm-up, window and after); entries in the journal files: $(sed -n 's/^== journal entries: //p' "$TMP/raw")."
+	for t in itiny-default itiny-1s itiny-events itiny-events-nosync; do
+		echo "- $t, what its files grew by in the window (bytes, per directory; a file rewritten in place counts its growth only): $(grown "$t")."
+	done
 	echo "- Load average: $(grep -E '^load ' "$TMP/raw" | sed 's/ [0-9]*\/[0-9]* [0-9]*$//' | tr '\n' ';' | sed 's/;$//; s/;/; /g')."
 	echo
 	echo "Goals:"
