@@ -27,6 +27,9 @@
 #                  crash logs)
 #   itiny-1s       the default config with every collector at 1 s
 #                  (agent_config in bench/lib.sh)
+#   itiny-default-sync, itiny-1s-sync  the same two with the metrics
+#                  stream at sync = interval: its segment synced a second
+#                  after each flush
 #   sadc           `sadc 1 N M/sa.bin` (default activities)
 #   collectd-csv   collectd, cpu, memory, load, interface, disk, df at
 #                  Interval 1, csv plugin (as bench/footprint.sh; the disk
@@ -63,7 +66,8 @@ BIN=$TMP/bin
 PIDS=""
 SADC=/usr/lib/sysstat/sadc
 JREMOTE=/lib/systemd/systemd-journal-remote
-TOOLS="idle itiny-default itiny-1s sadc collectd-csv collectd-rrd collectd-rrdcache itiny-events itiny-events-nosync journal"
+TOOLS="idle itiny-default itiny-default-sync itiny-1s itiny-1s-sync sadc collectd-csv collectd-rrd collectd-rrdcache itiny-events itiny-events-nosync journal"
+AGENTS="default default-sync 1s 1s-sync events events-nosync" # the itiny-* tools
 
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
@@ -140,12 +144,16 @@ agent_config "$BIN/itiny" periodic "socket = itiny.sock" >"$TMP/itiny-1s.conf"
 	echo "rate_limit = $((RATE * 2 + 100))"
 	"$BIN/itiny" config check | awk '/^\[collector / { print; print "enabled = false" }'
 } >"$TMP/itiny-events.conf"
-{
-	cat "$TMP/itiny-events.conf"
-	echo
-	"$BIN/itiny" config check | awk '/^\[stream events\]/ { on = 1 } /^$/ { on = 0 } on { print }' | sed 's/^sync = .*/sync = none/'
-} >"$TMP/itiny-events-nosync.conf"
-for c in default 1s events events-nosync; do
+# with_sync CONF STREAM SYNC: the effective config of CONF (complete, a
+# config itself) with [stream STREAM] at sync = SYNC.
+with_sync() {
+	"$BIN/itiny" config check "$1" | awk -v h="[stream $2]" -v s="$3" '/^\[/ { on = ($0 == h) } on && /^sync = / { $0 = "sync = " s } { print }'
+}
+with_sync "$TMP/itiny-events.conf" events none >"$TMP/itiny-events-nosync.conf"
+# The -sync variants: the metrics segment synced a second after each flush.
+with_sync "$TMP/itiny-default.conf" metrics interval >"$TMP/itiny-default-sync.conf"
+with_sync "$TMP/itiny-1s.conf" metrics interval >"$TMP/itiny-1s-sync.conf"
+for c in $AGENTS; do
 	"$BIN/itiny" config check "$TMP/itiny-$c.conf" >"$TMP/itiny-$c.effective"
 done
 
@@ -211,7 +219,7 @@ pid() { cat "$TMP/run/$1.pid"; }
 
 N=$((WARMUP + DURATION + 30))
 log "running $TOOLS: ${WARMUP} s warm-up, ${DURATION} s window"
-for c in default 1s events events-nosync; do
+for c in $AGENTS; do
 	spawn "itiny-$c" /dev/null "$BIN/itiny" run --data "$M/itiny-$c/data" --config "$TMP/itiny-$c.conf"
 done
 spawn sadc /dev/null "$SADC" 1 "$N" "$M/sadc/sa.bin"
@@ -299,7 +307,7 @@ done
 		cat "$TMP/run/$t.log"
 	done
 	echo "== configs"
-	for c in default 1s events events-nosync; do
+	for c in $AGENTS; do
 		echo "-- itiny-$c.conf"
 		cat "$TMP/itiny-$c.conf"
 	done
@@ -310,7 +318,7 @@ done
 } >>"$TMP/raw"
 # What each agent stored in the window, by stream and record name.
 rfc() { date -u -d "@$(cat "$1")" +%Y-%m-%dT%H:%M:%S.%NZ; }
-for c in default 1s events events-nosync; do
+for c in $AGENTS; do
 	{
 		echo "== itiny-$c: itiny-read stats"
 		"$BIN/itiny-read" stats "$M/itiny-$c/data"
@@ -373,7 +381,9 @@ what() {
 	case $1 in
 	idle) echo "nothing: an empty mount" ;;
 	itiny-default) echo "default config (collectors every 10-60 s)" ;;
+	itiny-default-sync) echo "the same, metrics sync = interval" ;;
 	itiny-1s) echo "every collector at 1 s" ;;
+	itiny-1s-sync) echo "the same, metrics sync = interval" ;;
 	sadc) echo "sadc, 1 s, default activities" ;;
 	collectd-csv) echo "collectd, 1 s, CSV" ;;
 	collectd-rrd) echo "collectd, 1 s, RRD (defaults: no cache)" ;;
@@ -415,7 +425,8 @@ ratio() {
 	echo "- × reference: per day less the idle mount, against the best peer at 1 s for samples ($BEST here), against systemd-journal-remote for events."
 	echo "- The process's write_bytes: /proc/PID/io, the bytes of page cache the process dirtied (what it asked for; the rest of the device's bytes are the file system's journal and metadata); ext4 journal commits: transactions in /proc/fs/jbd2/loopN-8/info over the window."
 	echo "- Events: itiny-events and journal, $(sed -n 's/^loadgen //p' "$TMP/run/loadgen.log" | head -n 1); itiny-events-nosync, $(sed -n 's/^loadgen //p' "$TMP/run/loadgen-nosync.log" | head -n 1) (over warm-up, window and after); entries in the journal files: $(sed -n 's/^== journal entries: //p' "$TMP/raw")."
-	for t in itiny-default itiny-1s itiny-events itiny-events-nosync; do
+	for c in $AGENTS; do
+		t=itiny-$c
 		echo "- $t, what its files grew by in the window (bytes, per directory; a file rewritten in place counts its growth only): $(grown "$t")."
 	done
 	echo "- Load average: $(grep -E '^load ' "$TMP/raw" | sed 's/ [0-9]*\/[0-9]* [0-9]*$//' | tr '\n' ';' | sed 's/;$//; s/;/; /g')."
