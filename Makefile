@@ -11,7 +11,7 @@ LDFLAGS := -s -w
 COLD_GCFLAGS := -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=time=-l
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test deps check generate bench bench-footprint bench-attack bench-read bench-migrate bench-hostile fuzz test-cross firmware clean
+.PHONY: all build run test deps check generate bench bench-footprint bench-attack bench-read bench-migrate bench-hostile bench-flash fuzz test-cross firmware clean
 
 all: build
 
@@ -91,6 +91,14 @@ bench-migrate:
 # time; about 10 minutes. Not part of make test.
 bench-hostile:
 	./bench/hostile.sh
+
+# Bytes written a day to the block device by the agent (default config,
+# every collector at 1 s, events) against sadc, collectd (CSV, RRD) and
+# systemd-journal-remote, each on its own loop-mounted ext4 image
+# (bench/flashwrite.sh; as root; installs the peers): about 6 minutes
+# (DURATION=300, WARMUP=30). Not part of make test.
+bench-flash:
+	./bench/flashwrite.sh
 
 # Long fuzzing: each target for FUZZTIME (default 2m).
 fuzz:

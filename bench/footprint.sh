@@ -82,27 +82,11 @@ rate_limit = 2000    # per user: loadgen's records all come from one" >"$c"
 done
 
 mkdir -p "$TMP/collectd/csv"
-cat >"$TMP/collectd/collectd.conf" <<EOF
-# bench/footprint.sh: collectd's counterpart of the agent's collectors.
-Hostname "footprint"
-FQDNLookup false
-BaseDir "$TMP/collectd"
-PIDFile "$TMP/collectd/collectd.pid"
-PluginDir "/usr/lib/collectd"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-LoadPlugin cpu
-LoadPlugin memory
-LoadPlugin load
-LoadPlugin interface
-LoadPlugin disk
-LoadPlugin df
-LoadPlugin csv
+collectd_conf footprint "$TMP/collectd" "LoadPlugin csv
 <Plugin csv>
-  DataDir "$TMP/collectd/csv"
+  DataDir \"$TMP/collectd/csv\"
   StoreRates false
-</Plugin>
-EOF
+</Plugin>" >"$TMP/collectd/collectd.conf"
 "$COLLECTD" -t -C "$TMP/collectd/collectd.conf"
 
 : >"$TMP/raw"

@@ -84,3 +84,27 @@ agent_config() {
 			if (n == "pstore") print "remove = false"
 		}'
 }
+
+# collectd_conf NAME BASEDIR STORE: on stdout, collectd's counterpart of
+# the agent's collectors (cpu, memory, load, interface, disk, df, every
+# 1 s), as host NAME, with BaseDir and PIDFile in BASEDIR and the lines
+# STORE (the store plugin and any plugin settings) after the plugins.
+collectd_conf() {
+	cat <<EOF
+# bench/$1.sh: collectd's counterpart of the agent's collectors.
+Hostname "$1"
+FQDNLookup false
+BaseDir "$2"
+PIDFile "$2/collectd.pid"
+PluginDir "/usr/lib/collectd"
+TypesDB "/usr/share/collectd/types.db"
+Interval 1
+LoadPlugin cpu
+LoadPlugin memory
+LoadPlugin load
+LoadPlugin interface
+LoadPlugin disk
+LoadPlugin df
+$3
+EOF
+}

@@ -9,12 +9,21 @@
 // -sources source names. The agent's rate_limit is per user (default
 // 200/s), whatever the names: bench/footprint.sh raises it.
 //
+// With -export FILE (- for stdout) it also writes each record the agent
+// acknowledged in the journal export format, stamped with the wall and
+// monotonic clocks and the boot id when it was sent, and flushed every
+// tick: fed to systemd-journal-remote, the same records reach a journal
+// file as they reach the agent (bench/flashwrite.sh).
+//
 // At the end it prints one line of key=value figures, e.g.
 //
 //	loadgen sent=60000 acked=60000 refused=0 errors=0 seconds=60.00 rate=1000.0 late_ticks=0
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -24,7 +33,10 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/itiny/itiny/agent"
+	"github.com/itiny/itiny/bench/internal/jexport"
 	"github.com/itiny/itiny/codec"
 )
 
@@ -36,6 +48,7 @@ func main() {
 	stream := flag.String("stream", "events", "stream the records go to")
 	tick := flag.Duration("tick", 10*time.Millisecond, "batch interval")
 	wait := flag.Duration("wait", 5*time.Second, "how long to retry dialing a socket not there yet")
+	export := flag.String("export", "", "also write each acknowledged record in the journal export format to this file (- for stdout)")
 	flag.Parse()
 	if *rate <= 0 || *sources <= 0 || *dur <= 0 || *tick <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: rate, sources, duration and tick must be positive")
@@ -54,6 +67,12 @@ func main() {
 		os.Exit(1)
 	}
 	defer c.Close()
+
+	ex, err := openExport(*export)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
 
 	srcs := make([]string, *sources)
 	for i := range srcs {
@@ -126,6 +145,16 @@ loop:
 					break loop // the connection is gone
 				}
 				acked++
+				if ex != nil {
+					ex.add(&rec)
+				}
+			}
+			if ex != nil {
+				if err := ex.Flush(); err != nil {
+					fmt.Fprintln(os.Stderr, "loadgen: export:", err)
+					errs++
+					break loop
+				}
 			}
 			if !now.Before(end) {
 				break loop
@@ -140,12 +169,57 @@ loop:
 		reasons = append(reasons, fmt.Sprintf("%q:%d", r, n))
 	}
 	sort.Strings(reasons)
-	fmt.Printf("loadgen sent=%d acked=%d refused=%d errors=%d seconds=%.2f rate=%.1f late_ticks=%d\n",
+	report := os.Stdout
+	if *export == "-" {
+		report = os.Stderr // stdout carries the export
+	}
+	fmt.Fprintf(report, "loadgen sent=%d acked=%d refused=%d errors=%d seconds=%.2f rate=%.1f late_ticks=%d\n",
 		sent, acked, nref, errs, secs, float64(acked)/secs, late)
 	if len(reasons) > 0 {
-		fmt.Printf("loadgen refused_reasons=%s\n", strings.Join(reasons, ","))
+		fmt.Fprintf(report, "loadgen refused_reasons=%s\n", strings.Join(reasons, ","))
 	}
 	if errs > 0 {
 		os.Exit(1)
 	}
+}
+
+// exporter writes records in the journal export format, stamped as sent.
+type exporter struct {
+	*bufio.Writer
+	boot codec.BootID
+	buf  []byte
+}
+
+// openExport opens the export output named by the -export flag: nil for
+// none.
+func openExport(name string) (*exporter, error) {
+	if name == "" {
+		return nil, nil
+	}
+	e := &exporter{}
+	id, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := hex.Decode(e.boot[:], bytes.ReplaceAll(bytes.TrimSpace(id), []byte("-"), nil)); err != nil {
+		return nil, fmt.Errorf("boot_id %q: %v", id, err)
+	}
+	out := os.Stdout
+	if name != "-" {
+		if out, err = os.Create(name); err != nil {
+			return nil, err
+		}
+	}
+	e.Writer = bufio.NewWriter(out)
+	return e, nil
+}
+
+// add buffers r, stamped now; Flush writes.
+func (e *exporter) add(r *codec.Record) {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) // cannot fail for CLOCK_MONOTONIC
+	x := *r
+	x.Wall, x.Mono, x.Boot = time.Now(), ts.Nano(), e.boot
+	e.buf = jexport.Append(e.buf[:0], &x)
+	e.Write(e.buf)
 }

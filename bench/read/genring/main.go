@@ -32,7 +32,6 @@ package main
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,10 +39,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/itiny/itiny/bench/internal/jexport"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 )
@@ -156,7 +155,7 @@ func main() {
 				}
 			}
 			if ex != nil {
-				eb = appendExport(eb[:0], r)
+				eb = jexport.Append(eb[:0], r)
 				if _, err := ex.Write(eb); err != nil {
 					fail(err)
 				}
@@ -379,43 +378,6 @@ func like(v codec.Value, x float64) codec.Value {
 		return codec.Uint(uint64(x))
 	}
 	return codec.Float(math.Round(x*100) / 100)
-}
-
-// appendExport appends r in the journal export format: KEY=value lines
-// and an empty line.
-func appendExport(b []byte, r *codec.Record) []byte {
-	b = append(b, "__REALTIME_TIMESTAMP="...)
-	b = strconv.AppendInt(b, r.Wall.UnixMicro(), 10)
-	b = append(b, "\n__MONOTONIC_TIMESTAMP="...)
-	b = strconv.AppendInt(b, r.Mono/1000, 10)
-	b = append(b, "\n_BOOT_ID="...)
-	b = hex.AppendEncode(b, r.Boot[:])
-	b = append(b, "\nMESSAGE="...)
-	b = append(b, r.Name...)
-	b = append(b, "\nPRIORITY="...)
-	b = strconv.AppendInt(b, int64(r.Level), 10)
-	b = append(b, "\nSYSLOG_IDENTIFIER="...)
-	b = append(b, r.Source...)
-	b = append(b, '\n')
-	for _, f := range r.Fields {
-		b = append(b, strings.ToUpper(f.Key)...)
-		b = append(b, '=')
-		v := f.Value
-		switch v.Kind() {
-		case codec.KindInt:
-			b = strconv.AppendInt(b, v.Int(), 10)
-		case codec.KindUint:
-			b = strconv.AppendUint(b, v.Uint(), 10)
-		case codec.KindFloat:
-			b = strconv.AppendFloat(b, v.Float(), 'g', -1, 64)
-		case codec.KindBool:
-			b = strconv.AppendBool(b, v.Bool())
-		default:
-			b = append(b, v.Str()...)
-		}
-		b = append(b, '\n')
-	}
-	return append(b, '\n')
 }
 
 // dirSize returns the segment files of a ring and their bytes.
