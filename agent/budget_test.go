@@ -22,14 +22,14 @@ func TestBudgetStretch(t *testing.T) {
 	}
 	s := a.streams[StreamMetrics]
 	w := s.w.Load()
-	var handed int64
-	look := func(grow int64) {
+	var handed, now int64
+	look := func(grow int64) { // a look's span, stats round by stats round
 		for range budgetRounds {
-			handed += grow
-			a.checkBudget(s, w, ringlog.Stats{HandedBytes: handed})
+			handed, now = handed+grow, now+int64(cfg.StatsEvery)
+			a.checkBudget(s, w, ringlog.Stats{HandedBytes: handed}, now)
 		}
 	}
-	a.checkBudget(s, w, ringlog.Stats{}) // the first look's start
+	a.checkBudget(s, w, ringlog.Stats{}, now) // the first look's start
 	var stretches []int64
 	for range 6 {
 		look(1 << 30) // a GiB a round: far over, whatever the time taken

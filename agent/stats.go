@@ -10,6 +10,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/clock"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -29,7 +30,7 @@ func (a *Agent) writeStats() {
 		if w != nil {
 			st = w.Stats()
 		}
-		a.checkBudget(s, w, st)
+		a.checkBudget(s, w, st, clock.Mono())
 		a.note(StreamMetrics, catalog.StreamStats.Name, codec.LevelInfo,
 			codec.Field{Key: "stream", Value: codec.String(sc.Name)},
 			codec.Field{Key: "available", Value: codec.Bool(w != nil)},

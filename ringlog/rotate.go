@@ -21,6 +21,7 @@ func (w *Writer) writeSeg(p []byte, frames int) error {
 	}
 	n, err := w.seg.writeAt(p, w.segSize)
 	w.wrote.handed += int64(n)
+	w.wrote.writes++
 	if err != nil {
 		if n > 0 && w.seg.truncate(w.segSize) != nil {
 			w.dirty = true
@@ -140,6 +141,7 @@ func (w *Writer) rotateWith(first []byte) error {
 	}
 	n, err := f.writeAt(hb, 0)
 	w.wrote.handed += int64(n)
+	w.wrote.writes++
 	if err != nil {
 		err = w.d.pathError("write", tmp, err)
 	}

@@ -383,6 +383,7 @@ type Stats struct {
 	StoredBytes  int64 // the records as the segments hold them: packed, or RecordBytes
 	FramingBytes int64 // segment bytes that are no record: segment, frame and block headers
 	HandedBytes  int64 // bytes given to the kernel: written, or copied into the mapped stage
+	SegWrites    int64 // writes to the segments: each costs the file system its metadata
 	OtherSyncs   int64 // syncs of the stage's header and of the ring's directory
 }
 
@@ -393,7 +394,7 @@ func (w *Writer) Stats() Stats {
 	s := Stats{Segments: len(w.segs), Bytes: w.used + roundUp(int64(w.o.stageBytes()), w.blk), Next: w.next, Deleted: w.deleted,
 		Syncs: w.syncs.Load(), SyncTotal: time.Duration(w.syncNs.Load()), SyncMax: time.Duration(w.syncMaxNs.Load()),
 		RecordBytes: w.wrote.record, StoredBytes: w.wrote.stored, FramingBytes: w.wrote.framing,
-		HandedBytes: w.wrote.handed + w.st.handed, OtherSyncs: w.st.syncs.Load() + w.dirSyncs.Load()}
+		HandedBytes: w.wrote.handed + w.st.handed, SegWrites: w.wrote.writes, OtherSyncs: w.st.syncs.Load() + w.dirSyncs.Load()}
 	if len(w.segs) > 0 {
 		s.Oldest, s.OldestWall = w.segs[0].hdr.First, w.segs[0].hdr.Wall
 	}

@@ -17,6 +17,7 @@ type wrote struct {
 	stored  int64 // the records as the segments hold them: packed into blocks, or as encoded
 	framing int64 // segment bytes that are no record: segment, frame and block headers
 	handed  int64 // bytes written with pwrite to the segments
+	writes  int64 // pwrite calls to the segments: a flush, a new segment's header
 }
 
 // frameOverhead is what a frame adds to its record: the binary frame's
