@@ -38,6 +38,15 @@ func init() { registerCollector("flash", true, newFlashCollector) }
 // boot and resume: they change at the next one.
 type flashCollector struct {
 	devs []flashDevice
+	skip error // the first device skipped at start, said at the first sample
+}
+
+// skipped keeps the first error of a device left out: the others are
+// still sampled.
+func (fc *flashCollector) skipped(err error) {
+	if fc.skip == nil {
+		fc.skip = err
+	}
 }
 
 // A flashDevice is one device's files, nil where its kind has none.
@@ -113,7 +122,8 @@ func (fc *flashCollector) findMMC(hosts string) error {
 			}
 			if err != nil {
 				d.close()
-				return err
+				fc.skipped(err)
+				continue
 			}
 			fc.add(d, name, "emmc")
 		}
@@ -139,7 +149,9 @@ func (fc *flashCollector) findNumbered(dir, prefix, kind string, files []string)
 		}
 		if err != nil {
 			d.close()
-			return err
+			fc.skipped(err)
+			err = nil
+			continue
 		}
 		fc.add(d, name, kind)
 	}
@@ -178,7 +190,8 @@ func (fc *flashCollector) Close() error {
 }
 
 func (fc *flashCollector) Update(e Emitter) error {
-	var first error
+	first := fc.skip
+	fc.skip = nil
 	for i := range fc.devs {
 		d := &fc.devs[i]
 		if err := d.sample(); err != nil {

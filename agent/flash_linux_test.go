@@ -98,3 +98,24 @@ func BenchmarkFlash(b *testing.B) {
 		}
 	}
 }
+
+// TestFlashSkipsBadDevice: a device whose file cannot be opened (here a
+// link to itself) is left out, said once, and the others are sampled.
+func TestFlashSkipsBadDevice(t *testing.T) {
+	sys := t.TempDir()
+	good := filepath.Join(sys, "class", "mtd", "mtd0")
+	os.MkdirAll(good, 0o755)
+	os.WriteFile(filepath.Join(good, "bad_blocks"), []byte("1\n"), 0o644)
+	bad := filepath.Join(sys, "class", "mtd", "mtd1")
+	os.MkdirAll(bad, 0o755)
+	os.Symlink("bad_blocks", filepath.Join(bad, "bad_blocks"))
+	c := mustCollector(t, "flash", CollectorConfig{Sys: sys})
+	defer c.(*flashCollector).Close()
+	var e recordingEmitter
+	if err := c.Update(&e); err == nil || e.count != 1 {
+		t.Errorf("first sample: %d records, %v; want mtd0's and mtd1's error", e.count, err)
+	}
+	if err := c.Update(&e); err != nil || e.count != 2 {
+		t.Errorf("second sample: %d records in all, %v", e.count, err)
+	}
+}
