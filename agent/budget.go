@@ -35,8 +35,8 @@ const maxStretch = 16
 const writeCost = 36 << 10
 
 // budgetRounds is the stats rounds a look spans at least, by the
-// monotonic clock: ten minutes at the default stats_every, long enough
-// to hold several flushes.
+// monotonic clock: ten minutes at the default stats_every; and at least
+// three flush intervals, as stretched.
 const budgetRounds = 10
 
 // budget is a stream's budget state, kept by the stats loop.
@@ -60,7 +60,9 @@ func (a *Agent) checkBudget(s *stream, w *ringlog.Writer, st ringlog.Stats, now 
 		b.stretch = max(b.stretch, 1)
 		return
 	}
-	if now-b.at < budgetRounds*int64(a.live.Load().StatsEvery) {
+	// A look spans several flushes: one that held none would read as
+	// far under the budget and shrink the stretch back at once.
+	if span := max(budgetRounds*int64(a.live.Load().StatsEvery), 3*int64(s.flushEvery())); now-b.at < span {
 		return
 	}
 	// A float's projection, clamped: a burst over a short look would
@@ -82,6 +84,16 @@ func (a *Agent) checkBudget(s *stream, w *ringlog.Writer, st ringlog.Stats, now 
 		b.stretch /= 2
 		w.SetFlushEvery(time.Duration(b.stretch) * sc.Flush)
 	}
+}
+
+// flushEvery is how soon the stream's records reach its ring now: its
+// flush interval as stretched for a periodic stream, 0 for a continuous
+// one.
+func (s *stream) flushEvery() time.Duration {
+	if s.cfg.Mode != Periodic {
+		return 0
+	}
+	return time.Duration(max(s.budget.stretch, 1)) * s.cfg.Flush
 }
 
 // noteBudget writes stream.write_budget for stream sc: over its budget

@@ -50,7 +50,9 @@ func (a *Agent) writeStats() {
 			codec.Field{Key: "record_bytes", Value: codec.Int(st.RecordBytes)},
 			codec.Field{Key: "stored_bytes", Value: codec.Int(st.StoredBytes)},
 			codec.Field{Key: "framing_bytes", Value: codec.Int(st.FramingBytes)},
-			codec.Field{Key: "handed_bytes", Value: codec.Int(st.HandedBytes)})
+			codec.Field{Key: "handed_bytes", Value: codec.Int(st.HandedBytes)},
+			codec.Field{Key: "seg_writes", Value: codec.Int(st.SegWrites)},
+			codec.Field{Key: "flush_s", Value: codec.Float(s.flushEvery().Seconds())})
 		sum.RecordBytes += st.RecordBytes
 		sum.StoredBytes += st.StoredBytes
 		sum.FramingBytes += st.FramingBytes

@@ -108,7 +108,11 @@ var (
 	// block headers around them, so that stored_bytes plus framing_bytes
 	// is what the ring put in its segments; handed_bytes is what it gave
 	// the kernel: those bytes, and the stage's (its header, and each
-	// frame copied into the mapped stage file).
+	// frame copied into the mapped stage file). seg_writes counts the
+	// writes to segments, each of which costs the file system its
+	// metadata (the write budget counts 36 KiB for one); flush_s is a
+	// periodic stream's flush interval now, as its write budget stretched
+	// it (0: a continuous stream).
 	StreamStats = Record{Name: "stream.stats", Stream: StreamMetrics, Source: SelfSource, Instance: "stream", Fields: []Field{
 		{"stream", Label, None}, {"available", Flag, None},
 		{"written", Counter, Count}, {"rejected", Counter, Count}, {"errors", Counter, Count},
@@ -118,6 +122,7 @@ var (
 		{"sync_avg_ms", Gauge, Ms}, {"sync_max_ms", Gauge, Ms},
 		{"other_syncs", Counter, Count}, {"record_bytes", Counter, Bytes}, {"stored_bytes", Counter, Bytes},
 		{"framing_bytes", Counter, Bytes}, {"handed_bytes", Counter, Bytes},
+		{"seg_writes", Counter, Count}, {"flush_s", Gauge, Seconds},
 	}}
 	// AgentIO is the agent's writes in total, written with StreamStats:
 	// the sums of the streams' counters of that name, and the bytes the

@@ -63,6 +63,10 @@ interval = 50ms
 		})
 		got[stream] = r
 	}
+	// The stretch shows in the metrics stream's own figures too.
+	waitRecord(t, data, "metrics", "stream.stats at the stretch's end", 0, func(r codec.Record, f map[string]codec.Value) bool {
+		return r.Name == catalog.StreamStats.Name && f["stream"].Str() == "metrics" && f["flush_s"].Float() == 1.6 && f["seg_writes"].Int() > 0
+	})
 	for stream, flush := range map[string]float64{"metrics": 1.6, "events": 0} {
 		r := got[stream]
 		f := procFields(r)
