@@ -48,11 +48,7 @@ func BenchmarkYearOnDisk(b *testing.B) {
 	tmpl := templates(b)
 	for b.Loop() {
 		dir := b.TempDir()
-		w, err := ringlog.Open(dir, ringlog.Options{Stream: "metrics.1h", Codec: codec.Msgpack, Budget: 256 << 20, SegmentSize: 1 << 20,
-			MemoryStage: true, Pack: true, FlushEvery: 1000 * time.Hour, StageSize: 1 << 20})
-		if err != nil {
-			b.Fatal(err)
-		}
+		w := packedRing(b, dir, "metrics.1h")
 		rng := rand.New(rand.NewPCG(1, 2))
 		ro := New(time.Hour)
 		var summaries int
@@ -109,16 +105,7 @@ func BenchmarkYearOnDisk(b *testing.B) {
 				w.Flush()
 			}
 		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-		var bytes int64
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if fi, err := e.Info(); err == nil && filepath.Ext(e.Name()) == ".mpk" {
-				bytes += fi.Size()
-			}
-		}
+		bytes := closedSize(b, w, dir)
 		b.ReportMetric(float64(bytes), "bytes/year")
 		b.ReportMetric(float64(summaries), "summaries/year")
 		b.ReportMetric(float64(bytes)/float64(summaries), "bytes/summary")
@@ -143,11 +130,7 @@ func BenchmarkRealOnDisk(b *testing.B) {
 	}
 	for b.Loop() {
 		dir := b.TempDir()
-		w, err := ringlog.Open(dir, ringlog.Options{Stream: "metrics.1m", Codec: codec.Msgpack, Budget: 256 << 20, SegmentSize: 1 << 20,
-			MemoryStage: true, Pack: true, FlushEvery: 1000 * time.Hour, StageSize: 1 << 20})
-		if err != nil {
-			b.Fatal(err)
-		}
+		w := packedRing(b, dir, "metrics.1m")
 		r, err := ringlog.NewReader(ring)
 		if err != nil {
 			b.Fatal(err)
@@ -173,18 +156,35 @@ func BenchmarkRealOnDisk(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-		var bytes int64
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if fi, err := e.Info(); err == nil && filepath.Ext(e.Name()) == ".mpk" {
-				bytes += fi.Size()
-			}
-		}
+		bytes := closedSize(b, w, dir)
 		b.ReportMetric(float64(samples), "samples")
 		b.ReportMetric(float64(summaries), "summaries")
 		b.ReportMetric(float64(bytes)/float64(max(summaries, 1)), "bytes/summary")
 	}
+}
+
+// packedRing opens a ring in dir written as the agent's periodic streams
+// are, packed, flushed only when asked, with room for a year.
+func packedRing(b *testing.B, dir, stream string) *ringlog.Writer {
+	w, err := ringlog.Open(dir, ringlog.Options{Stream: stream, Codec: codec.Msgpack, Budget: 256 << 20, SegmentSize: 1 << 20,
+		MemoryStage: true, Pack: true, FlushEvery: 1000 * time.Hour, StageSize: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+// closedSize closes w and returns the bytes of its segments in dir.
+func closedSize(b *testing.B, w *ringlog.Writer, dir string) int64 {
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	var bytes int64
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && filepath.Ext(e.Name()) == ".mpk" {
+			bytes += fi.Size()
+		}
+	}
+	return bytes
 }
