@@ -5,23 +5,34 @@
 // A Roller keeps one group per record name and instance (the catalogue's
 // Instance field: a mount, an interface, a disk) and, once an interval is
 // over, hands on each group's summary: a record of the same name, stamped
-// with the interval's start (wall) and its first sample's boot and
-// monotonic time, whose fields are
+// with the interval's start (wall) and its first sample's boot, boot count
+// and monotonic time, whose fields are
 //
 //   - the labels, as the interval's last sample had them (the instance
 //     among them);
 //   - for each gauge field F of the catalogue: F, the mean of the
 //     interval's samples, and F_min, F_max and F_last;
-//   - for each counter field F: F, its last value as it was, and F_rate,
-//     its increase per second over the interval: the sum of the increases
-//     between consecutive samples over the monotonic time they span, a
-//     value going down (a reset, a wrap) counting from zero and a new boot
-//     counting nothing, so that a reset never reads as a negative or huge
-//     rate. The previous sample, the first of a pair, may be the last of
-//     the interval before if it is at most two intervals old: after a
-//     longer gap (the device off, the interface gone) the rate starts
-//     again. F_rate is absent when the interval has no pair;
+//   - for each counter field F: F_rate, its increase per second over the
+//     interval: the sum of the increases between consecutive samples over
+//     the monotonic time they span, a value going down (a reset, a wrap)
+//     counting from zero and a new boot counting nothing, so that a reset
+//     never reads as a negative or huge rate. The previous sample, the
+//     first of a pair, may be the last of the interval before if it is at
+//     most two intervals old: after a longer gap (the device off, the
+//     interface gone) the rate starts again. F_rate is absent when the
+//     interval has no pair. The counter's own value is not kept: its
+//     increase is the rate's, and the value would cost a summary more
+//     than all its other figures (DESIGN 31);
 //   - samples, the number of samples folded.
+//
+// Every figure is rounded to Digits significant digits: a trend needs no
+// more, and a decimal of few digits packs into a few bits (pack, version
+// 2).
+//
+// A Roller made by NewCascade folds the summaries of a finer Roller
+// instead of samples: an hour's mean is the mean of its minutes' weighted
+// by their samples, its extremes theirs, and its rate their rates' mean.
+// A tier is then rebuilt from the tier below it, which keeps more.
 //
 // An interval is over when a sample of any group falls in a later one:
 // summaries are handed on whole, never twice, and never of part of an
@@ -40,6 +51,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/decimal"
 )
 
 // MaxGroups bounds the groups a Roller keeps, and so its memory: about a
@@ -47,9 +59,13 @@ import (
 // disk, interface and mount).
 const MaxGroups = 256
 
+// Digits is the significant digits of a summary's figures.
+const Digits = 4
+
 // A Roller folds samples into summaries of one interval.
 type Roller struct {
 	every   int64 // ns
+	finer   int64 // ns: the intervals of the summaries folded; 0 for samples
 	defs    map[string]*rollDef
 	groups  map[groupKey]*group
 	order   []*group // the groups, oldest first: summaries go out in this order
@@ -62,7 +78,7 @@ type Roller struct {
 type rollDef struct {
 	*catalog.Record
 	slot []int       // field i's numeric index, or -1
-	keys [][4]string // per numeric field: F, F_min, F_max, F_last; or F, F_rate
+	keys [][4]string // per numeric field: F, F_min, F_max, F_last; or F_rate
 	ctr  []bool      // per numeric field: a counter
 }
 
@@ -87,13 +103,27 @@ func New(every time.Duration) *Roller {
 				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_min", f.Key + "_max", f.Key + "_last"}), append(d.ctr, false)
 			case catalog.Counter:
 				d.slot[i] = len(d.keys)
-				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_rate"}), append(d.ctr, true)
+				d.keys, d.ctr = append(d.keys, [4]string{f.Key + "_rate"}), append(d.ctr, true)
 			}
 		}
 		ro.defs[r.Name] = d
 	}
 	return ro
 }
+
+// NewCascade returns a Roller of intervals of every that folds the
+// summaries of a Roller of intervals of finer, which must divide every.
+func NewCascade(every, finer time.Duration) *Roller {
+	if finer <= 0 || every%finer != 0 || every == finer {
+		panic("rollup: intervals of " + every.String() + " from intervals of " + finer.String())
+	}
+	ro := New(every)
+	ro.finer = int64(finer)
+	return ro
+}
+
+// Every returns the Roller's interval.
+func (ro *Roller) Every() time.Duration { return time.Duration(ro.every) }
 
 type groupKey struct{ name, instance string }
 
@@ -106,6 +136,7 @@ type group struct {
 	seen     int64 // the last interval with a sample
 	n        int64
 	boot     codec.BootID // the first sample's
+	bootn    uint32       // and its boot count
 	first    int64        // and its monotonic ns
 	labels   codec.Fields
 	fields   []acc // one per numeric field of def
@@ -118,7 +149,6 @@ type acc struct {
 	min, max float64
 	sum      float64
 	last     float64
-	lastVal  codec.Value // a counter's last value, as it was
 	// Counters: the previous sample, this interval's or the one before's
 	// last, and the increase since and the time it spans.
 	prev     float64
@@ -149,7 +179,9 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 	}
 	g.seen = max(g.seen, interval)
 	if interval <= g.written || g.n > 0 && interval < g.interval {
-		g.see(r) // stored already, or before the interval in progress
+		if ro.finer == 0 {
+			g.see(r) // stored already, or before the interval in progress
+		}
 		return nil
 	}
 	if g.n > 0 && interval > g.interval {
@@ -158,9 +190,13 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 		}
 	}
 	if g.n == 0 {
-		g.interval, g.boot, g.first = interval, r.Boot, r.Mono
+		g.interval, g.boot, g.bootn, g.first = interval, r.Boot, r.BootCount, r.Mono
 	}
-	g.fold(r, ro.every)
+	if ro.finer != 0 {
+		g.foldSummary(r, ro.finer)
+	} else {
+		g.fold(r, ro.every)
+	}
 	return nil
 }
 
@@ -284,7 +320,7 @@ func (g *group) fold(r *codec.Record, every int64) {
 			a.min, a.max, a.sum = v, v, 0
 		}
 		a.n++
-		a.min, a.max, a.sum, a.last, a.lastVal = min(a.min, v), max(a.max, v), a.sum+v, v, f.Value
+		a.min, a.max, a.sum, a.last = min(a.min, v), max(a.max, v), a.sum+v, v
 		if !ctr {
 			continue
 		}
@@ -330,25 +366,84 @@ func (g *group) hand(every int64, out func(*codec.Record) error) error {
 // summary returns the record of the interval in progress.
 func (g *group) summary(every int64) *codec.Record {
 	r := &g.out
-	r.Boot, r.Wall, r.Mono = g.boot, time.Unix(0, g.interval*every).UTC(), g.first
+	r.Boot, r.BootCount, r.Wall, r.Mono = g.boot, g.bootn, time.Unix(0, g.interval*every).UTC(), g.first
 	r.Fields = append(r.Fields[:0], g.labels...)
 	for i := range g.fields {
 		a, k := &g.fields[i], &g.def.keys[i]
 		switch {
 		case a.n == 0:
 		case g.def.ctr[i]:
-			r.Fields = append(r.Fields, codec.Field{Key: k[0], Value: a.lastVal})
 			if a.span > 0 {
-				r.Fields = append(r.Fields, codec.Field{Key: k[1], Value: codec.Float(a.inc / (float64(a.span) / 1e9))})
+				r.Fields = append(r.Fields, figure(k[0], a.inc/(float64(a.span)/1e9)))
 			}
 		default:
-			r.Fields = append(r.Fields,
-				codec.Field{Key: k[0], Value: codec.Float(a.sum / float64(a.n))},
-				codec.Field{Key: k[1], Value: codec.Float(a.min)},
-				codec.Field{Key: k[2], Value: codec.Float(a.max)},
-				codec.Field{Key: k[3], Value: codec.Float(a.last)})
+			r.Fields = append(r.Fields, figure(k[0], a.sum/float64(a.n)),
+				figure(k[1], a.min), figure(k[2], a.max), figure(k[3], a.last))
 		}
 	}
 	r.Fields = append(r.Fields, codec.Field{Key: "samples", Value: codec.Int(g.n)})
 	return r
+}
+
+// figure is a summary's field: x rounded to Digits digits.
+func figure(key string, x float64) codec.Field {
+	return codec.Field{Key: key, Value: codec.Float(decimal.Round(x, Digits))}
+}
+
+// foldSummary adds the summary r of an interval of finer ns.
+func (g *group) foldSummary(r *codec.Record, finer int64) {
+	k := int64(1)
+	nl := 0
+	for _, f := range r.Fields {
+		if f.Key == "samples" {
+			k = max(1, f.Value.Int())
+		}
+	}
+	g.n += k
+	for _, f := range r.Fields {
+		if _, i := g.def.Field(f.Key); i >= 0 && g.def.Fields[i].Kind == catalog.Label {
+			g.label(nl, f)
+			nl++
+			continue
+		}
+		a, fig, ctr := g.figure(f.Key)
+		v, ok := f.Value.Number()
+		if a == nil || !ok || math.IsNaN(v) {
+			continue
+		}
+		switch fig {
+		case 0: // a gauge's mean, or a counter's rate
+			if a.n == 0 {
+				a.min, a.max, a.sum = math.Inf(1), math.Inf(-1), 0
+			}
+			a.n += k
+			if ctr {
+				a.inc += v * float64(finer) / 1e9
+				a.span += finer
+			} else {
+				a.sum += v * float64(k)
+			}
+		case 1:
+			a.min = min(a.min, v)
+		case 2:
+			a.max = max(a.max, v)
+		case 3:
+			a.last = v
+		}
+	}
+	g.labels = g.labels[:nl]
+}
+
+// figure returns the accumulator of a summary's field key, which of its
+// figures key is (0 the mean or a counter's rate, 1 the minimum, 2 the
+// maximum, 3 the last), and whether it is a counter's.
+func (g *group) figure(key string) (*acc, int, bool) {
+	for s := range g.def.keys {
+		for j, k := range g.def.keys[s] {
+			if k == key && k != "" {
+				return &g.fields[s], j, g.def.ctr[s]
+			}
+		}
+	}
+	return nil, 0, false
 }
