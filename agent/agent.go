@@ -141,6 +141,7 @@ type stream struct {
 	errors   atomic.Uint64
 	rejected atomic.Uint64 // invalid records from ingest
 	budget   budget        // the write budget's state: the stats loop's
+	tiers    *tiers        // the rollup tiers of its samples, if any
 }
 
 type scheduled struct {
@@ -235,6 +236,8 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 		}
 	}
 	a.rules.Store(newRuleSet(cfg.Rules))
+	a.buildTiers()
+	a.rebuildTiers()
 	a.clockOffset = time.Now().UnixNano() - clock.Mono()
 	a.sync.init(&opts)
 	if err := a.buildCollectors(cfg); err != nil {
@@ -373,6 +376,9 @@ func (a *Agent) emit(name string, r *codec.Record, p *peer) error {
 	s.written.Add(1)
 	if rs := a.rules.Load(); rs.watches(name, r.Name, p != nil) {
 		rs.observe(a, name, r, p)
+	}
+	if s.tiers != nil && p == nil { // as rules: no sender can skew a summary
+		s.tiers.roll(r)
 	}
 	return nil
 }

@@ -81,6 +81,11 @@ type StreamConfig struct {
 	// maxStretch times Flush, to stay within it, and the agent records
 	// stream.write_budget when it cannot (budget.go).
 	WriteBudget int64
+	// Tier and Base are set for a tier, a stream named BASE.EVERY
+	// (rollup.SplitTier) of a configured stream BASE: it keeps summaries of
+	// intervals of Tier (tiers.go).
+	Tier time.Duration
+	Base string
 }
 
 // ringOptions maps a stream's configuration to its ring's.

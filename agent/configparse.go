@@ -15,6 +15,7 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
+	"github.com/itiny/itiny/rollup"
 )
 
 func parseText(name, text string) (*configParser, error) {
@@ -307,6 +308,26 @@ func (p *configParser) ruleKey(key, val string) error {
 	return err
 }
 
+// tier sets s's Tier and Base when s is a tier of another stream, and
+// checks that its interval is a multiple of the next finer tier's, whose
+// summaries it folds.
+func (p *configParser) tier(s *StreamConfig) error {
+	base, every, ok := rollup.SplitTier(s.Name)
+	if !ok || p.c.Stream(base) == nil {
+		return nil
+	}
+	if b, _, ok := rollup.SplitTier(base); ok && p.c.Stream(b) != nil {
+		return p.errorf("[stream %s]: a tier of tier %s; name it a tier of %s", s.Name, base, b)
+	}
+	s.Tier, s.Base = every, base
+	for _, o := range p.c.Streams {
+		if b, e, ok := rollup.SplitTier(o.Name); ok && b == base && e < every && every%e != 0 {
+			return p.errorf("[stream %s]: %v is not a multiple of tier %s's %v, whose summaries it folds", s.Name, every, o.Name, e)
+		}
+	}
+	return nil
+}
+
 // finish fills stream defaults and checks what spans sections.
 func (p *configParser) finish() error {
 	c := p.c
@@ -357,6 +378,9 @@ func (p *configParser) finish() error {
 		// Whatever else the ring would refuse at start.
 		if err := s.ringOptions().Check(); err != nil {
 			return p.errorf("[stream %s] %v", s.Name, err)
+		}
+		if err := p.tier(s); err != nil {
+			return err
 		}
 		total += s.Budget
 	}

@@ -238,6 +238,18 @@ func (ro *Roller) Written(name, instance string, start time.Time) {
 	}
 }
 
+// Rolls reports whether the Roller summarises records named name: a
+// tier's ring holds the ring's own records too (a resume note).
+func (ro *Roller) Rolls(name string) bool { return ro.defs[name] != nil }
+
+// Stored says that summary r is stored, as Written does: an agent
+// restarted calls it with each summary in its ring.
+func (ro *Roller) Stored(r *codec.Record) {
+	if d := ro.defs[r.Name]; d != nil {
+		ro.Written(r.Name, instance(d, r), r.Wall)
+	}
+}
+
 // instance returns r's value of d's instance field, "" if none.
 func instance(d *rollDef, r *codec.Record) string {
 	if d.Instance != "" {

@@ -1,0 +1,173 @@
+package agent
+
+import (
+	"errors"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/ringlog"
+	"github.com/itiny/itiny/rollup"
+)
+
+// A tier is a stream of rollup summaries, BASE.EVERY (metrics.1m,
+// metrics.1h): the finest of a base stream's tiers folds the base's
+// samples, each coarser one the summaries of the tier below it, so that
+// hours are made of minutes, as they would be rebuilt.
+type tier struct {
+	s    *stream
+	ro   *rollup.Roller
+	from int64                     // rebuilding: the wall ns from which the ring below is folded
+	next *tier                     // the coarser tier this one feeds
+	out  func(*codec.Record) error // hands a summary to write (made once: no allocation a sample)
+}
+
+// tiers are a base stream's tiers, finest first; mu orders their Rollers,
+// which every collector's samples reach.
+type tiers struct {
+	mu   sync.Mutex
+	list []*tier
+}
+
+// buildTiers links each stream's tiers to it.
+func (a *Agent) buildTiers() {
+	for _, sc := range a.cfg.Streams {
+		if sc.Tier == 0 {
+			continue
+		}
+		base := a.streams[sc.Base]
+		if base.tiers == nil {
+			base.tiers = &tiers{}
+		}
+		t := &tier{s: a.streams[sc.Name]}
+		t.out = func(r *codec.Record) error { return a.writeSummary(t, r) }
+		base.tiers.list = append(base.tiers.list, t)
+	}
+	for _, s := range a.streams {
+		if s.tiers == nil {
+			continue
+		}
+		l := s.tiers.list
+		slices.SortFunc(l, func(x, y *tier) int { return int(x.s.cfg.Tier - y.s.cfg.Tier) })
+		for i, t := range l {
+			if i == 0 {
+				t.ro = rollup.New(t.s.cfg.Tier)
+				continue
+			}
+			t.ro = rollup.NewCascade(t.s.cfg.Tier, l[i-1].s.cfg.Tier)
+			l[i-1].next = t
+		}
+	}
+}
+
+// roll folds sample r of the base stream into its tiers.
+func (ts *tiers) roll(r *codec.Record) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	t := ts.list[0]
+	t.ro.Add(r, t.out) // writeSummary counts its failures
+}
+
+// writeSummary appends summary r to t's ring, keeping the boot and times
+// the Roller gave it, and folds it into the next tier. A failure is
+// counted in the stream's errors: the samples are still in the base
+// stream.
+func (a *Agent) writeSummary(t *tier, r *codec.Record) error {
+	if w := t.s.w.Load(); w == nil {
+		t.s.errors.Add(1)
+	} else if _, err := w.Append(r); err != nil {
+		t.s.errors.Add(1)
+	} else {
+		t.s.written.Add(1)
+	}
+	if t.next != nil {
+		t.next.ro.Add(r, t.next.out)
+	}
+	return nil
+}
+
+// rebuildTiers rolls up again, at start, what the tiers lost when the
+// agent last stopped: a tier's newest summaries wait in memory until a
+// flush, and an agent killed loses them and the interval in progress.
+// Each tier learns from its own ring what it holds, then folds the ring
+// below it (the base's for the finest), coarsest first, so that each
+// tier's summaries come in order: a summary is never written twice, nor
+// of part of an interval the ring below holds whole. A tier with an empty
+// ring is made of all the ring below holds.
+func (a *Agent) rebuildTiers() {
+	for _, s := range a.streamList() {
+		ts := s.tiers
+		if ts == nil {
+			continue
+		}
+		for _, t := range ts.list {
+			t.learn(a)
+		}
+		for i := len(ts.list) - 1; i >= 0; i-- {
+			t, src := ts.list[i], s.cfg.Name
+			if i > 0 {
+				src = ts.list[i-1].s.cfg.Name
+			}
+			a.readRing(src, func(r *codec.Record) {
+				if r.Wall.UnixNano() >= t.from {
+					t.ro.Add(r, t.out)
+				}
+			})
+		}
+	}
+}
+
+// learn tells t's Roller the summaries its ring holds, and sets from: the
+// start of the newest interval stored. Everything before it was handed
+// on and stored, since an interval's summaries are handed on together;
+// so the ring below is folded from there (the samples of that interval
+// only give the counters' previous values), and only the summaries of
+// the last two intervals stored need telling, which bounds the groups
+// the Roller keeps whatever instances came and went in a year.
+func (t *tier) learn(a *Agent) {
+	name, every := t.s.cfg.Name, int64(t.s.cfg.Tier)
+	t.from = math.MinInt64
+	a.readRing(name, func(r *codec.Record) {
+		if t.ro.Rolls(r.Name) {
+			t.from = max(t.from, r.Wall.UnixNano())
+		}
+	})
+	if t.from == math.MinInt64 {
+		return
+	}
+	a.readRing(name, func(r *codec.Record) {
+		if r.Wall.UnixNano() > t.from-2*every {
+			t.ro.Stored(r)
+		}
+	})
+}
+
+// readRing hands each record of stream name's ring to f, in order,
+// passing over damage; a ring it cannot read goes to the diagnostic log.
+func (a *Agent) readRing(name string, f func(*codec.Record)) {
+	rd, err := ringlog.NewReader(filepath.Join(a.cfg.Data, name))
+	if err != nil {
+		a.log.Printf("rollup: reading %s: %v", name, err)
+		return
+	}
+	var r codec.Record
+	for {
+		e, err := rd.Next()
+		var d *ringlog.Damage
+		switch {
+		case errors.Is(err, io.EOF):
+			return
+		case errors.As(err, &d):
+			continue
+		case err != nil:
+			a.log.Printf("rollup: reading %s: %v", name, err)
+			return
+		}
+		if e.Decode(&r) == nil {
+			f(&r)
+		}
+	}
+}
