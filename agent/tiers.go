@@ -1,11 +1,7 @@
 package agent
 
 import (
-	"errors"
-	"io"
 	"math"
-	"path/filepath"
-	"slices"
 	"sync"
 
 	"github.com/itiny/itiny/codec"
@@ -51,7 +47,11 @@ func (a *Agent) buildTiers() {
 			continue
 		}
 		l := s.tiers.list
-		slices.SortFunc(l, func(x, y *tier) int { return int(x.s.cfg.Tier - y.s.cfg.Tier) })
+		for i := 1; i < len(l); i++ { // finest first; not slices.SortFunc, which costs 10 KB
+			for j := i; j > 0 && l[j].s.cfg.Tier < l[j-1].s.cfg.Tier; j-- {
+				l[j], l[j-1] = l[j-1], l[j]
+			}
+		}
 		for i, t := range l {
 			if i == 0 {
 				t.ro = rollup.New(t.s.cfg.Tier)
@@ -148,26 +148,18 @@ func (t *tier) learn(a *Agent) {
 // readRing hands each record of stream name's ring to f, in order,
 // passing over damage; a ring it cannot read goes to the diagnostic log.
 func (a *Agent) readRing(name string, f func(*codec.Record)) {
-	rd, err := ringlog.NewReader(filepath.Join(a.cfg.Data, name))
-	if err != nil {
-		a.log.Printf("rollup: reading %s: %v", name, err)
-		return
+	w := a.streams[name].w.Load()
+	if w == nil {
+		return // down: said already
 	}
 	var r codec.Record
-	for {
-		e, err := rd.Next()
-		var d *ringlog.Damage
-		switch {
-		case errors.Is(err, io.EOF):
-			return
-		case errors.As(err, &d):
-			continue
-		case err != nil:
-			a.log.Printf("rollup: reading %s: %v", name, err)
-			return
-		}
+	err := w.Scan(func(e ringlog.Entry) error {
 		if e.Decode(&r) == nil {
 			f(&r)
 		}
+		return nil
+	})
+	if err != nil {
+		a.log.Printf("rollup: reading %s: %v", name, err)
 	}
 }
