@@ -77,8 +77,7 @@ type Roller struct {
 // shared by its groups.
 type rollDef struct {
 	*catalog.Record
-	slot []int       // field i's numeric index, or -1
-	keys [][4]string // per numeric field: F, F_min, F_max, F_last; or F_rate
+	keys [][4]string // per numeric field, its figures: F, F_min, F_max, F_last; or F, F_rate
 	ctr  []bool      // per numeric field: a counter
 }
 
@@ -94,16 +93,13 @@ func New(every time.Duration) *Roller {
 		if r.Stream != catalog.StreamMetrics {
 			continue
 		}
-		d := &rollDef{Record: r, slot: make([]int, len(r.Fields))}
-		for i, f := range r.Fields {
-			d.slot[i] = -1
+		d := &rollDef{Record: r}
+		for _, f := range r.Fields {
 			switch f.Kind {
 			case catalog.Gauge:
-				d.slot[i] = len(d.keys)
 				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_min", f.Key + "_max", f.Key + "_last"}), append(d.ctr, false)
 			case catalog.Counter:
-				d.slot[i] = len(d.keys)
-				d.keys, d.ctr = append(d.keys, [4]string{f.Key + "_rate"}), append(d.ctr, true)
+				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_rate"}), append(d.ctr, true)
 			}
 		}
 		ro.defs[r.Name] = d
@@ -192,11 +188,7 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 	if g.n == 0 {
 		g.interval, g.boot, g.bootn, g.first = interval, r.Boot, r.BootCount, r.Mono
 	}
-	if ro.finer != 0 {
-		g.foldSummary(r, ro.finer)
-	} else {
-		g.fold(r, ro.every)
-	}
+	g.fold(r, ro)
 	return nil
 }
 
@@ -291,7 +283,7 @@ func floorDiv(a, b int64) int64 {
 // see notes sample r's counters as the previous values, folding nothing.
 func (g *group) see(r *codec.Record) {
 	for _, f := range r.Fields {
-		if a, ctr := g.acc(f.Key); a != nil && ctr {
+		if a, _, ctr := g.figure(f.Key, false); a != nil && ctr {
 			if v, ok := f.Value.Number(); ok && !math.IsNaN(v) {
 				a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
 			}
@@ -299,23 +291,37 @@ func (g *group) see(r *codec.Record) {
 	}
 }
 
-// acc returns the accumulator of field key, if it is numeric, and
-// whether it is a counter.
-func (g *group) acc(key string) (*acc, bool) {
-	for i, f := range g.def.Fields {
-		if f.Key == key {
-			if s := g.def.slot[i]; s >= 0 {
-				return &g.fields[s], g.def.ctr[s]
+// figure returns the accumulator of field key, which of its figures key
+// names (0 a sample's value or a summary's mean, 1 the minimum or a
+// counter's rate, 2 the maximum, 3 the last), and whether it is a
+// counter's. A sample's fields name only figure 0.
+func (g *group) figure(key string, summary bool) (*acc, int, bool) {
+	n := 1
+	if summary {
+		n = 4
+	}
+	for s := range g.def.keys {
+		for j, k := range g.def.keys[s][:n] {
+			if k == key && k != "" {
+				return &g.fields[s], j, g.def.ctr[s]
 			}
-			return nil, false
 		}
 	}
-	return nil, false
+	return nil, 0, false
 }
 
-// fold adds sample r to the interval.
-func (g *group) fold(r *codec.Record, every int64) {
-	g.n++
+// fold adds r to the interval: a sample, or a summary of a finer Roller
+// (an interval of ro.finer) counting as its samples.
+func (g *group) fold(r *codec.Record, ro *Roller) {
+	k, summary := int64(1), ro.finer != 0
+	if summary {
+		for _, f := range r.Fields {
+			if f.Key == "samples" {
+				k = max(1, f.Value.Int())
+			}
+		}
+	}
+	g.n += k
 	nl := 0
 	for _, f := range r.Fields {
 		if _, i := g.def.Field(f.Key); i >= 0 && g.def.Fields[i].Kind == catalog.Label {
@@ -323,28 +329,42 @@ func (g *group) fold(r *codec.Record, every int64) {
 			nl++
 			continue
 		}
-		a, ctr := g.acc(f.Key)
+		a, fig, ctr := g.figure(f.Key, summary)
 		v, ok := f.Value.Number()
 		if a == nil || !ok || math.IsNaN(v) {
 			continue
 		}
-		if a.n == 0 {
-			a.min, a.max, a.sum = v, v, 0
-		}
-		a.n++
-		a.min, a.max, a.sum, a.last = min(a.min, v), max(a.max, v), a.sum+v, v
-		if !ctr {
-			continue
-		}
-		if a.havePrev && a.prevBoot == r.Boot && r.Mono > a.prevMono && r.Mono-a.prevMono <= 2*every {
-			d := v - a.prev
-			if d < 0 {
-				d = v // reset: counted from zero
+		switch {
+		case ctr && fig == 0 && !summary:
+			a.n++
+			if a.havePrev && a.prevBoot == r.Boot && r.Mono > a.prevMono && r.Mono-a.prevMono <= 2*ro.every {
+				d := v - a.prev
+				if d < 0 {
+					d = v // reset: counted from zero
+				}
+				a.inc += d
+				a.span += r.Mono - a.prevMono
 			}
-			a.inc += d
-			a.span += r.Mono - a.prevMono
+			a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
+		case ctr && fig == 1: // a summary's rate: over its whole interval
+			a.n += k
+			a.inc += v * float64(ro.finer) / 1e9
+			a.span += ro.finer
+		case ctr:
+		case fig == 0: // a sample's value, or a summary's mean
+			if a.n == 0 {
+				a.min, a.max, a.sum = v, v, 0
+			}
+			a.n += k
+			a.sum += v * float64(k)
+			a.min, a.max, a.last = min(a.min, v), max(a.max, v), v
+		case fig == 1:
+			a.min = min(a.min, v)
+		case fig == 2:
+			a.max = max(a.max, v)
+		default:
+			a.last = v
 		}
-		a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
 	}
 	g.labels = g.labels[:nl]
 }
@@ -386,76 +406,18 @@ func (g *group) summary(every int64) *codec.Record {
 		case a.n == 0:
 		case g.def.ctr[i]:
 			if a.span > 0 {
-				r.Fields = append(r.Fields, figure(k[0], a.inc/(float64(a.span)/1e9)))
+				r.Fields = append(r.Fields, rounded(k[1], a.inc/(float64(a.span)/1e9)))
 			}
 		default:
-			r.Fields = append(r.Fields, figure(k[0], a.sum/float64(a.n)),
-				figure(k[1], a.min), figure(k[2], a.max), figure(k[3], a.last))
+			r.Fields = append(r.Fields, rounded(k[0], a.sum/float64(a.n)),
+				rounded(k[1], a.min), rounded(k[2], a.max), rounded(k[3], a.last))
 		}
 	}
 	r.Fields = append(r.Fields, codec.Field{Key: "samples", Value: codec.Int(g.n)})
 	return r
 }
 
-// figure is a summary's field: x rounded to Digits digits.
-func figure(key string, x float64) codec.Field {
+// rounded is a summary's field: x rounded to Digits digits.
+func rounded(key string, x float64) codec.Field {
 	return codec.Field{Key: key, Value: codec.Float(decimal.Round(x, Digits))}
-}
-
-// foldSummary adds the summary r of an interval of finer ns.
-func (g *group) foldSummary(r *codec.Record, finer int64) {
-	k := int64(1)
-	nl := 0
-	for _, f := range r.Fields {
-		if f.Key == "samples" {
-			k = max(1, f.Value.Int())
-		}
-	}
-	g.n += k
-	for _, f := range r.Fields {
-		if _, i := g.def.Field(f.Key); i >= 0 && g.def.Fields[i].Kind == catalog.Label {
-			g.label(nl, f)
-			nl++
-			continue
-		}
-		a, fig, ctr := g.figure(f.Key)
-		v, ok := f.Value.Number()
-		if a == nil || !ok || math.IsNaN(v) {
-			continue
-		}
-		switch fig {
-		case 0: // a gauge's mean, or a counter's rate
-			if a.n == 0 {
-				a.min, a.max, a.sum = math.Inf(1), math.Inf(-1), 0
-			}
-			a.n += k
-			if ctr {
-				a.inc += v * float64(finer) / 1e9
-				a.span += finer
-			} else {
-				a.sum += v * float64(k)
-			}
-		case 1:
-			a.min = min(a.min, v)
-		case 2:
-			a.max = max(a.max, v)
-		case 3:
-			a.last = v
-		}
-	}
-	g.labels = g.labels[:nl]
-}
-
-// figure returns the accumulator of a summary's field key, which of its
-// figures key is (0 the mean or a counter's rate, 1 the minimum, 2 the
-// maximum, 3 the last), and whether it is a counter's.
-func (g *group) figure(key string) (*acc, int, bool) {
-	for s := range g.def.keys {
-		for j, k := range g.def.keys[s] {
-			if k == key && k != "" {
-				return &g.fields[s], j, g.def.ctr[s]
-			}
-		}
-	}
-	return nil, 0, false
 }
