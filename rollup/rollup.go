@@ -39,8 +39,8 @@
 // interval (the interval in progress is not written: an agent restarted
 // rebuilds it from the raw samples, see Written). A sample stamped before
 // its group's interval in progress (a clock stepped back) is not folded.
-// Records the catalogue does not know, fields that are not numbers and
-// NaNs are not rolled up. At most MaxGroups groups are kept: a group idle
+// Records the catalogue does not know, the agent's own (stream.stats,
+// agent.io), fields that are not numbers and NaNs are not rolled up. At most MaxGroups groups are kept: a group idle
 // for two intervals is forgotten, and samples that would make one more are
 // counted in Dropped.
 package rollup
@@ -90,8 +90,8 @@ func New(every time.Duration) *Roller {
 	}
 	ro := &Roller{every: int64(every), defs: map[string]*rollDef{}, groups: map[groupKey]*group{}, latest: math.MinInt64}
 	for _, r := range catalog.All() {
-		if r.Stream != catalog.StreamMetrics {
-			continue
+		if r.Stream != catalog.StreamMetrics || r.Source == catalog.SelfSource {
+			continue // the agent's own figures: a stream's stats are more fields than a device's samples
 		}
 		d := &rollDef{Record: r}
 		for _, f := range r.Fields {
