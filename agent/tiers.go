@@ -14,11 +14,12 @@ import (
 // samples, each coarser one the summaries of the tier below it, so that
 // hours are made of minutes, as they would be rebuilt.
 type tier struct {
-	s    *stream
-	ro   *rollup.Roller
-	from int64                     // rebuilding: the wall ns from which the ring below is folded
-	next *tier                     // the coarser tier this one feeds
-	out  func(*codec.Record) error // hands a summary to write (made once: no allocation a sample)
+	s       *stream
+	ro      *rollup.Roller
+	from    int64                     // rebuilding: the wall ns from which the ring below is folded
+	dropped int64                     // the Roller's Dropped, as counted in the stream's rejected
+	next    *tier                     // the coarser tier this one feeds
+	out     func(*codec.Record) error // hands a summary to write (made once: no allocation a sample)
 }
 
 // tiers are a base stream's tiers, finest first; mu orders their Rollers,
@@ -67,8 +68,17 @@ func (a *Agent) buildTiers() {
 func (ts *tiers) roll(r *codec.Record) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	t := ts.list[0]
+	ts.list[0].add(r)
+}
+
+// add folds r into t's Roller. The samples of groups past the ones it
+// keeps count as the tier's rejected records.
+func (t *tier) add(r *codec.Record) {
 	t.ro.Add(r, t.out) // writeSummary counts its failures
+	if d := t.ro.Dropped; d != t.dropped {
+		t.s.rejected.Add(uint64(d - t.dropped))
+		t.dropped = d
+	}
 }
 
 // writeSummary appends summary r to t's ring, keeping the boot and times
@@ -84,7 +94,7 @@ func (a *Agent) writeSummary(t *tier, r *codec.Record) error {
 		t.s.written.Add(1)
 	}
 	if t.next != nil {
-		t.next.ro.Add(r, t.next.out)
+		t.next.add(r)
 	}
 	return nil
 }
@@ -113,7 +123,7 @@ func (a *Agent) rebuildTiers() {
 			}
 			a.readRing(src, func(r *codec.Record) {
 				if r.Wall.UnixNano() >= t.from {
-					t.ro.Add(r, t.out)
+					t.add(r)
 				}
 			})
 		}
