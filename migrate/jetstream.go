@@ -75,6 +75,9 @@ func (s *JetStream) Close() error {
 func Subject(scope, stream string) string { return "itiny." + scope + "." + stream }
 
 func (s *JetStream) streamName(scope, stream string) string {
+	// A JetStream stream's name may not have a dot, an itiny stream's may
+	// (a rollup tier: metrics.1h becomes ITINY_METRICS_1H).
+	stream = strings.ReplaceAll(stream, ".", "_")
 	n := strings.ReplaceAll(s.o.StreamName, "{STREAM}", strings.ToUpper(stream))
 	return strings.ReplaceAll(n, "{SCOPE}", scope)
 }

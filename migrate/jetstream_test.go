@@ -478,3 +478,33 @@ func TestGapMarkerLoss(t *testing.T) {
 		t.Fatalf("verify: %v %+v", err, checks)
 	}
 }
+
+// TestJetStreamDottedStream: a stream whose name has a dot, as a rollup
+// tier's does (metrics.1h), goes to a JetStream stream of its own, whose
+// name may not have one, on a subject of its own, apart from its base's.
+func TestJetStreamDottedStream(t *testing.T) {
+	nc := startNATS(t)
+	data := testdir.TempDir(t)
+	writeRings(t, data, ring{stream: "metrics", n: 30}, ring{stream: "metrics.1h", n: 20})
+	p := plan(t, data)
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Window: 8, Checkpoint: filepath.Join(testdir.TempDir(t), "ck")}); err != nil {
+		t.Fatal(err)
+	}
+	checks, err := migrate.Verify(ctx, p, sink)
+	if err != nil || len(checks) != 2 {
+		t.Fatalf("%d checks: %v", len(checks), err)
+	}
+	for _, c := range checks {
+		if !c.OK {
+			t.Errorf("%+v", c)
+		}
+	}
+	if n := len(stored(t, nc, "ITINY_METRICS_1H", "itiny.dev1.metrics.1h")); n != 20 {
+		t.Errorf("%d messages on itiny.dev1.metrics.1h, want 20", n)
+	}
+	if n := len(stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")); n != 30 {
+		t.Errorf("%d messages on itiny.dev1.metrics, want 30", n)
+	}
+}
