@@ -1,0 +1,137 @@
+package view
+
+import (
+	"io"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/internal/tiertest"
+)
+
+// tierEnd is when the simulated samples of the tier tests stop.
+var tierEnd = time.Date(2026, 12, 31, 23, 37, 30, 0, time.UTC)
+
+// tierConfig is a year of hours, a week of minutes and three hours of
+// samples, the newest two hours and ten minutes of the tiers not written
+// yet, a counter reset and a reboot.
+var tierConfig = tiertest.Config{End: tierEnd, Hours: 365 * 24 * time.Hour, Minutes: 7 * 24 * time.Hour, Raw: 3 * time.Hour,
+	HourLag: 2 * time.Hour, MinuteLag: 10 * time.Minute, Reset: tierEnd.Add(-90 * time.Minute), Reboot: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+
+func TestParseTier(t *testing.T) {
+	for _, c := range []struct {
+		stream, base string
+		every        time.Duration
+	}{
+		{"metrics", "metrics", 0},
+		{"metrics.1m", "metrics", time.Minute},
+		{"metrics.5m", "metrics", 5 * time.Minute},
+		{"metrics.1h", "metrics", time.Hour},
+		{"metrics.1d", "metrics", 24 * time.Hour},
+		{"a.b.30s", "a.b", 30 * time.Second},
+		{"metrics.", "metrics.", 0},
+		{"metrics.0m", "metrics.0m", 0},
+		{"metrics.m", "metrics.m", 0},
+		{"metrics.-1m", "metrics.-1m", 0},
+		{"metrics.1w", "metrics.1w", 0},
+		{".1h", ".1h", 0},
+	} {
+		base, every := ParseTier(c.stream)
+		if base != c.base || every != c.every {
+			t.Errorf("ParseTier(%q) = %q, %v; want %q, %v", c.stream, base, every, c.base, c.every)
+		}
+		if c.every > 0 && TierStream(base, every) != c.stream {
+			t.Errorf("TierStream(%q, %v) = %q, want %q", base, every, TierStream(base, every), c.stream)
+		}
+	}
+	if TierName(0) != "raw" || TierName(90*time.Minute) != "90m" {
+		t.Errorf("TierName: %q, %q", TierName(0), TierName(90*time.Minute))
+	}
+}
+
+// TestTiers plans the tiers of a year of hours, a week of minutes and
+// hours of samples, and reads them merged: each part of the time line
+// comes from the tier the rule picks, and no time is read from two.
+func TestTiers(t *testing.T) {
+	data := t.TempDir()
+	tiertest.Write(t, data, tierConfig)
+	day := func(d, h, m int) string {
+		return time.Date(2026, 12, d, h, m, 0, 0, time.UTC).Format(time.RFC3339)
+	}
+	end := tierEnd.Add(-tiertest.Pace).Add(1).Format(time.RFC3339)
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	for _, c := range []struct {
+		every      time.Duration
+		parts      []string
+		maxMinutes int // of the week's, read
+	}{
+		// Finest first: the samples, then minutes before them, then
+		// hours; each coarser tier's last interval whole.
+		{0, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 20, 38), "raw " + day(31, 20, 38) + ".." + end}, 7 * 1440},
+		// --every 1h: hours where they are written, minutes after them,
+		// the samples after the minutes.
+		{time.Hour, []string{"1h " + jan + ".." + day(31, 21, 0), "1m " + day(31, 21, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".." + end}, 1440},
+		// --every 5m: minutes, hours before them.
+		{5 * time.Minute, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".." + end}, 7 * 1440},
+		// --every 30s: no tier is so fine: the samples, as with none.
+		{30 * time.Second, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 20, 38), "raw " + day(31, 20, 38) + ".." + end}, 7 * 1440},
+	} {
+		in, err := Open([]string{data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tiers, err := PlanTiers(in.Sources, nil, c.every)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tiers.Parts("metrics"); !slices.Equal(got, c.parts) {
+			t.Errorf("--every %v: parts\n%q\nwant\n%q", c.every, got, c.parts)
+		}
+		srcs := tiers.Sources(in.Sources)
+		m, err := NewMerger(srcs, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range srcs {
+			m.SinceFor(s, tiers.From(s))
+		}
+		read := map[string]int{} // load records read, by stream
+		var shown []part
+		var last int64
+		for {
+			it, err := m.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if it.Kind != KindRecord || it.Rec.Name != "load" {
+				continue
+			}
+			read[it.Source.Stream]++
+			if !tiers.Keep(it.Source, it.Rec) {
+				continue
+			}
+			w := it.Rec.Wall.UnixNano()
+			if w < last {
+				t.Fatalf("--every %v: %s's record at %v after one at %v", c.every, it.Source.Stream, it.Rec.Wall, time.Unix(0, last))
+			}
+			last = w
+			d := max(tiers.Every(it.Source), tiertest.Pace)
+			shown = append(shown, part{w, w + int64(d)})
+		}
+		m.Close()
+		for i := 1; i < len(shown); i++ {
+			if shown[i].from < shown[i-1].to {
+				t.Fatalf("--every %v: %v read twice: the records at %v and %v both cover it", c.every,
+					time.Unix(0, shown[i].from).UTC(), time.Unix(0, shown[i-1].from).UTC(), time.Unix(0, shown[i].from).UTC())
+			}
+		}
+		// The segments of the minutes before their part are passed over
+		// (a segment holds about a day of them); every hour is read, once.
+		if read["metrics.1m"] > c.maxMinutes || read["metrics.1h"] > 365*24 || read["metrics"] > 3*3600/20 {
+			t.Errorf("--every %v: read %v load records; want at most %d minutes", c.every, read, c.maxMinutes)
+		}
+	}
+}
