@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"errors"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,10 +92,10 @@ func TierStream(stream string, every time.Duration) string {
 // rings tell), and no part is taken twice: where a tier's part begins or
 // ends inside one of its intervals, the coarser tier's interval is kept
 // whole and the finer tier's part cut to it, so that a span is never
-// counted from two tiers. Sources of streams without tiers are kept as
-// they are.
+// counted from two tiers. Streams without tiers are kept as they are.
+// A nil *Tiers keeps every record.
 type Tiers struct {
-	plan map[*Source]*tierPlan
+	plan map[string]*tierPlan // by stream
 }
 
 // A tierPlan is one tier's share of the time line.
@@ -116,20 +117,33 @@ type tierLevel struct {
 	plan  *tierPlan
 }
 
+// TierOptions say which tier a reader prefers.
+type TierOptions struct {
+	// Every is the span the reader shows a row per (--every): the
+	// coarsest tier whose interval is at most Every is preferred.
+	Every time.Duration
+	// Points, with Every zero, asks for about this many intervals over
+	// the window (a chart's points): Every is then the window's length
+	// over Points, the window being Since to Until, or as far as the
+	// rings go where they are zero.
+	Points       int
+	Since, Until time.Time
+}
+
 // PlanTiers reads the first and the last segments of each tier's rings
 // in srcs and shares the time line between the tiers of each stream
-// that has some. With every zero each part is read from the finest tier
-// that has records there (the samples first); with every set (--every),
-// from the coarsest tier whose interval is at most every, then the finer
-// ones where it has no records yet, then the coarser ones. Wall times
-// are as clocks repairs them (nil: as written).
-func PlanTiers(srcs []*Source, clocks *Clocks, every time.Duration) (*Tiers, error) {
+// that has some. With no Every (nor Points) each part is read from the
+// finest tier that has records there (the samples first); with Every
+// (--every), from the coarsest tier whose interval is at most Every,
+// then the finer ones where it has no records yet, then the coarser
+// ones. Wall times are as clocks repairs them (nil: as written).
+func PlanTiers(srcs []*Source, clocks *Clocks, o TierOptions) (*Tiers, error) {
 	families := map[string][]*tierLevel{}
 	for _, s := range srcs {
 		base, d := ParseTier(s.Stream)
 		families[base] = append(families[base], &tierLevel{every: d, srcs: []*Source{s}})
 	}
-	t := &Tiers{plan: map[*Source]*tierPlan{}}
+	t := &Tiers{plan: map[string]*tierPlan{}}
 	for _, levels := range families {
 		levels = mergeLevels(levels)
 		if len(levels) == 1 && levels[0].every == 0 {
@@ -150,12 +164,43 @@ func PlanTiers(srcs []*Source, clocks *Clocks, every time.Duration) (*Tiers, err
 			}
 			l.plan = &tierPlan{every: l.every}
 			for _, s := range l.srcs {
-				t.plan[s] = l.plan
+				t.plan[s.Stream] = l.plan
 			}
 		}
-		share(preferred(levels, every))
+		share(preferred(levels, o.every(levels)))
 	}
 	return t, nil
+}
+
+// every returns the span the reader asks for over levels: Every, or
+// the window's length over Points.
+func (o *TierOptions) every(levels []*tierLevel) time.Duration {
+	if o.Every > 0 || o.Points <= 0 {
+		return o.Every
+	}
+	var from, to int64
+	any := false
+	for _, l := range levels {
+		if l.any {
+			if !any || l.cover.from < from {
+				from = l.cover.from
+			}
+			if !any || l.cover.to > to {
+				to = l.cover.to
+			}
+			any = true
+		}
+	}
+	if !o.Since.IsZero() {
+		from = max(from, o.Since.UnixNano())
+	}
+	if !o.Until.IsZero() {
+		to = min(to, o.Until.UnixNano())
+	}
+	if !any || to <= from {
+		return 0
+	}
+	return time.Duration((to - from) / int64(o.Points))
 }
 
 // mergeLevels puts the sources of one interval (two copies of a ring)
@@ -212,6 +257,14 @@ func share(levels []*tierLevel) {
 	for _, l := range byCoarse {
 		if l.every > 0 {
 			taken = align(taken, l)
+		}
+	}
+	// The newest part stays open: records written after the plan (a
+	// reader following the rings) are its tier's.
+	for i := len(taken) - 1; i >= 0; i-- {
+		if taken[i].to > taken[i].from {
+			taken[i].to = math.MaxInt64
+			break
 		}
 	}
 	for _, s := range taken {
@@ -367,11 +420,14 @@ func coverage(s *Source, clocks *Clocks, every time.Duration) (c part, ok bool, 
 	return c, ok, nil
 }
 
-// Keep reports whether rec, read from src, is to be shown: it is of a
+// Keep reports whether rec, of stream, is to be shown: it is of a
 // stream without tiers, or its interval lies in a part of the time line
 // its tier was given.
-func (t *Tiers) Keep(src *Source, rec *codec.Record) bool {
-	p := t.plan[src]
+func (t *Tiers) Keep(stream string, rec *codec.Record) bool {
+	if t == nil {
+		return true
+	}
+	p := t.plan[stream]
 	if p == nil {
 		return true
 	}
@@ -385,9 +441,13 @@ func (t *Tiers) Keep(src *Source, rec *codec.Record) bool {
 	return false
 }
 
-// Every returns the interval of src's tier: 0 for samples.
-func (t *Tiers) Every(src *Source) time.Duration {
-	if p := t.plan[src]; p != nil {
+// Every returns the interval of the summaries of stream's tier: 0 for
+// samples.
+func (t *Tiers) Every(stream string) time.Duration {
+	if t == nil {
+		return 0
+	}
+	if p := t.plan[stream]; p != nil {
 		return p.every
 	}
 	return 0
@@ -396,22 +456,29 @@ func (t *Tiers) Every(src *Source) time.Duration {
 // Sources returns the sources of srcs with records to show: all but the
 // tiers given no part of the time line.
 func (t *Tiers) Sources(srcs []*Source) []*Source {
+	if t == nil {
+		return srcs
+	}
 	var out []*Source
 	for _, s := range srcs {
-		if p := t.plan[s]; p == nil || len(p.parts) > 0 {
+		if p := t.plan[s.Stream]; p == nil || len(p.parts) > 0 {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// From returns the earliest wall time of src's records shown, zero when
-// all may be: a merge may pass over its segments before it.
-func (t *Tiers) From(src *Source) time.Time {
-	if p := t.plan[src]; p != nil && len(p.parts) > 0 {
-		return time.Unix(0, p.parts[0].from)
+// PassOver makes m pass over the segments of each tier before the first
+// part it was given (Merger.SinceFor). Call it before m's first Next.
+func (t *Tiers) PassOver(m *Merger) {
+	if t == nil {
+		return
 	}
-	return time.Time{}
+	for _, h := range m.heads {
+		if p := t.plan[h.src.Stream]; p != nil && len(p.parts) > 0 {
+			m.SinceFor(h.src, time.Unix(0, p.parts[0].from))
+		}
+	}
 }
 
 // Parts says, for people, which tier each part of the time line of
@@ -422,12 +489,10 @@ func (t *Tiers) Parts(base string) []string {
 		name string
 	}
 	var all []named
-	seen := map[*tierPlan]bool{}
-	for s, p := range t.plan {
-		if b, _ := ParseTier(s.Stream); b != base || seen[p] {
+	for stream, p := range t.plan {
+		if b, _ := ParseTier(stream); b != base {
 			continue
 		}
-		seen[p] = true
 		for _, q := range p.parts {
 			all = append(all, named{q, TierName(p.every)})
 		}
@@ -435,7 +500,10 @@ func (t *Tiers) Parts(base string) []string {
 	slices.SortFunc(all, func(a, b named) int { return cmp.Compare(a.from, b.from) })
 	out := make([]string, len(all))
 	for i, n := range all {
-		out[i] = n.name + " " + time.Unix(0, n.from).UTC().Format(time.RFC3339) + ".." + time.Unix(0, n.to).UTC().Format(time.RFC3339)
+		out[i] = n.name + " " + time.Unix(0, n.from).UTC().Format(time.RFC3339) + ".."
+		if n.to != math.MaxInt64 {
+			out[i] += time.Unix(0, n.to).UTC().Format(time.RFC3339)
+		}
 	}
 	return out
 }

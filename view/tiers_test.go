@@ -58,43 +58,44 @@ func TestTiers(t *testing.T) {
 	day := func(d, h, m int) string {
 		return time.Date(2026, 12, d, h, m, 0, 0, time.UTC).Format(time.RFC3339)
 	}
-	end := tierEnd.Add(-tiertest.Pace).Add(1).Format(time.RFC3339)
 	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
 	for _, c := range []struct {
-		every      time.Duration
+		o          TierOptions
 		parts      []string
 		maxMinutes int // of the week's, read
 	}{
 		// Finest first: the samples, then minutes before them, then
 		// hours; each coarser tier's last interval whole.
-		{0, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 20, 38), "raw " + day(31, 20, 38) + ".." + end}, 7 * 1440},
+		{TierOptions{}, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 20, 38), "raw " + day(31, 20, 38) + ".."}, 7 * 1440},
 		// --every 1h: hours where they are written, minutes after them,
 		// the samples after the minutes.
-		{time.Hour, []string{"1h " + jan + ".." + day(31, 21, 0), "1m " + day(31, 21, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".." + end}, 1440},
+		{TierOptions{Every: time.Hour}, []string{"1h " + jan + ".." + day(31, 21, 0), "1m " + day(31, 21, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 1440},
 		// --every 5m: minutes, hours before them.
-		{5 * time.Minute, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".." + end}, 7 * 1440},
+		{TierOptions{Every: 5 * time.Minute}, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 7 * 1440},
 		// --every 30s: no tier is so fine: the samples, as with none.
-		{30 * time.Second, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 20, 38), "raw " + day(31, 20, 38) + ".." + end}, 7 * 1440},
+		{TierOptions{Every: 30 * time.Second}, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 20, 38), "raw " + day(31, 20, 38) + ".."}, 7 * 1440},
+		// A chart of 600 points over the year: 14.6 hours a point, read
+		// from hours; over its last day, 2.4 minutes a point, from minutes.
+		{TierOptions{Points: 600}, []string{"1h " + jan + ".." + day(31, 21, 0), "1m " + day(31, 21, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 1440},
+		{TierOptions{Points: 600, Since: tierEnd.Add(-24 * time.Hour)}, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 7 * 1440},
 	} {
 		in, err := Open([]string{data})
 		if err != nil {
 			t.Fatal(err)
 		}
-		tiers, err := PlanTiers(in.Sources, nil, c.every)
+		tiers, err := PlanTiers(in.Sources, nil, c.o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := tiers.Parts("metrics"); !slices.Equal(got, c.parts) {
-			t.Errorf("--every %v: parts\n%q\nwant\n%q", c.every, got, c.parts)
+			t.Errorf("%+v: parts\n%q\nwant\n%q", c.o, got, c.parts)
 		}
 		srcs := tiers.Sources(in.Sources)
 		m, err := NewMerger(srcs, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range srcs {
-			m.SinceFor(s, tiers.From(s))
-		}
+		tiers.PassOver(m)
 		read := map[string]int{} // load records read, by stream
 		var shown []part
 		var last int64
@@ -110,28 +111,28 @@ func TestTiers(t *testing.T) {
 				continue
 			}
 			read[it.Source.Stream]++
-			if !tiers.Keep(it.Source, it.Rec) {
+			if !tiers.Keep(it.Source.Stream, it.Rec) {
 				continue
 			}
 			w := it.Rec.Wall.UnixNano()
 			if w < last {
-				t.Fatalf("--every %v: %s's record at %v after one at %v", c.every, it.Source.Stream, it.Rec.Wall, time.Unix(0, last))
+				t.Fatalf("%+v: %s's record at %v after one at %v", c.o, it.Source.Stream, it.Rec.Wall, time.Unix(0, last))
 			}
 			last = w
-			d := max(tiers.Every(it.Source), tiertest.Pace)
+			d := max(tiers.Every(it.Source.Stream), tiertest.Pace)
 			shown = append(shown, part{w, w + int64(d)})
 		}
 		m.Close()
 		for i := 1; i < len(shown); i++ {
 			if shown[i].from < shown[i-1].to {
-				t.Fatalf("--every %v: %v read twice: the records at %v and %v both cover it", c.every,
+				t.Fatalf("%+v: %v read twice: the records at %v and %v both cover it", c.o,
 					time.Unix(0, shown[i].from).UTC(), time.Unix(0, shown[i-1].from).UTC(), time.Unix(0, shown[i].from).UTC())
 			}
 		}
 		// The segments of the minutes before their part are passed over
 		// (a segment holds about a day of them); every hour is read, once.
 		if read["metrics.1m"] > c.maxMinutes || read["metrics.1h"] > 365*24 || read["metrics"] > 3*3600/20 {
-			t.Errorf("--every %v: read %v load records; want at most %d minutes", c.every, read, c.maxMinutes)
+			t.Errorf("%+v: read %v load records; want at most %d minutes", c.o, read, c.maxMinutes)
 		}
 	}
 }

@@ -98,7 +98,7 @@ func Write(tb testing.TB, data string, c Config) *Truth {
 			bootN, boot, mono, rx, ticks = 2, codec.BootID{2}, int64(time.Second), 0, 0
 		}
 		if !c.Reset.IsZero() && !t.Before(c.Reset) && !reset {
-			rx, reset = 0, true
+			rx, reset = uint64(RxRate*step/time.Second), true // counted again from 0 right after the sample before
 		}
 		hour := float64(t.Unix()%86400) / 3600
 		load = 1 + math.Sin(hour/24*2*math.Pi) + float64(t.Unix()%7)/10
