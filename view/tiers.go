@@ -132,7 +132,7 @@ type TierOptions struct {
 
 // PlanTiers reads the first and the last segments of each tier's rings
 // in srcs and shares the time line between the tiers of each stream
-// that has some. With no Every (nor Points) each part is read from the
+// that has some; it returns nil when no stream has tiers. With no Every (nor Points) each part is read from the
 // finest tier that has records there (the samples first); with Every
 // (--every), from the coarsest tier whose interval is at most Every,
 // then the finer ones where it has no records yet, then the coarser
@@ -168,6 +168,9 @@ func PlanTiers(srcs []*Source, clocks *Clocks, o TierOptions) (*Tiers, error) {
 			}
 		}
 		share(preferred(levels, o.every(levels)))
+	}
+	if len(t.plan) == 0 {
+		return nil, nil // no tiers: nothing to ask per record
 	}
 	return t, nil
 }
@@ -484,6 +487,9 @@ func (t *Tiers) PassOver(m *Merger) {
 // Parts says, for people, which tier each part of the time line of
 // stream base is read from, in order: "1h 2026-01-01T00:00Z..2026-12-24T13:00Z".
 func (t *Tiers) Parts(base string) []string {
+	if t == nil {
+		return nil
+	}
 	type named struct {
 		part
 		name string
