@@ -410,7 +410,10 @@ func coverage(s *Source, clocks *Clocks, every time.Duration) (c part, ok bool, 
 		if Decode(&e, &rec) != nil {
 			continue
 		}
-		w, _ := clocks.Correct(rec.Boot, rec.Wall, rec.Mono)
+		w, mark := clocks.Correct(rec.Boot, rec.Wall, rec.Mono)
+		if mark.Untrusted() || !inRange(w) {
+			continue // a clock not yet set (1970): no place on the time line
+		}
 		t := w.UnixNano()
 		if !ok || t < c.from {
 			c.from = t
@@ -425,13 +428,15 @@ func coverage(s *Source, clocks *Clocks, every time.Duration) (c part, ok bool, 
 
 // Keep reports whether rec, of stream, is to be shown: it is of a
 // stream without tiers, or its interval lies in a part of the time line
-// its tier was given.
+// its tier was given, or its wall time is of a clock not yet set (before
+// 2000), which has no place on the time line: it is shown as its ring
+// has it.
 func (t *Tiers) Keep(stream string, rec *codec.Record) bool {
 	if t == nil {
 		return true
 	}
 	p := t.plan[stream]
-	if p == nil {
+	if p == nil || !inRange(rec.Wall) {
 		return true
 	}
 	from := rec.Wall.UnixNano()

@@ -136,3 +136,48 @@ func TestTiers(t *testing.T) {
 		}
 	}
 }
+
+// TestTiersUnsynced: samples stamped before the clock was set (1970)
+// have no place on the time line: they do not stretch the samples' part
+// back over the tiers, and are shown as their ring has them.
+func TestTiersUnsynced(t *testing.T) {
+	data := t.TempDir()
+	c := tierConfig
+	c.Unsynced = 10 * time.Minute
+	tiertest.Write(t, data, c)
+	in, err := Open([]string{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiers, err := PlanTiers(in.Sources, nil, TierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := tiers.Parts("metrics")
+	if len(parts) != 3 || parts[2] != "raw 2026-12-31T20:48:00Z.." {
+		t.Errorf("parts %q: want the samples' from 20:48, after the unsynced ones", parts)
+	}
+	m, err := NewMerger(tiers.Sources(in.Sources), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	kept := map[bool]int{} // raw load records kept, by unsynced
+	for {
+		it, err := m.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Kind == KindRecord && it.Source.Stream == "metrics" && it.Rec.Name == "load" && tiers.Keep(it.Source.Stream, it.Rec) {
+			kept[it.Rec.Wall.Year() == 1970]++
+		}
+	}
+	// 30 unsynced; of the 510 after them, the two before 20:48 are the
+	// minute's.
+	if kept[true] != 30 || kept[false] != 508 {
+		t.Errorf("raw load records kept: %d unsynced, %d others; want 30 and 508", kept[true], kept[false])
+	}
+}

@@ -26,6 +26,10 @@ type Config struct {
 	MinuteLag time.Duration // the newest minutes not flushed yet
 	Reset     time.Time     // the interface's counters start again from 0 here
 	Reboot    time.Time     // boot 2 starts here, its monotonic clock from 0
+	// Unsynced stamps the raw ring's samples of its first Unsynced with a
+	// clock not yet set: 1970 plus the monotonic time (the tiers have
+	// them at their true time).
+	Unsynced time.Duration
 }
 
 // Pace is the samples' interval over the last Minutes (and an hour
@@ -112,6 +116,9 @@ func Write(tb testing.TB, data string, c Config) *Truth {
 				}
 			}
 			if !t.Before(tr.RawFrom) {
+				if t.Before(tr.RawFrom.Add(c.Unsynced)) {
+					r.Wall = time.Unix(0, r.Mono).UTC()
+				}
 				if _, err := raw.Append(r); err != nil {
 					tb.Fatal(err)
 				}
