@@ -132,11 +132,12 @@ type TierOptions struct {
 
 // PlanTiers reads the first and the last segments of each tier's rings
 // in srcs and shares the time line between the tiers of each stream
-// that has some; it returns nil when no stream has tiers. With no Every (nor Points) each part is read from the
-// finest tier that has records there (the samples first); with Every
-// (--every), from the coarsest tier whose interval is at most Every,
-// then the finer ones where it has no records yet, then the coarser
-// ones. Wall times are as clocks repairs them (nil: as written).
+// that has some; it returns nil when no stream has tiers. With no Every
+// (nor Points) each part is read from the finest tier that has records
+// there (the samples first); with Every (--every), from the coarsest
+// tier whose interval is at most Every, then the finer ones where it has
+// no records yet, then the coarser ones. Wall times are as clocks
+// repairs them (nil: as written).
 func PlanTiers(srcs []*Source, clocks *Clocks, o TierOptions) (*Tiers, error) {
 	families := map[string][]*tierLevel{}
 	for _, s := range srcs {

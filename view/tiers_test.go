@@ -2,7 +2,10 @@ package view
 
 import (
 	"io"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,5 +182,59 @@ func TestTiersUnsynced(t *testing.T) {
 	// minute's.
 	if kept[true] != 30 || kept[false] != 508 {
 		t.Errorf("raw load records kept: %d unsynced, %d others; want 30 and 508", kept[true], kept[false])
+	}
+}
+
+// TestShare shares time lines between tiers as PlanTiers does once it
+// knows what each covers (in minutes here): whole intervals of the
+// coarser tier where two meet, never a minute twice.
+func TestShare(t *testing.T) {
+	const m = int64(time.Minute)
+	type lvl struct {
+		every    time.Duration
+		from, to float64 // minutes
+	}
+	for _, c := range []struct {
+		name   string
+		levels []lvl // finest first
+		every  time.Duration
+		want   []string // per level: its parts, in minutes
+	}{
+		{"finest first", []lvl{{0, 125.5, 300}, {time.Minute, 60, 290}, {time.Hour, 0, 240}}, 0,
+			[]string{"126-end", "60-126", "0-60"}},
+		{"--every 1h", []lvl{{0, 125.5, 300}, {time.Minute, 60, 290}, {time.Hour, 0, 240}}, time.Hour,
+			[]string{"290-end", "240-290", "0-240"}},
+		{"--every 5m: minutes, then hours before them", []lvl{{0, 125.5, 300}, {time.Minute, 60, 290}, {time.Hour, 0, 240}}, 5 * time.Minute,
+			[]string{"290-end", "60-290", "0-60"}},
+		// 7 minutes do not divide an hour: the hour ends whole at 120,
+		// the 7 minutes start at their first whole interval after it.
+		{"intervals that do not divide", []lvl{{7 * time.Minute, 63, 301}, {time.Hour, 0, 240}}, 0,
+			[]string{"126-end", "0-120"}},
+		// A tier with nothing: the others share the time line.
+		{"an empty tier", []lvl{{0, 200, 300}, {time.Minute, 0, 0}, {time.Hour, 0, 240}}, 0,
+			[]string{"240-end", "", "0-240"}},
+	} {
+		var levels []*tierLevel
+		for _, l := range c.levels {
+			tl := &tierLevel{every: l.every, plan: &tierPlan{every: l.every}}
+			if l.to > l.from {
+				tl.cover, tl.any = part{int64(l.from * float64(m)), int64(l.to * float64(m))}, true
+			}
+			levels = append(levels, tl)
+		}
+		share(preferred(levels, c.every))
+		for i, l := range levels {
+			var got []string
+			for _, p := range l.plan.parts {
+				to := "end"
+				if p.to != math.MaxInt64 {
+					to = strconv.FormatFloat(float64(p.to)/float64(m), 'g', -1, 64)
+				}
+				got = append(got, strconv.FormatFloat(float64(p.from)/float64(m), 'g', -1, 64)+"-"+to)
+			}
+			if strings.Join(got, ",") != c.want[i] {
+				t.Errorf("%s: tier %v: parts %q, want %q", c.name, l.every, got, c.want[i])
+			}
+		}
 	}
 }
