@@ -236,6 +236,22 @@ func TestTierRings(t *testing.T) {
 	if count["metrics.1h"] != 8592 || count["metrics.1m"] != 9878 || count["metrics"] != 538 {
 		t.Errorf("listing: load records by stream %v", count)
 	}
+	// CSV: a column says each row's tier, where two meet.
+	out, errOut, code = run(t, "-o", "csv", "--no-pager", "-t", "load", "-S", "2026-12-31T20:36:00Z", "-U", "2026-12-31T20:39:00Z", data)
+	if code != 0 {
+		t.Fatalf("listing as CSV: exit %d: %s", code, errOut)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tiers []string
+	for _, r := range rows {
+		tiers = append(tiers, r[3])
+	}
+	if got := strings.Join(tiers, ","); got != "tier,1m,1m,raw,raw,raw" {
+		t.Errorf("listing as CSV: tiers %s:\n%s", got, out)
+	}
 	// A tier named is shown whole.
 	out, _, _ = run(t, "-o", "json", "--no-pager", "-t", "load", "--stream", "metrics.1m", data)
 	if n := len(lines(out)); n != len(tr.Minutes) {
