@@ -411,9 +411,12 @@ func coverage(s *Source, clocks *Clocks, every time.Duration) (c part, ok bool, 
 		if Decode(&e, &rec) != nil {
 			continue
 		}
-		w, mark := clocks.Correct(rec.Boot, rec.Wall, rec.Mono)
-		if mark.Untrusted() || !inRange(w) {
-			continue // a clock not yet set (1970): no place on the time line
+		// A time before 2000 is of a clock not yet set (1970): it has no
+		// place on the time line. A time merely untrusted (a clock never
+		// synchronised) is taken as it is, as the filter takes it.
+		w, _ := clocks.Correct(rec.Boot, rec.Wall, rec.Mono)
+		if !inRange(w) {
+			continue
 		}
 		t := w.UnixNano()
 		if !ok || t < c.from {
