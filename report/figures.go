@@ -7,11 +7,13 @@ package report
 
 import (
 	"strings"
+	"time"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/sar"
+	"github.com/itiny/itiny/view"
 )
 
 // metrics turns records into charts.
@@ -182,11 +184,12 @@ var drawn = []*drawing{
 }
 
 // read gives a record of any stream to the sar reports' readers: their
-// boots, the agent's starts and their records.
-func (m *metrics) read(r *codec.Record) error {
+// boots, the agent's starts and their records; every is the interval of
+// the rollup tier r is a summary of, 0 for a sample.
+func (m *metrics) read(r *codec.Record, every time.Duration) error {
 	for _, f := range m.figs {
 		f.rec = r
-		if err := f.r.Add(r); err != nil {
+		if err := f.r.AddFrom(r, view.TimeAsIs, every); err != nil {
 			return err
 		}
 	}

@@ -100,6 +100,7 @@ type reportData struct {
 	leftOut   []string // worth a chart, beyond MaxCharts
 	untracked int      // series beyond maxTracked, not even gathered
 	samples   int      // metrics records in the window
+	tiers     []string // which rollup tier of the metrics each part of the window is from (view.Tiers.Parts)
 	ev        *events
 }
 
@@ -117,22 +118,30 @@ const (
 
 // collect reads the window's records once, merged: the metrics stream
 // into charts and the agent's own figures, the other streams into events
-// (and watched processes into charts too).
+// (and watched processes into charts too). The charts read the metrics'
+// rollup tiers (metrics.1m, metrics.1h) where the window is long: the
+// coarsest that still gives a line MaxPoints points, finer ones where it
+// has no records yet (view.PlanTiers).
 func collect(srcs []*view.Source, o *Options) (*reportData, error) {
 	clocks, err := view.LearnClocks(srcs)
 	if err != nil {
 		return nil, err
 	}
-	m, err := view.NewMerger(srcs, o.Since)
+	tiers, err := view.PlanTiers(srcs, clocks, view.TierOptions{Points: o.MaxPoints, Since: o.Since, Until: o.Until})
+	if err != nil {
+		return nil, err
+	}
+	m, err := view.NewMerger(tiers.Sources(srcs), o.Since)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Close()
 	m.Clocks = clocks
-	f := view.Filter{Since: o.Since, Until: o.Until}
+	tiers.PassOver(m)
+	f := view.Filter{Since: o.Since, Until: o.Until, Tiers: tiers}
 	acc := newMetrics()
 	ev := newEvents(o.MaxEvents)
-	d := &reportData{ev: ev}
+	d := &reportData{ev: ev, tiers: tiers.Parts(catalog.StreamMetrics)}
 	for {
 		it, err := m.Next()
 		if err == io.EOF {
@@ -145,13 +154,16 @@ func collect(srcs []*view.Source, o *Options) (*reportData, error) {
 			continue // boots, gaps and damage have their sections
 		}
 		r := it.Rec
-		if err := acc.read(r); err != nil {
+		every := tiers.Every(it.Source.Stream)
+		if err := acc.read(r, every); err != nil {
 			return nil, err
 		}
-		if it.Source.Stream == catalog.StreamMetrics {
+		if base, _ := view.ParseTier(it.Source.Stream); base == catalog.StreamMetrics {
 			d.samples++
 			if c := selfRecord(r.Name); c != nil && r.Source == catalog.SelfSource {
-				ev.selfStat(c, r, it.Time)
+				if every == 0 {
+					ev.selfStat(c, r, it.Time) // its own figures' section reads samples
+				}
 				continue
 			}
 			acc.add(r)

@@ -187,7 +187,19 @@ func (p *page) metrics(d *reportData, boots []view.BootInfo) {
 		p.int(maxMarks)
 		p.raw(" of them)")
 	}
-	p.raw(".</p>\n<div class=\"charts\">\n")
+	p.raw(".</p>\n")
+	if len(d.tiers) > 0 {
+		// Rollup tiers: say which one each part of the charts is from.
+		p.raw("<p class=\"note\">Read from the rollup tiers of the metrics (raw: the samples; 1m, 1h: summaries of a minute, an hour, their means and rates), each part of the window from one: ")
+		for i, t := range d.tiers {
+			if i > 0 {
+				p.raw("; ")
+			}
+			p.text(t)
+		}
+		p.raw(".</p>\n")
+	}
+	p.raw("<div class=\"charts\">\n")
 	for _, c := range d.charts {
 		p.chart(c, boots, d.ev.marks)
 	}

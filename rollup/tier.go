@@ -1,39 +1,59 @@
 package rollup
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
 
 // A tier is a stream of summaries of another stream's samples: the stream
-// named BASE.EVERY (metrics.1m, metrics.1h) holds the summaries of
-// intervals of EVERY of the stream BASE, a Go duration of whole seconds.
-// The agent keeps them, and the readers pick among a stream's tiers; this
-// is the one place the name's grammar is.
+// named BASE.N UNIT (metrics.1m, metrics.1h) holds the summaries of
+// intervals of N units of the stream BASE, N a whole number from 1 to
+// 65,535 and UNIT s, m, h or d. The agent keeps them and the readers pick
+// among a stream's tiers; this is the one place the name's grammar is.
 
 // SplitTier returns the base stream and interval of the tier named name;
 // ok is false when name is not a tier's.
 func SplitTier(name string) (base string, every time.Duration, ok bool) {
 	i := strings.LastIndexByte(name, '.')
-	if i <= 0 || i == len(name)-1 || name[i+1] < '0' || name[i+1] > '9' {
+	if i <= 0 || len(name)-i < 3 || name[i+1] < '1' || name[i+1] > '9' {
 		return "", 0, false
 	}
-	d, err := time.ParseDuration(name[i+1:])
-	if err != nil || d < time.Second || d%time.Second != 0 {
+	var unit time.Duration
+	switch name[len(name)-1] {
+	case 's':
+		unit = time.Second
+	case 'm':
+		unit = time.Minute
+	case 'h':
+		unit = time.Hour
+	case 'd':
+		unit = 24 * time.Hour
+	default:
 		return "", 0, false
 	}
-	return name[:i], d, true
+	n, err := strconv.ParseUint(name[i+1:len(name)-1], 10, 16)
+	if err != nil {
+		return "", 0, false
+	}
+	return name[:i], time.Duration(n) * unit, true
 }
 
-// TierName returns the name of base's tier of intervals of every:
-// metrics.1h, not time's metrics.1h0m0s.
+// Interval writes every as a tier's name ends, in the largest unit that
+// divides it: 1m, 90m, 1h, 1d.
+func Interval(every time.Duration) string {
+	for _, u := range [...]struct {
+		d time.Duration
+		s string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if every >= u.d && every%u.d == 0 {
+			return strconv.FormatInt(int64(every/u.d), 10) + u.s
+		}
+	}
+	return every.String()
+}
+
+// TierName returns the name of base's tier of intervals of every.
 func TierName(base string, every time.Duration) string {
-	s := every.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return base + "." + s
+	return base + "." + Interval(every)
 }

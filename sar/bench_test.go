@@ -31,3 +31,22 @@ func BenchmarkReaderText(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReaderSummaries reads an interface's minute summaries into
+// text rows: what reading a tier through sar costs per record.
+func BenchmarkReaderSummaries(b *testing.B) {
+	rec := step{1, 0, catalog.Net.Name, net("eth0", 0, 0, 0, 0, 0, 0, 0, 0)}.record()
+	for _, k := range []string{"rx_bytes_rate", "rx_packets_rate", "tx_bytes_rate", "tx_packets_rate"} {
+		rec.Fields = append(rec.Fields, codec.Field{Key: k, Value: codec.Float(100)})
+	}
+	rec.Fields = append(rec.Fields, codec.Field{Key: "samples", Value: codec.Int(6)})
+	r := NewReader(&Net, NewTextWriter(io.Discard, &Net, time.UTC), Options{Every: time.Hour})
+	b.ReportAllocs()
+	for b.Loop() {
+		rec.Mono += 60e9
+		rec.Wall = rec.Wall.Add(time.Minute)
+		if err := r.AddFrom(rec, 0, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

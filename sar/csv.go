@@ -10,13 +10,14 @@ import (
 
 // csvWriter writes a header row, then a row per row, as sadf -d does:
 //
-//	time,boot,row,IFACE,rxpck/s,...,note
-//	2026-11-25T10:00:10.000Z,1,sample,eth0,12.50,...,
-//	,,average,eth0,11.75,...,
-//	2026-11-25T10:05:00.000Z,2,reboot,,,...,boot 2
+//	time,boot,row,IFACE,rxpck/s,...,note,tier
+//	2026-11-25T10:00:10.000Z,1,sample,eth0,12.50,...,,raw
+//	,,average,eth0,11.75,...,,raw
+//	2026-11-25T10:05:00.000Z,2,reboot,,,...,boot 2,
 //
 // row says what the row is: sample, average, or a mark's reason; a
-// figure that is not available is empty.
+// figure that is not available is empty; tier, last, what a row's
+// figures come from (Row.Tier: raw, 1m, 1h), empty for a mark.
 type csvWriter struct {
 	w    *csv.Writer
 	rep  *Report
@@ -44,7 +45,7 @@ func (c *csvWriter) Write(r *Row) error {
 		for _, col := range rep.Columns {
 			c.rec = append(c.rec, col.Name)
 		}
-		if err := c.w.Write(append(c.rec, "note")); err != nil {
+		if err := c.w.Write(append(c.rec, "note", "tier")); err != nil {
 			return err
 		}
 	}
@@ -76,7 +77,7 @@ func (c *csvWriter) Write(r *Row) error {
 		}
 		c.rec = append(c.rec, v)
 	}
-	return c.w.Write(append(c.rec, r.Note))
+	return c.w.Write(append(c.rec, r.Note, r.Tier))
 }
 
 func (c *csvWriter) Flush() error {

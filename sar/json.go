@@ -11,13 +11,15 @@ import (
 
 // jsonWriter writes a JSON object per row, a line each:
 //
-//	{"time":"2026-11-25T10:00:10.000Z","boot":1,"instance":"eth0","rxpck/s":12.5,...}
-//	{"average":true,"instance":"eth0","rxpck/s":11.75,...}
+//	{"time":"2026-11-25T10:00:10.000Z","boot":1,"tier":"raw","instance":"eth0","rxpck/s":12.5,...}
+//	{"average":true,"tier":"raw","instance":"eth0","rxpck/s":11.75,...}
 //	{"time":"2026-11-25T10:05:00.000Z","boot":2,"mark":"reboot","note":"boot 2"}
 //
 // A figure that is not available is null. Where the view judged a row's
 // time, "clock" after "boot" says how (view.TimeMark's name: corrected,
-// synced, unsynced, unknown), as itiny-read -o json does.
+// synced, unsynced, unknown), as itiny-read -o json does. "tier" says
+// what a row's figures come from (Row.Tier): raw samples, or a rollup
+// tier's summaries (1m, 1h).
 type jsonWriter struct {
 	w   io.Writer
 	rep *Report
@@ -46,6 +48,10 @@ func (j *jsonWriter) Write(r *Row) error {
 			b = append(b, `,"clock":"`...)
 			b = append(append(b, r.Clock.String()...), '"')
 		}
+	}
+	if r.Kind != Mark && r.Tier != "" {
+		b = append(b, `,"tier":`...)
+		b = codec.AppendString(b, r.Tier)
 	}
 	if r.Kind == Mark {
 		b = append(b, `,"mark":`...)

@@ -3,6 +3,7 @@ package sar
 import (
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/itiny/itiny/catalog"
@@ -47,16 +48,23 @@ func (p *Pace) Reset() { p.dt = 0 }
 type sample struct {
 	cur, prev []float64
 	also      []float64 // Report.Also's latest values in this boot, or nil
-	dt        float64   // seconds between prev and cur (monotonic)
-	ok        bool      // prev and dt hold an interval
+	dt        float64   // seconds between prev and cur (monotonic); a summary's interval
+	ok        bool      // prev and dt hold an interval; a summary always does
+	// rates are a summary's counters' increase per second (F_rate), by
+	// the catalogue's positions (NaN where absent); nil for a sample.
+	rates []float64
+	n     float64 // the samples the row stands for: a summary's, or 1
 }
 
 var nan = math.NaN()
 
 // delta returns how much field i grew over the interval; NaN without one.
 func (s *sample) delta(i int) float64 {
-	if !s.ok {
+	switch {
+	case !s.ok:
 		return nan
+	case s.rates != nil:
+		return s.rates[i] * s.dt // a summary's: never negative across a reset
 	}
 	return s.cur[i] - s.prev[i]
 }
@@ -83,12 +91,13 @@ type series struct {
 	boot   uint32
 	id     codec.BootID
 	mono   int64
-	run    int    // the agent's run the sample was taken in
-	pace   Pace   // of this boot and run
-	proc   string // Report.restart's value in the sample
-	brk    bool   // an interval was dropped since the series' last row
-	avg    acc    // every row, for Average
-	bucket acc    // the rows of the current span of Options.Every
+	run    int           // the agent's run the sample was taken in
+	every  time.Duration // the tier of the sample: 0 raw, else a summary's interval
+	pace   Pace          // of this boot and run
+	proc   string        // Report.restart's value in the sample
+	brk    bool          // an interval was dropped since the series' last row
+	avg    acc           // every row, for Average
+	bucket acc           // the rows of the current span of Options.Every
 }
 
 // interval decides whether the record rec, of values v, makes an interval
@@ -99,6 +108,9 @@ func (s *series) interval(rep *Report, rec *codec.Record, v []float64, run int) 
 	switch {
 	case !s.any:
 		return false, "", ""
+	case s.every > 0:
+		s.pace.Reset()
+		return false, "", "" // after a tier's summaries: no sample to pair with
 	case s.boot != rec.BootCount || s.id != rec.Boot:
 		s.brk = true
 		s.pace.Reset()
@@ -190,3 +202,50 @@ func number(v codec.Value) float64 {
 	}
 	return nan
 }
+
+// summary decides, for a summary rec of a tier of interval every, what
+// interval would: a summary holds its own rates, so it always makes a
+// row; a gap is marked where the tier has no summary for more than
+// GapFactor intervals of one boot.
+func (s *series) summary(rec *codec.Record, every time.Duration) (ok bool, why, note string) {
+	if s.any && s.every == every && s.boot == rec.BootCount && s.id == rec.Boot && rec.Mono > s.mono {
+		if dt := rec.Mono - s.mono; dt > GapFactor*int64(every) {
+			s.brk = true
+			return true, "gap", "no samples for " + time.Duration(dt-int64(every)).Round(time.Second).String()
+		}
+	}
+	return true, "", ""
+}
+
+// summaryRates reads a summary's F_rate fields into v by the positions of
+// their counters F in c (NaN where absent or not a counter), and returns
+// the samples it folded (1 if it does not say).
+func summaryRates(c *catalog.Record, rec *codec.Record, v []float64) float64 {
+	for i := range v {
+		v[i] = nan
+	}
+	n := 1.0
+	for _, f := range rec.Fields {
+		if f.Key == samplesKey {
+			if x := number(f.Value); x > 0 {
+				n = x
+			}
+			continue
+		}
+		k, ok := strings.CutSuffix(f.Key, rateSuffix)
+		if !ok {
+			continue
+		}
+		if _, i := c.Field(k); i >= 0 && c.Fields[i].Kind == catalog.Counter {
+			v[i] = number(f.Value)
+		}
+	}
+	return n
+}
+
+// The fields of a rollup summary (package rollup) the reports read
+// beside the plain ones.
+const (
+	rateSuffix = "_rate"
+	samplesKey = "samples"
+)

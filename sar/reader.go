@@ -33,6 +33,8 @@ type Reader struct {
 	last   Row           // the last mark written, not to repeat it
 	lastAt int64         // the monotonic time of the record that made it
 	clock  view.TimeMark // how the view came to the wall time of the record read
+	rates  []float64     // a summary's rates, by the catalogue's positions
+	names  map[time.Duration]string
 }
 
 // NewReader returns a Reader of report rep writing to w.
@@ -55,6 +57,16 @@ func (r *Reader) Add(rec *codec.Record) error { return r.AddMarked(rec, view.Tim
 // AddMarked reads one record, its wall time as the view came to it
 // (view.Item.Time): the rows it makes carry the mark.
 func (r *Reader) AddMarked(rec *codec.Record, clock view.TimeMark) error {
+	return r.AddFrom(rec, clock, 0)
+}
+
+// AddFrom reads one record of a tier (view.Tiers.Every): a sample for
+// 0, else a summary of an interval of every (package rollup). A
+// summary's gauges are its means and its counters' rates its F_rate,
+// never a difference with the summary before; its row is at the end of
+// its interval, as a sample's is at the end of the one it closes, and
+// weighs as many samples as it folded in the averages.
+func (r *Reader) AddFrom(rec *codec.Record, clock view.TimeMark, every time.Duration) error {
 	r.clock = clock
 	if !r.any || rec.BootCount != r.boot || rec.Boot != r.id {
 		was := r.any
@@ -112,13 +124,28 @@ func (r *Reader) AddMarked(rec *codec.Record, clock view.TimeMark) error {
 	}
 	cur = cur[:len(c.Fields)]
 	values(c, rec, cur)
-	ok, why, note := s.interval(r.rep, rec, cur, r.run)
+	var ok bool
+	var why, note string
+	if every > 0 {
+		ok, why, note = s.summary(rec, every)
+	} else {
+		ok, why, note = s.interval(r.rep, rec, cur, r.run)
+	}
 	if why != "" {
 		if err := r.mark(rec, why, note); err != nil {
 			return err
 		}
 	}
-	r.sm = sample{cur: cur, prev: s.vals, ok: ok, dt: float64(rec.Mono-s.mono) / 1e9}
+	r.sm = sample{cur: cur, prev: s.vals, ok: ok, dt: float64(rec.Mono-s.mono) / 1e9, n: 1}
+	wall := rec.Wall
+	if every > 0 {
+		if r.rates == nil {
+			r.rates = make([]float64, len(c.Fields))
+		}
+		r.sm.n = summaryRates(c, rec, r.rates)
+		r.sm.rates, r.sm.dt = r.rates, every.Seconds()
+		wall = wall.Add(every) // the interval's end
+	}
 	if r.alsoOK {
 		r.sm.also = r.also
 	}
@@ -126,7 +153,7 @@ func (r *Reader) AddMarked(rec *codec.Record, clock view.TimeMark) error {
 	// Keep the sample: its values become the series', and the series'
 	// old ones the slice the next record is read into.
 	s.vals, r.sm.prev = cur, s.vals
-	s.any, s.boot, s.id, s.mono, s.run = true, rec.BootCount, rec.Boot, rec.Mono, r.run
+	s.any, s.boot, s.id, s.mono, s.run, s.every = true, rec.BootCount, rec.Boot, rec.Mono, r.run, every
 	if r.rep.restart != "" {
 		if p := label(rec, r.rep.restart); p != s.proc {
 			s.proc = strings.Clone(p)
@@ -135,7 +162,20 @@ func (r *Reader) AddMarked(rec *codec.Record, clock view.TimeMark) error {
 	if allNaN(r.row.Values) {
 		return nil // a rate-only report's first sample
 	}
-	return r.add(s, rec.Wall)
+	return r.add(s, wall, r.tierName(every))
+}
+
+// tierName returns view.TierName(every), made once.
+func (r *Reader) tierName(every time.Duration) string {
+	n, ok := r.names[every]
+	if !ok {
+		if r.names == nil {
+			r.names = map[time.Duration]string{}
+		}
+		n = view.TierName(every)
+		r.names[every] = n
+	}
+	return n
 }
 
 // maxSeries bounds the instances a report follows.
@@ -143,15 +183,15 @@ const maxSeries = 4096
 
 // add takes the figures in r.row.Values as the series' row at wall: into
 // the average, and written or added to the span of Options.Every.
-func (r *Reader) add(s *series, wall time.Time) error {
+func (r *Reader) add(s *series, wall time.Time, tier string) error {
 	dt, reqs := r.sm.dt, 0.0
 	if r.rep.requests != nil && r.sm.ok {
 		reqs = r.rep.requests(&r.sm)
 	}
-	s.avg.add(r.rep, r.row.Values, dt, reqs, wall, r.clock)
+	s.avg.add(r.rep, r.row.Values, dt, reqs, r.sm.n, wall, r.clock, tier)
 	if r.o.Every == 0 {
 		setRow(&r.row, Sample, s, wall, r.clock)
-		r.row.Break, s.brk = s.brk, false
+		r.row.Break, s.brk, r.row.Tier = s.brk, false, tier
 		return r.w.Write(&r.row)
 	}
 	k := span(wall, r.o.Every, r.o.Location)
@@ -161,7 +201,7 @@ func (r *Reader) add(s *series, wall time.Time) error {
 		}
 	}
 	r.bucket, r.inSpan = k, true
-	s.bucket.add(r.rep, r.row.Values, dt, reqs, wall, r.clock)
+	s.bucket.add(r.rep, r.row.Values, dt, reqs, r.sm.n, wall, r.clock, tier)
 	s.bucket.brk, s.brk = s.bucket.brk || s.brk, false
 	return nil
 }
@@ -170,7 +210,7 @@ func (r *Reader) add(s *series, wall time.Time) error {
 func setRow(row *Row, k RowKind, s *series, wall time.Time, clock view.TimeMark) {
 	row.Kind, row.Time, row.Clock, row.Boot = k, wall, clock, s.boot
 	row.Instance, row.Labels = s.inst, s.labels
-	row.Why, row.Note, row.Break = "", "", false
+	row.Why, row.Note, row.Break, row.Tier = "", "", false, ""
 }
 
 // flushSpan writes a row per series of the span of Options.Every, in
@@ -183,7 +223,7 @@ func (r *Reader) flushSpan() error {
 		}
 		s.bucket.mean(r.avgRow.Values)
 		setRow(&r.avgRow, Sample, s, s.bucket.last, s.bucket.lastClock)
-		r.avgRow.Break = s.bucket.brk
+		r.avgRow.Break, r.avgRow.Tier = s.bucket.brk, s.bucket.tier
 		s.bucket.reset()
 		if err := r.w.Write(&r.avgRow); err != nil {
 			return err
@@ -224,7 +264,7 @@ func (r *Reader) Close() error {
 		}
 		s.avg.mean(r.avgRow.Values)
 		setRow(&r.avgRow, Average, s, time.Time{}, view.TimeAsIs)
-		r.avgRow.Boot = 0
+		r.avgRow.Boot, r.avgRow.Tier = 0, s.avg.tier
 		if err := r.w.Write(&r.avgRow); err != nil {
 			return err
 		}

@@ -11,7 +11,9 @@
 // series (a record name and instance) in one boot and one run of the
 // agent; an interval across a reboot, an agent restart, a gap in the
 // samples or a counter that went back is dropped and a mark row says why
-// (docs/DESIGN.md, "Rates and resets").
+// (docs/DESIGN.md, "Rates and resets"). A rollup tier's summaries
+// (Reader.AddFrom) carry their own rates and means: their rows need no
+// sample before them, and say their tier (Row.Tier).
 package sar
 
 import (
@@ -126,6 +128,10 @@ type Row struct {
 	// series: a mark stands between it and the series' row before, and a
 	// chart breaks its line there (the writers do not print it).
 	Break bool
+	// Tier says what the row's figures come from (view.TierName): "raw"
+	// samples, or a rollup tier's summaries, "1m", "1h"; tiers joined by
+	// "+" for a row over several (a span of Options.Every, an Average).
+	Tier string
 }
 
 // A Writer writes a report's rows.

@@ -14,7 +14,9 @@ import (
 // Average rows at the end. Where the view judged the rows' times
 // (view.TimeMark, rings with clock.sync records), each is followed by
 // its sign, as itiny-read's records are: ' ', '~' repaired, '?'
-// untrusted; the time column is then 9 wide.
+// untrusted; the time column is then 9 wide. A line says where the rows
+// start to come from another tier (Row.Tier), as a mark does; none for
+// rows of raw samples only.
 type textWriter struct {
 	w      io.Writer
 	rep    *Report
@@ -27,6 +29,7 @@ type textWriter struct {
 	when   []byte          // the row's time of day
 	signed bool            // a row's time had a sign: Average: is as wide
 	dayBuf []byte
+	tier   string // of the last Sample row: raw until a tier's row
 }
 
 // NewTextWriter returns a Writer of text in the zone loc.
@@ -79,6 +82,16 @@ func (t *textWriter) Write(r *Row) error {
 		t.head = true
 		_, err := t.w.Write(t.b)
 		return err
+	case r.Kind == Sample && r.Tier != t.tier && (t.tier != "" || r.Tier != "raw"):
+		// Rows from another tier: a line says so, as a mark's does.
+		t.tier = r.Tier
+		t.b = append(t.b, '\n')
+		t.b = append(t.b, when...)
+		t.b = append(t.b, "  -- tier "...)
+		t.b = append(t.b, r.Tier...)
+		t.b = append(t.b, tierNote(r.Tier)...)
+		t.b = append(t.b, " --\n"...)
+		t.head = true
 	case r.Kind == Average && !t.avg:
 		t.avg = true
 		t.head = t.rep.Instance != ""
@@ -144,6 +157,17 @@ func (t *textWriter) header(when []byte) {
 }
 
 func (t *textWriter) Flush() error { return nil }
+
+// tierNote says what a tier's rows are.
+func tierNote(tier string) string {
+	switch {
+	case tier == "raw":
+		return ": samples"
+	case strings.Contains(tier, "+"):
+		return ": where tiers meet"
+	}
+	return ": summaries, means and rates"
+}
 
 func colWidth(c Column) int { return max(9, len(c.Name)) }
 

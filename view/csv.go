@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -20,7 +21,8 @@ import (
 // rows (Held says how much it holds). wall is the view's time: with
 // Merger.Clocks, a column clock after mono says how each came to be
 // (TimeMark's name), where any row held has a boot with clock.sync
-// records.
+// records; and a column tier after it, where any row is of a rollup
+// tier's summaries (metrics.1h: 1h; raw for samples).
 type CSVPrinter struct {
 	w     io.Writer
 	o     PrintOptions
@@ -43,6 +45,7 @@ type csvRow struct {
 	boot  uint32
 	mono  int64
 	clock TimeMark
+	every int64 // the rollup tier's interval (ParseTier), 0 for samples
 	cells map[int]string
 }
 
@@ -63,7 +66,8 @@ func (p *CSVPrinter) Print(it *Item) error {
 		}
 		i = p.first + len(p.rows)
 		p.last[k] = i
-		p.rows = append(p.rows, csvRow{wall: string(codec.AppendWall(nil, r.Wall)), boot: r.BootCount, mono: r.Mono, clock: it.Time, cells: map[int]string{}})
+		_, every := ParseTier(it.Source.Stream)
+		p.rows = append(p.rows, csvRow{wall: string(codec.AppendWall(nil, r.Wall)), boot: r.BootCount, mono: r.Mono, clock: it.Time, every: int64(every), cells: map[int]string{}})
 		p.held += rowCost
 	}
 	row := &p.rows[i-p.first]
@@ -134,6 +138,10 @@ func (p *CSVPrinter) Flush() error {
 	if clock {
 		rec = append(rec, "clock")
 	}
+	tier := slices.ContainsFunc(p.rows, func(r csvRow) bool { return r.every != 0 })
+	if tier {
+		rec = append(rec, "tier")
+	}
 	for _, c := range used {
 		rec = append(rec, p.cols[c])
 	}
@@ -148,6 +156,9 @@ func (p *CSVPrinter) Flush() error {
 		rec = append(rec, r.wall, strconv.FormatUint(uint64(r.boot), 10), strconv.FormatInt(r.mono, 10))
 		if clock {
 			rec = append(rec, r.clock.String())
+		}
+		if tier {
+			rec = append(rec, TierName(time.Duration(r.every)))
 		}
 		for _, c := range used {
 			rec = append(rec, r.cells[c])

@@ -23,6 +23,9 @@ type Filter struct {
 	Boots        []uint32 // boot counters; none: all
 	Matches      []Match  // all of them
 	Grep         *regexp.Regexp
+	// Tiers, if set, keeps each record of a stream with rollup tiers
+	// only from the tier it picks for its time (PlanTiers).
+	Tiers *Tiers
 }
 
 // ParseLevels parses a level as journalctl's -p takes it, in any case: a
@@ -93,6 +96,9 @@ func ParseMatch(s string) (Match, error) {
 // Keep reports whether the filter selects the record r of stream.
 func (f *Filter) Keep(stream string, r *codec.Record) bool {
 	if len(f.Streams) > 0 && !slices.Contains(f.Streams, stream) {
+		return false
+	}
+	if !f.Tiers.Keep(stream, r) {
 		return false
 	}
 	if f.LevelSet && (r.Level > f.MaxLevel || r.Level < f.MinLevel) {

@@ -91,6 +91,7 @@ type head struct {
 	segs    []ringlog.SegmentInfo // the reader's segments when its feeder started
 	boot    Boot                  // of the last record that decoded
 	skipped map[uint64]bool       // segments passed over by their headers
+	since   time.Time             // SinceFor's, if later than the merge's
 }
 
 // NewMerger opens a reader of each source. With since set, it skips the
@@ -155,12 +156,27 @@ func (h *head) skip(segs []uint64) {
 // must still apply the window.
 func (m *Merger) Until(t time.Time) { m.until = t }
 
+// SinceFor makes the merge pass over src's segments whose records are
+// all before t (sinceSkips), as NewMerger's since does for every source:
+// for a tier read only from t on (Tiers.From). Call it before the first
+// Next.
+func (m *Merger) SinceFor(src *Source, t time.Time) {
+	for _, h := range m.heads {
+		if h.src == src {
+			h.since = t
+		}
+	}
+}
+
 // skipWindow passes over the segments out of the window, by their
 // headers' times as Clocks repairs them.
 func (m *Merger) skipWindow() {
 	for _, h := range m.heads {
-		if !m.since.IsZero() {
-			h.skip(sinceSkips(h.r.Segments(), m.since, m.Clocks))
+		if since := m.since; !since.IsZero() || !h.since.IsZero() {
+			if h.since.After(since) {
+				since = h.since
+			}
+			h.skip(sinceSkips(h.r.Segments(), since, m.Clocks))
 		}
 		if !m.until.IsZero() {
 			h.skip(untilSkips(h.r.Segments(), m.until, m.Clocks))

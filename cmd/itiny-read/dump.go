@@ -140,6 +140,11 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A stream's rollup tiers where its samples are not kept (the stream
+	// of each record says its tier); --stream TIER shows a tier whole.
+	if err := planTiers(clocks, srcs, &f, view.TierOptions{}); err != nil {
+		return err
+	}
 	// show shows the records on dst, from the start: again, should the
 	// pager not start.
 	show := func(dst io.Writer) error {
@@ -280,9 +285,10 @@ func dump(m *view.Merger, f *view.Filter, dst io.Writer, out string, po view.Pri
 }
 
 // newMerger reads srcs merged, passing over the segments out of f's
-// window (unless following), with wall times repaired by clocks.
+// window (unless following) and those of rollup tiers before the time
+// f.Tiers reads them from, with wall times repaired by clocks.
 func newMerger(clocks *view.Clocks, srcs []*view.Source, f *view.Filter, follow bool) (*view.Merger, error) {
-	m, err := view.NewMerger(srcs, f.Since)
+	m, err := view.NewMerger(f.Tiers.Sources(srcs), f.Since)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +296,19 @@ func newMerger(clocks *view.Clocks, srcs []*view.Source, f *view.Filter, follow 
 	if !f.Until.IsZero() && !follow {
 		m.Until(f.Until)
 	}
+	if !follow {
+		f.Tiers.PassOver(m)
+	}
 	return m, nil
+}
+
+// planTiers sets f.Tiers: which tier of each stream with rollup tiers
+// (metrics.1m, metrics.1h) each part of the time line of srcs is read
+// from, as o prefers (view.PlanTiers).
+func planTiers(clocks *view.Clocks, srcs []*view.Source, f *view.Filter, o view.TierOptions) error {
+	t, err := view.PlanTiers(srcs, clocks, o)
+	f.Tiers = t
+	return err
 }
 
 // newPrinter makes the printer of output format out, or nil.

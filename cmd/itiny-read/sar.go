@@ -26,7 +26,7 @@ var sarUsage = func() string {
 }()
 
 func sarCmd(fs *flag.FlagSet, args []string) error {
-	every := fs.String("every", "", "average over spans this long, aligned to midnight: 1m, 5m, 1h (default: a row per sample interval as written)")
+	every := fs.String("every", "", "average over spans this long, aligned to midnight: 1m, 5m, 1h (default: a row per sample interval as written);\nread from the coarsest rollup tier not longer (metrics.1h for 1h) where it has records")
 	times := timeFlags(fs, "samples")
 	var boot bootOption
 	boot.add(fs, "samples")
@@ -78,6 +78,11 @@ func sarCmd(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Summaries of the metrics' rollup tiers where they serve (--every
+	// 1h over a year reads hours), the samples where there are none.
+	if err := planTiers(clocks, in.Sources, &f, view.TierOptions{Every: o.Every}); err != nil {
+		return err
+	}
 	m, err := newMerger(clocks, in.Sources, &f, false)
 	if err != nil {
 		return err
@@ -95,7 +100,7 @@ func sarCmd(fs *flag.FlagSet, args []string) error {
 		if it.Kind != view.KindRecord || !f.Keep(it.Source.Stream, it.Rec) {
 			continue
 		}
-		if err := r.AddMarked(it.Rec, it.Time); err != nil {
+		if err := r.AddFrom(it.Rec, it.Time, f.Tiers.Every(it.Source.Stream)); err != nil {
 			return pipeOK(err)
 		}
 	}
