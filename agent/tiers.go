@@ -121,7 +121,7 @@ func (a *Agent) rebuildTiers() {
 			if i > 0 {
 				src = ts.list[i-1].s.cfg.Name
 			}
-			a.readRing(src, func(r *codec.Record) {
+			a.readRing(src, before(t.from), func(r *codec.Record) {
 				if r.Wall.UnixNano() >= t.from {
 					t.add(r)
 				}
@@ -136,34 +136,53 @@ func (a *Agent) rebuildTiers() {
 // so the ring below is folded from there (the samples of that interval
 // only give the counters' previous values), and only the summaries of
 // the last two intervals stored need telling, which bounds the groups
-// the Roller keeps whatever instances came and went in a year.
+// the Roller keeps whatever instances came and went in a year. The
+// newest are in the newest segments, so learning reads those alone.
 func (t *tier) learn(a *Agent) {
 	name, every := t.s.cfg.Name, int64(t.s.cfg.Tier)
 	t.from = math.MinInt64
-	a.readRing(name, func(r *codec.Record) {
+	newest := func(r *codec.Record) {
 		if t.ro.Rolls(r.Name) {
 			t.from = max(t.from, r.Wall.UnixNano())
 		}
-	})
+	}
+	a.readRing(name, func(*codec.Record) bool { return true }, newest) // the newest segment
+	if t.from == math.MinInt64 {
+		a.readRing(name, nil, newest) // it holds no summary: they all
+	}
 	if t.from == math.MinInt64 {
 		return
 	}
-	a.readRing(name, func(r *codec.Record) {
-		if r.Wall.UnixNano() > t.from-2*every {
+	since := t.from - 2*every
+	a.readRing(name, before(since), func(r *codec.Record) {
+		if r.Wall.UnixNano() > since {
 			t.ro.Stored(r)
 		}
 	})
 }
 
+// before returns a Scan's choice of the newest segment whose first
+// record is stamped at or before wall ns: the one to read from for the
+// records after wall, if the clock went forward.
+func before(wall int64) func(*codec.Record) bool {
+	return func(first *codec.Record) bool { return first.Wall.UnixNano() <= wall }
+}
+
 // readRing hands each record of stream name's ring to f, in order,
-// passing over damage; a ring it cannot read goes to the diagnostic log.
-func (a *Agent) readRing(name string, f func(*codec.Record)) {
+// passing over damage: from the newest segment whose first record from
+// accepts (ringlog.Writer.Scan), or all when from is nil. A ring it
+// cannot read goes to the diagnostic log.
+func (a *Agent) readRing(name string, from func(first *codec.Record) bool, f func(*codec.Record)) {
 	w := a.streams[name].w.Load()
 	if w == nil {
 		return // down: said already
 	}
 	var r codec.Record
-	err := w.Scan(func(e ringlog.Entry) error {
+	var start func(ringlog.Entry) bool
+	if from != nil {
+		start = func(e ringlog.Entry) bool { return e.Decode(&r) == nil && from(&r) }
+	}
+	err := w.Scan(start, func(e ringlog.Entry) error {
 		if e.Decode(&r) == nil {
 			f(&r)
 		}

@@ -44,7 +44,7 @@ func TestScan(t *testing.T) {
 			defer w.Close()
 			var seqs []uint64
 			var ids []int64
-			err = w.Scan(func(e Entry) error {
+			err = w.Scan(nil, func(e Entry) error {
 				var r codec.Record
 				if err := e.Decode(&r); err != nil {
 					return err
@@ -59,5 +59,52 @@ func TestScan(t *testing.T) {
 				t.Errorf("scanned %d records (%v...), the Reader read %d (%v...)", len(seqs), seqs[:3], len(want.seqs), want.seqs[:3])
 			}
 		})
+	}
+}
+
+// TestScanFrom: Scan starts at the newest segment whose first record
+// from accepts, reads the segments this Writer made itself (named by
+// their numbers only: a first version opened the directory instead), and
+// reads all from the oldest when from accepts none.
+func TestScanFrom(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions(codec.Msgpack)
+	o.Pack = true
+	w, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	appendN(t, w, 0, 400)
+	w.Flush()
+	ids := func(from func(Entry) bool) (firsts []int64, n int) {
+		w.Scan(from, func(e Entry) error {
+			var r codec.Record
+			if err := e.Decode(&r); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				firsts = append(firsts, r.Fields[0].Value.Int())
+			}
+			n++
+			return nil
+		})
+		return firsts, n
+	}
+	atLeast := func(i int64) func(Entry) bool {
+		return func(e Entry) bool {
+			var r codec.Record
+			return e.Decode(&r) == nil && r.Fields[0].Value.Int() <= i
+		}
+	}
+	if f, n := ids(nil); n != 400 || f[0] != 0 {
+		t.Fatalf("all: %d records from %v, want 400 from 0", n, f)
+	}
+	// Two segments, the second from record 334 on (the first 8 KiB).
+	if f, n := ids(atLeast(350)); len(segmentPaths(t, dir)) != 2 || f[0] != 334 || n != 400-334 {
+		t.Errorf("from 350: %d records from %v of %d segments, want 66 from 334", n, f, len(segmentPaths(t, dir)))
+	}
+	if f, n := ids(atLeast(-1)); n != 400 || f[0] != 0 {
+		t.Errorf("from none: %d records from %v, want all 400", n, f)
 	}
 }
