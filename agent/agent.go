@@ -369,16 +369,26 @@ func (a *Agent) emit(name string, r *codec.Record, p *peer) error {
 	if r.Mono == 0 {
 		r.Mono = clock.Mono()
 	}
+	ts := s.tiers
+	if p != nil {
+		ts = nil // as rules: no sender can skew a summary
+	}
+	if ts != nil {
+		// Appended and rolled up in one order: a sample numbered before
+		// another is never folded after it (Roller.Floor).
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+	}
 	if _, err := w.Append(r); err != nil {
 		s.errors.Add(1)
 		return err
 	}
 	s.written.Add(1)
+	if ts != nil {
+		ts.list[0].add(r)
+	}
 	if rs := a.rules.Load(); rs.watches(name, r.Name, p != nil) {
 		rs.observe(a, name, r, p)
-	}
-	if s.tiers != nil && p == nil { // as rules: no sender can skew a summary
-		s.tiers.roll(r)
 	}
 	return nil
 }

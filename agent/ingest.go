@@ -188,7 +188,7 @@ func (in *ingest) store(msg []byte, truncated bool, p *peer) bool {
 		rec.Level = codec.LevelInfo
 	}
 	s := a.streams[rec.Stream]
-	if s == nil || rec.Stream == StreamSelf {
+	if s == nil || rec.Stream == StreamSelf || s.cfg.Tier != 0 { // the agent's own, and its tiers: no sender writes there
 		in.fail("unknown stream ")
 		if len(rec.Stream) <= codec.MaxStreamLen {
 			in.ack = strconv.AppendQuote(in.ack, rec.Stream)

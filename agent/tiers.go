@@ -1,9 +1,9 @@
 package agent
 
 import (
-	"math"
 	"sync"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/rollup"
@@ -14,16 +14,19 @@ import (
 // samples, each coarser one the summaries of the tier below it, so that
 // hours are made of minutes, as they would be rebuilt.
 type tier struct {
+	a       *Agent
 	s       *stream
+	src     *stream // the ring it folds: the base's, or the finer tier's
 	ro      *rollup.Roller
-	from    int64                     // rebuilding: the wall ns from which the ring below is folded
 	dropped int64                     // the Roller's Dropped, as counted in the stream's rejected
+	marked  uint64                    // the Roller's Upto last written in a mark
+	mark    codec.Record              // catalog.RollupMark, reused
 	next    *tier                     // the coarser tier this one feeds
 	out     func(*codec.Record) error // hands a summary to write (made once: no allocation a sample)
 }
 
 // tiers are a base stream's tiers, finest first; mu orders their Rollers,
-// which every collector's samples reach.
+// which every collector's samples reach, and the base's appends (emit).
 type tiers struct {
 	mu   sync.Mutex
 	list []*tier
@@ -39,7 +42,8 @@ func (a *Agent) buildTiers() {
 		if base.tiers == nil {
 			base.tiers = &tiers{}
 		}
-		t := &tier{s: a.streams[sc.Name]}
+		t := &tier{a: a, s: a.streams[sc.Name], src: base}
+		t.mark = codec.Record{Source: catalog.SelfSource, Level: codec.LevelInfo, Name: catalog.RollupMark.Name, Fields: codec.Fields{{Key: "upto"}}}
 		t.out = func(r *codec.Record) error { return a.writeSummary(t, r) }
 		base.tiers.list = append(base.tiers.list, t)
 	}
@@ -59,22 +63,23 @@ func (a *Agent) buildTiers() {
 				continue
 			}
 			t.ro = rollup.NewCascade(t.s.cfg.Tier, l[i-1].s.cfg.Tier)
-			l[i-1].next = t
+			t.src, l[i-1].next = l[i-1].s, t
 		}
 	}
 }
 
-// roll folds sample r of the base stream into its tiers.
-func (ts *tiers) roll(r *codec.Record) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	ts.list[0].add(r)
-}
-
-// add folds r into t's Roller. The samples of groups past the ones it
-// keeps count as the tier's rejected records.
+// add folds r into t's Roller, and writes a mark after the summaries r
+// made it hand on. The samples of groups past the ones it keeps count as
+// the tier's rejected records.
 func (t *tier) add(r *codec.Record) {
 	t.ro.Add(r, t.out) // writeSummary counts its failures
+	if u := t.ro.Upto(); u != t.marked {
+		t.marked = u
+		m := &t.mark
+		m.Boot, m.BootCount, m.Wall, m.Mono = r.Boot, r.BootCount, r.Wall, r.Mono
+		m.Fields[0].Value = codec.Uint(u)
+		t.append(m)
+	}
 	if d := t.ro.Dropped; d != t.dropped {
 		t.s.rejected.Add(uint64(d - t.dropped))
 		t.dropped = d
@@ -86,6 +91,15 @@ func (t *tier) add(r *codec.Record) {
 // counted in the stream's errors: the samples are still in the base
 // stream.
 func (a *Agent) writeSummary(t *tier, r *codec.Record) error {
+	t.append(r)
+	if t.next != nil {
+		t.next.add(r)
+	}
+	return nil
+}
+
+// append appends r to t's ring as it is, counting a failure.
+func (t *tier) append(r *codec.Record) {
 	if w := t.s.w.Load(); w == nil {
 		t.s.errors.Add(1)
 	} else if _, err := w.Append(r); err != nil {
@@ -93,79 +107,66 @@ func (a *Agent) writeSummary(t *tier, r *codec.Record) error {
 	} else {
 		t.s.written.Add(1)
 	}
-	if t.next != nil {
-		t.next.add(r)
-	}
-	return nil
 }
 
 // rebuildTiers rolls up again, at start, what the tiers lost when the
 // agent last stopped: a tier's newest summaries wait in memory until a
 // flush, and an agent killed loses them and the interval in progress.
-// Each tier learns from its own ring what it holds, then folds the ring
-// below it (the base's for the finest), coarsest first, so that each
-// tier's summaries come in order: a summary is never written twice, nor
-// of part of an interval the ring below holds whole. A tier with an empty
-// ring is made of all the ring below holds.
+// Each tier learns from its ring the last record of the ring below that
+// it holds the summaries of (its Floor), then folds that ring again from
+// there, coarsest tier first, so that the summaries a finer tier rebuilds
+// reach the next in order. By the rings' numbers, never the wall clock: a
+// summary is never written twice, nor a sample folded twice. A tier with
+// an empty ring is made of all the ring below holds.
 func (a *Agent) rebuildTiers() {
 	for _, s := range a.streamList() {
-		ts := s.tiers
-		if ts == nil {
+		if s.tiers == nil {
 			continue
 		}
-		for _, t := range ts.list {
-			t.learn(a)
+		l := s.tiers.list
+		for _, t := range l {
+			t.learn()
 		}
-		for i := len(ts.list) - 1; i >= 0; i-- {
-			t, src := ts.list[i], s.cfg.Name
-			if i > 0 {
-				src = ts.list[i-1].s.cfg.Name
-			}
-			a.readRing(src, before(t.from), func(r *codec.Record) {
-				if r.Wall.UnixNano() >= t.from {
-					t.add(r)
-				}
-			})
+		for i := len(l) - 1; i >= 0; i-- {
+			t := l[i]
+			a.readRing(t.src.cfg.Name, func(first *codec.Record) bool { return first.Seq <= t.ro.Floor }, t.add)
 		}
 	}
 }
 
-// learn tells t's Roller the summaries its ring holds, and sets from: the
-// start of the newest interval stored. Everything before it was handed
-// on and stored, since an interval's summaries are handed on together;
-// so the ring below is folded from there (the samples of that interval
-// only give the counters' previous values), and only the summaries of
-// the last two intervals stored need telling, which bounds the groups
-// the Roller keeps whatever instances came and went in a year. The
-// newest are in the newest segments, so learning reads those alone.
-func (t *tier) learn(a *Agent) {
-	name, every := t.s.cfg.Name, int64(t.s.cfg.Tier)
-	t.from = math.MinInt64
-	newest := func(r *codec.Record) {
-		if t.ro.Rolls(r.Name) {
-			t.from = max(t.from, r.Wall.UnixNano())
+// learn sets t's Floor from the newest mark in its ring: the Roller
+// handed on everything up to it, and the summaries were written before
+// the mark. Summaries after the last mark were written by a Roller killed
+// before its mark (a flush between them): the Roller is told them, so as
+// not to write them again. The newest mark is in the newest segment but
+// when a segment was begun just before the kill, so learning reads that
+// one alone, or else the ring.
+func (t *tier) learn() {
+	name := t.s.cfg.Name
+	var markSeq uint64
+	floor, marked := uint64(0), false
+	marks := func(r *codec.Record) {
+		if r.Name == catalog.RollupMark.Name && r.Source == catalog.SelfSource && len(r.Fields) > 0 {
+			floor, markSeq, marked = max(floor, r.Fields[0].Value.Uint()), r.Seq, true
 		}
 	}
-	a.readRing(name, func(*codec.Record) bool { return true }, newest) // the newest segment
-	if t.from == math.MinInt64 {
-		a.readRing(name, nil, newest) // it holds no summary: they all
+	newest := func(*codec.Record) bool { return true }
+	t.a.readRing(name, newest, marks)
+	if !marked {
+		t.a.readRing(name, nil, marks)
 	}
-	if t.from == math.MinInt64 {
-		return
-	}
-	since := t.from - 2*every
-	a.readRing(name, before(since), func(r *codec.Record) {
-		if r.Wall.UnixNano() > since {
+	t.a.readRing(name, newest, func(r *codec.Record) {
+		if r.Seq > markSeq && t.ro.Rolls(r.Name) {
 			t.ro.Stored(r)
 		}
 	})
-}
-
-// before returns a Scan's choice of the newest segment whose first
-// record is stamped at or before wall ns: the one to read from for the
-// records after wall, if the clock went forward.
-func before(wall int64) func(*codec.Record) bool {
-	return func(first *codec.Record) bool { return first.Wall.UnixNano() <= wall }
+	if next := t.src.w.Load(); next != nil && floor >= next.NextSeq() {
+		// The ring below numbers from below the mark: made anew (lost,
+		// or its directory replaced). Its records are all new.
+		t.a.log.Printf("rollup: %s folds %s up to %d, which numbers from %d: folding all it holds", name, t.src.cfg.Name, floor, next.NextSeq())
+		floor = 0
+	}
+	t.ro.Floor = floor
 }
 
 // readRing hands each record of stream name's ring to f, in order,

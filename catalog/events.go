@@ -156,6 +156,13 @@ var (
 	// stretched as far as it goes (flush_s; 0 for a continuous stream), or
 	// that it is back within it (notice): bytes_per_day is the projection
 	// of the last ten stats rounds.
+	// RollupMark follows the summaries a rollup tier's Roller hands on
+	// together, in the tier's ring: upto is the number of the last record
+	// of the ring below (the base's, or the finer tier's) that they fold.
+	// An agent restarted folds that ring again from the record after it.
+	RollupMark = Record{Name: "rollup.mark", Stream: StreamMetrics, Source: SelfSource, Fields: []Field{
+		{"upto", Label, None},
+	}}
 	StreamWriteBudget = Record{Name: "stream.write_budget", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
 		{"stream", Label, None}, {"over", Flag, None}, {"budget_bytes", Gauge, Bytes},
 		{"bytes_per_day", Gauge, Bytes}, {"flush_s", Gauge, Seconds},
@@ -224,7 +231,7 @@ var all = []*Record{
 	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,
 	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep, &ClockSync,
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
-	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable, &StreamWriteBudget,
+	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable, &StreamWriteBudget, &RollupMark,
 	&StateChange, &Alarm,
 	&AgentCrash,
 	&WatchdogBootStatus,

@@ -142,6 +142,13 @@ func Open(dir string, o Options) (*Writer, error) {
 // Recovery returns what Open found and repaired.
 func (w *Writer) Recovery() Recovery { return w.rec }
 
+// NextSeq returns the number the next record appended gets.
+func (w *Writer) NextSeq() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.next
+}
+
 // Append sets r.Seq to the ring's next sequence number and r.Stream to the
 // ring's stream, encodes r and appends it. When Append returns nil the
 // record survives the death of the process, and under SyncAlways a power

@@ -62,6 +62,13 @@ const MaxGroups = 256
 // Digits is the significant digits of a summary's figures.
 const Digits = 4
 
+// pairMax is the longest two samples of a counter may be apart and still
+// give a rate, beyond two intervals: a counter sampled every 5 minutes or
+// hourly (the flash collector's) still has one in the minute it ends, so
+// that the hours folded from minutes have it. Longer, a device off or an
+// interface gone, and the rate starts again.
+const pairMax = int64(2 * time.Hour)
+
 // A Roller folds samples into summaries of one interval.
 type Roller struct {
 	every   int64 // ns
@@ -70,7 +77,12 @@ type Roller struct {
 	groups  map[groupKey]*group
 	order   []*group // the groups, oldest first: summaries go out in this order
 	latest  int64    // the latest interval a sample fell in
+	upto    uint64   // the number before the sample that last ended an interval
 	Dropped int64    // samples not rolled up: their group would pass MaxGroups
+	// Floor is the number of the last sample already rolled up and
+	// stored: a sample numbered at or below it (Record.Seq, the ring's)
+	// only gives a counter its previous value. 0: none.
+	Floor uint64
 }
 
 // A rollDef is a catalogue record and the keys of its summary's fields,
@@ -163,8 +175,15 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 		return nil
 	}
 	interval := floorDiv(r.Wall.UnixNano(), ro.every)
+	if ro.latest != math.MinInt64 && interval < ro.latest-2 {
+		// The clock stepped back (an RTC ahead, then corrected): a new
+		// time line, not hours of samples left out until it catches up.
+		if err := ro.restart(interval, out); err != nil {
+			return err
+		}
+	}
 	if interval > ro.latest {
-		if err := ro.sweep(interval, out); err != nil {
+		if err := ro.sweep(interval, r.Seq, out); err != nil {
 			return err
 		}
 	}
@@ -174,7 +193,7 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 		return nil
 	}
 	g.seen = max(g.seen, interval)
-	if interval <= g.written || g.n > 0 && interval < g.interval {
+	if ro.Floor != 0 && r.Seq <= ro.Floor || interval <= g.written || g.n > 0 && interval < g.interval {
 		if ro.finer == 0 {
 			g.see(r) // stored already, or before the interval in progress
 		}
@@ -192,15 +211,23 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 	return nil
 }
 
-// sweep hands on every group's interval before interval, which a sample
-// has reached, and forgets the groups idle for two intervals.
-func (ro *Roller) sweep(interval int64, out func(*codec.Record) error) error {
+// Upto returns the number before the sample that last ended an interval
+// with summaries to hand on: every sample up to it is in the summaries
+// handed on (or a later interval's), none after it. The agent stores it
+// after the summaries (catalog.RollupMark), and sets Floor from it when
+// it starts again.
+func (ro *Roller) Upto() uint64 { return ro.upto }
+
+// sweep hands on every group's interval before interval, which sample
+// seq has reached, and forgets the groups idle for two intervals.
+func (ro *Roller) sweep(interval int64, seq uint64, out func(*codec.Record) error) error {
 	ro.latest = interval
 	kept := ro.order[:0]
 	var err error
 	for _, g := range ro.order {
 		if g.n > 0 && g.interval < interval && err == nil {
 			err = g.hand(ro.every, out)
+			ro.upto = max(ro.upto, seq-min(seq, 1))
 		}
 		if g.n == 0 && g.seen < interval-2 && g.written < interval-2 {
 			delete(ro.groups, g.key)
@@ -210,6 +237,22 @@ func (ro *Roller) sweep(interval int64, out func(*codec.Record) error) error {
 	}
 	clear(ro.order[len(kept):])
 	ro.order = kept
+	return err
+}
+
+// restart hands on every group's interval in progress and starts a new
+// time line at interval, before the intervals handed on: a clock stepped
+// back. Its summaries may have the walls of earlier ones: samples are
+// never folded twice, but an interval may be summarised twice.
+func (ro *Roller) restart(interval int64, out func(*codec.Record) error) error {
+	var err error
+	for _, g := range ro.order {
+		if g.n > 0 && err == nil {
+			err = g.hand(ro.every, out)
+		}
+		g.written, g.seen = min(g.written, interval-1), min(g.seen, interval)
+	}
+	ro.latest = interval
 	return err
 }
 
@@ -227,6 +270,7 @@ func (ro *Roller) Written(name, instance string, start time.Time) {
 	if g := ro.group(d, instance); g != nil {
 		iv := floorDiv(start.UnixNano(), ro.every)
 		g.written, g.seen = max(g.written, iv), max(g.seen, iv)
+		ro.latest = max(ro.latest, iv) // a sample far before it is a clock stepped back
 	}
 }
 
@@ -337,10 +381,13 @@ func (g *group) fold(r *codec.Record, ro *Roller) {
 		switch {
 		case ctr && fig == 0 && !summary:
 			a.n++
-			if a.havePrev && a.prevBoot == r.Boot && r.Mono > a.prevMono && r.Mono-a.prevMono <= 2*ro.every {
+			if a.havePrev && a.prevBoot == r.Boot && r.Mono > a.prevMono && r.Mono-a.prevMono <= max(2*ro.every, pairMax) {
 				d := v - a.prev
-				if d < 0 {
-					d = v // reset: counted from zero
+				switch {
+				case v < a.prev/2:
+					d = v // reset or wrap: counted from zero
+				case d < 0:
+					d = 0 // back a little: iowait may (proc(5)); not a reset
 				}
 				a.inc += d
 				a.span += r.Mono - a.prevMono
