@@ -120,3 +120,48 @@ func TestReviewTierAddedBelow(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewTierLateRing: the base ring cannot be opened at start (a
+// full or read-only disk) and opens at the next retry. The tiers were
+// rebuilt in New, from nothing, and are not rebuilt when the ring opens:
+// the minute in progress at the last stop is summarised from the samples
+// after the ring opened only, though the ring holds all of them.
+func TestReviewTierLateRing(t *testing.T) {
+	cfg := testConfig(t, reviewTierConf)
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	rec := codec.Record{Level: codec.LevelInfo, Source: "load", Name: "load", Fields: codec.Fields{{Key: "load1", Value: codec.Float(0.5)}}}
+	emit := func(a *Agent, from, to time.Duration) {
+		for d := from; d < to; d += 5 * time.Second {
+			rec.Wall, rec.Mono = t0.Add(d), 0
+			if err := a.Emit(StreamMetrics, &rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit(a, 0, 45*time.Second) // 10:00:00-10:00:40, 9 samples
+	a.Close()
+	full := fullStream(t, StreamMetrics)
+	a, err = New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.Store(false)
+	if err := a.retryStorage(); err != nil {
+		t.Fatal(err)
+	}
+	emit(a, 45*time.Second, 125*time.Second) // 10:00:45-10:02:00
+	a.Close()
+	for _, r := range readStream(t, cfg.Data, "metrics.1m") {
+		if r.Name == "load" && r.Wall.Equal(t0) {
+			if n := field(r, "samples").Int(); n != 12 {
+				t.Errorf("10:00: a summary of %d samples; the ring holds 12", n)
+			}
+			return
+		}
+	}
+	t.Errorf("no summary of 10:00")
+}
