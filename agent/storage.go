@@ -179,6 +179,9 @@ func (a *Agent) streamUp(s *stream, u *unavailable, rec ringlog.Recovery) {
 			a.emptyCrash() // its crashes are in the ring now (crash.go)
 		}
 	}
+	if ts := a.tiersOf(s); ts != nil {
+		ts.rebuild()
+	}
 	a.note(StreamSelf, catalog.StreamAvailable.Name, codec.LevelNotice,
 		codec.Field{Key: "stream", Value: codec.String(s.cfg.Name)},
 		codec.Field{Key: "unavailable_s", Value: codec.Float(down)},

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"sync"
+	"time"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
@@ -43,7 +44,7 @@ func (a *Agent) buildTiers() {
 			base.tiers = &tiers{}
 		}
 		t := &tier{a: a, s: a.streams[sc.Name], src: base}
-		t.mark = codec.Record{Source: catalog.SelfSource, Level: codec.LevelInfo, Name: catalog.RollupMark.Name, Fields: codec.Fields{{Key: "upto"}}}
+		t.mark = codec.Record{Source: catalog.SelfSource, Level: codec.LevelInfo, Name: catalog.RollupMark.Name, Fields: codec.Fields{{Key: "upto"}, {Key: "of"}}}
 		t.out = func(r *codec.Record) error { return a.writeSummary(t, r) }
 		base.tiers.list = append(base.tiers.list, t)
 	}
@@ -57,14 +58,29 @@ func (a *Agent) buildTiers() {
 				l[j], l[j-1] = l[j-1], l[j]
 			}
 		}
-		for i, t := range l {
-			if i == 0 {
-				t.ro = rollup.New(t.s.cfg.Tier)
-				continue
-			}
-			t.ro = rollup.NewCascade(t.s.cfg.Tier, l[i-1].s.cfg.Tier)
-			t.src, l[i-1].next = l[i-1].s, t
+		for i, t := range l[1:] {
+			t.src, l[i].next = l[i].s, t
 		}
+	}
+}
+
+// tiersOf returns the tiers s is the base or a tier of, if any.
+func (a *Agent) tiersOf(s *stream) *tiers {
+	if s.cfg.Tier != 0 {
+		s = a.streams[s.cfg.Base]
+	}
+	return s.tiers
+}
+
+// reset gives each tier a new Roller.
+func (ts *tiers) reset() {
+	for i, t := range ts.list {
+		if i == 0 {
+			t.ro = rollup.New(t.s.cfg.Tier)
+		} else {
+			t.ro = rollup.NewCascade(t.s.cfg.Tier, ts.list[i-1].s.cfg.Tier)
+		}
+		t.marked, t.dropped = 0, 0
 	}
 }
 
@@ -77,7 +93,7 @@ func (t *tier) add(r *codec.Record) {
 		t.marked = u
 		m := &t.mark
 		m.Boot, m.BootCount, m.Wall, m.Mono = r.Boot, r.BootCount, r.Wall, r.Mono
-		m.Fields[0].Value = codec.Uint(u)
+		m.Fields[0].Value, m.Fields[1].Value = codec.Uint(u), codec.String(t.src.cfg.Name)
 		t.append(m)
 	}
 	if d := t.ro.Dropped; d != t.dropped {
@@ -120,17 +136,26 @@ func (t *tier) append(r *codec.Record) {
 // an empty ring is made of all the ring below holds.
 func (a *Agent) rebuildTiers() {
 	for _, s := range a.streamList() {
-		if s.tiers == nil {
-			continue
+		if s.tiers != nil {
+			s.tiers.rebuild()
 		}
-		l := s.tiers.list
-		for _, t := range l {
-			t.learn()
-		}
-		for i := len(l) - 1; i >= 0; i-- {
-			t := l[i]
-			a.readRing(t.src.cfg.Name, func(first *codec.Record) bool { return first.Seq <= t.ro.Floor }, t.add)
-		}
+	}
+}
+
+// rebuild makes ts's Rollers anew and rolls up again what their rings
+// lack: at start, and when a ring of theirs opens late (a disk full or
+// read-only at start), its samples meanwhile refused or its summaries
+// lost.
+func (ts *tiers) rebuild() {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.reset()
+	for _, t := range ts.list {
+		t.learn()
+	}
+	for i := len(ts.list) - 1; i >= 0; i-- {
+		t := ts.list[i]
+		t.a.readRing(t.src.cfg.Name, func(first *codec.Record) bool { return first.Seq <= t.ro.Floor }, t.add)
 	}
 }
 
@@ -140,14 +165,21 @@ func (a *Agent) rebuildTiers() {
 // before its mark (a flush between them): the Roller is told them, so as
 // not to write them again. The newest mark is in the newest segment but
 // when a segment was begun just before the kill, so learning reads that
-// one alone, or else the ring.
+// one alone, or else the ring. When the numbers cannot tell (no mark, a
+// mark of another ring below, or the ring below numbering from below it:
+// made anew), the newest summary's interval is the floor by the wall
+// clock.
 func (t *tier) learn() {
-	name := t.s.cfg.Name
-	var markSeq uint64
-	floor, marked := uint64(0), false
+	name, src := t.s.cfg.Name, t.src.cfg.Name
+	var markSeq, floor uint64
+	var top time.Time
+	marked, ours := false, false
 	marks := func(r *codec.Record) {
-		if r.Name == catalog.RollupMark.Name && r.Source == catalog.SelfSource && len(r.Fields) > 0 {
-			floor, markSeq, marked = max(floor, r.Fields[0].Value.Uint()), r.Seq, true
+		if r.Name == catalog.RollupMark.Name && r.Source == catalog.SelfSource && len(r.Fields) > 1 {
+			if u := r.Fields[0].Value.Uint(); !marked || u > floor {
+				floor, ours = u, r.Fields[1].Value.Str() == src
+			}
+			markSeq, marked = r.Seq, true
 		}
 	}
 	newest := func(*codec.Record) bool { return true }
@@ -155,16 +187,30 @@ func (t *tier) learn() {
 	if !marked {
 		t.a.readRing(name, nil, marks)
 	}
+	w := t.src.w.Load()
+	byWall := !ours || w != nil && floor >= w.NextSeq()
+	if byWall {
+		floor = 0
+		if marked {
+			t.a.log.Printf("rollup: %s: its last mark is not of %s as it is: folding %s from its newest interval", name, src, src)
+		}
+	}
+	// Summaries stamped after now (a clock ahead when they were written,
+	// corrected since) are not taken: they would stop the tier until the
+	// clock came back to them.
+	now := time.Now().Add(t.s.cfg.Tier)
 	t.a.readRing(name, newest, func(r *codec.Record) {
-		if r.Seq > markSeq && t.ro.Rolls(r.Name) {
-			t.ro.Stored(r)
+		if t.ro.Rolls(r.Name) && !r.Wall.After(now) {
+			if r.Wall.After(top) {
+				top = r.Wall
+			}
+			if byWall || r.Seq > markSeq {
+				t.ro.Stored(r)
+			}
 		}
 	})
-	if next := t.src.w.Load(); next != nil && floor >= next.NextSeq() {
-		// The ring below numbers from below the mark: made anew (lost,
-		// or its directory replaced). Its records are all new.
-		t.a.log.Printf("rollup: %s folds %s up to %d, which numbers from %d: folding all it holds", name, t.src.cfg.Name, floor, next.NextSeq())
-		floor = 0
+	if byWall {
+		t.ro.FloorWall = top
 	}
 	t.ro.Floor = floor
 }

@@ -158,10 +158,11 @@ var (
 	// of the last ten stats rounds.
 	// RollupMark follows the summaries a rollup tier's Roller hands on
 	// together, in the tier's ring: upto is the number of the last record
-	// of the ring below (the base's, or the finer tier's) that they fold.
-	// An agent restarted folds that ring again from the record after it.
+	// of the ring below, of (the base's, or the finer tier's), that they
+	// fold. An agent restarted folds that ring again from the record
+	// after it.
 	RollupMark = Record{Name: "rollup.mark", Stream: StreamMetrics, Source: SelfSource, Fields: []Field{
-		{"upto", Label, None},
+		{"upto", Label, None}, {"of", Label, None},
 	}}
 	StreamWriteBudget = Record{Name: "stream.write_budget", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
 		{"stream", Label, None}, {"over", Flag, None}, {"budget_bytes", Gauge, Bytes},

@@ -83,6 +83,10 @@ type Roller struct {
 	// stored: a sample numbered at or below it (Record.Seq, the ring's)
 	// only gives a counter its previous value. 0: none.
 	Floor uint64
+	// FloorWall does the same by the wall clock, for when the numbers
+	// cannot tell (the ring below was made anew): a sample stamped before
+	// it only gives a counter its previous value.
+	FloorWall time.Time
 }
 
 // A rollDef is a catalogue record and the keys of its summary's fields,
@@ -175,6 +179,13 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 		return nil
 	}
 	interval := floorDiv(r.Wall.UnixNano(), ro.every)
+	if ro.Floor != 0 && r.Seq <= ro.Floor || r.Wall.Before(ro.FloorWall) {
+		// Rolled up and stored already.
+		if g := ro.group(d, instance(d, r)); g != nil && ro.finer == 0 {
+			g.see(r)
+		}
+		return nil
+	}
 	if ro.latest != math.MinInt64 && interval < ro.latest-2 {
 		// The clock stepped back (an RTC ahead, then corrected): a new
 		// time line, not hours of samples left out until it catches up.
@@ -193,7 +204,7 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 		return nil
 	}
 	g.seen = max(g.seen, interval)
-	if ro.Floor != 0 && r.Seq <= ro.Floor || interval <= g.written || g.n > 0 && interval < g.interval {
+	if interval <= g.written || g.n > 0 && interval < g.interval {
 		if ro.finer == 0 {
 			g.see(r) // stored already, or before the interval in progress
 		}
@@ -219,7 +230,8 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 func (ro *Roller) Upto() uint64 { return ro.upto }
 
 // sweep hands on every group's interval before interval, which sample
-// seq has reached, and forgets the groups idle for two intervals.
+// seq has reached, and forgets the groups idle for two intervals, or for
+// pairMax: a counter sampled less often keeps its previous value.
 func (ro *Roller) sweep(interval int64, seq uint64, out func(*codec.Record) error) error {
 	ro.latest = interval
 	kept := ro.order[:0]
@@ -229,7 +241,7 @@ func (ro *Roller) sweep(interval int64, seq uint64, out func(*codec.Record) erro
 			err = g.hand(ro.every, out)
 			ro.upto = max(ro.upto, seq-min(seq, 1))
 		}
-		if g.n == 0 && g.seen < interval-2 && g.written < interval-2 {
+		if idle := max(2, pairMax/ro.every); g.n == 0 && g.seen < interval-idle && g.written < interval-idle {
 			delete(ro.groups, g.key)
 			continue
 		}
@@ -270,7 +282,6 @@ func (ro *Roller) Written(name, instance string, start time.Time) {
 	if g := ro.group(d, instance); g != nil {
 		iv := floorDiv(start.UnixNano(), ro.every)
 		g.written, g.seen = max(g.written, iv), max(g.seen, iv)
-		ro.latest = max(ro.latest, iv) // a sample far before it is a clock stepped back
 	}
 }
 
