@@ -93,6 +93,7 @@ type Roller struct {
 // shared by its groups.
 type rollDef struct {
 	*catalog.Record
+	slot []int       // per catalogue field, its numeric field, or -1
 	keys [][4]string // per numeric field, its figures: F, F_min, F_max, F_last; or F, F_rate
 	ctr  []bool      // per numeric field: a counter
 }
@@ -109,13 +110,16 @@ func New(every time.Duration) *Roller {
 		if r.Stream != catalog.StreamMetrics || r.Source == catalog.SelfSource {
 			continue // the agent's own figures: a stream's stats are more fields than a device's samples
 		}
-		d := &rollDef{Record: r}
-		for _, f := range r.Fields {
+		d := &rollDef{Record: r, slot: make([]int, len(r.Fields))}
+		for i, f := range r.Fields {
+			d.slot[i] = len(d.keys)
 			switch f.Kind {
 			case catalog.Gauge:
 				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_min", f.Key + "_max", f.Key + "_last"}), append(d.ctr, false)
 			case catalog.Counter:
 				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_rate"}), append(d.ctr, true)
+			default:
+				d.slot[i] = -1
 			}
 		}
 		ro.defs[r.Name] = d
@@ -337,8 +341,8 @@ func floorDiv(a, b int64) int64 {
 
 // see notes sample r's counters as the previous values, folding nothing.
 func (g *group) see(r *codec.Record) {
-	for _, f := range r.Fields {
-		if a, _, ctr := g.figure(f.Key, false); a != nil && ctr {
+	for i, f := range r.Fields {
+		if a, ctr := g.value(i, f.Key); a != nil && ctr {
 			if v, ok := f.Value.Number(); ok && !math.IsNaN(v) {
 				a.prev, a.prevMono, a.prevBoot, a.havePrev = v, r.Mono, r.Boot, true
 			}
@@ -346,17 +350,34 @@ func (g *group) see(r *codec.Record) {
 	}
 }
 
-// figure returns the accumulator of field key, which of its figures key
-// names (0 a sample's value or a summary's mean, 1 the minimum or a
-// counter's rate, 2 the maximum, 3 the last), and whether it is a
-// counter's. A sample's fields name only figure 0.
-func (g *group) figure(key string, summary bool) (*acc, int, bool) {
-	n := 1
-	if summary {
-		n = 4
+// index returns the catalogue index of a sample's field key, its i-th:
+// a collector writes its fields in the catalogue's order, so the i-th is
+// tried first. -1 if the catalogue does not know it.
+func (d *rollDef) index(i int, key string) int {
+	if i < len(d.Fields) && d.Fields[i].Key == key {
+		return i
 	}
+	_, i = d.Field(key)
+	return i
+}
+
+// value returns the accumulator of a sample's i-th field, key, if it is
+// a number, and whether it is a counter.
+func (g *group) value(i int, key string) (*acc, bool) {
+	if ci := g.def.index(i, key); ci >= 0 {
+		if s := g.def.slot[ci]; s >= 0 {
+			return &g.fields[s], g.def.ctr[s]
+		}
+	}
+	return nil, false
+}
+
+// figure returns the accumulator of a summary's field key, which of its
+// figures key names (0 the mean, 1 the minimum or a counter's rate, 2 the
+// maximum, 3 the last), and whether it is a counter's.
+func (g *group) figure(key string) (*acc, int, bool) {
 	for s := range g.def.keys {
-		for j, k := range g.def.keys[s][:n] {
+		for j, k := range g.def.keys[s] {
 			if k == key && k != "" {
 				return &g.fields[s], j, g.def.ctr[s]
 			}
@@ -378,13 +399,19 @@ func (g *group) fold(r *codec.Record, ro *Roller) {
 	}
 	g.n += k
 	nl := 0
-	for _, f := range r.Fields {
-		if _, i := g.def.Field(f.Key); i >= 0 && g.def.Fields[i].Kind == catalog.Label {
+	for i, f := range r.Fields {
+		if ci := g.def.index(i, f.Key); ci >= 0 && g.def.Fields[ci].Kind == catalog.Label {
 			g.label(nl, f)
 			nl++
 			continue
 		}
-		a, fig, ctr := g.figure(f.Key, summary)
+		var a *acc
+		fig, ctr := 0, false
+		if summary {
+			a, fig, ctr = g.figure(f.Key)
+		} else {
+			a, ctr = g.value(i, f.Key)
+		}
 		v, ok := f.Value.Number()
 		if a == nil || !ok || math.IsNaN(v) {
 			continue
