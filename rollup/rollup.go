@@ -14,11 +14,13 @@
 //     interval's samples, and F_min, F_max and F_last;
 //   - for each counter field F: F_rate, its increase per second over the
 //     interval: the sum of the increases between consecutive samples over
-//     the monotonic time they span, a value going down (a reset, a wrap)
-//     counting from zero and a new boot counting nothing, so that a reset
-//     never reads as a negative or huge rate. The previous sample, the
-//     first of a pair, may be the last of the interval before if it is at
-//     most two intervals old: after a longer gap (the device off, the
+//     the monotonic time they span, a value falling below half the one
+//     before (a reset, a wrap) counting from zero, one back a little (the
+//     kernel's iowait may) counting nothing, and a new boot counting
+//     nothing, so that a reset never reads as a negative or huge rate. The
+//     previous sample, the first of a pair, may be of an interval before
+//     if it is at most two intervals or two hours old (a counter sampled
+//     hourly still has a rate): after a longer gap (the device off, the
 //     interface gone) the rate starts again. F_rate is absent when the
 //     interval has no pair. The counter's own value is not kept: its
 //     increase is the rate's, and the value would cost a summary more
@@ -37,8 +39,11 @@
 // An interval is over when a sample of any group falls in a later one:
 // summaries are handed on whole, never twice, and never of part of an
 // interval (the interval in progress is not written: an agent restarted
-// rebuilds it from the raw samples, see Written). A sample stamped before
-// its group's interval in progress (a clock stepped back) is not folded.
+// rebuilds it from the raw samples, from Floor on, see Upto). A sample
+// stamped before its group's interval in progress is not folded; one
+// stamped more than two intervals before the latest is a clock stepped
+// back, and starts a new time line (intervals may then be summarised
+// twice, samples are not).
 // Records the catalogue does not know, the agent's own (stream.stats,
 // agent.io), fields that are not numbers and NaNs are not rolled up. At most MaxGroups groups are kept: a group idle
 // for two intervals is forgotten, and samples that would make one more are
