@@ -11,35 +11,55 @@ const (
 	hashPrime = 1099511628211
 )
 
-// shape hashes the parts of a record that a reference must share: every
+// shapeOf hashes the parts of a record that a reference must share: every
 // item that is not a number, and the class of every number. It reports
 // false if p is not one well-formed MessagePack item.
-func shape(p []byte) (uint64, bool) {
-	h := uint64(hashInit)
+func shapeOf(p []byte) (uint64, bool) {
+	h, _, ok := hashes(p)
+	return h, ok
+}
+
+// hashes returns shapeOf's hash of p and its skeleton's: the same with the
+// bytes of every str item left out, which a version 2 template may
+// replace.
+func hashes(p []byte) (h, skel uint64, ok bool) {
+	h, skel = hashInit, hashInit
 	off, left := 0, 1
 	for left > 0 {
 		it, ok := parseItem(p[off:])
 		if !ok || it.kids > len(p) {
-			return 0, false
+			return 0, 0, false
 		}
 		if it.kind == kindOther {
+			str := isStr(p[off])
 			b := p[off : off+it.size]
 			for ; len(b) >= 8; b = b[8:] {
-				h = (h ^ binary.LittleEndian.Uint64(b)) * hashPrime
+				w := binary.LittleEndian.Uint64(b)
+				h = (h ^ w) * hashPrime
+				if !str {
+					skel = (skel ^ w) * hashPrime
+				}
 			}
 			for _, c := range b {
 				h = (h ^ uint64(c)) * hashPrime
+				if !str {
+					skel = (skel ^ uint64(c)) * hashPrime
+				}
+			}
+			if str {
+				skel = (skel ^ 0x200) * hashPrime
 			}
 		} else {
 			h = (h ^ uint64(0x100+int(it.kind))) * hashPrime
+			skel = (skel ^ uint64(0x100+int(it.kind))) * hashPrime
 		}
 		off += it.size
 		left += it.kids - 1
 		if left > len(p)-off { // every item takes a byte
-			return 0, false
+			return 0, 0, false
 		}
 	}
-	return h, off == len(p)
+	return h, skel, off == len(p)
 }
 
 // A Packer builds a block. The zero value is ready to use.
@@ -70,17 +90,11 @@ func (p *Packer) Len() int { return p.n }
 // later ones must be larger than the one before. The Packer keeps a copy
 // of each record of at most MaxRefRecord bytes to refer to.
 func (p *Packer) Append(dst []byte, rec []byte, seq uint64) ([]byte, error) {
-	if len(rec) == 0 || len(rec) > MaxRecord {
-		return dst, fmt.Errorf("pack: %d-byte record (1 to %d allowed)", len(rec), MaxRecord)
+	gap, err := nextGap(rec, p.n, p.lastSeq, seq)
+	if err != nil {
+		return dst, err
 	}
-	gap := uint64(0)
-	if p.n > 0 {
-		if seq <= p.lastSeq {
-			return dst, fmt.Errorf("pack: seq %d after %d", seq, p.lastSeq)
-		}
-		gap = seq - p.lastSeq - 1
-	}
-	h, ok := shape(rec)
+	h, ok := shapeOf(rec)
 	tag := byte(0)
 	if gap > 0 {
 		tag |= tagGap
@@ -129,6 +143,21 @@ func (p *Packer) keep(rec []byte, hash uint64, ok bool) {
 		r.end = len(p.win)
 	}
 	p.refs[p.n%Refs] = r
+}
+
+// nextGap checks that rec may follow n records, the last numbered last,
+// as number seq, and returns the gap before it.
+func nextGap(rec []byte, n int, last, seq uint64) (uint64, error) {
+	if len(rec) == 0 || len(rec) > MaxRecord {
+		return 0, fmt.Errorf("pack: %d-byte record (1 to %d allowed)", len(rec), MaxRecord)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if seq <= last {
+		return 0, fmt.Errorf("pack: seq %d after %d", seq, last)
+	}
+	return seq - last - 1, nil
 }
 
 func appendHead(b []byte, tag byte, gap uint64) []byte {
