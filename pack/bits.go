@@ -1,5 +1,7 @@
 package pack
 
+import "math/bits"
+
 // Version 2 blocks are a stream of bits, most significant bit first: the
 // first bit of the stream is bit 7 of its first byte.
 
@@ -49,6 +51,26 @@ func (w *bitWriter) resume(b []byte, used uint8) {
 	}
 }
 
+// bytes writes the length of p and its bytes.
+func (w *bitWriter) bytes(p []byte) {
+	w.uint(uint64(len(p)))
+	for _, c := range p {
+		w.write(uint64(c), 8)
+	}
+}
+
+// xor writes x, a nonzero XOR of two values of width bits, as the count
+// of its leading zero bits and of its bits from the first one to the
+// last, in lw bits each (the second less 1), and those bits.
+func (w *bitWriter) xor(x uint64, lw, width uint) {
+	lz := uint(bits.LeadingZeros64(x)) - (64 - width)
+	tz := uint(bits.TrailingZeros64(x))
+	k := width - lz - tz
+	w.write(uint64(lz), lw)
+	w.write(uint64(k-1), lw)
+	w.write(x>>tz, k)
+}
+
 // A bitReader reads bits from src starting at bit pos.
 type bitReader struct {
 	src []byte
@@ -73,6 +95,15 @@ func (r *bitReader) read(k uint) (uint64, bool) {
 		k -= take
 	}
 	return v, true
+}
+
+// appendBytes appends n bytes read to dst.
+func (r *bitReader) appendBytes(dst []byte, n uint64) []byte {
+	for range n {
+		c, _ := r.read(8)
+		dst = append(dst, byte(c))
+	}
+	return dst
 }
 
 func (r *bitReader) bit() (bool, bool) {
@@ -106,20 +137,23 @@ func (w *bitWriter) uint(z uint64) {
 }
 
 func (r *bitReader) uint() (uint64, bool) {
-	i := 0
-	for ; i < len(uintWidths); i++ {
-		b, ok := r.bit()
-		if !ok {
-			return 0, false
-		}
-		if !b {
-			break
-		}
-	}
-	if i == 0 {
-		return 0, true
+	i, ok := r.ones(len(uintWidths))
+	if i == 0 || !ok {
+		return 0, ok
 	}
 	return r.read(uintWidths[i-1])
+}
+
+// ones reads one bits up to max of them, and the zero bit that ends
+// fewer, and returns how many ones it read.
+func (r *bitReader) ones(max int) (int, bool) {
+	for i := 0; i < max; i++ {
+		b, ok := r.bit()
+		if !ok || !b {
+			return i, ok
+		}
+	}
+	return max, true
 }
 
 // zigzag maps signed differences to unsigned numbers, small magnitudes

@@ -1,8 +1,6 @@
 package pack
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"math"
 
@@ -16,8 +14,13 @@ type decoder struct {
 	out []byte // the last record
 }
 
+// A badEntry says what is wrong with a version 2 entry.
+type badEntry string
+
+func (e badEntry) Error() string { return string(e) }
+
 // errCut is a version 2 entry that runs past the block's end.
-var errCut = errors.New("cut short")
+const errCut = badEntry("cut short")
 
 // next2 returns the next record of a version 2 block.
 func (u *Unpacker) next2() (uint64, []byte, error) {
@@ -42,7 +45,7 @@ func (u *Unpacker) next2() (uint64, []byte, error) {
 	seq, err := u.entry2()
 	if err != nil {
 		u.off = len(u.src) // no more entries
-		return 0, nil, fmt.Errorf("%w: entry %d at bit %d (byte %d): %v", ErrCorrupt, u.n, at, at/8, err)
+		return 0, nil, u.corrupt(at/8, "bit %d: %v", at%8, err)
 	}
 	u.n++
 	u.seq = seq
@@ -57,39 +60,33 @@ func (u *Unpacker) entry2() (uint64, error) {
 	if u.n > 0 {
 		seq++
 	}
-	code, ok := r.read(2)
+	code, ok := r.ones(2)
 	switch {
 	case !ok:
 		return 0, errCut
-	case code < 0b10:
-		return 0, errors.New("entry does not start with bit 1")
-	case code == 0b11:
+	case code == 0:
+		return 0, badEntry("entry does not start with bit 1")
+	case code == 2:
 		s := t.predicted()
 		if s < 0 {
-			return 0, errors.New("no shape predicted")
+			return 0, badEntry("no shape predicted")
 		}
 		return seq, u.instance(s)
 	}
 	g, ok := r.uint()
 	if !ok || seq+g < seq {
-		return 0, errors.New("bad sequence gap")
+		return 0, badEntry("bad sequence gap")
 	}
 	seq += g
-	kind := 0 // the count of leading ones of the kind code, up to 3
-	for ; kind < 3; kind++ {
-		b, ok := r.bit()
-		if !ok {
-			return 0, errCut
-		}
-		if !b {
-			break
-		}
+	kind, ok := r.ones(3)
+	if !ok {
+		return 0, errCut
 	}
 	switch kind {
 	case 0: // an earlier shape
 		v, ok := r.read(indexBits(len(t.shapes)))
 		if !ok || v >= uint64(len(t.shapes)) {
-			return 0, errors.New("bad shape index")
+			return 0, badEntry("bad shape index")
 		}
 		return seq, u.instance(int(v))
 	case 1: // a new template, whole
@@ -100,7 +97,7 @@ func (u *Unpacker) entry2() (uint64, error) {
 		t.tmpl = append(t.tmpl, d.out...)
 		if !t.addShape(from, -1) {
 			t.tmpl = t.tmpl[:from]
-			return 0, errors.New("template is not one MessagePack item, or passes the table's bounds")
+			return 0, badEntry("template is not one MessagePack item, or passes the table's bounds")
 		}
 		t.seen(len(t.shapes) - 1)
 		t.rememberShape(len(t.shapes) - 1)
@@ -121,13 +118,9 @@ func (d *decoder) bytes(max int) error {
 	r := &d.r
 	n, ok := r.uint()
 	if !ok || n == 0 || n > MaxRecord || n > uint64(max) || n > uint64(r.left()/8) {
-		return errors.New("bad literal length")
+		return badEntry("bad literal length")
 	}
-	d.out = d.out[:0]
-	for range n {
-		c, _ := r.read(8)
-		d.out = append(d.out, byte(c))
-	}
+	d.out = r.appendBytes(d.out[:0], n)
 	return nil
 }
 
@@ -136,63 +129,37 @@ func (d *decoder) derive() error {
 	r, t := &d.r, &d.t
 	v, ok := r.read(indexBits(len(t.shapes)))
 	if !ok || v >= uint64(len(t.shapes)) {
-		return errors.New("bad base shape index")
+		return badEntry("bad base shape index")
 	}
 	base := t.shapes[v]
-	from, strs := len(t.tmpl), len(t.strs)
-	fail := func(why string) error {
-		t.tmpl, t.strs = t.tmpl[:from], t.strs[:strs]
-		return errors.New(why)
-	}
+	from := len(t.tmpl)
 	for bo := int(base.tmpl); bo < int(base.tmplEnd); {
 		it, _ := parseItem(t.tmpl[bo:base.tmplEnd])
-		c := t.tmpl[bo]
-		if !isStr(c) {
-			t.tmpl = append(t.tmpl, t.tmpl[bo:bo+it.size]...)
-			bo += it.size
+		item := t.tmpl[bo : bo+it.size]
+		bo += it.size
+		if !isStr(item[0]) {
+			t.tmpl = append(t.tmpl, item...)
 			continue
 		}
-		keep := bo
-		bo += it.size
-		code, ok := r.read(1)
-		if ok && code == 1 {
-			code, ok = r.read(1)
-			code |= 0b10
+		replaced, ok := r.bit()
+		if !ok {
+			t.tmpl = t.tmpl[:from]
+			return errCut
 		}
-		switch {
-		case !ok:
-			return fail("cut short")
-		case code == 0: // kept
-			t.tmpl = append(t.tmpl, t.tmpl[keep:bo]...)
-		case code == 0b10: // a new string
-			n, ok := r.uint()
-			if !ok || n > uint64(MaxTemplate-len(t.tmpl)) || n > uint64(r.left()/8) {
-				return fail("bad string length")
-			}
-			t.tmpl = appendStrHeader(t.tmpl, int(n))
-			at := len(t.tmpl)
-			for range n {
-				c, _ := r.read(8)
-				t.tmpl = append(t.tmpl, byte(c))
-			}
-			if len(t.strs) < MaxStrings {
-				t.strs = append(t.strs, [2]int32{int32(at), int32(n)})
-			}
-		default: // an earlier string
-			k, ok := r.read(indexBits(len(t.strs)))
-			if !ok || k >= uint64(len(t.strs)) {
-				return fail("bad string index")
-			}
-			sr := t.strs[k]
-			t.tmpl = appendStrHeader(t.tmpl, int(sr[1]))
-			t.tmpl = append(t.tmpl, t.tmpl[sr[0]:sr[0]+sr[1]]...)
+		if !replaced {
+			t.tmpl = append(t.tmpl, item...)
+			continue
 		}
-		if len(t.tmpl) > MaxTemplate {
-			return fail("templates over the bound")
+		n, ok := r.uint()
+		if !ok || n > uint64(MaxTemplate-len(t.tmpl)) || n > uint64(r.left()/8) {
+			t.tmpl = t.tmpl[:from]
+			return badEntry("bad string length")
 		}
+		t.tmpl = r.appendBytes(appendStrHeader(t.tmpl, int(n)), n)
 	}
 	if !t.addShape(from, int(v)) {
-		return fail("derived template passes the table's bounds")
+		t.tmpl = t.tmpl[:from]
+		return badEntry("derived template passes the table's bounds")
 	}
 	return nil
 }
@@ -228,7 +195,7 @@ func (u *Unpacker) instance(s int) error {
 			i++
 		}
 		if len(d.out) > MaxRecord {
-			return fmt.Errorf("record over %d bytes", MaxRecord)
+			return badEntry("record over 65,536 bytes")
 		}
 	}
 	t.seen(s)
@@ -249,7 +216,7 @@ func (d *decoder) header(s *series, kind uint8, i int) (uint64, error) {
 	case b == 1:
 		return d.number(s, kind)
 	case i >= d.t.nlast:
-		return 0, errors.New("no earlier number to repeat")
+		return 0, badEntry("no earlier number to repeat")
 	}
 	v := d.t.last[i]
 	s.observe(v)
@@ -258,7 +225,6 @@ func (d *decoder) header(s *series, kind uint8, i int) (uint64, error) {
 
 // number reads the next value of series s.
 func (d *decoder) number(s *series, kind uint8) (uint64, error) {
-	r := &d.r
 	switch kind {
 	case kindInt, kindTime:
 		v, ok := d.integer(s, s.v)
@@ -266,18 +232,6 @@ func (d *decoder) number(s *series, kind uint8) (uint64, error) {
 			return 0, errCut
 		}
 		s.v = v
-	case kindF32:
-		b, ok := r.bit()
-		if !ok {
-			return 0, errCut
-		}
-		if b {
-			x, ok := d.xor(5, 32)
-			if !ok {
-				return 0, errors.New("bad float32 change")
-			}
-			s.v ^= x
-		}
 	case kindF64:
 		return d.float(s)
 	}
@@ -319,20 +273,15 @@ func (d *decoder) xor(lw, width uint) (uint64, bool) {
 
 func (d *decoder) float(s *series) (uint64, error) {
 	r := &d.r
-	b, ok := r.bit()
-	if !ok {
+	code, ok := r.ones(3)
+	switch {
+	case !ok:
 		return 0, errCut
-	}
-	if !b {
+	case code == 0:
 		return s.v, nil
-	}
-	b, ok = r.bit()
-	if !ok {
-		return 0, errCut
-	}
-	if !b { // floatSameExp
+	case code == 1: // floatSameExp
 		if !s.dec {
-			return 0, errors.New("mantissa change of a float that is not decimal")
+			return 0, badEntry("mantissa change of a float that is not decimal")
 		}
 		m, ok := d.integer(s, uint64(s.m))
 		if !ok {
@@ -340,16 +289,10 @@ func (d *decoder) float(s *series) (uint64, error) {
 		}
 		f, ok := decimal.Join(int64(m), int(s.e))
 		if !ok {
-			return 0, errors.New("mantissa out of range")
+			return 0, badEntry("mantissa out of range")
 		}
 		s.m, s.v = int64(m), math.Float64bits(f)
-		return s.v, nil
-	}
-	b, ok = r.bit()
-	if !ok {
-		return 0, errCut
-	}
-	if !b { // floatNewExp
+	case code == 2: // floatNewExp
 		e, ok1 := r.read(6)
 		z, ok2 := r.uint()
 		if !ok1 || !ok2 {
@@ -358,16 +301,16 @@ func (d *decoder) float(s *series) (uint64, error) {
 		m := int64(unzigzag(z))
 		f, ok := decimal.Join(m, int(e)-decimal.MaxExp)
 		if !ok {
-			return 0, errors.New("decimal out of range")
+			return 0, badEntry("decimal out of range")
 		}
 		s.m, s.e, s.dec, s.d, s.v = m, int8(int(e)-decimal.MaxExp), true, 0, math.Float64bits(f)
-		return s.v, nil
+	default: // floatXOR
+		x, ok := d.xor(6, 64)
+		if !ok {
+			return 0, badEntry("bad float change")
+		}
+		s.v ^= x
+		s.dec = false
 	}
-	x, ok := d.xor(6, 64)
-	if !ok {
-		return 0, errors.New("bad float change")
-	}
-	s.v ^= x
-	s.dec = false
 	return s.v, nil
 }

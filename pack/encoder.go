@@ -20,10 +20,10 @@ type Encoder struct {
 	w       bitWriter
 	n       int
 	lastSeq uint64
-	used    uint8    // bits used in the block's last byte
-	vals    []uint64 // the numbers of the record being added
-	sgn     []uint8  // and the signedness each must state, if any
-	edits   []edit   // a derived template's string edits (see derive)
+	used    uint8      // bits used in the block's last byte
+	vals    []uint64   // the numbers of the record being added
+	sgn     []uint8    // and the signedness each must state, if any
+	edits   [][2]int32 // a derived template's str items: kept (0, 0) or the new string's offset and length
 	tmp     [16]byte
 }
 
@@ -71,14 +71,8 @@ func (e *Encoder) add(rec []byte, gap uint64) {
 	}
 	w.write(0b10, 2)
 	w.uint(gap)
-	h, skel, ok := hashes(rec)
-	if !ok {
-		e.literal(0b111, rec)
-		t.prev, t.nlast = -1, 0
-		return
-	}
 	for s := len(t.shapes) - 1; s >= 0; s-- {
-		if t.shapes[s].hash == h && e.match(s, rec) {
+		if e.match(s, rec) {
 			w.write(0, 1)
 			w.write(uint64(s), indexBits(len(t.shapes)))
 			e.numbers(s)
@@ -86,12 +80,11 @@ func (e *Encoder) add(rec []byte, gap uint64) {
 			return
 		}
 	}
+	// A new shape: derived from the newest whose template rec differs
+	// from in str items only, else whole.
 	for b := len(t.shapes) - 1; b >= 0; b-- {
-		if t.shapes[b].skel == skel {
-			if e.derive(b, rec, h, skel) {
-				return
-			}
-			break
+		if e.derive(b, rec) {
+			return
 		}
 	}
 	from := len(t.tmpl)
@@ -99,7 +92,6 @@ func (e *Encoder) add(rec []byte, gap uint64) {
 		t.tmpl = append(t.tmpl, rec...)
 		if t.addShape(from, -1) {
 			s := len(t.shapes) - 1
-			t.shapes[s].hash, t.shapes[s].skel = h, skel
 			e.literal(0b10, rec)
 			t.seen(s)
 			t.rememberShape(s)
@@ -114,10 +106,7 @@ func (e *Encoder) add(rec []byte, gap uint64) {
 // literal writes the kind code, then rec's length and bytes.
 func (e *Encoder) literal(code uint64, rec []byte) {
 	e.w.write(code, uint(bits.Len64(code)))
-	e.w.uint(uint64(len(rec)))
-	for _, c := range rec {
-		e.w.write(uint64(c), 8)
-	}
+	e.w.bytes(rec)
 }
 
 // match reports whether rec is an instance of shape s, putting its
@@ -160,23 +149,12 @@ func (e *Encoder) match(s int, rec []byte) bool {
 	return pos == len(rec)
 }
 
-// An edit is what a derived template does with one str item of its base.
-type edit struct {
-	str    int32 // editKeep, editNew, or the index of a string in table.strs
-	off, n int32 // editNew: the new string's body in table.tmpl
-}
-
-const (
-	editKeep = -2
-	editNew  = -1
-)
-
 // derive adds rec as a template derived from shape b's, with some str
 // items replaced, and writes it, if rec is then an instance of it.
-func (e *Encoder) derive(b int, rec []byte, h, skel uint64) bool {
+func (e *Encoder) derive(b int, rec []byte) bool {
 	t := &e.t
 	base := t.shapes[b]
-	from, strs := len(t.tmpl), len(t.strs)
+	from := len(t.tmpl)
 	e.edits = e.edits[:0]
 	ok := e.deriveTemplate(base, rec) && len(t.tmpl) <= MaxTemplate && t.addShape(from, b)
 	if ok {
@@ -185,29 +163,17 @@ func (e *Encoder) derive(b int, rec []byte, h, skel uint64) bool {
 		}
 	}
 	if !ok {
-		t.tmpl, t.strs = t.tmpl[:from], t.strs[:strs]
+		t.tmpl = t.tmpl[:from]
 		return false
 	}
 	s := len(t.shapes) - 1
-	t.shapes[s].hash, t.shapes[s].skel = h, skel
 	w := &e.w
 	w.write(0b110, 3)
 	w.write(uint64(b), indexBits(s))
-	nstrs := strs
 	for _, ed := range e.edits {
-		switch {
-		case ed.str == editKeep:
-			w.write(0, 1)
-		case ed.str == editNew:
-			w.write(0b10, 2)
-			w.uint(uint64(ed.n))
-			for _, c := range t.tmpl[ed.off : ed.off+ed.n] {
-				w.write(uint64(c), 8)
-			}
-			nstrs = min(nstrs+1, MaxStrings)
-		default:
-			w.write(0b11, 2)
-			w.write(uint64(ed.str), indexBits(nstrs))
+		w.write(uint64(min(ed[0], 1)), 1)
+		if ed[0] > 0 {
+			w.bytes(t.tmpl[ed[0] : ed[0]+ed[1]])
 		}
 	}
 	e.numbers(s)
@@ -233,7 +199,7 @@ func (e *Encoder) deriveTemplate(base shape, rec []byte) bool {
 		switch {
 		case isStr(bb[0]) && isStr(rb[0]):
 			if string(bb) == string(rb) {
-				e.edits = append(e.edits, edit{str: editKeep})
+				e.edits = append(e.edits, [2]int32{})
 				t.tmpl = append(t.tmpl, bb...)
 				continue
 			}
@@ -241,21 +207,8 @@ func (e *Encoder) deriveTemplate(base shape, rec []byte) bool {
 			if string(appendStrHeader(e.tmp[:0], len(body))) != string(rb[:len(rb)-len(body)]) {
 				return false // not the shortest header: a reader would not write it back
 			}
-			ed := edit{str: editNew}
-			for k, sr := range t.strs {
-				if string(t.tmpl[sr[0]:sr[0]+sr[1]]) == string(body) {
-					ed.str = int32(k)
-					break
-				}
-			}
 			t.tmpl = append(t.tmpl, rb...)
-			if ed.str == editNew {
-				ed.off, ed.n = int32(len(t.tmpl)-len(body)), int32(len(body))
-				if len(t.strs) < MaxStrings {
-					t.strs = append(t.strs, [2]int32{ed.off, ed.n})
-				}
-			}
-			e.edits = append(e.edits, ed)
+			e.edits = append(e.edits, [2]int32{int32(len(t.tmpl) - len(body)), int32(len(body))})
 		case bi.kind != kindOther && bi.kind == ri.kind,
 			bi.kind == kindOther && string(bb) == string(rb):
 			t.tmpl = append(t.tmpl, bb...)
@@ -288,7 +241,6 @@ func (e *Encoder) numbers(s int) {
 		if o.slot < 0 {
 			continue
 		}
-		b0 := len(e.w.b)*8 + int(e.w.n)
 		sr, v := &t.series[o.slot], e.vals[i]
 		switch {
 		case i >= Predicted || o.kind != kindInt && o.kind != kindTime:
@@ -304,31 +256,15 @@ func (e *Encoder) numbers(s int) {
 			e.w.write(uint64(sign-signSigned), 1)
 			sr.sign = sign
 		}
-		if dbgBits != nil {
-			dbgBits[[2]int{s, i}] += len(e.w.b)*8 + int(e.w.n) - b0
-		}
 		i++
 	}
 	t.remember(e.vals)
 }
 
 func (e *Encoder) number(s *series, kind uint8, v uint64) {
-	w := &e.w
 	switch kind {
 	case kindInt, kindTime:
 		e.integer(s, v, s.v)
-	case kindF32:
-		if v == s.v {
-			w.write(0, 1)
-			break
-		}
-		w.write(1, 1)
-		x := uint32(v ^ s.v)
-		lz, tz := bits.LeadingZeros32(x), bits.TrailingZeros32(x)
-		sig := 32 - lz - tz
-		w.write(uint64(lz), 5)
-		w.write(uint64(sig-1), 5)
-		w.write(uint64(x>>tz), uint(sig))
 	case kindF64:
 		e.float(s, v)
 	}
@@ -374,12 +310,7 @@ func (e *Encoder) float(s *series, v uint64) {
 		return
 	}
 	w.write(floatXOR, 3)
-	x := v ^ s.v
-	lz, tz := bits.LeadingZeros64(x), bits.TrailingZeros64(x)
-	sig := 64 - lz - tz
-	w.write(uint64(lz), 6)
-	w.write(uint64(sig-1), 6)
-	w.write(x>>tz, uint(sig))
+	w.xor(v^s.v, 6, 64)
 	s.dec = false
 }
 
@@ -393,5 +324,3 @@ func scale(m int64, k int) (int64, bool) {
 	}
 	return m, true
 }
-
-var dbgBits map[[2]int]int

@@ -47,9 +47,9 @@ func FuzzUnpack(f *testing.F) {
 				t.Fatalf("buffer of %d bytes", cap(u.buf))
 			}
 			if d := &u.d2; cap(d.t.tmpl) > 4*MaxTemplate || len(d.t.shapes) > MaxShapes ||
-				len(d.t.series) > MaxSeries || len(d.t.strs) > MaxStrings || cap(d.out) > 2*MaxRecord {
-				t.Fatalf("table of %d template bytes, %d shapes, %d series, %d strings; record buffer %d",
-					cap(d.t.tmpl), len(d.t.shapes), len(d.t.series), len(d.t.strs), cap(d.out))
+				len(d.t.series) > MaxSeries || cap(d.out) > 2*MaxRecord {
+				t.Fatalf("table of %d template bytes, %d shapes, %d series; record buffer %d",
+					cap(d.t.tmpl), len(d.t.shapes), len(d.t.series), cap(d.out))
 			}
 			last = seq
 		}

@@ -2,7 +2,7 @@ package pack
 
 import (
 	"encoding/binary"
-	"fmt"
+	"errors"
 )
 
 // FNV-1a constants, for shape hashes (taken a word at a time).
@@ -15,51 +15,31 @@ const (
 // item that is not a number, and the class of every number. It reports
 // false if p is not one well-formed MessagePack item.
 func shapeOf(p []byte) (uint64, bool) {
-	h, _, ok := hashes(p)
-	return h, ok
-}
-
-// hashes returns shapeOf's hash of p and its skeleton's: the same with the
-// bytes of every str item left out, which a version 2 template may
-// replace.
-func hashes(p []byte) (h, skel uint64, ok bool) {
-	h, skel = hashInit, hashInit
+	h := uint64(hashInit)
 	off, left := 0, 1
 	for left > 0 {
 		it, ok := parseItem(p[off:])
 		if !ok || it.kids > len(p) {
-			return 0, 0, false
+			return 0, false
 		}
 		if it.kind == kindOther {
-			str := isStr(p[off])
 			b := p[off : off+it.size]
 			for ; len(b) >= 8; b = b[8:] {
-				w := binary.LittleEndian.Uint64(b)
-				h = (h ^ w) * hashPrime
-				if !str {
-					skel = (skel ^ w) * hashPrime
-				}
+				h = (h ^ binary.LittleEndian.Uint64(b)) * hashPrime
 			}
 			for _, c := range b {
 				h = (h ^ uint64(c)) * hashPrime
-				if !str {
-					skel = (skel ^ uint64(c)) * hashPrime
-				}
-			}
-			if str {
-				skel = (skel ^ 0x200) * hashPrime
 			}
 		} else {
 			h = (h ^ uint64(0x100+int(it.kind))) * hashPrime
-			skel = (skel ^ uint64(0x100+int(it.kind))) * hashPrime
 		}
 		off += it.size
 		left += it.kids - 1
 		if left > len(p)-off { // every item takes a byte
-			return 0, 0, false
+			return 0, false
 		}
 	}
-	return h, skel, off == len(p)
+	return h, off == len(p)
 }
 
 // A Packer builds a block. The zero value is ready to use.
@@ -145,17 +125,23 @@ func (p *Packer) keep(rec []byte, hash uint64, ok bool) {
 	p.refs[p.n%Refs] = r
 }
 
+// What Append refuses; ringlog says which stream and record.
+var (
+	errRecordSize = errors.New("pack: record of 0 or over 65,536 bytes")
+	errSeqOrder   = errors.New("pack: sequence number not above the last")
+)
+
 // nextGap checks that rec may follow n records, the last numbered last,
 // as number seq, and returns the gap before it.
 func nextGap(rec []byte, n int, last, seq uint64) (uint64, error) {
 	if len(rec) == 0 || len(rec) > MaxRecord {
-		return 0, fmt.Errorf("pack: %d-byte record (1 to %d allowed)", len(rec), MaxRecord)
+		return 0, errRecordSize
 	}
 	if n == 0 {
 		return 0, nil
 	}
 	if seq <= last {
-		return 0, fmt.Errorf("pack: seq %d after %d", seq, last)
+		return 0, errSeqOrder
 	}
 	return seq - last - 1, nil
 }

@@ -22,7 +22,6 @@ const (
 	MaxShapes   = 256      // shapes
 	MaxTemplate = 64 << 10 // template bytes, replaced strings included
 	MaxSeries   = 4096     // numbers of all shapes together
-	MaxStrings  = 1024     // replaced strings another template may name
 )
 
 // An op is one step of a shape: copy template bytes, or write a number.
@@ -38,7 +37,6 @@ type shape struct {
 	ops, opsEnd   int32 // in table.ops
 	series, nser  int32 // first series in table.series, and how many
 	next          int32 // the shape that followed this one last
-	hash, skel    uint64
 }
 
 // A series is the state of one number of one shape.
@@ -75,8 +73,7 @@ type table struct {
 	ops    []op
 	shapes []shape
 	series []series
-	strs   [][2]int32 // replaced strings: offset and length of the body in tmpl
-	prev   int        // the last record's shape, −1 for none
+	prev   int // the last record's shape, −1 for none
 	// The first numbers of the last record (nlast of them): the header
 	// numbers of a sample's records are often the same.
 	last  [Predicted]uint64
@@ -98,7 +95,7 @@ func (t *table) remember(vals []uint64) {
 }
 
 func (t *table) reset() {
-	t.tmpl, t.ops, t.shapes, t.series, t.strs = t.tmpl[:0], t.ops[:0], t.shapes[:0], t.series[:0], t.strs[:0]
+	t.tmpl, t.ops, t.shapes, t.series = t.tmpl[:0], t.ops[:0], t.shapes[:0], t.series[:0]
 	t.prev, t.nlast = -1, 0
 }
 
@@ -111,6 +108,8 @@ func (t *table) predicted() int {
 }
 
 // seen records that a record of shape s came.
+//
+//go:noinline
 func (t *table) seen(s int) {
 	if t.prev >= 0 {
 		t.shapes[t.prev].next = int32(s)
@@ -134,7 +133,7 @@ func (t *table) addShape(from int, base int) bool {
 		if !ok || it.kids > len(p) {
 			break
 		}
-		if it.kind == kindOther {
+		if it.kind == kindOther || it.kind == kindF32 {
 			if n := len(t.ops); n > ops && t.ops[n-1].slot < 0 {
 				t.ops[n-1].n += int32(it.size)
 			} else {
@@ -204,6 +203,8 @@ func split(v uint64) (int64, int8, bool) {
 
 // learn updates a series' choice between coding differences and their
 // changes, from the bits each would have taken: both ends compute it.
+//
+//go:noinline
 func (s *series) learn(d, dd uint64) {
 	diff := bits.Len64(zigzag(dd)) - bits.Len64(zigzag(d))
 	s.score += int16(diff) - s.score>>3
@@ -224,6 +225,8 @@ func (t *table) popShape() {
 }
 
 // indexBits is the width of an index below n.
+//
+//go:noinline
 func indexBits(n int) uint { return uint(bits.Len(uint(max(n-1, 0)))) }
 
 // isStr reports whether c starts a MessagePack str item.

@@ -105,7 +105,7 @@ func TestShapes2(t *testing.T) {
 			}
 			return rs
 		}(), map[string]int{"template": 2, "predicted": 6}},
-		{"instances differ in strings: derived, strings named again", [][]byte{
+		{"instances differ in strings: derived", [][]byte{
 			rec(1, t0, 0, "net", "iface", "eth0", "rx", uint64(5)),
 			rec(2, t0, 0, "net", "iface", "eth1", "rx", uint64(6)),
 			rec(3, t0, 0, "net", "iface", "eth1", "rx", uint64(6)),
@@ -204,9 +204,9 @@ func TestAppendErrors2(t *testing.T) {
 		seq  uint64
 		want string
 	}{
-		{nil, 6, "0-byte record"},
-		{make([]byte, MaxRecord+1), 6, "65537-byte record"},
-		{[]byte{0x01}, 5, "seq 5 after 5"},
+		{nil, 6, "record of 0 or over 65,536 bytes"},
+		{make([]byte, MaxRecord+1), 6, "record of 0 or over 65,536 bytes"},
+		{[]byte{0x01}, 5, "sequence number not above the last"},
 	} {
 		if b, err := e.Append(blk, tc.rec, tc.seq); err == nil || !strings.Contains(err.Error(), tc.want) || len(b) != len(blk) {
 			t.Errorf("Append(%d bytes, seq %d) = %d bytes, %v; want the block unchanged and %q", len(tc.rec), tc.seq, len(b), err, tc.want)
@@ -223,7 +223,7 @@ func TestCorruptBlocks2(t *testing.T) {
 		want  string
 	}{
 		{"unknown version", []byte{0x83, 0xff}, "entry 0 at offset 0: unknown block version 0x83"},
-		{"entry of a zero bit", []byte{Version2, 0x00, 0x00}, "entry 0 at bit 8 (byte 1): entry does not start with bit 1"},
+		{"entry of a zero bit", []byte{Version2, 0x00, 0x00}, "entry 0 at offset 1: bit 0: entry does not start with bit 1"},
 		{"predicted with no shape", []byte{Version2, 0xc0}, "no shape predicted"},
 		{"earlier shape with none", []byte{Version2, 0x80}, "bad shape index"},
 		{"literal longer than the block", bitsOf(func(w *bitWriter) { w.write(0b10_0_10, 5); w.uint(2); w.write(0x91, 8) }), "bad literal length"},
