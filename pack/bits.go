@@ -97,51 +97,20 @@ func (r *bitReader) read(k uint) (uint64, bool) {
 	return v, true
 }
 
-// appendBytes appends n bytes read to dst.
-func (r *bitReader) appendBytes(dst []byte, n uint64) []byte {
-	for range n {
-		c, _ := r.read(8)
-		dst = append(dst, byte(c))
-	}
-	return dst
-}
-
 func (r *bitReader) bit() (bool, bool) {
 	v, ok := r.read(1)
 	return v == 1, ok
 }
 
-// The variable-length code of an unsigned number z: 0 is the bit 0; else
-// a prefix of i+1 one bits and a zero (the last prefix has no zero)
-// chooses the width of the bits of z that follow.
-var uintWidths = [...]uint{4, 8, 12, 20, 32, 64}
-
+// uint writes z in the adaptive code against width 0.
 func (w *bitWriter) uint(z uint64) {
-	if z == 0 {
-		w.write(0, 1)
-		return
-	}
-	last := len(uintWidths) - 1
-	for i, k := range uintWidths {
-		if i == last || z < 1<<k {
-			ones := uint(i + 1)
-			if i < last {
-				w.write((1<<ones-1)<<1, ones+1)
-			} else {
-				w.write(1<<ones-1, ones)
-			}
-			w.write(z, k)
-			return
-		}
-	}
+	var exp uint8
+	w.adaptive(z, &exp, true)
 }
 
 func (r *bitReader) uint() (uint64, bool) {
-	i, ok := r.ones(len(uintWidths))
-	if i == 0 || !ok {
-		return 0, ok
-	}
-	return r.read(uintWidths[i-1])
+	var exp uint8
+	return r.adaptive(&exp, true)
 }
 
 // ones reads one bits up to max of them, and the zero bit that ends
@@ -160,3 +129,57 @@ func (r *bitReader) ones(max int) (int, bool) {
 // of either sign to small numbers.
 func zigzag(d uint64) uint64   { return d<<1 ^ uint64(int64(d)>>63) }
 func unzigzag(z uint64) uint64 { return z>>1 ^ -(z & 1) }
+
+// The adaptive code of an unsigned number z against a width w, the bit
+// length of the last nonzero number coded so: the bit 0 for z = 0; else
+// the bit 1, the bit length L of z as the Elias gamma code of
+// zigzag(L − w) + 1, then the L − 1 bits of z below its top bit.
+func (w *bitWriter) adaptive(z uint64, exp *uint8, zero bool) {
+	if zero {
+		if z == 0 {
+			w.write(0, 1)
+			return
+		}
+		w.write(1, 1)
+	}
+	l := bits.Len64(z)
+	g := zigzag(uint64(l-int(*exp))) + 1
+	n := uint(bits.Len64(g))
+	w.write(0, n-1)
+	w.write(g, n)
+	if l > 1 {
+		w.write(z, uint(l-1))
+	}
+	*exp = uint8(l)
+}
+
+func (r *bitReader) adaptive(exp *uint8, zero bool) (uint64, bool) {
+	if zero {
+		if b, ok := r.bit(); !b || !ok {
+			return 0, ok
+		}
+	}
+	n := uint(0)
+	for {
+		b, ok := r.bit()
+		if !ok || n > 8 {
+			return 0, false
+		}
+		if b {
+			break
+		}
+		n++
+	}
+	g, ok := r.read(n)
+	g |= 1 << n
+	l := int(*exp) + int(int64(unzigzag(g-1)))
+	if !ok || l < 0 || l > 64 || zero && l == 0 {
+		return 0, false
+	}
+	*exp = uint8(l)
+	if l == 0 {
+		return 0, true
+	}
+	z, ok := r.read(uint(l - 1))
+	return z | 1<<(l-1), ok
+}

@@ -109,7 +109,10 @@ func (u *Unpacker) entry2() (uint64, error) {
 		return seq, u.instance(len(t.shapes) - 1)
 	}
 	t.prev, t.nlast = -1, 0
-	return seq, d.bytes(MaxRecord) // a plain literal
+	if err := d.bytes(MaxRecord); err != nil || len(d.out) == 0 { // a plain literal
+		return 0, badEntry("bad literal")
+	}
+	return seq, nil
 }
 
 // bytes reads a length, at most max and MaxRecord, and as many bytes into
@@ -117,10 +120,14 @@ func (u *Unpacker) entry2() (uint64, error) {
 func (d *decoder) bytes(max int) error {
 	r := &d.r
 	n, ok := r.uint()
-	if !ok || n == 0 || n > MaxRecord || n > uint64(max) || n > uint64(r.left()/8) {
-		return badEntry("bad literal length")
+	if !ok || n > MaxRecord || n > uint64(max) || n > uint64(r.left()/8) {
+		return badEntry("bad length")
 	}
-	d.out = r.appendBytes(d.out[:0], n)
+	d.out = d.out[:0]
+	for range n {
+		c, _ := r.read(8)
+		d.out = append(d.out, byte(c))
+	}
 	return nil
 }
 
@@ -150,12 +157,11 @@ func (d *decoder) derive() error {
 			t.tmpl = append(t.tmpl, item...)
 			continue
 		}
-		n, ok := r.uint()
-		if !ok || n > uint64(MaxTemplate-len(t.tmpl)) || n > uint64(r.left()/8) {
+		if err := d.bytes(MaxTemplate - len(t.tmpl)); err != nil {
 			t.tmpl = t.tmpl[:from]
-			return badEntry("bad string length")
+			return err
 		}
-		t.tmpl = r.appendBytes(appendStrHeader(t.tmpl, int(n)), n)
+		t.tmpl = append(appendStrHeader(t.tmpl, len(d.out)), d.out...)
 	}
 	if !t.addShape(from, int(v)) {
 		t.tmpl = t.tmpl[:from]
@@ -227,7 +233,7 @@ func (d *decoder) header(s *series, kind uint8, i int) (uint64, error) {
 func (d *decoder) number(s *series, kind uint8) (uint64, error) {
 	switch kind {
 	case kindInt, kindTime:
-		v, ok := d.integer(s, s.v)
+		v, ok := d.integer(s, s.v, true)
 		if !ok {
 			return 0, errCut
 		}
@@ -239,8 +245,8 @@ func (d *decoder) number(s *series, kind uint8) (uint64, error) {
 }
 
 // integer reads a value coded against old as Encoder.integer writes it.
-func (d *decoder) integer(s *series, old uint64) (uint64, bool) {
-	z, ok := d.r.uint()
+func (d *decoder) integer(s *series, old uint64, zero bool) (uint64, bool) {
+	z, ok := d.r.adaptive(&s.width, zero)
 	if !ok {
 		return 0, false
 	}
@@ -283,7 +289,7 @@ func (d *decoder) float(s *series) (uint64, error) {
 		if !s.dec {
 			return 0, badEntry("mantissa change of a float that is not decimal")
 		}
-		m, ok := d.integer(s, uint64(s.m))
+		m, ok := d.integer(s, uint64(s.m), false)
 		if !ok {
 			return 0, errCut
 		}

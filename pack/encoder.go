@@ -20,18 +20,14 @@ type Encoder struct {
 	w       bitWriter
 	n       int
 	lastSeq uint64
-	used    uint8      // bits used in the block's last byte
-	vals    []uint64   // the numbers of the record being added
-	sgn     []uint8    // and the signedness each must state, if any
-	edits   [][2]int32 // a derived template's str items: kept (0, 0) or the new string's offset and length
+	used    uint8    // bits used in the block's last byte
+	vals    []uint64 // the numbers of the record being added
+	sgn     []uint8  // and the signedness each must state, if any
 	tmp     [16]byte
 }
 
 // Reset starts a new block, keeping the Encoder's memory.
-func (e *Encoder) Reset() {
-	e.t.reset()
-	e.n, e.lastSeq, e.used = 0, 0, 0
-}
+func (e *Encoder) Reset() { e.n = 0 }
 
 // Len reports how many records were added since Reset.
 func (e *Encoder) Len() int { return e.n }
@@ -130,93 +126,74 @@ func (e *Encoder) match(s int, rec []byte) bool {
 		}
 		b := rec[pos : pos+it.size]
 		sr := &t.series[o.slot]
-		sign := uint8(0)
-		switch {
-		case !sr.needsSign(it.kind, it.value):
-			if string(appendNumber(e.tmp[:0], typeByte(sr.sign), it.kind, it.value)) != string(b) {
-				return false
-			}
-		case string(appendNumber(e.tmp[:0], typeByte(signSigned), it.kind, it.value)) == string(b):
+		sign, learnt := sr.sign, uint8(0)
+		if sr.needsSign(it.kind, it.value) {
+			// The record's type byte says; a reader learns it.
 			sign = signSigned
-		case string(appendNumber(e.tmp[:0], typeByte(signUnsigned), it.kind, it.value)) == string(b):
-			sign = signUnsigned
-		default:
+			if b[0] >= 0xcc && b[0] <= 0xcf {
+				sign = signUnsigned
+			}
+			learnt = sign
+		}
+		if string(appendNumber(e.tmp[:0], typeByte(sign), it.kind, it.value)) != string(b) {
 			return false
 		}
-		e.vals, e.sgn = append(e.vals, it.value), append(e.sgn, sign)
+		e.vals, e.sgn = append(e.vals, it.value), append(e.sgn, learnt)
 		pos += it.size
 	}
 	return pos == len(rec)
 }
 
-// derive adds rec as a template derived from shape b's, with some str
-// items replaced, and writes it, if rec is then an instance of it.
+// derive adds rec as a template derived from shape b's, with the str
+// items that differ replaced, and writes it, if rec is then an instance
+// of it; else it changes nothing.
 func (e *Encoder) derive(b int, rec []byte) bool {
-	t := &e.t
+	t, w := &e.t, &e.w
 	base := t.shapes[b]
-	from := len(t.tmpl)
-	e.edits = e.edits[:0]
-	ok := e.deriveTemplate(base, rec) && len(t.tmpl) <= MaxTemplate && t.addShape(from, b)
-	if ok {
+	from, saved := len(t.tmpl), *w
+	w.write(0b110, 3)
+	w.write(uint64(b), indexBits(len(t.shapes)))
+	bo, ro := int(base.tmpl), 0
+	ok := true
+	for ok && bo < int(base.tmplEnd) {
+		bi, _ := parseItem(t.tmpl[bo:base.tmplEnd])
+		ri, rok := parseItem(rec[ro:])
+		bb, rb := t.tmpl[bo:bo+bi.size], rec[ro:ro+ri.size]
+		ro += ri.size
+		bo += bi.size
+		switch {
+		case !rok:
+			ok = false
+		case isStr(bb[0]) && isStr(rb[0]) && string(bb) != string(rb):
+			body := rb[strHead(rb[0]):]
+			// Only the shortest header, which a reader writes back.
+			ok = len(appendStrHeader(e.tmp[:0], len(body))) == len(rb)-len(body)
+			w.write(1, 1)
+			w.bytes(body)
+			t.tmpl = append(t.tmpl, rb...)
+		case isStr(bb[0]) && string(bb) == string(rb):
+			w.write(0, 1)
+			fallthrough
+		case bi.kind != kindOther && bi.kind == ri.kind:
+			t.tmpl = append(t.tmpl, bb...)
+		default:
+			ok = string(bb) == string(rb)
+			t.tmpl = append(t.tmpl, bb...)
+		}
+	}
+	if ok = ok && ro == len(rec) && len(t.tmpl) <= MaxTemplate && t.addShape(from, b); ok {
 		if ok = e.match(len(t.shapes)-1, rec); !ok {
 			t.popShape()
 		}
 	}
 	if !ok {
-		t.tmpl = t.tmpl[:from]
+		t.tmpl, *w = t.tmpl[:from], saved
 		return false
 	}
 	s := len(t.shapes) - 1
-	w := &e.w
-	w.write(0b110, 3)
-	w.write(uint64(b), indexBits(s))
-	for _, ed := range e.edits {
-		w.write(uint64(min(ed[0], 1)), 1)
-		if ed[0] > 0 {
-			w.bytes(t.tmpl[ed[0] : ed[0]+ed[1]])
-		}
-	}
 	e.numbers(s)
 	t.seen(s)
 	return true
-}
-
-// deriveTemplate appends to the table's templates the base's with the str
-// items that differ from rec's replaced, noting the edits; it reports
-// false if rec differs in anything else.
-func (e *Encoder) deriveTemplate(base shape, rec []byte) bool {
-	t := &e.t
-	bo, ro := int(base.tmpl), 0
-	for bo < int(base.tmplEnd) {
-		bi, _ := parseItem(t.tmpl[bo:base.tmplEnd])
-		ri, ok := parseItem(rec[ro:])
-		if !ok {
-			return false
-		}
-		bb, rb := t.tmpl[bo:bo+bi.size], rec[ro:ro+ri.size]
-		ro += ri.size
-		bo += bi.size
-		switch {
-		case isStr(bb[0]) && isStr(rb[0]):
-			if string(bb) == string(rb) {
-				e.edits = append(e.edits, [2]int32{})
-				t.tmpl = append(t.tmpl, bb...)
-				continue
-			}
-			body := rb[strHead(rb[0]):]
-			if string(appendStrHeader(e.tmp[:0], len(body))) != string(rb[:len(rb)-len(body)]) {
-				return false // not the shortest header: a reader would not write it back
-			}
-			t.tmpl = append(t.tmpl, rb...)
-			e.edits = append(e.edits, [2]int32{int32(len(t.tmpl) - len(body)), int32(len(body))})
-		case bi.kind != kindOther && bi.kind == ri.kind,
-			bi.kind == kindOther && string(bb) == string(rb):
-			t.tmpl = append(t.tmpl, bb...)
-		default:
-			return false
-		}
-	}
-	return ro == len(rec)
 }
 
 // strHead returns the header bytes of a str item starting with c.
@@ -264,7 +241,7 @@ func (e *Encoder) numbers(s int) {
 func (e *Encoder) number(s *series, kind uint8, v uint64) {
 	switch kind {
 	case kindInt, kindTime:
-		e.integer(s, v, s.v)
+		e.integer(s, v, s.v, true)
 	case kindF64:
 		e.float(s, v)
 	}
@@ -273,14 +250,14 @@ func (e *Encoder) number(s *series, kind uint8, v uint64) {
 
 // integer writes the difference x − old, or its change from the last
 // difference, as the series has learnt to; s.d becomes the difference.
-func (e *Encoder) integer(s *series, x, old uint64) {
+func (e *Encoder) integer(s *series, x, old uint64, zero bool) {
 	d := x - old
 	dd := d - s.d
+	z := zigzag(d)
 	if s.score < 0 {
-		e.w.uint(zigzag(dd))
-	} else {
-		e.w.uint(zigzag(d))
+		z = zigzag(dd)
 	}
+	e.w.adaptive(z, &s.width, zero)
 	s.learn(d, dd)
 	s.d = d
 }
@@ -296,7 +273,7 @@ func (e *Encoder) float(s *series, v uint64) {
 		if m2, fits := scale(m, ex-int(s.e)); fits {
 			if j, _ := decimal.Join(m2, int(s.e)); math.Float64bits(j) == v {
 				w.write(floatSameExp, 2)
-				e.integer(s, uint64(m2), uint64(s.m))
+				e.integer(s, uint64(m2), uint64(s.m), false)
 				s.m = m2
 				return
 			}

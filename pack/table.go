@@ -48,6 +48,7 @@ type series struct {
 	dec   bool
 	score int16 // below zero: code the change of the difference
 	sign  uint8 // an integer's: signUnknown, signed or unsigned
+	width uint8 // the bit length its next code is expected to have
 }
 
 // An integer series' signedness decides how a value is written back:
@@ -230,6 +231,8 @@ func (t *table) popShape() {
 func indexBits(n int) uint { return uint(bits.Len(uint(max(n-1, 0)))) }
 
 // isStr reports whether c starts a MessagePack str item.
+//
+//go:noinline
 func isStr(c byte) bool { return c >= 0xa0 && c <= 0xbf || c >= 0xd9 && c <= 0xdb }
 
 // appendStrHeader appends the shortest str header for n bytes.

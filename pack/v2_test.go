@@ -226,7 +226,7 @@ func TestCorruptBlocks2(t *testing.T) {
 		{"entry of a zero bit", []byte{Version2, 0x00, 0x00}, "entry 0 at offset 1: bit 0: entry does not start with bit 1"},
 		{"predicted with no shape", []byte{Version2, 0xc0}, "no shape predicted"},
 		{"earlier shape with none", []byte{Version2, 0x80}, "bad shape index"},
-		{"literal longer than the block", bitsOf(func(w *bitWriter) { w.write(0b10_0_10, 5); w.uint(2); w.write(0x91, 8) }), "bad literal length"},
+		{"literal longer than the block", bitsOf(func(w *bitWriter) { w.write(0b10_0_10, 5); w.uint(2); w.write(0x91, 8) }), "bad length"},
 		{"template not MessagePack", bitsOf(func(w *bitWriter) { w.write(0b10_0_10, 5); w.uint(1); w.write(0x91, 8) }), "not one MessagePack item"},
 		{"float mantissa of no decimal", bitsOf(func(w *bitWriter) {
 			w.write(0b10_0_10, 5)
