@@ -377,10 +377,10 @@ func BenchmarkUnpack(b *testing.B) {
 	recs := realRecords(b)
 	for _, v := range []struct {
 		name string
-		p    appender
-	}{{"v1", new(Packer)}, {"v2", new(Encoder)}} {
+		p    func() appender
+	}{{"v1", func() appender { return new(Packer) }}, {"v2", func() appender { return new(Encoder) }}} {
 		b.Run(v.name, func(b *testing.B) {
-			blk := appendAll(b, v.p, recs, consecutive(1, len(recs)))
+			blk := appendAll(b, v.p(), recs, consecutive(1, len(recs)))
 			var u Unpacker
 			b.SetBytes(int64(totalLen(recs)))
 			b.ReportAllocs()
