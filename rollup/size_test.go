@@ -54,10 +54,6 @@ func BenchmarkYearOnDisk(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		ro := New(time.Hour)
 		var summaries int
-		// ROLLUP_QUANT=round rounds each figure to 0.01, =int stores it as
-		// an integer of hundredths, =digits4 rounds it to 4 significant
-		// digits (decimal.Round): how much quantizing saves.
-		quant := os.Getenv("ROLLUP_QUANT")
 		// ROLLUP_MODEL=steady: a steadier device than the default's random
 		// walk: each gauge moves 0.2% of its level a minute (σ) and is
 		// pulled a tenth of the way back to it, each counter grows by
@@ -70,18 +66,7 @@ func BenchmarkYearOnDisk(b *testing.B) {
 		}
 		write := func(r *codec.Record) error {
 			summaries++
-			for i := range r.Fields {
-				v, ok := r.Fields[i].Value.Number()
-				switch {
-				case !ok:
-				case quant == "round":
-					r.Fields[i].Value = codec.Float(math.Round(v*100) / 100)
-				case quant == "int":
-					r.Fields[i].Value = codec.Int(int64(math.Round(v * 100)))
-				case quant == "digits4" && r.Fields[i].Value.Kind() == codec.KindFloat:
-					r.Fields[i].Value = codec.Float(decimal.Round(v, 4))
-				}
-			}
+			quantize(r)
 			_, err := w.Append(r)
 			return err
 		}
@@ -134,8 +119,9 @@ func BenchmarkYearOnDisk(b *testing.B) {
 
 // BenchmarkRealOnDisk rolls the samples of a real metrics ring, named by
 // $ROLLUP_RING (say an agent's DATA/metrics after a while at 1 s), into
-// summaries of $ROLLUP_EVERY (default 1m) and writes them packed, as
-// BenchmarkYearOnDisk does: what a summary of real figures takes.
+// summaries of $ROLLUP_EVERY (default 1m), quantized as $ROLLUP_QUANT
+// says, and writes them packed, as BenchmarkYearOnDisk does: what a
+// summary of real figures takes.
 func BenchmarkRealOnDisk(b *testing.B) {
 	ring := os.Getenv("ROLLUP_RING")
 	if ring == "" {
@@ -159,6 +145,7 @@ func BenchmarkRealOnDisk(b *testing.B) {
 		var samples, summaries int
 		write := func(r *codec.Record) error {
 			summaries++
+			quantize(r)
 			_, err := w.Append(r)
 			return err
 		}
@@ -180,6 +167,25 @@ func BenchmarkRealOnDisk(b *testing.B) {
 		b.ReportMetric(float64(samples), "samples")
 		b.ReportMetric(float64(summaries), "summaries")
 		b.ReportMetric(float64(bytes)/float64(max(summaries, 1)), "bytes/summary")
+	}
+}
+
+// quantize rounds a summary's figures as $ROLLUP_QUANT says: =round to
+// 0.01, =int to an integer of hundredths, =digits4 floats to 4
+// significant digits (decimal.Round); how much quantizing saves.
+func quantize(r *codec.Record) {
+	quant := os.Getenv("ROLLUP_QUANT")
+	for i := range r.Fields {
+		v, ok := r.Fields[i].Value.Number()
+		switch {
+		case !ok:
+		case quant == "round":
+			r.Fields[i].Value = codec.Float(math.Round(v*100) / 100)
+		case quant == "int":
+			r.Fields[i].Value = codec.Int(int64(math.Round(v * 100)))
+		case quant == "digits4" && r.Fields[i].Value.Kind() == codec.KindFloat:
+			r.Fields[i].Value = codec.Float(decimal.Round(v, 4))
+		}
 	}
 }
 
