@@ -13,7 +13,9 @@ import (
 // agent's DATA/metrics after some minutes with every collector at 1 s)
 // and packs them again as a packed memory stage of DefaultStageSize does,
 // with version 1 blocks and with version 2: bytes a record, and how many
-// seconds of the ring's records a full block holds.
+// seconds of the ring's records a full block holds. With PACK_BLOCKS=ring
+// the blocks end where the ring's own blocks (or frames) end instead,
+// as the flush interval cut them.
 func BenchmarkRepack(b *testing.B) {
 	ring := os.Getenv("PACK_RING")
 	if ring == "" {
@@ -25,7 +27,9 @@ func BenchmarkRepack(b *testing.B) {
 	}
 	var recs [][]byte
 	var seqs []uint64
+	var cuts []bool // a record that starts a block of the ring
 	var first, last codec.Record
+	var where Entry
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
@@ -35,7 +39,10 @@ func BenchmarkRepack(b *testing.B) {
 			continue
 		}
 		recs, seqs = append(recs, append([]byte(nil), e.Payload...)), append(seqs, e.Seq)
+		cuts = append(cuts, e.Segment != where.Segment || e.Offset != where.Offset || e.Offset < 0)
+		where = e
 	}
+	ringCuts := os.Getenv("PACK_BLOCKS") == "ring"
 	if len(recs) < 2 || codec.Msgpack.Decode(recs[0], &first) != nil || codec.Msgpack.Decode(recs[len(recs)-1], &last) != nil {
 		b.Fatalf("%d records", len(recs))
 	}
@@ -76,8 +83,8 @@ func BenchmarkRepack(b *testing.B) {
 				}
 				for i, rec := range recs {
 					// stagePacked: flush when the record might not fit.
-					if len(blk) > 0 && len(blk)+len(rec)+2*binFrameHeader > DefaultStageSize {
-						end(false)
+					if ringCuts && i > 0 && cuts[i] || !ringCuts && len(blk) > 0 && len(blk)+len(rec)+2*binFrameHeader > DefaultStageSize {
+						end(ringCuts)
 					}
 					if blk, err = v.p.Append(blk, rec, seqs[i]); err != nil {
 						b.Fatal(err)
