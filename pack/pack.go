@@ -1,5 +1,17 @@
 // Package pack compresses a run of MessagePack records of one stream into
-// a block, and expands it again.
+// a block, and expands it again. There are two versions of blocks; one
+// Unpacker reads both.
+//
+// Version 2 (Encoder; docs/FORMAT.md 3.5), which writers use, is a stream
+// of bits in which every record is an instance of a shape the block keeps
+// for its whole length, and each number of a shape is a series predicted
+// from its own past: the change of its difference or the difference, in
+// a variable-length code; a float as the change of its decimal mantissa
+// m of m·10^e (package decimal) where it has one, else as an XOR. Records
+// whose templates differ only in strings (two interfaces, two mounts)
+// share all but those strings. See table.go.
+//
+// Version 1 (Packer; 3.4), described below, is still read.
 //
 // Periodic samples repeat themselves: the same record names, field names and
 // types every interval, with numbers that move a little. A block therefore

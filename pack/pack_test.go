@@ -42,9 +42,13 @@ func totalLen(recs [][]byte) int {
 	return n
 }
 
-func packAll(t testing.TB, recs [][]byte, seqs []uint64) []byte {
+// An appender adds records to a block: a Packer or an Encoder.
+type appender interface {
+	Append(dst, rec []byte, seq uint64) ([]byte, error)
+}
+
+func appendAll(t testing.TB, p appender, recs [][]byte, seqs []uint64) []byte {
 	t.Helper()
-	var p Packer
 	var blk []byte
 	for i, r := range recs {
 		var err error
@@ -55,28 +59,17 @@ func packAll(t testing.TB, recs [][]byte, seqs []uint64) []byte {
 	return blk
 }
 
+func packAll(t testing.TB, recs [][]byte, seqs []uint64) []byte {
+	return appendAll(t, new(Packer), recs, seqs)
+}
+
 // roundTrip packs recs and checks that unpacking gives them back, byte
 // for byte, with their numbers.
 func roundTrip(t *testing.T, recs [][]byte, seqs []uint64) []byte {
 	t.Helper()
 	blk := packAll(t, recs, seqs)
-	var u Unpacker
-	u.Reset(blk, seqs[0])
-	for i := 0; ; i++ {
-		seq, rec, err := u.Next()
-		if err == io.EOF {
-			if i != len(recs) {
-				t.Fatalf("%d records back, want %d", i, len(recs))
-			}
-			return blk
-		}
-		if err != nil {
-			t.Fatalf("record %d: %v", i, err)
-		}
-		if seq != seqs[i] || !bytes.Equal(rec, recs[i]) {
-			t.Fatalf("record %d: seq %d (want %d)\ngot  %x\nwant %x", i, seq, seqs[i], rec, recs[i])
-		}
-	}
+	checkBlock(t, blk, recs, seqs)
+	return blk
 }
 
 func consecutive(first uint64, n int) []uint64 {
@@ -141,15 +134,19 @@ func rec(seq uint64, wall time.Time, mono int64, name string, fields ...any) []b
 	return b
 }
 
-func TestRoundTrip(t *testing.T) {
+// A roundTripCase is a sequence of records both block versions must
+// give back.
+type roundTripCase struct {
+	name string
+	recs [][]byte
+	seqs []uint64 // nil: consecutive from 1
+	refs int      // records stored as references by version 1, at least
+}
+
+func roundTripCases() []roundTripCase {
 	t0 := time.Unix(1764000000, 123456789)
 	var big [MaxRecord - 64]byte
-	for _, tc := range []struct {
-		name string
-		recs [][]byte
-		seqs []uint64 // nil: consecutive from 1
-		refs int      // records stored as references, at least
-	}{
+	return []roundTripCase{
 		{"one", [][]byte{rec(1, t0, 5, "cpu", "user", int64(1))}, nil, 0},
 		{"counters", [][]byte{
 			rec(1, t0, 5, "cpu", "user", int64(100), "idle", uint64(7)),
@@ -192,7 +189,11 @@ func TestRoundTrip(t *testing.T) {
 		{"not msgpack", [][]byte{{0xc1}, {0x92, 0x01}, {0x01, 0x02}, {0xc1}}, nil, 0},
 		{"largest record", [][]byte{rec(1, t0, 0, "big", "b", big[:]), rec(2, t0, 1, "big", "b", big[:])}, nil, 0}, // over MaxRefRecord: whole
 		{"largest referable", [][]byte{rec(1, t0, 0, "big", "b", big[:MaxRefRecord-64]), rec(2, t0, 1, "big", "b", big[:MaxRefRecord-64])}, nil, 1},
-	} {
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, tc := range roundTripCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			seqs := tc.seqs
 			if seqs == nil {
@@ -374,20 +375,26 @@ func BenchmarkPack(b *testing.B) {
 
 func BenchmarkUnpack(b *testing.B) {
 	recs := realRecords(b)
-	raw := totalLen(recs)
-	blk := packAll(b, recs, consecutive(1, len(recs)))
-	var u Unpacker
-	b.SetBytes(int64(raw))
-	b.ReportAllocs()
-	for b.Loop() {
-		u.Reset(blk, 1)
-		for {
-			if _, _, err := u.Next(); err != nil {
-				break
+	for _, v := range []struct {
+		name string
+		p    func() appender
+	}{{"v1", func() appender { return new(Packer) }}, {"v2", func() appender { return new(Encoder) }}} {
+		b.Run(v.name, func(b *testing.B) {
+			blk := appendAll(b, v.p(), recs, consecutive(1, len(recs)))
+			var u Unpacker
+			b.SetBytes(int64(totalLen(recs)))
+			b.ReportAllocs()
+			for b.Loop() {
+				u.Reset(blk, 1)
+				for {
+					if _, _, err := u.Next(); err != nil {
+						break
+					}
+				}
 			}
-		}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }
 
 // appendNumber writes numbers as msgp does, so that references are

@@ -2,7 +2,7 @@ package pack
 
 import (
 	"encoding/binary"
-	"fmt"
+	"errors"
 )
 
 // FNV-1a constants, for shape hashes (taken a word at a time).
@@ -11,10 +11,10 @@ const (
 	hashPrime = 1099511628211
 )
 
-// shape hashes the parts of a record that a reference must share: every
+// shapeOf hashes the parts of a record that a reference must share: every
 // item that is not a number, and the class of every number. It reports
 // false if p is not one well-formed MessagePack item.
-func shape(p []byte) (uint64, bool) {
+func shapeOf(p []byte) (uint64, bool) {
 	h := uint64(hashInit)
 	off, left := 0, 1
 	for left > 0 {
@@ -70,17 +70,11 @@ func (p *Packer) Len() int { return p.n }
 // later ones must be larger than the one before. The Packer keeps a copy
 // of each record of at most MaxRefRecord bytes to refer to.
 func (p *Packer) Append(dst []byte, rec []byte, seq uint64) ([]byte, error) {
-	if len(rec) == 0 || len(rec) > MaxRecord {
-		return dst, fmt.Errorf("pack: %d-byte record (1 to %d allowed)", len(rec), MaxRecord)
+	gap, err := nextGap(rec, p.n, p.lastSeq, seq)
+	if err != nil {
+		return dst, err
 	}
-	gap := uint64(0)
-	if p.n > 0 {
-		if seq <= p.lastSeq {
-			return dst, fmt.Errorf("pack: seq %d after %d", seq, p.lastSeq)
-		}
-		gap = seq - p.lastSeq - 1
-	}
-	h, ok := shape(rec)
+	h, ok := shapeOf(rec)
 	tag := byte(0)
 	if gap > 0 {
 		tag |= tagGap
@@ -129,6 +123,27 @@ func (p *Packer) keep(rec []byte, hash uint64, ok bool) {
 		r.end = len(p.win)
 	}
 	p.refs[p.n%Refs] = r
+}
+
+// What Append refuses; ringlog says which stream and record.
+var (
+	errRecordSize = errors.New("pack: record of 0 or over 65,536 bytes")
+	errSeqOrder   = errors.New("pack: sequence number not above the last")
+)
+
+// nextGap checks that rec may follow n records, the last numbered last,
+// as number seq, and returns the gap before it.
+func nextGap(rec []byte, n int, last, seq uint64) (uint64, error) {
+	if len(rec) == 0 || len(rec) > MaxRecord {
+		return 0, errRecordSize
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if seq <= last {
+		return 0, errSeqOrder
+	}
+	return seq - last - 1, nil
 }
 
 func appendHead(b []byte, tag byte, gap uint64) []byte {

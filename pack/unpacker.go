@@ -15,11 +15,15 @@ type Unpacker struct {
 	buf  []byte         // the records of the window, back to back
 	win  [Refs][2]int32 // start and end in buf of the last records, a ring
 	pred [Predicted]uint64
+	v2   bool // a version 2 block, read by d2
+	d2   decoder
 }
 
 // Reset starts unpacking block, whose first record has sequence number first.
 func (u *Unpacker) Reset(block []byte, first uint64) {
 	u.src, u.off, u.seq, u.n, u.buf, u.pred = block, 0, first, 0, u.buf[:0], [Predicted]uint64{}
+	u.v2 = len(block) > 0 && block[0]&tagBad != 0
+	u.d2.r = bitReader{src: block}
 }
 
 // Next returns the next record and its sequence number. The record is
@@ -28,6 +32,9 @@ func (u *Unpacker) Reset(block []byte, first uint64) {
 func (u *Unpacker) Next() (uint64, []byte, error) {
 	if u.off >= len(u.src) {
 		return 0, nil, io.EOF
+	}
+	if u.v2 {
+		return u.next2()
 	}
 	at := u.off
 	tag := u.src[u.off]

@@ -132,16 +132,9 @@ func TestGolden(t *testing.T) {
 			os.Truncate(last, st.Size()-9)
 			os.Truncate(filepath.Join(dir, stageName), stageHeaderSize)
 		})
-		// Packed blocks of a periodic ring, the second block damaged.
-		packed := testOptions(codec.Msgpack)
-		packed.Pack, packed.MemoryStage, packed.StageSize = true, true, 1500
-		writeGoldenOpts(t, "v1-msgpack-packed", packed, func(t *testing.T, dir string) {
-			seg := segmentPaths(t, dir)[0]
-			_, b, frames := segFrames(t, seg)
-			b[frames[1].off+30] ^= 0x04
-			os.WriteFile(seg, b, 0o640)
-		})
+		writePackedGolden(t, "v1-msgpack-packed")
 		createMoreGolden(t)
+		createPackedV2Golden(t)
 	}
 	for _, name := range goldenRings {
 		dir := filepath.Join(goldenDir, name)
@@ -157,10 +150,40 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// writePackedGolden writes the packed blocks of a periodic ring, the
+// second block damaged.
+func writePackedGolden(t *testing.T, name string) {
+	packed := testOptions(codec.Msgpack)
+	packed.Pack, packed.MemoryStage, packed.StageSize = true, true, 1500
+	writeGoldenOpts(t, name, packed, func(t *testing.T, dir string) {
+		seg := segmentPaths(t, dir)[0]
+		_, b, frames := segFrames(t, seg)
+		b[frames[1].off+30] ^= 0x04
+		os.WriteFile(seg, b, 0o640)
+	})
+}
+
 // goldenRings are the rings TestGolden reads; other tests read them too.
 var goldenRings = []string{"v1-msgpack", "v1-json", "v1-msgpack-damaged", "v1-msgpack-packed",
 	"v1-msgpack-packed-refs", "v1-msgpack-stage-only", "v1-json-stage-only", "v1-msgpack-bad-stage",
-	"v1-msgpack-unknown-flag", "v1-json-future-version"}
+	"v1-msgpack-unknown-flag", "v1-json-future-version", "pack2-msgpack", "pack2-msgpack-refs"}
+
+// createPackedV2Golden writes the golden rings of version 2 blocks added
+// on 2026-12-04 (issue 15), as those of version 1 were written: every
+// kind of value with the second block damaged, and records alike but for
+// their numbers. They are named pack2-*, not v1-*: the segments are of
+// format version 1, and tools that read every v1-* ring expect a fixed
+// set.
+func createPackedV2Golden(t *testing.T) {
+	writePackedGolden(t, "pack2-msgpack")
+	var alike []*codec.Record
+	for i := 0; i < 60; i++ {
+		alike = append(alike, testRecord(i))
+	}
+	packed := testOptions(codec.Msgpack)
+	packed.Pack, packed.MemoryStage, packed.StageSize = true, true, 500 // blocks of about 15
+	writeGoldenRecs(t, "pack2-msgpack-refs", packed, alike, func(w *Writer) error { return w.Close() }, nil)
+}
 
 // createMoreGolden writes the golden rings added on 2026-12-03 (issue 11):
 // packed blocks of reference entries with predictions, records that
@@ -218,24 +241,37 @@ func createMoreGolden(t *testing.T) {
 	})
 }
 
-// TestGoldenPackedRefs: the packed golden ring holds reference entries,
-// predictions included, not literals only: its blocks are less than half
-// the bytes of the records they unpack to, which literals cannot be.
+// TestGoldenPackedRefs: the packed golden rings hold records stored by
+// reference (version 1) or as instances of shapes (version 2), not
+// literals only: their blocks are a small part of the bytes of the
+// records they unpack to, which literals cannot be.
 func TestGoldenPackedRefs(t *testing.T) {
-	var packed, records, blocks int
-	for _, seg := range segmentPaths(t, filepath.Join(goldenDir, "v1-msgpack-packed-refs")) {
-		packed, records, blocks = sumBlocks(t, seg, packed, records, blocks)
-	}
-	if blocks < 2 || packed*2 > records {
-		t.Fatalf("%d blocks of %d bytes for %d bytes of records: not packed by reference", blocks, packed, records)
+	for _, tc := range []struct {
+		ring    string
+		version byte // of the blocks
+		part    int  // the blocks are at most 1/part of the records
+	}{
+		{"v1-msgpack-packed-refs", 0, 2},
+		{"pack2-msgpack-refs", pack.Version2, 4},
+	} {
+		var packed, records, blocks int
+		for _, seg := range segmentPaths(t, filepath.Join(goldenDir, tc.ring)) {
+			packed, records, blocks = sumBlocks(t, seg, tc.version, packed, records, blocks)
+		}
+		if blocks < 2 || packed*tc.part > records {
+			t.Errorf("%s: %d blocks of %d bytes for %d bytes of records: not packed by reference", tc.ring, blocks, packed, records)
+		}
 	}
 }
 
-func sumBlocks(t *testing.T, seg string, packed, records, blocks int) (int, int, int) {
+func sumBlocks(t *testing.T, seg string, version byte, packed, records, blocks int) (int, int, int) {
 	_, data, frames := segFrames(t, seg)
 	for _, f := range frames {
 		blocks++
 		blk := data[f.off+binFrameHeader : f.end]
+		if version == 0 && blk[0]&0x80 != 0 || version != 0 && blk[0] != version {
+			t.Fatalf("%s: a block of version %#x", seg, blk[0])
+		}
 		packed += len(blk)
 		var u pack.Unpacker
 		u.Reset(blk, f.seq)

@@ -31,9 +31,13 @@ const (
 	// FlagPacked marks a MessagePack segment whose frames each hold a
 	// block of records packed by package pack (docs/FORMAT.md 3.4).
 	FlagPacked = 1 << 0
+	// FlagPacked2 marks a packed segment whose blocks may be of version 2
+	// (docs/FORMAT.md 3.5), so that a reader that knows only version 1
+	// refuses the segment as unsupported rather than damaged.
+	FlagPacked2 = 1 << 1
 
 	incompatMask   = 0x0000ffff
-	knownIncompat  = FlagPacked
+	knownIncompat  = FlagPacked | FlagPacked2
 	binMaxStream   = 32
 	headerCodecOff = 16
 )
@@ -259,7 +263,7 @@ func parseTextHeader(p []byte) (Header, error) {
 	if err := checkFlags(h.Flags); err != nil {
 		return h, err
 	}
-	if h.Flags&FlagPacked != 0 {
+	if h.Flags&(FlagPacked|FlagPacked2) != 0 {
 		return h, headerError("packed flag in a JSON segment")
 	}
 	if !codec.ValidStream(h.Stream) {

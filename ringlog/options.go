@@ -76,9 +76,10 @@ type Options struct {
 	// (the agent's "periodic" mode). Close and Sync still flush them.
 	MemoryStage bool
 	// Pack writes the records of each stage flush as one frame holding a
-	// block of package pack, in segments marked FlagPacked: periodic
-	// samples shrink about tenfold. Damage to such a frame costs its whole
-	// block. MessagePack only; records are limited to pack.MaxRecord.
+	// version 2 block of package pack, in segments marked FlagPacked and
+	// FlagPacked2: periodic samples shrink about twentyfold. Damage to
+	// such a frame costs its whole block. MessagePack only; records are
+	// limited to pack.MaxRecord.
 	Pack       bool
 	Sync       SyncPolicy
 	SyncEvery  time.Duration // for SyncInterval; 0 means DefaultSyncEvery
@@ -156,4 +157,12 @@ func blockSize(dir string) int64 {
 		return 4096
 	}
 	return int64(fs.Bsize)
+}
+
+// segFlags returns the header flags of the segments o writes.
+func (o *Options) segFlags() uint32 {
+	if o.Pack {
+		return FlagPacked | FlagPacked2
+	}
+	return 0
 }

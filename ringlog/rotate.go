@@ -115,9 +115,7 @@ func (w *Writer) rotateWith(first []byte) error {
 	wall, mono := w.o.Now()
 	segSeq := w.segSeq + 1
 	h := Header{Codec: w.o.Codec, Stream: w.o.Stream, Ring: w.ring, Segment: segSeq, First: w.next, Boot: w.o.Boot, Wall: wall, Mono: mono}
-	if w.o.Pack {
-		h.Flags = FlagPacked
-	}
+	h.Flags = w.o.segFlags()
 	hb := appendHeader(w.hdrBuf[:0], &h)
 	hdr, frames := len(hb), 0
 	if first != nil {

@@ -69,7 +69,7 @@ func TestScan(t *testing.T) {
 func TestScanFrom(t *testing.T) {
 	dir := t.TempDir()
 	o := testOptions(codec.Msgpack)
-	o.Pack = true
+	o.Budget = 1 << 20 // the 400 records in about ten segments of 8 KiB
 	w, err := Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
@@ -77,34 +77,38 @@ func TestScanFrom(t *testing.T) {
 	defer w.Close()
 	appendN(t, w, 0, 400)
 	w.Flush()
-	ids := func(from func(Entry) bool) (firsts []int64, n int) {
+	ids := func(from func(Entry) bool) (first int64, n int) {
 		w.Scan(from, func(e Entry) error {
 			var r codec.Record
 			if err := e.Decode(&r); err != nil {
 				t.Fatal(err)
 			}
 			if n == 0 {
-				firsts = append(firsts, r.Fields[0].Value.Int())
+				first = r.Fields[0].Value.Int()
 			}
 			n++
 			return nil
 		})
-		return firsts, n
+		return first, n
 	}
-	atLeast := func(i int64) func(Entry) bool {
+	atMost := func(i int64) func(Entry) bool {
 		return func(e Entry) bool {
 			var r codec.Record
 			return e.Decode(&r) == nil && r.Fields[0].Value.Int() <= i
 		}
 	}
-	if f, n := ids(nil); n != 400 || f[0] != 0 {
-		t.Fatalf("all: %d records from %v, want 400 from 0", n, f)
+	if segs := len(segmentPaths(t, dir)); segs < 5 {
+		t.Fatalf("%d segments", segs)
 	}
-	// Two segments, the second from record 334 on (the first 8 KiB).
-	if f, n := ids(atLeast(350)); len(segmentPaths(t, dir)) != 2 || f[0] != 334 || n != 400-334 {
-		t.Errorf("from 350: %d records from %v of %d segments, want 66 from 334", n, f, len(segmentPaths(t, dir)))
+	if f, n := ids(nil); n != 400 || f != 0 {
+		t.Fatalf("all: %d records from %d, want 400 from 0", n, f)
 	}
-	if f, n := ids(atLeast(-1)); n != 400 || f[0] != 0 {
-		t.Errorf("from none: %d records from %v, want all 400", n, f)
+	// From the segment that holds record 350: its first is at most 350,
+	// and less than a segment (about 40 records) before it.
+	if f, n := ids(atMost(350)); f > 350 || f < 300 || n != 400-int(f) {
+		t.Errorf("from 350: %d records from %d", n, f)
+	}
+	if f, n := ids(atMost(-1)); n != 400 || f != 0 {
+		t.Errorf("from none: %d records from %d, want all 400", n, f)
 	}
 }

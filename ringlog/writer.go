@@ -61,7 +61,7 @@ type Writer struct {
 
 	// With Options.Pack: the staged records packed so far, as a frame
 	// whose header is sealed when it is written, and its first number.
-	pk         pack.Packer
+	pk         pack.Encoder
 	block      []byte
 	blockFirst uint64
 

@@ -6,11 +6,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/decimal"
 	"github.com/itiny/itiny/ringlog"
 )
 
@@ -40,9 +42,9 @@ func templates(tb testing.TB) []codec.Record {
 
 // BenchmarkYearOnDisk rolls a year of samples of the default collectors
 // (every minute, each gauge wandering 2% a sample, each counter growing
-// by up to 1% of itself) into hourly summaries, and writes them to a
-// packed ring as the agent's periodic streams are written, a block a
-// day. It reports the ring's bytes on disk for the year: the issue's
+// by up to 1% of itself; or as ROLLUP_MODEL says) into hourly summaries,
+// and writes them to a packed ring as the agent's periodic streams are
+// written, a block a day (or ROLLUP_BLOCK_DAYS). It reports the ring's bytes on disk for the year: the issue's
 // goal is 1 MiB.
 func BenchmarkYearOnDisk(b *testing.B) {
 	tmpl := templates(b)
@@ -52,21 +54,19 @@ func BenchmarkYearOnDisk(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		ro := New(time.Hour)
 		var summaries int
-		// ROLLUP_QUANT=round rounds each figure to 0.01, =int stores it as
-		// an integer of hundredths: how much quantizing saves.
-		quant := os.Getenv("ROLLUP_QUANT")
+		// ROLLUP_MODEL=steady: a steadier device than the default's random
+		// walk: each gauge moves 0.2% of its level a minute (σ) and is
+		// pulled a tenth of the way back to it, each counter grows by
+		// its level/10^5 a minute (at least 1), ±10%.
+		steady := os.Getenv("ROLLUP_MODEL") == "steady"
+		// ROLLUP_BLOCK_DAYS: days of summaries a block holds (default 1).
+		days := 1
+		if d, err := strconv.Atoi(os.Getenv("ROLLUP_BLOCK_DAYS")); err == nil && d > 0 {
+			days = d
+		}
 		write := func(r *codec.Record) error {
 			summaries++
-			for i := range r.Fields {
-				v, ok := r.Fields[i].Value.Number()
-				switch {
-				case !ok:
-				case quant == "round":
-					r.Fields[i].Value = codec.Float(math.Round(v*100) / 100)
-				case quant == "int":
-					r.Fields[i].Value = codec.Int(int64(math.Round(v * 100)))
-				}
-			}
+			quantize(r)
 			_, err := w.Append(r)
 			return err
 		}
@@ -90,10 +90,15 @@ func BenchmarkYearOnDisk(b *testing.B) {
 					if k < 0 || !ok {
 						continue
 					}
-					switch def.Fields[k].Kind {
-					case catalog.Gauge:
+					base, _ := tmpl[i].Fields[j].Value.Number()
+					switch kind := def.Fields[k].Kind; {
+					case steady && kind == catalog.Gauge:
+						f.Value = codec.Float(v + 0.1*(base-v) + base*0.002*rng.NormFloat64())
+					case steady && kind == catalog.Counter:
+						f.Value = codec.Uint(uint64(v + max(1, base/1e5)*(1+0.1*rng.NormFloat64())))
+					case kind == catalog.Gauge:
 						f.Value = codec.Float(v * (1 + rng.NormFloat64()*0.02))
-					case catalog.Counter:
+					case kind == catalog.Counter:
 						f.Value = codec.Uint(uint64(v + v*0.01*rng.Float64()))
 					}
 				}
@@ -101,7 +106,7 @@ func BenchmarkYearOnDisk(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			if m%(24*60) == 0 {
+			if m%(days*24*60) == 0 {
 				w.Flush()
 			}
 		}
@@ -114,8 +119,9 @@ func BenchmarkYearOnDisk(b *testing.B) {
 
 // BenchmarkRealOnDisk rolls the samples of a real metrics ring, named by
 // $ROLLUP_RING (say an agent's DATA/metrics after a while at 1 s), into
-// summaries of $ROLLUP_EVERY (default 1m) and writes them packed, as
-// BenchmarkYearOnDisk does: what a summary of real figures takes.
+// summaries of $ROLLUP_EVERY (default 1m), quantized as $ROLLUP_QUANT
+// says, and writes them packed, as BenchmarkYearOnDisk does: what a
+// summary of real figures takes.
 func BenchmarkRealOnDisk(b *testing.B) {
 	ring := os.Getenv("ROLLUP_RING")
 	if ring == "" {
@@ -139,6 +145,7 @@ func BenchmarkRealOnDisk(b *testing.B) {
 		var samples, summaries int
 		write := func(r *codec.Record) error {
 			summaries++
+			quantize(r)
 			_, err := w.Append(r)
 			return err
 		}
@@ -160,6 +167,25 @@ func BenchmarkRealOnDisk(b *testing.B) {
 		b.ReportMetric(float64(samples), "samples")
 		b.ReportMetric(float64(summaries), "summaries")
 		b.ReportMetric(float64(bytes)/float64(max(summaries, 1)), "bytes/summary")
+	}
+}
+
+// quantize rounds a summary's figures as $ROLLUP_QUANT says: =round to
+// 0.01, =int to an integer of hundredths, =digits4 floats to 4
+// significant digits (decimal.Round); how much quantizing saves.
+func quantize(r *codec.Record) {
+	quant := os.Getenv("ROLLUP_QUANT")
+	for i := range r.Fields {
+		v, ok := r.Fields[i].Value.Number()
+		switch {
+		case !ok:
+		case quant == "round":
+			r.Fields[i].Value = codec.Float(math.Round(v*100) / 100)
+		case quant == "int":
+			r.Fields[i].Value = codec.Int(int64(math.Round(v * 100)))
+		case quant == "digits4" && r.Fields[i].Value.Kind() == codec.KindFloat:
+			r.Fields[i].Value = codec.Float(decimal.Round(v, 4))
+		}
 	}
 }
 

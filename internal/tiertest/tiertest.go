@@ -189,10 +189,11 @@ func note(into map[int64]*Summary, r *codec.Record) {
 
 // open opens the ring of stream under data as the agent's periodic
 // streams are written: msgpack, packed.
-// now stamps the segment headers.
+// now stamps the segment headers. Segments are small, so that a week of
+// minutes takes several and readers can pass over some.
 func open(tb testing.TB, data, stream string, now func() (time.Time, int64)) *ringlog.Writer {
 	w, err := ringlog.Open(filepath.Join(data, stream), ringlog.Options{Stream: stream, Codec: codec.Msgpack, Budget: 256 << 20,
-		SegmentSize: 128 << 10, MemoryStage: true, Pack: true, FlushEvery: time.Hour, StageSize: 32 << 10, Now: now})
+		SegmentSize: 16 << 10, MemoryStage: true, Pack: true, FlushEvery: time.Hour, StageSize: 8 << 10, Now: now})
 	if err != nil {
 		tb.Fatal(err)
 	}
