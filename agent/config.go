@@ -15,6 +15,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/ringlog"
+	"github.com/itiny/itiny/rollup"
 )
 
 // DefaultConfig is the embedded configuration the agent runs on when it is
@@ -162,8 +163,16 @@ func ParseConfig(name, text string) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The default's streams the file does not set, and the default's
+		// tiers of those only: a file that sizes metrics itself sizes its
+		// tiers too, or has none.
+		set := map[string]bool{}
+		for _, s := range p.c.Streams {
+			set[s.Name] = true
+		}
 		for _, s := range def.c.Streams {
-			if p.c.Stream(s.Name) == nil {
+			base, _, tier := rollup.SplitTier(s.Name)
+			if !set[s.Name] && !(tier && set[base]) {
 				p.c.Streams = append(p.c.Streams, s)
 			}
 		}

@@ -75,7 +75,7 @@ func noThermalZone() bool {
 // runsAgent matches the examples that run the agent.
 var runsAgent = regexp.MustCompile(`make run|bin/itiny run`)
 
-const checkpointOther = `^itiny-migrate: \w+: the checkpoint is of destination \S+, this is \S+: scanning all of it$`
+const checkpointOther = `^itiny-migrate: [\w.]+: the checkpoint is of destination \S+, this is \S+: scanning all of it$`
 
 // TestREADME runs every line of every ```sh block of README.md, read now,
 // in order, with bash (-o pipefail), in a sandbox (sandbox_test.go): a
