@@ -11,7 +11,8 @@
 //   - the labels, as the interval's last sample had them (the instance
 //     among them);
 //   - for each gauge field F of the catalogue: F, the mean of the
-//     interval's samples, and F_min, F_max and F_last;
+//     interval's samples, and F_min, F_max and F_last, which a summary of
+//     one sample leaves out (they are F);
 //   - for each counter field F: F_rate, its increase per second over the
 //     interval: the sum of the increases between consecutive samples over
 //     the monotonic time they span, a value falling below half the one
@@ -498,6 +499,10 @@ func (g *group) summary(every int64) *codec.Record {
 			if a.span > 0 {
 				r.Fields = append(r.Fields, rounded(k[1], a.inc/(float64(a.span)/1e9)))
 			}
+		case a.n == 1:
+			// One sample (a collector at the interval): its extremes and
+			// last are its value, which a reader takes from F.
+			r.Fields = append(r.Fields, rounded(k[0], a.sum))
 		default:
 			r.Fields = append(r.Fields, rounded(k[0], a.sum/float64(a.n)),
 				rounded(k[1], a.min), rounded(k[2], a.max), rounded(k[3], a.last))
