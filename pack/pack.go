@@ -9,7 +9,8 @@
 // a variable-length code; a float as the change of its decimal mantissa
 // m of m·10^e (package decimal) where it has one, else as an XOR. Records
 // whose templates differ only in strings (two interfaces, two mounts)
-// share all but those strings. See table.go.
+// share all but those strings. Writer and reader keep the same bounded
+// table (MaxShapes, MaxTemplate, MaxSeries: under 0.5 MiB); see table.go.
 //
 // Version 1 (Packer; 3.4), described below, is still read.
 //
