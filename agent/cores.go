@@ -156,7 +156,7 @@ func (c *coresCollector) Update(e Emitter) error {
 		// a storm: told now, not at a next crash that may never come.
 		err := c.spool.TakeDropped(func(n int64) error {
 			c.dropped.Level = codec.LevelWarning
-			c.dropped.Fields[0].Value = codec.Int(n)
+			setValue(c.dropped.Fields, 0, codec.Int(n))
 			if err := e.Emit(catalog.StreamEvents, &c.dropped); err != nil {
 				return err
 			}

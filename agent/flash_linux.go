@@ -168,7 +168,8 @@ func openOptional(path string) (*procFile, error) {
 }
 
 func (fc *flashCollector) add(d flashDevice, name, kind string) {
-	d.rec.Fields[0].Value, d.rec.Fields[1].Value = codec.String(name), codec.String(kind)
+	setValue(d.rec.Fields, 0, codec.String(name))
+	setValue(d.rec.Fields, 1, codec.String(kind))
 	fc.devs = append(fc.devs, d)
 }
 

@@ -163,11 +163,12 @@ func (k *kmsgCollector) Update(e Emitter) error {
 			continue
 		}
 		f := r.Fields
-		f[0].Value = alias(m.msg)
-		f[1].Value, f[2].Value = codec.Uint(m.seq), codec.Uint(m.usec)
+		setValue(f, 0, alias(m.msg))
+		setValue(f, 1, codec.Uint(m.seq))
+		setValue(f, 2, codec.Uint(m.usec))
 		err = emitAt(e, StreamEvents, r, mono)
 		for i := range f {
-			f[i].Value = codec.Value{} // no reference to the buffer left behind
+			setValue(f, i, codec.Value{}) // no reference to the buffer left behind
 		}
 		if err != nil {
 			return err
@@ -188,8 +189,9 @@ func (k *kmsgCollector) reportDrops(e Emitter) error {
 		return nil
 	}
 	f := k.dropped.Fields
-	f[0].Value, f[1].Value = codec.Uint(n), codec.Uint(k.dropSeq)
-	f[2].Value = codec.Float(last.Sub(first).Seconds())
+	setValue(f, 0, codec.Uint(n))
+	setValue(f, 1, codec.Uint(k.dropSeq))
+	setValue(f, 2, codec.Float(last.Sub(first).Seconds()))
 	return emitAt(e, StreamEvents, &k.dropped, first.UnixNano())
 }
 

@@ -44,8 +44,11 @@ func (c *loadCollector) Update(e Emitter) error {
 		return err
 	}
 	f := c.rec.Fields
-	f[0].Value, f[1].Value, f[2].Value = codec.Float(l.load1), codec.Float(l.load5), codec.Float(l.load15)
-	f[3].Value, f[4].Value = codec.Uint(l.running), codec.Uint(l.tasks)
+	setValue(f, 0, codec.Float(l.load1))
+	setValue(f, 1, codec.Float(l.load5))
+	setValue(f, 2, codec.Float(l.load15))
+	setValue(f, 3, codec.Uint(l.running))
+	setValue(f, 4, codec.Uint(l.tasks))
 	return e.Emit(StreamMetrics, &c.rec)
 }
 

@@ -46,7 +46,7 @@ func (c *memoryCollector) Update(e Emitter) error {
 		return err
 	}
 	for i, v := range m {
-		c.rec.Fields[i].Value = codec.Uint(v)
+		setValue(c.rec.Fields, i, codec.Uint(v))
 	}
 	return e.Emit(StreamMetrics, &c.rec)
 }

@@ -46,7 +46,7 @@ func newPressureCollector(c CollectorConfig) (Collector, error) {
 			return nil, err
 		}
 		rec := catalogRecord(&catalog.Pressure)
-		rec.Fields[0].Value = codec.String(r)
+		setValue(rec.Fields, 0, codec.String(r))
 		p.res = append(p.res, pressureResource{f, rec})
 	}
 	return p, nil
@@ -74,8 +74,12 @@ func (p *pressureCollector) Update(e Emitter) error {
 			return err
 		}
 		f := r.rec.Fields
-		f[1].Value, f[2].Value, f[3].Value = codec.Float(s.some.avg10), codec.Float(s.some.avg60), codec.Uint(s.some.total)
-		f[4].Value, f[5].Value, f[6].Value = codec.Float(s.full.avg10), codec.Float(s.full.avg60), codec.Uint(s.full.total)
+		setValue(f, 1, codec.Float(s.some.avg10))
+		setValue(f, 2, codec.Float(s.some.avg60))
+		setValue(f, 3, codec.Uint(s.some.total))
+		setValue(f, 4, codec.Float(s.full.avg10))
+		setValue(f, 5, codec.Float(s.full.avg60))
+		setValue(f, 6, codec.Uint(s.full.total))
 		if err := e.Emit(StreamMetrics, &r.rec); err != nil {
 			return err
 		}

@@ -162,7 +162,7 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 		}
 		seen[w.name] = true
 		w.rec = catalogRecord(&catalog.Process)
-		w.rec.Fields[0].Value = codec.String(w.name)
+		setValue(w.rec.Fields, 0, codec.String(w.name))
 		w.end.code = -1
 		p.watches = append(p.watches, w)
 	}

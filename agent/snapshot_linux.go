@@ -87,7 +87,7 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 		_, i := catalog.Snapshot.Field("exit_code")
 		s.rec.Fields = append(s.rec.Fields[:i], s.rec.Fields[i+1:]...)
 	}
-	s.rec.Fields[0].Value = codec.String(s.name)
+	setValue(s.rec.Fields, 0, codec.String(s.name))
 	return s, nil
 }
 
@@ -119,12 +119,13 @@ func (s *snapshotCollector) Update(e Emitter) error {
 	}
 	f := s.rec.Fields
 	i := 1
-	f[i].Value = snapshotOutput(out, truncated)
+	setValue(f, i, snapshotOutput(out, truncated))
 	if s.command != "" {
 		i++
-		f[i].Value = codec.Int(int64(exit))
+		setValue(f, i, codec.Int(int64(exit)))
 	}
-	f[i+1].Value, f[i+2].Value = codec.Bool(truncated), codec.Bool(changed)
+	setValue(f, i+1, codec.Bool(truncated))
+	setValue(f, i+2, codec.Bool(changed))
 	if err := e.Emit(StreamState, &s.rec); err != nil {
 		return err
 	}

@@ -46,7 +46,8 @@ func (c *uptimeCollector) Update(e Emitter) error {
 	if c.cols, up, idle, err = parseUptime(c.f.path, c.cols, b); err != nil {
 		return err
 	}
-	c.rec.Fields[0].Value, c.rec.Fields[1].Value = codec.Float(up), codec.Float(idle)
+	setValue(c.rec.Fields, 0, codec.Float(up))
+	setValue(c.rec.Fields, 1, codec.Float(idle))
 	return e.Emit(StreamMetrics, &c.rec)
 }
 

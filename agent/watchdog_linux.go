@@ -117,9 +117,13 @@ func (w *watchdogCollector) Update(e Emitter) error {
 			rec.Level = codec.LevelWarning
 		}
 		f := rec.Fields
-		f[0].Value, f[1].Value, f[2].Value = codec.String(name), codec.String(identity), codec.Uint(uint64(bits))
-		f[3].Value, f[4].Value, f[5].Value = codec.String(watchdogFlags(bits)), codec.Uint(t), codec.String(state)
-		f[6].Value = codec.String(reason)
+		setValue(f, 0, codec.String(name))
+		setValue(f, 1, codec.String(identity))
+		setValue(f, 2, codec.Uint(uint64(bits)))
+		setValue(f, 3, codec.String(watchdogFlags(bits)))
+		setValue(f, 4, codec.Uint(t))
+		setValue(f, 5, codec.String(state))
+		setValue(f, 6, codec.String(reason))
 		if err := e.Emit(StreamState, &rec); err != nil {
 			return err
 		}
