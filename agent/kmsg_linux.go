@@ -164,8 +164,8 @@ func (k *kmsgCollector) Update(e Emitter) error {
 		}
 		f := r.Fields
 		setValue(f, 0, alias(m.msg))
-		setValue(f, 1, codec.Uint(m.seq))
-		setValue(f, 2, codec.Uint(m.usec))
+		f.SetUint(1, m.seq)
+		f.SetUint(2, m.usec)
 		err = emitAt(e, StreamEvents, r, mono)
 		for i := range f {
 			setValue(f, i, codec.Value{}) // no reference to the buffer left behind
@@ -189,9 +189,9 @@ func (k *kmsgCollector) reportDrops(e Emitter) error {
 		return nil
 	}
 	f := k.dropped.Fields
-	setValue(f, 0, codec.Uint(n))
-	setValue(f, 1, codec.Uint(k.dropSeq))
-	setValue(f, 2, codec.Float(last.Sub(first).Seconds()))
+	f.SetUint(0, n)
+	f.SetUint(1, k.dropSeq)
+	f.SetFloat(2, last.Sub(first).Seconds())
 	return emitAt(e, StreamEvents, &k.dropped, first.UnixNano())
 }
 

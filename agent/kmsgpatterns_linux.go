@@ -81,7 +81,7 @@ func parseOOMKill(msg []byte, f codec.Fields) bool {
 	}
 	setValue(f, 3, alias(pid))
 	setValue(f, 4, alias(rest[:end]))
-	setValue(f, 5, codec.Uint(kb<<10))
+	f.SetUint(5, kb<<10)
 	return true
 }
 
@@ -105,7 +105,7 @@ func parseHungTask(msg []byte, f codec.Fields) bool {
 	}
 	setValue(f, 3, alias(pid))
 	setValue(f, 4, alias(task[:c]))
-	setValue(f, 5, codec.Uint(s))
+	f.SetUint(5, s)
 	return true
 }
 
@@ -131,7 +131,7 @@ func parseIOError(msg []byte, f codec.Fields) bool {
 		return false
 	}
 	setValue(f, 3, alias(dev))
-	setValue(f, 4, codec.Bool(readonly))
+	f.SetBool(4, readonly)
 	return true
 }
 

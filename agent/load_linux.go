@@ -44,11 +44,11 @@ func (c *loadCollector) Update(e Emitter) error {
 		return err
 	}
 	f := c.rec.Fields
-	setValue(f, 0, codec.Float(l.load1))
-	setValue(f, 1, codec.Float(l.load5))
-	setValue(f, 2, codec.Float(l.load15))
-	setValue(f, 3, codec.Uint(l.running))
-	setValue(f, 4, codec.Uint(l.tasks))
+	f.SetFloat(0, l.load1)
+	f.SetFloat(1, l.load5)
+	f.SetFloat(2, l.load15)
+	f.SetUint(3, l.running)
+	f.SetUint(4, l.tasks)
 	return e.Emit(StreamMetrics, &c.rec)
 }
 

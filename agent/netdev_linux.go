@@ -97,9 +97,9 @@ func (c *netdevCollector) Update(e Emitter) error {
 		}
 		f := it.rec.Fields
 		for i, v := range s {
-			setValue(f, 1+i, codec.Uint(v))
+			f.SetUint(1+i, v)
 		}
-		setValue(f, 9, codec.String(it.state))
+		f.SetString(9, it.state)
 		if err := e.Emit(StreamMetrics, &it.rec); err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (c *netdevCollector) Update(e Emitter) error {
 // is reported once; the interface's state then reads "unknown".
 func (c *netdevCollector) newIface(name string) (*iface, error) {
 	it := &iface{name: name, state: "unknown", rec: catalogRecord(&catalog.Net)}
-	setValue(it.rec.Fields, 0, codec.String(name))
+	it.rec.Fields.SetString(0, name)
 	c.ifaces[name] = it
 	var err error
 	it.oper, err = openProcFile(filepath.Join(c.sys, "class", "net", name, "operstate"), 32)

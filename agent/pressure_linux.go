@@ -46,7 +46,7 @@ func newPressureCollector(c CollectorConfig) (Collector, error) {
 			return nil, err
 		}
 		rec := catalogRecord(&catalog.Pressure)
-		setValue(rec.Fields, 0, codec.String(r))
+		rec.Fields.SetString(0, r)
 		p.res = append(p.res, pressureResource{f, rec})
 	}
 	return p, nil
@@ -74,12 +74,12 @@ func (p *pressureCollector) Update(e Emitter) error {
 			return err
 		}
 		f := r.rec.Fields
-		setValue(f, 1, codec.Float(s.some.avg10))
-		setValue(f, 2, codec.Float(s.some.avg60))
-		setValue(f, 3, codec.Uint(s.some.total))
-		setValue(f, 4, codec.Float(s.full.avg10))
-		setValue(f, 5, codec.Float(s.full.avg60))
-		setValue(f, 6, codec.Uint(s.full.total))
+		f.SetFloat(1, s.some.avg10)
+		f.SetFloat(2, s.some.avg60)
+		f.SetUint(3, s.some.total)
+		f.SetFloat(4, s.full.avg10)
+		f.SetFloat(5, s.full.avg60)
+		f.SetUint(6, s.full.total)
 		if err := e.Emit(StreamMetrics, &r.rec); err != nil {
 			return err
 		}

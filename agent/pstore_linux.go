@@ -119,7 +119,7 @@ func (p *pstoreCollector) Update(e Emitter) error {
 		}
 	}
 	p.done, p.names = true, nil
-	setValue(p.rec.Fields, 5, codec.String(""))
+	p.rec.Fields.SetString(5, "")
 	return first
 }
 
@@ -204,15 +204,15 @@ func (p *pstoreCollector) emit(e Emitter, name string, kind *pstoreKind, ent pst
 		}
 	}
 	f := r.Fields
-	setValue(f, 0, codec.String(name))
-	setValue(f, 1, codec.String(ent.header))
-	setValue(f, 3, codec.Uint(uint64(len(cuts)-1)))
-	setValue(f, 4, codec.Int(ent.dropped))
+	f.SetString(0, name)
+	f.SetString(1, ent.header)
+	f.SetUint(3, uint64(len(cuts)-1))
+	f.SetInt(4, ent.dropped)
 	for i := 1; i < len(cuts); i++ {
-		setValue(f, 2, codec.Uint(uint64(i)))
+		f.SetUint(2, uint64(i))
 		// The text aliases the read buffer: Emit encodes the record
 		// before it returns.
-		setValue(f, 5, codec.String(view(ent.text[cuts[i-1]:cuts[i]])))
+		f.SetString(5, view(ent.text[cuts[i-1]:cuts[i]]))
 		if err := e.Emit(StreamEvents, r); err != nil {
 			return err
 		}

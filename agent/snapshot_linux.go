@@ -87,7 +87,7 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 		_, i := catalog.Snapshot.Field("exit_code")
 		s.rec.Fields = append(s.rec.Fields[:i], s.rec.Fields[i+1:]...)
 	}
-	setValue(s.rec.Fields, 0, codec.String(s.name))
+	s.rec.Fields.SetString(0, s.name)
 	return s, nil
 }
 
@@ -122,10 +122,10 @@ func (s *snapshotCollector) Update(e Emitter) error {
 	setValue(f, i, snapshotOutput(out, truncated))
 	if s.command != "" {
 		i++
-		setValue(f, i, codec.Int(int64(exit)))
+		f.SetInt(i, int64(exit))
 	}
-	setValue(f, i+1, codec.Bool(truncated))
-	setValue(f, i+2, codec.Bool(changed))
+	f.SetBool(i+1, truncated)
+	f.SetBool(i+2, changed)
 	if err := e.Emit(StreamState, &s.rec); err != nil {
 		return err
 	}

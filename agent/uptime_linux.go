@@ -46,8 +46,8 @@ func (c *uptimeCollector) Update(e Emitter) error {
 	if c.cols, up, idle, err = parseUptime(c.f.path, c.cols, b); err != nil {
 		return err
 	}
-	setValue(c.rec.Fields, 0, codec.Float(up))
-	setValue(c.rec.Fields, 1, codec.Float(idle))
+	c.rec.Fields.SetFloat(0, up)
+	c.rec.Fields.SetFloat(1, idle)
 	return e.Emit(StreamMetrics, &c.rec)
 }
 

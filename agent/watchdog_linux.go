@@ -117,13 +117,13 @@ func (w *watchdogCollector) Update(e Emitter) error {
 			rec.Level = codec.LevelWarning
 		}
 		f := rec.Fields
-		setValue(f, 0, codec.String(name))
-		setValue(f, 1, codec.String(identity))
-		setValue(f, 2, codec.Uint(uint64(bits)))
-		setValue(f, 3, codec.String(watchdogFlags(bits)))
-		setValue(f, 4, codec.Uint(t))
-		setValue(f, 5, codec.String(state))
-		setValue(f, 6, codec.String(reason))
+		f.SetString(0, name)
+		f.SetString(1, identity)
+		f.SetUint(2, uint64(bits))
+		f.SetString(3, watchdogFlags(bits))
+		f.SetUint(4, t)
+		f.SetString(5, state)
+		f.SetString(6, reason)
 		if err := e.Emit(StreamState, &rec); err != nil {
 			return err
 		}
