@@ -103,10 +103,11 @@ func (a *Agent) noteBudget(sc *StreamConfig, perDay, stretch int64, level codec.
 	if sc.Mode == Periodic {
 		flush = time.Duration(stretch) * sc.Flush
 	}
-	a.note(StreamSelf, catalog.StreamWriteBudget.Name, level,
-		codec.Field{Key: "stream", Value: codec.String(sc.Name)},
-		codec.Field{Key: "over", Value: codec.Bool(level == codec.LevelWarning)},
-		codec.Field{Key: "budget_bytes", Value: codec.Int(sc.WriteBudget)},
-		codec.Field{Key: "bytes_per_day", Value: codec.Int(perDay)},
-		codec.Field{Key: "flush_s", Value: codec.Float(flush.Seconds())})
+	f := a.selfFields()
+	addString(f, "stream", sc.Name)
+	addBool(f, "over", level == codec.LevelWarning)
+	addInt(f, "budget_bytes", sc.WriteBudget)
+	addInt(f, "bytes_per_day", perDay)
+	addFloat(f, "flush_s", flush.Seconds())
+	a.noteFields(StreamSelf, catalog.StreamWriteBudget.Name, level)
 }

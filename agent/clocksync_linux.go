@@ -112,12 +112,14 @@ func (a *Agent) checkSync(mono int64) {
 	if synced {
 		level = codec.LevelInfo
 	}
-	if a.note(StreamSelf, catalog.ClockSync.Name, level,
-		codec.Field{Key: "synced", Value: codec.Bool(synced)},
-		codec.Field{Key: "source", Value: codec.String(source)},
-		codec.Field{Key: "maxerror_us", Value: codec.Int(int64(c.tx.Maxerror))},
-		codec.Field{Key: "esterror_us", Value: codec.Int(int64(c.tx.Esterror))},
-		codec.Field{Key: "slept_s", Value: codec.Float(float64(c.slept()) / 1e9)}) == nil {
+	slept := float64(c.slept()) / 1e9
+	f := a.selfFields()
+	addBool(f, "synced", synced)
+	addString(f, "source", source)
+	addInt(f, "maxerror_us", int64(c.tx.Maxerror))
+	addInt(f, "esterror_us", int64(c.tx.Esterror))
+	addFloat(f, "slept_s", slept)
+	if a.noteFields(StreamSelf, catalog.ClockSync.Name, level) == nil {
 		c.noted, c.synced, c.ever, c.at = true, synced, c.ever || synced, mono
 	}
 }

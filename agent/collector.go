@@ -56,8 +56,10 @@ func emitAt(e Emitter, stream string, r *codec.Record, mono int64) error {
 	return e.Emit(stream, r)
 }
 
-// setValue sets field i of f. Not inlined: a store of a codec.Value inline
-// takes four times the code of a call.
+// setValue sets field i of f to a value made elsewhere (an alias of a
+// buffer, an output); a number or a string is set with codec.Fields'
+// setters. Not inlined: a store of a codec.Value inline takes four times
+// the code of a call.
 //
 //go:noinline
 func setValue(f codec.Fields, i int, v codec.Value) { f[i].Value = v }

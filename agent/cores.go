@@ -156,7 +156,7 @@ func (c *coresCollector) Update(e Emitter) error {
 		// a storm: told now, not at a next crash that may never come.
 		err := c.spool.TakeDropped(func(n int64) error {
 			c.dropped.Level = codec.LevelWarning
-			c.dropped.Fields[0].Value = codec.Int(n)
+			c.dropped.Fields.SetInt(0, n)
 			if err := e.Emit(catalog.StreamEvents, &c.dropped); err != nil {
 				return err
 			}
@@ -234,10 +234,10 @@ func (c *coresCollector) take(e Emitter, name string) (retry bool, err error) {
 func (c *coresCollector) crashFields(cr *corespool.Crash, done *corespool.Progress) {
 	v := c.crash.Fields
 	for i, s := range [...]string{cr.Exe, signalName(syscall.Signal(cr.Signal)), cr.Error, cr.Boot} {
-		setValue(v, [...]int{0, 3, 9, 10}[i], codec.String(s))
+		v.SetString([...]int{0, 3, 9, 10}[i], s)
 	}
 	for i, n := range [...]int64{cr.Pid, cr.Tid, cr.Threads, cr.Stacks, cr.Size, done.First, cr.Dropped, cr.Time} {
-		setValue(v, [...]int{1, 2, 4, 5, 6, 7, 8, 11}[i], codec.Int(n))
+		v.SetInt([...]int{1, 2, 4, 5, 6, 7, 8, 11}[i], n)
 	}
 }
 
@@ -290,9 +290,9 @@ func (c *coresCollector) nextPart(cr *corespool.Crash, f *os.File, done *corespo
 	sum := crc32.Update(uint32(done.Sum), crc32.MakeTable(crc32.Castagnoli), b)
 	v := c.core.Fields
 	for k, n := range [...]int64{cr.Pid, i + 1, c.parts(cr), done.First, cr.Size} {
-		setValue(v, k, codec.Int(n))
+		v.SetInt(k, n)
 	}
-	setValue(v, 5, codec.Uint(uint64(sum)))
+	v.SetUint(5, uint64(sum))
 	setValue(v, 6, codec.Bytes(b))
 	return sum, nil
 }

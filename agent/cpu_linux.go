@@ -50,7 +50,7 @@ func (c *cpuCollector) Update(e Emitter) error {
 		return err
 	}
 	for i, v := range s {
-		c.rec.Fields[i].Value = codec.Uint(v)
+		c.rec.Fields.SetUint(i, v)
 	}
 	return e.Emit(StreamMetrics, &c.rec)
 }

@@ -170,13 +170,14 @@ func (a *Agent) noteCrashes() {
 		parts, cut := crashParts(c.text, limit)
 		cut += c.cut
 		for i, p := range parts {
-			if !a.noteStartEvent(catalog.AgentCrash.Name, codec.LevelCrit,
-				codec.Field{Key: "version", Value: codec.String(c.version)},
-				codec.Field{Key: "pid", Value: codec.Int(c.pid)},
-				codec.Field{Key: "part", Value: codec.Int(int64(i + 1))},
-				codec.Field{Key: "parts", Value: codec.Int(int64(len(parts)))},
-				codec.Field{Key: "text", Value: codec.String(p)},
-				codec.Field{Key: "cut", Value: codec.Int(cut)}) {
+			var f codec.Fields
+			addString(&f, "version", c.version)
+			addInt(&f, "pid", c.pid)
+			addInt(&f, "part", int64(i+1))
+			addInt(&f, "parts", int64(len(parts)))
+			addString(&f, "text", p)
+			addInt(&f, "cut", cut)
+			if !a.noteStartEvent(catalog.AgentCrash.Name, codec.LevelCrit, f...) {
 				ok = false
 			}
 		}

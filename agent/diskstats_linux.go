@@ -96,7 +96,7 @@ func (c *diskstatsCollector) Update(e Emitter) error {
 			continue
 		}
 		for i, v := range s {
-			d.rec.Fields[i+1].Value = codec.Uint(v)
+			d.rec.Fields.SetUint(i+1, v)
 		}
 		if err := e.Emit(StreamMetrics, &d.rec); err != nil {
 			return err
@@ -120,7 +120,7 @@ func (c *diskstatsCollector) decide(d *disk, name string) {
 	}
 	if d.keep && d.rec.Fields == nil {
 		d.rec = catalogRecord(&catalog.Disk)
-		d.rec.Fields[0].Value = codec.String(name)
+		d.rec.Fields.SetString(0, name)
 	}
 }
 

@@ -167,7 +167,7 @@ func (c *filesystemCollector) Update(e Emitter) error {
 			m.readonly = ml.readonly
 			m.memStatfs = false // until a statfs of what is mounted now says
 			m.fstype = intern(m.fstype, ml.fstype)
-			m.rec.Fields[1].Value = codec.String(m.fstype)
+			m.rec.Fields.SetString(1, m.fstype)
 			if m.gen != c.gen {
 				m.gen = c.gen
 				c.sample = append(c.sample, m)
@@ -224,8 +224,8 @@ func (c *filesystemCollector) newMount(escaped []byte) *mount {
 	point := unescapeMount(escaped)
 	m := &mount{path: cString(point), wanted: c.only == nil || c.only[point]}
 	m.rec = catalogRecord(&catalog.Filesystem)
-	m.rec.Fields[0].Value = codec.String(point)
-	m.rec.Fields[1].Value = codec.String("")
+	m.rec.Fields.SetString(0, point)
+	m.rec.Fields.SetString(1, "")
 	c.mounts[string(escaped)] = m
 	return m
 }
@@ -243,15 +243,15 @@ func fillFilesystem(f codec.Fields, st *syscall.Statfs_t, readonly bool) {
 	if d := used + st.Bavail; d > 0 {
 		pct = float64(used) * 100 / float64(d)
 	}
-	f[2].Value = codec.Uint(st.Blocks * unit)
-	f[3].Value = codec.Uint(st.Bfree * unit)
-	f[4].Value = codec.Uint(st.Bavail * unit)
-	f[5].Value = codec.Float(pct)
-	f[6].Value = codec.Uint(st.Files)
-	f[7].Value = codec.Uint(st.Ffree)
+	f.SetUint(2, st.Blocks*unit)
+	f.SetUint(3, st.Bfree*unit)
+	f.SetUint(4, st.Bavail*unit)
+	f.SetFloat(5, pct)
+	f.SetUint(6, st.Files)
+	f.SetUint(7, st.Ffree)
 	// ST_RDONLY also catches a filesystem the kernel remounted read-only
 	// after an error, which the options in an old mount table may not.
-	f[8].Value = codec.Bool(readonly || uint64(st.Flags)&stRdonly != 0)
+	f.SetBool(8, readonly || uint64(st.Flags)&stRdonly != 0)
 }
 
 const stRdonly = 1 // ST_RDONLY in statfs f_flags

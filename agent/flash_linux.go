@@ -168,7 +168,8 @@ func openOptional(path string) (*procFile, error) {
 }
 
 func (fc *flashCollector) add(d flashDevice, name, kind string) {
-	d.rec.Fields[0].Value, d.rec.Fields[1].Value = codec.String(name), codec.String(kind)
+	d.rec.Fields.SetString(0, name)
+	d.rec.Fields.SetString(1, kind)
 	fc.devs = append(fc.devs, d)
 }
 
@@ -211,7 +212,7 @@ func (fc *flashCollector) Update(e Emitter) error {
 func (d *flashDevice) sample() error {
 	f := d.rec.Fields
 	for i := flashLife; i <= flashECCCorrected; i++ {
-		setValue(f, i, codec.Int(-1))
+		f.SetInt(i, -1)
 	}
 	if d.life != nil {
 		b, err := d.life.read()
@@ -222,9 +223,9 @@ func (d *flashDevice) sample() error {
 		if err != nil {
 			return err
 		}
-		setValue(f, flashLife, codec.Int(max(a, bb)))
-		setValue(f, flashLifeA, codec.Int(a))
-		setValue(f, flashLifeB, codec.Int(bb))
+		f.SetInt(flashLife, max(a, bb))
+		f.SetInt(flashLifeA, a)
+		f.SetInt(flashLifeB, bb)
 	}
 	if d.preEOL != nil {
 		b, err := d.preEOL.read()
@@ -235,7 +236,7 @@ func (d *flashDevice) sample() error {
 		if err != nil {
 			return err
 		}
-		setValue(f, flashReserve, codec.Int(pct))
+		f.SetInt(flashReserve, pct)
 	}
 	var n [5]int64 // max_ec, bad, reserved, ecc failures, corrected
 	for i, pf := range [...]*procFile{d.maxEC, d.bad, d.reserved, d.eccFailures, d.eccCorrected} {
@@ -251,13 +252,13 @@ func (d *flashDevice) sample() error {
 			return malformed(pf.path, "want a count, got %s", quoteLine(b))
 		}
 	}
-	setValue(f, flashMaxEC, codec.Int(n[0]))
-	setValue(f, flashBad, codec.Int(n[1]))
-	setValue(f, flashECCFailures, codec.Int(n[3]))
-	setValue(f, flashECCCorrected, codec.Int(n[4]))
+	f.SetInt(flashMaxEC, n[0])
+	f.SetInt(flashBad, n[1])
+	f.SetInt(flashECCFailures, n[3])
+	f.SetInt(flashECCCorrected, n[4])
 	if n[1] >= 0 && n[2] >= 0 && n[1]+n[2] > 0 {
 		// UBI: of the blocks kept for bad ones, those taken.
-		setValue(f, flashReserve, codec.Int(n[1]*100/(n[1]+n[2])))
+		f.SetInt(flashReserve, n[1]*100/(n[1]+n[2]))
 	}
 	return nil
 }

@@ -163,11 +163,12 @@ func (k *kmsgCollector) Update(e Emitter) error {
 			continue
 		}
 		f := r.Fields
-		f[0].Value = alias(m.msg)
-		f[1].Value, f[2].Value = codec.Uint(m.seq), codec.Uint(m.usec)
+		setValue(f, 0, alias(m.msg))
+		f.SetUint(1, m.seq)
+		f.SetUint(2, m.usec)
 		err = emitAt(e, StreamEvents, r, mono)
 		for i := range f {
-			f[i].Value = codec.Value{} // no reference to the buffer left behind
+			setValue(f, i, codec.Value{}) // no reference to the buffer left behind
 		}
 		if err != nil {
 			return err
@@ -188,8 +189,9 @@ func (k *kmsgCollector) reportDrops(e Emitter) error {
 		return nil
 	}
 	f := k.dropped.Fields
-	f[0].Value, f[1].Value = codec.Uint(n), codec.Uint(k.dropSeq)
-	f[2].Value = codec.Float(last.Sub(first).Seconds())
+	f.SetUint(0, n)
+	f.SetUint(1, k.dropSeq)
+	f.SetFloat(2, last.Sub(first).Seconds())
 	return emitAt(e, StreamEvents, &k.dropped, first.UnixNano())
 }
 

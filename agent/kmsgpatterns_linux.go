@@ -45,7 +45,7 @@ func parsePanic(msg []byte, f codec.Fields) bool {
 			for len(reason) > 0 && (reason[0] == ':' || reason[0] == ' ') {
 				reason = reason[1:] // not bytes.TrimLeft: 720 bytes of firmware
 			}
-			f[3].Value = alias(reason)
+			setValue(f, 3, alias(reason))
 			return true
 		}
 	}
@@ -79,7 +79,9 @@ func parseOOMKill(msg []byte, f codec.Fields) bool {
 			kb += n
 		}
 	}
-	f[3].Value, f[4].Value, f[5].Value = alias(pid), alias(rest[:end]), codec.Uint(kb<<10)
+	setValue(f, 3, alias(pid))
+	setValue(f, 4, alias(rest[:end]))
+	f.SetUint(5, kb<<10)
 	return true
 }
 
@@ -101,7 +103,9 @@ func parseHungTask(msg []byte, f codec.Fields) bool {
 	if _, perr := parseUint(pid); err != nil || perr != nil {
 		return false
 	}
-	f[3].Value, f[4].Value, f[5].Value = alias(pid), alias(task[:c]), codec.Uint(s)
+	setValue(f, 3, alias(pid))
+	setValue(f, 4, alias(task[:c]))
+	f.SetUint(5, s)
 	return true
 }
 
@@ -126,7 +130,8 @@ func parseIOError(msg []byte, f codec.Fields) bool {
 	} else if !bytes.Contains(msg, []byte("I/O error")) {
 		return false
 	}
-	f[3].Value, f[4].Value = alias(dev), codec.Bool(readonly)
+	setValue(f, 3, alias(dev))
+	f.SetBool(4, readonly)
 	return true
 }
 
@@ -164,9 +169,13 @@ func parseSegfault(msg []byte, f codec.Fields) bool {
 		code, _ = word(rest, " error ", ' ')
 	}
 	obj, _ := word(rest, " in ", '[')
-	f[3].Value, f[4].Value = alias(msg[b+1:j]), alias(msg[:b])
-	f[5].Value, f[6].Value, f[7].Value = alias(addr), alias(ip), alias(sp)
-	f[8].Value, f[9].Value = alias(code), alias(obj)
+	setValue(f, 3, alias(msg[b+1:j]))
+	setValue(f, 4, alias(msg[:b]))
+	setValue(f, 5, alias(addr))
+	setValue(f, 6, alias(ip))
+	setValue(f, 7, alias(sp))
+	setValue(f, 8, alias(code))
+	setValue(f, 9, alias(obj))
 	return true
 }
 

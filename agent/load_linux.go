@@ -44,8 +44,11 @@ func (c *loadCollector) Update(e Emitter) error {
 		return err
 	}
 	f := c.rec.Fields
-	f[0].Value, f[1].Value, f[2].Value = codec.Float(l.load1), codec.Float(l.load5), codec.Float(l.load15)
-	f[3].Value, f[4].Value = codec.Uint(l.running), codec.Uint(l.tasks)
+	f.SetFloat(0, l.load1)
+	f.SetFloat(1, l.load5)
+	f.SetFloat(2, l.load15)
+	f.SetUint(3, l.running)
+	f.SetUint(4, l.tasks)
 	return e.Emit(StreamMetrics, &c.rec)
 }
 

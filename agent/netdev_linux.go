@@ -97,9 +97,9 @@ func (c *netdevCollector) Update(e Emitter) error {
 		}
 		f := it.rec.Fields
 		for i, v := range s {
-			f[1+i].Value = codec.Uint(v)
+			f.SetUint(1+i, v)
 		}
-		f[9].Value = codec.String(it.state)
+		f.SetString(9, it.state)
 		if err := e.Emit(StreamMetrics, &it.rec); err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (c *netdevCollector) Update(e Emitter) error {
 // is reported once; the interface's state then reads "unknown".
 func (c *netdevCollector) newIface(name string) (*iface, error) {
 	it := &iface{name: name, state: "unknown", rec: catalogRecord(&catalog.Net)}
-	it.rec.Fields[0].Value = codec.String(name)
+	it.rec.Fields.SetString(0, name)
 	c.ifaces[name] = it
 	var err error
 	it.oper, err = openProcFile(filepath.Join(c.sys, "class", "net", name, "operstate"), 32)

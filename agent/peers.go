@@ -198,9 +198,10 @@ func (t *peerTable) sweep(force bool) ([]peer, []dropReport) {
 // reportDrops writes one ingest.dropped event: the records of a peer that
 // its rate limit dropped, how many, from when to when.
 func (a *Agent) reportDrops(r dropReport) {
-	a.note(StreamEvents, catalog.IngestDropped.Name, codec.LevelWarning,
-		codec.Field{Key: "peer", Value: codec.String(r.name)},
-		codec.Field{Key: "dropped", Value: codec.Uint(r.n)},
-		codec.Field{Key: "first", Value: codec.String(r.first.UTC().Format(time.RFC3339Nano))},
-		codec.Field{Key: "span_s", Value: codec.Float(r.last.Sub(r.first).Seconds())})
+	f := a.selfFields()
+	addString(f, "peer", r.name)
+	addUint(f, "dropped", r.n)
+	addString(f, "first", r.first.UTC().Format(time.RFC3339Nano))
+	addFloat(f, "span_s", r.last.Sub(r.first).Seconds())
+	a.noteFields(StreamEvents, catalog.IngestDropped.Name, codec.LevelWarning)
 }

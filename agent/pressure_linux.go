@@ -46,7 +46,7 @@ func newPressureCollector(c CollectorConfig) (Collector, error) {
 			return nil, err
 		}
 		rec := catalogRecord(&catalog.Pressure)
-		rec.Fields[0].Value = codec.String(r)
+		rec.Fields.SetString(0, r)
 		p.res = append(p.res, pressureResource{f, rec})
 	}
 	return p, nil
@@ -74,8 +74,12 @@ func (p *pressureCollector) Update(e Emitter) error {
 			return err
 		}
 		f := r.rec.Fields
-		f[1].Value, f[2].Value, f[3].Value = codec.Float(s.some.avg10), codec.Float(s.some.avg60), codec.Uint(s.some.total)
-		f[4].Value, f[5].Value, f[6].Value = codec.Float(s.full.avg10), codec.Float(s.full.avg60), codec.Uint(s.full.total)
+		f.SetFloat(1, s.some.avg10)
+		f.SetFloat(2, s.some.avg60)
+		f.SetUint(3, s.some.total)
+		f.SetFloat(4, s.full.avg10)
+		f.SetFloat(5, s.full.avg60)
+		f.SetUint(6, s.full.total)
 		if err := e.Emit(StreamMetrics, &r.rec); err != nil {
 			return err
 		}

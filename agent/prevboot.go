@@ -76,13 +76,14 @@ func (a *Agent) noteDeviceBoot() {
 	if a.prev.id != (codec.BootID{}) {
 		prev = hex.EncodeToString(a.prev.id[:])
 	}
-	a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice,
-		codec.Field{Key: "bootn", Value: codec.Uint(uint64(a.bootN))},
-		codec.Field{Key: "prev_boot", Value: codec.String(prev)},
-		codec.Field{Key: "prev_ended", Value: codec.String(ended)},
-		codec.Field{Key: "prev_evidence", Value: codec.String(cutEvidence(evidence))},
-		codec.Field{Key: "prev_last", Value: codec.String(last)},
-		codec.Field{Key: "prev_uptime_s", Value: codec.Float(uptime)})
+	var f codec.Fields
+	addUint(&f, "bootn", uint64(a.bootN))
+	addString(&f, "prev_boot", prev)
+	addString(&f, "prev_ended", ended)
+	addString(&f, "prev_evidence", cutEvidence(evidence))
+	addString(&f, "prev_last", last)
+	addFloat(&f, "prev_uptime_s", uptime)
+	a.noteStartEvent(catalog.DeviceBoot.Name, codec.LevelNotice, f...)
 }
 
 // prevEnd weighs the evidence of how the boot before ended. A panic or a

@@ -162,7 +162,7 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 		}
 		seen[w.name] = true
 		w.rec = catalogRecord(&catalog.Process)
-		w.rec.Fields[0].Value = codec.String(w.name)
+		w.rec.Fields.SetString(0, w.name)
 		w.end.code = -1
 		p.watches = append(p.watches, w)
 	}
@@ -274,7 +274,7 @@ func (p *processCollector) update(e Emitter) error {
 	}
 	if p.ev != nil && p.ev.overflows > 0 {
 		p.lostRec.Level = codec.LevelWarning
-		setValue(p.lostRec.Fields, 0, codec.Uint(p.ev.overflows))
+		p.lostRec.Fields.SetUint(0, p.ev.overflows)
 		p.ev.overflows = 0
 		if err := e.Emit(StreamEvents, &p.lostRec); err != nil {
 			return err
@@ -333,23 +333,23 @@ func (p *processCollector) report(w *watch, e Emitter, snapshot bool, at int64) 
 		return nil
 	}
 	f := w.rec.Fields
-	setValue(f, 1, codec.Bool(running))
-	setValue(f, 2, codec.Int(int64(w.lastPid)))
-	setValue(f, 3, codec.Uint(w.restarts))
+	f.SetBool(1, running)
+	f.SetInt(2, int64(w.lastPid))
+	f.SetUint(3, w.restarts)
 	ticks := w.end.ticks
 	if running {
 		ticks = max(p.ticks(), w.start) - w.start
 	} else {
 		for i := 4; i < 7; i++ { // rss_bytes, cpu_ticks, fds
-			setValue(f, i, codec.Int(0))
+			f.SetInt(i, 0)
 		}
-		setValue(f, 7, codec.String(""))
+		f.SetString(7, "")
 	}
-	setValue(f, 8, codec.Float(float64(ticks)/catalog.TicksPerSecond))
-	setValue(f, 9, codec.String(w.end.reason))
-	setValue(f, 10, codec.Int(int64(w.end.code)))
-	setValue(f, 11, codec.String(w.end.signal))
-	setValue(f, 12, codec.Bool(w.end.core))
+	f.SetFloat(8, float64(ticks)/catalog.TicksPerSecond)
+	f.SetString(9, w.end.reason)
+	f.SetInt(10, int64(w.end.code))
+	f.SetString(11, w.end.signal)
+	f.SetBool(12, w.end.core)
 	w.rec.Level = level
 	if at != 0 {
 		return emitAt(e, StreamState, &w.rec, at)
@@ -468,9 +468,9 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 	}
 	w.start, w.seenAt = st.starttime, p.ticks()
 	f := w.rec.Fields
-	setValue(f, 5, codec.Uint(st.utime+st.stime))
-	setValue(f, 7, codec.String(stateString(st.state)))
-	setValue(f, 4, codec.Int(0))
+	f.SetUint(5, st.utime+st.stime)
+	f.SetString(7, stateString(st.state))
+	f.SetInt(4, 0)
 	if w.statmFd >= 0 {
 		n, err := preadAll(w.statmFd, p.buf)
 		if err != nil {
@@ -480,7 +480,7 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 		if p.cols, pages, err = parseStatm(p.proc, w.pid, p.cols, p.buf[:n]); err != nil {
 			return false, err
 		}
-		setValue(f, 4, codec.Uint(pages*p.pageSize))
+		f.SetUint(4, pages*p.pageSize)
 	}
 	fds := -1
 	if w.fdsFd >= 0 {
@@ -493,7 +493,7 @@ func (p *processCollector) sample(w *watch) (ok bool, err error) {
 			fds = n
 		}
 	}
-	setValue(f, 6, codec.Int(int64(fds)))
+	f.SetInt(6, int64(fds))
 	return true, nil
 }
 

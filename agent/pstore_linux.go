@@ -118,7 +118,8 @@ func (p *pstoreCollector) Update(e Emitter) error {
 			first = fmt.Errorf("pstore: stored, not listed as stored: %w", err)
 		}
 	}
-	p.done, p.names, p.rec.Fields[5].Value = true, nil, codec.String("")
+	p.done, p.names = true, nil
+	p.rec.Fields.SetString(5, "")
 	return first
 }
 
@@ -203,13 +204,15 @@ func (p *pstoreCollector) emit(e Emitter, name string, kind *pstoreKind, ent pst
 		}
 	}
 	f := r.Fields
-	f[0].Value, f[1].Value = codec.String(name), codec.String(ent.header)
-	f[3].Value, f[4].Value = codec.Uint(uint64(len(cuts)-1)), codec.Int(ent.dropped)
+	f.SetString(0, name)
+	f.SetString(1, ent.header)
+	f.SetUint(3, uint64(len(cuts)-1))
+	f.SetInt(4, ent.dropped)
 	for i := 1; i < len(cuts); i++ {
-		f[2].Value = codec.Uint(uint64(i))
+		f.SetUint(2, uint64(i))
 		// The text aliases the read buffer: Emit encodes the record
 		// before it returns.
-		f[5].Value = codec.String(view(ent.text[cuts[i-1]:cuts[i]]))
+		f.SetString(5, view(ent.text[cuts[i-1]:cuts[i]]))
 		if err := e.Emit(StreamEvents, r); err != nil {
 			return err
 		}

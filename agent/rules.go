@@ -173,9 +173,8 @@ func (rs *ruleSet) write(a *Agent, p pendingEvent, src *codec.Record) {
 	r := &rs.rec
 	*r = codec.Record{Source: selfSource, Name: p.name, Level: p.level, Fields: r.Fields[:0]}
 	if p.name == catalog.StateChange.Name {
-		r.Fields = append(r.Fields,
-			codec.Field{Key: "source", Value: codec.String(src.Source)},
-			codec.Field{Key: "state", Value: codec.String(src.Name)})
+		addString(&r.Fields, "source", src.Source)
+		addString(&r.Fields, "state", src.Name)
 		for _, f := range src.Fields {
 			// The cause's own "source" or "state" (a process's) would
 			// repeat a key, and readers drop such a record.
@@ -184,12 +183,11 @@ func (rs *ruleSet) write(a *Agent, p pendingEvent, src *codec.Record) {
 			}
 		}
 	} else {
-		r.Fields = append(r.Fields,
-			codec.Field{Key: "rule", Value: codec.String(p.rule)},
-			codec.Field{Key: "instance", Value: codec.String(p.instance)},
-			codec.Field{Key: "value", Value: codec.Float(p.value)},
-			codec.Field{Key: "limit", Value: codec.Float(p.limit)},
-			codec.Field{Key: "cleared", Value: codec.Bool(p.cleared)})
+		addString(&r.Fields, "rule", p.rule)
+		addString(&r.Fields, "instance", p.instance)
+		addFloat(&r.Fields, "value", p.value)
+		addFloat(&r.Fields, "limit", p.limit)
+		addBool(&r.Fields, "cleared", p.cleared)
 	}
 	if err := a.Emit(StreamEvents, r); err != nil {
 		a.log.Printf("rule event %s: %v", p.name, err)

@@ -177,10 +177,11 @@ func (a *Agent) update(s *scheduled) {
 		if s.failing {
 			if s.oks++; s.oks == catalog.RecoverAfter {
 				s.failing = false
-				a.note(StreamEvents, catalog.CollectorRecovered.Name, codec.LevelNotice,
-					codec.Field{Key: "collector", Value: codec.String(s.name)},
-					codec.Field{Key: "failures", Value: codec.Uint(s.failures)},
-					codec.Field{Key: "failing_s", Value: codec.Float(float64(a.sample.mono-s.failedAt) / 1e9)})
+				f := a.selfFields()
+				addString(f, "collector", s.name)
+				addUint(f, "failures", s.failures)
+				addFloat(f, "failing_s", float64(a.sample.mono-s.failedAt)/1e9)
+				a.noteFields(StreamEvents, catalog.CollectorRecovered.Name, codec.LevelNotice)
 			}
 		}
 		return
@@ -195,9 +196,10 @@ func (a *Agent) update(s *scheduled) {
 		return
 	}
 	s.failing, s.failedAt, s.failures = true, a.sample.mono, 1
-	a.note(StreamEvents, catalog.CollectorFailing.Name, codec.LevelWarning,
-		codec.Field{Key: "collector", Value: codec.String(s.name)},
-		codec.Field{Key: "error", Value: codec.String(err.Error())})
+	f := a.selfFields()
+	addString(f, "collector", s.name)
+	addString(f, "error", err.Error())
+	a.noteFields(StreamEvents, catalog.CollectorFailing.Name, codec.LevelWarning)
 }
 
 func minTime(a, b time.Time) time.Time {

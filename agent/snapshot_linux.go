@@ -87,7 +87,7 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 		_, i := catalog.Snapshot.Field("exit_code")
 		s.rec.Fields = append(s.rec.Fields[:i], s.rec.Fields[i+1:]...)
 	}
-	s.rec.Fields[0].Value = codec.String(s.name)
+	s.rec.Fields.SetString(0, s.name)
 	return s, nil
 }
 
@@ -119,12 +119,13 @@ func (s *snapshotCollector) Update(e Emitter) error {
 	}
 	f := s.rec.Fields
 	i := 1
-	f[i].Value = snapshotOutput(out, truncated)
+	setValue(f, i, snapshotOutput(out, truncated))
 	if s.command != "" {
 		i++
-		f[i].Value = codec.Int(int64(exit))
+		f.SetInt(i, int64(exit))
 	}
-	f[i+1].Value, f[i+2].Value = codec.Bool(truncated), codec.Bool(changed)
+	f.SetBool(i+1, truncated)
+	f.SetBool(i+2, changed)
 	if err := e.Emit(StreamState, &s.rec); err != nil {
 		return err
 	}

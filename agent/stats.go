@@ -31,28 +31,28 @@ func (a *Agent) writeStats() {
 			st = w.Stats()
 		}
 		a.checkBudget(s, w, st, clock.Mono())
-		a.note(StreamMetrics, catalog.StreamStats.Name, codec.LevelInfo,
-			codec.Field{Key: "stream", Value: codec.String(sc.Name)},
-			codec.Field{Key: "available", Value: codec.Bool(w != nil)},
-			codec.Field{Key: "written", Value: codec.Uint(s.written.Load())},
-			codec.Field{Key: "rejected", Value: codec.Uint(s.rejected.Load())},
-			codec.Field{Key: "errors", Value: codec.Uint(s.errors.Load())},
-			codec.Field{Key: "bytes", Value: codec.Int(st.Bytes)},
-			codec.Field{Key: "segments", Value: codec.Int(int64(st.Segments))},
-			codec.Field{Key: "oldest_seq", Value: codec.Uint(st.Oldest)},
-			codec.Field{Key: "next_seq", Value: codec.Uint(st.Next)},
-			codec.Field{Key: "oldest_wall", Value: codec.String(st.OldestWall.UTC().Format(time.RFC3339))},
-			codec.Field{Key: "deleted_segments", Value: codec.Uint(st.Deleted)},
-			codec.Field{Key: "syncs", Value: codec.Int(st.Syncs)},
-			codec.Field{Key: "sync_avg_ms", Value: codec.Float(avgMs(st.SyncTotal, st.Syncs))},
-			codec.Field{Key: "sync_max_ms", Value: codec.Float(float64(st.SyncMax) / 1e6)},
-			codec.Field{Key: "other_syncs", Value: codec.Int(st.OtherSyncs)},
-			codec.Field{Key: "record_bytes", Value: codec.Int(st.RecordBytes)},
-			codec.Field{Key: "stored_bytes", Value: codec.Int(st.StoredBytes)},
-			codec.Field{Key: "framing_bytes", Value: codec.Int(st.FramingBytes)},
-			codec.Field{Key: "handed_bytes", Value: codec.Int(st.HandedBytes)},
-			codec.Field{Key: "seg_writes", Value: codec.Int(st.SegWrites)},
-			codec.Field{Key: "flush_s", Value: codec.Float(s.flushEvery().Seconds())})
+		wall := st.OldestWall.UTC().Format(time.RFC3339)
+		flush := s.flushEvery().Seconds()
+		f := a.selfFields()
+		addString(f, "stream", sc.Name)
+		addBool(f, "available", w != nil)
+		addUint(f, "written", s.written.Load())
+		addUint(f, "rejected", s.rejected.Load())
+		addUint(f, "errors", s.errors.Load())
+		addInt(f, "bytes", st.Bytes)
+		addInt(f, "segments", int64(st.Segments))
+		addUint(f, "oldest_seq", st.Oldest)
+		addUint(f, "next_seq", st.Next)
+		addString(f, "oldest_wall", wall)
+		addUint(f, "deleted_segments", st.Deleted)
+		addInt(f, "syncs", st.Syncs)
+		addFloat(f, "sync_avg_ms", avgMs(st.SyncTotal, st.Syncs))
+		addFloat(f, "sync_max_ms", float64(st.SyncMax)/1e6)
+		addInt(f, "other_syncs", st.OtherSyncs)
+		addWritten(f, &st)
+		addInt(f, "seg_writes", st.SegWrites)
+		addFloat(f, "flush_s", flush)
+		a.noteFields(StreamMetrics, catalog.StreamStats.Name, codec.LevelInfo)
 		sum.RecordBytes += st.RecordBytes
 		sum.StoredBytes += st.StoredBytes
 		sum.FramingBytes += st.FramingBytes
@@ -66,27 +66,35 @@ func (a *Agent) writeStats() {
 	if err != nil {
 		why = err.Error()
 	}
-	a.note(StreamMetrics, catalog.AgentIO.Name, codec.LevelInfo,
-		codec.Field{Key: "record_bytes", Value: codec.Int(sum.RecordBytes)},
-		codec.Field{Key: "stored_bytes", Value: codec.Int(sum.StoredBytes)},
-		codec.Field{Key: "framing_bytes", Value: codec.Int(sum.FramingBytes)},
-		codec.Field{Key: "handed_bytes", Value: codec.Int(sum.HandedBytes)},
-		codec.Field{Key: "syncs", Value: codec.Int(sum.Syncs)},
-		codec.Field{Key: "other_syncs", Value: codec.Int(sum.OtherSyncs)},
-		codec.Field{Key: "write_bytes", Value: codec.Uint(wb)},
-		codec.Field{Key: "write_error", Value: codec.String(why)})
+	f := a.selfFields()
+	addWritten(f, &sum)
+	addInt(f, "syncs", sum.Syncs)
+	addInt(f, "other_syncs", sum.OtherSyncs)
+	addUint(f, "write_bytes", wb)
+	addString(f, "write_error", why)
+	a.noteFields(StreamMetrics, catalog.AgentIO.Name, codec.LevelInfo)
 	peers, reps := a.peers.sweep(false)
 	for _, r := range reps {
 		a.reportDrops(r)
 	}
 	for _, p := range peers {
-		a.note(StreamMetrics, catalog.IngestPeer.Name, codec.LevelInfo,
-			codec.Field{Key: "peer", Value: codec.String(p.name)},
-			codec.Field{Key: "conns", Value: codec.Int(int64(p.conns))},
-			codec.Field{Key: "accepted", Value: codec.Uint(p.accepted)},
-			codec.Field{Key: "rejected", Value: codec.Uint(p.rejected)},
-			codec.Field{Key: "dropped", Value: codec.Uint(p.dropped)})
+		f := a.selfFields()
+		addString(f, "peer", p.name)
+		addInt(f, "conns", int64(p.conns))
+		addUint(f, "accepted", p.accepted)
+		addUint(f, "rejected", p.rejected)
+		addUint(f, "dropped", p.dropped)
+		a.noteFields(StreamMetrics, catalog.IngestPeer.Name, codec.LevelInfo)
 	}
+}
+
+// addWritten adds what a ring wrote, or the rings in sum (section 30 of
+// docs/DESIGN.md), to the fields of stream.stats or agent.io.
+func addWritten(f *codec.Fields, st *ringlog.Stats) {
+	addInt(f, "record_bytes", st.RecordBytes)
+	addInt(f, "stored_bytes", st.StoredBytes)
+	addInt(f, "framing_bytes", st.FramingBytes)
+	addInt(f, "handed_bytes", st.HandedBytes)
 }
 
 // selfWriteBytes returns write_bytes of the agent's /proc/self/io, under

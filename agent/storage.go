@@ -98,10 +98,11 @@ func (a *Agent) markDown(s *stream, err error) bool {
 // can be written.
 func (a *Agent) noteDown(s *stream) {
 	if u := s.down.Load(); u != nil && a.streams[StreamSelf].w.Load() != nil {
-		a.note(StreamSelf, catalog.StreamUnavailable.Name, codec.LevelErr,
-			codec.Field{Key: "stream", Value: codec.String(s.cfg.Name)},
-			codec.Field{Key: "since", Value: codec.String(u.since.UTC().Format(time.RFC3339))},
-			codec.Field{Key: "error", Value: codec.String(u.err.Error())})
+		f := a.selfFields()
+		addString(f, "stream", s.cfg.Name)
+		addString(f, "since", u.since.UTC().Format(time.RFC3339))
+		addString(f, "error", u.err.Error())
+		a.noteFields(StreamSelf, catalog.StreamUnavailable.Name, codec.LevelErr)
 	}
 }
 
@@ -182,20 +183,22 @@ func (a *Agent) streamUp(s *stream, u *unavailable, rec ringlog.Recovery) {
 	if ts := a.tiersOf(s); ts != nil {
 		ts.rebuild()
 	}
-	a.note(StreamSelf, catalog.StreamAvailable.Name, codec.LevelNotice,
-		codec.Field{Key: "stream", Value: codec.String(s.cfg.Name)},
-		codec.Field{Key: "unavailable_s", Value: codec.Float(down)},
-		codec.Field{Key: "refused", Value: codec.Uint(refused)},
-		codec.Field{Key: "error", Value: codec.String(u.err.Error())})
+	f := a.selfFields()
+	addString(f, "stream", s.cfg.Name)
+	addFloat(f, "unavailable_s", down)
+	addUint(f, "refused", refused)
+	addString(f, "error", u.err.Error())
+	a.noteFields(StreamSelf, catalog.StreamAvailable.Name, codec.LevelNotice)
 }
 
 // noteUnclean records rings a writer did not close.
 func (a *Agent) noteUnclean(streams []string, replayed int, jumped uint64) {
 	a.log.Printf("unclean shutdown detected: streams %s; %d staged records recovered", strings.Join(streams, ", "), replayed)
-	a.noteStartEvent(catalog.AgentUnclean.Name, codec.LevelWarning,
-		codec.Field{Key: "streams", Value: codec.String(strings.Join(streams, ","))},
-		codec.Field{Key: "recovered", Value: codec.Int(int64(replayed))},
-		codec.Field{Key: "seq_skipped", Value: codec.Uint(jumped)})
+	var f codec.Fields
+	addString(&f, "streams", strings.Join(streams, ","))
+	addInt(&f, "recovered", int64(replayed))
+	addUint(&f, "seq_skipped", jumped)
+	a.noteStartEvent(catalog.AgentUnclean.Name, codec.LevelWarning, f...)
 }
 
 // A startEvent is one of the agent's records of a start for the events

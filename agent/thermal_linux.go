@@ -55,8 +55,8 @@ func newThermalCollector(c CollectorConfig) (Collector, error) {
 		// plain system call, which lets the scheduler run the rest.
 		f.raw = false
 		z := thermalZone{temp: f, rec: catalogRecord(&catalog.Thermal)}
-		z.rec.Fields[0].Value = codec.String(name)
-		z.rec.Fields[1].Value = codec.String(string(trimSpace(typ)))
+		z.rec.Fields.SetString(0, name)
+		z.rec.Fields.SetString(1, string(trimSpace(typ)))
 		t.zones = append(t.zones, z)
 	}
 	return t, nil
@@ -89,7 +89,7 @@ func (t *thermalCollector) Update(e Emitter) error {
 			}
 			continue
 		}
-		z.rec.Fields[2].Value = codec.Float(c)
+		z.rec.Fields.SetFloat(2, c)
 		if err := e.Emit(StreamMetrics, &z.rec); err != nil {
 			return err
 		}

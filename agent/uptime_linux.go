@@ -46,7 +46,8 @@ func (c *uptimeCollector) Update(e Emitter) error {
 	if c.cols, up, idle, err = parseUptime(c.f.path, c.cols, b); err != nil {
 		return err
 	}
-	c.rec.Fields[0].Value, c.rec.Fields[1].Value = codec.Float(up), codec.Float(idle)
+	c.rec.Fields.SetFloat(0, up)
+	c.rec.Fields.SetFloat(1, idle)
 	return e.Emit(StreamMetrics, &c.rec)
 }
 

@@ -117,9 +117,13 @@ func (w *watchdogCollector) Update(e Emitter) error {
 			rec.Level = codec.LevelWarning
 		}
 		f := rec.Fields
-		f[0].Value, f[1].Value, f[2].Value = codec.String(name), codec.String(identity), codec.Uint(uint64(bits))
-		f[3].Value, f[4].Value, f[5].Value = codec.String(watchdogFlags(bits)), codec.Uint(t), codec.String(state)
-		f[6].Value = codec.String(reason)
+		f.SetString(0, name)
+		f.SetString(1, identity)
+		f.SetUint(2, uint64(bits))
+		f.SetString(3, watchdogFlags(bits))
+		f.SetUint(4, t)
+		f.SetString(5, state)
+		f.SetString(6, reason)
 		if err := e.Emit(StreamState, &rec); err != nil {
 			return err
 		}

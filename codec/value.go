@@ -103,6 +103,17 @@ func Bool(v bool) Value {
 // String returns a string value.
 func String(v string) Value { return Value{kind: KindString, str: v} }
 
+// SetInt, SetUint, SetFloat, SetBool and SetString set f[i] to the value
+// Int, Uint, Float, Bool or String makes: for callers that refill a
+// record's fields, as the agent's collectors do each sample, one call
+// where the value's constructor and the store of its seven words, with
+// write barriers, would be code at each site (docs/DESIGN.md section 14).
+func (f Fields) SetInt(i int, v int64)     { f[i].Value = Int(v) }
+func (f Fields) SetUint(i int, v uint64)   { f[i].Value = Uint(v) }
+func (f Fields) SetFloat(i int, v float64) { f[i].Value = Float(v) }
+func (f Fields) SetBool(i int, v bool)     { f[i].Value = Bool(v) }
+func (f Fields) SetString(i int, v string) { f[i].Value = String(v) }
+
 // Bytes returns a binary value holding a copy of v.
 func Bytes(v []byte) Value { return Value{kind: KindBytes, str: string(v)} }
 

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/internal/datadir"
@@ -66,10 +67,9 @@ func runCmd(fs *flags, args []string) error {
 	logger.Printf("running: data %s, streams %v, %s, pid %d", cfg.Data, a.Streams(), a.Listening(), os.Getpid())
 	dropBinaryPages() // and what opening the rings touched
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	stop := make(stopCtx)
 	runErr := make(chan error, 1)
-	go func() { runErr <- a.Run(ctx) }()
+	go func() { runErr <- a.Run(stop) }()
 	for {
 		select {
 		case err := <-runErr:
@@ -94,11 +94,29 @@ func runCmd(fs *flags, args []string) error {
 				}
 			default:
 				logger.Printf("%v: flushing and closing", sig)
-				cancel()
+				close(stop)
 				<-runErr
 				return a.Shutdown(signalName(sig))
 			}
 		}
+	}
+}
+
+// A stopCtx is the context Run runs under, done when closed: what
+// context.WithCancel would give, without linking package context's
+// cancellation tree (6 KB of the agent; docs/DESIGN.md section 14).
+type stopCtx chan struct{}
+
+func (c stopCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c stopCtx) Done() <-chan struct{}       { return c }
+func (c stopCtx) Value(any) any               { return nil }
+
+func (c stopCtx) Err() error {
+	select {
+	case <-c:
+		return context.Canceled
+	default:
+		return nil
 	}
 }
 
