@@ -61,14 +61,17 @@ get() {
 # agent_config BIN MODE GLOBALS: on stdout, the agent config of the load
 # benchmarks: the default config with every collector it enables (asked
 # of BIN, `itiny config check`) at 1 s, [stream metrics] as in the default
-# but mode = MODE, and the global lines GLOBALS (the socket among them).
+# but mode = MODE and no write budget, the default's rollup tiers of
+# metrics (metrics.1m, metrics.1h) as they are, and the global lines
+# GLOBALS (the socket among them).
 agent_config() {
 	echo "# the default config, every enabled collector at 1 s,"
-	echo "# [stream metrics] as in the default but mode = $2."
+	echo "# [stream metrics] as in the default but mode = $2, its tiers as in the default."
 	echo "$3"
 	echo
+	"$1" config check | awk '/^\[/ { on = ($0 ~ /^\[stream metrics\./) } on'
 	echo "[stream metrics]"
-	echo "budget = 6MiB"
+	echo "budget = 3MiB"
 	echo "segment = 256KiB"
 	echo "codec = msgpack"
 	echo "sync = none"

@@ -236,7 +236,7 @@ func (w *Writer) recover(si stageInfo) error {
 	if k := chooseStaging(&w.o, true); k == stageMemory || k == stagePacked {
 		state = stateOpenMem
 	}
-	w.hw = w.next + hwStep
+	w.hw, w.flushedTo = w.next+hwStep, w.next
 	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage, w.hw, w.base, state, w.o.Boot); err != nil {
 		return fmt.Errorf("ringlog: stage: %w", err)
 	}

@@ -45,6 +45,10 @@ const (
 	// mark is kept: after a crash that lost records, numbering resumes at
 	// the mark, so no number that may have been seen is used again.
 	hwStep = 1024
+
+	// maxAhead bounds the flushes' rate markAhead reserves numbers for:
+	// four times it is the most it sets the mark above hwStep.
+	maxAhead = 1 << 14
 )
 
 type stage struct {

@@ -176,5 +176,27 @@ func (w *Writer) flushStage() error {
 	}
 	w.st.n, w.stagedFrames = 0, 0
 	w.block = w.block[:0]
+	if w.staging == stageMemory || w.staging == stagePacked {
+		return w.markAhead()
+	}
 	return nil
+}
+
+// markAhead raises the high-water mark at a flush of a memory stage, far
+// enough ahead of the rate of the flushes so far that Append seldom has
+// to: the flusher then syncs the stage's header in the same moment as
+// the segment, and the file system makes one journal commit of both,
+// not one at each flush and one whenever the numbers reach half a step
+// (docs/DESIGN.md section 5; BENCHMARKS 16). Numbers the mark reserves
+// are passed over only after a crash, and the resume note bounds the
+// records lost by its cause, not by the numbers.
+func (w *Writer) markAhead() error {
+	n := w.next - min(w.flushedTo, w.next) // records since the last flush
+	w.flushedTo = w.next
+	ahead := hwStep + 4*min(n, maxAhead)
+	if w.next+ahead/2 < w.hw {
+		return nil
+	}
+	w.hw, w.hwDirty = w.next+ahead, true
+	return w.st.setHW(w.hw)
 }

@@ -47,6 +47,8 @@ type Writer struct {
 	hw      uint64 // the high-water mark: no number at or above it was handed out
 	base    uint64 // numbers from base to next were handed out without a skip
 	hwDirty bool   // hw changed since the stage was last synced
+	// flushedTo is next at the last flush of a memory stage (markAhead).
+	flushedTo uint64
 	// hwSynced is the mark last made durable. No number at or above it is
 	// handed out: a power cut may keep any record the page cache held, and
 	// the next writer must resume above it (DESIGN.md section 5).
@@ -211,7 +213,7 @@ func (w *Writer) skipTo(seq uint64) error {
 		w.next = next
 		return err
 	}
-	w.base, w.hw = seq, max(w.hw, seq+hwStep)
+	w.base, w.hw, w.flushedTo = seq, max(w.hw, seq+hwStep), seq
 	if err := w.st.setBase(w.base); err != nil {
 		return err
 	}
