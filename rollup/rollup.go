@@ -113,8 +113,8 @@ func New(every time.Duration) *Roller {
 	}
 	ro := &Roller{every: int64(every), defs: map[string]*rollDef{}, groups: map[groupKey]*group{}, latest: math.MinInt64}
 	for _, r := range catalog.All() {
-		if r.Stream != catalog.StreamMetrics || r.Source == catalog.SelfSource {
-			continue // the agent's own figures: a stream's stats are more fields than a device's samples
+		if !rolled(r) {
+			continue
 		}
 		d := &rollDef{Record: r, slot: make([]int, len(r.Fields))}
 		for i, f := range r.Fields {
@@ -131,6 +131,23 @@ func New(every time.Duration) *Roller {
 		ro.defs[r.Name] = d
 	}
 	return ro
+}
+
+// rolled reports whether Rollers summarise the catalogue's record r: the
+// device's samples, not the agent's own figures (a stream's stats are
+// more fields than a device's samples), nor its events.
+func rolled(r *catalog.Record) bool {
+	return r.Stream == catalog.StreamMetrics && r.Source != catalog.SelfSource
+}
+
+// IsSummary reports whether r, a record of a tier's ring, is a summary a
+// Roller handed on, not one the ring holds beside them: the agent's mark
+// after each batch (catalog.RollupMark), stamped as the sample that ended
+// an interval, or a resume note. Only summaries say what time a tier
+// covers.
+func IsSummary(r *codec.Record) bool {
+	c := catalog.Lookup(r.Name)
+	return c != nil && rolled(c)
 }
 
 // NewCascade returns a Roller of intervals of every that folds the

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"unsafe"
@@ -46,30 +47,69 @@ func tooMany(e *ringlog.Entry) bool {
 	return len(e.Payload) > MaxValues && countValues(e.Codec, e.Payload) > MaxValues
 }
 
+// keepEscaped is the most bytes of a copied payload (slot.decode) a slot
+// keeps from one decode to the next: the default max_record.
+const keepEscaped = 16 << 10
+
 // A slot holds one decoded record at a time, as codec.DecodeAlias decodes
 // it (strings are views of the payload), reusing its memory from record
 // to record, but keeping no more than keepValues values' worth once a
 // larger record is gone.
+//
+// It never writes to the entry's payload. DecodeAlias unescapes a JSON
+// string in place, and an entry's bytes are the record as stored: a lean
+// merge decodes them a second time, where a raw newline would make a good
+// record look undecodable, and migrate sends them on. A JSON payload with
+// an escape is decoded from a copy (inPlace).
 type slot struct {
 	rec    codec.Record
-	values int // in rec
+	values int    // in rec
+	copied int    // bytes of the copy rec views, if any
+	esc    []byte // decode's copies
 }
 
+// decode decodes e's record into the slot, a JSON payload with escapes
+// from a copy in the slot's own buffer.
 func (s *slot) decode(e *ringlog.Entry) error {
+	s.esc = s.esc[:0]
+	err := s.decodeIn(e, &s.esc)
+	if cap(s.esc) > keepEscaped {
+		s.esc = nil // the record views the copy; the slot keeps no room this large
+	}
+	return err
+}
+
+// decodeIn is decode with the copy, if one is needed, appended to *buf:
+// the bytes already in it stay as they are.
+func (s *slot) decodeIn(e *ringlog.Entry, buf *[]byte) error {
 	if s.values > keepValues {
 		s.rec = codec.Record{}
 	}
+	s.copied = 0
 	if tooMany(e) {
 		s.values = 0
 		return ErrTooManyValues
 	}
-	err := e.Codec.DecodeAlias(e.Payload, &s.rec)
+	p := e.Payload
+	if inPlace(e.Codec, p) {
+		start := len(*buf)
+		*buf = append(*buf, p...)
+		p = (*buf)[start:len(*buf):len(*buf)]
+		s.copied = len(p)
+	}
+	err := e.Codec.DecodeAlias(p, &s.rec)
 	s.values = valuesIn(s.rec.Fields)
 	return err
 }
 
-// size is what the slot's record takes decoded.
-func (s *slot) size() int { return s.values * valueSize }
+// inPlace reports whether codec.DecodeAlias writes to payload p: JSON
+// strings with escapes are unescaped in place; MessagePack is only read.
+func inPlace(c codec.Codec, p []byte) bool {
+	return c == codec.JSON && bytes.IndexByte(p, '\\') >= 0
+}
+
+// size is what the slot's record takes decoded, its copy included.
+func (s *slot) size() int { return s.values*valueSize + s.copied }
 
 // valuesIn counts the fields, list elements and map entries of fs.
 func valuesIn(fs codec.Fields) int {

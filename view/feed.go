@@ -18,7 +18,9 @@ import (
 // feeder reads on only once the merge has handed that batch back. So a
 // feeder holds at most batches x (batchBytes + bigRecord + a record of
 // MaxValues decoded), about 4.5 MB, and its entries keep at most
-// keepValues values each between batches, about 3.5 MB more.
+// keepValues values each between batches, about 3.5 MB more. The copy of
+// a JSON record to unescape (slot) is in the batch's bytes; a big one's
+// is the slot's, for as long as the record.
 type feeder struct {
 	full chan *batch
 	free chan *batch
@@ -110,13 +112,17 @@ func (f *feeder) fill(r *ringlog.Reader, b *batch) {
 			b.n++
 			continue
 		}
-		if b.big = len(e.Payload) > bigRecord; !b.big {
+		fe.e = e
+		if b.big = len(e.Payload) > bigRecord; b.big {
+			fe.err = fe.rec.decode(&fe.e)
+		} else {
 			start := len(b.buf)
 			b.buf = append(b.buf, e.Payload...)
-			e.Payload = b.buf[start:len(b.buf):len(b.buf)]
+			fe.e.Payload = b.buf[start:len(b.buf):len(b.buf)]
+			// A copy to unescape in place, if one is needed, goes in
+			// the batch's buffer too: the slot keeps none between batches.
+			fe.err = fe.rec.decodeIn(&fe.e, &b.buf)
 		}
-		fe.e = e
-		fe.err = fe.rec.decode(&fe.e)
 		b.size += len(e.Payload) + fe.rec.size()
 		b.n++
 	}

@@ -339,7 +339,7 @@ func (m *Merger) advance(h *head) (Item, bool, error) {
 	if m.lean {
 		// Thousands of rings: each keeps its record's key only, so that
 		// what they hold is bounded whatever their records are.
-		h.own.rec, h.own.values, h.rec = codec.Record{}, 0, nil
+		h.own, h.rec = slot{}, nil
 	}
 	return Item{}, false, nil
 }

@@ -362,7 +362,10 @@ func coverage(s *Source, clocks *Clocks, every time.Duration) (c part, ok bool, 
 		if err != nil {
 			return part{}, false, err
 		}
-		if Decode(&e, &rec) != nil {
+		if Decode(&e, &rec) != nil || every > 0 && !rollup.IsSummary(&rec) {
+			// A tier's mark, stamped as the sample after the summaries,
+			// would stretch the tier over the newest samples an interval
+			// on, and hide them.
 			continue
 		}
 		// A time before 2000 is of a clock not yet set (1970): it has no

@@ -188,7 +188,7 @@ func TestTierRings(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("stats: exit %d: %s", code, errOut)
 	}
-	want := map[string]int{"metrics": 3 * tr.Raw, "metrics.1m": 3 * len(tr.Minutes), "metrics.1h": 3 * len(tr.Hours)}
+	want := map[string]int{"metrics": 3 * tr.Raw, "metrics.1m": 3*len(tr.Minutes) + tr.MinuteMarks, "metrics.1h": 3*len(tr.Hours) + tr.HourMarks}
 	var stats []struct {
 		Stream  string `json:"stream"`
 		Records int    `json:"records"`
@@ -256,5 +256,52 @@ func TestTierRings(t *testing.T) {
 	out, _, _ = run(t, "-o", "json", "--no-pager", "-t", "load", "--stream", "metrics.1m", data)
 	if n := len(lines(out)); n != len(tr.Minutes) {
 		t.Errorf("--stream metrics.1m: %d load records, want %d", n, len(tr.Minutes))
+	}
+}
+
+// TestTierMarkHidesNoSamples: the agent writes a mark in a tier's ring
+// after each interval's summaries, stamped as the sample that ended the
+// interval. The samples after it, here the only ones of the raw ring, as
+// after the README's agents started in a minute the tier had summed up
+// already, are read from the samples: the mark is not a summary of the
+// interval it falls in. Counted as one, it gave the minute tier the
+// newest part of the time line, and itiny-read showed no sample at all.
+func TestTierMarkHidesNoSamples(t *testing.T) {
+	data := t.TempDir()
+	// Samples every 20 s, at 10, 30 and 50 s past the minute; the raw
+	// ring holds the two after the minute the tier summed up last, at
+	// whose first (23:37:10) the agent wrote that minute and its mark.
+	end := time.Date(2026, 12, 31, 23, 37, 50, 0, time.UTC)
+	tr := tiertest.Write(t, data, tiertest.Config{End: end, Hours: 24 * time.Hour, Minutes: 2 * time.Hour, Raw: 50 * time.Second})
+	if tr.Raw != 2 || tr.MinuteMarks == 0 {
+		t.Fatalf("the fixture: %d samples, %d marks", tr.Raw, tr.MinuteMarks)
+	}
+	last := end.Add(-20 * time.Second)
+	out, errOut, code := run(t, "-o", "json", "--fields", "user,idle", data)
+	var walls []string
+	for _, l := range strings.FieldsFunc(out, func(c rune) bool { return c == '\n' }) {
+		var r struct{ Wall time.Time }
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		walls = append(walls, r.Wall.Format(time.TimeOnly))
+	}
+	if code != 0 || strings.Join(walls, " ") != "23:37:10 23:37:30" {
+		t.Errorf("--fields user,idle: exit %d, cpu samples at %q, want 23:37:10 23:37:30\n%s", code, walls, errOut)
+	}
+	out, errOut, code = run(t, "sar", "cpu", "-b", "-o", "csv", data)
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(rows) < 2 {
+		t.Fatalf("sar cpu -b: exit %d, %v:\n%s%s", code, err, out, errOut)
+	}
+	tier := indexOf(rows[0], "tier")
+	var raw []string
+	for _, r := range rows[1:] {
+		if r[0] != "" && r[tier] == "raw" {
+			raw = append(raw, r[0])
+		}
+	}
+	if len(raw) == 0 || raw[len(raw)-1] != last.Format("2006-01-02T15:04:05.000Z") {
+		t.Errorf("sar cpu -b: rows from the samples at %q, want the last at %v:\n%s", raw, last, out)
 	}
 }

@@ -4,6 +4,7 @@ package ringtest
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,6 +134,28 @@ func Write(t testing.TB, data string, o ringlog.Options, recs ...*codec.Record) 
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Payloads returns the payloads of the ring in dir, copied, in the order
+// a ringlog.Reader reads them: the records' bytes as stored. It fails the
+// test on damage.
+func Payloads(t testing.TB, dir string) [][]byte {
+	t.Helper()
+	r, err := ringlog.NewReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps [][]byte
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return ps
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, bytes.Clone(e.Payload))
 	}
 }
 

@@ -58,6 +58,10 @@ type Truth struct {
 	Hours, Minutes map[int64]*Summary
 	Raw            int // samples of each record
 	RawFrom        time.Time
+	// The marks (catalog.RollupMark) in each tier's ring: as the agent
+	// does, one after the summaries a sample made the tier's Roller hand
+	// on, stamped as that sample.
+	HourMarks, MinuteMarks int
 }
 
 // Write writes DATA/metrics, DATA/metrics.1m and DATA/metrics.1h under
@@ -79,19 +83,35 @@ func Write(tb testing.TB, data string, c Config) *Truth {
 	var rx, ticks uint64
 	var load float64
 	reset := false
-	write := func(w *ringlog.Writer, every, lag time.Duration, from time.Time, into map[int64]*Summary) func(*codec.Record) error {
+	var handed1h, handed1m bool // the sample made the tier hand on summaries
+	write := func(w *ringlog.Writer, every, lag time.Duration, from time.Time, into map[int64]*Summary, handed *bool) func(*codec.Record) error {
 		return func(r *codec.Record) error {
 			if r.Wall.Before(from) || r.Wall.Add(every).After(c.End.Add(-lag)) {
 				return nil
 			}
 			r.BootCount = bootOf(r.Boot)
 			note(into, r)
+			*handed = true
 			_, err := w.Append(r)
 			return err
 		}
 	}
-	out1h := write(hours, time.Hour, c.HourLag, start, tr.Hours)
-	out1m := write(mins, time.Minute, c.MinuteLag, c.End.Add(-c.Minutes), tr.Minutes)
+	out1h := write(hours, time.Hour, c.HourLag, start, tr.Hours, &handed1h)
+	out1m := write(mins, time.Minute, c.MinuteLag, c.End.Add(-c.Minutes), tr.Minutes, &handed1m)
+	// mark writes a tier's mark after the summaries sample r made it hand on.
+	var seq uint64 // the samples' numbers, as the raw ring of an agent that kept them all would have them
+	mark := func(w *ringlog.Writer, handed *bool, n *int, r *codec.Record, of string) {
+		if !*handed {
+			return
+		}
+		*handed = false
+		*n++
+		m := &codec.Record{Boot: r.Boot, BootCount: r.BootCount, Wall: r.Wall, Mono: r.Mono, Source: catalog.SelfSource, Level: codec.LevelInfo,
+			Name: catalog.RollupMark.Name, Fields: codec.Fields{{Key: "upto", Value: codec.Uint(seq - 1)}, {Key: "of", Value: codec.String(of)}}}
+		if _, err := w.Append(m); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	step := SlowPace
 	for t := start; t.Before(c.End); t = t.Add(step) {
 		start = t // now's
@@ -107,13 +127,16 @@ func Write(tb testing.TB, data string, c Config) *Truth {
 		hour := float64(t.Unix()%86400) / 3600
 		load = 1 + math.Sin(hour/24*2*math.Pi) + float64(t.Unix()%7)/10
 		for _, r := range records(t, mono, boot, bootN, load, rx, ticks) {
+			seq++
 			if err := ro1h.Add(r, out1h); err != nil {
 				tb.Fatal(err)
 			}
+			mark(hours, &handed1h, &tr.HourMarks, r, catalog.StreamMetrics+".1m")
 			if !t.Before(fast) {
 				if err := ro1m.Add(r, out1m); err != nil {
 					tb.Fatal(err)
 				}
+				mark(mins, &handed1m, &tr.MinuteMarks, r, catalog.StreamMetrics)
 			}
 			if !t.Before(tr.RawFrom) {
 				if t.Before(tr.RawFrom.Add(c.Unsynced)) {

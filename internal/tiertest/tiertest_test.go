@@ -23,7 +23,7 @@ func TestWrite(t *testing.T) {
 	for _, c := range []struct {
 		stream string
 		want   int
-	}{{"metrics", 3 * tr.Raw}, {"metrics.1m", 3 * len(tr.Minutes)}, {"metrics.1h", 3 * len(tr.Hours)}} {
+	}{{"metrics", 3 * tr.Raw}, {"metrics.1m", 3*len(tr.Minutes) + tr.MinuteMarks}, {"metrics.1h", 3*len(tr.Hours) + tr.HourMarks}} {
 		r, err := ringlog.NewReader(filepath.Join(data, c.stream))
 		if err != nil {
 			t.Fatal(err)
