@@ -32,7 +32,7 @@ func testConfig(t *testing.T, extra string) *Config {
 }
 
 // readStream returns the records of one stream's ring.
-func readStream(t *testing.T, dir, stream string) []codec.Record {
+func readStream(t testing.TB, dir, stream string) []codec.Record {
 	t.Helper()
 	r, err := ringlog.NewReader(filepath.Join(dir, stream))
 	if err != nil {
