@@ -61,7 +61,7 @@ get() {
 # agent_config BIN MODE GLOBALS: on stdout, the agent config of the load
 # benchmarks: the default config with every collector it enables (asked
 # of BIN, `itiny config check`) at 1 s, [stream metrics] as in the default
-# but mode = MODE and no write budget, the default's rollup tiers of
+# (its budget among it) but mode = MODE and no write budget, the default's rollup tiers of
 # metrics (metrics.1m, metrics.1h) as they are, and the global lines
 # GLOBALS (the socket among them).
 agent_config() {
@@ -71,7 +71,8 @@ agent_config() {
 	echo
 	"$1" config check | awk '/^\[/ { on = ($0 ~ /^\[stream metrics\./) } on'
 	echo "[stream metrics]"
-	echo "budget = 3MiB"
+	# The default's budget: the streams' budgets, tiers and all, fill the cap.
+	"$1" config check | awk '/^\[/ { on = ($0 == "[stream metrics]") } on && /^budget = / { print; exit }'
 	echo "segment = 256KiB"
 	echo "codec = msgpack"
 	echo "sync = none"

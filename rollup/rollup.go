@@ -53,6 +53,7 @@ package rollup
 
 import (
 	"math"
+	"sync"
 	"time"
 
 	"github.com/itiny/itiny/catalog"
@@ -80,6 +81,7 @@ type Roller struct {
 	every   int64 // ns
 	finer   int64 // ns: the intervals of the summaries folded; 0 for samples
 	defs    map[string]*rollDef
+	out     codec.Record // the summary handed on, reused by every group
 	groups  map[groupKey]*group
 	order   []*group // the groups, oldest first: summaries go out in this order
 	latest  int64    // the latest interval a sample fell in
@@ -111,26 +113,46 @@ func New(every time.Duration) *Roller {
 	if every <= 0 {
 		panic("rollup: an interval of " + every.String())
 	}
-	ro := &Roller{every: int64(every), defs: map[string]*rollDef{}, groups: map[groupKey]*group{}, latest: math.MinInt64}
-	for _, r := range catalog.All() {
-		if !rolled(r) {
-			continue
-		}
-		d := &rollDef{Record: r, slot: make([]int, len(r.Fields))}
-		for i, f := range r.Fields {
-			d.slot[i] = len(d.keys)
-			switch f.Kind {
-			case catalog.Gauge:
-				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_min", f.Key + "_max", f.Key + "_last"}), append(d.ctr, false)
-			case catalog.Counter:
-				d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_rate"}), append(d.ctr, true)
-			default:
-				d.slot[i] = -1
+	return &Roller{every: int64(every), defs: rollDefs(), groups: map[groupKey]*group{}, latest: math.MinInt64}
+}
+
+// defs are the rollDefs of the catalogue's rolled records, made once and
+// shared by every Roller (an agent makes new ones at each rebuild);
+// maxFields is the most fields a summary of them has.
+var (
+	defsOnce  sync.Once
+	defs      map[string]*rollDef
+	maxFields int
+)
+
+func rollDefs() map[string]*rollDef {
+	defsOnce.Do(func() {
+		defs = map[string]*rollDef{}
+		for _, r := range catalog.All() {
+			if !rolled(r) {
+				continue
 			}
+			d := &rollDef{Record: r, slot: make([]int, len(r.Fields))}
+			n := 1 // samples
+			for i, f := range r.Fields {
+				d.slot[i] = len(d.keys)
+				switch f.Kind {
+				case catalog.Gauge:
+					d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_min", f.Key + "_max", f.Key + "_last"}), append(d.ctr, false)
+					n += 4
+				case catalog.Counter:
+					d.keys, d.ctr = append(d.keys, [4]string{f.Key, f.Key + "_rate"}), append(d.ctr, true)
+					n++
+				default:
+					d.slot[i] = -1
+					n++ // a label, at most
+				}
+			}
+			defs[r.Name] = d
+			maxFields = max(maxFields, n)
 		}
-		ro.defs[r.Name] = d
-	}
-	return ro
+	})
+	return defs
 }
 
 // rolled reports whether Rollers summarise the catalogue's record r: the
@@ -179,7 +201,6 @@ type group struct {
 	first    int64        // and its monotonic ns
 	labels   codec.Fields
 	fields   []acc // one per numeric field of def
-	out      codec.Record
 }
 
 // acc accumulates one numeric field.
@@ -238,7 +259,7 @@ func (ro *Roller) Add(r *codec.Record, out func(*codec.Record) error) error {
 		return nil
 	}
 	if g.n > 0 && interval > g.interval {
-		if err := g.hand(ro.every, out); err != nil {
+		if err := g.hand(ro, out); err != nil {
 			return err
 		}
 	}
@@ -265,7 +286,7 @@ func (ro *Roller) sweep(interval int64, seq uint64, out func(*codec.Record) erro
 	var err error
 	for _, g := range ro.order {
 		if g.n > 0 && g.interval < interval && err == nil {
-			err = g.hand(ro.every, out)
+			err = g.hand(ro, out)
 			ro.upto = max(ro.upto, seq-min(seq, 1))
 		}
 		if idle := max(2, pairMax/ro.every); g.n == 0 && g.seen < interval-idle && g.written < interval-idle {
@@ -287,7 +308,7 @@ func (ro *Roller) restart(interval int64, out func(*codec.Record) error) error {
 	var err error
 	for _, g := range ro.order {
 		if g.n > 0 && err == nil {
-			err = g.hand(ro.every, out)
+			err = g.hand(ro, out)
 		}
 		g.written, g.seen = min(g.written, interval-1), min(g.seen, interval)
 	}
@@ -347,7 +368,6 @@ func (ro *Roller) group(d *rollDef, instance string) *group {
 	}
 	k := groupKey{d.Name, string([]byte(instance))}
 	g := &group{key: k, def: d, written: math.MinInt64, seen: math.MinInt64, fields: make([]acc, len(d.keys))}
-	g.out = codec.Record{Name: d.Name, Source: d.Source, Level: codec.LevelInfo}
 	ro.groups[k] = g
 	ro.order = append(ro.order, g)
 	return g
@@ -493,8 +513,8 @@ func (g *group) label(i int, f codec.Field) {
 
 // hand hands on the interval in progress and starts the next: counters
 // keep their last sample.
-func (g *group) hand(every int64, out func(*codec.Record) error) error {
-	err := out(g.summary(every))
+func (g *group) hand(ro *Roller, out func(*codec.Record) error) error {
+	err := out(g.summary(ro))
 	g.written, g.n = g.interval, 0
 	for i := range g.fields {
 		a := &g.fields[i]
@@ -503,10 +523,17 @@ func (g *group) hand(every int64, out func(*codec.Record) error) error {
 	return err
 }
 
-// summary returns the record of the interval in progress.
-func (g *group) summary(every int64) *codec.Record {
-	r := &g.out
-	r.Boot, r.BootCount, r.Wall, r.Mono = g.boot, g.bootn, time.Unix(0, g.interval*every).UTC(), g.first
+// summary returns the record of the interval in progress, in ro's one
+// summary record: its fields are made once, as many as the largest
+// summary has, so that no summary allocates (nor leaves garbage, which
+// would cost the agent a collection).
+func (g *group) summary(ro *Roller) *codec.Record {
+	r := &ro.out
+	if r.Fields == nil {
+		r.Fields = make(codec.Fields, 0, maxFields)
+	}
+	r.Name, r.Source, r.Level = g.def.Name, g.def.Source, codec.LevelInfo
+	r.Boot, r.BootCount, r.Wall, r.Mono = g.boot, g.bootn, time.Unix(0, g.interval*ro.every).UTC(), g.first
 	r.Fields = append(r.Fields[:0], g.labels...)
 	for i := range g.fields {
 		a, k := &g.fields[i], &g.def.keys[i]

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/decimal"
 )
@@ -221,6 +222,64 @@ func TestNoAllocs(t *testing.T) {
 		ro.Add(&net, discard)
 	}); n != 0 {
 		t.Errorf("%v allocations a sample", n)
+	}
+}
+
+// TestSummaryFieldsOnce: the first summaries of every record the
+// catalogue rolls up, gauges of several samples and counters with a
+// rate, are handed on in one record whose fields were made once, as many
+// as the largest has: a Roller's first intervals leave no garbage (the
+// agent's collection would cost more than it frees).
+func TestSummaryFieldsOnce(t *testing.T) {
+	ro, ro1h := New(time.Minute), NewCascade(time.Hour, time.Minute)
+	var recs []codec.Record
+	for _, c := range catalog.All() {
+		if !rolled(c) {
+			continue
+		}
+		r := codec.Record{Name: c.Name, Source: c.Source, Boot: codec.BootID{1}}
+		for _, f := range c.Fields {
+			v := codec.Float(1)
+			if f.Kind == catalog.Label {
+				v = codec.String("x")
+			}
+			r.Fields = append(r.Fields, codec.Field{Key: f.Key, Value: v})
+		}
+		recs = append(recs, r)
+	}
+	var first *codec.Record
+	var array *codec.Field
+	n, hours := 0, 0
+	check := func(r *codec.Record) {
+		if first == nil {
+			first, array = r, &r.Fields[:1][0]
+		}
+		if r != first || &r.Fields[:1][0] != array || cap(r.Fields) != maxFields {
+			t.Fatalf("summary %d (%s) in record %p fields %p cap %d, want %p %p cap %d", n, r.Name, r, &r.Fields[:1][0], cap(r.Fields), first, array, maxFields)
+		}
+	}
+	fold := func(r *codec.Record) error {
+		check(r)
+		n++
+		return ro1h.Add(r, func(*codec.Record) error { hours++; return nil })
+	}
+	wall := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 * 60 * 4 { // three samples a minute, over four hours
+		for j := range recs {
+			r := &recs[j]
+			r.Wall, r.Mono = wall.Add(time.Duration(i)*20*time.Second), int64(i+1)*20e9
+			for k := range r.Fields {
+				if r.Fields[k].Value.Kind() != codec.KindString {
+					r.Fields[k].Value = codec.Float(float64(i * (k + 1)))
+				}
+			}
+			if err := ro.Add(r, fold); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if want := len(recs) * (4*60 - 1); n != want || hours != 3*len(recs) {
+		t.Errorf("%d minute and %d hour summaries, want %d and %d", n, hours, want, 3*len(recs))
 	}
 }
 
