@@ -93,7 +93,8 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		printJSON(rings)
 		return nil
 	}
-	fmt.Printf("%-8s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s  %s\n", "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "GAPS")
+	wide := streamWidth(rings)
+	fmt.Printf("%-*s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s  %s\n", wide, "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "GAPS")
 	for _, r := range rings {
 		var boots []string
 		for _, b := range r.Boots {
@@ -103,12 +104,22 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		if r.Records > 0 {
 			first, last = when(r.First.Time, *utc), when(r.Last.Time, *utc)
 		}
-		fmt.Printf("%-8s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d  %s\n", r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.LossText())
+		fmt.Printf("%-*s %8d %10d %5d  %-23s  %-23s  %10s %9.0f  %-6s %8d  %s\n", wide, r.Stream, r.Records, r.Bytes, r.Segments, first, last, r.Span, r.Rate, strings.Join(boots, ","), r.Retired, r.LossText())
 	}
 	for _, r := range rings {
-		printWrites(r)
+		printWrites(r, wide)
 	}
 	return nil
+}
+
+// streamWidth is the width of the STREAM column: the longest stream name
+// (a tier's, metrics.1m, is ten), at least eight, "(agent)" included.
+func streamWidth(rings []*view.Health) int {
+	wide := len("STREAM") + 2
+	for _, r := range rings {
+		wide = max(wide, len(r.Stream))
+	}
+	return wide
 }
 
 // printWrites prints what the agent's records in ring r say it wrote,
@@ -116,12 +127,12 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 // 30): records, as stored and their framing, what the kernel was handed
 // and what it wrote, syncs, and what was handed and written per record
 // byte.
-func printWrites(r *view.Health) {
+func printWrites(r *view.Health, wide int) {
 	if len(r.Writes) == 0 {
 		return
 	}
 	fmt.Printf("\nWrites a day, by the agent's records in %s (%s):\n", r.Stream, r.Where)
-	fmt.Printf("%-8s %-20s %11s %11s %11s %11s %11s %9s %7s %7s\n", "STREAM", "WINDOW", "RECORDS", "STORED", "FRAMING", "HANDED", "KERNEL", "SYNCS", "HANDED/", "KERNEL/")
+	fmt.Printf("%-*s %-20s %11s %11s %11s %11s %11s %9s %7s %7s\n", wide, "STREAM", "WINDOW", "RECORDS", "STORED", "FRAMING", "HANDED", "KERNEL", "SYNCS", "HANDED/", "KERNEL/")
 	why := ""
 	for i := range r.Writes {
 		w := &r.Writes[i]
@@ -134,7 +145,7 @@ func printWrites(r *view.Health) {
 				kernel, why = "?", w.WriteError
 			}
 		}
-		fmt.Printf("%-8s %-20s %11s %11s %11s %11s %11s %9.0f %7.2f %7s\n", name, w.Window(), view.SizeText(w.PerDay(w.RecordBytes)),
+		fmt.Printf("%-*s %-20s %11s %11s %11s %11s %11s %9.0f %7.2f %7s\n", wide, name, w.Window(), view.SizeText(w.PerDay(w.RecordBytes)),
 			view.SizeText(w.PerDay(w.StoredBytes)), view.SizeText(w.PerDay(w.FramingBytes)), view.SizeText(w.PerDay(w.HandedBytes)),
 			kernel, w.PerDay(w.Syncs), w.Amplification, kernelAmp)
 	}

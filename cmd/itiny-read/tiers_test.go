@@ -305,3 +305,30 @@ func TestTierMarkHidesNoSamples(t *testing.T) {
 		t.Errorf("sar cpu -b: rows from the samples at %q, want the last at %v:\n%s", raw, last, out)
 	}
 }
+
+// TestStatsTierColumns: itiny-read stats on a data directory with rollup
+// tiers keeps its columns aligned: a tier's name (metrics.1m) is longer
+// than the eight characters the other streams need.
+func TestStatsTierColumns(t *testing.T) {
+	data := t.TempDir()
+	tiertest.Write(t, data, tiertest.Config{End: tiersEnd, Hours: 48 * time.Hour, Minutes: 3 * time.Hour, Raw: time.Hour})
+	out, stderr, code := run(t, "stats", data)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(out, "\n")
+	col := strings.Index(lines[0], "RECORDS") + len("RECORDS") // the column's right edge
+	rows := 0
+	for _, l := range lines[1:] {
+		if l == "" {
+			break // the table ends
+		}
+		rows++
+		if f := strings.Fields(l); len(l) < col || !strings.HasSuffix(l[:col], f[1]) {
+			t.Errorf("row %q: its RECORDS (%s) does not end under the header's, at column %d", l, f[1], col)
+		}
+	}
+	if rows < 3 {
+		t.Fatalf("%d rows in:\n%s", rows, out)
+	}
+}
