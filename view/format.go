@@ -31,6 +31,20 @@ type PrintOptions struct {
 	// Last: CSV writes only the last Last rows (samples), and holds no
 	// more until then; 0: every row.
 	Last int
+	// StreamWidth is the text's stream column: at least 8, wider for
+	// longer names (a tier's, metrics.1m), so that the columns after it
+	// line up (StreamWidth sets it from the sources read).
+	StreamWidth int
+}
+
+// StreamWidth returns the stream column's width for srcs: their longest
+// name, at least 8.
+func StreamWidth(srcs []*Source) int {
+	w := 8
+	for _, s := range srcs {
+		w = max(w, len(s.Stream))
+	}
+	return w
 }
 
 // levelColors are the ANSI colours of levels emerg..debug, as journalctl
@@ -147,7 +161,7 @@ func (p *TextPrinter) clockLegend(b []byte, it *Item) []byte {
 func (p *TextPrinter) record(b []byte, it *Item) []byte {
 	r := it.Rec
 	b = append(p.appendTime(b, r.Wall, it.Time), ' ')
-	b = pad(append(b, it.Source.Stream...), 8)
+	b = pad(append(b, it.Source.Stream...), max(8, p.o.StreamWidth))
 	lv := r.Level
 	if p.o.Color && int(lv) < len(levelColors) {
 		b = append(b, levelColors[lv]...)

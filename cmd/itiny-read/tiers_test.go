@@ -332,3 +332,33 @@ func TestStatsTierColumns(t *testing.T) {
 		t.Fatalf("%d rows in:\n%s", rows, out)
 	}
 }
+
+// TestListTierColumns: the record listing of samples and summaries
+// together keeps its level column in one place, a tier's stream name
+// being the longest.
+func TestListTierColumns(t *testing.T) {
+	data := t.TempDir()
+	tiertest.Write(t, data, tiertest.Config{End: tiersEnd, Hours: 48 * time.Hour, Minutes: 3 * time.Hour, Raw: time.Hour})
+	out, stderr, code := run(t, "--utc", "-n", "all", "--stream", "metrics", "--stream", "metrics.1m", data)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	col, streams := -1, map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 || strings.HasPrefix(l, "--") {
+			continue
+		}
+		streams[f[2]] = true
+		at := strings.Index(l, " "+f[3]+" ") + 1 // the level
+		if col < 0 {
+			col = at
+		}
+		if at != col {
+			t.Fatalf("line %q: its level at column %d, the first line's at %d", l, at, col)
+		}
+	}
+	if !streams["metrics"] || !streams["metrics.1m"] {
+		t.Fatalf("streams listed: %v, want metrics and metrics.1m", streams)
+	}
+}
