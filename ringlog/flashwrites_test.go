@@ -98,3 +98,67 @@ func TestSyncAfterFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestFlushSyncKeepsSegmentOpen checks that the segment the flusher syncs
+// outside mu after a flush is one a rotation cannot close meanwhile: it
+// is still marked unsynced, so a rotation hands it to the flusher
+// (sealed) instead of closing its descriptor, which the next file opened
+// in the process would get. Under sync = interval a flush can come with
+// the interval's sync of the segment, in the same pass: the segment is
+// then synced once, not again outside mu.
+func TestFlushSyncKeepsSegmentOpen(t *testing.T) {
+	for _, sync := range []SyncPolicy{SyncNone, SyncInterval} {
+		o := testOptions(codec.Msgpack)
+		o.MemoryStage, o.FlushEvery = true, writebackAge
+		o.Sync, o.SyncEvery = sync, time.Hour
+		w, err := Open(t.TempDir(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A record larger than the stage goes straight to the segment: a
+		// write left unsynced, whose interval is then due.
+		big := testRecord(0)
+		big.Fields = append(big.Fields, codec.Field{Key: "blob", Value: codec.String(string(make([]byte, o.StageSize)))})
+		if _, err := w.Append(big); err != nil {
+			t.Fatal(err)
+		}
+		appendN(t, w, 1, 10)
+		seen := make(chan bool, 1)
+		crashPoint = func(step string) {
+			if step == "flush-sync" {
+				w.mu.Lock()
+				seen <- w.unsynced
+				w.mu.Unlock()
+			}
+		}
+		w.mu.Lock()
+		w.stagedAt = w.stagedAt.Add(-o.FlushEvery)
+		w.unsyncedAt = w.unsyncedAt.Add(-o.SyncEvery)
+		before := w.syncs.Load()
+		w.mu.Unlock()
+		w.wake()
+		for staged := true; staged; {
+			w.mu.Lock()
+			staged = w.hasStaged()
+			w.mu.Unlock()
+			time.Sleep(time.Millisecond)
+		}
+		w.syncMu.Lock() // the flusher's pass is over
+		syncs := w.syncs.Load() - before
+		w.syncMu.Unlock()
+		crashPoint = nil
+		select {
+		case open := <-seen:
+			if !open {
+				t.Errorf("sync %v: the flusher syncs outside mu a segment already synced, which a rotation closes meanwhile", sync)
+			}
+		default:
+		}
+		if syncs != 1 {
+			t.Errorf("sync %v: the flush's pass synced the segment %d times, want 1", sync, syncs)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

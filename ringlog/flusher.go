@@ -135,6 +135,7 @@ func (w *Writer) flusher() {
 		w.mu.Lock()
 		var next time.Time
 		var flushed segFile
+		syncFlushed := false
 		if !w.closed {
 			now := time.Now()
 			if w.hasStaged() {
@@ -146,11 +147,8 @@ func (w *Writer) flusher() {
 					next = due
 				case w.flushStage() != nil:
 					next = now.Add(w.o.FlushEvery)
-				case w.syncFlushes():
-					// Still unsynced, so a rotation hands it to the
-					// flusher to close, under syncMu, which this holds
-					// while it syncs.
-					flushed = w.seg
+				default:
+					syncFlushed = w.syncFlushes()
 				}
 			}
 			if w.o.Sync == SyncInterval && w.unsynced {
@@ -161,12 +159,20 @@ func (w *Writer) flusher() {
 					w.keepSyncErr(w.syncSeg())
 				}
 			}
+			if syncFlushed && w.unsynced {
+				// Still unsynced (the interval's sync above did not
+				// take it), so a rotation hands it to the flusher to
+				// close, under syncMu, which this holds while it syncs;
+				// a synced one a rotation closes at once.
+				flushed = w.seg
+			}
 		}
 		w.syncMu.Lock()
 		p := w.takePending()
 		w.mu.Unlock()
 		w.keepSyncErr(w.syncPending(p))
 		if flushed.valid() {
+			reached("flush-sync")
 			if err := w.datasync(flushed); err != nil {
 				w.keepSyncErr(fmt.Errorf("ringlog: stream %s: sync: %w", w.o.Stream, err))
 			}
