@@ -1,6 +1,8 @@
 package ringlog
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -160,5 +162,69 @@ func TestFlushSyncKeepsSegmentOpen(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestMarkWriteFails checks that a high-water mark whose write to the
+// stage failed is never taken as durable: the writer would hand out
+// numbers above the mark on disk, which the next writer, after a power
+// cut, would hand out again. The stage's file is swapped for a read-only
+// descriptor of it: writes fail, syncs succeed.
+func TestMarkWriteFails(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mem  bool // a memory stage: the flush raises the mark (markAhead)
+	}{{"flush", true}, {"append", false}} {
+		o := testOptions(codec.Msgpack)
+		o.Budget = 1 << 20
+		if tc.mem {
+			o.MemoryStage, o.StageSize = true, 64<<10
+		} else {
+			o.StageSize = -1 // no stage: Append raises the mark
+		}
+		dir := t.TempDir()
+		w, err := Open(dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro, err := os.Open(filepath.Join(dir, stageName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.mu.Lock()
+		rw := w.st.f
+		w.st.f = ro
+		w.mu.Unlock()
+		failed := 0
+		for i := range 1200 {
+			if _, err := w.Append(testRecord(i)); err != nil {
+				failed++
+			}
+		}
+		if w.Flush() != nil {
+			failed++
+		}
+		if w.Sync() != nil {
+			failed++
+		}
+		if failed == 0 {
+			t.Errorf("%s: the mark's failed writes were not reported", tc.name)
+		}
+		var hdr [stageHeaderSize]byte
+		if _, err := rw.ReadAt(hdr[:], 0); err != nil {
+			t.Fatal(err)
+		}
+		si := parseStageHeader(hdr[:])
+		if got := w.hwSynced.Load(); !si.hwOK || got > si.hw {
+			t.Errorf("%s: the writer takes %d as the durable mark; the stage holds %d (valid %v)", tc.name, got, si.hw, si.hwOK)
+		}
+		if w.NextSeq() > si.hw {
+			t.Errorf("%s: number %d handed out at or above the mark on disk, %d", tc.name, w.NextSeq()-1, si.hw)
+		}
+		w.mu.Lock()
+		w.st.f = rw
+		w.mu.Unlock()
+		ro.Close()
+		w.Close()
 	}
 }

@@ -197,6 +197,5 @@ func (w *Writer) markAhead() error {
 	if w.next+ahead/2 < w.hw {
 		return nil
 	}
-	w.hw, w.hwDirty = w.next+ahead, true
-	return w.st.setHW(w.hw)
+	return w.setMark(w.next + ahead)
 }

@@ -213,11 +213,11 @@ func (w *Writer) skipTo(seq uint64) error {
 		w.next = next
 		return err
 	}
-	w.base, w.hw, w.flushedTo = seq, max(w.hw, seq+hwStep), seq
+	w.base, w.flushedTo = seq, seq
 	if err := w.st.setBase(w.base); err != nil {
 		return err
 	}
-	if err := w.st.setHW(w.hw); err != nil {
+	if err := w.setMark(max(w.hw, seq+hwStep)); err != nil {
 		return err
 	}
 	return w.syncMark()
@@ -235,7 +235,13 @@ func (w *Writer) appendPayload(p []byte, seq uint64) error {
 // not fit in the active segment.
 func (w *Writer) appendFrame(b []byte, seq uint64) error {
 	if seq >= w.hwSynced.Load() {
-		// The flusher has not synced the raised mark yet: do it now.
+		// The flusher has not synced the raised mark yet, or raising it
+		// failed: do it now.
+		if seq >= w.hw {
+			if err := w.setMark(seq + hwStep); err != nil {
+				return err
+			}
+		}
 		if err := w.syncMark(); err != nil {
 			return err
 		}
@@ -264,12 +270,25 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 	w.next = seq + 1
 	if w.next+hwStep/2 >= w.hw {
 		// Raised half a step early, so that the flusher syncs it before
-		// numbers reach the mark on disk.
-		w.hw = w.next + hwStep
-		w.hwDirty = true
+		// numbers reach the mark on disk. The record is appended either
+		// way: a mark not written is raised again by the next Append,
+		// and Sync and Close report the failure.
 		w.wake()
-		return w.st.setHW(w.hw)
+		w.keepSyncErr(w.setMark(w.next + hwStep))
 	}
+	return nil
+}
+
+// setMark writes hw as the high-water mark into the stage's header, and
+// makes it the writer's mark once written: a mark whose write failed
+// must never be synced and taken as durable (hwSynced), or numbers above
+// the mark on disk would be handed out, and handed out again after a
+// power cut.
+func (w *Writer) setMark(hw uint64) error {
+	if err := w.st.setHW(hw); err != nil {
+		return fmt.Errorf("ringlog: stream %s: stage mark: %w", w.o.Stream, err)
+	}
+	w.hw, w.hwDirty = hw, true
 	return nil
 }
 
