@@ -181,7 +181,7 @@ func (a *Agent) streamUp(s *stream, u *unavailable, rec ringlog.Recovery) {
 		}
 	}
 	if ts := a.tiersOf(s); ts != nil {
-		ts.rebuild()
+		a.rebuild(ts)
 	}
 	f := a.selfFields()
 	addString(f, "stream", s.cfg.Name)

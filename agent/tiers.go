@@ -137,16 +137,38 @@ func (t *tier) append(r *codec.Record) {
 func (a *Agent) rebuildTiers() {
 	for _, s := range a.streamList() {
 		if s.tiers != nil {
-			s.tiers.rebuild()
+			a.rebuild(s.tiers)
 		}
 	}
+}
+
+// rebuild rebuilds ts and writes a catalog.RollupGap for each tier that
+// could not fold all it lacked.
+func (a *Agent) rebuild(ts *tiers) {
+	for _, g := range ts.rebuild() {
+		f := a.selfFields()
+		addString(f, "tier", g.tier)
+		addString(f, "of", g.of)
+		addUint(f, "after", g.after)
+		addUint(f, "first", g.first)
+		addString(f, "from", g.from.UTC().Format(time.RFC3339))
+		a.noteFields(StreamSelf, catalog.RollupGap.Name, codec.LevelWarning)
+	}
+}
+
+// A rollupGap is what a rebuild could not fold again: the ring below no
+// longer holds the records after the tier's Floor (catalog.RollupGap).
+type rollupGap struct {
+	tier, of     string
+	after, first uint64
+	from         time.Time
 }
 
 // rebuild makes ts's Rollers anew and rolls up again what their rings
 // lack: at start, and when a ring of theirs opens late (a disk full or
 // read-only at start), its samples meanwhile refused or its summaries
 // lost.
-func (ts *tiers) rebuild() {
+func (ts *tiers) rebuild() (gaps []rollupGap) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	ts.reset()
@@ -155,8 +177,26 @@ func (ts *tiers) rebuild() {
 	}
 	for i := len(ts.list) - 1; i >= 0; i-- {
 		t := ts.list[i]
-		t.a.readRing(t.src.cfg.Name, func(first *codec.Record) bool { return first.Seq <= t.ro.Floor }, t.add)
+		floor, seen := t.ro.Floor, false
+		t.a.readRing(t.src.cfg.Name, func(first *codec.Record) bool { return first.Seq <= floor }, func(r *codec.Record) {
+			if !seen {
+				seen = true
+				if floor != 0 && r.Seq > floor+1 {
+					// Retention took the records after the floor (or their
+					// numbers were passed over): the interval of this one
+					// would be summed from part of its samples, so it only
+					// gives counters their values, and the tier resumes at
+					// the next interval, saying what it skipped.
+					every := t.s.cfg.Tier.Nanoseconds()
+					from := (r.Wall.UnixNano() + every - 1) / every * every
+					t.ro.FloorWall = time.Unix(0, from)
+					gaps = append(gaps, rollupGap{tier: t.s.cfg.Name, of: t.src.cfg.Name, after: floor, first: r.Seq, from: t.ro.FloorWall})
+				}
+			}
+			t.add(r)
+		})
 	}
+	return gaps
 }
 
 // learn sets t's Floor from the newest mark in its ring: the Roller

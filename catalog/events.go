@@ -164,6 +164,14 @@ var (
 	RollupMark = Record{Name: "rollup.mark", Stream: StreamMetrics, Source: SelfSource, Fields: []Field{
 		{"upto", Label, None}, {"of", Label, None},
 	}}
+	// RollupGap says that a rollup tier, rebuilt at the agent's start,
+	// could not fold its ring below, of, from where it stopped: the
+	// records after number after were gone (retention took them) up to
+	// first, the first one left, so the tier has no summaries from its
+	// last one to from, the start of the first interval it folds whole.
+	RollupGap = Record{Name: "rollup.gap", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
+		{"tier", Label, None}, {"of", Label, None}, {"after", Label, None}, {"first", Label, None}, {"from", Label, None},
+	}}
 	StreamWriteBudget = Record{Name: "stream.write_budget", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
 		{"stream", Label, None}, {"over", Flag, None}, {"budget_bytes", Gauge, Bytes},
 		{"bytes_per_day", Gauge, Bytes}, {"flush_s", Gauge, Seconds},
@@ -232,7 +240,7 @@ var all = []*Record{
 	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,
 	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep, &ClockSync,
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
-	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable, &StreamWriteBudget, &RollupMark,
+	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable, &StreamWriteBudget, &RollupMark, &RollupGap,
 	&StateChange, &Alarm,
 	&AgentCrash,
 	&WatchdogBootStatus,
