@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,9 +173,23 @@ func BenchmarkRealOnDisk(b *testing.B) {
 
 // quantize rounds a summary's figures as $ROLLUP_QUANT says: =round to
 // 0.01, =int to an integer of hundredths, =digits4 floats to 4
-// significant digits (decimal.Round); how much quantizing saves.
+// significant digits (decimal.Round), =digits3 to 3; how much quantizing
+// saves. $ROLLUP_DROP=last leaves out every gauge's F_last, =minmax its
+// F_min and F_max, =both all three: what fewer figures would save.
 func quantize(r *codec.Record) {
 	quant := os.Getenv("ROLLUP_QUANT")
+	if drop := os.Getenv("ROLLUP_DROP"); drop != "" {
+		keep := r.Fields[:0]
+		for _, f := range r.Fields {
+			last := strings.HasSuffix(f.Key, "_last")
+			minmax := strings.HasSuffix(f.Key, "_min") || strings.HasSuffix(f.Key, "_max")
+			if last && (drop == "last" || drop == "both") || minmax && (drop == "minmax" || drop == "both") {
+				continue
+			}
+			keep = append(keep, f)
+		}
+		r.Fields = keep
+	}
 	for i := range r.Fields {
 		v, ok := r.Fields[i].Value.Number()
 		switch {
@@ -183,6 +198,8 @@ func quantize(r *codec.Record) {
 			r.Fields[i].Value = codec.Float(math.Round(v*100) / 100)
 		case quant == "int":
 			r.Fields[i].Value = codec.Int(int64(math.Round(v * 100)))
+		case quant == "digits3" && r.Fields[i].Value.Kind() == codec.KindFloat:
+			r.Fields[i].Value = codec.Float(decimal.Round(v, 3))
 		case quant == "digits4" && r.Fields[i].Value.Kind() == codec.KindFloat:
 			r.Fields[i].Value = codec.Float(decimal.Round(v, 4))
 		}
