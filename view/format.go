@@ -37,12 +37,13 @@ type PrintOptions struct {
 	StreamWidth int
 }
 
-// StreamWidth returns the stream column's width for srcs: their longest
-// name, at least 8.
-func StreamWidth(srcs []*Source) int {
+// StreamWidth returns the width of a column of stream names, the
+// longest of xs's (stream names them), at least 8: the record listing's
+// and itiny-read stats' tables.
+func StreamWidth[T any](xs []T, stream func(T) string) int {
 	w := 8
-	for _, s := range srcs {
-		w = max(w, len(s.Stream))
+	for _, x := range xs {
+		w = max(w, len(stream(x)))
 	}
 	return w
 }

@@ -93,7 +93,7 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		printJSON(rings)
 		return nil
 	}
-	wide := streamWidth(rings)
+	wide := view.StreamWidth(rings, func(r *view.Health) string { return r.Stream })
 	fmt.Printf("%-*s %8s %10s %5s  %-23s  %-23s  %10s %9s  %-6s %8s  %s\n", wide, "STREAM", "RECORDS", "BYTES", "SEGS", "OLDEST RECORD", "NEWEST RECORD", "SPAN", "REC/HOUR", "BOOTS", "RETIRED", "GAPS")
 	for _, r := range rings {
 		var boots []string
@@ -110,16 +110,6 @@ func statsCmd(fs *flag.FlagSet, args []string) error {
 		printWrites(r, wide)
 	}
 	return nil
-}
-
-// streamWidth is the width of the STREAM column: the longest stream name
-// (a tier's, metrics.1m, is ten), at least eight, "(agent)" included.
-func streamWidth(rings []*view.Health) int {
-	wide := len("STREAM") + 2
-	for _, r := range rings {
-		wide = max(wide, len(r.Stream))
-	}
-	return wide
 }
 
 // printWrites prints what the agent's records in ring r say it wrote,

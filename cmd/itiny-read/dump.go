@@ -119,7 +119,7 @@ func dumpCmd(fs *flag.FlagSet, args []string) error {
 	if err := boot.apply(&f, srcs); err != nil {
 		return err
 	}
-	po := view.PrintOptions{UTC: times.utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse, StreamWidth: view.StreamWidth(srcs)}
+	po := view.PrintOptions{UTC: times.utc, Fields: fields, Notes: os.Stderr, Reverse: *reverse, StreamWidth: view.StreamWidth(srcs, func(s *view.Source) string { return s.Stream })}
 	if *out == "csv" && last.set && last.n > 0 {
 		po.Last = last.n
 	}
