@@ -13,8 +13,8 @@ import (
 	"github.com/itiny/itiny/ringlog"
 )
 
-// Example hosts the agent in a Go program: it emits two events, closes the
-// agent, and reads the events stream back.
+// Example hosts the agent in a Go program: it emits two events, runs the
+// agent, closes it, and reads the events stream back.
 func Example() {
 	cfg, err := agent.LoadConfig("") // the embedded default
 	if err != nil {
@@ -32,14 +32,16 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go a.Run(ctx) // collectors, rules and stats, until cancelled or closed
-
 	rec := codec.Record{Level: codec.LevelWarning, Source: "appd", Name: "link.down",
 		Fields: codec.Fields{{Key: "iface", Value: codec.String("eth0")}}}
 	a.Emit(agent.StreamEvents, &rec)
 	rec.Level, rec.Name = codec.LevelNotice, "link.up"
 	a.Emit(agent.StreamEvents, &rec)
+
+	// Run samples the collectors and applies the rules, whose events
+	// would take numbers between those two had it started first.
+	ctx, cancel := context.WithCancel(context.Background())
+	go a.Run(ctx) // until cancelled or closed
 	cancel()
 	a.Close()
 
