@@ -14,7 +14,7 @@ package agent
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strings"
@@ -82,7 +82,7 @@ type LineLogger struct {
 
 func (l LineLogger) Printf(format string, args ...any) {
 	b := time.Now().AppendFormat([]byte(l.Prefix), "2006/01/02 15:04:05 ")
-	b = fmt.Appendf(b, format, args...)
+	b = tinyfmt.Appendf(b, format, args...)
 	if len(b) == 0 || b[len(b)-1] != '\n' {
 		b = append(b, '\n')
 	}
@@ -199,7 +199,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	}
 	a.live.Store(cfg)
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil && !storageErr(err) {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, tinyfmt.Errorf("agent: %w", err)
 	}
 	if opts.KeepCrash {
 		a.openCrash() // first: a panic opening the rings is kept
@@ -355,7 +355,7 @@ func (a *Agent) Emit(name string, r *codec.Record) error { return a.emit(name, r
 func (a *Agent) emit(name string, r *codec.Record, p *peer) error {
 	s := a.streams[name]
 	if s == nil {
-		return fmt.Errorf("%w %q", ErrUnknownStream, name)
+		return tinyfmt.Errorf("%w %q", ErrUnknownStream, name)
 	}
 	w := s.w.Load()
 	if w == nil {
@@ -475,14 +475,14 @@ func (a *Agent) checkClock(now time.Time) {
 func (a *Agent) syncStream(name string) error {
 	s := a.streams[name]
 	if s == nil {
-		return fmt.Errorf("%w %q", ErrUnknownStream, name)
+		return tinyfmt.Errorf("%w %q", ErrUnknownStream, name)
 	}
 	w := s.w.Load()
 	if w == nil {
 		if u := s.down.Load(); u != nil {
 			return u
 		}
-		return fmt.Errorf("stream %s: not open", name)
+		return tinyfmt.Errorf("stream %s: not open", name)
 	}
 	return w.Sync()
 }

@@ -2,7 +2,7 @@ package agent
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,7 +52,7 @@ func parseOK(ack string) (Ack, error) {
 	num, word, _ := strings.Cut(strings.TrimPrefix(ack, "ok "), " ")
 	seq, err := strconv.ParseUint(num, 10, 64)
 	if err != nil || word != "" && word != bufferedWord {
-		return Ack{}, fmt.Errorf("bad acknowledgement %q", ack)
+		return Ack{}, tinyfmt.Errorf("bad acknowledgement %q", ack)
 	}
 	return Ack{Seq: seq, Buffered: word == bufferedWord}, nil
 }

@@ -1,8 +1,8 @@
 package agent
 
 import (
-	"encoding/hex"
-	"fmt"
+	"github.com/itiny/itiny/internal/hex"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -51,7 +51,7 @@ func (a *Agent) loadBoot() (bool, error) {
 	if !booted {
 		return false, nil
 	}
-	content := fmt.Sprintf("%d %x\n", n, a.boot[:])
+	content := tinyfmt.Sprintf("%d %x\n", n, a.boot[:])
 	if err := a.saveBoot(content); err != nil {
 		if !storageErr(err) {
 			return false, err
@@ -85,7 +85,7 @@ func (a *Agent) saveBoot(content string) error {
 func replaceFile(path string, content []byte, sync bool) error {
 	o := atomicfile.Options{Perm: 0o640, Sync: sync}
 	if err := atomicfile.ReplaceVia(path, filepath.Base(path)+".tmp", o, atomicfile.Bytes(content)); err != nil {
-		return fmt.Errorf("agent: %w", err)
+		return tinyfmt.Errorf("agent: %w", err)
 	}
 	return nil
 }

@@ -2,8 +2,8 @@ package agent
 
 import (
 	_ "embed"
-	"fmt"
 	"github.com/itiny/itiny/internal/size"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,9 +143,9 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	if e.Line == 0 {
-		return fmt.Sprintf("config %s: %s", e.File, e.Msg)
+		return tinyfmt.Sprintf("config %s: %s", e.File, e.Msg)
 	}
-	return fmt.Sprintf("config %s:%d: %s", e.File, e.Line, e.Msg)
+	return tinyfmt.Sprintf("config %s:%d: %s", e.File, e.Line, e.Msg)
 }
 
 // ParseConfig parses a configuration file's text; name is used in errors.
@@ -199,7 +199,7 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	b, err := regular.ReadFile(path, maxConfigFile)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, tinyfmt.Errorf("config: %w", err)
 	}
 	return ParseConfig(path, string(b))
 }
@@ -260,7 +260,7 @@ func (c *Config) SocketPath() string {
 func (c *Config) Check() error {
 	cwd, err := syscall.Getwd()
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return tinyfmt.Errorf("config: %w", err)
 	}
 	abs := func(p string) string {
 		if !filepath.IsAbs(p) {
@@ -276,7 +276,7 @@ func (c *Config) Check() error {
 		}
 		p := abs(f.path)
 		if prev := seen[p]; prev != "" {
-			return fmt.Errorf("config: %s and %s are the same file, %s", prev, f.key, p)
+			return tinyfmt.Errorf("config: %s and %s are the same file, %s", prev, f.key, p)
 		}
 		seen[p] = f.key
 		rel, in := strings.CutPrefix(p, data+"/")
@@ -294,17 +294,17 @@ func (c *Config) Check() error {
 		default:
 			continue
 		}
-		return fmt.Errorf("config: %s = %s lands on %s", f.key, f.given, what)
+		return tinyfmt.Errorf("config: %s = %s lands on %s", f.key, f.given, what)
 	}
 	if c.SocketGroup != "" && c.Socket != "" {
 		if _, err := lookupGroup(c.SocketGroup); err != nil {
-			return fmt.Errorf("config: socket_group: %w", err)
+			return tinyfmt.Errorf("config: socket_group: %w", err)
 		}
 	}
 	// Again for a Config an embedding program builds itself.
 	for _, r := range c.Rules {
 		if err := checkRuleField(r.Record, r.Field); err != nil && !r.Off {
-			return fmt.Errorf("config: [rule %s] %w", r.Name, err)
+			return tinyfmt.Errorf("config: [rule %s] %w", r.Name, err)
 		}
 	}
 	return nil
@@ -333,43 +333,43 @@ func (c *Config) Stream(name string) *StreamConfig {
 // String prints the effective configuration in the file format.
 func (c *Config) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cap = %s\nsocket = %s\nsocket_mode = %04o\n", size.Format(c.Cap), c.Socket, c.SocketMode)
+	tinyfmt.Fprintf(&b, "cap = %s\nsocket = %s\nsocket_mode = %04o\n", size.Format(c.Cap), c.Socket, uint32(c.SocketMode))
 	if c.SocketGroup != "" {
-		fmt.Fprintf(&b, "socket_group = %s\n", c.SocketGroup)
+		tinyfmt.Fprintf(&b, "socket_group = %s\n", c.SocketGroup)
 	}
 	syslog := c.Syslog
 	if syslog == "" {
 		syslog = "off"
 	}
-	fmt.Fprintf(&b, "max_record = %s\nrate_limit = %d\nsyslog = %s\n", size.Format(int64(c.MaxRecord)), c.RateLimit, syslog)
-	fmt.Fprintf(&b, "log_file = %s\nlog_max_size = %d\n", c.LogFile, c.LogMaxSize)
-	fmt.Fprintf(&b, "clock_step = %s\nstats_every = %s\n", formatDuration(c.ClockStep), formatDuration(c.StatsEvery))
+	tinyfmt.Fprintf(&b, "max_record = %s\nrate_limit = %d\nsyslog = %s\n", size.Format(int64(c.MaxRecord)), c.RateLimit, syslog)
+	tinyfmt.Fprintf(&b, "log_file = %s\nlog_max_size = %d\n", c.LogFile, c.LogMaxSize)
+	tinyfmt.Fprintf(&b, "clock_step = %s\nstats_every = %s\n", formatDuration(c.ClockStep), formatDuration(c.StatsEvery))
 	var total int64
 	for _, s := range c.Streams {
 		total += s.Budget
-		fmt.Fprintf(&b, "\n[stream %s]\nbudget = %s\nsegment = %s\ncodec = %s\nsync = %s\n", s.Name, size.Format(s.Budget), size.Format(s.Segment), s.Codec, s.Sync)
+		tinyfmt.Fprintf(&b, "\n[stream %s]\nbudget = %s\nsegment = %s\ncodec = %s\nsync = %s\n", s.Name, size.Format(s.Budget), size.Format(s.Segment), s.Codec, s.Sync)
 		if s.Sync == ringlog.SyncInterval && s.SyncEvery != 0 {
-			fmt.Fprintf(&b, "sync_every = %s\n", formatDuration(s.SyncEvery))
+			tinyfmt.Fprintf(&b, "sync_every = %s\n", formatDuration(s.SyncEvery))
 		}
-		fmt.Fprintf(&b, "mode = %s\n", s.Mode)
+		tinyfmt.Fprintf(&b, "mode = %s\n", s.Mode)
 		if s.Mode == Periodic {
-			fmt.Fprintf(&b, "flush = %s\n", formatDuration(s.Flush))
+			tinyfmt.Fprintf(&b, "flush = %s\n", formatDuration(s.Flush))
 		}
-		fmt.Fprintf(&b, "buffer = %s\npack = %t\n", size.Format(int64(s.Buffer)), s.Pack)
+		tinyfmt.Fprintf(&b, "buffer = %s\npack = %t\n", size.Format(int64(s.Buffer)), s.Pack)
 		if s.WriteBudget > 0 {
-			fmt.Fprintf(&b, "write_budget = %s\n", size.Format(s.WriteBudget))
+			tinyfmt.Fprintf(&b, "write_budget = %s\n", size.Format(s.WriteBudget))
 		}
 	}
 	for _, n := range sortedKeys(c.Collectors) {
 		col := c.Collectors[n]
-		fmt.Fprintf(&b, "\n[collector %s]\nenabled = %t\ninterval = %s\n", n, col.Enabled, formatDuration(col.Interval))
+		tinyfmt.Fprintf(&b, "\n[collector %s]\nenabled = %t\ninterval = %s\n", n, col.Enabled, formatDuration(col.Interval))
 		keys := make([]string, 0, len(col.Options))
 		for k := range col.Options {
 			keys = append(keys, k)
 		}
 		sortStrings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "%s = %s\n", k, col.Options[k])
+			tinyfmt.Fprintf(&b, "%s = %s\n", k, col.Options[k])
 		}
 	}
 	for _, r := range c.Rules {
@@ -377,18 +377,18 @@ func (c *Config) String() string {
 		if r.Above {
 			dir = "above"
 		}
-		fmt.Fprintf(&b, "\n[rule %s]\nstream = %s\nrecord = %s\nfield = %s\n", r.Name, r.Stream, r.Record, r.Field)
+		tinyfmt.Fprintf(&b, "\n[rule %s]\nstream = %s\nrecord = %s\nfield = %s\n", r.Name, r.Stream, r.Record, r.Field)
 		if r.Match != "" {
-			fmt.Fprintf(&b, "match = %s\n", r.Match)
+			tinyfmt.Fprintf(&b, "match = %s\n", r.Match)
 		}
 		if r.limitSet { // an off rule may have none
-			fmt.Fprintf(&b, "%s = %v\n", dir, r.Limit)
+			tinyfmt.Fprintf(&b, "%s = %v\n", dir, r.Limit)
 		}
-		fmt.Fprintf(&b, "clear = %v\nfor = %d\nlevel = %s\n", r.Clear, r.For, r.Level)
+		tinyfmt.Fprintf(&b, "clear = %v\nfor = %d\nlevel = %s\n", r.Clear, r.For, r.Level)
 		if r.Off {
 			b.WriteString("enabled = false\n")
 		}
 	}
-	fmt.Fprintf(&b, "\n# budgets: %s of cap %s\n", size.Format(total), size.Format(c.Cap))
+	tinyfmt.Fprintf(&b, "\n# budgets: %s of cap %s\n", size.Format(total), size.Format(c.Cap))
 	return b.String()
 }

@@ -5,8 +5,8 @@
 package agent
 
 import (
-	"fmt"
 	"github.com/itiny/itiny/internal/size"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"strconv"
 	"strings"
@@ -60,7 +60,7 @@ type configParser struct {
 //
 //go:noinline
 func (p *configParser) errorf(format string, args ...any) error {
-	return &ConfigError{File: p.file, Line: p.line, Msg: fmt.Sprintf(format, args...)}
+	return &ConfigError{File: p.file, Line: p.line, Msg: tinyfmt.Sprintf(format, args...)}
 }
 
 func (p *configParser) parseLine(line string) error {
@@ -179,7 +179,7 @@ func (p *configParser) globalKey(key, val string) error {
 		var m uint64
 		m, err = strconv.ParseUint(val, 8, 32)
 		if err == nil && m > 0o777 {
-			err = fmt.Errorf("%q is not a permission mode", val)
+			err = tinyfmt.Errorf("%q is not a permission mode", val)
 		}
 		c.SocketMode = os.FileMode(m)
 	case "socket_group":
@@ -188,7 +188,7 @@ func (p *configParser) globalKey(key, val string) error {
 		var n int64
 		n, err = size.Parse(val)
 		if err == nil && (n < 256 || n > 1<<20) {
-			err = fmt.Errorf("%s out of range [256B, 1MiB]", val)
+			err = tinyfmt.Errorf("%s out of range [256B, 1MiB]", val)
 		}
 		c.MaxRecord = int(n)
 	case "rate_limit":
@@ -237,7 +237,7 @@ func (p *configParser) streamKey(key, val string) error {
 		case "periodic":
 			s.Mode = Periodic
 		default:
-			err = fmt.Errorf("unknown mode %q (want continuous or periodic)", val)
+			err = tinyfmt.Errorf("unknown mode %q (want continuous or periodic)", val)
 		}
 	case "flush":
 		s.Flush, err = parseDuration(val)
@@ -280,7 +280,7 @@ func (p *configParser) ruleKey(key, val string) error {
 		r.Field = val
 	case "match":
 		if k, v, ok := strings.Cut(val, "="); !ok || k == "" || v == "" {
-			err = fmt.Errorf("want key=value, got %q", val)
+			err = tinyfmt.Errorf("want key=value, got %q", val)
 		}
 		r.Match = val
 	case "above", "below":
@@ -443,9 +443,9 @@ func checkRuleField(record, field string) error {
 		what = "field " + field + " is not a number (a " + f.Kind.String() + ")"
 	}
 	if len(nums) == 0 {
-		return fmt.Errorf("record %s %s, and it has no numeric field", record, what)
+		return tinyfmt.Errorf("record %s %s, and it has no numeric field", record, what)
 	}
-	return fmt.Errorf("record %s %s: its numeric fields are %s", record, what, strings.Join(nums, ", "))
+	return tinyfmt.Errorf("record %s %s: its numeric fields are %s", record, what, strings.Join(nums, ", "))
 }
 
 // minPeriod is the shortest collector interval and stats_every. Each is
@@ -457,7 +457,7 @@ const minPeriod = 50 * time.Millisecond
 func parsePeriod(s string) (time.Duration, error) {
 	d, err := parseDuration(s)
 	if err == nil && d < minPeriod {
-		err = fmt.Errorf("%s is below the minimum of %s: shorter, the agent spends the device's CPU on itself", s, minPeriod)
+		err = tinyfmt.Errorf("%s is below the minimum of %s: shorter, the agent spends the device's CPU on itself", s, minPeriod)
 	}
 	return d, err
 }
@@ -465,7 +465,7 @@ func parsePeriod(s string) (time.Duration, error) {
 func parseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("bad duration %q (want e.g. 500ms, 10s, 5m)", s)
+		return 0, tinyfmt.Errorf("bad duration %q (want e.g. 500ms, 10s, 5m)", s)
 	}
 	return d, nil
 }
@@ -486,7 +486,7 @@ func formatDuration(d time.Duration) string {
 func parsePositive(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("want a positive integer, got %q", s)
+		return 0, tinyfmt.Errorf("want a positive integer, got %q", s)
 	}
 	return n, nil
 }

@@ -2,7 +2,7 @@ package agent
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"strings"
 
@@ -31,7 +31,7 @@ func coreOptions(opts map[string]string) (corespool.Limits, error) {
 	if v, ok := opts["thread_bytes"]; ok {
 		n, err := size.Parse(strings.TrimSpace(v))
 		if err != nil || n > minicore.MaxThreadBytes {
-			return lim, fmt.Errorf("option thread_bytes: want a size from 1B to 1MiB, got %q", v)
+			return lim, tinyfmt.Errorf("option thread_bytes: want a size from 1B to 1MiB, got %q", v)
 		}
 		lim.ThreadBytes = n
 	}
@@ -47,7 +47,7 @@ func coreOptions(opts map[string]string) (corespool.Limits, error) {
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || n < o.lo || n > o.hi {
-			return lim, fmt.Errorf("option %s: want %d to %d, got %q", o.key, o.lo, o.hi, v)
+			return lim, tinyfmt.Errorf("option %s: want %d to %d, got %q", o.key, o.lo, o.hi, v)
 		}
 		*o.v = n
 	}
@@ -65,14 +65,14 @@ func coreLimits(lim corespool.Limits, sc *StreamConfig) (corespool.Limits, error
 		return lim, errors.New("no [stream " + StreamCores + "] to store minidumps in")
 	}
 	if sc.Codec != codec.Msgpack {
-		return lim, fmt.Errorf("[stream %s] codec %s: minidumps are stored as bytes, which only msgpack keeps as they are", StreamCores, sc.Codec)
+		return lim, tinyfmt.Errorf("[stream %s] codec %s: minidumps are stored as bytes, which only msgpack keeps as they are", StreamCores, sc.Codec)
 	}
 	segments := (sc.Budget - int64(sc.Buffer) - 2*sc.Segment) / sc.Segment
 	holds := max(segments, 0) * 4 * int64(corePart(sc))
 	want := minicore.MaxSize(int(lim.Threads), int(lim.ThreadBytes))
 	lim.Size, lim.Spool = min(want, holds), sc.Budget
 	if lim.Size < 64<<10 {
-		return lim, fmt.Errorf("[stream %s] budget %s holds no minidump: %d bytes in parts beside its stage and two segments", StreamCores, size.Format(sc.Budget), holds)
+		return lim, tinyfmt.Errorf("[stream %s] budget %s holds no minidump: %d bytes in parts beside its stage and two segments", StreamCores, size.Format(sc.Budget), holds)
 	}
 	return lim, nil
 }

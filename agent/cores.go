@@ -4,7 +4,7 @@ package agent
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -266,7 +266,7 @@ func (c *coresCollector) storeParts(e Emitter, cr *corespool.Crash, f *os.File, 
 			return err
 		}
 		if err := c.emit(e, StreamCores, &c.core, cr); err != nil {
-			return fmt.Errorf("%w: %w", errEmit, err)
+			return tinyfmt.Errorf("%w: %w", errEmit, err)
 		}
 		c.stored(done, c.core.Seq, sum)
 		c.mark(f, name, *done)
@@ -285,7 +285,7 @@ func (c *coresCollector) nextPart(cr *corespool.Crash, f *os.File, done *corespo
 	i := done.Parts
 	b := c.buf[:min(int64(c.part), cr.Size-i*int64(c.part))]
 	if _, err := f.ReadAt(b, corespool.HeaderSize+i*int64(c.part)); err != nil {
-		return 0, fmt.Errorf("reading the minidump: %w", err)
+		return 0, tinyfmt.Errorf("reading the minidump: %w", err)
 	}
 	sum := crc32.Update(uint32(done.Sum), crc32.MakeTable(crc32.Castagnoli), b)
 	v := c.core.Fields

@@ -1,7 +1,7 @@
 package agent
 
 import (
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -74,7 +74,7 @@ func (a *Agent) openCrash() {
 		f.Truncate(int64(n)) // bounded: the head stays, for the records
 	}
 	a.crashes, a.lastRunCrashed = parseCrashes(string(head[:n]), cut)
-	a.crashHead = fmt.Sprintf("%s%s pid %d\n", crashHeader, Version, os.Getpid())
+	a.crashHead = tinyfmt.Sprintf("%s%s pid %d\n", crashHeader, Version, os.Getpid())
 	if len(a.crashes) == 0 {
 		f.Truncate(0) // headers of runs that did not crash
 	}

@@ -4,7 +4,7 @@ package agent
 
 import (
 	"bytes"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"path/filepath"
 	"syscall"
 	"unsafe"
@@ -116,7 +116,7 @@ func newFilesystemCollector(c CollectorConfig) (Collector, error) {
 			only[filepath.Clean(m)] = true
 		}
 		if len(only) == 0 {
-			return nil, fmt.Errorf("option mounts: no mount point in %q", v)
+			return nil, tinyfmt.Errorf("option mounts: no mount point in %q", v)
 		}
 	}
 	if c.check {

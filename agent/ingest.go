@@ -2,7 +2,7 @@ package agent
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"strconv"
 	"strings"
@@ -98,16 +98,16 @@ func (a *Agent) listen() (*ingest, error) {
 	path := a.cfg.SocketPath()
 	gid, err := a.socketGroup(path)
 	if err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, tinyfmt.Errorf("agent: %w", err)
 	}
 	fd, err := bindUnix(path, syscall.SOCK_SEQPACKET, a.cfg.SocketMode, gid)
 	if err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, tinyfmt.Errorf("agent: %w", err)
 	}
 	if err := syscall.Listen(fd, 16); err != nil {
 		syscall.Close(fd)
 		os.Remove(path)
-		return nil, fmt.Errorf("agent: listen %s: %w", path, err)
+		return nil, tinyfmt.Errorf("agent: listen %s: %w", path, err)
 	}
 	in, err := a.serveIngest(path, fd)
 	if err != nil {
@@ -222,7 +222,10 @@ func (in *ingest) fail(why string) bool {
 }
 
 // add appends s to the acknowledgement, as much as ackSize holds, and
-// returns false.
+// returns false. Out of line for the firmware's size (docs/DESIGN.md
+// section 14).
+//
+//go:noinline
 func (in *ingest) add(s string) bool {
 	in.ack = append(in.ack, s[:min(len(s), cap(in.ack)-len(in.ack))]...)
 	return false
@@ -264,9 +267,9 @@ func (c *Client) dial() error {
 	if err := syscall.Connect(fd, &syscall.SockaddrUnix{Name: c.path}); err != nil {
 		syscall.Close(fd)
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return fmt.Errorf("%w on %s (is itiny running? is the socket path right?)", ErrNoAgent, c.path)
+			return tinyfmt.Errorf("%w on %s (is itiny running? is the socket path right?)", ErrNoAgent, c.path)
 		}
-		return fmt.Errorf("connect %s: %w", c.path, err)
+		return tinyfmt.Errorf("connect %s: %w", c.path, err)
 	}
 	c.fd = fd
 	return nil
@@ -303,9 +306,9 @@ func (c *Client) send(msg []byte) (Ack, error) {
 			return Ack{}, c.answer(n)
 		}
 		if err == syscall.EPIPE {
-			return Ack{}, fmt.Errorf("send: %w: %w", err, errClosed)
+			return Ack{}, tinyfmt.Errorf("send: %w: %w", err, errClosed)
 		}
-		return Ack{}, fmt.Errorf("send: %w", err)
+		return Ack{}, tinyfmt.Errorf("send: %w", err)
 	}
 	n, err := syscall.Read(c.fd, c.ack)
 	if err == syscall.ECONNRESET {
@@ -313,7 +316,7 @@ func (c *Client) send(msg []byte) (Ack, error) {
 		n, err = c.notice(), nil
 	}
 	if err != nil || n == 0 {
-		return Ack{}, fmt.Errorf("agent closed the connection without acknowledging")
+		return Ack{}, tinyfmt.Errorf("agent closed the connection without acknowledging")
 	}
 	if ack := string(c.ack[:n]); strings.HasPrefix(ack, "ok ") {
 		return parseOK(ack) // answer.go
@@ -344,11 +347,11 @@ func (c *Client) answer(n int) error {
 	why, ok := strings.CutPrefix(ack, "err ")
 	switch {
 	case !ok:
-		return fmt.Errorf("bad acknowledgement %q", ack)
+		return tinyfmt.Errorf("bad acknowledgement %q", ack)
 	case strings.HasPrefix(why, idleNotice):
-		return fmt.Errorf("agent refused the record: %s: %w", why, errClosed)
+		return tinyfmt.Errorf("agent refused the record: %s: %w", why, errClosed)
 	}
-	return fmt.Errorf("agent refused the record: %s", why)
+	return tinyfmt.Errorf("agent refused the record: %s", why)
 }
 
 // Close closes the connection.

@@ -4,7 +4,7 @@ package agent
 
 import (
 	"bytes"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -92,7 +92,7 @@ func newKmsgCollector(c CollectorConfig) (Collector, error) {
 	path := filepath.Join(c.Dev, "kmsg")
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err == syscall.EPERM || err == syscall.EACCES {
-		return nil, fmt.Errorf("%s: %w (kernel.dmesg_restrict is set and the agent lacks CAP_SYSLOG, or the file's mode)", path, err)
+		return nil, tinyfmt.Errorf("%s: %w (kernel.dmesg_restrict is set and the agent lacks CAP_SYSLOG, or the file's mode)", path, err)
 	}
 	if err != nil {
 		return nil, &pathError{path, err}
@@ -247,7 +247,7 @@ func (k *kmsgCollector) fill() (more bool, err error) {
 	if len(k.buf)-k.end < kmsgRecordMax {
 		// A line longer than any kernel record: not a log, drop it.
 		k.end = 0
-		return false, fmt.Errorf("agent: %s: line longer than %d bytes, dropped", k.path, len(k.buf)-kmsgRecordMax)
+		return false, tinyfmt.Errorf("agent: %s: line longer than %d bytes, dropped", k.path, len(k.buf)-kmsgRecordMax)
 	}
 	for {
 		n, err := k.read(k.buf[k.end:])

@@ -7,10 +7,9 @@ package agent
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,7 +21,7 @@ import (
 // malformed returns an error naming the file and what is wrong with it.
 // It allocates, which is fine: it is only called on bad input.
 func malformed(path, format string, args ...any) error {
-	return fmt.Errorf("agent: malformed %s: %s", path, fmt.Sprintf(format, args...))
+	return tinyfmt.Errorf("agent: malformed %s: %s", path, tinyfmt.Sprintf(format, args...))
 }
 
 // quoteLine quotes a line for an error message, shortened so that a huge
@@ -105,9 +104,9 @@ func checkOptions(collector string, opts map[string]string, known ...string) err
 	}
 	sortStrings(bad)
 	if len(known) == 0 {
-		return fmt.Errorf("unknown option %q for collector %s (it has none)", bad[0], collector)
+		return tinyfmt.Errorf("unknown option %q for collector %s (it has none)", bad[0], collector)
 	}
-	return fmt.Errorf("unknown option %q for collector %s (known: %s)", bad[0], collector, strings.Join(known, ", "))
+	return tinyfmt.Errorf("unknown option %q for collector %s (known: %s)", bad[0], collector, strings.Join(known, ", "))
 }
 
 // optBool reads a boolean option, def when absent.
@@ -118,7 +117,7 @@ func optBool(opts map[string]string, key string, def bool) (bool, error) {
 	}
 	b, err := strconv.ParseBool(strings.TrimSpace(v))
 	if err != nil {
-		return def, fmt.Errorf("option %s: want true or false, got %q", key, v)
+		return def, tinyfmt.Errorf("option %s: want true or false, got %q", key, v)
 	}
 	return b, nil
 }
@@ -131,7 +130,7 @@ func optPositive(opts map[string]string, key string, def int) (int, error) {
 	}
 	n, err := parsePositive(strings.TrimSpace(v))
 	if err != nil {
-		return def, fmt.Errorf("option %s: %w", key, err)
+		return def, tinyfmt.Errorf("option %s: %w", key, err)
 	}
 	return n, nil
 }
@@ -269,7 +268,7 @@ func readBounded(path string, max int) ([]byte, bool, error) {
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
 	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", path, err)
+		return nil, false, tinyfmt.Errorf("read %s: %w", path, err)
 	}
 	if len(b) > max {
 		return b[:max], true, nil
@@ -297,7 +296,13 @@ func numberedEntries(dir, prefix string) ([]int, error) {
 			}
 		}
 	}
-	sort.Ints(nums)
+	// By hand: a few devices, and sort.Ints's generic sort is 4 KB of
+	// firmware that nothing else links (docs/DESIGN.md section 14).
+	for i := 1; i < len(nums); i++ {
+		for j := i; j > 0 && nums[j] < nums[j-1]; j-- {
+			nums[j], nums[j-1] = nums[j-1], nums[j]
+		}
+	}
 	return nums, nil
 }
 

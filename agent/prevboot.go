@@ -1,7 +1,7 @@
 package agent
 
 import (
-	"encoding/hex"
+	"github.com/itiny/itiny/internal/hex"
 	"time"
 	"unicode/utf8"
 

@@ -3,7 +3,7 @@
 package agent
 
 import (
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -147,18 +147,18 @@ func newProcessCollector(c CollectorConfig) (Collector, error) {
 		case strings.HasPrefix(entry, "pidfile:"):
 			path := strings.TrimSpace(strings.TrimPrefix(entry, "pidfile:"))
 			if !filepath.IsAbs(path) {
-				return nil, fmt.Errorf("option watch: pidfile path %q is not absolute", path)
+				return nil, tinyfmt.Errorf("option watch: pidfile path %q is not absolute", path)
 			}
 			w.name, w.pidfile = path, cString(path)
 		default:
 			name := strings.TrimSpace(strings.TrimPrefix(entry, "name="))
 			if name == "" || strings.ContainsAny(name, "/") {
-				return nil, fmt.Errorf("option watch: bad process name %q", entry)
+				return nil, tinyfmt.Errorf("option watch: bad process name %q", entry)
 			}
 			w.name, w.comm = name, []byte(name)
 		}
 		if seen[w.name] {
-			return nil, fmt.Errorf("option watch: %q given twice", w.name)
+			return nil, tinyfmt.Errorf("option watch: %q given twice", w.name)
 		}
 		seen[w.name] = true
 		w.rec = catalogRecord(&catalog.Process)

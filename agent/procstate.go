@@ -3,9 +3,9 @@
 package agent
 
 import (
-	"encoding/hex"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/hex"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -81,10 +81,10 @@ func (p *processCollector) saveState() error {
 		return nil
 	}
 	p.dirty = false // a failure is said once, and tried again at the next change
-	b := fmt.Appendf(nil, "%x\n", p.boot[:])
+	b := tinyfmt.Appendf(nil, "%x\n", p.boot[:])
 	for _, w := range p.watches {
 		if !strings.ContainsRune(w.name, '\n') {
-			b = fmt.Appendf(b, "%d %d %d %s\n", w.restarts, w.lastPid, w.lastStart, w.name)
+			b = tinyfmt.Appendf(b, "%d %d %d %s\n", w.restarts, w.lastPid, w.lastStart, w.name)
 		}
 	}
 	return replaceFile(p.state, b, false)

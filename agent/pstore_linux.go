@@ -5,7 +5,7 @@ package agent
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -62,7 +62,7 @@ func newPstoreCollector(c CollectorConfig) (Collector, error) {
 		return nil, err
 	}
 	if maxParts > 64 {
-		return nil, fmt.Errorf("option max_parts: at most 64, got %d", maxParts)
+		return nil, tinyfmt.Errorf("option max_parts: at most 64, got %d", maxParts)
 	}
 	if c.check {
 		return nil, nil
@@ -115,7 +115,7 @@ func (p *pstoreCollector) Update(e Emitter) error {
 	}
 	if p.seen != "" {
 		if err := p.saveSeen(p.names); err != nil && first == nil {
-			first = fmt.Errorf("pstore: stored, not listed as stored: %w", err)
+			first = tinyfmt.Errorf("pstore: stored, not listed as stored: %w", err)
 		}
 	}
 	p.done, p.names = true, nil
@@ -173,7 +173,7 @@ func (p *pstoreCollector) store(e Emitter, buf []byte, name string, kind *pstore
 	if _, stored := pstoreStored.Load(key); !stored {
 		ent, err := readPstore(f, st.Size(), buf, kind.dmesg)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
+			return tinyfmt.Errorf("read %s: %w", path, err)
 		}
 		if err := p.emit(e, name, kind, ent); err != nil {
 			return emitError{err}
@@ -182,7 +182,7 @@ func (p *pstoreCollector) store(e Emitter, buf []byte, name string, kind *pstore
 	}
 	if p.remove {
 		if err := pstoreRemove(path); err != nil {
-			return fmt.Errorf("pstore: stored but not removed: %w", err)
+			return tinyfmt.Errorf("pstore: stored but not removed: %w", err)
 		}
 	}
 	return nil

@@ -51,7 +51,10 @@ func addString(f *codec.Fields, key, v string) { add(f, key, codec.String(v)) }
 
 func addBool(f *codec.Fields, key string, v bool) { add(f, key, codec.Bool(v)) }
 
-// add appends a field to f: the one append of the add functions.
+// add appends a field to f: the one append of the add functions, kept
+// out of line (its growth and write barriers were code at 100 sites).
+//
+//go:noinline
 func add(f *codec.Fields, key string, v codec.Value) {
 	*f = append(*f, codec.Field{Key: key, Value: v})
 }

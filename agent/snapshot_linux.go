@@ -5,8 +5,8 @@ package agent
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"github.com/itiny/itiny/internal/size"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"hash/fnv"
 	"os"
 	"strings"
@@ -64,14 +64,14 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 	if v, ok := c.Options["timeout"]; ok {
 		d, err := parseDuration(strings.TrimSpace(v))
 		if err != nil {
-			return nil, fmt.Errorf("option timeout: %w", err)
+			return nil, tinyfmt.Errorf("option timeout: %w", err)
 		}
 		s.timeout = d
 	}
 	if v, ok := c.Options["max_output"]; ok {
 		n, err := size.Parse(strings.TrimSpace(v))
 		if err != nil || n <= 0 || n > 1<<20 {
-			return nil, fmt.Errorf("option max_output: want a size from 1B to 1MiB, got %q", v)
+			return nil, tinyfmt.Errorf("option max_output: want a size from 1B to 1MiB, got %q", v)
 		}
 		s.maxOutput = int(n)
 	}
@@ -109,7 +109,7 @@ func (s *snapshotCollector) Update(e Emitter) error {
 	}
 	h := fnv.New64a()
 	h.Write(out)
-	fmt.Fprintf(h, "\x00%d", exit)
+	tinyfmt.Fprintf(h, "\x00%d", exit)
 	sum := h.Sum64()
 	changed := !s.hashed || sum != s.hash
 	s.hash, s.hashed = sum, true
@@ -143,13 +143,13 @@ func (s *snapshotCollector) Update(e Emitter) error {
 func (s *snapshotCollector) run() (out []byte, truncated bool, exit int, err error) {
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		return nil, false, -1, fmt.Errorf("snapshot %s: %w", s.name, err)
+		return nil, false, -1, tinyfmt.Errorf("snapshot %s: %w", s.name, err)
 	}
 	devnull, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		syscall.Close(p[0])
 		syscall.Close(p[1])
-		return nil, false, -1, fmt.Errorf("snapshot %s: %w", s.name, err)
+		return nil, false, -1, tinyfmt.Errorf("snapshot %s: %w", s.name, err)
 	}
 	pid, err := syscall.ForkExec("/bin/sh", []string{"/bin/sh", "-c", s.command}, &syscall.ProcAttr{
 		Env:   []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"},
@@ -160,7 +160,7 @@ func (s *snapshotCollector) run() (out []byte, truncated bool, exit int, err err
 	syscall.Close(p[1])
 	if err != nil {
 		syscall.Close(p[0])
-		return nil, false, -1, fmt.Errorf("snapshot %s: %w", s.name, err)
+		return nil, false, -1, tinyfmt.Errorf("snapshot %s: %w", s.name, err)
 	}
 	// Non-blocking, so the file is polled and honours the deadline; the
 	// command's end stays blocking, as programs expect.
@@ -207,7 +207,7 @@ func (s *snapshotCollector) run() (out []byte, truncated bool, exit int, err err
 		out = []byte{}
 	}
 	if timedOut && !ws.Exited() {
-		return out, w.truncated, -1, fmt.Errorf("snapshot %s: command %q timed out after %s", s.name, s.command, s.timeout)
+		return out, w.truncated, -1, tinyfmt.Errorf("snapshot %s: command %q timed out after %s", s.name, s.command, s.timeout)
 	}
 	exit = ws.ExitStatus()
 	if ws.Signaled() {

@@ -2,7 +2,7 @@ package agent
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,22 +40,22 @@ var socketBound func(path string)
 // bound descriptor.
 func bindUnix(path string, typ int, mode os.FileMode, gid int) (int, error) {
 	if len(path) > maxSocketPath {
-		return -1, fmt.Errorf("socket path %s is %d bytes, over the %d a unix socket takes", path, len(path), maxSocketPath)
+		return -1, tinyfmt.Errorf("socket path %s is %d bytes, over the %d a unix socket takes", path, len(path), maxSocketPath)
 	}
 	if err := removeStale(path, typ); err != nil {
 		return -1, err
 	}
 	fd, err := syscall.Socket(syscall.AF_UNIX, typ|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return -1, fmt.Errorf("socket: %w", err)
+		return -1, tinyfmt.Errorf("socket: %w", err)
 	}
 	if err := syscall.Fchmod(fd, uint32(mode.Perm())); err != nil {
 		syscall.Close(fd)
-		return -1, fmt.Errorf("socket %s: set mode before bind: %w", path, err)
+		return -1, tinyfmt.Errorf("socket %s: set mode before bind: %w", path, err)
 	}
 	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
 		syscall.Close(fd)
-		return -1, fmt.Errorf("bind %s: %w", path, err)
+		return -1, tinyfmt.Errorf("bind %s: %w", path, err)
 	}
 	if socketBound != nil {
 		socketBound(path)
@@ -83,16 +83,16 @@ func removeStale(path string, typ int) error {
 		return err
 	}
 	if st.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("%s is %s, not a socket: not replacing it", path, regular.Kind(st.Mode()))
+		return tinyfmt.Errorf("%s is %s, not a socket: not replacing it", path, regular.Kind(st.Mode()))
 	}
 	switch err := probe(path, typ); {
 	case err == nil:
-		return fmt.Errorf("another process is listening on %s", path)
+		return tinyfmt.Errorf("another process is listening on %s", path)
 	case errors.Is(err, syscall.ENOENT):
 		return nil // removed meanwhile
 	case !errors.Is(err, syscall.ECONNREFUSED):
 		// EPROTOTYPE: a live socket of another type.
-		return fmt.Errorf("socket %s: %w: not replacing it", path, err)
+		return tinyfmt.Errorf("socket %s: %w: not replacing it", path, err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -124,7 +124,7 @@ func (a *Agent) socketGroup(path string) (int, error) {
 	}
 	gid, err := lookupGroup(g)
 	if err != nil {
-		return -1, fmt.Errorf("socket_group: %w", err)
+		return -1, tinyfmt.Errorf("socket_group: %w", err)
 	}
 	data := filepath.Clean(a.cfg.Data)
 	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
@@ -181,5 +181,5 @@ func lookupGroup(g string) (int, error) {
 			return strconv.Atoi(f[2])
 		}
 	}
-	return 0, fmt.Errorf("no group %q in /etc/group", g)
+	return 0, tinyfmt.Errorf("no group %q in /etc/group", g)
 }

@@ -3,7 +3,7 @@ package agent
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"syscall"
 	"unicode/utf8"
@@ -49,12 +49,12 @@ func (a *Agent) listenSyslog(path string) (*syslogListener, error) {
 	// Anyone may log, as with /dev/log (sockfile.go).
 	fd, err := bindUnix(path, syscall.SOCK_DGRAM, 0o666, -1)
 	if err != nil {
-		return nil, fmt.Errorf("agent: syslog: %w", err)
+		return nil, tinyfmt.Errorf("agent: syslog: %w", err)
 	}
 	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_PASSCRED, 1); err != nil {
 		syscall.Close(fd)
 		os.Remove(path)
-		return nil, fmt.Errorf("agent: syslog: SO_PASSCRED: %w", err)
+		return nil, tinyfmt.Errorf("agent: syslog: SO_PASSCRED: %w", err)
 	}
 	l := &syslogListener{a: a, f: os.NewFile(uintptr(fd), path), fd: fd, path: path, done: make(chan struct{})}
 	l.iov.Base = &l.buf[0]

@@ -3,8 +3,8 @@
 package agent
 
 import (
-	"encoding/hex"
-	"fmt"
+	"github.com/itiny/itiny/internal/hex"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,7 +54,7 @@ func newWatchdogCollector(c CollectorConfig) (Collector, error) {
 	if v, ok := c.Options["reset_reason"]; ok {
 		w.resetReason = strings.TrimSpace(v)
 		if !filepath.IsAbs(w.resetReason) {
-			return nil, fmt.Errorf("option reset_reason: want an absolute path, got %q", v)
+			return nil, tinyfmt.Errorf("option reset_reason: want an absolute path, got %q", v)
 		}
 	}
 	if c.check {
@@ -71,7 +71,7 @@ func newWatchdogCollector(c CollectorConfig) (Collector, error) {
 		}
 	}
 	if len(nums) > 0 && len(w.names) == 0 && w.resetReason == "" {
-		return nil, fmt.Errorf("no bootstatus in %s/watchdog%d: a kernel without CONFIG_WATCHDOG_SYSFS", w.dir, nums[0])
+		return nil, tinyfmt.Errorf("no bootstatus in %s/watchdog%d: a kernel without CONFIG_WATCHDOG_SYSFS", w.dir, nums[0])
 	}
 	return w, nil
 }
@@ -206,10 +206,10 @@ func readWatchdogAttr(dir, name string) string {
 func readResetReason(path string) (string, error) {
 	b, more, err := readBounded(path, maxResetReason)
 	if err != nil {
-		return "", fmt.Errorf("option reset_reason: %w", err)
+		return "", tinyfmt.Errorf("option reset_reason: %w", err)
 	}
 	if more {
-		return "", fmt.Errorf("option reset_reason: %s: more than %d bytes, larger than a reset reason", path, maxResetReason)
+		return "", tinyfmt.Errorf("option reset_reason: %s: more than %d bytes, larger than a reset reason", path, maxResetReason)
 	}
 	t := trimSpace([]byte(strings.TrimRight(string(b), "\x00")))
 	if utf8.Valid(t) && !strings.ContainsFunc(string(t), isControl) {

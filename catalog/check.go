@@ -1,7 +1,7 @@
 package catalog
 
 import (
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 
 	"github.com/itiny/itiny/codec"
 )
@@ -13,32 +13,32 @@ import (
 // records that copy their cause's fields (state.change).
 func (r *Record) Check(stream string, rec *codec.Record) error {
 	if r.Name != "" && rec.Name != r.Name {
-		return fmt.Errorf("record %q: catalogue entry is %q", rec.Name, r.Name)
+		return tinyfmt.Errorf("record %q: catalogue entry is %q", rec.Name, r.Name)
 	}
 	if stream != "" && stream != r.Stream {
-		return fmt.Errorf("record %q in stream %q: the catalogue puts it in %q", rec.Name, stream, r.Stream)
+		return tinyfmt.Errorf("record %q in stream %q: the catalogue puts it in %q", rec.Name, stream, r.Stream)
 	}
 	if rec.Source != r.Source {
-		return fmt.Errorf("record %q: source %q, the catalogue says %q", rec.Name, rec.Source, r.Source)
+		return tinyfmt.Errorf("record %q: source %q, the catalogue says %q", rec.Name, rec.Source, r.Source)
 	}
 	i := 0
 	for _, f := range r.Fields {
 		if i == len(rec.Fields) {
-			return fmt.Errorf("record %q: field %q missing", rec.Name, f.Key)
+			return tinyfmt.Errorf("record %q: field %q missing", rec.Name, f.Key)
 		}
 		if got := rec.Fields[i].Key; got != f.Key {
 			if r == &Snapshot && f.Key == "exit_code" {
 				continue // a file's snapshot has none
 			}
-			return fmt.Errorf("record %q: field %d is %q, the catalogue says %q", rec.Name, i, got, f.Key)
+			return tinyfmt.Errorf("record %q: field %d is %q, the catalogue says %q", rec.Name, i, got, f.Key)
 		}
 		if !fits(f.Kind, rec.Fields[i].Value.Kind()) {
-			return fmt.Errorf("record %q: field %q holds a %v, not a %v", rec.Name, f.Key, rec.Fields[i].Value.Kind(), f.Kind)
+			return tinyfmt.Errorf("record %q: field %q holds a %v, not a %v", rec.Name, f.Key, rec.Fields[i].Value.Kind(), f.Kind)
 		}
 		i++
 	}
 	if i < len(rec.Fields) && r != &StateChange {
-		return fmt.Errorf("record %q: field %q is not in the catalogue", rec.Name, rec.Fields[i].Key)
+		return tinyfmt.Errorf("record %q: field %q is not in the catalogue", rec.Name, rec.Fields[i].Key)
 	}
 	return nil
 }

@@ -1,8 +1,8 @@
 package codec
 
 import (
-	"encoding/hex"
 	"errors"
+	"github.com/itiny/itiny/internal/hex"
 	"math"
 	"strconv"
 	"unsafe"

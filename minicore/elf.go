@@ -1,6 +1,6 @@
 package minicore
 
-import "fmt"
+import "github.com/itiny/itiny/internal/tinyfmt"
 
 // The ELF structures Write reads and writes, by hand: debug/elf would
 // add a quarter of a megabyte to the agent, for a few dozen fields.
@@ -69,7 +69,7 @@ func (m *mini) readHeader() error {
 	var h [64]byte
 	b, err := m.in.read(52) // an ELF32 header; ELF64's is 12 more
 	if err != nil {
-		return fmt.Errorf("%w: %d-byte input", ErrNotCore, m.in.pos)
+		return tinyfmt.Errorf("%w: %d-byte input", ErrNotCore, m.in.pos)
 	}
 	copy(h[:], b)
 	e := &m.e
@@ -83,12 +83,12 @@ func (m *mini) readHeader() error {
 		e.class, e.ehsize, e.phentsize = 64, 64, 56
 	}
 	if t := e.order.get(h[:], 16, 2); string(h[:4]) != "\x7fELF" || h[4]-1 > 1 || h[5]-1 > 1 || t != etCore {
-		return fmt.Errorf("%w: e_ident % x, e_type %d: want 7f 45 4c 46 (\\x7fELF), class 1 or 2, data 1 or 2; type ET_CORE (4)", ErrNotCore, h[:6], t)
+		return tinyfmt.Errorf("%w: e_ident % x, e_type %d: want 7f 45 4c 46 (\\x7fELF), class 1 or 2, data 1 or 2; type ET_CORE (4)", ErrNotCore, h[:6], t)
 	}
 	if e.class == 64 {
 		more, err := m.in.read(12)
 		if err != nil {
-			return fmt.Errorf("ELF header: %w", err)
+			return tinyfmt.Errorf("ELF header: %w", err)
 		}
 		copy(h[52:], more)
 	}
@@ -100,7 +100,7 @@ func (m *mini) readHeader() error {
 	phentsize, phnum := e.order.get(h[:], x[2], 2), e.order.get(h[:], x[2]+2, 2)
 	e.shentsize = uint16(e.order.get(h[:], x[2]+4, 2))
 	if phentsize != uint64(e.phentsize) || phnum == 0 || phnum == pnXnum || e.phoff < uint64(e.ehsize) {
-		return fmt.Errorf("%w: e_phoff %d, e_phentsize %d, e_phnum %d: want %d-byte program headers after the ELF header, 1 to %d of them (PN_XNUM, their count at the core's end, is not read)",
+		return tinyfmt.Errorf("%w: e_phoff %d, e_phentsize %d, e_phnum %d: want %d-byte program headers after the ELF header, 1 to %d of them (PN_XNUM, their count at the core's end, is not read)",
 			ErrBadCore, e.phoff, phentsize, phnum, e.phentsize, maxLoads)
 	}
 	e.phnum = int(phnum)
@@ -118,7 +118,7 @@ func (m *mini) readHeader() error {
 func (m *mini) readPhdrs() error {
 	e := &m.e
 	if err := m.in.skipTo(e.phoff); err != nil {
-		return fmt.Errorf("program headers: %w", err)
+		return tinyfmt.Errorf("program headers: %w", err)
 	}
 	o := e.order
 	// Sized once by e_phnum, a 16-bit count: at most 2 MiB, never grown.
@@ -128,7 +128,7 @@ func (m *mini) readPhdrs() error {
 	for i := 0; i < e.phnum; i++ {
 		b, err := m.in.read(e.phentsize)
 		if err != nil {
-			return fmt.Errorf("program header %d of %d: %w", i, e.phnum, err)
+			return tinyfmt.Errorf("program header %d of %d: %w", i, e.phnum, err)
 		}
 		// The minidump keeps data only: its segments' p_memsz is their
 		// p_filesz, and the core's is not read.
@@ -142,7 +142,7 @@ func (m *mini) readPhdrs() error {
 			l.filesz = o.get(b, 32, 8)
 		}
 		if l.off+l.filesz < l.off || typ == ptLoad && l.vaddr+l.filesz < l.vaddr {
-			return fmt.Errorf("%w: program header %d: offset %#x, address %#x and size %#x wrap around", ErrBadCore, i, l.off, l.vaddr, l.filesz)
+			return tinyfmt.Errorf("%w: program header %d: offset %#x, address %#x and size %#x wrap around", ErrBadCore, i, l.off, l.vaddr, l.filesz)
 		}
 		switch {
 		case typ == ptNote && notes == 0:
@@ -158,9 +158,9 @@ func (m *mini) readPhdrs() error {
 	end := e.phoff + uint64(e.phnum*e.phentsize)
 	switch {
 	case notes == 0:
-		return fmt.Errorf("%w: no PT_NOTE segment", ErrBadCore)
+		return tinyfmt.Errorf("%w: no PT_NOTE segment", ErrBadCore)
 	case m.note.off < end:
-		return fmt.Errorf("%w: notes at offset %d, before the program headers end (%d)", ErrBadCore, m.note.off, end)
+		return tinyfmt.Errorf("%w: notes at offset %d, before the program headers end (%d)", ErrBadCore, m.note.off, end)
 	}
 	m.notesLast = first < m.note.off
 	return nil

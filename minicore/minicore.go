@@ -56,7 +56,7 @@ package minicore
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 )
 
@@ -180,7 +180,7 @@ func (e *extent) WriteAt(b []byte, off int64) (int, error) {
 	n, err := e.w.WriteAt(b, off)
 	e.end = max(e.end, off+int64(n))
 	if err != nil {
-		err = fmt.Errorf("minicore: writing the minidump: %w", err)
+		err = tinyfmt.Errorf("minicore: writing the minidump: %w", err)
 	}
 	return n, err
 }
@@ -217,17 +217,17 @@ func (m *mini) run() error {
 		return err
 	}
 	if m.notesLen == 0 {
-		return fmt.Errorf("%w: no notes in a %d-byte note segment", ErrBadCore, m.note.filesz)
+		return tinyfmt.Errorf("%w: no notes in a %d-byte note segment", ErrBadCore, m.note.filesz)
 	}
 	solibErr := m.readSolibs()
 	var why error
 	switch {
 	case m.info.Threads == 0:
-		why = fmt.Errorf("%w: no NT_PRSTATUS note: no thread's registers", ErrBadCore)
+		why = tinyfmt.Errorf("%w: no NT_PRSTATUS note: no thread's registers", ErrBadCore)
 	case m.notesLast:
 		why = ErrNotesLast
 	case m.arch == nil:
-		why = fmt.Errorf("%w (e_machine %d, ELF%d)", ErrMachine, m.e.machine, m.e.class)
+		why = tinyfmt.Errorf("%w (e_machine %d, ELF%d)", ErrMachine, m.e.machine, m.e.class)
 	default:
 		m.plan()
 		why = m.copyStacks()
@@ -241,7 +241,7 @@ func (m *mini) run() error {
 	}
 	for _, e := range [...]error{m.notesCut, solibErr} {
 		if e != nil && why != nil {
-			why = fmt.Errorf("%w; %w", why, e)
+			why = tinyfmt.Errorf("%w; %w", why, e)
 		} else if e != nil {
 			why = e
 		}
@@ -355,7 +355,7 @@ func (m *mini) copyStacks() error {
 		p.outOff = out
 		if err := m.in.skipTo(p.off); err != nil {
 			m.pieces = m.pieces[:i]
-			return fmt.Errorf("stack at %#x: %w", p.vaddr, err)
+			return tinyfmt.Errorf("stack at %#x: %w", p.vaddr, err)
 		}
 		n, err := m.in.copyTo(&m.out, out, p.size)
 		if err != nil {
@@ -364,7 +364,7 @@ func (m *mini) copyStacks() error {
 			if n == 0 {
 				m.pieces = m.pieces[:i]
 			}
-			return fmt.Errorf("stack at %#x: %w", p.vaddr, err)
+			return tinyfmt.Errorf("stack at %#x: %w", p.vaddr, err)
 		}
 		out += int64(p.size)
 	}

@@ -2,7 +2,7 @@ package minicore
 
 import (
 	"bytes"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 )
 
@@ -27,7 +27,7 @@ const parsed = 1024
 // signal from them.
 func (m *mini) copyNotes() error {
 	if err := m.in.skipTo(m.note.off); err != nil {
-		return fmt.Errorf("notes: %w", err)
+		return tinyfmt.Errorf("notes: %w", err)
 	}
 	n := noteState{left: m.note.filesz, room: NoteBytes}
 	if m.lim.Size > 0 {
@@ -36,11 +36,11 @@ func (m *mini) copyNotes() error {
 	for n.left >= 12 {
 		at := m.in.pos
 		if err := m.copyNote(&n); err != nil {
-			return fmt.Errorf("note at offset %d: %w", at, err)
+			return tinyfmt.Errorf("note at offset %d: %w", at, err)
 		}
 	}
 	if n.prCut > 0 {
-		m.notesCut = fmt.Errorf("%w: %d threads' registers (NT_PRSTATUS) past the %d-byte note budget", ErrNotesCut, n.prCut, n.room)
+		m.notesCut = tinyfmt.Errorf("%w: %d threads' registers (NT_PRSTATUS) past the %d-byte note budget", ErrNotesCut, n.prCut, n.room)
 	}
 	return m.in.skipTo(uint64(m.in.pos) + n.left) // padding
 }
@@ -71,7 +71,7 @@ func (m *mini) copyNote(n *noteState) error {
 	namesz, descsz, typ := uint32(o.get(h, 0, 4)), uint32(o.get(h, 4, 4)), uint32(o.get(h, 8, 4))
 	nameLen, descLen := align4(namesz), align4(descsz)
 	if namesz > maxNoteName || nameLen+descLen > n.left-12 {
-		return fmt.Errorf("%w: %d-byte name and %d-byte desc, %d bytes left in the note segment", ErrBadCore, namesz, descsz, n.left-12)
+		return tinyfmt.Errorf("%w: %d-byte name and %d-byte desc, %d bytes left in the note segment", ErrBadCore, namesz, descsz, n.left-12)
 	}
 	size := 12 + nameLen + descLen
 	n.left -= size
@@ -197,15 +197,15 @@ func (s *stream) read(n int) ([]byte, error) {
 // fail is the error for a read that failed at the stream's offset.
 func (s *stream) fail(err error) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return fmt.Errorf("%w at offset %d", ErrTruncated, s.pos)
+		return tinyfmt.Errorf("%w at offset %d", ErrTruncated, s.pos)
 	}
-	return fmt.Errorf("reading the core at offset %d: %w", s.pos, err)
+	return tinyfmt.Errorf("reading the core at offset %d: %w", s.pos, err)
 }
 
 // skipTo reads and drops what lies before offset off.
 func (s *stream) skipTo(off uint64) error {
 	if off < uint64(s.pos) {
-		return fmt.Errorf("%w: offset %d is behind the stream, at %d", ErrBadCore, off, s.pos)
+		return tinyfmt.Errorf("%w: offset %d is behind the stream, at %d", ErrBadCore, off, s.pos)
 	}
 	for uint64(s.pos) < off {
 		if _, err := s.read(int(min(off-uint64(s.pos), uint64(len(s.buf))))); err != nil {

@@ -2,7 +2,7 @@ package minicore
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // The dynamic linker's list of the loaded objects, which gdb reads to
@@ -62,14 +62,14 @@ func (m *mini) page(a uint64) ([]byte, error) {
 		}
 	}
 	if s.n == MaxSolibPages {
-		return nil, fmt.Errorf("%w: %d pages kept", errSolibCut, MaxSolibPages)
+		return nil, tinyfmt.Errorf("%w: %d pages kept", errSolibCut, MaxSolibPages)
 	}
 	if s.data == nil {
 		s.data = make([]byte, MaxSolibPages*pageSize)
 	}
 	b := s.data[s.n*pageSize : (s.n+1)*pageSize]
 	if _, err := m.lim.Mem.ReadAt(b, int64(a)); err != nil {
-		return nil, fmt.Errorf("%w: reading %#x: %v", errSolibCut, a, err)
+		return nil, tinyfmt.Errorf("%w: reading %#x: %v", errSolibCut, a, err)
 	}
 	s.addr[s.n] = a
 	s.n++
@@ -139,7 +139,7 @@ func (m *mini) readSolibs() error {
 		}
 	}
 	if rdebug == 0 {
-		return fmt.Errorf("%w: DT_DEBUG is 0 (the dynamic linker had not started)", errSolibCut)
+		return tinyfmt.Errorf("%w: DT_DEBUG is 0 (the dynamic linker had not started)", errSolibCut)
 	}
 	// r_debug: r_version, r_map, r_brk, r_state, r_ldbase.
 	node, err := m.word(rdebug+uint64(w), w)
@@ -148,7 +148,7 @@ func (m *mini) readSolibs() error {
 	}
 	for ; node != 0; s.nodes++ {
 		if s.nodes == maxNodes {
-			return fmt.Errorf("%w: %d objects kept", errSolibCut, maxNodes)
+			return tinyfmt.Errorf("%w: %d objects kept", errSolibCut, maxNodes)
 		}
 		// link_map: l_addr, l_name, l_ld, l_next, l_prev.
 		name, err := m.word(node+uint64(w), w)

@@ -2,7 +2,7 @@ package pack
 
 import (
 	"encoding/binary"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 )
 
@@ -146,5 +146,5 @@ func (u *Unpacker) uvarint() (uint64, bool) {
 }
 
 func (u *Unpacker) corrupt(at int, format string, args ...any) error {
-	return fmt.Errorf("%w: entry %d at offset %d: %s", ErrCorrupt, u.n, at, fmt.Sprintf(format, args...))
+	return tinyfmt.Errorf("%w: entry %d at offset %d: %s", ErrCorrupt, u.n, at, tinyfmt.Sprintf(format, args...))
 }

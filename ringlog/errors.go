@@ -2,7 +2,7 @@ package ringlog
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 
 	"github.com/itiny/itiny/internal/regular"
 )
@@ -76,7 +76,7 @@ func (d *Damage) Error() string {
 	if errors.Is(d.Err, ErrNotRegular) {
 		return d.Err.Error() // names the file and what it is; nothing was read
 	}
-	return fmt.Sprintf("%s: skipped %d bytes at offset %d: %v", d.Segment, d.Length, d.Offset, d.Err)
+	return tinyfmt.Sprintf("%s: skipped %d bytes at offset %d: %v", d.Segment, d.Length, d.Offset, d.Err)
 }
 
 func (d *Damage) Unwrap() error { return d.Err }

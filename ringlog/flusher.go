@@ -2,7 +2,7 @@ package ringlog
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"time"
 )
 
@@ -49,7 +49,7 @@ func (w *Writer) syncPending(p pending) error {
 	var errs []error
 	if p.hw != 0 {
 		if err := w.st.syncHeader(); err != nil {
-			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err))
+			errs = append(errs, tinyfmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err))
 		} else if p.hw > w.hwSynced.Load() {
 			w.hwSynced.Store(p.hw) // only the flusher and mu's holders store; syncMu orders them
 		}
@@ -59,7 +59,7 @@ func (w *Writer) syncPending(p pending) error {
 	}
 	if p.dir {
 		if err := w.syncDir(); err != nil {
-			errs = append(errs, fmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, err))
+			errs = append(errs, tinyfmt.Errorf("ringlog: stream %s: sync directory: %w", w.o.Stream, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -92,7 +92,7 @@ func (w *Writer) syncSealed(ss []sealedSeg) error {
 		err := w.datasync(s.f)
 		s.f.close()
 		if err != nil && first == nil {
-			first = fmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, w.pathOf(s.seq, w.o.Codec), err)
+			first = tinyfmt.Errorf("ringlog: stream %s: sync %s: %w", w.o.Stream, w.pathOf(s.seq, w.o.Codec), err)
 		}
 	}
 	return first
@@ -174,7 +174,7 @@ func (w *Writer) flusher() {
 		if flushed.valid() {
 			reached("flush-sync")
 			if err := w.datasync(flushed); err != nil {
-				w.keepSyncErr(fmt.Errorf("ringlog: stream %s: sync: %w", w.o.Stream, err))
+				w.keepSyncErr(tinyfmt.Errorf("ringlog: stream %s: sync: %w", w.o.Stream, err))
 			}
 		}
 		w.syncMu.Unlock()

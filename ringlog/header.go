@@ -3,9 +3,9 @@ package ringlog
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/hex"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"time"
 
@@ -139,12 +139,12 @@ func parseHex32(p []byte) (uint32, bool) {
 }
 
 func headerError(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrBadSegmentHeader, fmt.Sprintf(format, args...))
+	return tinyfmt.Errorf("%w: %s", ErrBadSegmentHeader, tinyfmt.Sprintf(format, args...))
 }
 
 // newerVersion is the error for a header of a later format version.
 func newerVersion(v uint64) error {
-	return fmt.Errorf("%w: format version %d (this reader knows up to %d)", ErrUnsupported, v, Version)
+	return tinyfmt.Errorf("%w: format version %d (this reader knows up to %d)", ErrUnsupported, v, Version)
 }
 
 // parseHeader decodes the header at the start of p, in either form.
@@ -184,7 +184,7 @@ func parseHeader(p []byte) (Header, error) {
 	}
 	h.Codec = codec.Codec(p[headerCodecOff])
 	if h.Codec != codec.Msgpack {
-		return h, headerError("codec %d in a binary header", h.Codec)
+		return h, headerError("codec %d in a binary header", uint8(h.Codec))
 	}
 	n := int(p[17])
 	if n > binMaxStream || !codec.ValidStream(string(p[88:88+n])) {
@@ -202,7 +202,7 @@ func parseHeader(p []byte) (Header, error) {
 
 func checkFlags(f uint32) error {
 	if unknown := f & incompatMask &^ knownIncompat; unknown != 0 {
-		return fmt.Errorf("%w: incompatible flags %#x", ErrUnsupported, unknown)
+		return tinyfmt.Errorf("%w: incompatible flags %#x", ErrUnsupported, unknown)
 	}
 	return nil
 }
@@ -283,7 +283,7 @@ type textScanner struct {
 
 func (s *textScanner) lit(l string) {
 	if s.err == nil && !bytes.HasPrefix(s.p[s.i:], []byte(l)) {
-		s.err = fmt.Errorf("want %s at byte %d", l, s.i)
+		s.err = tinyfmt.Errorf("want %s at byte %d", l, s.i)
 	}
 	if s.err == nil {
 		s.i += len(l)
@@ -297,12 +297,12 @@ func (s *textScanner) uint(next string) uint64 {
 	}
 	j := bytes.Index(s.p[s.i:], []byte(next))
 	if j < 0 {
-		s.err = fmt.Errorf("want %s after byte %d", next, s.i)
+		s.err = tinyfmt.Errorf("want %s after byte %d", next, s.i)
 		return 0
 	}
 	v, err := strconv.ParseUint(string(s.p[s.i:s.i+j]), 10, 64)
 	if err != nil {
-		s.err = fmt.Errorf("bad number at byte %d", s.i)
+		s.err = tinyfmt.Errorf("bad number at byte %d", s.i)
 	}
 	s.i += j + len(next)
 	return v

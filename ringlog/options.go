@@ -1,7 +1,7 @@
 package ringlog
 
 import (
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"syscall"
 	"time"
 
@@ -33,7 +33,7 @@ func (p SyncPolicy) String() string {
 	if int(p) < len(syncNames) {
 		return syncNames[p]
 	}
-	return fmt.Sprintf("SyncPolicy(%d)", p)
+	return tinyfmt.Sprintf("SyncPolicy(%d)", uint8(p))
 }
 
 // ParseSyncPolicy returns the policy named "none", "interval" or "always".
@@ -43,7 +43,7 @@ func ParseSyncPolicy(s string) (SyncPolicy, error) {
 			return SyncPolicy(i), nil
 		}
 	}
-	return 0, fmt.Errorf("ringlog: unknown sync policy %q (want none, interval or always)", s)
+	return 0, tinyfmt.Errorf("ringlog: unknown sync policy %q (want none, interval or always)", s)
 }
 
 // Defaults.
@@ -93,16 +93,16 @@ type Options struct {
 
 func (o *Options) fill() error {
 	if !codec.ValidStream(o.Stream) {
-		return fmt.Errorf("ringlog: invalid stream name %q: want 1-%d bytes of [a-z0-9_.-]", o.Stream, codec.MaxStreamLen)
+		return tinyfmt.Errorf("ringlog: invalid stream name %q: want 1-%d bytes of [a-z0-9_.-]", o.Stream, codec.MaxStreamLen)
 	}
 	if o.Codec != codec.Msgpack && o.Codec != codec.JSON {
-		return fmt.Errorf("ringlog: stream %s: unknown codec %d", o.Stream, o.Codec)
+		return tinyfmt.Errorf("ringlog: stream %s: unknown codec %d", o.Stream, uint8(o.Codec))
 	}
 	if o.Pack && o.Codec != codec.Msgpack {
-		return fmt.Errorf("ringlog: stream %s: packing needs the msgpack codec", o.Stream)
+		return tinyfmt.Errorf("ringlog: stream %s: packing needs the msgpack codec", o.Stream)
 	}
 	if o.SegmentSize < MinSegmentSize || o.SegmentSize > MaxSegmentSize {
-		return fmt.Errorf("ringlog: stream %s: segment size %d out of range [%d, %d]", o.Stream, o.SegmentSize, MinSegmentSize, MaxSegmentSize)
+		return tinyfmt.Errorf("ringlog: stream %s: segment size %d out of range [%d, %d]", o.Stream, o.SegmentSize, MinSegmentSize, MaxSegmentSize)
 	}
 	if o.StageSize == 0 {
 		o.StageSize = int(min(DefaultStageSize, o.SegmentSize))
@@ -114,7 +114,7 @@ func (o *Options) fill() error {
 		o.FlushEvery = DefaultFlushEvery
 	}
 	if o.Sync > SyncAlways {
-		return fmt.Errorf("ringlog: stream %s: unknown sync policy %d", o.Stream, o.Sync)
+		return tinyfmt.Errorf("ringlog: stream %s: unknown sync policy %d", o.Stream, uint8(o.Sync))
 	}
 	if o.Now == nil {
 		o.Now = func() (time.Time, int64) { return time.Now(), clock.Mono() }
@@ -126,7 +126,7 @@ func (o *Options) fill() error {
 // segments on a file system of blk-byte blocks.
 func (o *Options) checkBudget(blk int64) error {
 	if need := roundUp(int64(o.stageBytes()), blk) + 2*roundUp(o.SegmentSize, blk); o.Budget < need {
-		return fmt.Errorf("ringlog: stream %s: budget %d bytes is below the %d a stage and two %d-byte segments take", o.Stream, o.Budget, need, o.SegmentSize)
+		return tinyfmt.Errorf("ringlog: stream %s: budget %d bytes is below the %d a stage and two %d-byte segments take", o.Stream, o.Budget, need, o.SegmentSize)
 	}
 	return nil
 }

@@ -2,7 +2,7 @@ package ringlog
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
 	"path/filepath"
@@ -25,7 +25,7 @@ type Entry struct {
 // Decode decodes the entry's record into r.
 func (e *Entry) Decode(r *codec.Record) error {
 	if err := e.Codec.Decode(e.Payload, r); err != nil {
-		return fmt.Errorf("%s: offset %d: seq %d: %w", e.Segment, e.Offset, e.Seq, err)
+		return tinyfmt.Errorf("%s: offset %d: seq %d: %w", e.Segment, e.Offset, e.Seq, err)
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func NewReaderFS(fsys fs.FS, dir string) (*Reader, error) {
 func newReader(rd ringDir) (*Reader, error) {
 	segs, err := listSegments(rd)
 	if err != nil {
-		return nil, fmt.Errorf("ringlog: %w", err)
+		return nil, tinyfmt.Errorf("ringlog: %w", err)
 	}
 	r := &Reader{rd: rd, segs: segs}
 	r.ring, r.ringOK = markStale(segs, r.stageInfo())
@@ -259,7 +259,7 @@ func (r *Reader) nextInBlock() (Entry, error) {
 		}
 		if err != nil {
 			r.inBlock = false
-			return Entry{}, &Damage{Segment: r.sc.path, Offset: int64(r.blockOff), Length: int64(r.blockLen), Err: fmt.Errorf("%w: %v", ErrBadBlock, err)}
+			return Entry{}, &Damage{Segment: r.sc.path, Offset: int64(r.blockOff), Length: int64(r.blockLen), Err: tinyfmt.Errorf("%w: %v", ErrBadBlock, err)}
 		}
 		if r.any && seq <= r.last {
 			r.backwards(seq, r.blockOff, r.blockOff+r.blockLen)
@@ -316,7 +316,7 @@ func (r *Reader) readStage() error {
 	}
 	si := parseStageHeader(stage)
 	if si.valid && si.ring != h.Ring {
-		si.err = fmt.Errorf("%w: ring %x, not the segments' %x", ErrBadStage, si.ring, h.Ring)
+		si.err = tinyfmt.Errorf("%w: ring %x, not the segments' %x", ErrBadStage, si.ring[:], h.Ring[:])
 	}
 	if si.err != nil && !r.stageBad && !r.isLive() {
 		// Records only the stage held are lost, and the reader cannot
@@ -379,7 +379,7 @@ func (r *Reader) openSegment() error {
 			}
 			return d
 		}
-		return fmt.Errorf("ringlog: %w", err)
+		return tinyfmt.Errorf("ringlog: %w", err)
 	}
 	h := s.hdr
 	if errors.Is(s.hdrErr, ErrUnsupported) || errors.Is(s.hdrErr, ErrStaleSegment) {

@@ -3,7 +3,7 @@ package ringlog
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,25 +54,25 @@ func (w *Writer) recover(si stageInfo) error {
 	}
 	segs, err := listSegments(osDir(w.dir))
 	if err != nil {
-		return fmt.Errorf("ringlog: %w", err)
+		return tinyfmt.Errorf("ringlog: %w", err)
 	}
 	segs = regularOnly(segs)
 	stagePath := filepath.Join(w.dir, stageName)
 	if errors.Is(si.err, ErrUnsupported) {
-		return fmt.Errorf("ringlog: %s: %w; not appending", stagePath, si.err)
+		return tinyfmt.Errorf("ringlog: %s: %w; not appending", stagePath, si.err)
 	}
 	markStale(segs, si)
 	active := -1 // the newest segment with a valid header
 	for i := range segs {
 		s := &segs[i]
 		if errors.Is(s.hdrErr, ErrUnsupported) {
-			return fmt.Errorf("ringlog: %s: %w; not appending", s.path, s.hdrErr)
+			return tinyfmt.Errorf("ringlog: %s: %w; not appending", s.path, s.hdrErr)
 		}
 		if s.hdrErr != nil {
 			continue
 		}
 		if s.hdr.Stream != w.o.Stream {
-			return fmt.Errorf("ringlog: %s holds stream %q, not %q", s.path, s.hdr.Stream, w.o.Stream)
+			return tinyfmt.Errorf("ringlog: %s holds stream %q, not %q", s.path, s.hdr.Stream, w.o.Stream)
 		}
 		active = i
 	}
@@ -99,7 +99,7 @@ func (w *Writer) recover(si stageInfo) error {
 		w.rec.Damage = append(w.rec.Damage, &Damage{Segment: stagePath, Length: stageHeaderSize, Err: si.err})
 	case si.valid && !stageOK:
 		w.rec.Damage = append(w.rec.Damage, &Damage{Segment: stagePath, Length: stageHeaderSize,
-			Err: fmt.Errorf("%w: ring %x, not %x", ErrBadStage, si.ring, w.ring)})
+			Err: tinyfmt.Errorf("%w: ring %x, not %x", ErrBadStage, si.ring[:], w.ring[:])})
 	}
 	for _, s := range segs {
 		if s.hdrErr == ErrStaleSegment {
@@ -135,7 +135,7 @@ func (w *Writer) recover(si stageInfo) error {
 		}
 		data, err := readFile(osDir(w.dir), s.name, nil)
 		if err != nil {
-			return fmt.Errorf("ringlog: %w", err)
+			return tinyfmt.Errorf("ringlog: %w", err)
 		}
 		hi := w.scanTail(s, data)
 		if s.hdrErr == ErrStaleSegment {
@@ -175,7 +175,7 @@ func (w *Writer) recover(si stageInfo) error {
 		// Continue the newest segment.
 		name := w.names[0].set(segs[a].name, segs[a].hdr.Segment, segs[a].hdr.Codec, false)
 		if w.seg, err = w.d.open(&w.names[0], name, syscall.O_WRONLY); err != nil {
-			return fmt.Errorf("ringlog: %w", err)
+			return tinyfmt.Errorf("ringlog: %w", err)
 		}
 		w.segSeq, w.segSize = segs[a].hdr.Segment, size
 		w.salt = segSalt(w.segSeq)
@@ -192,7 +192,7 @@ func (w *Writer) recover(si stageInfo) error {
 	to := max(own, staleLast+1)
 	if to > w.next+uint64(len(staged)) {
 		if err := w.st.markResume(stageOK, w.ring, uint8(w.o.Codec), w.o.stageBytes(), to, w.o.Boot); err != nil {
-			return fmt.Errorf("ringlog: stage: %w", err)
+			return tinyfmt.Errorf("ringlog: stage: %w", err)
 		}
 	}
 	if len(staged) > 0 {
@@ -238,7 +238,7 @@ func (w *Writer) recover(si stageInfo) error {
 	}
 	w.hw, w.flushedTo = w.next+hwStep, w.next
 	if err := w.st.reset(w.ring, uint8(w.o.Codec), w.o.stageBytes(), w.o.StageSize > 0 && !w.o.MemoryStage, w.hw, w.base, state, w.o.Boot); err != nil {
-		return fmt.Errorf("ringlog: stage: %w", err)
+		return tinyfmt.Errorf("ringlog: stage: %w", err)
 	}
 	w.staging = chooseStaging(&w.o, w.st.mem != nil)
 	if w.staging == stageMemory {
@@ -338,12 +338,12 @@ func (w *Writer) replay(staged []frame, from codec.Codec) error {
 		}
 		if from != w.o.Codec {
 			if err := from.Decode(p, &rec); err != nil {
-				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
+				return tinyfmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
 			}
 			rec.Seq = f.Seq
 			var err error
 			if p, err = w.o.Codec.Append(nil, &rec); err != nil {
-				return fmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
+				return tinyfmt.Errorf("ringlog: stream %s: staged record %d: %w", w.o.Stream, f.Seq, err)
 			}
 		}
 		if err := w.appendPayload(p, f.Seq); err != nil {
@@ -402,7 +402,7 @@ func (w *Writer) resume(to uint64, n Resume) error {
 	r.Seq, r.Stream = w.next, w.o.Stream
 	b, err := w.o.Codec.Append(framePlaceholder(nil, w.text), &r)
 	if err != nil {
-		return fmt.Errorf("ringlog: stream %s: resume note: %w", w.o.Stream, err)
+		return tinyfmt.Errorf("ringlog: stream %s: resume note: %w", w.o.Stream, err)
 	}
 	rec := len(b) - frameOverhead(w.text)
 	if err := w.rotateWith(b); err != nil {

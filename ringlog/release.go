@@ -2,7 +2,7 @@ package ringlog
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,9 +32,9 @@ func Release(dir string, through uint64) (removed []string, err error) {
 				var hdr [stageHeaderSize]byte
 				f.ReadAt(hdr[:], 0)
 				if si := parseStageHeader(hdr[:]); si.valid && si.pid != 0 {
-					return nil, fmt.Errorf("%w (pid %d): %s", ErrLocked, si.pid, dir)
+					return nil, tinyfmt.Errorf("%w (pid %d): %s", ErrLocked, si.pid, dir)
 				}
-				return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
+				return nil, tinyfmt.Errorf("%w: %s", ErrLocked, dir)
 			}
 			return nil, err
 		}

@@ -2,7 +2,7 @@ package ringlog
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"time"
 
@@ -26,7 +26,7 @@ func (w *Writer) writeSeg(p []byte, frames int) error {
 		if n > 0 && w.seg.truncate(w.segSize) != nil {
 			w.dirty = true
 		}
-		return fmt.Errorf("ringlog: stream %s: write %s: %w", w.o.Stream, w.segPath(&w.segs[len(w.segs)-1]), err)
+		return tinyfmt.Errorf("ringlog: stream %s: write %s: %w", w.o.Stream, w.segPath(&w.segs[len(w.segs)-1]), err)
 	}
 	w.segSize += int64(n)
 	w.segs[len(w.segs)-1].size = w.segSize
@@ -43,19 +43,19 @@ func (w *Writer) reserve(grow int64) error {
 	stage := roundUp(int64(w.o.stageBytes()), w.blk)
 	for w.used+grow+stage > w.o.Budget {
 		if len(w.segs) <= 1 {
-			return fmt.Errorf("ringlog: stream %s: budget %d exceeded with one segment", w.o.Stream, w.o.Budget)
+			return tinyfmt.Errorf("ringlog: stream %s: budget %d exceeded with one segment", w.o.Stream, w.o.Budget)
 		}
 		old := w.segs[0]
 		name := w.names[0].set(old.name, old.hdr.Segment, old.hdr.Codec, false)
 		if err := w.d.remove(&w.names[0], name); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("ringlog: retention: %w", err)
+			return tinyfmt.Errorf("ringlog: retention: %w", err)
 		}
 		// Moved down, not resliced, so that appends reuse the array.
 		w.segs = w.segs[:copy(w.segs, w.segs[1:])]
 		w.used -= roundUp(old.size, w.blk)
 		w.deleted++
 		if err := w.dirChanged(); err != nil {
-			return fmt.Errorf("ringlog: retention: %w", err)
+			return tinyfmt.Errorf("ringlog: retention: %w", err)
 		}
 	}
 	return nil
@@ -135,7 +135,7 @@ func (w *Writer) rotateWith(first []byte) error {
 	name := w.names[1].set("", segSeq, w.o.Codec, false)
 	f, err := w.d.create(&w.names[0], tmp)
 	if err != nil {
-		return fmt.Errorf("ringlog: new segment: %w", err)
+		return tinyfmt.Errorf("ringlog: new segment: %w", err)
 	}
 	n, err := f.writeAt(hb, 0)
 	w.wrote.handed += int64(n)
@@ -164,7 +164,7 @@ func (w *Writer) rotateWith(first []byte) error {
 		} else {
 			w.d.remove(&w.names[0], tmp)
 		}
-		return fmt.Errorf("ringlog: new segment: %w", err)
+		return tinyfmt.Errorf("ringlog: new segment: %w", err)
 	}
 	w.seg, w.segSize, w.dirty = f, int64(len(hb)), false
 	w.segSeq, w.salt = segSeq, segSalt(segSeq)
@@ -195,7 +195,7 @@ func (w *Writer) appendFirst(b, f []byte, s salt) ([]byte, error) {
 // syncMark makes the high-water mark durable now.
 func (w *Writer) syncMark() error {
 	if err := w.st.syncHeader(); err != nil {
-		return fmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err)
+		return tinyfmt.Errorf("ringlog: stream %s: sync stage: %w", w.o.Stream, err)
 	}
 	w.hwDirty = false
 	w.hwSynced.Store(w.hw)
@@ -212,7 +212,7 @@ func (w *Writer) syncSeg() error {
 		return nil
 	}
 	if err := w.datasync(w.seg); err != nil {
-		return fmt.Errorf("ringlog: stream %s: sync: %w", w.o.Stream, err)
+		return tinyfmt.Errorf("ringlog: stream %s: sync: %w", w.o.Stream, err)
 	}
 	w.unsynced = false
 	return nil

@@ -2,7 +2,7 @@ package ringlog
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
 	"sort"
@@ -30,7 +30,7 @@ func Snapshot(dir string) ([]File, error) {
 			return files, err
 		}
 		if try == 4 {
-			return nil, fmt.Errorf("ringlog: snapshot: %s: retention deleted the segments faster than they could be copied", dir)
+			return nil, tinyfmt.Errorf("ringlog: snapshot: %s: retention deleted the segments faster than they could be copied", dir)
 		}
 	}
 }
@@ -43,14 +43,14 @@ func snapshot(dir string) (files []File, whole bool, err error) {
 	read := func(name string) error {
 		b, err := readFile(d, name, nil)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("ringlog: snapshot: %w", err)
+			return tinyfmt.Errorf("ringlog: snapshot: %w", err)
 		}
 		data[name] = b
 		return nil
 	}
 	segs, err := listSegments(d)
 	if err != nil {
-		return nil, false, fmt.Errorf("ringlog: snapshot: %w", err)
+		return nil, false, tinyfmt.Errorf("ringlog: snapshot: %w", err)
 	}
 	var newest uint64
 	for _, s := range segs {
@@ -74,7 +74,7 @@ func snapshot(dir string) (files []File, whole bool, err error) {
 	for try := 0; try < 5; try++ {
 		again, err := listSegments(d)
 		if err != nil {
-			return nil, false, fmt.Errorf("ringlog: snapshot: %w", err)
+			return nil, false, tinyfmt.Errorf("ringlog: snapshot: %w", err)
 		}
 		for _, s := range again {
 			bySeg[s.hdr.Segment] = s

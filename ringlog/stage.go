@@ -3,7 +3,7 @@ package ringlog
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"sync/atomic"
@@ -95,11 +95,11 @@ func parseStageHeader(p []byte) stageInfo {
 	case le.Uint32(p[stageOffCRC:]) != checksum(p[:stageOffCRC]):
 		why = "checksum mismatch"
 	case le.Uint16(p[8:]) != stageVersion:
-		si.err = fmt.Errorf("%w: stage version %d", ErrUnsupported, le.Uint16(p[8:]))
+		si.err = tinyfmt.Errorf("%w: stage version %d", ErrUnsupported, le.Uint16(p[8:]))
 		return si
 	}
 	if why != "" {
-		si.err = fmt.Errorf("%w: %s", ErrBadStage, why)
+		si.err = tinyfmt.Errorf("%w: %s", ErrBadStage, why)
 		return si
 	}
 	si.valid = true
@@ -167,11 +167,11 @@ func openStage(path string) (*stage, stageInfo, error) {
 		f.Close()
 		if err == ErrLocked {
 			if si := parseStageHeader(hdr[:]); si.valid && si.pid != 0 {
-				return nil, stageInfo{}, fmt.Errorf("%w (pid %d): %s", ErrLocked, si.pid, path)
+				return nil, stageInfo{}, tinyfmt.Errorf("%w (pid %d): %s", ErrLocked, si.pid, path)
 			}
-			return nil, stageInfo{}, fmt.Errorf("%w: %s", ErrLocked, path)
+			return nil, stageInfo{}, tinyfmt.Errorf("%w: %s", ErrLocked, path)
 		}
-		return nil, stageInfo{}, fmt.Errorf("ringlog: lock %s: %w", path, err)
+		return nil, stageInfo{}, tinyfmt.Errorf("ringlog: lock %s: %w", path, err)
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -225,7 +225,7 @@ func (s *stage) reset(ring [16]byte, c uint8, size int, mmap bool, hw, base uint
 			err := writeZeros(s.f, stageHeaderSize, size)
 			s.handed += int64(size - stageHeaderSize)
 			if err != nil {
-				return fmt.Errorf("ringlog: allocate stage: %w", err)
+				return tinyfmt.Errorf("ringlog: allocate stage: %w", err)
 			}
 		}
 	}

@@ -2,7 +2,7 @@ package ringlog
 
 import (
 	"encoding/binary"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"time"
 )
 
@@ -142,7 +142,7 @@ func (w *Writer) packStaged(f []byte) error {
 		if w.pk.Len() == 0 {
 			w.block = w.block[:0]
 		}
-		return fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
+		return tinyfmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
 	}
 	w.block = b
 	return nil

@@ -2,7 +2,7 @@ package ringlog
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -101,7 +101,7 @@ func Open(dir string, o Options) (*Writer, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("ringlog: %w", err)
+		return nil, tinyfmt.Errorf("ringlog: %w", err)
 	}
 	w := &Writer{dir: dir, o: o, text: o.Codec == codec.JSON, blk: blockSize(dir), kick: make(chan struct{}, 1),
 		hdrBuf: make([]byte, 0, maxTextHeader)}
@@ -119,7 +119,7 @@ func Open(dir string, o Options) (*Writer, error) {
 	w.st = st
 	if w.d, err = openSegDir(dir); err != nil {
 		st.close()
-		return nil, fmt.Errorf("ringlog: %w", err)
+		return nil, tinyfmt.Errorf("ringlog: %w", err)
 	}
 	if err := w.recover(si); err != nil {
 		st.close()
@@ -167,7 +167,7 @@ func (w *Writer) Append(r *codec.Record) (uint64, error) {
 	b, err := w.o.Codec.Append(b, r)
 	w.buf = b
 	if err != nil {
-		return 0, fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
+		return 0, tinyfmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
 	}
 	if err := w.appendFrame(b, seq); err != nil {
 		return 0, err
@@ -185,14 +185,14 @@ func (w *Writer) AppendSeq(r *codec.Record) error {
 		return ErrClosed
 	}
 	if r.Seq < w.next {
-		return fmt.Errorf("ringlog: stream %s: seq %d is not above %d, the last used", w.o.Stream, r.Seq, w.next-1)
+		return tinyfmt.Errorf("ringlog: stream %s: seq %d is not above %d, the last used", w.o.Stream, r.Seq, w.next-1)
 	}
 	r.Stream = w.o.Stream
 	b := framePlaceholder(w.buf[:0], w.text)
 	b, err := w.o.Codec.Append(b, r)
 	w.buf = b
 	if err != nil {
-		return fmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
+		return tinyfmt.Errorf("ringlog: stream %s: %w", w.o.Stream, err)
 	}
 	if r.Seq > w.next {
 		if err := w.skipTo(r.Seq); err != nil {
@@ -249,12 +249,12 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 	grow := len(b) // what the frame adds to the segment, at most
 	if w.o.Pack {
 		if len(b)-binFrameHeader > pack.MaxRecord {
-			return fmt.Errorf("%w: stream %s: %d-byte record, packed records take at most %d", ErrRecordTooLarge, w.o.Stream, len(b)-binFrameHeader, pack.MaxRecord)
+			return tinyfmt.Errorf("%w: stream %s: %d-byte record, packed records take at most %d", ErrRecordTooLarge, w.o.Stream, len(b)-binFrameHeader, pack.MaxRecord)
 		}
 		grow += binFrameHeader // a block of its own: a frame header, a tag and a length
 	}
 	if grow > w.maxFrame {
-		return fmt.Errorf("%w: stream %s: %d-byte frame, %d-byte segments", ErrRecordTooLarge, w.o.Stream, len(b), w.o.SegmentSize)
+		return tinyfmt.Errorf("%w: stream %s: %d-byte frame, %d-byte segments", ErrRecordTooLarge, w.o.Stream, len(b), w.o.SegmentSize)
 	}
 	if !w.seg.valid() || w.dirty || w.segSize+int64(w.stagedBytes())+int64(grow) > w.o.SegmentSize {
 		if err := w.rotate(); err != nil {
@@ -286,7 +286,7 @@ func (w *Writer) appendFrame(b []byte, seq uint64) error {
 // power cut.
 func (w *Writer) setMark(hw uint64) error {
 	if err := w.st.setHW(hw); err != nil {
-		return fmt.Errorf("ringlog: stream %s: stage mark: %w", w.o.Stream, err)
+		return tinyfmt.Errorf("ringlog: stream %s: stage mark: %w", w.o.Stream, err)
 	}
 	w.hw, w.hwDirty = hw, true
 	return nil

@@ -2,7 +2,7 @@ package main
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strconv"
@@ -59,8 +59,8 @@ func coreCmd(fs *flags, args []string) error {
 	err = keep(*data, c)
 	drain(os.Stdin)
 	if err != nil && !errors.Is(err, corespool.ErrDropped) {
-		msg := fmt.Sprintf("itiny core: crash of %s (pid %d, signal %d) not kept: %v", c.Exe, c.Pid, c.Signal, err)
-		fmt.Fprintln(os.Stderr, msg)
+		msg := tinyfmt.Sprintf("itiny core: crash of %s (pid %d, signal %d) not kept: %v", c.Exe, c.Pid, c.Signal, err)
+		tinyfmt.Fprintln(os.Stderr, msg)
 		kernelLog(msg)
 	}
 	return nil
@@ -72,7 +72,7 @@ func coreCmd(fs *flags, args []string) error {
 func keep(data string, c corespool.Crash) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
+			err = panicError(r)
 		}
 	}()
 	def, err := defaultCoreLimits()
@@ -112,4 +112,16 @@ func kernelLog(msg string) {
 	}
 	syscall.Write(fd, []byte("<11>"+msg+"\n"))
 	syscall.Close(fd)
+}
+
+// panicError describes a recovered panic: a runtime error or a message,
+// the values a panic in this module carries.
+func panicError(r any) error {
+	switch r := r.(type) {
+	case error:
+		return tinyfmt.Errorf("panic: %w", r)
+	case string:
+		return errors.New("panic: " + r)
+	}
+	return errors.New("panic of a value that is neither an error nor a string")
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -71,7 +71,7 @@ func emitCmd(fs *flags, args []string) error {
 		return err
 	}
 	if *verbose {
-		fmt.Println(ack)
+		tinyfmt.Println(ack)
 	}
 	return nil
 }
@@ -80,7 +80,7 @@ func emitCmd(fs *flags, args []string) error {
 func parseKV(kv string) (codec.Field, error) {
 	k, v, ok := strings.Cut(kv, "=")
 	if !ok || k == "" {
-		return codec.Field{}, fmt.Errorf("field %q: want key=value", kv)
+		return codec.Field{}, tinyfmt.Errorf("field %q: want key=value", kv)
 	}
 	if key, forced := strings.CutSuffix(k, ":s"); forced {
 		return codec.Field{Key: key, Value: codec.String(v)}, nil
@@ -117,11 +117,11 @@ func emitJSON(path string, verbose bool) error {
 		}
 		ack, err := c.SendRawAck(b)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("line %d: %w", line, err))
+			errs = append(errs, tinyfmt.Errorf("line %d: %w", line, err))
 			continue
 		}
 		if verbose {
-			fmt.Println(ack)
+			tinyfmt.Println(ack)
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -2,7 +2,7 @@ package main
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"strconv"
 	"strings"
@@ -92,7 +92,7 @@ func (f *flags) lookup(name string) *option {
 }
 
 func (f *flags) fail(format string, args ...any) error {
-	fmt.Fprintf(f.out, format+"\n", args...)
+	tinyfmt.Fprintf(f.out, format+"\n", args...)
 	return errUsage
 }
 
@@ -104,13 +104,13 @@ func (f *flags) Arg(i int) string { return f.args[i] }
 func (f *flags) PrintDefaults() {
 	for _, o := range f.opts {
 		if o.b != nil {
-			fmt.Fprintf(f.out, "  -%s\n    \t%s\n", o.name, o.usage)
+			tinyfmt.Fprintf(f.out, "  -%s\n    \t%s\n", o.name, o.usage)
 			continue
 		}
-		fmt.Fprintf(f.out, "  -%s string\n    \t%s", o.name, o.usage)
+		tinyfmt.Fprintf(f.out, "  -%s string\n    \t%s", o.name, o.usage)
 		if o.def != "" {
-			fmt.Fprintf(f.out, " (default %q)", o.def)
+			tinyfmt.Fprintf(f.out, " (default %q)", o.def)
 		}
-		fmt.Fprintln(f.out)
+		tinyfmt.Fprintln(f.out)
 	}
 }

@@ -15,7 +15,7 @@ package main
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 
@@ -35,7 +35,7 @@ var commands = []*command{
 	{"emit", "emit [--stream S] [--level L] [--source NAME] [--socket PATH] [--json] NAME [key=value ...]", "send a record to the running agent, like logger(1)", emitCmd},
 	{"config", "config check [--data DIR] [FILE]", "validate a config file (or the default) as run does and print the effective config", configCmd},
 	{"core", coreUsage, "the kernel's core_pattern handler: keep a crash's minidump for the agent to store", coreCmd},
-	{"version", "version", "print the version", func(*flags, []string) error { fmt.Println("itiny", agent.Version); return nil }},
+	{"version", "version", "print the version", func(*flags, []string) error { tinyfmt.Println("itiny", agent.Version); return nil }},
 }
 
 // errUsage makes main print the command's usage and exit 2.
@@ -48,11 +48,11 @@ func usage() {
 // usageTo writes the list of commands to w: standard output when asked
 // for (help, -h), standard error after a mistake.
 func usageTo(w io.Writer) {
-	fmt.Fprintln(w, "usage: itiny <command> [arguments]\n\ncommands:")
+	tinyfmt.Fprintln(w, "usage: itiny <command> [arguments]\n\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
+		tinyfmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
 	}
-	fmt.Fprintln(w, "\nrun 'itiny <command> -h' for a command's flags; itiny --version prints the version")
+	tinyfmt.Fprintln(w, "\nrun 'itiny <command> -h' for a command's flags; itiny --version prints the version")
 }
 
 func main() {
@@ -78,18 +78,18 @@ func main() {
 		case err == nil:
 			return
 		case errors.Is(err, errHelp):
-			fmt.Fprintf(os.Stderr, "usage: itiny %s\n", c.usage)
+			tinyfmt.Fprintf(os.Stderr, "usage: itiny %s\n", c.usage)
 			fs.PrintDefaults()
 			os.Exit(0)
 		case errors.Is(err, errUsage):
-			fmt.Fprintf(os.Stderr, "usage: itiny %s\n", c.usage)
+			tinyfmt.Fprintf(os.Stderr, "usage: itiny %s\n", c.usage)
 			fs.PrintDefaults()
 			os.Exit(2)
 		}
-		fmt.Fprintf(os.Stderr, "itiny %s: %v\n", c.name, err)
+		tinyfmt.Fprintf(os.Stderr, "itiny %s: %v\n", c.name, err)
 		os.Exit(1)
 	}
-	fmt.Fprintf(os.Stderr, "itiny: unknown command %q\n", name)
+	tinyfmt.Fprintf(os.Stderr, "itiny: unknown command %q\n", name)
 	usage()
 	os.Exit(2)
 }
@@ -127,6 +127,6 @@ func configCmd(fs *flags, args []string) error {
 	if err := c.Check(); err != nil {
 		return err
 	}
-	fmt.Print(c)
+	io.WriteString(os.Stdout, c.String())
 	return nil
 }

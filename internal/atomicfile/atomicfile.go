@@ -10,7 +10,7 @@ package atomicfile
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -50,7 +50,7 @@ func Replace(path string, o Options, write func(io.Writer) error) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("replacing %s: %w", path, err)
+			return tinyfmt.Errorf("replacing %s: %w", path, err)
 		}
 		return replace(f, path, o, write)
 	}
@@ -77,11 +77,11 @@ func ReplaceVia(path, temp string, o Options, write func(io.Writer) error) error
 	tmp := filepath.Join(filepath.Dir(path), temp)
 	err := os.Remove(tmp)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("replacing %s: %w", path, err)
+		return tinyfmt.Errorf("replacing %s: %w", path, err)
 	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, o.Perm)
 	if err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
+		return tinyfmt.Errorf("replacing %s: %w", path, err)
 	}
 	return replace(f, path, o, write)
 }
@@ -100,7 +100,7 @@ func replace(f *os.File, path string, o Options, write func(io.Writer) error) er
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("replacing %s: %w", path, err)
+		return tinyfmt.Errorf("replacing %s: %w", path, err)
 	}
 	if o.Sync {
 		return syncDir(filepath.Dir(path))
@@ -120,12 +120,12 @@ func Bytes(b []byte) func(io.Writer) error {
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
+		return tinyfmt.Errorf("syncing %s: %w", dir, err)
 	}
 	err = d.Sync()
 	d.Close()
 	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
+		return tinyfmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
 }

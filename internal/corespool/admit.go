@@ -2,7 +2,7 @@ package corespool
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strings"
@@ -74,7 +74,7 @@ func decide(fd int, stf *os.File, c *Crash, def Limits, tmp string) (Limits, int
 	var room int64
 	var marks []string
 	if st.count >= lim.PerHour {
-		drop = fmt.Errorf("%w: %d crashes kept this hour, per_hour is %d", ErrDropped, st.count, lim.PerHour)
+		drop = tinyfmt.Errorf("%w: %d crashes kept this hour, per_hour is %d", ErrDropped, st.count, lim.PerHour)
 	} else {
 		used, m, lost, err := spoolUse(fd, lim.Size)
 		if err != nil {
@@ -83,7 +83,7 @@ func decide(fd int, stf *os.File, c *Crash, def Limits, tmp string) (Limits, int
 		marks, room = m, lim.Spool-used
 		st.dropped += int64(len(marks)) + lost
 		if room < minRoom {
-			drop = fmt.Errorf("%w: the spool holds %d bytes of its %d", ErrDropped, used, lim.Spool)
+			drop = tinyfmt.Errorf("%w: the spool holds %d bytes of its %d", ErrDropped, used, lim.Spool)
 		}
 	}
 	var f *os.File
@@ -105,7 +105,7 @@ func decide(fd int, stf *os.File, c *Crash, def Limits, tmp string) (Limits, int
 		if _, err := f.WriteAt(pc.header(), 0); err != nil {
 			f.Close()
 			syscall.Unlinkat(fd, tmp)
-			f, drop = nil, fmt.Errorf("%w: its header: %w", ErrDropped, err)
+			f, drop = nil, tinyfmt.Errorf("%w: its header: %w", ErrDropped, err)
 		}
 	}
 	if drop != nil {
@@ -138,14 +138,14 @@ func decide(fd int, stf *os.File, c *Crash, def Limits, tmp string) (Limits, int
 // made is the crash not counted, and the error not ErrDropped: the
 // handler says so in the kernel log.
 func late(fd int, c *Crash, why error) error {
-	name := fmt.Sprintf("%s%016x-%d", latePre, c.Mono, c.Pid)
+	name := tinyfmt.Sprintf("%s%016x-%d", latePre, c.Mono, c.Pid)
 	m, err := syscall.Openat(fd, name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o640)
 	if err != nil {
-		return fmt.Errorf("%w, and %s/%s: %w", why, Dir, name, err)
+		return tinyfmt.Errorf("%w, and %s/%s: %w", why, Dir, name, err)
 	}
 	syscall.Close(m)
 	syscall.Fsync(fd)
-	return fmt.Errorf("%w: %w; counted by %s/%s", ErrDropped, why, Dir, name)
+	return tinyfmt.Errorf("%w: %w; counted by %s/%s", ErrDropped, why, Dir, name)
 }
 
 // lock takes the spool's lock, waiting for another handler at most
@@ -158,10 +158,10 @@ func lock(fd int) error {
 			return nil
 		}
 		if err != syscall.EWOULDBLOCK {
-			return fmt.Errorf("%s: lock: %w", Dir, err)
+			return tinyfmt.Errorf("%s: lock: %w", Dir, err)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: locked by another process for over %v", Dir, lockWait)
+			return tinyfmt.Errorf("%s: locked by another process for over %v", Dir, lockWait)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -294,7 +294,7 @@ func writeState(f *os.File, s state) error {
 		err = f.Truncate(int64(len(b)))
 	}
 	if err != nil {
-		return fmt.Errorf("%s/%s: %w", Dir, stateFile, err)
+		return tinyfmt.Errorf("%s/%s: %w", Dir, stateFile, err)
 	}
 	return nil
 }

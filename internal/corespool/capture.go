@@ -2,7 +2,7 @@ package corespool
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strconv"
@@ -106,7 +106,7 @@ func Capture(data string, c Crash, core io.Reader, def Limits) (string, error) {
 	// look at the spool to keep as far as it got (adopt), or to count
 	// with the drops it carries: never lost with its file.
 	if err = install(fd, f, tmp, name, err, true); err != nil {
-		return "", fmt.Errorf("%w (left for the next look at the spool to keep, with the %d crashes dropped before it)", err, c.Dropped)
+		return "", tinyfmt.Errorf("%w (left for the next look at the spool to keep, with the %d crashes dropped before it)", err, c.Dropped)
 	}
 	return name, nil
 }
@@ -117,7 +117,7 @@ func noRoom(err error) bool { return errors.Is(err, syscall.ENOSPC) || errors.Is
 
 // entryName is the name of a crash file: its handler's monotonic time
 // and the crashed process's pid.
-func entryName(mono, pid int64) string { return fmt.Sprintf("%s%016x-%d", entryPre, mono, pid) }
+func entryName(mono, pid int64) string { return tinyfmt.Sprintf("%s%016x-%d", entryPre, mono, pid) }
 
 // finish cuts f, a crash file, to c's header and c.Size bytes of
 // minidump (a note cut short, or an unusable minidump, is cut off), writes

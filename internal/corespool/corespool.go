@@ -30,7 +30,7 @@ package corespool
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"strconv"
 	"strings"
@@ -121,7 +121,7 @@ func parseFields(text string, fs []field) error {
 			default:
 				n, err := strconv.ParseInt(v, 10, 64)
 				if err != nil {
-					return fmt.Errorf("%s %q: not a number", k, v)
+					return tinyfmt.Errorf("%s %q: not a number", k, v)
 				}
 				*f.n = n
 			}
@@ -210,7 +210,7 @@ func parseHeader(h []byte) (Crash, error) {
 		return c, errors.New("not a crash file: no " + strconv.Quote(strings.TrimSpace(headerMagic)) + " line")
 	}
 	if err := parseFields(rest, c.fields()); err != nil {
-		return c, fmt.Errorf("header: %w", err)
+		return c, tinyfmt.Errorf("header: %w", err)
 	}
 	// A progress that does not parse (a write torn by a power cut) is
 	// none: the parts are stored again, never a part skipped.
@@ -224,7 +224,7 @@ func parseHeader(h []byte) (Crash, error) {
 func readHeader(r io.ReaderAt) (Crash, error) {
 	var h [HeaderSize]byte
 	if _, err := r.ReadAt(h[:], 0); err != nil {
-		return Crash{}, fmt.Errorf("header: %w", err)
+		return Crash{}, tinyfmt.Errorf("header: %w", err)
 	}
 	return parseHeader(h[:])
 }

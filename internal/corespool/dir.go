@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -82,13 +82,13 @@ func openAt(fd int, name string, flag int, perm uint32) (*os.File, error) {
 	file := os.NewFile(uintptr(f), Dir+"/"+name)
 	st, err := file.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s: not a regular file", file.Name())
+		err = tinyfmt.Errorf("%s: not a regular file", file.Name())
 	}
 	// A file opened to be written that another name links to may be
 	// any file on the file system, hard-linked here by the agent's user
 	// for the handler, root, to write: refused.
 	if sys, ok := st.Sys().(*syscall.Stat_t); err == nil && ok && flag&(syscall.O_WRONLY|syscall.O_RDWR) != 0 && sys.Nlink != 1 {
-		err = fmt.Errorf("%s: %d links to it: not written", file.Name(), sys.Nlink)
+		err = tinyfmt.Errorf("%s: %d links to it: not written", file.Name(), sys.Nlink)
 	}
 	if err != nil {
 		file.Close()
@@ -145,7 +145,7 @@ func install(fd int, f *os.File, tmp, name string, err error, leave bool) error 
 		if !leave {
 			syscall.Unlinkat(fd, tmp)
 		}
-		return fmt.Errorf("%s/%s: %w", Dir, name, err)
+		return tinyfmt.Errorf("%s/%s: %w", Dir, name, err)
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 package corespool
 
 import (
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"syscall"
 )
@@ -35,7 +35,7 @@ func diskRoom(fd int) (free, keep int64, err error) {
 func diskFull(fd int, when string) string {
 	free, keep, err := diskRoom(fd)
 	if err != nil {
-		return fmt.Sprintf("no minidump: the disk was full %s (%v)", when, err)
+		return tinyfmt.Sprintf("no minidump: the disk was full %s (%v)", when, err)
 	}
-	return fmt.Sprintf("no minidump: the disk was full %s: %d bytes free, %d kept free for the rings", when, free, keep)
+	return tinyfmt.Sprintf("no minidump: the disk was full %s: %d bytes free, %d kept free for the rings", when, free, keep)
 }

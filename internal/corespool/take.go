@@ -3,7 +3,7 @@ package corespool
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"strings"
 	"syscall"
@@ -124,7 +124,7 @@ func (s *Spool) Crashes() ([]string, error) {
 // minidump over max bytes is refused.
 func (s *Spool) Read(name string, max int64) (Crash, *os.File, error) {
 	if strings.ContainsRune(name, '/') {
-		return Crash{}, nil, fmt.Errorf("%s/%s: not a name in the spool", Dir, name)
+		return Crash{}, nil, tinyfmt.Errorf("%s/%s: not a name in the spool", Dir, name)
 	}
 	f, err := openAt(s.fd, name, syscall.O_RDWR, 0)
 	if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EROFS) {
@@ -141,12 +141,12 @@ func (s *Spool) Read(name string, max int64) (Crash, *os.File, error) {
 	if err == nil {
 		c.Size = st.Size() - HeaderSize
 		if c.Size > max {
-			err = fmt.Errorf("a %d-byte minidump, over the %d it may take", c.Size, max)
+			err = tinyfmt.Errorf("a %d-byte minidump, over the %d it may take", c.Size, max)
 		}
 	}
 	if err != nil {
 		f.Close()
-		return c, nil, fmt.Errorf("%s/%s: %w", Dir, name, err)
+		return c, nil, tinyfmt.Errorf("%s/%s: %w", Dir, name, err)
 	}
 	return c, f, nil
 }
@@ -161,7 +161,7 @@ func (s *Spool) Mark(f *os.File, p Progress) error {
 		err = syscall.Fdatasync(int(f.Fd()))
 	}
 	if err != nil {
-		return fmt.Errorf("%s: marking what is stored: %w", f.Name(), err)
+		return tinyfmt.Errorf("%s: marking what is stored: %w", f.Name(), err)
 	}
 	return nil
 }
@@ -169,7 +169,7 @@ func (s *Spool) Mark(f *os.File, p Progress) error {
 // Remove removes a crash file, its records stored.
 func (s *Spool) Remove(name string) error {
 	if err := syscall.Unlinkat(s.fd, name); err != nil {
-		return fmt.Errorf("%s/%s: %w", Dir, name, err)
+		return tinyfmt.Errorf("%s/%s: %w", Dir, name, err)
 	}
 	return nil
 }

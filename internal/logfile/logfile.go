@@ -18,7 +18,7 @@
 package logfile
 
 import (
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"strconv"
 	"sync"
@@ -41,7 +41,7 @@ type Writer struct {
 // past max bytes and backups older files kept.
 func Open(path string, max int64, backups int) (*Writer, error) {
 	if max <= 0 || backups < 0 {
-		return nil, fmt.Errorf("logfile: %s: bad limits: %d bytes, %d backups", path, max, backups)
+		return nil, tinyfmt.Errorf("logfile: %s: bad limits: %d bytes, %d backups", path, max, backups)
 	}
 	w := &Writer{path: path, max: max, backups: backups}
 	if err := w.open(); err != nil {
@@ -54,7 +54,7 @@ func Open(path string, max int64, backups int) (*Writer, error) {
 func (w *Writer) open() error {
 	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0o640)
 	if err != nil {
-		return fmt.Errorf("logfile: %w", err)
+		return tinyfmt.Errorf("logfile: %w", err)
 	}
 	st, err := f.Stat()
 	if err == nil {
@@ -62,7 +62,7 @@ func (w *Writer) open() error {
 	}
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("logfile: %w", err)
+		return tinyfmt.Errorf("logfile: %w", err)
 	}
 	w.f, w.size = f, st.Size()
 	return nil
@@ -93,15 +93,15 @@ func (w *Writer) Write(p []byte) (int, error) {
 func (w *Writer) rotate() error {
 	for k := w.backups; k > 1; k-- {
 		if err := os.Rename(w.backup(k-1), w.backup(k)); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("logfile: rotate: %w", err)
+			return tinyfmt.Errorf("logfile: rotate: %w", err)
 		}
 	}
 	if w.backups == 0 {
 		if err := os.Remove(w.path); err != nil {
-			return fmt.Errorf("logfile: rotate: %w", err)
+			return tinyfmt.Errorf("logfile: rotate: %w", err)
 		}
 	} else if err := os.Rename(w.path, w.backup(1)); err != nil {
-		return fmt.Errorf("logfile: rotate: %w", err)
+		return tinyfmt.Errorf("logfile: rotate: %w", err)
 	}
 	old := w.f
 	if err := w.open(); err != nil {

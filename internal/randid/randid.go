@@ -5,7 +5,7 @@
 package randid
 
 import (
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 )
@@ -14,11 +14,11 @@ import (
 func Read(b []byte) error {
 	f, err := os.Open("/dev/urandom")
 	if err != nil {
-		return fmt.Errorf("randid: %w", err)
+		return tinyfmt.Errorf("randid: %w", err)
 	}
 	defer f.Close()
 	if _, err := io.ReadFull(f, b); err != nil {
-		return fmt.Errorf("randid: %w", err)
+		return tinyfmt.Errorf("randid: %w", err)
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ package regular
 
 import (
 	"errors"
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
 	"os"
@@ -31,7 +31,7 @@ func Check(path string, mode fs.FileMode) error {
 	if mode.IsRegular() {
 		return nil
 	}
-	return &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%s, %w", Kind(mode), ErrNotRegular)}
+	return &fs.PathError{Op: "open", Path: path, Err: tinyfmt.Errorf("%s, %w", Kind(mode), ErrNotRegular)}
 }
 
 // Kind names the type of a file for people: "a FIFO", "a directory".
@@ -91,7 +91,7 @@ func ReadFile(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	tooBig := fmt.Errorf("%s: more than %d bytes, larger than it may be", path, max)
+	tooBig := tinyfmt.Errorf("%s: more than %d bytes, larger than it may be", path, max)
 	if st, err := f.Stat(); err == nil && st.Size() > max {
 		return nil, tooBig
 	}

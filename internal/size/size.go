@@ -3,7 +3,7 @@
 package size
 
 import (
-	"fmt"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"strings"
 )
@@ -18,7 +18,7 @@ func Parse(s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
 	mult := units[s[len(num):]]
 	if err != nil || n <= 0 || mult == 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("%q: want a positive size like 512KiB or 256MiB", s)
+		return 0, tinyfmt.Errorf("%q: want a positive size like 512KiB or 256MiB", s)
 	}
 	return n * mult, nil
 }
