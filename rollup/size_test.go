@@ -65,9 +65,11 @@ func BenchmarkYearOnDisk(b *testing.B) {
 		if d, err := strconv.Atoi(os.Getenv("ROLLUP_BLOCK_DAYS")); err == nil && d > 0 {
 			days = d
 		}
+		var ent entropy
 		write := func(r *codec.Record) error {
 			summaries++
 			quantize(r)
+			ent.add(r)
 			_, err := w.Append(r)
 			return err
 		}
@@ -115,7 +117,74 @@ func BenchmarkYearOnDisk(b *testing.B) {
 		b.ReportMetric(float64(bytes), "bytes/year")
 		b.ReportMetric(float64(summaries), "summaries/year")
 		b.ReportMetric(float64(bytes)/float64(summaries), "bytes/summary")
+		b.ReportMetric(ent.bytes()/float64(summaries), "entropy-bytes/summary")
 	}
+}
+
+// entropy estimates what the figures of summaries need at least when each
+// is coded as its change from the same figure of the series' summary
+// before (a decimal figure as the change of its mantissa while its
+// exponent stays), by the best fixed code for each series: the order-0
+// entropy of each series' changes, summed. Only the numbers that differ
+// from summary to summary count, not the record's name, keys or times.
+type entropy struct {
+	prev  map[string][2]int64       // series: last mantissa, exponent
+	count map[string]map[string]int // series: change: times seen
+}
+
+func (e *entropy) add(r *codec.Record) {
+	if e.prev == nil {
+		e.prev, e.count = map[string][2]int64{}, map[string]map[string]int{}
+	}
+	series := r.Name
+	for _, f := range r.Fields {
+		if f.Value.Kind() == codec.KindString {
+			series += "\x00" + f.Value.Str()
+		}
+	}
+	for _, f := range r.Fields {
+		var m, x int64
+		switch f.Value.Kind() {
+		case codec.KindFloat:
+			mm, xx, ok := decimal.Split(f.Value.Float())
+			if !ok {
+				mm, xx = int64(math.Float64bits(f.Value.Float())), 99
+			}
+			m, x = mm, int64(xx)
+		case codec.KindInt, codec.KindUint:
+			m = int64(f.Value.Uint())
+		default:
+			continue
+		}
+		key := series + "\x00" + f.Key
+		p, seen := e.prev[key]
+		var change string
+		switch {
+		case seen && p[1] == x:
+			change = strconv.FormatInt(m-p[0], 10)
+		default:
+			change = "e" + strconv.FormatInt(x, 10) + ":" + strconv.FormatInt(m, 10)
+		}
+		e.prev[key] = [2]int64{m, x}
+		if e.count[key] == nil {
+			e.count[key] = map[string]int{}
+		}
+		e.count[key][change]++
+	}
+}
+
+func (e *entropy) bytes() float64 {
+	var bits float64
+	for _, changes := range e.count {
+		n := 0
+		for _, c := range changes {
+			n += c
+		}
+		for _, c := range changes {
+			bits += float64(c) * math.Log2(float64(n)/float64(c))
+		}
+	}
+	return bits / 8
 }
 
 // BenchmarkRealOnDisk rolls the samples of a real metrics ring, named by
