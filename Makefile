@@ -123,6 +123,7 @@ fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzString$$' -fuzztime=$(FUZZTIME) ./internal/jsontok
 	$(GO) test -run=NONE -fuzz='^FuzzAgreesWithFmt$$' -fuzztime=$(FUZZTIME) ./internal/tinyfmt
 	$(GO) test -run=NONE -fuzz='^FuzzAgreesWithEncodingHex$$' -fuzztime=$(FUZZTIME) ./internal/hex
+	$(GO) test -run=NONE -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/size
 	$(GO) test -count=1 -run='^TestBitFlips$$' ./ringlog -bitflips.all
 
 # codec and ringlog tests on big-endian s390x, arm64 and armv7 under

@@ -155,7 +155,7 @@ watch = nginx
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{"bogus = 1", `x.conf:1: unknown key "bogus"`},
-		{"\n\ncap = 12 parsecs", `x.conf:3: cap: "12 parsecs": want a positive size`},
+		{"\n\ncap = 12 parsecs", `x.conf:3: cap: size "12 parsecs": unknown unit "parsecs"`},
 		{"cap = 1MiB\ncap = 2MiB", `x.conf:2: "cap" set twice in this section (first on line 1)`},
 		{"rate_limit = -4", `x.conf:1: rate_limit: want a positive integer, got "-4"`},
 		{"socket_mode = 9999", `x.conf:1: socket_mode`},

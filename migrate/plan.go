@@ -14,8 +14,16 @@ import (
 
 // A Plan lists what a migration moves: one RingPlan per stream.
 type Plan struct {
-	Scope string
-	Rings []*RingPlan
+	Scope   string
+	Rings   []*RingPlan
+	Skipped []Skipped // rings that cannot be migrated, and why
+}
+
+// A Skipped ring has no readable identity (every segment header damaged,
+// or a FIFO or device in a segment's place): its records cannot be sent
+// under the ring's name, so the plan leaves it out and says so.
+type Skipped struct {
+	Stream, Where, Why string
 }
 
 // A RingPlan is one ring to move, as read from a frozen copy of it.
@@ -98,7 +106,8 @@ func NewPlan(in *view.Input, scope string) (*Plan, error) {
 			r.Dir = src.Where
 		}
 		if r.Ring, r.Codec, err = ringOf(fz); err != nil {
-			return nil, fmt.Errorf("%s: %w", src.Where, err)
+			p.Skipped = append(p.Skipped, Skipped{src.Stream, src.Where, err.Error()})
+			continue
 		}
 		err = r.walk("", codec.Codec(0), func(m *Message) error {
 			switch m.Kind {
@@ -123,6 +132,9 @@ func NewPlan(in *view.Input, scope string) (*Plan, error) {
 		p.Rings = append(p.Rings, r)
 	}
 	if len(p.Rings) == 0 {
+		if len(p.Skipped) > 0 {
+			return nil, fmt.Errorf("no ring to migrate: %s: %s", p.Skipped[0].Where, p.Skipped[0].Why)
+		}
 		return nil, errors.New("no ring to migrate")
 	}
 	return p, nil

@@ -27,10 +27,10 @@ func TestNkey(t *testing.T) {
 	data := testdir.TempDir(t)
 	writeRing(t, data, "events", 20, 1<<20)
 	ck := filepath.Join(testdir.TempDir(t), "ck")
-	if r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--nkey", bad, data); r.code != 3 || !strings.Contains(r.stderr, "refused the credentials") {
+	if r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--nkey", bad, data); r.code != 4 || !strings.Contains(r.stderr, "refused the credentials") {
 		t.Fatalf("another seed: exit %d, %s", r.code, r.stderr)
 	}
-	if r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--nkey", filepath.Join(dir, "missing"), data); r.code != 3 || !strings.Contains(r.stderr, "--nkey") {
+	if r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--nkey", filepath.Join(dir, "missing"), data); r.code != 2 || !strings.Contains(r.stderr, "--nkey") {
 		t.Fatalf("missing seed file: exit %d, %s", r.code, r.stderr)
 	}
 	if r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--nkey", good, data); r.code != 0 || !strings.Contains(r.stdout, "events     ok") {

@@ -28,14 +28,14 @@ func dialKafka(ctx context.Context, u *url.URL, c *config, maxBytes int64) (migr
 	}
 	tc, err := c.sec.tlsConfig(u.Hostname(), false)
 	if err != nil {
-		return nil, err
+		return nil, withCode(exitUsage, err)
 	}
 	if tc != nil {
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	mech, err := kafkaSASL(&c.sec)
 	if err != nil {
-		return nil, err
+		return nil, withCode(exitUsage, err)
 	}
 	if mech != nil {
 		opts = append(opts, kgo.SASL(mech))
@@ -60,19 +60,23 @@ func dialKafka(ctx context.Context, u *url.URL, c *config, maxBytes int64) (migr
 		}
 		if errors.Is(err, migrate.ErrKafkaAuthRefused) {
 			k.Close()
-			return nil, fmt.Errorf("kafka broker %s refused the SASL credentials: %w", host, err)
+			return nil, withCode(exitRefused, fmt.Errorf("kafka broker %s refused the SASL credentials: %w", host, err))
 		}
 		if eof := new(kgo.ErrFirstReadEOF); errors.As(err, &eof) {
 			// The broker hangs up at once: TLS or SASL on one side only.
 			k.Close()
-			return nil, fmt.Errorf("kafka broker %s: %w", host, err)
+			return nil, withCode(exitRefused, fmt.Errorf("kafka broker %s: %w", host, err))
+		}
+		if tlsFailed(err) { // retrying cannot mend a certificate
+			k.Close()
+			return nil, withCode(exitRefused, fmt.Errorf("TLS handshake with kafka broker %s failed: %w", host, err))
 		}
 		if attempt >= c.retries {
 			k.Close()
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = fmt.Errorf("no answer in %v (TLS at one end only?): %w", c.timeout, err)
 			}
-			return nil, fmt.Errorf("cannot reach kafka broker %s after %d attempts: %w", host, attempt, err)
+			return nil, fmt.Errorf("cannot reach kafka broker %s after %s: %w", host, attempts(attempt), err)
 		}
 		select {
 		case <-ctx.Done():

@@ -14,8 +14,10 @@
 //
 // Exit status: 0 when every ring is in the store, verified; 1 when the
 // verification finds a mismatch; 2 for a usage error; 3 when the migration
-// could not finish (the store unreachable, credentials refused): run it
-// again to resume.
+// could not finish (the store unreachable or failing): run it again to
+// resume; 4 when the store refused the credentials or the TLS handshake:
+// mend them first; 5 when the rings cannot be migrated as they are (a
+// file of a ring that is not a regular file, a bundle over its limits).
 package main
 
 import (
@@ -30,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -51,19 +54,43 @@ var errUsage = errors.New("usage")
 // errMismatch makes main exit 1.
 var errMismatch = errors.New("verification found a mismatch")
 
+// Exit codes, as usageText says.
+const (
+	exitMismatch = 1
+	exitUsage    = 2
+	exitResume   = 3 // the default for an error
+	exitRefused  = 4 // the store refused the credentials or the TLS handshake
+	exitInput    = 5 // the rings cannot be migrated as they are
+)
+
+// A codeError is an error with the exit code it makes.
+type codeError struct {
+	error
+	code int
+}
+
+func (e *codeError) Unwrap() error { return e.error }
+
+// withCode gives err the exit code.
+func withCode(code int, err error) error { return &codeError{err, code} }
+
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	switch {
 	case err == nil:
 	case errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
-		os.Exit(2)
-	case errors.Is(err, errMismatch):
-		fmt.Fprintln(os.Stderr, "itiny-migrate:", err)
-		os.Exit(1)
+		os.Exit(exitUsage)
 	default:
 		fmt.Fprintln(os.Stderr, "itiny-migrate:", err)
-		os.Exit(3)
+		var ce *codeError
+		switch {
+		case errors.Is(err, errMismatch):
+			os.Exit(exitMismatch)
+		case errors.As(err, &ce):
+			os.Exit(ce.code)
+		}
+		os.Exit(exitResume)
 	}
 }
 
@@ -95,8 +122,16 @@ Credentials, never on the command line:
          (two lines: user, password); --sasl plain|scram-sha-256|scram-sha-512
   TLS    --tls (or a tls:// URL), --tls-ca FILE, --tls-cert FILE --tls-key FILE
 
-Exit status: 0 migrated and verified; 1 verification mismatch; 2 usage
-error; 3 the migration could not finish (run it again to resume).
+Exit status:
+  0  migrated and verified (--dry-run: the plan printed)
+  1  the verification found a mismatch
+  2  usage error
+  3  the migration could not finish, the store unreachable or failing:
+     run it again to resume
+  4  the store refused the credentials or the TLS handshake: mend them,
+     then run again
+  5  the rings cannot be migrated as they are (a file of a ring that is
+     not a regular file, a bundle over --bundle-memory)
 
 Options:
 `
@@ -150,10 +185,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	u, err := url.Parse(c.to)
 	if err != nil || u.Host == "" {
-		return fail("--to %q: not a URL like nats://127.0.0.1:4222", c.to)
+		return fail("--to %q: not a URL like nats://127.0.0.1:4222", redact(c.to))
 	}
 	if u.User != nil {
-		return fail("--to %q: credentials in the URL would show in the process list; use --creds, --nkey, --sasl-file or the environment (--help)", u.Redacted())
+		return fail("--to %q: credentials in the URL (user, password or token) would show in the process list; use --creds, --nkey, --sasl-file or the environment (--help)", redact(c.to))
 	}
 	if c.scope != "" {
 		if err := migrate.ValidScope(c.scope); err != nil {
@@ -180,10 +215,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	in, err := view.OpenWith(paths, view.OpenOptions{BundleMemory: int64(c.bundleMemory)})
 	if errors.Is(err, bundle.ErrLimit) {
-		return fmt.Errorf("%w (--bundle-memory raises the limit)", err)
+		return withCode(exitInput, fmt.Errorf("%w (--bundle-memory raises the limit)", err))
 	}
 	if err != nil {
-		return err
+		return withCode(exitInput, err)
 	}
 	for _, p := range in.Problems {
 		fmt.Fprintln(stderr, "itiny-migrate: warning:", p)
@@ -196,34 +231,57 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if c.checkpoint == "" {
 		c.checkpoint = "itiny-migrate." + c.scope + ".checkpoint"
 	}
+	if _, err := migrate.LoadCheckpoint(c.checkpoint); err != nil {
+		return withCode(exitUsage, fmt.Errorf("--checkpoint %s: %w", c.checkpoint, err))
+	}
 	plan, err := migrate.NewPlan(in, c.scope)
 	if err != nil {
-		return err
+		return withCode(exitInput, err)
+	}
+	for _, sk := range plan.Skipped {
+		fmt.Fprintf(stderr, "itiny-migrate: warning: %s not migrated: %s: %s\n", sk.Stream, sk.Where, sk.Why)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var sink migrate.Sink
+	dial := dialJetStream
 	switch u.Scheme {
 	case "nats", "tls":
-		sink, err = dialJetStream(ctx, u, &c, maxBytes)
 	case "kafka":
-		sink, err = dialKafka(ctx, u, &c, maxBytes)
+		dial = dialKafka
 	default:
-		return fail("--to %q: scheme %q: nats, tls or kafka", c.to, u.Scheme)
+		return fail("--to %q: scheme %q: nats, tls or kafka", redact(c.to), u.Scheme)
+	}
+	if c.dryRun {
+		// The plan is the rings' and the checkpoint's: a store that
+		// cannot be reached is said, once tried, not an error.
+		c.retries = 1
+	}
+	sink, err := dial(ctx, u, &c, maxBytes)
+	out := report{Sink: u.Scheme + "://" + u.Host, Scope: plan.Scope, Checkpoint: c.checkpoint}
+	for _, r := range plan.Rings {
+		out.Plan = append(out.Plan, planRow(r))
+	}
+	if c.dryRun {
+		var ce *codeError
+		if err != nil && (!errors.As(err, &ce) || ce.code == exitResume) {
+			out.Store = "not reached: " + err.Error()
+			err = nil
+		}
+		if err != nil {
+			return err
+		}
+		if sink != nil {
+			out.Sink, out.Store = sink.Name(), "reached"
+			defer sink.Close()
+		}
+		return printPlan(stdout, &out, plan, &c)
 	}
 	if err != nil {
 		return err
 	}
 	defer sink.Close()
-
-	out := report{Sink: sink.Name(), Scope: plan.Scope, Checkpoint: c.checkpoint}
-	for _, r := range plan.Rings {
-		out.Plan = append(out.Plan, planRow(r))
-	}
-	if c.dryRun {
-		return printPlan(stdout, &out, plan, &c)
-	}
+	out.Sink = sink.Name()
 	if !c.jsonOut {
 		printPlanText(stdout, &out)
 	}
@@ -300,6 +358,7 @@ type report struct {
 	Sink       string                `json:"sink"`
 	Scope      string                `json:"scope"`
 	Checkpoint string                `json:"checkpoint"`
+	Store      string                `json:"store,omitempty"` // --dry-run: reached, or not and why
 	Plan       []planJSON            `json:"plan"`
 	Results    []migrate.RingResult  `json:"results,omitempty"`
 	Verify     []migrate.RingCheck   `json:"verify,omitempty"`
@@ -349,6 +408,7 @@ func printPlan(w io.Writer, out *report, plan *migrate.Plan, c *config) error {
 	for s, r := range out.Resume {
 		fmt.Fprintf(w, "%-10s resumes: %d messages acknowledged by %s\n", s, r.Acked, r.Updated.Format(time.RFC3339))
 	}
+	fmt.Fprintf(w, "store: %s\n", out.Store)
 	fmt.Fprintln(w, "dry run: nothing sent")
 	return nil
 }
@@ -366,6 +426,32 @@ func printPlanText(w io.Writer, out *report) {
 			fmt.Fprintf(w, "%-10s   gap %d-%d: %s\n", "", g.From, g.To, g.Cause)
 		}
 	}
+}
+
+// attempts says how many attempts were made.
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
+}
+
+// redact returns a --to URL for messages: its user information, a user
+// and a password or a token, replaced by "REDACTED", whether or not the
+// URL parses.
+func redact(to string) string {
+	start, end := 0, len(to)
+	if i := strings.Index(to, "://"); i >= 0 {
+		start = i + 3
+	}
+	if i := strings.IndexAny(to[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndexByte(to[start:end], '@')
+	if at < 0 {
+		return to
+	}
+	return to[:start] + "REDACTED" + to[start+at:]
 }
 
 // isTerminal reports whether w is a terminal (TCGETS succeeds on it).

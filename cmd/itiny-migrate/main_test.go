@@ -377,9 +377,13 @@ func TestErrors(t *testing.T) {
 		{"bad SASL mechanism", nil, []string{"--to", "kafka://127.0.0.1:9092", "--scope", "d", "--sasl", "md5", data}, 2, `--sasl "md5"`},
 		{"password in URL", nil, []string{"--to", "nats://u:p@127.0.0.1:4222", "--scope", "d", data}, 2, "credentials in the URL"},
 		{"unreachable", nil, []string{"--to", dead, "--scope", "d", "--retries", "2", "--checkpoint", ck, data}, 3, "cannot reach nats server 127.0.0.1:"},
-		{"no credentials", nil, []string{"--to", authURL, "--scope", "d", "--checkpoint", ck, data}, 3, "refused the credentials"},
-		{"wrong password", []string{"ITINY_NATS_USER=dev", "ITINY_NATS_PASSWORD=nope"}, []string{"--to", authURL, "--scope", "d", "--checkpoint", ck, data}, 3, "refused the credentials"},
-		{"not a ring", nil, []string{"--to", dead, "--scope", "d", t.TempDir()}, 3, "no ring in it"},
+		{"no credentials", nil, []string{"--to", authURL, "--scope", "d", "--checkpoint", ck, data}, 4, "refused the credentials"},
+		{"wrong password", []string{"ITINY_NATS_USER=dev", "ITINY_NATS_PASSWORD=nope"}, []string{"--to", authURL, "--scope", "d", "--checkpoint", ck, data}, 4, "refused the credentials"},
+		{"wrong password, dry run", []string{"ITINY_NATS_USER=dev", "ITINY_NATS_PASSWORD=nope"}, []string{"--to", authURL, "--scope", "d", "--checkpoint", ck, "--dry-run", data}, 4, "refused the credentials"},
+		{"not a ring", nil, []string{"--to", dead, "--scope", "d", t.TempDir()}, 5, "no ring in it"},
+		{"size without a unit we know", nil, []string{"--to", dead, "--scope", "d", "--max-bytes", "12parsecs", data}, 2, `size "12parsecs": unknown unit "parsecs"`},
+		{"size of a fraction", nil, []string{"--to", dead, "--scope", "d", "--max-bytes", "1.5G", data}, 2, `unknown unit ".5G"`},
+		{"no size", nil, []string{"--to", dead, "--scope", "d", "--max-bytes", "0", data}, 2, `size "0": must be more than 0`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := migrateCmd(t, tc.env, tc.args...)

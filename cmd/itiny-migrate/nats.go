@@ -28,7 +28,7 @@ func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (
 	}
 	tc, err := c.sec.tlsConfig(u.Hostname(), u.Scheme == "tls")
 	if err != nil {
-		return nil, err
+		return nil, withCode(exitUsage, err)
 	}
 	if tc != nil {
 		opts = append(opts, nats.Secure(tc))
@@ -36,16 +36,16 @@ func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (
 	switch {
 	case c.sec.creds != "":
 		if _, err := readSecret(c.sec.creds); err != nil { // the client reads it again
-			return nil, fmt.Errorf("--creds: %w", err)
+			return nil, withCode(exitUsage, fmt.Errorf("--creds: %w", err))
 		}
 		opts = append(opts, nats.UserCredentials(c.sec.creds))
 	case c.sec.nkey != "":
 		if _, err := readSecret(c.sec.nkey); err != nil { // the client reads it again
-			return nil, fmt.Errorf("--nkey: %w", err)
+			return nil, withCode(exitUsage, fmt.Errorf("--nkey: %w", err))
 		}
 		o, err := nats.NkeyOptionFromSeed(c.sec.nkey)
 		if err != nil {
-			return nil, fmt.Errorf("--nkey %s: %w", c.sec.nkey, err)
+			return nil, withCode(exitUsage, fmt.Errorf("--nkey %s: %w", c.sec.nkey, err))
 		}
 		opts = append(opts, o)
 	case os.Getenv("ITINY_NATS_USER") != "":
@@ -62,13 +62,13 @@ func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (
 			break
 		}
 		if authRefused(err) {
-			return nil, fmt.Errorf("nats server %s refused the credentials: %w", host, err)
+			return nil, withCode(exitRefused, fmt.Errorf("nats server %s refused the credentials: %w", host, err))
 		}
 		if tlsFailed(err) { // retrying cannot mend a certificate
-			return nil, fmt.Errorf("TLS handshake with nats server %s failed: %w", host, err)
+			return nil, withCode(exitRefused, fmt.Errorf("TLS handshake with nats server %s failed: %w", host, err))
 		}
 		if attempt >= c.retries {
-			return nil, fmt.Errorf("cannot reach nats server %s after %d attempts: %w", host, attempt, err)
+			return nil, fmt.Errorf("cannot reach nats server %s after %s: %w", host, attempts(attempt), err)
 		}
 		select {
 		case <-ctx.Done():

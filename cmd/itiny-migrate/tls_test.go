@@ -33,11 +33,11 @@ func TestTLS(t *testing.T) {
 		want string
 	}{
 		{"CA and client certificate", []string{"--tls-ca", p.CA, "--tls-cert", p.ClientCert, "--tls-key", p.ClientKey}, 0, ""},
-		{"unknown CA", []string{"--tls", "--tls-cert", p.ClientCert, "--tls-key", p.ClientKey}, 3, "TLS handshake with nats server 127.0.0.1:"},
+		{"unknown CA", []string{"--tls", "--tls-cert", p.ClientCert, "--tls-key", p.ClientKey}, 4, "TLS handshake with nats server 127.0.0.1:"},
 		// The server refuses the handshake with an alert, or hangs up
 		// after it (TLS 1.3): either way a TLS failure, not retried.
-		{"no client certificate", []string{"--tls-ca", p.CA}, 3, "TLS handshake with nats server 127.0.0.1:"},
-		{"cert without key", []string{"--tls-ca", p.CA, "--tls-cert", p.ClientCert}, 3, "--tls-cert and --tls-key go together"},
+		{"no client certificate", []string{"--tls-ca", p.CA}, 4, "TLS handshake with nats server 127.0.0.1:"},
+		{"cert without key", []string{"--tls-ca", p.CA, "--tls-cert", p.ClientCert}, 2, "--tls-cert and --tls-key go together"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := migrateCmd(t, nil, append(append([]string{"--to", url}, common...), append(tc.args, data)...)...)

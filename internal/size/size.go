@@ -1,26 +1,49 @@
 // Package size reads and writes byte counts as people give them: 512KiB,
-// 256MiB, 1GiB, or a plain number of bytes.
+// 256MiB, 1GiB, or a plain number of bytes. It is the one size grammar of
+// every command's flags and of the agent's configuration.
+//
+// A size is a positive whole number, optionally followed (after spaces)
+// by a unit, in any case: B for bytes; K, KB, KiB; M, MB, MiB; G, GB,
+// GiB; T, TB, TiB. Every unit is binary: 1K and 1KB are 1,024 bytes, as
+// in the sizes of files and memory these tools bound. Any other unit,
+// a fraction, zero or a sign is an error naming the text.
 package size
 
 import (
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"strings"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
-var units = map[string]int64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MiB": 1 << 20,
-	"G": 1 << 30, "GB": 1 << 30, "GiB": 1 << 30, "T": 1 << 40, "TB": 1 << 40, "TiB": 1 << 40}
+// shifts maps a unit, in lower case, to its power of two.
+var shifts = map[string]uint{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20,
+	"g": 30, "gb": 30, "gib": 30, "t": 40, "tb": 40, "tib": 40}
 
-// Parse reads a positive size: a number and an optional unit (B, KiB,
-// MiB, GiB, TiB; KB and K are KiB too).
+// Parse reads a positive size.
 func Parse(s string) (int64, error) {
-	num := strings.TrimRight(s, "KMGTiB")
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-	mult := units[s[len(num):]]
-	if err != nil || n <= 0 || mult == 0 || n > (1<<62)/mult {
-		return 0, tinyfmt.Errorf("%q: want a positive size like 512KiB or 256MiB", s)
+	i := 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
 	}
-	return n * mult, nil
+	shift, known := shifts[strings.ToLower(strings.TrimSpace(s[i:]))]
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	switch {
+	case i == 0 || err != nil && !isRange(err):
+		return 0, tinyfmt.Errorf("size %q: want a whole number of bytes and a unit, like 512KiB, 256MiB or 1GiB", s)
+	case !known:
+		return 0, tinyfmt.Errorf("size %q: unknown unit %q: B, KiB, MiB, GiB or TiB (K, KB, M, MB, G, GB, T, TB mean the same)", s, strings.TrimSpace(s[i:]))
+	case n <= 0:
+		return 0, tinyfmt.Errorf("size %q: must be more than 0", s)
+	case err != nil || n > (1<<62)>>shift:
+		return 0, tinyfmt.Errorf("size %q: too large (at most 4EiB)", s)
+	}
+	return n << shift, nil
+}
+
+func isRange(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
 }
 
 // Format writes n in the largest unit that divides it.
