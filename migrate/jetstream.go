@@ -114,20 +114,80 @@ func (s *JetStream) Prepare(ctx context.Context, p *Plan, r *RingPlan) (string, 
 	if !takes(info.Config.Subjects, subj) {
 		return "", fmt.Errorf("jetstream stream %s exists but does not take subject %s (its subjects: %s)", name, subj, strings.Join(info.Config.Subjects, " "))
 	}
+	if err := s.makeRoom(ctx, st, r, subj); err != nil {
+		return "", err
+	}
 	s.streams[r.Stream], s.subject[r.Stream] = st, subj
 	return name + "@" + info.Created.UTC().Format(time.RFC3339Nano), nil
+}
+
+// ErrNoRoom is wrapped by the error of a store that cannot take a ring's
+// history without discarding records it holds, this device's or
+// another's: nothing is sent.
+var ErrNoRoom = errors.New("the store cannot hold the history")
+
+// makeRoom sees that st can take what r will add to it on subj without
+// discarding a record, its own or another instance's: a stream shared by
+// every instance (the default) holds all their histories at once. A
+// stream the sink created without --max-bytes grows by what r needs; one
+// with limits given, or made by someone else, too small is refused with
+// what it would need.
+func (s *JetStream) makeRoom(ctx context.Context, st jetstream.Stream, r *RingPlan, subj string) error {
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(subj))
+	if err != nil {
+		return fmt.Errorf("jetstream stream %s: %w", st.CachedInfo().Config.Name, err)
+	}
+	cfg := info.Config
+	// What r adds: its messages not stored yet on subj (a resume has sent
+	// some), at the size the store gives them.
+	stored := info.State.Subjects[subj]
+	msgs := r.Messages() - min(stored, r.Messages())
+	bytes := storeBytes(r, subj)
+	if r.Messages() > 0 {
+		bytes = bytes / int64(r.Messages()) * int64(msgs)
+	}
+	roomBytes := cfg.MaxBytes < 0 || cfg.MaxBytes-int64(info.State.Bytes) >= bytes
+	roomMsgs := cfg.MaxMsgs < 0 || cfg.MaxMsgs-int64(info.State.Msgs) >= int64(msgs)
+	perSubject := cfg.MaxMsgsPerSubject < 0 || cfg.MaxMsgsPerSubject >= int64(r.Messages())
+	if roomBytes && roomMsgs && perSubject || cfg.Discard == jetstream.DiscardNew {
+		return nil // DiscardNew refuses what does not fit: Publish fails, nothing is lost
+	}
+	ours := strings.HasPrefix(cfg.Description, "itiny stream ") && s.o.MaxBytes == 0
+	if !ours || !perSubject {
+		return fmt.Errorf("%w: jetstream stream %s holds %d messages, %d bytes, within max_msgs %d, max_bytes %d, max_msgs_per_subject %d (discard old); "+
+			"scope %s's %s needs room for %d more messages, about %d bytes, or older records would be discarded: raise its limits, or give each device streams of its own (--stream-name 'ITINY_{SCOPE}_{STREAM}')",
+			ErrNoRoom, cfg.Name, info.State.Msgs, info.State.Bytes, cfg.MaxMsgs, cfg.MaxBytes, cfg.MaxMsgsPerSubject, r.Scope, r.Stream, msgs, bytes)
+	}
+	// Grown on top of what it may hold already: another instance may be
+	// migrating into it now, into room it counted on.
+	if !roomBytes {
+		cfg.MaxBytes = max(cfg.MaxBytes, int64(info.State.Bytes)) + bytes + bytes/4
+	}
+	if !roomMsgs {
+		cfg.MaxMsgs = max(cfg.MaxMsgs, int64(info.State.Msgs)) + int64(msgs) + int64(msgs)/4
+	}
+	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("%w: jetstream stream %s holds %d bytes and %s's %s needs about %d more; growing max_bytes from %d to %d was refused: %v",
+			ErrNoRoom, cfg.Name, info.State.Bytes, r.Scope, r.Stream, bytes, info.Config.MaxBytes, cfg.MaxBytes, err)
+	}
+	return nil
 }
 
 // mappedBytes is the room r's records take in a JetStream file store, and a
 // quarter more: per message a 22-byte record header, the subject, the
 // headers, the payload and an 8-byte hash.
 func mappedBytes(r *RingPlan, subj string) int64 {
+	need := storeBytes(r, subj)
+	return max(need+need/4, 1<<20)
+}
+
+// storeBytes is the room r's records take in a JetStream file store.
+func storeBytes(r *RingPlan, subj string) int64 {
 	// The headers Message.Headers sets and Nats-Msg-Id, with their
 	// encoding: 249 bytes a record measured (TestMappedBytes), rounded up.
 	const headers = 256
 	per := int64(22 + len(subj) + headers + 8)
-	need := r.Bytes + int64(r.Messages())*per
-	return max(need+need/4, 1<<20)
+	return r.Bytes + int64(r.Messages())*per
 }
 
 // takes reports whether one of the subject filters matches subj.

@@ -61,9 +61,17 @@ func Run(ctx context.Context, p *Plan, s Sink, o Options) ([]RingResult, error) 
 	}
 	cp.Scope, cp.Sink = p.Scope, s.Name()
 	w := &saver{path: o.Checkpoint}
+	// Every destination first: one that cannot take its ring (ErrNoRoom)
+	// stops the run before anything is sent.
+	dests := make([]string, len(p.Rings))
+	for i, r := range p.Rings {
+		if dests[i], err = s.Prepare(ctx, p, r); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Stream, err)
+		}
+	}
 	var results []RingResult
-	for _, r := range p.Rings {
-		res, err := runRing(ctx, p, r, s, cp, w, o, logf)
+	for i, r := range p.Rings {
+		res, err := runRing(ctx, r, dests[i], s, cp, w, o, logf)
 		results = append(results, res)
 		if err != nil {
 			w.wait()
@@ -73,13 +81,9 @@ func Run(ctx context.Context, p *Plan, s Sink, o Options) ([]RingResult, error) 
 	return results, w.wait()
 }
 
-func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, w *saver, o Options, logf func(string, ...any)) (RingResult, error) {
+func runRing(ctx context.Context, r *RingPlan, dest string, s Sink, cp *Checkpoint, w *saver, o Options, logf func(string, ...any)) (RingResult, error) {
 	start := time.Now()
 	res := RingResult{Stream: r.Stream}
-	dest, err := s.Prepare(ctx, p, r)
-	if err != nil {
-		return res, err
-	}
 	sc := cp.Streams[r.Stream]
 	switch {
 	case sc == nil:
@@ -130,7 +134,7 @@ func runRing(ctx context.Context, p *Plan, r *RingPlan, s Sink, cp *Checkpoint, 
 		}
 		return nil
 	}
-	err = r.walk(p.Scope, o.Convert, func(m *Message) error {
+	err := r.walk(r.Scope, o.Convert, func(m *Message) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

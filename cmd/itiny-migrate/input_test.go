@@ -22,7 +22,7 @@ func TestMaxBytesGrammar(t *testing.T) {
 	for _, tc := range []struct {
 		flag string
 		want int64
-	}{{"1G", 1 << 30}, {"1GB", 1 << 30}, {"1g", 1 << 30}, {"100M", 100 << 20}, {"64 KiB", 64 << 10}} {
+	}{{"1G", 1 << 30}, {"1GB", 1 << 30}, {"1g", 1 << 30}, {"100M", 100 << 20}, {"128 KiB", 128 << 10}} {
 		t.Run(tc.flag, func(t *testing.T) {
 			url := embedded(t, nil)
 			data := testdir.TempDir(t)

@@ -17,7 +17,9 @@
 // could not finish (the store unreachable or failing): run it again to
 // resume; 4 when the store refused the credentials or the TLS handshake:
 // mend them first; 5 when the rings cannot be migrated as they are (a
-// file of a ring that is not a regular file, a bundle over its limits).
+// file of a ring that is not a regular file, a bundle over its limits);
+// 6 when the store cannot hold the history without discarding records
+// it holds: nothing was sent.
 package main
 
 import (
@@ -61,6 +63,7 @@ const (
 	exitResume   = 3 // the default for an error
 	exitRefused  = 4 // the store refused the credentials or the TLS handshake
 	exitInput    = 5 // the rings cannot be migrated as they are
+	exitNoRoom   = 6 // the store cannot hold the history without discarding records
 )
 
 // A codeError is an error with the exit code it makes.
@@ -132,6 +135,8 @@ Exit status:
      then run again
   5  the rings cannot be migrated as they are (a file of a ring that is
      not a regular file, a bundle over --bundle-memory)
+  6  the store cannot hold the history without discarding records it
+     holds (this device's or another's): nothing was sent
 
 Options:
 `
@@ -303,6 +308,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			if c.jsonOut {
 				json.NewEncoder(stdout).Encode(&out)
+			}
+			if errors.Is(err, migrate.ErrNoRoom) {
+				return withCode(exitNoRoom, err)
 			}
 			return fmt.Errorf("%w (the checkpoint %s keeps what is done: run again to resume)", err, c.checkpoint)
 		}
