@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -42,6 +43,9 @@ type JetStream struct {
 	o       JetStreamOptions
 	streams map[string]jetstream.Stream // by itiny stream
 	subject map[string]string
+
+	mu    sync.Mutex        // guards acked: a window is waited for while the next is sent
+	acked map[string]uint64 // by itiny stream: the highest position acknowledged
 }
 
 // NewJetStream returns a sink publishing over nc, which it closes on Close.
@@ -59,7 +63,7 @@ func NewJetStream(nc *nats.Conn, o JetStreamOptions) (*JetStream, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &JetStream{nc: nc, js: js, o: o, streams: map[string]jetstream.Stream{}, subject: map[string]string{}}, nil
+	return &JetStream{nc: nc, js: js, o: o, streams: map[string]jetstream.Stream{}, subject: map[string]string{}, acked: map[string]uint64{}}, nil
 }
 
 // Name implements Sink.
@@ -226,15 +230,25 @@ func (s *JetStream) Publish(ctx context.Context, r *RingPlan, msgs []*Message) (
 // Send implements Pipeliner.
 func (s *JetStream) Send(ctx context.Context, r *RingPlan, msgs []*Message) (func() (uint64, error), error) {
 	subj := s.subject[r.Stream]
-	futs, err := s.send(subj, msgs)
-	if err != nil {
-		return nil, err
-	}
-	return func() (uint64, error) { return s.wait(ctx, subj, msgs, futs) }, nil
+	s.mu.Lock()
+	base := s.acked[r.Stream] // every message of msgs will be stored after it
+	s.mu.Unlock()
+	futs, sendErr := s.send(subj, msgs)
+	return func() (uint64, error) {
+		last, err := s.wait(ctx, r, base, msgs, futs, sendErr)
+		if err == nil {
+			s.mu.Lock()
+			s.acked[r.Stream] = max(s.acked[r.Stream], last)
+			s.mu.Unlock()
+		}
+		return last, err
+	}, nil
 }
 
 // send publishes msgs asynchronously. The header values of a window share
 // one array: a slice per value was a tenth of the client's allocations.
+// Messages it could not hand to the client (the connection broke) have no
+// future, and the error says why: wait sends them again.
 func (s *JetStream) send(subj string, msgs []*Message) ([]jetstream.PubAckFuture, error) {
 	futs := make([]jetstream.PubAckFuture, len(msgs))
 	vals := make([]string, 0, len(msgs)*(maxHeaders+1))
@@ -250,24 +264,34 @@ func (s *JetStream) send(subj string, msgs []*Message) ([]jetstream.PubAckFuture
 		})
 		f, err := s.js.PublishMsgAsync(nm)
 		if err != nil {
-			return nil, fmt.Errorf("publishing %s: %w", m.ID, err)
+			return futs, fmt.Errorf("publishing %s: %w", m.ID, err)
 		}
 		futs[i] = f
 	}
 	return futs, nil
 }
 
-// wait waits for the acknowledgements of msgs, sent with futures futs,
-// and sends again those not stored, up to s.o.Retries times.
-func (s *JetStream) wait(ctx context.Context, subj string, msgs []*Message, futs []jetstream.PubAckFuture) (uint64, error) {
+// wait waits for the acknowledgements of msgs, sent with futures futs
+// after position base, and sends again those not stored, up to
+// s.o.Retries times. What to send again is what the store does not hold:
+// a message whose acknowledgement was lost (the server restarted, the
+// connection broke) may be stored, and its Msg-Id is forgotten once the
+// stream's duplicate window has passed, so the store is scanned after
+// base first, as a resume scans it.
+func (s *JetStream) wait(ctx context.Context, r *RingPlan, base uint64, msgs []*Message, futs []jetstream.PubAckFuture, sendErr error) (uint64, error) {
+	subj := s.subject[r.Stream]
 	pending := msgs
 	var last uint64
 	for attempt := 0; ; attempt++ {
 		var failed []*Message
-		var firstErr error
+		firstErr := sendErr
 		timer := time.NewTimer(s.o.AckTimeout)
 	wait:
 		for i, f := range futs {
+			if f == nil { // never handed to the client
+				failed = append(failed, pending[i:]...)
+				break
+			}
 			select {
 			case ack := <-f.Ok():
 				last = max(last, ack.Sequence)
@@ -300,12 +324,56 @@ func (s *JetStream) wait(ctx context.Context, subj string, msgs []*Message, futs
 				return 0, err
 			}
 		}
+		failed, pos, err := s.unstored(ctx, r, base, failed)
+		if err != nil {
+			return 0, fmt.Errorf("%d messages not acknowledged, first %s (%v), and the store could not be read to see which it holds: %w", len(failed), failed[0].ID, firstErr, err)
+		}
+		last = max(last, pos)
+		if len(failed) == 0 {
+			return last, nil
+		}
 		pending = failed
-		var err error
-		if futs, err = s.send(subj, pending); err != nil {
-			return 0, err
+		futs, sendErr = s.send(subj, pending)
+	}
+}
+
+// unstored returns the messages of failed the store does not hold after
+// position base, and the highest position of those it holds. A store
+// that is not ready yet after a restart is read again, a few times.
+func (s *JetStream) unstored(ctx context.Context, r *RingPlan, base uint64, failed []*Message) ([]*Message, uint64, error) {
+	want := make(map[uint64]bool, len(failed))
+	for _, m := range failed {
+		want[m.Key()] = true
+	}
+	var err error
+	for try := 0; try <= s.o.Retries; try++ {
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return failed, 0, ctx.Err()
+			case <-time.After(time.Duration(try) * 250 * time.Millisecond):
+			}
+		}
+		held := map[uint64]bool{}
+		var pos uint64
+		err = s.Scan(ctx, r, base, func(st Stored) {
+			m := Message{Kind: st.Kind, Seq: st.Seq, Gap: st.Gap}
+			if want[m.Key()] {
+				held[m.Key()] = true
+				pos = max(pos, st.Pos)
+			}
+		})
+		if err == nil {
+			left := failed[:0:0]
+			for _, m := range failed {
+				if !held[m.Key()] {
+					left = append(left, m)
+				}
+			}
+			return left, pos, nil
 		}
 	}
+	return failed, 0, err
 }
 
 // waitConnected waits for the connection to come back, as long as the
