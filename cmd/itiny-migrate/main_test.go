@@ -37,41 +37,8 @@ func TestMain(m *testing.M) { testbin.Main(m.Run, "itiny-migrate", &binary) }
 func embedded(t *testing.T, opts *server.Options) string { return natstest.Start(t, opts) }
 
 // standalone starts Debian's nats-server as a process on 127.0.0.1 and
-// stops it by its pid at the end. It picks its own port and writes it to
-// a ports file: a port found free beforehand may be taken by another
-// test's server before this one binds it.
-func standalone(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		t.Fatalf("nats-server is not installed (make test installs it: scripts/deps.sh): %v", err)
-	}
-	ports := testdir.TempDir(t)
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", ports, "-js", "-sd", testdir.TempDir(t))
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		cmd.Wait()
-	})
-	portsFile := filepath.Join(ports, fmt.Sprintf("%s_%d.ports", filepath.Base(bin), cmd.Process.Pid))
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		var p struct{ Nats []string }
-		if b, err := os.ReadFile(portsFile); err == nil && json.Unmarshal(b, &p) == nil && len(p.Nats) == 1 {
-			if nc, err := nats.Connect(p.Nats[0]); err == nil {
-				nc.Close()
-				return p.Nats[0]
-			}
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("nats-server did not come up: %s", log.String())
-		}
-	}
-}
+// stops it by its pid at the end (restart_test.go).
+func standalone(t *testing.T) string { return newRestartable(t).url() }
 
 // deadPort returns a port of 127.0.0.1 that refuses connections until the
 // test ends: a socket is bound to it and never listens, so no server can
