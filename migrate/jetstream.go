@@ -21,7 +21,8 @@ type JetStreamOptions struct {
 	StreamName string
 	// MaxBytes and MaxAge bound a stream the sink creates. MaxBytes 0
 	// maps the ring: room for everything it holds, in the store's
-	// encoding, and a quarter more. MaxAge 0: no limit.
+	// encoding, and a quarter more; -1 is no limit (a forwarder's). MaxAge
+	// 0: no limit.
 	MaxBytes int64
 	MaxAge   time.Duration
 	Replicas int // of a stream the sink creates; 0 means 1

@@ -25,7 +25,7 @@ type KafkaOptions struct {
 	// PREFIX+"checkpoints" for the sink's checkpoints. Default "itiny.".
 	TopicPrefix string
 	// MaxBytes and MaxAge bound a topic the sink creates (retention.bytes
-	// and retention.ms). MaxBytes 0 maps the ring: room for everything it
+	// and retention.ms); MaxBytes -1 is no limit. MaxBytes 0 maps the ring: room for everything it
 	// holds, as Kafka stores it, and a quarter more. MaxAge 0: no limit.
 	// Kafka counts retention.ms from each record's timestamp, the record's
 	// original wall time: records older than MaxAge would be deleted on

@@ -43,7 +43,8 @@ type RingPlan struct {
 	Scope   string      // the plan's
 	Dir     string      // the ring's directory on this machine; "" for a bundle or a segment file
 
-	src *view.Source
+	src  *view.Source // frozen: what the plan counted
+	live *view.Source // the ring on this machine, for Follow; nil for a bundle
 }
 
 // RingID is the ring's identity in hexadecimal, as messages carry it.
@@ -103,7 +104,7 @@ func NewPlan(in *view.Input, scope string) (*Plan, error) {
 		}
 		r := &RingPlan{Stream: src.Stream, Where: src.Where, Scope: scope, src: fz}
 		if src.Live {
-			r.Dir = src.Where
+			r.Dir, r.live = src.Where, src
 		}
 		if r.Ring, r.Codec, err = ringOf(fz); err != nil {
 			p.Skipped = append(p.Skipped, Skipped{src.Stream, src.Where, err.Error()})
@@ -211,32 +212,47 @@ func (r *RingPlan) walk(scope string, to codec.Codec, fn func(*Message) error) e
 				return err
 			}
 		}
-		switch it.Kind {
-		case view.KindGap:
-			m = Message{Kind: KindGap, Stream: r.Stream, Gap: it.Gap}
-		case view.KindRecord, view.KindBadRecord:
-			e := &it.Entry
-			m = Message{Kind: KindRecord, Stream: r.Stream, Seq: e.Seq, Codec: e.Codec, Payload: e.Payload}
-			if it.Kind == view.KindRecord {
-				rec := it.Rec
-				m.Wall, m.Boot, m.BootID, m.Level, m.Name = rec.Wall, rec.BootCount, rec.Boot, rec.Level, rec.Name
-				if to != 0 && to != e.Codec {
-					if buf, err = to.Append(buf[:0], rec); err != nil {
-						return fmt.Errorf("record %d: converting to %s: %w", e.Seq, to, err)
-					}
-					m.Codec, m.Payload = to, buf
-				}
-			} else {
-				m.Bad = it.Err.Error()
-			}
-		default: // boots are in every record's headers; damage shows as a gap
+		ok, err := r.message(&it, scope, ringHex, to, &buf, &m)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			continue
 		}
-		m.setID(scope, ringHex)
 		if err := fn(&m); err != nil {
 			return err
 		}
 	}
+}
+
+// message makes m the message of item it of the ring, its payload in
+// buf when converted to codec to; false for an item that is no message
+// (a boot change: boots are in every record's headers).
+func (r *RingPlan) message(it *view.Item, scope, ringHex string, to codec.Codec, buf *[]byte, m *Message) (bool, error) {
+	switch it.Kind {
+	case view.KindGap:
+		*m = Message{Kind: KindGap, Stream: r.Stream, Gap: it.Gap}
+	case view.KindRecord, view.KindBadRecord:
+		e := &it.Entry
+		*m = Message{Kind: KindRecord, Stream: r.Stream, Seq: e.Seq, Codec: e.Codec, Payload: e.Payload}
+		if it.Kind == view.KindRecord {
+			rec := it.Rec
+			m.Wall, m.Boot, m.BootID, m.Level, m.Name = rec.Wall, rec.BootCount, rec.Boot, rec.Level, rec.Name
+			if to != 0 && to != e.Codec {
+				var err error
+				if *buf, err = to.Append((*buf)[:0], rec); err != nil {
+					return false, fmt.Errorf("record %d: converting to %s: %w", e.Seq, to, err)
+				}
+				m.Codec, m.Payload = to, *buf
+			}
+		} else {
+			m.Bad = it.Err.Error()
+		}
+	default: // damage shows as a gap
+		return false, nil
+	}
+	m.setID(scope, ringHex)
+	return true, nil
 }
 
 // ringOf returns the ring identity and codec its newest readable segment

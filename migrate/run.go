@@ -78,6 +78,11 @@ func Run(ctx context.Context, p *Plan, s Sink, o Options) ([]RingResult, error) 
 			return results, fmt.Errorf("%s: %w", r.Stream, err)
 		}
 	}
+	// Once more, for the rings that had nothing to send: their destination
+	// and ring are in the checkpoint for Follow and the next run.
+	if err := w.save(cp); err != nil {
+		return results, err
+	}
 	return results, w.wait()
 }
 

@@ -105,6 +105,9 @@ type config struct {
 	window, retries                          int
 	timeout                                  time.Duration
 	dryRun, verifyOnly, jsonOut, release     bool
+	follow                                   bool
+	poll, statusEvery                        time.Duration
+	statusFile                               string
 	sec                                      security
 }
 
@@ -170,6 +173,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.jsonOut, "json", false, "print the plan, results and verification as JSON")
 	fs.BoolVar(&c.release, "release", false, "after a verified migration, delete the migrated segments from the device (all but the newest of each ring); refused while the agent runs")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal), always or never")
+	fs.BoolVar(&c.follow, "follow", false, "after the migration, keep running: forward what the agent appends to the rings, across rotation, exactly once; after an outage of the store or the network it resumes where the store stopped (the rings are the buffer). Stop it with SIGTERM")
+	fs.DurationVar(&c.poll, "poll", migrate.DefaultPoll, "--follow: how often the rings are looked at when nothing was new")
+	fs.DurationVar(&c.statusEvery, "status-every", 10*time.Second, "--follow: how often the status line (state, and per stream the messages not yet acknowledged and the age of the oldest) is written to stderr")
+	fs.StringVar(&c.statusFile, "status-file", "", "--follow: also write the status as JSON to this file, replaced atomically")
 	c.sec.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -217,6 +224,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if c.window < 1 || c.window > 1<<20 {
 		return fail("--window %d: from 1 to %d", c.window, 1<<20)
 	}
+	if c.follow && (c.dryRun || c.verifyOnly || c.release) {
+		return fail("--follow forwards for as long as it runs: not with --dry-run, --verify-only or --release")
+	}
+	if c.follow && (c.poll < time.Millisecond || c.statusEvery <= 0) {
+		return fail("--poll %v, --status-every %v: want at least 1ms and more than 0", c.poll, c.statusEvery)
+	}
 
 	in, err := view.OpenWith(paths, view.OpenOptions{BundleMemory: int64(c.bundleMemory)})
 	if errors.Is(err, bundle.ErrLimit) {
@@ -256,6 +269,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		dial = dialKafka
 	default:
 		return fail("--to %q: scheme %q: nats, tls or kafka", redact(c.to), u.Scheme)
+	}
+	if c.follow {
+		f := &follower{c: &c, u: u, dial: dial, paths: paths, convert: convert, stderr: stderr,
+			status: followStatus{Scope: c.scope, State: "starting"}}
+		return f.run(ctx)
 	}
 	if c.dryRun {
 		// The plan is the rings' and the checkpoint's: a store that

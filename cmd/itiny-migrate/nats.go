@@ -19,10 +19,14 @@ import (
 // unreachable server at most c.retries times with a growing pause, but
 // never refused credentials, and checks that JetStream is there.
 func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (migrate.Sink, error) {
+	reconnects := c.retries
+	if c.follow {
+		reconnects = -1 // an outage of any length: the rings keep what waits
+	}
 	opts := []nats.Option{
 		nats.Name("itiny-migrate"),
 		nats.Timeout(c.timeout),
-		nats.MaxReconnects(c.retries),
+		nats.MaxReconnects(reconnects),
 		nats.ReconnectWait(time.Second),
 		nats.NoCallbacksAfterClientClose(),
 	}

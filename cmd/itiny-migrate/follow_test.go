@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/itiny/itiny/agent"
+	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/testbin"
+	"github.com/itiny/itiny/internal/testdir"
+)
+
+// liveAgent is the itiny binary running on a data directory, restartable.
+type liveAgent struct {
+	t          *testing.T
+	bin, data  string
+	sysfs      string
+	cmd        *exec.Cmd
+	log        bytes.Buffer
+	socketPath string
+}
+
+func startAgent(t *testing.T, data string) *liveAgent {
+	bin, err := testbin.Build(testdir.TempDir(t), "../itiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &liveAgent{t: t, bin: bin, data: data, sysfs: testbin.Sysfs(t), socketPath: filepath.Join(data, "itiny.sock")}
+	a.start()
+	t.Cleanup(func() { a.stop(syscall.SIGTERM) })
+	return a
+}
+
+func (a *liveAgent) start() {
+	a.cmd = exec.Command(a.bin, "run", "--data", a.data, "--path.sysfs", a.sysfs)
+	a.cmd.Stdout, a.cmd.Stderr = &a.log, &a.log
+	if err := a.cmd.Start(); err != nil {
+		a.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if c, err := agent.Dial(a.socketPath); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("the agent's socket did not come up: %s", a.log.String())
+		}
+	}
+}
+
+func (a *liveAgent) stop(sig syscall.Signal) {
+	if a.cmd == nil {
+		return
+	}
+	a.cmd.Process.Signal(sig)
+	a.cmd.Wait()
+	a.cmd = nil
+}
+
+// feed sends records to the agent's socket at about rate a second until
+// stop is closed, dialling again when the agent restarts, and returns how
+// many the agent acknowledged.
+func feed(a *liveAgent, rate int, stop <-chan struct{}) *atomic.Int64 {
+	var acked atomic.Int64
+	go func() {
+		var c *agent.Client
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				if c != nil {
+					c.Close()
+				}
+				return
+			case <-tick.C:
+			}
+			if c == nil {
+				var err error
+				if c, err = agent.Dial(a.socketPath); err != nil {
+					continue
+				}
+			}
+			r := codec.Record{Stream: "events", Name: "follow.test", Level: codec.LevelInfo, Fields: codec.Fields{{Key: "i", Value: codec.Int(int64(i))}}}
+			if _, err := c.Send(&r); err != nil {
+				c.Close()
+				c = nil
+				continue
+			}
+			acked.Add(1)
+		}
+	}()
+	return &acked
+}
+
+// forwarder is itiny-migrate --follow as a process.
+type forwarder struct {
+	t    *testing.T
+	args []string
+	cmd  *exec.Cmd
+	out  bytes.Buffer
+	mu   sync.Mutex
+}
+
+func (f *forwarder) start() {
+	f.cmd = exec.Command(binary, f.args...)
+	f.cmd.Stdout, f.cmd.Stderr = &f.out, &f.out
+	if err := f.cmd.Start(); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *forwarder) stop(sig syscall.Signal) error {
+	f.cmd.Process.Signal(sig)
+	return f.cmd.Wait()
+}
+
+// TestFollowExactlyOnce runs the agent fed through its socket at 400
+// records a second and itiny-migrate --follow beside it, and for ten
+// seconds kills the forwarder with SIGKILL and starts it again, restarts
+// nats-server, and kills and restarts the agent, at random moments. At the
+// end the store holds exactly the records of the rings, each once, with
+// markers for what the rings lack: --verify-only, run while the forwarder
+// goes on, passes.
+func TestFollowExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ten seconds of a live agent, a forwarder and a server killed")
+	}
+	data := testdir.TempDir(t)
+	a := startAgent(t, data)
+	srv := newRestartable(t)
+	status := filepath.Join(testdir.TempDir(t), "status.json")
+	ck := filepath.Join(testdir.TempDir(t), "ck")
+	f := &forwarder{t: t, args: []string{"--to", srv.url(), "--scope", "dev-f", "--checkpoint", ck, "--follow",
+		"--status-every", "200ms", "--status-file", status, "--timeout", "2s", "--window", "300", data}}
+	f.start()
+	stop := make(chan struct{})
+	acked := feed(a, 400, stop)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	pause := func() { time.Sleep(time.Duration(500+rng.IntN(1000)) * time.Millisecond) }
+	events := []string{"forwarder", "server", "agent", "forwarder", "server", "forwarder"}
+	rng.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
+	for _, e := range events {
+		pause()
+		t.Logf("%s: restart at %d records acknowledged by the agent", e, acked.Load())
+		switch e {
+		case "forwarder":
+			f.stop(syscall.SIGKILL)
+			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+			f.start()
+		case "server":
+			srv.stop()
+			time.Sleep(time.Duration(200+rng.IntN(800)) * time.Millisecond)
+			srv.start()
+		case "agent":
+			a.stop(syscall.SIGKILL)
+			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+			a.start()
+		}
+	}
+	pause()
+	close(stop)
+	fed := acked.Load()
+	// The forwarder catches up; the agent keeps writing its own records,
+	// so the verification is taken again until it finds the store level
+	// with the rings.
+	var r result
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		r = migrateCmd(t, nil, "--to", srv.url(), "--scope", "dev-f", "--verify-only", "--checkpoint", ck+".verify", data)
+		if r.code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store is not level with the rings after 60 s: exit %d\n%s\n%s\nforwarder:\n%s", r.code, r.stdout, r.stderr, f.out.String())
+		}
+	}
+	if !strings.Contains(r.stdout, "events     ok") || strings.Contains(r.stdout, "DUPS") && !noDups(r.stdout) {
+		t.Errorf("verify:\n%s", r.stdout)
+	}
+	var st followStatus
+	if b, err := os.ReadFile(status); err != nil || json.Unmarshal(b, &st) != nil || st.Scope != "dev-f" || len(st.Streams) == 0 {
+		t.Errorf("status file: %v %+v", err, st)
+	}
+	if err := f.stop(syscall.SIGTERM); err != nil {
+		t.Errorf("the forwarder ended on SIGTERM with %v\n%s", err, f.out.String())
+	}
+	t.Logf("%d records fed through the socket; the store level with the rings:\n%s", fed, r.stdout)
+}
+
+// noDups reports whether every row of a verification table has 0
+// duplicates and 0 missing.
+func noDups(table string) bool {
+	for _, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 9 && f[1] == "ok" && (f[len(f)-2] != "0" || f[len(f)-1] != "0") {
+			return false
+		}
+	}
+	return true
+}
