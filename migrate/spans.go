@@ -45,6 +45,15 @@ func (s *spans) covers(lo, hi uint64) bool {
 	return i < len(s.runs) && s.runs[i].lo <= lo && hi <= s.runs[i].hi
 }
 
+// runEnd returns the end of the run that holds n, if one does.
+func (s *spans) runEnd(n uint64) (uint64, bool) {
+	i := sort.Search(len(s.runs), func(i int) bool { return s.runs[i].hi >= n })
+	if i < len(s.runs) && s.runs[i].lo <= n {
+		return s.runs[i].hi, true
+	}
+	return 0, false
+}
+
 // within returns how many numbers of the set lie from lo to hi, and the
 // lowest and highest of them.
 func (s *spans) within(lo, hi uint64) (n, first, last uint64) {

@@ -16,8 +16,11 @@ import (
 
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/natstest"
 	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/internal/testdir"
+	"github.com/itiny/itiny/migrate"
+	"github.com/itiny/itiny/view"
 )
 
 // liveAgent is the itiny binary running on a data directory, restartable.
@@ -28,21 +31,28 @@ type liveAgent struct {
 	cmd        *exec.Cmd
 	log        bytes.Buffer
 	socketPath string
+	config     string // a config file; "": the embedded default
 }
 
-func startAgent(t *testing.T, data string) *liveAgent {
+func startAgent(t *testing.T, data string) *liveAgent { return startAgentWith(t, data, "") }
+
+func startAgentWith(t *testing.T, data, config string) *liveAgent {
 	bin, err := testbin.Build(testdir.TempDir(t), "../itiny")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &liveAgent{t: t, bin: bin, data: data, sysfs: testbin.Sysfs(t), socketPath: filepath.Join(data, "itiny.sock")}
+	a := &liveAgent{t: t, bin: bin, data: data, sysfs: testbin.Sysfs(t), socketPath: filepath.Join(data, "itiny.sock"), config: config}
 	a.start()
 	t.Cleanup(func() { a.stop(syscall.SIGTERM) })
 	return a
 }
 
 func (a *liveAgent) start() {
-	a.cmd = exec.Command(a.bin, "run", "--data", a.data, "--path.sysfs", a.sysfs)
+	args := []string{"run", "--data", a.data, "--path.sysfs", a.sysfs}
+	if a.config != "" {
+		args = append(args, "--config", a.config)
+	}
+	a.cmd = exec.Command(a.bin, args...)
 	a.cmd.Stdout, a.cmd.Stderr = &a.log, &a.log
 	if err := a.cmd.Start(); err != nil {
 		a.t.Fatal(err)
@@ -207,4 +217,68 @@ func noDups(table string) bool {
 		}
 	}
 	return true
+}
+
+// TestFollowRetentionGap stops the store while the agent writes far more
+// events than their ring holds: retention deletes segments the forwarder
+// has not read. When the store is back, those numbers reach it as a gap
+// marker with the cause retention, and everything the ring still holds
+// as records, each once.
+func TestFollowRetentionGap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a live agent, a forwarder and a server stopped")
+	}
+	data := testdir.TempDir(t)
+	conf := filepath.Join(testdir.TempDir(t), "itiny.conf")
+	if err := os.WriteFile(conf, []byte("socket = itiny.sock\nrate_limit = 5000\n[stream events]\nbudget = 96KiB\nsegment = 16KiB\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgentWith(t, data, conf)
+	srv := newRestartable(t)
+	ck := filepath.Join(testdir.TempDir(t), "ck")
+	f := &forwarder{t: t, args: []string{"--to", srv.url(), "--scope", "dev-r", "--checkpoint", ck, "--follow", "--timeout", "1s", data}}
+	f.start()
+	defer f.stop(syscall.SIGTERM)
+	send := func(n int) {
+		c, err := agent.Dial(a.socketPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := range n {
+			r := codec.Record{Stream: "events", Name: "retention.test", Level: codec.LevelInfo,
+				Fields: codec.Fields{{Key: "i", Value: codec.Int(int64(i))}, {Key: "pad", Value: codec.String(strings.Repeat("x", 100))}}}
+			if _, err := c.Send(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send(50)
+	time.Sleep(time.Second) // forwarded
+	srv.stop()
+	send(3000) // some 500 KB into a 96 KiB ring
+	srv.start()
+	var r result
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		r = migrateCmd(t, nil, "--to", srv.url(), "--scope", "dev-r", "--verify-only", "--checkpoint", ck+".verify", data)
+		if r.code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store is not level with the rings: exit %d\n%s\n%s\nforwarder:\n%s", r.code, r.stdout, r.stderr, f.out.String())
+		}
+	}
+	js := connectJS(t, srv.url())
+	retention := 0
+	for _, m := range natstest.Messages(t, js, "ITINY_EVENTS") {
+		// "deleted by retention" (docs/FORMAT.md): segments deleted while
+		// the forwarder read the ring.
+		if m.Header.Get(migrate.HeaderGap) != "" && m.Header.Get(migrate.HeaderGapCause) == view.CauseRetention {
+			retention++
+		}
+	}
+	if retention == 0 {
+		t.Errorf("no marker with the cause retention in ITINY_EVENTS\n%s", r.stdout)
+	}
+	t.Logf("%d retention markers; verify:\n%s", retention, r.stdout)
 }

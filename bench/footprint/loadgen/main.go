@@ -17,7 +17,11 @@
 //
 // At the end it prints one line of key=value figures, e.g.
 //
-//	loadgen sent=60000 acked=60000 refused=0 errors=0 seconds=60.00 rate=1000.0 late_ticks=0
+//	loadgen sent=60000 acked=60000 refused=0 errors=0 seconds=60.00 rate=1000.0 late_ticks=0 ack_p50_us=41 ack_p99_us=180 ack_max_us=2100
+//
+// where ack_* are the time each Send took, from the record's send to the
+// agent's acknowledgement (bench/follow.sh compares them with and without
+// a forwarder).
 package main
 
 import (
@@ -103,6 +107,7 @@ func main() {
 	start := time.Now()
 	end := start.Add(*dur)
 	var sent, acked, errs, late uint64
+	lat := make([]time.Duration, 0, int(dur.Seconds()+1)*(*rate))
 	refused := map[string]uint64{}
 	lastTick := start
 loop:
@@ -133,7 +138,10 @@ loop:
 				f[6].Value = codec.Int(int64(n%21) - 10)
 				f[7].Value = codec.Int(int64(n % 3))
 				f[9].Value = codec.Uint(n)
-				if _, err := c.Send(&rec); err != nil {
+				t0 := time.Now()
+				_, err := c.Send(&rec)
+				lat = append(lat, time.Since(t0))
+				if err != nil {
 					msg := err.Error()
 					if strings.HasPrefix(msg, "agent refused the record: ") {
 						refused[strings.TrimPrefix(msg, "agent refused the record: ")]++
@@ -173,8 +181,15 @@ loop:
 	if *export == "-" {
 		report = os.Stderr // stdout carries the export
 	}
-	fmt.Fprintf(report, "loadgen sent=%d acked=%d refused=%d errors=%d seconds=%.2f rate=%.1f late_ticks=%d\n",
-		sent, acked, nref, errs, secs, float64(acked)/secs, late)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) int64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()
+	}
+	fmt.Fprintf(report, "loadgen sent=%d acked=%d refused=%d errors=%d seconds=%.2f rate=%.1f late_ticks=%d ack_p50_us=%d ack_p99_us=%d ack_max_us=%d\n",
+		sent, acked, nref, errs, secs, float64(acked)/secs, late, pct(0.5), pct(0.99), pct(1))
 	if len(reasons) > 0 {
 		fmt.Fprintf(report, "loadgen refused_reasons=%s\n", strings.Join(reasons, ","))
 	}
