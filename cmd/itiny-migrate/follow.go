@@ -53,6 +53,7 @@ func (f *follower) run(ctx context.Context) error {
 		err := f.once(ctx)
 		if ctx.Err() != nil {
 			f.state("stopped")
+			f.say(true)
 			return nil
 		}
 		var ce *codeError
@@ -64,6 +65,7 @@ func (f *follower) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			f.state("stopped")
+			f.say(true)
 			return nil
 		case <-time.After(pause):
 		}

@@ -64,6 +64,9 @@ var expects = []expect{
 	// store's, and not trusted.
 	{key: "--to kafka://broker:9092", stderr: checkpointOther},
 	{key: "--to tls://store:4222", stderr: checkpointOther},
+	// The forwarder's status lines go to standard error.
+	{key: "--follow --status-file", follow: `(?m)^itiny-migrate: following$`,
+		stderr: checkpointOther + `|^itiny-migrate: (following|stopped)(; .*)?$|^itiny-migrate: [\w.]+: caught up: sent \d+$`},
 }
 
 // noThermalZone says whether this machine has no thermal zone.
