@@ -107,6 +107,7 @@ type Agent struct {
 	ingest     *ingest
 	syslog     *syslogListener
 	peers      peerTable // senders on the socket and syslog (peers.go)
+	uid        uint32    // the agent's user: its companions' records are trusted (companion)
 
 	// What waits for the storage (storage.go); Run's goroutine's after New.
 	bootUnsaved    string // the boot counter's file, not yet saved
@@ -194,6 +195,7 @@ func New(cfg *Config, opts Options) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, opts: opts, log: opts.Log, streams: map[string]*stream{}, ended: map[string]*ringlog.Entry{}, stop: make(chan struct{}), done: make(chan struct{})}
 	a.peers.a = a
+	a.uid = uint32(os.Getuid())
 	if a.log == nil {
 		a.log = LineLogger{W: os.Stderr, Prefix: "itiny: "}
 	}

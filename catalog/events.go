@@ -179,6 +179,17 @@ var (
 	StreamAvailable = Record{Name: "stream.available", Stream: StreamSelf, Source: SelfSource, Instance: "stream", Fields: []Field{
 		{"stream", Label, None}, {"unavailable_s", Gauge, Seconds}, {"refused", Gauge, Count}, {"error", Text, None},
 	}}
+	// ForwardStatus is the forwarder's (itiny-migrate --follow) beside the
+	// agent, sent on its socket: the one record a sender may put in the
+	// agent's own stream, and only a sender of the agent's user or root.
+	// state is following, or retrying and why; behind the messages the
+	// rings hold that the store has not acknowledged, behind_s the age of
+	// the oldest of them; sent what the store acknowledged since the
+	// forwarder started. It comes when the state changes and every
+	// --agent-status-every (10 minutes) between.
+	ForwardStatus = Record{Name: "forward.status", Stream: StreamSelf, Source: "itiny-migrate", Fields: []Field{
+		{"state", Text, None}, {"store", Label, None}, {"behind", Gauge, Count}, {"behind_s", Gauge, Seconds}, {"sent", Counter, Count},
+	}}
 
 	// StateChange is a state record at notice or worse that a rule
 	// observes, made an event: the state's source and name, then its
@@ -240,7 +251,7 @@ var all = []*Record{
 	&PstorePanic, &PstoreOops, &PstoreDmesg, &PstoreConsole, &PstorePmsg,
 	&AgentStart, &AgentStop, &AgentReload, &AgentConfig, &AgentUnclean, &DeviceBoot, &ClockStep, &ClockSync,
 	&CollectorOff, &CollectorFailing, &CollectorRecovered,
-	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable, &StreamWriteBudget, &RollupMark, &RollupGap,
+	&StreamStats, &AgentIO, &IngestPeer, &IngestDropped, &StreamUnavailable, &StreamAvailable, &ForwardStatus, &StreamWriteBudget, &RollupMark, &RollupGap,
 	&StateChange, &Alarm,
 	&AgentCrash,
 	&WatchdogBootStatus,

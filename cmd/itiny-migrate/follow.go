@@ -6,11 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/bundle"
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/atomicfile"
 	"github.com/itiny/itiny/migrate"
@@ -41,13 +47,20 @@ type follower struct {
 	paths   []string
 	convert codec.Codec
 	stderr  io.Writer
-	status  followStatus
-	said    time.Time // the last status line
+
+	mu     sync.Mutex // guards what follows: the store's client reports from its own goroutine
+	status followStatus
+	said   time.Time // the last status line
+
+	told     time.Time // the last forward.status sent to the agent
+	toldKind string    // its state's first word: following, retrying, stopped
+	agentErr string    // the last error the agent's socket gave, said once
 }
 
 const maxPause = 30 * time.Second
 
 func (f *follower) run(ctx context.Context) error {
+	f.c.connEvent = f.connEvent
 	pause := time.Second
 	for {
 		err := f.once(ctx)
@@ -99,7 +112,9 @@ func (f *follower) once(ctx context.Context) error {
 		return err
 	}
 	defer sink.Close()
+	f.mu.Lock()
 	f.status.Store = sink.Name()
+	f.mu.Unlock()
 	logf := func(format string, a ...any) { fmt.Fprintf(f.stderr, "itiny-migrate: "+format+"\n", a...) }
 	o := migrate.Options{Window: f.c.window, Checkpoint: f.c.checkpoint, Convert: f.convert, Logf: logf}
 	res, err := migrate.Run(ctx, plan, sink, o)
@@ -116,8 +131,22 @@ func (f *follower) once(ctx context.Context) error {
 	return migrate.Follow(ctx, plan, sink, migrate.FollowOptions{Options: o, Poll: f.c.poll, Status: f.lags})
 }
 
+// connEvent hears from the store's client that the connection broke (err)
+// or came back (nil): while it is away, Follow waits, and the status
+// says so at once.
+func (f *follower) connEvent(err error) {
+	if err != nil {
+		f.state("store unreachable, waiting: " + err.Error())
+	} else {
+		f.state("following")
+	}
+	f.say(true)
+}
+
 // lags takes Follow's report, and says it when it is time.
 func (f *follower) lags(lags []migrate.Lag) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	now := time.Now()
 	f.status.Streams = f.status.Streams[:0]
 	for _, l := range lags {
@@ -127,13 +156,23 @@ func (f *follower) lags(lags []migrate.Lag) {
 		}
 		f.status.Streams = append(f.status.Streams, e)
 	}
-	f.say(false)
+	f.sayLocked(false)
 }
 
-func (f *follower) state(s string) { f.status.State = s }
+func (f *follower) state(s string) {
+	f.mu.Lock()
+	f.status.State = s
+	f.mu.Unlock()
+}
 
 // say writes the status line and file every --status-every, or now.
 func (f *follower) say(now bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sayLocked(now)
+}
+
+func (f *follower) sayLocked(now bool) {
 	t := time.Now()
 	if !now && t.Sub(f.said) < f.c.statusEvery {
 		return
@@ -149,10 +188,74 @@ func (f *follower) say(now bool) {
 		fmt.Fprintf(&b, ", %d sent", e.Sent)
 	}
 	fmt.Fprintln(f.stderr, b.String())
+	f.tell(t)
 	if f.c.statusFile != "" {
 		js, _ := json.Marshal(&f.status)
 		if err := atomicfile.Replace(f.c.statusFile, atomicfile.Options{Perm: 0o644}, atomicfile.Bytes(append(js, '\n'))); err != nil {
 			fmt.Fprintf(f.stderr, "itiny-migrate: --status-file: %v\n", err)
 		}
 	}
+}
+
+// agentSocket is the agent's socket --agent-socket names: with auto, the
+// socket of the data directory given, if there is one.
+func (f *follower) agentSocket() string {
+	if f.c.agentSocket != "auto" {
+		return f.c.agentSocket
+	}
+	if len(f.paths) != 1 {
+		return ""
+	}
+	p := filepath.Join(f.paths[0], "itiny.sock")
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Type() != fs.ModeSocket {
+		return ""
+	}
+	return p
+}
+
+// tell sends the status to the agent beside the forwarder as a
+// forward.status record of its own stream (catalog.ForwardStatus), when
+// the state changes and every --agent-status-every.
+func (f *follower) tell(now time.Time) {
+	kind, _, _ := strings.Cut(f.status.State, " ")
+	kind = strings.TrimSuffix(kind, ":")
+	if kind == f.toldKind && now.Sub(f.told) < f.c.agentEvery {
+		return
+	}
+	path := f.agentSocket()
+	if path == "" {
+		return
+	}
+	var behind, sent uint64
+	var behindS float64
+	for _, e := range f.status.Streams {
+		behind += e.Behind
+		sent += e.Sent
+		behindS = max(behindS, e.BehindS)
+	}
+	level := codec.LevelInfo
+	if kind != "following" && kind != "stopped" || behindS >= 60 {
+		level = codec.LevelWarning
+	}
+	r := codec.Record{Stream: catalog.StreamSelf, Name: catalog.ForwardStatus.Name, Source: catalog.ForwardStatus.Source, Level: level,
+		Fields: codec.Fields{
+			{Key: "state", Value: codec.String(f.status.State)},
+			{Key: "store", Value: codec.String(f.status.Store)},
+			{Key: "behind", Value: codec.Uint(behind)},
+			{Key: "behind_s", Value: codec.Float(behindS)},
+			{Key: "sent", Value: codec.Uint(sent)},
+		}}
+	c, err := agent.Dial(path)
+	if err == nil {
+		_, err = c.Send(&r)
+		c.Close()
+	}
+	if err != nil {
+		if err.Error() != f.agentErr {
+			fmt.Fprintf(f.stderr, "itiny-migrate: the agent's socket %s: %v\n", path, err)
+		}
+		f.agentErr = err.Error()
+		return
+	}
+	f.agentErr, f.told, f.toldKind = "", now, kind
 }

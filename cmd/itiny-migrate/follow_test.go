@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -15,11 +16,13 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/agent"
+	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/natstest"
 	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/migrate"
+	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
 )
 
@@ -281,4 +284,69 @@ func TestFollowRetentionGap(t *testing.T) {
 		t.Errorf("no marker with the cause retention in ITINY_EVENTS\n%s", r.stdout)
 	}
 	t.Logf("%d retention markers; verify:\n%s", retention, r.stdout)
+}
+
+// TestFollowAgentStatus runs the forwarder beside a live agent: its
+// status reaches the agent's own stream as forward.status records, with
+// the catalogue's fields, when it starts following and when the store
+// goes away (a warning), and again when it is back.
+func TestFollowAgentStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a live agent, a forwarder and a server stopped")
+	}
+	data := testdir.TempDir(t)
+	startAgent(t, data)
+	srv := newRestartable(t)
+	f := &forwarder{t: t, args: []string{"--to", srv.url(), "--scope", "dev-s", "--checkpoint", filepath.Join(testdir.TempDir(t), "ck"),
+		"--follow", "--status-every", "100ms", "--agent-status-every", "1h", "--timeout", "1s", data}}
+	f.start()
+	defer f.stop(syscall.SIGTERM)
+	statuses := func() []codec.Record {
+		r, err := ringlog.NewReader(filepath.Join(data, catalog.StreamSelf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []codec.Record
+		for {
+			e, err := r.Next()
+			if err == io.EOF {
+				return out
+			}
+			var rec codec.Record
+			if err != nil || e.Decode(&rec) != nil || rec.Name != catalog.ForwardStatus.Name {
+				continue
+			}
+			if err := catalog.ForwardStatus.Check(catalog.StreamSelf, &rec); err != nil {
+				t.Errorf("%v", err)
+			}
+			out = append(out, rec)
+		}
+	}
+	wait := func(what string, ok func([]codec.Record) bool) []codec.Record {
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if got := statuses(); ok(got) {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no forward.status %s in the itiny stream\nforwarder:\n%s", what, f.out.String())
+			}
+		}
+	}
+	state := func(r codec.Record) string {
+		for _, fl := range r.Fields {
+			if fl.Key == "state" {
+				return fl.Value.Str()
+			}
+		}
+		return ""
+	}
+	wait("following", func(rs []codec.Record) bool { return len(rs) > 0 && state(rs[len(rs)-1]) == "following" })
+	srv.stop()
+	got := wait("saying the store is away", func(rs []codec.Record) bool {
+		last := state(rs[len(rs)-1])
+		return len(rs) > 1 && (strings.HasPrefix(last, "store unreachable") || strings.HasPrefix(last, "retrying")) && rs[len(rs)-1].Level == codec.LevelWarning
+	})
+	srv.start()
+	got = wait("following again", func(rs []codec.Record) bool { return len(rs) > len(got) && state(rs[len(rs)-1]) == "following" })
+	t.Logf("%d forward.status records; the last: %s", len(got), state(got[len(got)-1]))
 }

@@ -107,7 +107,9 @@ type config struct {
 	dryRun, verifyOnly, jsonOut, release     bool
 	follow                                   bool
 	poll, statusEvery                        time.Duration
-	statusFile                               string
+	statusFile, agentSocket                  string
+	agentEvery                               time.Duration
+	connEvent                                func(error) // --follow: the store's connection broke (an error) or came back (nil)
 	sec                                      security
 }
 
@@ -177,6 +179,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&c.poll, "poll", migrate.DefaultPoll, "--follow: how often the rings are looked at when nothing was new")
 	fs.DurationVar(&c.statusEvery, "status-every", 10*time.Second, "--follow: how often the status line (state, and per stream the messages not yet acknowledged and the age of the oldest) is written to stderr")
 	fs.StringVar(&c.statusFile, "status-file", "", "--follow: also write the status as JSON to this file, replaced atomically")
+	fs.StringVar(&c.agentSocket, "agent-socket", "auto", "--follow: send the status to the agent at this socket, as forward.status records of its own stream, when the state changes and every --agent-status-every; auto: the data directory's itiny.sock if it has one; empty: never")
+	fs.DurationVar(&c.agentEvery, "agent-status-every", 10*time.Minute, "--follow: how often the status goes to the agent while it does not change")
 	c.sec.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -227,8 +231,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if c.follow && (c.dryRun || c.verifyOnly || c.release) {
 		return fail("--follow forwards for as long as it runs: not with --dry-run, --verify-only or --release")
 	}
-	if c.follow && (c.poll < time.Millisecond || c.statusEvery <= 0) {
-		return fail("--poll %v, --status-every %v: want at least 1ms and more than 0", c.poll, c.statusEvery)
+	if c.follow && (c.poll < time.Millisecond || c.statusEvery <= 0 || c.agentEvery <= 0) {
+		return fail("--poll %v, --status-every %v, --agent-status-every %v: want at least 1ms and more than 0", c.poll, c.statusEvery, c.agentEvery)
 	}
 
 	in, err := view.OpenWith(paths, view.OpenOptions{BundleMemory: int64(c.bundleMemory)})

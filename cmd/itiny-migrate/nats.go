@@ -30,6 +30,16 @@ func dialJetStream(ctx context.Context, u *url.URL, c *config, maxBytes int64) (
 		nats.ReconnectWait(time.Second),
 		nats.NoCallbacksAfterClientClose(),
 	}
+	if ev := c.connEvent; ev != nil {
+		opts = append(opts,
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				if err == nil {
+					err = errors.New("disconnected")
+				}
+				ev(err)
+			}),
+			nats.ReconnectHandler(func(*nats.Conn) { ev(nil) }))
+	}
 	tc, err := c.sec.tlsConfig(u.Hostname(), u.Scheme == "tls")
 	if err != nil {
 		return nil, withCode(exitUsage, err)

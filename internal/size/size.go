@@ -26,7 +26,7 @@ func Parse(s string) (int64, error) {
 	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
 		i++
 	}
-	shift, known := shifts[strings.ToLower(strings.TrimSpace(s[i:]))]
+	shift, known := shifts[lower(strings.TrimSpace(s[i:]))]
 	n, err := strconv.ParseInt(s[:i], 10, 64)
 	switch {
 	case i == 0 || err != nil && !isRange(err):
@@ -39,6 +39,18 @@ func Parse(s string) (int64, error) {
 		return 0, tinyfmt.Errorf("size %q: too large (at most 4EiB)", s)
 	}
 	return n << shift, nil
+}
+
+// lower lowers ASCII letters: strings.ToLower's Unicode tables cost the
+// agent 12 KB.
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func isRange(err error) bool {
