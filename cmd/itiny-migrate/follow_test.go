@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -19,10 +18,10 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/natstest"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/migrate"
-	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
 )
 
@@ -302,18 +301,9 @@ func TestFollowAgentStatus(t *testing.T) {
 	f.start()
 	defer f.stop(syscall.SIGTERM)
 	statuses := func() []codec.Record {
-		r, err := ringlog.NewReader(filepath.Join(data, catalog.StreamSelf))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var out []codec.Record
-		for {
-			e, err := r.Next()
-			if err == io.EOF {
-				return out
-			}
-			var rec codec.Record
-			if err != nil || e.Decode(&rec) != nil || rec.Name != catalog.ForwardStatus.Name {
+		for _, rec := range ringtest.Records(t, filepath.Join(data, catalog.StreamSelf)) {
+			if rec.Name != catalog.ForwardStatus.Name {
 				continue
 			}
 			if err := catalog.ForwardStatus.Check(catalog.StreamSelf, &rec); err != nil {
@@ -321,6 +311,7 @@ func TestFollowAgentStatus(t *testing.T) {
 			}
 			out = append(out, rec)
 		}
+		return out
 	}
 	wait := func(what string, ok func([]codec.Record) bool) []codec.Record {
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {

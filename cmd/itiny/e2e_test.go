@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/ringtest"
 	"github.com/itiny/itiny/internal/testbin"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/view"
@@ -117,32 +116,7 @@ func (s *syncWriter) String() string {
 	return s.buf.String()
 }
 
-func readRing(t *testing.T, dir string) []codec.Record {
-	t.Helper()
-	r, err := ringlog.NewReader(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []codec.Record
-	for {
-		e, err := r.Next()
-		if err == io.EOF {
-			return out
-		}
-		var d *ringlog.Damage
-		if errors.As(err, &d) {
-			continue // a torn tail after SIGKILL costs only that write
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rec codec.Record
-		if err := e.Decode(&rec); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, rec)
-	}
-}
+func readRing(t *testing.T, dir string) []codec.Record { return ringtest.Records(t, dir) }
 
 const e2eConfig = `
 socket = itiny.sock

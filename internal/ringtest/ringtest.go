@@ -4,6 +4,7 @@ package ringtest
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -156,6 +157,37 @@ func Payloads(t testing.TB, dir string) [][]byte {
 			t.Fatal(err)
 		}
 		ps = append(ps, bytes.Clone(e.Payload))
+	}
+}
+
+// Records returns the records of the ring in dir, decoded, in the order a
+// ringlog.Reader reads them, for a test that reads a live ring or one a
+// writer SIGKILLed: damage (a frame being written, a torn tail, which
+// costs only that write) is passed over; any other error fails the test.
+func Records(t testing.TB, dir string) []codec.Record {
+	t.Helper()
+	r, err := ringlog.NewReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []codec.Record
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		var d *ringlog.Damage
+		if errors.As(err, &d) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec codec.Record
+		if err := e.Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec)
 	}
 }
 
