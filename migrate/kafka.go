@@ -199,6 +199,9 @@ func (s *Kafka) Prepare(ctx context.Context, p *Plan, r *RingPlan) (string, erro
 	}
 	t := &kafkaTopic{name: topic, dest: topic + "@" + hex.EncodeToString(id[:])}
 	s.topics[r.Stream] = t
+	if err := s.makeRoom(ctx, topic, p, r); err != nil {
+		return "", err
+	}
 	return t.dest, nil
 }
 
@@ -316,11 +319,87 @@ func uncached(ctx context.Context) context.Context { return kadm.WithAuthorizedO
 // quarter more: per record the key (its ID), the headers and about 20 bytes
 // of framing; uncompressed, so that compression only adds room.
 func kafkaMappedBytes(r *RingPlan, scope string) int64 {
+	need := kafkaStoreBytes(r, scope)
+	return max(need+need/4, 1<<20)
+}
+
+// kafkaStoreBytes is the room r's messages take in a Kafka log.
+func kafkaStoreBytes(r *RingPlan, scope string) int64 {
 	const headers = 300 // Message.Headers' names and values, with their lengths
 	id := len(scope) + 1 + 32 + 1 + len(r.Stream) + 1 + 20
 	per := int64(20 + id + headers + len(HeaderScope) + len(scope) + 2)
-	need := r.Bytes + int64(r.Messages())*per
-	return max(need+need/4, 1<<20)
+	return r.Bytes + int64(r.Messages())*per
+}
+
+// makeRoom sees that topic can take what r will add to it without
+// deleting a record, its own or another instance's: the topic of a
+// stream, one partition, holds every instance's history, and Kafka
+// deletes the oldest segments past retention.bytes. A topic the sink
+// made without --max-bytes grows by what r needs (what the store's
+// checkpoint says is stored already left out); with a limit given, too
+// small is refused with what it would need.
+func (s *Kafka) makeRoom(ctx context.Context, topic string, p *Plan, r *RingPlan) error {
+	rcs, err := s.adm.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("kafka topic %s: reading its configuration: %w", topic, err)
+	}
+	rc, err := rcs.On(topic, nil)
+	if err == nil {
+		err = rc.Err
+	}
+	if err != nil {
+		return fmt.Errorf("kafka topic %s: reading its configuration: %w", topic, err)
+	}
+	limit := int64(-1)
+	for _, c := range rc.Configs {
+		if c.Key == "retention.bytes" && c.Value != nil {
+			if v, err := strconv.ParseInt(*c.Value, 10, 64); err == nil {
+				limit = v
+			}
+		}
+	}
+	if limit < 0 {
+		return nil
+	}
+	dirs, err := s.adm.DescribeAllLogDirs(ctx, kadm.TopicsSet{topic: {0: {}}})
+	if err != nil {
+		return fmt.Errorf("kafka topic %s: reading its size: %w", topic, err)
+	}
+	var size int64
+	for _, d := range dirs {
+		if pd, ok := d.LookupPartition(topic, 0); ok {
+			size = max(size, pd.Size)
+		}
+	}
+	need := kafkaStoreBytes(r, p.Scope)
+	if done, _, ok, err := s.Checkpointed(ctx, r); err == nil && ok && r.Last > r.First {
+		// Sent by an earlier run: the share of the ring's numbers done.
+		sent := min(done/2, r.Last) - min(done/2, r.First-1)
+		need -= need / int64(r.Last-r.First+1) * int64(sent)
+	}
+	if limit-size >= need {
+		return nil
+	}
+	if s.o.MaxBytes != 0 {
+		return fmt.Errorf("%w: kafka topic %s holds %d bytes within retention.bytes %d; scope %s's %s needs about %d more, or older records would be deleted: raise it, or leave --max-bytes out",
+			ErrNoRoom, topic, size, limit, p.Scope, r.Stream, need)
+	}
+	// Grown on top of its limit: another instance may be migrating into
+	// room it counted on.
+	grown := max(limit, size) + need + need/4
+	resp, err := s.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.bytes", Value: kadm.StringPtr(strconv.FormatInt(grown, 10))}}, topic)
+	if err == nil {
+		for _, r := range resp {
+			if r.Err != nil {
+				err = r.Err
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w: kafka topic %s holds %d bytes and %s's %s needs about %d more; growing retention.bytes from %d to %d was refused: %v",
+			ErrNoRoom, topic, size, p.Scope, r.Stream, need, limit, grown, err)
+	}
+	return nil
 }
 
 // kafkaCheckpoint is the value of a checkpoint record.

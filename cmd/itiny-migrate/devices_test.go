@@ -10,6 +10,9 @@ import (
 	"github.com/itiny/itiny/internal/testdir"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestManyDevicesEmbedded and TestManyDevicesStandalone migrate three
@@ -104,5 +107,48 @@ func TestNoRoomRefusedBeforeSending(t *testing.T) {
 	}
 	if r := migrateCmd(t, nil, "--to", url, "--scope", "devA", "--verify-only", a); r.code != 0 {
 		t.Errorf("devA after devB was refused: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestManyDevicesKafkaFake is TestManyDevices on Kafka's path (kfake,
+// franz-go's in-process fake broker, on 127.0.0.1): three devices into
+// the shared topic itiny.metrics, made with a retention.bytes for less
+// than one ring, the broker's retention then applied, and each device
+// verified.
+func TestManyDevicesKafkaFake(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	url := "kafka://" + c.ListenAddrs()[0]
+	// The topic as a first device's run once made it: retention.bytes for
+	// one ring (here less: the fake broker's batches are compressed).
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(context.Background(), 1, 1, map[string]*string{"retention.bytes": kadm.StringPtr("100000"), "retention.ms": kadm.StringPtr("-1")}, "itiny.metrics"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6000
+	devices := []string{"devA", "devB", "devC"}
+	data := map[string]string{}
+	tmp := testdir.TempDir(t)
+	for _, d := range devices {
+		data[d] = testdir.TempDir(t)
+		writeRing(t, data[d], "metrics", n, 16<<20)
+		r := migrateCmd(t, nil, "--to", url, "--scope", d, "--checkpoint", filepath.Join(tmp, d), data[d])
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", d, r.code, r.stdout, r.stderr)
+		}
+	}
+	c.ApplyRetention() // what a broker does every few minutes
+	for _, d := range devices {
+		r := migrateCmd(t, nil, "--to", url, "--scope", d, "--verify-only", data[d])
+		if r.code != 0 || !strings.Contains(r.stdout, "metrics    ok") {
+			t.Errorf("%s after the others and retention: exit %d\n%s\n%s", d, r.code, r.stdout, r.stderr)
+		}
 	}
 }
