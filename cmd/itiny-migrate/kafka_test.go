@@ -3,13 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/itiny/itiny/internal/testdir"
 	"github.com/itiny/itiny/migrate"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestKafkaFakeSIGKILL kills itiny-migrate with SIGKILL at random moments
@@ -106,4 +112,63 @@ func readCommitted(t *testing.T, seeds []string, topic string, fn func(*kgo.Reco
 			}
 		})
 	}
+}
+
+// TestKafkaFakeLostAcknowledgements is TestStoreRestartNoDuplicates on
+// Kafka's path: 20 runs into kfake, each with a produce request and a
+// transaction's commit that the broker applies and then answers with
+// REQUEST_TIMED_OUT, as a broker that restarts or a network that breaks
+// after the write would, at random windows. Every trial ends with the
+// ring's records in the topic exactly once (a run whose commit was lost
+// stops, exit 3, and its rerun finds what was committed).
+func TestKafkaFakeLostAcknowledgements(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 migrations")
+	}
+	const records, trials = 5000, 20
+	data := testdir.TempDir(t)
+	writeRing(t, data, "metrics", records, 16<<20)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 4))
+	reruns := 0
+	for trial := range trials {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var produces, commits atomic.Int64
+		lostProduce, lostCommit := int64(1+rng.IntN(8)), int64(1+rng.IntN(8))
+		c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "itiny.metrics", Err: kerr.RequestTimedOut, Count: -1,
+			When: func(kmsg.Request) bool { return produces.Add(1) == lostProduce }})
+		c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.EndTxn}, Err: kerr.RequestTimedOut, Count: -1,
+			When: func(kmsg.Request) bool { return commits.Add(1) == lostCommit }})
+		url := "kafka://" + c.ListenAddrs()[0]
+		ck := filepath.Join(testdir.TempDir(t), "ck")
+		args := []string{"--to", url, "--scope", "dev-k", "--checkpoint", ck, "--window", "500", "--timeout", "2s", data}
+		runs := 0
+		for r := migrateCmd(t, nil, args...); r.code != 0; r = migrateCmd(t, nil, args...) {
+			reruns++
+			if runs++; r.code != 3 || runs > 3 {
+				c.Close()
+				t.Fatalf("trial %d: exit %d\n%s\n%s", trial, r.code, r.stdout, r.stderr)
+			}
+		}
+		seen := map[uint64]int{}
+		readCommitted(t, c.ListenAddrs(), "itiny.metrics", func(rec *kgo.Record) {
+			id, _ := migrate.ParseID(string(rec.Key))
+			seen[id.Seq]++
+		})
+		c.Close()
+		for seq, n := range seen {
+			if n > 1 {
+				t.Errorf("trial %d: record %d stored %d times", trial, seq, n)
+			}
+		}
+		if len(seen) != records {
+			t.Errorf("trial %d: %d records stored, want %d", trial, len(seen), records)
+		}
+		if produces.Load() < lostProduce || commits.Load() < lostCommit {
+			t.Errorf("trial %d: the lost answers did not come (%d produces, %d commits)", trial, produces.Load(), commits.Load())
+		}
+	}
+	t.Logf("%d trials, %d runs stopped by a lost answer and run again, 0 duplicates", trials, reruns)
 }
