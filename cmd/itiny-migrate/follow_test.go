@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -34,6 +35,7 @@ type liveAgent struct {
 	log        bytes.Buffer
 	socketPath string
 	config     string // a config file; "": the embedded default
+	proc       string // a procfs root; "": /proc
 }
 
 func startAgent(t *testing.T, data string) *liveAgent { return startAgentWith(t, data, "") }
@@ -51,6 +53,9 @@ func startAgentWith(t *testing.T, data, config string) *liveAgent {
 
 func (a *liveAgent) start() {
 	args := []string{"run", "--data", a.data, "--path.sysfs", a.sysfs}
+	if a.proc != "" {
+		args = append(args, "--path.procfs", a.proc)
+	}
 	if a.config != "" {
 		args = append(args, "--config", a.config)
 	}
@@ -77,6 +82,33 @@ func (a *liveAgent) stop(sig syscall.Signal) {
 	a.cmd.Process.Signal(sig)
 	a.cmd.Wait()
 	a.cmd = nil
+}
+
+// rebootedProc returns a procfs root that is /proc but for its boot id:
+// the agent started on it takes the device to have booted again.
+func rebootedProc(t *testing.T, bootID string) string {
+	root := testdir.TempDir(t)
+	var mirror func(src, dst string, keep func(string) bool)
+	mirror = func(src, dst string, keep func(string) bool) {
+		ents, _ := os.ReadDir(src)
+		for _, e := range ents {
+			if keep(e.Name()) {
+				os.Symlink(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()))
+			}
+		}
+	}
+	random := filepath.Join(root, "sys/kernel/random")
+	if err := os.MkdirAll(random, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mirror("/proc", root, func(n string) bool { return n != "sys" })
+	mirror("/proc/sys", filepath.Join(root, "sys"), func(n string) bool { return n != "kernel" })
+	mirror("/proc/sys/kernel", filepath.Join(root, "sys/kernel"), func(n string) bool { return n != "random" })
+	mirror("/proc/sys/kernel/random", random, func(n string) bool { return n != "boot_id" })
+	if err := os.WriteFile(filepath.Join(random, "boot_id"), []byte(bootID+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 // feed sends records to the agent's socket at about rate a second until
@@ -140,7 +172,8 @@ func (f *forwarder) stop(sig syscall.Signal) error {
 // TestFollowExactlyOnce runs the agent fed through its socket at 400
 // records a second and itiny-migrate --follow beside it, and for ten
 // seconds kills the forwarder with SIGKILL and starts it again, restarts
-// nats-server, and kills and restarts the agent, at random moments. At the
+// nats-server, kills and restarts the agent, and kills it and starts it in
+// a new boot (another boot id), at random moments. At the
 // end the store holds exactly the records of the rings, each once, with
 // markers for what the rings lack: --verify-only, run while the forwarder
 // goes on, passes.
@@ -160,7 +193,7 @@ func TestFollowExactlyOnce(t *testing.T) {
 	acked := feed(a, 400, stop)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	pause := func() { time.Sleep(time.Duration(500+rng.IntN(1000)) * time.Millisecond) }
-	events := []string{"forwarder", "server", "agent", "forwarder", "server", "forwarder"}
+	events := []string{"forwarder", "server", "agent", "reboot", "forwarder", "server", "forwarder"}
 	rng.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
 	for _, e := range events {
 		pause()
@@ -177,6 +210,10 @@ func TestFollowExactlyOnce(t *testing.T) {
 		case "agent":
 			a.stop(syscall.SIGKILL)
 			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+			a.start()
+		case "reboot": // the agent killed, and started again in a new boot
+			a.stop(syscall.SIGKILL)
+			a.proc = rebootedProc(t, fmt.Sprintf("%08x-1111-4222-8333-%012x", rng.Uint32(), rng.Uint64()&(1<<48-1)))
 			a.start()
 		}
 	}
