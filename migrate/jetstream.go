@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -119,7 +120,7 @@ func (s *JetStream) Prepare(ctx context.Context, p *Plan, r *RingPlan) (string, 
 	if !takes(info.Config.Subjects, subj) {
 		return "", fmt.Errorf("jetstream stream %s exists but does not take subject %s (its subjects: %s)", name, subj, strings.Join(info.Config.Subjects, " "))
 	}
-	if err := s.makeRoom(ctx, st, r, subj); err != nil {
+	if _, err := s.makeRoom(ctx, st, r, subj, true); err != nil {
 		return "", err
 	}
 	s.streams[r.Stream], s.subject[r.Stream] = st, subj
@@ -137,10 +138,12 @@ var ErrNoRoom = errors.New("the store cannot hold the history")
 // stream the sink created without --max-bytes grows by what r needs; one
 // with limits given, or made by someone else, too small is refused with
 // what it would need.
-func (s *JetStream) makeRoom(ctx context.Context, st jetstream.Stream, r *RingPlan, subj string) error {
+//
+// With grow false it changes nothing, and says what it would do (Room).
+func (s *JetStream) makeRoom(ctx context.Context, st jetstream.Stream, r *RingPlan, subj string, grow bool) (string, error) {
 	info, err := st.Info(ctx, jetstream.WithSubjectFilter(subj))
 	if err != nil {
-		return fmt.Errorf("jetstream stream %s: %w", st.CachedInfo().Config.Name, err)
+		return "", fmt.Errorf("jetstream stream %s: %w", st.CachedInfo().Config.Name, err)
 	}
 	cfg := info.Config
 	// What r adds: its messages not stored yet on subj (a resume has sent
@@ -155,11 +158,12 @@ func (s *JetStream) makeRoom(ctx context.Context, st jetstream.Stream, r *RingPl
 	roomMsgs := cfg.MaxMsgs < 0 || cfg.MaxMsgs-int64(info.State.Msgs) >= int64(msgs)
 	perSubject := cfg.MaxMsgsPerSubject < 0 || cfg.MaxMsgsPerSubject >= int64(r.Messages())
 	if roomBytes && roomMsgs && perSubject || cfg.Discard == jetstream.DiscardNew {
-		return nil // DiscardNew refuses what does not fit: Publish fails, nothing is lost
+		// DiscardNew refuses what does not fit: Publish fails, nothing is lost.
+		return fmt.Sprintf("jetstream stream %s has room for %d more messages, about %d bytes", cfg.Name, msgs, bytes), nil
 	}
 	ours := strings.HasPrefix(cfg.Description, "itiny stream ") && s.o.MaxBytes == 0
 	if !ours || !perSubject {
-		return fmt.Errorf("%w: jetstream stream %s holds %d messages, %d bytes, within max_msgs %d, max_bytes %d, max_msgs_per_subject %d (discard old); "+
+		return "", fmt.Errorf("%w: jetstream stream %s holds %d messages, %d bytes, within max_msgs %d, max_bytes %d, max_msgs_per_subject %d (discard old); "+
 			"scope %s's %s needs room for %d more messages, about %d bytes, or older records would be discarded: raise its limits, or give each device streams of its own (--stream-name 'ITINY_{SCOPE}_{STREAM}')",
 			ErrNoRoom, cfg.Name, info.State.Msgs, info.State.Bytes, cfg.MaxMsgs, cfg.MaxBytes, cfg.MaxMsgsPerSubject, r.Scope, r.Stream, msgs, bytes)
 	}
@@ -171,11 +175,43 @@ func (s *JetStream) makeRoom(ctx context.Context, st jetstream.Stream, r *RingPl
 	if !roomMsgs {
 		cfg.MaxMsgs = max(cfg.MaxMsgs, int64(info.State.Msgs)) + int64(msgs) + int64(msgs)/4
 	}
+	did := fmt.Sprintf("jetstream stream %s grows from max_bytes %d, max_msgs %d to %d, %d for %d more messages, about %d bytes",
+		cfg.Name, info.Config.MaxBytes, info.Config.MaxMsgs, cfg.MaxBytes, cfg.MaxMsgs, msgs, bytes)
+	if !grow {
+		return did, nil
+	}
 	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
-		return fmt.Errorf("%w: jetstream stream %s holds %d bytes and %s's %s needs about %d more; growing max_bytes from %d to %d was refused: %v",
+		return "", fmt.Errorf("%w: jetstream stream %s holds %d bytes and %s's %s needs about %d more; growing max_bytes from %d to %d was refused: %v",
 			ErrNoRoom, cfg.Name, info.State.Bytes, r.Scope, r.Stream, bytes, info.Config.MaxBytes, cfg.MaxBytes, err)
 	}
-	return nil
+	return did, nil
+}
+
+// Room implements RoomChecker: what Prepare would find of the room for r,
+// changing nothing.
+func (s *JetStream) Room(ctx context.Context, p *Plan, r *RingPlan) (string, error) {
+	name, subj := s.streamName(p.Scope, r.Stream), Subject(p.Scope, r.Stream)
+	st, err := s.js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		size := "max_bytes " + strconv.FormatInt(mappedBytes(r, subj), 10)
+		switch {
+		case s.o.MaxBytes < 0:
+			size = "no size limit"
+		case s.o.MaxBytes > 0:
+			size = "max_bytes " + strconv.FormatInt(s.o.MaxBytes, 10)
+			if s.o.MaxBytes < storeBytes(r, subj) {
+				return "", fmt.Errorf("%w: --max-bytes %d, and scope %s's %s needs about %d bytes", ErrNoRoom, s.o.MaxBytes, p.Scope, r.Stream, storeBytes(r, subj))
+			}
+		}
+		return "jetstream stream " + name + " will be made, " + size, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("jetstream stream %s: %w", name, err)
+	}
+	if !takes(st.CachedInfo().Config.Subjects, subj) {
+		return "", fmt.Errorf("jetstream stream %s exists but does not take subject %s", name, subj)
+	}
+	return s.makeRoom(ctx, st, r, subj, false)
 }
 
 // mappedBytes is the room r's records take in a JetStream file store, and a

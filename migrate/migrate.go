@@ -274,6 +274,13 @@ type Sink interface {
 	Close() error
 }
 
+// A RoomChecker is a Sink that can say, changing nothing, whether the
+// destination of a ring can take it without discarding records (what
+// Prepare would find, or do to make room), for a dry run.
+type RoomChecker interface {
+	Room(ctx context.Context, p *Plan, r *RingPlan) (string, error)
+}
+
 // A Pipeliner is a Sink that can have a window on its way to the store
 // while the window before is acknowledged, so that neither the store nor
 // the reader waits for the other between windows. Publish is Send and

@@ -101,6 +101,11 @@ func TestNoRoomRefusedBeforeSending(t *testing.T) {
 	if r := migrateCmd(t, nil, "--to", url, "--scope", "devA", "--checkpoint", filepath.Join(tmp, "a"), a); r.code != 0 {
 		t.Fatalf("devA: exit %d\n%s", r.code, r.stderr)
 	}
+	// A dry run says so first, changing nothing.
+	r = migrateCmd(t, nil, "--to", url, "--scope", "devB", "--checkpoint", filepath.Join(tmp, "b"), "--dry-run", b)
+	if r.code != 6 || !strings.Contains(r.stdout, "metrics    room: the store cannot hold the history: jetstream stream ITINY_METRICS holds 3000 messages") {
+		t.Fatalf("devB's dry run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
 	r = migrateCmd(t, nil, "--to", url, "--scope", "devB", "--checkpoint", filepath.Join(tmp, "b"), b)
 	if r.code != 6 || !strings.Contains(r.stderr, "jetstream stream ITINY_METRICS holds 3000 messages") {
 		t.Fatalf("devB into a full stream: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)

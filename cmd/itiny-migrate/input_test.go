@@ -113,7 +113,7 @@ func TestDryRunWithoutStore(t *testing.T) {
 	}
 	url := embedded(t, nil)
 	r = migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", ck, "--dry-run", data)
-	if r.code != 0 || !strings.Contains(r.stdout, "store: reached") {
+	if r.code != 0 || !strings.Contains(r.stdout, "store: reached") || !strings.Contains(r.stdout, "metrics    room: jetstream stream ITINY_METRICS will be made, max_bytes 1048576") {
 		t.Errorf("a store: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	// And the same rings then migrate: the dry run changed nothing.

@@ -298,11 +298,27 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		var noRoom error
 		if sink != nil {
 			out.Sink, out.Store = sink.Name(), "reached"
 			defer sink.Close()
+			if rc, ok := sink.(migrate.RoomChecker); ok {
+				for _, r := range plan.Rings {
+					msg, err := rc.Room(ctx, plan, r)
+					if err != nil {
+						msg = err.Error()
+						if errors.Is(err, migrate.ErrNoRoom) && noRoom == nil {
+							noRoom = withCode(exitNoRoom, fmt.Errorf("%s: %w", r.Stream, err))
+						}
+					}
+					out.Room = append(out.Room, roomJSON{Stream: r.Stream, Room: msg})
+				}
+			}
 		}
-		return printPlan(stdout, &out, plan, &c)
+		if err := printPlan(stdout, &out, plan, &c); err != nil {
+			return err
+		}
+		return noRoom
 	}
 	if err != nil {
 		return err
@@ -389,6 +405,7 @@ type report struct {
 	Scope      string                `json:"scope"`
 	Checkpoint string                `json:"checkpoint"`
 	Store      string                `json:"store,omitempty"` // --dry-run: reached, or not and why
+	Room       []roomJSON            `json:"room,omitempty"`  // --dry-run, a store reached: each destination's room
 	Plan       []planJSON            `json:"plan"`
 	Results    []migrate.RingResult  `json:"results,omitempty"`
 	Verify     []migrate.RingCheck   `json:"verify,omitempty"`
@@ -408,6 +425,11 @@ type planJSON struct {
 	Newest   codec.Time `json:"newest"`
 	Gaps     []view.Gap `json:"gaps"`
 	Undecode uint64     `json:"undecodable"`
+}
+
+type roomJSON struct {
+	Stream string `json:"stream"`
+	Room   string `json:"room"`
 }
 
 type resumeJSON struct {
@@ -439,6 +461,9 @@ func printPlan(w io.Writer, out *report, plan *migrate.Plan, c *config) error {
 		fmt.Fprintf(w, "%-10s resumes: %d messages acknowledged by %s\n", s, r.Acked, r.Updated.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "store: %s\n", out.Store)
+	for _, r := range out.Room {
+		fmt.Fprintf(w, "%-10s room: %s\n", r.Stream, r.Room)
+	}
 	fmt.Fprintln(w, "dry run: nothing sent")
 	return nil
 }
