@@ -11,8 +11,10 @@
 #      fed RATE (default 1000) records a second on its socket by
 #      bench/footprint/loadgen for DURATION (default 30) seconds; "with",
 #      the same and `itiny-migrate --follow` forwarding its data directory
-#      to the server (fresh streams, scope per round). Each phase has its
-#      own data directory; the agent and the forwarder are stopped by PID.
+#      to the server (fresh streams, scope per round), under `nice -n
+#      NICE` (default 10, as packaging/systemd/itiny-forward.service runs
+#      it; NICE=0 for none). Each phase has its own data directory; the
+#      agent and the forwarder are stopped by PID.
 #   3. Per phase: loadgen's ack_p50_us and ack_p99_us (Send to the agent's
 #      acknowledgement, every record); for "with", `jsctl latency
 #      ITINY_EVENTS`: per record, the store's timestamp of the message
@@ -30,6 +32,7 @@ PIDS=""
 DURATION=${DURATION:-30}
 RATE=${RATE:-1000}
 ROUNDS=${ROUNDS:-2}
+NICE=${NICE:-10}
 BIN=$TMP/bin
 mkdir -p "$BIN" "$ROOT/bench/out"
 
@@ -52,7 +55,7 @@ URL=$(sed -n 's/.*"\(nats:\/\/[^"]*\)".*/\1/p' "$TMP/ports/nats-server_$NPID.por
 
 RAW=$ROOT/bench/out/follow.txt
 {
-	echo "# bench/follow.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) DURATION=$DURATION RATE=$RATE ROUNDS=$ROUNDS"
+	echo "# bench/follow.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) DURATION=$DURATION RATE=$RATE ROUNDS=$ROUNDS NICE=$NICE"
 	echo "# $(go version); $(uname -srm); $(nproc) cores; nats-server $(nats-server --version)"
 	echo "load start: $(cat /proc/loadavg)"
 } >"$RAW"
@@ -67,7 +70,7 @@ phase() { # ROUND VARIANT
 	if [ "$2" = with ]; then
 		"$BIN/jsctl" -url "$URL" delete ITINY_EVENTS ITINY_METRICS ITINY_METRICS_1M ITINY_METRICS_1H ITINY_STATE ITINY_ITINY ITINY_CORES
 		sleep 1 # the agent's rings exist
-		"$BIN/itiny-migrate" --to "$URL" --scope "r$1" --checkpoint "$d/ck" --follow --status-every 5s \
+		nice -n "$NICE" "$BIN/itiny-migrate" --to "$URL" --scope "r$1" --checkpoint "$d/ck" --follow --status-every 5s \
 			--status-file "$d/status.json" --progress never "$d/data" 2>"$d/forwarder.log" &
 		FPID=$!
 		PIDS="$PIDS $FPID"
