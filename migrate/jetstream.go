@@ -146,6 +146,10 @@ func (s *JetStream) makeRoom(ctx context.Context, st jetstream.Stream, r *RingPl
 		return "", fmt.Errorf("jetstream stream %s: %w", st.CachedInfo().Config.Name, err)
 	}
 	cfg := info.Config
+	ours := strings.HasPrefix(cfg.Description, "itiny stream ")
+	if s.o.MaxBytes < 0 {
+		return s.unlimit(ctx, cfg, ours, grow)
+	}
 	// What r adds: its messages not stored yet on subj (a resume has sent
 	// some), at the size the store gives them.
 	stored := info.State.Subjects[subj]
@@ -161,8 +165,7 @@ func (s *JetStream) makeRoom(ctx context.Context, st jetstream.Stream, r *RingPl
 		// DiscardNew refuses what does not fit: Publish fails, nothing is lost.
 		return fmt.Sprintf("jetstream stream %s has room for %d more messages, about %d bytes", cfg.Name, msgs, bytes), nil
 	}
-	ours := strings.HasPrefix(cfg.Description, "itiny stream ") && s.o.MaxBytes == 0
-	if !ours || !perSubject {
+	if ours = ours && s.o.MaxBytes == 0; !ours || !perSubject {
 		return "", fmt.Errorf("%w: jetstream stream %s holds %d messages, %d bytes, within max_msgs %d, max_bytes %d, max_msgs_per_subject %d (discard old); "+
 			"scope %s's %s needs room for %d more messages, about %d bytes, or older records would be discarded: raise its limits, or give each device streams of its own (--stream-name 'ITINY_{SCOPE}_{STREAM}')",
 			ErrNoRoom, cfg.Name, info.State.Msgs, info.State.Bytes, cfg.MaxMsgs, cfg.MaxBytes, cfg.MaxMsgsPerSubject, r.Scope, r.Stream, msgs, bytes)
@@ -183,6 +186,31 @@ func (s *JetStream) makeRoom(ctx context.Context, st jetstream.Stream, r *RingPl
 	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
 		return "", fmt.Errorf("%w: jetstream stream %s holds %d bytes and %s's %s needs about %d more; growing max_bytes from %d to %d was refused: %v",
 			ErrNoRoom, cfg.Name, info.State.Bytes, r.Scope, r.Stream, bytes, info.Config.MaxBytes, cfg.MaxBytes, err)
+	}
+	return did, nil
+}
+
+// unlimit sees that a stream a forwarder follows into (MaxBytes -1) has no
+// limit that discards old messages: checked once, its room would run out
+// as the device forwards, and the oldest records of every device in it
+// would go. A stream the sink made, sized for a one-shot run, loses its
+// limits; another is refused.
+func (s *JetStream) unlimit(ctx context.Context, cfg jetstream.StreamConfig, ours, grow bool) (string, error) {
+	if cfg.MaxBytes < 0 && cfg.MaxMsgs < 0 && cfg.MaxMsgsPerSubject < 0 || cfg.Discard == jetstream.DiscardNew {
+		return "jetstream stream " + cfg.Name + " has no size limit", nil
+	}
+	if !ours {
+		return "", fmt.Errorf("%w: jetstream stream %s discards its oldest messages past max_bytes %d, max_msgs %d, max_msgs_per_subject %d: "+
+			"following into it, the oldest records of every device in it would go as this one forwards; lift those limits (max_age is fine), or give each device streams of its own (--stream-name 'ITINY_{SCOPE}_{STREAM}')",
+			ErrNoRoom, cfg.Name, cfg.MaxBytes, cfg.MaxMsgs, cfg.MaxMsgsPerSubject)
+	}
+	did := fmt.Sprintf("jetstream stream %s loses its limits (max_bytes %d, max_msgs %d) for following", cfg.Name, cfg.MaxBytes, cfg.MaxMsgs)
+	if !grow {
+		return did, nil
+	}
+	cfg.MaxBytes, cfg.MaxMsgs, cfg.MaxMsgsPerSubject = -1, -1, -1
+	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+		return "", fmt.Errorf("%w: jetstream stream %s: lifting its size limits for following was refused: %v", ErrNoRoom, cfg.Name, err)
 	}
 	return did, nil
 }
@@ -372,6 +400,14 @@ func (s *JetStream) wait(ctx context.Context, r *RingPlan, base uint64, msgs []*
 		pending = failed
 		futs, sendErr = s.send(subj, pending)
 	}
+}
+
+// ackedTo notes that the store holds every message of stream's ring up to
+// position pos that it will be asked about (a checkpoint's).
+func (s *JetStream) ackedTo(stream string, pos uint64) {
+	s.mu.Lock()
+	s.acked[stream] = max(s.acked[stream], pos)
+	s.mu.Unlock()
 }
 
 // unstored returns the messages of failed the store does not hold after

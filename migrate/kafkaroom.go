@@ -99,6 +99,11 @@ func (s *Kafka) makeRoom(ctx context.Context, topic string, p *Plan, r *RingPlan
 	if limit < 0 {
 		return nil
 	}
+	if s.o.MaxBytes < 0 {
+		// Following: a limit would delete every device's oldest records as
+		// this one forwards. The itiny.* topics are the sink's own.
+		return s.setRetention(ctx, topic, limit, -1, fmt.Sprintf("following into it needs no retention.bytes (it has %d)", limit))
+	}
 	dirs, err := s.adm.DescribeAllLogDirs(ctx, kadm.TopicsSet{topic: {0: {}}})
 	if err != nil {
 		return fmt.Errorf("kafka topic %s: reading its size: %w", topic, err)
@@ -118,14 +123,20 @@ func (s *Kafka) makeRoom(ctx context.Context, topic string, p *Plan, r *RingPlan
 	if limit-size >= need {
 		return nil
 	}
-	if s.o.MaxBytes != 0 {
+	if s.o.MaxBytes > 0 {
 		return fmt.Errorf("%w: kafka topic %s holds %d bytes within retention.bytes %d; scope %s's %s needs about %d more, or older records would be deleted: raise it, or leave --max-bytes out",
 			ErrNoRoom, topic, size, limit, p.Scope, r.Stream, need)
 	}
 	// Grown on top of its limit: another instance may be migrating into
 	// room it counted on.
 	grown := max(limit, size) + need + need/4
-	resp, err := s.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.bytes", Value: kadm.StringPtr(strconv.FormatInt(grown, 10))}}, topic)
+	return s.setRetention(ctx, topic, limit, grown, fmt.Sprintf("it holds %d bytes and %s's %s needs about %d more", size, p.Scope, r.Stream, need))
+}
+
+// setRetention sets topic's retention.bytes from limit to v; why says
+// what for, in the error of a refusal.
+func (s *Kafka) setRetention(ctx context.Context, topic string, limit, v int64, why string) error {
+	resp, err := s.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.bytes", Value: kadm.StringPtr(strconv.FormatInt(v, 10))}}, topic)
 	if err == nil {
 		for _, r := range resp {
 			if r.Err != nil {
@@ -134,8 +145,7 @@ func (s *Kafka) makeRoom(ctx context.Context, topic string, p *Plan, r *RingPlan
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%w: kafka topic %s holds %d bytes and %s's %s needs about %d more; growing retention.bytes from %d to %d was refused: %v",
-			ErrNoRoom, topic, size, p.Scope, r.Stream, need, limit, grown, err)
+		return fmt.Errorf("%w: kafka topic %s: %s; setting retention.bytes from %d to %d was refused: %v", ErrNoRoom, topic, why, limit, v, err)
 	}
 	return nil
 }

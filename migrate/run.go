@@ -156,6 +156,15 @@ func runRing(ctx context.Context, r *RingPlan, dest string, s Sink, cp *Checkpoi
 	if err == nil {
 		err = pub.finish(done)
 	}
+	if err == nil && found.maxKey > sc.Done {
+		// The walk is over: every message above the checkpoint was sent
+		// and acknowledged, or found stored. Those found last are covered
+		// too; left out, a run sending nothing would leave them above the
+		// checkpoint for Follow to send again after the duplicate window.
+		sc.Done, sc.Pos = found.maxKey, max(sc.Pos, found.maxPos)
+		sc.Updated = codec.Time{Time: time.Now().UTC()}
+		err = w.save(cp)
+	}
 	if o.Progress != nil {
 		o.Progress.add(r.Stream, res.Skipped+res.Found)
 	}
@@ -185,6 +194,9 @@ type publisher struct {
 
 func newPublisher(ctx context.Context, s Sink, r *RingPlan, size int, pos uint64) *publisher {
 	pb := &publisher{ctx: ctx, s: s, r: r, cur: newWindow(size), acked: pos}
+	if js, ok := s.(*JetStream); ok {
+		js.ackedTo(r.Stream, pos) // a resend's scan starts there, not at the stream's start
+	}
 	if p, ok := s.(Pipeliner); ok {
 		pb.p, pb.prev = p, newWindow(size)
 	}
@@ -310,6 +322,7 @@ type foundSet struct {
 	recs   spans
 	gaps   map[[2]uint64]bool
 	maxKey uint64 // the highest message key found
+	maxPos uint64 // the highest position of a message found
 }
 
 func newFoundSet() *foundSet { return &foundSet{gaps: map[[2]uint64]bool{}} }
@@ -317,6 +330,7 @@ func newFoundSet() *foundSet { return &foundSet{gaps: map[[2]uint64]bool{}} }
 func (f *foundSet) add(s Stored) {
 	m := Message{Kind: s.Kind, Seq: s.Seq, Gap: s.Gap}
 	f.maxKey = max(f.maxKey, m.Key())
+	f.maxPos = max(f.maxPos, s.Pos)
 	if s.Kind == KindGap {
 		f.gaps[[2]uint64{s.Gap.From, s.Gap.To}] = true
 		return

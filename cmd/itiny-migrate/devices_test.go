@@ -157,3 +157,29 @@ func TestManyDevicesKafkaFake(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowRefusesDiscardingStream: a forwarder does not follow into a
+// stream someone else made with a size limit that discards old messages
+// (as it forwards, every device's oldest records would go): exit 6 at
+// once, nothing sent, the message naming the limit.
+func TestFollowRefusesDiscardingStream(t *testing.T) {
+	url := embedded(t, nil)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "ITINY_METRICS", Subjects: []string{"itiny.*.metrics"}, MaxBytes: 64 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	data := testdir.TempDir(t)
+	writeRing(t, data, "metrics", 100, 1<<20)
+	r := migrateCmd(t, nil, "--to", url, "--scope", "d", "--checkpoint", filepath.Join(testdir.TempDir(t), "ck"), "--follow", data)
+	if r.code != 6 || !strings.Contains(r.stderr, "jetstream stream ITINY_METRICS discards its oldest messages past max_bytes 67108864") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if n := count(t, js, "ITINY_METRICS"); n != 0 {
+		t.Errorf("%d messages sent", n)
+	}
+}

@@ -52,33 +52,45 @@ type follower struct {
 	status followStatus
 	said   time.Time // the last status line
 
-	told     time.Time // the last forward.status sent to the agent
-	toldKind string    // its state's first word: following, retrying, stopped
-	agentErr string    // the last error the agent's socket gave, said once
+	told     time.Time         // the last forward.status sent to the agent
+	toldKind string            // its state's first word: following, retrying, stopped
+	gen      int               // the store connection's number: a closed one's late news is not news
+	phase    string            // what a connection that comes back returns to: catching up, following
+	tells    chan codec.Record // to the teller; nil once it is told to end
+	told1    chan struct{}     // closed when the teller has ended
 }
 
 const maxPause = 30 * time.Second
 
 func (f *follower) run(ctx context.Context) error {
-	f.c.connEvent = f.connEvent
+	// The agent is told from a goroutine of its own: an agent that does
+	// not answer must not stop the forwarding. One status waits at most;
+	// a newer one replaces it.
+	f.tells, f.told1 = make(chan codec.Record, 1), make(chan struct{})
+	go f.teller()
 	pause := time.Second
 	for {
+		start := time.Now()
 		err := f.once(ctx)
 		if ctx.Err() != nil {
-			f.state("stopped")
-			f.say(true)
+			f.stop()
 			return nil
 		}
 		var ce *codeError
-		if errors.As(err, &ce) && ce.code != exitResume || errors.Is(err, migrate.ErrNoRoom) {
-			return err // will not mend by itself
+		switch {
+		case errors.Is(err, migrate.ErrNoRoom):
+			return withCode(exitNoRoom, err) // will not mend by itself
+		case errors.As(err, &ce) && (ce.code == exitRefused || ce.code == exitUsage):
+			return err // nor will these; a ring that cannot be read now may be later
+		}
+		if time.Since(start) > 2*maxPause {
+			pause = time.Second // it had been working: a new blip, not the old one
 		}
 		f.state("retrying in " + pause.String() + ": " + err.Error())
 		f.say(true)
 		select {
 		case <-ctx.Done():
-			f.state("stopped")
-			f.say(true)
+			f.stop()
 			return nil
 		case <-time.After(pause):
 		}
@@ -107,6 +119,12 @@ func (f *follower) once(ctx context.Context) error {
 	if maxBytes == 0 {
 		maxBytes = -1
 	}
+	f.mu.Lock()
+	f.gen++
+	gen := f.gen
+	f.mu.Unlock()
+	f.c.connEvent = func(err error) { f.connEvent(gen, err) }
+	f.setPhase("catching up")
 	sink, err := f.dial(ctx, f.u, f.c, maxBytes)
 	if err != nil {
 		return err
@@ -126,21 +144,48 @@ func (f *follower) once(ctx context.Context) error {
 			logf("%s: caught up: sent %d", r.Stream, r.Sent)
 		}
 	}
-	f.state("following")
+	f.setPhase("following")
 	f.say(true)
 	return migrate.Follow(ctx, plan, sink, migrate.FollowOptions{Options: o, Poll: f.c.poll, Status: f.lags})
+}
+
+// stop says the forwarder stopped, and gives the teller a second to tell
+// the agent so.
+func (f *follower) stop() {
+	f.state("stopped")
+	f.say(true)
+	f.mu.Lock()
+	close(f.tells)
+	f.tells = nil
+	f.mu.Unlock()
+	select {
+	case <-f.told1:
+	case <-time.After(time.Second):
+	}
+}
+
+// setPhase sets what the forwarder does, and its state to it.
+func (f *follower) setPhase(p string) {
+	f.mu.Lock()
+	f.phase, f.status.State = p, p
+	f.mu.Unlock()
 }
 
 // connEvent hears from the store's client that the connection broke (err)
 // or came back (nil): while it is away, Follow waits, and the status
 // says so at once.
-func (f *follower) connEvent(err error) {
-	if err != nil {
-		f.state("store unreachable, waiting: " + err.Error())
-	} else {
-		f.state("following")
+func (f *follower) connEvent(gen int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if gen != f.gen {
+		return // a connection closed since: its client's queued news
 	}
-	f.say(true)
+	if err != nil {
+		f.status.State = "store unreachable, waiting: " + err.Error()
+	} else {
+		f.status.State = f.phase
+	}
+	f.sayLocked(true)
 }
 
 // lags takes Follow's report, and says it when it is time.
@@ -222,8 +267,7 @@ func (f *follower) tell(now time.Time) {
 	if kind == f.toldKind && now.Sub(f.told) < f.c.agentEvery {
 		return
 	}
-	path := f.agentSocket()
-	if path == "" {
+	if f.tells == nil || f.agentSocket() == "" {
 		return
 	}
 	var behind, sent uint64
@@ -234,7 +278,7 @@ func (f *follower) tell(now time.Time) {
 		behindS = max(behindS, e.BehindS)
 	}
 	level := codec.LevelInfo
-	if kind != "following" && kind != "stopped" || behindS >= 60 {
+	if kind == "store" || kind == "retrying" || behindS >= 60 { // store unreachable, retrying
 		level = codec.LevelWarning
 	}
 	r := codec.Record{Stream: catalog.StreamSelf, Name: catalog.ForwardStatus.Name, Source: catalog.ForwardStatus.Source, Level: level,
@@ -245,17 +289,35 @@ func (f *follower) tell(now time.Time) {
 			{Key: "behind_s", Value: codec.Float(behindS)},
 			{Key: "sent", Value: codec.Uint(sent)},
 		}}
-	c, err := agent.Dial(path)
-	if err == nil {
-		_, err = c.Send(&r)
-		c.Close()
+	select { // the one waiting, if any, is older: this replaces it
+	case <-f.tells:
+	default:
 	}
-	if err != nil {
-		if err.Error() != f.agentErr {
+	f.tells <- r
+	f.told, f.toldKind = now, kind
+}
+
+// teller sends the statuses tell hands it to the agent's socket, and says
+// the first of a run of failures.
+func (f *follower) teller() {
+	defer close(f.told1)
+	said := ""
+	for r := range f.tells {
+		path := f.agentSocket()
+		if path == "" {
+			continue
+		}
+		c, err := agent.Dial(path)
+		if err == nil {
+			_, err = c.Send(&r)
+			c.Close()
+		}
+		switch {
+		case err == nil:
+			said = ""
+		case err.Error() != said:
+			said = err.Error()
 			fmt.Fprintf(f.stderr, "itiny-migrate: the agent's socket %s: %v\n", path, err)
 		}
-		f.agentErr = err.Error()
-		return
 	}
-	f.agentErr, f.told, f.toldKind = "", now, kind
 }
