@@ -154,7 +154,7 @@ func (in *ingest) serve(rc syscall.RawConn) {
 // accept takes the connections waiting on the listening socket.
 func (in *ingest) accept(now int64) {
 	for {
-		r, _, errno := syscall.Syscall6(syscall.SYS_ACCEPT4, uintptr(in.lfd), 0, 0, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
+		r, _, errno := syscall.Syscall6(sysAccept4, uintptr(in.lfd), 0, 0, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
 		switch errno {
 		case 0:
 		case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM:
@@ -171,7 +171,7 @@ func (in *ingest) accept(now int64) {
 		fd := int(r)
 		uid := uint32(otherUID)
 		n := uint32(unsafe.Sizeof(in.cred))
-		if _, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED,
+		if _, _, e := syscall.Syscall6(sysGetsockopt, uintptr(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED,
 			uintptr(unsafe.Pointer(&in.cred)), uintptr(unsafe.Pointer(&n)), 0); e == 0 {
 			uid = in.cred.Uid
 		}

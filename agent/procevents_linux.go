@@ -141,7 +141,7 @@ func (v *procEvents) control(op uint32) error {
 func (v *procEvents) recv() (int, error) {
 	for {
 		v.fromLen = uint32(unsafe.Sizeof(v.from))
-		n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(v.fd), uintptr(unsafe.Pointer(&v.buf[0])), uintptr(len(v.buf)),
+		n, _, e := syscall.RawSyscall6(sysRecvfrom, uintptr(v.fd), uintptr(unsafe.Pointer(&v.buf[0])), uintptr(len(v.buf)),
 			syscall.MSG_DONTWAIT, uintptr(unsafe.Pointer(&v.from)), uintptr(unsafe.Pointer(&v.fromLen)))
 		switch {
 		case e == syscall.EINTR:
@@ -175,7 +175,7 @@ func (v *procEvents) setPids(pids *filterPids) error {
 	}
 	f[n+3], f[n+4] = bpfRet(0), bpfRet(1<<16)
 	prog := syscall.SockFprog{Len: uint16(len(f)), Filter: &f[0]}
-	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(v.fd), syscall.SOL_SOCKET, syscall.SO_ATTACH_FILTER,
+	_, _, e := syscall.RawSyscall6(sysSetsockopt, uintptr(v.fd), syscall.SOL_SOCKET, syscall.SO_ATTACH_FILTER,
 		uintptr(unsafe.Pointer(&prog)), unsafe.Sizeof(prog), 0)
 	if e != 0 {
 		return e

@@ -65,7 +65,7 @@ func (a *Agent) listenSyslog(path string) (*syslogListener, error) {
 	l.recv = func(fd uintptr) bool {
 		l.msg.SetControllen(len(l.oob))
 		l.msg.Flags = 0
-		r, _, errno := syscall.Syscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&l.msg)), syscall.MSG_DONTWAIT)
+		r, _, errno := syscall.Syscall(sysRecvmsg, fd, uintptr(unsafe.Pointer(&l.msg)), syscall.MSG_DONTWAIT)
 		l.n, l.err = int(r), nil
 		if errno != 0 {
 			l.err = errno

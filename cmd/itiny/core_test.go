@@ -279,7 +279,7 @@ func coreHelper(args []string) {
 		}
 		res.stderr = stderr.String()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.maxRSS = ru.Maxrss << 10
+			res.maxRSS = int64(ru.Maxrss) << 10
 		}
 	}
 	os.WriteFile(result, fmt.Appendf(nil, "%d %d\n%s", res.code, res.maxRSS, res.stderr), 0o600)

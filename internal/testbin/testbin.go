@@ -120,7 +120,7 @@ func runner(out string) int {
 		return 125
 	}
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if ru == nil || os.WriteFile(out, []byte(strconv.FormatInt(ru.Maxrss<<10, 10)), 0o600) != nil { // kilobytes on Linux
+	if ru == nil || os.WriteFile(out, []byte(strconv.FormatInt(int64(ru.Maxrss)<<10, 10)), 0o600) != nil { // kilobytes on Linux
 		return 125
 	}
 	return cmd.ProcessState.ExitCode()

@@ -19,7 +19,7 @@ import (
 var operands = []any{
 	true, false,
 	"", "mount /var", "naïve\t\"q\"\x00", []byte("ab\xff"),
-	0, 1, -1, 42, -42, math.MaxInt64, math.MinInt64,
+	0, 1, -1, 42, -42, math.MaxInt, math.MinInt, int64(math.MaxInt64), int64(math.MinInt64),
 	int8(-128), int16(300), int32(-7), int64(1) << 40,
 	uint(7), uint8(255), uint16(65535), uint32(0o7777), uint64(math.MaxUint64), uintptr(0xdead),
 	0.0, -0.0, 1.5, -2.25, 1e6, 1e21, 1e-7, 123456.789, 0.1 + 0.2, math.Inf(1), math.Inf(-1), math.NaN(),
