@@ -20,30 +20,15 @@ func (s *Kafka) checkRetention(ctx context.Context, topic string, r *RingPlan) e
 	if r.Oldest.IsZero() {
 		return nil
 	}
-	rcs, err := s.adm.DescribeTopicConfigs(ctx, topic)
+	cfg, err := s.topicConfig(ctx, topic)
 	if err != nil {
-		return fmt.Errorf("kafka topic %s: reading its configuration: %w", topic, err)
+		return err
 	}
-	rc, err := rcs.On(topic, nil)
-	if err == nil {
-		err = rc.Err
+	if cfg["message.timestamp.type"] == "LogAppendTime" {
+		return nil // retention counts from arrival
 	}
-	if err != nil {
-		return fmt.Errorf("kafka topic %s: reading its configuration: %w", topic, err)
-	}
-	var ms int64 = -1
-	for _, c := range rc.Configs {
-		switch {
-		case c.Value == nil:
-		case c.Key == "message.timestamp.type" && *c.Value == "LogAppendTime":
-			return nil // retention counts from arrival
-		case c.Key == "retention.ms":
-			if v, err := strconv.ParseInt(*c.Value, 10, 64); err == nil {
-				ms = v
-			}
-		}
-	}
-	if ms <= 0 {
+	ms, err := strconv.ParseInt(cfg["retention.ms"], 10, 64)
+	if err != nil || ms <= 0 {
 		return nil
 	}
 	if keep := time.Duration(ms) * time.Millisecond; time.Since(r.Oldest) > keep {
@@ -51,6 +36,29 @@ func (s *Kafka) checkRetention(ctx context.Context, topic string, r *RingPlan) e
 			topic, keep, r.Oldest.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// topicConfig returns topic's configuration, key by value; a key without
+// a value is left out.
+func (s *Kafka) topicConfig(ctx context.Context, topic string) (map[string]string, error) {
+	rcs, err := s.adm.DescribeTopicConfigs(ctx, topic)
+	var rc kadm.ResourceConfig
+	if err == nil {
+		rc, err = rcs.On(topic, nil)
+	}
+	if err == nil {
+		err = rc.Err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kafka topic %s: reading its configuration: %w", topic, err)
+	}
+	cfg := map[string]string{}
+	for _, c := range rc.Configs {
+		if c.Value != nil {
+			cfg[c.Key] = *c.Value
+		}
+	}
+	return cfg, nil
 }
 
 // kafkaMappedBytes is the room r's messages take in a Kafka log, and a
@@ -77,26 +85,12 @@ func kafkaStoreBytes(r *RingPlan, scope string) int64 {
 // checkpoint says is stored already left out); with a limit given, too
 // small is refused with what it would need.
 func (s *Kafka) makeRoom(ctx context.Context, topic string, p *Plan, r *RingPlan) error {
-	rcs, err := s.adm.DescribeTopicConfigs(ctx, topic)
+	cfg, err := s.topicConfig(ctx, topic)
 	if err != nil {
-		return fmt.Errorf("kafka topic %s: reading its configuration: %w", topic, err)
+		return err
 	}
-	rc, err := rcs.On(topic, nil)
-	if err == nil {
-		err = rc.Err
-	}
-	if err != nil {
-		return fmt.Errorf("kafka topic %s: reading its configuration: %w", topic, err)
-	}
-	limit := int64(-1)
-	for _, c := range rc.Configs {
-		if c.Key == "retention.bytes" && c.Value != nil {
-			if v, err := strconv.ParseInt(*c.Value, 10, 64); err == nil {
-				limit = v
-			}
-		}
-	}
-	if limit < 0 {
+	limit, err := strconv.ParseInt(cfg["retention.bytes"], 10, 64)
+	if err != nil || limit < 0 {
 		return nil
 	}
 	if s.o.MaxBytes < 0 {

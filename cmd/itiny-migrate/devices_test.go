@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/itiny/itiny/internal/testdir"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -42,12 +41,7 @@ func manyDevices(t *testing.T, url string) {
 			t.Errorf("%s after the others: exit %d\n%s\n%s", d, r.code, r.stdout, r.stderr)
 		}
 	}
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := connectJS(t, url)
 	st, err := js.Stream(context.Background(), "ITINY_METRICS")
 	if err != nil {
 		t.Fatal(err)
@@ -78,12 +72,7 @@ func TestNoRoomRefusedBeforeSending(t *testing.T) {
 	if r.code != 6 || !strings.Contains(r.stderr, "the store cannot hold the history") || !strings.Contains(r.stderr, "needs room for 3000 more messages") {
 		t.Fatalf("--max-bytes 64KiB: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := connectJS(t, url)
 	ctx := context.Background()
 	for _, name := range []string{"ITINY_METRICS", "ITINY_STATE"} {
 		if st, err := js.Stream(ctx, name); err == nil {
@@ -164,12 +153,7 @@ func TestManyDevicesKafkaFake(t *testing.T) {
 // once, nothing sent, the message naming the limit.
 func TestFollowRefusesDiscardingStream(t *testing.T) {
 	url := embedded(t, nil)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := connectJS(t, url)
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "ITINY_METRICS", Subjects: []string{"itiny.*.metrics"}, MaxBytes: 64 << 20}); err != nil {
 		t.Fatal(err)
 	}

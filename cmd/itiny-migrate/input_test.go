@@ -11,8 +11,6 @@ import (
 
 	"github.com/itiny/itiny/internal/testdir"
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestMaxBytesGrammar migrates with --max-bytes as people write it and
@@ -32,12 +30,7 @@ func TestMaxBytesGrammar(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
-			nc, err := nats.Connect(url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			js, _ := jetstream.New(nc)
+			js := connectJS(t, url)
 			st, err := js.Stream(context.Background(), "ITINY_METRICS")
 			if err != nil {
 				t.Fatal(err)
