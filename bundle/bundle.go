@@ -21,7 +21,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -37,6 +36,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/jsonw"
+	"github.com/itiny/itiny/internal/sha256"
 	"github.com/itiny/itiny/internal/size"
 	"github.com/itiny/itiny/ringlog"
 )

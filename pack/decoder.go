@@ -7,40 +7,53 @@ import (
 	"github.com/itiny/itiny/internal/decimal"
 )
 
-// A decoder is the state of an Unpacker reading a version 2 block.
+// A decoder is the state of an Unpacker reading a version 2 or 3 block.
 type decoder struct {
 	t   table
-	r   bitReader
+	s   source
 	out []byte // the last record
 }
 
-// A badEntry says what is wrong with a version 2 entry.
+// A badEntry says what is wrong with a version 2 or 3 entry.
 type badEntry string
 
 func (e badEntry) Error() string { return string(e) }
 
-// errCut is a version 2 entry that runs past the block's end.
+// errCut is an entry that runs past the block's end.
 const errCut = badEntry("cut short")
 
-// next2 returns the next record of a version 2 block.
+// next2 returns the next record of a version 2 or 3 block.
 func (u *Unpacker) next2() (uint64, []byte, error) {
 	d := &u.d2
-	r := &d.r
-	if u.n == 0 && r.pos == 0 {
-		if u.src[0] != Version2 {
+	s := &d.s
+	if u.n == 0 && !u.started {
+		u.started = true
+		switch u.src[0] {
+		case Version2:
+			s.v3, s.r = false, bitReader{src: u.src, pos: 8}
+			if s.m == nil {
+				s.m = &noModel
+			}
+		case Version3:
+			s.v3 = true
+			s.rd.reset(u.src[1:])
+			resetModel(&s.m)
+		default:
 			u.off = len(u.src)
 			return 0, nil, u.corrupt(0, "unknown block version 0x%02x", u.src[0])
 		}
 		d.t.reset()
-		r.pos = 8
 	}
-	at := r.pos
-	if n := r.left(); n < 8 {
-		if v, _ := r.read(uint(n)); v == 0 {
+	if s.v3 {
+		return u.next3()
+	}
+	at := s.r.pos // in bits
+	if n := s.r.left(); n < 8 {
+		if v, _ := s.r.read(uint(n)); v == 0 {
 			u.off = len(u.src)
 			return 0, nil, io.EOF
 		}
-		r.pos = at
+		s.r.pos = at
 	}
 	seq, err := u.entry2()
 	if err != nil {
@@ -52,44 +65,90 @@ func (u *Unpacker) next2() (uint64, []byte, error) {
 	return seq, d.out, nil
 }
 
-// entry2 reads one entry into d.out and returns its sequence number.
+// next3 returns the next record of a version 3 block. An entry's first
+// bit, 0, ends the block, after which the coded stream must end too.
+func (u *Unpacker) next3() (uint64, []byte, error) {
+	d := &u.d2
+	s := &d.s
+	at := 1 + s.rd.pos // the coded byte reached, for errors
+	if b, _ := s.bit(&s.m.entry); b == 0 {
+		u.off = len(u.src)
+		switch {
+		case s.rd.over > 0:
+			return 0, nil, u.corrupt(at, "cut short")
+		case s.rd.pos < len(s.rd.src):
+			return 0, nil, u.corrupt(at, "%d bytes after the end", len(s.rd.src)-s.rd.pos)
+		}
+		return 0, nil, io.EOF
+	}
+	if u.n >= MaxEntries {
+		u.off = len(u.src)
+		return 0, nil, u.corrupt(at, "more than %d entries", MaxEntries)
+	}
+	seq, err := u.entry2()
+	if err == nil && s.rd.over > 0 {
+		err = errCut
+	}
+	if err != nil {
+		u.off = len(u.src)
+		return 0, nil, u.corrupt(at, "%v", err)
+	}
+	u.n++
+	u.seq = seq
+	return seq, d.out, nil
+}
+
+// entry2 reads one entry into d.out and returns its sequence number. A
+// version 3 entry's first bit is read.
 func (u *Unpacker) entry2() (uint64, error) {
 	d := &u.d2
-	r, t := &d.r, &d.t
+	s, t := &d.s, &d.t
 	seq := u.seq
 	if u.n > 0 {
 		seq++
 	}
-	code, ok := r.ones(2)
+	if !s.v3 {
+		switch b, ok := s.r.read(1); {
+		case !ok:
+			return 0, errCut
+		case b == 0:
+			return 0, badEntry("entry does not start with bit 1")
+		}
+	}
+	b, ok := s.bit(&s.m.predicted)
 	switch {
 	case !ok:
 		return 0, errCut
-	case code == 0:
-		return 0, badEntry("entry does not start with bit 1")
-	case code == 2:
-		s := t.predicted()
-		if s < 0 {
+	case b == 1:
+		p := t.predicted()
+		if p < 0 {
 			return 0, badEntry("no shape predicted")
 		}
-		return seq, u.instance(s)
+		return seq, u.instance(p)
 	}
-	g, ok := r.uint()
+	g, ok := s.uint()
 	if !ok || seq+g < seq {
 		return 0, badEntry("bad sequence gap")
 	}
 	seq += g
-	kind, ok := r.ones(3)
-	if !ok {
-		return 0, errCut
+	kind := 0
+	for ; kind < 3; kind++ {
+		b, ok := s.bit(&s.m.kind[kind])
+		if !ok {
+			return 0, errCut
+		}
+		if b == 0 {
+			break
+		}
 	}
 	switch kind {
-	case 0: // an earlier shape
-		v, ok := r.read(indexBits(len(t.shapes)))
+	case kindShape:
+		v, ok := s.raw(indexBits(len(t.shapes)))
 		if !ok || v >= uint64(len(t.shapes)) {
 			return 0, badEntry("bad shape index")
 		}
 		return seq, u.instance(int(v))
-	case 1: // a new template, whole
+	case kindWhole:
 		from := len(t.tmpl)
 		if err := d.bytes(MaxTemplate - from); err != nil {
 			return 0, err
@@ -102,7 +161,7 @@ func (u *Unpacker) entry2() (uint64, error) {
 		t.seen(len(t.shapes) - 1)
 		t.rememberShape(len(t.shapes) - 1)
 		return seq, nil
-	case 2: // a new template derived from an earlier one
+	case kindDerived:
 		if err := d.derive(); err != nil {
 			return 0, err
 		}
@@ -118,23 +177,53 @@ func (u *Unpacker) entry2() (uint64, error) {
 // bytes reads a length, at most max and MaxRecord, and as many bytes into
 // d.out.
 func (d *decoder) bytes(max int) error {
-	r := &d.r
-	n, ok := r.uint()
-	if !ok || n > MaxRecord || n > uint64(max) || n > uint64(r.left()/8) {
+	s := &d.s
+	n, ok := s.uint()
+	if !ok || n > MaxRecord || n > uint64(max) || n > uint64(s.left()) {
 		return badEntry("bad length")
 	}
 	d.out = d.out[:0]
-	for range n {
-		c, _ := r.read(8)
-		d.out = append(d.out, byte(c))
+	if !s.v3 {
+		for range n {
+			c, _ := s.r.read(8)
+			d.out = append(d.out, byte(c))
+		}
+		return nil
+	}
+	var ctx litContext
+	prev, prevEnd := 0, 0 // the last str body, in d.out
+	for len(d.out) < int(n) {
+		b := byte(s.tree(s.m.lit[ctx.place][:], 8))
+		d.out = append(d.out, b)
+		k := ctx.strBody(b, int(n)-len(d.out))
+		ctx.next(b)
+		if k == 0 {
+			continue
+		}
+		var exp uint8
+		shared, ok := s.adaptive(&exp, nil, &s.m.sz, nil, clsShared)
+		if !ok || shared > uint64(min(k, prevEnd-prev)) {
+			return badEntry("bad str prefix")
+		}
+		start := len(d.out)
+		for j := range k {
+			if j < int(shared) {
+				b = d.out[prev+j]
+			} else {
+				b = byte(s.tree(s.m.lit[ctx.place][:], 8))
+			}
+			d.out = append(d.out, b)
+			ctx.next(b)
+		}
+		prev, prevEnd = start, len(d.out)
 	}
 	return nil
 }
 
 // derive reads a template derived from an earlier one and adds its shape.
 func (d *decoder) derive() error {
-	r, t := &d.r, &d.t
-	v, ok := r.read(indexBits(len(t.shapes)))
+	s, t := &d.s, &d.t
+	v, ok := s.raw(indexBits(len(t.shapes)))
 	if !ok || v >= uint64(len(t.shapes)) {
 		return badEntry("bad base shape index")
 	}
@@ -148,12 +237,12 @@ func (d *decoder) derive() error {
 			t.tmpl = append(t.tmpl, item...)
 			continue
 		}
-		replaced, ok := r.bit()
+		replaced, ok := s.bit(&s.m.edit)
 		if !ok {
 			t.tmpl = t.tmpl[:from]
 			return errCut
 		}
-		if !replaced {
+		if replaced == 0 {
 			t.tmpl = append(t.tmpl, item...)
 			continue
 		}
@@ -188,7 +277,7 @@ func (u *Unpacker) instance(s int) error {
 				return err
 			}
 			if sr.needsSign(o.kind, v) {
-				b, ok := d.r.read(1)
+				b, ok := d.s.bit(&d.s.m.sign)
 				if !ok {
 					return errCut
 				}
@@ -215,7 +304,7 @@ func (d *decoder) header(s *series, kind uint8, i int) (uint64, error) {
 	if i >= Predicted || kind != kindInt && kind != kindTime {
 		return d.number(s, kind)
 	}
-	b, ok := d.r.read(1)
+	b, ok := d.s.bit(&d.s.m.last[i])
 	switch {
 	case !ok:
 		return 0, errCut
@@ -246,7 +335,13 @@ func (d *decoder) number(s *series, kind uint8) (uint64, error) {
 
 // integer reads a value coded against old as Encoder.integer writes it.
 func (d *decoder) integer(s *series, old uint64, zero bool) (uint64, bool) {
-	z, ok := d.r.adaptive(&s.width, zero)
+	var z uint64
+	var ok bool
+	if zero {
+		z, ok = d.s.adaptive(&s.width, &s.avg, &s.p[pZero], &s.p[pWidth], clsInt)
+	} else {
+		z, ok = d.s.adaptive(&s.width, &s.avg, nil, &s.p[pWidth], clsMant)
+	}
 	if !ok {
 		return 0, false
 	}
@@ -263,29 +358,23 @@ func (d *decoder) integer(s *series, old uint64, zero bool) (uint64, bool) {
 	return old + dv, true
 }
 
-// xor reads a leading-zero count and a width, of lw bits each, and the
-// bits of an XOR of a width-bit value.
-func (d *decoder) xor(lw, width uint) (uint64, bool) {
-	r := &d.r
-	lz, ok1 := r.read(lw)
-	sig, ok2 := r.read(lw)
-	sig++
-	if !ok1 || !ok2 || lz+sig > uint64(width) {
-		return 0, false
-	}
-	x, ok := r.read(uint(sig))
-	return x << (uint64(width) - lz - sig), ok
-}
-
 func (d *decoder) float(s *series) (uint64, error) {
-	r := &d.r
-	code, ok := r.ones(3)
+	src := &d.s
+	code, ok := src.bit(&s.p[pZero])
+	if ok && code == 1 {
+		var b uint64
+		b, ok = src.bit(&s.p[pExp])
+		if ok && b == 1 {
+			b, ok = src.bit(&src.m.xor)
+			code += 1 + b
+		}
+	}
 	switch {
 	case !ok:
 		return 0, errCut
 	case code == 0:
 		return s.v, nil
-	case code == 1: // floatSameExp
+	case code == 1: // the mantissa at the series' exponent
 		if !s.dec {
 			return 0, badEntry("mantissa change of a float that is not decimal")
 		}
@@ -298,9 +387,9 @@ func (d *decoder) float(s *series) (uint64, error) {
 			return 0, badEntry("mantissa out of range")
 		}
 		s.m, s.v = int64(m), math.Float64bits(f)
-	case code == 2: // floatNewExp
-		e, ok1 := r.read(6)
-		z, ok2 := r.uint()
+	case code == 2: // a new exponent
+		e, ok1 := src.raw(6)
+		z, ok2 := src.uint()
 		if !ok1 || !ok2 {
 			return 0, errCut
 		}
@@ -310,8 +399,8 @@ func (d *decoder) float(s *series) (uint64, error) {
 			return 0, badEntry("decimal out of range")
 		}
 		s.m, s.e, s.dec, s.d, s.v = m, int8(int(e)-decimal.MaxExp), true, 0, math.Float64bits(f)
-	default: // floatXOR
-		x, ok := d.xor(6, 64)
+	default: // an XOR with the last value
+		x, ok := src.xor(6, 64)
 		if !ok {
 			return 0, badEntry("bad float change")
 		}

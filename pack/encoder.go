@@ -2,13 +2,13 @@ package pack
 
 import (
 	"math"
-	"math/bits"
 
 	"github.com/itiny/itiny/internal/decimal"
 )
 
-// An Encoder builds a version 2 block one record at a time; the block is
-// always the bytes appended so far. The zero value is ready to use.
+// An Encoder builds a block one record at a time, of version 3 unless
+// Version says 2; the block is always the bytes appended so far. The zero
+// value is ready to use.
 //
 // It copies the templates it keeps, so callers need not hold records.
 // Its memory is bounded by the table's: at most MaxTemplate bytes of
@@ -16,11 +16,17 @@ import (
 // plus one record; past a bound a record is stored as a plain literal.
 // In steady state Append allocates nothing.
 type Encoder struct {
+	// Version is the version of the blocks written: Version3 (or 0),
+	// or Version2 for readers that predate version 3.
+	Version byte
+
 	t       table
-	w       bitWriter
+	c       coder
 	n       int
 	lastSeq uint64
-	used    uint8    // bits used in the block's last byte
+	used    uint8    // version 2: bits used in the block's last byte
+	keep    int      // version 3: bytes of the block before the coder's flush
+	size    int      // bytes of the records added
 	vals    []uint64 // the numbers of the record being added
 	sgn     []uint8  // and the signedness each must state, if any
 	tmp     [16]byte
@@ -32,6 +38,13 @@ func (e *Encoder) Reset() { e.n = 0 }
 // Len reports how many records were added since Reset.
 func (e *Encoder) Len() int { return e.n }
 
+// Fits reports whether a record of size bytes may join the block: it
+// holds fewer than MaxEntries records (version 3) and their bytes stay
+// within MaxUnpacked with it. A first record always fits.
+func (e *Encoder) Fits(size int) bool {
+	return e.n == 0 || e.size+size <= MaxUnpacked && (e.n < MaxEntries || e.Version == Version2)
+}
+
 // Append adds rec, one record with sequence number seq, to the block in
 // dst and returns the extended block; dst must be what the last Append
 // returned (or, for the first record, any bytes the block will follow).
@@ -42,35 +55,70 @@ func (e *Encoder) Append(dst []byte, rec []byte, seq uint64) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	if e.n > 0 && !e.Fits(len(rec)) {
+		return dst, ErrFull
+	}
+	c := &e.c
 	if e.n == 0 {
 		e.t.reset()
-		dst = append(dst, Version2)
-		e.used = 0
+		c.v3 = e.Version != Version2
+		if c.v3 {
+			dst = append(dst, Version3)
+			e.keep = len(dst)
+			resetModel(&c.m)
+			c.rc.reset(nil)
+		} else {
+			dst = append(dst, Version2)
+			e.used = 0
+			if c.m == nil {
+				c.m = &noModel
+			}
+		}
 	}
-	e.w.resume(dst, e.used)
-	e.add(rec, gap)
-	e.used = e.w.finish()
+	if c.v3 {
+		// The block ends in the coder's flush after an end bit; the next
+		// record replaces them, coded from the state before them.
+		c.rc.b = dst[:e.keep]
+		c.rc.bit(&c.m.entry, 1)
+		e.add(rec, gap)
+		e.keep = len(c.rc.b)
+		saved, end := c.rc, c.m.entry
+		c.rc.bit(&end, 0)
+		c.rc.flush()
+		dst = c.rc.b
+		c.rc = saved
+		c.rc.b = nil
+	} else {
+		c.w.resume(dst, e.used)
+		c.w.write(1, 1)
+		e.add(rec, gap)
+		e.used = c.w.finish()
+		dst, c.w.b = c.w.b, nil
+	}
+	if e.n == 0 {
+		e.size = 0
+	}
+	e.size += len(rec)
 	e.n++
 	e.lastSeq = seq
-	dst, e.w.b = e.w.b, nil
 	return dst, nil
 }
 
-// add writes rec's entry.
+// add writes rec's entry, after its first bit.
 func (e *Encoder) add(rec []byte, gap uint64) {
-	t, w := &e.t, &e.w
+	t, c := &e.t, &e.c
 	if p := t.predicted(); gap == 0 && p >= 0 && e.match(p, rec) {
-		w.write(0b11, 2)
+		c.bit(&c.m.predicted, 1)
 		e.numbers(p)
 		t.seen(p)
 		return
 	}
-	w.write(0b10, 2)
-	w.uint(gap)
+	c.bit(&c.m.predicted, 0)
+	c.uint(gap)
 	for s := len(t.shapes) - 1; s >= 0; s-- {
 		if e.match(s, rec) {
-			w.write(0, 1)
-			w.write(uint64(s), indexBits(len(t.shapes)))
+			e.kind(kindShape)
+			c.raw(uint64(s), indexBits(len(t.shapes)))
 			e.numbers(s)
 			t.seen(s)
 			return
@@ -88,21 +136,33 @@ func (e *Encoder) add(rec []byte, gap uint64) {
 		t.tmpl = append(t.tmpl, rec...)
 		if t.addShape(from, -1) {
 			s := len(t.shapes) - 1
-			e.literal(0b10, rec)
+			e.kind(kindWhole)
+			c.bytes(rec)
 			t.seen(s)
 			t.rememberShape(s)
 			return
 		}
 		t.tmpl = t.tmpl[:from]
 	}
-	e.literal(0b111, rec)
+	e.kind(kindLiteral)
+	c.bytes(rec)
 	t.prev, t.nlast = -1, 0
 }
 
-// literal writes the kind code, then rec's length and bytes.
-func (e *Encoder) literal(code uint64, rec []byte) {
-	e.w.write(code, uint(bits.Len64(code)))
-	e.w.bytes(rec)
+// The kinds of an entry that is not of the predicted shape.
+const (
+	kindShape   = iota // "0": an earlier shape
+	kindWhole          // "10": a new shape, its template whole
+	kindDerived        // "110": a new shape derived from an earlier one
+	kindLiteral        // "111": a plain literal
+)
+
+// kind writes the code of an entry's kind k: k ones, and a zero if k < 3.
+func (e *Encoder) kind(k int) {
+	c := &e.c
+	for i := range min(k+1, 3) {
+		c.bit(&c.m.kind[i], b2u(i < k))
+	}
 }
 
 // match reports whether rec is an instance of shape s, putting its
@@ -148,11 +208,9 @@ func (e *Encoder) match(s int, rec []byte) bool {
 // items that differ replaced, and writes it, if rec is then an instance
 // of it; else it changes nothing.
 func (e *Encoder) derive(b int, rec []byte) bool {
-	t, w := &e.t, &e.w
+	t, c := &e.t, &e.c
 	base := t.shapes[b]
-	from, saved := len(t.tmpl), *w
-	w.write(0b110, 3)
-	w.write(uint64(b), indexBits(len(t.shapes)))
+	from := len(t.tmpl)
 	bo, ro := int(base.tmpl), 0
 	ok := true
 	for ok && bo < int(base.tmplEnd) {
@@ -165,15 +223,10 @@ func (e *Encoder) derive(b int, rec []byte) bool {
 		case !rok:
 			ok = false
 		case isStr(bb[0]) && isStr(rb[0]) && string(bb) != string(rb):
-			body := rb[strHead(rb[0]):]
 			// Only the shortest header, which a reader writes back.
+			body := rb[strHead(rb[0]):]
 			ok = len(appendStrHeader(e.tmp[:0], len(body))) == len(rb)-len(body)
-			w.write(1, 1)
-			w.bytes(body)
 			t.tmpl = append(t.tmpl, rb...)
-		case isStr(bb[0]) && string(bb) == string(rb):
-			w.write(0, 1)
-			fallthrough
 		case bi.kind != kindOther && bi.kind == ri.kind:
 			t.tmpl = append(t.tmpl, bb...)
 		default:
@@ -187,10 +240,27 @@ func (e *Encoder) derive(b int, rec []byte) bool {
 		}
 	}
 	if !ok {
-		t.tmpl, *w = t.tmpl[:from], saved
+		t.tmpl = t.tmpl[:from]
 		return false
 	}
+	// Written once known to fit: a version 3 coder cannot take bits back.
 	s := len(t.shapes) - 1
+	e.kind(kindDerived)
+	c.raw(uint64(b), indexBits(s))
+	for bo, no := int(base.tmpl), from; bo < int(base.tmplEnd); {
+		bi, _ := parseItem(t.tmpl[bo:base.tmplEnd])
+		ni, _ := parseItem(t.tmpl[no:])
+		bb, nb := t.tmpl[bo:bo+bi.size], t.tmpl[no:no+ni.size]
+		bo += bi.size
+		no += ni.size
+		if isStr(bb[0]) {
+			changed := string(bb) != string(nb)
+			c.bit(&c.m.edit, b2u(changed))
+			if changed {
+				c.bytes(nb[strHead(nb[0]):])
+			}
+		}
+	}
 	e.numbers(s)
 	t.seen(s)
 	return true
@@ -223,14 +293,14 @@ func (e *Encoder) numbers(s int) {
 		case i >= Predicted || o.kind != kindInt && o.kind != kindTime:
 			e.number(sr, o.kind, v)
 		case i < t.nlast && v == t.last[i]:
-			e.w.write(0, 1)
+			e.c.bit(&e.c.m.last[i], 0)
 			sr.observe(v)
 		default:
-			e.w.write(1, 1)
+			e.c.bit(&e.c.m.last[i], 1)
 			e.number(sr, o.kind, v)
 		}
 		if sign := e.sgn[i]; sign != 0 {
-			e.w.write(uint64(sign-signSigned), 1)
+			e.c.bit(&e.c.m.sign, uint64(sign-signSigned))
 			sr.sign = sign
 		}
 		i++
@@ -257,37 +327,44 @@ func (e *Encoder) integer(s *series, x, old uint64, zero bool) {
 	if s.score < 0 {
 		z = zigzag(dd)
 	}
-	e.w.adaptive(z, &s.width, zero)
+	if zero {
+		e.c.adaptive(z, &s.width, &s.avg, &s.p[pZero], &s.p[pWidth], clsInt)
+	} else {
+		e.c.adaptive(z, &s.width, &s.avg, nil, &s.p[pWidth], clsMant)
+	}
 	s.learn(d, dd)
 	s.d = d
 }
 
 func (e *Encoder) float(s *series, v uint64) {
-	w := &e.w
+	c := &e.c
+	pz := &s.p[pZero]
 	if v == s.v {
-		w.write(0, 1)
+		c.bit(pz, 0)
 		return
 	}
+	c.bit(pz, 1)
 	m, ex, ok := decimal.Split(math.Float64frombits(v))
 	if ok && s.dec && ex >= int(s.e) {
 		if m2, fits := scale(m, ex-int(s.e)); fits {
 			if j, _ := decimal.Join(m2, int(s.e)); math.Float64bits(j) == v {
-				w.write(floatSameExp, 2)
+				c.bit(&s.p[pExp], 0)
 				e.integer(s, uint64(m2), uint64(s.m), false)
 				s.m = m2
 				return
 			}
 		}
 	}
+	c.bit(&s.p[pExp], 1)
 	if ok {
-		w.write(floatNewExp, 3)
-		w.write(uint64(ex+decimal.MaxExp), 6)
-		w.uint(zigzag(uint64(m)))
+		c.bit(&c.m.xor, 0)
+		c.raw(uint64(ex+decimal.MaxExp), 6)
+		c.uint(zigzag(uint64(m)))
 		s.m, s.e, s.dec, s.d = m, int8(ex), true, 0
 		return
 	}
-	w.write(floatXOR, 3)
-	w.xor(v^s.v, 6, 64)
+	c.bit(&c.m.xor, 1)
+	c.xor(v^s.v, 6, 64)
 	s.dec = false
 }
 

@@ -1,9 +1,14 @@
 // Package pack compresses a run of MessagePack records of one stream into
-// a block, and expands it again. There are two versions of blocks; one
-// Unpacker reads both.
+// a block, and expands it again. There are three versions of blocks; one
+// Unpacker reads them all.
 //
-// Version 2 (Encoder; docs/FORMAT.md 3.5), which writers use, is a stream
-// of bits in which every record is an instance of a shape the block keeps
+// Version 3 (Encoder; docs/FORMAT.md 3.6), which writers use, codes the
+// bits of version 2's syntax with a binary range coder (LZMA's), each
+// with a probability that learns from the bits before it (rc.go,
+// coder.go): a bit nearly certain costs nearly nothing.
+//
+// Version 2 (Encoder with Version2; 3.5) is a stream of bits in which
+// every record is an instance of a shape the block keeps
 // for its whole length, and each number of a shape is a series predicted
 // from its own past: the change of its difference or the difference, in
 // a variable-length code; a float as the change of its decimal mantissa
@@ -82,3 +87,7 @@ const (
 
 // ErrCorrupt is wrapped by every error from unpacking a malformed block.
 var ErrCorrupt = errors.New("pack: corrupt block")
+
+// ErrFull is returned by Encoder.Append when the block holds MaxEntries
+// records: the record is for a new block.
+var ErrFull = errors.New("pack: block full")

@@ -378,7 +378,7 @@ func BenchmarkUnpack(b *testing.B) {
 	for _, v := range []struct {
 		name string
 		p    func() appender
-	}{{"v1", func() appender { return new(Packer) }}, {"v2", func() appender { return new(Encoder) }}} {
+	}{{"v1", func() appender { return new(Packer) }}, {"v2", func() appender { return &Encoder{Version: Version2} }}, {"v3", func() appender { return new(Encoder) }}} {
 		b.Run(v.name, func(b *testing.B) {
 			blk := appendAll(b, v.p(), recs, consecutive(1, len(recs)))
 			var u Unpacker

@@ -12,9 +12,10 @@ import (
 // for its whole length, and each number of a shape is a series predicted
 // from its own past values.
 const (
-	// Version2 is the first byte of a version 2 block; version 1 blocks
-	// start with a tag whose bit 7 is 0.
+	// Version2 and Version3 are the first byte of a version 2 and 3
+	// block; version 1 blocks start with a tag whose bit 7 is 0.
 	Version2 = 0x80 | 2
+	Version3 = 0x80 | 3
 
 	// The bounds of a block's table, the same for writer and reader: past
 	// them a writer stores records as plain literals, and a reader rejects
@@ -22,6 +23,20 @@ const (
 	MaxShapes   = 256      // shapes
 	MaxTemplate = 64 << 10 // template bytes, replaced strings included
 	MaxSeries   = 4096     // numbers of all shapes together
+
+	// MaxEntries bounds the records of a version 3 block. A record may
+	// cost it a hundredth of a bit, so that without a bound a block of
+	// 64 KiB could hold tens of millions of records, each up to 64 KiB
+	// (docs/FORMAT.md 3.6).
+	MaxEntries = 1 << 16
+	// MaxUnpacked bounds the bytes of the records of a block a writer
+	// makes, so that a small block never unpacks to gigabytes (65,536
+	// alike records of 64 KiB cost a version 3 block next to nothing).
+	MaxUnpacked = 16 << 20
+	// MaxUnpackedRead is the bound readers take, of every version: above
+	// any block a writer makes, version 1's included (a ring's 64 KiB
+	// stage of references to one 2 KiB record unpacks to 44 MB).
+	MaxUnpackedRead = 64 << 20
 )
 
 // An op is one step of a shape: copy template bytes, or write a number.
@@ -46,10 +61,19 @@ type series struct {
 	m     int64  // float64: the last value is m·10^e, when dec
 	e     int8
 	dec   bool
-	score int16 // below zero: code the change of the difference
-	sign  uint8 // an integer's: signUnknown, signed or unsigned
-	width uint8 // the bit length its next code is expected to have
+	score int16  // below zero: code the change of the difference
+	sign  uint8  // an integer's: signUnknown, signed or unsigned
+	width uint8  // version 2: the bit length its next code is expected to have
+	avg   uint16 // version 3: the average of its codes' bit lengths, in sixteenths
+	p     [3]prob
 }
+
+// A series' own probabilities in version 3 (pack/coder.go).
+const (
+	pZero  = iota // a zero (an integer's difference, a float unchanged)
+	pExp          // a float's mantissa at the same exponent
+	pWidth        // its code's width is the last one's
+)
 
 // An integer series' signedness decides how a value is written back:
 // unknown while the template and the values since have all been 0 to 127,
@@ -171,7 +195,7 @@ func (t *table) addShape(from int, base int) bool {
 }
 
 func newSeries(kind uint8, typ byte, v uint64) series {
-	s := series{v: v}
+	s := series{v: v, p: [3]prob{probInit, probInit, probInit}}
 	switch {
 	case kind == kindF64:
 		s.m, s.e, s.dec = split(v)
@@ -210,13 +234,6 @@ func (s *series) learn(d, dd uint64) {
 	diff := bits.Len64(zigzag(dd)) - bits.Len64(zigzag(d))
 	s.score += int16(diff) - s.score>>3
 }
-
-// The codes of a float64 that is not the series' last value.
-const (
-	floatSameExp = 0b10  // 2 bits: mantissa at the series' exponent
-	floatNewExp  = 0b110 // 3 bits: exponent, mantissa
-	floatXOR     = 0b111 // 3 bits: XOR with the last value
-)
 
 // popShape removes the newest shape.
 func (t *table) popShape() {

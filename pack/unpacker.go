@@ -8,22 +8,24 @@ import (
 
 // An Unpacker expands a block into its records.
 type Unpacker struct {
-	src  []byte
-	off  int
-	seq  uint64
-	n    int
-	buf  []byte         // the records of the window, back to back
-	win  [Refs][2]int32 // start and end in buf of the last records, a ring
-	pred [Predicted]uint64
-	v2   bool // a version 2 block, read by d2
-	d2   decoder
+	src     []byte
+	off     int
+	seq     uint64
+	n       int
+	buf     []byte         // the records of the window, back to back
+	win     [Refs][2]int32 // start and end in buf of the last records, a ring
+	pred    [Predicted]uint64
+	size    int  // bytes of the records returned, up to MaxUnpackedRead
+	v2      bool // a version 2 or 3 block, read by d2
+	started bool // its version is known
+	d2      decoder
 }
 
 // Reset starts unpacking block, whose first record has sequence number first.
 func (u *Unpacker) Reset(block []byte, first uint64) {
-	u.src, u.off, u.seq, u.n, u.buf, u.pred = block, 0, first, 0, u.buf[:0], [Predicted]uint64{}
+	u.src, u.off, u.seq, u.n, u.buf, u.pred, u.size = block, 0, first, 0, u.buf[:0], [Predicted]uint64{}, 0
 	u.v2 = len(block) > 0 && block[0]&tagBad != 0
-	u.d2.r = bitReader{src: block}
+	u.started = false
 }
 
 // Next returns the next record and its sequence number. The record is
@@ -33,6 +35,17 @@ func (u *Unpacker) Next() (uint64, []byte, error) {
 	if u.off >= len(u.src) {
 		return 0, nil, io.EOF
 	}
+	seq, rec, err := u.next()
+	if err == nil {
+		if u.size += len(rec); u.size > MaxUnpackedRead {
+			u.off = len(u.src)
+			return 0, nil, u.corrupt(0, "records of over %d bytes", MaxUnpackedRead)
+		}
+	}
+	return seq, rec, err
+}
+
+func (u *Unpacker) next() (uint64, []byte, error) {
 	if u.v2 {
 		return u.next2()
 	}

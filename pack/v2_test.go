@@ -14,10 +14,12 @@ func encodeAll(t testing.TB, recs [][]byte, seqs []uint64) []byte {
 	return appendAll(t, new(Encoder), recs, seqs)
 }
 
-// roundTrip2 encodes recs in a version 2 block and checks that unpacking
-// gives them back, byte for byte, with their numbers.
+// roundTrip2 encodes recs in a version 2 and a version 3 block and checks
+// that unpacking gives them back, byte for byte, with their numbers. It
+// returns the version 3 block.
 func roundTrip2(t testing.TB, recs [][]byte, seqs []uint64) []byte {
 	t.Helper()
+	checkBlock(t, appendAll(t, &Encoder{Version: Version2}, recs, seqs), recs, seqs)
 	blk := encodeAll(t, recs, seqs)
 	checkBlock(t, blk, recs, seqs)
 	return blk
@@ -44,31 +46,30 @@ func checkBlock(t testing.TB, blk []byte, recs [][]byte, seqs []uint64) {
 	}
 }
 
-// entryKinds counts a block's entries by kind: "predicted", "shape"
-// (another earlier shape), "template", "derived" and "literal".
-func entryKinds(t testing.TB, blk []byte, first uint64) map[string]int {
+// entryKinds counts the entries of recs' block by kind: "predicted",
+// "shape" (another earlier shape), "template", "derived" and "literal".
+// Versions 2 and 3 have the same entries: it reads version 2's bits.
+func entryKinds(t testing.TB, recs [][]byte, seqs []uint64) map[string]int {
+	blk := appendAll(t, &Encoder{Version: Version2}, recs, seqs)
 	var u Unpacker
-	u.Reset(blk, first)
+	u.Reset(blk, seqs[0])
 	n := map[string]int{}
 	for {
-		at := u.d2.r.pos
-		if at == 0 {
-			at = 8
-		}
+		at := max(u.d2.s.r.pos, 8)
 		if _, _, err := u.Next(); err == io.EOF {
 			return n
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		r := bitReader{src: blk, pos: at}
-		if c, _ := r.read(2); c == 0b11 {
+		s := source{r: bitReader{src: blk, pos: at}, m: &noModel}
+		if c, _ := s.raw(2); c == 0b11 {
 			n["predicted"]++
 			continue
 		}
-		r.uint()
+		s.uint()
 		k := 0
 		for ; k < 3; k++ {
-			if b, _ := r.bit(); !b {
+			if b, _ := s.raw(1); b == 0 {
 				break
 			}
 		}
@@ -122,8 +123,8 @@ func TestShapes2(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seqs := consecutive(1, len(tc.recs))
-			blk := roundTrip2(t, tc.recs, seqs)
-			if got := entryKinds(t, blk, seqs[0]); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			roundTrip2(t, tc.recs, seqs)
+			if got := entryKinds(t, tc.recs, seqs); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("entries %v, want %v", got, tc.want)
 			}
 		})
@@ -159,8 +160,8 @@ func TestBounds2(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seqs := consecutive(1, len(tc.recs))
-			blk := roundTrip2(t, tc.recs, seqs)
-			if got := entryKinds(t, blk, 1)["literal"]; got != tc.want {
+			roundTrip2(t, tc.recs, seqs)
+			if got := entryKinds(t, tc.recs, seqs)["literal"]; got != tc.want {
 				t.Errorf("%d plain literals, want %d", got, tc.want)
 			}
 		})
@@ -170,14 +171,16 @@ func TestBounds2(t *testing.T) {
 func TestRealSamples2(t *testing.T) {
 	recs := realRecords(t)
 	seqs := consecutive(1, len(recs))
-	blk := roundTrip2(t, recs, seqs)
+	v3 := roundTrip2(t, recs, seqs)
+	v2 := appendAll(t, &Encoder{Version: Version2}, recs, seqs)
 	v1 := packAll(t, recs, seqs)
 	samples := len(recs) / 12
-	t.Logf("%d records (%d samples), %d bytes: v1 %d, v2 %d bytes, %d a sample",
-		len(recs), samples, totalLen(recs), len(v1), len(blk), len(blk)/samples)
-	// v2 measured 6,621 bytes, v1 19,102: at least twice as small.
-	if 2*len(blk) > len(v1) {
-		t.Errorf("v2 %d bytes, v1 %d: not half", len(blk), len(v1))
+	t.Logf("%d records (%d samples), %d bytes: v1 %d, v2 %d, v3 %d bytes, %d a sample",
+		len(recs), samples, totalLen(recs), len(v1), len(v2), len(v3), len(v3)/samples)
+	// v2 measured 6,621 bytes, v1 19,102: at least twice as small; v3
+	// codes v2's bits, so never more than them and its flush.
+	if 2*len(v2) > len(v1) || len(v3) > len(v2) {
+		t.Errorf("v1 %d, v2 %d, v3 %d bytes: v2 not half of v1, or v3 above v2", len(v1), len(v2), len(v3))
 	}
 }
 
@@ -185,11 +188,13 @@ func TestRealSamples2(t *testing.T) {
 // records so far.
 func TestIncremental2(t *testing.T) {
 	recs := realRecords(t)[:60]
-	var e Encoder
-	var blk []byte
-	for i, r := range recs {
-		blk, _ = e.Append(blk, r, uint64(i+1))
-		checkBlock(t, bytes.Clone(blk), recs[:i+1], consecutive(1, i+1))
+	for _, v := range []byte{Version2, Version3} {
+		e := Encoder{Version: v}
+		var blk []byte
+		for i, r := range recs {
+			blk, _ = e.Append(blk, r, uint64(i+1))
+			checkBlock(t, bytes.Clone(blk), recs[:i+1], consecutive(1, i+1))
+		}
 	}
 }
 
@@ -216,28 +221,31 @@ func TestAppendErrors2(t *testing.T) {
 
 func TestCorruptBlocks2(t *testing.T) {
 	t0 := time.Unix(1764000000, 0)
-	good := encodeAll(t, [][]byte{rec(1, t0, 0, "a", "v", 0.5), rec(2, t0, 0, "a", "v", 0.75)}, []uint64{1, 2})
+	good := appendAll(t, &Encoder{Version: Version2}, [][]byte{rec(1, t0, 0, "a", "v", 0.5), rec(2, t0, 0, "a", "v", 0.75)}, []uint64{1, 2})
+	good3 := encodeAll(t, [][]byte{rec(1, t0, 0, "a", "v", 0.5), rec(2, t0, 0, "a", "v", 0.75)}, []uint64{1, 2})
 	for _, tc := range []struct {
 		name  string
 		block []byte
 		want  string
 	}{
-		{"unknown version", []byte{0x83, 0xff}, "entry 0 at offset 0: unknown block version 0x83"},
+		{"unknown version", []byte{0x84, 0xff}, "entry 0 at offset 0: unknown block version 0x84"},
 		{"entry of a zero bit", []byte{Version2, 0x00, 0x00}, "entry 0 at offset 1: bit 0: entry does not start with bit 1"},
 		{"predicted with no shape", []byte{Version2, 0xc0}, "no shape predicted"},
 		{"earlier shape with none", []byte{Version2, 0x80}, "bad shape index"},
-		{"literal longer than the block", bitsOf(func(w *bitWriter) { w.write(0b10_0_10, 5); w.uint(2); w.write(0x91, 8) }), "bad length"},
-		{"template not MessagePack", bitsOf(func(w *bitWriter) { w.write(0b10_0_10, 5); w.uint(1); w.write(0x91, 8) }), "not one MessagePack item"},
-		{"float mantissa of no decimal", bitsOf(func(w *bitWriter) {
-			w.write(0b10_0_10, 5)
-			w.uint(9)
-			w.write(0xcb, 8)
-			w.write(0x7ff8000000000001, 64) // a NaN
-			w.write(0b11, 2)
-			w.write(0b10, 2) // the mantissa at the same exponent
+		{"literal longer than the block", bitsOf(func(c *coder) { c.raw(0b10_0_10, 5); c.uint(2); c.raw(0x91, 8) }), "bad length"},
+		{"template not MessagePack", bitsOf(func(c *coder) { c.raw(0b10_0_10, 5); c.uint(1); c.raw(0x91, 8) }), "not one MessagePack item"},
+		{"float mantissa of no decimal", bitsOf(func(c *coder) {
+			c.raw(0b10_0_10, 5)
+			c.uint(9)
+			c.raw(0xcb, 8)
+			c.raw(0x7ff8000000000001, 64) // a NaN
+			c.raw(0b11, 2)
+			c.raw(0b10, 2) // the mantissa at the same exponent
 		}), "mantissa change of a float that is not decimal"},
 		{"gap past 2^64", []byte{Version2, 0b10_111111, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0b11_000000}, "bad sequence gap"},
 		{"cut short", good[:len(good)-3], "entry 1"},
+		{"version 3, cut short", good3[:len(good3)-3], "cut short"},
+		{"version 3, bytes after the end", append(bytes.Clone(good3), 0, 0), "2 bytes after the end"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var u Unpacker
@@ -279,24 +287,107 @@ func TestEncodeZeroAllocs2(t *testing.T) {
 
 func BenchmarkEncode2(b *testing.B) {
 	recs := realRecords(b)
-	var e Encoder
-	blk := make([]byte, 0, 64<<10)
-	b.ReportAllocs()
-	for b.Loop() {
-		e.Reset()
-		blk = blk[:0]
-		for i, r := range recs {
-			blk, _ = e.Append(blk, r, uint64(i+1))
-		}
+	for _, v := range []byte{Version2, Version3} {
+		b.Run(fmt.Sprintf("v%d", v&0x7f), func(b *testing.B) {
+			e := Encoder{Version: v}
+			blk := make([]byte, 0, 64<<10)
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Reset()
+				blk = blk[:0]
+				for i, r := range recs {
+					blk, _ = e.Append(blk, r, uint64(i+1))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+			b.ReportMetric(float64(len(blk))/float64(len(recs)), "bytes/record")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
-	b.ReportMetric(float64(len(blk))/float64(len(recs)), "bytes/record")
 }
 
 // bitsOf returns a version 2 block of the bits write writes.
-func bitsOf(write func(w *bitWriter)) []byte {
-	w := bitWriter{b: []byte{Version2}}
-	write(&w)
-	w.finish()
-	return w.b
+func bitsOf(write func(c *coder)) []byte {
+	c := coder{w: bitWriter{b: []byte{Version2}}, m: &noModel}
+	write(&c)
+	c.w.finish()
+	return c.w.b
+}
+
+// TestMaxEntries: a version 3 block takes MaxEntries records and no more
+// (Append says ErrFull, leaving the block as it was), and a reader
+// rejects a block with more, which only a bad writer makes.
+func TestMaxEntries(t *testing.T) {
+	rec := []byte{0x91, 0x01}
+	var e Encoder
+	var blk []byte
+	var err error
+	for i := range MaxEntries {
+		if blk, err = e.Append(blk, rec, uint64(i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.Fits(len(rec)) {
+		t.Fatal("not full")
+	}
+	if b, err := e.Append(blk, rec, MaxEntries+1); !errors.Is(err, ErrFull) || len(b) != len(blk) {
+		t.Fatalf("Append past the bound: %v, %d bytes of %d", err, len(b), len(blk))
+	}
+	var u Unpacker
+	count := func(blk []byte) (int, error) {
+		u.Reset(blk, 1)
+		for n := 0; ; n++ {
+			if _, _, err := u.Next(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if n, err := count(blk); n != MaxEntries || err != io.EOF {
+		t.Fatalf("%d records, %v", n, err)
+	}
+	t.Logf("%d records of %d bytes in a block of %d bytes", MaxEntries, len(rec), len(blk))
+	e.n-- // as a writer without the bound
+	if blk, err = e.Append(blk, rec, MaxEntries+1); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := count(blk); n != MaxEntries || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "more than 65536 entries") {
+		t.Fatalf("%d records, %v", n, err)
+	}
+}
+
+// TestMaxUnpacked: a block takes records up to MaxUnpacked bytes in all
+// (Append says ErrFull past them), and a reader refuses a block whose
+// records pass MaxUnpackedRead, however few bytes it is: a bomb.
+func TestMaxUnpacked(t *testing.T) {
+	rec := append([]byte{0xc5, 0xf0, 0x00}, make([]byte, 0xf000)...) // a bin of 61,440 bytes
+	var e Encoder
+	var blk []byte
+	var err error
+	n := 0
+	for ; ; n++ {
+		if blk, err = e.Append(blk, rec, uint64(n+1)); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, ErrFull) || n != MaxUnpacked/len(rec) {
+		t.Fatalf("%d records then %v; want %d, then ErrFull", n, err, MaxUnpacked/len(rec))
+	}
+	// As a writer without the bound.
+	for ; n*len(rec) <= MaxUnpackedRead; n++ {
+		e.size = 0
+		if blk, err = e.Append(blk, rec, uint64(n+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d records of %d bytes in a block of %d bytes", n, len(rec), len(blk))
+	var u Unpacker
+	u.Reset(blk, 1)
+	got := 0
+	for ; ; got++ {
+		if _, _, err = u.Next(); err != nil {
+			break
+		}
+	}
+	if got != MaxUnpackedRead/len(rec) || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "records of over") {
+		t.Fatalf("%d records, then %v", got, err)
+	}
 }

@@ -135,6 +135,7 @@ func TestGolden(t *testing.T) {
 		writePackedGolden(t, "v1-msgpack-packed")
 		createMoreGolden(t)
 		createPackedV2Golden(t)
+		createPackedV3Golden(t)
 	}
 	for _, name := range goldenRings {
 		dir := filepath.Join(goldenDir, name)
@@ -166,23 +167,37 @@ func writePackedGolden(t *testing.T, name string) {
 // goldenRings are the rings TestGolden reads; other tests read them too.
 var goldenRings = []string{"v1-msgpack", "v1-json", "v1-msgpack-damaged", "v1-msgpack-packed",
 	"v1-msgpack-packed-refs", "v1-msgpack-stage-only", "v1-json-stage-only", "v1-msgpack-bad-stage",
-	"v1-msgpack-unknown-flag", "v1-json-future-version", "pack2-msgpack", "pack2-msgpack-refs"}
+	"v1-msgpack-unknown-flag", "v1-json-future-version", "pack2-msgpack", "pack2-msgpack-refs",
+	"pack3-msgpack", "pack3-msgpack-refs"}
 
 // createPackedV2Golden writes the golden rings of version 2 blocks added
 // on 2026-12-04 (issue 15), as those of version 1 were written: every
 // kind of value with the second block damaged, and records alike but for
 // their numbers. They are named pack2-*, not v1-*: the segments are of
 // format version 1, and tools that read every v1-* ring expect a fixed
-// set.
+// set. (Writers write version 3 blocks since 2026-12-04: the pack2-*
+// rings are kept as they were written then.)
 func createPackedV2Golden(t *testing.T) {
-	writePackedGolden(t, "pack2-msgpack")
+	createPackedGolden(t, "pack2", 500)
+}
+
+// createPackedV3Golden writes the same rings of version 3 blocks, added
+// on 2026-12-04 (issue 15).
+func createPackedV3Golden(t *testing.T) {
+	createPackedGolden(t, "pack3", 420)
+}
+
+// createPackedGolden writes prefix-msgpack and prefix-msgpack-refs, the
+// second in blocks of about 15 records: a stage of stage bytes.
+func createPackedGolden(t *testing.T, prefix string, stage int) {
+	writePackedGolden(t, prefix+"-msgpack")
 	var alike []*codec.Record
 	for i := 0; i < 60; i++ {
 		alike = append(alike, testRecord(i))
 	}
 	packed := testOptions(codec.Msgpack)
-	packed.Pack, packed.MemoryStage, packed.StageSize = true, true, 500 // blocks of about 15
-	writeGoldenRecs(t, "pack2-msgpack-refs", packed, alike, func(w *Writer) error { return w.Close() }, nil)
+	packed.Pack, packed.MemoryStage, packed.StageSize = true, true, stage
+	writeGoldenRecs(t, prefix+"-msgpack-refs", packed, alike, func(w *Writer) error { return w.Close() }, nil)
 }
 
 // createMoreGolden writes the golden rings added on 2026-12-03 (issue 11):
@@ -242,7 +257,7 @@ func createMoreGolden(t *testing.T) {
 }
 
 // TestGoldenPackedRefs: the packed golden rings hold records stored by
-// reference (version 1) or as instances of shapes (version 2), not
+// reference (version 1) or as instances of shapes (versions 2 and 3), not
 // literals only: their blocks are a small part of the bytes of the
 // records they unpack to, which literals cannot be.
 func TestGoldenPackedRefs(t *testing.T) {
@@ -253,6 +268,7 @@ func TestGoldenPackedRefs(t *testing.T) {
 	}{
 		{"v1-msgpack-packed-refs", 0, 2},
 		{"pack2-msgpack-refs", pack.Version2, 4},
+		{"pack3-msgpack-refs", pack.Version3, 5},
 	} {
 		var packed, records, blocks int
 		for _, seg := range segmentPaths(t, filepath.Join(goldenDir, tc.ring)) {

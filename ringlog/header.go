@@ -35,9 +35,14 @@ const (
 	// (docs/FORMAT.md 3.5), so that a reader that knows only version 1
 	// refuses the segment as unsupported rather than damaged.
 	FlagPacked2 = 1 << 1
+	// FlagPacked3 marks a packed segment whose blocks may be of version 3
+	// (docs/FORMAT.md 3.6), set with FlagPacked2, for the same reason.
+	FlagPacked3 = 1 << 2
+	// packedFlags are all the flags of packed segments.
+	packedFlags = FlagPacked | FlagPacked2 | FlagPacked3
 
 	incompatMask   = 0x0000ffff
-	knownIncompat  = FlagPacked | FlagPacked2
+	knownIncompat  = packedFlags
 	binMaxStream   = 32
 	headerCodecOff = 16
 )
@@ -263,7 +268,7 @@ func parseTextHeader(p []byte) (Header, error) {
 	if err := checkFlags(h.Flags); err != nil {
 		return h, err
 	}
-	if h.Flags&(FlagPacked|FlagPacked2) != 0 {
+	if h.Flags&packedFlags != 0 {
 		return h, headerError("packed flag in a JSON segment")
 	}
 	if !codec.ValidStream(h.Stream) {

@@ -60,7 +60,7 @@ func TestHeaderErrors(t *testing.T) {
 		{"truncated", bin[:100], "truncated to 100 bytes"},
 		{"checksum", mod(bin, func(b []byte) { b[50] ^= 1 }), "checksum"},
 		{"version", setBin(8, 9, 0), "format version 9 (this reader knows up to 1)"},
-		{"incompatible flag", setBin(12, 4, 0, 0, 0), "incompatible flags 0x4"},
+		{"incompatible flag", setBin(12, 8, 0, 0, 0), "incompatible flags 0x8"},
 		{"codec", setBin(16, 2), "codec 2 in a binary header"},
 		{"stream", setBin(88, 'B'), "invalid stream name"},
 		{"text checksum", mod(text, func(b []byte) { b[40] ^= 1 }), "checksum"},

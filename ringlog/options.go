@@ -76,8 +76,9 @@ type Options struct {
 	// (the agent's "periodic" mode). Close and Sync still flush them.
 	MemoryStage bool
 	// Pack writes the records of each stage flush as one frame holding a
-	// version 2 block of package pack, in segments marked FlagPacked and
-	// FlagPacked2: periodic samples shrink about twentyfold. Damage to
+	// version 3 block of package pack, in segments marked FlagPacked,
+	// FlagPacked2 and FlagPacked3: periodic samples shrink about
+	// thirtyfold. Damage to
 	// such a frame costs its whole block. MessagePack only; records are
 	// limited to pack.MaxRecord.
 	Pack       bool
@@ -162,7 +163,7 @@ func blockSize(dir string) int64 {
 // segFlags returns the header flags of the segments o writes.
 func (o *Options) segFlags() uint32 {
 	if o.Pack {
-		return FlagPacked | FlagPacked2
+		return packedFlags
 	}
 	return 0
 }

@@ -69,7 +69,7 @@ func TestPackedRing(t *testing.T) {
 				t.Fatal("no frames")
 			}
 			for _, f := range frames {
-				if v := data[f.off+binFrameHeader]; packed && v != pack.Version2 {
+				if v := data[f.off+binFrameHeader]; packed && v != pack.Version3 {
 					t.Fatalf("a block of version %#x", v)
 				}
 			}
@@ -154,7 +154,7 @@ func TestPackAfterV1(t *testing.T) {
 	segs := segmentPaths(t, dir)
 	for i, p := range segs {
 		h, _, _ := segFrames(t, p)
-		if wantFlags := uint32(FlagPacked); i == len(segs)-1 && h.Flags != wantFlags|FlagPacked2 || i < len(segs)-1 && h.Flags != wantFlags {
+		if wantFlags := uint32(FlagPacked); i == len(segs)-1 && h.Flags != wantFlags|FlagPacked2|FlagPacked3 || i < len(segs)-1 && h.Flags != wantFlags {
 			t.Fatalf("segment %d of %d: flags %#x", i+1, len(segs), h.Flags)
 		}
 	}
@@ -200,7 +200,7 @@ func TestBadBlock(t *testing.T) {
 	// bytes after it, which no entry starts with.
 	f := frames[1]
 	blk := data[f.off+binFrameHeader : f.end]
-	if blk[0] != pack.Version2 {
+	if blk[0] != pack.Version3 {
 		t.Fatalf("block of version %#x", blk[0])
 	}
 	cut := append(append([]byte(nil), blk[:len(blk)/2]...), 0, 0)
@@ -235,5 +235,40 @@ func TestBadBlock(t *testing.T) {
 	}
 	if !reflect.DeepEqual(res.seqs, want) {
 		t.Fatalf("read %v\nwant %v", res.seqs, want)
+	}
+}
+
+// TestPackedBlockEntries: records so alike that a stage would hold more
+// than pack.MaxEntries of them go to blocks of at most that many, and
+// all read back.
+func TestPackedBlockEntries(t *testing.T) {
+	o := testOptions(codec.Msgpack)
+	o.Pack, o.MemoryStage, o.StageSize = true, true, 64<<10
+	o.SegmentSize, o.Budget = 256<<10, 1<<20
+	const n = pack.MaxEntries + 1000
+	dir := buildRingOpts(t, o, n)
+	blocks, records := 0, 0
+	for _, p := range segmentPaths(t, dir) {
+		_, data, frames := segFrames(t, p)
+		for _, f := range frames {
+			blocks++
+			var u pack.Unpacker
+			in := 0
+			for u.Reset(data[f.off+binFrameHeader:f.end], f.seq); ; in++ {
+				if _, _, err := u.Next(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if in > pack.MaxEntries {
+				t.Fatalf("a block of %d records", in)
+			}
+			records += in
+		}
+	}
+	t.Logf("%d records in %d blocks", records, blocks)
+	if records != n || blocks < 2 {
+		t.Fatalf("%d records in %d blocks, want %d in at least 2", records, blocks, n)
 	}
 }

@@ -171,7 +171,7 @@ func (w *Writer) recover(si stageInfo) error {
 			}
 		}
 	}
-	if a := active; a >= 0 && a == len(segs)-1 && !w.rec.Sealed && segs[a].hdr.Codec == w.o.Codec && segs[a].hdr.Flags&(FlagPacked|FlagPacked2) == w.o.segFlags() {
+	if a := active; a >= 0 && a == len(segs)-1 && !w.rec.Sealed && segs[a].hdr.Codec == w.o.Codec && segs[a].hdr.Flags&packedFlags == w.o.segFlags() {
 		// Continue the newest segment.
 		name := w.names[0].set(segs[a].name, segs[a].hdr.Segment, segs[a].hdr.Codec, false)
 		if w.seg, err = w.d.open(&w.names[0], name, syscall.O_WRONLY); err != nil {

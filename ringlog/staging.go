@@ -56,9 +56,10 @@ func (w *Writer) put(f []byte) error {
 }
 
 // putPacked adds f's record to the block, which holds up to StageSize
-// bytes, flushing it first when it is full.
+// bytes and as many records as pack.Encoder.Fits, flushing it first when
+// it is full.
 func (w *Writer) putPacked(f []byte) error {
-	if len(w.block) > 0 && len(w.block)+len(f)+binFrameHeader > w.o.StageSize {
+	if len(w.block) > 0 && (len(w.block)+len(f)+binFrameHeader > w.o.StageSize || !w.pk.Fits(len(f)-binFrameHeader)) {
 		if err := w.flushStage(); err != nil {
 			return err
 		}

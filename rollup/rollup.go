@@ -28,9 +28,9 @@
 //     than all its other figures (DESIGN 31);
 //   - samples, the number of samples folded.
 //
-// Every figure is rounded to Digits significant digits: a trend needs no
-// more, and a decimal of few digits packs into a few bits (pack, version
-// 2).
+// Every figure is rounded to Digits significant digits, three for hours
+// and four for finer intervals: a trend needs no more, and a decimal of
+// few digits packs into a few bits (pack, version 3).
 //
 // A Roller made by NewCascade folds the summaries of a finer Roller
 // instead of samples: an hour's mean is the mean of its minutes' weighted
@@ -66,8 +66,17 @@ import (
 // disk, interface and mount).
 const MaxGroups = 256
 
-// Digits is the significant digits of a summary's figures.
-const Digits = 4
+// Digits returns the significant digits of the figures of summaries of
+// intervals of every: four under an hour, three from an hour up, the
+// half unit of whose last digit is 0.5% of the figure. A trend over
+// months needs no more, and it is what keeps a year of hours of a
+// device in a mebibyte (docs/DESIGN.md 34).
+func Digits(every time.Duration) int {
+	if every >= time.Hour {
+		return 3
+	}
+	return 4
+}
 
 // pairMax is the longest two samples of a counter may be apart and still
 // give a rate, beyond two intervals: a counter sampled every 5 minutes or
@@ -79,6 +88,7 @@ const pairMax = int64(2 * time.Hour)
 // A Roller folds samples into summaries of one interval.
 type Roller struct {
 	every   int64 // ns
+	digits  int   // Digits(every)
 	finer   int64 // ns: the intervals of the summaries folded; 0 for samples
 	defs    map[string]*rollDef
 	out     codec.Record // the summary handed on, reused by every group
@@ -113,7 +123,7 @@ func New(every time.Duration) *Roller {
 	if every <= 0 {
 		panic("rollup: an interval of " + every.String())
 	}
-	return &Roller{every: int64(every), defs: rollDefs(), groups: map[groupKey]*group{}, latest: math.MinInt64}
+	return &Roller{every: int64(every), digits: Digits(every), defs: rollDefs(), groups: map[groupKey]*group{}, latest: math.MinInt64}
 }
 
 // defs are the rollDefs of the catalogue's rolled records, made once and
@@ -541,22 +551,22 @@ func (g *group) summary(ro *Roller) *codec.Record {
 		case a.n == 0:
 		case g.def.ctr[i]:
 			if a.span > 0 {
-				r.Fields = append(r.Fields, rounded(k[1], a.inc/(float64(a.span)/1e9)))
+				r.Fields = append(r.Fields, rounded(k[1], a.inc/(float64(a.span)/1e9), ro.digits))
 			}
 		case a.n == 1:
 			// One sample (a collector at the interval): its extremes and
 			// last are its value, which a reader takes from F.
-			r.Fields = append(r.Fields, rounded(k[0], a.sum))
+			r.Fields = append(r.Fields, rounded(k[0], a.sum, ro.digits))
 		default:
-			r.Fields = append(r.Fields, rounded(k[0], a.sum/float64(a.n)),
-				rounded(k[1], a.min), rounded(k[2], a.max), rounded(k[3], a.last))
+			r.Fields = append(r.Fields, rounded(k[0], a.sum/float64(a.n), ro.digits),
+				rounded(k[1], a.min, ro.digits), rounded(k[2], a.max, ro.digits), rounded(k[3], a.last, ro.digits))
 		}
 	}
 	r.Fields = append(r.Fields, codec.Field{Key: "samples", Value: codec.Int(g.n)})
 	return r
 }
 
-// rounded is a summary's field: x rounded to Digits digits.
-func rounded(key string, x float64) codec.Field {
-	return codec.Field{Key: key, Value: codec.Float(decimal.Round(x, Digits))}
+// rounded is a summary's field: x rounded to digits digits.
+func rounded(key string, x float64, digits int) codec.Field {
+	return codec.Field{Key: key, Value: codec.Float(decimal.Round(x, digits))}
 }

@@ -128,15 +128,15 @@ func TestYear(t *testing.T) {
 		if f["samples"].Int() != w.n {
 			t.Fatalf("%s %v: %d samples, want %d", r.Name, r.Wall, f["samples"].Int(), w.n)
 		}
-		round := func(x float64) float64 { return decimal.Round(x, Digits) }
+		round := func(x float64) float64 { return decimal.Round(x, Digits(time.Hour)) }
 		switch r.Name {
 		case "load":
-			if !near(f["load1"].Float(), w.mean, 5e-4) || f["load1_min"].Float() != round(w.lo) || f["load1_max"].Float() != round(w.hi) || f["load1_last"].Float() != round(w.last) {
+			if !near(f["load1"].Float(), w.mean, half) || f["load1_min"].Float() != round(w.lo) || f["load1_max"].Float() != round(w.hi) || f["load1_last"].Float() != round(w.last) {
 				t.Fatalf("load %v: %v, want mean %v min %v max %v last %v", r.Wall, r.Fields, w.mean, w.lo, w.hi, w.last)
 			}
 		case "net":
 			rate, ok := f["rx_bytes_rate"]
-			if f["iface"].Str() != "eth0" || ok != w.haveRate || ok && !near(rate.Float(), w.rate, 5e-4) || ok && rate.Float() < 0 {
+			if f["iface"].Str() != "eth0" || ok != w.haveRate || ok && !near(rate.Float(), w.rate, half) || ok && rate.Float() < 0 {
 				t.Fatalf("net %v: %v, want rate %v (%v)", r.Wall, r.Fields, w.rate, w.haveRate)
 			}
 		}
@@ -180,7 +180,7 @@ func TestCascade(t *testing.T) {
 		n++
 		switch r.Name {
 		case "load":
-			if !near(f["load1"].Float(), w.mean, 1e-3) || !near(f["load1_min"].Float(), w.lo, 5e-4) || !near(f["load1_max"].Float(), w.hi, 5e-4) || !near(f["load1_last"].Float(), w.last, 5e-4) {
+			if !near(f["load1"].Float(), w.mean, 2*half) || !near(f["load1_min"].Float(), w.lo, 2*half) || !near(f["load1_max"].Float(), w.hi, 2*half) || !near(f["load1_last"].Float(), w.last, 2*half) {
 				t.Fatalf("load %v: %v, want mean %v min %v max %v last %v", r.Wall, r.Fields, w.mean, w.lo, w.hi, w.last)
 			}
 		case "net":
@@ -188,7 +188,7 @@ func TestCascade(t *testing.T) {
 			if ok != w.haveRate || ok && rate.Float() < 0 {
 				t.Fatalf("net %v: %v, want rate %v (%v)", r.Wall, r.Fields, w.rate, w.haveRate)
 			}
-			if ok && !near(rate.Float(), w.rate, 1e-3) {
+			if ok && !near(rate.Float(), w.rate, 2*half) {
 				off++
 				t.Logf("net %v: rate %v, direct %v", r.Wall, rate.Float(), w.rate)
 			}
@@ -202,7 +202,7 @@ func TestCascade(t *testing.T) {
 		minutes.Add(&net, fold)
 	}
 	if want := 2 * (len(hours) - 2); n < want || off > 3 {
-		t.Errorf("%d hourly summaries, want at least %d; %d rates off by more than 0.1%%", n, want, off)
+		t.Errorf("%d hourly summaries, want at least %d; %d rates off by more than the roundings", n, want, off)
 	}
 }
 
@@ -336,8 +336,11 @@ func firstDiff(a, b []string) int {
 }
 
 // near reports whether a is within rel of b, relatively: a figure
-// rounded to Digits digits is within 5e-4.
+// rounded to d digits is within half a unit of its last, 5·10^-d.
 func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Abs(b)+1e-12 }
+
+// half is an hour's figure's rounding, relatively, at most.
+var half = 5 * math.Pow(10, -float64(Digits(time.Hour)))
 
 // netSample is a net record of iface with rx bytes at wall, at monotonic
 // time mono (seconds) of boot 1.

@@ -69,14 +69,14 @@ func TestTiers(t *testing.T) {
 		{TierOptions{}, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 20, 38), "raw " + day(31, 20, 38) + ".."}, 7 * 1440},
 		// --every 1h: hours where they are written, minutes after them,
 		// the samples after the minutes.
-		{TierOptions{Every: time.Hour}, []string{"1h " + jan + ".." + day(31, 21, 0), "1m " + day(31, 21, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 2 * 1440},
+		{TierOptions{Every: time.Hour}, []string{"1h " + jan + ".." + day(31, 21, 0), "1m " + day(31, 21, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 3 * 1440},
 		// --every 5m: minutes, hours before them.
 		{TierOptions{Every: 5 * time.Minute}, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 7 * 1440},
 		// --every 30s: no tier is so fine: the samples, as with none.
 		{TierOptions{Every: 30 * time.Second}, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 20, 38), "raw " + day(31, 20, 38) + ".."}, 7 * 1440},
 		// A chart of 600 points over the year: 14.6 hours a point, read
 		// from hours; over its last day, 2.4 minutes a point, from minutes.
-		{TierOptions{Points: 600}, []string{"1h " + jan + ".." + day(31, 21, 0), "1m " + day(31, 21, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 2 * 1440},
+		{TierOptions{Points: 600}, []string{"1h " + jan + ".." + day(31, 21, 0), "1m " + day(31, 21, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 3 * 1440},
 		{TierOptions{Points: 600, Since: tierEnd.Add(-24 * time.Hour)}, []string{"1h " + jan + ".." + day(25, 0, 0), "1m " + day(25, 0, 0) + ".." + day(31, 23, 27), "raw " + day(31, 23, 27) + ".."}, 7 * 1440},
 	} {
 		in, err := Open([]string{data})
@@ -130,7 +130,8 @@ func TestTiers(t *testing.T) {
 			}
 		}
 		// The segments of the minutes before their part are passed over
-		// (a segment holds one to two days of them); every hour is read, once.
+		// (a segment holds two to three days of them, in version 3
+		// blocks); every hour is read, once.
 		if read["metrics.1m"] > c.maxMinutes || read["metrics.1h"] > 365*24 || read["metrics"] > 3*3600/20 {
 			t.Errorf("%+v: read %v load records; want at most %d minutes", c.o, read, c.maxMinutes)
 		}
