@@ -62,6 +62,7 @@ command -v collectd >/dev/null 2>&1 || [ -x /usr/sbin/collectd ] || need="$need 
 if [ -n "$need" ]; then
 	log "installing$need"
 	apt-get update -qq >&2
+	# shellcheck disable=SC2086,SC2116 # split on purpose: the words of a list
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >&2
 fi
 COLLECTD=$(command -v collectd 2>/dev/null || echo /usr/sbin/collectd)
@@ -95,6 +96,7 @@ collectd_conf footprint "$TMP/collectd" "LoadPlugin csv
 	echo "# DURATION=$DURATION WARMUP=$WARMUP RATE=$RATE MODES=\"$MODES\" GC_VARIANTS=\"$GC_VARIANTS\" IDLE_VARIANTS=\"$IDLE_VARIANTS\""
 	echo "# $(go version); $(uname -srm); $(nproc) cores"
 	echo "# itiny binary: $(wc -c <"$BIN/itiny") bytes; sadc: $(dpkg-query -W -f='${Version}' sysstat 2>/dev/null); collectd: $(dpkg-query -W -f='${Version}' collectd-core 2>/dev/null)"
+	# shellcheck disable=SC2086,SC2116 # split on purpose: the words of a list
 	echo "# collectors at 1 s: $(echo $COLLECTORS)"
 	echo "load start: $(cat /proc/loadavg)"
 } >>"$TMP/raw"
@@ -195,6 +197,7 @@ CD_BYTES=$(find "$TMP/collectd/csv" -type f -exec cat {} + | wc -c)
 CD_FILES=$(find "$TMP/collectd/csv" -type f | wc -l)
 CD_SAMPLES=$(find "$TMP/collectd/csv" -path '*/load/*' -type f -exec cat {} + | grep -vc '^epoch')
 {
+	# shellcheck disable=SC2086,SC2116 # split on purpose: the words of a list
 	echo "== idle: $(echo $mon); sadc 1 $((WARMUP + DURATION + 10)) sa.bin; collectd -f -C collectd.conf"
 	cat "$TMP/idle-mon"
 	for n in $IDLE; do cat "$TMP/$n/ring"; done
@@ -259,6 +262,7 @@ bps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", b / s; else p
 	echo "($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -sr), $(go version | awk '{print $3}'); itiny binary $(wc -c <"$BIN/itiny") bytes)."
 	echo "Each row: a ${DURATION} s window after ${WARMUP} s of warm-up; the idle rows ran side by side in one window."
 	echo
+	# shellcheck disable=SC2086,SC2116 # split on purpose: the words of a list
 	echo "- itiny: \`itiny run --data DIR --config itiny-MODE.conf\`: default config, collectors $(echo $COLLECTORS | tr ' ' ',') at interval = 1s, [stream metrics] mode = MODE."
 	echo "- load: \`loadgen -socket DIR/itiny.sock -rate $RATE\` (bench/footprint/loadgen): 10-field records to the events stream, batches every 10 ms, 10 sources."
 	echo "- sadc: \`$SADC 1 $((WARMUP + DURATION + 10)) sa.bin\` (default activities)."

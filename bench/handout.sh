@@ -11,6 +11,7 @@ DURATION=${DURATION:-300}
 SAMPLE=${SAMPLE:-10s}
 FLUSH=${FLUSH:-60s}
 tmp=$(mktemp -d)
+# shellcheck disable=SC2154 # m and l are the trap's own loop variables
 trap 'for m in "$tmp"/mnt-*; do umount "$m" 2>/dev/null || true; done; for l in $(cat "$tmp"/loops 2>/dev/null); do losetup -d "$l" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 go build -o "$tmp/handout" ./handout
 written() { awk '{print $7 * 512}' "/sys/block/$(basename "$1")/stat"; }

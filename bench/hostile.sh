@@ -36,8 +36,9 @@ echo "| bundle | command | before | after |"
 echo "|---|---|--:|--:|"
 run() { # run VERSION ARGS...: "SECONDS s, PEAK MiB" or "over LIMIT s"
 	v=$1
-	shift
-	if /usr/bin/time -f '%e %M' -o "$TMP/t" timeout "$LIMIT" "$TMP/$v/$@" >/dev/null 2>"$TMP/err"; then :; fi
+	cmd=$2
+	shift 2
+	if /usr/bin/time -f '%e %M' -o "$TMP/t" timeout "$LIMIT" "$TMP/$v/$cmd" "$@" >/dev/null 2>"$TMP/err"; then :; fi
 	if [ "$(head -c 7 "$TMP/t")" = "Command" ] && grep -q 'signal 15\|status 124' "$TMP/t"; then
 		echo "over $LIMIT s"
 	else

@@ -44,7 +44,7 @@ cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { pri
 for v in ref tree; do
 	"$TMP/$v/itiny" run --data "$TMP/$v/data" --config "$TMP/$v/itiny.conf" 2>"$TMP/$v/log" &
 	pids="$pids $!"
-	eval "pid_$v=$!"
+	if [ "$v" = ref ]; then pid_ref=$!; else pid_tree=$!; fi
 done
 if [ "$RATE" -gt 0 ]; then
 	for v in ref tree; do

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # lib.sh: what the benchmark scripts share. Source it after setting TMP
 # (a temp directory, removed at exit unless KEEP=1) and PIDS (the
 # processes to stop at exit; add to it as they start).

@@ -10,8 +10,10 @@
 #              tests: Debian's is an old release (2.9), the oldest server
 #              itiny-migrate must work with
 #   jq         the README's examples pipe into it (internal/readme)
-#   systemd    systemd-analyze verify checks the forwarder's unit
-#              (cmd/itiny-migrate/unit_test.go)
+#   systemd    systemd-analyze verify checks the units
+#              (cmd/itiny-migrate/unit_test.go, cmd/itiny/notify_test.go)
+#   (shellcheck) checks every shell script: packaging, scripts, bench
+#              (packaging/packaging_test.go)
 #   gdb, gcc, libc6-dev  itiny core's proof (cmd/itiny/core_test.go) builds a program
 #              that crashes, makes its core with gdb's gcore and has gdb
 #              print the backtrace from the minidump itiny-read extracts
@@ -24,6 +26,7 @@ command -v jq >/dev/null || missing+=(jq)
 command -v gdb >/dev/null || missing+=(gdb)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
 [[ -e /usr/include/pthread.h ]] || missing+=(libc6-dev) # gcc only recommends it
 ((${#missing[@]})) || exit 0
 

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/itiny/itiny/internal/testbin"
 )
 
 // TestSystemdUnit checks packaging/systemd/itiny-forward.service with
@@ -13,28 +12,11 @@ import (
 // test wants it silent. The unit's ExecStart points at this test's
 // binary (verify wants an executable there), and runs it with --follow.
 func TestSystemdUnit(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Fatalf("systemd-analyze is not installed (make test installs it: scripts/deps.sh): %v", err)
-	}
-	unit, err := os.ReadFile("../../packaging/systemd/itiny-forward.service")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(unit)
+	text, _ := testbin.VerifyUnit(t, "../../packaging/systemd/itiny-forward.service", "/usr/bin/itiny-migrate", binary)
 	for _, want := range []string{"ExecStart=/usr/bin/itiny-migrate --follow ", "Restart=always", "ReadOnlyPaths=/var/lib/itiny", "NoNewPrivileges=yes"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the unit has no %q", want)
 		}
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "itiny-forward.service")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(text, "/usr/bin/itiny-migrate", binary)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
-	if err != nil || len(out) > 0 {
-		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 	// Its flags are the command's: --help lists every one it uses.
 	r := migrateCmd(t, nil, "--help")

@@ -12,6 +12,8 @@ import (
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/internal/datadir"
 	"github.com/itiny/itiny/internal/logfile"
+	"github.com/itiny/itiny/internal/sdnotify"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // runCmd runs the agent until SIGTERM or SIGINT (flush, close, exit 0).
@@ -57,14 +59,22 @@ func runCmd(fs *flags, args []string) error {
 	// startup, is a clean shutdown, not the runtime's default exit.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
-	res := newResidency()
-	a, err := agent.New(cfg, agent.Options{Proc: *roots.proc, Sys: *roots.sys, Dev: *roots.dev, Log: logger, KeepCrash: true, Housekeeping: res.check, HousekeepingEvery: residencyEvery})
+	// Under systemd (Type=notify): readiness, reloads, shutdown and the
+	// watchdog, told from the scheduler's own goroutine so that a hung
+	// scheduler stops the pings and systemd restarts the agent.
+	sd := sdnotify.New()
+	defer sd.Close()
+	house := newHousekeeping(newResidency(), sd)
+	a, err := agent.New(cfg, agent.Options{Proc: *roots.proc, Sys: *roots.sys, Dev: *roots.dev, Log: logger, KeepCrash: true, Housekeeping: house.run, HousekeepingEvery: house.every})
 	if err != nil {
+		sd.Stopping("start failed: " + err.Error())
 		return err
 	}
 	// The agent takes records now: its rings are open and its sockets
 	// listen, or the line says they wait for the storage.
-	logger.Printf("running: data %s, streams %v, %s, pid %d", cfg.Data, a.Streams(), a.Listening(), os.Getpid())
+	running := tinyfmt.Sprintf("running: data %s, streams %v, %s, pid %d", cfg.Data, a.Streams(), a.Listening(), os.Getpid())
+	logger.Printf("%s", running)
+	sd.Ready(running)
 	dropBinaryPages() // and what opening the rings touched
 
 	stop := make(stopCtx)
@@ -73,32 +83,64 @@ func runCmd(fs *flags, args []string) error {
 	for {
 		select {
 		case err := <-runErr:
+			sd.Stopping("error: " + err.Error())
 			a.Shutdown("error: " + err.Error())
 			return err
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP:
+				sd.Reloading()
 				next, err := agent.LoadConfig(*file)
 				if err != nil {
 					logger.Printf("reload refused, keeping the running config: %v", err)
+					sd.Ready("reload refused, keeping the running config: " + err.Error())
 					continue
 				}
 				if err := a.Reload(next); err != nil {
 					logger.Printf("reload: %v", err)
+					sd.Ready("reload: " + err.Error())
 					continue
 				}
 				logger.Printf("reloaded %s", configName(*file))
+				sd.Ready("reloaded " + configName(*file) + "; " + running)
 			case syscall.SIGUSR1:
 				if err := a.Flush(); err != nil {
 					logger.Printf("flush: %v", err)
 				}
 			default:
 				logger.Printf("%v: flushing and closing", sig)
+				sd.Stopping(signalName(sig) + ": flushing and closing")
 				close(stop)
 				<-runErr
 				return a.Shutdown(signalName(sig))
 			}
 		}
+	}
+}
+
+// housekeeping is the agent's periodic chores on its scheduler: the
+// residency check every residencyEvery, and WATCHDOG=1 at every call,
+// which comes at least every half of the unit's WatchdogSec.
+type housekeeping struct {
+	res   *residency
+	sd    *sdnotify.Notifier
+	every time.Duration
+	next  time.Time // of the residency check
+}
+
+func newHousekeeping(res *residency, sd *sdnotify.Notifier) *housekeeping {
+	h := &housekeeping{res: res, sd: sd, every: residencyEvery, next: time.Now().Add(residencyEvery)}
+	if wd := sd.Watchdog(); wd > 0 {
+		h.every = min(h.every, wd/2)
+	}
+	return h
+}
+
+func (h *housekeeping) run(now time.Time) {
+	h.sd.Alive()
+	if !now.Before(h.next) {
+		h.res.check(now)
+		h.next = now.Add(residencyEvery)
 	}
 }
 

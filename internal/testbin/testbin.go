@@ -175,3 +175,27 @@ func CC(tb testing.TB, dir, name, src string) string {
 	}
 	return bin
 }
+
+// VerifyUnit runs systemd-analyze verify on the systemd unit at path,
+// with bin standing for the program it runs (installed as installed),
+// and returns the unit's text and the path of the copy it verified. Man
+// pages the unit names are not looked up: make install installs them.
+func VerifyUnit(t testing.TB, path, installed, bin string) (text, copied string) {
+	t.Helper()
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatalf("systemd-analyze is not installed (make test installs it: scripts/deps.sh): %v", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied = filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(copied, []byte(strings.ReplaceAll(string(b), installed, bin)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(analyze, "verify", "--man=no", copied).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("systemd-analyze verify %s: %v\n%s", path, err, out)
+	}
+	return string(b), copied
+}
