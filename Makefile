@@ -17,7 +17,7 @@ COLD_GCFLAGS := -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=time=-l -gcflags=gi
 	-gcflags=github.com/itiny/itiny/internal/corespool=-l
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test deps check generate bench bench-footprint bench-attack bench-read bench-migrate bench-hostile bench-flash fuzz test-cross firmware clean
+.PHONY: all build run test deps check generate bench bench-footprint bench-attack bench-read bench-migrate bench-hostile bench-flash fuzz test-cross firmware man install install-files deb deb-package clean
 
 all: build
 
@@ -140,6 +140,59 @@ test-cross:
 # a subset.
 firmware:
 	GO=$(GO) LDFLAGS='$(LDFLAGS)' COLD_GCFLAGS='$(COLD_GCFLAGS)' ./scripts/firmware.sh
+
+# The manual pages, from the binaries' --help (internal/mangen; its test
+# fails when docs/man is stale).
+man: build
+	$(GO) run ./internal/mangen -bin bin -out docs/man
+
+# make install [DESTDIR=] [PREFIX=/usr/local] [SYSCONFDIR=/etc]: the three
+# binaries, /etc/itiny.conf (the embedded default, with its comments),
+# the systemd units and the SysV/BusyBox init script with their paths
+# made PREFIX's and SYSCONFDIR's, and the manual pages. install-files
+# installs the binaries already in BIN without building them.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+BIN        ?= bin
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+install: build install-files
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BIN)/itiny $(BIN)/itiny-read $(BIN)/itiny-migrate $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 agent/default.conf $(DESTDIR)$(SYSCONFDIR)/itiny.conf
+	install -m 0644 docs/man/itiny.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/itiny-read.1 docs/man/itiny-migrate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for u in itiny itiny-forward; do \
+		sed -e 's|/usr/bin/|$(PREFIX)/bin/|g' -e 's|/etc/itiny|$(SYSCONFDIR)/itiny|g' packaging/systemd/$$u.service \
+			>$(DESTDIR)$(UNITDIR)/$$u.service && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
+	sed -e 's|/usr/bin/itiny|$(PREFIX)/bin/itiny|' -e 's|/etc/itiny.conf|$(SYSCONFDIR)/itiny.conf|' \
+		-e 's|/etc/default/itiny|$(SYSCONFDIR)/default/itiny|g' packaging/sysv/itiny >$(DESTDIR)$(SYSCONFDIR)/init.d/itiny
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/itiny
+
+# make deb: bin/itiny_VERSION_ARCH.deb, with dpkg-deb, for Debian-based
+# devices: the install above (PREFIX /usr) and packaging/debian's
+# maintainer scripts (the user and group itiny, /var/lib/itiny, the
+# service enabled and started; purge removes the rings and the user).
+# deb-package packages the binaries already in BIN, into DEBDIR.
+DEB_VERSION = $(shell sed -n 's/^const String = "\(.*\)"/\1/p' internal/version/version.go | tr - '~')
+DEB_ARCH   ?= $(shell dpkg --print-architecture 2>/dev/null || $(GO) env GOARCH)
+DEBDIR     ?= bin
+deb: build deb-package
+
+deb-package:
+	rm -rf $(DEBDIR)/deb-root
+	$(MAKE) --no-print-directory install-files DESTDIR=$(abspath $(DEBDIR))/deb-root PREFIX=/usr SYSCONFDIR=/etc UNITDIR=/usr/lib/systemd/system
+	gzip -9n $(DEBDIR)/deb-root/usr/share/man/man*/*
+	install -d $(DEBDIR)/deb-root/DEBIAN
+	sed -e 's/@VERSION@/$(DEB_VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' -e "s/@SIZE@/$$(du -sk $(DEBDIR)/deb-root | cut -f1)/" \
+		packaging/debian/control >$(DEBDIR)/deb-root/DEBIAN/control
+	install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm $(DEBDIR)/deb-root/DEBIAN/
+	printf '/etc/itiny.conf\n/etc/init.d/itiny\n' >$(DEBDIR)/deb-root/DEBIAN/conffiles
+	dpkg-deb --root-owner-group -Zxz --build $(DEBDIR)/deb-root $(DEBDIR)/itiny_$(DEB_VERSION)_$(DEB_ARCH).deb
+	rm -rf $(DEBDIR)/deb-root
 
 clean:
 	rm -rf bin

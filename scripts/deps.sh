@@ -14,6 +14,11 @@
 #              (cmd/itiny-migrate/unit_test.go, cmd/itiny/notify_test.go)
 #   (shellcheck) checks every shell script: packaging, scripts, bench
 #              (packaging/packaging_test.go)
+#   man-db     man renders the manual pages their test compares with
+#              --help (internal/mangen) and finds installed ones
+#              (packaging/install_test.go)
+#   adduser    the .deb's maintainer scripts make and remove the user
+#              itiny when packaging/install_test.go installs it
 #   gdb, gcc, libc6-dev  itiny core's proof (cmd/itiny/core_test.go) builds a program
 #              that crashes, makes its core with gdb's gcore and has gdb
 #              print the backtrace from the minidump itiny-read extracts
@@ -27,6 +32,8 @@ command -v gdb >/dev/null || missing+=(gdb)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v man >/dev/null || missing+=(man-db)
+command -v adduser >/dev/null || missing+=(adduser)
 [[ -e /usr/include/pthread.h ]] || missing+=(libc6-dev) # gcc only recommends it
 ((${#missing[@]})) || exit 0
 

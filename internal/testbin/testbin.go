@@ -199,3 +199,17 @@ func VerifyUnit(t testing.TB, path, installed, bin string) (text, copied string)
 	}
 	return string(b), copied
 }
+
+// Commands builds itiny, itiny-read and itiny-migrate into a directory
+// of the test's and returns it; root is the repository's root relative
+// to the test's package.
+func Commands(t testing.TB, root string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, c := range []string{"itiny", "itiny-read", "itiny-migrate"} {
+		if _, err := Build(dir, filepath.Join(root, "cmd", c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
