@@ -179,7 +179,7 @@ func (u *Unpacker) entry2() (uint64, error) {
 func (d *decoder) bytes(max int) error {
 	s := &d.s
 	n, ok := s.uint()
-	if !ok || n > MaxRecord || n > uint64(max) || n > uint64(s.left()) {
+	if !ok || max < 0 || n > MaxRecord || n > uint64(max) || n > uint64(s.left()) {
 		return badEntry("bad length")
 	}
 	d.out = d.out[:0]
@@ -230,6 +230,10 @@ func (d *decoder) derive() error {
 	base := t.shapes[v]
 	from := len(t.tmpl)
 	for bo := int(base.tmpl); bo < int(base.tmplEnd); {
+		if len(t.tmpl) > MaxTemplate {
+			t.tmpl = t.tmpl[:from]
+			return badEntry("derived template passes the table's bounds")
+		}
 		it, _ := parseItem(t.tmpl[bo:base.tmplEnd])
 		item := t.tmpl[bo : bo+it.size]
 		bo += it.size

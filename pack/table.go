@@ -33,9 +33,11 @@ const (
 	// makes, so that a small block never unpacks to gigabytes (65,536
 	// alike records of 64 KiB cost a version 3 block next to nothing).
 	MaxUnpacked = 16 << 20
-	// MaxUnpackedRead is the bound readers take, of every version: above
-	// any block a writer makes, version 1's included (a ring's 64 KiB
-	// stage of references to one 2 KiB record unpacks to 44 MB).
+	// MaxUnpackedRead is the bound readers take of a version 3 block,
+	// four times what a writer makes. Blocks of versions 1 and 2 have
+	// none: their writers had none, and a valid block of 3,000 alike
+	// 40 KiB records would be refused; an entry costs them at least two
+	// bits, which bounds their records by the block's size.
 	MaxUnpackedRead = 64 << 20
 )
 

@@ -15,7 +15,7 @@ type Unpacker struct {
 	buf     []byte         // the records of the window, back to back
 	win     [Refs][2]int32 // start and end in buf of the last records, a ring
 	pred    [Predicted]uint64
-	size    int  // bytes of the records returned, up to MaxUnpackedRead
+	size    int  // bytes of the records of a version 3 block returned, up to MaxUnpackedRead
 	v2      bool // a version 2 or 3 block, read by d2
 	started bool // its version is known
 	d2      decoder
@@ -36,7 +36,7 @@ func (u *Unpacker) Next() (uint64, []byte, error) {
 		return 0, nil, io.EOF
 	}
 	seq, rec, err := u.next()
-	if err == nil {
+	if err == nil && u.v2 && u.d2.s.v3 {
 		if u.size += len(rec); u.size > MaxUnpackedRead {
 			u.off = len(u.src)
 			return 0, nil, u.corrupt(0, "records of over %d bytes", MaxUnpackedRead)

@@ -391,3 +391,72 @@ func TestMaxUnpacked(t *testing.T) {
 		t.Fatalf("%d records, then %v", got, err)
 	}
 }
+
+// TestDerivedTemplateBound: a hostile version 3 block whose derived
+// template grows past MaxTemplate (a template of 65,536 bytes, an array
+// of empty strs, then edits of 65,536 bytes each) is refused at the edit
+// that passes it, its buffer bounded; it once grew 64 KiB an edit, 22 MB
+// from a block of 105 KB (found by a review).
+func TestDerivedTemplateBound(t *testing.T) {
+	var c coder
+	c.v3 = true
+	resetModel(&c.m)
+	c.rc.reset([]byte{Version3})
+	entry := func(kind ...uint64) {
+		c.bit(&c.m.entry, 1)
+		c.bit(&c.m.predicted, 0)
+		c.uint(0)
+		for i, b := range kind {
+			c.bit(&c.m.kind[i], b)
+		}
+	}
+	entry(1, 0) // a whole template
+	c.bytes(append([]byte{0xdc, 0xff, 0xfd}, bytes.Repeat([]byte{0xa0}, 0xfffd)...))
+	entry(1, 1, 0) // derived from it
+	body := make([]byte, MaxRecord)
+	for range 300 {
+		c.bit(&c.m.edit, 1)
+		c.bytes(body)
+	}
+	c.rc.flush()
+	var u Unpacker
+	u.Reset(c.rc.b, 1)
+	if _, _, err := u.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := u.Next(); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "passes the table's bounds") {
+		t.Fatalf("the derived template: %v", err)
+	}
+	if n := cap(u.d2.t.tmpl); n > 4*MaxTemplate {
+		t.Fatalf("a template buffer of %d bytes from a block of %d", n, len(c.rc.b))
+	}
+}
+
+// TestOldBlocksUnbounded: a version 2 block of records past
+// MaxUnpackedRead in all, which a writer before version 3 could make
+// (3,000 alike records of 40 KiB), reads back whole: the bound is
+// version 3's (found by a review).
+func TestOldBlocksUnbounded(t *testing.T) {
+	rec := append([]byte{0xc5, 0xa0, 0x00}, make([]byte, 40<<10)...)
+	e := Encoder{Version: Version2}
+	var blk []byte
+	var err error
+	const n = 3000
+	for i := range n {
+		e.size = 0 // as the writer before the bound
+		if blk, err = e.Append(blk, rec, uint64(i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var u Unpacker
+	u.Reset(blk, 1)
+	got := 0
+	for ; ; got++ {
+		if _, _, err = u.Next(); err != nil {
+			break
+		}
+	}
+	if got != n || err != io.EOF {
+		t.Fatalf("%d of %d records (%d MB) from a block of %d bytes, then %v", got, n, n*len(rec)>>20, len(blk), err)
+	}
+}

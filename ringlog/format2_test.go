@@ -294,6 +294,9 @@ func specUnpack23(t *testing.T, blk []byte, first uint64) map[uint64][]byte {
 				continue
 			}
 			k := min(int(b&0x1f), int(n)-len(p))
+			if k == 0 {
+				continue // no body: nothing follows
+			}
 			w := 0
 			s := int(adaptive(classShared, nil, true, &w))
 			if s > min(k, len(prev)) {

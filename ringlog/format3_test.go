@@ -29,6 +29,28 @@ func TestFormatSpecPacked3(t *testing.T) {
 	checkSpecRings(t, map[string]int{"pack3-msgpack": 33, "pack3-msgpack-refs": 60}, "pack3-msgpack")
 	checkSpecSamples(t, pack.Version3, 0)
 	checkSpecSamples(t, pack.Version3, 25)
+	// Str bodies at the edges (found by a review): a plain literal that
+	// ends in a fixstr header (a body of no bytes: nothing follows), a
+	// derived template's new str ending in a UTF-8 continuation byte
+	// (0xa9, a fixstr header's value), a str that holds one.
+	for name, recs := range map[string][][]byte{
+		"literal ending in a header": {{0x92, 0x01, 0xa5}, {0x92, 0x01, 0xa5}},
+		"derived, UTF-8": {{0x82, 0xa1, 'n', 0xa4, 'a', 'b', 'c', 'd', 0xa1, 'v', 0x01},
+			{0x82, 0xa1, 'n', 0xa5, 'c', 'a', 'f', 0xc3, 0xa9, 0xa1, 'v', 0x02}},
+		"header bytes in a body": {{0x82, 0xa3, 0xa2, 0xb0, 0xa1, 0xa3, 0xa2, 0xb0, 0xa2, 0xa1, 'v', 0x01}},
+	} {
+		var e pack.Encoder
+		var blk []byte
+		var err error
+		for i, r := range recs {
+			if blk, err = e.Append(blk, r, uint64(i+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := checkSpecBlock(t, name, blk, 1, nil); n != len(recs) {
+			t.Fatalf("%s: %d records", name, n)
+		}
+	}
 }
 
 // checkSpecBlock unpacks blk with package pack and with specUnpack, and

@@ -71,9 +71,10 @@ func (w *Writer) putPacked(f []byte) error {
 	return w.packStaged(f)
 }
 
-// putStaged copies f into the stage, flushing it first when it is full.
+// putStaged copies f into the stage, flushing it first when it is full,
+// or when a packed ring's block could not take f's record.
 func (w *Writer) putStaged(f []byte) error {
-	if len(f) > w.st.free() {
+	if len(f) > w.st.free() || w.o.Pack && len(w.block) > 0 && !w.pk.Fits(len(f)-binFrameHeader) {
 		if err := w.flushStage(); err != nil {
 			return err
 		}
