@@ -290,6 +290,10 @@ func (a *Agent) noteStart() {
 		}
 	}
 	a.mu.Unlock()
+	paths, unmappable := a.writePaths()
+	if unmappable != "" {
+		a.log.Printf("%s cannot map files shared (JFFS2, a FUSE file system with direct_io): streams %s write each record to its segment (docs/DEPLOY.md)", a.cfg.Data, unmappable)
+	}
 	f := a.selfFields()
 	addString(f, "version", Version)
 	addUint(f, "bootn", uint64(a.bootN))
@@ -297,8 +301,32 @@ func (a *Agent) noteStart() {
 	addBool(f, "clean", !a.uncleanSeen)
 	addInt(f, "pid", int64(os.Getpid()))
 	addString(f, "process_exits", exits)
+	addString(f, "write_path", paths)
 	a.noteFields(StreamSelf, catalog.AgentStart.Name, codec.LevelNotice)
 	a.noteConfig()
+}
+
+// writePaths returns how each stream's records reach its segment
+// (ringlog.Writer.WritePath), as "stream=path" words in the configuration's
+// order, and the streams whose file system cannot map their stage.
+func (a *Agent) writePaths() (paths, unmappable string) {
+	for _, sc := range a.cfg.Streams {
+		p := "down"
+		if w := a.streams[sc.Name].w.Load(); w != nil {
+			p = w.WritePath()
+		}
+		if paths != "" {
+			paths += " "
+		}
+		paths += sc.Name + "=" + p
+		if p == "direct-unmappable" {
+			if unmappable != "" {
+				unmappable += ","
+			}
+			unmappable += sc.Name
+		}
+	}
+	return paths, unmappable
 }
 
 // noteConfig writes the configuration in effect and the collectors it

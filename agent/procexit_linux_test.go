@@ -354,8 +354,10 @@ func TestProcessExitsInAgent(t *testing.T) {
 	}()
 	exits := ""
 	for _, r := range readStream(t, cfg.Data, StreamSelf) {
-		if r.Name == catalog.AgentStart.Name {
-			exits = r.Fields[len(r.Fields)-1].Value.Str()
+		for _, f := range r.Fields {
+			if r.Name == catalog.AgentStart.Name && f.Key == "process_exits" {
+				exits = f.Value.Str()
+			}
 		}
 	}
 	testbin.NeedProcEvents(t, exits)

@@ -13,10 +13,14 @@ var (
 	// as they happen, with the exit code or signal; "poll" by its samples
 	// (the collector's proc_events option is false), "poll: " and why
 	// when the kernel's events could not be had (no privilege, another
-	// PID namespace); "" when no process is watched.
+	// PID namespace); "" when no process is watched. write_path is how
+	// each stream's records reach its segment, "stream=path" words
+	// (ringlog.Writer.WritePath): "mapped", "memory", "direct", or
+	// "direct-unmappable" where the file system cannot map files shared.
 	AgentStart = Record{Name: "agent.start", Stream: StreamSelf, Source: SelfSource, Fields: []Field{
 		{"version", Label, None}, {"bootn", Label, None}, {"device_boot", Flag, None},
 		{"clean", Flag, None}, {"pid", Label, None}, {"process_exits", Label, None},
+		{"write_path", Label, None},
 	}}
 	// AgentStop closes a run cleanly. reason is what stopped it: the
 	// signal's name (SIGTERM, SIGINT), "error: " and the error when the

@@ -241,6 +241,7 @@ func (w *Writer) recover(si stageInfo) error {
 		return tinyfmt.Errorf("ringlog: stage: %w", err)
 	}
 	w.staging = chooseStaging(&w.o, w.st.mem != nil)
+	w.unmappable = w.staging == stageNone && chooseStaging(&w.o, true) == stageMapped
 	if w.staging == stageMemory {
 		w.st.mem = make([]byte, stageHeaderSize+w.o.StageSize)
 		w.st.anon = true

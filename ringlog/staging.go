@@ -41,6 +41,24 @@ func chooseStaging(o *Options, mapped bool) staging {
 	return stageNone
 }
 
+// WritePath says how acknowledged records reach the segment, as the
+// agent's agent.start names it: "mapped" (the mapped stage file, which a
+// crash of the process does not lose), "memory" (the process's memory
+// until a flush: periodic streams), "direct" (a write to the segment at
+// each record: SyncAlways, no stage), or "direct-unmappable" (the same,
+// because the file system cannot map files shared, as JFFS2 cannot).
+func (w *Writer) WritePath() string {
+	switch {
+	case w.staging == stageMapped:
+		return "mapped"
+	case w.staging == stageMemory || w.staging == stagePacked:
+		return "memory"
+	case w.unmappable:
+		return "direct-unmappable"
+	}
+	return "direct"
+}
+
 // put stores a sealed frame: staged, or straight into the segment when
 // there is no stage or the frame does not fit in it.
 func (w *Writer) put(f []byte) error {

@@ -24,8 +24,11 @@ type Writer struct {
 	blk     int64   // the file system's block size: the budget's unit
 	st      *stage  // the stage file: lock, high-water mark, staged frames
 	staging staging // how records wait for the segment, chosen by Open
-	ring    [16]byte
-	rec     Recovery // what Open found
+	// unmappable: the stage would be mapped, but the file system cannot
+	// map files shared (JFFS2): records go straight to the segment.
+	unmappable bool
+	ring       [16]byte
+	rec        Recovery // what Open found
 
 	// The segments.
 	d        segDir   // the ring's directory, open, for *at system calls

@@ -19,6 +19,8 @@
 #              (packaging/install_test.go)
 #   adduser    the .deb's maintainer scripts make and remove the user
 #              itiny when packaging/install_test.go installs it
+#   bindfs     a FUSE file system that cannot map files shared, as JFFS2
+#              cannot (-o direct_io), for cmd/itiny/unmappable_test.go
 #   gdb, gcc, libc6-dev  itiny core's proof (cmd/itiny/core_test.go) builds a program
 #              that crashes, makes its core with gdb's gcore and has gdb
 #              print the backtrace from the minidump itiny-read extracts
@@ -34,6 +36,7 @@ command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v man >/dev/null || missing+=(man-db)
 command -v adduser >/dev/null || missing+=(adduser)
+command -v bindfs >/dev/null || missing+=(bindfs)
 [[ -e /usr/include/pthread.h ]] || missing+=(libc6-dev) # gcc only recommends it
 ((${#missing[@]})) || exit 0
 

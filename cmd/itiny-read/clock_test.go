@@ -111,7 +111,7 @@ func TestClockText(t *testing.T) {
 	for _, want := range [][]string{
 		{"-- boot 1 (b0010000000000000000000000000000) --",
 			"-- clock synchronised at 2026-03-14 09:00:10.001, 1m10s after boot: earlier times, marked ~, are repaired: monotonic time plus the offset then, not the device's clock --",
-			"2026-03-14 08:59:05.000~ itiny    notice   itiny      agent.start version=0.1.0 bootn=1 device_boot=true clean=true pid=101 process_exits=netlink"},
+			"2026-03-14 08:59:05.000~ itiny    notice   itiny      agent.start version=0.1.0 bootn=1 device_boot=true clean=true pid=101 process_exits=netlink write_path=\"events=mapped\""},
 		{"2026-03-14 08:59:30.000~ events   notice   appd       appd.ready"},
 		{"2026-03-14 09:00:05.000  events   notice   appd       appd.connected"}, // after the step, before the agent saw it: right already
 		{"2026-03-14 09:00:10.001  itiny    info     itiny      clock.sync synced=true source=adjtimex maxerror_us=1500 esterror_us=200 slept_s=0.0"},
@@ -121,7 +121,7 @@ func TestClockText(t *testing.T) {
 		{"1970-01-01 00:00:40.000? events   err      appd       appd.error"},
 		{"-- boot 3 (b0030000000000000000000000000000) --", // no legend: nothing to repair
 			"-- itiny not running 1970-01-01 00:01:40? to 2026-03-15 08:00:05 (duration unknown: the clock was not synchronised; the device rebooted or lost power) --",
-			"2026-03-15 08:00:05.000  itiny    notice   itiny      agent.start version=0.1.0 bootn=3 device_boot=true clean=false pid=103 process_exits=netlink"},
+			"2026-03-15 08:00:05.000  itiny    notice   itiny      agent.start version=0.1.0 bootn=3 device_boot=true clean=false pid=103 process_exits=netlink write_path=\"events=mapped\""},
 		{"-- boot 4 (b0040000000000000000000000000000) --",
 			"-- clock not known in this boot: the rings do not hold the clock.sync records of its start (retention took them, or the itiny ring was closed): times marked ? are the device's clock, untrusted --"},
 		{"1970-01-01 00:00:10.000? events   err      appd       appd.error"},

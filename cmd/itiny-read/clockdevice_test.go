@@ -141,7 +141,7 @@ func (d *clockDevice) app(name string, level codec.Level) {
 // is false after a power failure. ended and evidence are device.boot's
 // of the boot before ("" for the first).
 func (d *clockDevice) start(clean, synced bool, ended, evidence string) {
-	d.emit(&catalog.AgentStart, codec.LevelNotice, codec.String("0.1.0"), codec.Uint(uint64(d.bootN)), codec.Bool(true), codec.Bool(clean), codec.Int(100+int64(d.bootN)), codec.String("netlink"))
+	d.emit(&catalog.AgentStart, codec.LevelNotice, codec.String("0.1.0"), codec.Uint(uint64(d.bootN)), codec.Bool(true), codec.Bool(clean), codec.Int(100+int64(d.bootN)), codec.String("netlink"), codec.String("events=mapped"))
 	d.sync(synced)
 	prev, last, uptime := "", "", 0.0
 	if ended != "" {
