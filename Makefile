@@ -126,8 +126,9 @@ fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/size
 	$(GO) test -count=1 -run='^TestBitFlips$$' ./ringlog -bitflips.all
 
-# codec and ringlog tests on big-endian s390x, arm64 and armv7 under
-# qemu-user-static (installed by the script).
+# The format and agent packages' tests under qemu-user-static (installed
+# by the script) on mips (32-bit big-endian), armv7, arm64, riscv64 and
+# s390x (64-bit big-endian).
 test-cross:
 	./scripts/test-cross.sh
 

@@ -82,7 +82,7 @@ func (e *procEnd) eventLevel() (l codec.Level, ok bool) {
 		return codec.LevelErr, e.code != 0
 	case e.reason != endKilled:
 		return 0, false
-	case e.core || genericNumbers && e.sig < 32 && coreSignals&(1<<e.sig) != 0:
+	case e.core || e.sig < 32 && dumpsCore&(1<<e.sig) != 0:
 		return codec.LevelCrit, true
 	case e.sig == syscall.SIGTERM || e.sig == syscall.SIGINT:
 		return codec.LevelWarning, true // asked to stop
@@ -92,21 +92,42 @@ func (e *procEnd) eventLevel() (l codec.Level, ok bool) {
 
 // signalNames names the signals 1 to 31, as kill -l does, where Linux
 // numbers them as most architectures do (asm-generic: x86, arm, arm64,
-// riscv; not mips or sparc); coreSignals marks those whose default action
-// dumps core (signal(7)): a crash.
+// riscv), and mipsSignalNames where MIPS numbers them; coreSignals and
+// mipsCoreSignals mark those whose default action dumps core (signal(7)):
+// a crash. Elsewhere (sparc, alpha) signals are named by number.
 const (
 	signalNames = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 " +
 		"SIGPIPE SIGALRM SIGTERM SIGSTKFLT SIGCHLD SIGCONT SIGSTOP SIGTSTP SIGTTIN SIGTTOU SIGURG SIGXCPU " +
 		"SIGXFSZ SIGVTALRM SIGPROF SIGWINCH SIGIO SIGPWR SIGSYS"
-	coreSignals    uint32 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<11 | 1<<24 | 1<<25 | 1<<31
-	genericNumbers        = syscall.SIGBUS == 7 && syscall.SIGSYS == 31
+	coreSignals     uint32 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<11 | 1<<24 | 1<<25 | 1<<31
+	mipsSignalNames        = "SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGEMT SIGFPE SIGKILL SIGBUS SIGSEGV SIGSYS " +
+		"SIGPIPE SIGALRM SIGTERM SIGUSR1 SIGUSR2 SIGCHLD SIGPWR SIGWINCH SIGURG SIGIO SIGSTOP SIGTSTP " +
+		"SIGCONT SIGTTIN SIGTTOU SIGVTALRM SIGPROF SIGXCPU SIGXFSZ"
+	mipsCoreSignals uint32 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<10 | 1<<11 | 1<<12 | 1<<30 | 1<<31
+	genericNumbers         = syscall.SIGBUS == 7 && syscall.SIGSYS == 31
+	mipsNumbers            = syscall.SIGBUS == 10 && syscall.SIGSYS == 12 && syscall.SIGPWR == 19
 )
 
+// dumpsCore marks the signals whose default action dumps core.
+var _, dumpsCore = signals()
+
+// signals returns this architecture's names of signals 1 to 31 and those
+// that dump core, or "" and 0 where it knows neither.
+func signals() (string, uint32) {
+	switch {
+	case genericNumbers:
+		return signalNames, coreSignals
+	case mipsNumbers:
+		return mipsSignalNames, mipsCoreSignals
+	}
+	return "", 0
+}
+
 // signalName names a signal, "SIG" and its number for one without a name
-// (a real-time signal, or any where the numbers are not asm-generic's).
+// (a real-time signal, or any where the numbers are not known).
 func signalName(s syscall.Signal) string {
-	names := signalNames
-	for n := syscall.Signal(1); genericNumbers && n <= 31; n++ {
+	names, _ := signals()
+	for n := syscall.Signal(1); names != "" && n <= 31; n++ {
 		name, rest, _ := strings.Cut(names, " ")
 		if n == s {
 			return name

@@ -40,10 +40,40 @@ type snapshotCollector struct {
 	hash      uint64
 	hashed    bool
 	rec       codec.Record
+	env       []string // the command's environment
+}
+
+// snapshotEnv returns a command's environment: PATH and LC_ALL fixed, so
+// that its output does not depend on how the agent was started, and the
+// variables option env names (comma-separated) as the agent has them, a
+// PATH among them replacing the fixed one. In a Kubernetes pod, kubectl
+// finds the API server by KUBERNETES_SERVICE_HOST and _PORT, and keeps a
+// cache in $HOME.
+func snapshotEnv(names string) ([]string, error) {
+	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
+	for _, n := range strings.Split(names, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if strings.ContainsAny(n, "= ") {
+			return nil, tinyfmt.Errorf("option env: %q is not a variable's name", n)
+		}
+		v, ok := os.LookupEnv(n)
+		if !ok {
+			continue
+		}
+		if n == "PATH" {
+			env[0] = "PATH=" + v
+		} else {
+			env = append(env, n+"="+v)
+		}
+	}
+	return env, nil
 }
 
 func newSnapshotCollector(c CollectorConfig) (Collector, error) {
-	if err := checkOptions("snapshot", c.Options, "name", "command", "file", "timeout", "max_output", "snapshot_every"); err != nil {
+	if err := checkOptions("snapshot", c.Options, "name", "command", "file", "timeout", "max_output", "snapshot_every", "env"); err != nil {
 		return nil, err
 	}
 	s := &snapshotCollector{
@@ -77,6 +107,9 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 	}
 	var err error
 	if s.every, err = optPositive(c.Options, "snapshot_every", 12); err != nil {
+		return nil, err
+	}
+	if s.env, err = snapshotEnv(c.Options["env"]); err != nil {
 		return nil, err
 	}
 	if c.check {
@@ -152,7 +185,7 @@ func (s *snapshotCollector) run() (out []byte, truncated bool, exit int, err err
 		return nil, false, -1, tinyfmt.Errorf("snapshot %s: %w", s.name, err)
 	}
 	pid, err := syscall.ForkExec("/bin/sh", []string{"/bin/sh", "-c", s.command}, &syscall.ProcAttr{
-		Env:   []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"},
+		Env:   s.env,
 		Files: []uintptr{uintptr(devnull), uintptr(p[1]), uintptr(p[1])},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})

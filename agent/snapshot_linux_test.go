@@ -135,3 +135,24 @@ func TestSnapshotFile(t *testing.T) {
 	_, err = snapshotRecords(t, c)
 	wantErr(t, "missing file", err, path)
 }
+
+// TestSnapshotEnv: a command's environment is PATH and LC_ALL fixed, and
+// the variables option env names as the agent has them; a name that is
+// not one is refused.
+func TestSnapshotEnv(t *testing.T) {
+	t.Setenv("ITINY_TEST_HOST", "10.43.0.1")
+	t.Setenv("ITINY_TEST_SECRET", "not passed")
+	c := mustCollector(t, "snapshot", CollectorConfig{Options: map[string]string{"name": "env",
+		"command": "echo host=$ITINY_TEST_HOST secret=$ITINY_TEST_SECRET path=$PATH", "env": "ITINY_TEST_HOST, ITINY_TEST_UNSET"}})
+	out, err := snapshotRecords(t, c)
+	if err != nil || !strings.Contains(out, `host=10.43.0.1 secret= path=/usr/sbin:/usr/bin:/sbin:/bin\n`) {
+		t.Errorf("%v: %s", err, out)
+	}
+	t.Setenv("PATH", "/opt/tools:/usr/bin:/bin")
+	c = mustCollector(t, "snapshot", CollectorConfig{Options: map[string]string{"command": "echo $PATH", "env": "PATH"}})
+	if out, err = snapshotRecords(t, c); err != nil || !strings.Contains(out, `"output":"/opt/tools:/usr/bin:/bin\n"`) {
+		t.Errorf("env = PATH: %v: %s", err, out)
+	}
+	_, err = newSnapshotCollector(CollectorConfig{Options: map[string]string{"command": "true", "env": "A=B"}})
+	wantErr(t, "a name with =", err, `option env: "A=B" is not a variable's name`)
+}

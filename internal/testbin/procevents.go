@@ -25,9 +25,17 @@ func NeedProcEvents(tb testing.TB, exits string) {
 	tb.Fatalf("process_exits %q in the initial PID and user namespaces, with CAP_NET_ADMIN or Linux 6.6 or later: the kernel gives its process events there (unless built without CONFIG_PROC_EVENTS)", exits)
 }
 
+// QemuEnv is set (to the emulated architecture) by scripts/test-cross.sh
+// for the test binaries it runs under qemu-user, which does not emulate
+// netlink's proc connector ("protocol not supported").
+const QemuEnv = "ITINY_QEMU_USER"
+
 // procEventsDenied says why this process may not listen to the kernel's
 // process events, or "" if it may.
 func procEventsDenied() string {
+	if arch := os.Getenv(QemuEnv); arch != "" {
+		return "qemu-user (" + arch + ") does not emulate netlink's proc connector"
+	}
 	// The initial namespaces' inode numbers are fixed
 	// (PROC_PID_INIT_INO, PROC_USER_INIT_INO).
 	for _, ns := range [...]struct{ name, init string }{{"pid", "pid:[4026531836]"}, {"user", "user:[4026531837]"}} {
