@@ -16,6 +16,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/pack"
 )
 
 // Off unless configured: it needs a command or a file to snapshot.
@@ -41,6 +42,31 @@ type snapshotCollector struct {
 	hashed    bool
 	rec       codec.Record
 	env       []string // the command's environment
+}
+
+// snapshotFraming bounds the bytes a snapshot record takes in a segment
+// beside its output: its frame, envelope and other fields.
+const snapshotFraming = 512
+
+// fits says whether a snapshot of max_output bytes fits a record of the
+// state stream (a segment, less its header; a packed one's records are
+// at most pack.MaxRecord): a bigger one would be refused at every
+// sample, so the configuration is refused instead.
+func (s *snapshotCollector) fits(streams []StreamConfig) error {
+	for _, sc := range streams {
+		if sc.Name != StreamState {
+			continue
+		}
+		most := sc.Segment - segmentHeader - snapshotFraming
+		if sc.Pack {
+			most = min(most, pack.MaxRecord-snapshotFraming)
+		}
+		if int64(s.maxOutput) > most {
+			return tinyfmt.Errorf("option max_output %s: a snapshot's record would not fit a record of [stream %s] (segment %s): at most %s",
+				size.Format(int64(s.maxOutput)), StreamState, size.Format(sc.Segment), size.Format(most))
+		}
+	}
+	return nil
 }
 
 // snapshotEnv returns a command's environment: PATH and LC_ALL fixed, so
@@ -110,6 +136,9 @@ func newSnapshotCollector(c CollectorConfig) (Collector, error) {
 		return nil, err
 	}
 	if s.env, err = snapshotEnv(c.Options["env"]); err != nil {
+		return nil, err
+	}
+	if err := s.fits(c.Streams); err != nil {
 		return nil, err
 	}
 	if c.check {

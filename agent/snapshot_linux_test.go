@@ -156,3 +156,26 @@ func TestSnapshotEnv(t *testing.T) {
 	_, err = newSnapshotCollector(CollectorConfig{Options: map[string]string{"command": "true", "env": "A=B"}})
 	wantErr(t, "a name with =", err, `option env: "A=B" is not a variable's name`)
 }
+
+// TestSnapshotFitsStream: a max_output whose record would not fit the
+// state stream (a segment; a packed stream's 64 KiB records) is refused
+// when the configuration is read, not at every sample (found by the k3s
+// recipes' test: a 256 KiB output, 128 KiB segments).
+func TestSnapshotFitsStream(t *testing.T) {
+	for _, tc := range []struct {
+		max  string
+		sc   StreamConfig
+		want string
+	}{
+		{"96KiB", StreamConfig{Name: StreamState, Segment: 128 << 10}, ""},
+		{"256KiB", StreamConfig{Name: StreamState, Segment: 128 << 10}, "option max_output 256KiB: a snapshot's record would not fit a record of [stream state] (segment 128KiB)"},
+		{"96KiB", StreamConfig{Name: StreamState, Segment: 256 << 10, Pack: true}, "would not fit"},
+		{"1MiB", StreamConfig{Name: StreamEvents, Segment: 128 << 10}, ""}, // no state stream: nothing to fit
+	} {
+		_, err := newSnapshotCollector(CollectorConfig{Options: map[string]string{"command": "true", "max_output": tc.max},
+			Streams: []StreamConfig{tc.sc}, check: true})
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("max_output %s, %+v: %v; want %q", tc.max, tc.sc, err, tc.want)
+		}
+	}
+}
