@@ -68,18 +68,7 @@ func TestInstall(t *testing.T) {
 		t.Errorf("PREFIX /usr/local: the unit and script do not run /usr/local/bin/itiny:\n%s\n%s", unit, script)
 	}
 	// The unit verifies with its man page installed (Documentation=).
-	if analyze, err := exec.LookPath("systemd-analyze"); err != nil {
-		t.Errorf("systemd-analyze is not installed: %v", err)
-	} else {
-		unit, _ := os.ReadFile(filepath.Join(dest, "usr/lib/systemd/system/itiny.service"))
-		copied := filepath.Join(t.TempDir(), "itiny.service")
-		os.WriteFile(copied, []byte(strings.ReplaceAll(string(unit), "/usr/bin/itiny", itiny)), 0o644)
-		cmd := exec.Command(analyze, "verify", copied)
-		cmd.Env = append(os.Environ(), "MANPATH="+filepath.Join(dest, "usr/share/man"))
-		if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-			t.Errorf("systemd-analyze verify of the installed unit, its man page installed: %v\n%s", err, out)
-		}
-	}
+	testbin.VerifyUnit(t, filepath.Join(dest, "usr/lib/systemd/system/itiny.service"), "/usr/bin/itiny", itiny, filepath.Join(dest, "usr/share/man"))
 	// man finds the pages under the install's MANPATH.
 	for _, page := range []string{"8 itiny", "1 itiny-read", "1 itiny-migrate"} {
 		cmd := exec.Command("man", append([]string{"-w"}, strings.Fields(page)...)...)

@@ -12,7 +12,7 @@ import (
 // test wants it silent. The unit's ExecStart points at this test's
 // binary (verify wants an executable there), and runs it with --follow.
 func TestSystemdUnit(t *testing.T) {
-	text, _ := testbin.VerifyUnit(t, "../../packaging/systemd/itiny-forward.service", "/usr/bin/itiny-migrate", binary)
+	text, _ := testbin.VerifyUnit(t, "../../packaging/systemd/itiny-forward.service", "/usr/bin/itiny-migrate", binary, "")
 	for _, want := range []string{"ExecStart=/usr/bin/itiny-migrate --follow ", "Restart=always", "ReadOnlyPaths=/var/lib/itiny", "NoNewPrivileges=yes"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the unit has no %q", want)

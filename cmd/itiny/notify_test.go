@@ -139,7 +139,7 @@ func TestHousekeepingEvery(t *testing.T) {
 // verify, is a Type=notify service with a watchdog, and its ExecStart's
 // flags are itiny run's.
 func TestSystemdUnit(t *testing.T) {
-	text, copied := testbin.VerifyUnit(t, "../../packaging/systemd/itiny.service", "/usr/bin/itiny", binary)
+	text, copied := testbin.VerifyUnit(t, "../../packaging/systemd/itiny.service", "/usr/bin/itiny", binary, "")
 	for _, want := range []string{"Type=notify", "WatchdogSec=", "ExecReload=/bin/kill -HUP $MAINPID", "Restart=always", "User=itiny",
 		"ReadWritePaths=/var/lib/itiny", "NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet=CAP_SYSLOG"} {
 		if !strings.Contains(text, want) {
@@ -150,7 +150,7 @@ func TestSystemdUnit(t *testing.T) {
 	// (0 is a sealed service, 10 one with no protection at all).
 	out, _ := exec.Command("systemd-analyze", "security", "--offline=true", copied).CombinedOutput()
 	_, level, _ := strings.Cut(string(out), "Overall exposure level for itiny.service: ")
-	exposure, err := strconv.ParseFloat(strings.TrimSpace(strings.Split(level+" ", " ")[0]), 64)
+	exposure, err := strconv.ParseFloat(append(strings.Fields(level), "")[0], 64)
 	if err != nil || exposure > 3.0 {
 		t.Errorf("systemd-analyze security: exposure above 3.0:\n%s", out)
 	}

@@ -178,9 +178,10 @@ func CC(tb testing.TB, dir, name, src string) string {
 
 // VerifyUnit runs systemd-analyze verify on the systemd unit at path,
 // with bin standing for the program it runs (installed as installed),
-// and returns the unit's text and the path of the copy it verified. Man
-// pages the unit names are not looked up: make install installs them.
-func VerifyUnit(t testing.TB, path, installed, bin string) (text, copied string) {
+// and returns the unit's text and the path of the copy it verified. With
+// manpath "" the man pages the unit names are not looked up (make install
+// installs them); else they are, in manpath.
+func VerifyUnit(t testing.TB, path, installed, bin, manpath string) (text, copied string) {
 	t.Helper()
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
@@ -194,7 +195,12 @@ func VerifyUnit(t testing.TB, path, installed, bin string) (text, copied string)
 	if err := os.WriteFile(copied, []byte(strings.ReplaceAll(string(b), installed, bin)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(analyze, "verify", "--man=no", copied).CombinedOutput(); err != nil || len(out) > 0 {
+	cmd := exec.Command(analyze, "verify", "--man=no", copied)
+	if manpath != "" {
+		cmd = exec.Command(analyze, "verify", copied)
+		cmd.Env = append(os.Environ(), "MANPATH="+manpath)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
 		t.Errorf("systemd-analyze verify %s: %v\n%s", path, err, out)
 	}
 	return string(b), copied
