@@ -1,8 +1,8 @@
 package agent
 
 import (
+	"github.com/itiny/itiny/internal/order"
 	"github.com/itiny/itiny/internal/tinyfmt"
-	"sort"
 	"strconv"
 	"syscall"
 	"time"
@@ -139,16 +139,8 @@ func collectorNames() []string {
 	for n := range registry {
 		ns = append(ns, n)
 	}
-	sortStrings(ns)
+	order.Strings(ns)
 	return ns
-}
-
-// sortStrings sorts s with sort.SliceStable, which the agent links anyway
-// for the ring's segments: sort.Strings's generic sort cost the firmware
-// 12 KB (docs/DESIGN.md section 14). Only short lists of names: options,
-// sections, collectors.
-func sortStrings(s []string) {
-	sort.SliceStable(s, func(i, j int) bool { return s[i] < s[j] })
 }
 
 // newCollector builds the named collector.

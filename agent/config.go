@@ -2,6 +2,7 @@ package agent
 
 import (
 	_ "embed"
+	"github.com/itiny/itiny/internal/order"
 	"github.com/itiny/itiny/internal/size"
 	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
@@ -316,7 +317,7 @@ func sortedKeys(m map[string]*CollectorConfigSection) []string {
 	for n := range m {
 		names = append(names, n)
 	}
-	sortStrings(names)
+	order.Strings(names)
 	return names
 }
 
@@ -367,7 +368,7 @@ func (c *Config) String() string {
 		for k := range col.Options {
 			keys = append(keys, k)
 		}
-		sortStrings(keys)
+		order.Strings(keys)
 		for _, k := range keys {
 			tinyfmt.Fprintf(&b, "%s = %s\n", k, col.Options[k])
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/order"
 )
 
 // On by default, hourly (defaultIntervals): wear moves over months, and a
@@ -101,7 +102,7 @@ func (fc *flashCollector) findMMC(hosts string) error {
 		if err != nil {
 			return err
 		}
-		sortStrings(cards)
+		order.Strings(cards)
 		for _, card := range cards {
 			dir := filepath.Join(host, card)
 			if !strings.HasPrefix(card, "mmc") {
@@ -113,7 +114,7 @@ func (fc *flashCollector) findMMC(hosts string) error {
 			// The block device's name, mmcblk0, is the one a user knows.
 			name := card
 			if blocks, err := readDirNames(filepath.Join(dir, "block")); err == nil && len(blocks) > 0 {
-				sortStrings(blocks)
+				order.Strings(blocks)
 				name = blocks[0]
 			}
 			d := flashDevice{rec: catalogRecord(&catalog.Flash)}

@@ -7,6 +7,7 @@ package agent
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/itiny/itiny/internal/order"
 	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
@@ -102,7 +103,7 @@ func checkOptions(collector string, opts map[string]string, known ...string) err
 	if len(bad) == 0 {
 		return nil
 	}
-	sortStrings(bad)
+	order.Strings(bad)
 	if len(known) == 0 {
 		return tinyfmt.Errorf("unknown option %q for collector %s (it has none)", bad[0], collector)
 	}

@@ -38,7 +38,7 @@ func (r *bootRig) start(n int, keepCrash bool) *Agent {
 	dir := filepath.Join(r.proc, "sys/kernel/random")
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "boot_id"), fmt.Appendf(nil, "%08x-0000-0000-0000-000000000000\n", n), 0o644)
-	pstoreStored.Clear()
+	pstoreStored.clear()
 	a, err := New(r.cfg, Options{Proc: r.proc, Sys: r.sys, Log: discard{}, KeepCrash: keepCrash})
 	if err != nil {
 		r.t.Fatal(err)

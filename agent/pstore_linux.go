@@ -5,7 +5,6 @@ package agent
 import (
 	"bytes"
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,7 +15,9 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/order"
 	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // Off unless configured (the default configuration turns it on): with
@@ -83,7 +84,7 @@ func newPstoreCollector(c CollectorConfig) (Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	sortStrings(names)
+	order.Strings(names)
 	p.names = names
 	p.rec = catalogRecord(&catalog.PstorePanic) // named per entry
 	return p, nil
@@ -136,7 +137,37 @@ var pstoreRemove = os.Remove
 // (a reload) or one whose removal failed does not store them twice: keyed
 // by pstoreKey. With remove = false the keys outlive the process in the
 // data directory (pstoreseen_linux.go).
-var pstoreStored sync.Map
+var pstoreStored keySet
+
+// A keySet is a set of strings safe for concurrent use: sync.Map's
+// generic trie cost the agent 8 KB of code for this one set.
+type keySet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+func (s *keySet) has(k string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.m[k]
+	return ok
+}
+
+func (s *keySet) add(k string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[string]struct{})
+	}
+	s.m[k] = struct{}{}
+}
+
+// clear forgets every key, as a new process would.
+func (s *keySet) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.m)
+}
 
 // openPstore opens an entry (a FIFO or a device is refused, never
 // opened) and returns its key in pstoreStored: its path, size and
@@ -170,7 +201,7 @@ func (p *pstoreCollector) store(e Emitter, buf []byte, name string, kind *pstore
 		return err
 	}
 	defer f.Close()
-	if _, stored := pstoreStored.Load(key); !stored {
+	if !pstoreStored.has(key) {
 		ent, err := readPstore(f, st.Size(), buf, kind.dmesg)
 		if err != nil {
 			return tinyfmt.Errorf("read %s: %w", path, err)
@@ -178,7 +209,7 @@ func (p *pstoreCollector) store(e Emitter, buf []byte, name string, kind *pstore
 		if err := p.emit(e, name, kind, ent); err != nil {
 			return emitError{err}
 		}
-		pstoreStored.Store(key, struct{}{})
+		pstoreStored.add(key)
 	}
 	if p.remove {
 		if err := pstoreRemove(path); err != nil {

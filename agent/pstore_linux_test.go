@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -105,7 +106,7 @@ func pstoreNames(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	return strings.Join(names, " ")
 }
 

@@ -35,7 +35,7 @@ func (p *pstoreCollector) loadSeen() {
 		size, err1 := strconv.ParseInt(f[0], 10, 64)
 		mtime, err2 := strconv.ParseInt(f[1], 10, 64)
 		if err1 == nil && err2 == nil {
-			pstoreStored.Store(pstoreKey(filepath.Join(p.dir, f[2]), size, mtime), struct{}{})
+			pstoreStored.add(pstoreKey(filepath.Join(p.dir, f[2]), size, mtime))
 		}
 	}
 }
@@ -50,7 +50,7 @@ func (p *pstoreCollector) saveSeen(names []string) error {
 		if err != nil || !st.Mode().IsRegular() {
 			continue
 		}
-		if _, ok := pstoreStored.Load(pstoreKey(path, st.Size(), st.ModTime().UnixNano())); !ok {
+		if !pstoreStored.has(pstoreKey(path, st.Size(), st.ModTime().UnixNano())) {
 			continue
 		}
 		b = strconv.AppendInt(b, st.Size(), 10)
@@ -83,7 +83,7 @@ func (p *pstoreCollector) bootEnd() (ended, evidence string) {
 		if err != nil {
 			continue
 		}
-		if _, stored := pstoreStored.Load(key); stored {
+		if pstoreStored.has(key) {
 			f.Close()
 			continue
 		}

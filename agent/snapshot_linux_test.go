@@ -138,14 +138,16 @@ func TestSnapshotFile(t *testing.T) {
 
 // TestSnapshotEnv: a command's environment is PATH and LC_ALL fixed, and
 // the variables option env names as the agent has them; a name that is
-// not one is refused.
+// not one is refused. systemd's NOTIFY_SOCKET, which the agent keeps
+// (internal/sdnotify), is not passed: a command cannot notify in its name.
 func TestSnapshotEnv(t *testing.T) {
 	t.Setenv("ITINY_TEST_HOST", "10.43.0.1")
 	t.Setenv("ITINY_TEST_SECRET", "not passed")
+	t.Setenv("NOTIFY_SOCKET", "/run/systemd/notify")
 	c := mustCollector(t, "snapshot", CollectorConfig{Options: map[string]string{"name": "env",
-		"command": "echo host=$ITINY_TEST_HOST secret=$ITINY_TEST_SECRET path=$PATH", "env": "ITINY_TEST_HOST, ITINY_TEST_UNSET"}})
+		"command": "echo host=$ITINY_TEST_HOST secret=$ITINY_TEST_SECRET notify=$NOTIFY_SOCKET path=$PATH", "env": "ITINY_TEST_HOST, ITINY_TEST_UNSET"}})
 	out, err := snapshotRecords(t, c)
-	if err != nil || !strings.Contains(out, `host=10.43.0.1 secret= path=/usr/sbin:/usr/bin:/sbin:/bin\n`) {
+	if err != nil || !strings.Contains(out, `host=10.43.0.1 secret= notify= path=/usr/sbin:/usr/bin:/sbin:/bin\n`) {
 		t.Errorf("%v: %s", err, out)
 	}
 	t.Setenv("PATH", "/opt/tools:/usr/bin:/bin")

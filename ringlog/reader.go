@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
-	"sort"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/regular"
@@ -454,7 +453,7 @@ func (r *Reader) relist() ([]segRef, error) {
 		}
 		segs = append(segs, more...)
 	}
-	sort.SliceStable(segs, func(i, j int) bool { return segs[i].hdr.Segment < segs[j].hdr.Segment })
+	sortSegs(segs)
 	if !r.ringOK {
 		r.ring, r.ringOK = markStale(segs, r.stageInfo())
 	}

@@ -9,11 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/order"
 	"github.com/itiny/itiny/internal/regular"
 )
 
@@ -88,9 +88,9 @@ type ringDir interface {
 
 type osDir string
 
-// readDir is os.ReadDir sorting with sort.SliceStable (names are unique),
-// which the agent links anyway for the segments: os.ReadDir's generic
-// sort cost the firmware 12 KB (docs/DESIGN.md section 14).
+// readDir is os.ReadDir sorting with package order (names are unique):
+// os.ReadDir's generic sort cost the firmware 12 KB (docs/DESIGN.md
+// section 14).
 func (d osDir) readDir() ([]fs.DirEntry, error) {
 	f, err := os.Open(string(d))
 	if err != nil {
@@ -98,7 +98,8 @@ func (d osDir) readDir() ([]fs.DirEntry, error) {
 	}
 	ents, err := f.ReadDir(-1)
 	f.Close()
-	sort.SliceStable(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+	order.Sort(len(ents), func(i, j int) bool { return ents[i].Name() < ents[j].Name() },
+		func(i, j int) { ents[i], ents[j] = ents[j], ents[i] })
 	return ents, err
 }
 
@@ -186,8 +187,19 @@ func listSegments(d ringDir) ([]segRef, error) {
 		}
 		segs = append(segs, ref)
 	}
-	sort.SliceStable(segs, func(i, j int) bool { return segs[i].hdr.Segment < segs[j].hdr.Segment })
+	sortSegs(segs)
 	return segs, nil
+}
+
+// sortSegs sorts segments by number, and two that claim one number (a
+// damaged or hostile ring) by name, the order they were listed in.
+func sortSegs(segs []segRef) {
+	order.Sort(len(segs), func(i, j int) bool {
+		if segs[i].hdr.Segment != segs[j].hdr.Segment {
+			return segs[i].hdr.Segment < segs[j].hdr.Segment
+		}
+		return segs[i].name < segs[j].name
+	}, func(i, j int) { segs[i], segs[j] = segs[j], segs[i] })
 }
 
 // regularOnly drops the segments listSegments listed that are not regular

@@ -5,7 +5,6 @@ import (
 	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
-	"sort"
 )
 
 // A File is one file of a ring snapshot.
@@ -87,7 +86,7 @@ func snapshot(dir string) (files []File, whole bool, err error) {
 	for _, s := range bySeg {
 		segs = append(segs, s)
 	}
-	sort.Slice(segs, func(i, j int) bool { return segs[i].hdr.Segment < segs[j].hdr.Segment })
+	sortSegs(segs)
 	// Read again from the segment that was newest. One that retention
 	// deleted meanwhile ends the copy's history: the segments before it
 	// are left out too, or its records would be a hole.
