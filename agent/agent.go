@@ -14,7 +14,6 @@ package agent
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strings"
@@ -23,11 +22,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/itiny/itiny/internal/version"
-
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/internal/tinyfmt"
+	"github.com/itiny/itiny/internal/version"
 	"github.com/itiny/itiny/ringlog"
 )
 

@@ -2,12 +2,12 @@ package agent
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // The ingest socket's answer to a record it took says what became of it:

@@ -1,18 +1,17 @@
 package agent
 
 import (
-	"github.com/itiny/itiny/internal/hex"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/itiny/itiny/internal/atomicfile"
-	"github.com/itiny/itiny/internal/regular"
-
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/atomicfile"
+	"github.com/itiny/itiny/internal/hex"
 	"github.com/itiny/itiny/internal/randid"
+	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // bootFile is the boot counter's name in the data directory.

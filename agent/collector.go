@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"github.com/itiny/itiny/internal/order"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"syscall"
 	"time"
@@ -11,6 +9,8 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/internal/order"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/ringlog"
 )
 

@@ -2,19 +2,18 @@ package agent
 
 import (
 	_ "embed"
-	"github.com/itiny/itiny/internal/order"
-	"github.com/itiny/itiny/internal/size"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/itiny/itiny/internal/corespool"
-	"github.com/itiny/itiny/internal/regular"
-
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/corespool"
+	"github.com/itiny/itiny/internal/order"
+	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/size"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/rollup"
 )

@@ -5,8 +5,6 @@
 package agent
 
 import (
-	"github.com/itiny/itiny/internal/size"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/size"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/ringlog"
 	"github.com/itiny/itiny/rollup"
 )

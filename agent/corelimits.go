@@ -2,7 +2,6 @@ package agent
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/corespool"
 	"github.com/itiny/itiny/internal/size"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/minicore"
 )
 

@@ -4,7 +4,6 @@ package agent
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/corespool"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/ringlog"
 )
 

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // The agent's own crash. The Go runtime prints a panic, a fatal error or

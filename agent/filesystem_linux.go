@@ -4,13 +4,13 @@ package agent
 
 import (
 	"bytes"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"path/filepath"
 	"syscall"
 	"unsafe"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 func init() { registerCollector("filesystem", true, newFilesystemCollector) }

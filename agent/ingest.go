@@ -2,7 +2,6 @@ package agent
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/ringlog"
 )
 

@@ -4,7 +4,6 @@ package agent
 
 import (
 	"bytes"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // On by default. Where /dev/kmsg cannot be read (no CAP_SYSLOG while

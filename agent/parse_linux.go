@@ -7,8 +7,6 @@ package agent
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/itiny/itiny/internal/order"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strconv"
@@ -16,7 +14,9 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/itiny/itiny/internal/order"
 	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // malformed returns an error naming the file and what is wrong with it.

@@ -1,12 +1,12 @@
 package agent
 
 import (
-	"github.com/itiny/itiny/internal/hex"
 	"time"
 	"unicode/utf8"
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/hex"
 	"github.com/itiny/itiny/ringlog"
 )
 

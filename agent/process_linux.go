@@ -3,7 +3,6 @@
 package agent
 
 import (
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 func init() { registerCollector("process", true, newProcessCollector) }

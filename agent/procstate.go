@@ -4,14 +4,14 @@ package agent
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/hex"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io/fs"
 	"strconv"
 	"strings"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/hex"
 	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // The process collector's state file, DATA/NAME.state (NAME the

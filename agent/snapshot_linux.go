@@ -5,8 +5,6 @@ package agent
 import (
 	"bytes"
 	"errors"
-	"github.com/itiny/itiny/internal/size"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"hash/fnv"
 	"os"
 	"strings"
@@ -16,6 +14,8 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/size"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/pack"
 )
 

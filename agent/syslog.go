@@ -3,13 +3,13 @@ package agent
 import (
 	"bytes"
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"syscall"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // The syslog listener (off by default) takes the datagrams that

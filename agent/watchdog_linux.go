@@ -3,8 +3,6 @@
 package agent
 
 import (
-	"github.com/itiny/itiny/internal/hex"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/itiny/itiny/catalog"
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/hex"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 func init() { registerCollector("watchdog", true, newWatchdogCollector) }

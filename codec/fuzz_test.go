@@ -3,9 +3,10 @@ package codec
 import (
 	"encoding/json"
 	"errors"
-	"github.com/itiny/itiny/codec/internal/oracle"
 	"math"
 	"testing"
+
+	"github.com/itiny/itiny/codec/internal/oracle"
 )
 
 // addRecordSeeds adds the encodings with c of the round-trip records.

@@ -2,10 +2,10 @@ package codec
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/hex"
 	"math"
 	"strconv"
 
+	"github.com/itiny/itiny/internal/hex"
 	"github.com/itiny/itiny/internal/jsonw"
 )
 

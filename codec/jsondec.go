@@ -2,10 +2,11 @@ package codec
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/hex"
 	"math"
 	"strconv"
 	"unsafe"
+
+	"github.com/itiny/itiny/internal/hex"
 )
 
 // DecodeJSON decodes one JSON record from p into r, reusing r's field

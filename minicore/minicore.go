@@ -56,8 +56,9 @@ package minicore
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // Limits bound what Write keeps of a core.

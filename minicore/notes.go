@@ -2,8 +2,9 @@ package minicore
 
 import (
 	"bytes"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // Note types (include/uapi/linux/elf.h) of the notes named "CORE".

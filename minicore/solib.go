@@ -2,6 +2,7 @@ package minicore
 
 import (
 	"errors"
+
 	"github.com/itiny/itiny/internal/tinyfmt"
 )
 

@@ -2,8 +2,9 @@ package pack
 
 import (
 	"encoding/binary"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // An Unpacker expands a block into its records.

@@ -2,9 +2,9 @@ package ringlog
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 
 	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 var (

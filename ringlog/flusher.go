@@ -2,8 +2,9 @@ package ringlog
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"time"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // datasync syncs f and records how long it took.

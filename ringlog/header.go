@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"github.com/itiny/itiny/internal/hex"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"strconv"
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/hex"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // Binary segment header layout; part of the on-disk format, never change.

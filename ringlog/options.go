@@ -1,12 +1,12 @@
 package ringlog
 
 import (
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"syscall"
 	"time"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/clock"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // A SyncPolicy says when the writer makes records durable against power

@@ -2,13 +2,13 @@ package ringlog
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
 	"path/filepath"
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/pack"
 )
 

@@ -3,7 +3,6 @@ package ringlog
 import (
 	"bytes"
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/randid"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // A Recovery reports what Open found and repaired.

@@ -2,12 +2,12 @@ package ringlog
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // Release deletes the oldest segments of the ring in dir whose records are

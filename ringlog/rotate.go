@@ -2,11 +2,11 @@ package ringlog
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // writeSeg appends p, which holds frames frames (a packed block is one),

@@ -2,9 +2,10 @@ package ringlog
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // A File is one file of a ring snapshot.

@@ -3,12 +3,13 @@ package ringlog
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // The stage file holds frames that are acknowledged but not yet in a

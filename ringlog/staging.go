@@ -2,8 +2,9 @@ package ringlog
 
 import (
 	"encoding/binary"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"time"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // How acknowledged records wait for the segment, chosen once at Open.

@@ -2,7 +2,6 @@ package ringlog
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/itiny/itiny/codec"
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/pack"
 )
 

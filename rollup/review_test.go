@@ -2,10 +2,10 @@ package rollup
 
 import (
 	"strings"
-
-	"github.com/itiny/itiny/codec"
 	"testing"
 	"time"
+
+	"github.com/itiny/itiny/codec"
 )
 
 // TestReviewClockAhead: a single sample stamped in the future (an RTC

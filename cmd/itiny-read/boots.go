@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/itiny/itiny/internal/version"
 	"iter"
 	"os"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"github.com/itiny/itiny/bundle"
 	"github.com/itiny/itiny/internal/datadir"
 	"github.com/itiny/itiny/internal/size"
+	"github.com/itiny/itiny/internal/version"
 	"github.com/itiny/itiny/view"
 )
 

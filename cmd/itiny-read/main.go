@@ -25,13 +25,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/itiny/itiny/internal/datadir"
-	"github.com/itiny/itiny/internal/version"
 	"io"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/itiny/itiny/internal/datadir"
+	"github.com/itiny/itiny/internal/version"
 )
 
 type command struct {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/itiny/itiny/internal/version"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/testbin"
+	"github.com/itiny/itiny/internal/version"
 	"github.com/itiny/itiny/ringlog"
 )
 

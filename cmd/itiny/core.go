@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/itiny/itiny/internal/clock"
 	"github.com/itiny/itiny/internal/corespool"
 	"github.com/itiny/itiny/internal/datadir"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // coreUsage is how the kernel runs itiny core: kernel.core_pattern set to

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/codec"
 	"github.com/itiny/itiny/internal/datadir"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // emitCmd sends one record built from its arguments, or JSON records read

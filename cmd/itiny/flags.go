@@ -2,10 +2,11 @@ package main
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // flags parses the options of one command: the part of package flag that

@@ -15,12 +15,12 @@ package main
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 
 	"github.com/itiny/itiny/agent"
 	"github.com/itiny/itiny/internal/datadir"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 type command struct {

@@ -10,7 +10,6 @@ package atomicfile
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -18,6 +17,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // Options say how Replace and ReplaceVia write.

@@ -2,12 +2,13 @@ package corespool
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // latePre starts the name of a marker, .late-MONO-PID: an empty file a

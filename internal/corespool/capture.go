@@ -2,13 +2,13 @@ package corespool
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/itiny/itiny/internal/tinyfmt"
 	"github.com/itiny/itiny/minicore"
 )
 

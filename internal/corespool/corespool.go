@@ -30,10 +30,11 @@ package corespool
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // Dir is the spool's directory in the data directory.

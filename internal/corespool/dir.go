@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // The spool directory is used through a descriptor and *at system calls,

@@ -1,9 +1,10 @@
 package corespool
 
 import (
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"syscall"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // keepFree is what a minidump leaves free of the spool's file system,

@@ -3,10 +3,11 @@ package corespool
 import (
 	"bytes"
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // A Spool is the agent's side of the spool directory: it tells the

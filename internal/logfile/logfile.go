@@ -18,13 +18,13 @@
 package logfile
 
 import (
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"os"
 	"strconv"
 	"sync"
 	"syscall"
 
 	"github.com/itiny/itiny/internal/regular"
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // A Writer is an open log file. Its methods may be called concurrently.

@@ -5,9 +5,10 @@
 package randid
 
 import (
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"os"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // Read fills b with random bytes from /dev/urandom.

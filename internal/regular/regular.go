@@ -14,11 +14,12 @@ package regular
 
 import (
 	"errors"
-	"github.com/itiny/itiny/internal/tinyfmt"
 	"io"
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/itiny/itiny/internal/tinyfmt"
 )
 
 // ErrNotRegular is wrapped by the error for a file that is not a regular
