@@ -21,6 +21,9 @@
 #              itiny when packaging/install_test.go installs it
 #   bindfs     a FUSE file system that cannot map files shared, as JFFS2
 #              cannot (-o direct_io), for cmd/itiny/unmappable_test.go
+#   etcd-server, etcd-client  the k3s recipe for etcd's keys runs, as
+#              written, against a real etcd with TLS and client certificates
+#              on 127.0.0.1 (cmd/itiny/k3s_test.go)
 #   gdb, gcc, libc6-dev  itiny core's proof (cmd/itiny/core_test.go) builds a program
 #              that crashes, makes its core with gdb's gcore and has gdb
 #              print the backtrace from the minidump itiny-read extracts
@@ -37,6 +40,8 @@ command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v man >/dev/null || missing+=(man-db)
 command -v adduser >/dev/null || missing+=(adduser)
 command -v bindfs >/dev/null || missing+=(bindfs)
+command -v etcd >/dev/null || missing+=(etcd-server)
+command -v etcdctl >/dev/null || missing+=(etcd-client)
 [[ -e /usr/include/pthread.h ]] || missing+=(libc6-dev) # gcc only recommends it
 ((${#missing[@]})) || exit 0
 
