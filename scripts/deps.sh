@@ -24,6 +24,10 @@
 #   etcd-server, etcd-client  the k3s recipe for etcd's keys runs, as
 #              written, against a real etcd with TLS and client certificates
 #              on 127.0.0.1 (cmd/itiny/k3s_test.go)
+#   kubernetes-client, curl  the k3s recipes' kubectl and curl run against
+#              an API server of the test's on 127.0.0.1
+#              (cmd/itiny/k3s_api_test.go); any kubectl already installed
+#              does
 #   gdb, gcc, libc6-dev  itiny core's proof (cmd/itiny/core_test.go) builds a program
 #              that crashes, makes its core with gdb's gcore and has gdb
 #              print the backtrace from the minidump itiny-read extracts
@@ -42,6 +46,8 @@ command -v adduser >/dev/null || missing+=(adduser)
 command -v bindfs >/dev/null || missing+=(bindfs)
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
+command -v curl >/dev/null || missing+=(curl)
 [[ -e /usr/include/pthread.h ]] || missing+=(libc6-dev) # gcc only recommends it
 ((${#missing[@]})) || exit 0
 
