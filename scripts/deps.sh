@@ -28,6 +28,8 @@
 #              an API server of the test's on 127.0.0.1
 #              (cmd/itiny/k3s_api_test.go); any kubectl already installed
 #              does
+#   busybox    OpenWrt's shell (ash) runs the procd init script's
+#              functions, procd's stood in for (cmd/itiny/initscript_test.go)
 #   gdb, gcc, libc6-dev  itiny core's proof (cmd/itiny/core_test.go) builds a program
 #              that crashes, makes its core with gdb's gcore and has gdb
 #              print the backtrace from the minidump itiny-read extracts
@@ -48,6 +50,7 @@ command -v etcd >/dev/null || missing+=(etcd-server)
 command -v etcdctl >/dev/null || missing+=(etcd-client)
 command -v kubectl >/dev/null || missing+=(kubernetes-client)
 command -v curl >/dev/null || missing+=(curl)
+command -v busybox >/dev/null || missing+=(busybox)
 [[ -e /usr/include/pthread.h ]] || missing+=(libc6-dev) # gcc only recommends it
 ((${#missing[@]})) || exit 0
 

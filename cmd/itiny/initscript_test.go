@@ -100,3 +100,87 @@ func TestSysVInit(t *testing.T) {
 		t.Error("the record emitted right after start is not in the events ring")
 	}
 }
+
+// procdStub stands in for OpenWrt's rc.common and procd's shell functions
+// (procd.sh): it sources the init script given as $1, sets its PROG and
+// DATA to the test's, runs start_service and reload_service, and prints
+// what they asked of procd: one line a parameter's value, "key<TAB>arg".
+const procdStub = `
+procd_open_instance() { echo "open"; }
+procd_close_instance() { echo "close"; }
+procd_set_param() { k=$1; shift; for a; do printf '%s\t%s\n' "$k" "$a"; done; }
+procd_send_signal() { for a; do printf 'signal\t%s\n' "$a"; done; }
+. "$1"
+PROG=$2 DATA=$3
+start_service
+reload_service
+`
+
+// TestProcdInit runs packaging/openwrt/itiny/files/itiny.init's
+// start_service and reload_service in BusyBox's ash, OpenWrt's shell,
+// with procd's functions stood in for, then runs the command the script
+// gives procd, as procd would: the agent starts on the package's
+// /etc/itiny.conf (agent/default.conf) and takes the signal the script's
+// reload sends as a reload. procd's respawn is asked for, stderr kept,
+// the configuration file watched.
+func TestProcdInit(t *testing.T) {
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Fatalf("busybox is not installed (make deps installs it): %v", err)
+	}
+	script, err := filepath.Abs("../../packaging/openwrt/itiny/files/itiny.init")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "srv", "itiny")
+	out, err := exec.Command(busybox, "ash", "-euc", procdStub, "stub", script, binary, data).CombinedOutput()
+	if err != nil {
+		t.Fatalf("start_service and reload_service under ash: %v\n%s", err, out)
+	}
+	params := map[string][]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		k, v, _ := strings.Cut(l, "\t")
+		params[k] = append(params[k], v)
+	}
+	if st, err := os.Stat(data); err != nil || !st.IsDir() {
+		t.Fatalf("start_service did not make the data directory %s: %v", data, err)
+	}
+	for k, want := range map[string]string{"respawn": "3600 5 5", "stderr": "1", "file": "/etc/itiny.conf", "open": "", "close": ""} {
+		if got := strings.Join(params[k], " "); got != want {
+			t.Errorf("procd %s: %q, want %q (all: %q)", k, got, want, out)
+		}
+	}
+	// The command, as procd would run it, on the package's configuration.
+	command := params["command"]
+	if len(command) < 2 || command[0] != binary || command[1] != "run" {
+		t.Fatalf("procd command %q: not itiny run", command)
+	}
+	conf := filepath.Join(dir, "itiny.conf")
+	def, err := os.ReadFile("../../agent/default.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, def, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := command[2:] // runAgent says run, on a sysfs of the test's own
+	for i, a := range args {
+		if a == "/etc/itiny.conf" {
+			args[i] = conf
+		}
+	}
+	p := &proc{cmd: runAgent(t, args...), log: &syncWriter{}, sock: filepath.Join(data, "itiny.sock")}
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	waitLog(t, p, "running: data "+data)
+	// reload_service: procd_send_signal itiny '*' HUP, to every instance.
+	if sig := params["signal"]; len(sig) != 3 || sig[0] != "itiny" || sig[1] != "*" || sig[2] != "HUP" {
+		t.Fatalf("reload_service sends %q, want itiny * HUP", sig)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitLog(t, p, "reloaded ")
+}
