@@ -1,6 +1,6 @@
 module github.com/itiny/itiny
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/nats-io/nats-server/v2 v2.15.2
@@ -11,7 +11,6 @@ require (
 	github.com/twmb/franz-go/pkg/kadm v1.19.0
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
 	github.com/twmb/franz-go/pkg/kmsg v1.15.1
-	gopkg.in/natefinch/lumberjack.v2 v2.2.1
 )
 
 require (

@@ -2,9 +2,10 @@
 // an image: a systemd unit and a SysV/BusyBox init script (tested with
 // the real binary in cmd/itiny), an OpenWrt package with its procd init
 // script, a Buildroot package and a Yocto recipe (README, "Running as a
-// service"). This test checks every shell script of the repository with
-// shellcheck, and that the recipes name files that exist and the
-// version the binaries say.
+// service"). Its tests check every shell script of the repository with
+// shellcheck, that the recipes name files that exist and the version the
+// binaries say, that the build systems' own Go builds the agent offline,
+// and install, as make install and as a .deb, what they install.
 package packaging
 
 import (

@@ -8,16 +8,26 @@ HOMEPAGE = "https://github.com/itiny/itiny"
 LICENSE = "CLOSED"
 
 # Put this recipe in a layer (recipes-support/itiny/itiny_0.1.0.bb) and
-# add "itiny" to IMAGE_INSTALL. Go's module fetch needs the network at
-# do_compile (go-mod), or a vendored source.
+# add "itiny" to IMAGE_INSTALL. It needs Go 1.26 (openembedded-core's
+# master has 1.26.6). The agent and itiny-read import no module outside
+# this repository (packaging's TestFirmwareToolchains), so no gomod://
+# list is needed: they build offline.
 SRC_URI = "git://github.com/itiny/itiny.git;protocol=https;branch=main;destsuffix=${GO_SRCURI_DESTSUFFIX}"
 SRCREV = "${AUTOREV}"
 
 GO_IMPORT = "github.com/itiny/itiny"
 GO_INSTALL = "${GO_IMPORT}/cmd/itiny ${GO_IMPORT}/cmd/itiny-read"
-GO_LINKSHARED = ""
-GOBUILDFLAGS:append = " -trimpath"
-GO_EXTRA_LDFLAGS = "-s -w"
+# Static and not position-independent, as make firmware builds it: no
+# shared Go runtime (goarch.bbclass links one on these four), no cgo, and
+# not go.bbclass's -buildmode=pie, which costs the agent 360 KB on amd64
+# (over its 3 MiB) and needs cgo's linker on arm. Not stripped here:
+# packaging strips it (its already-stripped check refuses -s -w).
+GO_DYNLINK:arm = ""
+GO_DYNLINK:aarch64 = ""
+GO_DYNLINK:x86 = ""
+GO_DYNLINK:x86-64 = ""
+export CGO_ENABLED = "0"
+GOBUILDFLAGS:remove = "-buildmode=pie"
 
 inherit go-mod systemd update-rc.d useradd
 

@@ -10,13 +10,15 @@ ITINY_VERSION = 0.1.0
 ITINY_SITE = $(call github,itiny,itiny,v$(ITINY_VERSION))
 # The project has not chosen a licence yet: ITINY_LICENSE is not set.
 ITINY_GOMOD = github.com/itiny/itiny
+# Each target's last path element names the binary installed in /usr/bin.
 ITINY_BUILD_TARGETS = cmd/itiny cmd/itiny-read
-ITINY_INSTALL_BINS = itiny itiny-read
 ITINY_LDFLAGS = -s -w
+# Static, as make firmware builds it (the agent imports no cgo package;
+# itiny-migrate's resolver would otherwise link the C library).
+ITINY_GO_ENV = CGO_ENABLED=0
 
 ifeq ($(BR2_PACKAGE_ITINY_MIGRATE),y)
 ITINY_BUILD_TARGETS += cmd/itiny-migrate
-ITINY_INSTALL_BINS += itiny-migrate
 endif
 
 define ITINY_USERS
