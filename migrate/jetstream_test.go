@@ -161,7 +161,7 @@ func TestJetStreamMigrate(t *testing.T) {
 	if sent["metrics"] != 1500 || sent["events"] != 40 {
 		t.Fatalf("sent %v", sent)
 	}
-	checks, err := migrate.Verify(ctx, p, sink)
+	checks, err := migrate.Verify(ctx, p, sink, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestJetStreamResumeAfterDuplicateWindow(t *testing.T) {
 			if got := len(stored(t, nc, "ITINY_METRICS", "itiny.dev1.metrics")); got != 1000 {
 				t.Fatalf("%d messages stored, want 1000", got)
 			}
-			checks, err := migrate.Verify(ctx, p, sink)
+			checks, err := migrate.Verify(ctx, p, sink, nil)
 			if err != nil || !checks[0].OK {
 				t.Fatalf("verify: %v %+v", err, checks)
 			}
@@ -337,7 +337,7 @@ func TestJetStreamGapMarkers(t *testing.T) {
 	if fmt.Sprint(markers) != fmt.Sprint(want) {
 		t.Fatalf("markers %q, want %q", markers, want)
 	}
-	checks, err := migrate.Verify(ctx, p, sink)
+	checks, err := migrate.Verify(ctx, p, sink, nil)
 	if err != nil || !checks[0].OK || checks[0].StoredMarks != 2 {
 		t.Fatalf("verify: %v %+v", err, checks)
 	}
@@ -355,12 +355,52 @@ func TestVerifyFindsLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checks, err := migrate.Verify(ctx, p, sink)
+	checks, err := migrate.Verify(ctx, p, sink, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := checks[0]; c.OK || c.Missing != 3 || c.Stored != 47 || c.StoredLast != 49 {
 		t.Fatalf("verify after deleting 3: %+v", c)
+	}
+}
+
+// TestVerifyBehind: a ring written since its migration, numbers resumed
+// above a hole, is behind given the checkpoint (its newer records and
+// the hole's marker never acknowledged); right after a migration (no
+// checkpoint given) the same is a mismatch, and so is a hole the store
+// has below its newest record.
+func TestVerifyBehind(t *testing.T) {
+	nc := startNATS(t)
+	data := testdir.TempDir(t)
+	writeRings(t, data, ring{stream: "events", n: 3000})
+	sink := newJS(t, nc, migrate.JetStreamOptions{})
+	ck := filepath.Join(testdir.TempDir(t), "ck")
+	ctx := context.Background()
+	if _, err := migrate.Run(ctx, plan(t, data), sink, migrate.Options{Checkpoint: ck}); err != nil {
+		t.Fatal(err)
+	}
+	writeRings(t, data, ring{stream: "events", seqs: []uint64{3500, 3501, 3502}})
+	p := plan(t, data)
+	cp, err := migrate.LoadCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, err := migrate.Verify(ctx, p, sink, cp)
+	if c := checks[0]; err != nil || c.OK || !c.Behind || c.Newer != 3 || c.StoredLast != 3000 || c.Why != "" {
+		t.Fatalf("ring written since: %v %+v", err, c)
+	}
+	checks, _ = migrate.Verify(ctx, p, sink, nil)
+	if c := checks[0]; c.OK || c.Behind {
+		t.Fatalf("the same right after a migration: %+v", c)
+	}
+	js, _ := jetstream.New(nc)
+	st, _ := js.Stream(ctx, "ITINY_EVENTS")
+	if err := st.DeleteMsg(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	checks, _ = migrate.Verify(ctx, p, sink, cp)
+	if c := checks[0]; c.OK || c.Behind || c.Missing != 4 {
+		t.Fatalf("a hole below the store's newest: %+v", c)
 	}
 }
 
@@ -403,7 +443,7 @@ func TestDamagedRingConverted(t *testing.T) {
 			t.Fatalf("message %d: %v %s", i, h, m.Data())
 		}
 	}
-	checks, err := migrate.Verify(ctx, p, sink)
+	checks, err := migrate.Verify(ctx, p, sink, nil)
 	if err != nil || !checks[0].OK {
 		t.Fatalf("verify: %v %+v", err, checks)
 	}
@@ -473,7 +513,7 @@ func TestGapMarkerLoss(t *testing.T) {
 	if fmt.Sprint(markers) != want {
 		t.Fatalf("markers %q, want %s", markers, want)
 	}
-	checks, err := migrate.Verify(ctx, p, sink)
+	checks, err := migrate.Verify(ctx, p, sink, nil)
 	if err != nil || !checks[0].OK || checks[0].StoredMarks != 1 {
 		t.Fatalf("verify: %v %+v", err, checks)
 	}
@@ -492,7 +532,7 @@ func TestJetStreamDottedStream(t *testing.T) {
 	if _, err := migrate.Run(ctx, p, sink, migrate.Options{Window: 8, Checkpoint: filepath.Join(testdir.TempDir(t), "ck")}); err != nil {
 		t.Fatal(err)
 	}
-	checks, err := migrate.Verify(ctx, p, sink)
+	checks, err := migrate.Verify(ctx, p, sink, nil)
 	if err != nil || len(checks) != 2 {
 		t.Fatalf("%d checks: %v", len(checks), err)
 	}

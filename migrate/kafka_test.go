@@ -139,7 +139,7 @@ func kfRun(t testing.TB, p *Plan, s Sink, ck string, window int) []RingResult {
 
 func kfVerify(t testing.TB, p *Plan, s Sink) []RingCheck {
 	t.Helper()
-	checks, err := Verify(context.Background(), p, s)
+	checks, err := Verify(context.Background(), p, s, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

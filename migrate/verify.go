@@ -27,12 +27,28 @@ type RingCheck struct {
 	OtherMarkers int    `json:"other_markers"`  // gap markers not in the plan (of an earlier run's copy)
 	Missing      uint64 `json:"missing"`        // records of the plan not in the store
 	OK           bool   `json:"ok"`
+	// Behind: not OK only because the ring has records newer than the
+	// store's newest of it (Newer of them), which the store never
+	// acknowledged (the checkpoint says so): a ring written since it was
+	// migrated. Up to StoredLast the store holds the ring exactly.
+	Behind bool   `json:"behind"`
+	Newer  uint64 `json:"newer"`         // when Behind: records above StoredLast, not migrated yet
+	Why    string `json:"why,omitempty"` // why a ring short of its newest records is not Behind
 }
 
 // Verify scans what s holds of each ring of p and compares it with the
 // plan: every record exactly once, every gap marker, nothing else but
 // records an earlier run moved from an older or newer copy of the ring.
-func Verify(ctx context.Context, p *Plan, s Sink) ([]RingCheck, error) {
+//
+// Right after a migration (cp nil) the store must hold the plan whole.
+// Given cp, the checkpoint of the runs that migrated the rings, a ring
+// planned later (itiny-migrate --verify-only on a device still
+// recording) may be Behind: held exactly up to the store's newest record
+// of it, and its newer records never acknowledged by the store. Records
+// the store acknowledged and no longer holds were lost there: a
+// mismatch; and without a checkpoint of the ring the two cannot be told
+// apart, so it is a mismatch too, Why saying so.
+func Verify(ctx context.Context, p *Plan, s Sink, cp *Checkpoint) ([]RingCheck, error) {
 	var out []RingCheck
 	for _, r := range p.Rings {
 		c := RingCheck{Stream: r.Stream, Ring: r.RingID(), Records: r.Records, First: r.First, Last: r.Last, Markers: len(r.Gaps)}
@@ -84,9 +100,47 @@ func Verify(ctx context.Context, p *Plan, s Sink) ([]RingCheck, error) {
 		c.Missing = c.Records - min(c.Stored, c.Records)
 		c.OK = c.Stored == c.Records && c.StoredFirst == c.First && c.StoredLast == c.Last &&
 			c.Duplicates == 0 && c.StoredMarks == c.Markers
+		if cp != nil && !c.OK && c.Stored > 0 && c.Duplicates == 0 && c.StoredFirst == c.First &&
+			heldThrough(r, c.StoredLast, &recs, marks) {
+			sc := cp.Streams[r.Stream]
+			switch {
+			case sc == nil || sc.Ring != r.RingID():
+				c.Why = fmt.Sprintf("the %d records after the store's newest (%d) may be new or lost in the store: no checkpoint of this ring here to tell (--checkpoint)", c.Missing, c.StoredLast)
+			case sc.Done/2 > c.StoredLast: // a key is twice a record's number, a marker's odd
+				c.Why = fmt.Sprintf("the store acknowledged this ring through %d (the checkpoint) and holds it only through %d: lost in the store", sc.Done/2, c.StoredLast)
+			default:
+				c.Behind, c.Newer = true, c.Missing
+			}
+		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// heldThrough reports whether the store holds r exactly through h, the
+// highest of its numbers stored: every record of the plan up to h, every
+// gap before h with its marker or its records, and none that spans h.
+func heldThrough(r *RingPlan, h uint64, recs *spans, marks [][2]uint64) bool {
+	planned := h - r.First + 1 // the plan's records from First to h
+	for _, g := range r.Gaps {
+		switch {
+		case g.From > h:
+			continue // after: its marker is not sent yet either
+		case g.To >= h:
+			return false // h stored, yet a gap of the plan
+		case !covered(g.From, g.To, recs, marks):
+			return false
+		}
+		if g.To >= r.First {
+			planned -= g.To - max(g.From, r.First) + 1
+		}
+	}
+	return countWithin(recs, r.First, h) == planned
+}
+
+func countWithin(recs *spans, lo, hi uint64) uint64 {
+	n, _, _ := recs.within(lo, hi)
+	return n
 }
 
 // covered reports whether every number from lo to hi is a record of recs
@@ -118,11 +172,21 @@ func WriteChecks(w io.Writer, checks []RingCheck) {
 	fmt.Fprintf(w, "%-10s %-6s %10s %21s %10s %21s %7s %5s %7s\n", "STREAM", "RESULT", "RING", "RING SEQ", "STORED", "STORED SEQ", "MARKERS", "DUPS", "MISSING")
 	for _, c := range checks {
 		verdict := "ok"
-		if !c.OK {
+		switch {
+		case c.Behind:
+			verdict = "behind"
+		case !c.OK:
 			verdict = "MISMATCH"
 		}
 		fmt.Fprintf(w, "%-10s %-6s %10d %21s %10d %21s %3d/%-3d %5d %7d\n", c.Stream, verdict, c.Records, span(c.First, c.Last),
 			c.Stored, span(c.StoredFirst, c.StoredLast), c.StoredMarks, c.Markers, c.Duplicates, c.Missing)
+		if c.Behind {
+			fmt.Fprintf(w, "%-10s        %d records newer than the store's newest (%d), never acknowledged by it: written since the migration (run itiny-migrate again, or --follow)\n",
+				"", c.Newer, c.StoredLast)
+		}
+		if c.Why != "" {
+			fmt.Fprintf(w, "%-10s        %s\n", "", c.Why)
+		}
 		if c.Earlier > 0 || c.Later > 0 || c.OtherMarkers > 0 {
 			fmt.Fprintf(w, "%-10s        also stored: %d records below the ring's oldest, %d above its newest, %d other markers (earlier runs over other copies of the ring, or a forwarder)\n",
 				"", c.Earlier, c.Later, c.OtherMarkers)

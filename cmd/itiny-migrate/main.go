@@ -12,8 +12,9 @@
 // Credentials come from files or the environment, never from arguments:
 // see --help.
 //
-// Exit status: 0 when every ring is in the store, verified; 1 when the
-// verification finds a mismatch; 2 for a usage error; 3 when the migration
+// Exit status: 0 when every ring is in the store, verified (with
+// --verify-only, also when a ring written since has records newer than
+// the store's newest: behind); 1 when the verification finds a mismatch; 2 for a usage error; 3 when the migration
 // could not finish (the store unreachable or failing): run it again to
 // resume; 4 when the store refused the credentials or the TLS handshake:
 // mend them first; 5 when the rings cannot be migrated as they are (a
@@ -131,7 +132,8 @@ Credentials, never on the command line:
   TLS    --tls (or a tls:// URL), --tls-ca FILE, --tls-cert FILE --tls-key FILE
 
 Exit status:
-  0  migrated and verified (--dry-run: the plan printed)
+  0  migrated and verified (--dry-run: the plan printed; --verify-only:
+     also a ring behind, written since it was migrated)
   1  the verification found a mismatch
   2  usage error
   3  the migration could not finish, the store unreachable or failing:
@@ -171,7 +173,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.retries, "retries", 5, "attempts to connect, and to resend a message not acknowledged, before giving up")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "bound of one connection attempt and of the wait for a window's acknowledgements")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the plan and change nothing")
-	fs.BoolVar(&c.verifyOnly, "verify-only", false, "only compare what the store holds with the rings")
+	fs.BoolVar(&c.verifyOnly, "verify-only", false, "only compare what the store holds with the rings: a ring the agent wrote since it was migrated is behind (its newer records not sent yet), not a mismatch")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the plan, results and verification as JSON")
 	fs.BoolVar(&c.release, "release", false, "after a verified migration, delete the migrated segments from the device (all but the newest of each ring); refused while the agent runs")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar: auto (on a terminal), always or never")
@@ -360,7 +362,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	checks, err := migrate.Verify(ctx, plan, sink)
+	// --verify-only plans the rings as they are now: with the checkpoint,
+	// a ring written since its migration is behind, not a mismatch.
+	var cp *migrate.Checkpoint
+	if c.verifyOnly {
+		if cp, err = migrate.LoadCheckpoint(c.checkpoint); err != nil {
+			return withCode(exitUsage, fmt.Errorf("--checkpoint %s: %w", c.checkpoint, err))
+		}
+	}
+	checks, err := migrate.Verify(ctx, plan, sink, cp)
 	out.Verify = checks
 	if c.jsonOut {
 		json.NewEncoder(stdout).Encode(&out)
@@ -372,25 +382,30 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, ch := range checks {
-		if !ch.OK {
+		if !ch.OK && !ch.Behind {
 			return errMismatch
 		}
 	}
 	if c.release {
-		return release(stdout, plan)
+		return release(stdout, plan, checks)
 	}
 	return nil
 }
 
 // release deletes, from each ring directory, the segments the store now
-// holds, verified: all but the newest, which keeps the ring's numbering.
-func release(w io.Writer, plan *migrate.Plan) error {
-	for _, r := range plan.Rings {
+// holds, verified: all but the newest, which keeps the ring's numbering,
+// and, of a ring behind, those with records not sent yet.
+func release(w io.Writer, plan *migrate.Plan, checks []migrate.RingCheck) error {
+	for i, r := range plan.Rings {
 		if r.Dir == "" {
 			fmt.Fprintf(w, "%-10s not released: %s is not a ring directory on this machine\n", r.Stream, r.Where)
 			continue
 		}
-		removed, err := ringlog.Release(r.Dir, r.Last)
+		through := r.Last
+		if checks[i].Behind {
+			through = checks[i].StoredLast
+		}
+		removed, err := ringlog.Release(r.Dir, through)
 		if err != nil {
 			return fmt.Errorf("release %s: %w (stop the agent first; the store holds everything, so run again with --release)", r.Stream, err)
 		}
