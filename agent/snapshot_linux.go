@@ -72,7 +72,8 @@ func (s *snapshotCollector) fits(streams []StreamConfig) error {
 // snapshotEnv returns a command's environment: PATH and LC_ALL fixed, so
 // that its output does not depend on how the agent was started, and the
 // variables option env names (comma-separated) as the agent has them, a
-// PATH among them replacing the fixed one. In a Kubernetes pod, kubectl
+// PATH among them replacing the fixed one. The service manager's
+// NOTIFY_SOCKET and WATCHDOG_ variables are refused. In a Kubernetes pod, kubectl
 // finds the API server by KUBERNETES_SERVICE_HOST and _PORT, and keeps a
 // cache in $HOME.
 func snapshotEnv(names string) ([]string, error) {
@@ -84,6 +85,10 @@ func snapshotEnv(names string) ([]string, error) {
 		}
 		if strings.ContainsAny(n, "= ") {
 			return nil, tinyfmt.Errorf("option env: %q is not a variable's name", n)
+		}
+		if n == "NOTIFY_SOCKET" || strings.HasPrefix(n, "WATCHDOG_") {
+			// Left set for the agent (internal/sdnotify), never passed on.
+			return nil, tinyfmt.Errorf("option env: %s is the service manager's, for the agent alone: a command given it could notify in the agent's name", n)
 		}
 		v, ok := os.LookupEnv(n)
 		if !ok {

@@ -139,7 +139,8 @@ func TestSnapshotFile(t *testing.T) {
 // TestSnapshotEnv: a command's environment is PATH and LC_ALL fixed, and
 // the variables option env names as the agent has them; a name that is
 // not one is refused. systemd's NOTIFY_SOCKET, which the agent keeps
-// (internal/sdnotify), is not passed: a command cannot notify in its name.
+// (internal/sdnotify), is not passed, nor can env name it or the
+// watchdog's: a command cannot notify in the agent's name.
 func TestSnapshotEnv(t *testing.T) {
 	t.Setenv("ITINY_TEST_HOST", "10.43.0.1")
 	t.Setenv("ITINY_TEST_SECRET", "not passed")
@@ -157,6 +158,10 @@ func TestSnapshotEnv(t *testing.T) {
 	}
 	_, err = newSnapshotCollector(CollectorConfig{Options: map[string]string{"command": "true", "env": "A=B"}})
 	wantErr(t, "a name with =", err, `option env: "A=B" is not a variable's name`)
+	for _, n := range []string{"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"} {
+		_, err = newSnapshotCollector(CollectorConfig{Options: map[string]string{"command": "true", "env": "PATH, " + n}})
+		wantErr(t, n, err, "option env: "+n+" is the service manager's, for the agent alone")
+	}
 }
 
 // TestSnapshotFitsStream: a max_output whose record would not fit the

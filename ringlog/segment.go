@@ -192,7 +192,7 @@ func listSegments(d ringDir) ([]segRef, error) {
 }
 
 // sortSegs sorts segments by number, and two that claim one number (a
-// damaged or hostile ring) by name, the order they were listed in.
+// damaged or hostile ring) by name.
 func sortSegs(segs []segRef) {
 	order.Sort(len(segs), func(i, j int) bool {
 		if segs[i].hdr.Segment != segs[j].hdr.Segment {

@@ -14,8 +14,8 @@
 #   scripts/check-recipes.sh yocto OE_CORE_DIR BITBAKE_DIR
 #       as a user other than root (bitbake refuses root): a layer with
 #       the recipe beside openembedded-core, BB_NO_NETWORK, a fixed
-#       SRCREV, and bitbake -e itiny for qemux86-64, qemuarm, qemuarm64
-#       and qemumips, printing the Go flags and settings it would build
+#       SRCREV, and bitbake -e itiny for qemux86-64, qemuarm, qemuarm64,
+#       qemumips and qemuppc64, printing the Go flags and settings it would build
 #       with. Needs the host tools bitbake asks for (chrpath, cpio,
 #       diffstat, gawk) and the en_US.UTF-8 locale.
 set -euo pipefail
@@ -67,7 +67,7 @@ CONF
 	set -u
 	echo "BBLAYERS += \"$scratch/meta-itiny\"" >>conf/bblayers.conf
 	printf 'BB_NO_NETWORK = "1"\nSRCREV:pn-itiny = "%s"\n' 0123456789abcdef0123456789abcdef01234567 >>conf/local.conf
-	for machine in qemux86-64 qemuarm qemuarm64 qemumips; do
+	for machine in qemux86-64 qemuarm qemuarm64 qemumips qemuppc64; do
 		echo "== $machine"
 		MACHINE=$machine bitbake -e itiny >"$scratch/env" || {
 			grep -E '^(ERROR|WARNING)' "$scratch/env" >&2

@@ -23,7 +23,7 @@
 #              cannot (-o direct_io), for cmd/itiny/unmappable_test.go
 #   etcd-server, etcd-client  the k3s recipe for etcd's keys runs, as
 #              written, against a real etcd with TLS and client certificates
-#              on 127.0.0.1 (cmd/itiny/k3s_test.go)
+#              on 127.0.0.1 (cmd/itiny/k3s_etcd_test.go)
 #   kubernetes-client, curl  the k3s recipes' kubectl and curl run against
 #              an API server of the test's on 127.0.0.1
 #              (cmd/itiny/k3s_api_test.go); any kubectl already installed

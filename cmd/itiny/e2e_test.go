@@ -42,6 +42,21 @@ func (p *proc) stop() {
 	p.cmd.Wait()
 }
 
+// terminate stops the agent as SIGTERM does, waiting for it to finish what
+// it runs (a snapshot's command, which SIGKILL would leave running in its
+// own process group), or kills it after a minute.
+func (p *proc) terminate() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		p.cmd.Process.Kill()
+		<-done
+	}
+}
+
 // start starts the agent and waits until it answers on its socket.
 func start(t *testing.T, data, config string) *proc {
 	t.Helper()

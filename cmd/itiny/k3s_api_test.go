@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -92,7 +94,7 @@ current-context: itiny
 	data := filepath.Join(dir, "data")
 	// kubectl where the recipes' PATH finds it, its kubeconfig in HOME.
 	p := startRecipes(t, data, conf, "PATH="+filepath.Dir(kubectl)+":/usr/bin:/bin", "HOME="+home)
-	defer p.stop()
+	defer p.terminate()
 	want := map[string]string{
 		"k8s_deployments":   "deployments.json",
 		"k8s_crds":          "crds.json",
@@ -107,6 +109,32 @@ current-context: itiny
 	if api.unauthorized.Load() != 0 {
 		t.Errorf("%d requests without the token", api.unauthorized.Load())
 	}
+	// Stopped as a service manager stops it, the agent leaves no command
+	// of a snapshot running: each ran in a process group of its own.
+	p.terminate()
+	if left := processesWith(t, "HOME="+home); len(left) > 0 {
+		t.Errorf("snapshot commands still running after the agent stopped: %v", left)
+	}
+}
+
+// processesWith returns the command lines of the processes whose
+// environment holds kv.
+func processesWith(t *testing.T, kv string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob("/proc/[0-9]*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range dirs {
+		env, err := os.ReadFile(filepath.Join(d, "environ"))
+		if err != nil || !slices.Contains(strings.Split(string(env), "\x00"), kv) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join(d, "cmdline"))
+		out = append(out, strings.ReplaceAll(string(cmdline), "\x00", " "))
+	}
+	return out
 }
 
 // fakeAPIToken is the service account's token the fake API server takes.

@@ -28,39 +28,18 @@ func TestK3sEtcdKeys(t *testing.T) {
 		t.Fatal("etcdctl is not installed (make deps installs etcd-client): ", err)
 	}
 	pki := testpki.New(t)
-	client, peer := freePort(t), freePort(t)
-	endpoint := "https://127.0.0.1:" + client
-	dir := t.TempDir()
-	srv := exec.Command(etcd, "--name", "itiny-test", "--data-dir", filepath.Join(dir, "etcd"),
-		"--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-		"--listen-peer-urls", "http://127.0.0.1:"+peer, "--initial-advertise-peer-urls", "http://127.0.0.1:"+peer,
-		"--initial-cluster", "itiny-test=http://127.0.0.1:"+peer,
-		"--cert-file", pki.ServerCert, "--key-file", pki.ServerKey, "--trusted-ca-file", pki.CA, "--client-cert-auth",
-		"--logger", "zap", "--log-level", "error")
-	srvLog := &syncWriter{}
-	srv.Stdout, srv.Stderr = srvLog, srvLog
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		srv.Process.Kill() // ours, by its PID
-		srv.Wait()
-	}()
+	endpoint := ""
 	ctl := func(args ...string) ([]byte, error) {
 		cmd := exec.Command(etcdctl, append([]string{"--endpoints=" + endpoint, "--cacert=" + pki.CA,
 			"--cert=" + pki.ClientCert, "--key=" + pki.ClientKey, "--command-timeout=5s"}, args...)...)
 		cmd.Env = append(os.Environ(), "ETCDCTL_API=3")
 		return cmd.CombinedOutput()
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		out, err := ctl("endpoint", "health")
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("etcd not healthy: %v\n%s\netcd's log:\n%s", err, out, srvLog.String())
-		}
-	}
+	endpoint = startEtcd(t, etcd, pki, func(url string) error {
+		endpoint = url
+		_, err := ctl("endpoint", "health")
+		return err
+	})
 	keys := []string{
 		"/registry/appliance.example.com/volumes/appliance/vol-0",
 		"/registry/appliance.example.com/volumes/appliance/vol-1",
@@ -74,6 +53,7 @@ func TestK3sEtcdKeys(t *testing.T) {
 	}
 
 	// The recipe with k3s's paths and port made the test's.
+	dir := t.TempDir()
 	conf := recipeConfig(t, dir, map[string]string{
 		"https://127.0.0.1:2379":                             endpoint,
 		"/var/lib/rancher/k3s/server/tls/etcd/server-ca.crt": pki.CA,
@@ -82,11 +62,59 @@ func TestK3sEtcdKeys(t *testing.T) {
 	}, "etcd_keys")
 	data := filepath.Join(dir, "data")
 	p := startRecipes(t, data, conf)
-	defer p.stop()
+	defer p.terminate()
 	got := waitSnapshots(t, p, data, 1)["etcd_keys"]
 	want := strings.Join(keys, "\n\n") + "\n\n" // etcdctl's --keys-only: each key and an empty line
 	if got.output != want || got.exit != 0 || got.truncated {
 		t.Errorf("etcd_keys: exit %d, truncated %v, output:\n%q\nwant:\n%q\nthe agent's log:\n%s", got.exit, got.truncated, got.output, want, p.logText())
+	}
+}
+
+// startEtcd starts etcd with TLS and client certificates on ports of
+// 127.0.0.1 free when asked, stopped by its PID when the test ends, and
+// returns its client URL once healthy says it is. Ports taken meanwhile
+// by another process make etcd exit: it starts again on others.
+func startEtcd(t *testing.T, etcd string, pki *testpki.PKI, healthy func(url string) error) string {
+	t.Helper()
+	dir := t.TempDir()
+attempts:
+	for attempt := 1; ; attempt++ {
+		client, peer := freePort(t), freePort(t)
+		url := "https://127.0.0.1:" + client
+		srv := exec.Command(etcd, "--name", "itiny-test", "--data-dir", filepath.Join(dir, "etcd"+client),
+			"--listen-client-urls", url, "--advertise-client-urls", url,
+			"--listen-peer-urls", "http://127.0.0.1:"+peer, "--initial-advertise-peer-urls", "http://127.0.0.1:"+peer,
+			"--initial-cluster", "itiny-test=http://127.0.0.1:"+peer,
+			"--cert-file", pki.ServerCert, "--key-file", pki.ServerKey, "--trusted-ca-file", pki.CA, "--client-cert-auth",
+			"--logger", "zap", "--log-level", "error")
+		log := &syncWriter{}
+		srv.Stdout, srv.Stderr = log, log
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { srv.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			srv.Process.Kill()
+			<-exited
+		})
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			err := healthy(url)
+			if err == nil {
+				return url
+			}
+			select {
+			case <-exited:
+				if attempt < 3 {
+					continue attempts
+				}
+				t.Fatalf("etcd exited: %s", log.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("etcd not healthy: %v\netcd's log:\n%s", err, log.String())
+			}
+		}
 	}
 }
 

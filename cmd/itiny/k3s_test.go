@@ -40,7 +40,7 @@ func TestK3sRecipes(t *testing.T) {
 	standins, _ := filepath.Abs("../../testdata/k3s/bin")
 	data := filepath.Join(dir, "data")
 	p := startRecipes(t, data, conf, "PATH="+standins+":"+os.Getenv("PATH"), "HOME="+dir)
-	defer p.stop()
+	defer p.terminate()
 	want := map[string]string{
 		"k8s_deployments":   "deployments.json",
 		"k8s_crds":          "crds.json",

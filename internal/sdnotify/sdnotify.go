@@ -33,9 +33,10 @@ type Notifier struct {
 
 // New returns the Notifier $NOTIFY_SOCKET names, or nil when it names
 // none, or a socket that cannot be made. The variables stay set (unsetting
-// them cost the agent 1.3 KB): a process the service starts must not be
+// them cost the agent 1.8 KB): a process the service starts must not be
 // given them, or it could notify in the service's name. The agent's
-// only ones, snapshot commands, get an environment of their own.
+// only ones, snapshot commands, get an environment of their own, which
+// may not name these.
 func New() *Notifier {
 	path := os.Getenv("NOTIFY_SOCKET")
 	wd := watchdogInterval(os.Getenv("WATCHDOG_USEC"), os.Getenv("WATCHDOG_PID"), os.Getpid())

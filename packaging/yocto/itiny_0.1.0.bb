@@ -18,14 +18,16 @@ SRCREV = "${AUTOREV}"
 GO_IMPORT = "github.com/itiny/itiny"
 GO_INSTALL = "${GO_IMPORT}/cmd/itiny ${GO_IMPORT}/cmd/itiny-read"
 # Static and not position-independent, as make firmware builds it: no
-# shared Go runtime (goarch.bbclass links one on these four), no cgo, and
-# not go.bbclass's -buildmode=pie, which costs the agent 360 KB on amd64
+# shared Go runtime (goarch.bbclass links one on these six), no cgo, and
+# not go.bbclass's -buildmode=pie, which costs the agent 316 KB on amd64
 # (over its 3 MiB) and needs cgo's linker on arm. Not stripped here:
 # packaging strips it (its already-stripped check refuses -s -w).
 GO_DYNLINK:arm = ""
 GO_DYNLINK:aarch64 = ""
 GO_DYNLINK:x86 = ""
 GO_DYNLINK:x86-64 = ""
+GO_DYNLINK:powerpc64 = ""
+GO_DYNLINK:powerpc64le = ""
 export CGO_ENABLED = "0"
 GOBUILDFLAGS:remove = "-buildmode=pie"
 
