@@ -112,25 +112,10 @@ bench-hostile:
 bench-flash:
 	./bench/flashwrite.sh
 
-# Long fuzzing: each target for FUZZTIME (default 2m).
+# Long fuzzing: every fuzz target of the module (scripts/fuzz.sh finds
+# them, 28 today), each for FUZZTIME (default 2m); FUZZ picks by name.
 fuzz:
-	$(GO) test -run=NONE -fuzz='^FuzzDecodeMsgpack$$' -fuzztime=$(FUZZTIME) ./codec
-	$(GO) test -run=NONE -fuzz='^FuzzDecodeJSON$$' -fuzztime=$(FUZZTIME) ./codec
-	$(GO) test -run=NONE -fuzz='^FuzzJSONAlwaysValid$$' -fuzztime=$(FUZZTIME) ./codec
-	$(GO) test -run=NONE -fuzz='^FuzzParseHeader$$' -fuzztime=$(FUZZTIME) ./ringlog
-	$(GO) test -run=NONE -fuzz='^FuzzReadSegment$$' -fuzztime=$(FUZZTIME) ./ringlog
-	$(GO) test -run=NONE -fuzz='^FuzzShapes$$' -fuzztime=$(FUZZTIME) ./ringlog
-	$(GO) test -run=NONE -fuzz='^FuzzUnpack$$' -fuzztime=$(FUZZTIME) ./pack
-	$(GO) test -run=NONE -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./pack
-	$(GO) test -run=NONE -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./bundle
-	$(GO) test -run=NONE -fuzz='^FuzzMembers$$' -fuzztime=$(FUZZTIME) ./bundle
-	$(GO) test -run=NONE -fuzz='^FuzzReadPath$$' -fuzztime=$(FUZZTIME) ./view
-	$(GO) test -run=NONE -fuzz='^FuzzWrite$$' -fuzztime=$(FUZZTIME) ./minicore
-	$(GO) test -run=NONE -fuzz='^FuzzString$$' -fuzztime=$(FUZZTIME) ./internal/jsontok
-	$(GO) test -run=NONE -fuzz='^FuzzAgreesWithFmt$$' -fuzztime=$(FUZZTIME) ./internal/tinyfmt
-	$(GO) test -run=NONE -fuzz='^FuzzAgreesWithEncodingHex$$' -fuzztime=$(FUZZTIME) ./internal/hex
-	$(GO) test -run=NONE -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/size
-	$(GO) test -count=1 -run='^TestBitFlips$$' ./ringlog -bitflips.all
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 # The format and agent packages' tests under qemu-user-static (installed
 # by the script) on mips (32-bit big-endian), armv7, arm64, riscv64 and
