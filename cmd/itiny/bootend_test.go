@@ -110,7 +110,7 @@ func TestDeviceBootEnded(t *testing.T) {
 			// The pstore collector stores at its first sample, just after
 			// the socket listens: a stop before it would leave the entry
 			// for the next boot, as it should.
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			for deadline := time.Now().Add(eventWait); ; time.Sleep(5 * time.Millisecond) {
 				if _, err := os.Stat(filepath.Join(b.data, "pstore-stored")); err == nil {
 					break
 				}

@@ -37,11 +37,10 @@ func TestCoreStorm(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		hold string // "": the lock is not held; "all": until every handler ended; "first": until one gave up
-		kept int    // in the storm; -1: not known
 	}{
-		{"at once", "", perHour},
-		{"lock held past the wait", "all", 0},
-		{"lock held until one gives up", "first", -1},
+		{"at once", ""},
+		{"lock held past the wait", "all"},
+		{"lock held until one gives up", "first"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
@@ -77,8 +76,11 @@ func TestCoreStorm(t *testing.T) {
 			}
 			kept, marks := spooled(t, data), len(lateMarks(t, data))
 			t.Logf("storm: %d kept, %d handlers gave up on the lock", kept, marks)
-			if tc.kept >= 0 && kept != tc.kept || kept > perHour {
-				t.Errorf("%d crashes kept in the storm, want %d", kept, tc.kept)
+			// Each handler that took the lock kept its crash while under
+			// the cap; one that gave up on it left a marker. How many
+			// gave up depends on the machine's load, not the result.
+			if want := min(perHour, crashes-marks); kept != want {
+				t.Errorf("%d crashes kept in the storm, %d handlers gave up on the lock: want %d kept", kept, marks, want)
 			}
 			if tc.hold == "all" && marks != crashes {
 				t.Errorf("%d markers with the lock held throughout, want %d", marks, crashes)

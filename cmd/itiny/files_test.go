@@ -84,7 +84,7 @@ func TestConfigCheckOddFiles(t *testing.T) {
 // waitLogCount waits until the agent's log has said s n times.
 func waitLogCount(t *testing.T, p *proc, s string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	for strings.Count(p.logText(), s) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("log never said %q %d times:\n%s", s, n, p.logText())
