@@ -15,6 +15,11 @@ import (
 	"github.com/itiny/itiny/ringlog"
 )
 
+// eventWait bounds a wait for something the agent does: a minute, since
+// a loaded machine, or qemu-user (make test-cross), is slow at times, and
+// a wait ends as soon as the thing happens. The tests assert no time.
+const eventWait = time.Minute
+
 // testConfig is the default config with collectors off, no listeners, a
 // data directory of its own, and extra text parsed over it.
 func testConfig(t *testing.T, extra string) *Config {

@@ -582,7 +582,7 @@ func TestLookupGroup(t *testing.T) {
 // waitExists waits for the agent to create the socket p.
 func waitExists(t *testing.T, p string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); ; time.Sleep(5 * time.Millisecond) {
 		if _, err := os.Stat(p); err == nil {
 			return
 		}

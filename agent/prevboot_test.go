@@ -52,7 +52,7 @@ func (r *bootRig) sample(a *Agent) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- a.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); ; time.Sleep(5 * time.Millisecond) {
 		a.mu.Lock()
 		sampled := len(a.collectors) > 0 && a.collectors[0].sampled
 		a.mu.Unlock()

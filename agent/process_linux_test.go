@@ -256,7 +256,7 @@ func TestProcessReal(t *testing.T) {
 	// Wait for the child to exec the copy and settle in its sleep: until
 	// then its name is the test's and its descriptors come and go.
 	statPath := "/proc/" + strconv.Itoa(pid) + "/stat"
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); ; time.Sleep(5 * time.Millisecond) {
 		b, _ := os.ReadFile(statPath)
 		if strings.Contains(string(b), "("+filepath.Base(bin)+") S ") {
 			break

@@ -48,7 +48,7 @@ func TestCloseWithConnectingClients(t *testing.T) {
 			}()
 		}
 		// Close once clients are connected, while more keep coming.
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Microsecond) {
+		for deadline := time.Now().Add(eventWait); ; time.Sleep(100 * time.Microsecond) {
 			mu.Lock()
 			n := len(clients)
 			mu.Unlock()
@@ -64,7 +64,7 @@ func TestCloseWithConnectingClients(t *testing.T) {
 		go func() { a.Close(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(eventWait):
 			stop.Store(true)
 			t.Fatalf("iteration %d: Close hung with clients connecting", iter)
 		}

@@ -60,7 +60,7 @@ func TestSyslogListener(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	var got []string
 	for len(got) < 2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -126,7 +126,7 @@ func TestSyslogLimits(t *testing.T) {
 	// Datagrams get no answer: wait until the agent has counted them all.
 	uid := uint32(os.Getuid())
 	var p peer
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); ; time.Sleep(5 * time.Millisecond) {
 		peers, _ := a.peers.sweep(false)
 		if len(peers) == 1 && peers[0].accepted+peers[0].dropped == 210 {
 			p = peers[0]

@@ -47,7 +47,7 @@ func TestSleeper(t *testing.T) {
 			if ok {
 				t.Errorf("timerfd %v: a sleep ended by stop returned true", timerfd)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(eventWait):
 			t.Fatalf("timerfd %v: closing stop did not end the sleep", timerfd)
 		}
 		if s.sleep(time.Now()) {
