@@ -195,16 +195,21 @@ func spoolUse(fd int, size int64) (used int64, marks []string, lost int64, err e
 			if errors.Is(err, syscall.ENOENT) {
 				return // renamed or removed meanwhile
 			}
+			tmpOpened(name)
 			switch {
 			case err != nil: // not a file a handler made
 				syscall.Unlinkat(fd, name)
-			case syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil:
-				n, kept := adopt(fd, f, name) // under its lock: no writer
-				used, lost = used+kept, lost+n
-			default:
+			case syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil:
 				if st, err := f.Stat(); err == nil {
 					used += max(st.Size(), HeaderSize+size)
 				}
+			case !stillNamed(fd, name, f):
+				// Its handler renamed it into place and let go of it
+				// since it was opened: kept, not left (counting it lost
+				// told a kept crash as dropped too).
+			default:
+				n, kept := adopt(fd, f, name) // under its lock: no writer
+				used, lost = used+kept, lost+n
 			}
 			if f != nil {
 				f.Close()
@@ -212,6 +217,21 @@ func spoolUse(fd int, size int64) (used int64, marks []string, lost int64, err e
 		}
 	})
 	return used, marks, lost, err
+}
+
+// tmpOpened is called when spoolUse has opened a temporary file by its
+// name, before it tries its lock: tests make a handler finish there.
+var tmpOpened = func(name string) {}
+
+// stillNamed reports whether name in the directory fd is still the file f.
+func stillNamed(fd int, name string, f *os.File) bool {
+	g, err := openAt(fd, name, syscall.O_RDONLY, 0)
+	if err != nil {
+		return false
+	}
+	defer g.Close()
+	var a, b syscall.Stat_t
+	return syscall.Fstat(int(f.Fd()), &a) == nil && syscall.Fstat(int(g.Fd()), &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino
 }
 
 // notWhole is the error of a crash whose handler died before it kept

@@ -98,3 +98,56 @@ func TestAdopt(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestFinishedWhileLooked: a handler renames its crash into place and
+// lets go of it between another handler's opening its temporary file
+// and trying its lock. The crash is kept once and told dropped by no
+// one: counted lost there, a kept crash was told dropped too (seven
+// crashes at once under load, cmd/itiny's TestCoreConcurrent: 4 kept and
+// 4 dropped told).
+func TestFinishedWhileLooked(t *testing.T) {
+	data := t.TempDir()
+	fd, err := openDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	c := crash(noPid, 5)
+	tmp := tmpPre + "77.tmp"
+	_, _, f, err := admit(fd, &c, testLimits, tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := finish(f, &c); err != nil {
+		t.Fatal(err)
+	}
+	name := entryName(c.Mono, c.Pid)
+	renamed := false
+	tmpOpened = func(n string) {
+		if n == tmp && !renamed {
+			renamed = true
+			if err := install(fd, f, tmp, name, nil, true); err != nil { // renamed, closed: its lock goes
+				t.Error(err)
+			}
+		}
+	}
+	defer func() { tmpOpened = func(string) {} }()
+	next, err := Capture(data, crash(noPid+1, 6), bytes.NewReader(seedCore(t)), testLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !renamed {
+		t.Fatal("the next handler's look at the spool did not open the temporary file")
+	}
+	if got, _ := take(t, data, next); got.Dropped != 0 {
+		t.Errorf("the next crash tells %d dropped, want 0", got.Dropped)
+	}
+	s, err := Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if first, _, err := s.Read(name, 1<<20); err != nil || first.Error != "" {
+		t.Errorf("the first crash: %+v, %v", first, err)
+	}
+}
