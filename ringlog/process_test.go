@@ -235,7 +235,9 @@ func TestSIGKILL(t *testing.T) {
 				res := readAll(t, dir)
 				for i := 1; i < len(res.seqs); i++ {
 					if res.seqs[i] != res.seqs[i-1]+1 {
-						t.Fatalf("round %d: hole between %d and %d", round, res.seqs[i-1], res.seqs[i])
+						// What the writer that resumed there said of it, and
+						// the damage that made it (seen once, under load).
+						t.Fatalf("round %d: hole between %d and %d; resume note %+v; damage %v", round, res.seqs[i-1], res.seqs[i], res.notes[res.seqs[i]], res.damage)
 					}
 				}
 				first, last := res.seqs[0], res.seqs[len(res.seqs)-1]
