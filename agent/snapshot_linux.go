@@ -73,9 +73,9 @@ func (s *snapshotCollector) fits(streams []StreamConfig) error {
 // that its output does not depend on how the agent was started, and the
 // variables option env names (comma-separated) as the agent has them, a
 // PATH among them replacing the fixed one. The service manager's
-// NOTIFY_SOCKET and WATCHDOG_ variables are refused. In a Kubernetes pod, kubectl
-// finds the API server by KUBERNETES_SERVICE_HOST and _PORT, and keeps a
-// cache in $HOME.
+// NOTIFY_SOCKET and WATCHDOG_ variables are refused. In a Kubernetes pod,
+// kubectl finds the API server by KUBERNETES_SERVICE_HOST and _PORT, and
+// keeps a cache in $HOME.
 func snapshotEnv(names string) ([]string, error) {
 	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
 	for _, n := range strings.Split(names, ",") {

@@ -75,7 +75,7 @@ func Follow(ctx context.Context, p *Plan, s Sink, o FollowOptions) error {
 			return err
 		}
 		mg.Follow = true
-		f := &follower{r: r, mg: mg, sc: sc, ringHex: r.RingID(), lag: Lag{Stream: r.Stream, Forwarded: sc.Done / 2}}
+		f := &follower{r: r, mg: mg, sc: sc, ringHex: r.RingID(), lag: Lag{Stream: r.Stream, Forwarded: keyThrough(sc.Done)}}
 		f.pb = newPublisher(ctx, s, r, o.Window, sc.Pos)
 		fs = append(fs, f)
 	}
@@ -134,7 +134,7 @@ func (f *follower) pump(scope string, o FollowOptions, cp *Checkpoint, w *saver)
 		f.sc.Acked += uint64(win.n)
 		f.lag.Sent += uint64(win.n)
 		f.lag.Behind -= min(f.lag.Behind, uint64(win.n))
-		f.lag.Forwarded = f.sc.Done / 2
+		f.lag.Forwarded = keyThrough(f.sc.Done)
 		if f.lag.Behind == 0 {
 			f.lag.Oldest = time.Time{}
 		}

@@ -111,7 +111,8 @@ func (s *Kafka) makeRoom(ctx context.Context, topic string, p *Plan, r *RingPlan
 	need := kafkaStoreBytes(r, p.Scope)
 	if done, _, ok, err := s.Checkpointed(ctx, r); err == nil && ok && r.Last > r.First {
 		// Sent by an earlier run: the share of the ring's numbers done.
-		sent := min(done/2, r.Last) - min(done/2, r.First-1)
+		through := keyThrough(done)
+		sent := min(through, r.Last) - min(through, r.First-1)
 		need -= need / int64(r.Last-r.First+1) * int64(sent)
 	}
 	if limit-size >= need {

@@ -106,8 +106,8 @@ func Verify(ctx context.Context, p *Plan, s Sink, cp *Checkpoint) ([]RingCheck, 
 			switch {
 			case sc == nil || sc.Ring != r.RingID():
 				c.Why = fmt.Sprintf("the %d records after the store's newest (%d) may be new or lost in the store: no checkpoint of this ring here to tell (--checkpoint)", c.Missing, c.StoredLast)
-			case sc.Done/2 > c.StoredLast: // a key is twice a record's number, a marker's odd
-				c.Why = fmt.Sprintf("the store acknowledged this ring through %d (the checkpoint) and holds it only through %d: lost in the store", sc.Done/2, c.StoredLast)
+			case keyThrough(sc.Done) > c.StoredLast:
+				c.Why = fmt.Sprintf("the store acknowledged this ring through %d (the checkpoint) and holds it only through %d: lost in the store", keyThrough(sc.Done), c.StoredLast)
 			default:
 				c.Behind, c.Newer = true, c.Missing
 			}
@@ -135,12 +135,8 @@ func heldThrough(r *RingPlan, h uint64, recs *spans, marks [][2]uint64) bool {
 			planned -= g.To - max(g.From, r.First) + 1
 		}
 	}
-	return countWithin(recs, r.First, h) == planned
-}
-
-func countWithin(recs *spans, lo, hi uint64) uint64 {
-	n, _, _ := recs.within(lo, hi)
-	return n
+	stored, _, _ := recs.within(r.First, h)
+	return stored == planned
 }
 
 // covered reports whether every number from lo to hi is a record of recs
