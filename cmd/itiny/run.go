@@ -90,15 +90,18 @@ func runCmd(fs *flags, args []string) error {
 			switch sig {
 			case syscall.SIGHUP:
 				sd.Reloading()
+				// A reload that fails is logged and is the service's status.
+				refused := func(line string) {
+					logger.Printf("%s", line)
+					sd.Ready(line)
+				}
 				next, err := agent.LoadConfig(*file)
 				if err != nil {
-					logger.Printf("reload refused, keeping the running config: %v", err)
-					sd.Ready("reload refused, keeping the running config: " + err.Error())
+					refused("reload refused, keeping the running config: " + err.Error())
 					continue
 				}
 				if err := a.Reload(next); err != nil {
-					logger.Printf("reload: %v", err)
-					sd.Ready("reload: " + err.Error())
+					refused("reload: " + err.Error())
 					continue
 				}
 				logger.Printf("reloaded %s", configName(*file))
